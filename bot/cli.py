@@ -1,0 +1,65 @@
+"""`shiji` command line: serve, demo, chat, imports, calendar, database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.settings import load_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="shiji", description="实绩考核 WeCom bot")
+    parser.add_argument("--config", help="settings file (default: SHIJI_SETTINGS or ./settings.toml)")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("serve", help="run the bot (applies migrations first)")
+    sub.add_parser("demo", help="sample district + loopback WeCom stand-in + bot, on SQLite")
+    chat = sub.add_parser("chat", help="talk to a running bot as a cadre, through the real callback")
+    chat.add_argument("--as", dest="userid", required=True)
+    chat.add_argument("-m", "--message", action="append", help="send this and exit (repeatable)")
+    roster = sub.add_parser("import-roster", help="import the roster (CSV UTF-8 or XLSX)")
+    roster.add_argument("file", type=Path)
+    calendar = sub.add_parser("calendar", help="official working-day schedules")
+    calendar_sub = calendar.add_subparsers(dest="action", required=True)
+    load = calendar_sub.add_parser("load", help="load a year's official schedule (TOML)")
+    load.add_argument("file", type=Path)
+    calendar_sub.add_parser("show", help="list the years the bot knows")
+    db = sub.add_parser("db", help="database schema")
+    db.add_subparsers(dest="action", required=True).add_parser("upgrade", help="apply migrations")
+    sub.add_parser("unknown-users", help="WeCom users not on the roster who wrote to the bot")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    settings = load_settings(args.config)
+    from bot import commands
+
+    runners = {
+        "serve": lambda: commands.serve(settings),
+        "demo": lambda: commands.demo(settings),
+        "chat": lambda: commands.chat(settings, args.userid, args.message),
+        "import-roster": lambda: commands.import_roster(settings, args.file),
+        "calendar": lambda: (
+            commands.calendar_load(settings, args.file)
+            if args.action == "load"
+            else commands.calendar_show(settings)
+        ),
+        "db": lambda: commands.db_upgrade(settings),
+        "unknown-users": lambda: commands.unknown_users(settings),
+    }
+    try:
+        return asyncio.run(runners[args.command]())
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

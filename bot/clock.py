@@ -1,0 +1,58 @@
+"""The one clock. Every "now" in shiji comes from a Clock; a naive datetime is a bug."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(SHANGHAI)
+
+
+class StartedClock:
+    """Starts at a configured instant and runs on in real time (demos, black-box tests)."""
+
+    def __init__(self, start: datetime) -> None:
+        self._start = start.astimezone(SHANGHAI)
+        self._t0 = time.monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=time.monotonic() - self._t0)
+
+
+class ManualClock:
+    """Driven by tests: time moves only when told to."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ManualClock needs an aware datetime")
+        self._now = start.astimezone(SHANGHAI)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, when: datetime) -> None:
+        if when.tzinfo is None:
+            raise ValueError("ManualClock needs an aware datetime")
+        self._now = when.astimezone(SHANGHAI)
+
+    def advance(self, **delta: float) -> None:
+        self._now += timedelta(**delta)
+
+
+def clock_from_start(start: datetime | None) -> Clock:
+    return SystemClock() if start is None else StartedClock(start)
+
+
+def local_today(clock: Clock) -> date:
+    return clock.now().astimezone(SHANGHAI).date()

@@ -1,0 +1,82 @@
+"""Everything a running bot holds, opened and closed in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.caches import CalendarCache, DirectoryCache
+from bot.clock import Clock
+from bot.dispatch import Dispatcher
+from bot.sender import OutboxSender
+from bot.settings import Settings
+from bot.wecom_api import WeComClient
+from bot.wecom_crypto import CallbackCrypto
+from handlers.registry import build_router
+from storage.committer import Committer
+from storage.db import create_engine, migrate, session_factory
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    committer: Committer
+    directory: DirectoryCache
+    calendar: CalendarCache
+    dispatcher: Dispatcher
+    crypto: CallbackCrypto
+    http: aiohttp.ClientSession
+    client: WeComClient
+    sender: OutboxSender
+    migrate_on_start: bool = True
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock, *, migrate_on_start: bool = True) -> Runtime:
+        """Call from inside the event loop (the HTTP client session binds to it)."""
+        engine = create_engine(settings.database.url)
+        sessions = session_factory(engine)
+        committer = Committer(sessions, settings.database.batch_max)
+        directory = DirectoryCache(sessions)
+        calendar = CalendarCache(sessions)
+        wecom = settings.wecom
+        http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        client = WeComClient(http, wecom.api_base, wecom.corp_id, wecom.secret, wecom.agent_id)
+        runtime = cls(
+            settings=settings,
+            clock=clock,
+            engine=engine,
+            sessions=sessions,
+            committer=committer,
+            directory=directory,
+            calendar=calendar,
+            dispatcher=Dispatcher(settings, clock, committer, directory, calendar, build_router()),
+            crypto=CallbackCrypto(
+                wecom.token, wecom.encoding_aes_key, wecom.corp_id, wecom.max_callback_age_seconds
+            ),
+            http=http,
+            client=client,
+            sender=OutboxSender(sessions, client, clock),
+            migrate_on_start=migrate_on_start,
+        )
+        return runtime
+
+    async def start(self, *, background: bool = True) -> None:
+        if self.migrate_on_start:
+            await migrate(self.engine)
+        await self.directory.reload()
+        await self.calendar.reload()
+        await self.committer.start()
+        if background:
+            await self.sender.start()
+
+    async def close(self) -> None:
+        await self.sender.stop()
+        await self.committer.stop()
+        await self.http.close()
+        await self.engine.dispose()

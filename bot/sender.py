@@ -1,0 +1,137 @@
+"""Drains the outbox: claim a row, send it through the WeCom client, record the outcome.
+
+A row is claimed (pending → sending) in its own committed transaction before WeCom is called,
+so a second replica or a rerun cannot send it again. WeCom's own duplicate check (set by the
+client) covers the one ambiguous case: a crash between WeCom's answer and our record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.clock import Clock
+from bot.wecom_api import SendResult, WeComClient, WeComError, WeComTransientError
+from storage.models import Outbox
+from storage.repos import Store
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        client: WeComClient,
+        clock: Clock,
+        poll_seconds: float = 2.0,
+    ) -> None:
+        self._sessions = sessions
+        self._client = client
+        self._clock = clock
+        self._poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="shiji-outbox")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.drain_once()
+            except Exception:  # keep draining; the row stays pending and is retried
+                log.exception("outbox drain failed")
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def drain_once(self, limit: int = 200) -> int:
+        """Send what is due now; returns how many rows were attempted."""
+        async with self._sessions() as session, session.begin():
+            store = Store(session)
+            # A sender that died mid-send left its row 'sending'; hand it back after a while.
+            # WeCom's duplicate check (30 min) keeps a resend from reaching anyone twice.
+            await store.outbox.release_stale(self._clock.now() - timedelta(minutes=10))
+            due = await store.outbox.due(self._clock.now(), limit)
+        attempted = 0
+        for row in due:
+            assert row.id is not None
+            if not await self._claim(row.id):
+                continue  # another replica took it
+            attempted += 1
+            await self._send(row)
+        return attempted
+
+    async def _claim(self, outbox_id: int) -> bool:
+        async with self._sessions() as session, session.begin():
+            return await Store(session).outbox.claim(outbox_id, self._clock.now())
+
+    async def _send(self, row: Outbox) -> None:
+        assert row.id is not None
+        userids = [u for u in row.userids.split("|") if u]
+        payload = json.loads(row.payload)
+        status, error, result, retry_at = "sent", "", "", None
+        try:
+            sent = await self._deliver(row.kind, userids, payload)
+            result = json.dumps(
+                {"invalid_users": list(sent.invalid_users), "response_code": sent.response_code},
+                ensure_ascii=False,
+            )
+        except WeComTransientError as exc:
+            if row.attempts + 1 < MAX_ATTEMPTS:
+                status, retry_at = "pending", self._clock.now() + timedelta(minutes=2**row.attempts)
+            else:
+                status = "failed"
+            error = f"{exc.errcode} {exc.errmsg}"
+        except WeComError as exc:
+            status, error = "failed", f"{exc.errcode} {exc.errmsg}"
+        except Exception as exc:  # network trouble beyond the client's retries
+            log.exception("outbox %s: send failed", row.id)
+            if row.attempts + 1 < MAX_ATTEMPTS:
+                status, retry_at = "pending", self._clock.now() + timedelta(minutes=2**row.attempts)
+            else:
+                status = "failed"
+            error = repr(exc)[:500]
+        if status == "failed":
+            log.error("outbox %s (%s) failed for good: %s", row.id, row.dedupe_key, error)
+        async with self._sessions() as session, session.begin():
+            await Store(session).outbox.finish(
+                row.id, status, self._clock.now(), error=error, result=result, retry_at=retry_at
+            )
+
+    async def _deliver(self, kind: str, userids: list[str], payload: dict) -> SendResult:  # type: ignore[type-arg]
+        if kind == "text":
+            return await self._client.send_text(userids, payload["content"])
+        if kind == "markdown":
+            return await self._client.send_markdown(userids, payload["content"])
+        if kind == "template_card":
+            return await self._client.send_template_card(userids, payload["card"])
+        if kind == "update_card":
+            return await self._client.update_template_card(
+                userids,
+                payload["response_code"],
+                card=payload.get("card"),
+                replace_name=payload.get("replace_name"),
+            )
+        raise WeComError(-2, f"unknown outbox kind {kind}")

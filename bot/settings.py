@@ -1,0 +1,161 @@
+"""Settings: `settings.toml` (or --config / SHIJI_SETTINGS) overridden by SHIJI_<SECTION>__<KEY>.
+
+Loaded once into a frozen model and passed down; nothing reads settings at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SETTINGS_FILE = REPO_ROOT / "settings.toml"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class WeComSettings(Section):
+    corp_id: str = "ww_demo_corp"
+    agent_id: int = 1000002
+    secret: str = "demo-secret"
+    token: str = "demotoken"
+    encoding_aes_key: str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+    api_base: str = "http://127.0.0.1:8701"
+    callback_path: str = "/wecom/callback"
+    # Callbacks older than this (or this far in the future) are refused: replay protection.
+    max_callback_age_seconds: int = 300
+
+
+class ServerSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = 8700
+    max_body_bytes: int = 64 * 1024
+
+
+class DatabaseSettings(Section):
+    url: str = "sqlite+aiosqlite:///data/shiji.db"
+    # Group commit: at most this many messages share one transaction.
+    batch_max: int = 128
+
+
+class AdminSettings(Section):
+    userids: tuple[str, ...] = ()
+
+
+class LogSettings(Section):
+    min_chars: int = 15
+    max_chars: int = 500
+    target_chars: int = 50
+    # Above this many characters the reply adds a gentle note (never a refusal).
+    long_note_chars: int = 150
+    backfill_working_days: int = 5
+    # First day logs are owed (the day the system went live); unset = start of each quarter.
+    start_date: date | None = None
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value in ("", None) else value
+
+
+class ClockSettings(Section):
+    # Unset = real time. Set = the clock starts at this instant and runs on (demos, black-box tests).
+    start: datetime | None = None
+    timezone: str = "Asia/Shanghai"
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value in ("", None) else value
+
+    @field_validator("start")
+    @classmethod
+    def _must_be_aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("clock.start needs a UTC offset, e.g. 2026-12-28T17:00:00+08:00")
+        return value
+
+
+class SummarySettings(Section):
+    quarter_min_chars: int = 100
+    quarter_max_chars: int = 1000
+    year_min_chars: int = 200
+    year_max_chars: int = 3000
+    # Window in working days: the last N of the period and the first M after it ends.
+    open_before_end_working_days: int = 5
+    close_after_end_working_days: int = 10
+
+
+class ReminderSettings(Section):
+    daily_at: time = time(17, 30)
+    last_day_at: time = time(10, 0)
+    grace_minutes: int = 60
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        frozen=True,
+        env_prefix="SHIJI_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    wecom: WeComSettings = Field(default_factory=WeComSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    admin: AdminSettings = Field(default_factory=AdminSettings)
+    logs: LogSettings = Field(default_factory=LogSettings)
+    clock: ClockSettings = Field(default_factory=ClockSettings)
+    summaries: SummarySettings = Field(default_factory=SummarySettings)
+    reminders: ReminderSettings = Field(default_factory=ReminderSettings)
+
+    # Set per load by load_settings(); a class attribute because pydantic-settings builds
+    # its sources from the class, not the instance.
+    toml_path: ClassVar[Path | None] = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_file = getattr(settings_cls, "toml_path", None)
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+
+def settings_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """--config wins, then SHIJI_SETTINGS, then the repo's settings.toml if present."""
+    if explicit:
+        return Path(explicit)
+    from_env = os.environ.get("SHIJI_SETTINGS")
+    if from_env:
+        return Path(from_env)
+    return DEFAULT_SETTINGS_FILE if DEFAULT_SETTINGS_FILE.exists() else None
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Load settings from TOML + environment; `overrides` (section dicts) win over both."""
+    toml_path = settings_path(path)
+    if toml_path is not None and not toml_path.exists():
+        raise FileNotFoundError(f"settings file not found: {toml_path}")
+    # A throwaway subclass carries the file path into settings_customise_sources.
+    bound = type("BoundSettings", (Settings,), {"toml_path": toml_path})
+    return bound(**overrides)

@@ -1,0 +1,73 @@
+"""What every handler sees (Ctx) and returns (Reply), and the one refusal type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from scoring.workdays import WorkCalendar
+from storage.directory import Directory, Person
+from storage.repos import Store
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+WEEKDAYS = "一二三四五六日"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A handler's answer to the person who wrote. Longer texts are split by bot/, not cut."""
+
+    text: str
+    # Passive-reply card update for card events (template_card_event); None = plain text.
+    card_update: dict[str, Any] | None = None
+
+
+class Refusal(Exception):
+    """A request the bot will not carry out. `text` says why and what to do instead."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+@dataclass
+class Ctx:
+    userid: str
+    person: Person | None  # None for an admin who is not on the roster
+    is_admin: bool
+    now: datetime
+    settings: Settings
+    calendar: WorkCalendar
+    directory: Directory
+    store: Store
+    # Filled by the dispatcher for card events; empty for text.
+    card: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+    def require_person(self) -> Person:
+        if self.person is None:
+            raise Refusal("您是管理员账号，不在干部名册中，这条命令只对名册中的干部有效。发送「帮助」查看管理员命令。")
+        return self.person
+
+    def require_cadre(self) -> Person:
+        """Someone who writes logs and is rated (not a superior leader, not a bare admin)."""
+        person = self.require_person()
+        if person.is_superior:
+            raise Refusal("您是上级领导账号，无需记载日志或参加评分。可以发送「查看 姓名」阅读所分管单位的日志，或「排名」查看排名。")
+        return person
+
+    def require_admin(self) -> None:
+        if not self.is_admin:
+            raise Refusal("这条命令仅限考核办（组织部）管理员使用。发送「帮助」查看您可以使用的命令。")
+
+
+def day_label(day: date, today: date | None = None) -> str:
+    """`11月20日（周五）`, with the year when it is not this year."""
+    prefix = f"{day.year}年" if today is not None and day.year != today.year else ""
+    return f"{prefix}{day.month}月{day.day}日（周{WEEKDAYS[day.weekday()]}）"

@@ -1,0 +1,168 @@
+"""晒实绩: today's log, backfill, correction, my logs, what I still miss."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from handlers.base import Ctx, Refusal, Reply, day_label
+from handlers.dates import DateError, parse_day, split_leading_date
+from handlers.log_rules import missing_this_quarter
+from handlers.router import Router
+from scoring.workdays import QuarterId
+from storage.directory import Person
+
+router = Router()
+
+
+def _check_length(ctx: Ctx, text: str, *, total: int | None = None) -> None:
+    settings = ctx.settings.logs
+    length = len(text) if total is None else total
+    if not text:
+        raise Refusal("日志内容是空的。请直接发送今天的工作内容，例如：「上午走访3户困难群众，下午整理低保台账」。")
+    if length < settings.min_chars:
+        raise Refusal(
+            f"日志太短了（{length} 字），至少需要 {settings.min_chars} 字。"
+            f"请写清今天做了什么、进展如何，约 {settings.target_chars} 字即可。"
+        )
+    if length > settings.max_chars:
+        raise Refusal(
+            f"日志太长了（{length} 字），最多 {settings.max_chars} 字。"
+            f"请精简到 {settings.target_chars} 字左右后重新发送，内容未保存。"
+        )
+
+
+def _ensure_working_day(ctx: Ctx, day: date, action: str) -> None:
+    if not ctx.calendar.is_working_day(day):
+        holiday = ctx.calendar.holiday_name(day)
+        reason = f"{holiday}假期" if holiday else "周末"
+        raise Refusal(
+            f"{day_label(day, ctx.today)}是{reason}，不是工作日，无需{action}。"
+            "如果当天加班，可以写进下一个工作日的日志里。"
+        )
+
+
+def _saved_reply(ctx: Ctx, day: date, stored: str, *, appended: bool, verb: str = "记录") -> Reply:
+    note = "（已追加到当天日志）" if appended else ""
+    lines = [f"✅ 已{verb} {day_label(day, ctx.today)}的工作日志{note}，共 {len(stored)} 字。"]
+    if len(stored) > ctx.settings.logs.long_note_chars:
+        lines.append(f"小提示：日志以 {ctx.settings.logs.target_chars} 字左右为宜，写清要点即可。")
+    return Reply("\n".join(lines))
+
+
+async def _write(ctx: Ctx, person: Person, day: date, content: str, *, verb: str = "记录") -> Reply:
+    existing = await ctx.store.logs.get(person.userid, day)
+    # Appending checks the day's whole log, so a short addendum to a full log is fine.
+    total = len(content) + (len(existing.content) + 1 if existing else 0)
+    _check_length(ctx, content, total=total)
+    stored = await ctx.store.logs.write(person.userid, day, content, ctx.now, append=True)
+    return _saved_reply(ctx, day, stored, appended=existing is not None, verb=verb)
+
+
+@router.default
+async def todays_log(text: str, ctx: Ctx) -> Reply:
+    """Plain text is today's log; a second text the same day is appended."""
+    if ctx.person is None and ctx.is_admin:
+        raise Refusal("您是管理员账号，不需要记载日志。发送「帮助」查看管理员命令。")
+    person = ctx.require_cadre()
+    _ensure_working_day(ctx, ctx.today, "记载日志")
+    return await _write(ctx, person, ctx.today, text)
+
+
+@router.command(
+    "补记", "补录", "补写",
+    usage="补记 11-20 内容",
+    summary="补记之前某个工作日的日志（5 个工作日内），日期也可写 2026-11-20、11月20日、昨天、前天",
+)
+async def backfill(args: str, ctx: Ctx) -> Reply:
+    person = ctx.require_cadre()
+    try:
+        day, content = split_leading_date(args, ctx.today)
+    except DateError as exc:
+        raise Refusal(f"{exc}。日期可以写成 11-20、2026-11-20、11月20日、昨天 或 前天。") from None
+    if day is None:
+        raise Refusal("请在「补记」后写上日期和内容，例如：「补记 11-20 上午参加防汛调度会，下午检查河道」。")
+    if day > ctx.today:
+        raise Refusal(f"{day_label(day, ctx.today)}还没到，不能提前记载。今天的日志请直接发送内容。")
+    _ensure_working_day(ctx, day, "补记")
+    window = ctx.settings.logs.backfill_working_days
+    deadline = ctx.calendar.backfill_deadline(day, window)
+    if ctx.today > deadline:
+        raise Refusal(
+            f"{day_label(day, ctx.today)}的日志最晚可在 {day_label(deadline, ctx.today)}补记"
+            f"（{window} 个工作日内），已超过补记期限，系统不再接收。"
+            "发送「缺记」可查看还能补记的日期。"
+        )
+    return await _write(ctx, person, day, content, verb="补记" if day != ctx.today else "记录")
+
+
+@router.command("修改", "更正", usage="修改 内容", summary="用新内容替换今天的日志")
+async def correct_today(args: str, ctx: Ctx) -> Reply:
+    person = ctx.require_cadre()
+    _ensure_working_day(ctx, ctx.today, "记载日志")
+    _check_length(ctx, args)
+    stored = await ctx.store.logs.write(person.userid, ctx.today, args, ctx.now, append=False)
+    return _saved_reply(ctx, ctx.today, stored, appended=False, verb="更新")
+
+
+@router.command(
+    "我的", "我的日志",
+    usage="我的 / 我的 11-20 / 我的 本周",
+    summary="查看自己今天、某一天或本周的日志",
+)
+async def my_logs(args: str, ctx: Ctx) -> Reply:
+    person = ctx.require_cadre()
+    if args in ("", "今天", "今日"):
+        entry = await ctx.store.logs.get(person.userid, ctx.today)
+        if entry is None:
+            return Reply(f"您今天（{day_label(ctx.today)}）还没有记载日志。直接发送工作内容即可记载。")
+        return Reply(f"您 {day_label(ctx.today)}的日志：\n{entry.content}")
+    if args in ("本周", "这周"):
+        monday = ctx.today - timedelta(days=ctx.today.weekday())
+        return await _range_reply(ctx, person, monday, ctx.today, "本周")
+    if args in ("本月", "这个月"):
+        return await _range_reply(ctx, person, ctx.today.replace(day=1), ctx.today, "本月")
+    try:
+        day = parse_day(args, ctx.today)
+    except DateError as exc:
+        raise Refusal(f"{exc}。可以发送「我的」「我的 11-20」或「我的 本周」。") from None
+    entry = await ctx.store.logs.get(person.userid, day)
+    if entry is None:
+        return Reply(f"您 {day_label(day, ctx.today)}没有日志。")
+    return Reply(f"您 {day_label(day, ctx.today)}的日志：\n{entry.content}")
+
+
+async def _range_reply(ctx: Ctx, person: Person, start: date, end: date, title: str) -> Reply:
+    entries = {e.day: e for e in await ctx.store.logs.between(person.userid, start, end)}
+    lines = [f"您{title}的日志："]
+    day = start
+    while day <= end:
+        if day in entries:
+            lines.append(f"【{day_label(day)}】{entries[day].content}")
+        elif ctx.calendar.is_working_day(day):
+            lines.append(f"【{day_label(day)}】（未记载）")
+        day += timedelta(days=1)
+    return Reply("\n".join(lines))
+
+
+@router.command("缺记", "漏记", usage="缺记", summary="列出本季度还缺日志的工作日和各自的补记截止日")
+async def missing(args: str, ctx: Ctx) -> Reply:
+    person = ctx.require_cadre()
+    days = await missing_this_quarter(ctx, person)
+    quarter = QuarterId.of(ctx.today)
+    lines: list[str] = []
+    today_logged = await ctx.store.logs.get(person.userid, ctx.today) is not None
+    if ctx.calendar.is_working_day(ctx.today) and not today_logged:
+        lines.append("今天的日志还没有记载。")
+    open_days = [m for m in days if m.open_on(ctx.today)]
+    closed_days = [m for m in days if not m.open_on(ctx.today)]
+    if not days:
+        lines.append(f"{quarter.year}年第{quarter.quarter}季度到昨天为止没有缺记，继续保持！")
+        return Reply("\n".join(lines))
+    if open_days:
+        lines.append(f"还可以补记的 {len(open_days)} 天：")
+        lines += [f"· {day_label(m.day, ctx.today)}，最晚 {day_label(m.deadline, ctx.today)}" for m in open_days]
+        lines.append("补记方法：「补记 11-20 内容」。")
+    if closed_days:
+        lines.append(f"已过补记期限的 {len(closed_days)} 天（将按规定扣分）：")
+        lines.append("、".join(f"{m.day.month}月{m.day.day}日" for m in closed_days))
+    return Reply("\n".join(lines))

@@ -1,0 +1,14 @@
+"""The bot's whole command set, assembled in an explicit order."""
+
+from __future__ import annotations
+
+from handlers import logs
+from handlers.help import add_help
+from handlers.router import Router
+
+
+def build_router() -> Router:
+    router = Router()
+    router.include(logs.router)
+    add_help(router)
+    return router

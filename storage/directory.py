@@ -1,0 +1,100 @@
+"""In-memory snapshot of the roster: every message needs "who is this?", so it never costs a query."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from storage.models import Cadre, Oversight, Unit
+
+ROLE_NAMES = {
+    "main_leader": "主要领导",
+    "leadership": "班子成员",
+    "staff": "一般干部",
+    "superior": "上级领导",
+}
+RANK_NAMES = {"zhengke": "正科级", "fuke": "副科级", "general": "一般干部"}
+CATEGORY_NAMES = {"township": "乡镇(街道)", "district_unit": "区直单位", "sub_unit": "区直单位下属单位"}
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    id: int
+    name: str
+    category: str
+
+
+@dataclass(frozen=True)
+class Person:
+    userid: str
+    name: str
+    unit: UnitInfo
+    role: str
+    rank: str | None
+    position: str
+    active: bool
+    oversees: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def is_superior(self) -> bool:
+        return self.role == "superior"
+
+    @property
+    def label(self) -> str:
+        """Name plus unit: how people with the same name are told apart."""
+        return f"{self.name}（{self.unit.name}）"
+
+
+class Directory:
+    def __init__(self, units: Iterable[Unit], cadres: Iterable[Cadre], oversight: Iterable[Oversight]) -> None:
+        self.units: dict[int, UnitInfo] = {
+            u.id: UnitInfo(u.id, u.name, u.category) for u in units if u.id is not None
+        }
+        oversees: dict[str, set[int]] = {}
+        for row in oversight:
+            oversees.setdefault(row.userid, set()).add(row.unit_id)
+        self.people: dict[str, Person] = {
+            c.userid: Person(
+                userid=c.userid,
+                name=c.name,
+                unit=self.units[c.unit_id],
+                role=c.role,
+                rank=c.rank,
+                position=c.position,
+                active=c.active,
+                oversees=frozenset(oversees.get(c.userid, ())),
+            )
+            for c in cadres
+        }
+        self._by_name: dict[str, list[Person]] = {}
+        self._by_unit: dict[int, list[Person]] = {}
+        self._unit_by_name = {u.name: u for u in self.units.values()}
+        for person in self.people.values():
+            if not person.active:
+                continue
+            self._by_name.setdefault(person.name, []).append(person)
+            if not person.is_superior:
+                self._by_unit.setdefault(person.unit.id, []).append(person)
+        for members in self._by_unit.values():
+            members.sort(key=lambda p: (_ROLE_ORDER.get(p.role, 9), p.name))
+
+    def get(self, userid: str) -> Person | None:
+        person = self.people.get(userid)
+        return person if person is not None and person.active else None
+
+    def named(self, name: str) -> list[Person]:
+        return list(self._by_name.get(name, ()))
+
+    def unit_named(self, name: str) -> UnitInfo | None:
+        return self._unit_by_name.get(name)
+
+    def members(self, unit_id: int) -> list[Person]:
+        """Active cadres of a unit (superior leaders are not members), leaders first."""
+        return list(self._by_unit.get(unit_id, ()))
+
+    def cadres(self) -> list[Person]:
+        """Everyone who logs and is rated: active, not superior leaders."""
+        return [p for p in self.people.values() if p.active and not p.is_superior]
+
+
+_ROLE_ORDER = {"main_leader": 0, "leadership": 1, "staff": 2}

@@ -1,0 +1,124 @@
+"""Tables of the skeleton: roster, daily logs, inbound dedupe, calendar, outbox.
+
+Feature tables live in their own modules (storage/models_*.py) and are imported by
+storage/metadata.py so Alembic and tests see one metadata.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import AwareDateTime
+
+
+def aware(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(AwareDateTime(), nullable=nullable)
+
+
+class Unit(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=100)
+    category: str = Field(max_length=20)  # township | district_unit | sub_unit
+
+
+class Cadre(SQLModel, table=True):
+    """A roster row. Superior leaders are rows too (role 'superior'), with oversight rows."""
+
+    userid: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=50, index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    role: str = Field(max_length=20)  # main_leader | leadership | staff | superior
+    rank: str | None = Field(default=None, max_length=20)  # zhengke | fuke | general
+    position: str = Field(default="", max_length=100)
+    active: bool = True
+    updated_at: datetime = Field(sa_column=aware())
+
+
+class Oversight(SQLModel, table=True):
+    """Which units a superior leader oversees (roster column `oversees`)."""
+
+    userid: str = Field(foreign_key="cadre.userid", primary_key=True, max_length=64)
+    unit_id: int = Field(foreign_key="unit.id", primary_key=True)
+
+
+class DailyLog(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("userid", "day", name="uq_daily_log_user_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    userid: str = Field(foreign_key="cadre.userid", max_length=64)
+    day: date = Field(index=True)
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=aware())
+    updated_at: datetime = Field(sa_column=aware())
+
+
+class InboundMessage(SQLModel, table=True):
+    """Every callback handled, keyed by WeCom's dedupe key; the reply is kept for retries."""
+
+    __tablename__ = "inbound_message"
+
+    dedupe_key: str = Field(primary_key=True, max_length=200)
+    userid: str = Field(max_length=64)
+    received_at: datetime = Field(sa_column=aware())
+    reply: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class UnknownUser(SQLModel, table=True):
+    """WeCom users not in the roster who wrote to the bot (R-CHAT-6)."""
+
+    __tablename__ = "unknown_user"
+
+    userid: str = Field(primary_key=True, max_length=64)
+    first_seen: datetime = Field(sa_column=aware())
+    last_seen: datetime = Field(sa_column=aware())
+    attempts: int = 1
+    last_text: str = Field(default="", max_length=200)
+
+
+class CalendarYear(SQLModel, table=True):
+    """An official schedule loaded by the admin (`shiji calendar load`)."""
+
+    __tablename__ = "calendar_year"
+
+    year: int = Field(primary_key=True)
+    source: str = Field(max_length=200)
+    loaded_at: datetime = Field(sa_column=aware())
+
+
+class CalendarDay(SQLModel, table=True):
+    """Only the exceptions to Mon–Fri: holidays (working=False) and 调休 days (working=True)."""
+
+    __tablename__ = "calendar_day"
+
+    day: date = Field(primary_key=True)
+    year: int = Field(index=True)
+    working: bool
+    name: str = Field(default="", max_length=50)
+
+
+class Outbox(SQLModel, table=True):
+    """A push to WeCom, committed with the change that caused it; a sender drains it.
+
+    `dedupe_key` is unique: whoever inserts first owns the send, so reminders and cards are
+    never queued twice, whatever replica or retry produced them.
+    """
+
+    __table_args__ = (Index("ix_outbox_status_due", "status", "not_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(unique=True, max_length=200)
+    userids: str = Field(sa_column=Column(Text, nullable=False))  # '|' joined
+    kind: str = Field(max_length=30)  # text | markdown | template_card | update_card
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # JSON
+    status: str = Field(default="pending", max_length=10)  # pending | sending | sent | failed
+    attempts: int = 0
+    not_before: datetime = Field(sa_column=aware())
+    created_at: datetime = Field(sa_column=aware())
+    claimed_at: datetime | None = Field(default=None, sa_column=aware(nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=aware(nullable=True))
+    error: str = Field(default="", max_length=500)
+    # Filled from WeCom's answer: invalid recipients, and the card's response_code for updates.
+    result: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))

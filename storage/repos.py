@@ -1,0 +1,269 @@
+"""Repositories: the only place that speaks SQL. One `Store` wraps the session of one unit of work."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import (
+    Cadre,
+    CalendarDay,
+    CalendarYear,
+    DailyLog,
+    InboundMessage,
+    Outbox,
+    Oversight,
+    Unit,
+    UnknownUser,
+)
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    """Dialect insert with ON CONFLICT support (SQLite and PostgreSQL spell it the same)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    userid: str
+    day: date
+    content: str
+    updated_at: datetime
+
+
+class InboundRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def claim(self, key: str, userid: str, now: datetime) -> bool:
+        """True if this delivery is the first; False if WeCom (or a replica) already had it."""
+        stmt = (
+            _insert(self.s, InboundMessage.__table__)
+            .values(dedupe_key=key, userid=userid, received_at=now)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(InboundMessage.__table__.c.dedupe_key)
+        )
+        return (await self.s.execute(stmt)).first() is not None
+
+    async def stored_reply(self, key: str) -> str | None:
+        row = await self.s.execute(
+            select(InboundMessage.reply).where(InboundMessage.dedupe_key == key)
+        )
+        return row.scalar_one_or_none()
+
+    async def record_reply(self, key: str, reply: str) -> None:
+        await self.s.execute(
+            update(InboundMessage).where(InboundMessage.dedupe_key == key).values(reply=reply)
+        )
+
+
+class UnknownUserRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def record(self, userid: str, text: str, now: datetime) -> None:
+        table = UnknownUser.__table__
+        stmt = _insert(self.s, table).values(
+            userid=userid, first_seen=now, last_seen=now, attempts=1, last_text=text[:200]
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["userid"],
+            set_={
+                "last_seen": stmt.excluded.last_seen,
+                "attempts": table.c.attempts + 1,
+                "last_text": stmt.excluded.last_text,
+            },
+        )
+        await self.s.execute(stmt)
+
+    async def all(self) -> Sequence[UnknownUser]:
+        result = await self.s.exec(select(UnknownUser).order_by(UnknownUser.last_seen.desc()))  # type: ignore[call-overload]
+        return result.scalars().all()  # type: ignore[no-any-return]
+
+
+class LogRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def get(self, userid: str, day: date) -> LogEntry | None:
+        row = (
+            await self.s.execute(
+                select(DailyLog.content, DailyLog.updated_at).where(
+                    DailyLog.userid == userid, DailyLog.day == day
+                )
+            )
+        ).first()
+        return None if row is None else LogEntry(userid, day, row.content, row.updated_at)
+
+    async def between(self, userid: str, start: date, end: date) -> list[LogEntry]:
+        rows = await self.s.execute(
+            select(DailyLog.day, DailyLog.content, DailyLog.updated_at)
+            .where(DailyLog.userid == userid, DailyLog.day >= start, DailyLog.day <= end)
+            .order_by(DailyLog.day)
+        )
+        return [LogEntry(userid, r.day, r.content, r.updated_at) for r in rows]
+
+    async def logged_days(self, userid: str, start: date, end: date) -> set[date]:
+        rows = await self.s.execute(
+            select(DailyLog.day).where(
+                DailyLog.userid == userid, DailyLog.day >= start, DailyLog.day <= end
+            )
+        )
+        return {r.day for r in rows}
+
+    async def write(self, userid: str, day: date, content: str, now: datetime, *, append: bool) -> str:
+        """Create the day's log, or append to / replace it. Returns the stored text."""
+        table = DailyLog.__table__
+        stmt = _insert(self.s, table).values(
+            userid=userid, day=day, content=content, created_at=now, updated_at=now
+        )
+        new_content = (table.c.content + "\n" + stmt.excluded.content) if append else stmt.excluded.content
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["userid", "day"],
+            set_={"content": new_content, "updated_at": stmt.excluded.updated_at},
+        ).returning(table.c.content)
+        return (await self.s.execute(stmt)).scalar_one()  # type: ignore[no-any-return]
+
+
+class CalendarRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def load_year(
+        self, year: int, holidays: dict[date, str], makeup: dict[date, str], source: str, now: datetime
+    ) -> None:
+        """Replace one year's schedule atomically."""
+        await self.s.execute(delete(CalendarDay).where(CalendarDay.year == year))
+        await self.s.execute(delete(CalendarYear).where(CalendarYear.year == year))
+        self.s.add(CalendarYear(year=year, source=source, loaded_at=now))
+        for day, name in holidays.items():
+            self.s.add(CalendarDay(day=day, year=year, working=False, name=name))
+        for day, name in makeup.items():
+            self.s.add(CalendarDay(day=day, year=year, working=True, name=name))
+        await self.s.flush()
+
+    async def loaded(self) -> list[tuple[CalendarYear, list[CalendarDay]]]:
+        years = (await self.s.execute(select(CalendarYear))).scalars().all()
+        days = (await self.s.execute(select(CalendarDay))).scalars().all()
+        by_year: dict[int, list[CalendarDay]] = {}
+        for d in days:
+            by_year.setdefault(d.year, []).append(d)
+        return [(y, by_year.get(y.year, [])) for y in years]
+
+
+class OutboxRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def enqueue(
+        self,
+        dedupe_key: str,
+        userids: Iterable[str],
+        kind: str,
+        payload: dict[str, Any],
+        now: datetime,
+        not_before: datetime | None = None,
+    ) -> bool:
+        """Queue a push once: False if a push with this key was already queued (or sent)."""
+        stmt = (
+            _insert(self.s, Outbox.__table__)
+            .values(
+                dedupe_key=dedupe_key,
+                userids="|".join(userids),
+                kind=kind,
+                payload=json.dumps(payload, ensure_ascii=False),
+                status="pending",
+                attempts=0,
+                not_before=not_before or now,
+                created_at=now,
+                error="",
+                result="",
+            )
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(Outbox.__table__.c.id)
+        )
+        return (await self.s.execute(stmt)).first() is not None
+
+    async def due(self, now: datetime, limit: int = 50) -> list[Outbox]:
+        result = await self.s.execute(
+            select(Outbox)
+            .where(Outbox.status == "pending", Outbox.not_before <= now)
+            .order_by(Outbox.id)
+            .limit(limit)
+        )
+        return list(result.scalars().all())
+
+    async def claim(self, outbox_id: int, now: datetime) -> bool:
+        """Atomically move pending → sending; only one claimant (of any replica) wins."""
+        result = await self.s.execute(
+            update(Outbox)
+            .where(Outbox.id == outbox_id, Outbox.status == "pending")
+            .values(status="sending", claimed_at=now, attempts=Outbox.attempts + 1)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+    async def release_stale(self, claimed_before: datetime) -> int:
+        result = await self.s.execute(
+            update(Outbox)
+            .where(Outbox.status == "sending", Outbox.claimed_at < claimed_before)
+            .values(status="pending")
+        )
+        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+    async def finish(
+        self, outbox_id: int, status: str, now: datetime, error: str = "", result: str = "",
+        retry_at: datetime | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"status": status, "error": error[:500], "result": result}
+        if status == "pending" and retry_at is not None:
+            values["not_before"] = retry_at
+        else:
+            values["finished_at"] = now
+        await self.s.execute(update(Outbox).where(Outbox.id == outbox_id).values(**values))
+
+    async def by_key(self, dedupe_key: str) -> Outbox | None:
+        result = await self.s.execute(select(Outbox).where(Outbox.dedupe_key == dedupe_key))
+        return result.scalars().first()
+
+    async def count_by_status(self) -> dict[str, int]:
+        rows = await self.s.execute(select(Outbox.status, func.count()).group_by(Outbox.status))
+        return {status: count for status, count in rows.all()}
+
+
+class RosterRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def units(self) -> list[Unit]:
+        return list((await self.s.execute(select(Unit).order_by(Unit.id))).scalars().all())
+
+    async def cadres(self) -> list[Cadre]:
+        return list((await self.s.execute(select(Cadre))).scalars().all())
+
+    async def oversight(self) -> list[Oversight]:
+        return list((await self.s.execute(select(Oversight))).scalars().all())
+
+
+class Store:
+    """Repositories over one session: what a handler or job sees of the database."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.inbound = InboundRepo(session)
+        self.unknown_users = UnknownUserRepo(session)
+        self.logs = LogRepo(session)
+        self.calendar = CalendarRepo(session)
+        self.outbox = OutboxRepo(session)
+        self.roster = RosterRepo(session)
+
+    async def excused_days(self, userid: str, start: date, end: date) -> set[date]:
+        """Days a cadre owes no log: approved leave. (Leave arrives with its own issue.)"""
+        return set()
