@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Cadre,
@@ -85,7 +85,7 @@ class UnknownUserRepo:
         await self.s.execute(stmt)
 
     async def all(self) -> Sequence[UnknownUser]:
-        result = await self.s.exec(select(UnknownUser).order_by(UnknownUser.last_seen.desc()))  # type: ignore[call-overload]
+        result = await self.s.execute(select(UnknownUser).order_by(UnknownUser.last_seen.desc()))  # type: ignore[attr-defined]
         return result.scalars().all()  # type: ignore[no-any-return]
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import delete, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Cadre, Oversight, Unit
 
@@ -122,11 +122,6 @@ def parse_roster(records: list[dict[str, str]]) -> list[RosterRow]:
                 active=active_word not in FALSE_WORDS,
             )
         )
-    units_in_file = {r.unit for r in rows}
-    for row in rows:
-        for name in row.oversees:
-            if name not in units_in_file:
-                problems.append(f"第 {row.line} 行：oversees 中的单位「{name}」不在名册中")
     if problems:
         raise RosterError(problems)
     return rows
@@ -140,8 +135,20 @@ class ImportSummary:
 
 
 async def apply_roster(session: AsyncSession, rows: list[RosterRow], now: datetime) -> ImportSummary:
-    """Insert or update by userid (and units by name) inside the caller's transaction."""
+    """Insert or update by userid (and units by name) inside the caller's transaction.
+
+    Raises RosterError (the caller's transaction then rolls back) when `oversees` names a unit
+    that is neither in the file nor already in the database.
+    """
     units = {u.name: u for u in (await session.execute(select(Unit))).scalars().all()}
+    unknown = [
+        f"第 {row.line} 行：oversees 中的单位「{name}」不在名册中"
+        for row in rows
+        for name in row.oversees
+        if name not in units and name not in {r.unit for r in rows}
+    ]
+    if unknown:
+        raise RosterError(unknown)
     units_created = 0
     for row in rows:
         unit = units.get(row.unit)

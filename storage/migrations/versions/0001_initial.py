@@ -1,7 +1,7 @@
 """roster, daily logs, inbound dedupe, calendar, outbox
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23
 """
 

@@ -1,0 +1,136 @@
+"""The bot on real loopback HTTP with the WeCom stand-in, driven like WeCom drives it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import xmltodict
+from aiohttp import web
+from bot.wecom_crypto import SignedCallback, WeComSimulator
+from bot.wecom_standin import StandinState, start_standin
+
+from bot.calendar import parse_calendar_file
+from bot.clock import ManualClock
+from bot.runtime import Runtime
+from bot.server import create_app
+from bot.settings import Settings, load_settings
+from storage.roster_import import apply_roster, parse_roster, read_table
+
+ADMIN = "kaohe_admin"
+
+
+@dataclass
+class Harness:
+    settings: Settings
+    clock: ManualClock
+    runtime: Runtime
+    sim: WeComSimulator
+    standin: StandinState
+    url: str
+    http: aiohttp.ClientSession
+    _msg_seq: int = 0
+
+    async def post(self, signed: SignedCallback) -> tuple[int, str]:
+        async with self.http.post(f"{self.url}?{signed.query_string}", data=signed.body) as resp:
+            return resp.status, await resp.text()
+
+    def text(self, userid: str, content: str, msg_id: int | None = None) -> SignedCallback:
+        self._msg_seq += 1
+        return self.sim.text_message(
+            userid, content, msg_id=msg_id if msg_id is not None else 7_000_000 + self._msg_seq,
+            create_time=int(self.clock.now().timestamp()),
+        )
+
+    async def say(self, userid: str, content: str) -> str:
+        """Send a text as `userid`; return the bot's passive reply text ('' for none)."""
+        status, body = await self.post(self.text(userid, content))
+        assert status == 200, body
+        return self.reply_content(body)
+
+    def reply_xml(self, body: str) -> dict[str, Any]:
+        plain = self.sim.open_reply(body)
+        return xmltodict.parse(plain)["xml"] if plain else {}
+
+    def reply_content(self, body: str) -> str:
+        doc = self.reply_xml(body)
+        return str(doc.get("Content") or "") if doc else ""
+
+    async def card(self, userid: str, task_id: str, event_key: str, **kw: Any) -> tuple[int, str]:
+        signed = self.sim.card_event(
+            userid, task_id=task_id, event_key=event_key,
+            create_time=int(self.clock.now().timestamp()), **kw,
+        )
+        return await self.post(signed)
+
+    async def drain(self) -> int:
+        """Let the outbox sender deliver what is due on the driven clock."""
+        return await self.runtime.sender.drain_once()
+
+    def pushed_to(self, userid: str) -> list[dict[str, Any]]:
+        return self.standin.messages_for(userid)
+
+
+def harness_settings(db_url: str, api_base: str, **sections: Any) -> Settings:
+    base: dict[str, Any] = {
+        "database": {"url": db_url},
+        "wecom": {"api_base": api_base},
+        "admin": {"userids": [ADMIN]},
+        "server": {"host": "127.0.0.1", "port": 0},
+        "clock": {"start": None},
+    }
+    for name, values in sections.items():
+        base[name] = {**base.get(name, {}), **values}
+    return load_settings(None, **base)
+
+
+@asynccontextmanager
+async def running_bot(
+    db_url: str,
+    clock: ManualClock,
+    roster: Path | None,
+    calendars: tuple[Path, ...] = (),
+    **sections: Any,
+) -> AsyncIterator[Harness]:
+    defaults = Settings()
+    standin_runner, api_base, state = await start_standin(
+        corp_id=defaults.wecom.corp_id, secret=defaults.wecom.secret,
+        agent_id=defaults.wecom.agent_id, host="127.0.0.1", port=0,
+    )
+    settings = harness_settings(db_url, api_base, **sections)
+    runtime = Runtime.build(settings, clock)
+    runtime.background = False  # the test drives the outbox sender
+    app = create_app(runtime)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    if roster is not None or calendars:
+        async with runtime.sessions() as session, session.begin():
+            if roster is not None:
+                await apply_roster(session, parse_roster(read_table(roster)), clock.now())
+            from storage.repos import Store
+
+            for path in calendars:
+                schedule = parse_calendar_file(path)
+                await Store(session).calendar.load_year(
+                    schedule.year, schedule.holidays, schedule.makeup_workdays, str(path), clock.now()
+                )
+        await runtime.directory.reload()
+        await runtime.calendar.reload()
+    wecom = settings.wecom
+    sim = WeComSimulator(wecom.token, wecom.encoding_aes_key, wecom.corp_id, wecom.agent_id)
+    async with aiohttp.ClientSession() as http:
+        try:
+            yield Harness(
+                settings, clock, runtime, sim, state,
+                f"http://127.0.0.1:{port}{wecom.callback_path}", http,
+            )
+        finally:
+            await runner.cleanup()
+            await standin_runner.cleanup()
