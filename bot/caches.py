@@ -10,8 +10,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.calendar import build_calendar
 from scoring.workdays import WorkCalendar

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
+import xmltodict
 from aiohttp import web
 
 from bot.calendar import CalendarFileError, build_calendar, parse_calendar_file
@@ -193,23 +194,33 @@ async def chat(settings: Settings, userid: str, messages: list[str] | None) -> i
                 print(f"> {text}")
             else:
                 try:
-                    text = input("> ").strip()
+                    text = (await asyncio.to_thread(input, "> ")).strip()
                 except EOFError:
                     break
                 if not text:
                     continue
             timestamp = int(_clock(settings).now().timestamp() + offset)
-            url, body = simulator.text_callback(userid, text, timestamp, bot_url + wecom.callback_path)
-            async with http.post(url, data=body) as response:
+            signed = simulator.text_message(userid, text, create_time=timestamp)
+            url = f"{bot_url}{wecom.callback_path}?{signed.query_string}"
+            async with http.post(url, data=signed.body) as response:
                 raw = await response.text()
                 if response.status != 200:
                     print(f"[HTTP {response.status}] {raw}")
                     continue
-            reply = simulator.decrypt_reply(raw) if raw else None
-            print(reply if reply else "（无回复）")
+            print(reply_text(simulator.open_reply(raw)) or "（无回复）")
             await asyncio.sleep(0.3)  # let the outbox sender deliver follow-up pushes
             seen = await _pushes(http, wecom.api_base, userid, seen, show=True)
     return 0
+
+
+def reply_text(reply_xml: str) -> str:
+    """The text of a passive reply (or a note that the card was updated)."""
+    if not reply_xml:
+        return ""
+    doc = xmltodict.parse(reply_xml, disable_entities=True)["xml"]
+    if doc.get("MsgType") == "text":
+        return str(doc.get("Content") or "")
+    return f"[卡片已更新] {json.dumps(doc, ensure_ascii=False)}"
 
 
 async def _pushes(http: aiohttp.ClientSession, api_base: str, userid: str, after: int, *, show: bool) -> int:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import aiohttp
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.caches import CalendarCache, DirectoryCache
 from bot.clock import Clock
@@ -35,6 +34,8 @@ class Runtime:
     client: WeComClient
     sender: OutboxSender
     migrate_on_start: bool = True
+    # False in tests: they drive the outbox sender and the scheduler's jobs themselves.
+    background: bool = True
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, *, migrate_on_start: bool = True) -> Runtime:
@@ -66,13 +67,13 @@ class Runtime:
         )
         return runtime
 
-    async def start(self, *, background: bool = True) -> None:
+    async def start(self) -> None:
         if self.migrate_on_start:
             await migrate(self.engine)
         await self.directory.reload()
         await self.calendar.reload()
         await self.committer.start()
-        if background:
+        if self.background:
             await self.sender.start()
 
     async def close(self) -> None:

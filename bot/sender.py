@@ -12,8 +12,7 @@ import json
 import logging
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.wecom_api import SendResult, WeComClient, WeComError, WeComTransientError
