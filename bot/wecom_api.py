@@ -387,7 +387,10 @@ class WeComClient:
             token = data.get("access_token")
             if errcode != 0 or not isinstance(token, str) or not token:
                 raise WeComError(errcode, str(data.get("errmsg", "no access_token")))
-            expires_in = float(data.get("expires_in") or 7200)
+            try:
+                expires_in = float(data.get("expires_in") or 7200)
+            except (TypeError, ValueError):
+                expires_in = 7200.0
             # Refresh early so a token never dies in flight; short lifetimes refresh at half.
             margin = min(self._margin, expires_in / 2)
             self._token = token
