@@ -1,0 +1,476 @@
+"""A loopback stand-in for the WeCom server API, faithful enough to test the outgoing client.
+
+It implements gettoken, message/send and message/update_template_card with WeCom's error
+codes and limits, records every delivery per user, and lets tests inject faults. Anything
+else is a 404 recorded in `state.unexpected`, which tests assert stays empty.
+
+Error codes marked "-ish" are not documented for that exact case; they are WeCom's generic
+code for the family, so a client that treats unknown codes as permanent behaves the same.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+__all__ = [
+    "STANDIN_STATE",
+    "Delivery",
+    "StandinState",
+    "create_standin_app",
+    "start_standin",
+]
+
+GETTOKEN = "/cgi-bin/gettoken"
+SEND = "/cgi-bin/message/send"
+UPDATE_CARD = "/cgi-bin/message/update_template_card"
+
+ERR_INVALID_CREDENTIAL = 40001  # wrong corpsecret
+ERR_INVALID_MSGTYPE = 40008
+ERR_INVALID_CORPID = 40013
+ERR_INVALID_TOKEN = 40014
+ERR_INVALID_PARAMETER = 40035  # generic "不合法的参数"; used where no exact code is documented
+ERR_INVALID_AGENTID = 40056
+ERR_TOO_MANY_RECIPIENTS = 40058  # -ish: "不合法的参数" family, returned for over-long lists
+ERR_TOKEN_MISSING = 41001
+ERR_TOKEN_EXPIRED = 42001
+ERR_EMPTY_CONTENT = 44004
+ERR_CONTENT_TOO_LONG = 45002
+ERR_BAD_JSON = 47001
+ERR_ALL_RECIPIENTS_INVALID = 81013
+# response_code reuse/expiry: WeCom documents "single use, 72 h" but not the code it returns.
+ERR_RESPONSE_CODE = ERR_INVALID_PARAMETER
+
+MAX_RECIPIENTS = 1000
+MAX_CONTENT_BYTES = 2048
+RESPONSE_CODE_TTL = 72 * 3600
+CARD_TYPES = frozenset(
+    {"text_notice", "news_notice", "button_interaction", "vote_interaction", "multiple_interaction"}
+)
+# Only these card types return a response_code (doc 90236).
+INTERACTIVE_CARDS = frozenset({"button_interaction", "vote_interaction", "multiple_interaction"})
+_TASK_ID = re.compile(r"[A-Za-z0-9_\-@]{1,128}")
+
+
+class _ApiError(Exception):
+    def __init__(self, errcode: int, errmsg: str, **extra: Any) -> None:
+        super().__init__(errcode, errmsg)
+        self.errcode = errcode
+        self.errmsg = errmsg
+        self.extra = extra
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One accepted call: what each recipient now sees."""
+
+    path: str  # "message/send" or "message/update_template_card"
+    payload: dict[str, Any]
+    recipients: tuple[str, ...]  # valid recipients only
+    msgid: str | None = None
+    response_code: str | None = None
+
+    @property
+    def msgtype(self) -> str | None:
+        value = self.payload.get("msgtype")
+        return value if isinstance(value, str) else None
+
+    @property
+    def text(self) -> str | None:
+        """Content of a text or markdown message."""
+        body = self.payload.get(self.msgtype or "")
+        if self.msgtype in ("text", "markdown") and isinstance(body, dict):
+            content = body.get("content")
+            return content if isinstance(content, str) else None
+        return None
+
+
+@dataclass
+class _Fault:
+    errcode: int
+    errmsg: str
+    http_status: int
+    after_delivery: bool
+    disconnect: bool
+
+
+@dataclass
+class _IssuedCode:
+    recipients: tuple[str, ...]
+    issued_at: float
+    used: bool = False
+
+
+@dataclass
+class StandinState:
+    """What the stand-in knows and has seen; tests read and steer it."""
+
+    corp_id: str
+    secret: str
+    agent_id: int
+    known_users: set[str] | None = None
+    token_ttl: int = 7200
+    clock: Callable[[], float] = time.monotonic
+    sent: list[Delivery] = field(default_factory=list)
+    calls: list[tuple[str, int]] = field(default_factory=list)  # (path, errcode) of every call
+    unexpected: list[str] = field(default_factory=list)
+    _tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry on `clock`
+    _current: str | None = None
+    _faults: dict[str, deque[_Fault]] = field(default_factory=dict)
+    _codes: dict[str, _IssuedCode] = field(default_factory=dict)
+    _task_ids: set[str] = field(default_factory=set)
+    _recent: dict[str, tuple[float, str]] = field(default_factory=dict)  # dedupe key -> (t, msgid)
+    _msgids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    # ---- what tests read ----
+
+    def messages_for(self, userid: str) -> list[Delivery]:
+        """Everything delivered to `userid`, sends and card updates, in order."""
+        return [d for d in self.sent if userid in d.recipients]
+
+    def texts_for(self, userid: str) -> list[str]:
+        return [d.text for d in self.messages_for(userid) if d.text is not None]
+
+    def count(self, path: str) -> int:
+        """Calls made to `path` (e.g. "gettoken"), whatever their outcome."""
+        full = _normalise(path)
+        return sum(1 for p, _ in self.calls if p == full)
+
+    # ---- how tests steer ----
+
+    def fail_next(
+        self,
+        path: str,
+        errcode: int,
+        times: int = 1,
+        *,
+        errmsg: str = "injected fault",
+        http_status: int = 200,
+        after_delivery: bool = False,
+    ) -> None:
+        """Make the next `times` calls to `path` fail.
+
+        `after_delivery` does the work first and then reports the failure: the ambiguous case
+        (message delivered, caller told otherwise) that duplicate checking exists for.
+        """
+        queue = self._faults.setdefault(_normalise(path), deque())
+        for _ in range(times):
+            queue.append(_Fault(errcode, errmsg, http_status, after_delivery, disconnect=False))
+
+    def disconnect_next(self, path: str, times: int = 1, *, after_delivery: bool = False) -> None:
+        """Drop the connection without answering the next `times` calls to `path`."""
+        queue = self._faults.setdefault(_normalise(path), deque())
+        for _ in range(times):
+            queue.append(_Fault(0, "", 200, after_delivery, disconnect=True))
+
+    def expire_tokens(self) -> None:
+        """Every issued token is now expired (42001); the next gettoken issues a new one."""
+        for token in self._tokens:
+            self._tokens[token] = float("-inf")
+        self._current = None
+
+    def revoke_tokens(self) -> None:
+        """Forget every token (40014), as when the secret is reset."""
+        self._tokens.clear()
+        self._current = None
+
+    # ---- internals ----
+
+    def _take_fault(self, path: str) -> _Fault | None:
+        queue = self._faults.get(path)
+        return queue.popleft() if queue else None
+
+    def _issue_token(self) -> tuple[str, int]:
+        now = self.clock()
+        if self._current is not None and self._tokens.get(self._current, 0) > now:
+            return self._current, int(self._tokens[self._current] - now)
+        token = secrets.token_urlsafe(48)
+        self._tokens[token] = now + self.token_ttl
+        self._current = token
+        return token, self.token_ttl
+
+    def _check_token(self, token: str | None) -> None:
+        if not token:
+            raise _ApiError(ERR_TOKEN_MISSING, "access_token missing")
+        expiry = self._tokens.get(token)
+        if expiry is None:
+            raise _ApiError(ERR_INVALID_TOKEN, "invalid access_token")
+        if expiry <= self.clock():
+            raise _ApiError(ERR_TOKEN_EXPIRED, "access_token expired")
+
+    def _next_msgid(self) -> str:
+        return f"standin-msg-{next(self._msgids)}"
+
+
+STANDIN_STATE = web.AppKey("wecom_standin_state", StandinState)
+
+
+def _normalise(path: str) -> str:
+    path = path.strip("/")
+    if not path.startswith("cgi-bin/"):
+        path = "cgi-bin/" + path
+    return "/" + path
+
+
+def _ok(**extra: Any) -> web.Response:
+    return web.json_response({"errcode": 0, "errmsg": "ok", **extra})
+
+
+def _json_body(raw: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise _ApiError(ERR_BAD_JSON, "data format error") from None
+    if not isinstance(data, dict):
+        raise _ApiError(ERR_BAD_JSON, "data format error")
+    return data
+
+
+def _check_agent(state: StandinState, data: dict[str, Any]) -> None:
+    agent = data.get("agentid")
+    try:
+        ok = agent is not None and not isinstance(agent, bool) and int(agent) == state.agent_id
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise _ApiError(ERR_INVALID_AGENTID, "invalid agentid")
+
+
+def _split_users(state: StandinState, value: Any, *, allow_all: bool) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):  # update_template_card takes a JSON list
+        users = value
+    elif isinstance(value, str):
+        users = value.split("|")
+    else:
+        raise _ApiError(ERR_INVALID_PARAMETER, "invalid touser")
+    if not all(isinstance(u, str) and u for u in users):
+        raise _ApiError(ERR_INVALID_PARAMETER, "invalid touser")
+    if allow_all and users == ["@all"]:
+        return sorted(state.known_users) if state.known_users is not None else ["@all"]
+    if len(users) > MAX_RECIPIENTS:
+        raise _ApiError(ERR_TOO_MANY_RECIPIENTS, f"touser exceeds {MAX_RECIPIENTS} ids")
+    return list(dict.fromkeys(users))
+
+
+def _partition(state: StandinState, users: list[str]) -> tuple[list[str], list[str]]:
+    if state.known_users is None:
+        return users, []
+    valid = [u for u in users if u in state.known_users or u == "@all"]
+    invalid = [u for u in users if u not in valid]
+    return valid, invalid
+
+
+def _validate_content(body: Any) -> None:
+    if not isinstance(body, dict) or not isinstance(body.get("content"), str):
+        raise _ApiError(ERR_EMPTY_CONTENT, "empty content")
+    content: str = body["content"]
+    if not content.strip():
+        raise _ApiError(ERR_EMPTY_CONTENT, "empty content")
+    if len(content.encode("utf-8")) > MAX_CONTENT_BYTES:
+        raise _ApiError(ERR_CONTENT_TOO_LONG, "content size out of limit")
+
+
+def _validate_card(state: StandinState, card: Any) -> str | None:
+    """Check the parts of a template_card WeCom itself refuses; returns its task_id."""
+    if not isinstance(card, dict):
+        raise _ApiError(ERR_INVALID_PARAMETER, "template_card missing")
+    card_type = card.get("card_type")
+    if card_type not in CARD_TYPES:
+        raise _ApiError(ERR_INVALID_PARAMETER, "invalid card_type")
+    task_id = card.get("task_id")
+    if card_type in INTERACTIVE_CARDS and task_id is None:
+        raise _ApiError(ERR_INVALID_PARAMETER, "task_id missing")
+    if task_id is not None:
+        if not isinstance(task_id, str) or not _TASK_ID.fullmatch(task_id):
+            raise _ApiError(ERR_INVALID_PARAMETER, "invalid task_id")
+        if task_id in state._task_ids:  # -ish: unique per app forever
+            raise _ApiError(ERR_INVALID_PARAMETER, "task_id already exists")
+    if card_type == "button_interaction":
+        buttons = card.get("button_list")
+        if not isinstance(buttons, list) or not 1 <= len(buttons) <= 6:
+            raise _ApiError(ERR_INVALID_PARAMETER, "button_list must hold 1 to 6 buttons")
+    if card_type == "vote_interaction":
+        checkbox = card.get("checkbox")
+        options = checkbox.get("option_list") if isinstance(checkbox, dict) else None
+        if not isinstance(options, list) or not 1 <= len(options) <= 20:
+            raise _ApiError(ERR_INVALID_PARAMETER, "checkbox.option_list must hold 1 to 20")
+    return task_id
+
+
+def _send(state: StandinState, data: dict[str, Any]) -> tuple[Delivery | None, dict[str, Any]]:
+    _check_agent(state, data)
+    msgtype = data.get("msgtype")
+    if msgtype not in ("text", "markdown", "template_card"):
+        raise _ApiError(ERR_INVALID_MSGTYPE, "invalid message type")
+    users = _split_users(state, data.get("touser"), allow_all=True)
+    if not users and not data.get("toparty") and not data.get("totag"):
+        raise _ApiError(ERR_INVALID_PARAMETER, "touser, toparty and totag all empty")
+    task_id = None
+    if msgtype == "template_card":
+        task_id = _validate_card(state, data.get("template_card"))
+    else:
+        _validate_content(data.get(msgtype))
+    valid, invalid = _partition(state, users)
+    if not valid:
+        raise _ApiError(
+            ERR_ALL_RECIPIENTS_INVALID,
+            "user & party & tag all invalid",
+            invaliduser="|".join(invalid),
+        )
+    extra: dict[str, Any] = {"invaliduser": "|".join(invalid)}
+
+    # WeCom's duplicate check: the same message to the same people within the interval is
+    # accepted but not delivered again.
+    dedupe = None
+    if data.get("enable_duplicate_check") in (1, "1", True):
+        interval = float(data.get("duplicate_check_interval") or 1800)
+        dedupe = json.dumps([msgtype, data.get(msgtype), sorted(valid)], sort_keys=True)
+        seen = state._recent.get(dedupe)
+        if seen is not None and state.clock() - seen[0] < min(interval, 4 * 3600):
+            return None, {**extra, "msgid": seen[1]}
+
+    msgid = state._next_msgid()
+    response_code = None
+    if msgtype == "template_card":
+        if task_id is not None:
+            state._task_ids.add(task_id)
+        if data["template_card"]["card_type"] in INTERACTIVE_CARDS:
+            response_code = secrets.token_urlsafe(32)
+            state._codes[response_code] = _IssuedCode(tuple(valid), state.clock())
+            extra["response_code"] = response_code
+    if dedupe is not None:
+        state._recent[dedupe] = (state.clock(), msgid)
+    delivery = Delivery("message/send", data, tuple(valid), msgid, response_code)
+    return delivery, {**extra, "msgid": msgid}
+
+
+def _update_card(state: StandinState, data: dict[str, Any]) -> Delivery:
+    _check_agent(state, data)
+    code = data.get("response_code")
+    issued = state._codes.get(code) if isinstance(code, str) else None
+    if issued is None:
+        raise _ApiError(ERR_RESPONSE_CODE, "invalid response_code")
+    if issued.used:
+        raise _ApiError(ERR_RESPONSE_CODE, "response_code already used")
+    if state.clock() - issued.issued_at > RESPONSE_CODE_TTL:
+        raise _ApiError(ERR_RESPONSE_CODE, "response_code expired")
+    button = data.get("button")
+    card = data.get("template_card")
+    has_button = isinstance(button, dict) and isinstance(button.get("replace_name"), str)
+    if has_button == isinstance(card, dict):
+        raise _ApiError(ERR_INVALID_PARAMETER, "give exactly one of button or template_card")
+    users = _split_users(state, data.get("userids"), allow_all=False)
+    recipients = tuple(u for u in users if u in issued.recipients) if users else issued.recipients
+    issued.used = True
+    return Delivery("message/update_template_card", data, recipients)
+
+
+async def _handle(request: web.Request) -> web.StreamResponse:
+    state = request.app[STANDIN_STATE]
+    path = request.path
+    if path not in (GETTOKEN, SEND, UPDATE_CARD) or (
+        request.method != ("GET" if path == GETTOKEN else "POST")
+    ):
+        state.unexpected.append(f"{request.method} {request.path_qs}")
+        raise web.HTTPNotFound()
+    fault = state._take_fault(path)
+    if fault is not None and fault.disconnect:
+        if fault.after_delivery:
+            try:
+                _dispatch(state, path, request, await request.read())
+            except _ApiError:
+                pass
+        state.calls.append((path, -1))
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response()  # never reaches the client
+    raw = await request.read()
+    try:
+        if fault is not None and not fault.after_delivery:
+            raise _ApiError(fault.errcode, fault.errmsg)
+        response = _dispatch(state, path, request, raw)
+    except _ApiError as exc:
+        if fault is not None and fault.http_status != 200:
+            state.calls.append((path, -fault.http_status))
+            return web.Response(status=fault.http_status, text="injected")
+        state.calls.append((path, exc.errcode))
+        return web.json_response({"errcode": exc.errcode, "errmsg": exc.errmsg, **exc.extra})
+    if fault is not None:  # after_delivery: the work is done, the answer lies
+        state.calls.append((path, fault.errcode))
+        if fault.http_status != 200:
+            return web.Response(status=fault.http_status, text="injected")
+        return web.json_response({"errcode": fault.errcode, "errmsg": fault.errmsg})
+    state.calls.append((path, 0))
+    return response
+
+
+def _dispatch(state: StandinState, path: str, request: web.Request, raw: bytes) -> web.Response:
+    if path == GETTOKEN:
+        corpid = request.query.get("corpid")
+        secret = request.query.get("corpsecret")
+        if corpid != state.corp_id:
+            raise _ApiError(ERR_INVALID_CORPID, "invalid corpid")
+        if secret != state.secret:
+            raise _ApiError(ERR_INVALID_CREDENTIAL, "invalid credential")
+        token, expires_in = state._issue_token()
+        return _ok(access_token=token, expires_in=expires_in)
+    state._check_token(request.query.get("access_token"))
+    data = _json_body(raw)
+    if path == SEND:
+        delivery, extra = _send(state, data)
+        if delivery is not None:
+            state.sent.append(delivery)
+        return _ok(**extra)
+    state.sent.append(_update_card(state, data))
+    return _ok()
+
+
+def create_standin_app(
+    corp_id: str,
+    secret: str,
+    agent_id: int,
+    *,
+    known_users: Iterable[str] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> web.Application:
+    """The stand-in as an aiohttp app; its state is `app[STANDIN_STATE]`."""
+    state = StandinState(
+        corp_id=corp_id,
+        secret=secret,
+        agent_id=agent_id,
+        known_users=set(known_users) if known_users is not None else None,
+        clock=clock,
+    )
+    app = web.Application()
+    app[STANDIN_STATE] = state
+    app.router.add_route("*", "/{tail:.*}", _handle)
+    return app
+
+
+async def start_standin(
+    corp_id: str = "wwstandin0000000001",
+    secret: str = "standin-secret",
+    agent_id: int = 1000002,
+    *,
+    known_users: Iterable[str] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> tuple[web.AppRunner, str, StandinState]:
+    """Serve the stand-in on an ephemeral 127.0.0.1 port; `await runner.cleanup()` when done."""
+    app = create_standin_app(corp_id, secret, agent_id, known_users=known_users, clock=clock)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    return runner, f"http://127.0.0.1:{port}", app[STANDIN_STATE]

@@ -1,0 +1,521 @@
+"""Callback crypto: known-answer vectors, round trips and hostile input."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+import xmltodict
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.wecom_crypto import (
+    MAX_BODY_BYTES,
+    CallbackCrypto,
+    CallbackRejected,
+    Inbound,
+    WeComSimulator,
+    _seal,
+    _signature,
+    cdata,
+    text_reply_xml,
+    update_button_xml,
+    update_template_card_xml,
+)
+
+VECTORS_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "wecom" / "vectors.json"
+
+TOKEN = "shijiToken2026"
+AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
+CORP = "ww0123456789abcdef"
+AGENT = 1000002
+CST = timezone(timedelta(hours=8))
+NOW = datetime(2026, 11, 23, 9, 30, tzinfo=CST)
+TS = int(NOW.timestamp())
+
+
+def _vectors() -> list[dict[str, Any]]:
+    if not VECTORS_PATH.exists():
+        return []
+    data: dict[str, Any] = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
+    return list(data["vectors"])
+
+
+VECTORS = _vectors()
+
+
+def _crypto() -> CallbackCrypto:
+    return CallbackCrypto(TOKEN, AES_KEY, CORP)
+
+
+def _sim() -> WeComSimulator:
+    return WeComSimulator(TOKEN, AES_KEY, CORP, AGENT)
+
+
+def _decrypt(
+    crypto: CallbackCrypto, query: dict[str, str] | Any, body: bytes, now: datetime = NOW
+) -> Inbound:
+    return crypto.decrypt(query["msg_signature"], query["timestamp"], query["nonce"], body, now)
+
+
+def _signed_body(encrypt: str, ts: int = TS, nonce: str = "12345") -> tuple[dict[str, str], bytes]:
+    """A callback whose signature is valid for an arbitrary Encrypt value."""
+    query = {
+        "msg_signature": _signature(TOKEN, str(ts), nonce, encrypt),
+        "timestamp": str(ts),
+        "nonce": nonce,
+    }
+    body = f"<xml><ToUserName>{cdata(CORP)}</ToUserName><Encrypt>{cdata(encrypt)}</Encrypt></xml>"
+    return query, body.encode()
+
+
+def _sealed(plaintext: str, receive_id: str = CORP) -> tuple[dict[str, str], bytes]:
+    key = base64.b64decode(AES_KEY + "=")
+    return _signed_body(_seal(key, plaintext, receive_id, None))
+
+
+# ---- known-answer vectors ----------------------------------------------------------------
+
+
+@pytest.mark.skipif(not VECTORS, reason=f"known-answer vectors not found at {VECTORS_PATH}")
+@pytest.mark.parametrize("vector", VECTORS, ids=[v["id"] for v in VECTORS])
+def test_known_answer_vector(vector: dict[str, Any]) -> None:
+    token = vector["token"] or vector.get("inferred_token")
+    key = vector["encoding_aes_key"] or vector.get("inferred_encoding_aes_key")
+    crypto = CallbackCrypto(token, key, vector["receive_id"])
+    now = datetime.fromtimestamp(int(vector["timestamp"]), CST)
+    sig, ts, nonce = vector.get("msg_signature"), vector["timestamp"], vector["nonce"]
+    kind = vector["kind"]
+    if kind == "verify_url":
+        assert (
+            crypto.verify_url(sig, ts, nonce, vector["echostr"], now)
+            == vector["verified_plaintext"]
+        )
+    elif kind == "verify_url_must_fail":
+        with pytest.raises(CallbackRejected) as info:
+            crypto.verify_url(sig, ts, nonce, vector["echostr"], now)
+        assert info.value.status == 403
+    elif kind == "decrypt_xml":
+        encrypt = xmltodict.parse(vector["post_body"])["xml"]["Encrypt"]
+        assert crypto.decrypt_payload(sig, ts, nonce, encrypt, now) == vector["verified_plaintext"]
+        inbound = crypto.decrypt(sig, ts, nonce, vector["post_body"].encode(), now)
+        assert inbound.kind == "text"
+        expected = xmltodict.parse(vector["verified_plaintext"])["xml"]
+        assert inbound.content == expected["Content"]
+        assert inbound.from_user == expected["FromUserName"]
+        assert inbound.msg_id == expected["MsgId"]
+        assert inbound.dedupe_key == "msg:" + expected["MsgId"]
+    elif kind == "decrypt_json":
+        encrypt = json.loads(vector["post_body"])["encrypt"]
+        assert crypto.decrypt_payload(sig, ts, nonce, encrypt, now) == vector["verified_plaintext"]
+    elif kind == "encrypt_xml":
+        out = crypto.encrypt_reply(
+            vector["plaintext"], nonce, ts, random_prefix=vector["random_prefix"].encode()
+        )
+        assert out == vector["expected_output"]
+    else:  # pragma: no cover - a new vector kind must be wired in here
+        pytest.fail(f"unknown vector kind {kind}")
+
+
+def test_all_vector_kinds_present() -> None:
+    if not VECTORS:
+        pytest.skip(f"known-answer vectors not found at {VECTORS_PATH}")
+    assert len(VECTORS) == 11
+
+
+# ---- round trips -------------------------------------------------------------------------
+
+
+def test_text_round_trip() -> None:
+    cb = _sim().text_message("zhangsan", "今天完成了 3 件事", msg_id=42, create_time=TS)
+    inbound = _decrypt(_crypto(), cb.query, cb.body)
+    assert inbound == Inbound(
+        kind="text",
+        raw_type="text",
+        from_user="zhangsan",
+        to_user=CORP,
+        agent_id=AGENT,
+        create_time=TS,
+        msg_id="42",
+        content="今天完成了 3 件事",
+    )
+    assert inbound.dedupe_key == "msg:42"
+
+
+def test_cdata_terminator_in_inbound_content_survives() -> None:
+    text = "a]]>b<xml><Content>x</Content>]]]]>"
+    cb = _sim().text_message("lisi", text, create_time=TS)
+    assert _decrypt(_crypto(), cb.query, cb.body).content == text
+
+
+def test_cdata_terminator_in_reply_survives_round_trip() -> None:
+    text = "你说：]]><MsgType>image</MsgType>]]>"
+    xml = text_reply_xml("lisi", CORP, TS, text)
+    envelope = _crypto().encrypt_reply(xml, "99", str(TS))
+    plain = _sim().open_reply(envelope)
+    doc = xmltodict.parse(plain)["xml"]
+    assert doc["Content"] == text
+    assert doc["MsgType"] == "text"
+    assert doc["ToUserName"] == "lisi"
+
+
+def test_illegal_xml_characters_are_replaced_not_fatal() -> None:
+    doc = xmltodict.parse(text_reply_xml("u", CORP, TS, "a\x00b\x1fc"))["xml"]
+    assert doc["Content"] == "a\ufffdb\ufffdc"
+
+
+def test_verify_url_round_trip() -> None:
+    query = _sim().url_verification("8675309", timestamp=TS)
+    assert _crypto().verify_url(**query, now=NOW) == "8675309"
+
+
+def test_empty_reply_means_no_reply() -> None:
+    assert _sim().open_reply(b"") == ""
+
+
+def test_reply_with_forged_signature_is_refused_by_simulator() -> None:
+    envelope = _crypto().encrypt_reply("<xml/>", "1", str(TS))
+    forged = envelope.replace("<Nonce><![CDATA[1]]>", "<Nonce><![CDATA[2]]>")
+    with pytest.raises(CallbackRejected) as info:
+        _sim().open_reply(forged)
+    assert info.value.status == 403
+
+
+def test_generic_event_parses_and_dedupes_by_user_time_event() -> None:
+    cb = _sim().event("wangwu", "enter_agent", create_time=TS)
+    inbound = _decrypt(_crypto(), cb.query, cb.body)
+    assert (inbound.kind, inbound.event, inbound.msg_id) == ("event", "enter_agent", None)
+    assert inbound.dedupe_key == f"evt:wangwu:{TS}:enter_agent"
+
+
+def test_non_text_message_is_other() -> None:
+    inner = (
+        f"<xml><ToUserName>{cdata(CORP)}</ToUserName><FromUserName>u1</FromUserName>"
+        f"<CreateTime>{TS}</CreateTime><MsgType>image</MsgType><PicUrl>http://x</PicUrl>"
+        f"<MediaId>m</MediaId><MsgId>77</MsgId><AgentID>{AGENT}</AgentID></xml>"
+    )
+    cb = _sim().callback(inner, timestamp=TS)
+    inbound = _decrypt(_crypto(), cb.query, cb.body)
+    assert (inbound.kind, inbound.raw_type, inbound.dedupe_key) == ("other", "image", "msg:77")
+
+
+# ---- template card events ----------------------------------------------------------------
+
+
+def test_card_event_with_one_option() -> None:
+    cb = _sim().card_event(
+        "zhaoliu",
+        task_id="rate-2026Q4-17",
+        event_key="submit",
+        card_type="vote_interaction",
+        response_code="RC1",
+        selected={"score": ["95"]},
+        create_time=TS,
+    )
+    inbound = _decrypt(_crypto(), cb.query, cb.body)
+    assert inbound.kind == "card_event"
+    assert inbound.event == "template_card_event"
+    assert (inbound.task_id, inbound.event_key, inbound.card_type) == (
+        "rate-2026Q4-17",
+        "submit",
+        "vote_interaction",
+    )
+    assert inbound.response_code == "RC1"
+    assert inbound.selected == {"score": ("95",)}
+    assert inbound.dedupe_key == f"evt:zhaoliu:{TS}:template_card_event:rate-2026Q4-17:submit"
+
+
+def test_card_event_with_several_questions_and_options() -> None:
+    cb = _sim().card_event(
+        "zhaoliu",
+        task_id="t2",
+        event_key="submit",
+        card_type="multiple_interaction",
+        selected={"q1": ["a", "b", "c"], "q2": ["x"]},
+        create_time=TS,
+    )
+    inbound = _decrypt(_crypto(), cb.query, cb.body)
+    assert inbound.selected == {"q1": ("a", "b", "c"), "q2": ("x",)}
+    with pytest.raises(TypeError):
+        inbound.selected["q3"] = ("z",)  # type: ignore[index]
+
+
+def test_button_card_event_without_selection() -> None:
+    cb = _sim().card_event("u", task_id="t3", event_key="btn_90", create_time=TS)
+    inbound = _decrypt(_crypto(), cb.query, cb.body)
+    assert inbound.selected == {}
+    assert inbound.event_key == "btn_90"
+
+
+def test_two_taps_on_different_buttons_in_one_second_do_not_collapse() -> None:
+    sim, crypto = _sim(), _crypto()
+    a = _decrypt(crypto, *_q(sim.card_event("u", task_id="t", event_key="btn_90", create_time=TS)))
+    b = _decrypt(crypto, *_q(sim.card_event("u", task_id="t", event_key="btn_95", create_time=TS)))
+    retry = _decrypt(
+        crypto, *_q(sim.card_event("u", task_id="t", event_key="btn_90", create_time=TS))
+    )
+    assert a.dedupe_key != b.dedupe_key
+    assert a.dedupe_key == retry.dedupe_key
+
+
+def _q(cb: Any) -> tuple[dict[str, str], bytes]:
+    return dict(cb.query), cb.body
+
+
+def test_update_button_xml_shape() -> None:
+    doc = xmltodict.parse(update_button_xml("u", CORP, TS, "已评 95 分"))["xml"]
+    assert doc["MsgType"] == "update_button"
+    assert doc["Button"]["ReplaceName"] == "已评 95 分"
+
+
+def test_update_template_card_xml_shape() -> None:
+    card = {
+        "card_type": "button_interaction",
+        "main_title": {"title": "张三 2026年第四季度"},
+        "button_list": [{"text": "95", "key": "b95"}, {"text": "90", "key": "b90"}],
+        "task_id": "t1",
+    }
+    doc = xmltodict.parse(update_template_card_xml("u", CORP, TS, card), force_list=("ButtonList",))
+    tc = doc["xml"]["TemplateCard"]
+    assert doc["xml"]["MsgType"] == "update_template_card"
+    assert tc["CardType"] == "button_interaction"
+    assert tc["MainTitle"]["Title"] == "张三 2026年第四季度"
+    assert [b["Key"] for b in tc["ButtonList"]] == ["b95", "b90"]
+
+
+# ---- refusals ----------------------------------------------------------------------------
+
+
+def _rejected(query: dict[str, str], body: bytes, now: datetime = NOW) -> int:
+    with pytest.raises(CallbackRejected) as info:
+        _decrypt(_crypto(), query, body, now)
+    return info.value.status
+
+
+def test_tampered_signature_is_403() -> None:
+    cb = _sim().text_message("u", "hi", create_time=TS)
+    query = dict(cb.query)
+    query["msg_signature"] = query["msg_signature"][:-1] + (
+        "0" if query["msg_signature"][-1] != "0" else "1"
+    )
+    assert _rejected(query, cb.body) == 403
+
+
+def test_tampered_encrypt_is_403() -> None:
+    cb = _sim().text_message("u", "hi", create_time=TS)
+    body = cb.body.replace(b"<Encrypt><![CDATA[", b"<Encrypt><![CDATA[A")
+    assert _rejected(dict(cb.query), body) == 403
+
+
+def test_non_ascii_signature_is_refused_not_crashed() -> None:
+    cb = _sim().text_message("u", "hi", create_time=TS)
+    assert _rejected({**cb.query, "msg_signature": "签名"}, cb.body) == 403
+
+
+@pytest.mark.parametrize("skew", [301, -301, 10**6])
+def test_stale_or_future_timestamp_is_403(skew: int) -> None:
+    cb = _sim().text_message("u", "hi", create_time=TS)
+    assert _rejected(dict(cb.query), cb.body, NOW + timedelta(seconds=skew)) == 403
+
+
+def test_timestamp_at_window_edge_is_accepted() -> None:
+    cb = _sim().text_message("u", "hi", create_time=TS)
+    assert _decrypt(_crypto(), cb.query, cb.body, NOW + timedelta(seconds=300)).content == "hi"
+
+
+def test_max_age_is_configurable() -> None:
+    cb = _sim().text_message("u", "hi", create_time=TS)
+    crypto = CallbackCrypto(TOKEN, AES_KEY, CORP, max_age_seconds=10)
+    with pytest.raises(CallbackRejected):
+        _decrypt(crypto, cb.query, cb.body, NOW + timedelta(seconds=11))
+
+
+def test_non_numeric_timestamp_is_400() -> None:
+    query, body = _signed_body("QUJD", ts=0)
+    query["timestamp"] = "１２３"  # full-width digits: str.isdigit() says yes, int() would too
+    query["msg_signature"] = _signature(TOKEN, query["timestamp"], query["nonce"], "QUJD")
+    assert _rejected(query, body) == 400
+
+
+def test_naive_now_is_a_programming_error() -> None:
+    cb = _sim().text_message("u", "hi", create_time=TS)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        _decrypt(_crypto(), cb.query, cb.body, datetime(2026, 11, 23, 9, 30))  # noqa: DTZ001
+
+
+@pytest.mark.parametrize(
+    "encrypt",
+    [
+        "!!!not base64!!!",
+        "QUJD",  # valid base64, not a multiple of the block size
+        base64.b64encode(b"\x00" * 32).decode(),  # decrypts to junk padding
+        base64.b64encode(b"").decode() or "=",
+    ],
+)
+def test_garbage_ciphertext_with_valid_signature_is_rejected(encrypt: str) -> None:
+    query, body = _signed_body(encrypt)
+    assert _rejected(query, body) in (400, 403)
+
+
+def test_truncated_ciphertext_is_400() -> None:
+    cb = _sim().text_message("u", "hi" * 50, create_time=TS)
+    encrypt = xmltodict.parse(cb.body)["xml"]["Encrypt"]
+    query, body = _signed_body(encrypt[: len(encrypt) // 2])
+    assert _rejected(query, body) == 400
+
+
+def test_wrong_corp_id_is_403() -> None:
+    query, body = _sealed("<xml><MsgType>text</MsgType></xml>", receive_id="ww_someone_else")
+    assert _rejected(query, body) == 403
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"not xml at all",
+        b'{"encrypt": "x"}',
+        b"<xml></xml>",
+        b"<xml><Encrypt></Encrypt></xml>",
+        b"<xml><Encrypt><a>nested</a></Encrypt></xml>",
+        b"<xml><Encrypt>x</Encrypt>",
+        b"<other><Encrypt>x</Encrypt></other>",
+        b"\xff\xfe<\x00x\x00",
+    ],
+)
+def test_malformed_outer_body_is_400(body: bytes) -> None:
+    assert _rejected({"msg_signature": "x", "timestamp": str(TS), "nonce": "1"}, body) == 400
+
+
+BOMB = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+    '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">'
+    '<!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">]>'
+    "<xml><Encrypt>&lol4;</Encrypt></xml>"
+)
+XXE = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><Encrypt>&e;</Encrypt></xml>'
+
+
+@pytest.mark.parametrize("doc", [BOMB, XXE], ids=["bomb", "xxe"])
+def test_entity_tricks_in_outer_body_are_400(doc: str) -> None:
+    assert (
+        _rejected({"msg_signature": "x", "timestamp": str(TS), "nonce": "1"}, doc.encode()) == 400
+    )
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [BOMB.replace("Encrypt", "Content"), XXE.replace("Encrypt", "Content")],
+    ids=["bomb", "xxe"],
+)
+def test_entity_tricks_inside_sealed_payload_are_400(doc: str) -> None:
+    query, body = _sealed(doc)
+    assert _rejected(query, body) == 400
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        "not xml",
+        "<xml/>",
+        "<xml>text</xml>",
+        "<xml><MsgType>text</MsgType></xml>",
+        f"<xml><MsgType><a/></MsgType><FromUserName>u</FromUserName><ToUserName>c</ToUserName><CreateTime>{TS}</CreateTime></xml>",
+        "<xml><MsgType>text</MsgType><FromUserName>u</FromUserName><ToUserName>c</ToUserName><CreateTime>soon</CreateTime></xml>",
+        f"<xml><MsgType>text</MsgType><FromUserName>u</FromUserName><ToUserName>c</ToUserName><CreateTime>{TS}</CreateTime><Content><b>x</b></Content></xml>",
+        f"<xml><MsgType>event</MsgType><FromUserName>u</FromUserName><ToUserName>c</ToUserName><CreateTime>{TS}</CreateTime></xml>",
+        f"<xml><MsgType>event</MsgType><Event>template_card_event</Event><FromUserName>u</FromUserName><ToUserName>c</ToUserName><CreateTime>{TS}</CreateTime><SelectedItems>oops</SelectedItems></xml>",
+        f"<xml><MsgType>event</MsgType><Event>template_card_event</Event><FromUserName>u</FromUserName><ToUserName>c</ToUserName><CreateTime>{TS}</CreateTime><SelectedItems><SelectedItem><QuestionKey>q</QuestionKey><OptionIds><OptionId><x/></OptionId></OptionIds></SelectedItem></SelectedItems></xml>",
+        f"<xml><MsgType>text</MsgType><FromUserName>u</FromUserName><ToUserName>c</ToUserName><CreateTime>{TS}</CreateTime><AgentID>abc</AgentID></xml>",
+    ],
+)
+def test_malformed_sealed_message_is_400(inner: str) -> None:
+    query, body = _sealed(inner)
+    assert _rejected(query, body) == 400
+
+
+def test_oversized_body_is_400_before_parsing() -> None:
+    body = b"<xml><Encrypt>" + b"A" * MAX_BODY_BYTES + b"</Encrypt></xml>"
+    assert _rejected({"msg_signature": "x", "timestamp": str(TS), "nonce": "1"}, body) == 400
+
+
+def test_url_verification_refusals() -> None:
+    query = _sim().url_verification("1", timestamp=TS)
+    with pytest.raises(CallbackRejected) as info:
+        _crypto().verify_url(**{**query, "nonce": "other"}, now=NOW)
+    assert info.value.status == 403
+    with pytest.raises(CallbackRejected) as info:
+        _crypto().verify_url(**query, now=NOW + timedelta(hours=1))
+    assert info.value.status == 403
+    bad = {**query, "echostr": "QUJD"}
+    bad["msg_signature"] = _signature(TOKEN, bad["timestamp"], bad["nonce"], "QUJD")
+    with pytest.raises(CallbackRejected) as info:
+        _crypto().verify_url(**bad, now=NOW)
+    assert info.value.status == 400
+
+
+# ---- fuzzing: only CallbackRejected may escape -------------------------------------------
+
+FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FUZZ
+@given(body=st.binary(max_size=2048))
+def test_fuzz_arbitrary_body(body: bytes) -> None:
+    try:
+        _decrypt(_crypto(), {"msg_signature": "x", "timestamp": str(TS), "nonce": "1"}, body)
+    except CallbackRejected as exc:
+        assert exc.status in (400, 403)
+
+
+@FUZZ
+@given(
+    encrypt=st.text(min_size=1, max_size=400)
+    | st.binary(max_size=300).map(lambda b: base64.b64encode(b).decode() or "A")
+)
+def test_fuzz_signed_arbitrary_ciphertext(encrypt: str) -> None:
+    query, body = _signed_body(encrypt.replace("]]>", ""))
+    try:
+        _decrypt(_crypto(), query, body)
+    except CallbackRejected as exc:
+        assert exc.status in (400, 403)
+
+
+@FUZZ
+@given(inner=st.text(max_size=600) | st.binary(max_size=400).map(lambda b: b.decode("latin-1")))
+def test_fuzz_sealed_arbitrary_plaintext(inner: str) -> None:
+    query, body = _sealed(inner)
+    try:
+        _decrypt(_crypto(), query, body)
+    except CallbackRejected as exc:
+        assert exc.status in (400, 403)
+
+
+XML_TEXT = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc", "Cn")) | st.sampled_from("\n\t"), max_size=300
+)
+
+
+@FUZZ
+@given(user=st.text(min_size=1, max_size=40), content=st.text(max_size=300))
+def test_fuzz_text_round_trip_never_crashes(user: str, content: str) -> None:
+    cb = _sim().text_message(user, content, create_time=TS)
+    try:
+        _decrypt(_crypto(), cb.query, cb.body)
+    except CallbackRejected as exc:
+        assert exc.status == 400
+
+
+@FUZZ
+@given(user=st.from_regex(r"[A-Za-z0-9_.@-]{1,64}", fullmatch=True), content=XML_TEXT)
+def test_fuzz_text_round_trip_preserves_content(user: str, content: str) -> None:
+    cb = _sim().text_message(user, content, create_time=TS)
+    inbound = _decrypt(_crypto(), cb.query, cb.body)
+    assert inbound.from_user == user
+    # xmltodict strips surrounding whitespace, as WeCom's own parsers do.
+    assert inbound.content == content.strip()
