@@ -454,8 +454,22 @@ def create_standin_app(
     )
     app = web.Application()
     app[STANDIN_STATE] = state
+    app.router.add_get(INSPECT, _inspect)
     app.router.add_route("*", "/{tail:.*}", _handle)
     return app
+
+
+INSPECT = "/_standin/messages"
+
+
+async def _inspect(request: web.Request) -> web.Response:
+    """Not WeCom: lets `shiji chat` show what was pushed to a user (what their phone shows)."""
+    state = request.app[STANDIN_STATE]
+    userid = request.query.get("userid", "")
+    after = int(request.query.get("after", "0"))
+    delivered = state.messages_for(userid)
+    shown = [d.text if d.text is not None else {"path": d.path, **d.payload} for d in delivered[after:]]
+    return web.json_response({"messages": shown, "next": len(delivered)})
 
 
 async def start_standin(
@@ -465,12 +479,14 @@ async def start_standin(
     *,
     known_users: Iterable[str] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    host: str = "127.0.0.1",
+    port: int = 0,
 ) -> tuple[web.AppRunner, str, StandinState]:
-    """Serve the stand-in on an ephemeral 127.0.0.1 port; `await runner.cleanup()` when done."""
+    """Serve the stand-in on loopback (port 0 = ephemeral); `await runner.cleanup()` when done."""
     app = create_standin_app(corp_id, secret, agent_id, known_users=known_users, clock=clock)
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, host, port)
     await site.start()
     port = runner.addresses[0][1]
-    return runner, f"http://127.0.0.1:{port}", app[STANDIN_STATE]
+    return runner, f"http://{host}:{port}", app[STANDIN_STATE]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,6 +24,8 @@ from bot.settings import Settings, load_settings
 from storage.roster_import import apply_roster, parse_roster, read_table
 
 ADMIN = "kaohe_admin"
+# WeCom's MsgIds are unique; so are ours, across every bot a test starts on one database.
+_MSG_IDS = itertools.count(7_000_000)
 
 
 @dataclass
@@ -33,16 +37,14 @@ class Harness:
     standin: StandinState
     url: str
     http: aiohttp.ClientSession
-    _msg_seq: int = 0
 
     async def post(self, signed: SignedCallback) -> tuple[int, str]:
         async with self.http.post(f"{self.url}?{signed.query_string}", data=signed.body) as resp:
             return resp.status, await resp.text()
 
     def text(self, userid: str, content: str, msg_id: int | None = None) -> SignedCallback:
-        self._msg_seq += 1
         return self.sim.text_message(
-            userid, content, msg_id=msg_id if msg_id is not None else 7_000_000 + self._msg_seq,
+            userid, content, msg_id=msg_id if msg_id is not None else next(_MSG_IDS),
             create_time=int(self.clock.now().timestamp()),
         )
 

@@ -103,7 +103,8 @@ async def test_backfill_window_across_new_year_needs_the_2027_schedule(db_url, c
         assert await stored_logs(h, WU) == {}
         await h.drain()
         alerts = h.pushed_to(ADMIN)
-        assert len(alerts) == 1 and "shiji calendar load" in str(alerts[0])
+        alerts = h.standin.texts_for(ADMIN)
+        assert len(alerts) == 1 and "shiji calendar load" in alerts[0]
     clock.set(at("2027-01-05 18:00"))  # 12-28 + 5 working days: 29, 30, 31, 1-4 (元旦 1-01), 1-05
     async with running_bot(db_url, clock, None, calendars=(SAMPLE_2027,)) as h:
         assert "已补记 2026年12月28日" in await h.say(WU, f"补记 12-28 {LOG}")
@@ -163,9 +164,10 @@ async def test_missing_list_shows_open_and_closed_days_with_deadlines(db_url, cl
         await h.say(WU, f"补记 10-19 {LOG}")
         reply = await h.say(WU, "缺记")
         assert "今天的日志还没有记载" in reply
-        # 10-09, 10-10 (调休), 10-12 … 10-16 missing; 10-09's deadline 10-16 has passed.
+        # 10-09, 10-10 (调休), 10-12 … 10-16 missing; 10-12's window closed on 10-19.
         assert "10月13日（周二），最晚 10月20日（周二）" in reply
-        assert "已过补记期限的 2 天" in reply and "10月9日、10月10日" in reply
+        assert "还可以补记的 4 天" in reply
+        assert "已过补记期限的 3 天" in reply and "10月9日、10月10日、10月12日" in reply
 
 
 async def test_superior_and_admin_do_not_write_logs(db_url, clock):
