@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,14 +12,14 @@ from typing import Any
 import aiohttp
 import xmltodict
 from aiohttp import web
-from bot.wecom_crypto import SignedCallback, WeComSimulator
-from bot.wecom_standin import StandinState, start_standin
 
 from bot.calendar import parse_calendar_file
 from bot.clock import ManualClock
 from bot.runtime import Runtime
 from bot.server import create_app
 from bot.settings import Settings, load_settings
+from bot.wecom_crypto import SignedCallback, WeComSimulator
+from bot.wecom_standin import StandinState, start_standin
 from storage.roster_import import apply_roster, parse_roster, read_table
 
 ADMIN = "kaohe_admin"
