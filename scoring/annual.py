@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
+from math import lcm
 
 from scoring.config import AnnualWeights, ScoringConfig
 from scoring.rounding import round_ratio, round_score
@@ -124,10 +125,28 @@ class AnnualResult:
         return "、".join(MISSING_ZH[code] for code in self.missing)
 
 
-def _ratio(value: Decimal, name: str, userid: str) -> tuple[int, int]:
-    if not value.is_finite():
-        raise ValueError(f"{userid}: {name} is not a number: {value}")
-    return value.as_integer_ratio()
+def _common_scale(values: Sequence[Decimal], userid: str) -> tuple[list[int], int]:
+    """Exact integers n_i and one denominator d with values[i] == n_i / d.
+
+    Published figures have 2 places, so d is usually 100; a unit result imported with more
+    places just gets a larger d. Plain ints keep Fraction arithmetic off the 100k-cadre path.
+    """
+    ratios = []
+    for value in values:
+        if not value.is_finite():
+            raise ValueError(f"{userid}: not a number: {value}")
+        ratios.append(value.as_integer_ratio())
+    denominator = lcm(*(d for _, d in ratios))
+    return [n * (denominator // d) for n, d in ratios], denominator
+
+
+@lru_cache(maxsize=16)
+def _weight_ints(weights: AnnualWeights) -> tuple[int, int, int, int]:
+    """(democratic, unit_result, quarters, denominator) as integers."""
+    (dem, unit, quarters), denominator = _common_scale(
+        [weights.democratic, weights.unit_result, weights.quarters], "annual weights"
+    )
+    return dem, unit, quarters, denominator
 
 
 def annual_score(inp: AnnualInput, cfg: ScoringConfig) -> AnnualResult:
@@ -160,25 +179,30 @@ def annual_score(inp: AnnualInput, cfg: ScoringConfig) -> AnnualResult:
     if not counted and not missing:
         missing.append(MISSING_QUARTERS)
 
-    quarter_mean: Fraction | None = None
-    if counted:
-        quarter_mean = sum(
-            (Fraction(*_ratio(v, "quarter score", inp.userid)) for _, v in counted), Fraction(0)
-        ) / len(counted)
     quarters_counted = tuple(q for q, _ in counted)
-    shown_mean = None if quarter_mean is None else round_score(quarter_mean)
-    if missing or inp.democratic is None or inp.unit_result is None or quarter_mean is None:
+    if missing or inp.democratic is None or inp.unit_result is None:
+        shown_mean = None
+        if counted:
+            scaled, denominator = _common_scale([v for _, v in counted], inp.userid)
+            shown_mean = round_ratio(sum(scaled), len(counted) * denominator)
         return AnnualResult(inp.userid, inp.unit, inp.role, inp.rank, None, shown_mean,
                             quarters_counted, weights, tuple(missing))
 
-    composite = (
-        _fraction(weights.democratic) * Fraction(*_ratio(inp.democratic, "democratic", inp.userid))
-        + _fraction(weights.unit_result)
-        * Fraction(*_ratio(inp.unit_result, "unit result", inp.userid))
-        + _fraction(weights.quarters) * quarter_mean
+    # composite = w_d·D + w_u·U + w_q·(ΣQ / k), everything as integers over one denominator:
+    # (w_d·D + w_u·U)·k + w_q·ΣQ over k·scale·W.
+    (dem, unit, *quarters), scale = _common_scale(
+        [inp.democratic, inp.unit_result, *(v for _, v in counted)], inp.userid
     )
-    return AnnualResult(inp.userid, inp.unit, inp.role, inp.rank, round_score(composite),
-                        shown_mean, quarters_counted, weights, ())
+    w_dem, w_unit, w_quarters, w_denominator = _weight_ints(weights)
+    k = len(counted)
+    quarter_sum = sum(quarters)
+    numerator = (w_dem * dem + w_unit * unit) * k + w_quarters * quarter_sum
+    return AnnualResult(
+        inp.userid, inp.unit, inp.role, inp.rank,
+        round_ratio(numerator, k * scale * w_denominator),
+        round_ratio(quarter_sum, k * scale),
+        quarters_counted, weights, (),
+    )
 
 
 def annual_scores(inputs: Iterable[AnnualInput], cfg: ScoringConfig) -> list[AnnualResult]:
