@@ -89,7 +89,7 @@ def parse_score(raw: RawScore) -> int | None:
         return int(raw) if raw.is_integer() else None
     if isinstance(raw, str):
         text = raw.strip()
-        if text[:1] in "+-":
+        if text[:1] in ("+", "-"):  # [:1] of "" is "", which `in "+-"` would accept
             sign, text = text[0], text[1:]
         else:
             sign = ""
