@@ -180,6 +180,7 @@ def annual_score(inp: AnnualInput, cfg: ScoringConfig) -> AnnualResult:
         missing.append(MISSING_QUARTERS)
 
     quarters_counted = tuple(q for q, _ in counted)
+    # The None checks repeat what `missing` says; they narrow the types for the math below.
     if missing or inp.democratic is None or inp.unit_result is None:
         shown_mean = None
         if counted:

@@ -28,6 +28,7 @@ from scoring import (
     QuarterInput,
     QuarterResult,
     Rank,
+    Ranking,
     RaterGroup,
     Role,
     ScoredCadre,
@@ -58,7 +59,7 @@ class Province:
     missing_annual_summary: list[bool]
     other_quarters: list[tuple[Decimal, Decimal, Decimal]]  # synthetic published Q2..Q4
     unit_results: dict[str, Decimal]
-    earlier_unit_rankings: dict[int, dict]  # two earlier years, for last-place streaks
+    earlier_unit_rankings: dict[int, dict[str, Ranking]]  # two earlier years, for streaks
     excellent_history: dict[str, list[int]]
 
     @property
@@ -112,7 +113,7 @@ def build_province(cadres: int, units: int, ratings: int, seed: int = 20260101) 
 
     other_quarters = [(published(), published(), published()) for _ in quarter_inputs]
     unit_results = {f"u{i:05d}": published() for i in range(units)}
-    earlier: dict[int, dict] = {}
+    earlier: dict[int, dict[str, Ranking]] = {}
     for year in (YEAR - 2, YEAR - 1):
         earlier[year] = rank_within_units(
             ScoredCadre(i.userid, i.unit, i.rank, published()) for i in quarter_inputs

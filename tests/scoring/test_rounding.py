@@ -14,7 +14,7 @@ from scoring.rounding import exact, round_ratio, round_score
     ("value", "expected"),
     [
         (Fraction(88125, 1000), "88.13"),  # a tie goes up, not to even
-        (Fraction(88115, 1000), "88.12"),  # banker's rounding would give 88.12 too; half-up too
+        (Fraction(88115, 1000), "88.12"),
         (Fraction(88145, 1000), "88.15"),  # banker's rounding would give 88.14
         (Fraction(1, 3), "0.33"),
         (Fraction(2, 3), "0.67"),
