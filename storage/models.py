@@ -122,3 +122,34 @@ class Outbox(SQLModel, table=True):
     error: str = Field(default="", max_length=500)
     # Filled from WeCom's answer: invalid recipients, and the card's response_code for updates.
     result: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
+class Summary(SQLModel, table=True):
+    """季度小结 (kind 'quarter', period '2026Q4') and 年度总结 (kind 'year', period '2026')."""
+
+    __table_args__ = (UniqueConstraint("userid", "kind", "period", name="uq_summary_user_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    userid: str = Field(foreign_key="cadre.userid", max_length=64)
+    kind: str = Field(max_length=10)
+    period: str = Field(max_length=10, index=True)
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=aware())
+    updated_at: datetime = Field(sa_column=aware())
+
+
+class Leave(SQLModel, table=True):
+    """请假/出差 days. Approved leave days owe no log and get no reminder."""
+
+    __table_args__ = (Index("ix_leave_user_days", "userid", "start", "end"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    userid: str = Field(foreign_key="cadre.userid", max_length=64)
+    start: date
+    end: date
+    kind: str = Field(max_length=10)  # 请假 | 出差
+    reason: str = Field(default="", max_length=200)
+    status: str = Field(default="pending", max_length=10)  # pending | approved | rejected
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = Field(default=None, sa_column=aware(nullable=True))
+    created_at: datetime = Field(sa_column=aware())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -18,8 +18,10 @@ from storage.models import (
     CalendarYear,
     DailyLog,
     InboundMessage,
+    Leave,
     Outbox,
     Oversight,
+    Summary,
     Unit,
     UnknownUser,
 )
@@ -252,6 +254,34 @@ class RosterRepo:
         return list((await self.s.execute(select(Oversight))).scalars().all())
 
 
+class SummaryRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def get(self, userid: str, kind: str, period: str) -> Summary | None:
+        result = await self.s.execute(
+            select(Summary).where(Summary.userid == userid, Summary.kind == kind, Summary.period == period)
+        )
+        return result.scalars().first()
+
+    async def put(self, userid: str, kind: str, period: str, content: str, now: datetime) -> bool:
+        """Write or replace a summary; True if it replaced an earlier one."""
+        existing = await self.get(userid, kind, period)
+        if existing is None:
+            self.s.add(Summary(userid=userid, kind=kind, period=period, content=content,
+                               created_at=now, updated_at=now))
+        else:
+            existing.content, existing.updated_at = content, now
+        await self.s.flush()
+        return existing is not None
+
+    async def writers(self, kind: str, period: str) -> set[str]:
+        rows = await self.s.execute(
+            select(Summary.userid).where(Summary.kind == kind, Summary.period == period)
+        )
+        return {r.userid for r in rows}
+
+
 class Store:
     """Repositories over one session: what a handler or job sees of the database."""
 
@@ -263,7 +293,22 @@ class Store:
         self.calendar = CalendarRepo(session)
         self.outbox = OutboxRepo(session)
         self.roster = RosterRepo(session)
+        self.summaries = SummaryRepo(session)
 
     async def excused_days(self, userid: str, start: date, end: date) -> set[date]:
-        """Days a cadre owes no log: approved leave. (Leave arrives with its own issue.)"""
-        return set()
+        """Days in [start, end] a cadre owes no log: approved leave (请假/出差)."""
+        rows = await self.session.execute(
+            select(Leave.start, Leave.end).where(
+                Leave.userid == userid,
+                Leave.status == "approved",
+                Leave.start <= end,
+                Leave.end >= start,
+            )
+        )
+        days: set[date] = set()
+        for row in rows:
+            day = max(row.start, start)
+            while day <= min(row.end, end):
+                days.add(day)
+                day += timedelta(days=1)
+        return days
