@@ -1,7 +1,9 @@
 """Group commit: many messages share one transaction, none is acknowledged before it is durable.
 
-Each unit of work runs in its own SAVEPOINT inside the batch transaction, so one failing
-message rolls back only itself. Results are handed back only after COMMIT returns.
+Works run one after another in one transaction and are answered only after COMMIT returns.
+A work that raises poisons the batch: it is rolled back and every work of it is run again
+alone, in a transaction of its own, so one failing message never takes others down and
+nothing half-done is committed. (Works catch their expected refusals themselves.)
 """
 
 from __future__ import annotations
@@ -68,23 +70,35 @@ class Committer:
             await self._commit_batch(batch)
 
     async def _commit_batch(self, batch: list[_Pending]) -> None:
+        try:
+            outcomes = await self._run_together(batch)
+        except Exception:
+            if len(batch) == 1:
+                outcomes = await self._run_alone(batch[0])
+            else:
+                log.warning("batch of %d failed; running its works one by one", len(batch))
+                outcomes = [o for pending in batch for o in await self._run_alone(pending)]
+        self._settle(outcomes)
+
+    async def _run_together(self, batch: list[_Pending]) -> list[tuple[_Pending, bool, Any]]:
         outcomes: list[tuple[_Pending, bool, Any]] = []
+        async with self._sessions() as session, session.begin():
+            for pending in batch:
+                outcomes.append((pending, True, await pending.work(session)))
+        self.batches += 1
+        return outcomes
+
+    async def _run_alone(self, pending: _Pending) -> list[tuple[_Pending, bool, Any]]:
         try:
             async with self._sessions() as session, session.begin():
-                for pending in batch:
-                    try:
-                        async with session.begin_nested():
-                            value = await pending.work(session)
-                        outcomes.append((pending, True, value))
-                    except Exception as exc:  # the work's own failure: its savepoint is undone
-                        outcomes.append((pending, False, exc))
+                value = await pending.work(session)
             self.batches += 1
-        except Exception as exc:  # the COMMIT itself failed: nothing in the batch is durable
-            log.exception("batch of %d failed to commit", len(batch))
-            for pending in batch:
-                if not pending.future.done():
-                    pending.future.set_exception(exc)
-            return
+            return [(pending, True, value)]
+        except Exception as exc:  # its own failure (or COMMIT's): nothing of it is durable
+            log.exception("unit of work failed")
+            return [(pending, False, exc)]
+
+    def _settle(self, outcomes: list[tuple[_Pending, bool, Any]]) -> None:
         for pending, ok, value in outcomes:
             if pending.future.done():  # caller went away (cancelled); the work is still durable
                 continue

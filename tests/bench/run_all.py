@@ -1,0 +1,8 @@
+"""`make bench`: every benchmark, one after the other."""
+
+from tests.bench import bench_callback, bench_scoring
+
+if __name__ == "__main__":
+    bench_callback.main()
+    print()
+    bench_scoring.main()
