@@ -181,7 +181,7 @@ async def submit_card_answer(ctx: Ctx) -> Reply:
     cards = len(await env.store.rating.assignments_of(rnd.id, ctx.userid))
     done = submit_card(
         task_id=task_id, quarter=quarter_of(rnd), cards=cards,
-        deadline=deadline_text(rnd.closes_at), note=text, done=True,
+        deadline=deadline_text(env, rnd.closes_at), note=text, done=True,
     )
     return Reply(text, card_update=done)
 
@@ -212,7 +212,7 @@ async def rate_by_text(args: str, ctx: Ctx) -> Reply:
             return Reply(f"{label}评分：{len(cards)} 人已全部评完，请点「提交评分」或发送「评分 提交」。已重新发送提交卡片。")
         return Reply(
             f"{label}评分：共 {len(cards)} 人，已评 {len(drafts)} 人，未评的 {count} 张卡片已重新发送。"
-            f"截止 {deadline_text(rnd.closes_at)}。"
+            f"截止 {deadline_text(env, rnd.closes_at)}。"
         )
     if len(words) < 2:
         raise Refusal("请写成「评分 姓名 分数」，例如：评分 张三 92。只发「评分」可重新收到未评的卡片。")

@@ -91,8 +91,9 @@ def quarter_of(rnd: RatingRound) -> QuarterId:
     return parsed
 
 
-def deadline_text(moment: datetime) -> str:
-    return f"{moment.month}月{moment.day}日 {moment:%H:%M}"
+def deadline_text(env: RatingEnv, moment: datetime) -> str:
+    local = moment.astimezone(env.now.tzinfo)  # stored as UTC
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
 def submit_token(round_id: int, rater: str) -> str:
@@ -167,7 +168,7 @@ async def open_round(env: RatingEnv, quarter: QuarterId, opened_by: str) -> str:
     raters = {a.rater for a in made}
     return (
         f"✅ 已开启{label}评分：{len(raters)} 位评分人、{len(made)} 张评分卡已排队发送，"
-        f"截止 {deadline_text(closes_at)}。发送「评分进度」查看各单位提交情况。"
+        f"截止 {deadline_text(env, closes_at)}。发送「评分进度」查看各单位提交情况。"
     )
 
 
@@ -235,7 +236,7 @@ async def _queue_cards(
             total = len(await env.store.rating.assignments_of(rnd.id, rater))
             payload = submit_card(
                 task_id=submit_task_id(quarter, submit_token(rnd.id, rater)),
-                quarter=quarter, cards=total, deadline=deadline_text(rnd.closes_at),
+                quarter=quarter, cards=total, deadline=deadline_text(env, rnd.closes_at),
             )
             await env.store.outbox.enqueue(
                 f"rate-submit:{rnd.id}:{rater}:{key_suffix}", [rater], "template_card", {"card": payload},
@@ -442,7 +443,7 @@ async def progress_text(env: RatingEnv, rnd: RatingRound) -> str:
     quarter = quarter_of(rnd)
     lines = [
         f"📋 {quarter_label(quarter)}评分进度（{STATUS_ZH.get(rnd.status, rnd.status)}，"
-        f"截止 {deadline_text(rnd.closes_at)}）"
+        f"截止 {deadline_text(env, rnd.closes_at)}）"
     ]
     total_raters = total_done = 0
     for unit in sorted(await env.store.rating.progress(rnd.id), key=lambda u: u.unit_id):
@@ -495,12 +496,12 @@ async def remind(env: RatingEnv) -> int:
             if left:
                 text = (
                     f"⏰ {label}评分提醒：您还有 {left} 位同事未评分（已评 {todo.answered}/{todo.cards}），"
-                    f"截止 {deadline_text(rnd.closes_at)}。发送「评分」可重新收到未评的卡片。"
+                    f"截止 {deadline_text(env, rnd.closes_at)}。发送「评分」可重新收到未评的卡片。"
                 )
             else:
                 text = (
                     f"⏰ {label}评分提醒：您已评完 {todo.cards} 人，还差最后一步——"
-                    f"请点「提交评分」或发送「评分 提交」，截止 {deadline_text(rnd.closes_at)}。"
+                    f"请点「提交评分」或发送「评分 提交」，截止 {deadline_text(env, rnd.closes_at)}。"
                 )
             if await env.store.outbox.enqueue(
                 f"rate-remind:{rnd.id}:{env.today.isoformat()}:{todo.rater}", [todo.rater], "text",

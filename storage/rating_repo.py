@@ -102,7 +102,6 @@ class RatingRepo:
             .where(RatingRound.id == round_id, RatingRound.status == old)
             .values(**values)
         )
-        self.s.expire_all()
         return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
     # ---- assignments ----
@@ -366,7 +365,6 @@ class RatingRepo:
             .where(RatingExtraProposal.id == proposal_id, RatingExtraProposal.status == "pending")
             .values(status=status, decided_by=by, decided_at=now)
         )
-        self.s.expire_all()
         return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
     async def role_group(self, name: str) -> list[str]:
