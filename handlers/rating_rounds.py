@@ -515,6 +515,8 @@ async def remind(env: RatingEnv) -> int:
 
 
 async def published_round(env: RatingEnv, args: str) -> RatingRound:
+    if not args.strip() and not await env.store.rating.rounds("published"):
+        raise Refusal("还没有发布过季度考核结果。考核办发布后，您会收到本人得分，也可发送「我的得分」查看。")
     rnd = await round_for(env, args, default_status=("published",))
     if rnd.status != "published":
         raise Refusal(f"{quarter_label(quarter_of(rnd))}结果尚未发布，发布后即可查看。")
