@@ -40,7 +40,7 @@ from handlers.rating_rounds import (
 )
 from handlers.router import Router
 from handlers.text import fold
-from scoring import check_score, high_cap
+from scoring import check_ballot, check_score
 from scoring.workdays import QuarterId
 from storage.directory import Person
 from storage.models_rating import RatingAssignment, RatingRound
@@ -78,10 +78,9 @@ async def _score(
     """Check and record one score. Returns (accepted, message, current score, 90+ left, cap)."""
     assert rnd.id is not None
     allowed = {a.ratee for a in cards if a.unit_id == card.unit_id}
-    headcount = (await env.store.rating.headcounts(rnd.id))[card.unit_id]
     drafts = await env.store.rating.drafts(rnd.id, rater)
     unit_draft = {ratee: score for ratee, score in drafts.items() if ratee in allowed}
-    check = check_score(unit_draft, card.ratee, raw, headcount, env.cfg, rater=rater, allowed_ratees=allowed)
+    check = check_score(unit_draft, card.ratee, raw, card.unit_size, env.cfg, rater=rater, allowed_ratees=allowed)
     name = _name(env, card.ratee)
     if not check.accepted:
         return False, f"未记录 {name} 的分数：{check.violations[0].reason_zh}", drafts.get(card.ratee), check.high_left, check.high_cap
@@ -144,10 +143,8 @@ async def _slots(
     """90+ slots left and the cap on this card's unit ballot (scoring decides both)."""
     assert rnd.id is not None
     allowed = {a.ratee for a in cards if a.unit_id == card.unit_id}
-    headcount = (await env.store.rating.headcounts(rnd.id))[card.unit_id]
-    cap = high_cap(headcount, env.cfg)
-    used = sum(1 for r, s in drafts.items() if r in allowed and s >= env.cfg.high_score)
-    return max(0, cap - used), cap
+    ballot = check_ballot({r: s for r, s in drafts.items() if r in allowed}, card.unit_size, env.cfg)
+    return ballot.high_left, ballot.high_cap
 
 
 async def _card(
@@ -156,7 +153,7 @@ async def _card(
 ) -> dict[str, object]:
     quarter = quarter_of(rnd)
     ratee = env.directory.people[card.ratee]
-    facts = await card_facts(env, quarter)
+    facts = await card_facts(env, quarter, only=card.ratee)
     return rating_card(
         task_id=task_id, quarter=quarter, ratee=ratee, logs=facts.logs.get(card.ratee, 0),
         workdays=facts.workdays, summary=facts.summaries.get(card.ratee),

@@ -162,9 +162,12 @@ async def open_round(env: RatingEnv, quarter: QuarterId, opened_by: str) -> str:
             continue
         extra = {u for u in extras.get(unit_id, ()) if env.directory.get(u) is not None}
         cards = assignments([Member(p.userid, Role(p.role)) for p in members], extra, env.cfg)
-        rows += [(c.rater, c.ratee, unit_id, c.group.value) for c in cards]
+        rows += [(c.rater, c.ratee, unit_id, c.group.value, len(members)) for c in cards]
     made = await env.store.rating.add_assignments(rnd.id, rows)
-    await _queue_cards(env, rnd, quarter, made, wave_start=env.now)
+    totals: defaultdict[str, int] = defaultdict(int)
+    for card in made:
+        totals[card.rater] += 1
+    await _queue_cards(env, rnd, quarter, made, totals, wave_start=env.now)
     raters = {a.rater for a in made}
     return (
         f"✅ 已开启{label}评分：{len(raters)} 位评分人、{len(made)} 张评分卡已排队发送，"
@@ -179,14 +182,17 @@ class CardFacts:
     summaries: dict[str, str]
 
 
-async def card_facts(env: RatingEnv, quarter: QuarterId) -> CardFacts:
-    """What the cards show: working-day logs this quarter and the quarterly summary."""
+async def card_facts(env: RatingEnv, quarter: QuarterId, only: str | None = None) -> CardFacts:
+    """What the cards show: working-day logs this quarter and the quarterly summary.
+
+    Everyone's at once when a round's cards go out; `only` one ratee's for a card update.
+    """
     start = counting_start(quarter, env.settings.logs.start_date)
     workdays = sum(1 for _ in env.calendar.working_days(start, quarter.last_day))
     return CardFacts(
         workdays,
-        await env.store.rating.log_counts(start, quarter.last_day),
-        await env.store.rating.summaries("quarter", str(quarter)),
+        await env.store.rating.log_counts(start, quarter.last_day, only),
+        await env.store.rating.summaries("quarter", str(quarter), only),
     )
 
 
@@ -195,6 +201,7 @@ async def _queue_cards(
     rnd: RatingRound,
     quarter: QuarterId,
     cards: Sequence[RatingAssignment],
+    totals: dict[str, int],
     *,
     wave_start: datetime,
     with_submit: bool = True,
@@ -203,7 +210,6 @@ async def _queue_cards(
     """One card per assignment, then one submit card per rater, in waves WeCom will deliver."""
     assert rnd.id is not None
     facts = await card_facts(env, quarter)
-    headcounts = await env.store.rating.headcounts(rnd.id)
     rating = env.settings.rating
     per_rater: defaultdict[str, list[RatingAssignment]] = defaultdict(list)
     for card in cards:
@@ -213,7 +219,7 @@ async def _queue_cards(
             ratee = env.directory.people.get(card.ratee)
             if ratee is None:
                 continue
-            cap = high_cap(headcounts[card.unit_id], env.cfg)
+            cap = high_cap(card.unit_size, env.cfg)
             payload = rating_card(
                 task_id=rate_task_id(quarter, card.id),
                 quarter=quarter,
@@ -233,10 +239,9 @@ async def _queue_cards(
                 env.now, not_before=wave_start + timedelta(minutes=index // CARDS_PER_MINUTE),
             )
         if with_submit:
-            total = len(await env.store.rating.assignments_of(rnd.id, rater))
             payload = submit_card(
                 task_id=submit_task_id(quarter, submit_token(rnd.id, rater)),
-                quarter=quarter, cards=total, deadline=deadline_text(env, rnd.closes_at),
+                quarter=quarter, cards=totals[rater], deadline=deadline_text(env, rnd.closes_at),
             )
             await env.store.outbox.enqueue(
                 f"rate-submit:{rnd.id}:{rater}:{key_suffix}", [rater], "template_card", {"card": payload},
@@ -248,9 +253,10 @@ async def resend_unanswered(env: RatingEnv, rnd: RatingRound, rater: str, key_su
     """Fresh cards (new task ids) for the ratees this rater has not scored yet."""
     assert rnd.id is not None
     drafts = await env.store.rating.drafts(rnd.id, rater)
-    todo = [a for a in await env.store.rating.assignments_of(rnd.id, rater) if a.ratee not in drafts]
-    await _queue_cards(env, rnd, quarter_of(rnd), todo, wave_start=env.now, with_submit=True,
-                       key_suffix=key_suffix)
+    cards = await env.store.rating.assignments_of(rnd.id, rater)
+    todo = [a for a in cards if a.ratee not in drafts]
+    await _queue_cards(env, rnd, quarter_of(rnd), todo, {rater: len(cards)}, wave_start=env.now,
+                       with_submit=True, key_suffix=key_suffix)
     return len(todo)
 
 
@@ -262,9 +268,10 @@ async def check_rater(env: RatingEnv, rnd: RatingRound, rater: str) -> tuple[Han
     cards = await env.store.rating.assignments_of(rnd.id, rater)
     drafts = await env.store.rating.drafts(rnd.id, rater)
     assigned: defaultdict[int, list[str]] = defaultdict(list)
+    headcounts: dict[int, int] = {}
     for card in cards:
         assigned[card.unit_id].append(card.ratee)
-    headcounts = await env.store.rating.headcounts(rnd.id)
+        headcounts[card.unit_id] = card.unit_size
     check = check_handin(drafts, assigned, headcounts, env.cfg, rater=rater)
     return check, drafts, cards
 

@@ -54,6 +54,9 @@ class RatingAssignment(SQLModel, table=True):
     ratee: str = Field(max_length=64)
     unit_id: int = Field(foreign_key="unit.id")
     grp: str = Field(max_length=10)  # lead | peer | other
+    # The ratee unit's headcount at opening: the base of this ballot's 90+ cap, frozen so a
+    # roster change mid-round cannot move the cap, and at hand so a tap needs no count query.
+    unit_size: int
 
 
 class RatingDraft(SQLModel, table=True):

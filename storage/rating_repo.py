@@ -106,12 +106,14 @@ class RatingRepo:
 
     # ---- assignments ----
 
-    async def add_assignments(self, round_id: int, rows: Iterable[tuple[str, str, int, str]]) -> list[RatingAssignment]:
-        """Insert (rater, ratee, unit_id, group) cards with random ids; returns them."""
+    async def add_assignments(
+        self, round_id: int, rows: Iterable[tuple[str, str, int, str, int]]
+    ) -> list[RatingAssignment]:
+        """Insert (rater, ratee, unit_id, group, unit_size) cards with random ids; returns them."""
         made = [
             RatingAssignment(id=uuid.uuid4().hex[:16], round_id=round_id, rater=rater,
-                             ratee=ratee, unit_id=unit_id, grp=grp)
-            for rater, ratee, unit_id, grp in rows
+                             ratee=ratee, unit_id=unit_id, grp=grp, unit_size=size)
+            for rater, ratee, unit_id, grp, size in rows
         ]
         if made:
             await self.s.execute(
@@ -294,19 +296,19 @@ class RatingRepo:
 
     # ---- what the cards show ----
 
-    async def log_counts(self, start: date, end: date) -> dict[str, int]:
-        result = await self.s.execute(
-            select(DailyLog.userid, func.count())
-            .where(DailyLog.day >= start, DailyLog.day <= end)
-            .group_by(DailyLog.userid)
-        )
+    async def log_counts(self, start: date, end: date, only: str | None = None) -> dict[str, int]:
+        """Logs per cadre in [start, end]; `only` restricts it to one cadre (a card update)."""
+        stmt = select(DailyLog.userid, func.count()).where(DailyLog.day >= start, DailyLog.day <= end)
+        if only is not None:
+            stmt = stmt.where(DailyLog.userid == only)
+        result = await self.s.execute(stmt.group_by(DailyLog.userid))
         return {userid: count for userid, count in result.all()}
 
-    async def summaries(self, kind: str, period: str) -> dict[str, str]:
-        result = await self.s.execute(
-            select(Summary.userid, Summary.content).where(Summary.kind == kind, Summary.period == period)
-        )
-        return {row.userid: row.content for row in result}
+    async def summaries(self, kind: str, period: str, only: str | None = None) -> dict[str, str]:
+        stmt = select(Summary.userid, Summary.content).where(Summary.kind == kind, Summary.period == period)
+        if only is not None:
+            stmt = stmt.where(Summary.userid == only)
+        return {row.userid: row.content for row in await self.s.execute(stmt)}
 
     # ---- results ----
 
@@ -381,11 +383,3 @@ class RatingRepo:
                 self.s.add(RatingRoleGroup(name=name, userid=userid))
         await self.s.flush()
 
-    async def headcounts(self, round_id: int) -> dict[int, int]:
-        """Ratees per unit in this round: the base of each unit's 90+ cap (frozen at opening)."""
-        result = await self.s.execute(
-            select(RatingAssignment.unit_id, func.count(func.distinct(RatingAssignment.ratee)))
-            .where(RatingAssignment.round_id == round_id)
-            .group_by(RatingAssignment.unit_id)
-        )
-        return {unit_id: count for unit_id, count in result.all()}

@@ -75,6 +75,7 @@ def upgrade() -> None:
         sa.Column("ratee", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("unit_id", sa.Integer(), nullable=False),
         sa.Column("grp", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("unit_size", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["round_id"],
             ["rating_round.id"],
