@@ -314,7 +314,7 @@ async def hand_in(env: RatingEnv, rnd: RatingRound, rater: str) -> str:
         raise Refusal("未能提交，请先处理以下问题（评分均已保留）：\n" + "\n".join(problems_text(env, check)))
     if not await seal(env, rnd, rater, drafts, cards):
         raise Refusal(f"您已提交{label}的评分，提交后不能再修改。")
-    return f"✅ 已提交{label}评分，共 {len(drafts)} 人。评分以匿名方式保存，任何人都看不到您给了谁多少分。感谢参与！"
+    return f"✅ 已提交{label}评分，共 {len(drafts)} 人。评分已匿名保存（不记录评分人），聊天、报表和导出中都看不到您给了谁多少分。感谢参与！"
 
 
 # ---- closing ---------------------------------------------------------------------------
