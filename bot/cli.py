@@ -33,6 +33,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     db = sub.add_parser("db", help="database schema")
     db.add_subparsers(dest="action", required=True).add_parser("upgrade", help="apply migrations")
     sub.add_parser("unknown-users", help="WeCom users not on the roster who wrote to the bot")
+    rounds = sub.add_parser("round", help="quarterly rating rounds")
+    rounds.add_argument("action", choices=["open", "close", "publish", "status"])
+    rounds.add_argument("quarter", nargs="?", default="", help="e.g. 2026Q4 (default: the latest fitting round)")
+    raters = sub.add_parser("raters", help="approved extra raters of small units (R-RATE-6)")
+    raters.add_argument("action", choices=["import", "groups"], help="import: CSV unit,userid; groups: CSV group,userid")
+    raters.add_argument("file", type=Path)
 
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -55,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         "db": lambda: commands.db_upgrade(settings),
         "unknown-users": lambda: commands.unknown_users(settings),
+        "round": lambda: commands.rating_round(settings, args.action, args.quarter),
+        "raters": lambda: commands.raters_import(settings, args.action, args.file),
     }
     try:
         return asyncio.run(runners[args.command]())

@@ -3,5 +3,6 @@
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers tables)
+from storage import models_rating  # noqa: F401  (registers the rating tables)
 
 metadata = SQLModel.metadata

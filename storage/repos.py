@@ -25,6 +25,7 @@ from storage.models import (
     Unit,
     UnknownUser,
 )
+from storage.rating_repo import RatingRepo
 
 
 def _insert(session: AsyncSession, table: Any) -> Any:
@@ -294,6 +295,7 @@ class Store:
         self.outbox = OutboxRepo(session)
         self.roster = RosterRepo(session)
         self.summaries = SummaryRepo(session)
+        self.rating = RatingRepo(session)
 
     async def excused_days(self, userid: str, start: date, end: date) -> set[date]:
         """Days in [start, end] a cadre owes no log: approved leave (请假/出差)."""

@@ -1,0 +1,415 @@
+"""考实绩 in chat: rating cards and 评分, hand-in, results, extra raters, admin round commands."""
+
+from __future__ import annotations
+
+import re
+
+from handlers.base import Ctx, Refusal, Reply
+from handlers.rating_cards import (
+    OK_KEY,
+    PROPOSAL_PREFIX,
+    RATE_PREFIX,
+    SCORE_KEY,
+    SUBMIT_PREFIX,
+    new_suffix,
+    parse_task_id,
+    proposal_card,
+    proposal_task_id,
+    quarter_label,
+    rating_card,
+    submit_card,
+)
+from handlers.rating_rounds import (
+    RatingEnv,
+    card_facts,
+    close_round,
+    deadline_text,
+    hand_in,
+    is_open,
+    may_see_unit,
+    open_round,
+    parse_quarter,
+    progress_text,
+    publish_round,
+    published_round,
+    quarter_of,
+    resend_unanswered,
+    result_text,
+    round_for,
+    submit_token,
+)
+from handlers.router import Router
+from handlers.text import fold
+from scoring import check_ballot, check_score
+from scoring.workdays import QuarterId
+from storage.directory import Person
+from storage.models_rating import RatingAssignment, RatingRound
+
+router = Router()
+
+SECTION = "评分"
+NO_ROUND = "目前没有进行中的季度评分。评分开启后，您会在聊天中收到评分卡片。"
+_SPLIT = re.compile(r"[\s,，、;；]+")
+_NAME_UNIT = re.compile(r"^(.+?)[（(@](.+?)[)）]?$")
+
+
+# ---- the rater's open round --------------------------------------------------------------
+
+
+async def _my_open_round(env: RatingEnv, rater: str) -> tuple[RatingRound, list[RatingAssignment]]:
+    """The latest open round in which this person has cards."""
+    for rnd in reversed(await env.store.rating.rounds("open")):
+        assert rnd.id is not None
+        cards = await env.store.rating.assignments_of(rnd.id, rater)
+        if cards and is_open(rnd, env.now):
+            return rnd, cards
+    raise Refusal(NO_ROUND)
+
+
+async def _refuse_if_handed_in(env: RatingEnv, rnd: RatingRound, rater: str) -> None:
+    assert rnd.id is not None
+    if await env.store.rating.has_handed_in(rnd.id, rater):
+        raise Refusal(f"您已提交{quarter_label(quarter_of(rnd))}的评分，提交后不能再修改。")
+
+
+async def _score(
+    env: RatingEnv, rnd: RatingRound, rater: str, card: RatingAssignment, cards: list[RatingAssignment], raw: str
+) -> tuple[bool, str, int | None, int, int]:
+    """Check and record one score. Returns (accepted, message, current score, 90+ left, cap)."""
+    assert rnd.id is not None
+    allowed = {a.ratee for a in cards if a.unit_id == card.unit_id}
+    drafts = await env.store.rating.drafts(rnd.id, rater)
+    unit_draft = {ratee: score for ratee, score in drafts.items() if ratee in allowed}
+    check = check_score(unit_draft, card.ratee, raw, card.unit_size, env.cfg, rater=rater, allowed_ratees=allowed)
+    name = _name(env, card.ratee)
+    if not check.accepted:
+        return False, f"未记录 {name} 的分数：{check.violations[0].reason_zh}", drafts.get(card.ratee), check.high_left, check.high_cap
+    assert check.score is not None
+    await env.store.rating.put_draft(rnd.id, rater, card.ratee, check.score)
+    answered = len(set(drafts) | {card.ratee})
+    tail = (
+        "全部评完了，请点「提交评分」或发送「评分 提交」。"
+        if answered == len(cards)
+        else f"已评 {answered}/{len(cards)} 人。"
+    )
+    message = (
+        f"已记录：{name} {check.score} 分。本单位 {env.cfg.high_score} 分以上还可给 "
+        f"{check.high_left} 人。{tail}提交前可随时修改。"
+    )
+    return True, message, check.score, check.high_left, check.high_cap
+
+
+def _name(env: RatingEnv, userid: str) -> str:
+    person = env.directory.people.get(userid)
+    return person.name if person else userid
+
+
+# ---- cards -------------------------------------------------------------------------------
+
+
+@router.card(RATE_PREFIX)
+async def rating_card_answer(ctx: Ctx) -> Reply:
+    env = RatingEnv.of(ctx)
+    task_id = str(ctx.card.get("task_id") or "")
+    parsed = parse_task_id(task_id, RATE_PREFIX)
+    card = await env.store.rating.assignment(parsed[1]) if parsed else None
+    rnd = await env.store.rating.round_by_id(card.round_id) if card else None
+    if parsed is None or card is None or rnd is None or rnd.quarter != parsed[0]:
+        raise Refusal("这张评分卡片无法识别或已失效，未作任何更改。发送「评分」可重新收到您未评的卡片。")
+    if card.rater != ctx.userid:
+        raise Refusal("这张评分卡片不是发给您的，未作任何更改。")
+    label = quarter_label(quarter_of(rnd))
+    if not is_open(rnd, ctx.now):
+        raise Refusal(f"{label}评分已截止，这张卡片不能再使用，未作任何更改。")
+    await _refuse_if_handed_in(env, rnd, ctx.userid)
+    assert rnd.id is not None
+    cards = await env.store.rating.assignments_of(rnd.id, ctx.userid)
+    chosen = (ctx.card.get("selected") or {}).get(SCORE_KEY) or ()
+    if ctx.card.get("event_key") != OK_KEY or len(chosen) != 1:
+        drafts = await env.store.rating.drafts(rnd.id, ctx.userid)
+        current = drafts.get(card.ratee)
+        left, cap = await _slots(env, rnd, ctx.userid, card, cards, drafts)
+        note = "请先在下拉框中选择分数，再点按钮。"
+        return Reply(note, card_update=await _card(env, rnd, card, task_id, current, left, cap, note))
+    accepted, message, current, left, cap = await _score(env, rnd, ctx.userid, card, cards, chosen[0])
+    note = message if accepted else f"⚠️ {message}"
+    return Reply(message, card_update=await _card(env, rnd, card, task_id, current, left, cap, note))
+
+
+async def _slots(
+    env: RatingEnv, rnd: RatingRound, rater: str, card: RatingAssignment,
+    cards: list[RatingAssignment], drafts: dict[str, int],
+) -> tuple[int, int]:
+    """90+ slots left and the cap on this card's unit ballot (scoring decides both)."""
+    assert rnd.id is not None
+    allowed = {a.ratee for a in cards if a.unit_id == card.unit_id}
+    ballot = check_ballot({r: s for r, s in drafts.items() if r in allowed}, card.unit_size, env.cfg)
+    return ballot.high_left, ballot.high_cap
+
+
+async def _card(
+    env: RatingEnv, rnd: RatingRound, card: RatingAssignment, task_id: str,
+    score: int | None, left: int, cap: int, note: str,
+) -> dict[str, object]:
+    quarter = quarter_of(rnd)
+    ratee = env.directory.people[card.ratee]
+    facts = await card_facts(env, quarter, only=card.ratee)
+    return rating_card(
+        task_id=task_id, quarter=quarter, ratee=ratee, logs=facts.logs.get(card.ratee, 0),
+        workdays=facts.workdays, summary=facts.summaries.get(card.ratee),
+        summary_chars=env.settings.rating.card_summary_chars, score=score,
+        high_score=env.cfg.high_score, high_left=left, high_cap=cap,
+        card_scores=env.settings.rating.card_scores, note=note,
+    )
+
+
+@router.card(SUBMIT_PREFIX)
+async def submit_card_answer(ctx: Ctx) -> Reply:
+    env = RatingEnv.of(ctx)
+    task_id = str(ctx.card.get("task_id") or "")
+    parsed = parse_task_id(task_id, SUBMIT_PREFIX)
+    quarter = parse_quarter(parsed[0]) if parsed else None
+    rnd = await env.store.rating.round_by_quarter(str(quarter)) if quarter else None
+    if parsed is None or rnd is None or rnd.id is None:
+        raise Refusal("这张卡片无法识别或已失效，未作任何更改。发送「评分 提交」也可以提交评分。")
+    if parsed[1] != submit_token(rnd.id, ctx.userid):
+        raise Refusal("这张提交卡片不是发给您的，未作任何更改。")
+    text = await hand_in(env, rnd, ctx.userid)
+    cards = len(await env.store.rating.assignments_of(rnd.id, ctx.userid))
+    done = submit_card(
+        task_id=task_id, quarter=quarter_of(rnd), cards=cards,
+        deadline=deadline_text(env, rnd.closes_at), note=text, done=True,
+    )
+    return Reply(text, card_update=done)
+
+
+# ---- 评分 by text --------------------------------------------------------------------------
+
+
+@router.command(
+    "评分", "打分",
+    usage="评分 / 评分 张三 92 / 评分 提交",
+    summary="重新收到未评的卡片；按姓名给任意整数分；评完后提交（提交后不能修改）",
+    section=SECTION,
+)
+async def rate_by_text(args: str, ctx: Ctx) -> Reply:
+    person = ctx.require_person()
+    env = RatingEnv.of(ctx)
+    rnd, cards = await _my_open_round(env, person.userid)
+    assert rnd.id is not None
+    words = [w for w in _SPLIT.split(fold(args).strip()) if w]
+    if words in (["提交"], ["交卷"], ["submit"]):
+        return Reply(await hand_in(env, rnd, person.userid))
+    await _refuse_if_handed_in(env, rnd, person.userid)
+    if not words:
+        drafts = await env.store.rating.drafts(rnd.id, person.userid)
+        count = await resend_unanswered(env, rnd, person.userid, new_suffix())
+        label = quarter_label(quarter_of(rnd))
+        if count == 0:
+            return Reply(f"{label}评分：{len(cards)} 人已全部评完，请点「提交评分」或发送「评分 提交」。已重新发送提交卡片。")
+        return Reply(
+            f"{label}评分：共 {len(cards)} 人，已评 {len(drafts)} 人，未评的 {count} 张卡片已重新发送。"
+            f"截止 {deadline_text(env, rnd.closes_at)}。"
+        )
+    if len(words) < 2:
+        raise Refusal("请写成「评分 姓名 分数」，例如：评分 张三 92。只发「评分」可重新收到未评的卡片。")
+    raw = words[-1]
+    card = _find_card(env, person, cards, words[:-1])
+    accepted, message, *_ = await _score(env, rnd, person.userid, card, cards, raw)
+    if not accepted:
+        raise Refusal(message)
+    return Reply(message + "（卡片上的显示可能不会随文字评分更新，以最后一次记录为准。）")
+
+
+def _find_card(env: RatingEnv, person: Person, cards: list[RatingAssignment], words: list[str]) -> RatingAssignment:
+    """`张三`, `张三 城关镇`, `张三（城关镇）` or `张三@城关镇` among the rater's own cards."""
+    name, unit = words[0], " ".join(words[1:]) or None
+    if unit is None and (match := _NAME_UNIT.match(name)):
+        name, unit = match[1], match[2]
+    if name == person.name and not any(_name(env, c.ratee) == name for c in cards):
+        raise Refusal("不能给自己打分。")
+    matches = [
+        c for c in cards
+        if _name(env, c.ratee) == name
+        and (unit is None or env.directory.people[c.ratee].unit.name == unit)
+    ]
+    if not matches:
+        raise Refusal(f"「{name}」不在您本轮的评分名单中，未作任何更改。发送「评分」可收到您需要评分的卡片。")
+    if len(matches) > 1:
+        units = "、".join(env.directory.people[c.ratee].unit.name for c in matches)
+        raise Refusal(f"您的名单中有 {len(matches)} 位「{name}」（{units}），请写上单位，例如：评分 {name}@{env.directory.people[matches[0].ratee].unit.name} 90")
+    return matches[0]
+
+
+# ---- results -----------------------------------------------------------------------------
+
+
+@router.command(
+    "我的得分", "得分",
+    usage="我的得分 / 我的得分 2026Q4 / 我的得分 本单位",
+    summary="查看自己已发布的季度得分和单位排名；主要领导可看本单位名单",
+    section=SECTION,
+)
+async def my_score(args: str, ctx: Ctx) -> Reply:
+    env = RatingEnv.of(ctx)
+    words = args.split()
+    if words[:1] == ["本单位"]:
+        person = ctx.require_person()
+        rnd = await published_round(env, " ".join(words[1:]))
+        return Reply(await _unit_list(env, rnd, person.unit.id, ctx))
+    person = ctx.require_cadre()
+    rnd = await published_round(env, args)
+    assert rnd.id is not None
+    row = await env.store.rating.result(rnd.id, person.userid)
+    label = quarter_label(quarter_of(rnd))
+    if row is None:
+        return Reply(f"{label}的结果中没有您的得分（发布时您不在名册中）。如有疑问请联系考核办。")
+    return Reply(f"📊 {label}实绩考核结果\n" + result_text(env, row))
+
+
+async def _unit_list(env: RatingEnv, rnd: RatingRound, unit_id: int, ctx: Ctx) -> str:
+    if not may_see_unit(ctx.person, ctx.is_admin, unit_id):
+        raise Refusal("本单位得分名单只有单位主要领导可以查看。发送「我的得分」查看您本人的得分。")
+    assert rnd.id is not None
+    rows = await env.store.rating.unit_results(rnd.id, unit_id)
+    rows.sort(key=lambda r: (r.rank_in_unit is None, r.rank_in_unit or 0, r.userid))
+    unit = env.directory.units[unit_id]
+    lines = [f"📊 {unit.name} {quarter_label(quarter_of(rnd))}得分（只列总分；各组平均分仅本人可见）"]
+    for row in rows:
+        who = _name(env, row.userid)
+        if row.score is None:
+            lines.append(f"· {who}：无人评分")
+        else:
+            lines.append(f"{row.rank_in_unit}. {who} {row.score}")
+    return "\n".join(lines)
+
+
+# ---- extra raters of small units (R-RATE-6) ---------------------------------------------
+
+
+@router.command(
+    "增加参评",
+    usage="增加参评 姓名1 姓名2 … / 增加参评 组名",
+    summary="小单位（不足 8 人）主要领导提议增加参评人员，经考核办批准后下一轮起生效",
+    section=SECTION,
+)
+async def propose_extra(args: str, ctx: Ctx) -> Reply:
+    person = ctx.require_cadre()
+    env = RatingEnv.of(ctx)
+    if person.role != "main_leader":
+        raise Refusal("增加参评人员须由本单位主要领导提出。")
+    unit = person.unit
+    size = len(env.directory.members(unit.id))
+    limit = env.settings.rating.small_unit_below
+    if size >= limit:
+        raise Refusal(f"{unit.name}有 {size} 名干部，不足 {limit} 人的单位才需要增加参评人员。")
+    words = [w for w in _SPLIT.split(args.strip()) if w]
+    if not words:
+        raise Refusal("请写上拟增加的人员姓名或考核办定义的组名，例如：增加参评 赵建华 吴昊。")
+    chosen: dict[str, Person] = {}
+    problems: list[str] = []
+    for word in words:
+        group = await env.store.rating.role_group(word)
+        if group:
+            for userid in group:
+                member = env.directory.get(userid)
+                if member is not None and member.unit.id != unit.id:
+                    chosen[userid] = member
+            continue
+        name, unit_name = word, None
+        if match := _NAME_UNIT.match(word):
+            name, unit_name = match[1], match[2]
+        found = [p for p in env.directory.named(name) if unit_name is None or p.unit.name == unit_name]
+        if not found:
+            problems.append(f"· 「{word}」：名册中没有此人，也不是已定义的组名")
+        elif len(found) > 1:
+            problems.append(f"· 「{name}」有 {len(found)} 位（{'、'.join(p.unit.name for p in found)}），请写成 {name}@单位")
+        elif found[0].unit.id == unit.id:
+            problems.append(f"· {name} 已是本单位成员，本来就参加评分")
+        else:
+            chosen[found[0].userid] = found[0]
+    if problems:
+        raise Refusal("未提交，请修改后重发：\n" + "\n".join(problems))
+    already = (await env.store.rating.extra_raters()).get(unit.id, set())
+    new = [p for userid, p in sorted(chosen.items()) if userid not in already]
+    if not new:
+        raise Refusal("这些人员都已是本单位的参评人员，无需再申请。")
+    proposal = await env.store.rating.propose_extra(unit.id, person.userid, [p.userid for p in new], ctx.now)
+    assert proposal.id is not None
+    admins = list(ctx.settings.admin.userids)
+    if not admins:
+        raise Refusal("系统未设置考核办管理员，无法审批。请联系考核办。")
+    card = proposal_card(
+        task_id=proposal_task_id(proposal.id), unit=unit.name, proposer=person.name,
+        names=[p.label for p in new],
+    )
+    await ctx.store.outbox.enqueue(f"rate-proposal:{proposal.id}", admins, "template_card", {"card": card}, ctx.now)
+    return Reply(f"已提交考核办审批：增加 {len(new)} 位参评人员。批准后从下一轮评分起生效，结果会通知您。")
+
+
+@router.card(PROPOSAL_PREFIX)
+async def decide_proposal(ctx: Ctx) -> Reply:
+    if not ctx.is_admin:
+        raise Refusal("只有考核办管理员可以审批增加参评人员，未作任何更改。")
+    env = RatingEnv.of(ctx)
+    task_id = str(ctx.card.get("task_id") or "")
+    parts = task_id[len(PROPOSAL_PREFIX):].split("-")
+    proposal = await env.store.rating.proposal(int(parts[0])) if parts[0].isdigit() else None
+    if proposal is None or proposal.id is None:
+        raise Refusal("这张审批卡片无法识别，未作任何更改。")
+    decision = {"approve": "approved", "reject": "rejected"}.get(str(ctx.card.get("event_key")))
+    if decision is None:
+        raise Refusal("这张申请已处理过了。")
+    if not await env.store.rating.decide_proposal(proposal.id, decision, ctx.userid, ctx.now):
+        raise Refusal("这张申请已由其他管理员处理过了，未作任何更改。")
+    userids = [u for u in proposal.userids.split("|") if u]
+    unit = env.directory.units[proposal.unit_id]
+    names = [env.directory.people[u].label if u in env.directory.people else u for u in userids]
+    if decision == "approved":
+        await env.store.rating.approve_extra(proposal.unit_id, userids, ctx.now, f"proposal:{proposal.id}")
+        verdict, outcome = "已批准", "已批准，从下一轮评分起生效"
+    else:
+        verdict, outcome = "已驳回", "未获批准"
+    await ctx.store.outbox.enqueue(
+        f"rate-proposal-result:{proposal.id}", [proposal.proposed_by], "text",
+        {"content": f"您为{unit.name}提议增加的 {len(userids)} 位参评人员（{'、'.join(names)}）{outcome}。"},
+        ctx.now,
+    )
+    card = proposal_card(
+        task_id=task_id, unit=unit.name, proposer=_name(env, proposal.proposed_by), names=names, decided=verdict,
+    )
+    return Reply(f"{verdict}：{unit.name} 增加 {len(userids)} 位参评人员。", card_update=card)
+
+
+# ---- admin round commands ----------------------------------------------------------------
+
+
+@router.command("开启评分", usage="开启评分 2026Q4", summary="开启某季度的评分（默认上一季度），向评分人发送卡片", admin_only=True, section=SECTION)
+async def admin_open(args: str, ctx: Ctx) -> Reply:
+    ctx.require_admin()
+    env = RatingEnv.of(ctx)
+    quarter = parse_quarter(args) if args.strip() else QuarterId.of(ctx.today).previous()
+    if quarter is None:
+        raise Refusal(f"看不懂季度「{args}」。请写成 2026Q4 这样的形式。")
+    return Reply(await open_round(env, quarter, ctx.userid))
+
+
+@router.command("关闭评分", usage="关闭评分 2026Q4", summary="提前关闭评分：未提交的合规评分自动提交，其余作废", admin_only=True, section=SECTION)
+async def admin_close(args: str, ctx: Ctx) -> Reply:
+    ctx.require_admin()
+    env = RatingEnv.of(ctx)
+    return Reply(await close_round(env, await round_for(env, args, default_status=("open",))))
+
+
+@router.command("发布结果", usage="发布结果 2026Q4", summary="计算季度得分（含自动扣减）并发给每位干部", admin_only=True, section=SECTION)
+async def admin_publish(args: str, ctx: Ctx) -> Reply:
+    ctx.require_admin()
+    env = RatingEnv.of(ctx)
+    return Reply(await publish_round(env, await round_for(env, args, default_status=("closed",))))
+
+
+@router.command("评分进度", usage="评分进度 2026Q4", summary="各单位提交评分的人数（不含任何分数）", admin_only=True, section=SECTION)
+async def admin_progress(args: str, ctx: Ctx) -> Reply:
+    ctx.require_admin()
+    env = RatingEnv.of(ctx)
+    return Reply(await progress_text(env, await round_for(env, args, default_status=("open", "closed", "published"))))

@@ -1,0 +1,144 @@
+"""The rating round's template cards (R-CHAT-3), as WeCom message/send JSON.
+
+Design (phones first): one `button_interaction` card per ratee. It can show what the rating
+is based on — name, unit, position, how many working days they logged this quarter and the
+start of their quarterly summary — which `vote_interaction` and `multiple_interaction` cards
+cannot. The score is a drop-down (`button_selection`, WeCom allows at most 10 options, so
+the usual steps from settings `[rating] card_scores`) plus one 确定 button; any other
+integer in range goes by text, `评分 姓名 83`. After a tap the passive reply replaces the card
+with the same card showing the recorded score and the 90+ slots left, still answerable, so a
+rater can change their mind until they hand in.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from scoring.workdays import QuarterId
+from storage.directory import Person
+
+RATE_PREFIX = "rate-"
+SUBMIT_PREFIX = "rsub-"
+PROPOSAL_PREFIX = "rxp-"
+SCORE_KEY = "score"
+OK_KEY = "ok"
+
+
+def quarter_label(quarter: QuarterId) -> str:
+    return f"{quarter.year}年第{quarter.quarter}季度"
+
+
+def new_suffix() -> str:
+    """task_id is unique per app forever: every card sent gets a fresh suffix."""
+    return secrets.token_hex(4)
+
+
+def rate_task_id(quarter: QuarterId, assignment_id: str) -> str:
+    return f"{RATE_PREFIX}{quarter}-{assignment_id}-{new_suffix()}"
+
+
+def submit_task_id(quarter: QuarterId, token: str) -> str:
+    return f"{SUBMIT_PREFIX}{quarter}-{token}-{new_suffix()}"
+
+
+def proposal_task_id(proposal_id: int) -> str:
+    return f"{PROPOSAL_PREFIX}{proposal_id}-{new_suffix()}"
+
+
+def parse_task_id(task_id: str, prefix: str) -> tuple[str, str] | None:
+    """`rate-2026Q4-<id>-<suffix>` → ("2026Q4", "<id>"); None if it is not that shape."""
+    if not task_id.startswith(prefix):
+        return None
+    parts = task_id[len(prefix):].split("-")
+    if len(parts) != 3 or not all(parts):
+        return None
+    return parts[0], parts[1]
+
+
+def rating_card(
+    *,
+    task_id: str,
+    quarter: QuarterId,
+    ratee: Person,
+    logs: int,
+    workdays: int,
+    summary: str | None,
+    summary_chars: int,
+    score: int | None,
+    high_score: int,
+    high_left: int,
+    high_cap: int,
+    card_scores: tuple[int, ...],
+    note: str | None = None,
+) -> dict[str, Any]:
+    if summary:
+        quote = summary[:summary_chars] + ("…" if len(summary) > summary_chars else "")
+    else:
+        quote = "（尚未提交季度小结）"
+    title = f"{ratee.name}（{ratee.position}）" if ratee.position else ratee.name
+    card: dict[str, Any] = {
+        "card_type": "button_interaction",
+        "source": {"desc": f"实绩考核 · {quarter_label(quarter)}评分"},
+        "main_title": {"title": title[:36], "desc": ratee.unit.name},
+        "sub_title_text": note
+        or f"请依据其晒出的实绩打分。列表外的分数请发送「评分 {ratee.name} 分数」，"
+        f"全部日志可发送「查看 {ratee.name} 本季」。",
+        "quote_area": {"type": 0, "title": "季度小结", "quote_text": quote},
+        "horizontal_content_list": [
+            {"keyname": "工作日志", "value": f"{logs}/{workdays} 个工作日"},
+            {"keyname": f"{high_score}分以上", "value": f"本单位还可给 {high_left} 人（共 {high_cap} 人）"},
+            {"keyname": "当前分数", "value": "未评" if score is None else f"{score} 分"},
+        ],
+        "task_id": task_id,
+        "button_selection": {
+            "question_key": SCORE_KEY,
+            "title": "分数",
+            "option_list": [{"id": str(value), "text": f"{value} 分"} for value in card_scores],
+        },
+        "button_list": [{"text": "确定" if score is None else "改为所选分数", "style": 1, "key": OK_KEY}],
+    }
+    if score is not None and score in card_scores:
+        card["button_selection"]["selected_id"] = str(score)
+    return card
+
+
+def submit_card(
+    *, task_id: str, quarter: QuarterId, cards: int, deadline: str, note: str | None = None,
+    done: bool = False,
+) -> dict[str, Any]:
+    text = note or (
+        f"您本轮共需为 {cards} 位同事评分。全部评完后点「提交评分」（或发送「评分 提交」），"
+        f"提交后不能再修改。截止 {deadline}；届时未提交但符合规则的评分将自动提交。"
+    )
+    return {
+        "card_type": "button_interaction",
+        "source": {"desc": f"实绩考核 · {quarter_label(quarter)}评分"},
+        "main_title": {"title": "提交本季度评分", "desc": f"截止 {deadline}"},
+        "sub_title_text": text,
+        "task_id": task_id,
+        "button_list": [
+            {"text": "已提交" if done else "提交评分", "style": 2 if done else 1, "key": "submit"}
+        ],
+    }
+
+
+def proposal_card(
+    *, task_id: str, unit: str, proposer: str, names: list[str], decided: str | None = None
+) -> dict[str, Any]:
+    listing = "、".join(names)
+    card: dict[str, Any] = {
+        "card_type": "button_interaction",
+        "source": {"desc": "实绩考核 · 小单位增加参评人员"},
+        "main_title": {"title": f"{unit} 申请增加参评人员"[:36], "desc": f"提议人：{proposer}"},
+        "sub_title_text": (decided + "。" if decided else "") + f"拟增加 {len(names)} 人：{listing}"[:500],
+        "task_id": task_id,
+    }
+    if decided:
+        card["button_list"] = [{"text": decided[:10], "style": 2, "key": "decided"}]
+    else:
+        card["button_list"] = [
+            {"text": "批准", "style": 1, "key": "approve"},
+            {"text": "驳回", "style": 2, "key": "reject"},
+        ]
+    return card

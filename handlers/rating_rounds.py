@@ -1,0 +1,541 @@
+"""A quarter's rating round (R-RATE-1, R-RATE-7): open, score, hand in, close, publish.
+
+Chat commands, the `shiji round` CLI and the scheduled jobs all call these functions, so a
+round behaves the same whoever drives it. Every rule comes from `scoring/`; this module only
+gathers the inputs, stores the outcome and words the replies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from handlers.base import Ctx, Refusal
+from handlers.log_rules import counting_start, missing_days
+from handlers.rating_cards import (
+    quarter_label,
+    rate_task_id,
+    rating_card,
+    submit_card,
+    submit_task_id,
+)
+from handlers.text import fold
+from scoring import (
+    GROUP_ZH,
+    Member,
+    QuarterInput,
+    Rank,
+    RaterGroup,
+    Role,
+    ScoringConfig,
+    UnitCategory,
+    assignments,
+    high_cap,
+    rank_within_units,
+    score_quarters,
+)
+from scoring.handin import HandinCheck, check_handin
+from scoring.workdays import QuarterId, WorkCalendar
+from storage.directory import Directory, Person
+from storage.models_rating import QuarterResult as ResultRow
+from storage.models_rating import RatingAssignment, RatingRound
+from storage.repos import Store
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+STATUS_ZH = {"open": "进行中", "closed": "已关闭", "published": "已发布"}
+# WeCom drops messages beyond 30 a minute to one member: cards to one rater go in waves.
+CARDS_PER_MINUTE = 25
+
+_QUARTER = re.compile(r"^(\d{4})\s*(?:年|-)?\s*(?:第|Q)?\s*([1-4])\s*(?:季度)?$", re.IGNORECASE)
+
+
+@dataclass
+class RatingEnv:
+    """What round work needs, whoever drives it (a chat message, the CLI, a job)."""
+
+    store: Store
+    settings: Settings
+    directory: Directory
+    calendar: WorkCalendar
+    now: datetime
+
+    @classmethod
+    def of(cls, ctx: Ctx) -> RatingEnv:
+        return cls(ctx.store, ctx.settings, ctx.directory, ctx.calendar, ctx.now)
+
+    @property
+    def cfg(self) -> ScoringConfig:
+        return self.settings.scoring.config
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+
+def parse_quarter(text: str) -> QuarterId | None:
+    match = _QUARTER.match(fold(text).strip())
+    return QuarterId(int(match[1]), int(match[2])) if match else None
+
+
+def quarter_of(rnd: RatingRound) -> QuarterId:
+    parsed = parse_quarter(rnd.quarter)
+    assert parsed is not None
+    return parsed
+
+
+def deadline_text(env: RatingEnv, moment: datetime) -> str:
+    local = moment.astimezone(env.now.tzinfo)  # stored as UTC
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def submit_token(round_id: int, rater: str) -> str:
+    """Ties a submit card to its rater, so a card event forged with another's task changes nothing."""
+    return hashlib.sha256(f"{round_id}|{rater}".encode()).hexdigest()[:16]
+
+
+def is_open(rnd: RatingRound, now: datetime) -> bool:
+    return rnd.status == "open" and now < rnd.closes_at
+
+
+async def round_for(env: RatingEnv, args: str, *, default_status: tuple[str, ...]) -> RatingRound:
+    """The round a command names (`2026Q4`), or the latest one in `default_status`."""
+    text = args.strip()
+    if text:
+        quarter = parse_quarter(text)
+        if quarter is None:
+            raise Refusal(f"看不懂季度「{text}」。请写成 2026Q4（2026 年第 4 季度）这样的形式。")
+        rnd = await env.store.rating.round_by_quarter(str(quarter))
+        if rnd is None:
+            raise Refusal(f"{quarter_label(quarter)}还没有开启过评分。")
+        return rnd
+    candidates = [r for r in await env.store.rating.rounds() if r.status in default_status]
+    if not candidates:
+        raise Refusal("目前没有符合条件的评分轮次。可以在命令后写上季度，例如 2026Q4。")
+    return candidates[-1]
+
+
+# ---- opening ---------------------------------------------------------------------------
+
+
+def planned_window(env: RatingEnv, quarter: QuarterId) -> tuple[date, date]:
+    """First and last day of a quarter's automatic round (settings [rating])."""
+    rating = env.settings.rating
+    opens = env.calendar.add_working_days(quarter.last_day, rating.open_after_working_days)
+    last = env.calendar.add_working_days(opens, rating.duration_working_days - 1)
+    return opens, last
+
+
+def _closing_moment(env: RatingEnv) -> datetime:
+    rating = env.settings.rating
+    first = env.today if env.calendar.is_working_day(env.today) else env.calendar.add_working_days(env.today, 1)
+    last = env.calendar.add_working_days(first, rating.duration_working_days - 1)
+    return datetime.combine(last, rating.close_at, tzinfo=env.now.tzinfo)
+
+
+async def open_round(env: RatingEnv, quarter: QuarterId, opened_by: str) -> str:
+    """Create the round, its cards for every rater, and queue the cards. Returns a summary."""
+    label = quarter_label(quarter)
+    existing = await env.store.rating.round_by_quarter(str(quarter))
+    if existing is not None:
+        raise Refusal(f"{label}的评分已经开启过（{STATUS_ZH.get(existing.status, existing.status)}），不能重复开启。")
+    if env.today <= quarter.last_day:
+        raise Refusal(f"{label}到 {quarter.last_day.month}月{quarter.last_day.day}日才结束，季度结束后才能开启评分。")
+    closes_at = _closing_moment(env)
+    rnd = await env.store.rating.create_round(str(quarter), opened_by, env.now, closes_at)
+    if rnd is None:
+        raise Refusal(f"{label}的评分刚刚已被开启，不能重复开启。")
+    assert rnd.id is not None
+
+    extras = await env.store.rating.extra_raters()
+    rows: list[tuple[str, str, int, str]] = []
+    for unit_id in env.directory.units:
+        members = env.directory.members(unit_id)
+        if not members:
+            continue
+        extra = {u for u in extras.get(unit_id, ()) if env.directory.get(u) is not None}
+        cards = assignments([Member(p.userid, Role(p.role)) for p in members], extra, env.cfg)
+        rows += [(c.rater, c.ratee, unit_id, c.group.value, len(members)) for c in cards]
+    made = await env.store.rating.add_assignments(rnd.id, rows)
+    totals: defaultdict[str, int] = defaultdict(int)
+    for card in made:
+        totals[card.rater] += 1
+    await _queue_cards(env, rnd, quarter, made, totals, wave_start=env.now)
+    raters = {a.rater for a in made}
+    return (
+        f"✅ 已开启{label}评分：{len(raters)} 位评分人、{len(made)} 张评分卡已排队发送，"
+        f"截止 {deadline_text(env, closes_at)}。发送「评分进度」查看各单位提交情况。"
+    )
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    workdays: int
+    logs: dict[str, int]
+    summaries: dict[str, str]
+
+
+async def card_facts(env: RatingEnv, quarter: QuarterId, only: str | None = None) -> CardFacts:
+    """What the cards show: working-day logs this quarter and the quarterly summary.
+
+    Everyone's at once when a round's cards go out; `only` one ratee's for a card update.
+    """
+    start = counting_start(quarter, env.settings.logs.start_date)
+    workdays = sum(1 for _ in env.calendar.working_days(start, quarter.last_day))
+    return CardFacts(
+        workdays,
+        await env.store.rating.log_counts(start, quarter.last_day, only),
+        await env.store.rating.summaries("quarter", str(quarter), only),
+    )
+
+
+async def _queue_cards(
+    env: RatingEnv,
+    rnd: RatingRound,
+    quarter: QuarterId,
+    cards: Sequence[RatingAssignment],
+    totals: dict[str, int],
+    *,
+    wave_start: datetime,
+    with_submit: bool = True,
+    key_suffix: str = "0",
+) -> None:
+    """One card per assignment, then one submit card per rater, in waves WeCom will deliver."""
+    assert rnd.id is not None
+    facts = await card_facts(env, quarter)
+    rating = env.settings.rating
+    per_rater: defaultdict[str, list[RatingAssignment]] = defaultdict(list)
+    for card in cards:
+        per_rater[card.rater].append(card)
+    for rater, own in sorted(per_rater.items()):
+        for index, card in enumerate(own):
+            ratee = env.directory.people.get(card.ratee)
+            if ratee is None:
+                continue
+            cap = high_cap(card.unit_size, env.cfg)
+            payload = rating_card(
+                task_id=rate_task_id(quarter, card.id),
+                quarter=quarter,
+                ratee=ratee,
+                logs=facts.logs.get(card.ratee, 0),
+                workdays=facts.workdays,
+                summary=facts.summaries.get(card.ratee),
+                summary_chars=rating.card_summary_chars,
+                score=None,
+                high_score=env.cfg.high_score,
+                high_left=cap,
+                high_cap=cap,
+                card_scores=rating.card_scores,
+            )
+            await env.store.outbox.enqueue(
+                f"rate-card:{card.id}:{key_suffix}", [rater], "template_card", {"card": payload},
+                env.now, not_before=wave_start + timedelta(minutes=index // CARDS_PER_MINUTE),
+            )
+        if with_submit:
+            payload = submit_card(
+                task_id=submit_task_id(quarter, submit_token(rnd.id, rater)),
+                quarter=quarter, cards=totals[rater], deadline=deadline_text(env, rnd.closes_at),
+            )
+            await env.store.outbox.enqueue(
+                f"rate-submit:{rnd.id}:{rater}:{key_suffix}", [rater], "template_card", {"card": payload},
+                env.now, not_before=wave_start + timedelta(minutes=len(own) // CARDS_PER_MINUTE),
+            )
+
+
+async def resend_unanswered(env: RatingEnv, rnd: RatingRound, rater: str, key_suffix: str) -> int:
+    """Fresh cards (new task ids) for the ratees this rater has not scored yet."""
+    assert rnd.id is not None
+    drafts = await env.store.rating.drafts(rnd.id, rater)
+    cards = await env.store.rating.assignments_of(rnd.id, rater)
+    todo = [a for a in cards if a.ratee not in drafts]
+    await _queue_cards(env, rnd, quarter_of(rnd), todo, {rater: len(cards)}, wave_start=env.now,
+                       with_submit=True, key_suffix=key_suffix)
+    return len(todo)
+
+
+# ---- handing in ------------------------------------------------------------------------
+
+
+async def check_rater(env: RatingEnv, rnd: RatingRound, rater: str) -> tuple[HandinCheck, dict[str, int], list[RatingAssignment]]:
+    assert rnd.id is not None
+    cards = await env.store.rating.assignments_of(rnd.id, rater)
+    drafts = await env.store.rating.drafts(rnd.id, rater)
+    assigned: defaultdict[int, list[str]] = defaultdict(list)
+    headcounts: dict[int, int] = {}
+    for card in cards:
+        assigned[card.unit_id].append(card.ratee)
+        headcounts[card.unit_id] = card.unit_size
+    check = check_handin(drafts, assigned, headcounts, env.cfg, rater=rater)
+    return check, drafts, cards
+
+
+def _name(env: RatingEnv, userid: str | None) -> str:
+    person = env.directory.people.get(userid or "")
+    return person.name if person else (userid or "")
+
+
+def problems_text(env: RatingEnv, check: HandinCheck) -> list[str]:
+    lines: list[str] = []
+    for unit_id, ballot in check.ballots.items():
+        unit = env.directory.units.get(unit_id)  # type: ignore[call-overload]
+        for violation in ballot.violations:
+            where = _name(env, violation.ratee) if violation.ratee else (unit.name if unit else "本单位")
+            lines.append(f"· {where}：{violation.reason_zh}")
+    if check.unanswered:
+        names = "、".join(_name(env, u) for u in check.unanswered)
+        lines.append(f"· 还有 {len(check.unanswered)} 位未评分：{names}（发送「评分」可重新收到这些卡片）")
+    return lines
+
+
+async def seal(env: RatingEnv, rnd: RatingRound, rater: str, drafts: dict[str, int], cards: list[RatingAssignment]) -> bool:
+    group = {a.ratee: a.grp for a in cards}
+    rows = [(ratee, group[ratee], score) for ratee, score in drafts.items()]
+    return await env.store.rating.hand_in(rnd, rater, rows)
+
+
+async def hand_in(env: RatingEnv, rnd: RatingRound, rater: str) -> str:
+    assert rnd.id is not None
+    label = quarter_label(quarter_of(rnd))
+    if await env.store.rating.has_handed_in(rnd.id, rater):
+        raise Refusal(f"您已提交{label}的评分，提交后不能再修改。")
+    if not is_open(rnd, env.now):
+        raise Refusal(f"{label}评分已截止，无法再提交。")
+    check, drafts, cards = await check_rater(env, rnd, rater)
+    if not cards:
+        raise Refusal(f"您在{label}评分中没有需要评分的同事。")
+    if not check.ok:
+        raise Refusal("未能提交，请先处理以下问题（评分均已保留）：\n" + "\n".join(problems_text(env, check)))
+    if not await seal(env, rnd, rater, drafts, cards):
+        raise Refusal(f"您已提交{label}的评分，提交后不能再修改。")
+    return f"✅ 已提交{label}评分，共 {len(drafts)} 人。评分已匿名保存（不记录评分人），聊天、报表和导出中都看不到您给了谁多少分。感谢参与！"
+
+
+# ---- closing ---------------------------------------------------------------------------
+
+
+async def close_round(env: RatingEnv, rnd: RatingRound) -> str:
+    assert rnd.id is not None
+    quarter = quarter_of(rnd)
+    label = quarter_label(quarter)
+    if rnd.status != "open":
+        raise Refusal(f"{label}评分{STATUS_ZH.get(rnd.status, rnd.status)}，无需关闭。")
+    if not await env.store.rating.set_status(rnd.id, "open", "closed", env.now):
+        raise Refusal(f"{label}评分刚刚已被关闭。")
+    auto = dropped = absent = 0
+    for todo in await env.store.rating.todo(rnd.id):
+        if todo.answered == 0:
+            absent += 1
+            continue
+        check, drafts, cards = await check_rater(env, rnd, todo.rater)
+        if check.ok:
+            await seal(env, rnd, todo.rater, drafts, cards)
+            auto += 1
+            text = f"{label}评分已截止。您未点提交，但评分完整且符合规则，系统已按您的评分代为提交。"
+        else:
+            await env.store.rating.drop_drafts(rnd, todo.rater)
+            dropped += 1
+            text = (
+                f"{label}评分已截止。您的评分未提交，且存在以下问题，按规定作废：\n"
+                + "\n".join(problems_text(env, check))
+            )
+        await env.store.outbox.enqueue(f"rate-closed:{rnd.id}:{todo.rater}", [todo.rater], "text", {"content": text}, env.now)
+    await env.store.rating.reseal(rnd.id)
+    handed = len(await env.store.rating.handed_in(rnd.id))
+    return (
+        f"✅ {label}评分已关闭：{handed} 人提交（其中 {auto} 人由系统代为提交），"
+        f"{dropped} 人的未完成评分作废，{absent} 人未参加。发送「发布结果 {quarter}」计算并发布得分。"
+    )
+
+
+# ---- publishing ------------------------------------------------------------------------
+
+
+def _d(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+async def publish_round(env: RatingEnv, rnd: RatingRound) -> str:
+    assert rnd.id is not None
+    quarter = quarter_of(rnd)
+    label = quarter_label(quarter)
+    if rnd.status == "open":
+        raise Refusal(f"{label}评分还在进行中，请先「关闭评分 {quarter}」再发布。")
+    if rnd.status == "published":
+        raise Refusal(f"{label}结果已经发布过了。")
+    scores = await env.store.rating.scores_by_ratee(rnd.id)
+    writers = await env.store.summaries.writers("quarter", str(quarter))
+    start = counting_start(quarter, env.settings.logs.start_date)
+    window = env.settings.logs.backfill_working_days
+    inputs: list[QuarterInput] = []
+    missing_of: dict[str, int] = {}
+    people = sorted(env.directory.cadres(), key=lambda p: p.userid)
+    for person in people:
+        owed = await missing_days(env.store, env.calendar, person, start, quarter.last_day, window)
+        # A day that can still be backfilled is not missing yet (R-LOG-3).
+        missing_of[person.userid] = sum(1 for m in owed if not m.open_on(env.today))
+        inputs.append(QuarterInput(
+            userid=person.userid,
+            unit=str(person.unit.id),
+            unit_category=UnitCategory(person.unit.category),
+            role=Role(person.role),
+            rank=Rank(person.rank),
+            scores_by_group={RaterGroup(g): s for g, s in scores.get(person.userid, {}).items()},
+            missing_log_days=missing_of[person.userid],
+            missing_quarter_summary=person.userid not in writers,
+        ))
+    results = score_quarters(inputs, env.cfg)
+    rankings = rank_within_units(results)
+    rows = []
+    for result in results:
+        ranking = rankings[result.unit]
+        rows.append(ResultRow(
+            round_id=rnd.id,
+            userid=result.userid,
+            unit_id=int(result.unit),
+            score=_d(result.score),
+            raw=_d(result.raw_score),
+            deduction=str(result.deduction),
+            missing_log_days=missing_of[result.userid],
+            summary_missing=result.userid not in writers,
+            rank_in_unit=ranking.position_of(result.userid),
+            unit_ranked=ranking.size,
+            group_means=json.dumps({g.value: str(v) for g, v in result.group_means_visible.items()}),
+            rater_counts=json.dumps({g.value: n for g, n in result.rater_counts.items()}),
+        ))
+    await env.store.rating.save_results(rows)
+    if not await env.store.rating.set_status(rnd.id, "closed", "published", env.now):
+        raise Refusal(f"{label}结果刚刚已被发布。")
+    for row in rows:
+        await env.store.outbox.enqueue(
+            f"rate-result:{rnd.id}:{row.userid}", [row.userid], "text",
+            {"content": f"📊 {label}实绩考核结果\n" + result_text(env, row)}, env.now,
+        )
+    rated = sum(1 for r in rows if r.score is not None)
+    return f"✅ 已发布{label}结果：{rated} 人有得分，{len(rows) - rated} 人无人评分；每人已收到本人得分和单位排名。"
+
+
+def result_text(env: RatingEnv, row: ResultRow) -> str:
+    parts = []
+    if row.missing_log_days:
+        parts.append(f"缺记日志 {row.missing_log_days} 天")
+    if row.summary_missing:
+        parts.append("未交季度小结")
+    deduction = f"，扣减 {row.deduction} 分（{'、'.join(parts)}）" if parts else ""
+    if row.score is None:
+        lines = [f"本季度无人为您评分，暂无得分{deduction}。"]
+    else:
+        lines = [f"您的得分：{row.score} 分（评分 {row.raw}{deduction}）"]
+        lines.append(f"在本单位 {row.unit_ranked} 人中排第 {row.rank_in_unit} 名。")
+    means = json.loads(row.group_means)
+    if means:
+        lines.append("各组平均分：" + "，".join(f"{GROUP_ZH[RaterGroup(g)]} {v}" for g, v in means.items()))
+    elif row.score is not None:
+        lines.append(f"（有评分组不足 {env.cfg.min_group_size} 人，为保护匿名只公布总分。）")
+    lines.append("发送「我的得分」可随时查看。")
+    return "\n".join(lines)
+
+
+# ---- progress --------------------------------------------------------------------------
+
+
+async def progress_text(env: RatingEnv, rnd: RatingRound) -> str:
+    assert rnd.id is not None
+    quarter = quarter_of(rnd)
+    lines = [
+        f"📋 {quarter_label(quarter)}评分进度（{STATUS_ZH.get(rnd.status, rnd.status)}，"
+        f"截止 {deadline_text(env, rnd.closes_at)}）"
+    ]
+    total_raters = total_done = 0
+    for unit in sorted(await env.store.rating.progress(rnd.id), key=lambda u: u.unit_id):
+        info = env.directory.units.get(unit.unit_id)
+        share = f"{100 * unit.handed_in // unit.raters}%" if unit.raters else "—"
+        lines.append(f"· {info.name if info else unit.unit_id}：{unit.raters} 位评分人中 {unit.handed_in} 位已提交（{share}）")
+    raters = await env.store.rating.raters(rnd.id)
+    done = await env.store.rating.handed_in(rnd.id)
+    total_raters, total_done = len(raters), len(done & raters)
+    lines.append(f"合计：{total_raters} 位评分人中 {total_done} 位已提交。")
+    return "\n".join(lines)
+
+
+# ---- scheduled work --------------------------------------------------------------------
+
+
+async def auto_open(env: RatingEnv) -> str | None:
+    """Open last quarter's round on its planned day (or later in its window, after downtime)."""
+    if not env.calendar.is_working_day(env.today):
+        return None
+    quarter = QuarterId.of(env.today).previous()
+    opens, last = planned_window(env, quarter)
+    # Outside the window nothing opens by itself: a bot installed mid-quarter must not
+    # start a round for a quarter long gone.
+    if not opens <= env.today <= last or env.now.time() < env.settings.rating.open_at:
+        return None
+    if await env.store.rating.round_by_quarter(str(quarter)) is not None:
+        return None
+    return await open_round(env, quarter, "auto")
+
+
+async def auto_close(env: RatingEnv) -> list[str]:
+    done = []
+    for rnd in await env.store.rating.rounds("open"):
+        if env.now >= rnd.closes_at:
+            done.append(await close_round(env, rnd))
+    return done
+
+
+async def remind(env: RatingEnv) -> int:
+    """Once a day per round and rater (outbox key), to raters who have not handed in."""
+    sent = 0
+    for rnd in await env.store.rating.rounds("open"):
+        assert rnd.id is not None
+        if env.today <= rnd.opened_at.astimezone(env.now.tzinfo).date() or not is_open(rnd, env.now):
+            continue
+        label = quarter_label(quarter_of(rnd))
+        for todo in await env.store.rating.todo(rnd.id):
+            left = todo.cards - todo.answered
+            if left:
+                text = (
+                    f"⏰ {label}评分提醒：您还有 {left} 位同事未评分（已评 {todo.answered}/{todo.cards}），"
+                    f"截止 {deadline_text(env, rnd.closes_at)}。发送「评分」可重新收到未评的卡片。"
+                )
+            else:
+                text = (
+                    f"⏰ {label}评分提醒：您已评完 {todo.cards} 人，还差最后一步——"
+                    f"请点「提交评分」或发送「评分 提交」，截止 {deadline_text(env, rnd.closes_at)}。"
+                )
+            if await env.store.outbox.enqueue(
+                f"rate-remind:{rnd.id}:{env.today.isoformat()}:{todo.rater}", [todo.rater], "text",
+                {"content": text}, env.now,
+            ):
+                sent += 1
+    return sent
+
+
+# ---- results afterwards ----------------------------------------------------------------
+
+
+async def published_round(env: RatingEnv, args: str) -> RatingRound:
+    if not args.strip() and not await env.store.rating.rounds("published"):
+        raise Refusal("还没有发布过季度考核结果。考核办发布后，您会收到本人得分，也可发送「我的得分」查看。")
+    rnd = await round_for(env, args, default_status=("published",))
+    if rnd.status != "published":
+        raise Refusal(f"{quarter_label(quarter_of(rnd))}结果尚未发布，发布后即可查看。")
+    return rnd
+
+
+def may_see_unit(person: Person | None, is_admin: bool, unit_id: int) -> bool:
+    """The unit's main leader, a superior overseeing it, or an admin (R-RATE-7)."""
+    if is_admin:
+        return True
+    if person is None:
+        return False
+    if person.role == "main_leader" and person.unit.id == unit_id:
+        return True
+    return person.is_superior and unit_id in person.oversees

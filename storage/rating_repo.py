@@ -1,0 +1,385 @@
+"""SQL of the quarterly rating. Nothing here decides a rule; see handlers/rating*.py and scoring/.
+
+Anonymity (R-RATE-5) is enforced here as much as by the schema: `hand_in` is the only way a
+score leaves `rating_draft`, and it writes the scores without the rater, in random order and
+under random ids, deletes the drafts and blanks the stored passive replies of the rater's
+messages in the round (they echo the scores given) in the same transaction.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import DailyLog, InboundMessage, Summary
+from storage.models_rating import (
+    QuarterResult,
+    RatingAssignment,
+    RatingDraft,
+    RatingExtraProposal,
+    RatingExtraRater,
+    RatingHandin,
+    RatingRoleGroup,
+    RatingRound,
+    RatingScore,
+)
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    """Dialect insert with ON CONFLICT (as storage.repos; repeated to keep imports one-way)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+# A system-wide secure RNG: score ids and row order must not be predictable from each other.
+_rng = random.SystemRandom()
+
+
+@dataclass(frozen=True)
+class UnitProgress:
+    unit_id: int
+    raters: int  # raters holding cards for this unit's cadres
+    handed_in: int
+
+
+@dataclass(frozen=True)
+class RaterTodo:
+    rater: str
+    cards: int
+    answered: int  # drafts so far (before hand-in)
+
+
+class RatingRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    # ---- rounds ----
+
+    async def round_by_quarter(self, quarter: str) -> RatingRound | None:
+        result = await self.s.execute(select(RatingRound).where(RatingRound.quarter == quarter))
+        return result.scalars().first()
+
+    async def round_by_id(self, round_id: int) -> RatingRound | None:
+        return await self.s.get(RatingRound, round_id)
+
+    async def rounds(self, status: str | None = None) -> list[RatingRound]:
+        stmt = select(RatingRound).order_by(RatingRound.quarter)
+        if status is not None:
+            stmt = stmt.where(RatingRound.status == status)
+        return list((await self.s.execute(stmt)).scalars().all())
+
+    async def create_round(
+        self, quarter: str, opened_by: str, opened_at: datetime, closes_at: datetime
+    ) -> RatingRound | None:
+        """The round, or None if one for this quarter exists (another replica or admin won)."""
+        stmt = (
+            _insert(self.s, RatingRound.__table__)
+            .values(quarter=quarter, status="open", opened_by=opened_by,
+                    opened_at=opened_at, closes_at=closes_at)
+            .on_conflict_do_nothing(index_elements=["quarter"])
+            .returning(RatingRound.__table__.c.id)
+        )
+        row = (await self.s.execute(stmt)).first()
+        if row is None:
+            return None
+        return await self.s.get(RatingRound, row.id)
+
+    async def set_status(self, round_id: int, old: str, new: str, now: datetime) -> bool:
+        """Move a round from `old` to `new`; False if it was not in `old` (someone else did it)."""
+        values: dict[str, object] = {"status": new}
+        values["closed_at" if new == "closed" else "published_at"] = now
+        result = await self.s.execute(
+            update(RatingRound)
+            .where(RatingRound.id == round_id, RatingRound.status == old)
+            .values(**values)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+    # ---- assignments ----
+
+    async def add_assignments(
+        self, round_id: int, rows: Iterable[tuple[str, str, int, str, int]]
+    ) -> list[RatingAssignment]:
+        """Insert (rater, ratee, unit_id, group, unit_size) cards with random ids; returns them."""
+        made = [
+            RatingAssignment(id=uuid.uuid4().hex[:16], round_id=round_id, rater=rater,
+                             ratee=ratee, unit_id=unit_id, grp=grp, unit_size=size)
+            for rater, ratee, unit_id, grp, size in rows
+        ]
+        if made:
+            await self.s.execute(
+                RatingAssignment.__table__.insert(),  # type: ignore[attr-defined]
+                [m.model_dump() for m in made],
+            )
+        return made
+
+    async def assignment(self, assignment_id: str) -> RatingAssignment | None:
+        return await self.s.get(RatingAssignment, assignment_id)
+
+    async def assignments_of(self, round_id: int, rater: str) -> list[RatingAssignment]:
+        result = await self.s.execute(
+            select(RatingAssignment)
+            .where(RatingAssignment.round_id == round_id, RatingAssignment.rater == rater)
+            .order_by(RatingAssignment.unit_id, RatingAssignment.ratee)
+        )
+        return list(result.scalars().all())
+
+    async def raters(self, round_id: int) -> set[str]:
+        result = await self.s.execute(
+            select(RatingAssignment.rater).where(RatingAssignment.round_id == round_id).distinct()
+        )
+        return set(result.scalars().all())
+
+    async def ratees(self, round_id: int) -> set[str]:
+        result = await self.s.execute(
+            select(RatingAssignment.ratee).where(RatingAssignment.round_id == round_id).distinct()
+        )
+        return set(result.scalars().all())
+
+    # ---- drafts and hand-in ----
+
+    async def drafts(self, round_id: int, rater: str) -> dict[str, int]:
+        result = await self.s.execute(
+            select(RatingDraft.ratee, RatingDraft.score).where(
+                RatingDraft.round_id == round_id, RatingDraft.rater == rater
+            )
+        )
+        return {row.ratee: row.score for row in result}
+
+    async def put_draft(self, round_id: int, rater: str, ratee: str, score: int) -> None:
+        stmt = _insert(self.s, RatingDraft.__table__).values(
+            round_id=round_id, rater=rater, ratee=ratee, score=score
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["round_id", "rater", "ratee"], set_={"score": stmt.excluded.score}
+        )
+        await self.s.execute(stmt)
+
+    async def has_handed_in(self, round_id: int, rater: str) -> bool:
+        return await self.s.get(RatingHandin, (round_id, rater)) is not None
+
+    async def handed_in(self, round_id: int) -> set[str]:
+        result = await self.s.execute(
+            select(RatingHandin.rater).where(RatingHandin.round_id == round_id)
+        )
+        return set(result.scalars().all())
+
+    async def hand_in(
+        self, rnd: RatingRound, rater: str, scores: Sequence[tuple[str, str, int]]
+    ) -> bool:
+        """Seal a ballot: (ratee, group, score) rows without the rater; drafts and echoes gone.
+
+        False (and nothing written) if this rater had already handed in.
+        """
+        assert rnd.id is not None
+        claimed = (
+            await self.s.execute(
+                _insert(self.s, RatingHandin.__table__)
+                .values(round_id=rnd.id, rater=rater)
+                .on_conflict_do_nothing(index_elements=["round_id", "rater"])
+                .returning(RatingHandin.__table__.c.rater)
+            )
+        ).first()
+        if claimed is None:
+            return False
+        rows = [
+            {"id": uuid.uuid4().hex, "round_id": rnd.id, "ratee": ratee, "grp": grp, "score": score}
+            for ratee, grp, score in scores
+        ]
+        _rng.shuffle(rows)
+        if rows:
+            await self.s.execute(RatingScore.__table__.insert(), rows)  # type: ignore[attr-defined]
+        await self.drop_drafts(rnd, rater)
+        return True
+
+    async def drop_drafts(self, rnd: RatingRound, rater: str) -> None:
+        """Delete a rater's drafts and blank the stored replies that echoed them.
+
+        The dispatcher keeps each message's passive reply for WeCom's retries (seconds to
+        minutes); in a round those replies say "张三 92 分", so they must not outlive the draft.
+        """
+        await self.s.execute(
+            delete(RatingDraft).where(RatingDraft.round_id == rnd.id, RatingDraft.rater == rater)
+        )
+        await self.s.execute(
+            update(InboundMessage)
+            .where(
+                InboundMessage.userid == rater,
+                InboundMessage.received_at >= rnd.opened_at,
+                InboundMessage.reply.is_not(None),  # type: ignore[union-attr]
+            )
+            .values(reply=None)
+        )
+
+    async def reseal(self, round_id: int) -> int:
+        """Rewrite a round's scores in one shuffled batch under fresh ids.
+
+        Rows written at hand-in still sit where (and, on PostgreSQL, in the transaction) they
+        were written, which groups one ballot's rows; after this they all share one batch.
+        """
+        table = RatingScore.__table__
+        result = await self.s.execute(
+            select(RatingScore.ratee, RatingScore.grp, RatingScore.score).where(
+                RatingScore.round_id == round_id
+            )
+        )
+        rows = [
+            {"id": uuid.uuid4().hex, "round_id": round_id, "ratee": r.ratee, "grp": r.grp, "score": r.score}
+            for r in result
+        ]
+        _rng.shuffle(rows)
+        await self.s.execute(delete(RatingScore).where(RatingScore.round_id == round_id))
+        if rows:
+            await self.s.execute(table.insert(), rows)  # type: ignore[attr-defined]
+        return len(rows)
+
+    async def scores_by_ratee(self, round_id: int) -> dict[str, dict[str, list[int]]]:
+        result = await self.s.execute(
+            select(RatingScore.ratee, RatingScore.grp, RatingScore.score).where(
+                RatingScore.round_id == round_id
+            )
+        )
+        grouped: defaultdict[str, defaultdict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        for row in result:
+            grouped[row.ratee][row.grp].append(row.score)
+        return {ratee: dict(groups) for ratee, groups in grouped.items()}
+
+    # ---- progress and reminders (counts only) ----
+
+    async def progress(self, round_id: int) -> list[UnitProgress]:
+        handed = and_(RatingHandin.round_id == RatingAssignment.round_id,
+                      RatingHandin.rater == RatingAssignment.rater)
+        result = await self.s.execute(
+            select(
+                RatingAssignment.unit_id,
+                func.count(func.distinct(RatingAssignment.rater)),
+                func.count(func.distinct(RatingHandin.rater)),
+            )
+            .select_from(RatingAssignment)
+            .outerjoin(RatingHandin, handed)
+            .where(RatingAssignment.round_id == round_id)
+            .group_by(RatingAssignment.unit_id)
+        )
+        return [UnitProgress(unit_id, raters, done) for unit_id, raters, done in result.all()]
+
+    async def todo(self, round_id: int) -> list[RaterTodo]:
+        """Raters who have not handed in, with their card and draft counts."""
+        cards = (
+            select(RatingAssignment.rater, func.count().label("cards"))
+            .where(RatingAssignment.round_id == round_id)
+            .group_by(RatingAssignment.rater)
+            .subquery()
+        )
+        drafts = (
+            select(RatingDraft.rater, func.count().label("answered"))
+            .where(RatingDraft.round_id == round_id)
+            .group_by(RatingDraft.rater)
+            .subquery()
+        )
+        done = select(RatingHandin.rater).where(RatingHandin.round_id == round_id)
+        result = await self.s.execute(
+            select(cards.c.rater, cards.c.cards, func.coalesce(drafts.c.answered, 0))
+            .outerjoin(drafts, drafts.c.rater == cards.c.rater)
+            .where(cards.c.rater.not_in(done))
+            .order_by(cards.c.rater)
+        )
+        return [RaterTodo(rater, n, answered) for rater, n, answered in result.all()]
+
+    # ---- what the cards show ----
+
+    async def log_counts(self, start: date, end: date, only: str | None = None) -> dict[str, int]:
+        """Logs per cadre in [start, end]; `only` restricts it to one cadre (a card update)."""
+        stmt = select(DailyLog.userid, func.count()).where(DailyLog.day >= start, DailyLog.day <= end)
+        if only is not None:
+            stmt = stmt.where(DailyLog.userid == only)
+        result = await self.s.execute(stmt.group_by(DailyLog.userid))
+        return {userid: count for userid, count in result.all()}
+
+    async def summaries(self, kind: str, period: str, only: str | None = None) -> dict[str, str]:
+        stmt = select(Summary.userid, Summary.content).where(Summary.kind == kind, Summary.period == period)
+        if only is not None:
+            stmt = stmt.where(Summary.userid == only)
+        return {row.userid: row.content for row in await self.s.execute(stmt)}
+
+    # ---- results ----
+
+    async def save_results(self, rows: Sequence[QuarterResult]) -> None:
+        for row in rows:
+            self.s.add(row)
+        await self.s.flush()
+
+    async def result(self, round_id: int, userid: str) -> QuarterResult | None:
+        return await self.s.get(QuarterResult, (round_id, userid))
+
+    async def unit_results(self, round_id: int, unit_id: int) -> list[QuarterResult]:
+        result = await self.s.execute(
+            select(QuarterResult).where(QuarterResult.round_id == round_id, QuarterResult.unit_id == unit_id)
+        )
+        return list(result.scalars().all())
+
+    # ---- extra raters of small units (R-RATE-6) ----
+
+    async def extra_raters(self) -> dict[int, set[str]]:
+        result = await self.s.execute(select(RatingExtraRater.unit_id, RatingExtraRater.userid))
+        by_unit: defaultdict[int, set[str]] = defaultdict(set)
+        for unit_id, userid in result.all():
+            by_unit[unit_id].add(userid)
+        return dict(by_unit)
+
+    async def approve_extra(self, unit_id: int, userids: Iterable[str], now: datetime, source: str) -> int:
+        """Add approved extra raters (already approved ones stay as they are); returns new ones."""
+        added = 0
+        for userid in userids:
+            stmt = (
+                _insert(self.s, RatingExtraRater.__table__)
+                .values(unit_id=unit_id, userid=userid, approved_at=now, source=source)
+                .on_conflict_do_nothing(index_elements=["unit_id", "userid"])
+                .returning(RatingExtraRater.__table__.c.userid)
+            )
+            if (await self.s.execute(stmt)).first() is not None:
+                added += 1
+        return added
+
+    async def propose_extra(self, unit_id: int, proposed_by: str, userids: Sequence[str], now: datetime) -> RatingExtraProposal:
+        proposal = RatingExtraProposal(
+            unit_id=unit_id, proposed_by=proposed_by, userids="|".join(userids), created_at=now
+        )
+        self.s.add(proposal)
+        await self.s.flush()
+        return proposal
+
+    async def proposal(self, proposal_id: int) -> RatingExtraProposal | None:
+        return await self.s.get(RatingExtraProposal, proposal_id)
+
+    async def decide_proposal(self, proposal_id: int, status: str, by: str, now: datetime) -> bool:
+        """pending → approved/rejected; False if someone decided it first."""
+        result = await self.s.execute(
+            update(RatingExtraProposal)
+            .where(RatingExtraProposal.id == proposal_id, RatingExtraProposal.status == "pending")
+            .values(status=status, decided_by=by, decided_at=now)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+    async def role_group(self, name: str) -> list[str]:
+        result = await self.s.execute(
+            select(RatingRoleGroup.userid).where(RatingRoleGroup.name == name).order_by(RatingRoleGroup.userid)
+        )
+        return list(result.scalars().all())
+
+    async def replace_role_groups(self, groups: dict[str, list[str]]) -> None:
+        """Replace the named groups given (others stay)."""
+        for name, userids in groups.items():
+            await self.s.execute(delete(RatingRoleGroup).where(RatingRoleGroup.name == name))
+            for userid in userids:
+                self.s.add(RatingRoleGroup(name=name, userid=userid))
+        await self.s.flush()
+
