@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import logs
+from handlers import leave, logs, stats, summaries, viewing
 from handlers.help import add_help
 from handlers.router import Router
 
@@ -10,5 +10,9 @@ from handlers.router import Router
 def build_router() -> Router:
     router = Router()
     router.include(logs.router)
+    router.include(summaries.router)
+    router.include(viewing.router)
+    router.include(leave.router)
+    router.include(stats.router)
     add_help(router)
     return router

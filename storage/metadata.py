@@ -2,6 +2,8 @@
 
 from sqlmodel import SQLModel
 
-import storage.models  # noqa: F401  (registers tables)
+# Importing the model modules registers their tables.
+import storage.models
+import storage.models_reminders  # noqa: F401
 
 metadata = SQLModel.metadata
