@@ -33,6 +33,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     db = sub.add_parser("db", help="database schema")
     db.add_subparsers(dest="action", required=True).add_parser("upgrade", help="apply migrations")
     sub.add_parser("unknown-users", help="WeCom users not on the roster who wrote to the bot")
+    remind = sub.add_parser("remind", help="daily-log reminders")
+    remind_now = remind.add_subparsers(dest="action", required=True).add_parser(
+        "now", help="run a reminder pass at once (each person is still reminded at most once a day)"
+    )
+    remind_now.add_argument("--kind", choices=["daily", "last-day"], required=True)
 
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -54,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         "db": lambda: commands.db_upgrade(settings),
         "unknown-users": lambda: commands.unknown_users(settings),
+        "remind": lambda: commands.remind_now(settings, args.kind),
     }
     try:
         return asyncio.run(runners[args.command]())

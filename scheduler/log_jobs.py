@@ -1,0 +1,78 @@
+"""Daily-log reminders as scheduled jobs: one transaction per pass; rules in handlers/reminders."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from handlers import reminders
+from scheduler.jobs import ScheduledJob
+from scoring.workdays import UnknownCalendarYear
+from storage.repos import Store
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+async def remind(runtime: Runtime, kind: str, now: datetime) -> reminders.ReminderPass | None:
+    """One reminder pass for the day of `now`; safe to run any number of times, anywhere."""
+    settings = runtime.settings
+    directory = await runtime.directory.fresh()
+    calendar = runtime.calendar.current
+    today = now.date()
+    try:
+        async with runtime.sessions() as session, session.begin():
+            store = Store(session)
+            plan = await reminders.plan(
+                kind, store, calendar, directory, today,
+                window=settings.logs.backfill_working_days,
+                logs_start=settings.logs.start_date,
+                target_chars=settings.logs.target_chars,
+            )
+            if plan is None:
+                log.info("reminders %s: %s is not a working day", kind, today)
+                return None
+            outcome = await reminders.queue(
+                store, plan, runtime.clock.now(), settings.reminders.batch_size
+            )
+    except UnknownCalendarYear as missing:
+        await _calendar_missing(runtime, missing.year, today)
+        return None
+    log.info(
+        "reminders %s for %s: %d due, %d newly queued in %d batches",
+        kind, outcome.day, outcome.due, outcome.queued, outcome.batches,
+    )
+    runtime.sender.wake()
+    return outcome
+
+
+async def _calendar_missing(runtime: Runtime, year: int, today: object) -> None:
+    """Never guess working days: skip the pass and tell the admins (once a day)."""
+    log.error("reminders skipped: no working-day schedule for %s", year)
+    admins = sorted(runtime.settings.admin.userids)
+    if not admins:
+        return
+    async with runtime.sessions() as session, session.begin():
+        await Store(session).outbox.enqueue(
+            f"calendar-missing:{year}:{today}", admins, "text",
+            {"content": f"⚠️ 系统尚未载入 {year} 年的法定节假日和调休安排，日志提醒因此暂停。"
+                        f"请尽快执行：shiji calendar load {year}.toml"},
+            runtime.clock.now(),
+        )
+
+
+async def daily_reminders(runtime: Runtime, now: datetime) -> None:
+    await remind(runtime, "daily", now)
+
+
+async def last_day_reminders(runtime: Runtime, now: datetime) -> None:
+    await remind(runtime, "last_day", now)
+
+
+LOG_JOBS = [
+    ScheduledJob("remind-daily", lambda s: s.reminders.daily_at, daily_reminders),
+    ScheduledJob("remind-last-day", lambda s: s.reminders.last_day_at, last_day_reminders),
+]
