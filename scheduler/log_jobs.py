@@ -6,6 +6,9 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from handlers import reminders
 from scheduler.jobs import ScheduledJob
 from scoring.workdays import UnknownCalendarYear
@@ -16,6 +19,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+PASS_ATTEMPTS = 3
+
 
 async def remind(runtime: Runtime, kind: str, now: datetime) -> reminders.ReminderPass | None:
     """One reminder pass for the day of `now`; safe to run any number of times, anywhere."""
@@ -23,23 +28,36 @@ async def remind(runtime: Runtime, kind: str, now: datetime) -> reminders.Remind
     directory = await runtime.directory.fresh()
     calendar = runtime.calendar.current
     today = now.date()
-    try:
-        async with runtime.sessions() as session, session.begin():
-            store = Store(session)
-            plan = await reminders.plan(
-                kind, store, calendar, directory, today,
-                window=settings.logs.backfill_working_days,
-                logs_start=settings.logs.start_date,
-                target_chars=settings.logs.target_chars,
-            )
-            if plan is None:
-                log.info("reminders %s: %s is not a working day", kind, today)
-                return None
-            outcome = await reminders.queue(
-                store, plan, runtime.clock.now(), settings.reminders.batch_size
-            )
-    except UnknownCalendarYear as missing:
-        await _calendar_missing(runtime, missing.year, today)
+
+    async def work(session: AsyncSession) -> reminders.ReminderPass | None:
+        store = Store(session)
+        plan = await reminders.plan(
+            kind, store, calendar, directory, today,
+            window=settings.logs.backfill_working_days,
+            logs_start=settings.logs.start_date,
+            target_chars=settings.logs.target_chars,
+        )
+        if plan is None:
+            return None
+        return await reminders.queue(store, plan, runtime.clock.now(), settings.reminders.batch_size)
+
+    for attempt in range(1, PASS_ATTEMPTS + 1):
+        try:
+            # Through the committer, the process's one writer: on SQLite a second writer
+            # transaction beside it would fail on a stale snapshot.
+            outcome = await runtime.committer.run(work)
+            break
+        except UnknownCalendarYear as missing:
+            await _calendar_missing(runtime, missing.year, today)
+            return None
+        except OperationalError:
+            # Another process wrote meanwhile (SQLite shared by two processes). The claims
+            # make a rerun safe: it queues only whom nobody has claimed yet.
+            if attempt == PASS_ATTEMPTS:
+                raise
+            log.warning("reminders %s for %s: database busy, retrying", kind, today)
+    if outcome is None:
+        log.info("reminders %s: %s is not a working day", kind, today)
         return None
     log.info(
         "reminders %s for %s: %d due, %d newly queued in %d batches",
@@ -55,13 +73,16 @@ async def _calendar_missing(runtime: Runtime, year: int, today: object) -> None:
     admins = sorted(runtime.settings.admin.userids)
     if not admins:
         return
-    async with runtime.sessions() as session, session.begin():
+
+    async def alert(session: AsyncSession) -> None:
         await Store(session).outbox.enqueue(
             f"calendar-missing:{year}:{today}", admins, "text",
             {"content": f"⚠️ 系统尚未载入 {year} 年的法定节假日和调休安排，日志提醒因此暂停。"
                         f"请尽快执行：shiji calendar load {year}.toml"},
             runtime.clock.now(),
         )
+
+    await runtime.committer.run(alert)
 
 
 async def daily_reminders(runtime: Runtime, now: datetime) -> None:
