@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from handlers.base import Ctx, Refusal, Reply, day_label
 from handlers.router import Router
-from scoring.summary_window import window_state
+from scoring.summary_window import SummaryPeriod, window_state
 
 router = Router()
 
 _NAMES = {"quarter": "季度小结", "year": "年度总结"}
+
+
+def _title(period: SummaryPeriod) -> str:
+    """2026年第4季度小结 / 2026年度总结."""
+    return f"{period.label}{'小结' if period.kind == 'quarter' else '总结'}"
 
 
 def _limits(ctx: Ctx, kind: str) -> tuple[int, int]:
@@ -32,16 +37,16 @@ async def _write(kind: str, args: str, ctx: Ctx) -> Reply:
         closed, upcoming = state.last_closed, state.next_open
         parts = []
         if closed is not None and closed.closes is not None:
-            parts.append(f"{closed.period.label}{name}已于 {day_label(closed.closes, ctx.today)}截止")
+            parts.append(f"{_title(closed.period)}已于 {day_label(closed.closes, ctx.today)}截止")
         if upcoming is not None:
-            parts.append(f"{upcoming.period.label}{name}将于 {day_label(upcoming.opens, ctx.today)}开放填写")
+            parts.append(f"{_title(upcoming.period)}将于 {day_label(upcoming.opens, ctx.today)}开放填写")
         raise Refusal("现在不在填写时间内：" + "；".join(parts) + f"。{rule}内容未保存。")
     window = state.open
     existing = await ctx.store.summaries.get(person.userid, kind, window.period.key)
     content = args.strip()
     if not content:
         if existing is not None:
-            return Reply(f"您的{window.period.label}{name}（{len(existing.content)} 字）：\n{existing.content}")
+            return Reply(f"您的{_title(window.period)}（{len(existing.content)} 字）：\n{existing.content}")
         raise Refusal(f"请在「{name}」后写上内容，例如「{name} 本{'季度' if kind == 'quarter' else '年'}主要完成了……」。")
     low, high = _limits(ctx, kind)
     if len(content) < low:
@@ -52,7 +57,7 @@ async def _write(kind: str, args: str, ctx: Ctx) -> Reply:
     deadline = f"截止 {day_label(window.closes, ctx.today)}前可修改，" if window.closes else ""
     verb = "更新" if replaced else "保存"
     return Reply(
-        f"✅ 已{verb}您的{window.period.label}{name}，共 {len(content)} 字。"
+        f"✅ 已{verb}您的{_title(window.period)}，共 {len(content)} 字。"
         f"{deadline}重新发送「{name} 内容」即覆盖原稿。"
     )
 
