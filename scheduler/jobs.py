@@ -10,6 +10,7 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from bot.clock import SHANGHAI
+from scoring.workdays import UnknownCalendarYear
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -35,8 +36,13 @@ def last_instant(job: ScheduledJob, settings: Settings, now: datetime) -> dateti
 
 async def run_job(job: ScheduledJob, runtime: Runtime, instant: datetime) -> bool:
     """Run once for `instant`; False if it was not a day for this job."""
-    if job.working_days_only and not runtime.calendar.current.is_working_day(instant.date()):
-        log.info("job %s: %s is not a working day, nothing to do", job.id, instant.date())
-        return False
+    if job.working_days_only:
+        try:
+            working = runtime.calendar.current.is_working_day(instant.date())
+        except UnknownCalendarYear:
+            working = True  # unknown year: the job itself reloads the calendar or alerts the admin
+        if not working:
+            log.info("job %s: %s is not a working day, nothing to do", job.id, instant.date())
+            return False
     await job.run(runtime, instant)
     return True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import OperationalError
@@ -48,6 +48,9 @@ async def remind(runtime: Runtime, kind: str, now: datetime) -> reminders.Remind
             outcome = await runtime.committer.run(work)
             break
         except UnknownCalendarYear as missing:
+            if attempt == 1:  # maybe `shiji calendar load` ran since the cache was filled
+                calendar = await runtime.calendar.reload()
+                continue
             await _calendar_missing(runtime, missing.year, today)
             return None
         except OperationalError:
@@ -67,7 +70,7 @@ async def remind(runtime: Runtime, kind: str, now: datetime) -> reminders.Remind
     return outcome
 
 
-async def _calendar_missing(runtime: Runtime, year: int, today: object) -> None:
+async def _calendar_missing(runtime: Runtime, year: int, today: date) -> None:
     """Never guess working days: skip the pass and tell the admins (once a day)."""
     log.error("reminders skipped: no working-day schedule for %s", year)
     admins = sorted(runtime.settings.admin.userids)

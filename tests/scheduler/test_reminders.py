@@ -240,3 +240,14 @@ async def test_a_send_that_fails_for_good_is_recorded_and_shown_to_the_admin(db_
         await remind(h.runtime, "daily", at("2026-11-23 17:30"))
         await h.drain()
         assert delivery_count(h) == 3
+
+
+async def test_a_year_without_a_schedule_sends_no_reminder_and_alerts_the_admin(db_url, clock, tmp_path):
+    clock.set(at("2027-01-04 17:30"))  # 2027 is not in chinesecalendar and nobody loaded it
+    async with running_bot(db_url, clock, roster(tmp_path), **SETTINGS) as h:
+        assert await remind(h.runtime, "daily", clock.now()) is None
+        assert await run_job(LOG_JOBS[0], h.runtime, clock.now()) is True  # the job alerts, once a day
+        await h.drain()
+        assert reminders_delivered(h) == set()
+        alerts = h.standin.texts_for(ADMIN)
+        assert len(alerts) == 1 and "2027" in alerts[0] and "日志提醒因此暂停" in alerts[0]
