@@ -18,6 +18,7 @@ from storage.models import Leave
 router = Router()
 
 _RANGE_SEP = re.compile(r"^\s*(至|到|~|～|—|－|-)\s*")
+_BARE_DAY = re.compile(r"^(\d{1,2})[日号]")
 _STATUS = {"pending": "待审批", "approved": "已批准", "rejected": "已驳回"}
 _DECISIONS = {"approve": "approved", "reject": "rejected"}
 
@@ -39,10 +40,18 @@ def _parse(args: str, today: date) -> tuple[date, date, str]:
     end = start
     sep = _RANGE_SEP.match(folded[rest_at:])
     if sep:
-        second = DATE_TOKEN.match(folded[rest_at + sep.end():])
-        if second:
+        tail = folded[rest_at + sep.end():]
+        if second := DATE_TOKEN.match(tail):
             end = parse_day(second[1], today)
             rest_at += sep.end() + second.end()
+        elif bare := _BARE_DAY.match(tail):  # 11月24日至26日: the end in the same month
+            try:
+                end = start.replace(day=int(bare[1]))
+            except ValueError:
+                raise DateError("结束日期无效") from None
+            rest_at += sep.end() + bare.end()
+        else:
+            raise DateError("看不懂结束日期")
     return start, end, original[rest_at:].strip()
 
 

@@ -136,6 +136,7 @@ async def test_leave_goes_to_the_main_leader_who_approves_on_the_card(db_url, cl
         assert await leave_rows(h) == [(WU, "approved", ZHAO)]
         await h.drain()
         assert any("已被批准" in t for t in h.standin.texts_for(WU))
+        assert "11月27日（1 个工作日）" in await h.say(WU, "出差 11月27日至27日 去市里培训")
         overlap = await h.say(WU, "出差 11-26 去市里培训")
         assert "有重叠的日期" in overlap
         clock.set(at("2026-11-27 09:00"))
@@ -161,6 +162,7 @@ async def test_main_leaders_own_leave_goes_to_the_admin_who_decides_in_chat(db_u
 async def test_leave_refusals_say_why(db_url, clock):
     async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
         assert "请在「请假」后写上日期和事由" in await h.say(WU, "请假 身体不适")
+        assert "请在「请假」后写上日期和事由" in await h.say(WU, "请假 11-24 至 下周三 年假")
         assert "早于开始日期" in await h.say(WU, "请假 11-26 至 11-24 年假")
         assert "都不是工作日" in await h.say(WU, "请假 11-28 至 11-29 周末")
         assert "已过补记期限" in await h.say(WU, "请假 11-02 病假")
