@@ -29,14 +29,18 @@ async def remind(runtime: Runtime, kind: str, now: datetime) -> reminders.Remind
     calendar = runtime.calendar.current
     today = now.date()
 
-    async def work(session: AsyncSession) -> reminders.ReminderPass | None:
+    async def work(session: AsyncSession) -> reminders.ReminderPass | UnknownCalendarYear | None:
         store = Store(session)
-        plan = await reminders.plan(
-            kind, store, calendar, directory, today,
-            window=settings.logs.backfill_working_days,
-            logs_start=settings.logs.start_date,
-            target_chars=settings.logs.target_chars,
-        )
+        try:
+            plan = await reminders.plan(
+                kind, store, calendar, directory, today,
+                window=settings.logs.backfill_working_days,
+                logs_start=settings.logs.start_date,
+                target_chars=settings.logs.target_chars,
+            )
+        except UnknownCalendarYear as missing:
+            # Returned, not raised: an exception would fail the committer's whole batch.
+            return missing
         if plan is None:
             return None
         return await reminders.queue(store, plan, runtime.clock.now(), settings.reminders.batch_size)
@@ -46,19 +50,20 @@ async def remind(runtime: Runtime, kind: str, now: datetime) -> reminders.Remind
             # Through the committer, the process's one writer: on SQLite a second writer
             # transaction beside it would fail on a stale snapshot.
             outcome = await runtime.committer.run(work)
-            break
-        except UnknownCalendarYear as missing:
-            if attempt == 1:  # maybe `shiji calendar load` ran since the cache was filled
-                calendar = await runtime.calendar.reload()
-                continue
-            await _calendar_missing(runtime, missing.year, today)
-            return None
         except OperationalError:
             # Another process wrote meanwhile (SQLite shared by two processes). The claims
             # make a rerun safe: it queues only whom nobody has claimed yet.
             if attempt == PASS_ATTEMPTS:
                 raise
             log.warning("reminders %s for %s: database busy, retrying", kind, today)
+            continue
+        if not isinstance(outcome, UnknownCalendarYear):
+            break
+        if attempt == 1:  # maybe `shiji calendar load` ran since the cache was filled
+            calendar = await runtime.calendar.reload()
+            continue
+        await _calendar_missing(runtime, outcome.year, today)
+        return None
     if outcome is None:
         log.info("reminders %s: %s is not a working day", kind, today)
         return None
