@@ -39,6 +39,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     raters = sub.add_parser("raters", help="approved extra raters of small units (R-RATE-6)")
     raters.add_argument("action", choices=["import", "groups"], help="import: CSV unit,userid; groups: CSV group,userid")
     raters.add_argument("file", type=Path)
+    remind = sub.add_parser("remind", help="daily-log reminders")
+    remind_now = remind.add_subparsers(dest="action", required=True).add_parser(
+        "now", help="run a reminder pass at once (each person is still reminded at most once a day)"
+    )
+    remind_now.add_argument("--kind", choices=["daily", "last-day"], required=True)
 
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -63,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "unknown-users": lambda: commands.unknown_users(settings),
         "round": lambda: commands.rating_round(settings, args.action, args.quarter),
         "raters": lambda: commands.raters_import(settings, args.action, args.file),
+        "remind": lambda: commands.remind_now(settings, args.kind),
     }
     try:
         return asyncio.run(runners[args.command]())

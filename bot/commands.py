@@ -138,6 +138,28 @@ async def unknown_users(settings: Settings) -> int:
     return 0
 
 
+async def remind_now(settings: Settings, kind: str) -> int:
+    """One reminder pass now, then deliver it; claims keep it from repeating a scheduled one."""
+    from scheduler.log_jobs import remind
+
+    runtime = Runtime.build(settings, _clock(settings))
+    runtime.background = False  # no scheduler, no sender loop: this pass only
+    await runtime.start()
+    try:
+        outcome = await remind(runtime, kind.replace("-", "_"), runtime.clock.now())
+        attempted = await runtime.sender.drain_once()
+    finally:
+        await runtime.close()
+    if outcome is None:
+        print("今天不是工作日（或缺少节假日安排），没有发送提醒。")
+        return 0
+    print(
+        f"{outcome.day}：应提醒 {outcome.due} 人，新发 {outcome.queued} 人"
+        f"（其余此前已提醒），{outcome.batches} 批；本次投递 {attempted} 条消息。"
+    )
+    return 0
+
+
 async def demo(settings: Settings) -> int:
     """Sample district on SQLite, a loopback WeCom stand-in, and the bot, in one process."""
     from bot.wecom_standin import start_standin

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -36,6 +37,7 @@ class Runtime:
     migrate_on_start: bool = True
     # False in tests: they drive the outbox sender and the scheduler's jobs themselves.
     background: bool = True
+    scheduler: Any = None  # APScheduler, started by start() when background
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, *, migrate_on_start: bool = True) -> Runtime:
@@ -75,8 +77,14 @@ class Runtime:
         await self.committer.start()
         if self.background:
             await self.sender.start()
+            from scheduler.wiring import start_scheduler  # scheduler/ imports bot/, not back
+
+            self.scheduler = await start_scheduler(self)
 
     async def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
         await self.sender.stop()
         await self.committer.stop()
         await self.http.close()

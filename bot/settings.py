@@ -106,6 +106,15 @@ class ReminderSettings(Section):
     daily_at: time = time(17, 30)
     last_day_at: time = time(10, 0)
     grace_minutes: int = 60
+    # Recipients per outbox row (one WeCom send); WeCom takes at most 1,000 userids a send.
+    batch_size: int = Field(default=1000, ge=1, le=1000)
+
+
+class LeaveSettings(Section):
+    # Longest single 请假/出差 registration, in calendar days.
+    max_days: int = 60
+    # How far ahead leave may be registered, in calendar days.
+    max_days_ahead: int = 180
 
 
 class RatingSettings(Section):
@@ -193,6 +202,7 @@ class Settings(BaseSettings):
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     rating: RatingSettings = Field(default_factory=RatingSettings)
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
+    leave: LeaveSettings = Field(default_factory=LeaveSettings)
 
     # Set per load by load_settings(); a class attribute because pydantic-settings builds
     # its sources from the class, not the instance.

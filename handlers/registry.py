@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import logs, rating
+from handlers import leave, logs, rating, stats, summaries, viewing
 from handlers.help import add_help
 from handlers.router import Router
 
@@ -11,5 +11,9 @@ def build_router() -> Router:
     router = Router()
     router.include(logs.router)
     router.include(rating.router)
+    router.include(summaries.router)
+    router.include(viewing.router)
+    router.include(leave.router)
+    router.include(stats.router)
     add_help(router)
     return router

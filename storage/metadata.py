@@ -2,7 +2,9 @@
 
 from sqlmodel import SQLModel
 
-import storage.models  # noqa: F401  (registers tables)
-from storage import models_rating  # noqa: F401  (registers the rating tables)
+# Importing the model modules registers their tables.
+import storage.models
+import storage.models_rating
+import storage.models_reminders  # noqa: F401
 
 metadata = SQLModel.metadata

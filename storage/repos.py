@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.log_repos import LeaveRepo, ReminderRepo
 from storage.models import (
     Cadre,
     CalendarDay,
@@ -134,6 +135,34 @@ class LogRepo:
             set_={"content": new_content, "updated_at": stmt.excluded.updated_at},
         ).returning(table.c.content)
         return (await self.s.execute(stmt)).scalar_one()  # type: ignore[no-any-return]
+
+    async def latest(self, userid: str, limit: int) -> list[LogEntry]:
+        """The most recent `limit` logs, newest first."""
+        rows = await self.s.execute(
+            select(DailyLog.day, DailyLog.content, DailyLog.updated_at)
+            .where(DailyLog.userid == userid)
+            .order_by(DailyLog.day.desc())  # type: ignore[attr-defined]
+            .limit(limit)
+        )
+        return [LogEntry(userid, r.day, r.content, r.updated_at) for r in rows]
+
+    async def on_day(self, day: date, userids: Iterable[str] | None = None) -> dict[str, LogEntry]:
+        """Everyone's log of one day (or only `userids`'), by userid."""
+        stmt = select(DailyLog.userid, DailyLog.content, DailyLog.updated_at).where(DailyLog.day == day)
+        if userids is not None:
+            stmt = stmt.where(DailyLog.userid.in_(list(userids)))  # type: ignore[attr-defined]
+        rows = await self.s.execute(stmt)
+        return {r.userid: LogEntry(r.userid, day, r.content, r.updated_at) for r in rows}
+
+    async def logged_days_of_all(self, start: date, end: date) -> dict[str, set[date]]:
+        """Who logged on which days in [start, end]: one query for a whole district."""
+        rows = await self.s.execute(
+            select(DailyLog.userid, DailyLog.day).where(DailyLog.day >= start, DailyLog.day <= end)
+        )
+        out: dict[str, set[date]] = {}
+        for r in rows:
+            out.setdefault(r.userid, set()).add(r.day)
+        return out
 
 
 class CalendarRepo:
@@ -296,6 +325,8 @@ class Store:
         self.roster = RosterRepo(session)
         self.summaries = SummaryRepo(session)
         self.rating = RatingRepo(session)
+        self.leave = LeaveRepo(session)
+        self.reminders = ReminderRepo(session)
 
     async def excused_days(self, userid: str, start: date, end: date) -> set[date]:
         """Days in [start, end] a cadre owes no log: approved leave (请假/出差)."""

@@ -1,0 +1,75 @@
+"""缺记统计 for the admin: missing logs per unit and the people missing most, plus reminders
+that could not be delivered."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from handlers.base import Ctx, Reply, day_label
+from handlers.log_rules import counting_start, missing_by_person
+from handlers.router import Router
+from scoring.workdays import QuarterId
+
+router = Router()
+
+TOP = 10
+_KIND_NAMES = {"daily": "当日提醒", "last_day": "补记截止提醒"}
+
+
+@router.command(
+    "缺记统计", usage="缺记统计",
+    summary="各单位本周、本季度缺记篇数，缺记最多的 10 人，发送失败的提醒",
+    admin_only=True, section="考核办",
+)
+async def missing_stats(args: str, ctx: Ctx) -> Reply:
+    ctx.require_admin()
+    today = ctx.today
+    yesterday = today - timedelta(days=1)
+    quarter = QuarterId.of(today)
+    q_start = counting_start(quarter, ctx.settings.logs.start_date)
+    week_start = today - timedelta(days=today.weekday())
+    if ctx.settings.logs.start_date is not None:
+        week_start = max(week_start, ctx.settings.logs.start_date)
+    start = min(q_start, week_start)
+    people = ctx.directory.cadres()
+    missing = await missing_by_person(
+        ctx.store, ctx.calendar, people, start, yesterday, ctx.settings.logs.backfill_working_days
+    )
+    week_count: dict[str, int] = {}
+    quarter_count: dict[str, int] = {}
+    for person in people:
+        days = [m.day for m in missing.get(person.userid, [])]
+        week_count[person.userid] = sum(1 for d in days if d >= week_start)
+        quarter_count[person.userid] = sum(1 for d in days if d >= q_start)
+    lines = [f"📊 缺记统计（截至 {day_label(yesterday, today)}，{quarter.year}年第{quarter.quarter}季度）"]
+    units: dict[int, list] = {}  # type: ignore[type-arg]
+    for person in people:
+        units.setdefault(person.unit.id, []).append(person)
+    lines.append("【各单位】本周 / 本季度缺记篇数")
+    for unit_id in sorted(units, key=lambda u: ctx.directory.units[u].name):
+        members = units[unit_id]
+        week = sum(week_count[p.userid] for p in members)
+        total = sum(quarter_count[p.userid] for p in members)
+        lines.append(f"· {ctx.directory.units[unit_id].name}（{len(members)} 人）：{week} / {total}")
+    worst = sorted(
+        (p for p in people if quarter_count[p.userid] > 0),
+        key=lambda p: (-quarter_count[p.userid], p.unit.name, p.name),
+    )[:TOP]
+    lines.append(f"【本季度缺记最多的 {TOP} 人】")
+    if worst:
+        lines += [f"{i}. {p.label} 缺 {quarter_count[p.userid]} 篇" for i, p in enumerate(worst, 1)]
+    else:
+        lines.append("本季度到昨天为止没有人缺记。")
+    failed = [
+        o for o in await ctx.store.reminders.outcomes(min(q_start, yesterday), today)
+        if o.status == "failed"
+    ]
+    if failed:
+        lines.append(f"【发送失败的提醒】{len(failed)} 人次（请核对这些人的企业微信账号）：")
+        for o in failed[:TOP]:
+            person = ctx.directory.get(o.userid)
+            who = person.label if person is not None else o.userid
+            lines.append(f"· {who} {o.day.month}月{o.day.day}日 {_KIND_NAMES.get(o.kind, o.kind)}：{o.error}")
+        if len(failed) > TOP:
+            lines.append(f"……另有 {len(failed) - TOP} 人次")
+    return Reply("\n".join(lines))

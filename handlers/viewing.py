@@ -1,0 +1,184 @@
+"""查看: reading colleagues' logs (R-LOG-4), scoped by handlers/visibility.py."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from handlers.base import Ctx, Refusal, Reply, day_label
+from handlers.dates import DateError, parse_day
+from handlers.router import Router
+from handlers.text import fold
+from handlers.visibility import can_read, can_read_unit
+from storage.directory import Person, UnitInfo
+
+router = Router()
+
+LATEST_COUNT = 5
+# 王强（城关镇） / 王强(城关镇): a name with its unit, as the bot itself prints it.
+_NAME_WITH_UNIT = re.compile(r"^(.+?)[（(](.+?)[)）]$")
+_PERIODS = {"本周": "本周", "这周": "本周", "本月": "本月", "这个月": "本月"}
+
+
+@dataclass(frozen=True)
+class _Query:
+    name: str | None  # None: a whole unit
+    unit: UnitInfo | None
+    unit_text: str | None  # the unit the user typed (echoed back, even when unknown)
+    period: str | None  # 本周 | 本月 | None
+    day: date | None
+
+
+def not_found(ctx: Ctx, name: str) -> str:
+    """The answer for a name that does not exist AND for one the viewer may not read.
+
+    It depends only on what was typed and who asks, so a refusal reveals nothing.
+    """
+    return (
+        f"没有找到您可以查看日志的「{name}」。您可以查看本单位同事"
+        f"{'及所分管单位干部' if ctx.person is not None and ctx.person.oversees else ''}的日志，"
+        "请核对姓名；同名时可加单位，例如「查看 王强 城关镇」。"
+    )
+
+
+def _parse(args: str, ctx: Ctx) -> _Query:
+    tokens = fold(args).split()
+    original = args.split()
+    if len(tokens) != len(original):  # folding never splits a token; be safe anyway
+        original = tokens
+    name: str | None = None
+    unit_text: str | None = None
+    period: str | None = None
+    day: date | None = None
+    for token, raw in zip(tokens, original, strict=True):
+        if token in _PERIODS and period is None and day is None:
+            period = _PERIODS[token]
+        elif token == "本单位" and name is None and unit_text is None:
+            unit_text = "本单位"
+        elif ctx.directory.unit_named(raw) is not None and unit_text is None:
+            unit_text = raw
+        elif name is None and not _looks_like_date(token):
+            match = _NAME_WITH_UNIT.match(raw)
+            name, unit_text = (match[1], match[2]) if match else (raw, unit_text)
+        elif day is None and period is None:
+            try:
+                day = parse_day(token, ctx.today)
+            except DateError as exc:
+                raise Refusal(f"{exc}。可以写「查看 张三 11-20」「查看 张三 本周」或「查看 张三 本月」。") from None
+        else:
+            raise Refusal(f"看不懂「{raw}」。用法：「查看 张三」「查看 张三 11-20」「查看 张三 本周」「查看 本单位」。")
+    unit = None
+    if unit_text == "本单位":
+        unit = ctx.person.unit if ctx.person is not None else None
+    elif unit_text is not None:
+        unit = ctx.directory.unit_named(unit_text)
+    return _Query(name, unit, unit_text, period, day)
+
+
+def _looks_like_date(token: str) -> bool:
+    try:
+        parse_day(token, date(2000, 1, 1))
+    except DateError:
+        return False
+    return True
+
+
+@router.command(
+    "查看", "看看", "查阅",
+    usage="查看 张三 / 查看 张三 11-20 / 查看 张三 本周 / 查看 本单位",
+    summary="阅读同事的日志（本单位；上级领导可看所分管单位），同名时加单位",
+)
+async def view(args: str, ctx: Ctx) -> Reply:
+    if not args.strip():
+        raise Refusal("请写上要查看的人，例如「查看 吴昊」「查看 吴昊 本周」，或「查看 本单位」看今天全单位的日志。")
+    query = _parse(args, ctx)
+    if query.name is None:
+        return await _view_unit(ctx, query)
+    people = [
+        p for p in ctx.directory.named(query.name)
+        if can_read(ctx.person, ctx.is_admin, p) and (query.unit_text is None or p.unit == query.unit)
+    ]
+    if not people:
+        typed = query.name if query.unit_text is None else f"{query.name}（{query.unit_text}）"
+        return Reply(not_found(ctx, typed))
+    parts = [await _view_person(ctx, p, query) for p in people]
+    if len(people) > 1:
+        parts.insert(0, f"有 {len(people)} 位「{query.name}」，分别是：")
+    return Reply("\n\n".join(parts))
+
+
+async def _leave_days(ctx: Ctx, person: Person, start: date, end: date) -> dict[date, str]:
+    days: dict[date, str] = {}
+    for leave in await ctx.store.leave.overlapping(person.userid, start, end):
+        if leave.status != "approved":
+            continue
+        day = max(leave.start, start)
+        while day <= min(leave.end, end):
+            days[day] = leave.kind
+            day += timedelta(days=1)
+    return days
+
+
+async def _view_person(ctx: Ctx, person: Person, query: _Query) -> str:
+    if query.day is not None:
+        entry = await ctx.store.logs.get(person.userid, query.day)
+        if entry is not None:
+            return f"{person.label} {day_label(query.day, ctx.today)}的日志：\n{entry.content}"
+        leave = (await _leave_days(ctx, person, query.day, query.day)).get(query.day)
+        note = f"（{leave}）" if leave else ""
+        return f"{person.label} {day_label(query.day, ctx.today)}没有日志{note}。"
+    if query.period is not None:
+        start = (
+            ctx.today - timedelta(days=ctx.today.weekday())
+            if query.period == "本周" else ctx.today.replace(day=1)
+        )
+        entries = {e.day: e for e in await ctx.store.logs.between(person.userid, start, ctx.today)}
+        leave = await _leave_days(ctx, person, start, ctx.today)
+        lines = [f"{person.label}{query.period}的日志："]
+        day = start
+        while day <= ctx.today:
+            if day in entries:
+                lines.append(f"【{day_label(day)}】{entries[day].content}")
+            elif day in leave:
+                lines.append(f"【{day_label(day)}】（{leave[day]}）")
+            elif ctx.calendar.is_working_day(day):
+                lines.append(f"【{day_label(day)}】（未记载）")
+            day += timedelta(days=1)
+        return "\n".join(lines)
+    latest = await ctx.store.logs.latest(person.userid, LATEST_COUNT)
+    if not latest:
+        return f"{person.label}还没有日志。"
+    lines = [f"{person.label}最近 {len(latest)} 篇日志："]
+    lines += [f"【{day_label(e.day, ctx.today)}】{e.content}" for e in latest]
+    return "\n".join(lines)
+
+
+async def _view_unit(ctx: Ctx, query: _Query) -> Reply:
+    if query.unit_text == "本单位" and (ctx.person is None or ctx.person.is_superior):
+        raise Refusal("您没有所属的考核单位。请写明单位名称，例如「查看 城关镇」。")
+    unit = query.unit
+    if unit is None or not can_read_unit(ctx.person, ctx.is_admin, unit.id):
+        return Reply(not_found(ctx, query.unit_text or ""))
+    if query.period is not None:
+        raise Refusal(f"全单位的日志按天查看，例如「查看 {query.unit_text} 昨天」。查看一个人的{query.period}日志请写「查看 姓名 {query.period}」。")
+    day = query.day or ctx.today
+    members = ctx.directory.members(unit.id)
+    logs = await ctx.store.logs.on_day(day, [p.userid for p in members])
+    excused = await ctx.store.leave.excused_between(day, day)
+    working = ctx.calendar.is_working_day(day)
+    written = [p for p in members if p.userid in logs]
+    lines = [f"{unit.name} {day_label(day, ctx.today)}的日志（已记 {len(written)}/{len(members)} 人）："]
+    lines += [f"【{p.name}】{logs[p.userid].content}" for p in written]
+    if not working:
+        lines.append("这一天不是工作日，无需记载日志。")
+        return Reply("\n".join(lines))
+    on_leave = [p for p in members if p.userid not in logs and p.userid in excused]
+    missing = [p for p in members if p.userid not in logs and p.userid not in excused]
+    if missing:
+        lines.append(f"还没有记载（{len(missing)} 人）：{'、'.join(p.name for p in missing)}")
+    else:
+        lines.append("全部人员都已记载。")
+    if on_leave:
+        lines.append(f"请假/出差（{len(on_leave)} 人）：{'、'.join(p.name for p in on_leave)}")
+    return Reply("\n".join(lines))

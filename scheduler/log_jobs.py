@@ -1,0 +1,107 @@
+"""Daily-log reminders as scheduled jobs: one transaction per pass; rules in handlers/reminders."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import reminders
+from scheduler.jobs import ScheduledJob
+from scoring.workdays import UnknownCalendarYear
+from storage.repos import Store
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+PASS_ATTEMPTS = 3
+
+
+async def remind(runtime: Runtime, kind: str, now: datetime) -> reminders.ReminderPass | None:
+    """One reminder pass for the day of `now`; safe to run any number of times, anywhere."""
+    settings = runtime.settings
+    directory = await runtime.directory.fresh()
+    calendar = runtime.calendar.current
+    today = now.date()
+
+    async def work(session: AsyncSession) -> reminders.ReminderPass | UnknownCalendarYear | None:
+        store = Store(session)
+        try:
+            plan = await reminders.plan(
+                kind, store, calendar, directory, today,
+                window=settings.logs.backfill_working_days,
+                logs_start=settings.logs.start_date,
+                target_chars=settings.logs.target_chars,
+            )
+        except UnknownCalendarYear as missing:
+            # Returned, not raised: an exception would fail the committer's whole batch.
+            return missing
+        if plan is None:
+            return None
+        return await reminders.queue(store, plan, runtime.clock.now(), settings.reminders.batch_size)
+
+    for attempt in range(1, PASS_ATTEMPTS + 1):
+        try:
+            # Through the committer, the process's one writer: on SQLite a second writer
+            # transaction beside it would fail on a stale snapshot.
+            outcome = await runtime.committer.run(work)
+        except OperationalError:
+            # Another process wrote meanwhile (SQLite shared by two processes). The claims
+            # make a rerun safe: it queues only whom nobody has claimed yet.
+            if attempt == PASS_ATTEMPTS:
+                raise
+            log.warning("reminders %s for %s: database busy, retrying", kind, today)
+            continue
+        if not isinstance(outcome, UnknownCalendarYear):
+            break
+        if attempt == 1:  # maybe `shiji calendar load` ran since the cache was filled
+            calendar = await runtime.calendar.reload()
+            continue
+        await _calendar_missing(runtime, outcome.year, today)
+        return None
+    if outcome is None:
+        log.info("reminders %s: %s is not a working day", kind, today)
+        return None
+    log.info(
+        "reminders %s for %s: %d due, %d newly queued in %d batches",
+        kind, outcome.day, outcome.due, outcome.queued, outcome.batches,
+    )
+    runtime.sender.wake()
+    return outcome
+
+
+async def _calendar_missing(runtime: Runtime, year: int, today: date) -> None:
+    """Never guess working days: skip the pass and tell the admins (once a day)."""
+    log.error("reminders skipped: no working-day schedule for %s", year)
+    admins = sorted(runtime.settings.admin.userids)
+    if not admins:
+        return
+
+    async def alert(session: AsyncSession) -> None:
+        await Store(session).outbox.enqueue(
+            f"calendar-missing:{year}:{today}", admins, "text",
+            {"content": f"⚠️ 系统尚未载入 {year} 年的法定节假日和调休安排，日志提醒因此暂停。"
+                        f"请尽快执行：shiji calendar load {year}.toml"},
+            runtime.clock.now(),
+        )
+
+    await runtime.committer.run(alert)
+
+
+async def daily_reminders(runtime: Runtime, now: datetime) -> None:
+    await remind(runtime, "daily", now)
+
+
+async def last_day_reminders(runtime: Runtime, now: datetime) -> None:
+    await remind(runtime, "last_day", now)
+
+
+LOG_JOBS = [
+    ScheduledJob("remind-daily", lambda s: s.reminders.daily_at, daily_reminders),
+    ScheduledJob("remind-last-day", lambda s: s.reminders.last_day_at, last_day_reminders),
+]

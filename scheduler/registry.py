@@ -1,0 +1,11 @@
+"""Every scheduled job of the bot, in one list the wiring registers."""
+
+from __future__ import annotations
+
+from scheduler.jobs import ScheduledJob
+from scheduler.log_jobs import LOG_JOBS
+from scheduler.rating_jobs import JOBS as RATING_JOBS
+
+
+def all_jobs() -> list[ScheduledJob]:
+    return [*LOG_JOBS, *RATING_JOBS]

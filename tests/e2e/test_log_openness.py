@@ -1,0 +1,201 @@
+"""Summaries, 查看, leave with card approval and the admin's 缺记统计, through the real callback."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.models import Leave, Summary
+from tests.conftest import SAMPLE_2027, SAMPLE_ROSTER, at
+from tests.harness import ADMIN, Harness, running_bot
+
+WU = "chengguan_wuhao"  # 吴昊, staff of 城关镇
+ZHAO = "chengguan_zhaojh"  # 赵建华, main leader of 城关镇
+LIU = "chengguan_liumin"  # 刘敏, leadership of 城关镇
+LOG = "上午走访城关社区三户低保家庭核实情况，下午整理民政台账并报送镇党政办"
+QUARTER_TEXT = "本季度围绕民生保障开展工作，" + "走访困难群众、整理台账、推进项目落实，" * 8
+
+
+async def summaries(h: Harness) -> dict[tuple[str, str], str]:
+    async with h.runtime.sessions() as session:
+        rows = (await session.execute(select(Summary))).scalars().all()
+    return {(r.kind, r.period): r.content for r in rows}
+
+
+async def test_quarter_summary_only_in_its_window_and_says_when(db_url, clock):
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        early = await h.say(WU, f"季度小结 {QUARTER_TEXT}")
+        assert early == (
+            "现在不在填写时间内：2026年第3季度小结已于 10月20日（周二）截止；"
+            "2026年第4季度小结将于 12月25日（周五）开放填写。"
+            "（季度小结可在每季度最后 5 个工作日至结束后第 10 个工作日填写）内容未保存。"
+        )
+        clock.set(at("2026-12-25 09:00"))
+        assert "太短" in await h.say(WU, "季度小结 本季度工作很好")
+        saved = await h.say(WU, f"季度小结 {QUARTER_TEXT}")
+        assert saved.startswith("✅ 已保存您的2026年第4季度小结")
+        assert await summaries(h) == {("quarter", "2026Q4"): QUARTER_TEXT}
+    clock.set(at("2027-01-15 09:00"))  # the 10th working day after 12-31 on the sample 2027 schedule
+    async with running_bot(db_url, clock, None, calendars=(SAMPLE_2027,)) as h:
+        again = await h.say(WU, f"季度小结 {QUARTER_TEXT}补充")
+        assert again.startswith("✅ 已更新您的2026年第4季度小结") and "截止 1月15日" in again
+        assert (await h.say(WU, "季度小结")).startswith("您的2026年第4季度小结")
+        clock.set(at("2027-01-18 09:00"))
+        late = await h.say(WU, f"季度小结 {QUARTER_TEXT}")
+        assert "2026年第4季度小结已于 1月15日（周五）截止" in late and "2027年第1季度小结将于" in late
+        assert await summaries(h) == {("quarter", "2026Q4"): QUARTER_TEXT + "补充"}
+
+
+async def test_year_summary_has_its_own_limits(db_url, clock):
+    clock.set(at("2026-12-28 09:00"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, summaries={"year_min_chars": 300}) as h:
+        short = await h.say(WU, f"年度总结 {QUARTER_TEXT}")
+        assert "年度总结太短了" in short and "至少需要 300 字" in short
+        assert (await h.say(WU, f"年度总结 {QUARTER_TEXT * 2}")).startswith("✅ 已保存您的2026年度总结")
+        assert "上级领导账号" in await h.say("qw_kongdeming", f"年度总结 {QUARTER_TEXT * 2}")
+
+
+async def test_view_narrowed_by_day_week_month_and_the_whole_unit(db_url, clock):
+    clock.set(at("2026-11-20 09:00"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        await h.say(WU, f"{LOG}（20日）")
+        clock.set(at("2026-11-24 09:00"))
+        await h.say(WU, f"补记 11-23 {LOG}（23日）")
+        await h.say(WU, f"{LOG}（24日）")
+        await h.say(ZHAO, f"{LOG}（书记）")
+        day = await h.say(LIU, "查看 吴昊 11-20")
+        assert day == f"吴昊（城关镇） 11月20日（周五）的日志：\n{LOG}（20日）"
+        assert await h.say(LIU, "查看 吴昊 11-19") == "吴昊（城关镇） 11月19日（周四）没有日志。"
+        week = await h.say(LIU, "查看 吴昊 本周")
+        assert week.splitlines() == [
+            "吴昊（城关镇）本周的日志：",
+            f"【11月23日（周一）】{LOG}（23日）",
+            f"【11月24日（周二）】{LOG}（24日）",
+        ]
+        month = await h.say(LIU, "查看 吴昊 本月")
+        assert f"【11月20日（周五）】{LOG}（20日）" in month and "【11月19日（周四）】（未记载）" in month
+        assert "11月21日" not in month  # a Saturday: nothing owed, nothing shown
+        latest = await h.say(LIU, "查看 吴昊")
+        assert latest.splitlines()[0] == "吴昊（城关镇）最近 3 篇日志："
+        assert latest.splitlines()[1].startswith("【11月24日")
+        unit = await h.say(LIU, "查看 本单位")
+        lines = unit.splitlines()
+        assert lines[0] == "城关镇 11月24日（周二）的日志（已记 2/12 人）："
+        assert lines[1] == f"【赵建华】{LOG}（书记）" and lines[2] == f"【吴昊】{LOG}（24日）"
+        assert lines[3].startswith("还没有记载（10 人）：刘敏、周晓燕、孙伟龙、")
+
+
+async def test_a_long_view_is_split_into_messages_not_cut(db_url, clock):
+    clock.set(at("2026-11-02 09:00"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        long_log = "今天" + "完成了一项具体的工作并做好了记录" * 28  # ~450 characters
+        for d in (2, 3, 4, 5, 6, 9, 10):
+            clock.set(at(f"2026-11-{d:02d} 09:00"))
+            await h.say(WU, f"{long_log}{d}")
+        reply = await h.say(LIU, "查看 吴昊 本月")
+        assert "后续几段随后发送" in reply
+        await h.drain()
+        rest = h.standin.texts_for(LIU)
+        assert rest and rest[-1].startswith(f"（续 {len(rest) + 1}/{len(rest) + 1}）")
+        whole = reply + "".join(rest)
+        for d in (2, 3, 4, 5, 6, 9, 10):
+            assert f"{long_log}{d}" in whole
+
+
+async def leave_card_task(h: Harness, userid: str) -> str:
+    await h.drain()
+    cards = [d for d in h.standin.messages_for(userid) if d.msgtype == "template_card"]
+    return str(cards[-1].payload["template_card"]["task_id"])
+
+
+async def leave_rows(h: Harness) -> list[tuple[str, str, str | None]]:
+    async with h.runtime.sessions() as session:
+        rows = (await session.execute(select(Leave).order_by(Leave.id))).scalars().all()
+    return [(r.userid, r.status, r.decided_by) for r in rows]
+
+
+async def test_leave_goes_to_the_main_leader_who_approves_on_the_card(db_url, clock):
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        reply = await h.say(WU, "请假 11-24 至 11-26 年假")
+        assert reply.startswith("✅ 已提交请假申请：11月24日至11月26日（3 个工作日）。已发给赵建华审批")
+        task = await leave_card_task(h, ZHAO)
+        card = h.standin.messages_for(ZHAO)[-1].payload["template_card"]
+        assert card["card_type"] == "button_interaction" and card["main_title"]["desc"] == "吴昊（城关镇）"
+        assert [b["key"] for b in card["button_list"]] == ["approve", "reject"]
+        # Someone else answering (a forged or replayed event) changes nothing and says why.
+        status, body = await h.card(LIU, task, "approve")
+        assert status == 200
+        assert "只有申请人所在单位的主要领导或考核办可以审批" in h.reply_content(body)
+        assert await leave_rows(h) == [(WU, "pending", None)]
+        _status, body = await h.card(ZHAO, task, "approve")
+        update = h.reply_xml(body)
+        assert update["MsgType"] == "update_template_card"
+        assert update["TemplateCard"]["ReplaceText"] == "已由赵建华批准"
+        assert await leave_rows(h) == [(WU, "approved", ZHAO)]
+        again = h.reply_xml((await h.card(ZHAO, task, "reject"))[1])
+        assert again["TemplateCard"]["ReplaceText"] == "已由赵建华批准"  # the first decision stands
+        assert await leave_rows(h) == [(WU, "approved", ZHAO)]
+        await h.drain()
+        assert any("已被批准" in t for t in h.standin.texts_for(WU))
+        assert "11月27日（1 个工作日）" in await h.say(WU, "出差 11月27日至27日 去市里培训")
+        overlap = await h.say(WU, "出差 11-26 去市里培训")
+        assert "有重叠的日期" in overlap
+        clock.set(at("2026-11-27 09:00"))
+        missing = await h.say(WU, "缺记")
+        assert "11月23日" in missing and "11月24日" not in missing and "11月26日" not in missing
+
+
+async def test_main_leaders_own_leave_goes_to_the_admin_who_decides_in_chat(db_url, clock):
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        assert "已发给考核办审批" in await h.say(ZHAO, "出差 11-25 赴市委党校培训")
+        await leave_card_task(h, ADMIN)
+        pending = await h.say(ADMIN, "待批请假")
+        assert "编号 1：赵建华（城关镇） 出差 11月25日（赴市委党校培训）" in pending
+        assert "只有申请人所在单位的主要领导或考核办" in await h.say(ZHAO, "批准请假 1")  # not his own
+        assert await h.say(ADMIN, "驳回请假 1") == "已驳回赵建华（城关镇）的出差（11月25日）。"
+        assert await leave_rows(h) == [(ZHAO, "rejected", ADMIN)]
+        await h.drain()
+        # The card the admin still held is greyed out through the API (response_code of the send).
+        updates = [d for d in h.standin.messages_for(ADMIN) if d.path == "message/update_template_card"]
+        assert len(updates) == 1 and updates[0].payload["template_card"]["replace_text"] == "已由考核办驳回"
+
+
+async def test_leave_refusals_say_why(db_url, clock):
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        assert "请在「请假」后写上日期和事由" in await h.say(WU, "请假 身体不适")
+        assert "请在「请假」后写上日期和事由" in await h.say(WU, "请假 11-24 至 下周三 年假")
+        assert "早于开始日期" in await h.say(WU, "请假 11-26 至 11-24 年假")
+        assert "都不是工作日" in await h.say(WU, "请假 11-28 至 11-29 周末")
+        assert "已过补记期限" in await h.say(WU, "请假 11-02 病假")
+        assert "一次最多登记 60 天" in await h.say(WU, "请假 2026-11-24 至 2027-02-24 长假")
+        assert await h.say(WU, "请假") == "您近期没有请假或出差记录。登记方法：「请假 11-24 至 11-26 年假」或「出差 11-24 事由」。"
+
+
+async def test_approved_leave_is_not_missing(db_url, clock):
+    clock.set(at("2026-11-20 09:00"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, logs={"start_date": "2026-11-16"}) as h:
+        await h.say(WU, "请假 11-16 至 11-18 病假")
+        await h.card(ZHAO, await leave_card_task(h, ZHAO), "approve")
+        missing = await h.say(WU, "缺记")
+        assert "还可以补记的 1 天" in missing and "11月19日" in missing and "11月16日" not in missing
+        month = await h.say(LIU, "查看 吴昊 本周")
+        assert "【11月16日（周一）】（请假）" in month and "【11月19日（周四）】（未记载）" in month
+
+
+async def test_admin_missing_statistics(db_url, clock):
+    clock.set(at("2026-11-20 09:00"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, logs={"start_date": "2026-11-16"}) as h:
+        for userid in ("chengguan_zhengli", "fgj_shenyu", "tqw_lvxiao", "tqw_shiyan", "tqw_zhangchen"):
+            for day in ("11-16", "11-17", "11-18", "11-19"):
+                await h.say(userid, f"补记 {day} {LOG}")
+        await h.say(WU, f"补记 11-16 {LOG}")
+        assert "仅限考核办" in await h.say(WU, "缺记统计")
+        stats = await h.say(ADMIN, "缺记统计")
+        lines = stats.splitlines()
+        assert lines[0] == "📊 缺记统计（截至 11月19日（周四），2026年第4季度）"
+        # 城关镇: 12 people × 4 days − 郑丽's 4 − 吴昊's 1 = 43; 区发改局: 9 × 4 − 4 = 32.
+        assert "· 城关镇（12 人）：43 / 43" in lines
+        assert "· 区发展和改革局（9 人）：32 / 32" in lines
+        assert "· 团区委（3 人）：0 / 0" in lines
+        top = lines[lines.index("【本季度缺记最多的 10 人】") + 1 :]
+        assert len(top) == 10 and all(t.endswith("缺 4 篇") for t in top)
+        assert not any("吴昊" in t or "郑丽" in t for t in top)
