@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
 import xmltodict
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.calendar import CalendarFileError, build_calendar, parse_calendar_file
 from bot.clock import Clock, clock_from_start
@@ -50,12 +53,20 @@ async def serve(settings: Settings) -> int:
     return 0
 
 
-async def db_upgrade(settings: Settings) -> int:
+@asynccontextmanager
+async def _sessions(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A migrated database for one CLI command, disposed afterwards."""
     engine = create_engine(settings.database.url)
     try:
         await migrate(engine)
+        yield session_factory(engine)
     finally:
         await engine.dispose()
+
+
+async def db_upgrade(settings: Settings) -> int:
+    async with _sessions(settings):
+        pass
     print("数据库已升级到最新结构。")
     return 0
 
@@ -71,13 +82,9 @@ async def import_roster(settings: Settings, path: Path) -> int:
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         print(f"无法读取 {path}：{exc}", file=sys.stderr)
         return 2
-    engine = create_engine(settings.database.url)
-    try:
-        await migrate(engine)
-        async with session_factory(engine)() as session, session.begin():
+    async with _sessions(settings) as sessions:
+        async with sessions() as session, session.begin():
             summary = await apply_roster(session, rows, _clock(settings).now())
-    finally:
-        await engine.dispose()
     print(
         f"名册已导入：{len(rows)} 行，新建单位 {summary.units_created} 个，"
         f"新增 {summary.cadres_created} 人，更新 {summary.cadres_updated} 人。运行中的机器人一分钟内生效。"
@@ -91,15 +98,11 @@ async def calendar_load(settings: Settings, path: Path) -> int:
     except CalendarFileError as exc:
         print(f"未载入：\n{exc}", file=sys.stderr)
         return 2
-    engine = create_engine(settings.database.url)
-    try:
-        await migrate(engine)
-        async with session_factory(engine)() as session, session.begin():
+    async with _sessions(settings) as sessions:
+        async with sessions() as session, session.begin():
             await Store(session).calendar.load_year(
                 schedule.year, schedule.holidays, schedule.makeup_workdays, str(path), _clock(settings).now()
             )
-    finally:
-        await engine.dispose()
     print(
         f"已载入 {schedule.year} 年安排：假日 {len(schedule.holidays)} 天，"
         f"调休上班 {len(schedule.makeup_workdays)} 天。"
@@ -108,13 +111,9 @@ async def calendar_load(settings: Settings, path: Path) -> int:
 
 
 async def calendar_show(settings: Settings) -> int:
-    engine = create_engine(settings.database.url)
-    try:
-        await migrate(engine)
-        async with session_factory(engine)() as session:
+    async with _sessions(settings) as sessions:
+        async with sessions() as session:
             loaded = await Store(session).calendar.loaded()
-    finally:
-        await engine.dispose()
     calendar = build_calendar(loaded)
     packaged = sorted(calendar.years - {y.year for y, _ in loaded})
     print(f"内置（chinesecalendar）：{packaged[0]}–{packaged[-1]}")
@@ -124,13 +123,9 @@ async def calendar_show(settings: Settings) -> int:
 
 
 async def unknown_users(settings: Settings) -> int:
-    engine = create_engine(settings.database.url)
-    try:
-        await migrate(engine)
-        async with session_factory(engine)() as session:
+    async with _sessions(settings) as sessions:
+        async with sessions() as session:
             rows = await Store(session).unknown_users.all()
-    finally:
-        await engine.dispose()
     if not rows:
         print("没有名册外用户联系过机器人。")
     for row in rows:
@@ -261,10 +256,8 @@ async def _rating_unit_of_work(settings: Settings, work):  # type: ignore[no-unt
     from handlers.rating_rounds import RatingEnv
     from storage.directory import Directory
 
-    engine = create_engine(settings.database.url)
-    try:
-        await migrate(engine)
-        async with session_factory(engine)() as session:
+    async with _sessions(settings) as sessions:
+        async with sessions() as session:
             try:
                 async with session.begin():
                     store = Store(session)
@@ -277,8 +270,6 @@ async def _rating_unit_of_work(settings: Settings, work):  # type: ignore[no-unt
             except Refusal as refusal:
                 print(refusal.text, file=sys.stderr)
                 return 2
-    finally:
-        await engine.dispose()
     return 0
 
 
