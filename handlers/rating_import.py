@@ -13,12 +13,7 @@ from datetime import datetime
 
 from storage.directory import Directory
 from storage.repos import Store
-
-
-class ImportProblems(ValueError):
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+from storage.roster_import import ImportProblems, require_columns
 
 
 @dataclass(frozen=True)
@@ -28,17 +23,9 @@ class ExtraRater:
     userid: str
 
 
-def _header(records: list[dict[str, str]], columns: tuple[str, ...]) -> None:
-    if not records:
-        raise ImportProblems(["文件中没有数据行"])
-    missing = [c for c in columns if c not in records[0]]
-    if missing:
-        raise ImportProblems([f"表头缺少列：{', '.join(missing)}（需要 {','.join(columns)}）"])
-
-
 def check_extra_raters(records: list[dict[str, str]], directory: Directory, small_below: int) -> list[ExtraRater]:
     """Validate every row against the roster; raise with every problem, or return the rows."""
-    _header(records, ("unit", "userid"))
+    require_columns(records, ("unit", "userid"))
     problems: list[str] = []
     rows: list[ExtraRater] = []
     seen: dict[tuple[str, str], int] = {}
@@ -81,7 +68,7 @@ async def apply_extra_raters(store: Store, rows: list[ExtraRater], now: datetime
 
 
 def check_role_groups(records: list[dict[str, str]], directory: Directory) -> dict[str, list[str]]:
-    _header(records, ("group", "userid"))
+    require_columns(records, ("group", "userid"))
     problems: list[str] = []
     groups: defaultdict[str, list[str]] = defaultdict(list)
     for line, record in enumerate(records, start=2):

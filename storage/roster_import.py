@@ -22,10 +22,24 @@ TRUE_WORDS = {"", "1", "true", "yes", "y", "是", "在职"}
 FALSE_WORDS = {"0", "false", "no", "n", "否", "离职", "停用"}
 
 
-class RosterError(ValueError):
+class ImportProblems(ValueError):
+    """A file import refused as a whole; `problems` names every bad row (all-or-nothing)."""
+
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+RosterError = ImportProblems
+
+
+def require_columns(records: list[dict[str, str]], columns: tuple[str, ...]) -> None:
+    """Refuse an empty file or one whose header lacks a required column."""
+    if not records:
+        raise ImportProblems(["文件中没有数据行"])
+    missing = [c for c in columns if c not in records[0]]
+    if missing:
+        raise ImportProblems([f"表头缺少列：{', '.join(missing)}（需要 {','.join(columns)}）"])
 
 
 @dataclass(frozen=True)
@@ -62,13 +76,8 @@ def read_table(path: Path) -> list[dict[str, str]]:
 
 
 def parse_roster(records: list[dict[str, str]]) -> list[RosterRow]:
+    require_columns(records, REQUIRED)
     problems: list[str] = []
-    if records:
-        missing = [c for c in REQUIRED if c not in records[0]]
-        if missing:
-            raise RosterError([f"表头缺少列：{', '.join(missing)}（需要 {','.join(REQUIRED)}）"])
-    else:
-        raise RosterError(["文件中没有数据行"])
     rows: list[RosterRow] = []
     seen: dict[str, int] = {}
     categories: dict[str, str] = {}
