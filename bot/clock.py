@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, timedelta
-from typing import Protocol
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from scoring.clock import SHANGHAI, Clock
 
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
+__all__ = ["SHANGHAI", "Clock", "ManualClock", "StartedClock", "SystemClock", "clock_from_start"]
 
 
 class SystemClock:
@@ -52,7 +48,3 @@ class ManualClock:
 
 def clock_from_start(start: datetime | None) -> Clock:
     return SystemClock() if start is None else StartedClock(start)
-
-
-def local_today(clock: Clock) -> date:
-    return clock.now().astimezone(SHANGHAI).date()

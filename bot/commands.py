@@ -141,7 +141,7 @@ async def remind_now(settings: Settings, kind: str) -> int:
     runtime.background = False  # no scheduler, no sender loop: this pass only
     await runtime.start()
     try:
-        outcome = await remind(runtime, kind.replace("-", "_"), runtime.clock.now())
+        outcome = await remind(runtime.jobs, kind.replace("-", "_"), runtime.clock.now())
         attempted = await runtime.sender.drain_once()
     finally:
         await runtime.close()

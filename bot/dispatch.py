@@ -7,11 +7,9 @@ and any pushes it causes are committed together before WeCom gets its 200.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +19,8 @@ from bot.clock import Clock
 from bot.settings import Settings
 from bot.wecom_api import split_text
 from bot.wecom_crypto import Inbound
-from handlers.base import Ctx, Refusal, Reply
+from handlers import calendar_missing
+from handlers.base import CardAnswer, Ctx, Refusal, Reply
 from handlers.router import Router
 from scoring.workdays import UnknownCalendarYear
 from storage.committer import Committer
@@ -35,24 +34,6 @@ UNKNOWN_USER_TEXT = (
 )
 UNSUPPORTED_TEXT = "暂时只能识别文字消息。请用文字发送工作日志，或发送「帮助」查看用法。"
 PASSIVE_LIMIT_BYTES = 2048
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What goes back in the passive reply: text, or a card update for a card event."""
-
-    text: str | None = None
-    card_update: dict[str, Any] | None = None
-
-    def dumps(self) -> str:
-        return json.dumps({"text": self.text, "card": self.card_update}, ensure_ascii=False)
-
-    @classmethod
-    def loads(cls, raw: str | None) -> Answer:
-        if not raw:
-            return cls()
-        data = json.loads(raw)
-        return cls(data.get("text"), data.get("card"))
 
 
 class Dispatcher:
@@ -72,20 +53,21 @@ class Dispatcher:
         self.directory = directory
         self.calendar = calendar
         self.router = router
+        self._rules = settings.rules
         self._admins = frozenset(settings.admin.userids)
         # Same-process retries (WeCom's, or a replayed request) are answered from memory; the
         # database claim covers other replicas and restarts.
-        self._recent: OrderedDict[str, Answer] = OrderedDict()
+        self._recent: OrderedDict[str, Reply] = OrderedDict()
         self._recent_size = recent_size
-        self._inflight: dict[str, asyncio.Future[Answer]] = {}
+        self._inflight: dict[str, asyncio.Future[Reply]] = {}
 
-    async def handle(self, inbound: Inbound) -> Answer:
+    async def handle(self, inbound: Inbound) -> Reply:
         key = inbound.dedupe_key
         if (known := self._recent.get(key)) is not None:
             return known
         if (running := self._inflight.get(key)) is not None:
             return await asyncio.shield(running)
-        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
             answer = await self._process(inbound)
@@ -101,7 +83,7 @@ class Dispatcher:
             self._recent.popitem(last=False)
         return answer
 
-    async def _process(self, inbound: Inbound) -> Answer:
+    async def _process(self, inbound: Inbound) -> Reply:
         userid = inbound.from_user
         directory = await self.directory.fresh()
         person = directory.get(userid)
@@ -111,31 +93,31 @@ class Dispatcher:
         if person is None and not is_admin:
             return await self.committer.run(lambda s: self._unknown_user(s, inbound))
         if inbound.kind == "event":
-            return Answer()  # enter_agent and the like: nothing was asked
+            return Reply()  # enter_agent and the like: nothing was asked
         return await self.committer.run(lambda s: self._work(s, inbound, person, is_admin))
 
-    async def _unknown_user(self, session: AsyncSession, inbound: Inbound) -> Answer:
+    async def _unknown_user(self, session: AsyncSession, inbound: Inbound) -> Reply:
         store = Store(session)
         now = self.clock.now()
         if not await store.inbound.claim(inbound.dedupe_key, inbound.from_user, now):
-            return Answer.loads(await store.inbound.stored_reply(inbound.dedupe_key))
+            return Reply.loads(await store.inbound.stored_reply(inbound.dedupe_key))
         await store.unknown_users.record(inbound.from_user, inbound.content or f"[{inbound.raw_type}]", now)
-        answer = Answer(UNKNOWN_USER_TEXT)
+        answer = Reply(UNKNOWN_USER_TEXT)
         await store.inbound.record_reply(inbound.dedupe_key, answer.dumps())
         return answer
 
-    async def _work(self, session: AsyncSession, inbound: Inbound, person: Any, is_admin: bool) -> Answer:
+    async def _work(self, session: AsyncSession, inbound: Inbound, person: Any, is_admin: bool) -> Reply:
         store = Store(session)
         now = self.clock.now()
         key = inbound.dedupe_key
         if not await store.inbound.claim(key, inbound.from_user, now):
-            return Answer.loads(await store.inbound.stored_reply(key))
+            return Reply.loads(await store.inbound.stored_reply(key))
         ctx = Ctx(
             userid=inbound.from_user,
             person=person,
             is_admin=is_admin,
             now=now,
-            settings=self.settings,
+            settings=self._rules,
             calendar=self.calendar.current,
             directory=self.directory.current,
             store=store,
@@ -146,19 +128,19 @@ class Dispatcher:
         await store.inbound.record_reply(key, answer.dumps())
         return answer
 
-    async def _run_handler(self, session: AsyncSession, inbound: Inbound, ctx: Ctx) -> Answer:
+    async def _run_handler(self, session: AsyncSession, inbound: Inbound, ctx: Ctx) -> Reply:
         for attempt in (1, 2):
             try:
                 async with session.begin_nested():  # a refusal undoes the handler's writes only
-                    reply = await self._route(inbound, ctx)
-                return Answer(reply.text, reply.card_update)
+                    return await self._route(inbound, ctx)
             except Refusal as refusal:
-                return Answer(refusal.text)
+                return Reply(refusal.text)
             except UnknownCalendarYear as missing:
                 if attempt == 1:  # maybe another process loaded it since: reload, try once more
                     ctx.calendar = await self._reload_calendar(ctx.store)
                     continue
-                return Answer(await self._calendar_missing(ctx, missing.year))
+                await calendar_missing.alert_admins(ctx.store, sorted(self._admins), missing.year, ctx.today, ctx.now)
+                return Reply(calendar_missing.refusal_text(missing.year))
         raise AssertionError("unreachable")
 
     async def _route(self, inbound: Inbound, ctx: Ctx) -> Reply:
@@ -169,13 +151,13 @@ class Dispatcher:
             card_handler = self.router.resolve_card(inbound.task_id or "")
             if card_handler is None:
                 raise Refusal("这张卡片已失效或无法识别，请发送「帮助」查看可用命令。")
-            ctx.card = {
-                "task_id": inbound.task_id,
-                "event_key": inbound.event_key,
-                "selected": inbound.selected,
-                "response_code": inbound.response_code,
-            }
-            return await card_handler(ctx)
+            answer = CardAnswer(
+                task_id=inbound.task_id or "",
+                event_key=inbound.event_key or "",
+                selected=inbound.selected,
+                response_code=inbound.response_code,
+            )
+            return await card_handler(answer, ctx)
         raise Refusal(UNSUPPORTED_TEXT)
 
     async def _reload_calendar(self, store: Store) -> Any:
@@ -184,25 +166,7 @@ class Dispatcher:
         self.calendar.current = build_calendar(await store.calendar.loaded())
         return self.calendar.current
 
-    async def _calendar_missing(self, ctx: Ctx, year: int) -> str:
-        """Never guess working days: tell the user, and alert the admins once a day."""
-        if self._admins:
-            await ctx.store.outbox.enqueue(
-                f"calendar-missing:{year}:{ctx.today.isoformat()}",
-                sorted(self._admins),
-                "text",
-                {
-                    "content": f"⚠️ 系统尚未载入 {year} 年的法定节假日和调休安排，"
-                    f"干部的日志操作因此被拒绝。请尽快执行：shiji calendar load {year}.toml"
-                },
-                ctx.now,
-            )
-        return (
-            f"系统尚未载入 {year} 年的法定节假日安排，暂时无法判断是否工作日，已通知考核办。"
-            "请稍后再试，您的内容未保存。"
-        )
-
-    async def _split_long_reply(self, store: Store, inbound: Inbound, text: str) -> Answer:
+    async def _split_long_reply(self, store: Store, inbound: Inbound, text: str) -> Reply:
         """The first part goes back passively; the rest follows as messages, in order."""
         parts = split_text(text, PASSIVE_LIMIT_BYTES - 64)
         for index, part in enumerate(parts[1:], start=2):
@@ -210,7 +174,7 @@ class Dispatcher:
                 f"{inbound.dedupe_key}:part{index}", [inbound.from_user], "text",
                 {"content": f"（续 {index}/{len(parts)}）\n{part}"}, self.clock.now(),
             )
-        return Answer(f"{parts[0]}\n（内容较长，共 {len(parts)} 段，后续几段随后发送）")
+        return Reply(f"{parts[0]}\n（内容较长，共 {len(parts)} 段，后续几段随后发送）")
 
 
 def request_id() -> str:

@@ -16,6 +16,8 @@ from bot.settings import Settings
 from bot.wecom_api import WeComClient
 from bot.wecom_crypto import CallbackCrypto
 from handlers.registry import build_router
+from scheduler.context import JobContext
+from scheduler.wiring import start_scheduler
 from storage.committer import Committer
 from storage.db import create_engine, migrate, session_factory
 
@@ -69,6 +71,14 @@ class Runtime:
         )
         return runtime
 
+    @property
+    def jobs(self) -> JobContext:
+        """What scheduled jobs (and `shiji remind now`) are given: no more than they need."""
+        return JobContext(
+            settings=self.settings.rules, clock=self.clock, committer=self.committer,
+            directory=self.directory, calendar=self.calendar, wake_sender=self.sender.wake,
+        )
+
     async def start(self) -> None:
         if self.migrate_on_start:
             await migrate(self.engine)
@@ -77,9 +87,7 @@ class Runtime:
         await self.committer.start()
         if self.background:
             await self.sender.start()
-            from scheduler.wiring import start_scheduler  # scheduler/ imports bot/, not back
-
-            self.scheduler = await start_scheduler(self)
+            self.scheduler = await start_scheduler(self.jobs)
 
     async def close(self) -> None:
         if self.scheduler is not None:

@@ -11,9 +11,10 @@ import secrets
 
 from aiohttp import web
 
-from bot.dispatch import Answer, request_id
+from bot.dispatch import request_id
 from bot.runtime import Runtime
 from bot.wecom_crypto import CallbackRejected, text_reply_xml, update_template_card_xml
+from handlers.base import Reply
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ async def callback(request: web.Request) -> web.Response:
     except Exception:
         rid = request_id()
         log.exception("request %s from %s failed", rid, inbound.from_user)
-        answer = Answer(ERROR_TEXT.format(rid=rid))
+        answer = Reply(ERROR_TEXT.format(rid=rid))
     runtime.sender.wake()  # the message may have queued pushes
     created = int(runtime.clock.now().timestamp())
     xml = _passive_xml(runtime, inbound.from_user, answer, created)
@@ -63,7 +64,7 @@ async def callback(request: web.Request) -> web.Response:
     return web.Response(text=envelope, content_type="application/xml")
 
 
-def _passive_xml(runtime: Runtime, to_user: str, answer: Answer, created: int) -> str | None:
+def _passive_xml(runtime: Runtime, to_user: str, answer: Reply, created: int) -> str | None:
     corp_id = runtime.settings.wecom.corp_id
     if answer.card_update is not None:
         return update_template_card_xml(to_user, corp_id, created, answer.card_update)

@@ -6,13 +6,12 @@ Loaded once into a frozen model and passed down; nothing reads settings at impor
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, time
-from decimal import Decimal
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,14 +19,20 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from scoring.config import ScoringConfig
+from handlers.config import (
+    AdminSettings,
+    LeaveSettings,
+    LogSettings,
+    RatingSettings,
+    ReminderSettings,
+    RuleSettings,
+    ScoringSettings,
+    Section,
+    SummarySettings,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SETTINGS_FILE = REPO_ROOT / "settings.toml"
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class WeComSettings(Section):
@@ -54,26 +59,6 @@ class DatabaseSettings(Section):
     batch_max: int = 128
 
 
-class AdminSettings(Section):
-    userids: tuple[str, ...] = ()
-
-
-class LogSettings(Section):
-    min_chars: int = 15
-    max_chars: int = 500
-    target_chars: int = 50
-    # Above this many characters the reply adds a gentle note (never a refusal).
-    long_note_chars: int = 150
-    backfill_working_days: int = 5
-    # First day logs are owed (the day the system went live); unset = start of each quarter.
-    start_date: date | None = None
-
-    @field_validator("start_date", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return None if value in ("", None) else value
-
-
 class ClockSettings(Section):
     # Unset = real time. Set = the clock starts at this instant and runs on (demos, black-box tests).
     start: datetime | None = None
@@ -90,98 +75,6 @@ class ClockSettings(Section):
         if value is not None and value.tzinfo is None:
             raise ValueError("clock.start needs a UTC offset, e.g. 2026-12-28T17:00:00+08:00")
         return value
-
-
-class SummarySettings(Section):
-    quarter_min_chars: int = 100
-    quarter_max_chars: int = 1000
-    year_min_chars: int = 200
-    year_max_chars: int = 3000
-    # Window in working days: the last N of the period and the first M after it ends.
-    open_before_end_working_days: int = 5
-    close_after_end_working_days: int = 10
-
-
-class ReminderSettings(Section):
-    daily_at: time = time(17, 30)
-    last_day_at: time = time(10, 0)
-    grace_minutes: int = 60
-    # Recipients per outbox row (one WeCom send); WeCom takes at most 1,000 userids a send.
-    batch_size: int = Field(default=1000, ge=1, le=1000)
-
-
-class LeaveSettings(Section):
-    # Longest single 请假/出差 registration, in calendar days.
-    max_days: int = 60
-    # How far ahead leave may be registered, in calendar days.
-    max_days_ahead: int = 180
-
-
-class RatingSettings(Section):
-    """考实绩 quarterly rating rounds (R-RATE-1, R-CHAT-3, R-RATE-6)."""
-
-    # A quarter's round opens on the N-th working day after the quarter ends ...
-    open_after_working_days: int = 1
-    # ... and stays open this many working days (the opening day counts as the first).
-    duration_working_days: int = 10
-    open_at: time = time(9, 0)
-    close_at: time = time(18, 0)
-    remind_at: time = time(10, 0)
-    # R-RATE-6: a unit with fewer cadres than this may propose approved extra raters.
-    small_unit_below: int = 8
-    # Scores offered in the card's drop-down (WeCom allows at most 10); any other integer
-    # in range goes through the text fallback `评分 姓名 分数`.
-    card_scores: tuple[int, ...] = (98, 95, 92, 90, 88, 85, 80, 75, 70, 60)
-    # How much of the quarterly summary the card quotes.
-    card_summary_chars: int = 60
-
-    @field_validator("card_scores")
-    @classmethod
-    def _at_most_ten(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        if not 1 <= len(value) <= 10 or len(set(value)) != len(value):
-            raise ValueError("card_scores: 1 to 10 distinct integers (WeCom's drop-down limit)")
-        return value
-
-
-class ScoringSettings(Section):
-    """Overrides of scoring.ScoringConfig; unset keys keep ScoringConfig's own defaults.
-
-    ScoringConfig stays the one source of defaults, so a key is only given here when a
-    district deviates from the SPEC. Checked once at start-up (a bad value fails loudly).
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
-
-    score_min: int | None = None
-    score_max: int | None = None
-    high_score: int | None = None
-    high_share: Decimal | None = None
-    min_group_size: int | None = None
-    group_weights: dict[str, dict[str, Decimal]] | None = None
-    rater_groups: dict[str, str] | None = None
-    extra_rater_group: str | None = None
-    log_deduction_per_day: Decimal | None = None
-    log_deduction_cap: Decimal | None = None
-    quarter_summary_deduction: Decimal | None = None
-    annual_summary_deduction: Decimal | None = None
-    annual_weights_main_leader: tuple[Decimal, Decimal, Decimal] | None = None
-    annual_weights_other: tuple[Decimal, Decimal, Decimal] | None = None
-    excellent_share: Decimal | None = None
-    excellent_min_unit_size: int | None = None
-    promotion_window_years: int | None = None
-
-    @model_validator(mode="after")
-    def _builds(self) -> ScoringSettings:
-        try:
-            self.config  # noqa: B018  (build once now: a bad settings file fails at start-up)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"[scoring]: {error}") from error
-        return self
-
-    @cached_property
-    def config(self) -> ScoringConfig:
-        given = {name: value for name, value in self if value is not None}
-        return ScoringConfig(**given)
 
 
 class Settings(BaseSettings):
@@ -203,6 +96,14 @@ class Settings(BaseSettings):
     rating: RatingSettings = Field(default_factory=RatingSettings)
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     leave: LeaveSettings = Field(default_factory=LeaveSettings)
+
+    @cached_property
+    def rules(self) -> RuleSettings:
+        """The sections handlers and jobs read: handed down, so they never import bot/."""
+        return RuleSettings(
+            admin=self.admin, logs=self.logs, summaries=self.summaries, reminders=self.reminders,
+            rating=self.rating, scoring=self.scoring, leave=self.leave,
+        )
 
     # Set per load by load_settings(); a class attribute because pydantic-settings builds
     # its sources from the class, not the instance.

@@ -2,27 +2,53 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from handlers.config import RuleSettings
 from scoring.workdays import WorkCalendar
 from storage.directory import Directory, Person
 from storage.repos import Store
-
-if TYPE_CHECKING:
-    from bot.settings import Settings
 
 WEEKDAYS = "一二三四五六日"
 
 
 @dataclass(frozen=True)
 class Reply:
-    """A handler's answer to the person who wrote. Longer texts are split by bot/, not cut."""
+    """The answer to the person who wrote, sent back passively. Longer texts are split by
+    bot/, not cut. Empty text and no card = nothing to say (an empty 200)."""
 
-    text: str
+    text: str = ""
     # Passive-reply card update for card events (template_card_event); None = plain text.
     card_update: dict[str, Any] | None = None
+
+    def dumps(self) -> str:
+        """Stored with the dedupe record, so a retry of the message gets the same answer."""
+        return json.dumps({"text": self.text, "card": self.card_update}, ensure_ascii=False)
+
+    @classmethod
+    def loads(cls, raw: str | None) -> Reply:
+        if not raw:
+            return cls()
+        data = json.loads(raw)
+        return cls(data.get("text") or "", data.get("card"))
+
+
+@dataclass(frozen=True)
+class CardAnswer:
+    """A tap on a template card (WeCom's template_card_event), as the handler sees it."""
+
+    task_id: str
+    event_key: str
+    # question key -> the option ids chosen (drop-downs, multiple_interaction selects)
+    selected: Mapping[str, tuple[str, ...]]
+    response_code: str | None = None
+
+    def choice(self, question_key: str) -> tuple[str, ...]:
+        return tuple(self.selected.get(question_key, ()))
 
 
 class Refusal(Exception):
@@ -39,12 +65,10 @@ class Ctx:
     person: Person | None  # None for an admin who is not on the roster
     is_admin: bool
     now: datetime
-    settings: Settings
+    settings: RuleSettings
     calendar: WorkCalendar
     directory: Directory
     store: Store
-    # Filled by the dispatcher for card events; empty for text.
-    card: dict[str, Any] = field(default_factory=dict)
 
     @property
     def today(self) -> date:

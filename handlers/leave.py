@@ -8,7 +8,7 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from handlers.base import Ctx, Refusal, Reply, day_label
+from handlers.base import CardAnswer, Ctx, Refusal, Reply, day_label
 from handlers.dates import DATE_TOKEN, DateError, parse_day
 from handlers.router import Router
 from handlers.text import fold
@@ -201,12 +201,12 @@ def _working_count(ctx: Ctx, leave: Leave) -> int:
 
 
 @router.card("leave-")
-async def leave_card(ctx: Ctx) -> Reply:
+async def leave_card(answer: CardAnswer, ctx: Ctx) -> Reply:
     try:
-        leave_id = int(str(ctx.card.get("task_id", "")).removeprefix("leave-"))
+        leave_id = int(answer.task_id.removeprefix("leave-"))
     except ValueError:
         raise Refusal("这张卡片无法识别，未作任何更改。") from None
-    decision = _DECISIONS.get(str(ctx.card.get("event_key")))
+    decision = _DECISIONS.get(answer.event_key)
     if decision is None:
         raise Refusal("无法识别的按钮，未作任何更改。请点「批准」或「驳回」。")
     leave, text, _changed = await _decide(ctx, leave_id, decision)

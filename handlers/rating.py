@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from handlers.base import Ctx, Refusal, Reply
+from handlers.base import CardAnswer, Ctx, Refusal, Reply
 from handlers.rating_cards import (
     OK_KEY,
     PROPOSAL_PREFIX,
@@ -108,9 +108,9 @@ def _name(env: RatingEnv, userid: str) -> str:
 
 
 @router.card(RATE_PREFIX)
-async def rating_card_answer(ctx: Ctx) -> Reply:
+async def rating_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
     env = RatingEnv.of(ctx)
-    task_id = str(ctx.card.get("task_id") or "")
+    task_id = answer.task_id
     parsed = parse_task_id(task_id, RATE_PREFIX)
     card = await env.store.rating.assignment(parsed[1]) if parsed else None
     rnd = await env.store.rating.round_by_id(card.round_id) if card else None
@@ -124,8 +124,8 @@ async def rating_card_answer(ctx: Ctx) -> Reply:
     await _refuse_if_handed_in(env, rnd, ctx.userid)
     assert rnd.id is not None
     cards = await env.store.rating.assignments_of(rnd.id, ctx.userid)
-    chosen = (ctx.card.get("selected") or {}).get(SCORE_KEY) or ()
-    if ctx.card.get("event_key") != OK_KEY or len(chosen) != 1:
+    chosen = answer.choice(SCORE_KEY)
+    if answer.event_key != OK_KEY or len(chosen) != 1:
         drafts = await env.store.rating.drafts(rnd.id, ctx.userid)
         current = drafts.get(card.ratee)
         left, cap = await _slots(env, rnd, ctx.userid, card, cards, drafts)
@@ -164,9 +164,9 @@ async def _card(
 
 
 @router.card(SUBMIT_PREFIX)
-async def submit_card_answer(ctx: Ctx) -> Reply:
+async def submit_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
     env = RatingEnv.of(ctx)
-    task_id = str(ctx.card.get("task_id") or "")
+    task_id = answer.task_id
     parsed = parse_task_id(task_id, SUBMIT_PREFIX)
     quarter = parse_quarter(parsed[0]) if parsed else None
     rnd = await env.store.rating.round_by_quarter(str(quarter)) if quarter else None
@@ -348,16 +348,16 @@ async def propose_extra(args: str, ctx: Ctx) -> Reply:
 
 
 @router.card(PROPOSAL_PREFIX)
-async def decide_proposal(ctx: Ctx) -> Reply:
+async def decide_proposal(answer: CardAnswer, ctx: Ctx) -> Reply:
     if not ctx.is_admin:
         raise Refusal("只有考核办管理员可以审批增加参评人员，未作任何更改。")
     env = RatingEnv.of(ctx)
-    task_id = str(ctx.card.get("task_id") or "")
+    task_id = answer.task_id
     parts = task_id[len(PROPOSAL_PREFIX):].split("-")
     proposal = await env.store.rating.proposal(int(parts[0])) if parts[0].isdigit() else None
     if proposal is None or proposal.id is None:
         raise Refusal("这张审批卡片无法识别，未作任何更改。")
-    decision = {"approve": "approved", "reject": "rejected"}.get(str(ctx.card.get("event_key")))
+    decision = {"approve": "approved", "reject": "rejected"}.get(answer.event_key)
     if decision is None:
         raise Refusal("这张申请已处理过了。")
     if not await env.store.rating.decide_proposal(proposal.id, decision, ctx.userid, ctx.now):

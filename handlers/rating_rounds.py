@@ -14,9 +14,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from handlers.base import Ctx, Refusal
+from handlers.config import RuleSettings
 from handlers.log_rules import counting_start, missing_days
 from handlers.rating_cards import (
     quarter_label,
@@ -47,9 +47,6 @@ from storage.models_rating import QuarterResult as ResultRow
 from storage.models_rating import RatingAssignment, RatingRound
 from storage.repos import Store
 
-if TYPE_CHECKING:
-    from bot.settings import Settings
-
 STATUS_ZH = {"open": "进行中", "closed": "已关闭", "published": "已发布"}
 # WeCom drops messages beyond 30 a minute to one member: cards to one rater go in waves.
 CARDS_PER_MINUTE = 25
@@ -62,7 +59,7 @@ class RatingEnv:
     """What round work needs, whoever drives it (a chat message, the CLI, a job)."""
 
     store: Store
-    settings: Settings
+    settings: RuleSettings
     directory: Directory
     calendar: WorkCalendar
     now: datetime

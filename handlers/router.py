@@ -6,11 +6,11 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from handlers.base import Ctx, Reply
+from handlers.base import CardAnswer, Ctx, Reply
 from handlers.text import fold
 
 Handler = Callable[[str, Ctx], Awaitable[Reply]]
-CardHandler = Callable[[Ctx], Awaitable[Reply]]
+CardHandler = Callable[[CardAnswer, Ctx], Awaitable[Reply]]
 
 # After a keyword: end, whitespace, a colon, or something that starts a date / number. Anything
 # else means the keyword only begins an ordinary sentence ("修改了方案…" is a log, not 修改).

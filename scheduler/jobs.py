@@ -7,14 +7,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING
 
-from bot.clock import SHANGHAI
+from handlers.config import RuleSettings
+from scheduler.context import JobContext
+from scoring.clock import SHANGHAI
 from scoring.workdays import UnknownCalendarYear
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
-    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -22,27 +19,27 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class ScheduledJob:
     id: str
-    at: Callable[[Settings], time]
-    run: Callable[[Runtime, datetime], Awaitable[None]]  # now = the scheduled instant
+    at: Callable[[RuleSettings], time]
+    run: Callable[[JobContext, datetime], Awaitable[None]]  # now = the scheduled instant
     working_days_only: bool = True
 
 
-def last_instant(job: ScheduledJob, settings: Settings, now: datetime) -> datetime:
+def last_instant(job: ScheduledJob, settings: RuleSettings, now: datetime) -> datetime:
     """The most recent instant (at or before `now`) the job was due, in Asia/Shanghai."""
     local = now.astimezone(SHANGHAI)
     due = datetime.combine(local.date(), job.at(settings), tzinfo=SHANGHAI)
     return due if due <= local else due - timedelta(days=1)
 
 
-async def run_job(job: ScheduledJob, runtime: Runtime, instant: datetime) -> bool:
+async def run_job(job: ScheduledJob, ctx: JobContext, instant: datetime) -> bool:
     """Run once for `instant`; False if it was not a day for this job."""
     if job.working_days_only:
         try:
-            working = runtime.calendar.current.is_working_day(instant.date())
+            working = ctx.calendar.current.is_working_day(instant.date())
         except UnknownCalendarYear:
             working = True  # unknown year: the job itself reloads the calendar or alerts the admin
         if not working:
             log.info("job %s: %s is not a working day, nothing to do", job.id, instant.date())
             return False
-    await job.run(runtime, instant)
+    await job.run(ctx, instant)
     return True

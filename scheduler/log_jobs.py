@@ -4,29 +4,26 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import reminders
+from handlers import calendar_missing, reminders
+from scheduler.context import JobContext
 from scheduler.jobs import ScheduledJob
 from scoring.workdays import UnknownCalendarYear
 from storage.repos import Store
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 PASS_ATTEMPTS = 3
 
 
-async def remind(runtime: Runtime, kind: str, now: datetime) -> reminders.ReminderPass | None:
+async def remind(ctx: JobContext, kind: str, now: datetime) -> reminders.ReminderPass | None:
     """One reminder pass for the day of `now`; safe to run any number of times, anywhere."""
-    settings = runtime.settings
-    directory = await runtime.directory.fresh()
-    calendar = runtime.calendar.current
+    settings = ctx.settings
+    directory = await ctx.directory.fresh()
+    calendar = ctx.calendar.current
     today = now.date()
 
     async def work(session: AsyncSession) -> reminders.ReminderPass | UnknownCalendarYear | None:
@@ -43,13 +40,13 @@ async def remind(runtime: Runtime, kind: str, now: datetime) -> reminders.Remind
             return missing
         if plan is None:
             return None
-        return await reminders.queue(store, plan, runtime.clock.now(), settings.reminders.batch_size)
+        return await reminders.queue(store, plan, ctx.clock.now(), settings.reminders.batch_size)
 
     for attempt in range(1, PASS_ATTEMPTS + 1):
         try:
             # Through the committer, the process's one writer: on SQLite a second writer
             # transaction beside it would fail on a stale snapshot.
-            outcome = await runtime.committer.run(work)
+            outcome = await ctx.committer.run(work)
         except OperationalError:
             # Another process wrote meanwhile (SQLite shared by two processes). The claims
             # make a rerun safe: it queues only whom nobody has claimed yet.
@@ -60,9 +57,9 @@ async def remind(runtime: Runtime, kind: str, now: datetime) -> reminders.Remind
         if not isinstance(outcome, UnknownCalendarYear):
             break
         if attempt == 1:  # maybe `shiji calendar load` ran since the cache was filled
-            calendar = await runtime.calendar.reload()
+            calendar = await ctx.calendar.reload()
             continue
-        await _calendar_missing(runtime, outcome.year, today)
+        await _calendar_missing(ctx, outcome.year, today)
         return None
     if outcome is None:
         log.info("reminders %s: %s is not a working day", kind, today)
@@ -71,34 +68,27 @@ async def remind(runtime: Runtime, kind: str, now: datetime) -> reminders.Remind
         "reminders %s for %s: %d due, %d newly queued in %d batches",
         kind, outcome.day, outcome.due, outcome.queued, outcome.batches,
     )
-    runtime.sender.wake()
+    ctx.wake_sender()
     return outcome
 
 
-async def _calendar_missing(runtime: Runtime, year: int, today: date) -> None:
-    """Never guess working days: skip the pass and tell the admins (once a day)."""
+async def _calendar_missing(ctx: JobContext, year: int, today: date) -> None:
     log.error("reminders skipped: no working-day schedule for %s", year)
-    admins = sorted(runtime.settings.admin.userids)
-    if not admins:
-        return
 
     async def alert(session: AsyncSession) -> None:
-        await Store(session).outbox.enqueue(
-            f"calendar-missing:{year}:{today}", admins, "text",
-            {"content": f"⚠️ 系统尚未载入 {year} 年的法定节假日和调休安排，日志提醒因此暂停。"
-                        f"请尽快执行：shiji calendar load {year}.toml"},
-            runtime.clock.now(),
+        await calendar_missing.alert_admins(
+            Store(session), ctx.settings.admin.userids, year, today, ctx.clock.now()
         )
 
-    await runtime.committer.run(alert)
+    await ctx.committer.run(alert)
 
 
-async def daily_reminders(runtime: Runtime, now: datetime) -> None:
-    await remind(runtime, "daily", now)
+async def daily_reminders(ctx: JobContext, now: datetime) -> None:
+    await remind(ctx, "daily", now)
 
 
-async def last_day_reminders(runtime: Runtime, now: datetime) -> None:
-    await remind(runtime, "last_day", now)
+async def last_day_reminders(ctx: JobContext, now: datetime) -> None:
+    await remind(ctx, "last_day", now)
 
 
 LOG_JOBS = [

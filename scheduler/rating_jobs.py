@@ -1,4 +1,4 @@
-"""Scheduled work of the rating round: open, remind, close. Plain async functions (runtime, now).
+"""Scheduled work of the rating round: open, remind, close. Plain async functions (ctx, now).
 
 Each runs as one unit of work through the committer. Running twice (another replica, a
 catch-up after downtime) does nothing twice: a round is created under a unique quarter, a
@@ -10,38 +10,53 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import calendar_missing
 from handlers.base import Refusal
 from handlers.rating_rounds import RatingEnv, auto_close, auto_open, remind
+from scheduler.context import JobContext
 from scheduler.jobs import ScheduledJob
-from scoring.workdays import UnknownCalendarYear
+from scoring.workdays import UnknownCalendarYear, WorkCalendar
+from storage.directory import Directory
 from storage.repos import Store
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-async def _in_unit_of_work(runtime: Runtime, now: datetime, work: Callable[[RatingEnv], Awaitable[T]]) -> T | None:
-    directory = await runtime.directory.fresh()
+async def _in_unit_of_work(ctx: JobContext, now: datetime, work: Callable[[RatingEnv], Awaitable[T]]) -> T | None:
+    directory = await ctx.directory.fresh()
+    outcome = await ctx.committer.run(_unit(ctx, now, work, directory, ctx.calendar.current, last=False))
+    if isinstance(outcome, UnknownCalendarYear):  # maybe `shiji calendar load` ran since: once more
+        calendar = await ctx.calendar.reload()
+        outcome = await ctx.committer.run(_unit(ctx, now, work, directory, calendar, last=True))
+    return None if isinstance(outcome, UnknownCalendarYear) else outcome
 
-    async def run(session: AsyncSession) -> T | None:
-        env = RatingEnv(Store(session), runtime.settings, directory, runtime.calendar.current, now)
+
+def _unit(
+    ctx: JobContext, now: datetime, work: Callable[[RatingEnv], Awaitable[T]],
+    directory: Directory, calendar: WorkCalendar, *, last: bool,
+) -> Callable[[AsyncSession], Awaitable[T | UnknownCalendarYear | None]]:
+    async def run(session: AsyncSession) -> T | UnknownCalendarYear | None:
+        env = RatingEnv(Store(session), ctx.settings, directory, calendar, now)
         try:
             async with session.begin_nested():  # a refusal undoes this job's writes only
                 return await work(env)
         except Refusal as refusal:
             log.info("rating job refused: %s", refusal.text)
         except UnknownCalendarYear as missing:
+            if not last:
+                return missing  # returned, not raised: the committer's batch stays whole
             log.error("rating job: no working-day schedule loaded for %s", missing.year)
+            await calendar_missing.alert_admins(
+                env.store, ctx.settings.admin.userids, missing.year, env.today, ctx.clock.now()
+            )
         return None
 
-    return await runtime.committer.run(run)
+    return run
 
 
 async def _tell_admins(env: RatingEnv, key: str, text: str) -> None:
@@ -50,28 +65,28 @@ async def _tell_admins(env: RatingEnv, key: str, text: str) -> None:
         await env.store.outbox.enqueue(key, admins, "text", {"content": text}, env.now)
 
 
-async def open_due_round(runtime: Runtime, now: datetime) -> None:
+async def open_due_round(ctx: JobContext, now: datetime) -> None:
     async def work(env: RatingEnv) -> None:
         text = await auto_open(env)
         if text is not None:
             await _tell_admins(env, f"rate-auto-open:{env.today.isoformat()}", "（自动）" + text)
 
-    await _in_unit_of_work(runtime, now, work)
-    runtime.sender.wake()
+    await _in_unit_of_work(ctx, now, work)
+    ctx.wake_sender()
 
 
-async def close_due_rounds(runtime: Runtime, now: datetime) -> None:
+async def close_due_rounds(ctx: JobContext, now: datetime) -> None:
     async def work(env: RatingEnv) -> None:
         for index, text in enumerate(await auto_close(env)):
             await _tell_admins(env, f"rate-auto-close:{env.now.isoformat()}:{index}", "（到期自动）" + text)
 
-    await _in_unit_of_work(runtime, now, work)
-    runtime.sender.wake()
+    await _in_unit_of_work(ctx, now, work)
+    ctx.wake_sender()
 
 
-async def remind_raters(runtime: Runtime, now: datetime) -> None:
-    await _in_unit_of_work(runtime, now, remind)
-    runtime.sender.wake()
+async def remind_raters(ctx: JobContext, now: datetime) -> None:
+    await _in_unit_of_work(ctx, now, remind)
+    ctx.wake_sender()
 
 
 JOBS: list[ScheduledJob] = [

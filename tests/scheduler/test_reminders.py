@@ -86,7 +86,7 @@ async def every_job_of(h: Harness, day: date, times: int = 2) -> None:
         if h.clock.now() < instant:
             h.clock.set(instant)
         for _ in range(times):
-            await run_job(job, h.runtime, instant)
+            await run_job(job, h.runtime.jobs, instant)
             await h.drain()
 
 
@@ -127,7 +127,7 @@ async def test_a_fortnight_over_national_day_sends_exactly_the_expected_reminder
         before = len(h.standin.sent)
         for day in FORTNIGHT:
             for kind in ("daily", "last_day"):
-                await remind(h.runtime, kind, datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI))
+                await remind(h.runtime.jobs, kind, datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI))
         await h.drain()
         assert len(h.standin.sent) == before
         assert await claims(h) == expected()
@@ -136,10 +136,10 @@ async def test_a_fortnight_over_national_day_sends_exactly_the_expected_reminder
 async def test_no_reminder_on_a_holiday_even_when_called_directly(db_url, clock, tmp_path):
     clock.set(at("2026-10-03 17:30"))
     async with running_bot(db_url, clock, roster(tmp_path), **SETTINGS) as h:
-        assert await remind(h.runtime, "daily", clock.now()) is None
-        assert await remind(h.runtime, "last_day", clock.now()) is None
+        assert await remind(h.runtime.jobs, "daily", clock.now()) is None
+        assert await remind(h.runtime.jobs, "last_day", clock.now()) is None
         job = LOG_JOBS[0]
-        assert await run_job(job, h.runtime, clock.now()) is False
+        assert await run_job(job, h.runtime.jobs, clock.now()) is False
         await h.drain()
         assert reminders_delivered(h) == set()
 
@@ -152,8 +152,8 @@ async def test_two_replicas_running_the_same_pass_at_once_remind_each_person_onc
         await other.start()
         try:
             await asyncio.gather(
-                remind(h.runtime, "daily", clock.now()), remind(other, "daily", clock.now()),
-                remind(h.runtime, "daily", clock.now()), remind(other, "daily", clock.now()),
+                remind(h.runtime.jobs, "daily", clock.now()), remind(other.jobs, "daily", clock.now()),
+                remind(h.runtime.jobs, "daily", clock.now()), remind(other.jobs, "daily", clock.now()),
             )
             await asyncio.gather(h.drain(), other.sender.drain_once())
         finally:
@@ -166,12 +166,12 @@ async def test_two_replicas_running_the_same_pass_at_once_remind_each_person_onc
 async def test_a_restart_after_the_pass_sends_nothing_again(db_url, clock, tmp_path):
     clock.set(at("2026-11-23 17:30"))
     async with running_bot(db_url, clock, roster(tmp_path), **SETTINGS) as h:
-        await remind(h.runtime, "daily", clock.now())
+        await remind(h.runtime.jobs, "daily", clock.now())
         await h.drain()
         first = reminders_delivered(h)
     clock.set(at("2026-11-23 17:50"))
     async with running_bot(db_url, clock, None, **SETTINGS) as h:
-        assert log_jobs(await catch_up(h.runtime, clock.now())) == ["remind-daily"]
+        assert log_jobs(await catch_up(h.runtime.jobs, clock.now())) == ["remind-daily"]
         await h.drain()
         assert reminders_delivered(h) == set()  # this stand-in saw nothing new
     assert len(first) == 5
@@ -188,14 +188,14 @@ async def test_after_downtime_a_reminder_within_grace_is_sent_once_and_older_one
     clock.set(at("2026-11-23 18:20"))  # 50 minutes after 17:30, 8 hours after 10:00
     async with running_bot(db_url, clock, roster(tmp_path), **SETTINGS) as h:
         with caplog.at_level(logging.INFO, logger="scheduler.wiring"):
-            assert log_jobs(await catch_up(h.runtime, clock.now())) == ["remind-daily"]
-            assert log_jobs(await catch_up(h.runtime, clock.now())) == ["remind-daily"]  # harmless
+            assert log_jobs(await catch_up(h.runtime.jobs, clock.now())) == ["remind-daily"]
+            assert log_jobs(await catch_up(h.runtime.jobs, clock.now())) == ["remind-daily"]  # harmless
         assert any("remind-last-day" in r.message and "skipped" in r.message for r in caplog.records)
         await h.drain()
         assert {k for _, _, k in reminders_delivered(h)} == {"daily"}
         assert delivery_count(h) == 5
         clock.set(at("2026-11-23 18:31"))  # 61 minutes late: too late to nudge
-        assert log_jobs(await catch_up(h.runtime, clock.now())) == []
+        assert log_jobs(await catch_up(h.runtime.jobs, clock.now())) == []
 
 
 async def test_frequency_limit_is_retried_and_the_reminder_sent_once(db_url, clock, tmp_path):
@@ -203,13 +203,13 @@ async def test_frequency_limit_is_retried_and_the_reminder_sent_once(db_url, clo
     async with running_bot(db_url, clock, roster(tmp_path), reminders={"batch_size": 1000}) as h:
         waits = no_sleep(h)
         h.standin.fail_next("message/send", 45009)  # retried inside the client
-        await remind(h.runtime, "daily", clock.now())
+        await remind(h.runtime.jobs, "daily", clock.now())
         await h.drain()
         assert delivery_count(h) == 5 and waits
         # Outlasting the client's attempts: the row waits (backoff) and goes out on a later drain.
         clock.set(at("2026-11-24 17:30"))
         h.standin.fail_next("message/send", 45009, times=4)
-        await remind(h.runtime, "daily", clock.now())
+        await remind(h.runtime.jobs, "daily", clock.now())
         await h.drain()
         assert delivery_count(h) == 5
         async with h.runtime.sessions() as session:
@@ -229,7 +229,7 @@ async def test_a_send_that_fails_for_good_is_recorded_and_shown_to_the_admin(db_
     async with running_bot(db_url, clock, roster(tmp_path), **SETTINGS) as h:
         no_sleep(h)
         h.standin.fail_next("message/send", 60020, errmsg="not allow to access from your ip")
-        await remind(h.runtime, "daily", clock.now())
+        await remind(h.runtime.jobs, "daily", clock.now())
         await h.drain()
         async with h.runtime.sessions() as session:
             rows = (await session.execute(select(Outbox).where(Outbox.dedupe_key.like("remind:%")))).scalars().all()  # type: ignore[attr-defined]
@@ -242,7 +242,7 @@ async def test_a_send_that_fails_for_good_is_recorded_and_shown_to_the_admin(db_
             name = h.runtime.directory.current.get(userid).name  # type: ignore[union-attr]
             assert f"{name}（测试镇） 11月23日 当日提醒：60020" in stats
         # Nobody is reminded twice for it: a failed send is final, not re-queued.
-        await remind(h.runtime, "daily", at("2026-11-23 17:30"))
+        await remind(h.runtime.jobs, "daily", at("2026-11-23 17:30"))
         await h.drain()
         assert delivery_count(h) == 3
 
@@ -250,9 +250,9 @@ async def test_a_send_that_fails_for_good_is_recorded_and_shown_to_the_admin(db_
 async def test_a_year_without_a_schedule_sends_no_reminder_and_alerts_the_admin(db_url, clock, tmp_path):
     clock.set(at("2027-01-04 17:30"))  # 2027 is not in chinesecalendar and nobody loaded it
     async with running_bot(db_url, clock, roster(tmp_path), **SETTINGS) as h:
-        assert await remind(h.runtime, "daily", clock.now()) is None
-        assert await run_job(LOG_JOBS[0], h.runtime, clock.now()) is True  # the job alerts, once a day
+        assert await remind(h.runtime.jobs, "daily", clock.now()) is None
+        assert await run_job(LOG_JOBS[0], h.runtime.jobs, clock.now()) is True  # the job alerts, once a day
         await h.drain()
         assert reminders_delivered(h) == set()
         alerts = h.standin.texts_for(ADMIN)
-        assert len(alerts) == 1 and "2027" in alerts[0] and "日志提醒因此暂停" in alerts[0]
+        assert len(alerts) == 1 and "2027" in alerts[0] and "日志提醒" in alerts[0] and "shiji calendar load 2027.toml" in alerts[0]

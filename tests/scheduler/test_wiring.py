@@ -24,7 +24,7 @@ async def test_wiring_registers_every_job_with_its_trigger(sqlite_url, clock):
     async with running_bot(
         sqlite_url, clock, SAMPLE_ROSTER, reminders={"daily_at": "17:35", "grace_minutes": 45}
     ) as h:
-        scheduler = build_scheduler(h.runtime)
+        scheduler = build_scheduler(h.runtime.jobs)
         jobs = {job.id: job for job in scheduler.get_jobs()}
         expected = {"remind-daily", "remind-last-day", "rating-open", "rating-remind", "rating-close"}
         assert set(jobs) == expected == {j.id for j in all_jobs()}
