@@ -46,13 +46,47 @@ def test_leading_date_keeps_the_users_own_punctuation():
     assert day == date(2026, 11, 20) and rest == "上午开会，下午走访：3户。"
 
 
+# Every keyword a cadre may type, and the conversation it must reach. A keyword renamed,
+# dropped or added in the code without this table changing fails here.
+KEYWORDS = {
+    "补记": "backfill", "补录": "backfill", "补写": "backfill",
+    "修改": "correct_today", "更正": "correct_today",
+    "我的": "my_logs", "我的日志": "my_logs",
+    "缺记": "missing", "漏记": "missing",
+    "评分": "rate_by_text", "打分": "rate_by_text",
+    "我的得分": "my_score", "得分": "my_score",
+    "增加参评": "propose_extra",
+    "开启评分": "admin_open", "关闭评分": "admin_close", "发布结果": "admin_publish",
+    "评分进度": "admin_progress",
+    "季度小结": "quarter_summary", "季度总结": "quarter_summary",
+    "年度总结": "year_summary", "年终总结": "year_summary",
+    "查看": "view", "看看": "view", "查阅": "view",
+    "请假": "leave", "出差": "business_trip",
+    "批准请假": "approve_text", "驳回请假": "reject_text",
+    "待批请假": "pending_list", "请假审批": "pending_list",
+    "缺记统计": "missing_stats",
+    "帮助": "show_help", "help": "show_help", "菜单": "show_help", "?": "show_help",
+}
+
+
+def test_the_keyword_table_is_the_routers():
+    registered = {kw: c.handler.__name__ for c in build_router().commands for kw in c.keywords}
+    assert registered == KEYWORDS
+
+
+@pytest.mark.parametrize(("keyword", "handler"), sorted(KEYWORDS.items()))
+def test_each_keyword_reaches_its_conversation(keyword: str, handler: str):
+    resolved, rest = build_router().resolve(f"{keyword} 11-20")
+    assert (resolved.__name__, rest) == (handler, "11-20")
+
+
 @pytest.mark.parametrize(
     ("text", "handler", "args"),
     [
         ("补记 11-20 内容", "backfill", "11-20 内容"),
         ("补记11-20 内容", "backfill", "11-20 内容"),
         ("补记：昨天 内容，有逗号", "backfill", "昨天 内容，有逗号"),
-        ("我的得分", "my_logs", None),  # not registered yet: falls to 我的 only if followed properly
+        ("我的得分", "my_score", ""),  # the longer keyword wins over 我的
         ("我的 本周", "my_logs", "本周"),
         ("修改了方案并上报", "todays_log", "修改了方案并上报"),
         ("查看了现场", "todays_log", "查看了现场"),
@@ -62,9 +96,17 @@ def test_leading_date_keeps_the_users_own_punctuation():
 )
 def test_router_keywords(text: str, handler: str, args: str | None):
     resolved, rest = build_router().resolve(text)
-    if text == "我的得分":
-        # 我的 followed by 得分 is not 我的 + separator: treated as a log until 我的得分 exists.
-        assert resolved.__name__ in ("todays_log", "my_score")
-        return
     assert resolved.__name__ == handler
     assert rest == args
+
+
+def test_card_answers_reach_their_conversation_by_task_prefix():
+    router = build_router()
+    names = {
+        task: getattr(router.resolve_card(task), "__name__", None)
+        for task in ("rate-2026Q4-1-x", "rsub-2026Q4-x", "rxp-3-x", "leave-7", "other-1")
+    }
+    assert names == {
+        "rate-2026Q4-1-x": "rating_card_answer", "rsub-2026Q4-x": "submit_card_answer",
+        "rxp-3-x": "decide_proposal", "leave-7": "leave_card", "other-1": None,
+    }
