@@ -253,7 +253,7 @@ async def _pushes(http: aiohttp.ClientSession, api_base: str, userid: str, after
 async def _rating_unit_of_work(settings: Settings, work):  # type: ignore[no-untyped-def]
     """One transaction with what rating work needs; a Refusal rolls it back and exits 2."""
     from handlers.base import Refusal
-    from handlers.rating_rounds import RatingEnv
+    from handlers.rating.service import RatingEnv
     from storage.directory import Directory
 
     async with _sessions(settings) as sessions:
@@ -276,7 +276,7 @@ async def _rating_unit_of_work(settings: Settings, work):  # type: ignore[no-unt
 async def rating_round(settings: Settings, action: str, quarter: str) -> int:
     """`shiji round open|close|publish|status [2026Q4]`: the same as the admin's chat commands."""
     from handlers.base import Refusal
-    from handlers.rating_rounds import (
+    from handlers.rating.service import (
         close_round,
         open_round,
         parse_quarter,
@@ -306,7 +306,7 @@ async def rating_round(settings: Settings, action: str, quarter: str) -> int:
 async def raters_import(settings: Settings, action: str, path: Path) -> int:
     """`shiji raters import FILE` (unit,userid) / `shiji raters groups FILE` (group,userid)."""
     from handlers.base import Refusal
-    from handlers.rating_import import (
+    from handlers.rating.extra_raters import (
         ImportProblems,
         apply_extra_raters,
         check_extra_raters,

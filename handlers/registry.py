@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from handlers import leave, logs, rating, stats, summaries, viewing
+from handlers import leave, logs, stats, summaries, viewing
 from handlers.help import add_help
+from handlers.rating import commands as rating
 from handlers.router import Router
 
 

@@ -1,4 +1,4 @@
-"""Daily-log reminders as scheduled jobs: one transaction per pass; rules in handlers/reminders."""
+"""Daily-log reminders as scheduled jobs: one transaction per pass; who is due is planned in reminder_plan."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from datetime import date, datetime
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import calendar_missing, reminders
+from handlers import calendar_missing
+from scheduler import reminder_plan as reminders
 from scheduler.context import JobContext
 from scheduler.jobs import ScheduledJob
 from scoring.workdays import UnknownCalendarYear

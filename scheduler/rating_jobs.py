@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import calendar_missing
 from handlers.base import Refusal
-from handlers.rating_rounds import RatingEnv, auto_close, auto_open, remind
+from handlers.rating.service import RatingEnv, auto_close, auto_open, remind
 from scheduler.context import JobContext
 from scheduler.jobs import ScheduledJob
 from scoring.workdays import UnknownCalendarYear, WorkCalendar

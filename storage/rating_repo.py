@@ -1,4 +1,4 @@
-"""SQL of the quarterly rating. Nothing here decides a rule; see handlers/rating*.py and scoring/.
+"""SQL of the quarterly rating. Nothing here decides a rule; see handlers/rating/ and scoring/.
 
 Anonymity (R-RATE-5) is enforced here as much as by the schema: `hand_in` is the only way a
 score leaves `rating_draft`, and it writes the scores without the rater, in random order and
@@ -14,10 +14,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import and_, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DailyLog, InboundMessage, Summary
@@ -32,13 +30,7 @@ from storage.models_rating import (
     RatingRound,
     RatingScore,
 )
-
-
-def _insert(session: AsyncSession, table: Any) -> Any:
-    """Dialect insert with ON CONFLICT (as storage.repos; repeated to keep imports one-way)."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
+from storage.sql import dialect_insert
 
 # A system-wide secure RNG: score ids and row order must not be predictable from each other.
 _rng = random.SystemRandom()
@@ -82,7 +74,7 @@ class RatingRepo:
     ) -> RatingRound | None:
         """The round, or None if one for this quarter exists (another replica or admin won)."""
         stmt = (
-            _insert(self.s, RatingRound.__table__)
+            dialect_insert(self.s, RatingRound.__table__)
             .values(quarter=quarter, status="open", opened_by=opened_by,
                     opened_at=opened_at, closes_at=closes_at)
             .on_conflict_do_nothing(index_elements=["quarter"])
@@ -156,7 +148,7 @@ class RatingRepo:
         return {row.ratee: row.score for row in result}
 
     async def put_draft(self, round_id: int, rater: str, ratee: str, score: int) -> None:
-        stmt = _insert(self.s, RatingDraft.__table__).values(
+        stmt = dialect_insert(self.s, RatingDraft.__table__).values(
             round_id=round_id, rater=rater, ratee=ratee, score=score
         )
         stmt = stmt.on_conflict_do_update(
@@ -183,7 +175,7 @@ class RatingRepo:
         assert rnd.id is not None
         claimed = (
             await self.s.execute(
-                _insert(self.s, RatingHandin.__table__)
+                dialect_insert(self.s, RatingHandin.__table__)
                 .values(round_id=rnd.id, rater=rater)
                 .on_conflict_do_nothing(index_elements=["round_id", "rater"])
                 .returning(RatingHandin.__table__.c.rater)
@@ -340,7 +332,7 @@ class RatingRepo:
         added = 0
         for userid in userids:
             stmt = (
-                _insert(self.s, RatingExtraRater.__table__)
+                dialect_insert(self.s, RatingExtraRater.__table__)
                 .values(unit_id=unit_id, userid=userid, approved_at=now, source=source)
                 .on_conflict_do_nothing(index_elements=["unit_id", "userid"])
                 .returning(RatingExtraRater.__table__.c.userid)

@@ -9,10 +9,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.log_repos import LeaveRepo, ReminderRepo
+from storage.leave_repo import LeaveRepo
 from storage.models import (
     Cadre,
     CalendarDay,
@@ -27,12 +26,8 @@ from storage.models import (
     UnknownUser,
 )
 from storage.rating_repo import RatingRepo
-
-
-def _insert(session: AsyncSession, table: Any) -> Any:
-    """Dialect insert with ON CONFLICT support (SQLite and PostgreSQL spell it the same)."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+from storage.reminder_repo import ReminderRepo
+from storage.sql import dialect_insert
 
 
 @dataclass(frozen=True)
@@ -50,7 +45,7 @@ class InboundRepo:
     async def claim(self, key: str, userid: str, now: datetime) -> bool:
         """True if this delivery is the first; False if WeCom (or a replica) already had it."""
         stmt = (
-            _insert(self.s, InboundMessage.__table__)
+            dialect_insert(self.s, InboundMessage.__table__)
             .values(dedupe_key=key, userid=userid, received_at=now)
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
             .returning(InboundMessage.__table__.c.dedupe_key)
@@ -75,7 +70,7 @@ class UnknownUserRepo:
 
     async def record(self, userid: str, text: str, now: datetime) -> None:
         table = UnknownUser.__table__
-        stmt = _insert(self.s, table).values(
+        stmt = dialect_insert(self.s, table).values(
             userid=userid, first_seen=now, last_seen=now, attempts=1, last_text=text[:200]
         )
         stmt = stmt.on_conflict_do_update(
@@ -126,7 +121,7 @@ class LogRepo:
     async def write(self, userid: str, day: date, content: str, now: datetime, *, append: bool) -> str:
         """Create the day's log, or append to / replace it. Returns the stored text."""
         table = DailyLog.__table__
-        stmt = _insert(self.s, table).values(
+        stmt = dialect_insert(self.s, table).values(
             userid=userid, day=day, content=content, created_at=now, updated_at=now
         )
         new_content = (table.c.content + "\n" + stmt.excluded.content) if append else stmt.excluded.content
@@ -206,7 +201,7 @@ class OutboxRepo:
     ) -> bool:
         """Queue a push once: False if a push with this key was already queued (or sent)."""
         stmt = (
-            _insert(self.s, Outbox.__table__)
+            dialect_insert(self.s, Outbox.__table__)
             .values(
                 dedupe_key=dedupe_key,
                 userids="|".join(userids),

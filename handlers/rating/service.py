@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from handlers.base import Ctx, Refusal
 from handlers.config import RuleSettings
 from handlers.log_rules import counting_start, missing_days
-from handlers.rating_cards import (
+from handlers.rating.cards import (
     quarter_label,
     rate_task_id,
     rating_card,

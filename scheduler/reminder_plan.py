@@ -1,4 +1,4 @@
-"""Who gets which reminder (R-LOG-5) and what it says; the scheduler only decides when.
+"""Who gets which reminder (R-LOG-5) and what it says; the jobs and their triggers decide when.
 
 Exactly once per (kind, day, person): each person is claimed in `reminder_claim` under a unique
 key in the same transaction that queues the outbox row carrying them, so a second run, a

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from handlers.base import CardAnswer, Ctx, Refusal, Reply
-from handlers.rating_cards import (
+from handlers.rating.cards import (
     OK_KEY,
     PROPOSAL_PREFIX,
     RATE_PREFIX,
@@ -19,7 +19,7 @@ from handlers.rating_cards import (
     rating_card,
     submit_card,
 )
-from handlers.rating_rounds import (
+from handlers.rating.service import (
     RatingEnv,
     card_facts,
     close_round,

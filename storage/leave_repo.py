@@ -1,25 +1,15 @@
-"""Repositories for leave (请假/出差) and reminder claims."""
+"""SQL of leave (请假/出差): registrations, decisions and the days they excuse."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Leave, Outbox
-from storage.models_reminders import ReminderClaim
+from storage.models import Leave
 
 OPEN_STATUSES = ("pending", "approved")
-
-
-def _insert(session: AsyncSession, table: Any) -> Any:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 class LeaveRepo:
@@ -83,54 +73,3 @@ class LeaveRepo:
                 out.setdefault(row.userid, set()).add(day)
                 day += timedelta(days=1)
         return out
-
-
-@dataclass(frozen=True)
-class ReminderOutcome:
-    kind: str
-    day: date
-    userid: str
-    status: str  # the carrying outbox row's: pending | sending | sent | failed
-    error: str
-
-
-class ReminderRepo:
-    def __init__(self, session: AsyncSession) -> None:
-        self.s = session
-
-    async def claim(
-        self, kind: str, day: date, userids: Sequence[str], outbox_key: str, now: datetime
-    ) -> list[str]:
-        """Claim (kind, day, person) for each of `userids`; returns only those newly claimed.
-
-        Someone claimed by an earlier run, another replica or a concurrent transaction is left
-        out: on PostgreSQL the second inserter waits for the first to commit, then skips.
-        """
-        if not userids:
-            return []
-        stmt = (
-            _insert(self.s, ReminderClaim.__table__)
-            .values([
-                {"kind": kind, "day": day, "userid": u, "outbox_key": outbox_key, "claimed_at": now}
-                for u in userids
-            ])
-            .on_conflict_do_nothing(index_elements=["kind", "day", "userid"])
-            .returning(ReminderClaim.__table__.c.userid)
-        )
-        claimed = {row.userid for row in await self.s.execute(stmt)}
-        return [u for u in userids if u in claimed]
-
-    async def outcomes(self, start: date, end: date) -> list[ReminderOutcome]:
-        """Every reminder claimed for days in [start, end] and how its send went."""
-        rows = await self.s.execute(
-            select(
-                ReminderClaim.kind, ReminderClaim.day, ReminderClaim.userid, Outbox.status, Outbox.error
-            )
-            .join(Outbox, Outbox.dedupe_key == ReminderClaim.outbox_key, isouter=True)
-            .where(ReminderClaim.day >= start, ReminderClaim.day <= end)
-            .order_by(ReminderClaim.day, ReminderClaim.kind, ReminderClaim.userid)
-        )
-        return [
-            ReminderOutcome(r.kind, r.day, r.userid, r.status or "missing", r.error or "")
-            for r in rows
-        ]
