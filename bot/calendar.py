@@ -10,7 +10,7 @@ from pathlib import Path
 
 import chinese_calendar
 
-from scoring.workdays import WorkCalendar, YearSchedule
+from scoring.workdays import WorkCalendar, YearSchedule, schedule_problems
 from storage.models import CalendarDay, CalendarYear
 
 _HOLIDAY_NAMES = {
@@ -87,19 +87,11 @@ def parse_calendar_file(path: Path) -> CalendarFile:
             except ValueError:
                 problems.append(f"[{table}] 中的「{key}」不是 YYYY-MM-DD 日期")
                 continue
-            if day.year != year:
-                problems.append(f"[{table}] 中的 {day} 不在 {year} 年")
             out[day] = str(name)
         return out
 
     holidays, makeup = dates("holidays"), dates("workdays")
-    for day in sorted(holidays.keys() & makeup.keys()):
-        problems.append(f"{day} 既是假日又是调休上班日")
-    for day in sorted(makeup):
-        if day.weekday() < 5:
-            problems.append(f"{day} 是周一至周五，无需列为调休上班日")
-    if not holidays:
-        problems.append("[holidays] 为空：每年都有法定节假日，请检查文件")
+    problems += schedule_problems(year, holidays.keys(), makeup.keys())
     if problems:
         raise CalendarFileError("\n".join(problems))
     return CalendarFile(year, holidays, makeup)

@@ -1,5 +1,5 @@
 """请假 / 出差 (R-LOG-7): register leave days; the unit's main leader (or an admin) decides
-on a card; approved days are neither missing nor remindable (handlers/log_rules.py)."""
+on a card; approved days are neither missing nor remindable (scoring/logs.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from handlers.base import CardAnswer, Ctx, Refusal, Reply, day_label
 from handlers.dates import DATE_TOKEN, DateError, parse_day
 from handlers.router import Router
 from handlers.text import fold
+from scoring.leave import LeaveRefusal, leave_approvers, leave_refusal, may_decide_leave
 from storage.directory import Person
 from storage.models import Leave
 
@@ -55,25 +56,6 @@ def _parse(args: str, today: date) -> tuple[date, date, str]:
     return start, end, original[rest_at:].strip()
 
 
-def _deciders(ctx: Ctx, requester: Person) -> list[str]:
-    """The unit's main leader; for the main leader's own leave (or a unit without one), admins."""
-    leaders = [
-        p.userid for p in ctx.directory.members(requester.unit.id)
-        if p.role == "main_leader" and p.userid != requester.userid
-    ]
-    return leaders or sorted(ctx.settings.admin.userids)
-
-
-def _may_decide(ctx: Ctx, requester: Person | None, leave: Leave) -> bool:
-    if ctx.is_admin:
-        return True
-    me = ctx.person
-    return (
-        me is not None and requester is not None and me.userid != leave.userid
-        and me.role == "main_leader" and me.unit.id == requester.unit.id
-    )
-
-
 def _card(leave: Leave, requester_label: str, working_days: int, decided: str | None = None) -> dict[str, Any]:
     card: dict[str, Any] = {
         "card_type": "button_interaction",
@@ -111,23 +93,26 @@ async def _register(kind: str, args: str, ctx: Ctx) -> Reply:
         start, end, reason = _parse(args, ctx.today)
     except DateError:
         raise Refusal(f"请在「{kind}」后写上日期和事由，{usage}") from None
-    if end < start:
+    limits, window = ctx.settings.leave, ctx.settings.logs.backfill_working_days
+    refusal = leave_refusal(
+        ctx.calendar, ctx.today, start, end,
+        max_days=limits.max_days, max_days_ahead=limits.max_days_ahead, window=window,
+    )
+    if refusal is LeaveRefusal.ends_before_start:
         raise Refusal(f"结束日期 {day_label(end, ctx.today)}早于开始日期 {day_label(start, ctx.today)}，请检查后重新发送。")
-    limits = ctx.settings.leave
-    if (end - start).days + 1 > limits.max_days:
+    if refusal is LeaveRefusal.too_long:
         raise Refusal(f"一次最多登记 {limits.max_days} 天，请分段登记或联系考核办。")
-    if (end - ctx.today).days > limits.max_days_ahead:
+    if refusal is LeaveRefusal.too_far_ahead:
         raise Refusal(f"最多可提前 {limits.max_days_ahead} 天登记，请临近时再登记。")
-    window = ctx.settings.logs.backfill_working_days
-    earliest = ctx.calendar.earliest_backfillable(ctx.today, window)
-    if start < earliest:
+    if refusal is LeaveRefusal.too_late:
+        earliest = ctx.calendar.earliest_backfillable(ctx.today, window)
         raise Refusal(
             f"{day_label(start, ctx.today)}已过补记期限，不能再补登记{kind}；"
             f"最早可登记 {day_label(earliest, ctx.today)}起的日期。如确有特殊情况请联系考核办。"
         )
-    working = list(ctx.calendar.working_days(start, end))
-    if not working:
+    if refusal is LeaveRefusal.no_working_day:
         raise Refusal("这几天都不是工作日，无需登记。")
+    working = list(ctx.calendar.working_days(start, end))
     clash = await ctx.store.leave.overlapping(person.userid, start, end)
     if clash:
         other = clash[0]
@@ -136,7 +121,7 @@ async def _register(kind: str, args: str, ctx: Ctx) -> Reply:
             "请调整日期后重新登记。"
         )
     leave = await ctx.store.leave.create(person.userid, start, end, kind, reason[:200], ctx.now)
-    deciders = _deciders(ctx, person)
+    deciders = leave_approvers(person, ctx.directory.members(person.unit.id), ctx.settings.admin.userids)
     span = f"{_span(leave)}（{len(working)} 个工作日）"
     if not deciders:
         return Reply(f"已登记{kind} {span}，但系统中没有可审批的领导，请联系考核办处理。")
@@ -177,7 +162,7 @@ async def _decide(ctx: Ctx, leave_id: int, decision: str) -> tuple[Leave, str, b
     """Record a decision; returns (leave, text, changed). Refuses anyone not entitled."""
     leave = await ctx.store.leave.get(leave_id)
     requester = ctx.directory.get(leave.userid) if leave is not None else None
-    if leave is None or not _may_decide(ctx, requester, leave):
+    if leave is None or not may_decide_leave(ctx.person, ctx.is_admin, requester):
         # The same answer whether or not the request exists: nothing about others leaks.
         raise Refusal("只有申请人所在单位的主要领导或考核办可以审批这条申请，未作任何更改。")
     label = requester.label if requester is not None else leave.userid
@@ -258,7 +243,7 @@ async def pending_list(args: str, ctx: Ctx) -> Reply:
     rows = []
     for leave in await ctx.store.leave.pending():
         requester = ctx.directory.get(leave.userid)
-        if _may_decide(ctx, requester, leave):
+        if may_decide_leave(ctx.person, ctx.is_admin, requester):
             rows.append((leave, requester))
     if not rows:
         return Reply("目前没有等您审批的请假/出差申请。")

@@ -1,28 +1,14 @@
-"""Which working days a cadre still owes a log for: one place, used by 缺记, reminders and scoring."""
+"""Gathers logs and leave for the owed-log-days rule (scoring/logs.py): 缺记, reminders, scoring."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from handlers.base import Ctx
+from scoring.logs import MissingDay, counting_start, missing_log_days
 from scoring.workdays import QuarterId, WorkCalendar
 from storage.directory import Person
 from storage.repos import Store
-
-
-@dataclass(frozen=True)
-class MissingDay:
-    day: date
-    deadline: date  # last day it may be backfilled
-
-    def open_on(self, today: date) -> bool:
-        return today <= self.deadline
-
-
-def counting_start(quarter: QuarterId, logs_start: date | None) -> date:
-    """Days before the system went live (settings logs.start_date) are never owed."""
-    return max(quarter.first_day, logs_start) if logs_start else quarter.first_day
 
 
 async def missing_days(
@@ -33,18 +19,7 @@ async def missing_days(
         return []
     logged = await store.logs.logged_days(person.userid, start, end)
     excused = await store.excused_days(person.userid, start, end)
-    return owed_days(calendar, start, end, logged, excused, window)
-
-
-def owed_days(
-    calendar: WorkCalendar, start: date, end: date, logged: set[date], excused: set[date], window: int
-) -> list[MissingDay]:
-    """The rule itself: a working day with neither a log nor approved leave is missing."""
-    return [
-        MissingDay(day, calendar.backfill_deadline(day, window))
-        for day in calendar.working_days(start, end)
-        if day not in logged and day not in excused
-    ]
+    return missing_log_days(calendar, start, end, logged, excused, window)
 
 
 async def missing_by_person(
@@ -56,8 +31,8 @@ async def missing_by_person(
     logged = await store.logs.logged_days_of_all(start, end)
     excused = await store.leave.excused_between(start, end)
     return {
-        p.userid: owed_days(calendar, start, end, logged.get(p.userid, set()),
-                            excused.get(p.userid, set()), window)
+        p.userid: missing_log_days(calendar, start, end, logged.get(p.userid, set()),
+                                   excused.get(p.userid, set()), window)
         for p in people
     }
 
@@ -65,29 +40,21 @@ async def missing_by_person(
 async def not_logged_on(
     store: Store, calendar: WorkCalendar, people: list[Person], day: date, logs_start: date | None
 ) -> list[Person]:
-    """Who still owes `day`'s log (reminders): a working day, no log, no approved leave."""
-    if not calendar.is_working_day(day) or (logs_start is not None and day < logs_start):
+    """Who still owes `day`'s log (reminders): `day` is one of their missing log days."""
+    if not calendar.is_working_day(day) or counting_start(day, logs_start) > day:
         return []
     logged = await store.logs.on_day(day)
     excused = await store.leave.excused_between(day, day)
-    return [p for p in people if p.userid not in logged and p.userid not in excused]
-
-
-def closing_day(calendar: WorkCalendar, today: date, window: int) -> date | None:
-    """The one working day whose backfill window closes today (None on a non-working day).
-
-    Deadlines of consecutive working days are consecutive working days, so exactly one day's
-    window ends on each working day.
-    """
-    if not calendar.is_working_day(today):
-        return None
-    return calendar.earliest_backfillable(today, window)
+    return [
+        p for p in people
+        if missing_log_days(calendar, day, day, {day} if p.userid in logged else set(),
+                            excused.get(p.userid, set()), window=0)
+    ]
 
 
 async def missing_this_quarter(ctx: Ctx, person: Person) -> list[MissingDay]:
     """Missing days of the current quarter up to yesterday (today is not missed yet)."""
-    quarter = QuarterId.of(ctx.today)
-    start = counting_start(quarter, ctx.settings.logs.start_date)
+    start = counting_start(QuarterId.of(ctx.today).first_day, ctx.settings.logs.start_date)
     yesterday = date.fromordinal(ctx.today.toordinal() - 1)
     return await missing_days(
         ctx.store, ctx.calendar, person, start, yesterday, ctx.settings.logs.backfill_working_days

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from handlers.base import Ctx, Reply, day_label
-from handlers.log_rules import counting_start, missing_by_person
+from handlers.log_rules import missing_by_person
 from handlers.router import Router
+from scoring.logs import counting_start
 from scoring.workdays import QuarterId
 
 router = Router()
@@ -26,10 +27,8 @@ async def missing_stats(args: str, ctx: Ctx) -> Reply:
     today = ctx.today
     yesterday = today - timedelta(days=1)
     quarter = QuarterId.of(today)
-    q_start = counting_start(quarter, ctx.settings.logs.start_date)
-    week_start = today - timedelta(days=today.weekday())
-    if ctx.settings.logs.start_date is not None:
-        week_start = max(week_start, ctx.settings.logs.start_date)
+    q_start = counting_start(quarter.first_day, ctx.settings.logs.start_date)
+    week_start = counting_start(today - timedelta(days=today.weekday()), ctx.settings.logs.start_date)
     start = min(q_start, week_start)
     people = ctx.directory.cadres()
     missing = await missing_by_person(

@@ -1,4 +1,4 @@
-"""查看: reading colleagues' logs (R-LOG-4), scoped by handlers/visibility.py."""
+"""查看: reading colleagues' logs (R-LOG-4), scoped by scoring/visibility.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from handlers.base import Ctx, Refusal, Reply, day_label
 from handlers.dates import DateError, parse_day
 from handlers.router import Router
 from handlers.text import fold
-from handlers.visibility import can_read, can_read_unit
+from scoring.leave import leave_days
+from scoring.visibility import Sight, may_read_logs_of, may_see_unit
 from storage.directory import Person, UnitInfo
 
 router = Router()
@@ -97,7 +98,7 @@ async def view(args: str, ctx: Ctx) -> Reply:
         return await _view_unit(ctx, query)
     people = [
         p for p in ctx.directory.named(query.name)
-        if can_read(ctx.person, ctx.is_admin, p) and (query.unit_text is None or p.unit == query.unit)
+        if may_read_logs_of(ctx.person, ctx.is_admin, p) and (query.unit_text is None or p.unit == query.unit)
     ]
     if not people:
         typed = query.name if query.unit_text is None else f"{query.name}（{query.unit_text}）"
@@ -109,15 +110,12 @@ async def view(args: str, ctx: Ctx) -> Reply:
 
 
 async def _leave_days(ctx: Ctx, person: Person, start: date, end: date) -> dict[date, str]:
-    days: dict[date, str] = {}
-    for leave in await ctx.store.leave.overlapping(person.userid, start, end):
-        if leave.status != "approved":
-            continue
-        day = max(leave.start, start)
-        while day <= min(leave.end, end):
-            days[day] = leave.kind
-            day += timedelta(days=1)
-    return days
+    return {
+        day: leave.kind
+        for leave in await ctx.store.leave.overlapping(person.userid, start, end)
+        if leave.status == "approved"
+        for day in leave_days(leave.start, leave.end, start, end)
+    }
 
 
 async def _view_person(ctx: Ctx, person: Person, query: _Query) -> str:
@@ -158,7 +156,7 @@ async def _view_unit(ctx: Ctx, query: _Query) -> Reply:
     if query.unit_text == "本单位" and (ctx.person is None or ctx.person.is_superior):
         raise Refusal("您没有所属的考核单位。请写明单位名称，例如「查看 城关镇」。")
     unit = query.unit
-    if unit is None or not can_read_unit(ctx.person, ctx.is_admin, unit.id):
+    if unit is None or not may_see_unit(ctx.person, ctx.is_admin, unit.id, Sight.logs):
         return Reply(not_found(ctx, query.unit_text or ""))
     if query.period is not None:
         raise Refusal(f"全单位的日志按天查看，例如「查看 {query.unit_text} 昨天」。查看一个人的{query.period}日志请写「查看 姓名 {query.period}」。")

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from handlers.base import day_label
-from handlers.log_rules import closing_day, not_logged_on
+from handlers.log_rules import not_logged_on
+from scoring.logs import day_closing_today
 from scoring.workdays import WorkCalendar
 from storage.directory import Directory
 from storage.repos import Store
@@ -54,7 +55,7 @@ async def plan(
         )
         return ReminderPlan(kind, today, sorted(p.userid for p in due), text)
     if kind == "last_day":
-        day = closing_day(calendar, today, window)
+        day = day_closing_today(calendar, today, window)
         if day is None:
             return None
         due = await not_logged_on(store, calendar, people, day, logs_start)

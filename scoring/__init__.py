@@ -40,7 +40,6 @@ from scoring.groups import (
 from scoring.quarter import (
     QuarterInput,
     QuarterResult,
-    missing_log_days,
     quarter_deduction,
     score_quarter,
     score_quarters,
@@ -140,7 +139,6 @@ __all__ = [
     "last_place",
     "last_place_flags",
     "level_extremes",
-    "missing_log_days",
     "missing_quarter",
     "parse_score",
     "promotion_eligibility",

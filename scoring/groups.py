@@ -110,3 +110,8 @@ def weights_for(
 ) -> dict[RaterGroup, Fraction] | None:
     """`effective_weights` with the configured weights of a unit category."""
     return effective_weights(cfg.group_weights[UnitCategory(category)], present)
+
+
+def may_have_extra_raters(unit_size: int, small_below: int) -> bool:
+    """Only a small unit, fewer than `small_below` cadres, gets extra 参评 raters (R-RATE-6)."""
+    return unit_size < small_below

@@ -13,9 +13,8 @@ weighted mean as one exact numerator/denominator pair, and a single rounding at 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
@@ -38,7 +37,7 @@ class QuarterInput:
     role: Role
     rank: Rank
     scores_by_group: Mapping[RaterGroup, Sequence[int]]
-    missing_log_days: int = 0  # working days without a log, net of approved leave
+    missing_log_days: int = 0  # scoring.logs.overdue_count: closed days without log or leave
     missing_quarter_summary: bool = False
 
 
@@ -73,18 +72,6 @@ class QuarterResult:
     @property
     def rated(self) -> bool:
         return self.score is not None
-
-
-def missing_log_days(
-    working_days: Collection[date], logged_days: Collection[date], leave_days: Collection[date]
-) -> int:
-    """Working days with neither a log nor approved leave (R-LOG-6, R-LOG-7).
-
-    Pass only working days whose backfill window (R-LOG-3) has closed: a day that can still be
-    backfilled is not missing yet.
-    """
-    excused = set(logged_days) | set(leave_days)
-    return sum(1 for day in set(working_days) if day not in excused)
 
 
 def quarter_deduction(

@@ -70,6 +70,25 @@ class Member:
     role: Role
 
 
+class Rostered(Protocol):
+    """What the rules need to know of a person on the roster (storage's `Person` is one)."""
+
+    @property
+    def userid(self) -> str: ...
+
+    @property
+    def role(self) -> Role: ...
+
+    @property
+    def unit_id(self) -> int: ...
+
+    @property
+    def oversees(self) -> frozenset[int]: ...  # units a superior leader is in charge of
+
+    @property
+    def active(self) -> bool: ...
+
+
 class Scored(Protocol):
     """Anything with a published score that can be ranked (quarter or annual results)."""
 

@@ -5,7 +5,7 @@ A date whose year has no schedule raises UnknownCalendarYear: shiji never guesse
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -29,12 +29,28 @@ class YearSchedule:
     names: Mapping[date, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        stray = [d for d in (*self.holidays, *self.makeup_workdays) if d.year != self.year]
-        if stray:
-            raise ValueError(f"dates outside {self.year}: {sorted(stray)[:3]}")
-        both = self.holidays & self.makeup_workdays
-        if both:
-            raise ValueError(f"dates both holiday and make-up working day: {sorted(both)[:3]}")
+        problems = schedule_problems(self.year, self.holidays, self.makeup_workdays)
+        if problems:
+            raise ValueError("\n".join(problems))
+
+
+def schedule_problems(year: int, holidays: Collection[date], makeup_workdays: Collection[date]) -> list[str]:
+    """Why a year's published schedule cannot be right, in plain Chinese (empty if plausible).
+
+    The lists are named as in the calendar file ([holidays], [workdays]) so an admin can find
+    the line to fix.
+    """
+    problems = [
+        f"[{table}] 中的 {day} 不在 {year} 年"
+        for table, days in (("holidays", holidays), ("workdays", makeup_workdays))
+        for day in sorted(days)
+        if day.year != year
+    ]
+    problems += [f"{day} 既是假日又是调休上班日" for day in sorted(set(holidays) & set(makeup_workdays))]
+    problems += [f"{day} 是周一至周五，无需列为调休上班日" for day in sorted(makeup_workdays) if day.weekday() < 5]
+    if not holidays:
+        problems.append("[holidays] 为空：每年都有法定节假日，请检查文件")
+    return problems
 
 
 @dataclass(frozen=True)

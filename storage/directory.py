@@ -5,23 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from scoring.types import Rank, Role, UnitCategory
 from storage.models import Cadre, Oversight, Unit
-
-ROLE_NAMES = {
-    "main_leader": "主要领导",
-    "leadership": "班子成员",
-    "staff": "一般干部",
-    "superior": "上级领导",
-}
-RANK_NAMES = {"zhengke": "正科级", "fuke": "副科级", "general": "一般干部"}
-CATEGORY_NAMES = {"township": "乡镇(街道)", "district_unit": "区直单位", "sub_unit": "区直单位下属单位"}
 
 
 @dataclass(frozen=True)
 class UnitInfo:
     id: int
     name: str
-    category: str
+    category: UnitCategory
 
 
 @dataclass(frozen=True)
@@ -29,15 +21,19 @@ class Person:
     userid: str
     name: str
     unit: UnitInfo
-    role: str
-    rank: str | None
+    role: Role
+    rank: Rank | None  # superior leaders may have none
     position: str
     active: bool
     oversees: frozenset[int] = field(default_factory=frozenset)
 
     @property
+    def unit_id(self) -> int:
+        return self.unit.id
+
+    @property
     def is_superior(self) -> bool:
-        return self.role == "superior"
+        return self.role is Role.superior
 
     @property
     def label(self) -> str:
@@ -48,7 +44,7 @@ class Person:
 class Directory:
     def __init__(self, units: Iterable[Unit], cadres: Iterable[Cadre], oversight: Iterable[Oversight]) -> None:
         self.units: dict[int, UnitInfo] = {
-            u.id: UnitInfo(u.id, u.name, u.category) for u in units if u.id is not None
+            u.id: UnitInfo(u.id, u.name, UnitCategory(u.category)) for u in units if u.id is not None
         }
         oversees: dict[str, set[int]] = {}
         for row in oversight:
@@ -58,8 +54,8 @@ class Directory:
                 userid=c.userid,
                 name=c.name,
                 unit=self.units[c.unit_id],
-                role=c.role,
-                rank=c.rank,
+                role=Role(c.role),
+                rank=Rank(c.rank) if c.rank else None,
                 position=c.position,
                 active=c.active,
                 oversees=frozenset(oversees.get(c.userid, ())),
@@ -97,4 +93,4 @@ class Directory:
         return [p for p in self.people.values() if p.active and not p.is_superior]
 
 
-_ROLE_ORDER = {"main_leader": 0, "leadership": 1, "staff": 2}
+_ROLE_ORDER = {Role.main_leader: 0, Role.leadership: 1, Role.staff: 2}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scoring.leave import leave_days
 from storage.models import Leave
 
 OPEN_STATUSES = ("pending", "approved")
@@ -68,8 +69,5 @@ class LeaveRepo:
         )
         out: dict[str, set[date]] = {}
         for row in rows:
-            day = max(row.start, start)
-            while day <= min(row.end, end):
-                out.setdefault(row.userid, set()).add(day)
-                day += timedelta(days=1)
+            out.setdefault(row.userid, set()).update(leave_days(row.start, row.end, start, end))
         return out

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scoring.leave import leave_days
 from storage.leave_repo import LeaveRepo
 from storage.models import (
     Cadre,
@@ -333,10 +334,4 @@ class Store:
                 Leave.end >= start,
             )
         )
-        days: set[date] = set()
-        for row in rows:
-            day = max(row.start, start)
-            while day <= min(row.end, end):
-                days.add(day)
-                day += timedelta(days=1)
-        return days
+        return {day for row in rows for day in leave_days(row.start, row.end, start, end)}

@@ -11,13 +11,14 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scoring.types import Rank, Role, UnitCategory
 from storage.models import Cadre, Oversight, Unit
 
 REQUIRED = ("userid", "name", "unit", "unit_category", "role", "rank")
 OPTIONAL = ("oversees", "position", "active")
-ROLES = {"main_leader", "leadership", "staff", "superior"}
-RANKS = {"zhengke", "fuke", "general"}
-CATEGORIES = {"township", "district_unit", "sub_unit"}
+ROLES = {r.value for r in Role}
+RANKS = {r.value for r in Rank}
+CATEGORIES = {c.value for c in UnitCategory}
 TRUE_WORDS = {"", "1", "true", "yes", "y", "是", "在职"}
 FALSE_WORDS = {"0", "false", "no", "n", "否", "离职", "停用"}
 
@@ -99,7 +100,7 @@ def parse_roster(records: list[dict[str, str]]) -> list[RosterRow]:
             bad.append(f"单位「{unit}」的 unit_category 与前面的行不一致")
         if role not in ROLES:
             bad.append(f"role「{role}」无效，应为 {'/'.join(sorted(ROLES))}")
-        if role == "superior":
+        if role == Role.superior:
             rank_value = rank or None
             if rank_value is not None and rank_value not in RANKS:
                 bad.append(f"rank「{rank}」无效")
@@ -108,7 +109,7 @@ def parse_roster(records: list[dict[str, str]]) -> list[RosterRow]:
             if rank not in RANKS:
                 bad.append(f"rank「{rank}」无效，应为 {'/'.join(sorted(RANKS))}")
         oversees = tuple(u.strip() for u in rec.get("oversees", "").replace("；", ";").split(";") if u.strip())
-        if oversees and role != "superior":
+        if oversees and role != Role.superior:
             bad.append("只有 role 为 superior 的行可以填写 oversees")
         active_word = rec.get("active", "").strip().lower()
         if active_word not in TRUE_WORDS | FALSE_WORDS:
@@ -188,7 +189,7 @@ async def apply_roster(session: AsyncSession, rows: list[RosterRow], now: dateti
             cadre.position, cadre.active, cadre.updated_at = row.position, row.active, now
             updated += 1
     await session.flush()
-    superiors = [r.userid for r in rows if r.role == "superior"]
+    superiors = [r.userid for r in rows if r.role == Role.superior]
     if superiors:
         await session.execute(delete(Oversight).where(Oversight.userid.in_(superiors)))  # type: ignore[attr-defined]
     for row in rows:

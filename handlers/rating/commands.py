@@ -26,7 +26,6 @@ from handlers.rating.service import (
     deadline_text,
     hand_in,
     is_open,
-    may_see_unit,
     open_round,
     parse_quarter,
     progress_text,
@@ -40,7 +39,9 @@ from handlers.rating.service import (
 )
 from handlers.router import Router
 from handlers.text import fold
-from scoring import check_ballot, check_score
+from scoring import Role, check_ballot, check_score
+from scoring.groups import may_have_extra_raters
+from scoring.visibility import Sight, may_see_unit
 from scoring.workdays import QuarterId
 from storage.directory import Person
 from storage.models_rating import RatingAssignment, RatingRound
@@ -268,7 +269,7 @@ async def my_score(args: str, ctx: Ctx) -> Reply:
 
 
 async def _unit_list(env: RatingEnv, rnd: RatingRound, unit_id: int, ctx: Ctx) -> str:
-    if not may_see_unit(ctx.person, ctx.is_admin, unit_id):
+    if not may_see_unit(ctx.person, ctx.is_admin, unit_id, Sight.results):
         raise Refusal("本单位得分名单只有单位主要领导可以查看。发送「我的得分」查看您本人的得分。")
     assert rnd.id is not None
     rows = await env.store.rating.unit_results(rnd.id, unit_id)
@@ -296,12 +297,12 @@ async def _unit_list(env: RatingEnv, rnd: RatingRound, unit_id: int, ctx: Ctx) -
 async def propose_extra(args: str, ctx: Ctx) -> Reply:
     person = ctx.require_cadre()
     env = RatingEnv.of(ctx)
-    if person.role != "main_leader":
+    if person.role != Role.main_leader:
         raise Refusal("增加参评人员须由本单位主要领导提出。")
     unit = person.unit
     size = len(env.directory.members(unit.id))
     limit = env.settings.rating.small_unit_below
-    if size >= limit:
+    if not may_have_extra_raters(size, limit):
         raise Refusal(f"{unit.name}有 {size} 名干部，不足 {limit} 人的单位才需要增加参评人员。")
     words = [w for w in _SPLIT.split(args.strip()) if w]
     if not words:

@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+from scoring.groups import may_have_extra_raters
 from storage.directory import Directory
 from storage.repos import Store
 from storage.roster_import import ImportProblems, require_columns
@@ -40,7 +41,7 @@ def check_extra_raters(records: list[dict[str, str]], directory: Directory, smal
             bad.append(f"userid「{userid}」不在名册中（或已停用）")
         if unit is not None:
             size = len(directory.members(unit.id))
-            if size >= small_below:
+            if not may_have_extra_raters(size, small_below):
                 bad.append(f"{unit_name}有 {size} 名干部，不足 {small_below} 人的单位才设参评人员")
             if person is not None and person.unit.id == unit.id:
                 bad.append(f"{person.name} 是{unit_name}本单位成员，本来就参加评分")

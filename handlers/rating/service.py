@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 
 from handlers.base import Ctx, Refusal
 from handlers.config import RuleSettings
-from handlers.log_rules import counting_start, missing_days
+from handlers.log_rules import missing_days
 from handlers.rating.cards import (
     quarter_label,
     rate_task_id,
@@ -32,7 +32,6 @@ from scoring import (
     QuarterInput,
     Rank,
     RaterGroup,
-    Role,
     ScoringConfig,
     UnitCategory,
     assignments,
@@ -41,8 +40,16 @@ from scoring import (
     score_quarters,
 )
 from scoring.handin import HandinCheck, check_handin
+from scoring.logs import counting_start, overdue_count
+from scoring.rounds import (
+    is_round_open,
+    may_open_round,
+    rater_reminder_due,
+    round_closes_at,
+    round_due,
+)
 from scoring.workdays import QuarterId, WorkCalendar
-from storage.directory import Directory, Person
+from storage.directory import Directory
 from storage.models_rating import QuarterResult as ResultRow
 from storage.models_rating import RatingAssignment, RatingRound
 from storage.repos import Store
@@ -99,7 +106,7 @@ def submit_token(round_id: int, rater: str) -> str:
 
 
 def is_open(rnd: RatingRound, now: datetime) -> bool:
-    return rnd.status == "open" and now < rnd.closes_at
+    return is_round_open(rnd.status, rnd.closes_at, now)
 
 
 async def round_for(env: RatingEnv, args: str, *, default_status: tuple[str, ...]) -> RatingRound:
@@ -122,30 +129,18 @@ async def round_for(env: RatingEnv, args: str, *, default_status: tuple[str, ...
 # ---- opening ---------------------------------------------------------------------------
 
 
-def planned_window(env: RatingEnv, quarter: QuarterId) -> tuple[date, date]:
-    """First and last day of a quarter's automatic round (settings [rating])."""
-    rating = env.settings.rating
-    opens = env.calendar.add_working_days(quarter.last_day, rating.open_after_working_days)
-    last = env.calendar.add_working_days(opens, rating.duration_working_days - 1)
-    return opens, last
-
-
-def _closing_moment(env: RatingEnv) -> datetime:
-    rating = env.settings.rating
-    first = env.today if env.calendar.is_working_day(env.today) else env.calendar.add_working_days(env.today, 1)
-    last = env.calendar.add_working_days(first, rating.duration_working_days - 1)
-    return datetime.combine(last, rating.close_at, tzinfo=env.now.tzinfo)
-
-
 async def open_round(env: RatingEnv, quarter: QuarterId, opened_by: str) -> str:
     """Create the round, its cards for every rater, and queue the cards. Returns a summary."""
     label = quarter_label(quarter)
     existing = await env.store.rating.round_by_quarter(str(quarter))
     if existing is not None:
         raise Refusal(f"{label}的评分已经开启过（{STATUS_ZH.get(existing.status, existing.status)}），不能重复开启。")
-    if env.today <= quarter.last_day:
+    if not may_open_round(quarter, env.today):
         raise Refusal(f"{label}到 {quarter.last_day.month}月{quarter.last_day.day}日才结束，季度结束后才能开启评分。")
-    closes_at = _closing_moment(env)
+    rating = env.settings.rating
+    closes_at = round_closes_at(
+        env.calendar, env.now, duration=rating.duration_working_days, close_at=rating.close_at
+    )
     rnd = await env.store.rating.create_round(str(quarter), opened_by, env.now, closes_at)
     if rnd is None:
         raise Refusal(f"{label}的评分刚刚已被开启，不能重复开启。")
@@ -158,7 +153,7 @@ async def open_round(env: RatingEnv, quarter: QuarterId, opened_by: str) -> str:
         if not members:
             continue
         extra = {u for u in extras.get(unit_id, ()) if env.directory.get(u) is not None}
-        cards = assignments([Member(p.userid, Role(p.role)) for p in members], extra, env.cfg)
+        cards = assignments([Member(p.userid, p.role) for p in members], extra, env.cfg)
         rows += [(c.rater, c.ratee, unit_id, c.group.value, len(members)) for c in cards]
     made = await env.store.rating.add_assignments(rnd.id, rows)
     totals: defaultdict[str, int] = defaultdict(int)
@@ -184,7 +179,7 @@ async def card_facts(env: RatingEnv, quarter: QuarterId, only: str | None = None
 
     Everyone's at once when a round's cards go out; `only` one ratee's for a card update.
     """
-    start = counting_start(quarter, env.settings.logs.start_date)
+    start = counting_start(quarter.first_day, env.settings.logs.start_date)
     workdays = sum(1 for _ in env.calendar.working_days(start, quarter.last_day))
     return CardFacts(
         workdays,
@@ -368,20 +363,19 @@ async def publish_round(env: RatingEnv, rnd: RatingRound) -> str:
         raise Refusal(f"{label}结果已经发布过了。")
     scores = await env.store.rating.scores_by_ratee(rnd.id)
     writers = await env.store.summaries.writers("quarter", str(quarter))
-    start = counting_start(quarter, env.settings.logs.start_date)
+    start = counting_start(quarter.first_day, env.settings.logs.start_date)
     window = env.settings.logs.backfill_working_days
     inputs: list[QuarterInput] = []
     missing_of: dict[str, int] = {}
     people = sorted(env.directory.cadres(), key=lambda p: p.userid)
     for person in people:
         owed = await missing_days(env.store, env.calendar, person, start, quarter.last_day, window)
-        # A day that can still be backfilled is not missing yet (R-LOG-3).
-        missing_of[person.userid] = sum(1 for m in owed if not m.open_on(env.today))
+        missing_of[person.userid] = overdue_count(owed, env.today)
         inputs.append(QuarterInput(
             userid=person.userid,
             unit=str(person.unit.id),
             unit_category=UnitCategory(person.unit.category),
-            role=Role(person.role),
+            role=person.role,
             rank=Rank(person.rank),
             scores_by_group={RaterGroup(g): s for g, s in scores.get(person.userid, {}).items()},
             missing_log_days=missing_of[person.userid],
@@ -465,14 +459,13 @@ async def progress_text(env: RatingEnv, rnd: RatingRound) -> str:
 
 
 async def auto_open(env: RatingEnv) -> str | None:
-    """Open last quarter's round on its planned day (or later in its window, after downtime)."""
-    if not env.calendar.is_working_day(env.today):
-        return None
-    quarter = QuarterId.of(env.today).previous()
-    opens, last = planned_window(env, quarter)
-    # Outside the window nothing opens by itself: a bot installed mid-quarter must not
-    # start a round for a quarter long gone.
-    if not opens <= env.today <= last or env.now.time() < env.settings.rating.open_at:
+    """Open last quarter's round when it is due (scoring.rounds.round_due) and not open yet."""
+    rating = env.settings.rating
+    quarter = round_due(
+        env.calendar, env.now, open_after=rating.open_after_working_days,
+        duration=rating.duration_working_days, open_at=rating.open_at,
+    )
+    if quarter is None:
         return None
     if await env.store.rating.round_by_quarter(str(quarter)) is not None:
         return None
@@ -492,7 +485,7 @@ async def remind(env: RatingEnv) -> int:
     sent = 0
     for rnd in await env.store.rating.rounds("open"):
         assert rnd.id is not None
-        if env.today <= rnd.opened_at.astimezone(env.now.tzinfo).date() or not is_open(rnd, env.now):
+        if not rater_reminder_due(rnd.status, rnd.opened_at, rnd.closes_at, env.now):
             continue
         label = quarter_label(quarter_of(rnd))
         for todo in await env.store.rating.todo(rnd.id):
@@ -526,13 +519,3 @@ async def published_round(env: RatingEnv, args: str) -> RatingRound:
         raise Refusal(f"{quarter_label(quarter_of(rnd))}结果尚未发布，发布后即可查看。")
     return rnd
 
-
-def may_see_unit(person: Person | None, is_admin: bool, unit_id: int) -> bool:
-    """The unit's main leader, a superior overseeing it, or an admin (R-RATE-7)."""
-    if is_admin:
-        return True
-    if person is None:
-        return False
-    if person.role == "main_leader" and person.unit.id == unit_id:
-        return True
-    return person.is_superior and unit_id in person.oversees

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -18,7 +17,6 @@ from scoring import (
     Role,
     ScoringConfig,
     UnitCategory,
-    missing_log_days,
     quarter_deduction,
     score_quarter,
     score_quarters,
@@ -115,15 +113,6 @@ def test_out_of_range_stored_scores_fail_loudly() -> None:
         score_quarter(quarter({OTHER: [90.5]}), CFG)  # type: ignore[list-item]
     with pytest.raises(ValueError):
         score_quarter(quarter({OTHER: [80]}, missing_days=-1), CFG)
-
-
-def test_missing_log_days_counts_working_days_without_log_or_leave() -> None:
-    start = date(2026, 4, 1)
-    working = [start + timedelta(days=n) for n in range(10)]
-    logged = working[:5]
-    leave = working[5:7]
-    assert missing_log_days(working, logged, leave) == 3
-    assert missing_log_days(working, [*logged, date(2026, 5, 1)], []) == 5
 
 
 def test_category_weights_are_per_unit_category() -> None:

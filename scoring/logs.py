@@ -1,0 +1,59 @@
+"""Which working days a cadre owes a log for, and until when a day may be backfilled
+(R-LOG-3, R-LOG-6, R-LOG-7): 缺记, reminders, 缺记统计 and the quarter's deduction all count here."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
+
+from scoring.workdays import WorkCalendar
+
+
+@dataclass(frozen=True, slots=True)
+class MissingDay:
+    day: date
+    deadline: date  # last day it may be backfilled
+
+    def open_on(self, today: date) -> bool:
+        return today <= self.deadline
+
+
+def counting_start(first_day: date, logs_start: date | None) -> date:
+    """Where a count of owed days that would begin on `first_day` begins: days before the
+    system went live (settings logs.start_date) are never owed."""
+    return max(first_day, logs_start) if logs_start else first_day
+
+
+def missing_log_days(
+    calendar: WorkCalendar,
+    start: date,
+    end: date,
+    logged: Collection[date],
+    excused: Collection[date],
+    window: int,
+) -> list[MissingDay]:
+    """Working days in [start, end] with neither a log nor approved leave, oldest first, each
+    with the last day it may still be backfilled (`window` working days later)."""
+    return [
+        MissingDay(day, calendar.backfill_deadline(day, window))
+        for day in calendar.working_days(start, end)
+        if day not in logged and day not in excused
+    ]
+
+
+def overdue_count(missing: Collection[MissingDay], today: date) -> int:
+    """Missing days that count against the cadre on `today`: a day that can still be
+    backfilled is not missing yet (R-LOG-3), so only closed windows are deducted."""
+    return sum(1 for m in missing if not m.open_on(today))
+
+
+def day_closing_today(calendar: WorkCalendar, today: date, window: int) -> date | None:
+    """The one working day whose backfill window closes today (None on a non-working day).
+
+    Deadlines of consecutive working days are consecutive working days, so exactly one day's
+    window ends on each working day.
+    """
+    if not calendar.is_working_day(today):
+        return None
+    return calendar.earliest_backfillable(today, window)
