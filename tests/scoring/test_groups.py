@@ -22,6 +22,7 @@ from scoring import (
     rater_group,
     weights_for,
 )
+from scoring.groups import may_have_extra_raters
 
 CFG = ScoringConfig()
 LEAD, PEER, OTHER = RaterGroup.lead, RaterGroup.peer, RaterGroup.other
@@ -171,3 +172,10 @@ def test_assignments_never_self_and_no_duplicates_and_order_free(
     assert all(rater != ratee for rater, ratee in pairs)
     assert {ratee for _, ratee in pairs} <= set(roster)
     assert cards == assignments(list(reversed(members)), sorted(extras, reverse=True), CFG, superior)
+
+
+@given(st.integers(0, 40), st.integers(1, 20))
+def test_only_units_below_the_threshold_take_extra_raters(size, small_below):
+    assert may_have_extra_raters(size, small_below) == (size < small_below)
+    if may_have_extra_raters(size + 1, small_below):
+        assert may_have_extra_raters(size, small_below)  # a smaller unit is never excluded
