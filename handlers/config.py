@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from handlers.cards import MAX_CHOICES
 from scoring.config import ScoringConfig
 
 
@@ -78,17 +79,19 @@ class RatingSettings(Section):
     remind_at: time = time(10, 0)
     # R-RATE-6: a unit with fewer cadres than this may propose approved extra raters.
     small_unit_below: int = 8
-    # Scores offered in the card's drop-down (WeCom allows at most 10); any other integer
-    # in range goes through the text fallback `评分 姓名 分数`.
-    card_scores: tuple[int, ...] = (98, 95, 92, 90, 88, 85, 80, 75, 70, 60)
+    # Scores offered in the card's drop-down after its 「请选择分数」 prompt (WeCom allows 10
+    # options, so 9 scores); any other integer in range goes by text `评分 姓名 分数`.
+    card_scores: tuple[int, ...] = (98, 95, 92, 90, 88, 85, 80, 75, 70)
     # How much of the quarterly summary the card quotes.
     card_summary_chars: int = 60
 
     @field_validator("card_scores")
     @classmethod
-    def _at_most_ten(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        if not 1 <= len(value) <= 10 or len(set(value)) != len(value):
-            raise ValueError("card_scores: 1 to 10 distinct integers (WeCom's drop-down limit)")
+    def _fit_drop_down(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not 1 <= len(value) <= MAX_CHOICES or len(set(value)) != len(value):
+            raise ValueError(
+                f"card_scores: 1 to {MAX_CHOICES} distinct integers (WeCom's 10 drop-down options, one is the prompt)"
+            )
         return value
 
 

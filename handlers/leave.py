@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from handlers.base import CardAnswer, Ctx, Refusal, Reply, day_label
+from handlers.cards import new_task_id, task_parts
 from handlers.dates import DATE_TOKEN, DateError, parse_day
 from handlers.router import Router
 from handlers.text import fold
@@ -17,6 +18,7 @@ from storage.directory import Person
 from storage.models import Leave
 
 router = Router()
+LEAVE_PREFIX = "leave-"
 
 _RANGE_SEP = re.compile(r"^\s*(至|到|~|～|—|－|-)\s*")
 _BARE_DAY = re.compile(r"^(\d{1,2})[日号]")
@@ -56,7 +58,9 @@ def _parse(args: str, today: date) -> tuple[date, date, str]:
     return start, end, original[rest_at:].strip()
 
 
-def _card(leave: Leave, requester_label: str, working_days: int, decided: str | None = None) -> dict[str, Any]:
+def _card(
+    task_id: str, leave: Leave, requester_label: str, working_days: int, decided: str | None = None
+) -> dict[str, Any]:
     card: dict[str, Any] = {
         "card_type": "button_interaction",
         "source": {"desc": "实绩考核助手"},
@@ -66,7 +70,7 @@ def _card(leave: Leave, requester_label: str, working_days: int, decided: str | 
             {"keyname": "日期", "value": f"{_span(leave)}（{working_days} 个工作日）"},
             {"keyname": "事由", "value": (leave.reason or "未填写")[:30]},
         ],
-        "task_id": f"leave-{leave.id}",
+        "task_id": task_id,
         "button_list": [
             {"text": "批准", "style": 1, "key": "approve"},
             {"text": "驳回", "style": 2, "key": "reject"},
@@ -127,7 +131,7 @@ async def _register(kind: str, args: str, ctx: Ctx) -> Reply:
         return Reply(f"已登记{kind} {span}，但系统中没有可审批的领导，请联系考核办处理。")
     await ctx.store.outbox.enqueue(
         f"leave-card:{leave.id}", deciders, "template_card",
-        {"card": _card(leave, person.label, len(working))}, ctx.now,
+        {"card": _card(new_task_id(LEAVE_PREFIX, leave.id), leave, person.label, len(working))}, ctx.now,
     )
     names = "、".join(p.name if (p := ctx.directory.get(u)) else "考核办" for u in deciders)
     return Reply(
@@ -185,19 +189,19 @@ def _working_count(ctx: Ctx, leave: Leave) -> int:
     return len(list(ctx.calendar.working_days(leave.start, leave.end)))
 
 
-@router.card("leave-")
+@router.card(LEAVE_PREFIX)
 async def leave_card(answer: CardAnswer, ctx: Ctx) -> Reply:
-    try:
-        leave_id = int(answer.task_id.removeprefix("leave-"))
-    except ValueError:
-        raise Refusal("这张卡片无法识别，未作任何更改。") from None
+    parts = task_parts(answer.task_id, LEAVE_PREFIX, 1)
+    if parts is None or not parts[0].isdigit():
+        raise Refusal("这张卡片无法识别，未作任何更改。")
+    leave_id = int(parts[0])
     decision = _DECISIONS.get(answer.event_key)
     if decision is None:
         raise Refusal("无法识别的按钮，未作任何更改。请点「批准」或「驳回」。")
     leave, text, _changed = await _decide(ctx, leave_id, decision)
     requester = ctx.directory.get(leave.userid)
     label = requester.label if requester is not None else leave.userid
-    card = _card(leave, label, _working_count(ctx, leave), decided=_decided_text(ctx, leave))
+    card = _card(answer.task_id, leave, label, _working_count(ctx, leave), decided=_decided_text(ctx, leave))
     return Reply(text, card_update=card)
 
 
@@ -221,7 +225,8 @@ async def _update_sent_card(ctx: Ctx, leave: Leave) -> None:
         return
     requester = ctx.directory.get(leave.userid)
     label = requester.label if requester is not None else leave.userid
-    card = _card(leave, label, _working_count(ctx, leave), decided=_decided_text(ctx, leave))
+    task_id = json.loads(sent.payload)["card"]["task_id"]
+    card = _card(task_id, leave, label, _working_count(ctx, leave), decided=_decided_text(ctx, leave))
     await ctx.store.outbox.enqueue(
         f"leave-card-update:{leave.id}", [u for u in sent.userids.split("|") if u], "update_card",
         {"response_code": code, "card": card}, ctx.now,

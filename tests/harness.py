@@ -76,6 +76,25 @@ class Harness:
         return self.standin.messages_for(userid)
 
 
+def shown_selection(card: dict[str, Any]) -> dict[str, list[str]]:
+    """What a phone submits for a card's drop-downs and checkboxes nobody touched.
+
+    WeCom preselects `selected_id`, or the first option when it is missing or unknown (doc 90236
+    发送应用消息, button_selection/select_list 「默认选定的id，不填或错填默认第一个」); a checkbox
+    submits its `is_checked` options.
+    """
+    shown: dict[str, list[str]] = {}
+    selections = ([card["button_selection"]] if "button_selection" in card else []) + card.get("select_list", [])
+    for selection in selections:
+        ids = [option["id"] for option in selection["option_list"]]
+        preselected = selection.get("selected_id")
+        shown[selection["question_key"]] = [preselected if preselected in ids else ids[0]]
+    if "checkbox" in card:
+        checkbox = card["checkbox"]
+        shown[checkbox["question_key"]] = [o["id"] for o in checkbox["option_list"] if o.get("is_checked")]
+    return shown
+
+
 def harness_settings(db_url: str, api_base: str, **sections: Any) -> Settings:
     base: dict[str, Any] = {
         "database": {"url": db_url},
@@ -95,13 +114,16 @@ async def running_bot(
     clock: ManualClock,
     roster: Path | None,
     calendars: tuple[Path, ...] = (),
+    standin: tuple[str, StandinState] | None = None,
     **sections: Any,
 ) -> AsyncIterator[Harness]:
-    defaults = Settings()
-    standin_runner, api_base, state = await start_standin(
-        corp_id=defaults.wecom.corp_id, secret=defaults.wecom.secret,
-        agent_id=defaults.wecom.agent_id, host="127.0.0.1", port=0,
-    )
+    """`standin`: (api_base, state) of a running stand-in to share, as two installations of
+    one app share WeCom; by default the bot gets a stand-in of its own."""
+    standin_runner = None
+    if standin is None:
+        standin_runner, api_base, state = await start_harness_standin()
+    else:
+        api_base, state = standin
     settings = harness_settings(db_url, api_base, **sections)
     runtime = Runtime.build(settings, clock)
     runtime.background = False  # the test drives the outbox sender
@@ -134,4 +156,14 @@ async def running_bot(
             )
         finally:
             await runner.cleanup()
-            await standin_runner.cleanup()
+            if standin_runner is not None:
+                await standin_runner.cleanup()
+
+
+async def start_harness_standin() -> tuple[web.AppRunner, str, StandinState]:
+    """A stand-in for the app the harness's default settings describe."""
+    defaults = Settings()
+    return await start_standin(
+        corp_id=defaults.wecom.corp_id, secret=defaults.wecom.secret,
+        agent_id=defaults.wecom.agent_id, host="127.0.0.1", port=0,
+    )

@@ -4,17 +4,18 @@ Design (phones first): one `button_interaction` card per ratee. It can show what
 is based on — name, unit, position, how many working days they logged this quarter and the
 start of their quarterly summary — which `vote_interaction` and `multiple_interaction` cards
 cannot. The score is a drop-down (`button_selection`, WeCom allows at most 10 options, so
-the usual steps from settings `[rating] card_scores`) plus one 确定 button; any other
-integer in range goes by text, `评分 姓名 83`. After a tap the passive reply replaces the card
-with the same card showing the recorded score and the 90+ slots left, still answerable, so a
-rater can change their mind until they hand in.
+the usual steps from settings `[rating] card_scores`, after the prompt 「请选择分数」 that
+handlers/cards.py puts first) plus one 确定 button; any other integer in range goes by text,
+`评分 姓名 83`. After a tap the passive reply replaces the card with the same card showing the
+recorded score (preselected in the drop-down too) and the 90+ slots left, still answerable, so
+a rater can change their mind until they hand in.
 """
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
+from handlers.cards import drop_down, new_task_id, task_parts
 from scoring.workdays import QuarterId
 from storage.directory import Person
 
@@ -29,31 +30,22 @@ def quarter_label(quarter: QuarterId) -> str:
     return f"{quarter.year}年第{quarter.quarter}季度"
 
 
-def new_suffix() -> str:
-    """task_id is unique per app forever: every card sent gets a fresh suffix."""
-    return secrets.token_hex(4)
-
-
 def rate_task_id(quarter: QuarterId, assignment_id: str) -> str:
-    return f"{RATE_PREFIX}{quarter}-{assignment_id}-{new_suffix()}"
+    return new_task_id(RATE_PREFIX, quarter, assignment_id)
 
 
 def submit_task_id(quarter: QuarterId, token: str) -> str:
-    return f"{SUBMIT_PREFIX}{quarter}-{token}-{new_suffix()}"
+    return new_task_id(SUBMIT_PREFIX, quarter, token)
 
 
 def proposal_task_id(proposal_id: int) -> str:
-    return f"{PROPOSAL_PREFIX}{proposal_id}-{new_suffix()}"
+    return new_task_id(PROPOSAL_PREFIX, proposal_id)
 
 
 def parse_task_id(task_id: str, prefix: str) -> tuple[str, str] | None:
-    """`rate-2026Q4-<id>-<suffix>` → ("2026Q4", "<id>"); None if it is not that shape."""
-    if not task_id.startswith(prefix):
-        return None
-    parts = task_id[len(prefix):].split("-")
-    if len(parts) != 3 or not all(parts):
-        return None
-    return parts[0], parts[1]
+    """`rate-2026Q4-<id>-<random>` → ("2026Q4", "<id>"); None if it is not that shape."""
+    parts = task_parts(task_id, prefix, 2)
+    return (parts[0], parts[1]) if parts else None
 
 
 def rating_card(
@@ -77,7 +69,7 @@ def rating_card(
     else:
         quote = "（尚未提交季度小结）"
     title = f"{ratee.name}（{ratee.position}）" if ratee.position else ratee.name
-    card: dict[str, Any] = {
+    return {
         "card_type": "button_interaction",
         "source": {"desc": f"实绩考核 · {quarter_label(quarter)}评分"},
         "main_title": {"title": title[:36], "desc": ratee.unit.name},
@@ -91,16 +83,12 @@ def rating_card(
             {"keyname": "当前分数", "value": "未评" if score is None else f"{score} 分"},
         ],
         "task_id": task_id,
-        "button_selection": {
-            "question_key": SCORE_KEY,
-            "title": "分数",
-            "option_list": [{"id": str(value), "text": f"{value} 分"} for value in card_scores],
-        },
+        "button_selection": drop_down(
+            SCORE_KEY, "分数", "请选择分数", [(str(value), f"{value} 分") for value in card_scores],
+            selected=None if score is None else str(score),
+        ),
         "button_list": [{"text": "确定" if score is None else "改为所选分数", "style": 1, "key": OK_KEY}],
     }
-    if score is not None and score in card_scores:
-        card["button_selection"]["selected_id"] = str(score)
-    return card
 
 
 def submit_card(

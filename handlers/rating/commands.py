@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 from handlers.base import CardAnswer, Ctx, Refusal, Reply
+from handlers.cards import chosen
 from handlers.rating.cards import (
     OK_KEY,
     PROPOSAL_PREFIX,
     RATE_PREFIX,
     SCORE_KEY,
     SUBMIT_PREFIX,
-    new_suffix,
     parse_task_id,
     proposal_card,
     proposal_task_id,
@@ -125,14 +126,14 @@ async def rating_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
     await _refuse_if_handed_in(env, rnd, ctx.userid)
     assert rnd.id is not None
     cards = await env.store.rating.assignments_of(rnd.id, ctx.userid)
-    chosen = answer.choice(SCORE_KEY)
-    if answer.event_key != OK_KEY or len(chosen) != 1:
+    score = chosen(answer, SCORE_KEY)
+    if answer.event_key != OK_KEY or score is None:
         drafts = await env.store.rating.drafts(rnd.id, ctx.userid)
         current = drafts.get(card.ratee)
         left, cap = await _slots(env, rnd, ctx.userid, card, cards, drafts)
-        note = "请先在下拉框中选择分数，再点按钮。"
+        note = f"未记录分数：请先在下拉框中选择分数，再点「{'确定' if current is None else '改为所选分数'}」。"
         return Reply(note, card_update=await _card(env, rnd, card, task_id, current, left, cap, note))
-    accepted, message, current, left, cap = await _score(env, rnd, ctx.userid, card, cards, chosen[0])
+    accepted, message, current, left, cap = await _score(env, rnd, ctx.userid, card, cards, score)
     note = message if accepted else f"⚠️ {message}"
     return Reply(message, card_update=await _card(env, rnd, card, task_id, current, left, cap, note))
 
@@ -204,7 +205,7 @@ async def rate_by_text(args: str, ctx: Ctx) -> Reply:
     await _refuse_if_handed_in(env, rnd, person.userid)
     if not words:
         drafts = await env.store.rating.drafts(rnd.id, person.userid)
-        count = await resend_unanswered(env, rnd, person.userid, new_suffix())
+        count = await resend_unanswered(env, rnd, person.userid, secrets.token_hex(4))
         label = quarter_label(quarter_of(rnd))
         if count == 0:
             return Reply(f"{label}评分：{len(cards)} 人已全部评完，请点「提交评分」或发送「评分 提交」。已重新发送提交卡片。")

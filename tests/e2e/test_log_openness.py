@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from storage.models import Leave, Summary
 from tests.conftest import SAMPLE_2027, SAMPLE_ROSTER, at
-from tests.harness import ADMIN, Harness, running_bot
+from tests.harness import ADMIN, Harness, running_bot, start_harness_standin
 
 WU = "chengguan_wuhao"  # 吴昊, staff of 城关镇
 ZHAO = "chengguan_zhaojh"  # 赵建华, main leader of 城关镇
@@ -199,3 +199,19 @@ async def test_admin_missing_statistics(db_url, clock):
         top = lines[lines.index("【本季度缺记最多的 10 人】") + 1 :]
         assert len(top) == 10 and all(t.endswith("缺 4 篇") for t in top)
         assert not any("吴昊" in t or "郑丽" in t for t in top)
+
+
+async def test_a_reinstalled_bot_on_the_same_app_still_gets_its_cards_through(db_url, clock, tmp_path):
+    # WeCom refuses a task_id the app has ever used (42014). A second database on the same
+    # app numbers its leaves from 1 again; its first card must still arrive.
+    runner, api_base, state = await start_harness_standin()
+    try:
+        for url in (db_url, f"sqlite+aiosqlite:///{tmp_path / 'reinstalled.db'}"):
+            async with running_bot(url, clock, SAMPLE_ROSTER, standin=(api_base, state)) as h:
+                assert "已发给赵建华审批" in await h.say(WU, "请假 11-24 年假")
+                await h.drain()
+        cards = [d.payload["template_card"] for d in state.messages_for(ZHAO)]
+        assert len(cards) == 2 and cards[0]["task_id"] != cards[1]["task_id"]
+        assert all(errcode == 0 for _path, errcode in state.calls)
+    finally:
+        await runner.cleanup()

@@ -26,7 +26,7 @@ from storage.models import DailyLog, InboundMessage, Summary
 from storage.models_rating import QuarterResult, RatingDraft, RatingScore
 from storage.repos import Store
 from tests.conftest import SAMPLE_2027, SAMPLE_ROSTER, at
-from tests.harness import ADMIN, running_bot
+from tests.harness import ADMIN, running_bot, shown_selection
 
 EXTRA = ["chengguan_wuhao", "chengguan_zhengli", "chengguan_wangqiang", "chengguan_fengjing"]
 WORKDAYS = [date(2026, 12, d) for d in (21, 22, 23, 24, 25, 28, 29, 30, 31)]
@@ -391,6 +391,31 @@ async def test_forged_replayed_and_bad_card_events_change_nothing(db_url):
         assert "没有进行中" in await h.say(a, "评分 朱青 70")
         assert await drafts() == []  # A's incomplete draft was dropped at close
         assert "仅限考核办" in await h.say(a, "发布结果 2026Q4")
+
+
+async def test_ok_without_touching_the_drop_down_records_nothing_and_the_card_shows_the_score(db_url):
+    from bot.clock import ManualClock
+
+    clock = ManualClock(at("2027-01-04 09:30"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, (SAMPLE_2027,), **SETTINGS) as h:
+        assert "已开启" in await h.say(ADMIN, "开启评分 2026Q4")
+        await drain_all(h)
+        rater, ratee = "fgj_hanmei", "fgj_zhuqing"
+        task = cards_by_rater(h)[rater][ratee]
+        (card,) = [d.payload["template_card"] for d in h.standin.messages_for(rater)
+                   if d.payload.get("template_card", {}).get("task_id") == task]
+        assert card["button_selection"]["option_list"][0]["text"] == "请选择分数"
+        # The phone submits what the untouched drop-down shows.
+        status, body = await h.card(rater, task, "ok", selected=shown_selection(card))
+        assert status == 200
+        untouched = h.reply_xml(body)["TemplateCard"]
+        assert "请先在下拉框中选择分数" in untouched["SubTitleText"]
+        assert untouched["ButtonSelection"]["SelectedId"] == card["button_selection"]["selected_id"]
+        async with h.runtime.sessions() as session:
+            assert (await session.execute(select(RatingDraft))).scalars().all() == []
+        chosen = (await tap(h, rater, task, 92))["TemplateCard"]
+        assert chosen["ButtonSelection"]["SelectedId"] == "92"
+        assert "已记录：朱青 92 分" in chosen["SubTitleText"]
 
 
 async def test_small_unit_proposes_extra_raters_and_the_admin_approves_by_card(db_url):

@@ -6,6 +6,8 @@ decides and stores, so a regression names the conversation that broke.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select
 
@@ -64,7 +66,9 @@ async def test_leave_goes_to_the_units_main_leader_who_approves_it_on_the_card(o
     assert "已发给赵建华审批" in asked.text
     async with open_ctx(WU, MONDAY) as ctx:
         (row,) = (await ctx.store.session.execute(select(Leave))).scalars().all()
-    tap = CardAnswer(task_id=f"leave-{row.id}", event_key="approve", selected={})
+        sent = await ctx.store.outbox.by_key(f"leave-card:{row.id}")
+    assert sent is not None
+    tap = CardAnswer(task_id=json.loads(sent.payload)["card"]["task_id"], event_key="approve", selected={})
     async with open_ctx(SHEN, MONDAY) as ctx:  # another unit's leader: refused, nothing changes
         with pytest.raises(Refusal, match="只有申请人所在单位的主要领导"):
             await leave.leave_card(tap, ctx)

@@ -1,0 +1,77 @@
+"""WeCom template-card rules every conversation follows: task ids and drop-downs.
+
+task_id (doc 90236 发送应用消息, template_card 「task_id」): 「同一个应用任务id不能重复，只能由
+数字、字母和“_-@”组成，最长128字节」. WeCom remembers every task_id an app ever sent and refuses
+a repeat with 42014, also one sent by an earlier installation or by a second database on the
+same app, so ids built from database keys alone would collide. Every card therefore carries
+96 random bits after its readable parts.
+
+Drop-downs (doc 90236, button_selection / select_list 「selected_id」): 「默认选定的id，不填或错
+填默认第一个」. A phone shows the first option when nothing valid is preselected, and tapping the
+card's button answers with what is shown. A first option that is a real answer (a score) would
+be given by anyone who never touched the drop-down, so every drop-down starts with an explicit
+non-answer which the handler refuses (`chosen` returns None for it).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # handlers.base imports handlers.config, which imports this module
+    from handlers.base import CardAnswer
+
+TASK_ID = re.compile(r"[A-Za-z0-9_\-@]{1,128}")
+NOT_CHOSEN = "none"
+# WeCom allows at most 10 options (doc 90236 「下拉选项不超过 10 个」); one is the non-answer.
+MAX_CHOICES = 9
+
+
+def new_task_id(prefix: str, *parts: object) -> str:
+    """`<prefix><part>-<part>-<random>`, unique per app for ever; parts must be `[A-Za-z0-9_@]`."""
+    task_id = prefix + "".join(f"{part}-" for part in parts) + secrets.token_hex(12)
+    if not TASK_ID.fullmatch(task_id):
+        raise ValueError(f"not a valid WeCom task_id: {task_id!r}")
+    return task_id
+
+
+def task_parts(task_id: str, prefix: str, count: int) -> tuple[str, ...] | None:
+    """The `count` readable parts of a task_id made by `new_task_id`; None if not that shape."""
+    if not task_id.startswith(prefix):
+        return None
+    parts = task_id[len(prefix):].split("-")
+    if len(parts) != count + 1 or not all(parts):
+        return None
+    return tuple(parts[:count])
+
+
+def drop_down(
+    question_key: str, title: str, prompt: str, options: Sequence[tuple[str, str]], selected: str | None
+) -> dict[str, Any]:
+    """A `button_selection` (or one `select_list` entry) whose first option is `prompt`.
+
+    `options` are (id, text) pairs; `selected` is shown preselected if it is one of them, so a
+    card replaced after an answer shows the answer back.
+    """
+    if len(options) > MAX_CHOICES:
+        raise ValueError(f"at most {MAX_CHOICES} options besides the prompt")
+    ids = [option_id for option_id, _ in options]
+    if NOT_CHOSEN in ids:
+        raise ValueError(f"option id {NOT_CHOSEN!r} is reserved for the prompt")
+    return {
+        "question_key": question_key,
+        "title": title,
+        "option_list": [{"id": NOT_CHOSEN, "text": prompt}]
+        + [{"id": option_id, "text": text} for option_id, text in options],
+        "selected_id": selected if selected in ids else NOT_CHOSEN,
+    }
+
+
+def chosen(answer: CardAnswer, question_key: str) -> str | None:
+    """The one real option picked in a `drop_down`; None for the prompt, nothing or several."""
+    picked = answer.choice(question_key)
+    if len(picked) != 1 or picked[0] == NOT_CHOSEN:
+        return None
+    return picked[0]
