@@ -404,15 +404,15 @@ async def test_ok_without_touching_the_drop_down_records_nothing_and_the_card_sh
         task = cards_by_rater(h)[rater][ratee]
         (card,) = [d.payload["template_card"] for d in h.standin.messages_for(rater)
                    if d.payload.get("template_card", {}).get("task_id") == task]
-        assert card["button_selection"]["option_list"][0]["text"] == "请选择分数"
         # The phone submits what the untouched drop-down shows.
         status, body = await h.card(rater, task, "ok", selected=shown_selection(card))
         assert status == 200
+        async with h.runtime.sessions() as session:
+            assert (await session.execute(select(RatingDraft.score))).scalars().all() == []
         untouched = h.reply_xml(body)["TemplateCard"]
         assert "请先在下拉框中选择分数" in untouched["SubTitleText"]
         assert untouched["ButtonSelection"]["SelectedId"] == card["button_selection"]["selected_id"]
-        async with h.runtime.sessions() as session:
-            assert (await session.execute(select(RatingDraft))).scalars().all() == []
+        assert card["button_selection"]["option_list"][0]["text"] == "请选择分数"
         chosen = (await tap(h, rater, task, 92))["TemplateCard"]
         assert chosen["ButtonSelection"]["SelectedId"] == "92"
         assert "已记录：朱青 92 分" in chosen["SubTitleText"]
