@@ -157,7 +157,7 @@ async def remind_now(settings: Settings, kind: str) -> int:
 
 async def demo(settings: Settings) -> int:
     """Sample district on SQLite, a loopback WeCom stand-in, and the bot, in one process."""
-    from bot.wecom_standin import start_standin
+    from bot.wecom.standin import start_standin
 
     api = urlsplit(settings.wecom.api_base)
     if api.hostname not in ("127.0.0.1", "localhost", "::1"):
@@ -184,7 +184,7 @@ async def demo(settings: Settings) -> int:
 
 async def chat(settings: Settings, userid: str, messages: list[str] | None) -> int:
     """A cadre's phone: encrypt like WeCom, POST to the bot, print its replies and pushes."""
-    from bot.wecom_crypto import WeComSimulator
+    from bot.wecom.simulator import WeComSimulator
 
     wecom = settings.wecom
     bot_url = f"http://{settings.server.host}:{settings.server.port}"

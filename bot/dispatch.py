@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.caches import CalendarCache, DirectoryCache
 from bot.clock import Clock
 from bot.settings import Settings
-from bot.wecom_api import split_text
-from bot.wecom_crypto import Inbound
+from bot.wecom.api import split_text
+from bot.wecom.inbound import Inbound
 from handlers import calendar_missing
 from handlers.base import CardAnswer, Ctx, Refusal, Reply
 from handlers.router import Router

@@ -13,8 +13,8 @@ from bot.clock import Clock
 from bot.dispatch import Dispatcher
 from bot.sender import OutboxSender
 from bot.settings import Settings
-from bot.wecom_api import WeComClient
-from bot.wecom_crypto import CallbackCrypto
+from bot.wecom.api import WeComClient
+from bot.wecom.crypto import CallbackCrypto
 from handlers.registry import build_router
 from scheduler.context import JobContext
 from scheduler.wiring import start_scheduler

@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.wecom_api import SendResult, WeComClient, WeComError, WeComTransientError
+from bot.wecom.api import SendResult, WeComClient, WeComError, WeComTransientError
 from storage.models import Outbox
 from storage.repos import Store
 

@@ -13,7 +13,8 @@ from aiohttp import web
 
 from bot.dispatch import request_id
 from bot.runtime import Runtime
-from bot.wecom_crypto import CallbackRejected, text_reply_xml, update_template_card_xml
+from bot.wecom.errors import CallbackRejected
+from bot.wecom.reply import text_reply_xml, update_template_card_xml
 from handlers.base import Reply
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,8 @@ from bot.clock import ManualClock
 from bot.runtime import Runtime
 from bot.server import create_app
 from bot.settings import Settings, load_settings
-from bot.wecom_crypto import SignedCallback, WeComSimulator
-from bot.wecom_standin import StandinState, start_standin
+from bot.wecom.simulator import SignedCallback, WeComSimulator
+from bot.wecom.standin import StandinState, start_standin
 from storage.roster_import import apply_roster, parse_roster, read_table
 
 ADMIN = "kaohe_admin"

@@ -12,7 +12,9 @@ from aiohttp import web
 
 from bot.clock import SystemClock
 from bot.settings import Settings
-from bot.wecom_crypto import CallbackCrypto, CallbackRejected, text_reply_xml
+from bot.wecom.crypto import CallbackCrypto
+from bot.wecom.errors import CallbackRejected
+from bot.wecom.reply import text_reply_xml
 
 
 def create_app(settings: Settings) -> web.Application:

@@ -24,7 +24,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.settings import Settings
-from bot.wecom_crypto import SignedCallback, WeComSimulator
+from bot.wecom.simulator import SignedCallback, WeComSimulator
 
 CONCURRENCY = 32
 BURST = 12_000        # messages for the throughput phase

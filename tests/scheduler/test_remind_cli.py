@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot import commands
 from bot.settings import Settings
-from bot.wecom_standin import start_standin
+from bot.wecom.standin import start_standin
 from tests.conftest import SAMPLE_ROSTER
 from tests.harness import harness_settings
 

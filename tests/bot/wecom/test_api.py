@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.wecom_api import (
+from bot.wecom.api import (
     RecipientRateLimiter,
     SendResult,
     WeComClient,
@@ -22,7 +22,7 @@ from bot.wecom_api import (
     batched,
     split_text,
 )
-from bot.wecom_standin import StandinState, start_standin
+from bot.wecom.standin import StandinState, start_standin
 
 CORP = "wwapitest0000000001"
 SECRET = "api-secret"

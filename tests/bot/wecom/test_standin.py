@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.wecom_standin import (
+from bot.wecom.standin import (
     STANDIN_STATE,
     StandinState,
     create_standin_app,

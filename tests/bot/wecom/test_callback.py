@@ -13,21 +13,18 @@ import xmltodict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.wecom_crypto import (
-    MAX_BODY_BYTES,
-    CallbackCrypto,
-    CallbackRejected,
-    Inbound,
-    WeComSimulator,
-    _seal,
-    _signature,
-    cdata,
-    text_reply_xml,
-    update_button_xml,
-    update_template_card_xml,
-)
+from bot.wecom.crypto import MAX_BODY_BYTES, CallbackCrypto, seal, sign
+from bot.wecom.errors import CallbackRejected
+from bot.wecom.inbound import Inbound
+from bot.wecom.reply import cdata, text_reply_xml, update_button_xml, update_template_card_xml
+from bot.wecom.simulator import WeComSimulator
 
-VECTORS_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "wecom" / "vectors.json"
+# shared/ sits beside the checkout (/work/shared for /work/main, and for any worktree below /work).
+VECTORS_PATH = next(
+    (p / "shared" / "wecom" / "vectors.json" for p in Path(__file__).resolve().parents
+     if (p / "shared" / "wecom" / "vectors.json").exists()),
+    Path("shared/wecom/vectors.json"),
+)
 
 TOKEN = "shijiToken2026"
 AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
@@ -65,7 +62,7 @@ def _decrypt(
 def _signed_body(encrypt: str, ts: int = TS, nonce: str = "12345") -> tuple[dict[str, str], bytes]:
     """A callback whose signature is valid for an arbitrary Encrypt value."""
     query = {
-        "msg_signature": _signature(TOKEN, str(ts), nonce, encrypt),
+        "msg_signature": sign(TOKEN, str(ts), nonce, encrypt),
         "timestamp": str(ts),
         "nonce": nonce,
     }
@@ -75,7 +72,7 @@ def _signed_body(encrypt: str, ts: int = TS, nonce: str = "12345") -> tuple[dict
 
 def _sealed(plaintext: str, receive_id: str = CORP) -> tuple[dict[str, str], bytes]:
     key = base64.b64decode(AES_KEY + "=")
-    return _signed_body(_seal(key, plaintext, receive_id, None))
+    return _signed_body(seal(key, plaintext, receive_id, None))
 
 
 # ---- known-answer vectors ----------------------------------------------------------------
@@ -337,7 +334,7 @@ def test_max_age_is_configurable() -> None:
 def test_non_numeric_timestamp_is_400() -> None:
     query, body = _signed_body("QUJD", ts=0)
     query["timestamp"] = "１２３"  # full-width digits: str.isdigit() says yes, int() would too
-    query["msg_signature"] = _signature(TOKEN, query["timestamp"], query["nonce"], "QUJD")
+    query["msg_signature"] = sign(TOKEN, query["timestamp"], query["nonce"], "QUJD")
     assert _rejected(query, body) == 400
 
 
@@ -453,7 +450,7 @@ def test_url_verification_refusals() -> None:
         _crypto().verify_url(**query, now=NOW + timedelta(hours=1))
     assert info.value.status == 403
     bad = {**query, "echostr": "QUJD"}
-    bad["msg_signature"] = _signature(TOKEN, bad["timestamp"], bad["nonce"], "QUJD")
+    bad["msg_signature"] = sign(TOKEN, bad["timestamp"], bad["nonce"], "QUJD")
     with pytest.raises(CallbackRejected) as info:
         _crypto().verify_url(**bad, now=NOW)
     assert info.value.status == 400

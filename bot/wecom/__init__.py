@@ -1,0 +1,10 @@
+"""The WeCom (企业微信) adapter: everything that speaks WeCom's protocols, and nothing else.
+
+crypto     callback signature, timestamp window and AES (`CallbackCrypto`)
+inbound    decrypted callback XML → typed `Inbound`
+reply      passive-reply XML (text, update_button, update_template_card)
+errors     `CallbackRejected` and the exceptions hostile input can raise
+api        outgoing API client (token, message/send, card updates, per-member rate limit)
+standin    loopback stand-in for WeCom's API (demo and tests)
+simulator  WeCom's side of the callback: signs and encrypts like WeCom (tests, chat CLI)
+"""

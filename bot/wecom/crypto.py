@@ -1,0 +1,179 @@
+"""WeCom callback crypto: signature, timestamp window, AES; the one module that decrypts.
+
+`CallbackCrypto` verifies and decrypts inbound callbacks (parsed by `bot.wecom.inbound`) and
+seals passive replies. `sign` and `seal` are shared with the simulator, which plays WeCom's
+side. The known-answer vectors in shared/wecom/vectors.json test this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import string
+from datetime import datetime
+
+import xmltodict
+from wechatpy.enterprise.crypto import PrpCrypto, WeChatCrypto
+from wechatpy.enterprise.exceptions import InvalidCorpIdException
+from wechatpy.exceptions import InvalidSignatureException
+
+from bot.wecom.errors import PARSE_ERRORS, CallbackRejected
+from bot.wecom.inbound import Inbound, parse_inbound
+
+__all__ = ["MAX_BODY_BYTES", "CallbackCrypto", "seal", "sign"]
+
+# A real callback is a few KiB (text content is capped at 2,048 bytes); refusing anything much
+# larger before parsing keeps a hostile body from costing memory or CPU.
+MAX_BODY_BYTES = 256 * 1024
+
+
+def sign(token: str, timestamp: str, nonce: str, encrypt: str) -> str:
+    parts = sorted([token, timestamp, nonce, encrypt])
+    return hashlib.sha1("".join(parts).encode("utf-8")).hexdigest()
+
+
+class _PrefixedPrp(PrpCrypto):  # type: ignore[misc]
+    """wechatpy's cipher with a prefix we choose: wechatpy draws it from `random`, not a CSPRNG."""
+
+    def __init__(self, key: bytes, prefix: bytes | None = None) -> None:
+        super().__init__(key)
+        self._prefix = prefix
+
+    def get_random_string(self) -> bytes:
+        if self._prefix is not None:
+            return self._prefix
+        # Printable like Tencent's own samples, so any receiver that decodes it as text copes.
+        alphabet = string.ascii_letters + string.digits
+        return "".join(secrets.choice(alphabet) for _ in range(16)).encode("ascii")
+
+
+_ENVELOPE = """<xml>
+<Encrypt><![CDATA[{encrypt}]]></Encrypt>
+<MsgSignature><![CDATA[{signature}]]></MsgSignature>
+<TimeStamp>{timestamp}</TimeStamp>
+<Nonce><![CDATA[{nonce}]]></Nonce>
+</xml>"""
+
+
+class CallbackCrypto:
+    """Server side of WeCom's callback protocol for one self-built app."""
+
+    def __init__(
+        self,
+        token: str,
+        encoding_aes_key: str,
+        corp_id: str,
+        max_age_seconds: int = 300,
+    ) -> None:
+        if len(encoding_aes_key) != 43:
+            raise ValueError("EncodingAESKey must be 43 characters")
+        self._token = token
+        self._corp_id = corp_id
+        self._max_age = max_age_seconds
+        self._crypto = WeChatCrypto(token, encoding_aes_key, corp_id)
+        self._key: bytes = self._crypto.key
+
+    @property
+    def corp_id(self) -> str:
+        return self._corp_id
+
+    # ---- inbound -----------------------------------------------------------------------
+
+    def verify_url(
+        self, msg_signature: str, timestamp: str, nonce: str, echostr: str, now: datetime
+    ) -> str:
+        """Answer WeCom's GET URL check: the decrypted echostr, to be sent back verbatim."""
+        self._check(msg_signature, timestamp, nonce, echostr, now)
+        try:
+            plain: str = self._crypto.check_signature(msg_signature, timestamp, nonce, echostr)
+        except (InvalidSignatureException, InvalidCorpIdException) as exc:
+            raise CallbackRejected(403, type(exc).__name__) from None
+        except PARSE_ERRORS as exc:
+            raise CallbackRejected(400, f"bad echostr: {type(exc).__name__}") from None
+        return plain
+
+    def decrypt(
+        self, msg_signature: str, timestamp: str, nonce: str, body: bytes, now: datetime
+    ) -> Inbound:
+        """Verify, decrypt and parse one callback POST body."""
+        encrypt = self._outer_encrypt(body)
+        plaintext = self.decrypt_payload(msg_signature, timestamp, nonce, encrypt, now)
+        return parse_inbound(plaintext)
+
+    def decrypt_payload(
+        self, msg_signature: str, timestamp: str, nonce: str, encrypt: str, now: datetime
+    ) -> str:
+        """Verify and decrypt one `Encrypt` value (XML or JSON callbacks) to its plaintext."""
+        self._check(msg_signature, timestamp, nonce, encrypt, now)
+        try:
+            plain: str = self._crypto.decrypt_message(
+                {"Encrypt": encrypt}, msg_signature, timestamp, nonce
+            )
+        except (InvalidSignatureException, InvalidCorpIdException) as exc:
+            # Signed with our token but sealed for another corp: not ours to answer.
+            raise CallbackRejected(403, type(exc).__name__) from None
+        except PARSE_ERRORS as exc:
+            raise CallbackRejected(400, f"undecryptable payload: {type(exc).__name__}") from None
+        return plain
+
+    def _check(
+        self, msg_signature: str, timestamp: str, nonce: str, encrypt: str, now: datetime
+    ) -> None:
+        """Signature (constant time) and timestamp window, before any decryption."""
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        if not all(isinstance(v, str) for v in (msg_signature, timestamp, nonce, encrypt)):
+            raise CallbackRejected(400, "missing signature parameters")
+        try:
+            expected = sign(self._token, timestamp, nonce, encrypt).encode("ascii")
+            given = msg_signature.encode("utf-8")
+        except UnicodeError:
+            raise CallbackRejected(400, "undecodable signature parameters") from None
+        if not hmac.compare_digest(expected, given):
+            raise CallbackRejected(403, "bad signature")
+        # Checked after the signature so an outsider learns nothing about our clock.
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+            raise CallbackRejected(400, "bad timestamp")
+        if abs(now.timestamp() - int(timestamp)) > self._max_age:
+            raise CallbackRejected(403, "stale timestamp")
+
+    @staticmethod
+    def _outer_encrypt(body: bytes) -> str:
+        if len(body) > MAX_BODY_BYTES:
+            raise CallbackRejected(400, "body too large")
+        try:
+            doc = xmltodict.parse(body, disable_entities=True)
+        except PARSE_ERRORS as exc:
+            raise CallbackRejected(400, f"body is not XML: {type(exc).__name__}") from None
+        xml = doc.get("xml") if isinstance(doc, dict) else None
+        encrypt = xml.get("Encrypt") if isinstance(xml, dict) else None
+        if not isinstance(encrypt, str) or not encrypt:
+            raise CallbackRejected(400, "no <Encrypt> in body")
+        return encrypt
+
+    # ---- outbound ----------------------------------------------------------------------
+
+    def encrypt_reply(
+        self,
+        xml_plaintext: str,
+        nonce: str,
+        timestamp: str,
+        *,
+        random_prefix: bytes | None = None,
+    ) -> str:
+        """Seal a passive reply; `random_prefix` is for known-answer tests only."""
+        if random_prefix is not None and len(random_prefix) != 16:
+            raise ValueError("random_prefix must be 16 bytes")
+        encrypt = seal(self._key, xml_plaintext, self._corp_id, random_prefix)
+        return _ENVELOPE.format(
+            encrypt=encrypt,
+            signature=sign(self._token, timestamp, nonce, encrypt),
+            timestamp=timestamp,
+            nonce=nonce,
+        )
+
+
+def seal(key: bytes, plaintext: str, receive_id: str, prefix: bytes | None) -> str:
+    sealed: bytes = _PrefixedPrp(key, prefix).encrypt(plaintext, receive_id)
+    return sealed.decode("ascii")

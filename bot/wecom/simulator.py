@@ -1,0 +1,214 @@
+"""WeCom's side of the callback protocol, for tests, the `shiji chat` CLI and benchmarks.
+
+`WeComSimulator` signs and encrypts callbacks exactly as WeCom does and opens the bot's passive
+replies the way WeCom would, refusing what WeCom would refuse.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import os
+import secrets
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import xmltodict
+from wechatpy.enterprise.crypto import WeChatCrypto
+from wechatpy.enterprise.exceptions import InvalidCorpIdException
+from wechatpy.exceptions import InvalidSignatureException
+
+from bot.wecom.crypto import seal, sign
+from bot.wecom.errors import PARSE_ERRORS, CallbackRejected
+from bot.wecom.reply import cdata
+
+__all__ = ["SignedCallback", "WeComSimulator"]
+
+
+@dataclass(frozen=True)
+class SignedCallback:
+    """One callback request as WeCom would send it."""
+
+    query: Mapping[str, str]
+    body: bytes
+
+    @property
+    def query_string(self) -> str:
+        return urlencode(dict(self.query))
+
+
+class WeComSimulator:
+    """Plays WeCom's side of the callback protocol: builds encrypted callbacks, opens replies."""
+
+    def __init__(self, token: str, encoding_aes_key: str, corp_id: str, agent_id: int) -> None:
+        self._token = token
+        self._key = base64.b64decode(encoding_aes_key + "=")
+        if len(self._key) != 32:
+            raise ValueError("EncodingAESKey must decode to 32 bytes")
+        self.corp_id = corp_id
+        self.agent_id = agent_id
+        self._crypto = WeChatCrypto(token, encoding_aes_key, corp_id)
+
+    def _seal(
+        self, plaintext: str, timestamp: int | None, nonce: str | None
+    ) -> tuple[str, str, str]:
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        nonce = nonce or str(secrets.randbelow(10**10))
+        # WeCom's prefix is opaque bytes to us; raw random bytes exercise the decoder fully.
+        return seal(self._key, plaintext, self.corp_id, os.urandom(16)), ts, nonce
+
+    def url_verification(
+        self, echo: str, *, timestamp: int | None = None, nonce: str | None = None
+    ) -> dict[str, str]:
+        """Query parameters of the GET with which WeCom checks a callback URL."""
+        encrypt, ts, nonce = self._seal(echo, timestamp, nonce)
+        return {
+            "msg_signature": sign(self._token, ts, nonce, encrypt),
+            "timestamp": ts,
+            "nonce": nonce,
+            "echostr": encrypt,
+        }
+
+    def callback(
+        self, plaintext_xml: str, *, timestamp: int | None = None, nonce: str | None = None
+    ) -> SignedCallback:
+        """Seal any inner XML into a signed callback POST."""
+        encrypt, ts, nonce = self._seal(plaintext_xml, timestamp, nonce)
+        body = (
+            "<xml>"
+            f"<ToUserName>{cdata(self.corp_id)}</ToUserName>"
+            f"<AgentID>{cdata(str(self.agent_id))}</AgentID>"
+            f"<Encrypt>{cdata(encrypt)}</Encrypt>"
+            "</xml>"
+        )
+        query = {
+            "msg_signature": sign(self._token, ts, nonce, encrypt),
+            "timestamp": ts,
+            "nonce": nonce,
+        }
+        return SignedCallback(query=query, body=body.encode("utf-8"))
+
+    def text_message(
+        self,
+        from_user: str,
+        content: str,
+        *,
+        msg_id: int | str | None = None,
+        create_time: int | None = None,
+        nonce: str | None = None,
+    ) -> SignedCallback:
+        ct = int(time.time()) if create_time is None else create_time
+        mid = str(secrets.randbits(63)) if msg_id is None else str(msg_id)
+        inner = (
+            "<xml>"
+            f"<ToUserName>{cdata(self.corp_id)}</ToUserName>"
+            f"<FromUserName>{cdata(from_user)}</FromUserName>"
+            f"<CreateTime>{ct}</CreateTime>"
+            "<MsgType><![CDATA[text]]></MsgType>"
+            f"<Content>{cdata(content)}</Content>"
+            f"<MsgId>{mid}</MsgId>"
+            f"<AgentID>{self.agent_id}</AgentID>"
+            "</xml>"
+        )
+        return self.callback(inner, timestamp=ct, nonce=nonce)
+
+    def event(
+        self,
+        from_user: str,
+        event: str,
+        *,
+        event_key: str | None = None,
+        create_time: int | None = None,
+        nonce: str | None = None,
+    ) -> SignedCallback:
+        ct = int(time.time()) if create_time is None else create_time
+        key = "" if event_key is None else f"<EventKey>{cdata(event_key)}</EventKey>"
+        inner = (
+            "<xml>"
+            f"<ToUserName>{cdata(self.corp_id)}</ToUserName>"
+            f"<FromUserName>{cdata(from_user)}</FromUserName>"
+            f"<CreateTime>{ct}</CreateTime>"
+            "<MsgType><![CDATA[event]]></MsgType>"
+            f"<AgentID>{self.agent_id}</AgentID>"
+            f"<Event>{cdata(event)}</Event>{key}"
+            "</xml>"
+        )
+        return self.callback(inner, timestamp=ct, nonce=nonce)
+
+    def card_event(
+        self,
+        from_user: str,
+        *,
+        task_id: str,
+        event_key: str,
+        card_type: str = "button_interaction",
+        response_code: str | None = None,
+        selected: Mapping[str, Sequence[str]] | None = None,
+        create_time: int | None = None,
+        nonce: str | None = None,
+    ) -> SignedCallback:
+        """A `template_card_event` as documented in doc 90240."""
+        ct = int(time.time()) if create_time is None else create_time
+        code = secrets.token_urlsafe(24) if response_code is None else response_code
+        items = ""
+        if selected is not None:
+            parts = []
+            for question, options in selected.items():
+                opts = "".join(f"<OptionId>{cdata(o)}</OptionId>" for o in options)
+                parts.append(
+                    "<SelectedItem>"
+                    f"<QuestionKey>{cdata(question)}</QuestionKey>"
+                    f"<OptionIds>{opts}</OptionIds>"
+                    "</SelectedItem>"
+                )
+            items = "<SelectedItems>" + "".join(parts) + "</SelectedItems>"
+        inner = (
+            "<xml>"
+            f"<ToUserName>{cdata(self.corp_id)}</ToUserName>"
+            f"<FromUserName>{cdata(from_user)}</FromUserName>"
+            f"<CreateTime>{ct}</CreateTime>"
+            "<MsgType><![CDATA[event]]></MsgType>"
+            "<Event><![CDATA[template_card_event]]></Event>"
+            f"<EventKey>{cdata(event_key)}</EventKey>"
+            f"<TaskId>{cdata(task_id)}</TaskId>"
+            f"<CardType>{cdata(card_type)}</CardType>"
+            f"<ResponseCode>{cdata(code)}</ResponseCode>"
+            f"<AgentID>{self.agent_id}</AgentID>"
+            f"{items}"
+            "</xml>"
+        )
+        return self.callback(inner, timestamp=ct, nonce=nonce)
+
+    def open_reply(self, body: bytes | str) -> str:
+        """Check a passive reply's signature and decrypt it; '' for an empty 200 (no reply).
+
+        Raises CallbackRejected on anything WeCom itself would refuse.
+        """
+        if isinstance(body, bytes):
+            body = body.decode("utf-8")
+        if not body:
+            return ""
+        try:
+            doc = xmltodict.parse(body, disable_entities=True)["xml"]
+            encrypt = doc["Encrypt"]
+            signature = doc["MsgSignature"]
+            timestamp = doc["TimeStamp"]
+            nonce = doc["Nonce"]
+        except PARSE_ERRORS as exc:
+            raise CallbackRejected(400, f"reply is not an envelope: {type(exc).__name__}") from None
+        if not all(isinstance(v, str) for v in (encrypt, signature, timestamp, nonce)):
+            raise CallbackRejected(400, "reply envelope malformed")
+        expected = sign(self._token, timestamp, nonce, encrypt)
+        if not hmac.compare_digest(expected.encode(), signature.encode()):
+            raise CallbackRejected(403, "reply signature mismatch")
+        try:
+            plain: str = self._crypto.decrypt_message(
+                {"Encrypt": encrypt}, signature, timestamp, nonce
+            )
+        except (InvalidSignatureException, InvalidCorpIdException) as exc:
+            raise CallbackRejected(403, type(exc).__name__) from None
+        except PARSE_ERRORS as exc:
+            raise CallbackRejected(400, f"reply undecryptable: {type(exc).__name__}") from None
+        return plain
