@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot import commands
+from bot.cli.reminders import remind_now
+from bot.cli.roster import import_roster
 from bot.settings import Settings
 from bot.wecom.standin import start_standin
 from tests.conftest import SAMPLE_ROSTER
@@ -17,10 +18,10 @@ async def test_remind_now_sends_once_however_often_it_is_run(db_url, capsys):
     )
     try:
         settings = harness_settings(db_url, api_base, clock={"start": "2026-11-23T17:31:00+08:00"})
-        assert await commands.import_roster(settings, SAMPLE_ROSTER) == 0
-        assert await commands.remind_now(settings, "daily") == 0
-        assert await commands.remind_now(settings, "daily") == 0
-        assert await commands.remind_now(settings, "last-day") == 0
+        assert await import_roster(settings, SAMPLE_ROSTER) == 0
+        assert await remind_now(settings, "daily") == 0
+        assert await remind_now(settings, "daily") == 0
+        assert await remind_now(settings, "last-day") == 0
     finally:
         await runner.cleanup()
     out = capsys.readouterr().out

@@ -1,11 +1,15 @@
-"""`shiji` command line: serve, demo, chat, imports, calendar, database."""
+"""`shiji` command line: argument parsing here, one module per area does the work.
+
+serve      serve, demo, chat          roster     import-roster, unknown-users
+calendar   calendar load, show        rounds     round …, raters …
+reminders  remind now                 db         db upgrade (and the database each command opens)
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -52,29 +56,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logging.getLogger("alembic").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     settings = load_settings(args.config)
-    from bot import commands
+    from bot.cli import calendar, db, reminders, roster, rounds, serve
 
     runners = {
-        "serve": lambda: commands.serve(settings),
-        "demo": lambda: commands.demo(settings),
-        "chat": lambda: commands.chat(settings, args.userid, args.message),
-        "import-roster": lambda: commands.import_roster(settings, args.file),
+        "serve": lambda: serve.serve(settings),
+        "demo": lambda: serve.demo(settings),
+        "chat": lambda: serve.chat(settings, args.userid, args.message),
+        "import-roster": lambda: roster.import_roster(settings, args.file),
         "calendar": lambda: (
-            commands.calendar_load(settings, args.file)
+            calendar.calendar_load(settings, args.file)
             if args.action == "load"
-            else commands.calendar_show(settings)
+            else calendar.calendar_show(settings)
         ),
-        "db": lambda: commands.db_upgrade(settings),
-        "unknown-users": lambda: commands.unknown_users(settings),
-        "round": lambda: commands.rating_round(settings, args.action, args.quarter),
-        "raters": lambda: commands.raters_import(settings, args.action, args.file),
-        "remind": lambda: commands.remind_now(settings, args.kind),
+        "db": lambda: db.db_upgrade(settings),
+        "unknown-users": lambda: roster.unknown_users(settings),
+        "round": lambda: rounds.rating_round(settings, args.action, args.quarter),
+        "raters": lambda: rounds.raters_import(settings, args.action, args.file),
+        "remind": lambda: reminders.remind_now(settings, args.kind),
     }
     try:
         return asyncio.run(runners[args.command]())
     except KeyboardInterrupt:
         return 130
 
-
-if __name__ == "__main__":
-    sys.exit(main())

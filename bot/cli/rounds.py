@@ -1,0 +1,94 @@
+"""`shiji round open|close|publish|status` and `shiji raters import|groups`: rating rounds."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from bot.calendar import build_calendar
+from bot.cli.db import open_database
+from bot.clock import clock_from_start
+from bot.settings import Settings
+from handlers.base import Refusal
+from handlers.rating.extra_raters import (
+    ImportProblems,
+    apply_extra_raters,
+    check_extra_raters,
+    check_role_groups,
+)
+from handlers.rating.service import (
+    RatingEnv,
+    close_round,
+    open_round,
+    parse_quarter,
+    progress_text,
+    publish_round,
+    round_for,
+)
+from scoring.workdays import QuarterId
+from storage.directory import Directory
+from storage.repos import Store
+from storage.roster_import import read_table
+
+
+async def _rating_unit_of_work(settings: Settings, work):  # type: ignore[no-untyped-def]
+    """One transaction with what rating work needs; a Refusal rolls it back and exits 2."""
+    async with open_database(settings) as sessions:
+        async with sessions() as session:
+            try:
+                async with session.begin():
+                    store = Store(session)
+                    directory = Directory(
+                        await store.roster.units(), await store.roster.cadres(), await store.roster.oversight()
+                    )
+                    calendar = build_calendar(await store.calendar.loaded())
+                    now = clock_from_start(settings.clock.start).now()
+                    env = RatingEnv(store, settings.rules, directory, calendar, now)
+                    print(await work(env))
+            except Refusal as refusal:
+                print(refusal.text, file=sys.stderr)
+                return 2
+    return 0
+
+
+async def rating_round(settings: Settings, action: str, quarter: str) -> int:
+    """`shiji round open|close|publish|status [2026Q4]`: the same as the admin's chat commands."""
+
+    async def work(env):  # type: ignore[no-untyped-def]
+        if action == "open":
+            target = parse_quarter(quarter) if quarter else QuarterId.of(env.today).previous()
+            if target is None:
+                raise Refusal(f"看不懂季度「{quarter}」，请写成 2026Q4。")
+            return await open_round(env, target, "cli")
+        statuses = {"close": ("open",), "publish": ("closed",), "status": ("open", "closed", "published")}
+        rnd = await round_for(env, quarter, default_status=statuses[action])
+        if action == "close":
+            return await close_round(env, rnd)
+        if action == "publish":
+            return await publish_round(env, rnd)
+        return await progress_text(env, rnd)
+
+    return await _rating_unit_of_work(settings, work)
+
+
+async def raters_import(settings: Settings, action: str, path: Path) -> int:
+    """`shiji raters import FILE` (unit,userid) / `shiji raters groups FILE` (group,userid)."""
+    try:
+        records = read_table(path)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        print(f"无法读取 {path}：{exc}", file=sys.stderr)
+        return 2
+
+    async def work(env):  # type: ignore[no-untyped-def]
+        try:
+            if action == "groups":
+                groups = check_role_groups(records, env.directory)
+                await env.store.rating.replace_role_groups(groups)
+                return f"已导入 {len(groups)} 个组：" + "、".join(f"{k}（{len(v)} 人）" for k, v in groups.items())
+            rows = check_extra_raters(records, env.directory, settings.rating.small_unit_below)
+            added = await apply_extra_raters(env.store, rows, env.now)
+            return f"已导入 {len(rows)} 行参评人员（新增 {added} 人，已批准），从下一轮评分起生效。"
+        except ImportProblems as exc:
+            raise Refusal(f"未导入（全部回退），共 {len(exc.problems)} 处问题：\n" + "\n".join(exc.problems)) from None
+
+    return await _rating_unit_of_work(settings, work)

@@ -1,0 +1,139 @@
+"""`shiji serve`, `shiji demo` and `shiji chat`: run the bot, or talk to it like a phone."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import aiohttp
+import xmltodict
+from aiohttp import web
+
+from bot.cli.calendar import calendar_load
+from bot.cli.roster import import_roster
+from bot.clock import clock_from_start
+from bot.runtime import Runtime
+from bot.server import create_app
+from bot.settings import Settings
+from bot.wecom.simulator import WeComSimulator
+from bot.wecom.standin import start_standin
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample"
+
+
+async def _run_forever(runtime: Runtime) -> None:
+    app = create_app(runtime)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, runtime.settings.server.host, runtime.settings.server.port)
+    await site.start()
+    print(
+        f"shiji 已启动：http://{runtime.settings.server.host}:{runtime.settings.server.port}"
+        f"{runtime.settings.wecom.callback_path}",
+        flush=True,
+    )
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+async def serve(settings: Settings) -> int:
+    await _run_forever(Runtime.build(settings, clock_from_start(settings.clock.start)))
+    return 0
+
+
+async def demo(settings: Settings) -> int:
+    """Sample district on SQLite, a loopback WeCom stand-in, and the bot, in one process."""
+    api = urlsplit(settings.wecom.api_base)
+    if api.hostname not in ("127.0.0.1", "localhost", "::1"):
+        print(f"demo 只连接本机的企业微信模拟服务，当前 api_base={settings.wecom.api_base}", file=sys.stderr)
+        return 2
+    await import_roster(settings, SAMPLE_DIR / "district.csv")
+    await calendar_load(settings, SAMPLE_DIR / "calendar-2027.toml")
+    wecom = settings.wecom
+    standin_runner, base_url, _state = await start_standin(
+        corp_id=wecom.corp_id, secret=wecom.secret, agent_id=wecom.agent_id,
+        host=api.hostname or "127.0.0.1", port=api.port or 80,
+    )
+    print(f"企业微信模拟服务：{base_url}")
+    print("另开一个终端，以干部身份对话：")
+    print("  .venv/bin/shiji chat --as chengguan_wuhao     （城关镇 一般干部 吴昊）")
+    print("  .venv/bin/shiji chat --as chengguan_zhaojh    （城关镇 党委书记 赵建华）")
+    print(f"  管理员：{', '.join(settings.admin.userids) or '（settings.toml 的 [admin] userids）'}")
+    try:
+        await _run_forever(Runtime.build(settings, clock_from_start(settings.clock.start)))
+    finally:
+        await standin_runner.cleanup()
+    return 0
+
+
+async def chat(settings: Settings, userid: str, messages: list[str] | None) -> int:
+    """A cadre's phone: encrypt like WeCom, POST to the bot, print its replies and pushes."""
+    wecom = settings.wecom
+    bot_url = f"http://{settings.server.host}:{settings.server.port}"
+    simulator = WeComSimulator(wecom.token, wecom.encoding_aes_key, wecom.corp_id, wecom.agent_id)
+    # One clock for the session: a fresh started clock per message would stand still at
+    # [clock] start, and after five minutes the bot would refuse the stamps as stale.
+    clock = clock_from_start(settings.clock.start)
+    async with aiohttp.ClientSession() as http:
+        try:
+            async with http.get(f"{bot_url}/healthz") as response:
+                server_now = (await response.json())["now"]
+        except aiohttp.ClientError:
+            print(f"连不上机器人 {bot_url}：请先在另一个终端运行 make demo", file=sys.stderr)
+            return 2
+        # Timestamps follow the bot's clock (the demo may run in December while we run today).
+        offset = datetime.fromisoformat(server_now).timestamp() - clock.now().timestamp()
+        seen = await _pushes(http, wecom.api_base, userid, 0, show=False)
+        print(f"以 {userid} 的身份对话（机器人时间 {server_now[:16]}）。输入「帮助」查看用法，Ctrl-D 退出。")
+        queue = list(messages or [])
+        while True:
+            if messages is not None:
+                if not queue:
+                    break
+                text = queue.pop(0)
+                print(f"> {text}")
+            else:
+                try:
+                    text = (await asyncio.to_thread(input, "> ")).strip()
+                except EOFError:
+                    break
+                if not text:
+                    continue
+            timestamp = int(clock.now().timestamp() + offset)
+            signed = simulator.text_message(userid, text, create_time=timestamp)
+            url = f"{bot_url}{wecom.callback_path}?{signed.query_string}"
+            async with http.post(url, data=signed.body) as response:
+                raw = await response.text()
+                if response.status != 200:
+                    print(f"[HTTP {response.status}] {raw}")
+                    continue
+            print(reply_text(simulator.open_reply(raw)) or "（无回复）")
+            await asyncio.sleep(0.3)  # let the outbox sender deliver follow-up pushes
+            seen = await _pushes(http, wecom.api_base, userid, seen, show=True)
+    return 0
+
+
+def reply_text(reply_xml: str) -> str:
+    """The text of a passive reply (or a note that the card was updated)."""
+    if not reply_xml:
+        return ""
+    doc = xmltodict.parse(reply_xml, disable_entities=True)["xml"]
+    if doc.get("MsgType") == "text":
+        return str(doc.get("Content") or "")
+    return f"[卡片已更新] {json.dumps(doc, ensure_ascii=False)}"
+
+
+async def _pushes(http: aiohttp.ClientSession, api_base: str, userid: str, after: int, *, show: bool) -> int:
+    """Messages the stand-in delivered to this user through the API since `after`."""
+    async with http.get(f"{api_base}/_standin/messages", params={"userid": userid, "after": after}) as resp:
+        data = await resp.json()
+    if show:
+        for message in data["messages"]:
+            print(f"[推送] {json.dumps(message, ensure_ascii=False) if not isinstance(message, str) else message}")
+    return int(data["next"])
