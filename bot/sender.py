@@ -3,6 +3,11 @@
 A row is claimed (pending → sending) in its own committed transaction before WeCom is called,
 so a second replica or a rerun cannot send it again. WeCom's own duplicate check (set by the
 client) covers the one ambiguous case: a crash between WeCom's answer and our record.
+
+WeCom silently drops messages beyond 30 a minute or 1,000 an hour to one member, so a row
+whose recipients are over that limit is not claimed: it stays pending and goes out on a later
+drain, and rows behind it to the same people wait too, so each person's messages keep their
+order. The limit runs on wall-clock time (a transport limit, counted by WeCom in real time).
 """
 
 from __future__ import annotations
@@ -10,12 +15,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.wecom.api import SendResult, WeComClient, WeComError, WeComTransientError
+from bot.wecom.api import (
+    RecipientRateLimiter,
+    SendResult,
+    WeComClient,
+    WeComError,
+    WeComTransientError,
+    message_parts,
+)
 from storage.models import Outbox
 from storage.repos import Store
 
@@ -31,10 +43,12 @@ class OutboxSender:
         client: WeComClient,
         clock: Clock,
         poll_seconds: float = 2.0,
+        limiter: RecipientRateLimiter | None = None,
     ) -> None:
         self._sessions = sessions
         self._client = client
         self._clock = clock
+        self._limiter = limiter or RecipientRateLimiter()
         self._poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -74,11 +88,27 @@ class OutboxSender:
             await store.outbox.release_stale(self._clock.now() - timedelta(minutes=10))
             due = await store.outbox.due(self._clock.now(), limit)
         attempted = 0
+        held: set[str] = set()  # recipients with a row waiting for the rate limit
         for row in due:
             assert row.id is not None
+            userids = _recipients(row)
+            each = _messages_each(row.kind, json.loads(row.payload))
+            try:
+                over = bool(each) and (
+                    not held.isdisjoint(userids) or self._limiter.delay_for(userids, each) > 0
+                )
+            except ValueError as exc:  # more parts than WeCom delivers to anyone in a minute
+                if await self._claim(row.id):
+                    attempted += 1
+                    await self._finish(row, "failed", f"cannot be sent whole: {exc}")
+                continue
+            if over:
+                held.update(userids)
+                continue
             if not await self._claim(row.id):
                 continue  # another replica took it
             attempted += 1
+            self._limiter.record(userids, each)
             await self._send(row)
         return attempted
 
@@ -88,11 +118,9 @@ class OutboxSender:
 
     async def _send(self, row: Outbox) -> None:
         assert row.id is not None
-        userids = [u for u in row.userids.split("|") if u]
-        payload = json.loads(row.payload)
         status, error, result, retry_at = "sent", "", "", None
         try:
-            sent = await self._deliver(row.kind, userids, payload)
+            sent = await self._deliver(row.kind, _recipients(row), json.loads(row.payload))
             result = json.dumps(
                 {"invalid_users": list(sent.invalid_users), "response_code": sent.response_code},
                 ensure_ascii=False,
@@ -112,6 +140,12 @@ class OutboxSender:
             else:
                 status = "failed"
             error = repr(exc)[:500]
+        await self._finish(row, status, error, result, retry_at)
+
+    async def _finish(
+        self, row: Outbox, status: str, error: str, result: str = "", retry_at: datetime | None = None
+    ) -> None:
+        assert row.id is not None
         if status == "failed":
             log.error("outbox %s (%s) failed for good: %s", row.id, row.dedupe_key, error)
         async with self._sessions() as session, session.begin():
@@ -134,3 +168,16 @@ class OutboxSender:
                 replace_name=payload.get("replace_name"),
             )
         raise WeComError(-2, f"unknown outbox kind {kind}")
+
+
+def _recipients(row: Outbox) -> list[str]:
+    return [u for u in row.userids.split("|") if u]
+
+
+def _messages_each(kind: str, payload: dict) -> int:  # type: ignore[type-arg]
+    """How many messages a row puts in each recipient's chat; WeCom's limit counts these."""
+    if kind in ("text", "markdown"):
+        return len(message_parts(payload["content"]))
+    if kind == "template_card":
+        return 1
+    return 0  # update_card changes a card already received

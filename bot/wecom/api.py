@@ -34,6 +34,7 @@ __all__ = [
     "WeComError",
     "WeComTransientError",
     "batched",
+    "message_parts",
     "split_text",
 ]
 
@@ -134,6 +135,12 @@ def split_text(content: str, limit_bytes: int = TEXT_LIMIT_BYTES) -> list[str]:
     return parts
 
 
+def message_parts(content: str) -> list[str]:
+    """The messages a text or markdown send becomes, in order (see `split_text`)."""
+    # Whitespace-only parts are invisible and WeCom refuses them (44004).
+    return [p for p in split_text(content) if p.strip()]
+
+
 def _utf8_len(text: str) -> int:
     # surrogatepass: a lone surrogate (it happens in pasted text) must not crash a split.
     return len(text.encode("utf-8", "surrogatepass"))
@@ -156,7 +163,9 @@ def _cut_line(line: str, limit_bytes: int) -> list[str]:
 class RecipientRateLimiter:
     """Tracks per-recipient sends against WeCom's per-member caps (30/min, 1,000/h per app).
 
-    WeCom drops excess messages silently, so the caller asks before sending. A sliding window
+    WeCom drops excess messages silently, so the caller (bot/sender.py) asks `delay_for` before
+    sending and `record`s what it sent. Counts live in this process: replicas each keep their
+    own, so run one sender per app, or each may use the whole allowance. A sliding window
     rather than a token bucket: a bucket holding 30 tokens refilled at 30/min admits up to 60
     messages in some 60-second window, which WeCom would partly drop.
     """
@@ -199,16 +208,8 @@ class RecipientRateLimiter:
         now = self._clock()
         return max((self._wait(u, now, count) for u in set(userids)), default=0.0)
 
-    def allow(self, userid: str, count: int = 1) -> bool:
-        """Record `count` messages to `userid` if they fit now; False (nothing recorded) if not."""
-        now = self._clock()
-        if self._wait(userid, now, count) > 0:
-            return False
-        self._sent.setdefault(userid, []).extend([now] * count)
-        return True
-
     def record(self, userids: Iterable[str], count: int = 1) -> None:
-        """Count messages already sent (e.g. after waiting `delay_for`)."""
+        """Count messages sent (or about to be) to each of `userids`."""
         now = self._clock()
         for u in set(userids):
             self._history(u, now)
@@ -316,8 +317,7 @@ class WeComClient:
     async def _send_split(
         self, msgtype: str, userids: Sequence[str], content: str, duplicate_check: bool
     ) -> SendResult:
-        # Whitespace-only parts are invisible and WeCom refuses them (44004).
-        parts = [p for p in split_text(content) if p.strip()]
+        parts = message_parts(content)
         if not parts:
             raise ValueError("empty content")
         batches = batched(userids)

@@ -405,21 +405,29 @@ def test_send_result_merge() -> None:
 # ---- per-recipient rate limit ------------------------------------------------------------
 
 
+def _admit(limiter: RecipientRateLimiter, userid: str, count: int = 1) -> bool:
+    """What the outbox sender does: send (and record) only when no wait is needed."""
+    if limiter.delay_for([userid], count) > 0:
+        return False
+    limiter.record([userid], count)
+    return True
+
+
 def test_rate_limiter_caps_30_a_minute_per_user() -> None:
     clock = Clock()
     limiter = RecipientRateLimiter(monotonic=clock)
     for _ in range(30):
-        assert limiter.allow("u1")
+        assert _admit(limiter, "u1")
         clock.t += 1
-    assert not limiter.allow("u1")
-    assert limiter.allow("u2")  # other users are independent
+    assert not _admit(limiter, "u1")
+    assert _admit(limiter, "u2")  # other users are independent
     # Sends went out at +0..+29 s, it is now +30: the first leaves the window at +60.
     assert limiter.delay_for(["u1"]) == pytest.approx(30.0)
     assert limiter.delay_for(["u2", "u3"]) == 0.0
     clock.t += 29.5
-    assert not limiter.allow("u1")
+    assert not _admit(limiter, "u1")
     clock.t += 0.5
-    assert limiter.allow("u1")
+    assert _admit(limiter, "u1")
 
 
 def test_rate_limiter_never_admits_more_than_30_in_any_minute() -> None:
@@ -427,7 +435,7 @@ def test_rate_limiter_never_admits_more_than_30_in_any_minute() -> None:
     limiter = RecipientRateLimiter(monotonic=clock)
     admitted: list[float] = []
     for _ in range(600):
-        if limiter.allow("u"):
+        if _admit(limiter, "u"):
             admitted.append(clock.t)
         clock.t += 0.5
     for i, t in enumerate(admitted):
@@ -444,8 +452,8 @@ def test_rate_limiter_hourly_cap_and_batches() -> None:
     clock.t += 61
     assert limiter.delay_for(["b"]) == 0.0
     assert limiter.delay_for(["a", "b"]) == pytest.approx(3600 - 122)
-    assert not limiter.allow("a")
+    assert not _admit(limiter, "a")
     clock.t += 3600
-    assert limiter.allow("a", count=30)
+    assert _admit(limiter, "a", count=30)
     with pytest.raises(ValueError):
         limiter.delay_for(["a"], count=31)
