@@ -1,4 +1,9 @@
-"""The one clock. Every "now" in shiji comes from a Clock; a naive datetime is a bug."""
+"""The one clock. Every "now" in shiji comes from a Clock; a naive datetime is a bug.
+
+Every date is a date in Asia/Shanghai, and that is not configurable: the official working-day
+calendar (holidays, 调休, the State Council's schedule) is defined in Beijing time, and the
+cadres being evaluated live by it. Another zone could only move "today" away from it.
+"""
 
 from __future__ import annotations
 

@@ -60,9 +60,10 @@ class DatabaseSettings(Section):
 
 
 class ClockSettings(Section):
+    """No time-zone key: every date is a date in Asia/Shanghai (bot/clock.py says why)."""
+
     # Unset = real time. Set = the clock starts at this instant and runs on (demos, black-box tests).
     start: datetime | None = None
-    timezone: str = "Asia/Shanghai"
 
     @field_validator("start", mode="before")
     @classmethod
