@@ -15,24 +15,15 @@ from bot.wecom.api import RecipientRateLimiter, WeComClient
 from bot.wecom.standin import StandinState, start_standin
 from storage.db import create_engine, migrate, session_factory
 from storage.repos import Store
+from tests.bot.wecom.monotonic import FakeMonotonic
 
 CORP, SECRET, AGENT = "wwsendertest0000001", "sender-secret", 1000002
-
-
-class WallClock:
-    """Stands in for time.monotonic: WeCom counts its limit in real time, not on the bot's clock."""
-
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @dataclass
 class Env:
     clock: ManualClock
-    wall: WallClock
+    wall: FakeMonotonic  # WeCom counts its limit in real time, not on the bot's clock
     sender: OutboxSender
     standin: StandinState
     sessions: async_sessionmaker[AsyncSession]
@@ -54,7 +45,7 @@ class Env:
 async def env(db_url: str, clock: ManualClock) -> AsyncIterator[Env]:
     engine = create_engine(db_url)
     await migrate(engine)
-    wall = WallClock()
+    wall = FakeMonotonic()
     runner, base, state = await start_standin(CORP, SECRET, AGENT, clock=wall)
     async with aiohttp.ClientSession() as http:
         client = WeComClient(http, base, CORP, SECRET, AGENT, monotonic=wall)

@@ -23,18 +23,11 @@ from bot.wecom.api import (
     split_text,
 )
 from bot.wecom.standin import StandinState, start_standin
+from tests.bot.wecom.monotonic import FakeMonotonic
 
 CORP = "wwapitest0000000001"
 SECRET = "api-secret"
 AGENT = 1000009
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 5000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @dataclass
@@ -42,7 +35,7 @@ class Env:
     base: str
     state: StandinState
     http: aiohttp.ClientSession
-    clock: Clock
+    clock: FakeMonotonic
     delays: list[float] = field(default_factory=list)
 
     async def sleep(self, seconds: float) -> None:
@@ -64,7 +57,7 @@ class Env:
 
 @pytest.fixture
 async def env() -> AsyncIterator[Env]:
-    clock = Clock()
+    clock = FakeMonotonic(5000.0)
     runner, base, state = await start_standin(CORP, SECRET, AGENT, clock=clock)
     async with aiohttp.ClientSession() as http:
         yield Env(base, state, http, clock)
@@ -414,7 +407,7 @@ def _admit(limiter: RecipientRateLimiter, userid: str, count: int = 1) -> bool:
 
 
 def test_rate_limiter_caps_30_a_minute_per_user() -> None:
-    clock = Clock()
+    clock = FakeMonotonic(5000.0)
     limiter = RecipientRateLimiter(monotonic=clock)
     for _ in range(30):
         assert _admit(limiter, "u1")
@@ -431,7 +424,7 @@ def test_rate_limiter_caps_30_a_minute_per_user() -> None:
 
 
 def test_rate_limiter_never_admits_more_than_30_in_any_minute() -> None:
-    clock = Clock()
+    clock = FakeMonotonic(5000.0)
     limiter = RecipientRateLimiter(monotonic=clock)
     admitted: list[float] = []
     for _ in range(600):
@@ -444,7 +437,7 @@ def test_rate_limiter_never_admits_more_than_30_in_any_minute() -> None:
 
 
 def test_rate_limiter_hourly_cap_and_batches() -> None:
-    clock = Clock()
+    clock = FakeMonotonic(5000.0)
     limiter = RecipientRateLimiter(per_minute=30, per_hour=60, monotonic=clock)
     limiter.record(["a", "b"], count=30)
     clock.t += 61

@@ -15,18 +15,11 @@ from bot.wecom.standin import (
     create_standin_app,
     start_standin,
 )
+from tests.bot.wecom.monotonic import FakeMonotonic
 
 CORP = "wwstandintest000001"
 SECRET = "s3cret"
 AGENT = 1000007
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @dataclass
@@ -34,7 +27,7 @@ class Env:
     base: str
     state: StandinState
     http: aiohttp.ClientSession
-    clock: Clock
+    clock: FakeMonotonic
 
     async def get(self, path: str, **params: str) -> dict[str, Any]:
         async with self.http.get(self.base + path, params=params) as resp:
@@ -64,7 +57,7 @@ class Env:
 
 @pytest.fixture
 async def env() -> AsyncIterator[Env]:
-    clock = Clock()
+    clock = FakeMonotonic()
     runner, base, state = await start_standin(
         CORP, SECRET, AGENT, known_users={"u1", "u2", "u3"}, clock=clock
     )
