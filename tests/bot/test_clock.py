@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from pydantic import ValidationError
 
-from bot.clock import ManualClock, local_today
+from bot.clock import ManualClock
 from bot.settings import load_settings
 
 
@@ -18,4 +18,4 @@ def test_a_time_zone_setting_is_refused_not_ignored() -> None:
 
 def test_today_is_the_date_in_beijing_whatever_zone_now_was_given_in() -> None:
     # 17:30 UTC on 23 November is already 24 November in Beijing.
-    assert local_today(ManualClock(datetime(2026, 11, 23, 17, 30, tzinfo=UTC))) == date(2026, 11, 24)
+    assert ManualClock(datetime(2026, 11, 23, 17, 30, tzinfo=UTC)).now().date() == date(2026, 11, 24)
