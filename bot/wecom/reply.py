@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["cdata", "text_reply_xml", "update_button_xml", "update_template_card_xml"]
+__all__ = ["cdata", "message_xml", "text_reply_xml", "update_button_xml", "update_template_card_xml"]
 
 
 def cdata(text: str) -> str:
@@ -24,30 +24,28 @@ def cdata(text: str) -> str:
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def text_reply_xml(to_user: str, from_user: str, create_time: int, content: str) -> str:
-    """Passive text reply; `from_user` is the corp id."""
+def message_xml(to_user: str, from_user: str, create_time: int, msg_type: str, body: str) -> str:
+    """A WeCom message in XML: the common header, then `body` (elements, already escaped)."""
     return (
         "<xml>"
         f"<ToUserName>{cdata(to_user)}</ToUserName>"
         f"<FromUserName>{cdata(from_user)}</FromUserName>"
         f"<CreateTime>{int(create_time)}</CreateTime>"
-        "<MsgType><![CDATA[text]]></MsgType>"
-        f"<Content>{cdata(content)}</Content>"
+        f"<MsgType>{cdata(msg_type)}</MsgType>"
+        f"{body}"
         "</xml>"
     )
+
+
+def text_reply_xml(to_user: str, from_user: str, create_time: int, content: str) -> str:
+    """Passive text reply; `from_user` is the corp id."""
+    return message_xml(to_user, from_user, create_time, "text", f"<Content>{cdata(content)}</Content>")
 
 
 def update_button_xml(to_user: str, from_user: str, create_time: int, replace_name: str) -> str:
     """Passive reply to a template_card_event that relabels the tapped card's buttons (doc 90241)."""
-    return (
-        "<xml>"
-        f"<ToUserName>{cdata(to_user)}</ToUserName>"
-        f"<FromUserName>{cdata(from_user)}</FromUserName>"
-        f"<CreateTime>{int(create_time)}</CreateTime>"
-        "<MsgType><![CDATA[update_button]]></MsgType>"
-        f"<Button><ReplaceName>{cdata(replace_name)}</ReplaceName></Button>"
-        "</xml>"
-    )
+    body = f"<Button><ReplaceName>{cdata(replace_name)}</ReplaceName></Button>"
+    return message_xml(to_user, from_user, create_time, "update_button", body)
 
 
 def update_template_card_xml(
@@ -58,15 +56,8 @@ def update_template_card_xml(
     `card` is the JSON shape used by message/send (snake_case keys); the XML form uses
     CamelCase element names and repeats an element for each list entry.
     """
-    return (
-        "<xml>"
-        f"<ToUserName>{cdata(to_user)}</ToUserName>"
-        f"<FromUserName>{cdata(from_user)}</FromUserName>"
-        f"<CreateTime>{int(create_time)}</CreateTime>"
-        "<MsgType><![CDATA[update_template_card]]></MsgType>"
-        f"<TemplateCard>{_card_xml(card)}</TemplateCard>"
-        "</xml>"
-    )
+    body = f"<TemplateCard>{_card_xml(card)}</TemplateCard>"
+    return message_xml(to_user, from_user, create_time, "update_template_card", body)
 
 
 def _camel(key: str) -> str:

@@ -22,7 +22,7 @@ from wechatpy.exceptions import InvalidSignatureException
 
 from bot.wecom.crypto import seal, sign
 from bot.wecom.errors import PARSE_ERRORS, CallbackRejected
-from bot.wecom.reply import cdata
+from bot.wecom.reply import cdata, message_xml
 
 __all__ = ["SignedCallback", "WeComSimulator"]
 
@@ -101,17 +101,12 @@ class WeComSimulator:
     ) -> SignedCallback:
         ct = int(time.time()) if create_time is None else create_time
         mid = str(secrets.randbits(63)) if msg_id is None else str(msg_id)
-        inner = (
-            "<xml>"
-            f"<ToUserName>{cdata(self.corp_id)}</ToUserName>"
-            f"<FromUserName>{cdata(from_user)}</FromUserName>"
-            f"<CreateTime>{ct}</CreateTime>"
-            "<MsgType><![CDATA[text]]></MsgType>"
+        body = (
             f"<Content>{cdata(content)}</Content>"
             f"<MsgId>{mid}</MsgId>"
             f"<AgentID>{self.agent_id}</AgentID>"
-            "</xml>"
         )
+        inner = message_xml(self.corp_id, from_user, ct, "text", body)
         return self.callback(inner, timestamp=ct, nonce=nonce)
 
     def event(
@@ -125,16 +120,8 @@ class WeComSimulator:
     ) -> SignedCallback:
         ct = int(time.time()) if create_time is None else create_time
         key = "" if event_key is None else f"<EventKey>{cdata(event_key)}</EventKey>"
-        inner = (
-            "<xml>"
-            f"<ToUserName>{cdata(self.corp_id)}</ToUserName>"
-            f"<FromUserName>{cdata(from_user)}</FromUserName>"
-            f"<CreateTime>{ct}</CreateTime>"
-            "<MsgType><![CDATA[event]]></MsgType>"
-            f"<AgentID>{self.agent_id}</AgentID>"
-            f"<Event>{cdata(event)}</Event>{key}"
-            "</xml>"
-        )
+        body = f"<AgentID>{self.agent_id}</AgentID><Event>{cdata(event)}</Event>{key}"
+        inner = message_xml(self.corp_id, from_user, ct, "event", body)
         return self.callback(inner, timestamp=ct, nonce=nonce)
 
     def card_event(
@@ -164,12 +151,7 @@ class WeComSimulator:
                     "</SelectedItem>"
                 )
             items = "<SelectedItems>" + "".join(parts) + "</SelectedItems>"
-        inner = (
-            "<xml>"
-            f"<ToUserName>{cdata(self.corp_id)}</ToUserName>"
-            f"<FromUserName>{cdata(from_user)}</FromUserName>"
-            f"<CreateTime>{ct}</CreateTime>"
-            "<MsgType><![CDATA[event]]></MsgType>"
+        body = (
             "<Event><![CDATA[template_card_event]]></Event>"
             f"<EventKey>{cdata(event_key)}</EventKey>"
             f"<TaskId>{cdata(task_id)}</TaskId>"
@@ -177,8 +159,8 @@ class WeComSimulator:
             f"<ResponseCode>{cdata(code)}</ResponseCode>"
             f"<AgentID>{self.agent_id}</AgentID>"
             f"{items}"
-            "</xml>"
         )
+        inner = message_xml(self.corp_id, from_user, ct, "event", body)
         return self.callback(inner, timestamp=ct, nonce=nonce)
 
     def open_reply(self, body: bytes | str) -> str:
