@@ -19,22 +19,25 @@ SAMPLE_ROSTER = Path(__file__).resolve().parent.parent / "bot" / "sample" / "dis
 SAMPLE_2027 = Path(__file__).resolve().parent.parent / "bot" / "sample" / "calendar-2027.toml"
 
 
-def _postgres_available() -> bool:
-    async def probe() -> bool:
+_postgres: dict[str, bool] = {}  # the probe's answer, once known
+
+
+async def postgres_available() -> bool:
+    """Probed once, on the first PostgreSQL test (not at import: collecting must not connect)."""
+    if "up" not in _postgres:
         import asyncpg
 
         try:
             connection = await asyncio.wait_for(asyncpg.connect(PG_ADMIN_URL), timeout=3)
         except (TimeoutError, OSError, asyncpg.PostgresError):
-            return False
-        await connection.close()
-        return True
+            _postgres["up"] = False
+        else:
+            await connection.close()
+            _postgres["up"] = True
+    return _postgres["up"]
 
-    return asyncio.run(probe())
 
-
-_PG = _postgres_available()
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(not _PG, reason="no PostgreSQL"))]
+BACKENDS = ["sqlite", "postgres"]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -43,6 +46,8 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'shiji.db'}"
         return
+    if not await postgres_available():
+        pytest.skip(f"no PostgreSQL at {PG_ADMIN_URL}")
     import asyncpg
 
     name = f"shiji_t_{uuid.uuid4().hex[:12]}"
