@@ -37,6 +37,31 @@ class Cadre(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=aware())
 
 
+class RosterChange(SQLModel, table=True):
+    """A person's whole roster line from `effective` on, until their next line (R-ROSTER history).
+
+    `cadre` holds the line in force today; these rows keep every earlier and later one, so a
+    period's rules can use the roster as it stood then. One line per person and day: a second
+    change with the same effective day replaces it.
+    """
+
+    __tablename__ = "roster_change"
+    __table_args__ = (UniqueConstraint("userid", "effective", name="uq_roster_change_user_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    userid: str = Field(foreign_key="cadre.userid", max_length=64)
+    effective: date
+    name: str = Field(max_length=50)
+    unit_id: int = Field(foreign_key="unit.id")
+    role: str = Field(max_length=20)
+    rank: str | None = Field(default=None, max_length=20)
+    position: str = Field(default="", max_length=100)
+    active: bool = True
+    oversees: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # unit names, ";"
+    source: str = Field(default="", max_length=200)  # "导入 名册.xlsx", "企业微信同步"
+    recorded_at: datetime = Field(sa_column=aware())
+
+
 class Oversight(SQLModel, table=True):
     """Which units a superior leader oversees (roster column `oversees`)."""
 

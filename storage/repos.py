@@ -14,20 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scoring.leave import leave_days
 from storage.leave_repo import LeaveRepo
 from storage.models import (
-    Cadre,
     CalendarDay,
     CalendarYear,
     DailyLog,
     InboundMessage,
     Leave,
     Outbox,
-    Oversight,
     Summary,
-    Unit,
     UnknownUser,
 )
 from storage.rating_repo import RatingRepo
 from storage.reminder_repo import ReminderRepo
+from storage.roster_repo import RosterRepo
 from storage.sql import dialect_insert
 
 
@@ -264,20 +262,6 @@ class OutboxRepo:
     async def count_by_status(self) -> dict[str, int]:
         rows = await self.s.execute(select(Outbox.status, func.count()).group_by(Outbox.status))
         return {status: count for status, count in rows.all()}
-
-
-class RosterRepo:
-    def __init__(self, session: AsyncSession) -> None:
-        self.s = session
-
-    async def units(self) -> list[Unit]:
-        return list((await self.s.execute(select(Unit).order_by(Unit.id))).scalars().all())
-
-    async def cadres(self) -> list[Cadre]:
-        return list((await self.s.execute(select(Cadre))).scalars().all())
-
-    async def oversight(self) -> list[Oversight]:
-        return list((await self.s.execute(select(Oversight))).scalars().all())
 
 
 class SummaryRepo:

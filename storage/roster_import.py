@@ -1,26 +1,27 @@
-"""Roster import (CSV UTF-8 or XLSX): all-or-nothing, every bad row reported with its number."""
+"""Roster import (CSV UTF-8 or XLSX, Chinese or English headers): all-or-nothing, every bad
+cell reported with its row and the column as the operator wrote it; each change recorded with
+its effective day."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scoring.types import Rank, Role, UnitCategory
-from storage.models import Cadre, Oversight, Unit
+from scoring.roster import BEGINNING
+from scoring.types import Role
+from storage.models import Cadre, Oversight, RosterChange, Unit
+from storage.roster_table import BY_KEY, COLUMNS, Column, column_for
 
-REQUIRED = ("userid", "name", "unit", "unit_category", "role", "rank")
-OPTIONAL = ("oversees", "position", "active")
-ROLES = {r.value for r in Role}
-RANKS = {r.value for r in Rank}
-CATEGORIES = {c.value for c in UnitCategory}
-TRUE_WORDS = {"", "1", "true", "yes", "y", "是", "在职"}
-FALSE_WORDS = {"0", "false", "no", "n", "否", "离职", "停用"}
+# WeCom's own rule for a userid: letters, digits and _-@., starting with a letter or digit.
+USERID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-@.]{0,63}")
 
 
 class ImportProblems(ValueError):
@@ -62,9 +63,7 @@ def read_table(path: Path) -> list[dict[str, str]]:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
 
-        sheet = load_workbook(path, read_only=True, data_only=True).active
-        if sheet is None:
-            return []
+        sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
         rows = [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
     else:
         text = path.read_bytes().decode("utf-8-sig")
@@ -76,62 +75,97 @@ def read_table(path: Path) -> list[dict[str, str]]:
     return [dict(zip(header, r + [""] * (len(header) - len(r)), strict=False)) for r in rows[1:]]
 
 
-def parse_roster(records: list[dict[str, str]]) -> list[RosterRow]:
-    require_columns(records, REQUIRED)
+def _headers(records: list[dict[str, str]]) -> dict[str, str]:
+    """Column key -> the header the file used for it; refuses a missing or doubled column."""
+    if not records:
+        raise RosterError(["文件中没有数据行"])
+    used: dict[str, str] = {}
+    problems = []
+    for header in records[0]:
+        column = column_for(header)
+        if column is None:
+            continue  # 序号, 备注 and the like are the operator's own
+        if column.key in used:
+            problems.append(f"表头中「{used[column.key]}」和「{header}」是同一列（{column.header}），请删去一个")
+        used[column.key] = header
+    missing = [c for c in COLUMNS if c.required and c.key not in used]
+    if missing:
+        names = "、".join(f"{c.header}（{c.key}）" for c in missing)
+        problems.append(f"表头缺少列：{names}。可用 shiji roster template 生成带表头的模板")
+    if problems:
+        raise RosterError(problems)
+    return used
+
+
+def unknown_oversees(rows: list[RosterRow], known_units: Collection[str]) -> list[str]:
+    in_file = {r.unit for r in rows}
+    return [
+        f"第 {row.line} 行：{BY_KEY['oversees'].header}中的单位「{name}」不在名册中"
+        for row in rows
+        for name in row.oversees
+        if name not in known_units and name not in in_file
+    ]
+
+
+def parse_roster(records: list[dict[str, str]], known_units: Collection[str] | None = None) -> list[RosterRow]:
+    """Check every cell; raise RosterError naming all problems, or return the rows.
+
+    `known_units` (the units already in the database) lets an 分管单位 that names neither a
+    unit of the file nor one of those be reported together with everything else.
+    """
+    headers = _headers(records)
+
+    def said(key: str) -> str:
+        return headers.get(key, BY_KEY[key].header).strip().rstrip("*")
+
+    def coded(column: Column, cell: str, bad: list[str]) -> str | None:
+        code = column.code(cell)
+        if code is None:
+            bad.append(f"{said(column.key)}「{cell}」无效，可填：{'、'.join(column.choices())}")
+        return code
+
     problems: list[str] = []
     rows: list[RosterRow] = []
     seen: dict[str, int] = {}
     categories: dict[str, str] = {}
     for index, rec in enumerate(records, start=2):  # line 1 is the header
+        cell = {key: rec.get(header, "").strip() for key, header in headers.items()}
         bad: list[str] = []
-        userid, name, unit = rec["userid"], rec["name"], rec["unit"]
-        role, rank, category = rec["role"], rec["rank"], rec["unit_category"]
-        if not userid:
-            bad.append("userid 为空")
-        elif userid in seen:
-            bad.append(f"userid {userid} 与第 {seen[userid]} 行重复")
-        if not name:
-            bad.append("name 为空")
-        if not unit:
-            bad.append("unit 为空")
-        if category not in CATEGORIES:
-            bad.append(f"unit_category「{category}」无效，应为 {'/'.join(sorted(CATEGORIES))}")
-        elif unit and categories.setdefault(unit, category) != category:
-            bad.append(f"单位「{unit}」的 unit_category 与前面的行不一致")
-        if role not in ROLES:
-            bad.append(f"role「{role}」无效，应为 {'/'.join(sorted(ROLES))}")
-        if role == Role.superior:
-            rank_value = rank or None
-            if rank_value is not None and rank_value not in RANKS:
-                bad.append(f"rank「{rank}」无效")
-        else:
-            rank_value = rank
-            if rank not in RANKS:
-                bad.append(f"rank「{rank}」无效，应为 {'/'.join(sorted(RANKS))}")
-        oversees = tuple(u.strip() for u in rec.get("oversees", "").replace("；", ";").split(";") if u.strip())
-        if oversees and role != Role.superior:
-            bad.append("只有 role 为 superior 的行可以填写 oversees")
-        active_word = rec.get("active", "").strip().lower()
-        if active_word not in TRUE_WORDS | FALSE_WORDS:
-            bad.append(f"active「{active_word}」无效，应为 是/否")
+        for key in ("userid", "name", "unit"):
+            if not cell[key]:
+                bad.append(f"{said(key)}为空")
+        for column in COLUMNS:
+            value = cell.get(column.key, "")
+            if column.max_chars and len(value) > column.max_chars:
+                bad.append(f"{said(column.key)}超过 {column.max_chars} 个字")
+        userid = cell["userid"]
+        if userid and not USERID.fullmatch(userid):
+            bad.append(f"{said('userid')}「{userid}」不是企业微信账号的格式（字母、数字和 _-@.，以字母或数字开头）")
+        elif userid.lower() in seen:
+            bad.append(f"{said('userid')} {userid} 与第 {seen[userid.lower()]} 行重复")
+        category = coded(BY_KEY["unit_category"], cell["unit_category"], bad)
+        if category and cell["unit"] and categories.setdefault(cell["unit"], category) != category:
+            bad.append(f"单位「{cell['unit']}」的{said('unit_category')}与前面的行不一致")
+        role = coded(BY_KEY["role"], cell["role"], bad)
+        rank = None
+        if cell["rank"] or role != Role.superior:
+            rank = coded(BY_KEY["rank"], cell["rank"], bad)
+        oversees = tuple(u.strip() for u in re.split(r"[;；、,，]", cell.get("oversees", "")) if u.strip())
+        if oversees and role not in (None, Role.superior):
+            bad.append(f"只有角色为 上级领导 的行可以填写{said('oversees')}")
+        active = coded(BY_KEY["active"], cell.get("active", ""), bad)
         if bad:
             problems.append(f"第 {index} 行：" + "；".join(bad))
             continue
-        seen[userid] = index
-        rows.append(
-            RosterRow(
-                line=index,
-                userid=userid,
-                name=name,
-                unit=unit,
-                unit_category=category,
-                role=role,
-                rank=rank_value,
-                oversees=oversees,
-                position=rec.get("position", ""),
-                active=active_word not in FALSE_WORDS,
-            )
-        )
+        seen[userid.lower()] = index
+        assert category is not None and role is not None
+        rows.append(RosterRow(
+            line=index, userid=userid, name=cell["name"], unit=cell["unit"], unit_category=category,
+            role=role, rank=rank, oversees=oversees, position=cell.get("position", ""),
+            active=active == "true",
+        ))
+    if known_units is not None and not problems:
+        problems = unknown_oversees(rows, known_units)
     if problems:
         raise RosterError(problems)
     return rows
@@ -142,23 +176,47 @@ class ImportSummary:
     units_created: int
     cadres_created: int
     cadres_updated: int
+    unchanged: int = 0
+    effective: date = BEGINNING
 
 
-async def apply_roster(session: AsyncSession, rows: list[RosterRow], now: datetime) -> ImportSummary:
-    """Insert or update by userid (and units by name) inside the caller's transaction.
+def _line(row: RosterRow, unit_id: int) -> tuple[object, ...]:
+    return (row.name, unit_id, row.role, row.rank, row.position, row.active, ";".join(row.oversees))
+
+
+def _stored(change: RosterChange) -> tuple[object, ...]:
+    return (change.name, change.unit_id, change.role, change.rank, change.position, change.active, change.oversees)
+
+
+async def apply_roster(
+    session: AsyncSession,
+    rows: list[RosterRow],
+    now: datetime,
+    effective: date | None = None,
+    source: str = "",
+) -> ImportSummary:
+    """Record each row as a roster line from `effective` on, inside the caller's transaction.
+
+    `effective` None means today, except for the district's very first roster, which held
+    "since always" (BEGINNING). A row equal to the line already in force that day records
+    nothing, so importing the same file twice changes nothing. `cadre` is then set to the
+    line in force today (a back-dated change under a later one leaves today's line alone).
 
     Raises RosterError (the caller's transaction then rolls back) when `oversees` names a unit
     that is neither in the file nor already in the database.
     """
     units = {u.name: u for u in (await session.execute(select(Unit))).scalars().all()}
-    unknown = [
-        f"第 {row.line} 行：oversees 中的单位「{name}」不在名册中"
-        for row in rows
-        for name in row.oversees
-        if name not in units and name not in {r.unit for r in rows}
-    ]
+    unknown = unknown_oversees(rows, units)
     if unknown:
         raise RosterError(unknown)
+    today = now.date()
+    if effective is not None and effective > today:
+        # The roster in force today is what messages, reminders and cards go by; a future
+        # line would have to switch itself on later. Record it on the day it takes effect.
+        raise RosterError([f"生效日期 {effective} 晚于今天（{today}）：请到生效当天再导入"])
+    existing = {c.userid: c for c in (await session.execute(select(Cadre))).scalars().all()}
+    if effective is None:
+        effective = today if existing else BEGINNING
     units_created = 0
     for row in rows:
         unit = units.get(row.unit)
@@ -170,30 +228,52 @@ async def apply_roster(session: AsyncSession, rows: list[RosterRow], now: dateti
         else:
             unit.category = row.unit_category
     await session.flush()
-    existing = {c.userid: c for c in (await session.execute(select(Cadre))).scalars().all()}
-    created = updated = 0
+    history: dict[str, list[RosterChange]] = {}
+    for change in (await session.execute(select(RosterChange).order_by(RosterChange.effective))).scalars():
+        history.setdefault(change.userid, []).append(change)
+    created = updated = unchanged = 0
     for row in rows:
         unit_id = units[row.unit].id
         assert unit_id is not None
+        lines = history.setdefault(row.userid, [])
+        in_force = [c for c in lines if c.effective <= effective]
+        if in_force and _stored(in_force[-1]) == _line(row, unit_id):
+            unchanged += 1
+            continue
         cadre = existing.get(row.userid)
         if cadre is None:
-            session.add(
-                Cadre(
-                    userid=row.userid, name=row.name, unit_id=unit_id, role=row.role, rank=row.rank,
-                    position=row.position, active=row.active, updated_at=now,
-                )
-            )
+            cadre = Cadre(userid=row.userid, name=row.name, unit_id=unit_id, role=row.role, rank=row.rank,
+                          position=row.position, active=row.active, updated_at=now)
+            session.add(cadre)
+            existing[row.userid] = cadre
             created += 1
+            await session.flush()
         else:
-            cadre.name, cadre.unit_id, cadre.role, cadre.rank = row.name, unit_id, row.role, row.rank
-            cadre.position, cadre.active, cadre.updated_at = row.position, row.active, now
             updated += 1
+        same_day = in_force[-1] if in_force and in_force[-1].effective == effective else None
+        change = same_day or RosterChange(userid=row.userid, effective=effective, recorded_at=now)
+        change.name, change.unit_id, change.role, change.rank = row.name, unit_id, row.role, row.rank
+        change.position, change.active, change.oversees = row.position, row.active, ";".join(row.oversees)
+        change.source, change.recorded_at = source, now
+        if same_day is None:
+            session.add(change)
+            lines.append(change)
+            lines.sort(key=lambda c: c.effective)
+        _mirror(cadre, lines[-1], now)  # no line is later than today (refused above)
     await session.flush()
-    superiors = [r.userid for r in rows if r.role == Role.superior]
-    if superiors:
-        await session.execute(delete(Oversight).where(Oversight.userid.in_(superiors)))  # type: ignore[attr-defined]
-    for row in rows:
-        for name in row.oversees:
-            session.add(Oversight(userid=row.userid, unit_id=units[name].id))
+    await _replace_oversight(session, {r.userid: history[r.userid][-1] for r in rows}, units)
+    return ImportSummary(units_created, created, updated, unchanged, effective)
+
+
+def _mirror(cadre: Cadre, line: RosterChange, now: datetime) -> None:
+    cadre.name, cadre.unit_id, cadre.role, cadre.rank = line.name, line.unit_id, line.role, line.rank
+    cadre.position, cadre.active, cadre.updated_at = line.position, line.active, now
+
+
+async def _replace_oversight(session: AsyncSession, today: dict[str, RosterChange], units: dict[str, Unit]) -> None:
+    """Oversight follows each person's line in force today."""
+    await session.execute(delete(Oversight).where(Oversight.userid.in_(list(today))))  # type: ignore[attr-defined]
+    for userid, line in today.items():
+        for name in filter(None, line.oversees.split(";")):
+            session.add(Oversight(userid=userid, unit_id=units[name].id))
     await session.flush()
-    return ImportSummary(units_created, created, updated)

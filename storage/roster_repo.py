@@ -1,0 +1,45 @@
+"""SQL of the roster: units, people, oversight, and every roster line with its effective day."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scoring.roster import Placement
+from scoring.types import Rank, Role
+from storage.models import Cadre, Oversight, RosterChange, Unit
+
+
+class RosterRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def units(self) -> list[Unit]:
+        return list((await self.s.execute(select(Unit).order_by(Unit.id))).scalars().all())
+
+    async def cadres(self) -> list[Cadre]:
+        return list((await self.s.execute(select(Cadre))).scalars().all())
+
+    async def oversight(self) -> list[Oversight]:
+        return list((await self.s.execute(select(Oversight))).scalars().all())
+
+    async def changes(self, userid: str) -> list[RosterChange]:
+        """One person's roster lines, oldest first."""
+        result = await self.s.execute(
+            select(RosterChange).where(RosterChange.userid == userid).order_by(RosterChange.effective)
+        )
+        return list(result.scalars().all())
+
+    async def placements(self, userids: list[str] | None = None) -> dict[str, list[Placement]]:
+        """Everyone's (or `userids'`) roster lines as the rules read them: one query."""
+        columns = (RosterChange.userid, RosterChange.effective, RosterChange.unit_id,
+                   RosterChange.role, RosterChange.rank, RosterChange.active)
+        stmt = select(*columns).order_by(RosterChange.userid, RosterChange.effective)
+        if userids is not None:
+            stmt = stmt.where(RosterChange.userid.in_(userids))  # type: ignore[attr-defined]
+        out: dict[str, list[Placement]] = {}
+        for row in await self.s.execute(stmt):
+            out.setdefault(row.userid, []).append(Placement(
+                row.effective, str(row.unit_id), Role(row.role), Rank(row.rank) if row.rank else None, row.active,
+            ))
+        return out
