@@ -121,7 +121,8 @@ def parse_roster(records: list[dict[str, str]], known_units: Collection[str] | N
     def coded(column: Column, cell: str, bad: list[str]) -> str | None:
         code = column.code(cell)
         if code is None:
-            bad.append(f"{said(column.key)}「{cell}」无效，可填：{'、'.join(column.choices())}")
+            what = f"「{cell}」无效" if cell else "为空"
+            bad.append(f"{said(column.key)}{what}，可填：{'、'.join(column.choices())}")
         return code
 
     problems: list[str] = []

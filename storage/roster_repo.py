@@ -23,6 +23,16 @@ class RosterRepo:
     async def oversight(self) -> list[Oversight]:
         return list((await self.s.execute(select(Oversight))).scalars().all())
 
+    async def oversees_names(self) -> dict[str, list[str]]:
+        """Each superior leader's overseen units, by name, in the order the units were created."""
+        rows = await self.s.execute(
+            select(Oversight.userid, Unit.name).join(Unit, Unit.id == Oversight.unit_id).order_by(Unit.id)
+        )
+        out: dict[str, list[str]] = {}
+        for userid, name in rows:
+            out.setdefault(userid, []).append(name)
+        return out
+
     async def changes(self, userid: str) -> list[RosterChange]:
         """One person's roster lines, oldest first."""
         result = await self.s.execute(

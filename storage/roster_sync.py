@@ -45,15 +45,23 @@ class SyncReport:
     renamed: list[tuple[Cadre, str]] = field(default_factory=list)  # (roster row, WeCom's name)
     proposals: list[Proposal] = field(default_factory=list)
     moved: list[tuple[Cadre, tuple[str, ...]]] = field(default_factory=list)  # unit not among departments
+    unchecked: set[str] = field(default_factory=set)  # roster units with no visible department
 
     @property
     def empty(self) -> bool:
         return not (self.new or self.gone or self.renamed or self.proposals)
 
 
-def compare(cadres: list[Cadre], unit_names: dict[int, str], members: list[Member]) -> SyncReport:
+def compare(
+    cadres: list[Cadre], unit_names: dict[int, str], departments: set[str], members: list[Member]
+) -> SyncReport:
     """Match by userid (WeCom's userids are case-insensitive); propose matches by name and
-    department for roster rows WeCom does not know."""
+    department for roster rows WeCom does not know.
+
+    A self-built app reads only its visible range: someone whose unit has no department the
+    app can see is not reported gone (the unit is listed as unchecked instead), so a narrow
+    visible range never marks half a district as left.
+    """
     report = SyncReport()
     present = {m.userid.lower(): m for m in members if m.status not in GONE_STATUSES}
     on_roster = {c.userid.lower() for c in cadres}
@@ -64,6 +72,9 @@ def compare(cadres: list[Cadre], unit_names: dict[int, str], members: list[Membe
             continue
         member = present.get(cadre.userid.lower())
         unit = unit_names[cadre.unit_id]
+        if member is None and unit not in departments:
+            report.unchecked.add(unit)
+            continue
         if member is None:
             lookalike = next((m for m in unmatched if m.name == cadre.name and unit in m.departments), None)
             if lookalike is not None:
@@ -80,15 +91,17 @@ def compare(cadres: list[Cadre], unit_names: dict[int, str], members: list[Membe
     return report
 
 
-def sync_rows(report: SyncReport, cadres_units: dict[str, tuple[str, str]], oversees: dict[str, tuple[str, ...]]) -> list[RosterRow]:
+def sync_rows(
+    report: SyncReport, units: dict[int, tuple[str, str]], oversees: dict[str, tuple[str, ...]]
+) -> list[RosterRow]:
     """The roster rows `--apply` records: the renamed with WeCom's name, the gone as left.
 
-    `cadres_units` gives each userid's (unit name, unit category); the rest of a row is kept.
+    `units` gives each unit id's (name, category); the rest of each row is kept as it is.
     """
     rows: list[RosterRow] = []
     changes = [(c, name, c.active) for c, name in report.renamed] + [(c, c.name, False) for c in report.gone]
     for line, (cadre, name, active) in enumerate(changes, start=1):
-        unit, category = cadres_units[cadre.userid]
+        unit, category = units[cadre.unit_id]
         rows.append(RosterRow(
             line=line, userid=cadre.userid, name=name, unit=unit, unit_category=category, role=cadre.role,
             rank=cadre.rank, oversees=oversees.get(cadre.userid, ()), position=cadre.position, active=active,

@@ -86,9 +86,7 @@ async def roster_rows(session: AsyncSession) -> list[dict[str, str]]:
     """The roster in force today, in the form's words, units and people in a stable order."""
     repo = RosterRepo(session)
     units = {u.id: u for u in await repo.units()}
-    oversees: dict[str, list[str]] = {}
-    for row in await repo.oversight():
-        oversees.setdefault(row.userid, []).append(units[row.unit_id].name)
+    oversees = await repo.oversees_names()
     order = {"main_leader": 0, "leadership": 1, "staff": 2, "superior": 3}
     people = sorted(
         await repo.cadres(),
@@ -99,7 +97,7 @@ async def roster_rows(session: AsyncSession) -> list[dict[str, str]]:
             "userid": c.userid, "name": c.name, "unit": units[c.unit_id].name,
             "unit_category": label("unit_category", units[c.unit_id].category),
             "role": label("role", c.role), "rank": label("rank", c.rank),
-            "oversees": "；".join(sorted(oversees.get(c.userid, []))), "position": c.position,
+            "oversees": "；".join(oversees.get(c.userid, [])), "position": c.position,
             "active": YES if c.active else NO,
         }
         for c in people

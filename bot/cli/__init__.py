@@ -1,6 +1,6 @@
 """`shiji` command line: argument parsing here, one module per area does the work.
 
-serve      serve, demo, chat          roster     import-roster, unknown-users
+serve      serve, demo, chat          roster     import-roster, roster …, unknown-users
 calendar   calendar load, show        rounds     round …, raters …
 reminders  remind now                 db         db upgrade (and the database each command opens)
 """
@@ -27,8 +27,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     chat = sub.add_parser("chat", help="talk to a running bot as a cadre, through the real callback")
     chat.add_argument("--as", dest="userid", required=True)
     chat.add_argument("-m", "--message", action="append", help="send this and exit (repeatable)")
-    roster = sub.add_parser("import-roster", help="import the roster (CSV UTF-8 or XLSX)")
+    from bot.cli.roster import effective_date
+
+    effective_help = "the day the changes take effect, e.g. 2026-10-01 (default: today)"
+    roster = sub.add_parser("import-roster", help="import the roster (CSV UTF-8 or XLSX, Chinese or English headers)")
     roster.add_argument("file", type=Path)
+    roster.add_argument("--effective", type=effective_date, help=effective_help)
+    roster_cmd = sub.add_parser("roster", help="the roster: template, import, export, WeCom sync, history")
+    roster_sub = roster_cmd.add_subparsers(dest="action", required=True)
+    for action, helptext in (("template", "write an XLSX form to fill in (drop-downs, 说明 sheet)"),
+                             ("export", "write the current roster in the same form"),
+                             ("import", "the same as import-roster")):
+        part = roster_sub.add_parser(action, help=helptext)
+        part.add_argument("file", type=Path)
+        if action == "import":
+            part.add_argument("--effective", type=effective_date, help=effective_help)
+    sync = roster_sub.add_parser("sync", help="compare with WeCom's address book; --apply writes the changes")
+    sync.add_argument("--apply", action="store_true")
+    sync.add_argument("--effective", type=effective_date, help=effective_help)
+    roster_sub.add_parser("history", help="one person's roster changes").add_argument("userid")
     calendar = sub.add_parser("calendar", help="official working-day schedules")
     calendar_sub = calendar.add_subparsers(dest="action", required=True)
     load = calendar_sub.add_parser("load", help="load a year's official schedule (TOML)")
@@ -62,7 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "serve": lambda: serve.serve(settings),
         "demo": lambda: serve.demo(settings),
         "chat": lambda: serve.chat(settings, args.userid, args.message),
-        "import-roster": lambda: roster.import_roster(settings, args.file),
+        "import-roster": lambda: roster.import_roster(settings, args.file, args.effective),
+        "roster": lambda: roster.run(settings, args),
         "calendar": lambda: (
             calendar.calendar_load(settings, args.file)
             if args.action == "load"

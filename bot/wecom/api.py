@@ -1,4 +1,5 @@
-"""Async client for the WeCom server API (access token, message/send, update_template_card).
+"""Async client for the WeCom server API (access token, message/send, update_template_card,
+and reading the address book).
 
 Written on aiohttp rather than wechatpy's synchronous client, which has no timeout, no
 template-card API and recurses without bound on token errors (NOTES.md).
@@ -312,6 +313,23 @@ class WeComClient:
             payload["button"] = {"replace_name": replace_name}
         await self._call("message/update_template_card", payload)
 
+    # ---- address book (通讯录), with the app's own permissions ----
+
+    async def departments(self) -> list[dict[str, Any]]:
+        """department/list: the departments inside the app's visible range (id, name, parentid)."""
+        data = await self._call("department/list", None, method="GET")
+        return [d for d in data.get("department") or [] if isinstance(d, dict)]
+
+    async def department_members(self, department_id: int) -> list[dict[str, Any]]:
+        """user/list: one department's members (userid, name, department ids, position, status).
+
+        Since 2022-06-20 a newly created self-built app no longer gets avatar, gender, mobile,
+        email, biz_mail, qr_code or address here; user/list_id needs the 通讯录同步 secret,
+        which this app does not hold. Nothing shiji needs is among the withheld fields.
+        """
+        data = await self._call("user/list", None, method="GET", params={"department_id": str(department_id)})
+        return [u for u in data.get("userlist") or [] if isinstance(u, dict)]
+
     # ---- sending ----
 
     async def _send_split(
@@ -360,13 +378,14 @@ class WeComClient:
     # ---- transport ----
 
     async def _call(
-        self, path: str, payload: dict[str, Any], accept: Iterable[int] = ()
+        self, path: str, payload: dict[str, Any] | None, accept: Iterable[int] = (),
+        *, method: str = "POST", params: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """POST with a token; refresh the token at most once per call on a token error."""
+        """Call with a token; refresh the token at most once per call on a token error."""
         refreshed = False
         while True:
             token = await self._access_token()
-            data = await self._request("POST", path, {"access_token": token}, payload)
+            data = await self._request(method, path, {**(params or {}), "access_token": token}, payload)
             errcode = data.get("errcode", 0)
             if errcode == 0 or errcode in accept:
                 return data

@@ -1,7 +1,7 @@
 """A loopback stand-in for the WeCom server API, faithful enough to test the outgoing client.
 
-It implements gettoken, message/send and message/update_template_card with WeCom's error
-codes and limits, records every delivery per user, and lets tests inject faults. Anything
+It implements gettoken, message/send, message/update_template_card and the address-book reads
+(department/list, user/list) with WeCom's error codes and limits, records every delivery per user, and lets tests inject faults. Anything
 else is a 404 recorded in `state.unexpected`, which tests assert stays empty.
 
 Error codes marked "-ish" are not documented for that exact case; they are WeCom's generic
@@ -24,6 +24,7 @@ from aiohttp import web
 
 __all__ = [
     "STANDIN_STATE",
+    "AddressBook",
     "Delivery",
     "StandinState",
     "create_standin_app",
@@ -33,6 +34,9 @@ __all__ = [
 GETTOKEN = "/cgi-bin/gettoken"
 SEND = "/cgi-bin/message/send"
 UPDATE_CARD = "/cgi-bin/message/update_template_card"
+DEPARTMENTS = "/cgi-bin/department/list"
+MEMBERS = "/cgi-bin/user/list"
+GETS = frozenset({GETTOKEN, DEPARTMENTS, MEMBERS})
 
 ERR_INVALID_CREDENTIAL = 40001  # wrong corpsecret
 ERR_INVALID_MSGTYPE = 40008
@@ -47,6 +51,8 @@ ERR_EMPTY_CONTENT = 44004
 ERR_CONTENT_TOO_LONG = 45002
 ERR_BAD_JSON = 47001
 ERR_ALL_RECIPIENTS_INVALID = 81013
+ERR_NO_PRIVILEGE = 60011  # outside the app's visible range (可见范围)
+ERR_INVALID_DEPARTMENT = 60123
 # response_code reuse/expiry: WeCom documents "single use, 72 h" but not the code it returns.
 ERR_RESPONSE_CODE = ERR_INVALID_PARAMETER
 
@@ -111,6 +117,36 @@ class _IssuedCode:
 
 
 @dataclass
+class AddressBook:
+    """通讯录: departments (id -> (name, parentid), 1 is the root) and members, and the app's
+    visible range (departments whose subtrees it may read; None = the whole company)."""
+
+    departments: dict[int, tuple[str, int]] = field(default_factory=lambda: {1: ("本单位", 0)})
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    visible: set[int] | None = None
+
+    def department(self, name: str, parent: int = 1) -> int:
+        """The id of the department called `name`, created under `parent` if new."""
+        for dept_id, (dept_name, _) in self.departments.items():
+            if dept_name == name:
+                return dept_id
+        dept_id = max(self.departments) + 1
+        self.departments[dept_id] = (name, parent)
+        return dept_id
+
+    def add_member(self, userid: str, name: str, department: str, position: str = "", status: int = 1) -> None:
+        self.members[userid] = {"userid": userid, "name": name, "department": [self.department(department)],
+                                "position": position, "status": status}
+
+    def can_see(self, dept_id: int) -> bool:
+        while self.visible is not None and dept_id not in self.visible:
+            if dept_id not in self.departments or dept_id == 1:
+                return False
+            dept_id = self.departments[dept_id][1]
+        return True
+
+
+@dataclass
 class StandinState:
     """What the stand-in knows and has seen; tests read and steer it."""
 
@@ -118,6 +154,7 @@ class StandinState:
     secret: str
     agent_id: int
     known_users: set[str] | None = None
+    address_book: AddressBook = field(default_factory=AddressBook)
     token_ttl: int = 7200
     clock: Callable[[], float] = time.monotonic
     sent: list[Delivery] = field(default_factory=list)
@@ -379,8 +416,8 @@ def _update_card(state: StandinState, data: dict[str, Any]) -> Delivery:
 async def _handle(request: web.Request) -> web.StreamResponse:
     state = request.app[STANDIN_STATE]
     path = request.path
-    if path not in (GETTOKEN, SEND, UPDATE_CARD) or (
-        request.method != ("GET" if path == GETTOKEN else "POST")
+    if path not in (GETTOKEN, SEND, UPDATE_CARD, DEPARTMENTS, MEMBERS) or (
+        request.method != ("GET" if path in GETS else "POST")
     ):
         state.unexpected.append(f"{request.method} {request.path_qs}")
         raise web.HTTPNotFound()
@@ -426,6 +463,8 @@ def _dispatch(state: StandinState, path: str, request: web.Request, raw: bytes) 
         token, expires_in = state._issue_token()
         return _ok(access_token=token, expires_in=expires_in)
     state._check_token(request.query.get("access_token"))
+    if path in (DEPARTMENTS, MEMBERS):
+        return _address_book(state.address_book, path, request.query)
     data = _json_body(raw)
     if path == SEND:
         delivery, extra = _send(state, data)
@@ -434,6 +473,41 @@ def _dispatch(state: StandinState, path: str, request: web.Request, raw: bytes) 
         return _ok(**extra)
     state.sent.append(_update_card(state, data))
     return _ok()
+
+
+def _department_id(book: AddressBook, value: str | None) -> int:
+    try:
+        dept_id = int(value or "")
+    except ValueError:
+        raise _ApiError(ERR_INVALID_DEPARTMENT, "invalid party id") from None
+    if dept_id not in book.departments:
+        raise _ApiError(ERR_INVALID_DEPARTMENT, "invalid party id")
+    if not book.can_see(dept_id):
+        raise _ApiError(ERR_NO_PRIVILEGE, "no privilege to access/modify contact/party/agent")
+    return dept_id
+
+
+def _address_book(book: AddressBook, path: str, query: Any) -> web.Response:
+    """department/list (the visible subtree) and user/list (one department's members) as a
+    self-built app created after 2022-06-20 reads them: no avatar, gender, mobile, email or
+    address."""
+    if path == DEPARTMENTS:
+        root = _department_id(book, query.get("id")) if query.get("id") else None
+
+        def under(dept_id: int) -> bool:
+            while dept_id != root and dept_id in book.departments and dept_id != 1:
+                dept_id = book.departments[dept_id][1]
+            return root is None or dept_id == root
+
+        return _ok(department=[
+            {"id": d, "name": name, "parentid": parent, "order": 0, "department_leader": []}
+            for d, (name, parent) in sorted(book.departments.items()) if book.can_see(d) and under(d)
+        ])
+    dept_id = _department_id(book, query.get("department_id"))
+    return _ok(userlist=[
+        {**m, "main_department": m["department"][0], "order": [0] * len(m["department"])}
+        for m in book.members.values() if dept_id in m["department"]
+    ])
 
 
 def create_standin_app(

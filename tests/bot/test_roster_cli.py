@@ -1,0 +1,230 @@
+"""`shiji roster …` as a 考核办 operator uses it: a Chinese form to fill in and re-import, a
+whole file refused with every problem named, WeCom's address book compared and applied only on
+--apply, and each person's changes with their dates."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from bot.cli import main
+from bot.cli import roster as roster_commands
+from bot.settings import Settings
+from bot.wecom.standin import start_standin
+from storage.db import create_engine, session_factory
+from storage.models import Cadre, RosterChange
+from storage.roster_import import read_table
+from tests.conftest import SAMPLE_ROSTER
+from tests.harness import harness_settings
+
+HEADERS = ["账号*", "姓名*", "单位*", "单位类别*", "角色*", "职级", "分管单位", "职务", "在职"]
+
+
+def settings_for(db_url: str, api_base: str = "http://127.0.0.1:9") -> Settings:
+    return harness_settings(db_url, api_base, clock={"start": "2026-11-23T10:00:00+08:00"})
+
+
+async def rows_of(db_url: str, model) -> list:  # type: ignore[no-untyped-def]
+    engine = create_engine(db_url)
+    try:
+        async with session_factory(engine)() as session:
+            return list((await session.execute(select(model))).scalars().all())
+    finally:
+        await engine.dispose()
+
+
+def fill(path: Path, rows: list[list[str]]) -> None:
+    """What an operator does in the template: overwrite the example, add rows, save."""
+    book = load_workbook(path)
+    sheet = book["名册"]
+    sheet.delete_rows(2)
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+
+
+FILLED = [
+    ["zhaojh", "赵建华", "城关镇", "乡镇(街道)", "主要领导", "正科级", "", "党委书记", "是"],
+    ["liumin", "刘敏", "城关镇", "乡镇(街道)", "班子成员", "副科级", "", "镇长", "是"],
+    ["wuhao", "吴昊", "城关镇", "乡镇(街道)", "一般干部", "一般干部", "", "", "是"],
+    ["shenyu", "沈宇", "区发展和改革局", "区直单位", "主要领导", "正科级", "", "局长", "是"],
+    ["qianyu", "钱宇", "区发展和改革局", "区直单位", "一般干部", "一般干部", "", "", "否"],
+    ["kongdm", "孔德明", "区委", "区直单位", "上级领导", "", "城关镇；区发展和改革局", "区委副书记", "是"],
+]
+
+
+async def test_template_round_trips_through_import_and_export(db_url: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    settings = settings_for(db_url)
+    form = tmp_path / "名册.xlsx"
+    assert await roster_commands.roster_template(settings, form) == 0
+    book = load_workbook(form)
+    assert book.sheetnames == ["名册", "说明"]
+    sheet = book["名册"]
+    assert [c.value for c in sheet[1]] == HEADERS
+    assert sheet.cell(2, 1).value == "zhangsan"  # one example row
+    lists = {str(dv.sqref)[0]: dv.formula1 for dv in sheet.data_validations.dataValidation}
+    assert lists == {
+        "D": '"乡镇(街道),区直单位,区直单位下属单位"',
+        "E": '"主要领导,班子成员,一般干部,上级领导"',
+        "F": '"正科级,副科级,一般干部"',
+        "I": '"是,否"',
+    }
+    guide = "\n".join(str(c.value) for row in book["说明"].iter_rows() for c in row if c.value)
+    assert "--effective" in guide and "可填的值" in guide
+
+    fill(form, FILLED)
+    assert await roster_commands.import_roster(settings, form) == 0
+    assert "新增 6 人" in capsys.readouterr().out
+    exported = tmp_path / "导出.xlsx"
+    assert await roster_commands.roster_export(settings, exported) == 0
+    back = load_workbook(exported)["名册"]
+    assert [c.value for c in back[1]] == HEADERS
+    got = [["" if c.value is None else c.value for c in row] for row in back.iter_rows(min_row=2)]
+    assert sorted(got) == sorted(FILLED)
+    # The export imports back as it is: nothing changes, nothing is recorded twice.
+    before = len(await rows_of(db_url, RosterChange))
+    assert await roster_commands.import_roster(settings, exported) == 0
+    assert "6 人无变化" in capsys.readouterr().out
+    assert len(await rows_of(db_url, RosterChange)) == before
+
+
+async def test_a_chinese_xlsx_with_every_kind_of_bad_cell_is_refused_whole(db_url: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    settings = settings_for(db_url)
+    form = tmp_path / "名册.xlsx"
+    await roster_commands.roster_template(settings, form)
+    fill(form, [
+        ["ok1", "好人", "城关镇", "乡镇", "一般干部", "一般干部", "", "", ""],  # fine: nothing of it is stored
+        ["", "", "", "乡镇(街道)", "一般干部", "一般干部", "", "", ""],  # row 3: empty cells
+        ["张 三", "张三", "城关镇", "乡镇(街道)", "一般干部", "一般干部", "", "", ""],  # row 4: not a userid
+        ["ok1", "重复", "城关镇", "乡镇(街道)", "一般干部", "一般干部", "", "", ""],  # row 5: duplicate
+        ["a5", "甲", "城关镇", "区直单位", "一般干部", "一般干部", "", "", ""],  # row 6: category differs
+        ["a6", "乙", "新村", "村", "老板", "处级", "", "", "也许"],  # row 7: four bad codes
+        ["a7", "丙", "新局", "区直单位", "一般干部", "", "", "", ""],  # row 8: rank missing
+        ["a8", "丁", "新局", "区直单位", "一般干部", "一般干部", "城关镇", "", ""],  # row 9: oversees, not superior
+        ["a9", "名" * 51, "新局", "区直单位", "一般干部", "一般干部", "", "", ""],  # row 10: too long
+    ])
+    assert await roster_commands.import_roster(settings, form) == 2
+    err = capsys.readouterr().err
+    assert "名册未导入（全部回退），共 8 处问题" in err
+    expected = [
+        "第 3 行：账号为空；姓名为空；单位为空",
+        "第 4 行：账号「张 三」不是企业微信账号的格式",
+        "第 5 行：账号 ok1 与第 2 行重复",
+        "第 6 行：单位「城关镇」的单位类别与前面的行不一致",
+        "第 7 行：单位类别「村」无效，可填：乡镇(街道)、区直单位、区直单位下属单位；"
+        "角色「老板」无效，可填：主要领导、班子成员、一般干部、上级领导；"
+        "职级「处级」无效，可填：正科级、副科级、一般干部；在职「也许」无效，可填：是、否",
+        "第 8 行：职级为空，可填：正科级、副科级、一般干部",
+        "第 9 行：只有角色为 上级领导 的行可以填写分管单位",
+        "第 10 行：姓名超过 50 个字",
+    ]
+    for problem in expected:
+        assert problem in err
+    assert await rows_of(db_url, Cadre) == []
+
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("账号,姓名,单位,单位类别,角色,职级,分管单位\nk1,孔,区委,区直单位,上级领导,,不存在的局\n", encoding="utf-8")
+    assert await roster_commands.import_roster(settings, unknown) == 2
+    assert "第 2 行：分管单位中的单位「不存在的局」不在名册中" in capsys.readouterr().err
+
+    headless = tmp_path / "headless.csv"
+    headless.write_text("姓名,单位\n张三,城关镇\n", encoding="utf-8")
+    assert await roster_commands.import_roster(settings, headless) == 2
+    assert "表头缺少列：账号（userid）、单位类别（unit_category）、角色（role）、职级（rank）" in capsys.readouterr().err
+
+
+def test_command_line_refuses_an_unreadable_effective_date(capsys) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit):
+        main(["import-roster", "x.csv", "--effective", "十月一日"])
+    assert "看不懂日期「十月一日」，请写成 2026-10-01" in capsys.readouterr().err
+
+
+async def test_history_lists_each_change_with_its_effective_day(db_url: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    settings = settings_for(db_url)
+    assert await roster_commands.import_roster(settings, SAMPLE_ROSTER) == 0
+    moved = tmp_path / "调动.csv"
+    moved.write_text("账号,姓名,单位,单位类别,角色,职级,职务\n"
+                     "chengguan_wuhao,吴昊,区发展和改革局,区直单位,一般干部,一般干部,综合科科员\n", encoding="utf-8")
+    promoted = tmp_path / "晋升.csv"
+    promoted.write_text("账号,姓名,单位,单位类别,角色,职级,职务\n"
+                        "chengguan_wuhao,吴昊,区发展和改革局,区直单位,一般干部,副科级,综合科科长\n", encoding="utf-8")
+    assert await roster_commands.import_roster(settings, moved, date(2026, 10, 15)) == 0
+    assert "自 2026-10-15 起生效" in capsys.readouterr().out
+    assert await roster_commands.import_roster(settings, promoted, date(2026, 11, 1)) == 0
+    capsys.readouterr()
+    assert await roster_commands.roster_history(settings, "chengguan_wuhao") == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "吴昊（chengguan_wuhao）的名册记录："
+    assert out[1].startswith("  建档时：单位 城关镇，角色 一般干部，职级 一般干部，职务 党政办科员")
+    assert out[2].startswith("  2026-10-15 起：单位 城关镇 → 区发展和改革局；职务 党政办科员 → 综合科科员（导入 调动.csv")
+    assert out[3].startswith("  2026-11-01 起：职级 一般干部 → 副科级；职务 综合科科员 → 综合科科长（导入 晋升.csv")
+    assert await roster_commands.roster_history(settings, "nobody") == 2
+
+
+async def test_sync_reports_three_kinds_of_difference_and_applies_only_with_apply(db_url: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    defaults = Settings()
+    runner, api_base, standin = await start_standin(
+        corp_id=defaults.wecom.corp_id, secret=defaults.wecom.secret, agent_id=defaults.wecom.agent_id,
+    )
+    try:
+        settings = settings_for(db_url, api_base)
+        assert await roster_commands.import_roster(settings, SAMPLE_ROSTER) == 0
+        book = standin.address_book
+        for rec in read_table(SAMPLE_ROSTER):
+            if rec["userid"] not in ("fgj_helin", "tqw_zhangchen", "qw_kongdeming"):
+                book.add_member(rec["userid"], rec["name"], rec["unit"], rec["position"])
+        book.add_member("chengguan_xinren", "新人", "城关镇", "科员")  # joined in WeCom
+        book.members["fgj_yangfan"]["name"] = "杨凡"  # renamed in WeCom
+        book.add_member("zhangchen2", "张晨", "团区委")  # tqw_zhangchen under another account
+        book.add_member("former", "停用者", "城关镇", status=2)  # disabled in WeCom: not "new"
+        capsys.readouterr()
+
+        before = len(await rows_of(db_url, RosterChange))
+        assert await roster_commands.roster_sync(settings, apply=False) == 0
+        out = capsys.readouterr().out
+        assert "【企业微信有、名册没有】1 人" in out and "新人（chengguan_xinren）部门：城关镇 职务：科员" in out
+        assert "【名册有、企业微信已没有】1 人" in out and "何琳（fgj_helin）区发展和改革局" in out
+        assert "【姓名不一致】1 人" in out and "fgj_yangfan：名册「杨帆」→ 企业微信「杨凡」" in out
+        assert "名册 张晨（tqw_zhangchen，团区委）↔ 企业微信 zhangchen2" in out
+        assert "名册未改动" in out
+        assert len(await rows_of(db_url, RosterChange)) == before
+
+        assert await roster_commands.roster_sync(settings, apply=True) == 0
+        assert "2 人变更" in capsys.readouterr().out
+        people = {c.userid: c for c in await rows_of(db_url, Cadre)}
+        assert not people["fgj_helin"].active and people["fgj_yangfan"].name == "杨凡"
+        assert people["tqw_zhangchen"].active  # a proposal is left to the operator
+        assert "chengguan_xinren" not in people  # role and rank come from the spreadsheet
+        assert len(await rows_of(db_url, RosterChange)) == before + 2
+        assert await roster_commands.roster_sync(settings, apply=True) == 0
+        assert len(await rows_of(db_url, RosterChange)) == before + 2  # a second apply changes nothing
+
+        # The app may see only some departments: people outside its range are not "gone".
+        book.visible = {book.department("城关镇")}
+        assert await roster_commands.roster_sync(settings, apply=False) == 0
+        out = capsys.readouterr().out
+        assert "【名册有、企业微信已没有】0 人" in out and "【未核对】" in out and "团区委" in out
+        assert standin.unexpected == []
+    finally:
+        await runner.cleanup()
+
+
+async def test_sync_says_what_wecom_refused_and_changes_nothing(db_url: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    defaults = Settings()
+    runner, api_base, standin = await start_standin(
+        corp_id=defaults.wecom.corp_id, secret=defaults.wecom.secret, agent_id=defaults.wecom.agent_id,
+    )
+    try:
+        settings = settings_for(db_url, api_base)
+        assert await roster_commands.import_roster(settings, SAMPLE_ROSTER) == 0
+        standin.fail_next("department/list", 60011, errmsg="no privilege to access/modify contact/party/agent")
+        assert await roster_commands.roster_sync(settings, apply=True) == 2
+        err = capsys.readouterr().err
+        assert "60011" in err and "可见范围" in err and "名册未改动" in err
+    finally:
+        await runner.cleanup()
+    assert len(await rows_of(db_url, RosterChange)) == 25
