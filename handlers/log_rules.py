@@ -1,4 +1,5 @@
-"""Gathers logs and leave for the owed-log-days rule (scoring/logs.py): 缺记, reminders, scoring."""
+"""Gathers logs, leave and roster history for the owed-log-days rule (scoring/logs.py): 缺记,
+reminders, scoring."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import date
 
 from handlers.base import Ctx
 from scoring.logs import MissingDay, counting_start, missing_log_days
+from scoring.roster import serving_spans
 from scoring.workdays import QuarterId, WorkCalendar
 from storage.directory import Person
 from storage.repos import Store
@@ -19,20 +21,24 @@ async def missing_days(
         return []
     logged = await store.logs.logged_days(person.userid, start, end)
     excused = await store.excused_days(person.userid, start, end)
-    return missing_log_days(calendar, start, end, logged, excused, window)
+    history = await store.roster.placements([person.userid])
+    serving = serving_spans(history.get(person.userid, []), start, end)
+    return missing_log_days(calendar, start, end, logged, excused, window, serving)
 
 
 async def missing_by_person(
     store: Store, calendar: WorkCalendar, people: list[Person], start: date, end: date, window: int
 ) -> dict[str, list[MissingDay]]:
-    """`missing_days` for many people at once: two queries, not two per person."""
+    """`missing_days` for many people at once: three queries, not three per person."""
     if end < start:
         return {p.userid: [] for p in people}
     logged = await store.logs.logged_days_of_all(start, end)
     excused = await store.leave.excused_between(start, end)
+    history = await store.roster.placements()
     return {
         p.userid: missing_log_days(calendar, start, end, logged.get(p.userid, set()),
-                                   excused.get(p.userid, set()), window)
+                                   excused.get(p.userid, set()), window,
+                                   serving_spans(history.get(p.userid, []), start, end))
         for p in people
     }
 
@@ -45,10 +51,11 @@ async def not_logged_on(
         return []
     logged = await store.logs.on_day(day)
     excused = await store.leave.excused_between(day, day)
+    history = await store.roster.placements()
     return [
         p for p in people
         if missing_log_days(calendar, day, day, {day} if p.userid in logged else set(),
-                            excused.get(p.userid, set()), window=0)
+                            excused.get(p.userid, set()), 0, serving_spans(history.get(p.userid, []), day, day))
     ]
 
 

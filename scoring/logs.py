@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from scoring.roster import Span, within
 from scoring.workdays import WorkCalendar
 
 
@@ -32,13 +33,18 @@ def missing_log_days(
     logged: Collection[date],
     excused: Collection[date],
     window: int,
+    serving: Sequence[Span] | None = None,
 ) -> list[MissingDay]:
     """Working days in [start, end] with neither a log nor approved leave, oldest first, each
-    with the last day it may still be backfilled (`window` working days later)."""
+    with the last day it may still be backfilled (`window` working days later).
+
+    Only days inside `serving` are owed (scoring.roster.serving_spans: not before joining,
+    not after leaving, never as a superior leader); None means on the roster throughout.
+    """
     return [
         MissingDay(day, calendar.backfill_deadline(day, window))
         for day in calendar.working_days(start, end)
-        if day not in logged and day not in excused
+        if day not in logged and day not in excused and (serving is None or within(serving, day))
     ]
 
 

@@ -52,6 +52,11 @@ ROLE_ZH: dict[Role, str] = {
     Role.superior: "上级领导",
 }
 RANK_ZH: dict[Rank, str] = {Rank.zhengke: "正科级", Rank.fuke: "副科级", Rank.general: "一般干部"}
+CATEGORY_ZH: dict[UnitCategory, str] = {
+    UnitCategory.township: "乡镇(街道)",
+    UnitCategory.district_unit: "区直单位",
+    UnitCategory.sub_unit: "区直单位下属单位",
+}
 GROUP_ZH: dict[RaterGroup, str] = {
     RaterGroup.lead: "主评",
     RaterGroup.peer: "互评",

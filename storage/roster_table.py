@@ -7,13 +7,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from scoring.types import RANK_ZH, ROLE_ZH, UnitCategory
+from scoring.types import CATEGORY_ZH, RANK_ZH, ROLE_ZH
 
-CATEGORY_ZH: dict[UnitCategory, str] = {
-    UnitCategory.township: "乡镇(街道)",
-    UnitCategory.district_unit: "区直单位",
-    UnitCategory.sub_unit: "区直单位下属单位",
-}
 YES, NO = "是", "否"
 
 
