@@ -25,6 +25,7 @@ from handlers.config import (
     LogSettings,
     RatingSettings,
     ReminderSettings,
+    RosterSettings,
     RuleSettings,
     ScoringSettings,
     Section,
@@ -97,13 +98,14 @@ class Settings(BaseSettings):
     rating: RatingSettings = Field(default_factory=RatingSettings)
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     leave: LeaveSettings = Field(default_factory=LeaveSettings)
+    roster: RosterSettings = Field(default_factory=RosterSettings)
 
     @cached_property
     def rules(self) -> RuleSettings:
         """The sections handlers and jobs read: handed down, so they never import bot/."""
         return RuleSettings(
             admin=self.admin, logs=self.logs, summaries=self.summaries, reminders=self.reminders,
-            rating=self.rating, scoring=self.scoring, leave=self.leave,
+            rating=self.rating, scoring=self.scoring, leave=self.leave, roster=self.roster,
         )
 
     # Set per load by load_settings(); a class attribute because pydantic-settings builds

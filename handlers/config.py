@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from handlers.cards import MAX_CHOICES
 from scoring.config import ScoringConfig
+from scoring.roster import PeriodRule
 
 
 class Section(BaseModel):
@@ -136,6 +137,19 @@ class ScoringSettings(Section):
         return ScoringConfig(**given)
 
 
+class RosterSettings(Section):
+    """Which roster line places a cadre who moved or was promoted during a period.
+
+    end: the line in force on the period's last day (as 公务员考核规定 has the current unit
+    evaluate); longest: the line in force for most days of the period.
+    """
+
+    # A quarter's rating groups (unit, role) and unit headcounts.
+    quarter_rule: PeriodRule = PeriodRule.end
+    # A year's rank level for district-wide rankings, unit for unit rankings and excellent quotas.
+    year_rule: PeriodRule = PeriodRule.end
+
+
 class RuleSettings(Section):
     """Every section a handler or a job may read; built once by bot/ from Settings."""
 
@@ -146,3 +160,4 @@ class RuleSettings(Section):
     rating: RatingSettings = Field(default_factory=RatingSettings)
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     leave: LeaveSettings = Field(default_factory=LeaveSettings)
+    roster: RosterSettings = Field(default_factory=RosterSettings)

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 
 from handlers.base import Ctx, Refusal
 from handlers.config import RuleSettings
-from handlers.log_rules import missing_days
+from handlers.log_rules import missing_by_person
 from handlers.rating.cards import (
     quarter_label,
     rate_task_id,
@@ -25,12 +25,12 @@ from handlers.rating.cards import (
     submit_card,
     submit_task_id,
 )
+from handlers.roster_periods import placed_for_period
 from handlers.text import fold
 from scoring import (
     GROUP_ZH,
     Member,
     QuarterInput,
-    Rank,
     RaterGroup,
     ScoringConfig,
     UnitCategory,
@@ -147,14 +147,13 @@ async def open_round(env: RatingEnv, quarter: QuarterId, opened_by: str) -> str:
     assert rnd.id is not None
 
     extras = await env.store.rating.extra_raters()
-    rows: list[tuple[str, str, int, str]] = []
-    for unit_id in env.directory.units:
-        members = env.directory.members(unit_id)
-        if not members:
-            continue
+    rows: list[tuple[str, str, int, str, int]] = []
+    for unit_id, members in (await _quarter_units(env, quarter)).items():
         extra = {u for u in extras.get(unit_id, ()) if env.directory.get(u) is not None}
-        cards = assignments([Member(p.userid, p.role) for p in members], extra, env.cfg)
-        rows += [(c.rater, c.ratee, unit_id, c.group.value, len(members)) for c in cards]
+        cards = assignments(members, extra, env.cfg)
+        # Someone who has left since is rated for the quarter they served, but gets no cards.
+        rows += [(c.rater, c.ratee, unit_id, c.group.value, len(members)) for c in cards
+                 if env.directory.get(c.rater) is not None]
     made = await env.store.rating.add_assignments(rnd.id, rows)
     totals: defaultdict[str, int] = defaultdict(int)
     for card in made:
@@ -165,6 +164,16 @@ async def open_round(env: RatingEnv, quarter: QuarterId, opened_by: str) -> str:
         f"✅ 已开启{label}评分：{len(raters)} 位评分人、{len(made)} 张评分卡已排队发送，"
         f"截止 {deadline_text(env, closes_at)}。发送「评分进度」查看各单位提交情况。"
     )
+
+
+async def _quarter_units(env: RatingEnv, quarter: QuarterId) -> dict[int, list[Member]]:
+    """Each unit's cadres for the quarter, placed by the roster as it stood then (settings
+    roster.quarter_rule), so a transfer or promotion dated inside the quarter counts as set."""
+    placed = await placed_for_period(env.store, quarter.first_day, quarter.last_day, env.settings.roster.quarter_rule)
+    units: defaultdict[int, list[Member]] = defaultdict(list)
+    for userid, line in sorted(placed.items()):
+        units[int(line.unit)].append(Member(userid, line.role))
+    return dict(units)
 
 
 @dataclass(frozen=True)
@@ -366,20 +375,21 @@ async def publish_round(env: RatingEnv, rnd: RatingRound) -> str:
     start = counting_start(quarter.first_day, env.settings.logs.start_date)
     window = env.settings.logs.backfill_working_days
     inputs: list[QuarterInput] = []
-    missing_of: dict[str, int] = {}
-    people = sorted(env.directory.cadres(), key=lambda p: p.userid)
-    for person in people:
-        owed = await missing_days(env.store, env.calendar, person, start, quarter.last_day, window)
-        missing_of[person.userid] = overdue_count(owed, env.today)
+    placed = await placed_for_period(env.store, quarter.first_day, quarter.last_day, env.settings.roster.quarter_rule)
+    people = [env.directory.people[userid] for userid in sorted(placed)]
+    owed = await missing_by_person(env.store, env.calendar, people, start, quarter.last_day, window)
+    missing_of = {userid: overdue_count(days, env.today) for userid, days in owed.items()}
+    for userid, line in sorted(placed.items()):
+        assert line.rank is not None  # a serving line is never a superior leader's
         inputs.append(QuarterInput(
-            userid=person.userid,
-            unit=str(person.unit.id),
-            unit_category=UnitCategory(person.unit.category),
-            role=person.role,
-            rank=Rank(person.rank),
-            scores_by_group={RaterGroup(g): s for g, s in scores.get(person.userid, {}).items()},
-            missing_log_days=missing_of[person.userid],
-            missing_quarter_summary=person.userid not in writers,
+            userid=userid,
+            unit=line.unit,
+            unit_category=UnitCategory(env.directory.units[int(line.unit)].category),
+            role=line.role,
+            rank=line.rank,
+            scores_by_group={RaterGroup(g): s for g, s in scores.get(userid, {}).items()},
+            missing_log_days=missing_of[userid],
+            missing_quarter_summary=userid not in writers,
         ))
     results = score_quarters(inputs, env.cfg)
     rankings = rank_within_units(results)
@@ -404,6 +414,8 @@ async def publish_round(env: RatingEnv, rnd: RatingRound) -> str:
     if not await env.store.rating.set_status(rnd.id, "closed", "published", env.now):
         raise Refusal(f"{label}结果刚刚已被发布。")
     for row in rows:
+        if env.directory.get(row.userid) is None:
+            continue  # left since: the result is kept, no message goes out
         await env.store.outbox.enqueue(
             f"rate-result:{rnd.id}:{row.userid}", [row.userid], "text",
             {"content": f"📊 {label}实绩考核结果\n" + result_text(env, row)}, env.now,
