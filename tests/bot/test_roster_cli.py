@@ -4,6 +4,7 @@ whole file refused with every problem named, WeCom's address book compared and a
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.cli import roster as roster_commands
 from bot.settings import Settings
-from bot.wecom.standin import start_standin
+from bot.wecom.standin import StandinState, start_standin
 from storage.db import create_engine, session_factory
 from storage.models import Cadre, RosterChange
 from storage.roster_import import read_table
@@ -165,66 +166,65 @@ async def test_history_lists_each_change_with_its_effective_day(db_url: str, tmp
     assert await roster_commands.roster_history(settings, "nobody") == 2
 
 
-async def test_sync_reports_three_kinds_of_difference_and_applies_only_with_apply(db_url: str, capsys) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+async def wecom(db_url: str) -> AsyncIterator[tuple[Settings, StandinState]]:
+    """The sample roster imported, and a WeCom stand-in whose address book is empty so far."""
     defaults = Settings()
     runner, api_base, standin = await start_standin(
         corp_id=defaults.wecom.corp_id, secret=defaults.wecom.secret, agent_id=defaults.wecom.agent_id,
     )
+    settings = settings_for(db_url, api_base)
+    assert await roster_commands.import_roster(settings, SAMPLE_ROSTER) == 0
     try:
-        settings = settings_for(db_url, api_base)
-        assert await roster_commands.import_roster(settings, SAMPLE_ROSTER) == 0
-        book = standin.address_book
-        for rec in read_table(SAMPLE_ROSTER):
-            if rec["userid"] not in ("fgj_helin", "tqw_zhangchen", "qw_kongdeming"):
-                book.add_member(rec["userid"], rec["name"], rec["unit"], rec["position"])
-        book.add_member("chengguan_xinren", "新人", "城关镇", "科员")  # joined in WeCom
-        book.members["fgj_yangfan"]["name"] = "杨凡"  # renamed in WeCom
-        book.add_member("zhangchen2", "张晨", "团区委")  # tqw_zhangchen under another account
-        book.add_member("former", "停用者", "城关镇", status=2)  # disabled in WeCom: not "new"
-        capsys.readouterr()
-
-        before = len(await rows_of(db_url, RosterChange))
-        assert await roster_commands.roster_sync(settings, apply=False) == 0
-        out = capsys.readouterr().out
-        assert "【企业微信有、名册没有】1 人" in out and "新人（chengguan_xinren）部门：城关镇 职务：科员" in out
-        assert "【名册有、企业微信已没有】1 人" in out and "何琳（fgj_helin）区发展和改革局" in out
-        assert "【姓名不一致】1 人" in out and "fgj_yangfan：名册「杨帆」→ 企业微信「杨凡」" in out
-        assert "名册 张晨（tqw_zhangchen，团区委）↔ 企业微信 zhangchen2" in out
-        assert "名册未改动" in out
-        assert len(await rows_of(db_url, RosterChange)) == before
-
-        assert await roster_commands.roster_sync(settings, apply=True) == 0
-        assert "2 人变更" in capsys.readouterr().out
-        people = {c.userid: c for c in await rows_of(db_url, Cadre)}
-        assert not people["fgj_helin"].active and people["fgj_yangfan"].name == "杨凡"
-        assert people["tqw_zhangchen"].active  # a proposal is left to the operator
-        assert "chengguan_xinren" not in people  # role and rank come from the spreadsheet
-        assert len(await rows_of(db_url, RosterChange)) == before + 2
-        assert await roster_commands.roster_sync(settings, apply=True) == 0
-        assert len(await rows_of(db_url, RosterChange)) == before + 2  # a second apply changes nothing
-
-        # The app may see only some departments: people outside its range are not "gone".
-        book.visible = {book.department("城关镇")}
-        assert await roster_commands.roster_sync(settings, apply=False) == 0
-        out = capsys.readouterr().out
-        assert "【名册有、企业微信已没有】0 人" in out and "【未核对】" in out and "团区委" in out
-        assert standin.unexpected == []
+        yield settings, standin
     finally:
         await runner.cleanup()
+    assert standin.unexpected == []
 
 
-async def test_sync_says_what_wecom_refused_and_changes_nothing(db_url: str, capsys) -> None:  # type: ignore[no-untyped-def]
-    defaults = Settings()
-    runner, api_base, standin = await start_standin(
-        corp_id=defaults.wecom.corp_id, secret=defaults.wecom.secret, agent_id=defaults.wecom.agent_id,
-    )
-    try:
-        settings = settings_for(db_url, api_base)
-        assert await roster_commands.import_roster(settings, SAMPLE_ROSTER) == 0
-        standin.fail_next("department/list", 60011, errmsg="no privilege to access/modify contact/party/agent")
-        assert await roster_commands.roster_sync(settings, apply=True) == 2
-        err = capsys.readouterr().err
-        assert "60011" in err and "可见范围" in err and "名册未改动" in err
-    finally:
-        await runner.cleanup()
+async def test_sync_reports_three_kinds_of_difference_and_applies_only_with_apply(db_url: str, wecom, capsys) -> None:  # type: ignore[no-untyped-def]
+    settings, standin = wecom
+    book = standin.address_book
+    for rec in read_table(SAMPLE_ROSTER):
+        if rec["userid"] not in ("fgj_helin", "tqw_zhangchen", "qw_kongdeming"):
+            book.add_member(rec["userid"], rec["name"], rec["unit"], rec["position"])
+    book.add_member("chengguan_xinren", "新人", "城关镇", "科员")  # joined in WeCom
+    book.members["fgj_yangfan"]["name"] = "杨凡"  # renamed in WeCom
+    book.add_member("zhangchen2", "张晨", "团区委")  # tqw_zhangchen under another account
+    book.add_member("former", "停用者", "城关镇", status=2)  # disabled in WeCom: not "new"
+    capsys.readouterr()
+
+    before = len(await rows_of(db_url, RosterChange))
+    assert await roster_commands.roster_sync(settings, apply=False) == 0
+    out = capsys.readouterr().out
+    assert "【企业微信有、名册没有】1 人" in out and "新人（chengguan_xinren）部门：城关镇 职务：科员" in out
+    assert "【名册有、企业微信已没有】1 人" in out and "何琳（fgj_helin）区发展和改革局" in out
+    assert "【姓名不一致】1 人" in out and "fgj_yangfan：名册「杨帆」→ 企业微信「杨凡」" in out
+    assert "名册 张晨（tqw_zhangchen，团区委）↔ 企业微信 zhangchen2" in out
+    assert "名册未改动" in out
+    assert len(await rows_of(db_url, RosterChange)) == before
+
+    assert await roster_commands.roster_sync(settings, apply=True) == 0
+    assert "2 人变更" in capsys.readouterr().out
+    people = {c.userid: c for c in await rows_of(db_url, Cadre)}
+    assert not people["fgj_helin"].active and people["fgj_yangfan"].name == "杨凡"
+    assert people["tqw_zhangchen"].active  # a proposal is left to the operator
+    assert "chengguan_xinren" not in people  # role and rank come from the spreadsheet
+    assert len(await rows_of(db_url, RosterChange)) == before + 2
+    assert await roster_commands.roster_sync(settings, apply=True) == 0
+    assert len(await rows_of(db_url, RosterChange)) == before + 2  # a second apply changes nothing
+
+    # The app may see only some departments: people outside its range are not "gone".
+    book.visible = {book.department("城关镇")}
+    assert await roster_commands.roster_sync(settings, apply=False) == 0
+    out = capsys.readouterr().out
+    assert "【名册有、企业微信已没有】0 人" in out and "【未核对】" in out and "团区委" in out
+
+
+async def test_sync_says_what_wecom_refused_and_changes_nothing(db_url: str, wecom, capsys) -> None:  # type: ignore[no-untyped-def]
+    settings, standin = wecom
+    standin.fail_next("department/list", 60011, errmsg="no privilege to access/modify contact/party/agent")
+    assert await roster_commands.roster_sync(settings, apply=True) == 2
+    err = capsys.readouterr().err
+    assert "60011" in err and "可见范围" in err and "名册未改动" in err
     assert len(await rows_of(db_url, RosterChange)) == 25

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot import commands, roster_commands
+from bot.cli.calendar import calendar_load
+from bot.cli.roster import import_roster
+from bot.cli.rounds import rating_round
 from handlers.roster_periods import placed_for_period
 from scoring import Rank, ScoredCadre, excellent_quota, rank_within_levels
 from scoring.config import ScoringConfig
@@ -36,14 +38,14 @@ CHANGES = [
 
 async def test_transfer_promotion_newcomer_and_leaver(db_url: str, tmp_path: Path) -> None:
     settings = harness_settings(db_url, "http://127.0.0.1:9", clock={"start": "2027-01-15T09:30:00+08:00"})
-    assert await roster_commands.import_roster(settings, SAMPLE_ROSTER) == 0
-    assert await commands.calendar_load(settings, SAMPLE_2027) == 0
+    assert await import_roster(settings, SAMPLE_ROSTER) == 0
+    assert await calendar_load(settings, SAMPLE_2027) == 0
     for index, (day, row) in enumerate(CHANGES):
         path = tmp_path / f"change{index}.csv"
         path.write_text(HEADER + row + "\n", encoding="utf-8")
-        assert await roster_commands.import_roster(settings, path, date.fromisoformat(day)) == 0
+        assert await import_roster(settings, path, date.fromisoformat(day)) == 0
 
-    assert await commands.rating_round(settings, "open", "2026Q4") == 0
+    assert await rating_round(settings, "open", "2026Q4") == 0
     engine = create_engine(db_url)
     try:
         async with session_factory(engine)() as session:
@@ -56,8 +58,8 @@ async def test_transfer_promotion_newcomer_and_leaver(db_url: str, tmp_path: Pat
         assert all(c.rater.startswith("fgj_") for c in wu)
         assert not [c for c in cards if "chengguan_jiangtao" in (c.rater, c.ratee)]
 
-        assert await commands.rating_round(settings, "close", "2026Q4") == 0
-        assert await commands.rating_round(settings, "publish", "2026Q4") == 0
+        assert await rating_round(settings, "close", "2026Q4") == 0
+        assert await rating_round(settings, "publish", "2026Q4") == 0
         async with session_factory(engine)() as session:
             results = {r.userid: r for r in (await session.execute(select(QuarterResult))).scalars()}
             pushed = [o.userids for o in (await session.execute(select(Outbox))).scalars()]
