@@ -8,7 +8,7 @@ import csv
 import io
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -56,6 +56,8 @@ class RosterRow:
     oversees: tuple[str, ...]
     position: str
     active: bool
+    # Optional columns the file has: one without 职务/分管单位/在职 leaves them as they were.
+    given: frozenset[str] = frozenset(("oversees", "position", "active"))
 
 
 def read_table(path: Path) -> list[dict[str, str]]:
@@ -163,7 +165,7 @@ def parse_roster(records: list[dict[str, str]], known_units: Collection[str] | N
         rows.append(RosterRow(
             line=index, userid=userid, name=cell["name"], unit=cell["unit"], unit_category=category,
             role=role, rank=rank, oversees=oversees, position=cell.get("position", ""),
-            active=active == "true",
+            active=active == "true", given=frozenset(headers),
         ))
     if known_units is not None and not problems:
         problems = unknown_oversees(rows, known_units)
@@ -238,6 +240,8 @@ async def apply_roster(
         assert unit_id is not None
         lines = history.setdefault(row.userid, [])
         in_force = [c for c in lines if c.effective <= effective]
+        if in_force:
+            row = _keep_absent(row, in_force[-1])
         if in_force and _stored(in_force[-1]) == _line(row, unit_id):
             unchanged += 1
             continue
@@ -264,6 +268,16 @@ async def apply_roster(
     await session.flush()
     await _replace_oversight(session, {r.userid: history[r.userid][-1] for r in rows}, units)
     return ImportSummary(units_created, created, updated, unchanged, effective)
+
+
+def _keep_absent(row: RosterRow, line: RosterChange) -> RosterRow:
+    """Optional columns missing from the file keep the person's current values."""
+    return replace(
+        row,
+        position=row.position if "position" in row.given else line.position,
+        oversees=row.oversees if "oversees" in row.given else tuple(filter(None, line.oversees.split(";"))),
+        active=row.active if "active" in row.given else line.active,
+    )
 
 
 def _mirror(cadre: Cadre, line: RosterChange, now: datetime) -> None:

@@ -163,6 +163,9 @@ async def roster_sync(settings: Settings, apply: bool, effective: date | None = 
     try:
         departments, members = await _read_address_book(settings)
     except WeComError as exc:
+        if exc.errcode is None:
+            print(f"连不上企业微信（{settings.wecom.api_base}）：{exc.errmsg}。名册未改动。", file=sys.stderr)
+            return 2
         hint = "请在企业微信管理后台把本应用的可见范围设为需要核对的单位" if exc.errcode == 60011 else "请稍后再试"
         print(f"读取企业微信通讯录失败（{exc.errcode}：{exc.errmsg}）：{hint}。名册未改动。", file=sys.stderr)
         return 2

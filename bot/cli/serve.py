@@ -21,6 +21,7 @@ from bot.server import create_app
 from bot.settings import Settings
 from bot.wecom.simulator import WeComSimulator
 from bot.wecom.standin import start_standin
+from storage.roster_import import read_table
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample"
 
@@ -56,11 +57,16 @@ async def demo(settings: Settings) -> int:
     await import_roster(settings, SAMPLE_DIR / "district.csv")
     await calendar_load(settings, SAMPLE_DIR / "calendar-2027.toml")
     wecom = settings.wecom
-    standin_runner, base_url, _state = await start_standin(
+    standin_runner, base_url, state = await start_standin(
         corp_id=wecom.corp_id, secret=wecom.secret, agent_id=wecom.agent_id,
         host=api.hostname or "127.0.0.1", port=api.port or 80,
     )
-    print(f"企业微信模拟服务：{base_url}")
+    # The stand-in's address book is the sample district plus one newcomer, so that
+    # `shiji roster sync` has a difference to show.
+    for rec in read_table(SAMPLE_DIR / "district.csv"):
+        state.address_book.add_member(rec["userid"], rec["name"], rec["unit"], rec["position"])
+    state.address_book.add_member("chengguan_xinren", "辛仁", "城关镇", "科员")
+    print(f"企业微信模拟服务：{base_url}（通讯录比名册多一位新人，可试 shiji roster sync）")
     print("另开一个终端，以干部身份对话：")
     print("  .venv/bin/shiji chat --as chengguan_wuhao     （城关镇 一般干部 吴昊）")
     print("  .venv/bin/shiji chat --as chengguan_zhaojh    （城关镇 党委书记 赵建华）")

@@ -165,6 +165,15 @@ async def test_history_lists_each_change_with_its_effective_day(db_url: str, tmp
     assert out[3].startswith("  2026-11-01 起：职级 一般干部 → 副科级；职务 综合科科员 → 综合科科长（导入 晋升.csv")
     assert await roster_commands.roster_history(settings, "nobody") == 2
 
+    # A two-column change file (no 职务, 在职 or 分管单位) leaves those as they were.
+    short = tmp_path / "短表.csv"
+    short.write_text("账号,姓名,单位,单位类别,角色,职级\nchengguan_wuhao,吴昊,区发展和改革局,区直单位,班子,副科\n",
+                     encoding="utf-8")
+    assert await roster_commands.import_roster(settings, short, date(2026, 11, 20)) == 0
+    capsys.readouterr()
+    await roster_commands.roster_history(settings, "chengguan_wuhao")
+    assert capsys.readouterr().out.splitlines()[4].startswith("  2026-11-20 起：角色 一般干部 → 班子成员（导入 短表.csv")
+
 
 @pytest.fixture
 async def wecom(db_url: str) -> AsyncIterator[tuple[Settings, StandinState]]:
