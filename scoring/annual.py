@@ -70,10 +70,8 @@ def democratic_score(
     The mean is over all raters and dimensions; a missing annual summary deducts
     `annual_summary_deduction`; the score never goes below 0.
     """
-    deduction = _fraction(cfg.annual_summary_deduction) if missing_annual_summary else Fraction(0)
-    deduction_shown = round_score(deduction)
     if not ballots:
-        return DemocraticResult(None, deduction_shown, None, 0)
+        return democratic_from_totals(0, 0, missing_annual_summary, cfg)
     # map() keeps the per-ballot checks in C: 3 million ballots take well under a second.
     if set(map(len, ballots)) != {len(DIMENSIONS_ZH)}:
         raise ValueError(f"each democratic ballot needs {len(DIMENSIONS_ZH)} scores")
@@ -83,11 +81,26 @@ def democratic_score(
         raise ValueError(
             f"democratic scores must be integers in [{cfg.score_min}, {cfg.score_max}]"
         )
-    marks = len(ballots) * len(DIMENSIONS_ZH)
+    return democratic_from_totals(total, len(ballots), missing_annual_summary, cfg)
+
+
+def democratic_from_totals(
+    mark_total: int, ballot_count: int, missing_annual_summary: bool, cfg: ScoringConfig
+) -> DemocraticResult:
+    """R-YEAR-1 from the sum of every mark a cadre received and the number of ballots.
+
+    The same rule as `democratic_score`, for callers that let the database add up checked
+    ballots (a province has millions): mean = total / (ballots × 5), minus the deduction.
+    """
+    deduction = _fraction(cfg.annual_summary_deduction) if missing_annual_summary else Fraction(0)
+    deduction_shown = round_score(deduction)
+    if ballot_count == 0:
+        return DemocraticResult(None, deduction_shown, None, 0)
+    marks = ballot_count * len(DIMENSIONS_ZH)
     p, q = deduction.numerator, deduction.denominator
-    net = max(0, total * q - p * marks)
+    net = max(0, mark_total * q - p * marks)
     return DemocraticResult(
-        round_ratio(total, marks), deduction_shown, round_ratio(net, marks * q), len(ballots)
+        round_ratio(mark_total, marks), deduction_shown, round_ratio(net, marks * q), ballot_count
     )
 
 

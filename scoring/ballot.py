@@ -109,7 +109,8 @@ def _cap_terms(unit_headcount: int, cap: int, cfg: ScoringConfig) -> str:
     return f"{cfg.high_score} 分以上最多 {cap} 人（本单位 {unit_headcount} 人的 {percent}%{at_least}）"
 
 
-def _check_value(ratee: str, raw: RawScore, cfg: ScoringConfig) -> int | Violation:
+def check_value(ratee: str, raw: RawScore, cfg: ScoringConfig) -> int | Violation:
+    """One score on its own: an integer in [score_min, score_max], or the violation."""
     score = parse_score(raw)
     if score is None:
         return Violation(ratee, ViolationCode.not_integer, _range_reason(raw, cfg))
@@ -150,7 +151,7 @@ def check_ballot(
         if wrong_person is not None:
             violations.append(wrong_person)
             continue
-        checked = _check_value(ratee, scores[ratee], cfg)
+        checked = check_value(ratee, scores[ratee], cfg)
         if isinstance(checked, Violation):
             violations.append(checked)
         elif checked >= cfg.high_score:
@@ -194,7 +195,7 @@ def check_score(
     wrong_person = _check_ratee(ratee, rater, allowed_ratees)
     if wrong_person is not None:
         return refuse(wrong_person)
-    value = _check_value(ratee, score, cfg)
+    value = check_value(ratee, score, cfg)
     if isinstance(value, Violation):
         return refuse(value)
     is_high = value >= cfg.high_score

@@ -8,7 +8,7 @@ with the why, and the admin's lists can show it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
@@ -251,21 +251,26 @@ def last_place_flags(
     whatever unit they were then) and the action it calls for. A year absent from the history
     ends a streak. Sorted by longest streak first, then unit and userid.
     """
-    last_by_year: dict[int, dict[str, str]] = {}
+    last_by_year = {
+        y: {userid: unit for unit, ranking in rankings.items() for userid in last_place(ranking)}
+        for y, rankings in unit_rankings_by_year.items()
+    }
+    this_year = last_by_year.pop(year, {})
+    return last_place_ladder(this_year, last_by_year, year)
 
-    def last_of(y: int) -> dict[str, str]:
-        if y not in last_by_year:
-            last_by_year[y] = {
-                userid: unit
-                for unit, ranking in unit_rankings_by_year.get(y, {}).items()
-                for userid in last_place(ranking)
-            }
-        return last_by_year[y]
 
+def last_place_ladder(
+    last_this_year: Mapping[str, str], last_in_earlier_years: Mapping[int, Collection[str]], year: int
+) -> list[LastPlaceFlag]:
+    """R-USE-4 from who was last: `last_this_year` maps each cadre last in their unit in
+    `year` to that unit; `last_in_earlier_years` holds, per earlier year, who was last in
+    their unit then (from published years or an imported history). A year absent from it
+    ends a streak. Sorted by longest streak first, then unit and userid.
+    """
     flags: list[LastPlaceFlag] = []
-    for userid, unit in last_of(year).items():
+    for userid, unit in last_this_year.items():
         streak = 1
-        while year - streak in unit_rankings_by_year and userid in last_of(year - streak):
+        while userid in last_in_earlier_years.get(year - streak, ()):
             streak += 1
         years = tuple(range(year - streak + 1, year + 1))
         flags.append(LastPlaceFlag(userid, unit, streak, years, _action_for(streak)))

@@ -1,24 +1,20 @@
 """SQL of the quarterly rating. Nothing here decides a rule; see handlers/rating/ and scoring/.
 
-Anonymity (R-RATE-5) is enforced here as much as by the schema: `hand_in` is the only way a
-score leaves `rating_draft`, and it writes the scores without the rater, in random order and
-under random ids, deletes the drafts and blanks the stored passive replies of the rater's
-messages in the round (they echo the scores given) in the same transaction.
+Anonymity (R-RATE-5) is enforced here as much as by the schema: the hand-in, the dropping of
+drafts and the resealing at close are the shared ballot box's (storage/ballot_box.py).
 """
 
 from __future__ import annotations
 
-import random
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, func, select, update
 
-from storage.models import DailyLog, InboundMessage, Summary
+from storage.ballot_box import BallotBox
+from storage.models import DailyLog, Summary
 from storage.models_rating import (
     QuarterResult,
     RatingAssignment,
@@ -32,27 +28,12 @@ from storage.models_rating import (
 )
 from storage.sql import dialect_insert
 
-# A system-wide secure RNG: score ids and row order must not be predictable from each other.
-_rng = random.SystemRandom()
 
-
-@dataclass(frozen=True)
-class UnitProgress:
-    unit_id: int
-    raters: int  # raters holding cards for this unit's cadres
-    handed_in: int
-
-
-@dataclass(frozen=True)
-class RaterTodo:
-    rater: str
-    cards: int
-    answered: int  # drafts so far (before hand-in)
-
-
-class RatingRepo:
-    def __init__(self, session: AsyncSession) -> None:
-        self.s = session
+class RatingRepo(BallotBox):
+    assignment_table = RatingAssignment
+    draft_table = RatingDraft
+    handin_table = RatingHandin
+    score_table = RatingScore
 
     # ---- rounds ----
 
@@ -114,23 +95,6 @@ class RatingRepo:
             )
         return made
 
-    async def assignment(self, assignment_id: str) -> RatingAssignment | None:
-        return await self.s.get(RatingAssignment, assignment_id)
-
-    async def assignments_of(self, round_id: int, rater: str) -> list[RatingAssignment]:
-        result = await self.s.execute(
-            select(RatingAssignment)
-            .where(RatingAssignment.round_id == round_id, RatingAssignment.rater == rater)
-            .order_by(RatingAssignment.unit_id, RatingAssignment.ratee)
-        )
-        return list(result.scalars().all())
-
-    async def raters(self, round_id: int) -> set[str]:
-        result = await self.s.execute(
-            select(RatingAssignment.rater).where(RatingAssignment.round_id == round_id).distinct()
-        )
-        return set(result.scalars().all())
-
     async def ratees(self, round_id: int) -> set[str]:
         result = await self.s.execute(
             select(RatingAssignment.ratee).where(RatingAssignment.round_id == round_id).distinct()
@@ -156,83 +120,13 @@ class RatingRepo:
         )
         await self.s.execute(stmt)
 
-    async def has_handed_in(self, round_id: int, rater: str) -> bool:
-        return await self.s.get(RatingHandin, (round_id, rater)) is not None
-
-    async def handed_in(self, round_id: int) -> set[str]:
-        result = await self.s.execute(
-            select(RatingHandin.rater).where(RatingHandin.round_id == round_id)
-        )
-        return set(result.scalars().all())
-
     async def hand_in(
         self, rnd: RatingRound, rater: str, scores: Sequence[tuple[str, str, int]]
     ) -> bool:
-        """Seal a ballot: (ratee, group, score) rows without the rater; drafts and echoes gone.
-
-        False (and nothing written) if this rater had already handed in.
-        """
-        assert rnd.id is not None
-        claimed = (
-            await self.s.execute(
-                dialect_insert(self.s, RatingHandin.__table__)
-                .values(round_id=rnd.id, rater=rater)
-                .on_conflict_do_nothing(index_elements=["round_id", "rater"])
-                .returning(RatingHandin.__table__.c.rater)
-            )
-        ).first()
-        if claimed is None:
-            return False
-        rows = [
-            {"id": uuid.uuid4().hex, "round_id": rnd.id, "ratee": ratee, "grp": grp, "score": score}
-            for ratee, grp, score in scores
-        ]
-        _rng.shuffle(rows)
-        if rows:
-            await self.s.execute(RatingScore.__table__.insert(), rows)  # type: ignore[attr-defined]
-        await self.drop_drafts(rnd, rater)
-        return True
-
-    async def drop_drafts(self, rnd: RatingRound, rater: str) -> None:
-        """Delete a rater's drafts and blank the stored replies that echoed them.
-
-        The dispatcher keeps each message's passive reply for WeCom's retries (seconds to
-        minutes); in a round those replies say "张三 92 分", so they must not outlive the draft.
-        """
-        await self.s.execute(
-            delete(RatingDraft).where(RatingDraft.round_id == rnd.id, RatingDraft.rater == rater)
+        """Seal a ballot of (ratee, group, score); False if this rater had already handed in."""
+        return await self.seal(
+            rnd, rater, [{"ratee": ratee, "grp": grp, "score": score} for ratee, grp, score in scores]
         )
-        await self.s.execute(
-            update(InboundMessage)
-            .where(
-                InboundMessage.userid == rater,
-                InboundMessage.received_at >= rnd.opened_at,
-                InboundMessage.reply.is_not(None),  # type: ignore[union-attr]
-            )
-            .values(reply=None)
-        )
-
-    async def reseal(self, round_id: int) -> int:
-        """Rewrite a round's scores in one shuffled batch under fresh ids.
-
-        Rows written at hand-in still sit where (and, on PostgreSQL, in the transaction) they
-        were written, which groups one ballot's rows; after this they all share one batch.
-        """
-        table = RatingScore.__table__
-        result = await self.s.execute(
-            select(RatingScore.ratee, RatingScore.grp, RatingScore.score).where(
-                RatingScore.round_id == round_id
-            )
-        )
-        rows = [
-            {"id": uuid.uuid4().hex, "round_id": round_id, "ratee": r.ratee, "grp": r.grp, "score": r.score}
-            for r in result
-        ]
-        _rng.shuffle(rows)
-        await self.s.execute(delete(RatingScore).where(RatingScore.round_id == round_id))
-        if rows:
-            await self.s.execute(table.insert(), rows)  # type: ignore[attr-defined]
-        return len(rows)
 
     async def scores_by_ratee(self, round_id: int) -> dict[str, dict[str, list[int]]]:
         result = await self.s.execute(
@@ -244,47 +138,6 @@ class RatingRepo:
         for row in result:
             grouped[row.ratee][row.grp].append(row.score)
         return {ratee: dict(groups) for ratee, groups in grouped.items()}
-
-    # ---- progress and reminders (counts only) ----
-
-    async def progress(self, round_id: int) -> list[UnitProgress]:
-        handed = and_(RatingHandin.round_id == RatingAssignment.round_id,
-                      RatingHandin.rater == RatingAssignment.rater)
-        result = await self.s.execute(
-            select(
-                RatingAssignment.unit_id,
-                func.count(func.distinct(RatingAssignment.rater)),
-                func.count(func.distinct(RatingHandin.rater)),
-            )
-            .select_from(RatingAssignment)
-            .outerjoin(RatingHandin, handed)
-            .where(RatingAssignment.round_id == round_id)
-            .group_by(RatingAssignment.unit_id)
-        )
-        return [UnitProgress(unit_id, raters, done) for unit_id, raters, done in result.all()]
-
-    async def todo(self, round_id: int) -> list[RaterTodo]:
-        """Raters who have not handed in, with their card and draft counts."""
-        cards = (
-            select(RatingAssignment.rater, func.count().label("cards"))
-            .where(RatingAssignment.round_id == round_id)
-            .group_by(RatingAssignment.rater)
-            .subquery()
-        )
-        drafts = (
-            select(RatingDraft.rater, func.count().label("answered"))
-            .where(RatingDraft.round_id == round_id)
-            .group_by(RatingDraft.rater)
-            .subquery()
-        )
-        done = select(RatingHandin.rater).where(RatingHandin.round_id == round_id)
-        result = await self.s.execute(
-            select(cards.c.rater, cards.c.cards, func.coalesce(drafts.c.answered, 0))
-            .outerjoin(drafts, drafts.c.rater == cards.c.rater)
-            .where(cards.c.rater.not_in(done))
-            .order_by(cards.c.rater)
-        )
-        return [RaterTodo(rater, n, answered) for rater, n, answered in result.all()]
 
     # ---- what the cards show ----
 

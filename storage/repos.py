@@ -27,6 +27,7 @@ from storage.rating_repo import RatingRepo
 from storage.reminder_repo import ReminderRepo
 from storage.roster_repo import RosterRepo
 from storage.sql import dialect_insert
+from storage.year_repo import YearRepo
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,21 @@ class OutboxRepo:
         )
         return (await self.s.execute(stmt)).first() is not None
 
+    async def enqueue_many(
+        self, pushes: Iterable[tuple[str, Iterable[str], str, dict[str, Any]]], now: datetime
+    ) -> None:
+        """`enqueue` for many (dedupe_key, userids, kind, payload) at once, in one statement:
+        a province-wide publish queues 100,000 messages. Keys already queued are skipped."""
+        rows = [
+            {"dedupe_key": key, "userids": "|".join(userids), "kind": kind,
+             "payload": json.dumps(payload, ensure_ascii=False), "status": "pending", "attempts": 0,
+             "not_before": now, "created_at": now, "error": "", "result": ""}
+            for key, userids, kind, payload in pushes
+        ]
+        if rows:
+            stmt = dialect_insert(self.s, Outbox.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+            await self.s.execute(stmt, rows)
+
     async def due(self, now: datetime, limit: int = 50) -> list[Outbox]:
         result = await self.s.execute(
             select(Outbox)
@@ -307,6 +323,7 @@ class Store:
         self.rating = RatingRepo(session)
         self.leave = LeaveRepo(session)
         self.reminders = ReminderRepo(session)
+        self.year = YearRepo(session)
 
     async def excused_days(self, userid: str, start: date, end: date) -> set[date]:
         """Days in [start, end] a cadre owes no log: approved leave (请假/出差)."""

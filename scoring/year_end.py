@@ -1,0 +1,202 @@
+"""The year's close (R-YEAR-1..4, R-USE-1..4): the democratic ballot, who evaluates whom, and
+everything a published year decides, in one pure computation.
+
+`year_outcome` composes the rules of `annual`, `ranking` and `use` for one year: it is what
+publishing stores and what the results file, the cadres' messages and the admin's lists
+show, so all of them agree by construction. Earlier years enter only as who was excellent
+and who was last in their unit (an imported history or earlier published years).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from scoring.annual import AnnualResult
+from scoring.ballot import RawScore, Violation, check_value
+from scoring.config import ScoringConfig
+from scoring.groups import assignments
+from scoring.ranking import Extremes, Ranking, level_extremes, rank_within_levels, rank_within_units
+from scoring.types import DIMENSIONS_ZH, Member, Rank, RaterGroup, Role
+from scoring.use import (
+    Eligibility,
+    ExcellentGrades,
+    LastPlaceFlag,
+    commendation_eligibility,
+    excellent_in_unit,
+    last_place,
+    last_place_ladder,
+    promotion_eligibility,
+)
+
+# --- the democratic ballot (R-YEAR-1) ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MarksCheck:
+    """Some of a ballot line's five marks, by dimension index (0 = 德 … 4 = 廉)."""
+
+    marks: Mapping[int, int]  # the valid ones
+    reasons_zh: tuple[str, ...]  # one per invalid mark, naming its dimension
+
+    @property
+    def ok(self) -> bool:
+        return not self.reasons_zh
+
+
+def check_marks(raw: Mapping[int, RawScore], cfg: ScoringConfig) -> MarksCheck:
+    """Each given mark must be an integer in [score_min, score_max], as a rating score."""
+    marks: dict[int, int] = {}
+    reasons: list[str] = []
+    for index in sorted(raw):
+        checked = check_value(DIMENSIONS_ZH[index], raw[index], cfg)
+        if isinstance(checked, Violation):
+            reasons.append(f"{DIMENSIONS_ZH[index]}：{checked.reason_zh}")
+        else:
+            marks[index] = checked
+    return MarksCheck(marks, tuple(reasons))
+
+
+def check_evaluation(raw: Sequence[RawScore], cfg: ScoringConfig) -> MarksCheck:
+    """A whole line `90 88 92 85 95`: exactly five marks, 德、能、勤、绩、廉 in that order."""
+    if len(raw) != len(DIMENSIONS_ZH):
+        dims = "、".join(DIMENSIONS_ZH)
+        return MarksCheck({}, (
+            f"需要{dims} {len(DIMENSIONS_ZH)} 项分数（按此顺序），收到 {len(raw)} 项",
+        ))
+    return check_marks(dict(enumerate(raw)), cfg)
+
+
+@lru_cache(maxsize=8)
+def _evaluation_config(cfg: ScoringConfig, pairs: frozenset[tuple[Role, Role]]) -> ScoringConfig:
+    # The democratic evaluation has no groups: any group will do, only who-rates-whom counts.
+    return replace(cfg, rater_groups={pair: RaterGroup.other for pair in pairs},
+                   extra_rater_group=RaterGroup.other)
+
+
+ALL_PAIRS: frozenset[tuple[Role, Role]] = frozenset(
+    (rater, ratee)
+    for rater in (Role.main_leader, Role.leadership, Role.staff)
+    for ratee in (Role.main_leader, Role.leadership, Role.staff)
+)
+
+
+def evaluation_assignments(
+    unit_members: Iterable[Member],
+    extra_raters: Iterable[str],
+    cfg: ScoringConfig,
+    pairs: Collection[tuple[Role, Role]] = ALL_PAIRS,
+) -> list[tuple[str, str]]:
+    """(evaluator, evaluated) pairs of one unit, sorted: the same rule as the quarterly
+    cards (`groups.assignments`: nobody evaluates themself, superiors are never evaluated,
+    approved extra raters evaluate everyone), with `pairs` (rater role, ratee role) the
+    setting of who evaluates whom; by default every member evaluates every other member.
+    """
+    evaluation_cfg = _evaluation_config(cfg, frozenset(pairs))
+    return [(a.rater, a.ratee) for a in assignments(unit_members, extra_raters, evaluation_cfg)]
+
+
+# --- one published year --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierYears:
+    """What earlier years contribute: who was graded excellent, who was last in their unit."""
+
+    excellent: Mapping[int, frozenset[str]]
+    last_in_unit: Mapping[int, frozenset[str]]
+
+    def excellent_years(self, userid: str) -> list[int]:
+        return [year for year, who in self.excellent.items() if userid in who]
+
+
+@dataclass(frozen=True, slots=True)
+class YearOutcome:
+    year: int
+    results: tuple[AnnualResult, ...]
+    unit_rankings: Mapping[str, Ranking]
+    level_rankings: Mapping[Rank, Ranking]
+    extremes: Mapping[Rank, Extremes]
+    excellent: Mapping[str, ExcellentGrades]  # per unit
+    promotion: Mapping[str, Eligibility]  # per cadre, with this year as "last year"
+    commendation: Mapping[str, Eligibility]
+    last_place: tuple[LastPlaceFlag, ...]
+
+    def is_excellent(self, userid: str, unit: str) -> bool:
+        return userid in self.excellent[unit].excellent
+
+    def is_tied(self, userid: str, unit: str) -> bool:
+        return userid in self.excellent[unit].tied_at_boundary
+
+
+def year_outcome(
+    year: int,
+    results: Sequence[AnnualResult],
+    earlier: EarlierYears,
+    cfg: ScoringConfig,
+    headcounts: Mapping[str, int] | None = None,
+) -> YearOutcome:
+    """Rankings (R-YEAR-4), excellent grades (R-USE-1), promotion eligibility for the next
+    year (R-USE-2: this year is "last year"), commendation (R-USE-3) and the last-place
+    ladder (R-USE-4) of one year's annual results.
+
+    `headcounts` gives each unit's size for its excellent quota (default: the cadres in
+    `results`).
+    """
+    unit_rankings = rank_within_units(results)
+    level_rankings = rank_within_levels(results)
+    excellent = {
+        unit: excellent_in_unit(unit, ranking, cfg, (headcounts or {}).get(unit))
+        for unit, ranking in unit_rankings.items()
+    }
+    excellent_now = {userid for grades in excellent.values() for userid in grades.excellent}
+    promotion: dict[str, Eligibility] = {}
+    commendation: dict[str, Eligibility] = {}
+    for result in results:
+        userid = result.userid
+        years = earlier.excellent_years(userid) + ([year] if userid in excellent_now else [])
+        promotion[userid] = promotion_eligibility(userid, level_rankings, years, year, cfg)
+        commendation[userid] = commendation_eligibility(userid, level_rankings, year)
+    last_now = {
+        userid: unit for unit, ranking in unit_rankings.items() for userid in last_place(ranking)
+    }
+    return YearOutcome(
+        year,
+        tuple(results),
+        unit_rankings,
+        level_rankings,
+        level_extremes(level_rankings),
+        excellent,
+        promotion,
+        commendation,
+        tuple(last_place_ladder(last_now, earlier.last_in_unit, year)),
+    )
+
+
+# --- a re-publish says what changed --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    userid: str
+    field: str
+    before: str | None  # None: not in the earlier version
+    after: str | None  # None: not in the new version
+
+
+def publication_changes(
+    before: Mapping[str, Mapping[str, str]], after: Mapping[str, Mapping[str, str]]
+) -> list[Change]:
+    """Every published figure that differs between two versions of a year, by cadre then
+    field; a cadre only in one version is one change with field "" (added or removed)."""
+    changes: list[Change] = []
+    for userid in sorted(before.keys() | after.keys()):
+        old, new = before.get(userid), after.get(userid)
+        if old is None or new is None:
+            changes.append(Change(userid, "", None if old is None else "", None if new is None else ""))
+            continue
+        for field in sorted(old.keys() | new.keys()):
+            if old.get(field) != new.get(field):
+                changes.append(Change(userid, field, old.get(field), new.get(field)))
+    return changes

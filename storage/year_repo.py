@@ -1,0 +1,246 @@
+"""SQL of the year's close. Nothing here decides a rule; see handlers/year/ and scoring/.
+
+The democratic evaluation is a ballot box like the quarterly rating's (storage/ballot_box.py).
+
+Read API for other features (rankings, archives): `published(year)` is "the published annual
+results of year Y" — the newest version, frozen as published — and `published_years()` the
+years there are; `versions(year)` lists every version with what it changed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.ballot_box import BallotBox
+from storage.models_rating import QuarterResult, RatingRound
+from storage.models_year import (
+    MARK_COLUMNS,
+    AnnualPublication,
+    AnnualResult,
+    HistoryResult,
+    QuarterExcuse,
+    UnitResult,
+    YearEval,
+    YearEvalAssignment,
+    YearEvalDraft,
+    YearEvalHandin,
+    YearEvalScore,
+)
+from storage.sql import dialect_insert
+
+
+@dataclass(frozen=True)
+class PublishedYear:
+    """One year as published (its newest version): the rows are frozen figures."""
+
+    year: int
+    version: int
+    published_at: datetime
+    rows: list[AnnualResult]
+
+    def of(self, userid: str) -> AnnualResult | None:
+        return next((row for row in self.rows if row.userid == userid), None)
+
+
+@dataclass(frozen=True)
+class Marks:
+    """What the database added up for one evaluated cadre: the sum of every mark and the
+    number of handed-in lines (the scoring rule divides; the database never rounds)."""
+
+    total: int
+    ballots: int
+
+
+class EvaluationRepo(BallotBox):
+    assignment_table = YearEvalAssignment
+    draft_table = YearEvalDraft
+    handin_table = YearEvalHandin
+    score_table = YearEvalScore
+
+    async def by_year(self, year: int) -> YearEval | None:
+        result = await self.s.execute(select(YearEval).where(YearEval.year == year))
+        return result.scalars().first()
+
+    async def by_id(self, eval_id: int) -> YearEval | None:
+        return await self.s.get(YearEval, eval_id)
+
+    async def rounds(self, status: str | None = None) -> list[YearEval]:
+        stmt = select(YearEval).order_by(YearEval.year)
+        if status is not None:
+            stmt = stmt.where(YearEval.status == status)
+        return list((await self.s.execute(stmt)).scalars().all())
+
+    async def create(self, year: int, opened_by: str, opened_at: datetime, closes_at: datetime) -> YearEval | None:
+        """The evaluation, or None if the year has one (another replica or admin won)."""
+        table = YearEval.__table__  # type: ignore[attr-defined]
+        stmt = (
+            dialect_insert(self.s, table)
+            .values(year=year, status="open", opened_by=opened_by, opened_at=opened_at, closes_at=closes_at)
+            .on_conflict_do_nothing(index_elements=["year"])
+            .returning(table.c.id)
+        )
+        row = (await self.s.execute(stmt)).first()
+        return None if row is None else await self.s.get(YearEval, row.id)
+
+    async def close(self, eval_id: int, now: datetime) -> bool:
+        """open → closed; False if someone closed it first."""
+        result = await self.s.execute(
+            update(YearEval).where(YearEval.id == eval_id, YearEval.status == "open")
+            .values(status="closed", closed_at=now)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+    async def add_assignments(self, eval_id: int, rows: Iterable[tuple[str, str, int]]) -> list[YearEvalAssignment]:
+        """Insert (rater, ratee, unit_id) with random ids; returns them."""
+        made = [
+            YearEvalAssignment(id=uuid.uuid4().hex[:16], round_id=eval_id, rater=rater, ratee=ratee, unit_id=unit_id)
+            for rater, ratee, unit_id in rows
+        ]
+        if made:
+            await self.s.execute(
+                YearEvalAssignment.__table__.insert(),  # type: ignore[attr-defined]
+                [m.model_dump() for m in made],
+            )
+        return made
+
+    async def drafts(self, eval_id: int, rater: str) -> dict[str, dict[int, int]]:
+        """ratee -> {dimension index: mark} of the marks given so far."""
+        d = YearEvalDraft
+        result = await self.s.execute(select(d).where(d.round_id == eval_id, d.rater == rater))
+        return {
+            row.ratee: {i: getattr(row, c) for i, c in enumerate(MARK_COLUMNS) if getattr(row, c) is not None}
+            for row in result.scalars()
+        }
+
+    async def put_marks(self, eval_id: int, rater: str, ratee: str, marks: dict[int, int]) -> None:
+        """Set some of a draft's five marks (a card step gives three or two)."""
+        values = {MARK_COLUMNS[i]: mark for i, mark in marks.items()}
+        stmt = dialect_insert(self.s, YearEvalDraft.__table__).values(  # type: ignore[attr-defined]
+            round_id=eval_id, rater=rater, ratee=ratee, **values
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["round_id", "rater", "ratee"], set_={c: stmt.excluded[c] for c in values}
+        )
+        await self.s.execute(stmt)
+
+    async def marks_by_ratee(self, eval_id: int) -> dict[str, Marks]:
+        s = YearEvalScore
+        total = s.de + s.neng + s.qin + s.ji + s.lian
+        result = await self.s.execute(
+            select(s.ratee, func.sum(total), func.count()).where(s.round_id == eval_id).group_by(s.ratee)
+        )
+        return {ratee: Marks(int(t), n) for ratee, t, n in result.all()}
+
+
+class YearRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+        self.evaluation = EvaluationRepo(session)
+
+    # ---- unit results (R-YEAR-2) ----
+
+    async def replace_unit_results(self, year: int, scores: dict[int, str], now: datetime) -> None:
+        await self.s.execute(delete(UnitResult).where(UnitResult.year == year))
+        self.s.add_all(UnitResult(year=year, unit_id=u, score=v, imported_at=now) for u, v in scores.items())
+        await self.s.flush()
+
+    async def unit_results(self, year: int) -> dict[int, str]:
+        result = await self.s.execute(select(UnitResult.unit_id, UnitResult.score).where(UnitResult.year == year))
+        return {unit_id: score for unit_id, score in result.all()}
+
+    # ---- history of earlier years ----
+
+    async def replace_history(self, rows: Sequence[HistoryResult]) -> None:
+        """Replace the years present in `rows` with them."""
+        years = {row.year for row in rows}
+        await self.s.execute(delete(HistoryResult).where(HistoryResult.year.in_(years)))  # type: ignore[attr-defined]
+        self.s.add_all(rows)
+        await self.s.flush()
+
+    async def history(self) -> list[HistoryResult]:
+        return list((await self.s.execute(select(HistoryResult))).scalars().all())
+
+    # ---- excused quarters ----
+
+    async def excuse(self, row: QuarterExcuse) -> None:
+        stmt = dialect_insert(self.s, QuarterExcuse.__table__).values(row.model_dump())  # type: ignore[attr-defined]
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["year", "userid", "quarter"],
+            set_={"reason": stmt.excluded.reason, "excused_by": stmt.excluded.excused_by,
+                  "excused_at": stmt.excluded.excused_at},
+        )
+        await self.s.execute(stmt)
+
+    async def excuses(self, year: int) -> dict[str, set[int]]:
+        """userid (or '*' for everyone) -> excused quarters."""
+        result = await self.s.execute(
+            select(QuarterExcuse.userid, QuarterExcuse.quarter).where(QuarterExcuse.year == year)
+        )
+        found: defaultdict[str, set[int]] = defaultdict(set)
+        for userid, quarter in result.all():
+            found[userid].add(quarter)
+        return dict(found)
+
+    # ---- the year's published quarters ----
+
+    async def quarter_scores(self, year: int) -> dict[int, dict[str, str | None]]:
+        """quarter -> userid -> published score, for the year's published rounds only."""
+        quarters = {f"{year}Q{q}": q for q in range(1, 5)}
+        result = await self.s.execute(
+            select(RatingRound.quarter, QuarterResult.userid, QuarterResult.score)
+            .join(QuarterResult, QuarterResult.round_id == RatingRound.id)  # type: ignore[arg-type]
+            .where(RatingRound.quarter.in_(quarters), RatingRound.status == "published")  # type: ignore[attr-defined]
+        )
+        found: dict[int, dict[str, str | None]] = {}
+        for quarter, userid, score in result.all():
+            found.setdefault(quarters[quarter], {})[userid] = score
+        return found
+
+    # ---- published years (the read API) ----
+
+    async def latest_version(self, year: int) -> AnnualPublication | None:
+        result = await self.s.execute(
+            select(AnnualPublication).where(AnnualPublication.year == year)
+            .order_by(AnnualPublication.version.desc()).limit(1)  # type: ignore[attr-defined]
+        )
+        return result.scalars().first()
+
+    async def versions(self, year: int) -> list[AnnualPublication]:
+        result = await self.s.execute(
+            select(AnnualPublication).where(AnnualPublication.year == year).order_by(AnnualPublication.version)
+        )
+        return list(result.scalars().all())
+
+    async def published_years(self) -> list[int]:
+        result = await self.s.execute(select(AnnualPublication.year).distinct().order_by(AnnualPublication.year))
+        return list(result.scalars().all())
+
+    async def published(self, year: int, *, version: int | None = None, userid: str | None = None) -> PublishedYear | None:
+        """The published annual results of `year` (newest version unless `version`), or None.
+        `userid` narrows the rows to one cadre (a personal answer needs no whole year)."""
+        publication = (
+            await self.latest_version(year) if version is None
+            else await self.s.get(AnnualPublication, (year, version))
+        )
+        if publication is None:
+            return None
+        stmt = select(AnnualResult).where(AnnualResult.year == year, AnnualResult.version == publication.version)
+        if userid is not None:
+            stmt = stmt.where(AnnualResult.userid == userid)
+        rows = list((await self.s.execute(stmt.order_by(AnnualResult.userid))).scalars().all())
+        return PublishedYear(year, publication.version, publication.published_at, rows)
+
+    async def save_publication(self, publication: AnnualPublication, rows: Sequence[dict[str, Any]]) -> None:
+        """One version: its header and every cadre's row, written in bulk."""
+        self.s.add(publication)
+        await self.s.flush()
+        if rows:
+            await self.s.execute(AnnualResult.__table__.insert(), list(rows))  # type: ignore[attr-defined]
