@@ -30,6 +30,7 @@ from handlers.config import (
     ScoringSettings,
     Section,
     SummarySettings,
+    YearSettings,
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -99,6 +100,7 @@ class Settings(BaseSettings):
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     leave: LeaveSettings = Field(default_factory=LeaveSettings)
     roster: RosterSettings = Field(default_factory=RosterSettings)
+    year: YearSettings = Field(default_factory=YearSettings)
 
     @cached_property
     def rules(self) -> RuleSettings:
@@ -106,6 +108,7 @@ class Settings(BaseSettings):
         return RuleSettings(
             admin=self.admin, logs=self.logs, summaries=self.summaries, reminders=self.reminders,
             rating=self.rating, scoring=self.scoring, leave=self.leave, roster=self.roster,
+            year=self.year,
         )
 
     # Set per load by load_settings(); a class attribute because pydantic-settings builds

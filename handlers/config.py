@@ -96,6 +96,36 @@ class RatingSettings(Section):
         return value
 
 
+class YearSettings(Section):
+    """用实绩 year-end: the democratic evaluation (R-YEAR-1). Its timing (duration, closing
+    time, daily reminder) follows [rating]."""
+
+    # The evaluation opens on its own on this working day of the new year; 0 = only when the
+    # admin opens it (开启测评 / shiji year open).
+    open_after_working_days: int = Field(default=0, ge=0)
+    # Who evaluates whom, as "rater_role:ratee_role"; empty = every cadre of a unit evaluates
+    # every other cadre of it. Approved extra raters of small units always take part.
+    evaluators: tuple[str, ...] = ()
+    # Marks offered in each card drop-down, after the non-mark 「请选择分数」 (WeCom: at most
+    # 10 options); any other integer goes by text 「测评 姓名 德 能 勤 绩 廉」.
+    card_scores: tuple[int, ...] = (95, 92, 90, 88, 85, 80, 75, 70, 60)
+
+    @field_validator("card_scores")
+    @classmethod
+    def _fit_drop_down(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        return RatingSettings._fit_drop_down(value)
+
+    @field_validator("evaluators")
+    @classmethod
+    def _pairs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        roles = {"main_leader", "leadership", "staff"}
+        for pair in value:
+            rater, _, ratee = pair.partition(":")
+            if rater not in roles or ratee not in roles:
+                raise ValueError(f"evaluators: {pair!r} is not rater_role:ratee_role")
+        return value
+
+
 class ScoringSettings(Section):
     """Overrides of scoring.ScoringConfig; unset keys keep ScoringConfig's own defaults.
 
@@ -161,3 +191,4 @@ class RuleSettings(Section):
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     leave: LeaveSettings = Field(default_factory=LeaveSettings)
     roster: RosterSettings = Field(default_factory=RosterSettings)
+    year: YearSettings = Field(default_factory=YearSettings)

@@ -6,6 +6,7 @@ from handlers import leave, logs, stats, summaries, viewing
 from handlers.help import add_help
 from handlers.rating import commands as rating
 from handlers.router import Router
+from handlers.year import commands as year
 
 
 def build_router() -> Router:
@@ -16,5 +17,6 @@ def build_router() -> Router:
     router.include(viewing.router)
     router.include(leave.router)
     router.include(stats.router)
+    router.include(year.router)
     add_help(router)
     return router

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime, time
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from scoring.annual import AnnualResult
@@ -18,6 +20,7 @@ from scoring.ballot import RawScore, Violation, check_value
 from scoring.config import ScoringConfig
 from scoring.groups import assignments
 from scoring.ranking import Extremes, Ranking, level_extremes, rank_within_levels, rank_within_units
+from scoring.rounds import planned_round_window
 from scoring.types import DIMENSIONS_ZH, Member, Rank, RaterGroup, Role
 from scoring.use import (
     Eligibility,
@@ -29,6 +32,7 @@ from scoring.use import (
     last_place_ladder,
     promotion_eligibility,
 )
+from scoring.workdays import QuarterId, WorkCalendar
 
 # --- the democratic ballot (R-YEAR-1) ------------------------------------------------------
 
@@ -200,3 +204,47 @@ def publication_changes(
             if old.get(field) != new.get(field):
                 changes.append(Change(userid, field, old.get(field), new.get(field)))
     return changes
+
+
+def unfinished_lines(
+    drafts: Mapping[str, Mapping[int, int]], assigned: Iterable[str]
+) -> dict[str, tuple[int, ...]]:
+    """An evaluator's ballot is complete when every assigned colleague has all five marks;
+    this names, per colleague, the dimensions (indices) still without a mark."""
+    missing = {
+        ratee: tuple(i for i in range(len(DIMENSIONS_ZH)) if i not in drafts.get(ratee, {}))
+        for ratee in assigned
+    }
+    return {ratee: dims for ratee, dims in sorted(missing.items()) if dims}
+
+
+def read_result(raw: str) -> Decimal | str:
+    """An imported annual figure (a unit's result, R-YEAR-2, or a history score): a number
+    in [0, 100] with at most two decimals, returned as published (two places), or the
+    reason it is refused in plain Chinese."""
+    text = raw.strip()
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return f"「{raw}」不是数字"
+    if not value.is_finite():
+        return f"「{raw}」不是数字"
+    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+        return f"「{raw}」最多两位小数"
+    if not 0 <= value <= 100:
+        return f"「{raw}」须在 0–100 之间"
+    return value.quantize(Decimal("0.01"))
+
+
+def evaluation_due(
+    calendar: WorkCalendar, now: datetime, *, open_after: int, duration: int, open_at: time
+) -> int | None:
+    """The year whose democratic evaluation should open by itself at `now`: last year's, on a
+    working day of its planned window (it opens `open_after` working days after 31 December
+    and would last `duration`), from `open_at` on. `open_after` 0: only the admin opens it."""
+    today = now.date()
+    if open_after == 0 or not calendar.is_working_day(today) or now.time() < open_at:
+        return None
+    year = today.year - 1
+    opens, last = planned_round_window(calendar, QuarterId(year, 4), open_after=open_after, duration=duration)
+    return year if opens <= today <= last else None

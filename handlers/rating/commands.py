@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
+from typing import Protocol, TypeVar
 
 from handlers.base import CardAnswer, Ctx, Refusal, Reply
 from handlers.cards import chosen
@@ -40,6 +42,7 @@ from handlers.rating.service import (
 )
 from handlers.router import Router
 from handlers.text import fold
+from handlers.year.decisions import my_annual, parse_year
 from scoring import Role, check_ballot, check_score
 from scoring.groups import may_have_extra_raters
 from scoring.visibility import Sight, may_see_unit
@@ -48,6 +51,14 @@ from storage.directory import Person
 from storage.models_rating import RatingAssignment, RatingRound
 
 router = Router()
+
+
+class _Card(Protocol):
+    @property
+    def ratee(self) -> str: ...
+
+
+CardT = TypeVar("CardT", bound=_Card)
 
 SECTION = "评分"
 NO_ROUND = "目前没有进行中的季度评分。评分开启后，您会在聊天中收到评分卡片。"
@@ -216,15 +227,19 @@ async def rate_by_text(args: str, ctx: Ctx) -> Reply:
     if len(words) < 2:
         raise Refusal("请写成「评分 姓名 分数」，例如：评分 张三 92。只发「评分」可重新收到未评的卡片。")
     raw = words[-1]
-    card = _find_card(env, person, cards, words[:-1])
+    card = find_card(env, person, cards, words[:-1])
     accepted, message, *_ = await _score(env, rnd, person.userid, card, cards, raw)
     if not accepted:
         raise Refusal(message)
     return Reply(message + "（卡片上的显示可能不会随文字评分更新，以最后一次记录为准。）")
 
 
-def _find_card(env: RatingEnv, person: Person, cards: list[RatingAssignment], words: list[str]) -> RatingAssignment:
-    """`张三`, `张三 城关镇`, `张三（城关镇）` or `张三@城关镇` among the rater's own cards."""
+def find_card(
+    env: RatingEnv, person: Person, cards: Sequence[CardT], words: list[str], *, command: str = "评分",
+    example: str = "90",
+) -> CardT:
+    """`张三`, `张三 城关镇`, `张三（城关镇）` or `张三@城关镇` among the rater's own cards
+    (rating cards, or the democratic evaluation's: `command` names the chat command)."""
     name, unit = words[0], " ".join(words[1:]) or None
     if unit is None and (match := _NAME_UNIT.match(name)):
         name, unit = match[1], match[2]
@@ -236,10 +251,10 @@ def _find_card(env: RatingEnv, person: Person, cards: list[RatingAssignment], wo
         and (unit is None or env.directory.people[c.ratee].unit.name == unit)
     ]
     if not matches:
-        raise Refusal(f"「{name}」不在您本轮的评分名单中，未作任何更改。发送「评分」可收到您需要评分的卡片。")
+        raise Refusal(f"「{name}」不在您本轮的{command}名单中，未作任何更改。发送「{command}」可收到您需要{command}的卡片。")
     if len(matches) > 1:
         units = "、".join(env.directory.people[c.ratee].unit.name for c in matches)
-        raise Refusal(f"您的名单中有 {len(matches)} 位「{name}」（{units}），请写上单位，例如：评分 {name}@{env.directory.people[matches[0].ratee].unit.name} 90")
+        raise Refusal(f"您的名单中有 {len(matches)} 位「{name}」（{units}），请写上单位，例如：{command} {name}@{env.directory.people[matches[0].ratee].unit.name} {example}")
     return matches[0]
 
 
@@ -248,12 +263,15 @@ def _find_card(env: RatingEnv, person: Person, cards: list[RatingAssignment], wo
 
 @router.command(
     "我的得分", "得分",
-    usage="我的得分 / 我的得分 2026Q4 / 我的得分 本单位",
-    summary="查看自己已发布的季度得分和单位排名；主要领导可看本单位名单",
+    usage="我的得分 / 我的得分 2026Q4 / 我的得分 2026 / 我的得分 本单位",
+    summary="查看自己已发布的季度或年度得分和排名；主要领导可看本单位名单",
     section=SECTION,
 )
 async def my_score(args: str, ctx: Ctx) -> Reply:
     env = RatingEnv.of(ctx)
+    year = parse_year(fold(args))
+    if year is not None:
+        return Reply(await my_annual(ctx, year))
     words = args.split()
     if words[:1] == ["本单位"]:
         person = ctx.require_person()

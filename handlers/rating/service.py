@@ -49,6 +49,7 @@ from scoring.rounds import (
     round_due,
 )
 from scoring.workdays import QuarterId, WorkCalendar
+from storage.ballot_box import BallotBox
 from storage.directory import Directory
 from storage.models_rating import QuarterResult as ResultRow
 from storage.models_rating import RatingAssignment, RatingRound
@@ -450,20 +451,23 @@ def result_text(env: RatingEnv, row: ResultRow) -> str:
 
 async def progress_text(env: RatingEnv, rnd: RatingRound) -> str:
     assert rnd.id is not None
-    quarter = quarter_of(rnd)
-    lines = [
-        f"📋 {quarter_label(quarter)}评分进度（{STATUS_ZH.get(rnd.status, rnd.status)}，"
+    title = (
+        f"📋 {quarter_label(quarter_of(rnd))}评分进度（{STATUS_ZH.get(rnd.status, rnd.status)}，"
         f"截止 {deadline_text(env, rnd.closes_at)}）"
-    ]
-    total_raters = total_done = 0
-    for unit in sorted(await env.store.rating.progress(rnd.id), key=lambda u: u.unit_id):
+    )
+    return await box_progress_text(env, env.store.rating, rnd.id, title)
+
+
+async def box_progress_text(env: RatingEnv, box: BallotBox, round_id: int, title: str) -> str:
+    """Per unit, how many of its raters handed in: counts only, never a score."""
+    lines = [title]
+    for unit in sorted(await box.progress(round_id), key=lambda u: u.unit_id):
         info = env.directory.units.get(unit.unit_id)
         share = f"{100 * unit.handed_in // unit.raters}%" if unit.raters else "—"
         lines.append(f"· {info.name if info else unit.unit_id}：{unit.raters} 位评分人中 {unit.handed_in} 位已提交（{share}）")
-    raters = await env.store.rating.raters(rnd.id)
-    done = await env.store.rating.handed_in(rnd.id)
-    total_raters, total_done = len(raters), len(done & raters)
-    lines.append(f"合计：{total_raters} 位评分人中 {total_done} 位已提交。")
+    raters = await box.raters(round_id)
+    done = await box.handed_in(round_id)
+    lines.append(f"合计：{len(raters)} 位评分人中 {len(done & raters)} 位已提交。")
     return "\n".join(lines)
 
 

@@ -1,0 +1,252 @@
+"""用实绩 in chat: the democratic evaluation's cards and 测评, and the admin's year-end commands.
+
+Each admin action is one function of evaluation.py, imports.py or publish.py; the commands
+here only parse and check who may ask.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from handlers.base import CardAnswer, Ctx, Refusal, Reply
+from handlers.cards import chosen
+from handlers.rating.cards import parse_task_id
+from handlers.rating.commands import find_card
+from handlers.rating.service import RatingEnv, deadline_text, is_open, submit_token
+from handlers.router import Router
+from handlers.text import fold
+from handlers.year import decisions
+from handlers.year.cards import (
+    DIMENSION_KEYS,
+    EVAL_PREFIX,
+    STEP_KEYS,
+    STEPS,
+    SUBMIT_PREFIX,
+    evaluation_card,
+    marks_text,
+    submit_card,
+    year_label,
+)
+from handlers.year.evaluation import (
+    close_evaluation,
+    evaluation_for,
+    hand_in,
+    my_open_evaluation,
+    name_of,
+    open_evaluation,
+    progress_text,
+    queue_cards,
+    refuse_if_handed_in,
+)
+from handlers.year.imports import unit_results_text
+from handlers.year.publish import REPUBLISH_WORDS, publish_year
+from scoring.types import DIMENSIONS_ZH
+from scoring.year_end import check_evaluation, check_marks
+from storage.models_year import YearEval, YearEvalAssignment
+
+router = Router()
+
+SECTION = "年度"
+_SPLIT = re.compile(r"[\s,，、;；/]+")
+
+
+def _year_arg(ctx: Ctx, args: str, *, default_last: bool = True) -> int:
+    """`2026`, `2026年`, `2026年度`; nothing = last year."""
+    word = fold(args).strip().removesuffix("年度").removesuffix("年")
+    if not word and default_last:
+        return ctx.today.year - 1
+    if not (word.isdigit() and len(word) == 4):
+        raise Refusal(f"看不懂年份「{args.strip()}」。请写成 2026 这样的四位年份。")
+    return int(word)
+
+
+# ---- the card ----------------------------------------------------------------------------
+
+
+async def _card_context(env: RatingEnv, answer: CardAnswer, userid: str) -> tuple[YearEval, YearEvalAssignment, list[YearEvalAssignment]]:
+    parsed = parse_task_id(answer.task_id, EVAL_PREFIX)
+    box = env.store.year.evaluation
+    card = await box.assignment(parsed[1]) if parsed else None
+    ev = await box.by_id(card.round_id) if card else None
+    if parsed is None or card is None or ev is None or ev.id is None or str(ev.year) != parsed[0]:
+        raise Refusal("这张测评卡片无法识别或已失效，未作任何更改。发送「测评」可重新收到您未完成的卡片。")
+    if card.rater != userid:
+        raise Refusal("这张测评卡片不是发给您的，未作任何更改。")
+    if not is_open(ev, env.now):
+        raise Refusal(f"{year_label(ev.year)}已截止，这张卡片不能再使用，未作任何更改。")
+    await refuse_if_handed_in(env, ev, userid)
+    return ev, card, await box.assignments_of(ev.id, userid)
+
+
+@router.card(EVAL_PREFIX)
+async def evaluation_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
+    """One step of a colleague's card: 德能勤, then 绩廉; each tap stores what it carries."""
+    env = RatingEnv.of(ctx)
+    ev, card, cards = await _card_context(env, answer, ctx.userid)
+    assert ev.id is not None
+    box = env.store.year.evaluation
+    ratee = env.directory.people[card.ratee]
+    scores = env.settings.year.card_scores
+    step = STEP_KEYS.index(answer.event_key) if answer.event_key in STEP_KEYS else 0
+    picked = {i: chosen(answer, DIMENSION_KEYS[i]) for i in STEPS[step]}
+    unchosen = [DIMENSIONS_ZH[i] for i, value in picked.items() if value is None]
+    drafts = await box.drafts(ev.id, ctx.userid)
+    marks = drafts.get(card.ratee, {})
+    if unchosen:
+        note = f"请为{'、'.join(unchosen)}选择分数后再点按钮"
+        return Reply(note, card_update=evaluation_card(
+            task_id=answer.task_id, year=ev.year, ratee=ratee, marks=marks, step=step, card_scores=scores, note=note,
+        ))
+    check = check_marks({i: value for i, value in picked.items() if value is not None}, env.cfg)
+    if not check.ok:
+        note = "⚠️ 未记录：" + "；".join(check.reasons_zh)
+        return Reply(note, card_update=evaluation_card(
+            task_id=answer.task_id, year=ev.year, ratee=ratee, marks=marks, step=step, card_scores=scores, note=note,
+        ))
+    await box.put_marks(ev.id, ctx.userid, card.ratee, dict(check.marks))
+    marks = {**marks, **check.marks}
+    complete = len(marks) == len(DIMENSIONS_ZH)
+    if step == 0 or not complete:
+        message = f"已记录 {ratee.name}：{marks_text(marks)}。请继续选择{'绩、廉' if step == 0 else '德、能、勤'}。"
+        return Reply(message, card_update=evaluation_card(
+            task_id=answer.task_id, year=ev.year, ratee=ratee, marks=marks, step=1 - step, card_scores=scores,
+        ))
+    drafts[card.ratee] = marks
+    done = sum(1 for c in cards if len(drafts.get(c.ratee, {})) == len(DIMENSIONS_ZH))
+    tail = "全部测评完毕，请点「提交测评」或发送「测评 提交」。" if done == len(cards) else f"已完成 {done}/{len(cards)} 人。"
+    message = f"已记录 {ratee.name}：{marks_text(marks)}。{tail}提交前可修改。"
+    return Reply(message, card_update=evaluation_card(
+        task_id=answer.task_id, year=ev.year, ratee=ratee, marks=marks, step=0, card_scores=scores,
+        note=f"已记录 {marks_text(marks)}，{tail}",
+    ))
+
+
+@router.card(SUBMIT_PREFIX)
+async def submit_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
+    env = RatingEnv.of(ctx)
+    parsed = parse_task_id(answer.task_id, SUBMIT_PREFIX)
+    ev = await env.store.year.evaluation.by_year(int(parsed[0])) if parsed and parsed[0].isdigit() else None
+    if parsed is None or ev is None or ev.id is None:
+        raise Refusal("这张卡片无法识别或已失效，未作任何更改。发送「测评 提交」也可以提交测评。")
+    if parsed[1] != submit_token(ev.id, ctx.userid):
+        raise Refusal("这张提交卡片不是发给您的，未作任何更改。")
+    text = await hand_in(env, ev, ctx.userid)
+    cards = len(await env.store.year.evaluation.assignments_of(ev.id, ctx.userid))
+    done = submit_card(task_id=answer.task_id, year=ev.year, cards=cards,
+                       deadline=deadline_text(env, ev.closes_at), note=text, done=True)
+    return Reply(text, card_update=done)
+
+
+# ---- 测评 by text --------------------------------------------------------------------------
+
+
+@router.command(
+    "测评", "民主测评",
+    usage="测评 / 测评 张三 90 88 92 85 95 / 测评 提交",
+    summary="年度民主测评：重新收到未完成的卡片；按姓名依次给德、能、勤、绩、廉打分；完成后提交",
+    section=SECTION,
+)
+async def evaluate_by_text(args: str, ctx: Ctx) -> Reply:
+    env = RatingEnv.of(ctx)
+    words = [w for w in _SPLIT.split(fold(args).strip()) if w]
+    if words[:1] == ["进度"]:
+        return await admin_progress(" ".join(words[1:]), ctx)
+    person = ctx.require_cadre()
+    ev, cards = await my_open_evaluation(env, person.userid)
+    assert ev.id is not None
+    if words in (["提交"], ["交卷"], ["submit"]):
+        return Reply(await hand_in(env, ev, person.userid))
+    await refuse_if_handed_in(env, ev, person.userid)
+    box = env.store.year.evaluation
+    drafts = await box.drafts(ev.id, person.userid)
+    if not words:
+        todo = [c for c in cards if len(drafts.get(c.ratee, {})) < len(DIMENSIONS_ZH)]
+        await queue_cards(env, ev, todo, key_suffix=secrets.token_hex(4), totals={person.userid: len(cards)}, drafts=drafts)
+        label = year_label(ev.year)
+        if not todo:
+            return Reply(f"{label}：{len(cards)} 人已全部测评，请点「提交测评」或发送「测评 提交」。已重新发送提交卡片。")
+        return Reply(
+            f"{label}：共 {len(cards)} 人，已完成 {len(cards) - len(todo)} 人，未完成的 {len(todo)} 张卡片已重新发送。"
+            f"截止 {deadline_text(env, ev.closes_at)}。"
+        )
+    first_mark = next((i for i, w in enumerate(words) if w.lstrip("+-").isdecimal() or w[:1].isdigit()), len(words))
+    if first_mark == 0:
+        raise Refusal("请写成「测评 姓名 德 能 勤 绩 廉」，例如：测评 张三 90 88 92 85 95。只发「测评」可重新收到未完成的卡片。")
+    card = find_card(env, person, cards, words[:first_mark], command="测评", example="90 88 92 85 95")
+    check = check_evaluation(words[first_mark:], env.cfg)
+    name = name_of(env, card.ratee)
+    if not check.ok:
+        raise Refusal(f"未记录 {name} 的测评：" + "；".join(check.reasons_zh) + "。例如：测评 张三 90 88 92 85 95。")
+    await box.put_marks(ev.id, person.userid, card.ratee, dict(check.marks))
+    done = sum(1 for c in cards if c.ratee == card.ratee or len(drafts.get(c.ratee, {})) == len(DIMENSIONS_ZH))
+    tail = "全部测评完毕，请发送「测评 提交」。" if done == len(cards) else f"已完成 {done}/{len(cards)} 人。"
+    return Reply(f"已记录 {name}：{marks_text(check.marks)}。{tail}提交前可修改。")
+
+
+# ---- admin commands ------------------------------------------------------------------------
+
+
+@router.command("测评进度", usage="测评进度 2026", summary="各单位提交民主测评的人数（不含任何分数）",
+                admin_only=True, section=SECTION)
+async def admin_progress(args: str, ctx: Ctx) -> Reply:
+    ctx.require_admin()
+    env = RatingEnv.of(ctx)
+    return Reply(await progress_text(env, await evaluation_for(env, args, statuses=("open", "closed"))))
+
+
+@router.command("开启测评", usage="开启测评 2026", summary="开启某年度的民主测评（默认上一年），向测评人发送卡片",
+                admin_only=True, section=SECTION)
+async def admin_open(args: str, ctx: Ctx) -> Reply:
+    ctx.require_admin()
+    return Reply(await open_evaluation(RatingEnv.of(ctx), _year_arg(ctx, args), ctx.userid))
+
+
+@router.command("关闭测评", usage="关闭测评 2026", summary="提前关闭民主测评：未提交的完整测评自动提交，其余作废",
+                admin_only=True, section=SECTION)
+async def admin_close(args: str, ctx: Ctx) -> Reply:
+    ctx.require_admin()
+    env = RatingEnv.of(ctx)
+    return Reply(await close_evaluation(env, await evaluation_for(env, args, statuses=("open",))))
+
+
+@router.command("单位结果", usage="单位结果 2026", summary="已导入的单位年度综合考核结果和尚缺的单位",
+                admin_only=True, section=SECTION)
+async def admin_unit_results(args: str, ctx: Ctx) -> Reply:
+    ctx.require_admin()
+    return Reply(await unit_results_text(RatingEnv.of(ctx), _year_arg(ctx, args)))
+
+
+@router.command("发布年度结果", usage="发布年度结果 2026 / 发布年度结果 2026 重新发布",
+                summary="计算并发布年度考核结果（缺数据时列出缺什么）；更正须写「重新发布」，原版本保留",
+                admin_only=True, section=SECTION)
+async def admin_publish(args: str, ctx: Ctx) -> Reply:
+    ctx.require_admin()
+    words = fold(args).split()
+    republish = any(w in REPUBLISH_WORDS for w in words)
+    year = _year_arg(ctx, " ".join(w for w in words if w not in REPUBLISH_WORDS))
+    return Reply(await publish_year(RatingEnv.of(ctx), year, ctx.userid, republish=republish))
+
+
+# ---- using the results -------------------------------------------------------------------
+
+
+@router.command("能否提拔", usage="能否提拔 张三 / 能否提拔 张三@城关镇",
+                summary="是否符合提拔的实绩条件及理由（主要领导问本单位，分管领导问分管单位）", section=SECTION)
+async def ask_promotion(args: str, ctx: Ctx) -> Reply:
+    return Reply(await decisions.can_promote(ctx, fold(args)))
+
+
+@router.command("提拔名单", usage="提拔名单 正科级", summary="符合提拔实绩条件的同职级干部", section=SECTION)
+async def list_promotion(args: str, ctx: Ctx) -> Reply:
+    return Reply(await decisions.promotion_list(ctx, fold(args)))
+
+
+@router.command("评先名单", usage="评先名单 正科级", summary="年度总分列全区同职级前 1/2、可推荐评先评优的干部", section=SECTION)
+async def list_commendation(args: str, ctx: Ctx) -> Reply:
+    return Reply(await decisions.commendation_list(ctx, fold(args)))
+
+
+@router.command("末位名单", usage="末位名单 2026", summary="本单位末位及提醒谈话、诫勉谈话、组织处理", section=SECTION)
+async def list_last_place(args: str, ctx: Ctx) -> Reply:
+    return Reply(await decisions.last_place_list(ctx, fold(args)))

@@ -1,0 +1,147 @@
+"""What the admin supplies for the year: unit results (R-YEAR-2), earlier years' history and
+excused quarters. Imports are all-or-nothing and name every bad row, like the roster's."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from handlers.base import Refusal
+from handlers.rating.service import RatingEnv
+from scoring.annual import QUARTERS
+from scoring.year_end import read_result
+from storage.models_year import HistoryResult, QuarterExcuse
+from storage.roster_import import FALSE_WORDS, TRUE_WORDS, ImportProblems, require_columns
+
+UNIT_COLUMNS = ("unit", "score")
+HISTORY_COLUMNS = ("year", "userid", "annual_score", "unit_rank", "excellent", "last_in_unit")
+
+
+def _refuse(problems: list[str]) -> Refusal:
+    return Refusal(f"未导入（全部回退），共 {len(problems)} 处问题：\n" + "\n".join(problems))
+
+
+async def import_unit_results(env: RatingEnv, year: int, records: list[dict[str, str]]) -> str:
+    """`unit,score` rows for `year`; a re-import replaces the year's results as a whole."""
+    try:
+        require_columns(records, UNIT_COLUMNS)
+    except ImportProblems as exc:
+        raise _refuse(exc.problems) from None
+    problems: list[str] = []
+    scores: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    for line, record in enumerate(records, start=2):
+        name, raw = record["unit"], record["score"]
+        bad: list[str] = []
+        unit = env.directory.unit_named(name)
+        if unit is None:
+            bad.append(f"单位「{name}」不在名册中")
+        if name in seen:
+            bad.append(f"与第 {seen[name]} 行重复")
+        value = read_result(raw)
+        if isinstance(value, str):
+            bad.append(f"score {value}")
+        if bad:
+            problems.append(f"第 {line} 行：" + "；".join(bad))
+            continue
+        assert unit is not None
+        seen[name] = line
+        scores[unit.id] = str(value)
+    if problems:
+        raise _refuse(problems)
+    await env.store.year.replace_unit_results(year, scores, env.now)
+    return f"已导入 {year} 年单位年度综合考核结果 {len(scores)} 个单位（替换此前导入的该年结果）。" + (
+        await _missing_units_note(env, year)
+    )
+
+
+async def _missing_units_note(env: RatingEnv, year: int) -> str:
+    missing = [env.directory.units[u].name for u in sorted(env.directory.units)
+               if env.directory.members(u) and u not in await env.store.year.unit_results(year)]
+    return f"\n尚缺 {len(missing)} 个单位：" + "、".join(missing) if missing else "\n所有单位均已导入。"
+
+
+async def unit_results_text(env: RatingEnv, year: int) -> str:
+    """单位结果 2026: what is imported and which units with cadres still miss one."""
+    found = await env.store.year.unit_results(year)
+    if not found:
+        return f"{year} 年尚未导入单位年度综合考核结果。请运行 shiji year import-unit-results {year} 文件（列 unit,score）。"
+    lines = [f"📋 {year} 年单位年度综合考核结果（{len(found)} 个单位）："]
+    for unit_id, score in sorted(found.items(), key=lambda item: env.directory.units[item[0]].name):
+        lines.append(f"· {env.directory.units[unit_id].name}：{score}")
+    return "\n".join(lines) + await _missing_units_note(env, year)
+
+
+def _flag(raw: str) -> bool | None:
+    word = raw.strip().lower()
+    if word in FALSE_WORDS:
+        return False
+    return True if word in TRUE_WORDS - {""} else None
+
+
+async def import_history(env: RatingEnv, records: list[dict[str, str]]) -> str:
+    """Earlier years (before the district used shiji): all-or-nothing; the years in the file
+    replace what was imported for them. A year published in shiji is its own history."""
+    try:
+        require_columns(records, HISTORY_COLUMNS)
+    except ImportProblems as exc:
+        raise _refuse(exc.problems) from None
+    published = set(await env.store.year.published_years())
+    problems: list[str] = []
+    rows: list[HistoryResult] = []
+    seen: dict[tuple[str, str], int] = {}
+    for line, record in enumerate(records, start=2):
+        bad: list[str] = []
+        year_text, userid = record["year"], record["userid"]
+        year = int(year_text) if year_text.isdigit() and len(year_text) == 4 else None
+        if year is None:
+            bad.append(f"year「{year_text}」不是四位年份")
+        elif year in published:
+            bad.append(f"{year} 年已在系统中发布，不能再导入")
+        elif year > env.today.year:
+            bad.append(f"{year} 年尚未到来")
+        if env.directory.people.get(userid) is None:
+            bad.append(f"userid「{userid}」不在名册中")
+        score = read_result(record["annual_score"])
+        if isinstance(score, str):
+            bad.append(f"annual_score {score}")
+        rank = record["unit_rank"]
+        if not (rank.isdigit() and int(rank) >= 1):
+            bad.append(f"unit_rank「{rank}」须为正整数")
+        excellent, last = _flag(record["excellent"]), _flag(record["last_in_unit"])
+        if excellent is None:
+            bad.append(f"excellent「{record['excellent']}」须为 是/否")
+        if last is None:
+            bad.append(f"last_in_unit「{record['last_in_unit']}」须为 是/否")
+        if (year_text, userid) in seen:
+            bad.append(f"与第 {seen[(year_text, userid)]} 行重复")
+        if bad:
+            problems.append(f"第 {line} 行：" + "；".join(bad))
+            continue
+        assert year is not None and excellent is not None and last is not None
+        seen[(year_text, userid)] = line
+        rows.append(HistoryResult(year=year, userid=userid, annual_score=str(score), unit_rank=int(rank),
+                                  excellent=excellent, last_in_unit=last, imported_at=env.now))
+    if problems:
+        raise _refuse(problems)
+    await env.store.year.replace_history(rows)
+    years = sorted({row.year for row in rows})
+    return f"已导入 {'、'.join(map(str, years))} 年的历史考核结果共 {len(rows)} 行（替换此前导入的这些年份）。"
+
+
+async def excuse_quarter(env: RatingEnv, year: int, userid: str, quarter_text: str, reason: str, by: str,
+                         now: datetime) -> str:
+    """Leave a quarter out of a cadre's annual mean ('*': everyone, a round that did not run)."""
+    quarter_word = quarter_text.strip().lower().removeprefix("q")
+    if not quarter_word.isdigit() or int(quarter_word) not in QUARTERS:
+        raise Refusal(f"看不懂季度「{quarter_text}」，请写 q1–q4。")
+    if not reason.strip():
+        raise Refusal("请写明免计的原因（例如：年中入职、长期病假）。")
+    person = env.directory.people.get(userid)
+    if userid != "*" and person is None:
+        raise Refusal(f"userid「{userid}」不在名册中。")
+    quarter = int(quarter_word)
+    await env.store.year.excuse(QuarterExcuse(
+        year=year, userid=userid, quarter=quarter, reason=reason.strip()[:200], excused_by=by, excused_at=now,
+    ))
+    who = "全体干部" if person is None else f"{person.name}（{person.unit.name}）"
+    return f"已免计 {who} {year} 年第{'一二三四'[quarter - 1]}季度：年度得分按其余季度的平均计算。原因：{reason.strip()}"

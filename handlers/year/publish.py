@@ -1,0 +1,327 @@
+"""Publishing the year (R-YEAR-2..4, R-USE-1, R-USE-3, R-USE-4) and what it is built from.
+
+`publish_year` gathers every cadre's published pieces — the democratic evaluation (summed by
+the database, scored by `scoring`), the unit's imported result and the year's published
+quarterly scores, minus excused quarters — refuses while any piece is missing (naming each
+cadre and piece; nothing is stored), and otherwise freezes a new version of the year with
+the figures `scoring.year_end.year_outcome` decides, queues each cadre's breakdown and the
+admins' report. A re-publish is explicit, keeps the earlier version and says what changed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from handlers.base import Refusal
+from handlers.rating.service import RatingEnv
+from handlers.year.cards import year_label
+from scoring.annual import (
+    AnnualInput,
+    AnnualResult,
+    DemocraticResult,
+    annual_scores,
+    democratic_from_totals,
+)
+from scoring.config import AnnualWeights
+from scoring.types import RANK_ZH, Rank, Role
+from scoring.use import LAST_PLACE_ZH, LastPlaceAction
+from scoring.year_end import Change, EarlierYears, YearOutcome, publication_changes, year_outcome
+from storage.directory import Person
+from storage.models_year import AnnualPublication
+from storage.models_year import AnnualResult as Row
+
+REPUBLISH_WORDS = ("重新发布", "更正", "republish")
+# Lists longer than this are counted in chat and left to the results file.
+LIST_LIMIT = 200
+# What a re-publish compares, and how the admin reads it.
+FIGURES_ZH = {
+    "democratic": "民主测评", "unit_result": "单位结果", "quarter_mean": "季度平均", "annual": "年度得分",
+    "unit_rank": "单位排名", "level_rank": "同职级排名", "excellent": "优秀", "excellent_tied": "优秀同分待定",
+    "promotion_eligible": "可提拔", "commendation_eligible": "可评先", "last_place_years": "连续末位年数",
+    "action": "处理",
+}
+
+
+def action_short(flag_action: LastPlaceAction) -> str:
+    """提醒谈话 / 诫勉谈话 / 组织处理: the results file's `action` words."""
+    return LAST_PLACE_ZH[flag_action].split("（")[0]
+
+
+def _percent(value: Decimal) -> str:
+    return f"{value * 100:f}".rstrip("0").rstrip(".") + "%"
+
+
+def weights_text(weights: AnnualWeights) -> str:
+    return "/".join(str(w) for w in (weights.democratic, weights.unit_result, weights.quarters))
+
+
+# ---- gathering ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Gathered:
+    people: dict[str, Person]
+    results: list[AnnualResult]
+    democratic: dict[str, DemocraticResult]
+    unit_results: dict[str, str]  # unit id (as scoring names units) -> imported result
+
+
+async def gather(env: RatingEnv, year: int) -> Gathered:
+    """Every cadre's pieces for `year`, scored; missing pieces stay visible in `missing`."""
+    store = env.store.year
+    ev = await store.evaluation.by_year(year)
+    if ev is not None and ev.status == "open":
+        raise Refusal(f"{year_label(ev.year)}还在进行中，请先「关闭测评 {year}」再发布年度结果。")
+    marks = await store.evaluation.marks_by_ratee(ev.id) if ev is not None and ev.id is not None else {}
+    writers = await env.store.summaries.writers("year", str(year))
+    unit_results = {str(u): score for u, score in (await store.unit_results(year)).items()}
+    quarters = await store.quarter_scores(year)
+    excuses = await store.excuses(year)
+    everyone = excuses.get("*", set())
+    people = {p.userid: p for p in sorted(env.directory.cadres(), key=lambda p: p.userid)}
+    inputs: list[AnnualInput] = []
+    democratic: dict[str, DemocraticResult] = {}
+    for userid, person in people.items():
+        got = marks.get(userid)
+        democratic[userid] = democratic_from_totals(
+            got.total if got else 0, got.ballots if got else 0, userid not in writers, env.cfg
+        )
+        unit = str(person.unit.id)
+        inputs.append(AnnualInput(
+            userid=userid,
+            unit=unit,
+            role=Role(person.role),
+            rank=Rank(person.rank),
+            democratic=democratic[userid].score if ev is not None else None,
+            unit_result=Decimal(unit_results[unit]) if unit in unit_results else None,
+            quarter_scores={
+                q: Decimal(score) for q, scores in quarters.items()
+                if (score := scores.get(userid)) is not None
+            },
+            excused_quarters=frozenset(everyone | excuses.get(userid, set())),
+        ))
+    return Gathered(people, annual_scores(inputs, env.cfg), democratic, unit_results)
+
+
+async def earlier_years(env: RatingEnv, before: int) -> EarlierYears:
+    """Who was excellent and who last in their unit, per year before `before`: published
+    years as published, earlier ones from the imported history."""
+    excellent: defaultdict[int, set[str]] = defaultdict(set)
+    last: defaultdict[int, set[str]] = defaultdict(set)
+    published = [y for y in await env.store.year.published_years() if y < before]
+    for row in await env.store.year.history():
+        if row.year < before and row.year not in published:
+            if row.excellent:
+                excellent[row.year].add(row.userid)
+            if row.last_in_unit:
+                last[row.year].add(row.userid)
+        else:
+            excellent.setdefault(row.year, set())
+    for year in published:
+        found = await env.store.year.published(year)
+        assert found is not None
+        excellent[year] = {r.userid for r in found.rows if r.excellent}
+        last[year] = {r.userid for r in found.rows if r.last_place_years > 0}
+    return EarlierYears(
+        {y: frozenset(v) for y, v in excellent.items()}, {y: frozenset(v) for y, v in last.items()}
+    )
+
+
+def missing_text(year: int, gathered: Gathered) -> str:
+    lines = [
+        f"· {gathered.people[r.userid].unit.name} {gathered.people[r.userid].name}（{r.userid}）：缺{r.missing_zh}"
+        for r in gathered.results if r.missing
+    ]
+    return (
+        f"{year} 年度结果未发布（什么也没有保存），以下 {len(lines)} 人缺少数据：\n" + "\n".join(lines)
+        + f"\n补齐后再发布：季度得分须先「发布结果 {year}Q1」等；民主测评须「开启测评 {year}」并「关闭测评 {year}」；"
+        f"单位结果用 shiji year import-unit-results {year} 文件 导入。确因中途入职、长期病假等未参加某季度考核的，"
+        f"考核办可运行 shiji year excuse {year} USERID q2 原因 免计该季度。"
+    )
+
+
+# ---- what people read --------------------------------------------------------------------
+
+
+def breakdown_text(row: Row) -> str:
+    """A cadre's year: the score, its parts with their weights, ranks and grade."""
+    w_dem, w_unit, w_quarters = (Decimal(w) for w in row.weights.split("/"))
+    quarters = "、".join("一二三四"[int(q) - 1] for q in row.quarters.split(","))
+    deduction = f"，未交年度总结扣 {row.summary_deduction} 分" if Decimal(row.summary_deduction) else ""
+    if row.excellent:
+        grade = "优秀"
+    elif row.excellent_tied:
+        grade = "与他人同分处在本单位优秀名额的边界，由考核办研究确定"
+    else:
+        grade = "未列入本单位优秀名额"
+    lines = [
+        f"年度得分：{row.annual} 分",
+        f"· 民主测评 {row.democratic} 分 × {_percent(w_dem)}（{row.democratic_raters} 人测评{deduction}）",
+        f"· 本单位年度综合考核结果 {row.unit_result} 分 × {_percent(w_unit)}",
+        f"· 季度考核平均 {row.quarter_mean} 分 × {_percent(w_quarters)}（第{quarters}季度）",
+        f"在本单位 {row.unit_size} 人中排第 {row.unit_rank} 名；"
+        f"在全区{RANK_ZH[Rank(row.rank_level)]} {row.level_size} 人中排第 {row.level_rank} 名。",
+        f"等次：{grade}。",
+    ]
+    if row.action:
+        lines.append(f"连续 {row.last_place_years} 年为本单位末位：{row.action}。")
+    return "\n".join(lines)
+
+
+def changes_lines(changes: list[Change], names: dict[str, str]) -> str:
+    lines = []
+    for change in changes:
+        who = f"{names.get(change.userid, change.userid)}（{change.userid}）"
+        if not change.field:
+            lines.append(f"· {who}：{'新增' if change.before is None else '不再列入'}")
+        else:
+            lines.append(f"· {who} {FIGURES_ZH[change.field]}：{_yes_no(change.before)} → {_yes_no(change.after)}")
+    return "\n".join(lines)
+
+
+def _yes_no(value: str | None) -> str:
+    return {"True": "是", "False": "否", "": "无", None: "无"}.get(value, value or "")
+
+
+def _names(gathered: Gathered, userids: object) -> str:
+    ids = list(userids)  # type: ignore[call-overload]
+    if len(ids) > LIST_LIMIT:
+        return f"共 {len(ids)} 人（名单见 shiji year results 导出的文件）"
+    return "、".join(f"{gathered.people[u].name}" for u in ids) or "无"
+
+
+def report_text(year: int, version: int, gathered: Gathered, outcome: YearOutcome, changes: str) -> str:
+    """The admins' report: the seed's table, 优秀 per unit, 评先, the last-place ladder."""
+    units = {str(p.unit.id): p.unit.name for p in gathered.people.values()}
+    lines = [f"📊 {year}年度考核结果（第 {version} 版）已发布，共 {len(outcome.results)} 人", "【各职级得分】"]
+    for level in Rank:
+        found = outcome.extremes.get(level)
+        if found is not None:
+            lines.append(
+                f"{RANK_ZH[level]} {found.count} 人：最高 {found.highest} 分（{_names(gathered, found.highest_userids)}），"
+                f"最低 {found.lowest} 分（{_names(gathered, found.lowest_userids)}）"
+            )
+    lines.append("【优秀（按本单位名额）】")
+    for unit, grades in sorted(outcome.excellent.items(), key=lambda item: units[item[0]]):
+        text = f"· {units[unit]}（{grades.headcount} 人，名额 {grades.quota}）：" + (
+            _names(gathered, grades.excellent) if grades.quota else "不足设优秀名额的人数"
+        )
+        if grades.tied_at_boundary:
+            text += f"；同分超出名额、待研究决定：{_names(gathered, grades.tied_at_boundary)}"
+        lines.append(text)
+    lines.append("【可推荐评先评优（全区同职级前 1/2）】")
+    for level in Rank:
+        ranking = outcome.level_rankings.get(level)
+        if ranking is not None:
+            top = [e.userid for e in ranking.entries if ranking.in_top_half(e.userid)]
+            lines.append(f"{RANK_ZH[level]}：{_names(gathered, top)}")
+    lines.append("【本单位末位】")
+    for flag in outcome.last_place:
+        person = gathered.people[flag.userid]
+        span = f"{flag.years[0]}–{flag.years[-1]} 年" if flag.streak > 1 else f"{flag.years[0]} 年"
+        lines.append(
+            f"· {action_short(flag.action)}：{person.name}（{person.unit.name}），"
+            f"{span}连续 {flag.streak} 年为本单位末位 → {flag.action_zh}"
+        )
+    if not outcome.last_place:
+        lines.append("无")
+    eligible = sum(1 for e in outcome.promotion.values() if e.eligible)
+    lines.append(f"【提拔】{eligible} 人符合提拔的实绩条件，发送「提拔名单 正科级」等查看。")
+    if changes:
+        lines.append("【与上一版相比的改动】\n" + changes)
+    return "\n".join(lines)
+
+
+# ---- publishing --------------------------------------------------------------------------
+
+
+def _rows(year: int, version: int, gathered: Gathered, outcome: YearOutcome) -> list[dict[str, object]]:
+    flags = {flag.userid: flag for flag in outcome.last_place}
+    rows = []
+    for result in gathered.results:
+        assert result.score is not None and result.quarter_mean is not None
+        userid, unit = result.userid, result.unit
+        person, democratic = gathered.people[userid], gathered.democratic[userid]
+        unit_ranking, level_ranking = outcome.unit_rankings[unit], outcome.level_rankings[result.rank]
+        flag = flags.get(userid)
+        rows.append({
+            "year": year, "version": version, "userid": userid, "name": person.name,
+            "unit_id": person.unit.id, "unit_name": person.unit.name, "role": person.role,
+            "rank_level": result.rank.value, "democratic": str(democratic.score),
+            "democratic_raters": democratic.rater_count, "summary_deduction": str(democratic.deduction),
+            "unit_result": gathered.unit_results[unit], "quarter_mean": str(result.quarter_mean),
+            "quarters": ",".join(map(str, result.quarters_counted)), "weights": weights_text(result.weights),
+            "annual": str(result.score),
+            "unit_rank": unit_ranking.positions[userid], "unit_size": unit_ranking.size,
+            "level_rank": level_ranking.positions[userid], "level_size": level_ranking.size,
+            "excellent": outcome.is_excellent(userid, unit), "excellent_tied": outcome.is_tied(userid, unit),
+            "promotion_eligible": outcome.promotion[userid].eligible,
+            "promotion_reason": outcome.promotion[userid].reason_zh,
+            "commendation_eligible": outcome.commendation[userid].eligible,
+            "last_place_years": flag.streak if flag else 0,
+            "action": action_short(flag.action) if flag else "",
+        })
+    return rows
+
+
+def _figures(row: dict[str, object] | Row) -> dict[str, str]:
+    if isinstance(row, dict):
+        return {field: str(row[field]) for field in FIGURES_ZH}
+    return {field: str(getattr(row, field)) for field in FIGURES_ZH}
+
+
+async def publish_year(env: RatingEnv, year: int, by: str, *, republish: bool = False) -> str:
+    """Publish (or, explicitly, re-publish) `year`. Returns the admin's short answer."""
+    store = env.store.year
+    prior = await store.latest_version(year)
+    if prior is not None and not republish:
+        raise Refusal(
+            f"{year} 年度结果已于 {prior.published_at.astimezone(env.now.tzinfo):%Y-%m-%d} 发布（第 {prior.version} 版），"
+            f"发布后即冻结。如需更正，请发送「发布年度结果 {year} 重新发布」：系统保留原版本并列出改动。"
+        )
+    gathered = await gather(env, year)
+    if not gathered.results:
+        raise Refusal("名册中没有需要考核的干部，未发布。")
+    if any(r.missing for r in gathered.results):
+        raise Refusal(missing_text(year, gathered))
+    headcounts = {str(u): len(env.directory.members(u)) for u in env.directory.units}
+    outcome = year_outcome(year, gathered.results, await earlier_years(env, year), env.cfg, headcounts)
+    version = 1 if prior is None else prior.version + 1
+    rows = _rows(year, version, gathered, outcome)
+    changed = {str(r["userid"]) for r in rows}
+    changes_text = ""
+    if prior is not None:
+        before = await store.published(year, version=prior.version)
+        assert before is not None
+        changes = publication_changes(
+            {r.userid: _figures(r) for r in before.rows}, {str(r["userid"]): _figures(r) for r in rows}
+        )
+        if not changes:
+            raise Refusal(f"重新计算的 {year} 年度结果与第 {prior.version} 版完全相同，未重新发布。")
+        changed = {c.userid for c in changes}
+        names = {r.userid: r.name for r in before.rows} | {str(r["userid"]): str(r["name"]) for r in rows}
+        changes_text = changes_lines(changes, names)
+    await store.save_publication(
+        AnnualPublication(year=year, version=version, published_by=by, published_at=env.now, changes=changes_text),
+        rows,
+    )
+    head = f"📊 {year}年度考核结果" + (f"（更正，第 {version} 版）" if version > 1 else "")
+    await env.store.outbox.enqueue_many(
+        (
+            (f"year-result:{year}:{version}:{row.userid}", [row.userid], "text",
+             {"content": head + "\n" + breakdown_text(row)})
+            for row in (Row(**r) for r in rows) if row.userid in changed
+        ),
+        env.now,
+    )
+    admins = list(env.settings.admin.userids)
+    if admins:
+        report = report_text(year, version, gathered, outcome, changes_text)
+        await env.store.outbox.enqueue(f"year-report:{year}:{version}", admins, "text", {"content": report}, env.now)
+    return (
+        f"✅ 已发布{year}年度考核结果（第 {version} 版）：{len(rows)} 人，{len(changed)} 人已收到本人结果；"
+        "各职级最高最低分、优秀、评先、末位名单已发给考核办。"
+        + (f"\n与第 {version - 1} 版相比的改动：\n{changes_text}" if changes_text else "")
+    )
