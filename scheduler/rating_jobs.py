@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-async def _in_unit_of_work(ctx: JobContext, now: datetime, work: Callable[[RatingEnv], Awaitable[T]]) -> T | None:
+async def in_unit_of_work(ctx: JobContext, now: datetime, work: Callable[[RatingEnv], Awaitable[T]]) -> T | None:
     directory = await ctx.directory.fresh()
     outcome = await ctx.committer.run(_unit(ctx, now, work, directory, ctx.calendar.current, last=False))
     if isinstance(outcome, UnknownCalendarYear):  # maybe `shiji calendar load` ran since: once more
@@ -59,7 +59,7 @@ def _unit(
     return run
 
 
-async def _tell_admins(env: RatingEnv, key: str, text: str) -> None:
+async def tell_admins(env: RatingEnv, key: str, text: str) -> None:
     admins = list(env.settings.admin.userids)
     if admins:
         await env.store.outbox.enqueue(key, admins, "text", {"content": text}, env.now)
@@ -69,23 +69,23 @@ async def open_due_round(ctx: JobContext, now: datetime) -> None:
     async def work(env: RatingEnv) -> None:
         text = await auto_open(env)
         if text is not None:
-            await _tell_admins(env, f"rate-auto-open:{env.today.isoformat()}", "（自动）" + text)
+            await tell_admins(env, f"rate-auto-open:{env.today.isoformat()}", "（自动）" + text)
 
-    await _in_unit_of_work(ctx, now, work)
+    await in_unit_of_work(ctx, now, work)
     ctx.wake_sender()
 
 
 async def close_due_rounds(ctx: JobContext, now: datetime) -> None:
     async def work(env: RatingEnv) -> None:
         for index, text in enumerate(await auto_close(env)):
-            await _tell_admins(env, f"rate-auto-close:{env.now.isoformat()}:{index}", "（到期自动）" + text)
+            await tell_admins(env, f"rate-auto-close:{env.now.isoformat()}:{index}", "（到期自动）" + text)
 
-    await _in_unit_of_work(ctx, now, work)
+    await in_unit_of_work(ctx, now, work)
     ctx.wake_sender()
 
 
 async def remind_raters(ctx: JobContext, now: datetime) -> None:
-    await _in_unit_of_work(ctx, now, remind)
+    await in_unit_of_work(ctx, now, remind)
     ctx.wake_sender()
 
 

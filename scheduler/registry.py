@@ -5,7 +5,8 @@ from __future__ import annotations
 from scheduler.jobs import ScheduledJob
 from scheduler.log_jobs import LOG_JOBS
 from scheduler.rating_jobs import JOBS as RATING_JOBS
+from scheduler.year_jobs import JOBS as YEAR_JOBS
 
 
 def all_jobs() -> list[ScheduledJob]:
-    return [*LOG_JOBS, *RATING_JOBS]
+    return [*LOG_JOBS, *RATING_JOBS, *YEAR_JOBS]
