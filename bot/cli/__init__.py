@@ -65,6 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "now", help="run a reminder pass at once (each person is still reminded at most once a day)"
     )
     remind_now.add_argument("--kind", choices=["daily", "last-day"], required=True)
+    from bot.cli.year import (
+        add_parser as add_year_parser,  # the one area whose arguments live with it
+    )
+
+    add_year_parser(sub)
 
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -73,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logging.getLogger("alembic").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     settings = load_settings(args.config)
-    from bot.cli import calendar, db, reminders, roster, rounds, serve
+    from bot.cli import calendar, db, reminders, roster, rounds, serve, year
 
     runners = {
         "serve": lambda: serve.serve(settings),
@@ -91,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "round": lambda: rounds.rating_round(settings, args.action, args.quarter),
         "raters": lambda: rounds.raters_import(settings, args.action, args.file),
         "remind": lambda: reminders.remind_now(settings, args.kind),
+        "year": lambda: year.run(settings, args),
     }
     try:
         return asyncio.run(runners[args.command]())

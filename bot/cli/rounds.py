@@ -31,7 +31,7 @@ from storage.repos import Store
 from storage.roster_import import read_table
 
 
-async def _rating_unit_of_work(settings: Settings, work):  # type: ignore[no-untyped-def]
+async def rating_unit_of_work(settings: Settings, work):  # type: ignore[no-untyped-def]
     """One transaction with what rating work needs; a Refusal rolls it back and exits 2."""
     async with open_database(settings) as sessions:
         async with sessions() as session:
@@ -68,7 +68,7 @@ async def rating_round(settings: Settings, action: str, quarter: str) -> int:
             return await publish_round(env, rnd)
         return await progress_text(env, rnd)
 
-    return await _rating_unit_of_work(settings, work)
+    return await rating_unit_of_work(settings, work)
 
 
 async def raters_import(settings: Settings, action: str, path: Path) -> int:
@@ -91,4 +91,4 @@ async def raters_import(settings: Settings, action: str, path: Path) -> int:
         except ImportProblems as exc:
             raise Refusal(f"未导入（全部回退），共 {len(exc.problems)} 处问题：\n" + "\n".join(exc.problems)) from None
 
-    return await _rating_unit_of_work(settings, work)
+    return await rating_unit_of_work(settings, work)

@@ -1,0 +1,108 @@
+"""`shiji year …`: the year's close on the command line, the same functions as the chat's.
+
+open / close / status YEAR        the democratic evaluation
+import-unit-results YEAR FILE     CSV/XLSX unit,score (all-or-nothing; replaces the year's)
+import-history FILE               CSV/XLSX year,userid,annual_score,unit_rank,excellent,last_in_unit
+excuse YEAR USERID q2 原因         leave a quarter out of a cadre's mean ('*': everyone)
+publish YEAR [--republish]        publish (or, explicitly, correct) the year
+results YEAR --csv PATH           one row per cadre, the columns other tools read
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+from bot.cli.rounds import rating_unit_of_work
+from bot.settings import Settings
+from handlers.base import Refusal
+from handlers.rating.service import RatingEnv
+from handlers.year.evaluation import (
+    close_evaluation,
+    evaluation_for,
+    open_evaluation,
+    progress_text,
+)
+from handlers.year.imports import excuse_quarter, import_history, import_unit_results
+from handlers.year.publish import publish_year
+from storage.roster_import import read_table
+
+RESULT_COLUMNS = (
+    "userid", "name", "unit", "rank_level", "democratic", "unit_result", "quarter_mean", "annual",
+    "unit_rank", "level_rank", "excellent", "promotion_eligible", "commendation_eligible",
+    "last_place_years", "action",
+)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    year = sub.add_parser("year", help="the year's close: democratic evaluation, unit results, publish")
+    actions = year.add_subparsers(dest="action", required=True)
+    for name, text in (("open", "open the democratic evaluation"), ("close", "close it"),
+                       ("status", "who handed in, per unit")):
+        actions.add_parser(name, help=text).add_argument("year", type=int)
+    units = actions.add_parser("import-unit-results", help="CSV/XLSX unit,score (0-100)")
+    units.add_argument("year", type=int)
+    units.add_argument("file", type=Path)
+    actions.add_parser("import-history", help="earlier years: CSV/XLSX year,userid,annual_score,unit_rank,"
+                       "excellent,last_in_unit").add_argument("file", type=Path)
+    excuse = actions.add_parser("excuse", help="leave a quarter out of a cadre's annual mean")
+    excuse.add_argument("year", type=int)
+    excuse.add_argument("userid", help="the cadre, or '*' for everyone")
+    excuse.add_argument("quarter", help="q1..q4")
+    excuse.add_argument("reason", nargs="+")
+    publish = actions.add_parser("publish", help="publish the year (frozen); --republish to correct it")
+    publish.add_argument("year", type=int)
+    publish.add_argument("--republish", action="store_true")
+    results = actions.add_parser("results", help="write the published results file")
+    results.add_argument("year", type=int)
+    results.add_argument("--csv", dest="csv_path", type=Path, required=True)
+
+
+async def run(settings: Settings, args: argparse.Namespace) -> int:
+    action = args.action
+    records: list[dict[str, str]] = []
+    if action in ("import-unit-results", "import-history"):
+        try:
+            records = read_table(args.file)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            print(f"无法读取 {args.file}：{exc}")
+            return 2
+
+    async def work(env: RatingEnv) -> str:
+        if action == "open":
+            return await open_evaluation(env, args.year, "cli")
+        if action == "close":
+            return await close_evaluation(env, await evaluation_for(env, str(args.year), statuses=("open",)))
+        if action == "status":
+            return await progress_text(env, await evaluation_for(env, str(args.year), statuses=("open", "closed")))
+        if action == "import-unit-results":
+            return await import_unit_results(env, args.year, records)
+        if action == "import-history":
+            return await import_history(env, records)
+        if action == "excuse":
+            return await excuse_quarter(env, args.year, args.userid, args.quarter, " ".join(args.reason), "cli", env.now)
+        if action == "publish":
+            return await publish_year(env, args.year, "cli", republish=args.republish)
+        return await write_results(env, args.year, args.csv_path)
+
+    return await rating_unit_of_work(settings, work)
+
+
+async def write_results(env: RatingEnv, year: int, path: Path) -> str:
+    """The results file: one row per cadre of the newest published version, exact columns."""
+    published = await env.store.year.published(year)
+    if published is None:
+        raise Refusal(f"{year} 年度结果尚未发布。")
+    yes_no = {True: "是", False: "否"}
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(RESULT_COLUMNS)
+        for row in sorted(published.rows, key=lambda r: (r.unit_name, r.unit_rank, r.userid)):
+            writer.writerow([
+                row.userid, row.name, row.unit_name, row.rank_level, row.democratic, row.unit_result,
+                row.quarter_mean, row.annual, row.unit_rank, row.level_rank, yes_no[row.excellent],
+                yes_no[row.promotion_eligible], yes_no[row.commendation_eligible], row.last_place_years,
+                row.action,
+            ])
+    return f"已写出 {year} 年度结果（第 {published.version} 版）{len(published.rows)} 行：{path}"
