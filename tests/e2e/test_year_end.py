@@ -1,0 +1,373 @@
+"""用实绩 through the real encrypted callback: a whole year for a small district.
+
+Four quarterly rounds (cards and text), the democratic evaluation (two-step cards and text,
+one ballot handed in at close, one dropped), unit results and three earlier years imported
+with `shiji year`, publish — and every published figure, rank, grade, list and rung of the
+last-place ladder equals an independent computation written here, not by calling scoring/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bot import year_cli
+from bot.clock import ManualClock
+from storage.models import Summary
+from storage.models_year import AnnualPublication, AnnualResult, YearEvalDraft, YearEvalScore
+from tests.conftest import SAMPLE_2027, at
+from tests.harness import ADMIN, running_bot
+
+ROSTER = """userid,name,unit,unit_category,role,rank,position,oversees
+ca_lead,赵城,城关镇,township,main_leader,zhengke,党委书记,
+ca_mayor,钱镇,城关镇,township,leadership,fuke,镇长,
+ca_dep,孙副,城关镇,township,leadership,fuke,副镇长,
+ca_staff1,李一,城关镇,township,staff,general,科员,
+ca_staff2,周二,城关镇,township,staff,general,科员,
+ca_staff3,吴三,城关镇,township,staff,general,科员,
+fg_lead,郑局,区发改局,district_unit,main_leader,zhengke,局长,
+fg_dep,王副,区发改局,district_unit,leadership,fuke,副局长,
+fg_staff1,冯一,区发改局,district_unit,staff,general,科员,
+fg_staff2,陈二,区发改局,district_unit,staff,general,科员,
+fg_staff3,褚三,区发改局,district_unit,staff,general,科员,
+tq_lead,卫书,团区委,district_unit,main_leader,zhengke,书记,
+tq_dep,蒋副,团区委,district_unit,leadership,fuke,副书记,
+tq_staff,沈干,团区委,district_unit,staff,general,干事,
+sup,韩领,区委,district_unit,superior,,副书记,城关镇
+"""
+PEOPLE = {row["userid"]: row for row in csv.DictReader(ROSTER.splitlines()) if row["role"] != "superior"}
+IDS = sorted(PEOPLE)
+UNIT_OF = {u: r["unit"] for u, r in PEOPLE.items()}
+LAST = {"ca_staff3", "fg_staff3", "tq_staff"}  # lowest everywhere: last in their unit
+LOW = {"ca_staff2", "fg_staff2"}  # low, above the last
+NO_ANNUAL_SUMMARY = "ca_staff1"
+UNIT_RESULTS = {"城关镇": Decimal("92"), "区发改局": Decimal("85.5"), "团区委": Decimal("78.25")}
+HISTORY = """year,userid,annual_score,unit_rank,excellent,last_in_unit
+2023,tq_staff,95,1,是,否
+2024,ca_staff3,60,6,否,是
+2024,fg_staff2,96,1,是,否
+2024,ca_lead,90,1,是,否
+2025,ca_staff3,61,6,否,是
+2025,fg_staff3,62,5,否,是
+2025,ca_lead,91,1,否,否
+"""
+SETTINGS = {"logs": {"start_date": "2027-01-01"}}  # no log is owed in 2026: no log deductions
+
+
+def half_up(value: Fraction) -> Decimal:
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def rating(quarter: int, rater: str, ratee: str) -> int:
+    if ratee in LAST:
+        return 60
+    if ratee in LOW:
+        return 65  # not on the card: by text
+    return (88, 85, 80, 75, 70)[(IDS.index(rater) + 2 * IDS.index(ratee) + quarter) % 5]
+
+
+def marks(evaluator: str, ratee: str) -> list[int]:
+    if ratee in LAST:
+        return [60] * 5
+    if ratee in LOW:
+        return [66, 64, 65, 65, 65]
+    return [70 + (3 * IDS.index(evaluator) + 7 * IDS.index(ratee) + k) % 30 for k in range(5)]
+
+
+def colleagues(userid: str) -> list[str]:
+    return [u for u in IDS if UNIT_OF[u] == UNIT_OF[userid] and u != userid]
+
+
+# ---- the independent computation ----------------------------------------------------------
+
+
+def quarter_score(quarter: int, ratee: str) -> Decimal:
+    groups: dict[str, list[int]] = defaultdict(list)
+    for rater in colleagues(ratee):
+        group = {"main_leader": "lead", "leadership": "peer", "staff": "other"}[PEOPLE[rater]["role"]]
+        groups[group].append(rating(quarter, rater, ratee))
+    weights = {"lead": 4, "peer": 3, "other": 3}
+    total = sum(weights[g] for g in groups)
+    return half_up(sum(Fraction(weights[g], total) * Fraction(sum(s), len(s)) for g, s in groups.items()))
+
+
+def competition(scores: dict[str, Decimal]) -> dict[str, int]:
+    return {u: 1 + sum(1 for other in scores.values() if other > s) for u, s in scores.items()}
+
+
+def expected_year(evaluated: dict[str, dict[str, list[int]]]) -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = {}
+    for userid in IDS:
+        got = [m for ballots in evaluated.values() for r, m in ballots.items() if r == userid]
+        deduction = 2 if userid == NO_ANNUAL_SUMMARY else 0
+        democratic = half_up(Fraction(sum(map(sum, got)), 5 * len(got)) - deduction)
+        quarters = [quarter_score(q, userid) for q in (1, 2, 3, 4)]
+        unit_result = UNIT_RESULTS[UNIT_OF[userid]]
+        w = (Fraction(1, 10), Fraction(3, 10), Fraction(6, 10)) if PEOPLE[userid]["role"] == "main_leader" else (
+            Fraction(1, 10), Fraction(2, 10), Fraction(7, 10))
+        annual = half_up(w[0] * Fraction(democratic) + w[1] * Fraction(unit_result) + w[2] * Fraction(sum(quarters)) / 4)
+        out[userid] = {"democratic": democratic, "unit_result": unit_result,
+                       "quarter_mean": half_up(Fraction(sum(quarters)) / 4), "annual": annual}
+    for key, members in (("unit", UNIT_OF), ("level", {u: PEOPLE[u]["rank"] for u in IDS})):
+        for group in set(members.values()):
+            scores = {u: out[u]["annual"] for u in IDS if members[u] == group}
+            for u, position in competition(scores).items():  # type: ignore[arg-type]
+                out[u][f"{key}_rank"] = position
+                out[u][f"{key}_size"] = len(scores)
+    for unit in UNIT_RESULTS:
+        members = [u for u in IDS if UNIT_OF[u] == unit]
+        quota = 0 if len(members) < 5 else max(1, len(members) * 15 // 100)
+        best = sorted(members, key=lambda u: -out[u]["annual"])  # type: ignore[operator]
+        lowest = min(out[u]["annual"] for u in members)  # type: ignore[type-var]
+        for u in members:
+            out[u]["excellent"] = u in best[:quota] and out[best[quota]]["annual"] != out[u]["annual"]
+            out[u]["last"] = out[u]["annual"] == lowest
+    history_excellent = {"tq_staff": [2023], "fg_staff2": [2024], "ca_lead": [2024]}
+    history_last = {"ca_staff3": [2024, 2025], "fg_staff3": [2025]}
+    for u in IDS:
+        top = 2 * out[u]["level_rank"] <= out[u]["level_size"]  # type: ignore[operator]
+        excellent_years = [y for y in history_excellent.get(u, []) if y >= 2024] + ([2026] if out[u]["excellent"] else [])
+        out[u]["commendation"] = top
+        out[u]["promotion"] = top or bool(excellent_years)
+        streak = 0
+        if out[u]["last"]:
+            streak = 1
+            while 2026 - streak in history_last.get(u, []):
+                streak += 1
+        out[u]["streak"] = streak
+        out[u]["action"] = {0: "", 1: "提醒谈话", 2: "诫勉谈话"}.get(streak, "组织处理")
+    return out
+
+
+# ---- driving it through chat ----------------------------------------------------------------
+
+
+async def drain_all(h) -> None:  # type: ignore[no-untyped-def]
+    while await h.drain():
+        pass
+
+
+def cards_since(h, start: int, prefix: str) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """rater → {ratee userid: task_id} of cards delivered since `start`, and 'submit'."""
+    by_name = {(r["name"], r["unit"]): u for u, r in PEOPLE.items()}
+    found: dict[str, dict[str, str]] = defaultdict(dict)
+    for delivery in h.standin.sent[start:]:
+        card = delivery.payload.get("template_card")
+        if delivery.path != "message/send" or not card:
+            continue
+        (rater,) = delivery.recipients
+        if card["task_id"].startswith(prefix):
+            title = card["main_title"]
+            name, unit = title["title"].split("（")[0], title["desc"].split(" · ")[0]
+            found[rater][by_name[(name, unit)]] = card["task_id"]
+        elif card["task_id"].startswith(("rsub-", "dsub-")):
+            found[rater]["submit"] = card["task_id"]
+    return found
+
+
+async def run_quarter(h, clock, quarter: int, moment: str) -> None:  # type: ignore[no-untyped-def]
+    clock.set(at(moment))
+    start = len(h.standin.sent)
+    assert "已开启" in await h.say(ADMIN, f"开启评分 2026Q{quarter}")
+    await drain_all(h)
+    cards = cards_since(h, start, "rate-")
+    assert set(cards) == set(IDS)
+    for rater in IDS:
+        for ratee in colleagues(rater):
+            score = rating(quarter, rater, ratee)
+            if score == 65:
+                assert "已记录" in await h.say(rater, f"评分 {PEOPLE[ratee]['name']} 65")
+            else:
+                clock.advance(seconds=1)
+                status, _ = await h.card(rater, cards[rater][ratee], "ok", selected={"score": [str(score)]})
+                assert status == 200
+    assert "已关闭" in await h.say(ADMIN, f"关闭评分 2026Q{quarter}")  # every ballot complete: handed in
+    assert "已发布" in await h.say(ADMIN, f"发布结果 2026Q{quarter}")
+
+
+async def seed_summaries(h) -> None:  # type: ignore[no-untyped-def]
+    moment = at("2026-12-30 10:00")
+    async with h.runtime.sessions() as session, session.begin():
+        for userid in IDS:
+            for q in (1, 2, 3, 4):
+                session.add(Summary(userid=userid, kind="quarter", period=f"2026Q{q}", content="季度工作" * 30,
+                                    created_at=moment, updated_at=moment))
+            if userid != NO_ANNUAL_SUMMARY:
+                session.add(Summary(userid=userid, kind="year", period="2026", content="年度工作" * 60,
+                                    created_at=moment, updated_at=moment))
+
+
+def shiji_year(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    year_cli.add_parser(parser.add_subparsers(dest="command"))
+    return parser.parse_args(["year", *argv])
+
+
+async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    clock = ManualClock(at("2026-04-01 10:00"))
+    async with running_bot(db_url, clock, roster, (SAMPLE_2027,), **SETTINGS) as h:
+        await seed_summaries(h)
+        for quarter, moment in ((1, "2026-04-01 10:00"), (2, "2026-07-01 10:00"),
+                                (3, "2026-10-12 10:00"), (4, "2027-01-04 10:00")):
+            await run_quarter(h, clock, quarter, moment)
+
+        # Nothing to publish yet: every cadre and every missing piece is named, nothing stored.
+        refused = await h.say(ADMIN, "发布年度结果 2026")
+        assert "未发布" in refused and "赵城（ca_lead）：缺年度民主测评得分、本单位年度综合考核结果" in refused
+        assert refused.count("· ") == len(IDS)
+
+        # The democratic evaluation: open, two-step cards for one line, text for the rest.
+        clock.set(at("2027-01-05 09:30"))
+        start = len(h.standin.sent)
+        assert "已开启2026年度民主测评" in await h.say(ADMIN, "开启测评 2026")
+        await drain_all(h)
+        cards = cards_since(h, start, "dem-")
+        assert set(cards) == set(IDS)
+        first = next(d.payload["template_card"] for d in h.standin.sent[start:]
+                     if d.payload.get("template_card", {}).get("task_id", "").startswith("dem-"))
+        assert first["card_type"] == "multiple_interaction" and len(first["select_list"]) == 3
+        assert all(s["option_list"][0] == {"id": "none", "text": "请选择分数"} for s in first["select_list"])
+
+        evaluated: dict[str, dict[str, list[int]]] = {}
+        rater, ratee = "ca_staff1", "ca_lead"
+        want = [92, 90, 88, 85, 95]
+        clock.advance(seconds=1)
+        _, body = await h.card(rater, cards[rater][ratee], "step1", selected={"de": ["92"], "neng": ["none"], "qin": ["88"]})
+        assert "请为能选择分数" in h.reply_xml(body)["TemplateCard"]["MainTitle"]["Desc"]
+        clock.advance(seconds=1)
+        _, body = await h.card(rater, cards[rater][ratee], "step1", selected={"de": ["92"], "neng": ["90"], "qin": ["88"]})
+        step2 = h.reply_xml(body)["TemplateCard"]
+        assert [s["QuestionKey"] for s in step2["SelectList"]] == ["ji", "lian"]
+        clock.advance(seconds=1)
+        _, body = await h.card(rater, cards[rater][ratee], "step2", selected={"ji": ["85"], "lian": ["95"]})
+        assert "德 92 能 90 勤 88 绩 85 廉 95" in h.reply_xml(body)["TemplateCard"]["MainTitle"]["Desc"]
+        evaluated[rater] = {ratee: want}
+
+        late, dropped = "fg_dep", "tq_dep"  # complete but never submitted; half finished
+        for evaluator in IDS:
+            ballot = evaluated.setdefault(evaluator, {})
+            for colleague in colleagues(evaluator):
+                if colleague in ballot:
+                    continue
+                if evaluator == dropped and colleague == "tq_staff":
+                    continue
+                line = marks(evaluator, colleague)
+                reply = await h.say(evaluator, f"测评 {PEOPLE[colleague]['name']} {' '.join(map(str, line))}")
+                assert "已记录" in reply, reply
+                ballot[colleague] = line
+            if evaluator not in (late, dropped):
+                assert "已提交2026年度民主测评" in await h.say(evaluator, "测评 提交")
+        assert "不完整" in await h.say(dropped, "测评 提交")
+        progress = await h.say(ADMIN, "测评进度")
+        assert "团区委：3 位评分人中 2 位已提交" in progress
+
+        # Close at the deadline: the complete ballot is handed in for its rater, the other dropped.
+        from scheduler.year_jobs import close_due_evaluations
+
+        clock.set(at("2027-01-18 18:00"))
+        await close_due_evaluations(h.runtime.jobs, clock.now())
+        await drain_all(h)
+        assert any("代为提交" in t for t in h.standin.texts_for(late))
+        assert any("作废" in t for t in h.standin.texts_for(dropped))
+        del evaluated[dropped]
+        assert "已截止" in await h.say("ca_staff2", "测评 吴三 60 60 60 60 60") or "没有进行中" in await h.say(
+            "ca_staff2", "测评 吴三 60 60 60 60 60")
+        async with h.runtime.sessions() as session:
+            assert (await session.execute(select(func.count()).select_from(YearEvalDraft))).scalar_one() == 0
+            lines = (await session.execute(select(func.count()).select_from(YearEvalScore))).scalar_one()
+            assert lines == sum(len(b) for b in evaluated.values())
+
+        # Unit results and the earlier years, by the command line.
+        units = tmp_path / "units.csv"
+        units.write_text("unit,score\n" + "".join(f"{u},{s}\n" for u, s in UNIT_RESULTS.items()), encoding="utf-8")
+        assert await year_cli.run(h.settings, shiji_year("import-unit-results", "2026", str(units))) == 0
+        history = tmp_path / "history.csv"
+        history.write_text(HISTORY, encoding="utf-8")
+        assert await year_cli.run(h.settings, shiji_year("import-history", str(history))) == 0
+        listing = await h.say(ADMIN, "单位结果 2026")
+        assert "区发改局：85.50" in listing and "所有单位均已导入" in listing
+        # Before 2026 is published, 能否提拔 answers from the latest history year (2025).
+        assert "2025年度" in await h.say(ADMIN, "能否提拔 陈二")
+
+        reply = await h.say(ADMIN, "发布年度结果 2026")
+        assert "已发布2026年度考核结果（第 1 版）" in reply, reply
+        await drain_all(h)
+
+        expected = expected_year(evaluated)
+        async with h.runtime.sessions() as session:
+            rows = {r.userid: r for r in (await session.execute(select(AnnualResult))).scalars()}
+        assert set(rows) == set(IDS)
+        for userid, want_row in expected.items():
+            row = rows[userid]
+            got = {
+                "democratic": Decimal(row.democratic), "unit_result": Decimal(row.unit_result),
+                "quarter_mean": Decimal(row.quarter_mean), "annual": Decimal(row.annual),
+                "unit_rank": row.unit_rank, "unit_size": row.unit_size, "level_rank": row.level_rank,
+                "level_size": row.level_size, "excellent": row.excellent, "last": row.last_place_years > 0,
+                "commendation": row.commendation_eligible, "promotion": row.promotion_eligible,
+                "streak": row.last_place_years, "action": row.action,
+            }
+            assert got == want_row, userid
+        # Each rung of the ladder and each way into (or out of) the promotion list is exercised.
+        assert {expected[u]["action"] for u in LAST} == {"提醒谈话", "诫勉谈话", "组织处理"}
+        assert expected["ca_staff2"]["promotion"] and expected["ca_staff2"]["commendation"]
+        assert expected["fg_staff2"]["promotion"] and not expected["fg_staff2"]["commendation"]
+        assert not expected["tq_staff"]["promotion"]  # its excellent (2023) is outside 2024–2026
+
+        # Each cadre got their breakdown; 我的得分 2026 says the same.
+        li = next(t for t in h.standin.texts_for("ca_staff1") if "2026年度考核结果" in t)
+        assert f"年度得分：{expected['ca_staff1']['annual']} 分" in li and "未交年度总结扣 2.00 分" in li
+        assert "× 10%" in li and "× 20%" in li and "× 70%" in li
+        assert f"年度得分：{expected['ca_staff1']['annual']} 分" in await h.say("ca_staff1", "我的得分 2026")
+        lead = next(t for t in h.standin.texts_for("ca_lead") if "2026年度考核结果" in t)
+        assert "× 30%" in lead and "× 60%" in lead
+        report = next(t for t in h.standin.texts_for(ADMIN) if "已发布，共 14 人" in t)
+        assert "正科级 3 人：最高" in report and "组织处理：吴三（城关镇），2024–2026 年连续 3 年" in report
+        assert "团区委（3 人，名额 0）" in report
+
+        # Decisions in chat, scoped; a refusal never tells whether the person exists.
+        assert "陈二（区发改局）：可以" in await h.say(ADMIN, "能否提拔 陈二")
+        assert "有 1 次优秀（2024年）" in await h.say(ADMIN, "能否提拔 陈二")
+        assert "吴三（城关镇）：不可以" in await h.say("sup", "能否提拔 吴三")
+        outside = await h.say("ca_lead", "能否提拔 陈二")
+        assert outside == (await h.say("ca_lead", "能否提拔 无名氏")).replace("无名氏", "陈二")
+        assert "只有单位主要领导" in await h.say("ca_staff1", "能否提拔 吴三")
+        assert "周二" in await h.say(ADMIN, "提拔名单 一般干部")
+        assert "吴三" not in await h.say(ADMIN, "提拔名单 一般干部")
+        lasts = await h.say(ADMIN, "末位名单 2026")
+        assert "组织处理：吴三" in lasts and "诫勉谈话：褚三" in lasts and "提醒谈话：沈干" in lasts
+        assert "褚三" not in await h.say("ca_lead", "末位名单 2026")
+        assert "周二" in await h.say(ADMIN, "评先名单 一般干部")
+
+        # Frozen: a second publish needs the word; a correction keeps version 1 and says what changed.
+        assert "发布后即冻结" in await h.say(ADMIN, "发布年度结果 2026")
+        assert "完全相同" in await h.say(ADMIN, "发布年度结果 2026 重新发布")
+        units.write_text("unit,score\n城关镇,92\n区发改局,86.5\n团区委,78.25\n", encoding="utf-8")
+        assert await year_cli.run(h.settings, shiji_year("import-unit-results", "2026", str(units))) == 0
+        corrected = await h.say(ADMIN, "发布年度结果 2026 重新发布")
+        assert "第 2 版" in corrected and "郑局（fg_lead） 年度得分" in corrected and "赵城" not in corrected
+        async with h.runtime.sessions() as session:
+            versions = (await session.execute(select(AnnualPublication.version))).scalars().all()
+            assert sorted(versions) == [1, 2]
+            first_lead = await session.get(AnnualResult, (2026, 1, "fg_lead"))
+            assert first_lead is not None and Decimal(first_lead.annual) == expected["fg_lead"]["annual"]
+
+        # The results file: exact columns, one row per cadre, version 2.
+        path = tmp_path / "results.csv"
+        assert await year_cli.run(h.settings, shiji_year("results", "2026", "--csv", str(path))) == 0
+        with path.open(encoding="utf-8") as handle:
+            table = list(csv.DictReader(handle))
+        assert list(table[0]) == list(year_cli.RESULT_COLUMNS)
+        by_id = {r["userid"]: r for r in table}
+        assert by_id["ca_staff3"]["action"] == "组织处理" and by_id["ca_staff3"]["last_place_years"] == "3"
+        assert by_id["fg_staff2"]["promotion_eligible"] == "是" and by_id["fg_staff2"]["commendation_eligible"] == "否"
+        assert by_id["ca_staff1"]["annual"] == str(expected["ca_staff1"]["annual"])
+        capsys.readouterr()
