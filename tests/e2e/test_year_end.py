@@ -371,3 +371,70 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
         assert by_id["fg_staff2"]["promotion_eligible"] == "是" and by_id["fg_staff2"]["commendation_eligible"] == "否"
         assert by_id["ca_staff1"]["annual"] == str(expected["ca_staff1"]["annual"])
         capsys.readouterr()
+
+
+async def count(h, model) -> int:  # type: ignore[no-untyped-def]
+    async with h.runtime.sessions() as session:
+        return (await session.execute(select(func.count()).select_from(model))).scalar_one()
+
+
+async def test_bad_input_is_refused_with_reasons_and_nothing_half_stored(db_url, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from storage.models_year import HistoryResult, UnitResult
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    clock = ManualClock(at("2026-12-30 10:00"))
+    async with running_bot(db_url, clock, roster, (SAMPLE_2027,), **SETTINGS) as h:
+        assert "仅限考核办" in await h.say("ca_lead", "开启测评 2026")
+        assert "年度结束后才能开启" in await h.say(ADMIN, "开启测评 2026")
+        assert "没有进行中的民主测评" in await h.say("ca_staff1", "测评 吴三 90 88 92 85 95")
+        clock.set(at("2027-01-05 09:30"))
+        start = len(h.standin.sent)
+        assert "已开启" in await h.say(ADMIN, "开启测评")  # default: last year
+        assert "不能重复开启" in await h.say(ADMIN, "开启测评 2026")
+        await drain_all(h)
+        cards = cards_since(h, start, "dem-")
+
+        out_of_range = await h.say("ca_staff1", "测评 吴三 90 88 92 85 105")
+        assert "未记录 吴三 的测评" in out_of_range and "廉" in out_of_range and "50–100" in out_of_range
+        assert "5 项" in await h.say("ca_staff1", "测评 吴三 90 88")
+        assert "不在您本轮的测评名单中" in await h.say("ca_staff1", "测评 陈二 90 88 92 85 95")
+        assert "不能给自己打分" in await h.say("ca_staff1", "测评 李一 90 88 92 85 95")
+        assert "请写成「测评 姓名" in await h.say("ca_staff1", "测评 90 88 92 85 95")
+        _, body = await h.card("ca_staff2", cards["ca_staff1"]["ca_lead"], "step1",
+                               selected={"de": ["90"], "neng": ["90"], "qin": ["90"]})
+        assert "不是发给您的" in h.reply_xml(body)["Content"]
+        _, body = await h.card("ca_staff1", cards["ca_staff1"]["ca_lead"], "step1",
+                               selected={"de": ["90"], "neng": ["101"], "qin": ["90"]})
+        assert "⚠️ 未记录：能" in h.reply_xml(body)["TemplateCard"]["MainTitle"]["Desc"]
+        assert await count(h, YearEvalDraft) == 0
+
+        # After close: cards and text refuse, nothing is written.
+        assert "已关闭" in await h.say(ADMIN, "关闭测评 2026")
+        clock.advance(seconds=1)
+        _, body = await h.card("ca_staff1", cards["ca_staff1"]["ca_lead"], "step1",
+                               selected={"de": ["90"], "neng": ["90"], "qin": ["90"]})
+        assert "已截止" in h.reply_xml(body)["Content"]
+        assert "没有进行中的民主测评" in await h.say("ca_staff1", "测评 吴三 90 88 92 85 95")
+        assert await count(h, YearEvalDraft) == 0 and await count(h, YearEvalScore) == 0
+
+        # Imports: all-or-nothing, every bad row named.
+        units = tmp_path / "units.csv"
+        units.write_text("unit,score\n城关镇,92\n无此单位,80\n区发改局,100.5\n团区委,88.123\n城关镇,90\n", encoding="utf-8")
+        assert await year_cli.run(h.settings, shiji_year("import-unit-results", "2026", str(units))) == 2
+        err = capsys.readouterr().err
+        for expected in ("第 3 行：单位「无此单位」不在名册中", "第 4 行：score 「100.5」须在 0–100 之间",
+                         "第 5 行：score 「88.123」最多两位小数", "第 6 行：与第 2 行重复"):
+            assert expected in err, err
+        assert await count(h, UnitResult) == 0
+        history = tmp_path / "history.csv"
+        history.write_text("year,userid,annual_score,unit_rank,excellent,last_in_unit\n"
+                           "2025,ca_lead,90,1,是,否\n2025,nobody,90,0,也许,否\n", encoding="utf-8")
+        assert await year_cli.run(h.settings, shiji_year("import-history", str(history))) == 2
+        err = capsys.readouterr().err
+        assert "第 3 行" in err and "nobody" in err and "unit_rank" in err and "excellent「也许」" in err
+        assert await count(h, HistoryResult) == 0
+        assert await year_cli.run(h.settings, shiji_year("excuse", "2026", "ca_lead", "q5", "入职")) == 2
+        assert "q1–q4" in capsys.readouterr().err
+        assert "仅限考核办" in await h.say("ca_lead", "发布年度结果 2026")
+        assert await count(h, AnnualResult) == 0
