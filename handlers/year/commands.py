@@ -151,7 +151,7 @@ async def evaluate_by_text(args: str, ctx: Ctx) -> Reply:
     env = RatingEnv.of(ctx)
     words = [w for w in _SPLIT.split(fold(args).strip()) if w]
     if words[:1] == ["进度"]:
-        return await admin_progress(" ".join(words[1:]), ctx)
+        return await evaluation_progress(" ".join(words[1:]), ctx)
     person = ctx.require_cadre()
     ev, cards = await my_open_evaluation(env, person.userid)
     assert ev.id is not None
@@ -189,7 +189,7 @@ async def evaluate_by_text(args: str, ctx: Ctx) -> Reply:
 
 @router.command("测评进度", usage="测评进度 2026", summary="各单位提交民主测评的人数（不含任何分数）",
                 admin_only=True, section=SECTION)
-async def admin_progress(args: str, ctx: Ctx) -> Reply:
+async def evaluation_progress(args: str, ctx: Ctx) -> Reply:
     ctx.require_admin()
     env = RatingEnv.of(ctx)
     return Reply(await progress_text(env, await evaluation_for(env, args, statuses=("open", "closed"))))
@@ -197,14 +197,14 @@ async def admin_progress(args: str, ctx: Ctx) -> Reply:
 
 @router.command("开启测评", usage="开启测评 2026", summary="开启某年度的民主测评（默认上一年），向测评人发送卡片",
                 admin_only=True, section=SECTION)
-async def admin_open(args: str, ctx: Ctx) -> Reply:
+async def open_year_evaluation(args: str, ctx: Ctx) -> Reply:
     ctx.require_admin()
     return Reply(await open_evaluation(RatingEnv.of(ctx), _year_arg(ctx, args), ctx.userid))
 
 
 @router.command("关闭测评", usage="关闭测评 2026", summary="提前关闭民主测评：未提交的完整测评自动提交，其余作废",
                 admin_only=True, section=SECTION)
-async def admin_close(args: str, ctx: Ctx) -> Reply:
+async def close_year_evaluation(args: str, ctx: Ctx) -> Reply:
     ctx.require_admin()
     env = RatingEnv.of(ctx)
     return Reply(await close_evaluation(env, await evaluation_for(env, args, statuses=("open",))))
@@ -212,7 +212,7 @@ async def admin_close(args: str, ctx: Ctx) -> Reply:
 
 @router.command("单位结果", usage="单位结果 2026", summary="已导入的单位年度综合考核结果和尚缺的单位",
                 admin_only=True, section=SECTION)
-async def admin_unit_results(args: str, ctx: Ctx) -> Reply:
+async def year_unit_results(args: str, ctx: Ctx) -> Reply:
     ctx.require_admin()
     return Reply(await unit_results_text(RatingEnv.of(ctx), _year_arg(ctx, args)))
 
@@ -220,7 +220,7 @@ async def admin_unit_results(args: str, ctx: Ctx) -> Reply:
 @router.command("发布年度结果", usage="发布年度结果 2026 / 发布年度结果 2026 重新发布",
                 summary="计算并发布年度考核结果（缺数据时列出缺什么）；更正须写「重新发布」，原版本保留",
                 admin_only=True, section=SECTION)
-async def admin_publish(args: str, ctx: Ctx) -> Reply:
+async def publish_annual(args: str, ctx: Ctx) -> Reply:
     ctx.require_admin()
     words = fold(args).split()
     republish = any(w in REPUBLISH_WORDS for w in words)

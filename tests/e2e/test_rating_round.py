@@ -309,7 +309,7 @@ async def assert_anonymous(h, final: dict[str, dict[str, int]]) -> None:
     rater_like = re.compile(r"rater|userid|by$|user|from|who")
     for table in metadata.sorted_tables:
         columns = {c.name for c in table.columns}
-        if "score" not in columns or table.name == "quarter_result":
+        if "score" not in columns or table.name in ("quarter_result", "unit_result"):  # published figures
             continue
         if table.name == "rating_draft":
             continue  # pre-hand-in only; must be empty now (below)

@@ -284,6 +284,13 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
             assert (await session.execute(select(func.count()).select_from(YearEvalDraft))).scalar_one() == 0
             lines = (await session.execute(select(func.count()).select_from(YearEvalScore))).scalar_one()
             assert lines == sum(len(b) for b in evaluated.values())
+        # No stored row links an evaluation to its evaluator: the sealed lines hold the evaluated
+        # cadre and the marks only, under random ids, without a rowid on SQLite.
+        sealed = YearEvalScore.__table__  # type: ignore[attr-defined]
+        assert {c.name for c in sealed.columns} == {"id", "round_id", "ratee", "de", "neng", "qin", "ji", "lian"}
+        assert sealed.dialect_options["sqlite"]["with_rowid"] is False
+        (key,) = sealed.primary_key.columns
+        assert str(key.type).startswith("VARCHAR") and key.autoincrement is not True
 
         # Unit results and the earlier years, by the command line.
         units = tmp_path / "units.csv"

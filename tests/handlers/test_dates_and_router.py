@@ -65,6 +65,11 @@ KEYWORDS = {
     "批准请假": "approve_text", "驳回请假": "reject_text",
     "待批请假": "pending_list", "请假审批": "pending_list",
     "缺记统计": "missing_stats",
+    "测评": "evaluate_by_text", "民主测评": "evaluate_by_text", "测评进度": "evaluation_progress",
+    "开启测评": "open_year_evaluation", "关闭测评": "close_year_evaluation",
+    "单位结果": "year_unit_results", "发布年度结果": "publish_annual",
+    "能否提拔": "ask_promotion", "提拔名单": "list_promotion", "评先名单": "list_commendation",
+    "末位名单": "list_last_place",
     "帮助": "show_help", "help": "show_help", "菜单": "show_help", "?": "show_help",
 }
 
