@@ -1,8 +1,10 @@
 """`make bench`: every benchmark, one after the other."""
 
-from tests.bench import bench_callback, bench_scoring
+from tests.bench import bench_callback, bench_scoring, bench_year
 
 if __name__ == "__main__":
     bench_callback.main()
     print()
     bench_scoring.main()
+    print()
+    bench_year.main()

@@ -12,3 +12,12 @@ def test_benchmark_runs_on_a_small_province(capsys: pytest.CaptureFixture[str]) 
     out = capsys.readouterr().out
     assert "quarter + year" in out and "peak memory" in out and "ratio:" in out
     assert figures["quarter_s"] > 0 and figures["year_s"] > 0
+
+
+def test_year_benchmark_runs_on_a_small_province(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.bench import bench_year
+
+    figures = bench_year.main(["--cadres", "300", "--units", "20"])
+    out = capsys.readouterr().out
+    assert "year publish" in out and "peak memory" in out and "ratio:" in out and "已发布" in out
+    assert figures["publish_s"] > 0
