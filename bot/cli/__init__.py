@@ -65,11 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "now", help="run a reminder pass at once (each person is still reminded at most once a day)"
     )
     remind_now.add_argument("--kind", choices=["daily", "last-day"], required=True)
-    from bot.cli.year import (
-        add_parser as add_year_parser,  # the one area whose arguments live with it
-    )
+    from bot.cli import year  # its arguments live with its commands
 
-    add_year_parser(sub)
+    year.add_parser(sub)
 
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -78,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logging.getLogger("alembic").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     settings = load_settings(args.config)
-    from bot.cli import calendar, db, reminders, roster, rounds, serve, year
+    from bot.cli import calendar, db, reminders, roster, rounds, serve
 
     runners = {
         "serve": lambda: serve.serve(settings),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot import year_cli
+from bot.cli import year as year_cli
 from bot.clock import ManualClock
 from storage.models import Summary
 from storage.models_year import AnnualPublication, AnnualResult, YearEvalDraft, YearEvalScore
