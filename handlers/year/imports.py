@@ -10,7 +10,8 @@ from handlers.rating.service import RatingEnv
 from scoring.annual import QUARTERS
 from scoring.year_end import read_result
 from storage.models_year import HistoryResult, QuarterExcuse
-from storage.roster_import import FALSE_WORDS, TRUE_WORDS, ImportProblems, require_columns
+from storage.roster_import import ImportProblems, require_columns
+from storage.roster_table import BY_KEY
 
 UNIT_COLUMNS = ("unit", "score")
 HISTORY_COLUMNS = ("year", "userid", "annual_score", "unit_rank", "excellent", "last_in_unit")
@@ -72,10 +73,8 @@ async def unit_results_text(env: RatingEnv, year: int) -> str:
 
 
 def _flag(raw: str) -> bool | None:
-    word = raw.strip().lower()
-    if word in FALSE_WORDS:
-        return False
-    return True if word in TRUE_WORDS - {""} else None
+    """是/否 as the roster reads it (yes/no, 1/0 too); an empty cell is no answer here."""
+    return {"true": True, "false": False}.get(BY_KEY["active"].code(raw) or "") if raw.strip() else None
 
 
 async def import_history(env: RatingEnv, records: list[dict[str, str]]) -> str:
