@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers import leave, logs, stats, summaries, viewing
 from handlers.help import add_help
 from handlers.rating import commands as rating
+from handlers.results import ranking
 from handlers.router import Router
 from handlers.year import commands as year
 
@@ -18,5 +19,6 @@ def build_router() -> Router:
     router.include(leave.router)
     router.include(stats.router)
     router.include(year.router)
+    router.include(ranking.router)
     add_help(router)
     return router

@@ -48,10 +48,10 @@ def missing_log_days(
     ]
 
 
-def overdue_count(missing: Collection[MissingDay], today: date) -> int:
+def overdue_days(missing: Collection[MissingDay], today: date) -> list[date]:
     """Missing days that count against the cadre on `today`: a day that can still be
     backfilled is not missing yet (R-LOG-3), so only closed windows are deducted."""
-    return sum(1 for m in missing if not m.open_on(today))
+    return [m.day for m in missing if not m.open_on(today)]
 
 
 def day_closing_today(calendar: WorkCalendar, today: date, window: int) -> date | None:

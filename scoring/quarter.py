@@ -37,7 +37,7 @@ class QuarterInput:
     role: Role
     rank: Rank
     scores_by_group: Mapping[RaterGroup, Sequence[int]]
-    missing_log_days: int = 0  # scoring.logs.overdue_count: closed days without log or leave
+    missing_log_days: int = 0  # len(scoring.logs.overdue_days): closed days without log or leave
     missing_quarter_summary: bool = False
 
 

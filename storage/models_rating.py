@@ -113,6 +113,11 @@ class QuarterResult(SQLModel, table=True):
     # Group means the cadre may see (only where every rating group had >= 3 raters), JSON.
     group_means: str = Field(default="{}", sa_column=Column(Text, nullable=False))
     rater_counts: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    rank_level: str | None = Field(default=None, max_length=20)  # as published, for level rankings
+    rank_in_level: int | None = None  # place among the rank level district-wide
+    level_ranked: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # The overdue log days deducted, ISO dates joined by ","; "" when none (or not recorded).
+    missing_dates: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
 class RatingExtraRater(SQLModel, table=True):

@@ -25,6 +25,7 @@ from storage.models import (
 )
 from storage.rating_repo import RatingRepo
 from storage.reminder_repo import ReminderRepo
+from storage.results_repo import ResultsRepo
 from storage.roster_repo import RosterRepo
 from storage.sql import dialect_insert
 from storage.year_repo import YearRepo
@@ -324,6 +325,7 @@ class Store:
         self.leave = LeaveRepo(session)
         self.reminders = ReminderRepo(session)
         self.year = YearRepo(session)
+        self.results = ResultsRepo(session)
 
     async def excused_days(self, userid: str, start: date, end: date) -> set[date]:
         """Days in [start, end] a cadre owes no log: approved leave (请假/出差)."""

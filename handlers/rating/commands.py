@@ -40,12 +40,12 @@ from handlers.rating.service import (
     round_for,
     submit_token,
 )
+from handlers.results.ranking import ranking
 from handlers.router import Router
 from handlers.text import fold
 from handlers.year.decisions import my_annual, parse_year
 from scoring import Role, check_ballot, check_score
 from scoring.groups import may_have_extra_raters
-from scoring.visibility import Sight, may_see_unit
 from scoring.workdays import QuarterId
 from storage.directory import Person
 from storage.models_rating import RatingAssignment, RatingRound
@@ -274,9 +274,7 @@ async def my_score(args: str, ctx: Ctx) -> Reply:
         return Reply(await my_annual(ctx, year))
     words = args.split()
     if words[:1] == ["本单位"]:
-        person = ctx.require_person()
-        rnd = await published_round(env, " ".join(words[1:]))
-        return Reply(await _unit_list(env, rnd, person.unit.id, ctx))
+        return await ranking(args, ctx)  # the unit's ranking, as 排名 本单位 shows it
     person = ctx.require_cadre()
     rnd = await published_round(env, args)
     assert rnd.id is not None
@@ -285,23 +283,6 @@ async def my_score(args: str, ctx: Ctx) -> Reply:
     if row is None:
         return Reply(f"{label}的结果中没有您的得分（发布时您不在名册中）。如有疑问请联系考核办。")
     return Reply(f"📊 {label}实绩考核结果\n" + result_text(env, row))
-
-
-async def _unit_list(env: RatingEnv, rnd: RatingRound, unit_id: int, ctx: Ctx) -> str:
-    if not may_see_unit(ctx.person, ctx.is_admin, unit_id, Sight.results):
-        raise Refusal("本单位得分名单只有单位主要领导可以查看。发送「我的得分」查看您本人的得分。")
-    assert rnd.id is not None
-    rows = await env.store.rating.unit_results(rnd.id, unit_id)
-    rows.sort(key=lambda r: (r.rank_in_unit is None, r.rank_in_unit or 0, r.userid))
-    unit = env.directory.units[unit_id]
-    lines = [f"📊 {unit.name} {quarter_label(quarter_of(rnd))}得分（只列总分；各组平均分仅本人可见）"]
-    for row in rows:
-        who = _name(env, row.userid)
-        if row.score is None:
-            lines.append(f"· {who}：无人评分")
-        else:
-            lines.append(f"{row.rank_in_unit}. {who} {row.score}")
-    return "\n".join(lines)
 
 
 # ---- extra raters of small units (R-RATE-6) ---------------------------------------------

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 
 from handlers.base import Ctx, Refusal
 from handlers.config import RuleSettings
@@ -29,18 +30,24 @@ from handlers.roster_periods import placed_for_period
 from handlers.text import fold
 from scoring import (
     GROUP_ZH,
+    RANK_ZH,
     Member,
     QuarterInput,
+    Rank,
     RaterGroup,
     ScoringConfig,
     UnitCategory,
     assignments,
     high_cap,
+    quarter_deduction,
+    rank_within_levels,
     rank_within_units,
+    round_score,
     score_quarters,
+    weights_for,
 )
 from scoring.handin import HandinCheck, check_handin
-from scoring.logs import counting_start, overdue_count
+from scoring.logs import counting_start, overdue_days
 from scoring.rounds import (
     is_round_open,
     may_open_round,
@@ -379,7 +386,7 @@ async def publish_round(env: RatingEnv, rnd: RatingRound) -> str:
     placed = await placed_for_period(env.store, quarter.first_day, quarter.last_day, env.settings.roster.quarter_rule)
     people = [env.directory.people[userid] for userid in sorted(placed)]
     owed = await missing_by_person(env.store, env.calendar, people, start, quarter.last_day, window)
-    missing_of = {userid: overdue_count(days, env.today) for userid, days in owed.items()}
+    missing_of = {userid: overdue_days(days, env.today) for userid, days in owed.items()}
     for userid, line in sorted(placed.items()):
         assert line.rank is not None  # a serving line is never a superior leader's
         inputs.append(QuarterInput(
@@ -389,11 +396,12 @@ async def publish_round(env: RatingEnv, rnd: RatingRound) -> str:
             role=line.role,
             rank=line.rank,
             scores_by_group={RaterGroup(g): s for g, s in scores.get(userid, {}).items()},
-            missing_log_days=missing_of[userid],
+            missing_log_days=len(missing_of[userid]),
             missing_quarter_summary=userid not in writers,
         ))
     results = score_quarters(inputs, env.cfg)
     rankings = rank_within_units(results)
+    levels = rank_within_levels(results)
     rows = []
     for result in results:
         ranking = rankings[result.unit]
@@ -404,8 +412,12 @@ async def publish_round(env: RatingEnv, rnd: RatingRound) -> str:
             score=_d(result.score),
             raw=_d(result.raw_score),
             deduction=str(result.deduction),
-            missing_log_days=missing_of[result.userid],
+            missing_log_days=len(missing_of[result.userid]),
+            missing_dates=",".join(day.isoformat() for day in missing_of[result.userid]),
             summary_missing=result.userid not in writers,
+            rank_level=result.rank.value,
+            rank_in_level=levels[result.rank].position_of(result.userid),
+            level_ranked=levels[result.rank].size,
             rank_in_unit=ranking.position_of(result.userid),
             unit_ranked=ranking.size,
             group_means=json.dumps({g.value: str(v) for g, v in result.group_means_visible.items()}),
@@ -426,24 +438,64 @@ async def publish_round(env: RatingEnv, rnd: RatingRound) -> str:
 
 
 def result_text(env: RatingEnv, row: ResultRow) -> str:
-    parts = []
-    if row.missing_log_days:
-        parts.append(f"缺记日志 {row.missing_log_days} 天")
-    if row.summary_missing:
-        parts.append("未交季度小结")
-    deduction = f"，扣减 {row.deduction} 分（{'、'.join(parts)}）" if parts else ""
+    """A cadre's published quarter and how it was made: groups and weights, each deduction,
+    the result and the places (「在本单位 12 人中排第 4 名，在全区副科级 387 人中排第 120 名」)."""
+    counts = {RaterGroup(g): n for g, n in json.loads(row.rater_counts).items()}
+    deduction = _deduction_lines(env, row)
     if row.score is None:
-        lines = [f"本季度无人为您评分，暂无得分{deduction}。"]
+        lines = ["本季度无人为您评分，暂无得分。"]
+        if deduction:
+            lines.append("自动扣减（有得分时从中扣除）：" + "；".join(deduction))
+        return "\n".join([*lines, "发送「我的得分」可随时查看。"])
+    level = ""
+    if row.rank_in_level is not None and row.rank_level:
+        level = f"，在全区{RANK_ZH[Rank(row.rank_level)]} {row.level_ranked} 人中排第 {row.rank_in_level} 名"
+    lines = [f"您的得分：{row.score} 分，在本单位 {row.unit_ranked} 人中排第 {row.rank_in_unit} 名{level}。"]
+    lines.append("怎么算的：")
+    unit = env.directory.units.get(row.unit_id)
+    present = [g for g in RaterGroup if counts.get(g)]
+    weights = weights_for(unit.category, present, env.cfg) if unit else None
+    raters = "、".join(f"{GROUP_ZH[g]} {counts[g]} 人" for g in present)
+    if weights:
+        shares = "、".join(f"{GROUP_ZH[g]} {_percent(weights[g])}" for g in present)
+        empty = [GROUP_ZH[g] for g in RaterGroup if not counts.get(g)]
+        moved = f"（{'、'.join(empty)}无人评分，其权重按比例分给其余各组）" if empty else ""
+        lines.append(f"① 评分人：{raters}；权重：{shares}{moved}")
     else:
-        lines = [f"您的得分：{row.score} 分（评分 {row.raw}{deduction}）"]
-        lines.append(f"在本单位 {row.unit_ranked} 人中排第 {row.rank_in_unit} 名。")
+        lines.append(f"① 评分人：{raters}")
     means = json.loads(row.group_means)
     if means:
-        lines.append("各组平均分：" + "，".join(f"{GROUP_ZH[RaterGroup(g)]} {v}" for g, v in means.items()))
-    elif row.score is not None:
-        lines.append(f"（有评分组不足 {env.cfg.min_group_size} 人，为保护匿名只公布总分。）")
+        lines.append("② 各组平均分：" + "，".join(f"{GROUP_ZH[RaterGroup(g)]} {v}" for g, v in means.items())
+                     + f"；加权得 {row.raw} 分")
+    else:
+        lines.append(f"② 加权得 {row.raw} 分（有评分组不足 {env.cfg.min_group_size} 人，为保护匿名只公布总分）")
+    if deduction:
+        lines.append(f"③ 扣减 {row.deduction} 分：" + "；".join(deduction))
+        lines.append(f"= {row.raw} − {row.deduction} = {row.score} 分")
+    else:
+        lines.append("③ 无扣减：日志和季度小结都按时完成。")
     lines.append("发送「我的得分」可随时查看。")
     return "\n".join(lines)
+
+
+def _percent(share: Fraction) -> str:
+    return f"{float(share * 100):.4g}%"
+
+
+def _deduction_lines(env: RatingEnv, row: ResultRow) -> list[str]:
+    """Each automatic deduction (R-LOG-6) with what caused it, by the rule that made it."""
+    lines = []
+    if row.missing_log_days:
+        amount = round_score(quarter_deduction(row.missing_log_days, False, env.cfg))
+        days = [date.fromisoformat(d) for d in row.missing_dates.split(",") if d]
+        which = f"（{'、'.join(f'{d.month}月{d.day}日' for d in days)}）" if days else ""
+        capped = f"，每季度最多扣 {env.cfg.log_deduction_cap} 分" if amount == env.cfg.log_deduction_cap else ""
+        lines.append(
+            f"缺记日志 {row.missing_log_days} 天 × {env.cfg.log_deduction_per_day} 分 = {amount} 分{capped}{which}"
+        )
+    if row.summary_missing:
+        lines.append(f"未交季度小结 {round_score(quarter_deduction(0, True, env.cfg))} 分")
+    return lines
 
 
 # ---- progress --------------------------------------------------------------------------

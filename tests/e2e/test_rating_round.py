@@ -299,7 +299,8 @@ async def test_a_whole_quarter_round_end_to_end(db_url, tmp_path):
         # The main leader sees the unit list (totals only); a staff member may not.
         listing = await h.say("chengguan_zhaojh", "我的得分 本单位")
         assert "吴昊" in listing and str(expected["chengguan_wuhao"]) in listing and "主评" not in listing
-        assert "只有单位主要领导" in await h.say("chengguan_wuhao", "我的得分 本单位")
+        own = await h.say("chengguan_wuhao", "我的得分 本单位")
+        assert "在本单位 12 人中排第" in own and "赵建华" not in own  # a staff member: own place only
 
         await assert_anonymous(h, final)
 

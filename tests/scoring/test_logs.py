@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scoring.logs import counting_start, day_closing_today, missing_log_days, overdue_count
+from scoring.logs import counting_start, day_closing_today, missing_log_days, overdue_days
 from scoring.workdays import WorkCalendar
 from tests.scoring.calendars import calendars, days_2026, windows
 
@@ -37,9 +37,9 @@ def test_overdue_days_are_those_whose_window_closed_and_only_grow(calendar, star
     end = start + timedelta(days=length)
     missing = missing_log_days(calendar, start, end, set(), set(), window)
     earlier, later = end + timedelta(days=min(a, b)), end + timedelta(days=max(a, b))
-    assert overdue_count(missing, earlier) <= overdue_count(missing, later) <= len(missing)
-    assert overdue_count(missing, later) == sum(1 for m in missing if m.deadline < later)
-    assert overdue_count(missing, start) == 0  # nothing is overdue the day counting starts
+    assert len(overdue_days(missing, earlier)) <= len(overdue_days(missing, later)) <= len(missing)
+    assert overdue_days(missing, later) == [m.day for m in missing if m.deadline < later]
+    assert overdue_days(missing, start) == []  # nothing is overdue the day counting starts
 
 
 @given(calendars(), days_2026, windows)

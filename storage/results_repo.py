@@ -1,0 +1,89 @@
+"""Reads of published results and of a year's record, for rankings and the archive (实绩档案).
+
+Nothing here decides a rule. The archive's reads stream: a province has 100,000 cadres and
+a year of daily logs is tens of millions of rows, so they come ordered by cadre in pages of
+`batch` rows rather than as one list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import DailyLog, Leave, Summary
+from storage.models_rating import QuarterResult, RatingRound
+
+
+class ResultsRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def published_rounds(self, year: int | None = None) -> list[RatingRound]:
+        """Published quarterly rounds, oldest first (of one year when `year` is given)."""
+        stmt = select(RatingRound).where(RatingRound.status == "published").order_by(RatingRound.quarter)
+        if year is not None:
+            stmt = stmt.where(RatingRound.quarter.startswith(f"{year}Q"))  # type: ignore[attr-defined]
+        return list((await self.s.execute(stmt)).scalars().all())
+
+    async def round_results(self, round_id: int) -> list[QuarterResult]:
+        result = await self.s.execute(
+            select(QuarterResult).where(QuarterResult.round_id == round_id).order_by(QuarterResult.userid)
+        )
+        return list(result.scalars().all())
+
+    async def log_counts(self, start: date, end: date) -> dict[str, int]:
+        """Daily logs per cadre in [start, end]."""
+        result = await self.s.execute(
+            select(DailyLog.userid, func.count())
+            .where(DailyLog.day >= start, DailyLog.day <= end)
+            .group_by(DailyLog.userid)
+        )
+        return {userid: count for userid, count in result.all()}
+
+    async def logs_by_cadre(
+        self, start: date, end: date, batch: int = 20_000
+    ) -> AsyncIterator[tuple[str, list[tuple[date, str]]]]:
+        """(userid, [(day, content)…]) for every cadre with logs in [start, end], by userid."""
+        stmt = (
+            select(DailyLog.userid, DailyLog.day, DailyLog.content)
+            .where(DailyLog.day >= start, DailyLog.day <= end)
+            .order_by(DailyLog.userid, DailyLog.day)
+            .execution_options(yield_per=batch)
+        )
+        current: str | None = None
+        days: list[tuple[date, str]] = []
+        async for userid, day, content in await self.s.stream(stmt):
+            if userid != current:
+                if current is not None:
+                    yield current, days
+                current, days = userid, []
+            days.append((day, content))
+        if current is not None:
+            yield current, days
+
+    async def summaries_of_year(self, year: int) -> dict[str, dict[str, str]]:
+        """userid -> period ("2026Q1" … "2026") -> summary text."""
+        result = await self.s.execute(
+            select(Summary.userid, Summary.period, Summary.content).where(
+                Summary.period.startswith(str(year))  # type: ignore[attr-defined]
+            )
+        )
+        found: dict[str, dict[str, str]] = {}
+        for userid, period, content in result.all():
+            found.setdefault(userid, {})[period] = content
+        return found
+
+    async def leave_of_year(self, year: int) -> dict[str, list[Leave]]:
+        """Approved leave overlapping the year, per cadre, oldest first."""
+        result = await self.s.execute(
+            select(Leave)
+            .where(Leave.status == "approved", Leave.start <= date(year, 12, 31), Leave.end >= date(year, 1, 1))
+            .order_by(Leave.userid, Leave.start)
+        )
+        found: dict[str, list[Leave]] = {}
+        for row in result.scalars().all():
+            found.setdefault(row.userid, []).append(row)
+        return found
