@@ -13,6 +13,7 @@ order. The limit runs on wall-clock time (a transport limit, counted by WeCom in
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 from datetime import datetime, timedelta
@@ -167,6 +168,10 @@ class OutboxSender:
                 card=payload.get("card"),
                 replace_name=payload.get("replace_name"),
             )
+        if kind in ("image", "file"):
+            # Uploaded at send time: a media_id lives 3 days, a queued row may wait longer.
+            media_id = await self._client.upload_media(kind, payload["filename"], base64.b64decode(payload["data"]))
+            return await self._client.send_media(userids, kind, media_id)
         raise WeComError(-2, f"unknown outbox kind {kind}")
 
 

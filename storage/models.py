@@ -136,7 +136,7 @@ class Outbox(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(unique=True, max_length=200)
     userids: str = Field(sa_column=Column(Text, nullable=False))  # '|' joined
-    kind: str = Field(max_length=30)  # text | markdown | template_card | update_card
+    kind: str = Field(max_length=30)  # text | markdown | template_card | update_card | image | file
     payload: str = Field(sa_column=Column(Text, nullable=False))  # JSON
     status: str = Field(default="pending", max_length=10)  # pending | sending | sent | failed
     attempts: int = 0

@@ -1,7 +1,8 @@
 """A loopback stand-in for the WeCom server API, faithful enough to test the outgoing client.
 
-It implements gettoken, message/send, message/update_template_card and the address-book reads
-(department/list, user/list) with WeCom's error codes and limits, records every delivery per user, and lets tests inject faults. Anything
+It implements gettoken, message/send, message/update_template_card, the address-book reads
+(department/list, user/list) and media/upload (with image and file messages) with WeCom's
+error codes and limits, records every delivery per user, and lets tests inject faults. Anything
 else is a 404 recorded in `state.unexpected`, which tests assert stays empty.
 
 Error codes marked "-ish" are not documented for that exact case; they are WeCom's generic
@@ -18,6 +19,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
 
 from aiohttp import web
@@ -37,6 +40,7 @@ UPDATE_CARD = "/cgi-bin/message/update_template_card"
 DEPARTMENTS = "/cgi-bin/department/list"
 MEMBERS = "/cgi-bin/user/list"
 GETS = frozenset({GETTOKEN, DEPARTMENTS, MEMBERS})
+UPLOAD = "/cgi-bin/media/upload"
 
 ERR_INVALID_CREDENTIAL = 40001  # wrong corpsecret
 ERR_INVALID_MSGTYPE = 40008
@@ -167,6 +171,7 @@ class StandinState:
     _task_ids: set[str] = field(default_factory=set)
     _recent: dict[str, tuple[float, str]] = field(default_factory=dict)  # dedupe key -> (t, msgid)
     _msgids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    uploads: dict[str, Upload] = field(default_factory=dict)  # media_id -> what was uploaded
 
     # ---- what tests read ----
 
@@ -348,7 +353,7 @@ def _validate_card(state: StandinState, card: Any) -> str | None:
 def _send(state: StandinState, data: dict[str, Any]) -> tuple[Delivery | None, dict[str, Any]]:
     _check_agent(state, data)
     msgtype = data.get("msgtype")
-    if msgtype not in ("text", "markdown", "template_card"):
+    if msgtype not in ("text", "markdown", "template_card", *MEDIA_MESSAGES):
         raise _ApiError(ERR_INVALID_MSGTYPE, "invalid message type")
     users = _split_users(state, data.get("touser"), allow_all=True)
     if not users and not data.get("toparty") and not data.get("totag"):
@@ -356,6 +361,8 @@ def _send(state: StandinState, data: dict[str, Any]) -> tuple[Delivery | None, d
     task_id = None
     if msgtype == "template_card":
         task_id = _validate_card(state, data.get("template_card"))
+    elif msgtype in MEDIA_MESSAGES:
+        _validate_media_message(state, msgtype, data.get(msgtype))
     else:
         _validate_content(data.get(msgtype))
     valid, invalid = _partition(state, users)
@@ -416,7 +423,7 @@ def _update_card(state: StandinState, data: dict[str, Any]) -> Delivery:
 async def _handle(request: web.Request) -> web.StreamResponse:
     state = request.app[STANDIN_STATE]
     path = request.path
-    if path not in (GETTOKEN, SEND, UPDATE_CARD, DEPARTMENTS, MEMBERS) or (
+    if path not in (GETTOKEN, SEND, UPDATE_CARD, DEPARTMENTS, MEMBERS, UPLOAD) or (
         request.method != ("GET" if path in GETS else "POST")
     ):
         state.unexpected.append(f"{request.method} {request.path_qs}")
@@ -465,6 +472,8 @@ def _dispatch(state: StandinState, path: str, request: web.Request, raw: bytes) 
     state._check_token(request.query.get("access_token"))
     if path in (DEPARTMENTS, MEMBERS):
         return _address_book(state.address_book, path, request.query)
+    if path == UPLOAD:
+        return _upload(state, request, raw)
     data = _json_body(raw)
     if path == SEND:
         delivery, extra = _send(state, data)
@@ -508,6 +517,85 @@ def _address_book(book: AddressBook, path: str, query: Any) -> web.Response:
         {**m, "main_department": m["department"][0], "order": [0] * len(m["department"])}
         for m in book.members.values() if dept_id in m["department"]
     ])
+
+
+# ---- media/upload and image/file messages ---------------------------------------------------
+# 上传临时素材, https://developer.work.weixin.qq.com/document/path/90253: multipart/form-data
+# with the file in the part named "media" (filename, filelength, content-type); image ≤ 10 MB
+# (JPG/PNG), voice ≤ 2 MB (AMR), video ≤ 10 MB (MP4), file ≤ 20 MB; every file > 5 bytes; the
+# media_id lives 3 days. Codes from WeCom's global error-code table (doc 90313).
+
+ERR_INVALID_MEDIA_TYPE = 40004  # type= not one of image/voice/video/file
+ERR_INVALID_FILE_TYPE = 40005  # content is not of the type's format (a GIF as image)
+ERR_INVALID_FILE_SIZE = 40006  # 5 bytes or less
+ERR_INVALID_MEDIA_ID = 40007  # unknown or expired media_id in a message
+ERR_INVALID_IMAGE_SIZE = 40009
+ERR_INVALID_VIDEO_SIZE = 40011
+ERR_EMPTY_MEDIA = 44001  # no "media" part
+ERR_MEDIA_TOO_LARGE = 45001
+MEDIA_TTL = 3 * 24 * 3600
+MEDIA_MIN_BYTES = 6
+MEDIA_LIMITS = {  # type -> (max bytes, code when larger, accepted magic prefixes or None = any)
+    "image": (10 * 2**20, ERR_INVALID_IMAGE_SIZE, (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")),
+    "voice": (2 * 2**20, ERR_MEDIA_TOO_LARGE, (b"#!AMR",)),
+    "video": (10 * 2**20, ERR_INVALID_VIDEO_SIZE, None),
+    "file": (20 * 2**20, ERR_MEDIA_TOO_LARGE, None),
+}
+MEDIA_MESSAGES = ("image", "file", "voice", "video")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One accepted media/upload: tests open `data` (the PNG, the PDF) as the user would."""
+
+    media_id: str
+    type: str
+    filename: str
+    data: bytes
+    created_at: float
+
+
+def media_for(state: StandinState, userid: str) -> list[Upload]:
+    """The images and files delivered to `userid`, in order."""
+    found = []
+    for delivery in state.messages_for(userid):
+        body = delivery.payload.get(delivery.msgtype or "")
+        if delivery.msgtype in MEDIA_MESSAGES and isinstance(body, dict):
+            found.append(state.uploads[body["media_id"]])
+    return found
+
+
+def _upload(state: StandinState, request: web.Request, raw: bytes) -> web.Response:
+    kind = request.query.get("type", "")
+    if kind not in MEDIA_LIMITS:
+        raise _ApiError(ERR_INVALID_MEDIA_TYPE, "invalid media type")
+    content_type = request.headers.get("Content-Type", "")
+    if not content_type.startswith("multipart/form-data"):
+        raise _ApiError(ERR_EMPTY_MEDIA, "empty media data, multipart/form-data expected")
+    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+    parts = [p for p in message.iter_parts() if p.get_param("name", header="content-disposition") == "media"]
+    if len(parts) != 1 or not parts[0].get_filename():
+        raise _ApiError(ERR_EMPTY_MEDIA, "empty media data: one part named media with a filename")
+    data = parts[0].get_payload(decode=True) or b""
+    limit, too_large, magics = MEDIA_LIMITS[kind]
+    if len(data) < MEDIA_MIN_BYTES:
+        raise _ApiError(ERR_INVALID_FILE_SIZE, "invalid file size: must be more than 5 bytes")
+    if len(data) > limit:
+        raise _ApiError(too_large, f"{kind} larger than {limit} bytes")
+    if magics is not None and not data.startswith(magics):
+        raise _ApiError(ERR_INVALID_FILE_TYPE, f"invalid file type for {kind}")
+    media_id = secrets.token_urlsafe(33)
+    state.uploads[media_id] = Upload(media_id, kind, str(parts[0].get_filename()), data, state.clock())
+    return _ok(type=kind, media_id=media_id, created_at=str(int(time.time())))
+
+
+def _validate_media_message(state: StandinState, msgtype: str, body: Any) -> None:
+    media_id = body.get("media_id") if isinstance(body, dict) else None
+    upload = state.uploads.get(media_id) if isinstance(media_id, str) else None
+    if upload is None or state.clock() - upload.created_at > MEDIA_TTL:
+        raise _ApiError(ERR_INVALID_MEDIA_ID, "invalid media_id")
+    if upload.type != msgtype:
+        raise _ApiError(ERR_INVALID_MEDIA_ID, f"media_id is a {upload.type}, not a {msgtype}")
 
 
 def create_standin_app(

@@ -1,0 +1,137 @@
+"""排名 and 我的得分 through the encrypted callback, on a quarter the admin publishes in chat.
+
+The round's handed-in scores are put in the ballot box directly (the rating itself is
+tests/e2e/test_rating_round.py); every group of a cadre gives the same mark S, so the
+published score is S minus the automatic deductions, computed here by hand.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import date
+
+from PIL import Image
+
+from bot.wecom.standin import media_for
+from handlers.results.ranking import NOT_VISIBLE
+from storage.models import DailyLog
+from storage.models_rating import RatingRound, RatingScore
+from tests.conftest import SAMPLE_2027, SAMPLE_ROSTER, at
+from tests.harness import ADMIN, running_bot
+
+MARKS = {
+    "chengguan_zhaojh": 95, "chengguan_liumin": 93, "chengguan_sunwl": 90, "chengguan_zhouxy": 88,
+    "chengguan_wuhao": 86, "chengguan_zhengli": 86, "chengguan_wangqiang": 84, "chengguan_fengjing": 82,
+    "chengguan_chenlei": 80, "chengguan_chujie": 78, "chengguan_weiping": 76, "chengguan_jiangtao": 74,
+    "fgj_shenyu": 94, "fgj_hanmei": 89, "fgj_yangfan": 87, "fgj_zhuqing": 85, "fgj_qinlang": 83,
+    "fgj_youxin": 81, "fgj_xuming": 79, "fgj_helin": 77, "fgj_wangqiang": 75,
+    "tqw_lvxiao": 92, "tqw_shiyan": 85, "tqw_zhangchen": 80,
+}
+MAIN_LEADERS = {"chengguan_zhaojh", "fgj_shenyu", "tqw_lvxiao"}  # nobody rates them as 主评
+LOGGED = {"chengguan_wuhao", "chengguan_zhengli"}  # wrote their log on 12月21日, no other day
+SETTINGS = {"logs": {"start_date": "2026-12-21"}}
+# 12月21日–31日 has 9 working days: 0.2 each; no quarterly summary: 2.
+DEDUCTION = {u: (8 if u in LOGGED else 9) * 0.2 + 2 for u in MARKS}
+SCORE = {u: f"{MARKS[u] - DEDUCTION[u]:.2f}" for u in MARKS}
+
+
+async def publish_q4(h) -> None:
+    async with h.runtime.sessions() as session, session.begin():
+        rnd = RatingRound(quarter="2026Q4", status="closed", opened_by=ADMIN, opened_at=at("2027-01-04 09:00"),
+                          closes_at=at("2027-01-15 18:00"), closed_at=at("2027-01-15 18:00"))
+        session.add(rnd)
+        await session.flush()
+        for userid, mark in MARKS.items():
+            groups = ["peer"] * 3 + ["other"] * 3 + ([] if userid in MAIN_LEADERS else ["lead"])
+            session.add_all(RatingScore(id=uuid.uuid4().hex, round_id=rnd.id, ratee=userid, grp=g, score=mark)
+                            for g in groups)
+        for userid in LOGGED:
+            moment = at("2026-12-21 17:00")
+            session.add(DailyLog(userid=userid, day=date(2026, 12, 21), content="上午召开专题会议研究年度重点工作推进",
+                                 created_at=moment, updated_at=moment))
+    assert "已发布" in await h.say(ADMIN, "发布结果 2026Q4")
+    while await h.drain():
+        pass
+
+
+def images_for(h, userid: str) -> list[Image.Image]:
+    found = []
+    for upload in media_for(h.standin, userid):
+        assert upload.type == "image" and upload.filename.endswith(".png")
+        image = Image.open(io.BytesIO(upload.data))
+        assert image.format == "PNG" and image.width > 400
+        found.append(image)
+    return found
+
+
+async def test_rankings_are_scoped_ties_share_and_charts_arrive_as_images(db_url, clock):
+    clock.set(at("2027-01-18 10:00"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, (SAMPLE_2027,), **SETTINGS) as h:
+        await publish_q4(h)
+
+        # The admin: the seed's table, highest and lowest per rank level, with names.
+        overview = await h.say(ADMIN, "排名")
+        assert "2026年第4季度" in overview and "正科级 4 人" in overview
+        assert f"最高 {SCORE['chengguan_zhaojh']} 分（赵建华，城关镇）" in overview
+        assert f"最低 {SCORE['chengguan_jiangtao']} 分（蒋涛，城关镇）" in overview
+
+        # A unit's main leader: the whole unit, ties sharing a place (1, 2, 3, 4, 5, 5, 7), a bar chart.
+        unit = await h.say("chengguan_zhaojh", "排名")
+        assert f"5. 吴昊 {SCORE['chengguan_wuhao']}" in unit and f"5. 郑丽 {SCORE['chengguan_zhengli']}" in unit
+        assert f"7. 王强 {SCORE['chengguan_wangqiang']}" in unit
+        assert "沈宇" not in unit  # another unit
+        await h.drain()
+        assert len(images_for(h, "chengguan_zhaojh")) == 1
+
+        # A staff member: their own place, nobody else's score; the same for their unit by name.
+        own = await h.say("chengguan_wuhao", "排名")
+        assert f"您的得分 {SCORE['chengguan_wuhao']} 分，在本单位 12 人中排第 5 名" in own
+        assert "在全区一般干部" in own
+        assert not [name for name in ("赵建华", "郑丽", SCORE["chengguan_zhouxy"]) if name in own]
+        assert "排第 5 名" in await h.say("chengguan_wuhao", "排名 城关镇")
+        # Refused the same way whether the unit exists or not; no chart for any of it.
+        assert await h.say("chengguan_wuhao", "排名 区发展和改革局") == NOT_VISIBLE
+        assert await h.say("chengguan_wuhao", "排名 火星局") == NOT_VISIBLE
+        await h.drain()
+        assert images_for(h, "chengguan_wuhao") == []
+
+        # A superior leader: a rank level restricted to the units overseen, district places kept.
+        level = await h.say("qw_kongdeming", "排名 正科级")
+        assert "全区 4 人有得分" in level and "吕潇" not in level  # 团区委 is not overseen
+        assert f"1. 赵建华（城关镇） {SCORE['chengguan_zhaojh']}" in level
+        assert f"3. 刘敏（城关镇） {SCORE['chengguan_liumin']}" in level
+        assert await h.say("qw_kongdeming", "排名 团区委") == NOT_VISIBLE
+
+        # The admin's rank level: highest and lowest, and the spread with quartiles as an image.
+        general = await h.say(ADMIN, "排名 一般干部 2026Q4")
+        assert "最高" in general and "四分位" in general
+        await h.drain()
+        assert len(images_for(h, ADMIN)) == 1
+
+        # Periods not published say so.
+        assert "尚未发布" in await h.say(ADMIN, "排名 2026Q3")
+        assert "尚未发布" in await h.say(ADMIN, "排名 2026")
+        assert h.standin.unexpected == []
+
+
+async def test_my_score_explains_groups_weights_and_each_deduction(db_url, clock):
+    clock.set(at("2027-01-18 10:00"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, (SAMPLE_2027,), **SETTINGS) as h:
+        await publish_q4(h)
+        wu = await h.say("chengguan_wuhao", "我的得分")
+        assert f"您的得分：{SCORE['chengguan_wuhao']} 分，在本单位 12 人中排第 5 名" in wu
+        assert "主评 1 人、互评 3 人、参评 3 人" in wu and "主评 40%、互评 30%、参评 30%" in wu
+        assert "各组平均分：主评 86.00，互评 86.00，参评 86.00；加权得 86.00 分" not in wu  # 主评 has 1 rater
+        assert "为保护匿名只公布总分" in wu
+        assert "缺记日志 8 天 × 0.2 分 = 1.60 分（12月22日、12月23日" in wu and "12月21日" not in wu
+        assert "未交季度小结 2.00 分" in wu
+        assert f"= 86.00 − 3.60 = {SCORE['chengguan_wuhao']} 分" in wu
+
+        # The main leader, whom no 主评 rates: the empty group's weight goes to the others.
+        boss = await h.say("chengguan_zhaojh", "我的得分 2026Q4")
+        assert "互评 50%、参评 50%（主评无人评分，其权重按比例分给其余各组）" in boss
+        assert "各组平均分：互评 95.00，参评 95.00" in boss  # both groups have 3 raters
+        # The message sent at publishing says the same.
+        sent = next(t for t in h.standin.texts_for("chengguan_wuhao") if "实绩考核结果" in t)
+        assert "缺记日志 8 天" in sent and "在全区一般干部" in sent
