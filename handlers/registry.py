@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handlers import leave, logs, stats, summaries, viewing
+from handlers.archive import commands as archive
 from handlers.help import add_help
 from handlers.rating import commands as rating
 from handlers.results import ranking
@@ -20,5 +21,6 @@ def build_router() -> Router:
     router.include(stats.router)
     router.include(year.router)
     router.include(ranking.router)
+    router.include(archive.router)
     add_help(router)
     return router

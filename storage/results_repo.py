@@ -64,13 +64,14 @@ class ResultsRepo:
         if current is not None:
             yield current, days
 
-    async def summaries_of_year(self, year: int) -> dict[str, dict[str, str]]:
-        """userid -> period ("2026Q1" … "2026") -> summary text."""
-        result = await self.s.execute(
-            select(Summary.userid, Summary.period, Summary.content).where(
-                Summary.period.startswith(str(year))  # type: ignore[attr-defined]
-            )
+    async def summaries_of_year(self, year: int, userid: str | None = None) -> dict[str, dict[str, str]]:
+        """userid -> period ("2026Q1" … "2026") -> summary text (only `userid`'s when given)."""
+        stmt = select(Summary.userid, Summary.period, Summary.content).where(
+            Summary.period.startswith(str(year))  # type: ignore[attr-defined]
         )
+        if userid is not None:
+            stmt = stmt.where(Summary.userid == userid)
+        result = await self.s.execute(stmt)
         found: dict[str, dict[str, str]] = {}
         for userid, period, content in result.all():
             found.setdefault(userid, {})[period] = content

@@ -3,6 +3,7 @@
 serve      serve, demo, chat          roster     import-roster, roster …, unknown-users
 calendar   calendar load, show        rounds     round …, raters …
 reminders  remind now                 db         db upgrade (and the database each command opens)
+archive    archive export
 """
 
 from __future__ import annotations
@@ -69,6 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     year.add_parser(sub)
 
+    archive_parser = sub.add_parser("archive", help="实绩档案: a year's district workbook and per-cadre PDFs")
+    export = archive_parser.add_subparsers(dest="action", required=True).add_parser("export", help="export a year")
+    export.add_argument("year", type=int)
+    export.add_argument("--out", type=Path, required=True, help="folder for the workbook and the PDFs")
+
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -76,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logging.getLogger("alembic").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     settings = load_settings(args.config)
-    from bot.cli import calendar, db, reminders, roster, rounds, serve
+    from bot.cli import archive, calendar, db, reminders, roster, rounds, serve
 
     runners = {
         "serve": lambda: serve.serve(settings),
@@ -95,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "raters": lambda: rounds.raters_import(settings, args.action, args.file),
         "remind": lambda: reminders.remind_now(settings, args.kind),
         "year": lambda: year.run(settings, args),
+        "archive": lambda: archive.archive_export(settings, args.year, args.out),
     }
     try:
         return asyncio.run(runners[args.command]())

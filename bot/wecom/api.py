@@ -334,7 +334,7 @@ class WeComClient:
         """media/upload (doc 90253): the media_id of `data` as an image or file, valid 3 days."""
 
         def form() -> aiohttp.FormData:  # a fresh body per attempt: a sent FormData is spent
-            body = aiohttp.FormData()
+            body = aiohttp.FormData(quote_fields=False)  # WeCom shows the filename as sent
             body.add_field("media", data, filename=filename, content_type="application/octet-stream")
             return body
 

@@ -1,0 +1,37 @@
+"""`shiji archive export 2026 --out DIR`: the year's 实绩档案, with progress bars (counts,
+rate and time left) on the terminal."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from bot.calendar import build_calendar
+from bot.cli.db import open_database
+from bot.clock import clock_from_start
+from bot.settings import Settings
+from handlers.archive.export import export_year
+from handlers.base import Refusal
+from handlers.rating.service import RatingEnv
+from storage.directory import Directory
+from storage.repos import Store
+
+
+async def archive_export(settings: Settings, year: int, out: Path) -> int:
+    async with open_database(settings) as sessions, sessions() as session:
+        store = Store(session)
+        directory = Directory(await store.roster.units(), await store.roster.cadres(), await store.roster.oversight())
+        calendar = build_calendar(await store.calendar.loaded())
+        env = RatingEnv(store, settings.rules, directory, calendar, clock_from_start(settings.clock.start).now())
+        total = sum(1 for p in directory.people.values() if not p.is_superior)
+        bars = dict(total=total, unit="人", file=sys.stderr, dynamic_ncols=True)
+        with tqdm(desc="全区工作簿", **bars) as book, tqdm(desc="个人档案 PDF", **bars) as pdfs:
+            try:
+                done = await export_year(env, year, out, workbook_progress=book.update, pdf_progress=pdfs.update)
+            except Refusal as refusal:
+                print(refusal.text, file=sys.stderr)
+                return 2
+    print(f"已导出 {year} 年度实绩档案：工作簿 {done.workbook}，个人档案 {done.documents} 份（PDF），在 {out}。")
+    return 0

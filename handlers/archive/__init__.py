@@ -1,0 +1,2 @@
+"""实绩档案 (R-USE-5): a year's record per cadre as A4 PDFs and the district workbook (xlsx),
+from the command line (`shiji archive export`) or in chat (导出档案, admin only)."""

@@ -1,0 +1,63 @@
+"""导出档案 (R-USE-5) in chat, for the admin: a cadre's PDF or the district workbook, sent as
+a WeCom file message after the reply."""
+
+from __future__ import annotations
+
+from handlers.archive.export import dossier_bytes, workbook_bytes, workbook_name
+from handlers.archive.records import file_name
+from handlers.base import Ctx, Refusal, Reply
+from handlers.rating.service import RatingEnv
+from handlers.results.ranking import queue_media
+from handlers.results.standings import parse_period
+from handlers.router import Router
+from handlers.text import fold
+from storage.directory import Person
+
+router = Router()
+
+# WeCom takes files up to 20 MB (media/upload, doc 90253); a bigger one is exported on the command line.
+MAX_FILE_BYTES = 20 * 2**20
+
+
+def _person(ctx: Ctx, year: int, words: list[str]) -> Person:
+    """`张三`, `张三@城关镇` or `张三 城关镇`; former cadres too (their archive is kept)."""
+    name, unit = words[0], " ".join(words[1:]) or None
+    if unit is None and "@" in name:
+        name, unit = name.split("@", 1)
+    found = [
+        p for p in ctx.directory.people.values()
+        if p.name == name and not p.is_superior and (unit is None or p.unit.name == unit)
+    ]
+    if not found:
+        raise Refusal(f"名册中没有「{' '.join(words)}」。同名时请写「导出档案 {year} 姓名@单位」。")
+    if len(found) > 1:
+        units = "、".join(p.unit.name for p in found)
+        raise Refusal(f"有 {len(found)} 位「{name}」（{units}），请写上单位，例如：导出档案 {year} {name}@{found[0].unit.name}")
+    return found[0]
+
+
+@router.command(
+    "导出档案", "实绩档案",
+    usage="导出档案 2026 / 导出档案 2026 张三",
+    summary="导出全区实绩档案工作簿，或某人的年度实绩档案（PDF），以文件发给您",
+    admin_only=True,
+    section="考核办",
+)
+async def export_archive(args: str, ctx: Ctx) -> Reply:
+    ctx.require_admin()
+    words = fold(args).split()
+    period = parse_period(words[0]) if words else None
+    if period is None or not period.is_year:
+        raise Refusal("请写上年份，例如「导出档案 2026」（全区工作簿）或「导出档案 2026 张三」（个人 PDF）。")
+    env = RatingEnv.of(ctx)
+    if words[1:]:
+        person = _person(ctx, period.year, words[1:])
+        name, data = file_name(period.year, person), await dossier_bytes(env, period.year, person)
+        what = f"{person.label}的 {period.year} 年度实绩档案（PDF）"
+    else:
+        name, data = workbook_name(period.year), await workbook_bytes(env, period.year)
+        what = f"全区 {period.year} 年度实绩档案工作簿"
+    if len(data) > MAX_FILE_BYTES:
+        raise Refusal(f"{what}有 {len(data) // 2**20} MB，超过企业微信 20 MB 的文件上限。请在服务器上运行 shiji archive export {period.year} --out 目录。")
+    await queue_media(ctx, "file", name, data)
+    return Reply(f"📁 {what}已生成（{len(data) // 1024 + 1} KB），稍后以文件「{name}」发送给您。")

@@ -1,0 +1,164 @@
+"""One cadre's year as an A4 PDF with the Chinese font embedded (reportlab).
+
+Drawn on reportlab's canvas with a few lines of layout instead of its Platypus flowables:
+a year of daily logs is ~250 paragraphs, and the canvas draws a dossier in about a third of
+the time (measured: 25 ms against 60–80 ms), which is what keeps a district's 1,340
+documents well inside a minute. reportlab embeds a subset of the TrueType font (only the
+glyphs used), so each file stays small and opens anywhere.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from functools import cache
+
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from handlers.archive.records import Dossier
+from handlers.base import day_label
+from handlers.results.font import font_path
+from scoring.types import RANK_ZH, ROLE_ZH
+
+FONT = "shiji-cjk"
+WIDTH, HEIGHT = A4
+MARGIN = 50
+BODY, SMALL, HEADING, TITLE = 10.5, 8.5, 13, 18
+
+
+@cache
+def _font() -> TTFont:
+    font = TTFont(FONT, str(font_path()), subfontIndex=0)
+    pdfmetrics.registerFont(font)
+    return font
+
+
+class _Page:
+    """A cursor down A4 pages: wraps text by glyph width (CJK breaks anywhere)."""
+
+    def __init__(self, title: str, footer: str) -> None:
+        self.font = _font()
+        self.buffer = io.BytesIO()
+        self.canvas = Canvas(self.buffer, pagesize=A4, pageCompression=1)
+        self.canvas.setTitle(title)
+        self.canvas.setAuthor("实绩考核助手")
+        self.footer = footer
+        self.page = 1
+        self.y = HEIGHT - MARGIN
+        self.widths: dict[str, float] = {}
+
+    def _width(self, char: str) -> float:
+        width = self.widths.get(char)
+        if width is None:
+            width = self.widths[char] = self.font.stringWidth(char, 1)
+        return width
+
+    def wrap(self, text: str, size: float, width: float) -> list[str]:
+        lines: list[str] = []
+        for paragraph in text.splitlines() or [""]:
+            current: list[str] = []
+            used = 0.0
+            for char in paragraph:
+                w = self._width(char) * size
+                if current and used + w > width:
+                    lines.append("".join(current))
+                    current, used = [], 0.0
+                current.append(char)
+                used += w
+            lines.append("".join(current))
+        return lines
+
+    def _room(self, height: float) -> None:
+        if self.y - height < MARGIN:
+            self._footer()
+            self.canvas.showPage()
+            self.page += 1
+            self.y = HEIGHT - MARGIN
+
+    def _footer(self) -> None:
+        self.canvas.setFont(FONT, SMALL)
+        self.canvas.drawString(MARGIN, MARGIN / 2, self.footer)
+        self.canvas.drawRightString(WIDTH - MARGIN, MARGIN / 2, f"第 {self.page} 页")
+
+    def text(self, text: str, size: float = BODY, indent: float = 0, gap: float = 1.45) -> None:
+        for line in self.wrap(text, size, WIDTH - 2 * MARGIN - indent):
+            self._room(size * gap)
+            self.canvas.setFont(FONT, size)
+            self.canvas.drawString(MARGIN + indent, self.y - size, line)
+            self.y -= size * gap
+
+    def heading(self, text: str) -> None:
+        self._room(HEADING * 4)  # never a heading alone at the foot of a page
+        self.y -= HEADING * 0.6
+        self.text(text, HEADING)
+        self.canvas.setLineWidth(0.5)
+        self.canvas.line(MARGIN, self.y + 3, WIDTH - MARGIN, self.y + 3)
+        self.y -= 4
+
+    def lines(self, items: Iterable[str], indent: float = 12) -> None:
+        for item in items:
+            self.text(item, indent=indent)
+
+    def finish(self) -> bytes:
+        self._footer()
+        self.canvas.save()
+        return self.buffer.getvalue()
+
+
+def dossier_pdf(dossier: Dossier, year: int, quarter_texts: dict[int, str], exported: str) -> bytes:
+    """The PDF: who, the annual and quarterly results with their parts, rewards and
+    penalties, leave, summaries and every daily log of the year."""
+    person = dossier.person
+    page = _Page(f"{year} 年度实绩档案 {person.name}", f"{year} 年度实绩档案 · {person.unit.name} {person.name} · 导出于 {exported}")
+    page.text(f"{year} 年度实绩档案", TITLE, gap=1.6)
+    rank = RANK_ZH[person.rank] if person.rank else "—"
+    page.text(f"姓名：{person.name}　　单位：{person.unit.name}　　职务：{person.position or '—'}")
+    page.text(f"身份：{ROLE_ZH[person.role]}　　职级：{rank}　　企业微信账号：{person.userid}")
+
+    page.heading("一、年度考核结果")
+    figures = dossier.annual
+    if figures is None:
+        page.lines([f"{year} 年度考核结果尚未发布。"])
+    else:
+        page.lines([
+            f"年度得分：{figures.score} 分（民主测评 {figures.democratic}、本单位年度综合考核结果 "
+            f"{figures.unit_result}、季度平均 {figures.quarter_mean}，权重 {figures.weights}）",
+            f"本单位排名：第 {figures.unit_rank} 名 / {figures.unit_size} 人；"
+            f"全区{RANK_ZH[figures.level]}排名：第 {figures.level_rank} 名 / {figures.level_size} 人",
+            f"等次：{'优秀' if figures.excellent else '—'}",
+        ])
+
+    page.heading("二、季度考核结果")
+    if not quarter_texts:
+        page.lines([f"{year} 年尚未发布季度考核结果。"])
+    for quarter, text in sorted(quarter_texts.items()):
+        page.text(f"第{'一二三四'[quarter - 1]}季度", indent=6)
+        page.lines(line for line in text.splitlines() if not line.startswith("发送「"))
+
+    page.heading("三、奖惩记录")
+    records = []
+    if figures is not None and figures.excellent:
+        records.append(f"{year} 年度考核等次为优秀")
+    if figures is not None and figures.action:
+        records.append(f"{year} 年度为本单位末位：{figures.action}")
+    page.lines(records or ["无"])
+
+    page.heading("四、请假与出差")
+    page.lines([
+        f"{leave.kind}：{leave.start.month}月{leave.start.day}日至{leave.end.month}月{leave.end.day}日"
+        + (f"（{leave.reason}）" if leave.reason else "")
+        for leave in dossier.leave
+    ] or ["无"])
+
+    page.heading("五、季度小结与年度总结")
+    for period in [f"{year}Q{q}" for q in (1, 2, 3, 4)] + [str(year)]:
+        label = f"第{'一二三四'[int(period[-1]) - 1]}季度小结" if "Q" in period else "年度总结"
+        page.text(f"{label}：", indent=6)
+        page.lines([dossier.summaries.get(period, "未提交")])
+
+    page.heading(f"六、工作日志（{len(dossier.logs)} 篇）")
+    page.lines([f"{day_label(day)} {content}" for day, content in dossier.logs] or ["无"])
+    return page.finish()

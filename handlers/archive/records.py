@@ -1,0 +1,111 @@
+"""What the archive shows of a year, read once and handed to the renderers.
+
+Only published figures and what cadres wrote themselves: nothing here (or in a table it
+reads) links a score to whoever gave it, so no export can name a rater (R-RATE-5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date
+
+from handlers.rating.service import RatingEnv, quarter_of
+from handlers.results import annual
+from handlers.results.annual import AnnualFigures
+from scoring.logs import counting_start
+from storage.directory import Person
+from storage.models import Leave
+from storage.models_rating import QuarterResult
+
+QUARTERS = (1, 2, 3, 4)
+
+
+@dataclass
+class YearRecord:
+    """The district's published year: quarter rows and annual figures by cadre, plus what
+    every cadre's log coverage is measured against."""
+
+    year: int
+    people: list[Person]  # everyone rated this year or on the roster now, by unit then name
+    quarters: dict[str, dict[int, QuarterResult]]  # userid -> quarter -> published row
+    published_quarters: tuple[int, ...]
+    annual: dict[str, AnnualFigures]
+    log_counts: dict[str, int]
+    leave: dict[str, list[Leave]]
+    workdays: int  # working days owed a log in the year (from the system's start)
+
+
+@dataclass
+class Dossier:
+    """One cadre's year, as their PDF shows it."""
+
+    person: Person
+    logs: list[tuple[date, str]]
+    summaries: dict[str, str]  # "2026Q1" … "2026" -> text
+    quarters: dict[int, QuarterResult]
+    annual: AnnualFigures | None
+    leave: list[Leave] = field(default_factory=list)
+
+
+def file_name(year: int, person: Person) -> str:
+    """`年份-单位-姓名-userid.pdf`, safe on every file system."""
+    stem = f"{year}-{person.unit.name}-{person.name}-{person.userid}"
+    return "".join("_" if c in '/\\:*?"<>|' else c for c in stem) + ".pdf"
+
+
+async def year_record(env: RatingEnv, year: int) -> YearRecord:
+    rounds = await env.store.results.published_rounds(year)
+    quarters: dict[str, dict[int, QuarterResult]] = {}
+    for rnd in rounds:
+        assert rnd.id is not None
+        number = quarter_of(rnd).quarter
+        for row in await env.store.results.round_results(rnd.id):
+            quarters.setdefault(row.userid, {})[number] = row
+    figures = await annual.published_year(env.store, year) or []
+    rated = set(quarters) | {f.userid for f in figures}
+    people = [p for p in env.directory.people.values() if not p.is_superior and (p.active or p.userid in rated)]
+    people.sort(key=lambda p: (p.unit.name, p.name, p.userid))
+    start = counting_start(date(year, 1, 1), env.settings.logs.start_date)
+    end = min(date(year, 12, 31), env.today)
+    return YearRecord(
+        year=year,
+        people=people,
+        quarters=quarters,
+        published_quarters=tuple(quarter_of(r).quarter for r in rounds),
+        annual={f.userid: f for f in figures},
+        log_counts=await env.store.results.log_counts(date(year, 1, 1), date(year, 12, 31)),
+        leave=await env.store.results.leave_of_year(year),
+        workdays=sum(1 for _ in env.calendar.working_days(start, end)) if start <= end else 0,
+    )
+
+
+async def dossiers(env: RatingEnv, record: YearRecord) -> AsyncIterator[Dossier]:
+    """Every cadre's dossier, by userid: the year's logs are streamed in the same order, so
+    only one cadre's logs are in memory at a time."""
+    summaries = await env.store.results.summaries_of_year(record.year)
+    stream = env.store.results.logs_by_cadre(date(record.year, 1, 1), date(record.year, 12, 31))
+    pending = await anext(stream, None)
+    for person in sorted(record.people, key=lambda p: p.userid):
+        while pending is not None and pending[0] < person.userid:
+            pending = await anext(stream, None)
+        logs = pending[1] if pending is not None and pending[0] == person.userid else []
+        yield _dossier(record, person, logs, summaries.get(person.userid, {}))
+
+
+async def dossier_of(env: RatingEnv, record: YearRecord, person: Person) -> Dossier:
+    """One cadre's dossier (导出档案 2026 张三)."""
+    entries = await env.store.logs.between(person.userid, date(record.year, 1, 1), date(record.year, 12, 31))
+    summaries = await env.store.results.summaries_of_year(record.year, person.userid)
+    return _dossier(record, person, [(e.day, e.content) for e in entries], summaries.get(person.userid, {}))
+
+
+def _dossier(record: YearRecord, person: Person, logs: list[tuple[date, str]], summaries: dict[str, str]) -> Dossier:
+    return Dossier(
+        person=person,
+        logs=logs,
+        summaries=summaries,
+        quarters=record.quarters.get(person.userid, {}),
+        annual=record.annual.get(person.userid),
+        leave=record.leave.get(person.userid, []),
+    )

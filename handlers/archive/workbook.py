@@ -1,0 +1,122 @@
+"""The district workbook (xlsx), written in constant memory with openpyxl's write-only mode.
+
+Sheets: one results sheet per rank level (every quarterly and annual figure, ranks, grade
+and decision), one sheet per unit with the same columns, and 日志记载 (log coverage). Rows
+go to each sheet's temporary file as they are made and a finished unit sheet is closed at
+once, so neither the rows nor the open files grow with the district.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from handlers.archive.records import QUARTERS, YearRecord
+from scoring.types import RANK_ZH, ROLE_ZH
+from storage.directory import Person
+from storage.models_rating import QuarterResult
+
+HEADER = [
+    "单位", "姓名", "企业微信账号", "职务", "身份", "职级",
+    *[f"第{'一二三四'[q - 1]}季度{what}" for q in QUARTERS for what in ("得分", "扣减", "单位排名", "职级排名")],
+    "民主测评", "单位年度结果", "季度平均", "年度得分", "年度单位排名", "年度职级排名", "等次", "处理",
+]
+COVERAGE = ["单位", "姓名", "企业微信账号", "应记工作日", "已记篇数", "记载率", "已发布季度扣减的缺记天数"]
+NO_LEVEL = "未定职级"
+_SHEET_UNSAFE = re.compile(r"[\[\]:*?/\\]")
+
+
+def _place(position: int | None, size: int) -> str:
+    return f"{position}/{size}" if position is not None else ""
+
+
+def _number(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _quarter_cells(row: QuarterResult | None) -> list[object]:
+    if row is None:
+        return [None, None, "", ""]
+    return [
+        _number(row.score),
+        _number(row.deduction),
+        _place(row.rank_in_unit, row.unit_ranked),
+        _place(row.rank_in_level, row.level_ranked),
+    ]
+
+
+def results_row(record: YearRecord, person: Person) -> list[object]:
+    quarters = record.quarters.get(person.userid, {})
+    figures = record.annual.get(person.userid)
+    annual: list[object] = ["", "", "", "", "", "", "", ""]
+    if figures is not None:
+        annual = [
+            figures.democratic, figures.unit_result, figures.quarter_mean, figures.score,
+            _place(figures.unit_rank, figures.unit_size), _place(figures.level_rank, figures.level_size),
+            "优秀" if figures.excellent else "", figures.action,
+        ]
+    return [
+        person.unit.name, person.name, person.userid, person.position, ROLE_ZH[person.role],
+        RANK_ZH[person.rank] if person.rank else NO_LEVEL,
+        *[cell for q in QUARTERS for cell in _quarter_cells(quarters.get(q))],
+        *annual,
+    ]
+
+
+def coverage_row(record: YearRecord, person: Person) -> list[object]:
+    written = record.log_counts.get(person.userid, 0)
+    deducted = sum(row.missing_log_days for row in record.quarters.get(person.userid, {}).values())
+    share = f"{min(written, record.workdays) / record.workdays:.1%}" if record.workdays else ""
+    return [person.unit.name, person.name, person.userid, record.workdays, written, share, deducted]
+
+
+def _sheet_title(name: str, taken: set[str]) -> str:
+    """Excel sheet names: at most 31 characters, none of []:*?/\\, unique."""
+    base = _SHEET_UNSAFE.sub("_", name)[:31] or "单位"
+    title, n = base, 2
+    while title in taken:
+        suffix = f"~{n}"
+        title, n = base[: 31 - len(suffix)] + suffix, n + 1
+    taken.add(title)
+    return title
+
+
+def write_workbook(
+    record: YearRecord, path: Path, exported: str, progress: Callable[[int], None] = lambda _: None
+) -> None:
+    """Write the workbook to `path`; `progress(n)` after every n cadres written."""
+    book = Workbook(write_only=True)
+    taken = {NO_LEVEL, "日志记载", *RANK_ZH.values()}
+    note = f"{record.year} 年度实绩档案（导出于 {exported}；季度已发布：{'、'.join(f'Q{q}' for q in record.published_quarters) or '无'}）"
+    levels: dict[str, WriteOnlyWorksheet] = {}
+    titles = [*RANK_ZH.values()] + ([NO_LEVEL] if any(p.rank is None for p in record.people) else [])
+    for title in titles:
+        sheet = book.create_sheet(title)
+        sheet.append([f"{title}考核结果 · {note}"])
+        sheet.append(HEADER)
+        levels[title] = sheet
+    coverage = book.create_sheet("日志记载")
+    coverage.append([f"日志记载情况 · {note}"])
+    coverage.append(COVERAGE)
+    unit_sheet: WriteOnlyWorksheet | None = None
+    unit_id: int | None = None
+    for person in record.people:  # by unit, then name
+        if person.unit.id != unit_id:
+            if unit_sheet is not None:
+                unit_sheet.close()  # its rows are on disk; keep no file open per unit
+            unit_id = person.unit.id
+            unit_sheet = book.create_sheet(_sheet_title(person.unit.name, taken))
+            unit_sheet.append([f"{person.unit.name} · {note}"])
+            unit_sheet.append(HEADER)
+        row = results_row(record, person)
+        levels[RANK_ZH[person.rank] if person.rank else NO_LEVEL].append(row)
+        assert unit_sheet is not None
+        unit_sheet.append(row)
+        coverage.append(coverage_row(record, person))
+        progress(1)
+    book.save(path)
