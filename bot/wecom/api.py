@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import io
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -335,7 +336,8 @@ class WeComClient:
 
         def form() -> aiohttp.FormData:  # a fresh body per attempt: a sent FormData is spent
             body = aiohttp.FormData(quote_fields=False)  # WeCom shows the filename as sent
-            body.add_field("media", data, filename=filename, content_type="application/octet-stream")
+            # A stream, not bytes: aiohttp warns that a raw body over 1 MB blocks the loop.
+            body.add_field("media", io.BytesIO(data), filename=filename, content_type="application/octet-stream")
             return body
 
         reply = await self._call("media/upload", {}, params={"type": kind}, form=form)

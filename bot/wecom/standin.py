@@ -614,7 +614,9 @@ def create_standin_app(
         known_users=set(known_users) if known_users is not None else None,
         clock=clock,
     )
-    app = web.Application()
+    # Bodies up to WeCom's largest upload (a 20 MB file) and a little more, so the limit is
+    # answered as WeCom answers it (an errcode), not by aiohttp's 1 MB default (HTTP 413).
+    app = web.Application(client_max_size=2 * MEDIA_LIMITS["file"][0])
     app[STANDIN_STATE] = state
     app.router.add_get(INSPECT, _inspect)
     app.router.add_route("*", "/{tail:.*}", _handle)
