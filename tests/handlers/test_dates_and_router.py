@@ -70,6 +70,8 @@ KEYWORDS = {
     "单位结果": "year_unit_results", "发布年度结果": "publish_annual",
     "能否提拔": "ask_promotion", "提拔名单": "list_promotion", "评先名单": "list_commendation",
     "末位名单": "list_last_place",
+    "排名": "ranking", "排行": "ranking",
+    "导出档案": "export_archive",
     "帮助": "show_help", "help": "show_help", "菜单": "show_help", "?": "show_help",
 }
 
