@@ -23,7 +23,7 @@ from handlers.results.standings import (
 )
 from handlers.router import Router
 from handlers.text import fold
-from scoring.ranking import Ranking, extremes
+from scoring.ranking import Extremes, Ranking, extremes
 from scoring.types import RANK_ZH, Rank
 from scoring.visibility import RankingView, may_see_entry, ranking_view
 from storage.directory import UnitInfo
@@ -171,10 +171,7 @@ async def _level_answer(ctx: Ctx, results: PeriodResults, level: Rank, query: _Q
     found = extremes(ranking)
     head = [f"📊 {title}（{ranking.size} 人有得分）"]
     if found is not None:
-        head.append(
-            f"最高 {found.highest} 分（{_names(by_id, found.highest_userids)}），"
-            f"最低 {found.lowest} 分（{_names(by_id, found.lowest_userids)}）"
-        )
+        head.append(_extremes_text(found, by_id))
         mine = by_id.get(ctx.userid)
         chart = spread_chart(f"{title}得分分布（{ranking.size} 人）", [e.score for e in ranking.entries],
                              mine.score if mine else None)
@@ -194,10 +191,7 @@ def _district_overview(results: PeriodResults) -> str:
         found = extremes(results.level_ranking(level))
         if found is None:
             continue
-        lines.append(
-            f"· {RANK_ZH[level]} {found.count} 人：最高 {found.highest} 分（{_names(by_id, found.highest_userids, True)}），"
-            f"最低 {found.lowest} 分（{_names(by_id, found.lowest_userids, True)}）"
-        )
+        lines.append(f"· {RANK_ZH[level]} {found.count} 人：{_extremes_text(found, by_id, with_unit=True)}")
     if len(lines) == 1:
         lines.append("本期没有任何人有得分。")
     lines.append("发送「排名 正科级」看某职级（附分布图），「排名 城关镇」看某单位（附柱状图）。")
@@ -213,10 +207,7 @@ def _overseen_overview(ctx: Ctx, results: PeriodResults) -> str:
         if unit is None or found is None:
             continue
         by_id = {s.userid: s for s in results.standings if s.unit_id == unit_id}
-        lines.append(
-            f"· {unit.name} {found.count} 人：最高 {found.highest} 分（{_names(by_id, found.highest_userids)}），"
-            f"最低 {found.lowest} 分（{_names(by_id, found.lowest_userids)}）"
-        )
+        lines.append(f"· {unit.name} {found.count} 人：{_extremes_text(found, by_id)}")
     if len(lines) == 1:
         lines.append("您分管的单位本期没有人有得分。")
     lines.append("发送「排名 单位名」看一个单位的完整排名，「排名 正科级」看分管单位在全区同职级中的名次。")
@@ -233,10 +224,14 @@ def _own_place(ranking: Ranking, mine: Standing, where: str) -> str:
     return f"您的得分 {mine.score} 分，在{where} {ranking.size} 人中排第 {position} 名。"
 
 
-def _names(by_id: dict[str, Standing], userids: tuple[str, ...], with_unit: bool = False) -> str:
-    shown = [by_id[u].name + (f"，{by_id[u].unit_name}" if with_unit else "") for u in userids[:3]]
-    more = f"等 {len(userids)} 人" if len(userids) > 3 else ""
-    return "、".join(shown) + more
+def _extremes_text(found: Extremes, by_id: dict[str, Standing], with_unit: bool = False) -> str:
+    """「最高 95.20 分（赵建华），最低 70.10 分（蒋涛）」, ties named up to three."""
+
+    def names(userids: tuple[str, ...]) -> str:
+        shown = [by_id[u].name + (f"，{by_id[u].unit_name}" if with_unit else "") for u in userids[:3]]
+        return "、".join(shown) + (f"等 {len(userids)} 人" if len(userids) > 3 else "")
+
+    return f"最高 {found.highest} 分（{names(found.highest_userids)}），最低 {found.lowest} 分（{names(found.lowest_userids)}）"
 
 
 def _listing(
