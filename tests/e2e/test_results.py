@@ -36,17 +36,17 @@ DEDUCTION = {u: (8 if u in LOGGED else 9) * 0.2 + 2 for u in MARKS}
 SCORE = {u: f"{MARKS[u] - DEDUCTION[u]:.2f}" for u in MARKS}
 
 
-async def publish_q4(h) -> None:
+async def publish_q4(h, marks: dict[str, int] = MARKS, leaders: set[str] = MAIN_LEADERS) -> None:
     async with h.runtime.sessions() as session, session.begin():
         rnd = RatingRound(quarter="2026Q4", status="closed", opened_by=ADMIN, opened_at=at("2027-01-04 09:00"),
                           closes_at=at("2027-01-15 18:00"), closed_at=at("2027-01-15 18:00"))
         session.add(rnd)
         await session.flush()
-        for userid, mark in MARKS.items():
-            groups = ["peer"] * 3 + ["other"] * 3 + ([] if userid in MAIN_LEADERS else ["lead"])
+        for userid, mark in marks.items():
+            groups = ["peer"] * 3 + ["other"] * 3 + ([] if userid in leaders else ["lead"])
             session.add_all(RatingScore(id=uuid.uuid4().hex, round_id=rnd.id, ratee=userid, grp=g, score=mark)
                             for g in groups)
-        for userid in LOGGED:
+        for userid in LOGGED & set(marks):
             moment = at("2026-12-21 17:00")
             session.add(DailyLog(userid=userid, day=date(2026, 12, 21), content="上午召开专题会议研究年度重点工作推进",
                                  created_at=moment, updated_at=moment))
@@ -135,3 +135,24 @@ async def test_my_score_explains_groups_weights_and_each_deduction(db_url, clock
         # The message sent at publishing says the same.
         sent = next(t for t in h.standin.texts_for("chengguan_wuhao") if "实绩考核结果" in t)
         assert "缺记日志 8 天" in sent and "在全区一般干部" in sent
+
+
+async def test_a_long_ranking_says_what_it_leaves_out_and_sends_it_whole_on_request(db_url, clock, tmp_path):
+    roster = tmp_path / "big.csv"
+    people = [("big_boss", "main_leader", "zhengke")] + [(f"big_{n:02d}", "staff", "general") for n in range(1, 30)]
+    roster.write_text("userid,name,unit,unit_category,role,rank\n" + "".join(
+        f"{u},干部{u[-2:]},大镇,township,{role},{rank}\n" for u, role, rank in people), encoding="utf-8")
+    marks = {u: 95 - n for n, (u, _, _) in enumerate(people)}  # 95 … 66, no ties
+    clock.set(at("2027-01-18 10:00"))
+    async with running_bot(db_url, clock, roster, (SAMPLE_2027,), **SETTINGS) as h:
+        await publish_q4(h, marks, {"big_boss"})
+        short = await h.say(ADMIN, "排名 大镇")
+        assert "1. 干部ss" in short and "10. 干部09" in short and "11. 干部10" not in short
+        assert "中间 15 人未列出，发送「排名 大镇 全部」分条查看完整名单" in short and "30. 干部29" in short
+        # A staff member in the middle still finds their own place; everything, in parts, on request.
+        assert "排第 18 名" in await h.say("big_17", "排名")
+        whole = await h.say(ADMIN, "排名 大镇 全部")
+        while await h.drain():
+            pass
+        shown = whole + "".join(h.standin.texts_for(ADMIN))
+        assert all(f"{n}. 干部" in shown for n in range(1, 31))
