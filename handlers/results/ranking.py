@@ -107,12 +107,15 @@ async def ranking(args: str, ctx: Ctx) -> Reply:
     person = ctx.require_person()
     if person.is_superior:
         return Reply(_overseen_overview(ctx, results))
-    own_unit = await _unit_answer(ctx, results, person.unit, query)
     mine = results.of(person.userid)
-    if mine is None or mine.level is None:
+    if ranking_view(person, False, person.unit.id) is not RankingView.whole:
+        if mine is None:
+            raise Refusal(f"{results.period.label}的结果中没有您（发布时您不在名册中）。")
+        return Reply(f"📊 {results.period.label}\n" + _own_text(results, mine, unit=True, level=True))
+    own_unit = await _unit_answer(ctx, results, person.unit, query)  # a main leader: the unit's list
+    if mine is None or mine.score is None or mine.level is None:
         return own_unit
-    level_line = _own_place(results.level_ranking(mine.level), mine, f"全区{RANK_ZH[mine.level]}")
-    return Reply(f"{own_unit.text}\n{level_line}")
+    return Reply(f"{own_unit.text}\n" + _own_text(results, mine, unit=False, level=True))
 
 
 # ---- one unit ------------------------------------------------------------------------------
@@ -125,7 +128,7 @@ async def _unit_answer(ctx: Ctx, results: PeriodResults, unit: UnitInfo, query: 
         mine = results.of(ctx.userid)
         if mine is None or mine.unit_id != unit.id:
             raise Refusal(f"{results.period.label}的结果中没有您在{unit.name}的名次。")
-        return Reply(f"📊 {results.period.label}\n" + _own_place(ranking, mine, "本单位"))
+        return Reply(f"📊 {results.period.label}\n" + _own_text(results, mine, unit=True, level=False))
     if view is not RankingView.whole:
         raise Refusal(NOT_VISIBLE)
     by_id = {s.userid: s for s in results.standings if s.unit_id == unit.id}
@@ -152,7 +155,7 @@ async def _level_answer(ctx: Ctx, results: PeriodResults, level: Rank, query: _Q
         mine = results.of(ctx.userid)
         if mine is None or mine.level != level:
             raise Refusal(f"您在{results.period.label}不属于{RANK_ZH[level]}，只能查看本人所在职级的名次。发送「排名」查看。")
-        return Reply(f"📊 {results.period.label}\n" + _own_place(ranking, mine, label))
+        return Reply(f"📊 {results.period.label}\n" + _own_text(results, mine, unit=False, level=True))
     if view is RankingView.none:
         raise Refusal(NOT_VISIBLE)
     by_id = {s.userid: s for s in results.standings if s.level == level}
@@ -217,11 +220,18 @@ def _overseen_overview(ctx: Ctx, results: PeriodResults) -> str:
 # ---- wording -------------------------------------------------------------------------------
 
 
-def _own_place(ranking: Ranking, mine: Standing, where: str) -> str:
-    position = ranking.position_of(mine.userid)
-    if position is None or mine.score is None:
-        return f"本期无人为您评分，您没有参加{where}排名。"
-    return f"您的得分 {mine.score} 分，在{where} {ranking.size} 人中排第 {position} 名。"
+def _own_text(results: PeriodResults, mine: Standing, *, unit: bool, level: bool) -> str:
+    """「您的得分 82.40 分，在本单位 12 人中排第 5 名，在全区一般干部 13 人中排第 1 名。」"""
+    if mine.score is None:
+        return "本期无人为您评分，没有得分和名次。"
+    places = []
+    if unit:
+        ranking = results.unit_ranking(mine.unit_id)
+        places.append(f"在本单位 {ranking.size} 人中排第 {ranking.position_of(mine.userid)} 名")
+    if level and mine.level is not None:
+        ranking = results.level_ranking(mine.level)
+        places.append(f"在全区{RANK_ZH[mine.level]} {ranking.size} 人中排第 {ranking.position_of(mine.userid)} 名")
+    return f"您的得分 {mine.score} 分，{'，'.join(places)}。"
 
 
 def _extremes_text(found: Extremes, by_id: dict[str, Standing], with_unit: bool = False) -> str:
