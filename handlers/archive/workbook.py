@@ -24,7 +24,8 @@ from storage.models_rating import QuarterResult
 HEADER = [
     "单位", "姓名", "企业微信账号", "职务", "身份", "职级",
     *[f"第{'一二三四'[q - 1]}季度{what}" for q in QUARTERS for what in ("得分", "扣减", "单位排名", "职级排名")],
-    "民主测评", "单位年度结果", "季度平均", "年度得分", "年度单位排名", "年度职级排名", "等次", "处理",
+    "民主测评", "单位年度结果", "季度平均", "年度得分", "年度单位排名", "年度职级排名", "等次",
+    "符合提拔条件", "可评先评优", "处理",
 ]
 COVERAGE = ["单位", "姓名", "企业微信账号", "应记工作日", "已记篇数", "记载率", "已发布季度扣减的缺记天数"]
 NO_LEVEL = "未定职级"
@@ -53,12 +54,13 @@ def _quarter_cells(row: QuarterResult | None) -> list[object]:
 def results_row(record: YearRecord, person: Person) -> list[object]:
     quarters = record.quarters.get(person.userid, {})
     figures = record.annual.get(person.userid)
-    annual: list[object] = ["", "", "", "", "", "", "", ""]
+    annual: list[object] = [""] * 10
     if figures is not None:
         annual = [
             figures.democratic, figures.unit_result, figures.quarter_mean, figures.score,
             _place(figures.unit_rank, figures.unit_size), _place(figures.level_rank, figures.level_size),
-            "优秀" if figures.excellent else "", figures.action,
+            "优秀" if figures.excellent else "", "是" if figures.promotion_eligible else "否",
+            "是" if figures.commendation_eligible else "否", figures.action,
         ]
     return [
         person.unit.name, person.name, person.userid, person.position, ROLE_ZH[person.role],

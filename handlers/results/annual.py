@@ -1,8 +1,8 @@
 """The published annual results, as rankings and the archive read them (a small interface).
 
-The year end (democratic evaluation, unit results, publishing the year) is its own feature;
-everything here reads only what it published, so the rest of this package does not change
-when the year end does.
+The year end (handlers/year/, storage/year_repo.py) is its own feature; this module is the
+one place that reads what it published (the newest version of a year, frozen with the names
+and units of the day), so rankings and the archive do not change when the year end does.
 """
 
 from __future__ import annotations
@@ -27,20 +27,38 @@ class AnnualFigures:
     democratic: Decimal
     unit_result: Decimal
     quarter_mean: Decimal
+    summary_deduction: Decimal  # a missing 年度总结, already taken off `democratic`
+    quarters: str  # the quarters counted in the mean, e.g. "1,2,3,4"
     weights: str  # democratic/unit/quarters, e.g. "0.1/0.2/0.7"
     unit_rank: int
     unit_size: int
     level_rank: int
     level_size: int
     excellent: bool
+    promotion_eligible: bool
+    commendation_eligible: bool
     action: str  # 提醒谈话 / 诫勉谈话 / 组织处理, or ""
 
 
 async def published_years(store: Store) -> list[int]:
     """Years with published annual results, oldest first."""
-    return []
+    return await store.year.published_years()
 
 
 async def published_year(store: Store, year: int, userid: str | None = None) -> list[AnnualFigures] | None:
     """The published results of `year` (only `userid`'s row when given); None if unpublished."""
-    return None
+    published = await store.year.published(year, userid=userid)
+    if published is None:
+        return None
+    return [
+        AnnualFigures(
+            userid=r.userid, name=r.name, unit_id=r.unit_id, unit_name=r.unit_name, level=Rank(r.rank_level),
+            score=Decimal(r.annual), democratic=Decimal(r.democratic), unit_result=Decimal(r.unit_result),
+            quarter_mean=Decimal(r.quarter_mean), summary_deduction=Decimal(r.summary_deduction),
+            quarters=r.quarters, weights=r.weights, unit_rank=r.unit_rank, unit_size=r.unit_size,
+            level_rank=r.level_rank, level_size=r.level_size, excellent=r.excellent,
+            promotion_eligible=r.promotion_eligible, commendation_eligible=r.commendation_eligible,
+            action=r.action,
+        )
+        for r in published.rows
+    ]

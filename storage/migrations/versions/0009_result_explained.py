@@ -4,7 +4,7 @@ Rankings within a rank level and 我的得分's place and itemised deduction rea
 row, so a later promotion or an approved leave does not rewrite a published quarter.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0005
 Create Date: 2026-11-24
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
