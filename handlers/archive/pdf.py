@@ -131,14 +131,9 @@ def dossier_pdf(dossier: Dossier, year: int, quarter_texts: dict[int, str], expo
     if figures is None:
         page.lines([f"{year} 年度考核结果尚未发布。"])
     else:
-        deducted = f"（已扣未交年度总结 {figures.summary_deduction} 分）" if figures.summary_deduction else ""
+        page.lines(figures.explained.splitlines())
         page.lines([
-            f"年度得分：{figures.score} 分",
-            f"构成：民主测评 {figures.democratic} 分{deducted}、本单位年度综合考核结果 {figures.unit_result} 分、"
-            f"季度平均 {figures.quarter_mean} 分（计入第 {figures.quarters} 季度），权重依次为 {figures.weights}",
-            f"本单位排名：第 {figures.unit_rank} 名 / {figures.unit_size} 人；"
-            f"全区{RANK_ZH[figures.level]}排名：第 {figures.level_rank} 名 / {figures.level_size} 人",
-            f"等次：{'优秀' if figures.excellent else '—'}；符合提拔实绩条件：{'是' if figures.promotion_eligible else '否'}；"
+            f"符合提拔实绩条件：{'是' if figures.promotion_eligible else '否'}；"
             f"可推荐评先评优：{'是' if figures.commendation_eligible else '否'}",
         ])
 

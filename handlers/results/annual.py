@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from handlers.year.publish import breakdown_text
 from scoring.types import Rank
 from storage.repos import Store
 
@@ -27,8 +28,6 @@ class AnnualFigures:
     democratic: Decimal
     unit_result: Decimal
     quarter_mean: Decimal
-    summary_deduction: Decimal  # a missing 年度总结, already taken off `democratic`
-    quarters: str  # the quarters counted in the mean, e.g. "1,2,3,4"
     weights: str  # democratic/unit/quarters, e.g. "0.1/0.2/0.7"
     unit_rank: int
     unit_size: int
@@ -38,6 +37,7 @@ class AnnualFigures:
     promotion_eligible: bool
     commendation_eligible: bool
     action: str  # 提醒谈话 / 诫勉谈话 / 组织处理, or ""
+    explained: str  # the parts, weights, places and grade, as 我的得分 2026 words them
 
 
 async def published_years(store: Store) -> list[int]:
@@ -54,11 +54,10 @@ async def published_year(store: Store, year: int, userid: str | None = None) -> 
         AnnualFigures(
             userid=r.userid, name=r.name, unit_id=r.unit_id, unit_name=r.unit_name, level=Rank(r.rank_level),
             score=Decimal(r.annual), democratic=Decimal(r.democratic), unit_result=Decimal(r.unit_result),
-            quarter_mean=Decimal(r.quarter_mean), summary_deduction=Decimal(r.summary_deduction),
-            quarters=r.quarters, weights=r.weights, unit_rank=r.unit_rank, unit_size=r.unit_size,
+            quarter_mean=Decimal(r.quarter_mean), weights=r.weights, unit_rank=r.unit_rank, unit_size=r.unit_size,
             level_rank=r.level_rank, level_size=r.level_size, excellent=r.excellent,
             promotion_eligible=r.promotion_eligible, commendation_eligible=r.commendation_eligible,
-            action=r.action,
+            action=r.action, explained=breakdown_text(r),
         )
         for r in published.rows
     ]

@@ -6,7 +6,6 @@ become `Standing`s, and every ranking of either is built by `scoring.ranking` fr
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,13 +15,12 @@ from handlers.rating.cards import quarter_label
 from handlers.rating.service import parse_quarter, quarter_of
 from handlers.results import annual
 from handlers.text import fold
+from handlers.year.decisions import parse_year
 from scoring.ranking import Ranking, competition_ranking
 from scoring.types import Rank
 from scoring.workdays import QuarterId
 from storage.directory import Directory
 from storage.repos import Store
-
-_YEAR = re.compile(r"^(\d{4})\s*(?:年度?)?$")
 
 
 @dataclass(frozen=True, order=True)
@@ -49,8 +47,8 @@ def parse_period(text: str) -> Period | None:
     quarter = parse_quarter(text)
     if quarter is not None:
         return Period(quarter.year, quarter.quarter)
-    match = _YEAR.match(fold(text).strip())
-    return Period(int(match[1]), 5) if match else None
+    year = parse_year(fold(text))
+    return Period(year, 5) if year is not None else None
 
 
 @dataclass(frozen=True)

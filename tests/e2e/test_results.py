@@ -18,6 +18,7 @@ from handlers.results.ranking import NOT_VISIBLE
 from storage.models import DailyLog
 from storage.models_rating import RatingRound, RatingScore
 from tests.conftest import SAMPLE_2027, SAMPLE_ROSTER, at
+from tests.e2e.test_rating_round import ROSTER
 from tests.harness import ADMIN, running_bot
 
 MARKS = {
@@ -156,3 +157,57 @@ async def test_a_long_ranking_says_what_it_leaves_out_and_sends_it_whole_on_requ
             pass
         shown = whole + "".join(h.standin.texts_for(ADMIN))
         assert all(f"{n}. 干部" in shown for n in range(1, 31))
+
+
+ANNUAL = {u: f"{mark - 1.5:.2f}" for u, mark in MARKS.items()}  # published annual composites
+
+
+async def publish_2026(h) -> None:
+    """The year end's frozen output (its own tests check how it is made): version 1 of 2026."""
+    from storage.models_year import AnnualPublication, AnnualResult
+
+    rows = [(u, r) for u, r in ROSTER.items() if u in MARKS]
+    async with h.runtime.sessions() as session, session.begin():
+        session.add(AnnualPublication(year=2026, version=1, published_by=ADMIN, published_at=at("2027-01-20 10:00")))
+        for userid, row in rows:
+            unit = [u for u, r in rows if r["unit"] == row["unit"]]
+            level = [u for u, r in rows if r["rank"] == row["rank"]]
+            place = sorted(unit, key=lambda u: -float(ANNUAL[u])).index(userid) + 1
+            session.add(AnnualResult(
+                year=2026, version=1, userid=userid, name=row["name"], unit_id=h.runtime.directory.current.people[userid].unit.id,
+                unit_name=row["unit"], role=row["role"], rank_level=row["rank"], democratic="90.00",
+                democratic_raters=8, summary_deduction="0.00", unit_result="92.00", quarter_mean=SCORE[userid],
+                quarters="4", weights="0.1/0.2/0.7", annual=ANNUAL[userid], unit_rank=place, unit_size=len(unit),
+                level_rank=sorted(level, key=lambda u: -float(ANNUAL[u])).index(userid) + 1, level_size=len(level),
+                excellent=place == 1, excellent_tied=False, promotion_eligible=place <= 2, promotion_reason="",
+                commendation_eligible=place <= 2, last_place_years=int(place == len(unit)),
+                action="提醒谈话" if place == len(unit) else "",
+            ))
+
+
+async def test_the_published_year_is_ranked_explained_and_archived(db_url, clock):
+    clock.set(at("2027-01-21 10:00"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, (SAMPLE_2027,), **SETTINGS) as h:
+        await publish_q4(h)
+        await publish_2026(h)
+        # The latest period is now the year; ties share a place there too (吴昊 and 郑丽).
+        unit = await h.say("chengguan_zhaojh", "排名")
+        assert "城关镇 2026年度排名（12 人有得分）" in unit and f"5. 吴昊 {ANNUAL['chengguan_wuhao']}" in unit
+        assert f"5. 郑丽 {ANNUAL['chengguan_zhengli']}" in unit
+        overview = await h.say(ADMIN, "排名 2026")
+        assert "2026年度 全区排名概况" in overview and f"最高 {ANNUAL['chengguan_zhaojh']} 分" in overview
+        assert "在全区一般干部" in await h.say("chengguan_wuhao", "排名 2026年")
+        mine = await h.say("chengguan_wuhao", "我的得分 2026")
+        assert f"年度得分：{ANNUAL['chengguan_wuhao']} 分" in mine and "民主测评 90.00 分 × 10%" in mine
+        # The quarter is still there when named.
+        assert "2026年第4季度" in await h.say("chengguan_wuhao", "排名 2026Q4")
+
+        assert "已生成" in await h.say(ADMIN, "导出档案 2026 蒋涛")
+        while await h.drain():
+            pass
+        from tests.e2e.test_archive import pdf_text
+
+        (dossier,) = [m for m in media_for(h.standin, ADMIN) if m.type == "file"]
+        text = pdf_text(dossier.data)
+        assert f"年度得分：{ANNUAL['chengguan_jiangtao']} 分" in text and "季度考核平均" in text
+        assert "本单位末位：提醒谈话" in text
