@@ -12,7 +12,7 @@ from bot.calendar import build_calendar
 from bot.cli.db import open_database
 from bot.clock import clock_from_start
 from bot.settings import Settings
-from handlers.archive.export import export_year
+from handlers.archive.export import export_year, record_of
 from handlers.base import Refusal
 from handlers.rating.service import RatingEnv
 from storage.directory import Directory
@@ -25,13 +25,13 @@ async def archive_export(settings: Settings, year: int, out: Path) -> int:
         directory = Directory(await store.roster.units(), await store.roster.cadres(), await store.roster.oversight())
         calendar = build_calendar(await store.calendar.loaded())
         env = RatingEnv(store, settings.rules, directory, calendar, clock_from_start(settings.clock.start).now())
-        total = sum(1 for p in directory.people.values() if not p.is_superior)
-        bars = dict(total=total, unit="人", file=sys.stderr, dynamic_ncols=True)
+        try:
+            record = await record_of(env, year)
+        except Refusal as refusal:
+            print(refusal.text, file=sys.stderr)
+            return 2
+        bars = dict(total=len(record.people), unit="人", file=sys.stderr, dynamic_ncols=True)
         with tqdm(desc="全区工作簿", **bars) as book, tqdm(desc="个人档案 PDF", **bars) as pdfs:
-            try:
-                done = await export_year(env, year, out, workbook_progress=book.update, pdf_progress=pdfs.update)
-            except Refusal as refusal:
-                print(refusal.text, file=sys.stderr)
-                return 2
+            done = await export_year(env, record, out, workbook_progress=book.update, pdf_progress=pdfs.update)
     print(f"已导出 {year} 年度实绩档案：工作簿 {done.workbook}，个人档案 {done.documents} 份（PDF），在 {out}。")
     return 0

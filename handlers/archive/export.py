@@ -65,10 +65,10 @@ class Exported:
 
 
 async def export_year(
-    env: RatingEnv, year: int, out: Path, *, workbook_progress: Progress, pdf_progress: Progress
+    env: RatingEnv, record: YearRecord, out: Path, *, workbook_progress: Progress, pdf_progress: Progress
 ) -> Exported:
     """`shiji archive export`: the district workbook and every cadre's PDF into `out`."""
-    record = await record_of(env, year)
+    year = record.year
     await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
     path = out / workbook_name(year)
     await asyncio.to_thread(write_workbook, record, path, _exported(env), workbook_progress)

@@ -128,8 +128,8 @@ async def district(cadres: int) -> dict[str, float]:
         built = time.perf_counter() - started
         engine, session, env = await open_env(url)
         started, cpu = time.perf_counter(), _cpu()
-        done = await export_year(env, 2026, Path(folder) / "out", workbook_progress=lambda _: None,
-                                 pdf_progress=lambda _: None)
+        done = await export_year(env, await record_of(env, 2026), Path(folder) / "out",
+                                 workbook_progress=lambda _: None, pdf_progress=lambda _: None)
         seconds, cpu = time.perf_counter() - started, _cpu() - cpu
         size = sum(p.stat().st_size for p in (Path(folder) / "out").iterdir())
         await session.close()

@@ -64,6 +64,8 @@ async def test_archive_export_and_every_file_it_writes(db_url, clock, tmp_path: 
     with caplog.at_level(logging.DEBUG):
         assert await archive_export(settings, 2026, out) == 0
     assert "个人档案 24 份" in capsys.readouterr().out
+    assert await archive_export(settings, 2031, tmp_path / "later") == 2  # a year not yet begun
+    assert "没有 2031 年的档案" in capsys.readouterr().err and not (tmp_path / "later").exists()
 
     pdfs = sorted(out.glob("*.pdf"))
     assert len(pdfs) == len(MARKS)
