@@ -14,6 +14,7 @@ from handlers.dates import DATE_TOKEN, DateError, parse_day
 from handlers.router import Router
 from handlers.text import fold
 from scoring.leave import LeaveRefusal, leave_approvers, leave_refusal, may_decide_leave
+from scoring.numbers import whole_number
 from storage.directory import Person
 from storage.models import Leave
 
@@ -192,9 +193,9 @@ def _working_count(ctx: Ctx, leave: Leave) -> int:
 @router.card(LEAVE_PREFIX)
 async def leave_card(answer: CardAnswer, ctx: Ctx) -> Reply:
     parts = task_parts(answer.task_id, LEAVE_PREFIX, 1)
-    if parts is None or not parts[0].isdigit():
+    leave_id = whole_number(parts[0]) if parts is not None else None
+    if leave_id is None:
         raise Refusal("这张卡片无法识别，未作任何更改。")
-    leave_id = int(parts[0])
     decision = _DECISIONS.get(answer.event_key)
     if decision is None:
         raise Refusal("无法识别的按钮，未作任何更改。请点「批准」或「驳回」。")
@@ -206,10 +207,10 @@ async def leave_card(answer: CardAnswer, ctx: Ctx) -> Reply:
 
 
 async def _decide_by_text(args: str, ctx: Ctx, decision: str) -> Reply:
-    number = fold(args).strip().lstrip("#")
-    if not number.isdigit():
+    number = whole_number(fold(args).strip().lstrip("#"))
+    if number is None:
         raise Refusal("请写上申请编号，例如「批准请假 12」。发送「待批请假」查看编号。")
-    leave, text, changed = await _decide(ctx, int(number), decision)
+    leave, text, changed = await _decide(ctx, number, decision)
     if changed:
         await _update_sent_card(ctx, leave)
     return Reply(text)

@@ -16,6 +16,7 @@ from fractions import Fraction
 from math import floor
 
 from scoring.config import ScoringConfig
+from scoring.numbers import typed_whole_number
 
 RawScore = int | str | float
 
@@ -89,12 +90,12 @@ def parse_score(raw: RawScore) -> int | None:
         return int(raw) if raw.is_integer() else None
     if isinstance(raw, str):
         text = raw.strip()
+        negative = text[:1] == "-"
         if text[:1] in ("+", "-"):  # [:1] of "" is "", which `in "+-"` would accept
-            sign, text = text[0], text[1:]
-        else:
-            sign = ""
-        if text and text.isdecimal():  # isdecimal: digits only, full-width included
-            return int(sign + text)
+            text = text[1:]
+        value = typed_whole_number(text)
+        if value is not None:
+            return -value if negative else value
     return None
 
 

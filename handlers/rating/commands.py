@@ -46,6 +46,7 @@ from handlers.text import fold
 from handlers.year.decisions import my_annual, parse_year
 from scoring import Role, check_ballot, check_score
 from scoring.groups import may_have_extra_raters
+from scoring.numbers import whole_number
 from scoring.workdays import QuarterId
 from storage.directory import Person
 from storage.models_rating import RatingAssignment, RatingRound
@@ -355,7 +356,8 @@ async def decide_proposal(answer: CardAnswer, ctx: Ctx) -> Reply:
     env = RatingEnv.of(ctx)
     task_id = answer.task_id
     parts = task_id[len(PROPOSAL_PREFIX):].split("-")
-    proposal = await env.store.rating.proposal(int(parts[0])) if parts[0].isdigit() else None
+    proposal_id = whole_number(parts[0])
+    proposal = await env.store.rating.proposal(proposal_id) if proposal_id is not None else None
     if proposal is None or proposal.id is None:
         raise Refusal("这张审批卡片无法识别，未作任何更改。")
     decision = {"approve": "approved", "reject": "rejected"}.get(answer.event_key)
