@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.caches import CalendarCache, DirectoryCache
 from bot.clock import Clock
+from bot.metrics import count_message
 from bot.settings import Settings
 from bot.wecom.api import split_text
 from bot.wecom.inbound import Inbound
@@ -97,6 +98,7 @@ class Dispatcher:
         return await self.committer.run(lambda s: self._work(s, inbound, person, is_admin))
 
     async def _unknown_user(self, session: AsyncSession, inbound: Inbound) -> Reply:
+        count_message(session)
         store = Store(session)
         now = self.clock.now()
         if not await store.inbound.claim(inbound.dedupe_key, inbound.from_user, now):
@@ -107,6 +109,7 @@ class Dispatcher:
         return answer
 
     async def _work(self, session: AsyncSession, inbound: Inbound, person: Any, is_admin: bool) -> Reply:
+        count_message(session)
         store = Store(session)
         now = self.clock.now()
         key = inbound.dedupe_key

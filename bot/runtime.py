@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.caches import CalendarCache, DirectoryCache
 from bot.clock import Clock
 from bot.dispatch import Dispatcher
+from bot.metrics import Metrics
 from bot.sender import OutboxSender
 from bot.settings import Settings
 from bot.wecom.api import WeComClient
@@ -36,6 +37,7 @@ class Runtime:
     http: aiohttp.ClientSession
     client: WeComClient
     sender: OutboxSender
+    metrics: Metrics
     migrate_on_start: bool = True
     # False in tests: they drive the outbox sender and the scheduler's jobs themselves.
     background: bool = True
@@ -46,6 +48,8 @@ class Runtime:
         """Call from inside the event loop (the HTTP client session binds to it)."""
         engine = create_engine(settings.database.url)
         sessions = session_factory(engine)
+        metrics = Metrics()
+        metrics.meter_commits(sessions)
         committer = Committer(sessions, settings.database.batch_max)
         directory = DirectoryCache(sessions)
         calendar = CalendarCache(sessions)
@@ -66,7 +70,8 @@ class Runtime:
             ),
             http=http,
             client=client,
-            sender=OutboxSender(sessions, client, clock),
+            sender=OutboxSender(sessions, client, clock, metrics.send_failed),
+            metrics=metrics,
             migrate_on_start=migrate_on_start,
         )
         return runtime

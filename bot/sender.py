@@ -16,6 +16,7 @@ import asyncio
 import base64
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -43,6 +44,7 @@ class OutboxSender:
         sessions: async_sessionmaker[AsyncSession],
         client: WeComClient,
         clock: Clock,
+        on_failure: Callable[[int | None], None] = lambda errcode: None,
         poll_seconds: float = 2.0,
         limiter: RecipientRateLimiter | None = None,
     ) -> None:
@@ -50,6 +52,7 @@ class OutboxSender:
         self._client = client
         self._clock = clock
         self._limiter = limiter or RecipientRateLimiter()
+        self._on_failure = on_failure  # metrics: a send that failed, by WeCom errcode
         self._poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -127,14 +130,17 @@ class OutboxSender:
                 ensure_ascii=False,
             )
         except WeComTransientError as exc:
+            self._on_failure(exc.errcode)
             if row.attempts + 1 < MAX_ATTEMPTS:
                 status, retry_at = "pending", self._clock.now() + timedelta(minutes=2**row.attempts)
             else:
                 status = "failed"
             error = f"{exc.errcode} {exc.errmsg}"
         except WeComError as exc:
+            self._on_failure(exc.errcode)
             status, error = "failed", f"{exc.errcode} {exc.errmsg}"
         except Exception as exc:  # network trouble beyond the client's retries
+            self._on_failure(None)
             log.exception("outbox %s: send failed", row.id)
             if row.attempts + 1 < MAX_ATTEMPTS:
                 status, retry_at = "pending", self._clock.now() + timedelta(minutes=2**row.attempts)

@@ -53,6 +53,11 @@ class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = 8700
     max_body_bytes: int = 64 * 1024
+    # /healthz and /metrics on a port of their own (0 = on the callback port).
+    ops_host: str = "127.0.0.1"
+    ops_port: int = 0
+    # One JSON object per log line (for a log collector) instead of plain text.
+    log_json: bool = False
 
 
 class DatabaseSettings(Section):

@@ -276,9 +276,12 @@ class OutboxRepo:
         result = await self.s.execute(select(Outbox).where(Outbox.dedupe_key == dedupe_key))
         return result.scalars().first()
 
-    async def count_by_status(self) -> dict[str, int]:
-        rows = await self.s.execute(select(Outbox.status, func.count()).group_by(Outbox.status))
-        return {status: count for status, count in rows.all()}
+    async def backlog(self) -> dict[str, tuple[int, datetime]]:
+        """status → (rows, when the oldest of them was queued): what /metrics shows."""
+        rows = await self.s.execute(
+            select(Outbox.status, func.count(), func.min(Outbox.created_at)).group_by(Outbox.status)
+        )
+        return {status: (count, oldest) for status, count, oldest in rows.all()}
 
 
 class SummaryRepo:

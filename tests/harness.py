@@ -16,7 +16,7 @@ from aiohttp import web
 from bot.calendar import parse_calendar_file
 from bot.clock import ManualClock
 from bot.runtime import Runtime
-from bot.server import create_app
+from bot.server import serve
 from bot.settings import Settings, load_settings
 from bot.wecom.simulator import SignedCallback, WeComSimulator
 from bot.wecom.standin import StandinState, start_standin
@@ -127,12 +127,7 @@ async def running_bot(
     settings = harness_settings(db_url, api_base, **sections)
     runtime = Runtime.build(settings, clock)
     runtime.background = False  # the test drives the outbox sender
-    app = create_app(runtime)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    serving = await serve(runtime, port=0)
     if roster is not None or calendars:
         async with runtime.sessions() as session, session.begin():
             if roster is not None:
@@ -152,10 +147,10 @@ async def running_bot(
         try:
             yield Harness(
                 settings, clock, runtime, sim, state,
-                f"http://127.0.0.1:{port}{wecom.callback_path}", http,
+                f"http://127.0.0.1:{serving.port}{wecom.callback_path}", http,
             )
         finally:
-            await runner.cleanup()
+            await serving.close()
             if standin_runner is not None:
                 await standin_runner.cleanup()
 

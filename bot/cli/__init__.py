@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot import logs
 from bot.settings import load_settings
 
 
@@ -76,12 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     export.add_argument("--out", type=Path, required=True, help="folder for the workbook and the PDFs")
 
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("alembic").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     settings = load_settings(args.config)
+    logs.configure(settings.server.log_json, args.verbose)
     from bot.cli import archive, calendar, db, reminders, roster, rounds, serve
 
     runners = {

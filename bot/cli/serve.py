@@ -11,13 +11,12 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import xmltodict
-from aiohttp import web
 
 from bot.cli.calendar import calendar_load
 from bot.cli.roster import import_roster
 from bot.clock import clock_from_start
 from bot.runtime import Runtime
-from bot.server import create_app
+from bot.server import serve as serve_http
 from bot.settings import Settings
 from bot.wecom.simulator import WeComSimulator
 from bot.wecom.standin import start_standin
@@ -27,20 +26,15 @@ SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample"
 
 
 async def _run_forever(runtime: Runtime) -> None:
-    app = create_app(runtime)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, runtime.settings.server.host, runtime.settings.server.port)
-    await site.start()
-    print(
-        f"shiji 已启动：http://{runtime.settings.server.host}:{runtime.settings.server.port}"
-        f"{runtime.settings.wecom.callback_path}",
-        flush=True,
-    )
+    serving = await serve_http(runtime)
+    server = runtime.settings.server
+    print(f"shiji 已启动：http://{server.host}:{serving.port}{runtime.settings.wecom.callback_path}", flush=True)
+    if serving.ops_port:
+        print(f"运维接口：http://{server.ops_host}:{serving.ops_port}/healthz 与 /metrics", flush=True)
     try:
         await asyncio.Event().wait()
     finally:
-        await runner.cleanup()
+        await serving.close()
 
 
 async def serve(settings: Settings) -> int:
