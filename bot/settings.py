@@ -21,6 +21,7 @@ from pydantic_settings import (
 
 from handlers.config import (
     AdminSettings,
+    HousekeepingSettings,
     LeaveSettings,
     LogSettings,
     RatingSettings,
@@ -106,6 +107,7 @@ class Settings(BaseSettings):
     leave: LeaveSettings = Field(default_factory=LeaveSettings)
     roster: RosterSettings = Field(default_factory=RosterSettings)
     year: YearSettings = Field(default_factory=YearSettings)
+    housekeeping: HousekeepingSettings = Field(default_factory=HousekeepingSettings)
 
     @cached_property
     def rules(self) -> RuleSettings:
@@ -113,7 +115,7 @@ class Settings(BaseSettings):
         return RuleSettings(
             admin=self.admin, logs=self.logs, summaries=self.summaries, reminders=self.reminders,
             rating=self.rating, scoring=self.scoring, leave=self.leave, roster=self.roster,
-            year=self.year,
+            year=self.year, housekeeping=self.housekeeping,
         )
 
     # Set per load by load_settings(); a class attribute because pydantic-settings builds

@@ -68,6 +68,13 @@ class LeaveSettings(Section):
     max_days_ahead: int = 180
 
 
+class HousekeepingSettings(Section):
+    # Dedupe records (with the reply kept for WeCom's retries) older than this are pruned.
+    # WeCom retries within seconds and stale callbacks are refused after minutes: a day is ample.
+    inbound_keep_days: int = Field(default=7, ge=1)
+    prune_at: time = time(3, 30)
+
+
 class RatingSettings(Section):
     """考实绩 quarterly rating rounds (R-RATE-1, R-CHAT-3, R-RATE-6)."""
 
@@ -192,3 +199,4 @@ class RuleSettings(Section):
     leave: LeaveSettings = Field(default_factory=LeaveSettings)
     roster: RosterSettings = Field(default_factory=RosterSettings)
     year: YearSettings = Field(default_factory=YearSettings)
+    housekeeping: HousekeepingSettings = Field(default_factory=HousekeepingSettings)

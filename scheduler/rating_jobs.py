@@ -25,6 +25,7 @@ from storage.repos import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+SCHEDULER = "scheduler"  # the actor of scheduled work in the audit trail
 
 
 async def in_unit_of_work(ctx: JobContext, now: datetime, work: Callable[[RatingEnv], Awaitable[T]]) -> T | None:
@@ -41,7 +42,7 @@ def _unit(
     directory: Directory, calendar: WorkCalendar, *, last: bool,
 ) -> Callable[[AsyncSession], Awaitable[T | UnknownCalendarYear | None]]:
     async def run(session: AsyncSession) -> T | UnknownCalendarYear | None:
-        env = RatingEnv(Store(session), ctx.settings, directory, calendar, now)
+        env = RatingEnv(Store(session), ctx.settings, directory, calendar, now, SCHEDULER)
         try:
             async with session.begin_nested():  # a refusal undoes this job's writes only
                 return await work(env)

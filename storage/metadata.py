@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 # Importing the model modules registers their tables.
 import storage.models
+import storage.models_ops
 import storage.models_rating
 import storage.models_reminders
 import storage.models_year  # noqa: F401

@@ -23,6 +23,7 @@ from storage.models import (
     Summary,
     UnknownUser,
 )
+from storage.ops_repo import AuditRepo, HousekeepingRepo
 from storage.rating_repo import RatingRepo
 from storage.reminder_repo import ReminderRepo
 from storage.results_repo import ResultsRepo
@@ -329,6 +330,8 @@ class Store:
         self.reminders = ReminderRepo(session)
         self.year = YearRepo(session)
         self.results = ResultsRepo(session)
+        self.audit = AuditRepo(session)
+        self.housekeeping = HousekeepingRepo(session)
 
     async def excused_days(self, userid: str, start: date, end: date) -> set[date]:
         """Days in [start, end] a cadre owes no log: approved leave (请假/出差)."""

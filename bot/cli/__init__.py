@@ -4,6 +4,7 @@ serve      serve, demo, chat          roster     import-roster, roster …, unkn
 calendar   calendar load, show        rounds     round …, raters …
 reminders  remind now                 db         db upgrade (and the database each command opens)
 archive    archive export
+ops        audit, backup
 """
 
 from __future__ import annotations
@@ -74,11 +75,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     export = archive_parser.add_subparsers(dest="action", required=True).add_parser("export", help="export a year")
     export.add_argument("year", type=int)
     export.add_argument("--out", type=Path, required=True, help="folder for the workbook and the PDFs")
+    audit = sub.add_parser("audit", help="admin actions: who did what when (no scores)")
+    audit.add_argument("--days", type=int, default=30, help="how far back (default 30)")
+    backup = sub.add_parser("backup", help="online copy of the SQLite database, checked (PostgreSQL: pg_dump)")
+    backup.add_argument("path", type=Path)
 
     args = parser.parse_args(argv)
     settings = load_settings(args.config)
     logs.configure(settings.server.log_json, args.verbose)
-    from bot.cli import archive, calendar, db, reminders, roster, rounds, serve
+    from bot.cli import archive, calendar, db, ops, reminders, roster, rounds, serve
 
     runners = {
         "serve": lambda: serve.serve(settings),
@@ -98,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "remind": lambda: reminders.remind_now(settings, args.kind),
         "year": lambda: year.run(settings, args),
         "archive": lambda: archive.archive_export(settings, args.year, args.out),
+        "audit": lambda: ops.audit(settings, args.days),
+        "backup": lambda: ops.backup(settings, args.path),
     }
     try:
         return asyncio.run(runners[args.command]())

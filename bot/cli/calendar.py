@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot.calendar import CalendarFileError, build_calendar, parse_calendar_file
 from bot.cli.db import open_database
+from bot.cli.ops import cli_actor
 from bot.clock import clock_from_start
 from bot.settings import Settings
 from storage.repos import Store
@@ -21,9 +22,9 @@ async def calendar_load(settings: Settings, path: Path) -> int:
     now = clock_from_start(settings.clock.start).now()
     async with open_database(settings) as sessions:
         async with sessions() as session, session.begin():
-            await Store(session).calendar.load_year(
-                schedule.year, schedule.holidays, schedule.makeup_workdays, str(path), now
-            )
+            store = Store(session)
+            await store.calendar.load_year(schedule.year, schedule.holidays, schedule.makeup_workdays, str(path), now)
+            await store.audit.record(cli_actor(), "calendar.load", f"{schedule.year} from {path.name}", now)
     print(
         f"已载入 {schedule.year} 年安排：假日 {len(schedule.holidays)} 天，"
         f"调休上班 {len(schedule.makeup_workdays)} 天。"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from bot.cli.ops import cli_actor
 from bot.clock import clock_from_start
 from bot.runtime import Runtime
 from bot.settings import Settings
 from scheduler.log_jobs import remind
+from storage.repos import Store
 
 
 async def remind_now(settings: Settings, kind: str) -> int:
@@ -16,6 +18,8 @@ async def remind_now(settings: Settings, kind: str) -> int:
     try:
         outcome = await remind(runtime.jobs, kind.replace("-", "_"), runtime.clock.now())
         attempted = await runtime.sender.drain_once()
+        async with runtime.sessions() as session, session.begin():
+            await Store(session).audit.record(cli_actor(), "reminders.run_now", kind, runtime.clock.now())
     finally:
         await runtime.close()
     if outcome is None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.cli.db import open_database
+from bot.cli.ops import cli_actor
 from bot.clock import Clock, clock_from_start
 from bot.settings import Settings
 from bot.wecom.api import WeComClient, WeComError
@@ -60,7 +61,12 @@ async def import_roster(settings: Settings, path: Path, effective: date | None =
             async with sessions() as session, session.begin():
                 known = {u.name for u in await Store(session).roster.units()}
                 rows = parse_roster(records, known)
-                summary = await apply_roster(session, rows, _clock(settings).now(), effective, f"导入 {path.name}")
+                now = _clock(settings).now()
+                summary = await apply_roster(session, rows, now, effective, f"导入 {path.name}")
+                await Store(session).audit.record(
+                    cli_actor(), "roster.import",
+                    f"{path.name}: {len(rows)} rows, {summary.cadres_created} new, {summary.cadres_updated} changed", now,
+                )
         except RosterError as exc:
             return _print_problems("名册未导入", exc.problems)
     when = "首次导入，视为一直如此" if summary.effective == BEGINNING else f"自 {summary.effective} 起生效"
@@ -80,8 +86,9 @@ async def roster_template(settings: Settings, path: Path) -> int:
 
 async def roster_export(settings: Settings, path: Path) -> int:
     async with open_database(settings) as sessions:
-        async with sessions() as session:
+        async with sessions() as session, session.begin():
             rows = await roster_rows(session)
+            await Store(session).audit.record(cli_actor(), "roster.export", f"{path.name}: {len(rows)} people", _clock(settings).now())
     write_roster(path, rows)
     active = sum(1 for r in rows if r["active"] == YES)
     print(f"已导出 {len(rows)} 人（在职 {active} 人）到 {path}；修改后可用 shiji import-roster 导回。")
@@ -188,6 +195,7 @@ async def roster_sync(settings: Settings, apply: bool, effective: date | None = 
                 summary = await apply_roster(session, rows, _clock(settings).now(), effective, "企业微信同步")
             except RosterError as exc:
                 return _print_problems("同步未写入", exc.problems)
+            await store.audit.record(cli_actor(), "roster.sync", f"{summary.cadres_updated} changed", _clock(settings).now())
     print(f"已写入（自 {summary.effective} 起生效）：{summary.cadres_updated} 人变更。")
     return 0
 

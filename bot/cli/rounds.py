@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot.calendar import build_calendar
 from bot.cli.db import open_database
+from bot.cli.ops import cli_actor
 from bot.clock import clock_from_start
 from bot.settings import Settings
 from handlers.base import Refusal
@@ -43,7 +44,7 @@ async def rating_unit_of_work(settings: Settings, work):  # type: ignore[no-unty
                     )
                     calendar = build_calendar(await store.calendar.loaded())
                     now = clock_from_start(settings.clock.start).now()
-                    env = RatingEnv(store, settings.rules, directory, calendar, now)
+                    env = RatingEnv(store, settings.rules, directory, calendar, now, cli_actor())
                     print(await work(env))
             except Refusal as refusal:
                 print(refusal.text, file=sys.stderr)
@@ -59,7 +60,7 @@ async def rating_round(settings: Settings, action: str, quarter: str) -> int:
             target = parse_quarter(quarter) if quarter else QuarterId.of(env.today).previous()
             if target is None:
                 raise Refusal(f"看不懂季度「{quarter}」，请写成 2026Q4。")
-            return await open_round(env, target, "cli")
+            return await open_round(env, target)
         statuses = {"close": ("open",), "publish": ("closed",), "status": ("open", "closed", "published")}
         rnd = await round_for(env, quarter, default_status=statuses[action])
         if action == "close":
@@ -84,9 +85,11 @@ async def raters_import(settings: Settings, action: str, path: Path) -> int:
             if action == "groups":
                 groups = check_role_groups(records, env.directory)
                 await env.store.rating.replace_role_groups(groups)
+                await env.audit("role_groups.import", f"{path.name}: {len(groups)} groups")
                 return f"已导入 {len(groups)} 个组：" + "、".join(f"{k}（{len(v)} 人）" for k, v in groups.items())
             rows = check_extra_raters(records, env.directory, settings.rating.small_unit_below)
             added = await apply_extra_raters(env.store, rows, env.now)
+            await env.audit("extra_raters.import", f"{path.name}: {len(rows)} rows, {added} new")
             return f"已导入 {len(rows)} 行参评人员（新增 {added} 人，已批准），从下一轮评分起生效。"
         except ImportProblems as exc:
             raise Refusal(f"未导入（全部回退），共 {len(exc.problems)} 处问题：\n" + "\n".join(exc.problems)) from None

@@ -368,6 +368,7 @@ async def decide_proposal(answer: CardAnswer, ctx: Ctx) -> Reply:
     userids = [u for u in proposal.userids.split("|") if u]
     unit = env.directory.units[proposal.unit_id]
     names = [env.directory.people[u].label if u in env.directory.people else u for u in userids]
+    await env.audit(f"extra_raters.{'approve' if decision == 'approved' else 'reject'}", f"proposal {proposal.id}: {unit.name}, {len(userids)} people")
     if decision == "approved":
         await env.store.rating.approve_extra(proposal.unit_id, userids, ctx.now, f"proposal:{proposal.id}")
         verdict, outcome = "已批准", "已批准，从下一轮评分起生效"
@@ -394,7 +395,7 @@ async def admin_open(args: str, ctx: Ctx) -> Reply:
     quarter = parse_quarter(args) if args.strip() else QuarterId.of(ctx.today).previous()
     if quarter is None:
         raise Refusal(f"看不懂季度「{args}」。请写成 2026Q4 这样的形式。")
-    return Reply(await open_round(env, quarter, ctx.userid))
+    return Reply(await open_round(env, quarter))
 
 
 @router.command("关闭评分", usage="关闭评分 2026Q4", summary="提前关闭评分：未提交的合规评分自动提交，其余作废", admin_only=True, section=SECTION)

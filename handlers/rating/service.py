@@ -78,10 +78,14 @@ class RatingEnv:
     directory: Directory
     calendar: WorkCalendar
     now: datetime
+    actor: str  # who drives it, for the audit trail: an admin's userid, "cli:<login>", "scheduler"
 
     @classmethod
     def of(cls, ctx: Ctx) -> RatingEnv:
-        return cls(ctx.store, ctx.settings, ctx.directory, ctx.calendar, ctx.now)
+        return cls(ctx.store, ctx.settings, ctx.directory, ctx.calendar, ctx.now, ctx.userid)
+
+    async def audit(self, action: str, detail: str) -> None:
+        await self.store.audit.record(self.actor, action, detail, self.now)
 
     @property
     def cfg(self) -> ScoringConfig:
@@ -137,7 +141,7 @@ async def round_for(env: RatingEnv, args: str, *, default_status: tuple[str, ...
 # ---- opening ---------------------------------------------------------------------------
 
 
-async def open_round(env: RatingEnv, quarter: QuarterId, opened_by: str) -> str:
+async def open_round(env: RatingEnv, quarter: QuarterId) -> str:
     """Create the round, its cards for every rater, and queue the cards. Returns a summary."""
     label = quarter_label(quarter)
     existing = await env.store.rating.round_by_quarter(str(quarter))
@@ -149,7 +153,7 @@ async def open_round(env: RatingEnv, quarter: QuarterId, opened_by: str) -> str:
     closes_at = round_closes_at(
         env.calendar, env.now, duration=rating.duration_working_days, close_at=rating.close_at
     )
-    rnd = await env.store.rating.create_round(str(quarter), opened_by, env.now, closes_at)
+    rnd = await env.store.rating.create_round(str(quarter), env.actor, env.now, closes_at)
     if rnd is None:
         raise Refusal(f"{label}的评分刚刚已被开启，不能重复开启。")
     assert rnd.id is not None
@@ -168,6 +172,7 @@ async def open_round(env: RatingEnv, quarter: QuarterId, opened_by: str) -> str:
         totals[card.rater] += 1
     await _queue_cards(env, rnd, quarter, made, totals, wave_start=env.now)
     raters = {a.rater for a in made}
+    await env.audit("round.open", f"{quarter}: {len(raters)} raters, {len(made)} cards")
     return (
         f"✅ 已开启{label}评分：{len(raters)} 位评分人、{len(made)} 张评分卡已排队发送，"
         f"截止 {deadline_text(env, closes_at)}。发送「评分进度」查看各单位提交情况。"
@@ -357,6 +362,7 @@ async def close_round(env: RatingEnv, rnd: RatingRound) -> str:
         await env.store.outbox.enqueue(f"rate-closed:{rnd.id}:{todo.rater}", [todo.rater], "text", {"content": text}, env.now)
     await env.store.rating.reseal(rnd.id)
     handed = len(await env.store.rating.handed_in(rnd.id))
+    await env.audit("round.close", f"{quarter}: {handed} handed in ({auto} by the system), {dropped} voided, {absent} absent")
     return (
         f"✅ {label}评分已关闭：{handed} 人提交（其中 {auto} 人由系统代为提交），"
         f"{dropped} 人的未完成评分作废，{absent} 人未参加。发送「发布结果 {quarter}」计算并发布得分。"
@@ -434,6 +440,7 @@ async def publish_round(env: RatingEnv, rnd: RatingRound) -> str:
             {"content": f"📊 {label}实绩考核结果\n" + result_text(env, row)}, env.now,
         )
     rated = sum(1 for r in rows if r.score is not None)
+    await env.audit("round.publish", f"{quarter}: {rated} scored, {len(rows) - rated} unrated")
     return f"✅ 已发布{label}结果：{rated} 人有得分，{len(rows) - rated} 人无人评分；每人已收到本人得分和单位排名。"
 
 
@@ -537,7 +544,7 @@ async def auto_open(env: RatingEnv) -> str | None:
         return None
     if await env.store.rating.round_by_quarter(str(quarter)) is not None:
         return None
-    return await open_round(env, quarter, "auto")
+    return await open_round(env, quarter)
 
 
 async def auto_close(env: RatingEnv) -> list[str]:

@@ -1,0 +1,46 @@
+"""Housekeeping: forget dedupe records once WeCom can no longer retry them.
+
+Each inbound callback leaves a row (with its reply, for WeCom's retries of it) so that a
+retry is answered, not redone. Retries come within seconds and a callback older than
+`[wecom] max_callback_age_seconds` is refused anyway, so rows older than
+`[housekeeping] inbound_keep_days` serve no one. The day's run is claimed first: however many
+replicas fire the job, one of them prunes.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduler.context import JobContext
+from scheduler.jobs import ScheduledJob
+from storage.repos import Store
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "prune-inbound"
+
+
+async def prune_inbound(ctx: JobContext, now: datetime) -> int | None:
+    """Prune once for the day of `now`; None if another run (or replica) already did."""
+    keep = timedelta(days=ctx.settings.housekeeping.inbound_keep_days)
+
+    async def work(session: AsyncSession) -> int | None:
+        store = Store(session)
+        if not await store.housekeeping.claim_day(JOB_ID, now.date(), ctx.clock.now()):
+            return None
+        return await store.housekeeping.prune_inbound(now - keep)
+
+    pruned = await ctx.committer.run(work)
+    if pruned is not None:
+        log.info("pruned %d dedupe records received before %s", pruned, now - keep)
+    return pruned
+
+
+async def _run(ctx: JobContext, now: datetime) -> None:
+    await prune_inbound(ctx, now)
+
+
+JOBS = [ScheduledJob(JOB_ID, lambda s: s.housekeeping.prune_at, _run, working_days_only=False)]

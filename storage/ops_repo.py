@@ -1,0 +1,52 @@
+"""SQL of the audit trail, job claims and dedupe pruning."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import InboundMessage
+from storage.models_ops import AuditEvent, JobClaim
+from storage.sql import dialect_insert
+
+DETAIL_MAX = 500
+
+
+class AuditRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def record(self, actor: str, action: str, detail: str, now: datetime) -> None:
+        """Record an admin action in the caller's transaction: it is there exactly when the
+        action is. `detail` says what was acted on (a quarter, a file, counts), never a score."""
+        self.s.add(AuditEvent(at=now, actor=actor[:64], action=action[:40], detail=detail[:DETAIL_MAX]))
+
+    async def recent(self, since: datetime, limit: int) -> list[AuditEvent]:
+        # Newest first by insertion: the clock of a demo or a CLI run may repeat an instant.
+        rows = await self.s.execute(
+            select(AuditEvent).where(AuditEvent.at >= since).order_by(AuditEvent.id.desc()).limit(limit)  # type: ignore[union-attr]
+        )
+        return list(rows.scalars().all())
+
+
+class HousekeepingRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def claim_day(self, job: str, day: date, now: datetime) -> bool:
+        """True for the first run of `job` on `day` anywhere; a second replica gets False
+        (on PostgreSQL it waits for the first to commit, then skips)."""
+        stmt = (
+            dialect_insert(self.s, JobClaim.__table__)
+            .values(job=job, day=day, claimed_at=now)
+            .on_conflict_do_nothing(index_elements=["job", "day"])
+            .returning(JobClaim.__table__.c.job)
+        )
+        return (await self.s.execute(stmt)).first() is not None
+
+    async def prune_inbound(self, received_before: datetime) -> int:
+        """Forget dedupe records (and their stored replies) older than the retry window."""
+        result = await self.s.execute(delete(InboundMessage).where(InboundMessage.received_at < received_before))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
