@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.caches import CalendarCache, DirectoryCache
-from bot.clock import Clock
+from bot.clock import Clock, SystemClock
 from bot.dispatch import Dispatcher
 from bot.metrics import Metrics
 from bot.sender import OutboxSender
@@ -38,6 +38,9 @@ class Runtime:
     client: WeComClient
     sender: OutboxSender
     metrics: Metrics
+    # Transport checks (callback timestamps, reply stamps) run on real time, as WeCom's do,
+    # whatever the business clock says (a demo started in December, a test's ManualClock).
+    wall_clock: Clock = field(default_factory=SystemClock)
     migrate_on_start: bool = True
     # False in tests: they drive the outbox sender and the scheduler's jobs themselves.
     background: bool = True
@@ -66,7 +69,8 @@ class Runtime:
             calendar=calendar,
             dispatcher=Dispatcher(settings, clock, committer, directory, calendar, build_router()),
             crypto=CallbackCrypto(
-                wecom.token, wecom.encoding_aes_key, wecom.corp_id, wecom.max_callback_age_seconds
+                wecom.token, wecom.encoding_aes_key, wecom.corp_id, wecom.agent_id,
+                wecom.max_callback_age_seconds,
             ),
             http=http,
             client=client,

@@ -53,7 +53,7 @@ async def verify_url(request: web.Request) -> web.Response:
     try:
         plain = runtime.crypto.verify_url(
             query.get("msg_signature", ""), query.get("timestamp", ""), query.get("nonce", ""),
-            query.get("echostr", ""), runtime.clock.now(),
+            query.get("echostr", ""), runtime.wall_clock.now(),
         )
     except CallbackRejected as rejected:
         return _refused(rejected.status, request_id(), f"URL verification: {rejected.reason}")
@@ -92,7 +92,7 @@ async def _answer(runtime: Runtime, request: web.Request, rid: str) -> tuple[web
     try:
         inbound = runtime.crypto.decrypt(
             query.get("msg_signature", ""), query.get("timestamp", ""), query.get("nonce", ""),
-            body, runtime.clock.now(),
+            body, runtime.wall_clock.now(),
         )
     except CallbackRejected as rejected:
         return _refused(rejected.status, rid, rejected.reason), "refused", ""
@@ -103,7 +103,7 @@ async def _answer(runtime: Runtime, request: web.Request, rid: str) -> tuple[web
         log.exception("request %s from %s failed", rid, inbound.from_user, extra=fields(rid=rid))
         answer, outcome = Reply(ERROR_TEXT.format(rid=rid)), "failed"
     runtime.sender.wake()  # the message may have queued pushes
-    created = int(runtime.clock.now().timestamp())
+    created = int(runtime.wall_clock.now().timestamp())
     xml = _passive_xml(runtime, inbound.from_user, answer, created)
     if xml is None:
         return web.Response(text=""), outcome, inbound.from_user  # empty 200: "no reply"

@@ -42,10 +42,8 @@ class Harness:
             return resp.status, await resp.text()
 
     def text(self, userid: str, content: str, msg_id: int | None = None) -> SignedCallback:
-        return self.sim.text_message(
-            userid, content, msg_id=msg_id if msg_id is not None else next(_MSG_IDS),
-            create_time=int(self.clock.now().timestamp()),
-        )
+        # Stamped with real time, as WeCom stamps it, whatever the driven business clock says.
+        return self.sim.text_message(userid, content, msg_id=msg_id if msg_id is not None else next(_MSG_IDS))
 
     async def say(self, userid: str, content: str) -> str:
         """Send a text as `userid`; return the bot's passive reply text ('' for none)."""
@@ -62,10 +60,7 @@ class Harness:
         return str(doc.get("Content") or "") if doc else ""
 
     async def card(self, userid: str, task_id: str, event_key: str, **kw: Any) -> tuple[int, str]:
-        signed = self.sim.card_event(
-            userid, task_id=task_id, event_key=event_key,
-            create_time=int(self.clock.now().timestamp()), **kw,
-        )
+        signed = self.sim.card_event(userid, task_id=task_id, event_key=event_key, **kw)
         return await self.post(signed)
 
     async def drain(self) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -77,20 +76,13 @@ async def chat(settings: Settings, userid: str, messages: list[str] | None) -> i
     wecom = settings.wecom
     bot_url = f"http://{settings.server.host}:{settings.server.port}"
     simulator = WeComSimulator(wecom.token, wecom.encoding_aes_key, wecom.corp_id, wecom.agent_id)
-    # One clock for the session: a fresh started clock per message would stand still at
-    # [clock] start, and after five minutes the bot would refuse the stamps as stale.
-    clock = clock_from_start(settings.clock.start)
     async with aiohttp.ClientSession() as http:
         try:
-            async with http.get(f"{bot_url}/healthz") as response:
-                server_now = (await response.json())["now"]
+            seen = await _pushes(http, wecom.api_base, userid, 0, show=False)
         except aiohttp.ClientError:
-            print(f"连不上机器人 {bot_url}：请先在另一个终端运行 make demo", file=sys.stderr)
+            print(f"连不上企业微信模拟服务 {wecom.api_base}：请先在另一个终端运行 make demo", file=sys.stderr)
             return 2
-        # Timestamps follow the bot's clock (the demo may run in December while we run today).
-        offset = datetime.fromisoformat(server_now).timestamp() - clock.now().timestamp()
-        seen = await _pushes(http, wecom.api_base, userid, 0, show=False)
-        print(f"以 {userid} 的身份对话（机器人时间 {server_now[:16]}）。输入「帮助」查看用法，Ctrl-D 退出。")
+        print(f"以 {userid} 的身份对话。输入「帮助」查看用法，Ctrl-D 退出。")
         queue = list(messages or [])
         while True:
             if messages is not None:
@@ -105,14 +97,18 @@ async def chat(settings: Settings, userid: str, messages: list[str] | None) -> i
                     break
                 if not text:
                     continue
-            timestamp = int(clock.now().timestamp() + offset)
-            signed = simulator.text_message(userid, text, create_time=timestamp)
+            # Stamped with real time, as WeCom stamps it; the bot's business clock may be elsewhere.
+            signed = simulator.text_message(userid, text)
             url = f"{bot_url}{wecom.callback_path}?{signed.query_string}"
-            async with http.post(url, data=signed.body) as response:
-                raw = await response.text()
-                if response.status != 200:
-                    print(f"[HTTP {response.status}] {raw}")
-                    continue
+            try:
+                async with http.post(url, data=signed.body) as response:
+                    raw = await response.text()
+            except aiohttp.ClientError:
+                print(f"连不上机器人 {bot_url}：请先在另一个终端运行 make demo", file=sys.stderr)
+                return 2
+            if response.status != 200:
+                print(f"[HTTP {response.status}] {raw}")
+                continue
             print(reply_text(simulator.open_reply(raw)) or "（无回复）")
             await asyncio.sleep(0.3)  # let the outbox sender deliver follow-up pushes
             seen = await _pushes(http, wecom.api_base, userid, seen, show=True)

@@ -1,20 +1,21 @@
 """Decrypted callback XML → the typed `Inbound` the dispatcher works with.
 
-wechatpy parses text messages; `template_card_event` (which wechatpy does not know) is parsed
-here with xmltodict. Anything malformed becomes `CallbackRejected(400, …)`.
+Parsed with xmltodict; every field is bounded here, at the edge. Anything malformed or
+oversized becomes `CallbackRejected(400, …)`.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
 import xmltodict
-from wechatpy.enterprise import parse_message
 
 from bot.wecom.errors import PARSE_ERRORS, CallbackRejected
+from scoring.numbers import ID_MAX, whole_number
 
 __all__ = ["Inbound", "InboundKind", "parse_inbound"]
 
@@ -48,16 +49,34 @@ class Inbound:
             return "msg:" + self.msg_id
         key = f"evt:{self.from_user}:{self.create_time}:{self.event or self.raw_type}"
         if self.kind == "card_event":
-            # Two taps on different buttons within one second share user and CreateTime.
-            key += f":{self.task_id or ''}:{self.event_key or ''}"
+            # Two taps within one second share user and CreateTime; WeCom gives each tap its
+            # own ResponseCode (a retry repeats it). Digested to fit the 200-character column.
+            tap = "\0".join((self.task_id or "", self.event_key or "", self.response_code or ""))
+            key += ":" + hashlib.sha256(tap.encode()).hexdigest()[:32]
         return key
+
+
+# The longest value each field may have, in characters: WeCom's own limits (userid 64 bytes,
+# task_id and keys 128), and for Content beyond the longest text any setting accepts. Bounded
+# here, the same on every database, so no column limit is ever reached from outside.
+FIELD_MAX = {
+    "FromUserName": 64, "ToUserName": 64, "MsgType": 32, "Event": 64, "EventKey": 128,
+    "TaskId": 128, "CardType": 64, "ResponseCode": 256, "QuestionKey": 128, "OptionId": 128,
+    "Content": 16_000,
+}
+SELECTED_MAX = 32  # questions on one card, and options of one question
+EPOCH_MAX = 2**32 - 1  # a Unix time in seconds: nothing larger is a time WeCom sends
 
 
 def _text(d: Mapping[str, Any], key: str) -> str | None:
     value = d.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    raise ValueError(f"{key} is not text")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{key} is not text")
+    if len(value) > FIELD_MAX[key]:
+        raise ValueError(f"{key} longer than {FIELD_MAX[key]}")
+    return value
 
 
 def _required(d: Mapping[str, Any], key: str) -> str:
@@ -65,6 +84,16 @@ def _required(d: Mapping[str, Any], key: str) -> str:
     if value is None:
         raise ValueError(f"{key} missing")
     return value
+
+
+def _number(d: Mapping[str, Any], key: str, maximum: int) -> int | None:
+    value = d.get(key)
+    if value is None:
+        return None
+    number = whole_number(value, maximum) if isinstance(value, str) else None
+    if number is None:
+        raise ValueError(f"{key} is not a number up to {maximum}")
+    return number
 
 
 def parse_inbound(plaintext: str) -> Inbound:
@@ -82,23 +111,20 @@ def _parse(plaintext: str) -> Inbound:
     if not isinstance(msg, dict):
         raise ValueError("empty message")
     raw_type = _required(msg, "MsgType")
-    agent = _text(msg, "AgentID")
+    create_time = _number(msg, "CreateTime", EPOCH_MAX)
+    if create_time is None:
+        raise ValueError("CreateTime missing")
+    msg_id = _number(msg, "MsgId", 2**64 - 1)  # WeCom's MsgId is a 64-bit number
     common: dict[str, Any] = {
         "raw_type": raw_type,
         "from_user": _required(msg, "FromUserName"),
         "to_user": _required(msg, "ToUserName"),
-        "agent_id": int(agent) if agent else None,
-        "create_time": int(_required(msg, "CreateTime")),
-        "msg_id": _text(msg, "MsgId"),
+        "agent_id": _number(msg, "AgentID", ID_MAX),
+        "create_time": create_time,
+        "msg_id": None if msg_id is None else str(msg_id),
     }
     if raw_type == "text":
-        parsed = parse_message(plaintext)
-        content = parsed.content
-        if content is None:
-            content = ""
-        if not isinstance(content, str):
-            raise ValueError("Content is not text")
-        return Inbound(kind="text", content=content, **common)
+        return Inbound(kind="text", content=_text(msg, "Content") or "", **common)
     if raw_type != "event":
         return Inbound(kind="other", **common)
     event = _required(msg, "Event")
@@ -125,7 +151,10 @@ def _selected_items(node: Any) -> dict[str, tuple[str, ...]]:
     if not isinstance(node, dict):
         raise ValueError("SelectedItems malformed")
     result: dict[str, tuple[str, ...]] = {}
-    for item in node.get("SelectedItem") or []:
+    items = node.get("SelectedItem") or []
+    if len(items) > SELECTED_MAX:
+        raise ValueError("too many SelectedItem")
+    for item in items:
         if not isinstance(item, dict):
             raise ValueError("SelectedItem malformed")
         question = _required(item, "QuestionKey")
@@ -135,7 +164,9 @@ def _selected_items(node: Any) -> dict[str, tuple[str, ...]]:
             if not isinstance(options_node, dict):
                 raise ValueError("OptionIds malformed")
             options = options_node.get("OptionId") or []
-        if not all(isinstance(o, str) for o in options):
-            raise ValueError("OptionId is not text")
+        if len(options) > SELECTED_MAX:
+            raise ValueError("too many OptionId")
+        if not all(isinstance(o, str) and len(o) <= FIELD_MAX["OptionId"] for o in options):
+            raise ValueError("OptionId is not short text")
         result[question] = tuple(options)
     return result

@@ -20,7 +20,7 @@ from bot.wecom.reply import text_reply_xml
 def create_app(settings: Settings) -> web.Application:
     wecom = settings.wecom
     # No timestamp window here: the bench stamps callbacks on the bot's (shifted) clock.
-    crypto = CallbackCrypto(wecom.token, wecom.encoding_aes_key, wecom.corp_id, 10**9)
+    crypto = CallbackCrypto(wecom.token, wecom.encoding_aes_key, wecom.corp_id, wecom.agent_id, 10**9)
     clock = SystemClock()
 
     async def callback(request: web.Request) -> web.Response:

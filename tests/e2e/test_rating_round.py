@@ -363,8 +363,7 @@ async def test_forged_replayed_and_bad_card_events_change_nothing(db_url):
         assert await drafts() == []
 
         # A's real tap, then an exact replay of the same delivery: answered from the record.
-        signed = h.sim.card_event(a, task_id=task, event_key="ok", selected={"score": ["88"]},
-                                  create_time=int(clock.now().timestamp()))
+        signed = h.sim.card_event(a, task_id=task, event_key="ok", selected={"score": ["88"]})
         first = await h.post(signed)
         clock.advance(seconds=5)
         await tap(h, a, task, 85)  # A changes their mind
