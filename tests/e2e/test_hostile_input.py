@@ -2,10 +2,34 @@
 
 from __future__ import annotations
 
-from tests.conftest import SAMPLE_ROSTER
-from tests.harness import ADMIN, running_bot
+import base64
+import itertools
+import logging
+import os
+import struct
+import time
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from sqlalchemy import func, select
+
+from bot.wecom.crypto import sign
+from bot.wecom.reply import cdata
+from bot.wecom.simulator import SignedCallback
+from storage.models import DailyLog, InboundMessage, UnknownUser
+from tests.conftest import SAMPLE_ROSTER, at
+from tests.harness import ADMIN, Harness, running_bot
 
 ERROR = "系统暂时出错"
+WU = "chengguan_wuhao"
+LOG = "上午走访城关社区三户低保家庭核实情况，下午整理民政台账"
+IDS = itertools.count(8_100_000)
+
+
+async def stored_rows(h: Harness) -> int:
+    async with h.runtime.sessions() as session:
+        return sum(
+            [(await session.execute(select(func.count()).select_from(m))).scalar_one() for m in (DailyLog, InboundMessage, UnknownUser)]
+        )
 
 
 async def test_oversized_and_exotic_ids_are_refused_not_internal_errors(db_url, clock):
@@ -24,3 +48,73 @@ async def test_oversized_and_exotic_ids_are_refused_not_internal_errors(db_url, 
             status, body = await h.card(ADMIN, task_id, "approve")
             assert status == 200
             assert refusal in h.reply_content(body), task_id
+
+
+def inner_text(h, userid: str, content: str, *, msg_id: str = "7001", agent: str | None = None,
+               to_user: str | None = None, create_time: str | None = None) -> str:  # type: ignore[no-untyped-def]
+    return (
+        f"<xml><ToUserName>{cdata(to_user or h.sim.corp_id)}</ToUserName>"
+        f"<FromUserName>{cdata(userid)}</FromUserName>"
+        f"<CreateTime>{create_time or int(time.time())}</CreateTime><MsgType>text</MsgType>"
+        f"<Content>{cdata(content)}</Content><MsgId>{msg_id}</MsgId>"
+        f"<AgentID>{h.sim.agent_id if agent is None else agent}</AgentID></xml>"
+    )
+
+
+def sealed_raw(h, plaintext: bytes, pad_to: int, bad_pad: bool = False) -> SignedCallback:  # type: ignore[no-untyped-def]
+    """A callback sealed by hand, so the padding can be what WeCom never sends."""
+    key = base64.b64decode(h.settings.wecom.encoding_aes_key + "=")
+    body = os.urandom(16) + struct.pack(">I", len(plaintext)) + plaintext + h.sim.corp_id.encode()
+    pad = pad_to - len(body) % pad_to
+    padded = body + bytes([pad]) * pad
+    if bad_pad:
+        padded = padded[:-2] + bytes([(pad + 1) % 256, pad])
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
+    encrypt = base64.b64encode(encryptor.update(padded) + encryptor.finalize()).decode()
+    ts, nonce = str(int(time.time())), "4242"
+    query = {"msg_signature": sign(h.settings.wecom.token, ts, nonce, encrypt), "timestamp": ts, "nonce": nonce}
+    return SignedCallback(query=query, body=f"<xml><Encrypt>{cdata(encrypt)}</Encrypt></xml>".encode())
+
+
+async def test_real_time_stamps_are_accepted_whatever_the_business_clock(db_url, clock):
+    """Defect 1: the replay window was judged on the business clock, so with [clock] start set
+    every callback WeCom (or shiji chat, or the stand-in) stamped with real time was a 403."""
+    clock.set(at("2026-12-28 17:00"))  # a rehearsal of the quarter end, weeks from today
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        status, body = await h.post(h.sim.text_message(WU, LOG, msg_id=next(IDS)))
+        assert status == 200 and "已记录" in h.reply_content(body)
+        business = h.sim.text_message(WU, LOG, create_time=int(clock.now().timestamp()))
+        assert (await h.post(business))[0] == 403  # a stamp of the business clock is not real time
+
+
+async def test_padding_agent_and_addressee_are_checked(db_url, clock):
+    """Defect 6: padding to 16, inconsistent pad bytes, another app's AgentID and another
+    ToUserName were all accepted, and the message stored as a log."""
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        good = inner_text(h, WU, LOG, msg_id=str(next(IDS))).encode()
+        assert (await h.post(sealed_raw(h, good, 16)))[0] == 400
+        assert (await h.post(sealed_raw(h, good, 32, bad_pad=True)))[0] == 400
+        assert (await h.post(h.sim.callback(inner_text(h, WU, LOG, msg_id=str(next(IDS)), agent="1000003"))))[0] == 403
+        assert (await h.post(h.sim.callback(inner_text(h, WU, LOG, msg_id=str(next(IDS)), agent=""))))[0] == 403
+        assert (await h.post(h.sim.callback(inner_text(h, WU, LOG, msg_id=str(next(IDS)), to_user="ww_other"))))[0] == 403
+        assert await stored_rows(h) == 0
+        status, body = await h.post(sealed_raw(h, good, 32))  # the same message, sealed as WeCom seals it
+        assert status == 200 and "已记录" in h.reply_content(body)
+
+
+async def test_fields_are_bounded_at_the_edge_on_both_databases(db_url, clock, caplog):
+    """Defect 8: a 5,000-character MsgId and a 1,000-character userid passed on SQLite and
+    overflowed VARCHAR(200)/VARCHAR(64) on PostgreSQL: an internal error."""
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        for inner in (
+            inner_text(h, WU, LOG, msg_id="9" * 5000),
+            inner_text(h, "u" * 1000, "你好"),
+            inner_text(h, WU, LOG, msg_id="12x"),
+            inner_text(h, WU, LOG, create_time="9" * 40),
+            inner_text(h, WU, "批" + "a" * 17_000, msg_id=str(next(IDS))),
+        ):
+            assert (await h.post(h.sim.callback(inner)))[0] == 400
+        long_tap = h.sim.card_event(WU, task_id="t" * 128, event_key="k" * 128, response_code="r" * 256)
+        status, body = await h.post(long_tap)
+        assert status == 200 and ERROR not in h.reply_content(body)
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
