@@ -65,8 +65,11 @@ def read_table(path: Path) -> list[dict[str, str]]:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
 
-        sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
-        rows = [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
+        book = load_workbook(path, read_only=True, data_only=True)
+        try:  # a read-only workbook holds its file open until closed
+            rows = [["" if v is None else str(v).strip() for v in row] for row in book.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            book.close()
     else:
         text = path.read_bytes().decode("utf-8-sig")
         rows = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
