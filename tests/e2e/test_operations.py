@@ -172,13 +172,3 @@ async def test_ops_routes_on_their_own_port_leave_the_callback_port(sqlite_url, 
             async with h.http.get(f"http://127.0.0.1:{ops_port}{route}") as resp:
                 assert resp.status == 200
 
-
-async def test_healthz_says_503_when_the_database_is_gone(tmp_path, clock):
-    async with running_bot(f"sqlite+aiosqlite:///{tmp_path / 'gone.db'}", clock, SAMPLE_ROSTER) as h:
-        base = h.url.rsplit("/wecom", 1)[0]
-        await h.runtime.engine.dispose()
-        (tmp_path / "gone.db").unlink()
-        (tmp_path / "gone.db").mkdir()  # a directory: SQLite cannot open it
-        async with h.http.get(f"{base}/healthz") as resp:
-            body = await resp.json()
-            assert resp.status == 503 and body["database"].startswith("unreachable")
