@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from bot.calendar import build_calendar
 from bot.cli.db import open_database
+from bot.cli.ops import cli_actor
 from bot.clock import clock_from_start
 from bot.settings import Settings
 from handlers.archive.export import export_year, record_of
@@ -24,7 +25,7 @@ async def archive_export(settings: Settings, year: int, out: Path) -> int:
         store = Store(session)
         directory = Directory(await store.roster.units(), await store.roster.cadres(), await store.roster.oversight())
         calendar = build_calendar(await store.calendar.loaded())
-        env = RatingEnv(store, settings.rules, directory, calendar, clock_from_start(settings.clock.start).now())
+        env = RatingEnv(store, settings.rules, directory, calendar, clock_from_start(settings.clock.start).now(), cli_actor())
         try:
             record = await record_of(env, year)
         except Refusal as refusal:
@@ -33,5 +34,7 @@ async def archive_export(settings: Settings, year: int, out: Path) -> int:
         bars = dict(total=len(record.people), unit="人", file=sys.stderr, dynamic_ncols=True)
         with tqdm(desc="全区工作簿", **bars) as book, tqdm(desc="个人档案 PDF", **bars) as pdfs:
             done = await export_year(env, record, out, workbook_progress=book.update, pdf_progress=pdfs.update)
+        await env.audit("archive.export", f"{year}: {done.documents} PDFs, workbook {done.workbook.name}")
+        await session.commit()
     print(f"已导出 {year} 年度实绩档案：工作簿 {done.workbook}，个人档案 {done.documents} 份（PDF），在 {out}。")
     return 0

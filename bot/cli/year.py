@@ -105,4 +105,5 @@ async def write_results(env: RatingEnv, year: int, path: Path) -> str:
                 yes_no[row.promotion_eligible], yes_no[row.commendation_eligible], row.last_place_years,
                 row.action,
             ])
+    await env.audit("year.results.export", f"{year} version {published.version}: {path.name}")
     return f"已写出 {year} 年度结果（第 {published.version} 版）{len(published.rows)} 行：{path}"

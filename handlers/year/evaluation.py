@@ -93,6 +93,7 @@ async def open_evaluation(env: RatingEnv, year: int, opened_by: str) -> str:
     made = await env.store.year.evaluation.add_assignments(ev.id, rows)
     await queue_cards(env, ev, made, key_suffix="0")
     raters = {a.rater for a in made}
+    await env.audit("year_eval.open", f"{year}: {len(raters)} raters, {len(made)} cards")
     return (
         f"✅ 已开启{label}：{len(raters)} 位测评人、{len(made)} 张测评卡已排队发送，"
         f"截止 {deadline_text(env, closes_at)}。发送「测评 进度」查看各单位提交情况。"
@@ -224,6 +225,7 @@ async def close_evaluation(env: RatingEnv, ev: YearEval) -> str:
         await env.store.outbox.enqueue(f"dem-closed:{ev.id}:{todo.rater}", [todo.rater], "text", {"content": text}, env.now)
     await box.reseal(ev.id)
     handed = len(await box.handed_in(ev.id))
+    await env.audit("year_eval.close", f"{ev.year}: {handed} handed in ({auto} by the system), {dropped} voided, {absent} absent")
     return (
         f"✅ {label}已关闭：{handed} 人提交（其中 {auto} 人由系统代为提交），"
         f"{dropped} 人的未完成测评作废，{absent} 人未参加。"

@@ -50,6 +50,7 @@ async def import_unit_results(env: RatingEnv, year: int, records: list[dict[str,
     if problems:
         raise _refuse(problems)
     await env.store.year.replace_unit_results(year, scores, env.now)
+    await env.audit("year.unit_results.import", f"{year}: {len(scores)} units")
     return f"已导入 {year} 年单位年度综合考核结果 {len(scores)} 个单位（替换此前导入的该年结果）。" + (
         await _missing_units_note(env, year)
     )
@@ -124,6 +125,7 @@ async def import_history(env: RatingEnv, records: list[dict[str, str]]) -> str:
         raise _refuse(problems)
     await env.store.year.replace_history(rows)
     years = sorted({row.year for row in rows})
+    await env.audit("year.history.import", f"{'、'.join(map(str, years))}: {len(rows)} rows")
     return f"已导入 {'、'.join(map(str, years))} 年的历史考核结果共 {len(rows)} 行（替换此前导入的这些年份）。"
 
 
@@ -143,4 +145,5 @@ async def excuse_quarter(env: RatingEnv, year: int, userid: str, quarter_text: s
         year=year, userid=userid, quarter=quarter, reason=reason.strip()[:200], excused_by=by, excused_at=now,
     ))
     who = "全体干部" if person is None else f"{person.name}（{person.unit.name}）"
+    await env.audit("year.excuse", f"{userid} {year}Q{quarter}")
     return f"已免计 {who} {year} 年第{'一二三四'[quarter - 1]}季度：年度得分按其余季度的平均计算。原因：{reason.strip()}"

@@ -318,6 +318,7 @@ async def publish_year(env: RatingEnv, year: int, by: str, *, republish: bool = 
         ),
         env.now,
     )
+    await env.audit("year.republish" if version > 1 else "year.publish", f"{year} version {version}: {len(rows)} people, {len(changed)} notified")
     admins = list(env.settings.admin.userids)
     if admins:
         report = report_text(year, version, gathered, outcome, changes_text)

@@ -117,7 +117,7 @@ async def open_env(url: str):  # type: ignore[no-untyped-def]
     store = Store(session)
     directory = Directory(await store.roster.units(), await store.roster.cadres(), await store.roster.oversight())
     rules = load_settings(None).rules
-    return engine, session, RatingEnv(store, rules, directory, build_calendar([]), NOW)
+    return engine, session, RatingEnv(store, rules, directory, build_calendar([]), NOW, "bench")
 
 
 async def district(cadres: int) -> dict[str, float]:

@@ -1,7 +1,7 @@
 """admin audit trail; once-a-day claims of housekeeping jobs
 
 Revision ID: 0006
-Revises: 0007
+Revises: 0009
 Create Date: 2026-11-24
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0006"
-down_revision: str | None = "0007"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
