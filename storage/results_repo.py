@@ -9,12 +9,25 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DailyLog, Leave, Summary
 from storage.models_rating import QuarterResult, RatingRound
+
+
+class QuarterCells(NamedTuple):
+    """What the workbook shows of one published quarter: a tuple, since a province holds 400,000."""
+
+    score: str | None
+    deduction: str
+    rank_in_unit: int | None
+    unit_ranked: int
+    rank_in_level: int | None
+    level_ranked: int
+    missing_log_days: int
 
 
 class ResultsRepo:
@@ -33,6 +46,45 @@ class ResultsRepo:
             select(QuarterResult).where(QuarterResult.round_id == round_id).order_by(QuarterResult.userid)
         )
         return list(result.scalars().all())
+
+    def _year_rows(self, year: int):  # type: ignore[no-untyped-def]
+        return (
+            select(RatingRound.quarter, QuarterResult)
+            .join(QuarterResult, QuarterResult.round_id == RatingRound.id)  # type: ignore[arg-type]
+            .where(RatingRound.status == "published", RatingRound.quarter.startswith(f"{year}Q"))  # type: ignore[attr-defined]
+        )
+
+    async def quarter_cells(self, year: int) -> dict[str, dict[int, QuarterCells]]:
+        """userid -> quarter (1–4) -> the published figures, for every published quarter of `year`."""
+        q = QuarterResult
+        result = await self.s.execute(
+            select(RatingRound.quarter, q.userid, q.score, q.deduction, q.rank_in_unit, q.unit_ranked,
+                   q.rank_in_level, q.level_ranked, q.missing_log_days)
+            .join(q, q.round_id == RatingRound.id)  # type: ignore[arg-type]
+            .where(RatingRound.status == "published", RatingRound.quarter.startswith(f"{year}Q"))  # type: ignore[attr-defined]
+        )
+        found: dict[str, dict[int, QuarterCells]] = {}
+        for quarter, userid, *cells in result.all():
+            found.setdefault(userid, {})[int(quarter[-1])] = QuarterCells(*cells)
+        return found
+
+    async def quarter_rows_by_cadre(
+        self, year: int, userid: str | None = None
+    ) -> AsyncIterator[tuple[str, dict[int, QuarterResult]]]:
+        """(userid, {quarter: published row}) by userid: one cadre's rows in memory at a time."""
+        stmt = self._year_rows(year).order_by(QuarterResult.userid).execution_options(yield_per=5_000)
+        if userid is not None:
+            stmt = stmt.where(QuarterResult.userid == userid)
+        current: str | None = None
+        rows: dict[int, QuarterResult] = {}
+        async for quarter, row in await self.s.stream(stmt):
+            if row.userid != current:
+                if current is not None:
+                    yield current, rows
+                current, rows = row.userid, {}
+            rows[int(quarter[-1])] = row
+        if current is not None:
+            yield current, rows
 
     async def log_counts(self, start: date, end: date) -> dict[str, int]:
         """Daily logs per cadre in [start, end]."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Generic, TypeVar
 
 from handlers.rating.service import RatingEnv, quarter_of
 from handlers.results import annual
@@ -17,8 +18,10 @@ from scoring.logs import counting_start
 from storage.directory import Person
 from storage.models import Leave
 from storage.models_rating import QuarterResult
+from storage.results_repo import QuarterCells
 
 QUARTERS = (1, 2, 3, 4)
+T = TypeVar("T")
 
 
 @dataclass
@@ -28,7 +31,7 @@ class YearRecord:
 
     year: int
     people: list[Person]  # everyone rated this year or on the roster now, by unit then name
-    quarters: dict[str, dict[int, QuarterResult]]  # userid -> quarter -> published row
+    quarters: dict[str, dict[int, QuarterCells]]  # userid -> quarter -> published figures
     published_quarters: tuple[int, ...]
     annual: dict[str, AnnualFigures]
     log_counts: dict[str, int]
@@ -56,12 +59,7 @@ def file_name(year: int, person: Person) -> str:
 
 async def year_record(env: RatingEnv, year: int) -> YearRecord:
     rounds = await env.store.results.published_rounds(year)
-    quarters: dict[str, dict[int, QuarterResult]] = {}
-    for rnd in rounds:
-        assert rnd.id is not None
-        number = quarter_of(rnd).quarter
-        for row in await env.store.results.round_results(rnd.id):
-            quarters.setdefault(row.userid, {})[number] = row
+    quarters = await env.store.results.quarter_cells(year)
     figures = await annual.published_year(env.store, year) or []
     rated = set(quarters) | {f.userid for f in figures}
     people = [p for p in env.directory.people.values() if not p.is_superior and (p.active or p.userid in rated)]
@@ -84,28 +82,48 @@ async def dossiers(env: RatingEnv, record: YearRecord) -> AsyncIterator[Dossier]
     """Every cadre's dossier, by userid: the year's logs are streamed in the same order, so
     only one cadre's logs are in memory at a time."""
     summaries = await env.store.results.summaries_of_year(record.year)
-    stream = env.store.results.logs_by_cadre(date(record.year, 1, 1), date(record.year, 12, 31))
-    pending = await anext(stream, None)
+    logs = _Merged(env.store.results.logs_by_cadre(date(record.year, 1, 1), date(record.year, 12, 31)))
+    rows = _Merged(env.store.results.quarter_rows_by_cadre(record.year))
     for person in sorted(record.people, key=lambda p: p.userid):
-        while pending is not None and pending[0] < person.userid:
-            pending = await anext(stream, None)
-        logs = pending[1] if pending is not None and pending[0] == person.userid else []
-        yield _dossier(record, person, logs, summaries.get(person.userid, {}))
+        yield _dossier(record, person, await logs.of(person.userid, []), await rows.of(person.userid, {}),
+                       summaries.get(person.userid, {}))
+
+
+class _Merged(Generic[T]):
+    """Walks a stream of (userid, value) ordered by userid alongside cadres in the same order."""
+
+    def __init__(self, stream: AsyncIterator[tuple[str, T]]) -> None:
+        self.stream = stream
+        self.pending: tuple[str, T] | None = None
+        self.started = False
+
+    async def of(self, userid: str, missing: T) -> T:
+        if not self.started:
+            self.pending, self.started = await anext(self.stream, None), True
+        while self.pending is not None and self.pending[0] < userid:
+            self.pending = await anext(self.stream, None)
+        return self.pending[1] if self.pending is not None and self.pending[0] == userid else missing
 
 
 async def dossier_of(env: RatingEnv, record: YearRecord, person: Person) -> Dossier:
     """One cadre's dossier (导出档案 2026 张三)."""
     entries = await env.store.logs.between(person.userid, date(record.year, 1, 1), date(record.year, 12, 31))
     summaries = await env.store.results.summaries_of_year(record.year, person.userid)
-    return _dossier(record, person, [(e.day, e.content) for e in entries], summaries.get(person.userid, {}))
+    rows = {}
+    async for _, found in env.store.results.quarter_rows_by_cadre(record.year, person.userid):
+        rows = found
+    return _dossier(record, person, [(e.day, e.content) for e in entries], rows, summaries.get(person.userid, {}))
 
 
-def _dossier(record: YearRecord, person: Person, logs: list[tuple[date, str]], summaries: dict[str, str]) -> Dossier:
+def _dossier(
+    record: YearRecord, person: Person, logs: list[tuple[date, str]], quarters: dict[int, QuarterResult],
+    summaries: dict[str, str],
+) -> Dossier:
     return Dossier(
         person=person,
         logs=logs,
         summaries=summaries,
-        quarters=record.quarters.get(person.userid, {}),
+        quarters=quarters,
         annual=record.annual.get(person.userid),
         leave=record.leave.get(person.userid, []),
     )

@@ -3,7 +3,9 @@
 Sheets: one results sheet per rank level (every quarterly and annual figure, ranks, grade
 and decision), one sheet per unit with the same columns, and 日志记载 (log coverage). Rows
 go to each sheet's temporary file as they are made and a finished unit sheet is closed at
-once, so neither the rows nor the open files grow with the district.
+once, so neither the rows nor the open files grow with the district. Beyond
+`MAX_UNIT_SHEETS` units (a city or province) the units share one sheet, 各单位, ordered by
+unit: thousands of tabs are no use to a reader, and each costs openpyxl a file and time.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from handlers.archive.records import QUARTERS, YearRecord
 from scoring.types import RANK_ZH, ROLE_ZH
 from storage.directory import Person
-from storage.models_rating import QuarterResult
+from storage.results_repo import QuarterCells
 
 HEADER = [
     "单位", "姓名", "企业微信账号", "职务", "身份", "职级",
@@ -29,6 +31,8 @@ HEADER = [
 ]
 COVERAGE = ["单位", "姓名", "企业微信账号", "应记工作日", "已记篇数", "记载率", "已发布季度扣减的缺记天数"]
 NO_LEVEL = "未定职级"
+ALL_UNITS = "各单位"
+MAX_UNIT_SHEETS = 200
 _SHEET_UNSAFE = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -40,7 +44,7 @@ def _number(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
-def _quarter_cells(row: QuarterResult | None) -> list[object]:
+def _quarter_cells(row: QuarterCells | None) -> list[object]:
     if row is None:
         return [None, None, "", ""]
     return [
@@ -93,7 +97,7 @@ def write_workbook(
 ) -> None:
     """Write the workbook to `path`; `progress(n)` after every n cadres written."""
     book = Workbook(write_only=True)
-    taken = {NO_LEVEL, "日志记载", *RANK_ZH.values()}
+    taken = {NO_LEVEL, ALL_UNITS, "日志记载", *RANK_ZH.values()}
     note = f"{record.year} 年度实绩档案（导出于 {exported}；季度已发布：{'、'.join(f'Q{q}' for q in record.published_quarters) or '无'}）"
     levels: dict[str, WriteOnlyWorksheet] = {}
     titles = [*RANK_ZH.values()] + ([NO_LEVEL] if any(p.rank is None for p in record.people) else [])
@@ -107,8 +111,13 @@ def write_workbook(
     coverage.append(COVERAGE)
     unit_sheet: WriteOnlyWorksheet | None = None
     unit_id: int | None = None
+    if len({p.unit.id for p in record.people}) > MAX_UNIT_SHEETS:
+        unit_sheet = book.create_sheet(ALL_UNITS)
+        unit_sheet.append([f"各单位考核结果（按单位排列） · {note}"])
+        unit_sheet.append(HEADER)
+        unit_id = -1  # one sheet for every unit
     for person in record.people:  # by unit, then name
-        if person.unit.id != unit_id:
+        if unit_id != -1 and person.unit.id != unit_id:
             if unit_sheet is not None:
                 unit_sheet.close()  # its rows are on disk; keep no file open per unit
             unit_id = person.unit.id

@@ -1,0 +1,44 @@
+"""The district workbook's sheets: a sheet per unit for a district, one shared sheet for a province."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import load_workbook
+
+from handlers.archive.records import YearRecord
+from handlers.archive.workbook import ALL_UNITS, MAX_UNIT_SHEETS, write_workbook
+from scoring.types import Rank, Role, UnitCategory
+from storage.directory import Person, UnitInfo
+from storage.results_repo import QuarterCells
+
+
+def record(units: int) -> YearRecord:
+    people = [
+        Person(f"u{n:04d}", f"干部{n}", UnitInfo(n, f"单位{n:04d}", UnitCategory.district_unit), Role.staff,
+               Rank.general, "科员", True)
+        for n in range(units)
+    ]
+    cells = {"u0001": {4: QuarterCells("88.50", "1.00", 1, 1, 3, units, 5)}}
+    return YearRecord(2026, people, cells, (4,), {}, {"u0001": 200}, {}, 250)
+
+
+def sheets(units: int) -> dict[str, list[tuple]]:
+    buffer = io.BytesIO()
+    write_workbook(record(units), buffer, "2027-01-18 10:00")  # type: ignore[arg-type]
+    book = load_workbook(io.BytesIO(buffer.getvalue()), read_only=True)
+    return {s.title: [tuple(r) for r in s.iter_rows(values_only=True)] for s in book.worksheets}
+
+
+def test_a_district_gets_a_sheet_per_unit():
+    found = sheets(3)
+    assert list(found) == ["正科级", "副科级", "一般干部", "日志记载", "单位0000", "单位0001", "单位0002"]
+    row = dict(zip(found["一般干部"][1], found["单位0001"][2], strict=True))
+    assert row["第四季度得分"] == 88.5 and row["第四季度单位排名"] == "1/1" and row["第四季度职级排名"] == "3/3"
+    assert found["日志记载"][3][3:] == (250, 200, "80.0%", 5)
+
+
+def test_a_province_shares_one_units_sheet_ordered_by_unit():
+    found = sheets(MAX_UNIT_SHEETS + 1)
+    assert list(found) == ["正科级", "副科级", "一般干部", "日志记载", ALL_UNITS]
+    assert [r[0] for r in found[ALL_UNITS][2:]] == [f"单位{n:04d}" for n in range(MAX_UNIT_SHEETS + 1)]
