@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +16,7 @@ from bot.dispatch import Dispatcher
 from bot.metrics import Metrics
 from bot.sender import OutboxSender
 from bot.settings import Settings
-from bot.wecom.api import WeComClient
+from bot.wecom.api import RecipientRateLimiter, WeComClient
 from bot.wecom.crypto import CallbackCrypto
 from handlers.registry import build_router
 from scheduler.context import JobContext
@@ -47,8 +49,19 @@ class Runtime:
     scheduler: Any = None  # APScheduler, started by start() when background
 
     @classmethod
-    def build(cls, settings: Settings, clock: Clock, *, migrate_on_start: bool = True) -> Runtime:
-        """Call from inside the event loop (the HTTP client session binds to it)."""
+    def build(
+        cls,
+        settings: Settings,
+        clock: Clock,
+        *,
+        migrate_on_start: bool = True,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> Runtime:
+        """Call from inside the event loop (the HTTP client session binds to it).
+
+        `monotonic` is the transport's clock, on which WeCom counts its per-member limits;
+        tests drive it together with the stand-in's.
+        """
         engine = create_engine(settings.database.url)
         sessions = session_factory(engine)
         metrics = Metrics()
@@ -74,7 +87,9 @@ class Runtime:
             ),
             http=http,
             client=client,
-            sender=OutboxSender(sessions, client, clock, metrics.send_failed),
+            sender=OutboxSender(
+                sessions, client, clock, metrics.send_failed, limiter=RecipientRateLimiter(monotonic=monotonic)
+            ),
             metrics=metrics,
             migrate_on_start=migrate_on_start,
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,11 +116,13 @@ async def running_bot(
     one app share WeCom; by default the bot gets a stand-in of its own."""
     standin_runner = None
     if standin is None:
-        standin_runner, api_base, state = await start_harness_standin()
+        standin_runner, api_base, state = await start_harness_standin(clock)
     else:
         api_base, state = standin
     settings = harness_settings(db_url, api_base, **sections)
-    runtime = Runtime.build(settings, clock)
+    # WeCom's per-member limits run on the transport's clock: here the driven one, for the
+    # bot's sender and the stand-in alike, so a test can let minutes pass without sleeping.
+    runtime = Runtime.build(settings, clock, monotonic=driven(clock))
     runtime.background = False  # the test drives the outbox sender
     serving = await serve(runtime, port=0)
     if roster is not None or calendars:
@@ -150,10 +152,15 @@ async def running_bot(
                 await standin_runner.cleanup()
 
 
-async def start_harness_standin() -> tuple[web.AppRunner, str, StandinState]:
-    """A stand-in for the app the harness's default settings describe."""
+async def start_harness_standin(clock: ManualClock) -> tuple[web.AppRunner, str, StandinState]:
+    """A stand-in for the app the harness's default settings describe, on the driven clock."""
     defaults = Settings()
     return await start_standin(
         corp_id=defaults.wecom.corp_id, secret=defaults.wecom.secret,
-        agent_id=defaults.wecom.agent_id, host="127.0.0.1", port=0,
+        agent_id=defaults.wecom.agent_id, clock=driven(clock), host="127.0.0.1", port=0,
     )
+
+
+def driven(clock: ManualClock) -> Callable[[], float]:
+    """The driven clock as seconds, for what counts time on WeCom's side of the wire."""
+    return lambda: clock.now().timestamp()

@@ -20,11 +20,14 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
 
+from bot.wecom import rules
 from bot.wecom.crypto import seal, sign
 from bot.wecom.errors import PARSE_ERRORS, CallbackRejected
-from bot.wecom.reply import cdata, message_xml
+from bot.wecom.reply import LIST_ELEMENTS, card_from_xml, cdata, message_xml
 
 __all__ = ["SignedCallback", "WeComSimulator"]
+
+_REPLY_HEADER = frozenset({"ToUserName", "FromUserName", "CreateTime", "MsgType"})
 
 
 @dataclass(frozen=True)
@@ -193,4 +196,27 @@ class WeComSimulator:
             raise CallbackRejected(403, type(exc).__name__) from None
         except PARSE_ERRORS as exc:
             raise CallbackRejected(400, f"reply undecryptable: {type(exc).__name__}") from None
+        self._check_reply(plain)
         return plain
+
+    def _check_reply(self, plain: str) -> None:
+        """The passive reply against doc 90241 被动回复消息格式, as WeCom would read it."""
+        try:
+            doc = xmltodict.parse(plain, disable_entities=True, force_list=LIST_ELEMENTS)["xml"]
+            kind = doc["MsgType"]
+            if doc["FromUserName"] != self.corp_id or not doc["ToUserName"] or not doc["CreateTime"].isdigit():
+                raise ValueError("ToUserName, FromUserName (the corp id) and CreateTime are required")
+            body = {k: v for k, v in doc.items() if k not in _REPLY_HEADER}
+            if kind == "text" and set(body) == {"Content"}:
+                rules.content_of("text", {"content": body["Content"]})
+            elif kind == "update_button" and set(body) == {"Button"}:
+                if not isinstance(body["Button"], dict) or set(body["Button"]) != {"ReplaceName"}:
+                    raise ValueError("update_button carries <Button><ReplaceName>")
+            elif kind == "update_template_card" and set(body) == {"TemplateCard"}:
+                rules.check_card(card_from_xml(body["TemplateCard"]), lambda _media: True, doc="90241")
+            else:
+                raise ValueError(f"doc 90241 has no {kind!r} reply with {sorted(body)}")
+        except rules.Refused as exc:
+            raise CallbackRejected(400, f"passive reply: {exc.errmsg}") from None
+        except (*PARSE_ERRORS, AttributeError) as exc:
+            raise CallbackRejected(400, f"passive reply: {exc}") from None

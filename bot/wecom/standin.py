@@ -1,22 +1,22 @@
-"""A loopback stand-in for the WeCom server API, faithful enough to test the outgoing client.
+"""A loopback stand-in for the WeCom server API that holds the bot to WeCom's documented rules.
 
-It implements gettoken, message/send, message/update_template_card, the address-book reads
-(department/list, user/list) and media/upload (with image and file messages) with WeCom's
-error codes and limits, records every delivery per user, and lets tests inject faults. Anything
+It implements gettoken, media/upload (with image and file messages), message/send,
+message/update_template_card and the address-book reads (department/list, user/list). Every
+payload goes through bot/wecom/rules.py (each rule cites its document) and is refused with
+WeCom's error code when it breaks one; what WeCom accepts but does not deliver, the stand-in
+does not deliver either: messages past a member's 30 a minute or 1,000 an hour are dropped
+silently and counted in `state.dropped`. It records every delivery per user and lets tests
+inject faults. Anything
 else is a 404 recorded in `state.unexpected`, which tests assert stays empty.
-
-Error codes marked "-ish" are not documented for that exact case; they are WeCom's generic
-code for the family, so a client that treats unknown codes as permanent behaves the same.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import re
 import secrets
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from email.parser import BytesParser
@@ -24,6 +24,9 @@ from email.policy import HTTP
 from typing import Any
 
 from aiohttp import web
+
+from bot.wecom import rules
+from bot.wecom.rules import Refused
 
 __all__ = [
     "STANDIN_STATE",
@@ -35,47 +38,37 @@ __all__ = [
 ]
 
 GETTOKEN = "/cgi-bin/gettoken"
+UPLOAD = "/cgi-bin/media/upload"
 SEND = "/cgi-bin/message/send"
 UPDATE_CARD = "/cgi-bin/message/update_template_card"
 DEPARTMENTS = "/cgi-bin/department/list"
 MEMBERS = "/cgi-bin/user/list"
-GETS = frozenset({GETTOKEN, DEPARTMENTS, MEMBERS})
-UPLOAD = "/cgi-bin/media/upload"
+ROUTES = {
+    GETTOKEN: "GET", DEPARTMENTS: "GET", MEMBERS: "GET", UPLOAD: "POST", SEND: "POST", UPDATE_CARD: "POST",
+}
 
+# doc 90455 全局错误码
 ERR_INVALID_CREDENTIAL = 40001  # wrong corpsecret
-ERR_INVALID_MSGTYPE = 40008
 ERR_INVALID_CORPID = 40013
 ERR_INVALID_TOKEN = 40014
-ERR_INVALID_PARAMETER = 40035  # generic "不合法的参数"; used where no exact code is documented
-ERR_INVALID_AGENTID = 40056
-ERR_TOO_MANY_RECIPIENTS = 40058  # -ish: "不合法的参数" family, returned for over-long lists
 ERR_TOKEN_MISSING = 41001
 ERR_TOKEN_EXPIRED = 42001
-ERR_EMPTY_CONTENT = 44004
-ERR_CONTENT_TOO_LONG = 45002
 ERR_BAD_JSON = 47001
-ERR_ALL_RECIPIENTS_INVALID = 81013
+ERR_ALL_RECIPIENTS_INVALID = 81013  # doc 90236 「如果全部接收人无权限或不存在…errcode为81013」
 ERR_NO_PRIVILEGE = 60011  # outside the app's visible range (可见范围)
 ERR_INVALID_DEPARTMENT = 60123
-# response_code reuse/expiry: WeCom documents "single use, 72 h" but not the code it returns.
-ERR_RESPONSE_CODE = ERR_INVALID_PARAMETER
 
-MAX_RECIPIENTS = 1000
-MAX_CONTENT_BYTES = 2048
-RESPONSE_CODE_TTL = 72 * 3600
-CARD_TYPES = frozenset(
-    {"text_notice", "news_notice", "button_interaction", "vote_interaction", "multiple_interaction"}
-)
-# Only these card types return a response_code (doc 90236).
-INTERACTIVE_CARDS = frozenset({"button_interaction", "vote_interaction", "multiple_interaction"})
-_TASK_ID = re.compile(r"[A-Za-z0-9_\-@]{1,128}")
+# Per app and member (doc 90454 发送应用消息频率): 「每应用对同一个成员不可超过30次/分钟，
+# 1000次/小时，超过部分会被丢弃不下发」. Whether the minute is sliding or on the clock is not
+# documented; a sliding window is the stricter reading.
+MEMBER_LIMITS = ((60.0, 30), (3600.0, 1000))
 
 
-class _ApiError(Exception):
+class _ApiError(Refused):
+    """A refusal whose answer carries more fields (81013 lists the invalid users)."""
+
     def __init__(self, errcode: int, errmsg: str, **extra: Any) -> None:
         super().__init__(errcode, errmsg)
-        self.errcode = errcode
-        self.errmsg = errmsg
         self.extra = extra
 
 
@@ -164,6 +157,8 @@ class StandinState:
     sent: list[Delivery] = field(default_factory=list)
     calls: list[tuple[str, int]] = field(default_factory=list)  # (path, errcode) of every call
     unexpected: list[str] = field(default_factory=list)
+    # Messages WeCom accepted but dropped for going past a member's limits, per member.
+    dropped: Counter[str] = field(default_factory=Counter)
     _tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry on `clock`
     _current: str | None = None
     _faults: dict[str, deque[_Fault]] = field(default_factory=dict)
@@ -172,6 +167,7 @@ class StandinState:
     _recent: dict[str, tuple[float, str]] = field(default_factory=dict)  # dedupe key -> (t, msgid)
     _msgids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     uploads: dict[str, Upload] = field(default_factory=dict)  # media_id -> what was uploaded
+    _member_sends: dict[str, deque[float]] = field(default_factory=dict)  # delivered at, per member
 
     # ---- what tests read ----
 
@@ -252,6 +248,24 @@ class StandinState:
     def _next_msgid(self) -> str:
         return f"standin-msg-{next(self._msgids)}"
 
+    def media_known(self, media_id: str) -> bool:
+        """An id an upload returned, less than 3 days ago (doc 90253)."""
+        upload = self.uploads.get(media_id)
+        return upload is not None and self.clock() - upload.created_at <= MEDIA_TTL
+
+    def _within_member_limits(self, userid: str) -> bool:
+        """Count one message to `userid` if WeCom would deliver it; False if it drops it."""
+        now = self.clock()
+        sent = self._member_sends.setdefault(userid, deque())
+        while sent and sent[0] <= now - MEMBER_LIMITS[-1][0]:
+            sent.popleft()
+        for window, limit in MEMBER_LIMITS:
+            if sum(1 for t in sent if t > now - window) >= limit:
+                self.dropped[userid] += 1
+                return False
+        sent.append(now)
+        return True
+
 
 STANDIN_STATE = web.AppKey("wecom_standin_state", StandinState)
 
@@ -277,95 +291,36 @@ def _json_body(raw: bytes) -> dict[str, Any]:
     return data
 
 
-def _check_agent(state: StandinState, data: dict[str, Any]) -> None:
-    agent = data.get("agentid")
-    try:
-        ok = agent is not None and not isinstance(agent, bool) and int(agent) == state.agent_id
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise _ApiError(ERR_INVALID_AGENTID, "invalid agentid")
-
-
-def _split_users(state: StandinState, value: Any, *, allow_all: bool) -> list[str]:
-    if value is None or value == "":
-        return []
-    if isinstance(value, list):  # update_template_card takes a JSON list
-        users = value
-    elif isinstance(value, str):
-        users = value.split("|")
-    else:
-        raise _ApiError(ERR_INVALID_PARAMETER, "invalid touser")
-    if not all(isinstance(u, str) and u for u in users):
-        raise _ApiError(ERR_INVALID_PARAMETER, "invalid touser")
-    if allow_all and users == ["@all"]:
-        return sorted(state.known_users) if state.known_users is not None else ["@all"]
-    if len(users) > MAX_RECIPIENTS:
-        raise _ApiError(ERR_TOO_MANY_RECIPIENTS, f"touser exceeds {MAX_RECIPIENTS} ids")
-    return list(dict.fromkeys(users))
-
-
-def _partition(state: StandinState, users: list[str]) -> tuple[list[str], list[str]]:
-    if state.known_users is None:
-        return users, []
-    valid = [u for u in users if u in state.known_users or u == "@all"]
-    invalid = [u for u in users if u not in valid]
-    return valid, invalid
-
-
-def _validate_content(body: Any) -> None:
-    if not isinstance(body, dict) or not isinstance(body.get("content"), str):
-        raise _ApiError(ERR_EMPTY_CONTENT, "empty content")
-    content: str = body["content"]
-    if not content.strip():
-        raise _ApiError(ERR_EMPTY_CONTENT, "empty content")
-    if len(content.encode("utf-8")) > MAX_CONTENT_BYTES:
-        raise _ApiError(ERR_CONTENT_TOO_LONG, "content size out of limit")
-
-
-def _validate_card(state: StandinState, card: Any) -> str | None:
-    """Check the parts of a template_card WeCom itself refuses; returns its task_id."""
-    if not isinstance(card, dict):
-        raise _ApiError(ERR_INVALID_PARAMETER, "template_card missing")
-    card_type = card.get("card_type")
-    if card_type not in CARD_TYPES:
-        raise _ApiError(ERR_INVALID_PARAMETER, "invalid card_type")
-    task_id = card.get("task_id")
-    if card_type in INTERACTIVE_CARDS and task_id is None:
-        raise _ApiError(ERR_INVALID_PARAMETER, "task_id missing")
-    if task_id is not None:
-        if not isinstance(task_id, str) or not _TASK_ID.fullmatch(task_id):
-            raise _ApiError(ERR_INVALID_PARAMETER, "invalid task_id")
-        if task_id in state._task_ids:  # -ish: unique per app forever
-            raise _ApiError(ERR_INVALID_PARAMETER, "task_id already exists")
-    if card_type == "button_interaction":
-        buttons = card.get("button_list")
-        if not isinstance(buttons, list) or not 1 <= len(buttons) <= 6:
-            raise _ApiError(ERR_INVALID_PARAMETER, "button_list must hold 1 to 6 buttons")
-    if card_type == "vote_interaction":
-        checkbox = card.get("checkbox")
-        options = checkbox.get("option_list") if isinstance(checkbox, dict) else None
-        if not isinstance(options, list) or not 1 <= len(options) <= 20:
-            raise _ApiError(ERR_INVALID_PARAMETER, "checkbox.option_list must hold 1 to 20")
-    return task_id
+def _recipients(state: StandinState, users: list[str]) -> tuple[list[str], list[str]]:
+    """(valid, invalid): unknown ids, and ids no WeCom member can have, are invalid."""
+    if users == ["@all"]:
+        return (sorted(state.known_users) if state.known_users is not None else users), []
+    valid = [
+        u for u in users
+        if rules.is_userid(u) and (state.known_users is None or u in state.known_users)
+    ]
+    return valid, [u for u in users if u not in valid]
 
 
 def _send(state: StandinState, data: dict[str, Any]) -> tuple[Delivery | None, dict[str, Any]]:
-    _check_agent(state, data)
-    msgtype = data.get("msgtype")
-    if msgtype not in ("text", "markdown", "template_card", *MEDIA_MESSAGES):
-        raise _ApiError(ERR_INVALID_MSGTYPE, "invalid message type")
-    users = _split_users(state, data.get("touser"), allow_all=True)
+    rules.check_agent(data, state.agent_id)
+    msgtype = rules.check_msgtype(data)
+    users = rules.touser_ids(data.get("touser"))
+    rules.check_parties(data)
     if not users and not data.get("toparty") and not data.get("totag"):
-        raise _ApiError(ERR_INVALID_PARAMETER, "touser, toparty and totag all empty")
+        raise Refused(rules.ERR_INVALID_PARAMETER, "touser, toparty and totag all empty (doc 90236)")
+    body = data.get(msgtype)
     task_id = None
     if msgtype == "template_card":
-        task_id = _validate_card(state, data.get("template_card"))
-    elif msgtype in MEDIA_MESSAGES:
-        _validate_media_message(state, msgtype, data.get(msgtype))
+        task_id = rules.check_card(body, state.media_known)
+        if task_id is not None and task_id in state._task_ids:  # unique per app, for ever
+            raise Refused(rules.ERR_TASK_ID, "taskid has existed (doc 90236)")
+    elif msgtype in rules.MEDIA_MSGTYPES:
+        _validate_media_message(state, msgtype, body)
     else:
-        _validate_content(data.get(msgtype))
-    valid, invalid = _partition(state, users)
+        content = rules.content_of(msgtype, body)  # refuses anything but an object with content
+        data = {**data, msgtype: {**body, "content": content}}
+    valid, invalid = _recipients(state, users)
     if not valid:
         raise _ApiError(
             ERR_ALL_RECIPIENTS_INVALID,
@@ -374,8 +329,8 @@ def _send(state: StandinState, data: dict[str, Any]) -> tuple[Delivery | None, d
         )
     extra: dict[str, Any] = {"invaliduser": "|".join(invalid)}
 
-    # WeCom's duplicate check: the same message to the same people within the interval is
-    # accepted but not delivered again.
+    # WeCom's duplicate check (doc 90236 enable_duplicate_check): the same message to the same
+    # people within the interval (at most 4 h) is accepted but not delivered again.
     dedupe = None
     if data.get("enable_duplicate_check") in (1, "1", True):
         interval = float(data.get("duplicate_check_interval") or 1800)
@@ -386,35 +341,32 @@ def _send(state: StandinState, data: dict[str, Any]) -> tuple[Delivery | None, d
 
     msgid = state._next_msgid()
     response_code = None
-    if msgtype == "template_card":
-        if task_id is not None:
-            state._task_ids.add(task_id)
-        if data["template_card"]["card_type"] in INTERACTIVE_CARDS:
-            response_code = secrets.token_urlsafe(32)
-            state._codes[response_code] = _IssuedCode(tuple(valid), state.clock())
-            extra["response_code"] = response_code
+    if task_id is not None:
+        state._task_ids.add(task_id)
+    if msgtype == "template_card" and body["card_type"] in rules.INTERACTIVE_CARDS:
+        response_code = secrets.token_urlsafe(32)
+        state._codes[response_code] = _IssuedCode(tuple(valid), state.clock())
+        extra["response_code"] = response_code
     if dedupe is not None:
         state._recent[dedupe] = (state.clock(), msgid)
-    delivery = Delivery("message/send", data, tuple(valid), msgid, response_code)
+    delivered = tuple(u for u in valid if state._within_member_limits(u))
+    delivery = Delivery("message/send", data, delivered, msgid, response_code) if delivered else None
     return delivery, {**extra, "msgid": msgid}
 
 
 def _update_card(state: StandinState, data: dict[str, Any]) -> Delivery:
-    _check_agent(state, data)
+    """doc 94888: a response_code works once, for 72 hours, for the people its card reached."""
+    rules.check_agent(data, state.agent_id)
     code = data.get("response_code")
     issued = state._codes.get(code) if isinstance(code, str) else None
     if issued is None:
-        raise _ApiError(ERR_RESPONSE_CODE, "invalid response_code")
+        raise Refused(rules.ERR_RESPONSE_CODE, "invalid response_code (doc 94888)")
     if issued.used:
-        raise _ApiError(ERR_RESPONSE_CODE, "response_code already used")
-    if state.clock() - issued.issued_at > RESPONSE_CODE_TTL:
-        raise _ApiError(ERR_RESPONSE_CODE, "response_code expired")
-    button = data.get("button")
-    card = data.get("template_card")
-    has_button = isinstance(button, dict) and isinstance(button.get("replace_name"), str)
-    if has_button == isinstance(card, dict):
-        raise _ApiError(ERR_INVALID_PARAMETER, "give exactly one of button or template_card")
-    users = _split_users(state, data.get("userids"), allow_all=False)
+        raise Refused(rules.ERR_RESPONSE_CODE, "response_code already used (doc 94888)")
+    if state.clock() - issued.issued_at > rules.RESPONSE_CODE_TTL:
+        raise Refused(rules.ERR_RESPONSE_CODE, "response_code expired (doc 94888)")
+    rules.update_form(data, state.media_known)
+    users = data.get("userids") or []
     recipients = tuple(u for u in users if u in issued.recipients) if users else issued.recipients
     issued.used = True
     return Delivery("message/update_template_card", data, recipients)
@@ -423,9 +375,7 @@ def _update_card(state: StandinState, data: dict[str, Any]) -> Delivery:
 async def _handle(request: web.Request) -> web.StreamResponse:
     state = request.app[STANDIN_STATE]
     path = request.path
-    if path not in (GETTOKEN, SEND, UPDATE_CARD, DEPARTMENTS, MEMBERS, UPLOAD) or (
-        request.method != ("GET" if path in GETS else "POST")
-    ):
+    if ROUTES.get(path) != request.method:
         state.unexpected.append(f"{request.method} {request.path_qs}")
         raise web.HTTPNotFound()
     fault = state._take_fault(path)
@@ -433,7 +383,7 @@ async def _handle(request: web.Request) -> web.StreamResponse:
         if fault.after_delivery:
             try:
                 _dispatch(state, path, request, await request.read())
-            except _ApiError:
+            except Refused:
                 pass
         state.calls.append((path, -1))
         if request.transport is not None:
@@ -444,12 +394,13 @@ async def _handle(request: web.Request) -> web.StreamResponse:
         if fault is not None and not fault.after_delivery:
             raise _ApiError(fault.errcode, fault.errmsg)
         response = _dispatch(state, path, request, raw)
-    except _ApiError as exc:
+    except Refused as exc:
         if fault is not None and fault.http_status != 200:
             state.calls.append((path, -fault.http_status))
             return web.Response(status=fault.http_status, text="injected")
         state.calls.append((path, exc.errcode))
-        return web.json_response({"errcode": exc.errcode, "errmsg": exc.errmsg, **exc.extra})
+        extra = exc.extra if isinstance(exc, _ApiError) else {}
+        return web.json_response({"errcode": exc.errcode, "errmsg": exc.errmsg, **extra})
     if fault is not None:  # after_delivery: the work is done, the answer lies
         state.calls.append((path, fault.errcode))
         if fault.http_status != 200:
@@ -541,7 +492,6 @@ MEDIA_LIMITS = {  # type -> (max bytes, code when larger, accepted magic prefixe
     "video": (10 * 2**20, ERR_INVALID_VIDEO_SIZE, None),
     "file": (20 * 2**20, ERR_MEDIA_TOO_LARGE, None),
 }
-MEDIA_MESSAGES = ("image", "file")  # the media messages the bot sends; voice and video are not modelled
 
 
 @dataclass(frozen=True)
@@ -560,7 +510,7 @@ def media_for(state: StandinState, userid: str) -> list[Upload]:
     found = []
     for delivery in state.messages_for(userid):
         body = delivery.payload.get(delivery.msgtype or "")
-        if delivery.msgtype in MEDIA_MESSAGES and isinstance(body, dict):
+        if delivery.msgtype in rules.MEDIA_MSGTYPES and isinstance(body, dict):
             found.append(state.uploads[body["media_id"]])
     return found
 
@@ -591,9 +541,9 @@ def _upload(state: StandinState, request: web.Request, raw: bytes) -> web.Respon
 
 def _validate_media_message(state: StandinState, msgtype: str, body: Any) -> None:
     media_id = body.get("media_id") if isinstance(body, dict) else None
-    upload = state.uploads.get(media_id) if isinstance(media_id, str) else None
-    if upload is None or state.clock() - upload.created_at > MEDIA_TTL:
+    if not isinstance(media_id, str) or not state.media_known(media_id):
         raise _ApiError(ERR_INVALID_MEDIA_ID, "invalid media_id")
+    upload = state.uploads[media_id]
     if upload.type != msgtype:
         raise _ApiError(ERR_INVALID_MEDIA_ID, f"media_id is a {upload.type}, not a {msgtype}")
 

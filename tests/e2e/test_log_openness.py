@@ -204,7 +204,7 @@ async def test_admin_missing_statistics(db_url, clock):
 async def test_a_reinstalled_bot_on_the_same_app_still_gets_its_cards_through(db_url, clock, tmp_path):
     # WeCom refuses a task_id the app has ever used (42014). A second database on the same
     # app numbers its leaves from 1 again; its first card must still arrive.
-    runner, api_base, state = await start_harness_standin()
+    runner, api_base, state = await start_harness_standin(clock)
     try:
         for url in (db_url, f"sqlite+aiosqlite:///{tmp_path / 'reinstalled.db'}"):
             async with running_bot(url, clock, SAMPLE_ROSTER, standin=(api_base, state)) as h:

@@ -206,7 +206,7 @@ async def test_a_whole_quarter_round_end_to_end(db_url, tmp_path):
             for ratee, score in sorted(plan.items()):
                 doc = await tap(h, rater, own[ratee], score)
                 assert doc["MsgType"] == "update_template_card"
-                values = {i["Keyname"]: i["Value"] for i in doc["TemplateCard"]["HorizontalContentList"]}
+                values = {i["KeyName"]: i["Value"] for i in doc["TemplateCard"]["HorizontalContentList"]}
                 assert values["当前分数"] == f"{score} 分"
             final[rater] = plan
 
@@ -229,7 +229,7 @@ async def test_a_whole_quarter_round_end_to_end(db_url, tmp_path):
         final[rater][others[0]] = 90  # third slot: fine
         doc = await tap(h, rater, cards[rater][others[1]], 98)
         assert "⚠️" in doc["TemplateCard"]["SubTitleText"] and "最多 3 人" in doc["TemplateCard"]["SubTitleText"]
-        values = {i["Keyname"]: i["Value"] for i in doc["TemplateCard"]["HorizontalContentList"]}
+        values = {i["KeyName"]: i["Value"] for i in doc["TemplateCard"]["HorizontalContentList"]}
         assert values["90分以上"] == "本单位还可给 0 人（共 3 人）"
         refused = await h.say(rater, f"评分 {ROSTER[others[1]]['name']} 101")
         assert "50–100" in refused
@@ -416,6 +416,45 @@ async def test_ok_without_touching_the_drop_down_records_nothing_and_the_card_sh
         chosen = (await tap(h, rater, task, 92))["TemplateCard"]
         assert chosen["ButtonSelection"]["SelectedId"] == "92"
         assert "已记录：朱青 92 分" in chosen["SubTitleText"]
+
+
+async def test_a_round_opening_and_its_reminders_keep_within_every_members_limits(db_url, tmp_path):
+    # WeCom drops silently what one member gets past 30 a minute (doc 90454). In a unit of
+    # 32 each rater gets 31 cards and a submit card at the opening; all of them must arrive.
+    from bot.clock import ManualClock
+    from storage.repos import Store
+
+    size = 32
+    lines = [SAMPLE_ROSTER.read_text(encoding="utf-8").rstrip("\n")]
+    lines += [
+        f"big_{i:02d},大单位干部{i:02d},大单位,district_unit,{'main_leader' if i == 0 else 'staff'},fuke,干部,"
+        for i in range(size)
+    ]
+    roster = tmp_path / "roster.csv"
+    roster.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    clock = ManualClock(at("2027-01-04 09:30"))
+
+    async def deliver_everything(h) -> None:  # type: ignore[no-untyped-def]
+        for _ in range(200):
+            await h.drain()
+            async with h.runtime.sessions() as session:
+                if "pending" not in await Store(session).outbox.backlog():
+                    return
+            clock.advance(seconds=20)  # rows held back for a member go out as the minute passes
+        raise AssertionError("the outbox never emptied")
+
+    async with running_bot(db_url, clock, roster, (SAMPLE_2027,), **SETTINGS) as h:
+        assert "已开启" in await h.say(ADMIN, "开启评分 2026Q4")
+        await deliver_everything(h)
+        clock.set(at("2027-01-05 10:00"))
+        await remind_raters(h.runtime.jobs, clock.now())
+        await deliver_everything(h)
+        assert h.standin.dropped == {}
+        for i in range(size):
+            got = [d.payload for d in h.standin.messages_for(f"big_{i:02d}")]
+            cards = [p["template_card"]["task_id"] for p in got if "template_card" in p]
+            assert len([t for t in cards if t.startswith("rate-")]) == size - 1
+            assert any(t.startswith("rsub-") for t in cards) and "text" in got[-1]  # the reminder
 
 
 async def test_small_unit_proposes_extra_raters_and_the_admin_approves_by_card(db_url):

@@ -364,7 +364,11 @@ async def test_update_with_whole_card(env: Env) -> None:
     client = env.client()
     result = await client.send_template_card(["lisi"], {**CARD, "task_id": "t-whole"})
     assert result.response_code is not None
-    new_card = {"card_type": "text_notice", "main_title": {"title": "已评分：95"}}
+    new_card = {
+        "card_type": "text_notice",
+        "main_title": {"title": "已评分：95"},
+        "card_action": {"type": 1, "url": "https://work.weixin.qq.com"},
+    }
     await client.update_template_card(["lisi"], result.response_code, card=new_card)
     assert env.state.sent[-1].payload["template_card"] == new_card
 
@@ -373,7 +377,11 @@ async def test_card_with_task_id_is_not_split_across_batches(env: Env) -> None:
     users = [f"u{i}" for i in range(1001)]
     with pytest.raises(ValueError, match="task_id"):
         await env.client().send_template_card(users, CARD)
-    notice = {"card_type": "text_notice", "main_title": {"title": "通知"}}
+    notice = {
+        "card_type": "text_notice",
+        "main_title": {"title": "通知"},
+        "card_action": {"type": 1, "url": "https://work.weixin.qq.com"},
+    }
     result = await env.client().send_template_card(users, notice)
     assert len(result.msgids) == 2 and result.response_codes == ()
 

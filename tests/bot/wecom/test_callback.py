@@ -16,7 +16,13 @@ from hypothesis import strategies as st
 from bot.wecom.crypto import MAX_BODY_BYTES, CallbackCrypto, seal, sign
 from bot.wecom.errors import CallbackRejected
 from bot.wecom.inbound import Inbound
-from bot.wecom.reply import cdata, text_reply_xml, update_button_xml, update_template_card_xml
+from bot.wecom.reply import (
+    cdata,
+    message_xml,
+    text_reply_xml,
+    update_button_xml,
+    update_template_card_xml,
+)
 from bot.wecom.simulator import WeComSimulator
 
 # shared/ sits beside the checkout (/work/shared for /work/main, and for any worktree below /work).
@@ -285,6 +291,167 @@ def test_update_template_card_xml_shape() -> None:
     assert tc["CardType"] == "button_interaction"
     assert tc["MainTitle"]["Title"] == "张三 2026年第四季度"
     assert [b["Key"] for b in tc["ButtonList"]] == ["b95", "b90"]
+
+
+# doc 90241 (被动回复消息格式 → 模板卡片更新消息 → 按钮交互型): the document's example, and the same
+# card as the JSON of doc 94888 (更新模版卡片消息 → 按钮交互型). The page was read as reproduced by
+# a public SDK's tests; its first screen (the text reply) matches the live page word for word.
+DOC_90241_BUTTON_INTERACTION = """<xml>
+<ToUserName><![CDATA[toUser]]></ToUserName>
+<FromUserName><![CDATA[fromUser]]></FromUserName>
+<CreateTime>1357290913</CreateTime>
+<MsgType><![CDATA[update_template_card]]></MsgType>
+<TemplateCard>
+    <CardType><![CDATA[button_interaction]]></CardType>
+    <Source>
+        <IconUrl><![CDATA[source_url]]></IconUrl>
+        <Desc><![CDATA[更新后的卡片]]></Desc>
+        <DescColor>2</DescColor>
+    </Source>
+    <ActionMenu>
+        <Desc><![CDATA[您可以使用以下功能]]></Desc>
+        <ActionList>
+            <Text><![CDATA[您将收到A回调]]></Text>
+            <Key><![CDATA[A]]></Key>
+        </ActionList>
+        <ActionList>
+            <Text><![CDATA[您将收到B回调]]></Text>
+            <Key><![CDATA[B]]></Key>
+        </ActionList>
+    </ActionMenu>
+    <MainTitle>
+        <Title><![CDATA[更新后的卡片标题]]></Title>
+        <Desc><![CDATA[更新后的卡片副标题]]></Desc>
+    </MainTitle>
+    <QuoteArea>
+        <Type>1</Type>
+        <Url><![CDATA[quote_area_url]]></Url>
+        <Title><![CDATA[企业微信]]></Title>
+        <QuoteText><![CDATA[企业微信真好用呀]]></QuoteText>
+    </QuoteArea>
+    <SubTitleText><![CDATA[更新后的卡片二级标题]]></SubTitleText>
+    <HorizontalContentList>
+        <KeyName><![CDATA[应用名称]]></KeyName>
+        <Value><![CDATA[企业微信]]></Value>
+    </HorizontalContentList>
+    <HorizontalContentList>
+        <Type>1</Type>
+        <KeyName><![CDATA[跳转企业微信]]></KeyName>
+        <Value><![CDATA[跳转企业微信]]></Value>
+        <Url><![CDATA[url]]></Url>
+    </HorizontalContentList>
+    <CardAction>
+        <Type>1</Type>
+        <Url><![CDATA[jump_url]]></Url>
+    </CardAction>
+    <ButtonSelection>
+        <QuestionKey><![CDATA[QuestionKey1]]></QuestionKey>
+        <Title><![CDATA[下拉式选择器]]></Title>
+        <OptionList>
+            <Id><![CDATA[option_id1]]></Id>
+            <Text><![CDATA[选择题选项1]]></Text>
+        </OptionList>
+        <OptionList>
+            <Id><![CDATA[option_id2]]></Id>
+            <Text><![CDATA[选择题选项2]]></Text>
+        </OptionList>
+        <SelectedId><![CDATA[option_id2]]></SelectedId>
+        <Disable>false</Disable>
+    </ButtonSelection>
+    <ButtonList>
+        <Text><![CDATA[按钮1]]></Text>
+        <Style>1</Style>
+        <Key><![CDATA[button_key_1]]></Key>
+    </ButtonList>
+    <ButtonList>
+        <Text><![CDATA[按钮2]]></Text>
+        <Style>2</Style>
+        <Key><![CDATA[button_key_2]]></Key>
+    </ButtonList>
+    <ReplaceText><![CDATA[已提交]]></ReplaceText>
+</TemplateCard>
+</xml>"""
+
+DOC_94888_BUTTON_INTERACTION = {
+    "card_type": "button_interaction",
+    "source": {"icon_url": "source_url", "desc": "更新后的卡片", "desc_color": 2},
+    "action_menu": {
+        "desc": "您可以使用以下功能",
+        "action_list": [{"text": "您将收到A回调", "key": "A"}, {"text": "您将收到B回调", "key": "B"}],
+    },
+    "main_title": {"title": "更新后的卡片标题", "desc": "更新后的卡片副标题"},
+    "quote_area": {"type": 1, "url": "quote_area_url", "title": "企业微信", "quote_text": "企业微信真好用呀"},
+    "sub_title_text": "更新后的卡片二级标题",
+    "horizontal_content_list": [
+        {"keyname": "应用名称", "value": "企业微信"},
+        {"type": 1, "keyname": "跳转企业微信", "value": "跳转企业微信", "url": "url"},
+    ],
+    "card_action": {"type": 1, "url": "jump_url"},
+    "button_selection": {
+        "question_key": "QuestionKey1",
+        "title": "下拉式选择器",
+        "option_list": [{"id": "option_id1", "text": "选择题选项1"}, {"id": "option_id2", "text": "选择题选项2"}],
+        "selected_id": "option_id2",
+        "disable": False,
+    },
+    "button_list": [
+        {"text": "按钮1", "style": 1, "key": "button_key_1"},
+        {"text": "按钮2", "style": 2, "key": "button_key_2"},
+    ],
+    "replace_text": "已提交",
+}
+
+
+def test_update_template_card_xml_is_the_documents_own_example() -> None:
+    ours = update_template_card_xml("toUser", "fromUser", 1357290913, DOC_94888_BUTTON_INTERACTION)
+    assert xmltodict.parse(ours) == xmltodict.parse(DOC_90241_BUTTON_INTERACTION)
+    assert "<KeyName>" in ours and "<Keyname>" not in ours
+
+
+def test_names_the_documents_spell_their_own_way() -> None:
+    card = {
+        "card_type": "vote_interaction",
+        "card_action": {"type": 2, "appid": "wx123", "pagepath": "index"},
+        "checkbox": {"question_key": "q", "option_list": [{"id": "1", "text": "一", "is_checked": True}]},
+    }
+    ours = update_template_card_xml("u", CORP, TS, card)
+    for element in ("<AppId>", "<PagePath>", "<CheckBox>", "<IsChecked>true</IsChecked>"):
+        assert element in ours
+    with pytest.raises(ValueError, match="no XML element"):
+        update_template_card_xml("u", CORP, TS, {**card, "new_field": 1})
+
+
+def _open(plain: str) -> str:
+    return _sim().open_reply(_crypto().encrypt_reply(plain, "7", str(TS)))
+
+
+@pytest.mark.parametrize(
+    "plain",
+    [
+        # the element names a generic camel-casing made up
+        DOC_90241_BUTTON_INTERACTION.replace("KeyName>", "Keyname>").replace("fromUser", CORP),
+        # a reply type doc 90241 does not have, and a text reply without its Content
+        message_xml("u", CORP, TS, "card", "<Content>x</Content>"),
+        message_xml("u", CORP, TS, "text", "<Text>x</Text>"),
+        # not from the corp (FromUserName is the CorpID)
+        text_reply_xml("u", "ww_someone_else", TS, "你好"),
+        # a card update that breaks a card rule: seven buttons
+        update_template_card_xml("u", CORP, TS, {
+            "card_type": "button_interaction", "task_id": "t", "main_title": {"title": "t"},
+            "button_list": [{"text": str(i), "key": str(i)} for i in range(7)],
+        }),
+        update_button_xml("u", CORP, TS, "x").replace("ReplaceName", "Replace"),
+    ],
+)
+def test_the_simulator_refuses_replies_doc_90241_does_not_describe(plain: str) -> None:
+    with pytest.raises(CallbackRejected) as info:
+        _open(plain)
+    assert info.value.status == 400
+
+
+def test_the_documents_example_reply_is_accepted() -> None:
+    example = DOC_90241_BUTTON_INTERACTION.replace("fromUser", CORP)
+    assert _open(example) == example
 
 
 # ---- refusals ----------------------------------------------------------------------------
