@@ -62,7 +62,7 @@ class Runtime:
         `monotonic` is the transport's clock, on which WeCom counts its per-member limits;
         tests drive it together with the stand-in's.
         """
-        engine = create_engine(settings.database.url)
+        engine = create_engine(settings.database.url, synchronous=settings.database.sqlite_synchronous)
         sessions = session_factory(engine)
         metrics = Metrics()
         metrics.meter_commits(sessions)

@@ -9,7 +9,7 @@ import os
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import (
@@ -65,6 +65,9 @@ class DatabaseSettings(Section):
     url: str = "sqlite+aiosqlite:///data/shiji.db"
     # Group commit: at most this many messages share one transaction.
     batch_max: int = 128
+    # SQLite only. FULL: an acknowledged message survives power loss (one fsync per batch).
+    # NORMAL: survives a crash of the process, may lose the last commits on power loss.
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
 
 
 class ClockSettings(Section):

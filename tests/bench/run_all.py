@@ -1,9 +1,11 @@
 """`make bench`: every benchmark, one after the other."""
 
-from tests.bench import bench_archive, bench_callback, bench_scoring, bench_year
+from tests.bench import bench_archive, bench_callback, bench_province, bench_scoring, bench_year
 
 if __name__ == "__main__":
     bench_callback.main()
+    print()
+    bench_province.main()
     print()
     bench_scoring.main()
     print()
