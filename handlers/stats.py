@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from handlers.base import Ctx, Reply, day_label
-from handlers.log_rules import missing_by_person
+from handlers.log_rules import missing_counts
 from handlers.router import Router
 from scoring.logs import counting_start
 from scoring.workdays import QuarterId
@@ -29,17 +29,10 @@ async def missing_stats(args: str, ctx: Ctx) -> Reply:
     quarter = QuarterId.of(today)
     q_start = counting_start(quarter.first_day, ctx.settings.logs.start_date)
     week_start = counting_start(today - timedelta(days=today.weekday()), ctx.settings.logs.start_date)
-    start = min(q_start, week_start)
     people = ctx.directory.cadres()
-    missing = await missing_by_person(
-        ctx.store, ctx.calendar, people, start, yesterday, ctx.settings.logs.backfill_working_days
-    )
-    week_count: dict[str, int] = {}
-    quarter_count: dict[str, int] = {}
-    for person in people:
-        days = [m.day for m in missing.get(person.userid, [])]
-        week_count[person.userid] = sum(1 for d in days if d >= week_start)
-        quarter_count[person.userid] = sum(1 for d in days if d >= q_start)
+    counts = await missing_counts(ctx.store, ctx.calendar, people, yesterday, (week_start, q_start))
+    week_count = {userid: c[0] for userid, c in counts.items()}
+    quarter_count = {userid: c[1] for userid, c in counts.items()}
     lines = [f"📊 缺记统计（截至 {day_label(yesterday, today)}，{quarter.year}年第{quarter.quarter}季度）"]
     units: dict[int, list] = {}  # type: ignore[type-arg]
     for person in people:

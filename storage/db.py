@@ -56,6 +56,7 @@ def listen_sqlite_pragmas(engine: Engine, synchronous: str) -> None:
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA cache_size=-65536")
         # Deleted rows (rating drafts, scrubbed replies) are zeroed, not left in free pages.
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()

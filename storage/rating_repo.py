@@ -10,6 +10,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, select, update
 
@@ -27,6 +28,15 @@ from storage.models_rating import (
     RatingScore,
 )
 from storage.sql import dialect_insert
+
+
+class NewCard(NamedTuple):
+    """A card just assigned: what queuing it needs, without an ORM object per card."""
+
+    id: str
+    rater: str
+    ratee: str
+    unit_size: int
 
 
 class RatingRepo(BallotBox):
@@ -81,18 +91,18 @@ class RatingRepo(BallotBox):
 
     async def add_assignments(
         self, round_id: int, rows: Iterable[tuple[str, str, int, str, int]]
-    ) -> list[RatingAssignment]:
-        """Insert (rater, ratee, unit_id, group, unit_size) cards with random ids; returns them."""
-        made = [
-            RatingAssignment(id=uuid.uuid4().hex[:16], round_id=round_id, rater=rater,
-                             ratee=ratee, unit_id=unit_id, grp=grp, unit_size=size)
-            for rater, ratee, unit_id, grp, size in rows
-        ]
-        if made:
-            await self.s.execute(
-                RatingAssignment.__table__.insert(),  # type: ignore[attr-defined]
-                [m.model_dump() for m in made],
-            )
+    ) -> list[NewCard]:
+        """Insert (rater, ratee, unit_id, group, unit_size) cards with random ids, in one
+        multi-row statement; returns them as plain tuples (a province has ~1.5 M)."""
+        made: list[NewCard] = []
+        values: list[dict[str, Any]] = []
+        for rater, ratee, unit_id, grp, size in rows:
+            card = NewCard(uuid.uuid4().hex[:16], rater, ratee, size)
+            made.append(card)
+            values.append({"id": card.id, "round_id": round_id, "rater": rater, "ratee": ratee,
+                           "unit_id": unit_id, "grp": grp, "unit_size": size})
+        if values:
+            await self.s.execute(RatingAssignment.__table__.insert(), values)  # type: ignore[attr-defined]
         return made
 
     async def ratees(self, round_id: int) -> set[str]:
@@ -149,8 +159,14 @@ class RatingRepo(BallotBox):
         result = await self.s.execute(stmt.group_by(DailyLog.userid))
         return {userid: count for userid, count in result.all()}
 
-    async def summaries(self, kind: str, period: str, only: str | None = None) -> dict[str, str]:
-        stmt = select(Summary.userid, Summary.content).where(Summary.kind == kind, Summary.period == period)
+    async def summaries(
+        self, kind: str, period: str, only: str | None = None, *, prefix_chars: int | None = None
+    ) -> dict[str, str]:
+        """Summaries by userid; with `prefix_chars`, only their start (a card's quote)."""
+        content = Summary.content if prefix_chars is None else func.substr(Summary.content, 1, prefix_chars)
+        stmt = select(Summary.userid, content.label("content")).where(  # type: ignore[attr-defined]
+            Summary.kind == kind, Summary.period == period
+        )
         if only is not None:
             stmt = stmt.where(Summary.userid == only)
         return {row.userid: row.content for row in await self.s.execute(stmt)}

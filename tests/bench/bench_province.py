@@ -19,30 +19,30 @@ import subprocess
 import sys
 import tempfile
 import time
-import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from handlers.rating_rounds import RatingEnv, open_round
-from sqlalchemy import func, insert, select
+from sqlalchemy import Date, func, insert, literal, select
 
 from bot.calendar import build_calendar
 from bot.clock import SHANGHAI
 from bot.settings import Settings
-from handlers import reminders
 from handlers.base import Ctx
+from handlers.config import RuleSettings
+from handlers.rating.service import RatingEnv, open_round
 from handlers.stats import missing_stats
+from scheduler import reminder_plan as reminders
 from scoring.workdays import QuarterId
 from storage.db import create_engine, migrate, session_factory
 from storage.directory import Directory
 from storage.models import Cadre, DailyLog, Outbox, Unit
 from storage.repos import Store
+from storage.types import AwareDateTime
 
 NOW = datetime(2026, 12, 15, 17, 30, tzinfo=SHANGHAI)  # a Tuesday late in 2026Q4
 ROUND = QuarterId(2026, 3)
 ADMIN = "kaohe_admin"
-LOGGED_SHARE = 95  # percent of (cadre, working day) pairs with a log
 CHUNK = 20_000
 
 
@@ -50,8 +50,8 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def settings_for(url: str) -> Settings:
-    return Settings.model_validate({"database": {"url": url}, "admin": {"userids": [ADMIN]}})
+def rules() -> RuleSettings:
+    return Settings.model_validate({"admin": {"userids": [ADMIN]}}).rules
 
 
 async def setup(url: str, cadres: int, units: int) -> str:
@@ -74,35 +74,25 @@ async def setup(url: str, cadres: int, units: int) -> str:
         for start in range(0, len(people), CHUNK):
             await session.execute(insert(Cadre), people[start : start + CHUNK])
         calendar = build_calendar(await Store(session).calendar.loaded())
-    # A quarter of logs so far, in transactions of CHUNK rows.
+    # A quarter of logs so far, one INSERT … SELECT per day; each day 1 unit in 20 has none.
     quarter = QuarterId.of(NOW.date())
     days = list(calendar.working_days(quarter.first_day, NOW.date() - timedelta(days=1)))
-    batch: list[dict[str, object]] = []
-    written = 0
-    for person in people:
-        userid = str(person["userid"])
-        for day in days:
-            if zlib.crc32(f"{userid}{day}".encode()) % 100 < LOGGED_SHARE:
-                batch.append({"userid": userid, "day": day, "content": "上午走访群众，下午整理台账材料。",
-                              "created_at": NOW, "updated_at": NOW})
-        if len(batch) >= CHUNK:
-            written += await _insert_logs(sessions, batch)
-            batch = []
-    written += await _insert_logs(sessions, batch)
+    async with sessions() as session, session.begin():
+        for index, day in enumerate(days):
+            await session.execute(insert(DailyLog).from_select(
+                ["userid", "day", "content", "created_at", "updated_at"],
+                select(Cadre.userid, literal(day, Date), literal("上午走访群众，下午整理台账材料。"),
+                       literal(NOW, AwareDateTime), literal(NOW, AwareDateTime))
+                .where(Cadre.unit_id % 20 != index % 20),
+            ))
+        written = (await session.execute(select(func.count()).select_from(DailyLog))).scalar_one()
     await engine.dispose()
     return f"{len(people):,} cadres in {units:,} units, {written:,} logs over {len(days)} working days"
 
 
-async def _insert_logs(sessions, batch: list[dict[str, object]]) -> int:  # type: ignore[no-untyped-def]
-    if batch:
-        async with sessions() as session, session.begin():
-            await session.execute(insert(DailyLog), batch)
-    return len(batch)
-
-
-async def _with_env(url: str, job: Callable[[Store, Settings, Directory, object], Awaitable[str]]) -> str:
+async def _with_env(url: str, job: Callable[[Store, RuleSettings, Directory, object], Awaitable[str]]) -> str:
     """One job in one transaction, the way the running bot's committer runs it."""
-    settings = settings_for(url)
+    settings = rules()
     engine = create_engine(url)
     sessions = session_factory(engine)
     try:
@@ -117,7 +107,7 @@ async def _with_env(url: str, job: Callable[[Store, Settings, Directory, object]
 
 
 async def open_rating_round(url: str) -> str:
-    async def job(store: Store, settings: Settings, directory: Directory, calendar: object) -> str:
+    async def job(store: Store, settings: RuleSettings, directory: Directory, calendar: object) -> str:
         env = RatingEnv(store, settings, directory, calendar, NOW)  # type: ignore[arg-type]
         await open_round(env, ROUND, "bench")
         cards = (await store.session.execute(
@@ -129,7 +119,7 @@ async def open_rating_round(url: str) -> str:
 
 
 async def missing_statistics(url: str) -> str:
-    async def job(store: Store, settings: Settings, directory: Directory, calendar: object) -> str:
+    async def job(store: Store, settings: RuleSettings, directory: Directory, calendar: object) -> str:
         ctx = Ctx(userid=ADMIN, person=None, is_admin=True, now=NOW, settings=settings,
                   calendar=calendar, directory=directory, store=store)  # type: ignore[arg-type]
         reply = await missing_stats("", ctx)
@@ -139,7 +129,7 @@ async def missing_statistics(url: str) -> str:
 
 
 async def reminder_fan_out(url: str) -> str:
-    async def job(store: Store, settings: Settings, directory: Directory, calendar: object) -> str:
+    async def job(store: Store, settings: RuleSettings, directory: Directory, calendar: object) -> str:
         logs = settings.logs
         plan = await reminders.plan("daily", store, calendar, directory, NOW.date(),  # type: ignore[arg-type]
                                     window=logs.backfill_working_days, logs_start=logs.start_date,
