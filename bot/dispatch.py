@@ -22,9 +22,10 @@ from bot.wecom.api import split_text
 from bot.wecom.inbound import Inbound
 from handlers import calendar_missing
 from handlers.base import CardAnswer, Ctx, Refusal, Reply
+from handlers.logs import TodaysLog, passes_todays_log_checks, todays_log
 from handlers.router import Router
 from scoring.workdays import UnknownCalendarYear
-from storage.committer import Committer
+from storage.committer import BatchCommitter, Committer
 from storage.repos import Store
 
 log = logging.getLogger(__name__)
@@ -46,11 +47,14 @@ class Dispatcher:
         directory: DirectoryCache,
         calendar: CalendarCache,
         router: Router,
+        todays_logs: BatchCommitter[TodaysLog, Reply],
         recent_size: int = 20_000,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.committer = committer
+        # The hot path: plain texts that are today's log, decided and stored a batch at a time.
+        self.todays_logs = todays_logs
         self.directory = directory
         self.calendar = calendar
         self.router = router
@@ -95,7 +99,18 @@ class Dispatcher:
             return await self.committer.run(lambda s: self._unknown_user(s, inbound))
         if inbound.kind == "event":
             return Reply()  # enter_agent and the like: nothing was asked
+        if (todays := self._as_todays_log(inbound, person)) is not None:
+            return await self.todays_logs.run(todays)
         return await self.committer.run(lambda s: self._work(s, inbound, person, is_admin))
+
+    def _as_todays_log(self, inbound: Inbound, person: Any) -> TodaysLog | None:
+        if inbound.kind != "text":
+            return None
+        handler, text = self.router.resolve(inbound.content or "")
+        now = self.clock.now()
+        if handler is not todays_log or not passes_todays_log_checks(person, self.calendar.current, now.date()):
+            return None
+        return TodaysLog(inbound.dedupe_key, inbound.from_user, text, now)
 
     async def _unknown_user(self, session: AsyncSession, inbound: Inbound) -> Reply:
         count_message(session)

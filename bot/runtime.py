@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -18,11 +20,14 @@ from bot.sender import OutboxSender
 from bot.settings import Settings
 from bot.wecom.api import RecipientRateLimiter, WeComClient
 from bot.wecom.crypto import CallbackCrypto
+from handlers.base import Reply
+from handlers.logs import TodaysLog, apply_todays_logs
 from handlers.registry import build_router
 from scheduler.context import JobContext
 from scheduler.wiring import start_scheduler
-from storage.committer import Committer
+from storage.committer import BatchCommitter, Committer
 from storage.db import create_engine, migrate, session_factory
+from storage.writer import BatchWriter, batch_writer
 
 
 @dataclass
@@ -32,6 +37,8 @@ class Runtime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     committer: Committer
+    writer: BatchWriter
+    todays_logs: BatchCommitter[TodaysLog, Reply]
     directory: DirectoryCache
     calendar: CalendarCache
     dispatcher: Dispatcher
@@ -62,11 +69,18 @@ class Runtime:
         `monotonic` is the transport's clock, on which WeCom counts its per-member limits;
         tests drive it together with the stand-in's.
         """
-        engine = create_engine(settings.database.url, synchronous=settings.database.sqlite_synchronous)
+        database = settings.database
+        engine = create_engine(database.url, synchronous=database.sqlite_synchronous)
         sessions = session_factory(engine)
         metrics = Metrics()
         metrics.meter_commits(sessions)
-        committer = Committer(sessions, settings.database.batch_max)
+        # One writer transaction at a time in this process, whichever path it comes by.
+        writing = asyncio.Lock()
+        committer = Committer(sessions, database.batch_max, writing)
+        writer = batch_writer(database.url, engine, database.sqlite_synchronous)
+        todays_logs: BatchCommitter[TodaysLog, Reply] = BatchCommitter(
+            writer, partial(apply_todays_logs, settings=settings.rules.logs), database.batch_max, writing
+        )
         directory = DirectoryCache(sessions)
         calendar = CalendarCache(sessions)
         wecom = settings.wecom
@@ -78,9 +92,11 @@ class Runtime:
             engine=engine,
             sessions=sessions,
             committer=committer,
+            writer=writer,
+            todays_logs=todays_logs,
             directory=directory,
             calendar=calendar,
-            dispatcher=Dispatcher(settings, clock, committer, directory, calendar, build_router()),
+            dispatcher=Dispatcher(settings, clock, committer, directory, calendar, build_router(), todays_logs),
             crypto=CallbackCrypto(
                 wecom.token, wecom.encoding_aes_key, wecom.corp_id, wecom.agent_id,
                 wecom.max_callback_age_seconds,
@@ -109,6 +125,7 @@ class Runtime:
         await self.directory.reload()
         await self.calendar.reload()
         await self.committer.start()
+        await self.todays_logs.start()
         if self.background:
             await self.sender.start()
             self.scheduler = await start_scheduler(self.jobs)
@@ -118,6 +135,8 @@ class Runtime:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
         await self.sender.stop()
+        await self.todays_logs.stop()
         await self.committer.stop()
+        await self.writer.close()
         await self.http.close()
         await self.engine.dispose()

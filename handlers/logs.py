@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.engine import Connection
 
 from handlers.base import Ctx, Refusal, Reply, day_label
+from handlers.config import LogSettings
 from handlers.dates import DateError, parse_day, split_leading_date
 from handlers.log_rules import missing_this_quarter
 from handlers.router import Router
-from scoring.workdays import QuarterId
+from scoring.workdays import QuarterId, UnknownCalendarYear, WorkCalendar
+from storage import log_batch
 from storage.directory import Person
 
 router = Router()
 
 
-def _check_length(ctx: Ctx, text: str, *, total: int | None = None) -> None:
-    settings = ctx.settings.logs
+def _check_length(settings: LogSettings, text: str, *, total: int | None = None) -> None:
     length = len(text) if total is None else total
     if not text:
         raise Refusal("日志内容是空的。请直接发送今天的工作内容，例如：「上午走访3户困难群众，下午整理低保台账」。")
@@ -41,21 +45,29 @@ def _ensure_working_day(ctx: Ctx, day: date, action: str) -> None:
         )
 
 
-def _saved_reply(ctx: Ctx, day: date, stored: str, *, appended: bool, verb: str = "记录") -> Reply:
+def _saved_reply(
+    settings: LogSettings, today: date, day: date, chars: int, *, appended: bool, verb: str = "记录"
+) -> Reply:
     note = "（已追加到当天日志）" if appended else ""
-    lines = [f"✅ 已{verb} {day_label(day, ctx.today)}的工作日志{note}，共 {len(stored)} 字。"]
-    if len(stored) > ctx.settings.logs.long_note_chars:
-        lines.append(f"小提示：日志以 {ctx.settings.logs.target_chars} 字左右为宜，写清要点即可。")
+    lines = [f"✅ 已{verb} {day_label(day, today)}的工作日志{note}，共 {chars} 字。"]
+    if chars > settings.long_note_chars:
+        lines.append(f"小提示：日志以 {settings.target_chars} 字左右为宜，写清要点即可。")
     return Reply("\n".join(lines))
+
+
+def _appended_chars(settings: LogSettings, content: str, existing: int | None) -> int:
+    """The day's log length once `content` is added (refused if that is out of bounds).
+    Appending checks the day's whole log, so a short addendum to a full log is fine."""
+    total = len(content) + (existing + 1 if existing is not None else 0)
+    _check_length(settings, content, total=total)
+    return total
 
 
 async def _write(ctx: Ctx, person: Person, day: date, content: str, *, verb: str = "记录") -> Reply:
     existing = await ctx.store.logs.get(person.userid, day)
-    # Appending checks the day's whole log, so a short addendum to a full log is fine.
-    total = len(content) + (len(existing.content) + 1 if existing else 0)
-    _check_length(ctx, content, total=total)
+    _appended_chars(ctx.settings.logs, content, None if existing is None else len(existing.content))
     stored = await ctx.store.logs.write(person.userid, day, content, ctx.now, append=True)
-    return _saved_reply(ctx, day, stored, appended=existing is not None, verb=verb)
+    return _saved_reply(ctx.settings.logs, ctx.today, day, len(stored), appended=existing is not None, verb=verb)
 
 
 @router.default
@@ -66,6 +78,67 @@ async def todays_log(text: str, ctx: Ctx) -> Reply:
     person = ctx.require_cadre()
     _ensure_working_day(ctx, ctx.today, "记载日志")
     return await _write(ctx, person, ctx.today, text)
+
+
+# ---- today's logs in batches (the callback's hot path) ---------------------------------
+
+
+@dataclass(frozen=True)
+class TodaysLog:
+    """A plain text that `todays_log` would take: decided and stored with others at once."""
+
+    dedupe_key: str
+    userid: str
+    text: str
+    now: datetime
+
+
+def passes_todays_log_checks(person: Person | None, calendar: WorkCalendar, today: date) -> bool:
+    """`todays_log`'s checks on who writes and when, without wording them: True for a cadre
+    on a working day, when only the text's length is left to decide. Anything else goes
+    the ordinary way, where the refusal is worded (and a missing calendar year alerted)."""
+    try:
+        return person is not None and not person.is_superior and calendar.is_working_day(today)
+    except UnknownCalendarYear:
+        return False
+
+
+def apply_todays_logs(connection: Connection, items: list[TodaysLog], settings: LogSettings) -> list[Reply]:
+    """`todays_log` for a whole batch in a few statements, in the caller's transaction.
+
+    Retries are answered from their stored reply; each new message is decided on its own,
+    in arrival order (a second text of the same person appends to the first); refusals
+    store nothing but their reply.
+    """
+    claims = [log_batch.Claim(i.dedupe_key, i.userid, i.now) for i in items]
+    fresh = log_batch.claim(connection, claims)
+    stored = log_batch.stored_replies(connection, {i.dedupe_key for i in items} - fresh)
+    lengths: dict[tuple[str, date], int] = {}
+    for day in {i.now.date() for i in items}:
+        userids = {i.userid for i in items if i.now.date() == day and i.dedupe_key in fresh}
+        for userid, chars in log_batch.log_lengths(connection, day, userids).items():
+            lengths[(userid, day)] = chars
+    appends: dict[tuple[str, date], log_batch.LogAppend] = {}
+    replies: list[Reply] = []
+    for item in items:
+        if item.dedupe_key not in fresh:
+            replies.append(Reply.loads(stored.get(item.dedupe_key)))
+            continue
+        day = item.now.date()
+        existing = lengths.get((item.userid, day))
+        try:
+            lengths[(item.userid, day)] = _appended_chars(settings, item.text, existing)
+        except Refusal as refusal:
+            replies.append(Reply(refusal.text))
+            continue
+        earlier = appends.get((item.userid, day))
+        content = item.text if earlier is None else f"{earlier.content}\n{item.text}"
+        appends[(item.userid, day)] = log_batch.LogAppend(item.userid, day, content, item.now)
+        replies.append(_saved_reply(settings, day, day, lengths[(item.userid, day)], appended=existing is not None))
+    log_batch.append_logs(connection, list(appends.values()))
+    answered = [(c, r.dumps()) for c, r in zip(claims, replies, strict=True) if c.dedupe_key in fresh]
+    log_batch.record_replies(connection, [c for c, _ in answered], [r for _, r in answered])
+    return replies
 
 
 @router.command(
@@ -99,9 +172,9 @@ async def backfill(args: str, ctx: Ctx) -> Reply:
 async def correct_today(args: str, ctx: Ctx) -> Reply:
     person = ctx.require_cadre()
     _ensure_working_day(ctx, ctx.today, "记载日志")
-    _check_length(ctx, args)
+    _check_length(ctx.settings.logs, args)
     stored = await ctx.store.logs.write(person.userid, ctx.today, args, ctx.now, append=False)
-    return _saved_reply(ctx, ctx.today, stored, appended=False, verb="更新")
+    return _saved_reply(ctx.settings.logs, ctx.today, ctx.today, len(stored), appended=False, verb="更新")
 
 
 @router.command(

@@ -1,46 +1,60 @@
 """Group commit: many messages share one transaction, none is acknowledged before it is durable.
 
-Works run one after another in one transaction and are answered only after COMMIT returns.
-A work that raises poisons the batch: it is rolled back and every work of it is run again
-alone, in a transaction of its own, so one failing message never takes others down and
-nothing half-done is committed. (Works catch their expected refusals themselves.)
+Items queued together run in one transaction and are answered only after COMMIT returns.
+A batch that raises is rolled back and every item of it is run again alone, in a transaction
+of its own, so one failing message never takes others down and nothing half-done is
+committed. (Items carry their expected refusals as values; they do not raise them.)
+
+Two kinds share the loop below: `Committer` runs async works on an ORM session (every
+command and job), `BatchCommitter` hands a whole batch to one set-based function on a plain
+connection (the callback's hot path, see storage/writer.py). They share one lock, so the
+process has one writer transaction at a time, as SQLite wants.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.writer import BatchWriter
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+I = TypeVar("I")  # noqa: E741 (an item of a batch)
+O = TypeVar("O")  # noqa: E741 (its outcome)
 Work = Callable[[AsyncSession], Awaitable[Any]]
 
 
 @dataclass
-class _Pending:
-    work: Work
-    future: asyncio.Future[Any] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+class _Pending(Generic[I, O]):
+    item: I
+    future: asyncio.Future[O] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
-class Committer:
-    """One writer task; callers `await committer.run(work)`."""
+class GroupCommitter(Generic[I, O]):
+    """One writer task; callers `await committer.run(item)`."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], batch_max: int = 128) -> None:
-        self._sessions = sessions
+    def __init__(self, batch_max: int, lock: asyncio.Lock | None = None) -> None:
         self._batch_max = batch_max
-        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._lock = lock or asyncio.Lock()
+        self._queue: asyncio.Queue[_Pending[I, O]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.batches = 0  # for benchmarks and tests: how many transactions were committed
 
+    async def _transaction(self, items: list[I]) -> list[O]:
+        """Run every item in one transaction, committed before this returns."""
+        raise NotImplementedError
+
     async def start(self) -> None:
         if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="shiji-committer")
+            self._task = asyncio.create_task(self._loop(), name=f"shiji-{type(self).__name__}")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -55,50 +69,43 @@ class Committer:
             if not pending.future.done():
                 pending.future.set_exception(RuntimeError("committer stopped"))
 
-    async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def run(self, item: I) -> O:
         if self._task is None:
             raise RuntimeError("committer not started")
-        pending = _Pending(work)
+        pending: _Pending[I, O] = _Pending(item)
         await self._queue.put(pending)
-        return await pending.future  # type: ignore[no-any-return]
+        return await pending.future
 
     async def _loop(self) -> None:
         while True:
             batch = [await self._queue.get()]
             while len(batch) < self._batch_max and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            await self._commit_batch(batch)
+            async with self._lock:
+                await self._commit_batch(batch)
 
-    async def _commit_batch(self, batch: list[_Pending]) -> None:
+    async def _commit_batch(self, batch: list[_Pending[I, O]]) -> None:
         try:
-            outcomes = await self._run_together(batch)
+            values = await self._transaction([p.item for p in batch])
+            self.batches += 1
+            outcomes = [(pending, True, value) for pending, value in zip(batch, values, strict=True)]
         except Exception:
-            if len(batch) == 1:
-                outcomes = await self._run_alone(batch[0])
-            else:
-                log.warning("batch of %d failed; running its works one by one", len(batch))
-                outcomes = [o for pending in batch for o in await self._run_alone(pending)]
+            if len(batch) > 1:
+                log.warning("batch of %d failed; running its items one by one", len(batch))
+            outcomes = [await self._run_alone(pending) for pending in batch]
         self._settle(outcomes)
 
-    async def _run_together(self, batch: list[_Pending]) -> list[tuple[_Pending, bool, Any]]:
-        outcomes: list[tuple[_Pending, bool, Any]] = []
-        async with self._sessions() as session, session.begin():
-            for pending in batch:
-                outcomes.append((pending, True, await pending.work(session)))
-        self.batches += 1
-        return outcomes
-
-    async def _run_alone(self, pending: _Pending) -> list[tuple[_Pending, bool, Any]]:
+    async def _run_alone(self, pending: _Pending[I, O]) -> tuple[_Pending[I, O], bool, Any]:
         try:
-            async with self._sessions() as session, session.begin():
-                value = await pending.work(session)
+            (value,) = await self._transaction([pending.item])
             self.batches += 1
-            return [(pending, True, value)]
+            return pending, True, value
         except Exception as exc:  # its own failure (or COMMIT's): nothing of it is durable
             log.exception("unit of work failed")
-            return [(pending, False, exc)]
+            return pending, False, exc
 
-    def _settle(self, outcomes: list[tuple[_Pending, bool, Any]]) -> None:
+    @staticmethod
+    def _settle(outcomes: Sequence[tuple[_Pending[I, O], bool, Any]]) -> None:
         for pending, ok, value in outcomes:
             if pending.future.done():  # caller went away (cancelled); the work is still durable
                 continue
@@ -106,3 +113,38 @@ class Committer:
                 pending.future.set_result(value)
             else:
                 pending.future.set_exception(value)
+
+
+class Committer(GroupCommitter[Work, Any]):
+    """Async works on one ORM session each batch: `await committer.run(work)`."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], batch_max: int = 128, lock: asyncio.Lock | None = None
+    ) -> None:
+        super().__init__(batch_max, lock)
+        self._sessions = sessions
+
+    async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:  # type: ignore[override]
+        return await super().run(work)  # type: ignore[no-any-return]
+
+    async def _transaction(self, items: list[Work]) -> list[Any]:
+        async with self._sessions() as session, session.begin():
+            return [await work(session) for work in items]
+
+
+class BatchCommitter(GroupCommitter[I, O]):
+    """Items applied together by one set-based function, a whole batch per writer hop."""
+
+    def __init__(
+        self,
+        writer: BatchWriter,
+        apply: Callable[[Connection, list[I]], list[O]],
+        batch_max: int = 128,
+        lock: asyncio.Lock | None = None,
+    ) -> None:
+        super().__init__(batch_max, lock)
+        self._writer = writer
+        self._apply = apply
+
+    async def _transaction(self, items: list[I]) -> list[O]:
+        return await self._writer.run(lambda connection: self._apply(connection, items))

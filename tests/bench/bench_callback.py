@@ -145,8 +145,10 @@ async def drive(url: str, calls: list[SignedCallback], *, rate: float | None = N
 def spawn(server: Server, port: int) -> subprocess.Popen[bytes]:
     env = {**server.env, "SHIJI_SERVER__PORT": str(port)}
     command = [part.replace("{port}", str(port)) for part in server.command]
-    # Not piped: a server that logs a lot would block on a full pipe and skew the figures.
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    # To a file, not a pipe: a server that logs a lot would block on a full pipe.
+    log = Path(server.env["BENCH_LOGS"]) / f"{server.name.split(':')[0]}-{port}.log"
+    with log.open("wb") as sink:
+        return subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
 
 
 @asynccontextmanager
@@ -259,6 +261,7 @@ async def main_async(burst: int, steady_seconds: int) -> list[Row]:
     pg_name = f"shiji_bench_{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:  # on disk: fsync must be real
         work = Path(tmp)
+        base_env["BENCH_LOGS"] = str(work)
         roster = work / "roster.csv"
         write_roster(roster, burst + steady_n)
         template = work / "template.db"
