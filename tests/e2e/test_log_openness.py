@@ -201,6 +201,23 @@ async def test_admin_missing_statistics(db_url, clock):
         assert not any("吴昊" in t or "郑丽" in t for t in top)
 
 
+async def test_admin_missing_statistics_leaves_out_approved_leave(db_url, clock):
+    # Counted in SQL for most people; those on leave are counted day by day: both must agree.
+    clock.set(at("2026-11-20 09:00"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, logs={"start_date": "2026-11-16"}) as h:
+        await h.say(WU, "请假 11-17 至 11-18 病假")
+        await h.card(ZHAO, await leave_card_task(h, ZHAO), "approve")
+        await h.say(WU, f"补记 11-16 {LOG}")
+        await h.say(WU, f"补记 11-17 {LOG}")  # a log on a leave day changes nothing
+        await h.say(ZHAO, f"补记 11-19 {LOG}")
+        lines = (await h.say(ADMIN, "缺记统计")).splitlines()
+        # 城关镇: 12 people × 4 days − 吴昊's 3 (11-16 and 11-17 logged, 11-18 on leave, 11-19
+        # missing) − 赵建华's 1 = 44.
+        assert "· 城关镇（12 人）：44 / 44" in lines
+        top = lines[lines.index("【本季度缺记最多的 10 人】") + 1 :]
+        assert not any("吴昊" in t for t in top) and not any("赵建华" in t for t in top)
+
+
 async def test_a_reinstalled_bot_on_the_same_app_still_gets_its_cards_through(db_url, clock, tmp_path):
     # WeCom refuses a task_id the app has ever used (42014). A second database on the same
     # app numbers its leaves from 1 again; its first card must still arrive.

@@ -1,0 +1,69 @@
+"""Today's logs that arrive together are decided and stored as one batch (the hot path):
+each must come out as if it had been sent alone."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import delete, select, text
+
+from storage.models import Cadre, InboundMessage
+from tests.conftest import SAMPLE_ROSTER
+from tests.e2e.test_daily_logs import LOG, WU, stored_logs
+from tests.harness import running_bot
+
+ZHENG = "chengguan_zhengli"
+WANG = "chengguan_wangqiang"
+FENG = "chengguan_fengjing"
+CHEN = "chengguan_chenlei"
+
+
+async def test_logs_arriving_together_are_each_decided_as_if_sent_alone(db_url, clock):
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        assert "已记录" in await h.say(WU, LOG)
+        replies = await asyncio.gather(
+            h.say(WU, "补充：晚上参加镇防火安全检查部署会"),  # appended to the log of before
+            h.say(ZHENG, "开会"),  # too short: refused, nothing stored
+            h.say(WANG, f"{LOG}（王强）"),
+            h.say(FENG, "上午到三个村核查危房改造进度并拍照存档"),  # two texts of one person at once
+            h.say(FENG, "下午整理社会救助申请材料并录入系统"),
+        )
+        assert "已追加" in replies[0] and "太短" in replies[1] and "已记录" in replies[2]
+        assert sorted("已追加" in r for r in replies[3:]) == [False, True]
+        assert await stored_logs(h, WU) == {"2026-11-23": LOG + "\n补充：晚上参加镇防火安全检查部署会"}
+        assert await stored_logs(h, ZHENG) == {}
+        assert await stored_logs(h, WANG) == {"2026-11-23": f"{LOG}（王强）"}
+        feng = (await stored_logs(h, FENG))["2026-11-23"]
+        assert sorted(feng.split("\n")) == ["上午到三个村核查危房改造进度并拍照存档", "下午整理社会救助申请材料并录入系统"]
+        # The reply names the whole day's length, in the order the texts were stored.
+        second = next(r for r in replies[3:] if "已追加" in r)
+        assert f"共 {len(feng)} 字" in second
+
+
+async def test_one_failing_message_never_loses_the_others(db_url, clock):
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        # Another process took 陈磊 off the roster; this bot's roster snapshot still has him,
+        # so his log breaks the database's foreign key and fails the batch it is in.
+        async with h.runtime.sessions() as session, session.begin():
+            await session.execute(delete(Cadre).where(Cadre.userid == CHEN))
+        others = (WU, ZHENG, WANG, FENG)
+        signed = [h.text(u, f"{LOG}（{u}）") for u in (CHEN, *others)]
+        posted = await asyncio.gather(*(h.post(s) for s in signed))
+        replies = [h.reply_content(body) for _, body in posted]
+        assert all(status == 200 for status, _ in posted)
+        assert "系统暂时出错" in replies[0] and "没有保存" in replies[0]
+        assert all("已记录" in r for r in replies[1:])
+        for userid in others:
+            assert await stored_logs(h, userid) == {"2026-11-23": f"{LOG}（{userid}）"}
+        async with h.runtime.sessions() as session:
+            claimed = set((await session.execute(select(InboundMessage.userid))).scalars())
+        assert CHEN not in claimed  # unclaimed: WeCom's retry will be handled afresh
+        assert set(others) <= claimed
+
+
+async def test_sqlite_commits_are_durable_on_power_loss_by_default(sqlite_url, clock):
+    async with running_bot(sqlite_url, clock, SAMPLE_ROSTER) as h:
+        async with h.runtime.sessions() as session:
+            orm = (await session.execute(text("PRAGMA synchronous"))).scalar_one()
+        hot = await h.runtime.writer.run(lambda c: c.exec_driver_sql("PRAGMA synchronous").scalar_one())
+        assert orm == hot == 2  # FULL: the WAL is fsynced at every COMMIT
