@@ -33,23 +33,30 @@ class DirectoryCache:
         self.current = Directory((), (), ())
 
     async def reload(self) -> Directory:
-        async with self._lock, self._sessions() as session:
-            store = Store(session)
-            self.current = Directory(
-                await store.roster.units(), await store.roster.cadres(), await store.roster.oversight()
-            )
-            self._loaded_at = self._monotonic()
+        return await self._reload_if_older_than(0.0)
+
+    async def _reload_if_older_than(self, max_age: float) -> Directory:
+        # Checked again under the lock: the requests that queued behind one reload use its
+        # snapshot instead of each reading the whole roster again.
+        async with self._lock:
+            if self._monotonic() - self._loaded_at >= max_age:
+                async with self._sessions() as session:
+                    store = Store(session)
+                    self.current = Directory(
+                        await store.roster.units(), await store.roster.cadres(), await store.roster.oversight()
+                    )
+                self._loaded_at = self._monotonic()
         return self.current
 
     async def fresh(self) -> Directory:
         if self._monotonic() - self._loaded_at > self._max_age:
-            await self.reload()
+            await self._reload_if_older_than(self._max_age)
         return self.current
 
     async def after_miss(self) -> Directory:
         """An unknown userid: reload, at most once every few seconds (strangers can spam)."""
         if self._monotonic() - self._loaded_at > 5.0:
-            await self.reload()
+            await self._reload_if_older_than(5.0)
         return self.current
 
 

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from scoring.types import Rank, Role, UnitCategory
-from storage.models import Cadre, Oversight, Unit
+from storage.models import Oversight, Unit
+
+
+class CadreRow(Protocol):
+    """A roster row as the directory reads it (a table row or an ORM object)."""
+
+    userid: str
+    name: str
+    unit_id: int
+    role: str
+    rank: str | None
+    position: str
+    active: bool
 
 
 @dataclass(frozen=True)
@@ -42,7 +55,7 @@ class Person:
 
 
 class Directory:
-    def __init__(self, units: Iterable[Unit], cadres: Iterable[Cadre], oversight: Iterable[Oversight]) -> None:
+    def __init__(self, units: Iterable[Unit], cadres: Iterable[CadreRow], oversight: Iterable[Oversight]) -> None:
         self.units: dict[int, UnitInfo] = {
             u.id: UnitInfo(u.id, u.name, UnitCategory(u.category)) for u in units if u.id is not None
         }

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.roster import Placement
 from scoring.types import Rank, Role
+from storage.directory import CadreRow
 from storage.models import Cadre, Oversight, RosterChange, Unit
 
 
@@ -17,8 +18,10 @@ class RosterRepo:
     async def units(self) -> list[Unit]:
         return list((await self.s.execute(select(Unit).order_by(Unit.id))).scalars().all())
 
-    async def cadres(self) -> list[Cadre]:
-        return list((await self.s.execute(select(Cadre))).scalars().all())
+    async def cadres(self) -> list[CadreRow]:
+        """Plain rows, not ORM objects: a province's roster is 100,000 people, and every
+        replica reads all of them again each minute (bot/caches.py)."""
+        return list((await self.s.execute(select(*Cadre.__table__.c))).all())  # type: ignore[attr-defined]
 
     async def oversight(self) -> list[Oversight]:
         return list((await self.s.execute(select(Oversight))).scalars().all())

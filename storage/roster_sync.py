@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from storage.models import Cadre
+from storage.directory import CadreRow
 from storage.roster_import import RosterRow
 
 # WeCom member status: 1 active, 2 disabled, 4 not yet activated, 5 left the company.
@@ -41,10 +41,10 @@ class Proposal:
 @dataclass
 class SyncReport:
     new: list[Member] = field(default_factory=list)  # in WeCom, not in the roster
-    gone: list[Cadre] = field(default_factory=list)  # active in the roster, gone from WeCom
-    renamed: list[tuple[Cadre, str]] = field(default_factory=list)  # (roster row, WeCom's name)
+    gone: list[CadreRow] = field(default_factory=list)  # active in the roster, gone from WeCom
+    renamed: list[tuple[CadreRow, str]] = field(default_factory=list)  # (roster row, WeCom's name)
     proposals: list[Proposal] = field(default_factory=list)
-    moved: list[tuple[Cadre, tuple[str, ...]]] = field(default_factory=list)  # unit not among departments
+    moved: list[tuple[CadreRow, tuple[str, ...]]] = field(default_factory=list)  # unit not among departments
     unchecked: set[str] = field(default_factory=set)  # roster units with no visible department
 
     @property
@@ -53,7 +53,7 @@ class SyncReport:
 
 
 def compare(
-    cadres: list[Cadre], unit_names: dict[int, str], departments: set[str], members: list[Member]
+    cadres: list[CadreRow], unit_names: dict[int, str], departments: set[str], members: list[Member]
 ) -> SyncReport:
     """Match by userid (WeCom's userids are case-insensitive); propose matches by name and
     department for roster rows WeCom does not know.
