@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.bench import bench_scoring
+from tests.bench import bench_province, bench_scoring
 
 
 def test_benchmark_runs_on_a_small_province(capsys: pytest.CaptureFixture[str]) -> None:
@@ -21,3 +21,10 @@ def test_year_benchmark_runs_on_a_small_province(capsys: pytest.CaptureFixture[s
     out = capsys.readouterr().out
     assert "year publish" in out and "peak memory" in out and "ratio:" in out and "已发布" in out
     assert figures["publish_s"] > 0
+
+
+def test_province_benchmark_runs_on_a_small_province(capsys: pytest.CaptureFixture[str]) -> None:
+    figures = bench_province.main(["--cadres", "140", "--units", "10"])
+    out = capsys.readouterr().out
+    assert "open a rating round" in out and "缺记统计" in out and "17:30 reminder fan-out" in out
+    assert figures["remind"]["what"] == "140 recipients in 1 sends"
