@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Date, func, insert, literal, select
@@ -36,12 +36,13 @@ from scheduler import reminder_plan as reminders
 from scoring.workdays import QuarterId
 from storage.db import create_engine, migrate, session_factory
 from storage.directory import Directory
-from storage.models import Cadre, DailyLog, Outbox, Unit
+from storage.models import Cadre, DailyLog, Outbox, RosterChange, Unit
 from storage.repos import Store
 from storage.types import AwareDateTime
 
 NOW = datetime(2026, 12, 15, 17, 30, tzinfo=SHANGHAI)  # a Tuesday late in 2026Q4
 ROUND = QuarterId(2026, 3)
+JOINED = date(2026, 1, 1)
 ADMIN = "kaohe_admin"
 CHUNK = 20_000
 
@@ -73,6 +74,12 @@ async def setup(url: str, cadres: int, units: int) -> str:
                                "active": True, "updated_at": NOW})
         for start in range(0, len(people), CHUNK):
             await session.execute(insert(Cadre), people[start : start + CHUNK])
+            # Everyone on the roster since before the year, as an import would record it.
+            await session.execute(insert(RosterChange), [
+                {"userid": p["userid"], "effective": JOINED, "name": p["name"], "unit_id": p["unit_id"],
+                 "role": p["role"], "rank": p["rank"], "position": "", "active": True, "oversees": ""}
+                for p in people[start : start + CHUNK]
+            ])
         calendar = build_calendar(await Store(session).calendar.loaded())
     # A quarter of logs so far, one INSERT … SELECT per day; each day 1 unit in 20 has none.
     quarter = QuarterId.of(NOW.date())
