@@ -27,6 +27,23 @@ async def missing_days(
     return missing_log_days(calendar, start, end, logged, excused, window, serving)
 
 
+async def missing_by_person(
+    store: Store, calendar: WorkCalendar, people: list[Person], start: date, end: date, window: int
+) -> dict[str, list[MissingDay]]:
+    """`missing_days` for many people at once: three queries, not three per person."""
+    if end < start:
+        return {p.userid: [] for p in people}
+    logged = await store.logs.logged_days_of(None, start, end)
+    excused = await store.leave.excused_between(start, end)
+    history = await store.roster.placements()
+    return {
+        p.userid: missing_log_days(calendar, start, end, logged.get(p.userid, set()),
+                                   excused.get(p.userid, set()), window,
+                                   serving_spans(history.get(p.userid, []), start, end))
+        for p in people
+    }
+
+
 async def missing_counts(
     store: Store, calendar: WorkCalendar, people: list[Person], end: date, sinces: Sequence[date]
 ) -> dict[str, list[int]]:

@@ -169,16 +169,19 @@ class LogRepo:
         rows = await self.s.execute(stmt)
         return {r.userid: LogEntry(r.userid, day, r.content, r.updated_at) for r in rows}
 
-    async def logged_days_of(self, userids: Iterable[str], start: date, end: date) -> dict[str, set[date]]:
-        """Which days in [start, end] each of `userids` logged."""
-        rows = await self.s.execute(
-            select(DailyLog.userid, DailyLog.day).where(
-                DailyLog.userid.in_(list(userids)), DailyLog.day >= start, DailyLog.day <= end  # type: ignore[attr-defined]
-            )
-        )
+    async def logged_days_of(
+        self, userids: Iterable[str] | None, start: date, end: date
+    ) -> dict[str, set[date]]:
+        """Which days in [start, end] each of `userids` (None: everyone) logged."""
+        stmt = select(DailyLog.userid, DailyLog.day).where(DailyLog.day >= start, DailyLog.day <= end)
+        wanted = None if userids is None else list(userids)
+        # A bounded IN list per query: SQLite caps the parameters of one statement.
+        chunks = [None] if wanted is None else [wanted[i : i + 1000] for i in range(0, len(wanted), 1000)]
         out: dict[str, set[date]] = {}
-        for r in rows:
-            out.setdefault(r.userid, set()).add(r.day)
+        for chunk in chunks:
+            query = stmt if chunk is None else stmt.where(DailyLog.userid.in_(chunk))  # type: ignore[attr-defined]
+            for r in await self.s.execute(query):
+                out.setdefault(r.userid, set()).add(r.day)
         return out
 
     async def counts_since(self, days: Sequence[date], sinces: Sequence[date]) -> dict[str, list[int]]:

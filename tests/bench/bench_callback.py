@@ -259,7 +259,7 @@ async def main_async(burst: int, steady_seconds: int) -> list[Row]:
     peer = [python, "-m", "gunicorn", "-w", "1", "-k", "sync", "-b", "127.0.0.1:{port}",
             "--log-level", "warning", "tests.bench.peers.naive_peer:app"]
     pg_name = f"shiji_bench_{uuid.uuid4().hex[:8]}"
-    with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:  # on disk: fsync must be real
+    with tempfile.TemporaryDirectory(prefix=".bench-", dir=Path.cwd()) as tmp:  # on disk: fsync must be real
         work = Path(tmp)
         base_env["BENCH_LOGS"] = str(work)
         roster = work / "roster.csv"

@@ -178,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, object]]:
     if args.step:
         run_step(args.step, args.db_url)
         return {}
-    with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
+    with tempfile.TemporaryDirectory(prefix=".bench-", dir=Path.cwd()) as tmp:
         url = args.db_url or f"sqlite+aiosqlite:///{Path(tmp) / 'province.db'}"
         start = time.perf_counter()
         described = asyncio.run(setup(url, args.cadres, args.units))
