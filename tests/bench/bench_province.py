@@ -77,7 +77,8 @@ async def setup(url: str, cadres: int, units: int) -> str:
             # Everyone on the roster since before the year, as an import would record it.
             await session.execute(insert(RosterChange), [
                 {"userid": p["userid"], "effective": JOINED, "name": p["name"], "unit_id": p["unit_id"],
-                 "role": p["role"], "rank": p["rank"], "position": "", "active": True, "oversees": ""}
+                 "role": p["role"], "rank": p["rank"], "position": "", "active": True, "oversees": "",
+                 "source": "bench", "recorded_at": NOW}
                 for p in people[start : start + CHUNK]
             ])
         calendar = build_calendar(await Store(session).calendar.loaded())

@@ -7,7 +7,7 @@ import asyncio
 
 from sqlalchemy import delete, select, text
 
-from storage.models import Cadre, InboundMessage
+from storage.models import Cadre, InboundMessage, RosterChange
 from tests.conftest import SAMPLE_ROSTER
 from tests.e2e.test_daily_logs import LOG, WU, stored_logs
 from tests.harness import running_bot
@@ -45,6 +45,7 @@ async def test_one_failing_message_never_loses_the_others(db_url, clock):
         # Another process took 陈磊 off the roster; this bot's roster snapshot still has him,
         # so his log breaks the database's foreign key and fails the batch it is in.
         async with h.runtime.sessions() as session, session.begin():
+            await session.execute(delete(RosterChange).where(RosterChange.userid == CHEN))
             await session.execute(delete(Cadre).where(Cadre.userid == CHEN))
         others = (WU, ZHENG, WANG, FENG)
         signed = [h.text(u, f"{LOG}（{u}）") for u in (CHEN, *others)]
