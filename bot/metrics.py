@@ -69,6 +69,12 @@ class Metrics:
     def send_failed(self, errcode: int | None) -> None:
         self.send_failures.labels("none" if errcode is None else str(errcode)).inc()
 
+    def batch_committed(self, messages: int, seconds: float) -> None:
+        """A transaction of the hot path (storage/committer.py BatchCommitter), which runs on a
+        plain connection, not on these sessions."""
+        self.commit_seconds.observe(seconds)
+        self.commit_messages.observe(messages)
+
     def meter_commits(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         """Time every transaction of these sessions and count the callbacks each carried.
 

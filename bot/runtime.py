@@ -79,7 +79,8 @@ class Runtime:
         committer = Committer(sessions, database.batch_max, writing)
         writer = batch_writer(database.url, engine, database.sqlite_synchronous)
         todays_logs: BatchCommitter[TodaysLog, Reply] = BatchCommitter(
-            writer, partial(apply_todays_logs, settings=settings.rules.logs), database.batch_max, writing
+            writer, partial(apply_todays_logs, settings=settings.rules.logs), database.batch_max, writing,
+            on_commit=metrics.batch_committed,
         )
         directory = DirectoryCache(sessions)
         calendar = CalendarCache(sessions)

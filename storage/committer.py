@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -141,10 +142,17 @@ class BatchCommitter(GroupCommitter[I, O]):
         apply: Callable[[Connection, list[I]], list[O]],
         batch_max: int = 128,
         lock: asyncio.Lock | None = None,
+        on_commit: Callable[[int, float], None] | None = None,
     ) -> None:
+        """`on_commit(items, seconds)`: told of every committed transaction (metrics)."""
         super().__init__(batch_max, lock)
         self._writer = writer
         self._apply = apply
+        self._on_commit = on_commit
 
     async def _transaction(self, items: list[I]) -> list[O]:
-        return await self._writer.run(lambda connection: self._apply(connection, items))
+        started = time.perf_counter()
+        outcomes = await self._writer.run(lambda connection: self._apply(connection, items))
+        if self._on_commit is not None:
+            self._on_commit(len(items), time.perf_counter() - started)
+        return outcomes

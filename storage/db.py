@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# aiosqlite logs every statement with its parameters at DEBUG: message bodies must never reach a log.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 SYNCHRONOUS = ("FULL", "NORMAL")

@@ -116,8 +116,8 @@ async def _with_env(url: str, job: Callable[[Store, RuleSettings, Directory, obj
 
 async def open_rating_round(url: str) -> str:
     async def job(store: Store, settings: RuleSettings, directory: Directory, calendar: object) -> str:
-        env = RatingEnv(store, settings, directory, calendar, NOW)  # type: ignore[arg-type]
-        await open_round(env, ROUND, "bench")
+        env = RatingEnv(store, settings, directory, calendar, NOW, "bench")  # type: ignore[arg-type]
+        await open_round(env, ROUND)
         cards = (await store.session.execute(
             select(func.count()).select_from(Outbox).where(Outbox.kind == "template_card")
         )).scalar_one()
