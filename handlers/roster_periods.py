@@ -3,9 +3,11 @@ unit and group, and where a year ranks each cadre."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from scoring.roster import PeriodRule, Placement, placement_for_period
+from storage.directory import Directory, Person
 from storage.repos import Store
 
 
@@ -17,3 +19,16 @@ async def placed_for_period(store: Store, start: date, end: date, rule: PeriodRu
         if line is not None:
             placed[userid] = line
     return placed
+
+
+async def people_for_period(
+    store: Store, directory: Directory, start: date, end: date, rule: PeriodRule
+) -> dict[str, Person]:
+    """The cadres placed for [start, end], sorted by userid, each with the unit, role and rank
+    `rule` gives them for the period (name and today's activity as the directory has them:
+    someone who has left since is placed for what they served, and is not `directory.get`)."""
+    placed = await placed_for_period(store, start, end, rule)
+    return {
+        userid: replace(directory.people[userid], unit=directory.units[int(line.unit)], role=line.role, rank=line.rank)
+        for userid, line in sorted(placed.items())
+    }

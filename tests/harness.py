@@ -108,11 +108,13 @@ async def running_bot(
     db_url: str,
     clock: ManualClock,
     roster: Path | None,
+    /,
     calendars: tuple[Path, ...] = (),
     standin: tuple[str, StandinState] | None = None,
     **sections: Any,
 ) -> AsyncIterator[Harness]:
-    """`standin`: (api_base, state) of a running stand-in to share, as two installations of
+    """`roster` is positional-only, so `roster={...}` is the settings section of that name.
+    `standin`: (api_base, state) of a running stand-in to share, as two installations of
     one app share WeCom; by default the bot gets a stand-in of its own."""
     standin_runner = None
     if standin is None:

@@ -28,6 +28,7 @@ from handlers.year.cards import (
     submit_task_id,
     year_label,
 )
+from handlers.year.publish import year_people
 from scoring.rounds import may_open_round, rater_reminder_due, round_closes_at
 from scoring.types import DIMENSIONS_ZH, Member, Role
 from scoring.workdays import QuarterId
@@ -82,14 +83,16 @@ async def open_evaluation(env: RatingEnv, year: int, opened_by: str) -> str:
         raise Refusal(f"{label}刚刚已被开启，不能重复开启。")
     extras = await env.store.rating.extra_raters()
     pairs = _pairs(env)
+    # Colleagues are those of the unit the year ranks each cadre in (roster.year_rule); someone
+    # who has left since is evaluated for the year they served but evaluates nobody.
+    units: defaultdict[int, list[Member]] = defaultdict(list)
+    for person in (await year_people(env, year)).values():
+        units[person.unit.id].append(Member(person.userid, person.role))
     rows: list[tuple[str, str, int]] = []
-    for unit_id in env.directory.units:
-        members = env.directory.members(unit_id)
-        if not members:
-            continue
+    for unit_id, members in sorted(units.items()):
         extra = {u for u in extras.get(unit_id, ()) if env.directory.get(u) is not None}
-        found = evaluation_assignments([Member(p.userid, Role(p.role)) for p in members], extra, env.cfg, pairs)
-        rows += [(rater, ratee, unit_id) for rater, ratee in found]
+        found = evaluation_assignments(members, extra, env.cfg, pairs)
+        rows += [(rater, ratee, unit_id) for rater, ratee in found if env.directory.get(rater) is not None]
     made = await env.store.year.evaluation.add_assignments(ev.id, rows)
     await queue_cards(env, ev, made, key_suffix="0")
     raters = {a.rater for a in made}

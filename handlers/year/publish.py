@@ -11,13 +11,15 @@ admins' report. A re-publish is explicit, keeps the earlier version and says wha
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
 
 from handlers.base import Refusal
 from handlers.rating.service import RatingEnv
+from handlers.roster_periods import people_for_period
 from handlers.year.cards import year_label
 from scoring.annual import (
     AnnualInput,
@@ -83,7 +85,7 @@ async def gather(env: RatingEnv, year: int) -> Gathered:
     quarters = await store.quarter_scores(year)
     excuses = await store.excuses(year)
     everyone = excuses.get("*", set())
-    people = {p.userid: p for p in sorted(env.directory.cadres(), key=lambda p: p.userid)}
+    people = await year_people(env, year)
     inputs: list[AnnualInput] = []
     democratic: dict[str, DemocraticResult] = {}
     for userid, person in people.items():
@@ -106,6 +108,15 @@ async def gather(env: RatingEnv, year: int) -> Gathered:
             excused_quarters=frozenset(everyone | excuses.get(userid, set())),
         ))
     return Gathered(people, annual_scores(inputs, env.cfg), democratic, unit_results)
+
+
+async def year_people(env: RatingEnv, year: int) -> dict[str, Person]:
+    """The year's cadres in the unit, role and rank level the roster gave them for the year
+    (settings roster.year_rule): a promotion or transfer dated in the year counts as the rule
+    says, and someone who left is ranked only if the rule still places them."""
+    return await people_for_period(
+        env.store, env.directory, date(year, 1, 1), date(year, 12, 31), env.settings.roster.year_rule
+    )
 
 
 async def earlier_years(env: RatingEnv, before: int) -> EarlierYears:
@@ -289,7 +300,7 @@ async def publish_year(env: RatingEnv, year: int, by: str, *, republish: bool = 
         raise Refusal("名册中没有需要考核的干部，未发布。")
     if any(r.missing for r in gathered.results):
         raise Refusal(missing_text(year, gathered))
-    headcounts = {str(u): len(env.directory.members(u)) for u in env.directory.units}
+    headcounts = Counter(str(p.unit.id) for p in gathered.people.values())
     outcome = year_outcome(year, gathered.results, await earlier_years(env, year), env.cfg, headcounts)
     version = 1 if prior is None else prior.version + 1
     rows = _rows(year, version, gathered, outcome)
@@ -310,13 +321,15 @@ async def publish_year(env: RatingEnv, year: int, by: str, *, republish: bool = 
         AnnualPublication(year=year, version=version, published_by=by, published_at=env.now, changes=changes_text),
         rows,
     )
+    # Someone who has left since keeps the published row and gets no message.
+    notified = {u for u in changed if env.directory.get(u) is not None}
     head = f"📊 {year}年度考核结果" + (f"（更正，第 {version} 版）" if version > 1 else "")
     await env.store.outbox.enqueue_many(
         (
             Push(f"year-result:{year}:{version}:{row.userid}", row.userid, "text",
                  json.dumps({"content": head + "\n" + breakdown_text(row)}, ensure_ascii=False), env.now)
             # Plain namespaces: building 100,000 SQLModel objects would cost more than the rest.
-            for row in (SimpleNamespace(**r) for r in rows) if row.userid in changed
+            for row in (SimpleNamespace(**r) for r in rows) if row.userid in notified
         ),
         env.now,
     )
@@ -326,7 +339,7 @@ async def publish_year(env: RatingEnv, year: int, by: str, *, republish: bool = 
         report = report_text(year, version, gathered, outcome, changes_text)
         await env.store.outbox.enqueue(f"year-report:{year}:{version}", admins, "text", {"content": report}, env.now)
     return (
-        f"✅ 已发布{year}年度考核结果（第 {version} 版）：{len(rows)} 人，{len(changed)} 人已收到本人结果；"
+        f"✅ 已发布{year}年度考核结果（第 {version} 版）：{len(rows)} 人，{len(notified)} 人已收到本人结果；"
         "各职级最高最低分、优秀、评先、末位名单已发给考核办。"
         + (f"\n与第 {version - 1} 版相比的改动：\n{changes_text}" if changes_text else "")
     )
