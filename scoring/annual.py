@@ -46,10 +46,10 @@ MISSING_ZH: dict[str, str] = {
 }
 
 
-@lru_cache(maxsize=64)
-def _fraction(value: Decimal) -> Fraction:
-    # Settings repeat for every cadre; converting each once keeps Fraction off the hot path.
-    return Fraction(value)
+@lru_cache(maxsize=8)
+def _deduction(value: Decimal) -> tuple[Fraction, Decimal]:
+    """A deduction exactly and as shown: the same two values for 100,000 cadres."""
+    return Fraction(value), round_score(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +92,7 @@ def democratic_from_totals(
     The same rule as `democratic_score`, for callers that let the database add up checked
     ballots (a province has millions): mean = total / (ballots × 5), minus the deduction.
     """
-    deduction = _fraction(cfg.annual_summary_deduction) if missing_annual_summary else Fraction(0)
-    deduction_shown = round_score(deduction)
+    deduction, deduction_shown = _deduction(cfg.annual_summary_deduction if missing_annual_summary else Decimal(0))
     if ballot_count == 0:
         return DemocraticResult(None, deduction_shown, None, 0)
     marks = ballot_count * len(DIMENSIONS_ZH)

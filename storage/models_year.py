@@ -78,7 +78,8 @@ class YearEvalScore(SQLModel, table=True):
 
     __tablename__ = "year_eval_score"
     __table_args__ = (
-        Index("ix_year_eval_score_ratee", "round_id", "ratee"),
+        # The marks too: summing a province's lines per cadre reads the index alone.
+        Index("ix_year_eval_score_ratee", "round_id", "ratee", "de", "neng", "qin", "ji", "lian"),
         {"sqlite_with_rowid": False},
     )
 
@@ -132,6 +133,19 @@ class QuarterExcuse(SQLModel, table=True):
     reason: str = Field(max_length=200)
     excused_by: str = Field(max_length=64)
     excused_at: datetime = Field(sa_column=aware())
+
+
+class ExcellentDecision(SQLModel, table=True):
+    """The admin's decision on a cadre tied at their unit's excellent quota (R-USE-1): granted
+    or not. Publishing applies it for as long as the cadre stays in that tie."""
+
+    __tablename__ = "excellent_decision"
+
+    year: int = Field(primary_key=True)
+    userid: str = Field(primary_key=True, max_length=64)
+    granted: bool
+    decided_by: str = Field(max_length=64)
+    decided_at: datetime = Field(sa_column=aware())
 
 
 class AnnualPublication(SQLModel, table=True):

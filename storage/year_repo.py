@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.ballot_box import BallotBox
@@ -191,18 +191,22 @@ class YearRepo:
 
     # ---- the year's published quarters ----
 
-    async def quarter_scores(self, year: int) -> dict[int, dict[str, str | None]]:
-        """quarter -> userid -> published score, for the year's published rounds only."""
-        quarters = {f"{year}Q{q}": q for q in range(1, 5)}
+    async def quarter_scores(self, year: int) -> dict[str, dict[int, str]]:
+        """userid -> quarter -> published score, for the year's published rounds only (a
+        quarter without a score is left out): the database pivots them to one row per cadre."""
+        quarters = [f"{year}Q{q}" for q in range(1, 5)]
         result = await self.s.execute(
-            select(RatingRound.quarter, QuarterResult.userid, QuarterResult.score)
-            .join(QuarterResult, QuarterResult.round_id == RatingRound.id)  # type: ignore[arg-type]
+            select(QuarterResult.userid, *(
+                func.max(case((RatingRound.quarter == quarter, QuarterResult.score))) for quarter in quarters
+            ))
+            .join(RatingRound, QuarterResult.round_id == RatingRound.id)  # type: ignore[arg-type]
             .where(RatingRound.quarter.in_(quarters), RatingRound.status == "published")  # type: ignore[attr-defined]
+            .group_by(QuarterResult.userid)
         )
-        found: dict[int, dict[str, str | None]] = {}
-        for quarter, userid, score in result.all():
-            found.setdefault(quarters[quarter], {})[userid] = score
-        return found
+        return {
+            userid: {q: score for q, score in enumerate(scores, start=1) if score is not None}
+            for userid, *scores in result.all()
+        }
 
     # ---- published years (the read API) ----
 

@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from types import SimpleNamespace
 
 from handlers.base import Refusal
@@ -58,6 +59,7 @@ def _percent(value: Decimal) -> str:
     return f"{value * 100:f}".rstrip("0").rstrip(".") + "%"
 
 
+@lru_cache(maxsize=8)  # two weightings, 100,000 rows
 def weights_text(weights: AnnualWeights) -> str:
     return "/".join(str(w) for w in (weights.democratic, weights.unit_result, weights.quarters))
 
@@ -101,10 +103,7 @@ async def gather(env: RatingEnv, year: int) -> Gathered:
             rank=Rank(person.rank),
             democratic=democratic[userid].score if ev is not None else None,
             unit_result=Decimal(unit_results[unit]) if unit in unit_results else None,
-            quarter_scores={
-                q: Decimal(score) for q, scores in quarters.items()
-                if (score := scores.get(userid)) is not None
-            },
+            quarter_scores={q: Decimal(score) for q, score in quarters.get(userid, {}).items()},
             excused_quarters=frozenset(everyone | excuses.get(userid, set())),
         ))
     return Gathered(people, annual_scores(inputs, env.cfg), democratic, unit_results)

@@ -57,6 +57,9 @@ def seed(path: Path, cadres: int, units: int, seed_value: int = 2026) -> int:
         rows.append((userid, f"干部{i}", unit + 1, role, RANKS[role], "", 1, now))
     db.executemany("INSERT INTO cadre (userid, name, unit_id, role, rank, position, active, updated_at) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    # Each cadre's roster line, in force since always: the year ranks the roster as it stood.
+    db.executemany("INSERT INTO roster_change (userid, name, unit_id, role, rank, position, active, recorded_at, "
+                   "effective, oversees, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '1900-01-01', '', 'bench')", rows)
     for q in range(1, 5):
         db.execute("INSERT INTO rating_round (id, quarter, status, opened_by, opened_at, closes_at) "
                    "VALUES (?, ?, 'published', 'bench', ?, ?)", (q, f"{YEAR}Q{q}", now, now))
