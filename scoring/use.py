@@ -33,16 +33,23 @@ class ExcellentGrades:
     """Excellent grades of one unit for one year.
 
     `excellent` never holds more than `quota` cadres. When cadres tie on the score of the last
-    slot and taking them all would exceed the quota, none of the tied cadres is graded: they
-    are listed in `tied_at_boundary` so the admin decides (a rule cannot pick one of two equal
-    scores fairly, and granting both would break the quota).
+    slot and taking them all would exceed the quota, the tie is the admin's to decide (a rule
+    cannot pick one of two equal scores fairly, and granting both would break the quota): the
+    tied cadres are `tied`; those the admin has granted are excellent, and `tied_at_boundary`
+    lists those still awaiting a decision.
     """
 
     unit: str
     headcount: int
     quota: int
     excellent: tuple[str, ...]  # best first
-    tied_at_boundary: tuple[str, ...]
+    tied_at_boundary: tuple[str, ...]  # awaiting the admin's decision
+    tied: tuple[str, ...] = ()  # the whole tie at the boundary, decided or not
+
+    @property
+    def places_for_the_tie(self) -> int:
+        """How many of the tie may be graded excellent: the quota less those above it."""
+        return self.quota - sum(1 for userid in self.excellent if userid not in self.tied)
 
 
 def excellent_quota(headcount: int, cfg: ScoringConfig) -> int:
@@ -56,12 +63,20 @@ def excellent_quota(headcount: int, cfg: ScoringConfig) -> int:
 
 
 def excellent_in_unit(
-    unit: str, ranking: Ranking, cfg: ScoringConfig, headcount: int | None = None
+    unit: str,
+    ranking: Ranking,
+    cfg: ScoringConfig,
+    headcount: int | None = None,
+    decisions: Mapping[str, bool] | None = None,
 ) -> ExcellentGrades:
     """Grade the top of one unit's annual ranking excellent, up to the unit's quota.
 
     `headcount` defaults to everyone in the ranking, scored or not: the quota belongs to the
-    unit, and a cadre without a score does not shrink it.
+    unit, and a cadre without a score does not shrink it. `decisions` are the admin's on a
+    tie that overflows the quota (userid → granted): the granted are excellent; the
+    undecided are excellent too if they fit the places left, else they await a decision
+    (none are left to decide once the places are taken). Decisions that no longer fit the
+    quota (the figures changed since) are set aside and the whole tie awaits a decision.
     """
     if headcount is None:
         headcount = ranking.size + len(ranking.unranked)
@@ -74,13 +89,32 @@ def excellent_in_unit(
     boundary = entries[quota - 1].score
     if entries[quota].score != boundary:
         return ExcellentGrades(unit, headcount, quota, tuple(e.userid for e in entries[:quota]), ())
-    return ExcellentGrades(
-        unit,
-        headcount,
-        quota,
-        tuple(e.userid for e in entries if e.score > boundary),
-        tuple(e.userid for e in entries if e.score == boundary),
-    )
+    above = tuple(e.userid for e in entries if e.score > boundary)
+    tied = tuple(e.userid for e in entries if e.score == boundary)
+    decided = {userid: granted for userid, granted in (decisions or {}).items() if userid in tied}
+    granted = tuple(userid for userid in tied if decided.get(userid))
+    places = quota - len(above) - len(granted)
+    if places < 0:
+        return ExcellentGrades(unit, headcount, quota, above, tied, tied)
+    undecided = tuple(userid for userid in tied if userid not in decided)
+    if len(undecided) <= places:
+        chosen = set(granted) | set(undecided)
+        return ExcellentGrades(unit, headcount, quota, above + tuple(u for u in tied if u in chosen), (), tied)
+    return ExcellentGrades(unit, headcount, quota, above + granted, undecided if places else (), tied)
+
+
+def tie_decision_refusal(grades: ExcellentGrades, userid: str, grant: bool, decisions: Mapping[str, bool]) -> str | None:
+    """Why the admin may not take this decision on `userid` (R-USE-1), or None: only a cadre
+    of the unit's tie at the boundary is decided, and a grant only while the tie has a place."""
+    if userid not in grades.tied:
+        return "不在本单位优秀名额边界的同分人员中，等次由得分决定，无需考核办评定"
+    others = sum(1 for u in grades.tied if u != userid and decisions.get(u))
+    if grant and others >= grades.places_for_the_tie:
+        return (
+            f"本单位优秀名额 {grades.quota} 个，同分人员中可评 {grades.places_for_the_tie} 人，已评定 {others} 人，"
+            "名额已满"
+        )
+    return None
 
 
 def excellent_by_unit(

@@ -140,18 +140,19 @@ def year_outcome(
     earlier: EarlierYears,
     cfg: ScoringConfig,
     headcounts: Mapping[str, int] | None = None,
+    decisions: Mapping[str, bool] | None = None,
 ) -> YearOutcome:
     """Rankings (R-YEAR-4), excellent grades (R-USE-1), promotion eligibility for the next
     year (R-USE-2: this year is "last year"), commendation (R-USE-3) and the last-place
     ladder (R-USE-4) of one year's annual results.
 
     `headcounts` gives each unit's size for its excellent quota (default: the cadres in
-    `results`).
+    `results`); `decisions` the admin's on ties at a quota's boundary (userid → granted).
     """
     unit_rankings = rank_within_units(results)
     level_rankings = rank_within_levels(results)
     excellent = {
-        unit: excellent_in_unit(unit, ranking, cfg, (headcounts or {}).get(unit))
+        unit: excellent_in_unit(unit, ranking, cfg, (headcounts or {}).get(unit), decisions)
         for unit, ranking in unit_rankings.items()
     }
     excellent_now = {userid for grades in excellent.values() for userid in grades.excellent}

@@ -25,6 +25,7 @@ from storage.models_year import (
     MARK_COLUMNS,
     AnnualPublication,
     AnnualResult,
+    ExcellentDecision,
     HistoryResult,
     QuarterExcuse,
     UnitResult,
@@ -188,6 +189,23 @@ class YearRepo:
         for userid, quarter in result.all():
             found[userid].add(quarter)
         return dict(found)
+
+    # ---- the admin's decisions on excellent ties (R-USE-1) ----
+
+    async def excellent_decisions(self, year: int) -> dict[str, bool]:
+        result = await self.s.execute(
+            select(ExcellentDecision.userid, ExcellentDecision.granted).where(ExcellentDecision.year == year)
+        )
+        return {userid: granted for userid, granted in result.all()}
+
+    async def decide_excellent(self, row: ExcellentDecision) -> None:
+        stmt = dialect_insert(self.s, ExcellentDecision.__table__).values(row.model_dump())  # type: ignore[attr-defined]
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["year", "userid"],
+            set_={"granted": stmt.excluded.granted, "decided_by": stmt.excluded.decided_by,
+                  "decided_at": stmt.excluded.decided_at},
+        )
+        await self.s.execute(stmt)
 
     # ---- the year's published quarters ----
 

@@ -5,6 +5,8 @@ import-unit-results YEAR FILE     CSV/XLSX unit,score (all-or-nothing; replaces 
 import-history FILE               CSV/XLSX year,userid,annual_score,unit_rank,excellent,last_in_unit
 excuse YEAR USERID q2 原因         leave a quarter out of a cadre's mean ('*': everyone)
 publish YEAR [--republish]        publish (or, explicitly, correct) the year
+grant-excellent YEAR USERID       grant excellent to a cadre tied at their unit's quota (new version)
+refuse-excellent YEAR USERID      or refuse it
 results YEAR --csv PATH           one row per cadre, the columns other tools read
 """
 
@@ -26,6 +28,7 @@ from handlers.year.evaluation import (
 )
 from handlers.year.imports import excuse_quarter, import_history, import_unit_results
 from handlers.year.publish import publish_year
+from handlers.year.ties import decide_tie
 from storage.roster_import import read_table
 
 RESULT_COLUMNS = (
@@ -54,6 +57,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     publish = actions.add_parser("publish", help="publish the year (frozen); --republish to correct it")
     publish.add_argument("year", type=int)
     publish.add_argument("--republish", action="store_true")
+    for name, text in (("grant-excellent", "grant excellent to a cadre tied at their unit's quota boundary"),
+                       ("refuse-excellent", "refuse it; either way a new version says what changed")):
+        decide = actions.add_parser(name, help=text)
+        decide.add_argument("year", type=int)
+        decide.add_argument("userid")
     results = actions.add_parser("results", help="write the published results file")
     results.add_argument("year", type=int)
     results.add_argument("--csv", dest="csv_path", type=Path, required=True)
@@ -84,6 +92,8 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             return await excuse_quarter(env, args.year, args.userid, args.quarter, " ".join(args.reason), "cli", env.now)
         if action == "publish":
             return await publish_year(env, args.year, "cli", republish=args.republish)
+        if action in ("grant-excellent", "refuse-excellent"):
+            return await decide_tie(env, args.year, args.userid, action == "grant-excellent", "cli")
         return await write_results(env, args.year, args.csv_path)
 
     return await rating_unit_of_work(settings, work)

@@ -41,6 +41,7 @@ from handlers.year.evaluation import (
 )
 from handlers.year.imports import unit_results_text
 from handlers.year.publish import REPUBLISH_WORDS, publish_year
+from handlers.year.ties import decide_tie
 from scoring.types import DIMENSIONS_ZH
 from scoring.year_end import check_evaluation, check_marks
 from storage.models_year import YearEval, YearEvalAssignment
@@ -226,6 +227,34 @@ async def publish_annual(args: str, ctx: Ctx) -> Reply:
     republish = any(w in REPUBLISH_WORDS for w in words)
     year = _year_arg(ctx, " ".join(w for w in words if w not in REPUBLISH_WORDS))
     return Reply(await publish_year(RatingEnv.of(ctx), year, ctx.userid, republish=republish))
+
+
+def _year_and_who(ctx: Ctx, args: str) -> tuple[int, str]:
+    """`2026 张三`, `张三 2026年`, `张三` (last year)."""
+    words = fold(args).split()
+    years = [w for w in words if w.removesuffix("年度").removesuffix("年").isdigit()]
+    who = " ".join(w for w in words if w not in years)
+    if len(years) > 1 or not who:
+        raise Refusal("请写成「评定优秀 2026 张三」（同名时写 张三@城关镇）。")
+    return _year_arg(ctx, years[0] if years else ""), who
+
+
+@router.command("评定优秀", "评为优秀", usage="评定优秀 2026 张三",
+                summary="年度优秀名额边界同分待定的人员：评为优秀（不超出名额），发布新版本并通知本人",
+                admin_only=True, section=SECTION)
+async def grant_excellent(args: str, ctx: Ctx) -> Reply:
+    ctx.require_admin()
+    year, who = _year_and_who(ctx, args)
+    return Reply(await decide_tie(RatingEnv.of(ctx), year, who, True, ctx.userid))
+
+
+@router.command("不评优秀", "不评为优秀", usage="不评优秀 2026 张三",
+                summary="年度优秀名额边界同分待定的人员：不评为优秀，发布新版本并通知本人",
+                admin_only=True, section=SECTION)
+async def refuse_excellent(args: str, ctx: Ctx) -> Reply:
+    ctx.require_admin()
+    year, who = _year_and_who(ctx, args)
+    return Reply(await decide_tie(RatingEnv.of(ctx), year, who, False, ctx.userid))
 
 
 # ---- using the results -------------------------------------------------------------------

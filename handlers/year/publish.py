@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -224,6 +225,9 @@ def report_text(year: int, version: int, gathered: Gathered, outcome: YearOutcom
         if grades.tied_at_boundary:
             text += f"；同分超出名额、待研究决定：{_names(gathered, grades.tied_at_boundary)}"
         lines.append(text)
+    if any(grades.tied_at_boundary for grades in outcome.excellent.values()):
+        lines.append(f"同分待定的人员由考核办决定：发送「评定优秀 {year} 姓名」或「不评优秀 {year} 姓名」，"
+                     "系统发布新版本并通知本人。")
     lines.append("【可推荐评先评优（全区同职级前 1/2）】")
     for level in Rank:
         ranking = outcome.level_rankings.get(level)
@@ -287,20 +291,41 @@ def _figures(row: dict[str, object] | Row) -> dict[str, str]:
 
 async def publish_year(env: RatingEnv, year: int, by: str, *, republish: bool = False) -> str:
     """Publish (or, explicitly, re-publish) `year`. Returns the admin's short answer."""
-    store = env.store.year
-    prior = await store.latest_version(year)
+    prior = await env.store.year.latest_version(year)
     if prior is not None and not republish:
         raise Refusal(
             f"{year} 年度结果已于 {prior.published_at.astimezone(env.now.tzinfo):%Y-%m-%d} 发布（第 {prior.version} 版），"
             f"发布后即冻结。如需更正，请发送「发布年度结果 {year} 重新发布」：系统保留原版本并列出改动。"
         )
+    gathered = await gather_complete(env, year)
+    outcome = await compute_outcome(env, year, gathered, await env.store.year.excellent_decisions(year))
+    return await publish_version(env, year, by, prior, gathered, outcome)
+
+
+async def gather_complete(env: RatingEnv, year: int) -> Gathered:
+    """`gather`, refused (naming every cadre and piece) while any piece is missing."""
     gathered = await gather(env, year)
     if not gathered.results:
         raise Refusal("名册中没有需要考核的干部，未发布。")
     if any(r.missing for r in gathered.results):
         raise Refusal(missing_text(year, gathered))
+    return gathered
+
+
+async def compute_outcome(env: RatingEnv, year: int, gathered: Gathered, decisions: dict[str, bool]) -> YearOutcome:
+    """What the year decides: quotas from the year's headcounts, the admin's tie decisions."""
     headcounts = Counter(str(p.unit.id) for p in gathered.people.values())
-    outcome = year_outcome(year, gathered.results, await earlier_years(env, year), env.cfg, headcounts)
+    return year_outcome(year, gathered.results, await earlier_years(env, year), env.cfg, headcounts, decisions)
+
+
+async def publish_version(
+    env: RatingEnv, year: int, by: str, prior: AnnualPublication | None, gathered: Gathered, outcome: YearOutcome,
+    *, why: str = "", note: str = "更正", may_change: Callable[[Change], bool] | None = None,
+) -> str:
+    """Freeze `outcome` as the year's next version, tell each cadre whose figures changed and
+    the admins. `why` heads the admins' change list, `note` what the cadres read of a later
+    version; a change outside `may_change` refuses the whole version."""
+    store = env.store.year
     version = 1 if prior is None else prior.version + 1
     rows = _rows(year, version, gathered, outcome)
     changed = {str(r["userid"]) for r in rows}
@@ -313,16 +338,22 @@ async def publish_year(env: RatingEnv, year: int, by: str, *, republish: bool = 
         )
         if not changes:
             raise Refusal(f"重新计算的 {year} 年度结果与第 {prior.version} 版完全相同，未重新发布。")
-        changed = {c.userid for c in changes}
         names = {r.userid: r.name for r in before.rows} | {str(r["userid"]): str(r["name"]) for r in rows}
-        changes_text = changes_lines(changes, names)
+        unexpected = [c for c in changes if may_change is not None and not may_change(c)]
+        if unexpected:
+            raise Refusal(
+                f"自第 {prior.version} 版发布以来，年度数据还有其他改动，未作任何更改：\n{changes_lines(unexpected, names)}\n"
+                f"请先「发布年度结果 {year} 重新发布」发布这些改动，再作此决定。"
+            )
+        changed = {c.userid for c in changes}
+        changes_text = (f"{why}\n" if why else "") + changes_lines(changes, names)
     await store.save_publication(
         AnnualPublication(year=year, version=version, published_by=by, published_at=env.now, changes=changes_text),
         rows,
     )
     # Someone who has left since keeps the published row and gets no message.
     notified = {u for u in changed if env.directory.get(u) is not None}
-    head = f"📊 {year}年度考核结果" + (f"（更正，第 {version} 版）" if version > 1 else "")
+    head = f"📊 {year}年度考核结果" + (f"（{note}，第 {version} 版）" if version > 1 else "")
     await env.store.outbox.enqueue_many(
         (
             Push(f"year-result:{year}:{version}:{row.userid}", row.userid, "text",

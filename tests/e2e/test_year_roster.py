@@ -9,7 +9,7 @@ evaluation, the unit results, the excuse and the publish go the way the users do
 
 from __future__ import annotations
 
-import argparse
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +24,7 @@ from storage.models import Summary, Unit
 from storage.models_rating import QuarterResult, RatingRound
 from storage.models_year import AnnualResult
 from tests.conftest import SAMPLE_2027, at
+from tests.e2e.test_year_end import shiji_year
 from tests.harness import ADMIN, running_bot
 
 HEADER = "账号,姓名,单位,单位类别,角色,职级,职务,在职\n"
@@ -84,13 +85,9 @@ LONGEST = {  # most days: 孙一 among 一般干部 (10 months), 李二 in 城�
 }
 
 
-def shiji_year(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser()
-    year_cli.add_parser(parser.add_subparsers(dest="command"))
-    return parser.parse_args(["year", *argv])
-
-
-async def seed_quarters_and_summaries(h) -> None:  # type: ignore[no-untyped-def]
+async def seed_quarters_and_summaries(h, scores: dict[str, int] = SCORE, gone_in_q4: str = "b_s3") -> None:  # type: ignore[no-untyped-def]
+    """Four published quarters, each cadre at their score every quarter (褚三 gone before Q4),
+    and everyone's annual summary."""
     moment = at("2027-01-04 10:00")
     async with h.runtime.sessions() as session, session.begin():
         units = {u.name: u.id for u in (await session.execute(select(Unit))).scalars()}
@@ -99,8 +96,8 @@ async def seed_quarters_and_summaries(h) -> None:  # type: ignore[no-untyped-def
                               closes_at=moment, published_at=moment)
             session.add(rnd)
             await session.flush()
-            for userid, score in SCORE.items():
-                if userid == "b_s3" and q == 4:
+            for userid, score in scores.items():
+                if userid == gone_in_q4 and q == 4:
                     continue  # gone before Q4 was rated as of 12-31
                 unit = "区发改局" if userid.startswith("b") else "城关镇"
                 session.add(QuarterResult(round_id=rnd.id, userid=userid, unit_id=units[unit], score=f"{score}.00",
@@ -108,6 +105,22 @@ async def seed_quarters_and_summaries(h) -> None:  # type: ignore[no-untyped-def
         for userid in SCORE:
             session.add(Summary(userid=userid, kind="year", period="2026", content="年度工作" * 60,
                                 created_at=moment, updated_at=moment))
+
+
+async def evaluate_everyone(h, units: Iterable[list[str]], scores: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+    """Each serving cadre gives each colleague of their unit all five marks at the colleague's
+    score and hands in; the admin closes the evaluation."""
+    for members in units:
+        for evaluator in members:
+            if h.runtime.directory.current.get(evaluator) is None:
+                continue  # left: evaluates nobody
+            for colleague in members:
+                if colleague != evaluator:
+                    mark = scores[colleague]
+                    reply = await h.say(evaluator, f"测评 {NAMES[colleague]} {mark} {mark} {mark} {mark} {mark}")
+                    assert "已记录" in reply, (evaluator, colleague, reply)
+            assert "已提交" in await h.say(evaluator, "测评 提交")
+    assert "已关闭" in await h.say(ADMIN, "关闭测评 2026")
 
 
 @pytest.mark.parametrize("rule", ["end", "longest"])
@@ -131,21 +144,11 @@ async def test_year_ranks_each_cadre_where_the_roster_rule_puts_them(db_url, tmp
         assert "已开启" in await h.say(ADMIN, "开启测评 2026")  # on 01-05, 陈二 is 副科级 already
         elsewhere = "冯一" if rule == "longest" else "周三"
         assert "不在您本轮的测评名单中" in await h.say("a_s2", f"测评 {elsewhere} 90 90 90 90 90")
+        assert "不在本区干部实绩考核名册中" in await h.say("b_s3", "测评 郑局 90 90 90 90 90")
         units: dict[str, list[str]] = {}
         for userid, line in expected.items():
             units.setdefault(line[0], []).append(userid)
-        for members in units.values():
-            for evaluator in members:
-                if evaluator == "b_s3":
-                    assert "不在本区干部实绩考核名册中" in await h.say(evaluator, "测评 郑局 90 90 90 90 90")
-                    continue
-                for colleague in members:
-                    if colleague != evaluator:
-                        mark = SCORE[colleague]
-                        reply = await h.say(evaluator, f"测评 {NAMES[colleague]} {mark} {mark} {mark} {mark} {mark}")
-                        assert "已记录" in reply, (evaluator, colleague, reply)
-                assert "已提交" in await h.say(evaluator, "测评 提交")
-        assert "已关闭" in await h.say(ADMIN, "关闭测评 2026")
+        await evaluate_everyone(h, units.values(), SCORE)
 
         units_file = tmp_path / "units.csv"
         units_file.write_text(UNIT_RESULTS, encoding="utf-8")

@@ -72,6 +72,8 @@ KEYWORDS = {
     "末位名单": "list_last_place",
     "排名": "ranking", "排行": "ranking",
     "导出档案": "export_archive",
+    "评定优秀": "grant_excellent", "评为优秀": "grant_excellent",
+    "不评优秀": "refuse_excellent", "不评为优秀": "refuse_excellent",
     "帮助": "show_help", "help": "show_help", "菜单": "show_help", "?": "show_help",
 }
 

@@ -24,6 +24,7 @@ from scoring import (
     last_place_flags,
     promotion_eligibility,
 )
+from scoring.use import tie_decision_refusal
 
 CFG = ScoringConfig()
 D = Decimal
@@ -81,6 +82,49 @@ def test_excellent_count_never_exceeds_quota(scores: list[int], share: str) -> N
         worst_excellent = min(ranking.entries[ranking.positions[u] - 1].score for u in grades.excellent)
         # Nobody left out scores better than someone graded excellent.
         assert all(e.score <= worst_excellent for e in ranking.entries if e.userid not in grades.excellent)
+
+
+def test_the_admin_grants_a_tied_cadre_and_the_rest_of_the_tie_is_settled() -> None:
+    scores = {"a": D("95"), "b": D("91"), "c": D("91"), "d": D("91"), **{f"x{i:02d}": D(80) for i in range(10)}}
+    ranking = competition_ranking(scores)
+    granted = excellent_in_unit("town", ranking, CFG, decisions={"c": True})
+    assert (granted.excellent, granted.tied_at_boundary, granted.tied) == (("a", "c"), (), ("b", "c", "d"))
+    # Refusing one still leaves two for one place; refusing two leaves one, who fits.
+    assert excellent_in_unit("town", ranking, CFG, decisions={"b": False}).tied_at_boundary == ("c", "d")
+    two_refused = excellent_in_unit("town", ranking, CFG, decisions={"b": False, "d": False})
+    assert two_refused.excellent == ("a", "c")
+    assert tie_decision_refusal(granted, "b", True, {"c": True}) == (
+        "本单位优秀名额 2 个，同分人员中可评 1 人，已评定 1 人，名额已满"
+    )
+    assert tie_decision_refusal(granted, "x00", True, {}) is not None
+    # Decisions that no longer fit (the figures changed) are set aside: the tie awaits again.
+    stale = excellent_in_unit("town", ranking, CFG, decisions={"b": True, "c": True})
+    assert (stale.excellent, stale.tied_at_boundary) == (("a",), ("b", "c", "d"))
+
+
+@given(
+    scores=st.lists(st.integers(85, 95), min_size=5, max_size=30),
+    decided=st.dictionaries(st.integers(0, 29), st.booleans()),
+    share=st.sampled_from(["0.15", "0.2", "0.5"]),
+)
+def test_decisions_never_break_the_quota_or_pass_over_a_better_score(
+    scores: list[int], decided: dict[int, bool], share: str
+) -> None:
+    cfg = ScoringConfig(excellent_share=share)
+    ranking = competition_ranking({f"c{i:02d}": D(s) for i, s in enumerate(scores)})
+    decisions = {f"c{i:02d}": granted for i, granted in decided.items() if i < len(scores)}
+    grades = excellent_in_unit("unit", ranking, cfg, decisions=decisions)
+    assert len(grades.excellent) <= grades.quota
+    assert grades.tied == excellent_in_unit("unit", ranking, cfg).tied  # decisions never move the tie
+    score = {e.userid: e.score for e in ranking.entries}
+    worst = min((score[u] for u in grades.excellent), default=None)
+    assert worst is None or all(score[u] <= worst for u in score if u not in grades.excellent)
+    for userid in grades.tied:
+        if tie_decision_refusal(grades, userid, True, decisions) is None:
+            after = excellent_in_unit("unit", ranking, cfg, decisions={**decisions, userid: True})
+            assert userid in after.excellent and len(after.excellent) <= after.quota
+        refused = excellent_in_unit("unit", ranking, cfg, decisions={**decisions, userid: False})
+        assert userid not in refused.excellent
 
 
 def level(size: int, prefix: str = "c") -> Ranking:

@@ -1,7 +1,7 @@
 """year: the admin's decisions on excellent ties; democratic lines summed from an index alone
 
 Revision ID: 0012
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-24
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0012"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
