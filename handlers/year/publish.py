@@ -363,7 +363,7 @@ async def publish_version(
         ),
         env.now,
     )
-    await env.audit("year.republish" if version > 1 else "year.publish", f"{year} version {version}: {len(rows)} people, {len(changed)} notified")
+    await env.audit("year.republish" if version > 1 else "year.publish", f"{year} version {version}: {len(rows)} people, {len(notified)} notified")
     admins = list(env.settings.admin.userids)
     if admins:
         report = report_text(year, version, gathered, outcome, changes_text)

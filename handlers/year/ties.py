@@ -57,6 +57,7 @@ async def decide_tie(env: RatingEnv, year: int, who: str, grant: bool, by: str) 
     await store.decide_excellent(ExcellentDecision(
         year=year, userid=person.userid, granted=grant, decided_by=by, decided_at=env.now,
     ))
+    await env.audit(f"year.excellent.{'grant' if grant else 'refuse'}", f"{year} {person.userid}")
     tie = set(grades.tied)
 
     def decided(change: Change) -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.cli import year as year_cli
 from bot.clock import ManualClock
+from storage.models_ops import AuditEvent
 from storage.models_year import AnnualResult, ExcellentDecision
 from tests.conftest import SAMPLE_2027, at
 from tests.e2e.test_year_end import shiji_year
@@ -99,6 +100,11 @@ async def test_the_admin_decides_a_tie_within_the_quota(db_url, tmp_path: Path, 
         async with h.runtime.sessions() as session:
             decided = {d.userid: d.granted for d in (await session.execute(select(ExcellentDecision))).scalars()}
         assert decided == {"a_s1": False}
+        async with h.runtime.sessions() as session:
+            audit = [(e.actor, e.action, e.detail) for e in (await session.execute(select(AuditEvent))).scalars()
+                     if e.action.startswith("year.excellent")]
+        assert [a[1:] for a in audit] == [("year.excellent.grant", "2026 a_s1"), ("year.excellent.refuse", "2026 a_s1")]
+        assert audit[0][0] == ADMIN and audit[1][0].startswith("cli")
         assert await rows(h, 4) == {}
 
         # The re-publish keeps the decision while the tie stands.
