@@ -183,7 +183,8 @@ class RosterSettings(Section):
 
     # A quarter's rating groups (unit, role) and unit headcounts.
     quarter_rule: PeriodRule = PeriodRule.end
-    # A year's rank level for district-wide rankings, unit for unit rankings and excellent quotas.
+    # A year's rank level for district-wide rankings, unit for unit rankings and excellent quotas,
+    # role for the annual weights, and the colleagues of its democratic evaluation.
     year_rule: PeriodRule = PeriodRule.end
 
 

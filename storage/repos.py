@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -231,6 +232,9 @@ class CalendarRepo:
         return [(y, by_year.get(y.year, [])) for y in years]
 
 
+ENQUEUE_CHUNK = 5_000
+
+
 class OutboxRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
@@ -256,12 +260,13 @@ class OutboxRepo:
         return (await self.s.execute(stmt)).first() is not None
 
     async def enqueue_many(self, pushes: Iterable[Push], now: datetime) -> None:
-        """`enqueue` for many at once, in one multi-row statement (a province-wide publish
-        queues 100,000 messages, a round ~1.5 M cards). Keys already queued are skipped."""
-        rows = [push.row(now) for push in pushes]
-        if rows:
-            stmt = dialect_insert(self.s, Outbox.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
-            await self.s.execute(stmt, rows)
+        """`enqueue` for many at once, a multi-row statement per `ENQUEUE_CHUNK` (a province-wide
+        publish queues 100,000 messages, a round ~1.5 M cards: held as parameters all at once
+        they would cost hundreds of MiB). Keys already queued are skipped."""
+        stmt = dialect_insert(self.s, Outbox.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        pending = iter(pushes)
+        while chunk := [push.row(now) for push in islice(pending, ENQUEUE_CHUNK)]:
+            await self.s.execute(stmt, chunk)
 
     async def due(self, now: datetime, limit: int = 50) -> list[Outbox]:
         result = await self.s.execute(

@@ -229,11 +229,14 @@ async def publish_annual(args: str, ctx: Ctx) -> Reply:
     return Reply(await publish_year(RatingEnv.of(ctx), year, ctx.userid, republish=republish))
 
 
+_YEAR_IN_TEXT = re.compile(r"(?<![0-9A-Za-z_])(\d{4})(?:年度|年)?(?![0-9A-Za-z_])")
+
+
 def _year_and_who(ctx: Ctx, args: str) -> tuple[int, str]:
-    """`2026 张三`, `张三 2026年`, `张三` (last year)."""
-    words = fold(args).split()
-    years = [w for w in words if w.removesuffix("年度").removesuffix("年").isdigit()]
-    who = " ".join(w for w in words if w not in years)
+    """`2026 张三`, `张三 2026年`, `2026张三`, `张三` (last year); `张三@城关镇` or `张三 城关镇`."""
+    text = fold(args).strip()
+    years = _YEAR_IN_TEXT.findall(text)
+    who = "@".join(_YEAR_IN_TEXT.sub(" ", text).split(None, 1)).replace(" ", "")
     if len(years) > 1 or not who:
         raise Refusal("请写成「评定优秀 2026 张三」（同名时写 张三@城关镇）。")
     return _year_arg(ctx, years[0] if years else ""), who

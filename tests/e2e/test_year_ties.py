@@ -61,7 +61,7 @@ async def test_the_admin_decides_a_tie_within_the_quota(db_url, tmp_path: Path, 
 
         # Only the admin decides, and only about the tie.
         assert "仅限考核办" in await h.say("a_lead", "评定优秀 2026 孙一")
-        assert "不在本单位优秀名额边界的同分人员中" in await h.say(ADMIN, "评定优秀 2026 吴四")
+        assert "不在本单位优秀名额边界的同分人员中" in await h.say(ADMIN, "评定优秀2026吴四 城关镇")
         assert "没有「孙三」" in await h.say(ADMIN, "评定优秀 2026 孙三")
 
         # A grant, typed as people do (year after the name, 年 suffix): version 2, what changed.
