@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +28,7 @@ from handlers.logs import TodaysLog, passes_todays_log_checks, todays_log
 from handlers.router import Router
 from scoring.workdays import UnknownCalendarYear
 from storage.committer import BatchCommitter, Committer
+from storage.db import is_transient
 from storage.repos import Store
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,14 @@ UNKNOWN_USER_TEXT = (
 )
 UNSUPPORTED_TEXT = "暂时只能识别文字消息。请用文字发送工作日志，或发送「帮助」查看用法。"
 PASSIVE_LIMIT_BYTES = 2048
+# WeCom waits 5 s for an answer: a database that blinks (a restart, a cut connection) is
+# retried within this budget, so nobody is asked to resend because of it.
+TRANSIENT_RETRY_SECONDS = 3.0
+
+
+class FailedBefore(Exception):
+    """A retry of a message whose work failed in this process: it is not run again, so a
+    poison message cannot roll back (and rerun) every batch its retries land in."""
 
 
 class Dispatcher:
@@ -49,6 +60,8 @@ class Dispatcher:
         router: Router,
         todays_logs: BatchCommitter[TodaysLog, Reply],
         recent_size: int = 20_000,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -65,28 +78,50 @@ class Dispatcher:
         self._recent: OrderedDict[str, Reply] = OrderedDict()
         self._recent_size = recent_size
         self._inflight: dict[str, asyncio.Future[Reply]] = {}
+        self._failed: OrderedDict[str, None] = OrderedDict()  # keys whose work raised
+        # Transport-side waiting (wall-clock, never the business clock); injected by tests.
+        self._sleep = sleep
+        self._monotonic = monotonic
 
     async def handle(self, inbound: Inbound) -> Reply:
         key = inbound.dedupe_key
         if (known := self._recent.get(key)) is not None:
             return known
+        if key in self._failed:
+            raise FailedBefore(key)
         if (running := self._inflight.get(key)) is not None:
             return await asyncio.shield(running)
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
-            answer = await self._process(inbound)
+            answer = await self._process_through_blips(inbound)
         except BaseException as exc:
+            if isinstance(exc, Exception) and not is_transient(exc):
+                _remember(self._failed, key, None, self._recent_size)
             future.set_exception(exc)
             future.exception()  # retrieved: waiters re-raise it, nobody else must
             raise
         finally:
             del self._inflight[key]
         future.set_result(answer)
-        self._recent[key] = answer
-        if len(self._recent) > self._recent_size:
-            self._recent.popitem(last=False)
+        _remember(self._recent, key, answer, self._recent_size)
         return answer
+
+    async def _process_through_blips(self, inbound: Inbound) -> Reply:
+        """Run the message; a transient database error is retried inside WeCom's deadline.
+        Safe: a transaction that did commit before the error left its dedupe claim, so the
+        rerun answers from the stored reply instead of doing the work twice."""
+        give_up = self._monotonic() + TRANSIENT_RETRY_SECONDS
+        delay = 0.05
+        while True:
+            try:
+                return await self._process(inbound)
+            except Exception as exc:
+                if not is_transient(exc) or self._monotonic() + delay > give_up:
+                    raise
+                log.warning("database unavailable (%s); retrying the message in %.2f s", type(exc).__name__, delay)
+            await self._sleep(delay)
+            delay = min(delay * 2, 0.8)
 
     async def _process(self, inbound: Inbound) -> Reply:
         userid = inbound.from_user
@@ -193,6 +228,12 @@ class Dispatcher:
                 {"content": f"（续 {index}/{len(parts)}）\n{part}"}, self.clock.now(),
             )
         return Reply(f"{parts[0]}\n（内容较长，共 {len(parts)} 段，后续几段随后发送）")
+
+
+def _remember(memory: OrderedDict[str, Any], key: str, value: Any, size: int) -> None:
+    memory[key] = value
+    if len(memory) > size:
+        memory.popitem(last=False)
 
 
 def request_id() -> str:

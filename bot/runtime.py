@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -63,11 +63,13 @@ class Runtime:
         *,
         migrate_on_start: bool = True,
         monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> Runtime:
         """Call from inside the event loop (the HTTP client session binds to it).
 
-        `monotonic` is the transport's clock, on which WeCom counts its per-member limits;
-        tests drive it together with the stand-in's.
+        `monotonic` and `sleep` are the transport's clock, on which WeCom counts its
+        per-member limits and a blinking database is waited for; tests drive them together
+        with the stand-in's.
         """
         database = settings.database
         engine = create_engine(database.url, synchronous=database.sqlite_synchronous)
@@ -97,7 +99,10 @@ class Runtime:
             todays_logs=todays_logs,
             directory=directory,
             calendar=calendar,
-            dispatcher=Dispatcher(settings, clock, committer, directory, calendar, build_router(), todays_logs),
+            dispatcher=Dispatcher(
+                settings, clock, committer, directory, calendar, build_router(), todays_logs,
+                sleep=sleep, monotonic=monotonic,
+            ),
             crypto=CallbackCrypto(
                 wecom.token, wecom.encoding_aes_key, wecom.corp_id, wecom.agent_id,
                 wecom.max_callback_age_seconds,

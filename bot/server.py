@@ -19,7 +19,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from sqlalchemy import text
 
-from bot.dispatch import request_id
+from bot.dispatch import FailedBefore, request_id
 from bot.logs import HttpNoise, fields
 from bot.metrics import CONTENT_TYPE
 from bot.runtime import Runtime
@@ -99,6 +99,10 @@ async def _answer(runtime: Runtime, request: web.Request, rid: str) -> tuple[web
     outcome = "answered"
     try:
         answer = await runtime.dispatcher.handle(inbound)
+    except FailedBefore:
+        log.warning("request %s from %s: a retry of a message that failed before; not run again",
+                    rid, inbound.from_user, extra=fields(rid=rid))
+        answer, outcome = Reply(ERROR_TEXT.format(rid=rid)), "failed"
     except Exception:
         log.exception("request %s from %s failed", rid, inbound.from_user, extra=fields(rid=rid))
         answer, outcome = Reply(ERROR_TEXT.format(rid=rid)), "failed"

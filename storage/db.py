@@ -6,11 +6,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -24,6 +27,25 @@ logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 SYNCHRONOUS = ("FULL", "NORMAL")
+
+
+def is_transient(error: BaseException) -> bool:
+    """A database error that says nothing about the work: the server restarted or is
+    restarting, a connection was cut, a pool checkout timed out, SQLite was busy. Running the
+    same work again moments later may well succeed."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(
+        error,
+        (
+            OperationalError,  # PostgreSQL shutting down / not yet accepting, SQLite busy
+            InterfaceError,  # asyncpg: the connection is closed
+            SQLAlchemyTimeoutError,  # pool exhausted while connections were being replaced
+            ConnectionError,  # refused or reset while connecting
+            asyncpg.exceptions.ConnectionDoesNotExistError,
+            asyncpg.exceptions.CannotConnectNowError,
+        ),
+    )
 
 
 def create_engine(url: str, *, synchronous: str = "FULL", **kwargs: Any) -> AsyncEngine:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,7 +125,7 @@ async def running_bot(
     settings = harness_settings(db_url, api_base, **sections)
     # WeCom's per-member limits run on the transport's clock: here the driven one, for the
     # bot's sender and the stand-in alike, so a test can let minutes pass without sleeping.
-    runtime = Runtime.build(settings, clock, monotonic=driven(clock))
+    runtime = Runtime.build(settings, clock, monotonic=driven(clock), sleep=driven_sleep(clock))
     runtime.background = False  # the test drives the outbox sender
     serving = await serve(runtime, port=0)
     if roster is not None or calendars:
@@ -166,3 +167,13 @@ async def start_harness_standin(clock: ManualClock) -> tuple[web.AppRunner, str,
 def driven(clock: ManualClock) -> Callable[[], float]:
     """The driven clock as seconds, for what counts time on WeCom's side of the wire."""
     return lambda: clock.now().timestamp()
+
+
+def driven_sleep(clock: ManualClock) -> Callable[[float], Awaitable[None]]:
+    """A transport wait that passes on the driven clock instead of in real time."""
+
+    async def sleep(seconds: float) -> None:
+        clock.advance(seconds=seconds)
+        await asyncio.sleep(0)
+
+    return sleep

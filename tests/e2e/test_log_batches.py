@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
+import pytest
 from sqlalchemy import delete, select, text
 
 from storage.models import Cadre, InboundMessage, RosterChange
-from tests.conftest import SAMPLE_ROSTER
+from tests.conftest import PG_ADMIN_URL, SAMPLE_ROSTER
 from tests.e2e.test_daily_logs import LOG, WU, stored_logs
 from tests.harness import running_bot
 
@@ -58,7 +60,7 @@ async def test_one_failing_message_never_loses_the_others(db_url, clock):
             assert await stored_logs(h, userid) == {"2026-11-23": f"{LOG}（{userid}）"}
         async with h.runtime.sessions() as session:
             claimed = set((await session.execute(select(InboundMessage.userid))).scalars())
-        assert CHEN not in claimed  # unclaimed: WeCom's retry will be handled afresh
+        assert CHEN not in claimed  # unclaimed: nothing of it is stored (its retries: see below)
         assert set(others) <= claimed
 
 
@@ -68,3 +70,49 @@ async def test_sqlite_commits_are_durable_on_power_loss_by_default(sqlite_url, c
             orm = (await session.execute(text("PRAGMA synchronous"))).scalar_one()
         hot = await h.runtime.writer.run(lambda c: c.exec_driver_sql("PRAGMA synchronous").scalar_one())
         assert orm == hot == 2  # FULL: the WAL is fsynced at every COMMIT
+
+
+async def test_a_retried_poison_message_is_answered_without_failing_the_next_batch(db_url, clock, caplog):
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        async with h.runtime.sessions() as session, session.begin():
+            await session.execute(delete(RosterChange).where(RosterChange.userid == CHEN))
+            await session.execute(delete(Cadre).where(Cadre.userid == CHEN))
+        poison = h.text(CHEN, f"{LOG}（陈磊）")
+        _, first = await h.post(poison)
+        assert "系统暂时出错" in h.reply_content(first)
+        caplog.clear()
+        # WeCom retries the same message while others arrive: they share a batch again.
+        posted = await asyncio.gather(h.post(poison), *(h.post(h.text(u, f"{LOG}（{u}）")) for u in (WU, ZHENG)))
+        replies = [h.reply_content(body) for _, body in posted]
+        assert "系统暂时出错" in replies[0] and all("已记录" in r for r in replies[1:])
+        assert not [r for r in caplog.records if "failed; running its items one by one" in r.getMessage()]
+        assert [r for r in caplog.records if "failed before; not run again" in r.getMessage()]
+
+
+async def test_a_database_blink_costs_nobody_a_resend(db_url, clock):
+    """The bot's PostgreSQL connections are cut (as by a fast restart) while cadres post:
+    every message is retried inside WeCom's deadline, answered and stored."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("cuts PostgreSQL server connections")
+    database = db_url.rsplit("/", 1)[1]
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        people = [u for u in h.runtime.directory.current.people if not u.startswith("qw_")][:16]
+        admin = await asyncpg.connect(PG_ADMIN_URL)
+        cut = 0
+        try:
+            posting = [asyncio.ensure_future(h.say(u, f"{LOG}（{u}）")) for u in people]
+            # Cut the bot's connections in the middle of its transactions a few times while
+            # messages are in flight, then stop, as a fast restart does.
+            while cut < 3 and not all(p.done() for p in posting):
+                cut += len(await admin.fetch(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1"
+                    " AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')",
+                    database,
+                ))
+            replies = await asyncio.gather(*posting)
+        finally:
+            await admin.close()
+        assert cut > 0
+        assert [r for r in replies if "已记录" not in r] == []
+        for userid in people:
+            assert await stored_logs(h, userid) == {"2026-11-23": f"{LOG}（{userid}）"}
