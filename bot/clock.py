@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 
 from scoring.clock import SHANGHAI, Clock
 
-__all__ = ["SHANGHAI", "Clock", "ManualClock", "StartedClock", "SystemClock", "clock_from_start"]
+__all__ = [
+    "SHANGHAI", "Clock", "ManualClock", "MovableClock", "StartedClock", "SystemClock", "clock_from_start",
+]
 
 
 class SystemClock:
@@ -29,6 +31,23 @@ class StartedClock:
 
     def now(self) -> datetime:
         return self._start + timedelta(seconds=time.monotonic() - self._t0)
+
+
+class MovableClock(StartedClock):
+    """The demo's business clock: runs on in real time and can be moved forward (time travel).
+
+    Only business rules read it; transport checks keep wall-clock time, so moving it never
+    makes a callback or a token look stale. It never goes back: claims, deadlines and stored
+    times all assume time only moves on.
+    """
+
+    def advance_to(self, when: datetime) -> None:
+        """Jump forward to `when`; a moment already past leaves the clock where it is."""
+        if when.tzinfo is None:
+            raise ValueError("MovableClock needs an aware datetime")
+        if when > self.now():
+            self._start = when.astimezone(SHANGHAI)
+            self._t0 = time.monotonic()
 
 
 class ManualClock:

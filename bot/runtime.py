@@ -133,13 +133,20 @@ class Runtime:
         await self.committer.start()
         await self.todays_logs.start()
         if self.background:
-            await self.sender.start()
-            self.scheduler = await start_scheduler(self.jobs)
+            await self.start_background()
 
-    async def close(self) -> None:
+    async def start_background(self) -> None:
+        """The outbox sender and the scheduler (which first catches up on what fell due)."""
+        await self.sender.start()
+        self.scheduler = await start_scheduler(self.jobs)
+
+    def stop_scheduler(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
+
+    async def close(self) -> None:
+        self.stop_scheduler()
         await self.sender.stop()
         await self.todays_logs.stop()
         await self.committer.stop()

@@ -4,7 +4,7 @@ catch-up at start and `shiji remind now`)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -29,6 +29,24 @@ def last_instant(job: ScheduledJob, settings: RuleSettings, now: datetime) -> da
     local = now.astimezone(SHANGHAI)
     due = datetime.combine(local.date(), job.at(settings), tzinfo=SHANGHAI)
     return due if due <= local else due - timedelta(days=1)
+
+
+def due_between(
+    jobs: Sequence[ScheduledJob], settings: RuleSettings, after: datetime, until: datetime
+) -> list[tuple[datetime, ScheduledJob]]:
+    """Every instant in (after, until] at which one of `jobs` falls due, oldest first (jobs
+    due at the same instant keep their order): what a clock moved from `after` to `until`
+    has to run so that nothing in between is skipped."""
+    start, end = after.astimezone(SHANGHAI), until.astimezone(SHANGHAI)
+    due: list[tuple[datetime, int, ScheduledJob]] = []
+    day = start.date()
+    while day <= end.date():
+        for order, job in enumerate(jobs):
+            instant = datetime.combine(day, job.at(settings), tzinfo=SHANGHAI)
+            if start < instant <= end:
+                due.append((instant, order, job))
+        day += timedelta(days=1)
+    return [(instant, job) for instant, _, job in sorted(due, key=lambda item: item[:2])]
 
 
 async def run_job(job: ScheduledJob, ctx: JobContext, instant: datetime) -> bool:

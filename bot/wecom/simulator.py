@@ -13,6 +13,7 @@ import secrets
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 import xmltodict
@@ -25,7 +26,7 @@ from bot.wecom.crypto import seal, sign
 from bot.wecom.errors import PARSE_ERRORS, CallbackRejected
 from bot.wecom.reply import LIST_ELEMENTS, card_from_xml, cdata, message_xml
 
-__all__ = ["SignedCallback", "WeComSimulator"]
+__all__ = ["PassiveReply", "SignedCallback", "WeComSimulator", "read_reply"]
 
 _REPLY_HEADER = frozenset({"ToUserName", "FromUserName", "CreateTime", "MsgType"})
 
@@ -220,3 +221,27 @@ class WeComSimulator:
             raise CallbackRejected(400, f"passive reply: {exc.errmsg}") from None
         except (*PARSE_ERRORS, AttributeError) as exc:
             raise CallbackRejected(400, f"passive reply: {exc}") from None
+
+
+@dataclass(frozen=True)
+class PassiveReply:
+    """What a phone shows for a passive reply: a text, or the tapped card changed in place."""
+
+    msg_type: str  # "" for an empty 200, text, update_template_card or update_button
+    text: str = ""
+    card: dict[str, Any] | None = None  # update_template_card, in message/send's JSON shape
+    replace_name: str | None = None  # update_button
+
+
+def read_reply(plain_xml: str) -> PassiveReply:
+    """A passive reply opened by `WeComSimulator.open_reply` (so already checked against doc
+    90241), as the phone shows it."""
+    if not plain_xml:
+        return PassiveReply("")
+    doc = xmltodict.parse(plain_xml, disable_entities=True, force_list=LIST_ELEMENTS)["xml"]
+    msg_type = str(doc["MsgType"])
+    if msg_type == "update_template_card":
+        return PassiveReply(msg_type, card=card_from_xml(doc["TemplateCard"]))
+    if msg_type == "update_button":
+        return PassiveReply(msg_type, replace_name=str(doc["Button"]["ReplaceName"]))
+    return PassiveReply(msg_type, text=str(doc.get("Content") or ""))

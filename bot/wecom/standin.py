@@ -159,6 +159,8 @@ class StandinState:
     unexpected: list[str] = field(default_factory=list)
     # Messages WeCom accepted but dropped for going past a member's limits, per member.
     dropped: Counter[str] = field(default_factory=Counter)
+    # Told of every delivery as it happens (the demo page shows pushes live).
+    listeners: list[Callable[[Delivery], None]] = field(default_factory=list)
     _tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry on `clock`
     _current: str | None = None
     _faults: dict[str, deque[_Fault]] = field(default_factory=dict)
@@ -177,6 +179,11 @@ class StandinState:
 
     def texts_for(self, userid: str) -> list[str]:
         return [d.text for d in self.messages_for(userid) if d.text is not None]
+
+    def deliver(self, delivery: Delivery) -> None:
+        self.sent.append(delivery)
+        for listener in self.listeners:
+            listener(delivery)
 
     def count(self, path: str) -> int:
         """Calls made to `path` (e.g. "gettoken"), whatever their outcome."""
@@ -429,9 +436,9 @@ def _dispatch(state: StandinState, path: str, request: web.Request, raw: bytes) 
     if path == SEND:
         delivery, extra = _send(state, data)
         if delivery is not None:
-            state.sent.append(delivery)
+            state.deliver(delivery)
         return _ok(**extra)
-    state.sent.append(_update_card(state, data))
+    state.deliver(_update_card(state, data))
     return _ok()
 
 
@@ -555,8 +562,10 @@ def create_standin_app(
     *,
     known_users: Iterable[str] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    extend: Callable[[web.Application], None] | None = None,
 ) -> web.Application:
-    """The stand-in as an aiohttp app; its state is `app[STANDIN_STATE]`."""
+    """The stand-in as an aiohttp app; its state is `app[STANDIN_STATE]`. `extend` adds routes
+    that are not WeCom's (the demo page, bot/demo/page.py) ahead of the catch-all."""
     state = StandinState(
         corp_id=corp_id,
         secret=secret,
@@ -568,22 +577,10 @@ def create_standin_app(
     # answered as WeCom answers it (an errcode), not by aiohttp's 1 MB default (HTTP 413).
     app = web.Application(client_max_size=2 * MEDIA_LIMITS["file"][0])
     app[STANDIN_STATE] = state
-    app.router.add_get(INSPECT, _inspect)
+    if extend is not None:
+        extend(app)
     app.router.add_route("*", "/{tail:.*}", _handle)
     return app
-
-
-INSPECT = "/_standin/messages"
-
-
-async def _inspect(request: web.Request) -> web.Response:
-    """Not WeCom: lets `shiji chat` show what was pushed to a user (what their phone shows)."""
-    state = request.app[STANDIN_STATE]
-    userid = request.query.get("userid", "")
-    after = int(request.query.get("after", "0"))
-    delivered = state.messages_for(userid)
-    shown = [d.text if d.text is not None else {"path": d.path, **d.payload} for d in delivered[after:]]
-    return web.json_response({"messages": shown, "next": len(delivered)})
 
 
 async def start_standin(
@@ -595,9 +592,12 @@ async def start_standin(
     clock: Callable[[], float] = time.monotonic,
     host: str = "127.0.0.1",
     port: int = 0,
+    extend: Callable[[web.Application], None] | None = None,
 ) -> tuple[web.AppRunner, str, StandinState]:
     """Serve the stand-in on loopback (port 0 = ephemeral); `await runner.cleanup()` when done."""
-    app = create_standin_app(corp_id, secret, agent_id, known_users=known_users, clock=clock)
+    app = create_standin_app(
+        corp_id, secret, agent_id, known_users=known_users, clock=clock, extend=extend
+    )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

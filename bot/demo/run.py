@@ -1,0 +1,102 @@
+"""Putting the demo together: a fresh sample district that has lived from its go-live date to
+now, the loopback WeCom stand-in serving the demo page, and the bot, in one process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from bot.calendar import build_calendar
+from bot.cli.calendar import calendar_load
+from bot.cli.db import open_database
+from bot.cli.roster import import_roster
+from bot.clock import SHANGHAI, Clock, MovableClock
+from bot.demo.district import DemoPlan, District, plan_demo, settle_history
+from bot.demo.page import DemoPage
+from bot.runtime import Runtime
+from bot.server import create_app
+from bot.settings import Settings
+from bot.wecom.standin import StandinState, start_standin
+from storage.repos import Store
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample"
+DEMO_DATABASE = Path("data") / "demo.db"
+
+
+@dataclass
+class Demo:
+    page_url: str
+    runtime: Runtime
+    page: DemoPage
+    plan: DemoPlan
+    standin: StandinState
+
+
+def with_sections(settings: Settings, **sections: dict[str, Any]) -> Settings:
+    """The same settings with some keys of some sections replaced."""
+    data = settings.model_dump()
+    for name, values in sections.items():
+        data[name] = {**data[name], **values}
+    return Settings.model_validate(data)
+
+
+def fresh_demo_database(settings: Settings) -> Settings:
+    """Every `make demo` starts from the same sample district on its own SQLite file: a demo
+    left at some moved date must not leak into the next one, nor into `shiji serve`'s data."""
+    for suffix in ("", "-wal", "-shm"):
+        DEMO_DATABASE.with_name(DEMO_DATABASE.name + suffix).unlink(missing_ok=True)
+    return with_sections(settings, database={"url": f"sqlite+aiosqlite:///{DEMO_DATABASE}"})
+
+
+@asynccontextmanager
+async def running_demo(settings: Settings, origin: Clock) -> AsyncIterator[Demo]:
+    """The demo up and listening; `origin` says what time it really is (the clock ends up there
+    after the history and runs on from it)."""
+    await import_roster(settings, SAMPLE_DIR / "district.csv")
+    await calendar_load(settings, SAMPLE_DIR / "calendar-2027.toml")
+    async with open_database(settings) as sessions, sessions() as session:
+        calendar = build_calendar(await Store(session).calendar.loaded())
+    now = origin.now()
+    plan = plan_demo(
+        calendar, now, open_after=settings.rating.open_after_working_days,
+        duration=settings.rating.duration_working_days, window=settings.logs.backfill_working_days,
+    )
+    clock = MovableClock(datetime.combine(plan.go_live, time(8, 0), tzinfo=SHANGHAI))
+    page = DemoPage(clock, settings.wecom)
+    wecom = settings.wecom
+    api = urlsplit(wecom.api_base)
+    standin_runner, api_base, state = await start_standin(
+        corp_id=wecom.corp_id, secret=wecom.secret, agent_id=wecom.agent_id,
+        host=api.hostname or "127.0.0.1", port=80 if api.port is None else api.port, extend=page.install,
+    )
+    settings = with_sections(settings, wecom={"api_base": api_base}, logs={"start_date": plan.go_live})
+    runtime = Runtime.build(settings, clock)
+    runtime.background = False  # the district's history runs the jobs itself, in order
+    bot_runner = web.AppRunner(create_app(runtime), access_log=None)
+    try:
+        await bot_runner.setup()
+        site = web.TCPSite(bot_runner, settings.server.host, settings.server.port)
+        await site.start()
+        host, port = bot_runner.addresses[0][:2]
+        district = District(runtime, clock, plan)
+        today = datetime.combine(now.date(), time(0, 0), tzinfo=SHANGHAI)
+        await district.live_until(today)
+        await settle_history(runtime, clock.now())
+        page.attach(runtime, district, f"http://{host}:{port}{wecom.callback_path}")
+        page.listen(state)
+        district.on_said = lambda userid, text, reply, _at: page.book.said(userid, text, reply.text)
+        district.deliver = True  # from today on, pushes reach the phones (the page) as they happen
+        await district.live_until(origin.now())
+        runtime.background = True
+        await runtime.start_background()
+        yield Demo(f"{api_base}/", runtime, page, plan, state)
+    finally:
+        await bot_runner.cleanup()  # first: it closes the bot's connections to the stand-in
+        await standin_runner.cleanup()
