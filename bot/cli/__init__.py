@@ -1,6 +1,7 @@
 """`shiji` command line: argument parsing here, one module per area does the work.
 
-serve      serve, demo, chat          roster     import-roster, roster …, unknown-users
+serve      serve, demo                roster     import-roster, roster …, unknown-users
+chat       chat --as (demo only)
 calendar   calendar load, show        rounds     round …, raters …
 reminders  remind now                 db         db upgrade (and the database each command opens)
 archive    archive export
@@ -26,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     sub.add_parser("serve", help="run the bot (applies migrations first)")
     sub.add_parser("demo", help="sample district + loopback WeCom stand-in + bot, on SQLite")
-    chat = sub.add_parser("chat", help="talk to a running bot as a cadre, through the real callback")
+    chat = sub.add_parser("chat", help="the demo page in a terminal: talk, see pushes, answer cards")
     chat.add_argument("--as", dest="userid", required=True)
     chat.add_argument("-m", "--message", action="append", help="send this and exit (repeatable)")
     from bot.cli.roster import effective_date
@@ -88,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     runners = {
         "serve": lambda: serve.serve(settings),
         "demo": lambda: serve.demo(settings),
-        "chat": lambda: serve.chat(settings, args.userid, args.message),
+        "chat": lambda: chat.chat(settings, args.userid, args.message),
         "import-roster": lambda: roster.import_roster(settings, args.file, args.effective),
         "roster": lambda: roster.run(settings, args),
         "calendar": lambda: (

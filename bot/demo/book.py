@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from bot.clock import Clock
-from bot.wecom.standin import Delivery
+from bot.wecom.standin import Delivery, Upload
 
 Entry = dict[str, Any]
 
@@ -76,7 +77,7 @@ class ConversationBook:
         for queue in self._followers:
             queue.put_nowait(event)
 
-    def delivered(self, delivery: Delivery) -> None:
+    def delivered(self, delivery: Delivery, uploads: Mapping[str, Upload]) -> None:
         """The stand-in's listener: what WeCom just showed on each recipient's phone."""
         payload = delivery.payload
         for userid in delivery.recipients:
@@ -87,9 +88,11 @@ class ConversationBook:
                          response_code=delivery.response_code)
             elif delivery.text is not None:
                 self.add(userid, "bot", delivery.msgtype or "text", text=delivery.text)
-            else:  # image, file: shown by media id
-                body = payload.get(delivery.msgtype or "") or {}
-                self.add(userid, "bot", delivery.msgtype or "other", media_id=body.get("media_id"))
+            else:  # image, file: fetched from the stand-in by media id
+                media_id = (payload.get(delivery.msgtype or "") or {}).get("media_id")
+                upload = uploads.get(media_id) if isinstance(media_id, str) else None
+                self.add(userid, "bot", delivery.msgtype or "other", media_id=media_id,
+                         filename=upload.filename if upload else None)
 
     def _update_sent_card(self, userid: str, payload: dict[str, Any]) -> None:
         code = payload.get("response_code")

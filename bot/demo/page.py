@@ -14,6 +14,7 @@ Routes (loopback callers only):
   GET  /demo/api/events?as=USERID         server-sent events: new and changed entries, clock
   POST /demo/api/send         {"as", "text"}
   POST /demo/api/card         {"as", "entry", "key", "selected": {question_key: [option ids]}}
+  GET  /demo/api/media/{media_id}         an image or file the bot sent
   GET|POST /demo/api/clock    {"to": "daily" | "workday" | "quarter_end" | "at", "at": ISO}
 """
 
@@ -21,10 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import mimetypes
 from datetime import date, datetime, time, timedelta
 from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 from aiohttp import web
@@ -101,6 +104,7 @@ class DemoPage:
     runtime: Runtime
     district: District
     bot_url: str
+    standin: StandinState
 
     def __init__(self, clock: Clock, wecom: WeComSettings) -> None:
         self.book = ConversationBook(clock)
@@ -121,12 +125,14 @@ class DemoPage:
         app.router.add_get("/demo/api/events", self.events)
         app.router.add_post("/demo/api/send", self.send)
         app.router.add_post("/demo/api/card", self.card)
+        app.router.add_get("/demo/api/media/{media_id}", self.media)
         app.router.add_get("/demo/api/clock", self.clock)
         app.router.add_post("/demo/api/clock", self.move_clock)
         app.on_shutdown.append(self._shutdown)
 
     def listen(self, state: StandinState) -> None:
-        state.listeners.append(self.book.delivered)
+        self.standin = state
+        state.listeners.append(lambda delivery: self.book.delivered(delivery, state.uploads))
 
     async def _shutdown(self, _app: web.Application) -> None:
         self.book.close()
@@ -182,6 +188,17 @@ class DemoPage:
         finally:
             self.book.unfollow(queue)
         return response
+
+    async def media(self, request: web.Request) -> web.Response:
+        """An image or file the bot uploaded, as the phone opens it."""
+        upload = self.standin.uploads.get(request.match_info["media_id"])
+        if upload is None:
+            raise web.HTTPNotFound(text="文件已过期或不存在。")
+        kind = mimetypes.guess_type(upload.filename)[0] or "application/octet-stream"
+        disposition = "inline" if upload.type == "image" else "attachment"
+        return web.Response(body=upload.data, content_type=kind, headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(upload.filename)}",
+        })
 
     async def clock(self, request: web.Request) -> web.Response:
         return web.json_response({"now": self.runtime.clock.now().isoformat(timespec="seconds")})

@@ -25,6 +25,7 @@ from bot.server import create_app
 from bot.settings import Settings
 from bot.wecom.standin import StandinState, start_standin
 from storage.repos import Store
+from storage.roster_import import read_table
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample"
 DEMO_DATABASE = Path("data") / "demo.db"
@@ -76,6 +77,11 @@ async def running_demo(settings: Settings, origin: Clock) -> AsyncIterator[Demo]
         corp_id=wecom.corp_id, secret=wecom.secret, agent_id=wecom.agent_id,
         host=api.hostname or "127.0.0.1", port=80 if api.port is None else api.port, extend=page.install,
     )
+    # The stand-in's address book is the sample district plus one newcomer, so that
+    # `shiji roster sync` has a difference to show.
+    for rec in read_table(SAMPLE_DIR / "district.csv"):
+        state.address_book.add_member(rec["userid"], rec["name"], rec["unit"], rec["position"])
+    state.address_book.add_member("chengguan_xinren", "辛仁", "城关镇", "科员")
     settings = with_sections(settings, wecom={"api_base": api_base}, logs={"start_date": plan.go_live})
     runtime = Runtime.build(settings, clock)
     runtime.background = False  # the district's history runs the jobs itself, in order

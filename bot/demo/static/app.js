@@ -70,7 +70,7 @@ async function loadPeople() {
     const list = el("div", { class: "unit" }, el("h3", {}, unit.unit));
     for (const p of unit.people) {
       state.people.set(p.userid, p);
-      const meta = [p.position, p.role, p.rank].filter(Boolean).join(" · ");
+      const meta = [p.position, p.role, p.rank !== p.role ? p.rank : ""].filter(Boolean).join(" · ");
       list.append(el("button", {
         class: "person", "data-userid": p.userid, onclick: () => choose(p.userid),
       }, el("span", { class: "name" }, p.name), el("span", { class: "meta" }, meta)));
@@ -139,7 +139,7 @@ function renderEntry(entry) {
   else if (entry.kind === "markdown") body = el("div", { class: "bubble md" }, ...markdown(entry.text));
   else if (entry.kind === "text") body = el("div", { class: "bubble" }, entry.text);
   else if (entry.kind === "image") body = el("div", { class: "bubble" }, el("img", { src: `/demo/api/media/${entry.media_id}`, alt: "图片", style: "max-width:100%" }));
-  else if (entry.kind === "file") body = el("div", { class: "bubble" }, el("a", { href: `/demo/api/media/${entry.media_id}`, download: "" }, "📎 下载文件"));
+  else if (entry.kind === "file") body = el("div", { class: "bubble" }, el("a", { href: `/demo/api/media/${entry.media_id}`, download: entry.filename || "" }, `📎 ${entry.filename || "下载文件"}`));
   else body = el("div", { class: "bubble" }, `[${entry.kind}]`);
   return el("div", { class: `row ${mine ? "me" : "bot"}`, "data-entry": entry.id }, avatar, body);
 }
