@@ -79,7 +79,9 @@ def card_answer(card: dict[str, Any], words: str) -> tuple[str, dict[str, list[s
         if not tokens:
             raise CardCommandError("「选」后面请写要选的项，例如「选 95」。")
         if filling >= len(selections):
-            raise CardCommandError("这张卡片没有可选的下拉框。")
+            raise CardCommandError(
+                f"这张卡片只有 {len(selections)} 个下拉框。" if selections else "这张卡片没有可选的下拉框。"
+            )
         wanted = tokens.pop(0)
         selection = selections[filling]
         match = [o for o in selection["option_list"] if wanted in (o["id"], o["text"], o["text"].split()[0])]

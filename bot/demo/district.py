@@ -206,7 +206,7 @@ class District:
                 continue
             rng = random.Random(f"{person.userid}|{period.key}")
             opens = opening_day(calendar, period, summaries.open_before_end_working_days)
-            if calendar.add_working_days(opens, rng.randint(1, 7)) != day:
+            if day < opens or calendar.add_working_days(opens, rng.randint(1, 7)) != day:
                 continue
             if kind == "quarter":
                 text = texts.quarter_summary(rng, person.unit.name, person.role.value, period.label)

@@ -8,7 +8,8 @@ from datetime import datetime, time, timedelta
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.clock import SHANGHAI
-from scheduler.jobs import last_instant
+from bot.settings import load_settings
+from scheduler.jobs import due_between, last_instant
 from scheduler.log_jobs import LOG_JOBS
 from scheduler.registry import all_jobs
 from scheduler.wiring import ShiftedTrigger, build_scheduler
@@ -54,3 +55,13 @@ def test_last_instant_is_today_after_the_time_and_yesterday_before():
     daily = LOG_JOBS[0]
     assert last_instant(daily, settings, at("2026-11-23 17:30")) == at("2026-11-23 17:30")  # type: ignore[arg-type]
     assert last_instant(daily, settings, at("2026-11-23 17:29")) == at("2026-11-22 17:30")  # type: ignore[arg-type]
+
+
+def test_due_between_lists_every_instant_a_moved_clock_passes_in_order() -> None:
+    settings = load_settings(None).rules
+    due = due_between(all_jobs(), settings, at("2026-11-23 17:00"), at("2026-11-24 17:30"))
+    seen = [(instant.strftime("%d %H:%M"), job.id) for instant, job in due]
+    assert seen == sorted(seen, key=lambda pair: pair[0])  # oldest first
+    assert ("23 17:30", "remind-daily") in seen and ("24 17:30", "remind-daily") in seen
+    assert ("24 10:00", "remind-last-day") in seen
+    assert not any(when == "23 10:00" for when, _ in seen)  # before the start: not again

@@ -50,6 +50,7 @@ function shanghai(ms) {
   const pad = (n) => String(n).padStart(2, "0");
   return {
     date: `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`,
+    day: `${d.getUTCMonth() + 1}月${d.getUTCDate()}日`,
     time: `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`,
     week: WEEK[d.getUTCDay()],
   };
@@ -124,7 +125,7 @@ function show(entry) {
   const at = Date.parse(entry.at);
   if (!last || last === entry || at - Date.parse(last.at) > 5 * 60 * 1000) {
     const t = shanghai(at);
-    box.append(el("div", { class: "time" }, `${t.date.slice(5).replace("-", "月")}日 周${t.week} ${t.time}`));
+    box.append(el("div", { class: "time" }, `${t.day} 周${t.week} ${t.time}`));
   }
   box.append(row);
   box.scrollTop = box.scrollHeight;

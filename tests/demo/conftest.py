@@ -1,0 +1,20 @@
+"""The demo as `make demo` runs it, started at a fixed moment instead of now."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from bot.clock import StartedClock
+from bot.demo.run import Demo, running_demo
+from tests.harness import harness_settings
+
+
+@asynccontextmanager
+async def demo_at(db_url: str, origin: datetime) -> AsyncIterator[Demo]:
+    # The page stamps callbacks with wall-clock time, as WeCom does, while the demo's business
+    # clock stands months away from it: the callback window is widened for that alone.
+    settings = harness_settings(db_url, "http://127.0.0.1:0", wecom={"max_callback_age_seconds": 10**9})
+    async with running_demo(settings, StartedClock(origin)) as demo:
+        yield demo
