@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import web
-
 from bot.calendar import build_calendar
 from bot.cli.calendar import calendar_load
 from bot.cli.db import open_database
@@ -21,7 +19,7 @@ from bot.clock import SHANGHAI, Clock, MovableClock
 from bot.demo.district import DemoPlan, District, plan_demo, settle_history
 from bot.demo.page import DemoPage
 from bot.runtime import Runtime
-from bot.server import create_app
+from bot.server import serve
 from bot.settings import Settings
 from bot.wecom.standin import StandinState, start_standin
 from storage.repos import Store
@@ -85,17 +83,14 @@ async def running_demo(settings: Settings, origin: Clock) -> AsyncIterator[Demo]
     settings = with_sections(settings, wecom={"api_base": api_base}, logs={"start_date": plan.go_live})
     runtime = Runtime.build(settings, clock)
     runtime.background = False  # the district's history runs the jobs itself, in order
-    bot_runner = web.AppRunner(create_app(runtime), access_log=None)
+    serving = None
     try:
-        await bot_runner.setup()
-        site = web.TCPSite(bot_runner, settings.server.host, settings.server.port)
-        await site.start()
-        host, port = bot_runner.addresses[0][:2]
+        serving = await serve(runtime)
         district = District(runtime, clock, plan)
         today = datetime.combine(now.date(), time(0, 0), tzinfo=SHANGHAI)
         await district.live_until(today)
         await settle_history(runtime, clock.now())
-        page.attach(runtime, district, f"http://{host}:{port}{wecom.callback_path}")
+        page.attach(runtime, district, f"http://{settings.server.host}:{serving.port}{wecom.callback_path}")
         page.listen(state)
         district.on_said = lambda userid, text, reply, _at: page.book.said(userid, text, reply.text)
         district.deliver = True  # from today on, pushes reach the phones (the page) as they happen
@@ -104,5 +99,6 @@ async def running_demo(settings: Settings, origin: Clock) -> AsyncIterator[Demo]
         await runtime.start_background()
         yield Demo(f"{api_base}/", runtime, page, plan, state)
     finally:
-        await bot_runner.cleanup()  # first: it closes the bot's connections to the stand-in
+        if serving is not None:  # first: it closes the bot's connections to the stand-in
+            await serving.close()
         await standin_runner.cleanup()

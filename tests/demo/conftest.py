@@ -13,8 +13,7 @@ from tests.harness import harness_settings
 
 @asynccontextmanager
 async def demo_at(db_url: str, origin: datetime) -> AsyncIterator[Demo]:
-    # The page stamps callbacks with wall-clock time, as WeCom does, while the demo's business
-    # clock stands months away from it: the callback window is widened for that alone.
-    settings = harness_settings(db_url, "http://127.0.0.1:0", wecom={"max_callback_age_seconds": 10**9})
+    # The page stamps callbacks with wall-clock time, as WeCom does, whatever the demo's clock says.
+    settings = harness_settings(db_url, "http://127.0.0.1:0")
     async with running_demo(settings, StartedClock(origin)) as demo:
         yield demo
