@@ -21,7 +21,7 @@ from bot.demo.page import DemoPage
 from bot.runtime import Runtime
 from bot.server import serve
 from bot.settings import Settings
-from bot.wecom.standin import StandinState, start_standin
+from bot.wecom.standin import start_standin
 from storage.repos import Store
 from storage.roster_import import read_table
 
@@ -35,7 +35,6 @@ class Demo:
     runtime: Runtime
     page: DemoPage
     plan: DemoPlan
-    standin: StandinState
 
 
 def with_sections(settings: Settings, **sections: dict[str, Any]) -> Settings:
@@ -97,7 +96,7 @@ async def running_demo(settings: Settings, origin: Clock) -> AsyncIterator[Demo]
         await district.live_until(origin.now())
         runtime.background = True
         await runtime.start_background()
-        yield Demo(f"{api_base}/", runtime, page, plan, state)
+        yield Demo(f"{api_base}/", runtime, page, plan)
     finally:
         if serving is not None:  # first: it closes the bot's connections to the stand-in
             await serving.close()

@@ -4,6 +4,7 @@ carrying dozens of past-deadline missed days."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 import aiohttp
@@ -66,6 +67,17 @@ async def test_demo_opens_weeks_into_use_with_todays_work_open(db_url, capsys) -
         assert "11月17日" in demo.page.book.conversation("chengguan_wuhao")[-1]["text"]
         await _say(http, demo.page_url, "fgj_zhuqing", "我的得分")
         assert "2026年第3季度" in demo.page.book.conversation("fgj_zhuqing")[-1]["text"]
+
+        # A ranking chart arrives as an image the page can show.
+        arriving = demo.page.book.follow("kaohe_admin")
+        await _say(http, demo.page_url, "kaohe_admin", "排名 城关镇")
+        image = None
+        while image is None:  # the sender delivers it in the background, as it would to a phone
+            event = await asyncio.wait_for(arriving.get(), 30)
+            image = event["entry"] if event and event["entry"]["kind"] == "image" else None
+        async with http.get(f"{demo.page_url}demo/api/media/{image['media_id']}") as resp:
+            assert resp.status == 200 and resp.content_type == "image/png"
+            assert (await resp.read()).startswith(b"\x89PNG")
 
         # The leader in a terminal: the card as numbered text, answered with /卡片, the
         # applicant's push shown as it arrives (she is watching in hers).
