@@ -35,7 +35,7 @@ async def test_demo_opens_weeks_into_use_with_todays_work_open(db_url, capsys) -
         cadres = [p for p in runtime.directory.current.people.values() if not p.is_superior]
         async with runtime.sessions() as session:
             store = Store(session)
-            logged = await store.logs.logged_days_of_all(plan.go_live, today)
+            logged = await store.logs.logged_days_of(None, plan.go_live, today)
             q3 = await store.rating.round_by_quarter(str(plan.published))
             summaries = await store.summaries.writers("quarter", str(plan.published))
             pending = await store.leave.pending()
