@@ -24,8 +24,9 @@ from bot.wecom.api import split_text
 from bot.wecom.inbound import Inbound
 from handlers import calendar_missing
 from handlers.base import CardAnswer, Ctx, Refusal, Reply
-from handlers.logs import TodaysLog, passes_todays_log_checks, todays_log
+from handlers.logs import TodaysLog, passes_todays_log_checks
 from handlers.router import Router
+from scoring.plain_text import Meaning
 from scoring.workdays import UnknownCalendarYear
 from storage.committer import BatchCommitter, Committer
 from storage.db import is_transient
@@ -142,8 +143,14 @@ class Dispatcher:
         if inbound.kind != "text":
             return None
         handler, text = self.router.resolve(inbound.content or "")
+        if handler != self.router.plain_text:
+            return None
+        # Only work goes the fast way; a near-miss command or chit-chat gets its worded answer.
+        plain = self.router.read(text, log_chars=self._rules.logs.min_chars, names=self.directory.current.names)
         now = self.clock.now()
-        if handler is not todays_log or not passes_todays_log_checks(person, self.calendar.current, now.date()):
+        if plain.reading.meaning is not Meaning.WORK or not passes_todays_log_checks(
+            person, self.calendar.current, now.date()
+        ):
             return None
         return TodaysLog(inbound.dedupe_key, inbound.from_user, text, now)
 

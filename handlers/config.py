@@ -28,7 +28,11 @@ class AdminSettings(Section):
 
 
 class LogSettings(Section):
-    min_chars: int = 15
+    # Lengths count Chinese characters, letters and digits (scoring.plain_text.content_chars):
+    # emoji, punctuation and spaces carry no content.
+    min_chars: int = Field(default=15, ge=2)
+    # A part appended to the day's log; smaller, but a single character is never content.
+    append_min_chars: int = Field(default=6, ge=2)
     max_chars: int = 500
     target_chars: int = 50
     # Above this many characters the reply adds a gentle note (never a refusal).
@@ -41,6 +45,12 @@ class LogSettings(Section):
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if value in ("", None) else value
+
+    @model_validator(mode="after")
+    def _append_not_above_log(self) -> LogSettings:
+        if self.append_min_chars > self.min_chars:
+            raise ValueError("[logs] append_min_chars must not exceed min_chars")
+        return self
 
 
 class SummarySettings(Section):

@@ -1,4 +1,4 @@
-"""晒实绩: today's log, backfill, correction, my logs, what I still miss."""
+"""晒实绩: today's log, backfill, correction, 撤回, my logs, what I still miss."""
 
 from __future__ import annotations
 
@@ -11,28 +11,43 @@ from handlers.base import Ctx, Refusal, Reply, day_label
 from handlers.config import LogSettings
 from handlers.dates import DateError, parse_day, split_leading_date
 from handlers.log_rules import missing_this_quarter
-from handlers.router import Router
+from handlers.router import PlainText, Router
+from scoring.plain_text import Meaning, content_chars
 from scoring.workdays import QuarterId, UnknownCalendarYear, WorkCalendar
 from storage import log_batch
 from storage.directory import Person
 
 router = Router()
 
+EXAMPLE = "「上午走访3户困难群众，下午整理低保台账」"
+COUNTED = "（只计汉字、字母和数字）"
 
-def _check_length(settings: LogSettings, text: str, *, total: int | None = None) -> None:
-    length = len(text) if total is None else total
-    if not text:
-        raise Refusal("日志内容是空的。请直接发送今天的工作内容，例如：「上午走访3户困难群众，下午整理低保台账」。")
-    if length < settings.min_chars:
+
+def _check_length(settings: LogSettings, text: str, *, existing: int | None = None) -> int:
+    """A log, and every part appended to it, must carry real content (R-LOG-1): its Chinese
+    characters, letters and digits count against the minimum (an appended part's is smaller).
+    `existing`: the length of the day's log so far (None: no log yet). Returns the day's
+    log length once `text` is added; the maximum is on that whole log."""
+    words = content_chars(text)
+    if words == 0:
+        raise Refusal(f"日志内容是空的。请直接发送今天的工作内容，例如：{EXAMPLE}。")
+    if existing is not None and words < settings.append_min_chars:
         raise Refusal(
-            f"日志太短了（{length} 字），至少需要 {settings.min_chars} 字。"
+            f"追加的内容太短了（{words} 字{COUNTED}），至少需要 {settings.append_min_chars} 字，"
+            "没有记入日志。请写清补充了哪项工作后再发送。"
+        )
+    if existing is None and words < settings.min_chars:
+        raise Refusal(
+            f"日志太短了（{words} 字{COUNTED}），至少需要 {settings.min_chars} 字，没有记入日志。"
             f"请写清今天做了什么、进展如何，约 {settings.target_chars} 字即可。"
         )
-    if length > settings.max_chars:
+    total = len(text) + (existing + 1 if existing is not None else 0)
+    if total > settings.max_chars:
         raise Refusal(
-            f"日志太长了（{length} 字），最多 {settings.max_chars} 字。"
+            f"日志太长了（{total} 字），最多 {settings.max_chars} 字。"
             f"请精简到 {settings.target_chars} 字左右后重新发送，内容未保存。"
         )
+    return total
 
 
 def _ensure_working_day(ctx: Ctx, day: date, action: str) -> None:
@@ -50,34 +65,40 @@ def _saved_reply(
 ) -> Reply:
     note = "（已追加到当天日志）" if appended else ""
     lines = [f"✅ 已{verb} {day_label(day, today)}的工作日志{note}，共 {chars} 字。"]
+    if appended and day == today:
+        lines.append("发错了？发送「撤回」可撤回刚追加的这一段。")
     if chars > settings.long_note_chars:
         lines.append(f"小提示：日志以 {settings.target_chars} 字左右为宜，写清要点即可。")
     return Reply("\n".join(lines))
 
 
-def _appended_chars(settings: LogSettings, content: str, existing: int | None) -> int:
-    """The day's log length once `content` is added (refused if that is out of bounds).
-    Appending checks the day's whole log, so a short addendum to a full log is fine."""
-    total = len(content) + (existing + 1 if existing is not None else 0)
-    _check_length(settings, content, total=total)
-    return total
-
-
 async def _write(ctx: Ctx, person: Person, day: date, content: str, *, verb: str = "记录") -> Reply:
     existing = await ctx.store.logs.get(person.userid, day)
-    _appended_chars(ctx.settings.logs, content, None if existing is None else len(existing.content))
+    _check_length(ctx.settings.logs, content, existing=None if existing is None else len(existing.content))
     stored = await ctx.store.logs.write(person.userid, day, content, ctx.now, append=True)
     return _saved_reply(ctx.settings.logs, ctx.today, day, len(stored), appended=existing is not None, verb=verb)
 
 
 @router.default
-async def todays_log(text: str, ctx: Ctx) -> Reply:
-    """Plain text is today's log; a second text the same day is appended."""
+async def todays_log(plain: PlainText, ctx: Ctx) -> Reply:
+    """Plain text is today's log (a second text the same day is appended) when it reads as
+    work; a command typed slightly wrong or chit-chat is answered and never stored."""
     if ctx.person is None and ctx.is_admin:
         raise Refusal("您是管理员账号，不需要记载日志。发送「帮助」查看管理员命令。")
+    reading = plain.reading
+    how_to_log = f"工作日志请直接发送今天做了什么，例如{EXAMPLE}。"
+    if reading.meaning is Meaning.COMMAND and not plain.handled:
+        raise Refusal(f"「{reading.keyword}」功能暂未开通，这条消息没有记入日志。发送「帮助」查看现在可用的命令。")
+    if reading.meaning is Meaning.COMMAND:
+        raise Refusal(
+            f"您是想发送「{reading.suggestion}」吗？请照这个格式重新发送（命令和内容之间空一格）。"
+            f"这条消息没有记入日志；{how_to_log}"
+        )
+    if reading.meaning is Meaning.CHAT:
+        raise Refusal(f"这条消息不像工作日志，没有记入日志。{how_to_log}有问题可发送「帮助」。")
     person = ctx.require_cadre()
     _ensure_working_day(ctx, ctx.today, "记载日志")
-    return await _write(ctx, person, ctx.today, text)
+    return await _write(ctx, person, ctx.today, plain.text)
 
 
 # ---- today's logs in batches (the callback's hot path) ---------------------------------
@@ -85,7 +106,8 @@ async def todays_log(text: str, ctx: Ctx) -> Reply:
 
 @dataclass(frozen=True)
 class TodaysLog:
-    """A plain text that `todays_log` would take: decided and stored with others at once."""
+    """A plain text that `todays_log` would take (it reads as work: scoring.plain_text),
+    decided and stored with others at once."""
 
     dedupe_key: str
     userid: str
@@ -127,13 +149,13 @@ def apply_todays_logs(connection: Connection, items: list[TodaysLog], settings: 
         day = item.now.date()
         existing = lengths.get((item.userid, day))
         try:
-            lengths[(item.userid, day)] = _appended_chars(settings, item.text, existing)
+            lengths[(item.userid, day)] = _check_length(settings, item.text, existing=existing)
         except Refusal as refusal:
             replies.append(Reply(refusal.text))
             continue
         earlier = appends.get((item.userid, day))
-        content = item.text if earlier is None else f"{earlier.content}\n{item.text}"
-        appends[(item.userid, day)] = log_batch.LogAppend(item.userid, day, content, item.now)
+        parts = (item.text,) if earlier is None else (*earlier.parts, item.text)
+        appends[(item.userid, day)] = log_batch.LogAppend(item.userid, day, parts, item.now)
         replies.append(_saved_reply(settings, day, day, lengths[(item.userid, day)], appended=existing is not None))
     log_batch.append_logs(connection, list(appends.values()))
     answered = [(c, r.dumps()) for c, r in zip(claims, replies, strict=True) if c.dedupe_key in fresh]
@@ -154,6 +176,11 @@ async def backfill(args: str, ctx: Ctx) -> Reply:
         raise Refusal(f"{exc}。日期可以写成 11-20、2026-11-20、11月20日、昨天 或 前天。") from None
     if day is None:
         raise Refusal("请在「补记」后写上日期和内容，例如：「补记 11-20 上午参加防汛调度会，下午检查河道」。")
+    if not content:
+        raise Refusal(
+            f"请在日期后写上那天的工作内容，例如：「补记 {args.strip()} 上午参加防汛调度会，下午检查河道」。"
+            "没有保存任何内容。"
+        )
     if day > ctx.today:
         raise Refusal(f"{day_label(day, ctx.today)}还没到，不能提前记载。今天的日志请直接发送内容。")
     _ensure_working_day(ctx, day, "补记")
@@ -177,6 +204,20 @@ async def correct_today(args: str, ctx: Ctx) -> Reply:
     return _saved_reply(ctx.settings.logs, ctx.today, ctx.today, len(stored), appended=False, verb="更新")
 
 
+@router.command("撤回", usage="撤回", summary="撤回今天日志中最后追加的一段（整篇重写请用「修改」）")
+async def withdraw(args: str, ctx: Ctx) -> Reply:
+    person = ctx.require_cadre()
+    taken = await ctx.store.logs.withdraw_last_part(person.userid, ctx.today, ctx.now)
+    if taken is None:
+        logged = await ctx.store.logs.get(person.userid, ctx.today) is not None
+        raise Refusal(
+            "今天的日志没有追加的内容可撤回。要改写今天的整篇日志，请发送「修改 新内容」。"
+            if logged else "您今天还没有记载日志，没有可撤回的内容。"
+        )
+    part, kept = taken
+    return Reply(f"↩️ 已撤回今天日志中追加的这一段：\n{part}\n现在今天的日志是：\n{kept}")
+
+
 @router.command(
     "我的", "我的日志",
     usage="我的 / 我的 11-20 / 我的 本周",
@@ -188,7 +229,8 @@ async def my_logs(args: str, ctx: Ctx) -> Reply:
         entry = await ctx.store.logs.get(person.userid, ctx.today)
         if entry is None:
             return Reply(f"您今天（{day_label(ctx.today)}）还没有记载日志。直接发送工作内容即可记载。")
-        return Reply(f"您 {day_label(ctx.today)}的日志：\n{entry.content}")
+        note = f"\n（其中追加了 {entry.appended} 段，发送「撤回」可撤回最后一段）" if entry.appended else ""
+        return Reply(f"您 {day_label(ctx.today)}的日志：\n{entry.content}{note}")
     if args in ("本周", "这周"):
         monday = ctx.today - timedelta(days=ctx.today.weekday())
         return await _range_reply(ctx, person, monday, ctx.today, "本周")

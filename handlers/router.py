@@ -1,16 +1,35 @@
-"""Keyword router: each conversation module registers its commands; `帮助` is built from them."""
+"""Keyword router: each conversation module registers its commands; `帮助` is built from them.
+
+A text that starts with no command is read by `scoring.plain_text.read_plain_text` against
+every keyword the router knows — the registered ones and those reserved for commands still
+being built — and handed to the default conversation with that reading, so a command typed
+slightly wrong is never taken for a log, and a reserved keyword becomes a real command the
+moment a module registers it.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Container
 from dataclasses import dataclass
 
 from handlers.base import CardAnswer, Ctx, Reply
-from handlers.text import fold
+from scoring.plain_text import Reading, fold, read_plain_text
 
 Handler = Callable[[str, Ctx], Awaitable[Reply]]
 CardHandler = Callable[[CardAnswer, Ctx], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class PlainText:
+    """A text that starts with no command, as the default conversation gets it."""
+
+    text: str
+    reading: Reading
+    handled: bool  # a COMMAND reading's keyword is one this version handles
+
+
+PlainHandler = Callable[[PlainText, Ctx], Awaitable[Reply]]
 
 # After a keyword: end, whitespace, a colon, or something that starts a date / number. Anything
 # else means the keyword only begins an ordinary sentence ("修改了方案…" is a log, not 修改).
@@ -30,8 +49,9 @@ class Command:
 class Router:
     def __init__(self) -> None:
         self.commands: list[Command] = []
-        self._default: Handler | None = None
+        self._default: PlainHandler | None = None
         self._cards: list[tuple[str, CardHandler]] = []
+        self._reserved: set[str] = set()
 
     def command(
         self, *keywords: str, usage: str, summary: str, admin_only: bool = False, section: str = "日志"
@@ -42,10 +62,17 @@ class Router:
 
         return register
 
-    def default(self, handler: Handler) -> Handler:
-        """Plain text that is no command (today's log)."""
+    def default(self, handler: PlainHandler) -> PlainHandler:
+        """Plain text that is no command (today's log), with what it reads as."""
         self._default = handler
         return handler
+
+    def reserve(self, *keywords: str) -> None:
+        """Keywords of commands not built yet: never taken for a log, answered as such."""
+        self._reserved.update(keywords)
+
+    def handled_keywords(self) -> set[str]:
+        return {kw for command in self.commands for kw in command.keywords}
 
     def card(self, task_prefix: str) -> Callable[[CardHandler], CardHandler]:
         """Template-card answers whose task_id starts with `task_prefix`."""
@@ -59,6 +86,7 @@ class Router:
     def include(self, other: Router) -> None:
         self.commands.extend(other.commands)
         self._cards.extend(other._cards)
+        self._reserved.update(other._reserved)
         if other._default is not None:
             self._default = other._default
 
@@ -74,9 +102,19 @@ class Router:
             if folded.lower().startswith(keyword) and _FOLLOW.match(folded[len(keyword):]):
                 # Arguments keep the user's own characters; only the keyword was folded.
                 return command.handler, original[len(keyword):].lstrip(_SEPARATORS).strip()
+        return self.plain_text, original
+
+    def read(self, text: str, *, log_chars: int, names: Container[str]) -> PlainText:
+        """What a text that starts with no command reads as, against every keyword known."""
+        handled = self.handled_keywords()
+        reading = read_plain_text(text, handled | self._reserved, log_chars=log_chars, names=names)
+        return PlainText(text, reading, reading.keyword in handled)
+
+    async def plain_text(self, text: str, ctx: Ctx) -> Reply:
         if self._default is None:
             raise LookupError("no default handler registered")
-        return self._default, original
+        plain = self.read(text, log_chars=ctx.settings.logs.min_chars, names=ctx.directory.names)
+        return await self._default(plain, ctx)
 
     def resolve_card(self, task_id: str) -> CardHandler | None:
         for prefix, handler in sorted(self._cards, key=lambda pair: -len(pair[0])):

@@ -1,15 +1,5 @@
-"""Text folding shared by the router and the date parser."""
+"""Text folding shared by the router and the date parser (the rule lives in scoring/)."""
 
-from __future__ import annotations
+from scoring.plain_text import fold
 
-import unicodedata
-
-
-def fold(text: str) -> str:
-    """Full-width letters, digits, spaces and punctuation become ASCII, one char for one char,
-    so an index into the folded text is an index into the original."""
-    out = []
-    for char in text:
-        folded = unicodedata.normalize("NFKC", char)
-        out.append(folded if len(folded) == 1 else char)
-    return "".join(out)
+__all__ = ["fold"]

@@ -86,6 +86,8 @@ class Directory:
                 self._by_unit.setdefault(person.unit.id, []).append(person)
         for members in self._by_unit.values():
             members.sort(key=lambda p: (_ROLE_ORDER.get(p.role, 9), p.name))
+        # What a command's argument may name: 「查看吴昊」「排名城关镇」.
+        self.names = frozenset(self._by_name) | frozenset(self._unit_by_name)
 
     def get(self, userid: str) -> Person | None:
         person = self.people.get(userid)

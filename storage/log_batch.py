@@ -42,6 +42,7 @@ def _statements(insert: Any) -> _Statements:
         append_logs=logs.on_conflict_do_update(
             index_elements=["userid", "day"],
             set_={"content": _LOG.c.content + "\n" + logs.excluded.content,
+                  "part_lengths": _LOG.c.part_lengths + "," + logs.excluded.part_lengths,
                   "updated_at": logs.excluded.updated_at},
         ),
     )
@@ -65,12 +66,18 @@ class Claim:
 
 @dataclass(frozen=True)
 class LogAppend:
-    """Text to become a day's log, or to be appended to it after a newline."""
+    """Parts to become a day's log, or to be appended to it, each after a newline."""
 
     userid: str
     day: date
-    content: str
+    parts: tuple[str, ...]
     at: datetime
+
+
+def part_lengths(parts: Sequence[str]) -> str:
+    """daily_log.part_lengths of these parts: each one's length, so 撤回 can take back the
+    last whole part even when a part has newlines of its own."""
+    return ",".join(str(len(part)) for part in parts)
 
 
 def _sql(connection: Connection) -> _Statements:
@@ -105,7 +112,8 @@ def append_logs(connection: Connection, appends: Sequence[LogAppend]) -> None:
     At most one append per (userid, day): PostgreSQL updates a row once per statement."""
     if appends:
         connection.execute(_sql(connection).append_logs, [
-            {"userid": a.userid, "day": a.day, "content": a.content, "created_at": a.at, "updated_at": a.at}
+            {"userid": a.userid, "day": a.day, "content": "\n".join(a.parts),
+             "part_lengths": part_lengths(a.parts), "created_at": a.at, "updated_at": a.at}
             for a in appends
         ])
 

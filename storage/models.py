@@ -76,6 +76,9 @@ class DailyLog(SQLModel, table=True):
     userid: str = Field(foreign_key="cadre.userid", max_length=64)
     day: date = Field(index=True)
     content: str = Field(sa_column=Column(Text, nullable=False))
+    # Length of each part of `content` (the first text and every one appended after a "\n"),
+    # comma separated (storage.log_batch.part_lengths), so 撤回 can take back the last part.
+    part_lengths: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     created_at: datetime = Field(sa_column=aware())
     updated_at: datetime = Field(sa_column=aware())
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.leave import leave_days
 from storage.leave_repo import LeaveRepo
+from storage.log_batch import part_lengths
 from storage.models import (
     CalendarDay,
     CalendarYear,
@@ -39,6 +40,11 @@ class LogEntry:
     day: date
     content: str
     updated_at: datetime
+    appended: int = 0  # parts appended after the first
+
+
+def _part_lengths(raw: str) -> list[int]:
+    return [int(length) for length in raw.split(",") if length]
 
 
 @dataclass(frozen=True)
@@ -116,12 +122,15 @@ class LogRepo:
     async def get(self, userid: str, day: date) -> LogEntry | None:
         row = (
             await self.s.execute(
-                select(DailyLog.content, DailyLog.updated_at).where(
+                select(DailyLog.content, DailyLog.updated_at, DailyLog.part_lengths).where(
                     DailyLog.userid == userid, DailyLog.day == day
                 )
             )
         ).first()
-        return None if row is None else LogEntry(userid, day, row.content, row.updated_at)
+        if row is None:
+            return None
+        appended = max(len(_part_lengths(row.part_lengths)) - 1, 0)
+        return LogEntry(userid, day, row.content, row.updated_at, appended)
 
     async def between(self, userid: str, start: date, end: date) -> list[LogEntry]:
         rows = await self.s.execute(
@@ -140,17 +149,46 @@ class LogRepo:
         return {r.day for r in rows}
 
     async def write(self, userid: str, day: date, content: str, now: datetime, *, append: bool) -> str:
-        """Create the day's log, or append to / replace it. Returns the stored text."""
+        """Create the day's log, or append to / replace it. Returns the stored text.
+
+        One statement, so two appends racing on two replicas both land, each as its own part.
+        """
         table = DailyLog.__table__
         stmt = dialect_insert(self.s, table).values(
-            userid=userid, day=day, content=content, created_at=now, updated_at=now
+            userid=userid, day=day, content=content, part_lengths=part_lengths([content]),
+            created_at=now, updated_at=now,
         )
-        new_content = (table.c.content + "\n" + stmt.excluded.content) if append else stmt.excluded.content
+        if append:
+            new_content = table.c.content + "\n" + stmt.excluded.content
+            lengths = table.c.part_lengths + "," + stmt.excluded.part_lengths
+        else:
+            new_content, lengths = stmt.excluded.content, stmt.excluded.part_lengths
         stmt = stmt.on_conflict_do_update(
             index_elements=["userid", "day"],
-            set_={"content": new_content, "updated_at": stmt.excluded.updated_at},
+            set_={"content": new_content, "part_lengths": lengths, "updated_at": stmt.excluded.updated_at},
         ).returning(table.c.content)
         return (await self.s.execute(stmt)).scalar_one()  # type: ignore[no-any-return]
+
+    async def withdraw_last_part(self, userid: str, day: date, now: datetime) -> tuple[str, str] | None:
+        """Take back the day's last appended part: (the part, what remains); None if none."""
+        row = (
+            await self.s.execute(
+                select(DailyLog.id, DailyLog.content, DailyLog.part_lengths).where(
+                    DailyLog.userid == userid, DailyLog.day == day
+                ).with_for_update()
+            )
+        ).first()
+        lengths = _part_lengths(row.part_lengths) if row is not None else []
+        if row is None or len(lengths) < 2:
+            return None
+        cut = len(row.content) - lengths[-1]
+        kept, part = row.content[: cut - 1], row.content[cut:]
+        await self.s.execute(
+            update(DailyLog).where(DailyLog.id == row.id).values(
+                content=kept, part_lengths=",".join(map(str, lengths[:-1])), updated_at=now
+            )
+        )
+        return part, kept
 
     async def latest(self, userid: str, limit: int) -> list[LogEntry]:
         """The most recent `limit` logs, newest first."""

@@ -194,3 +194,65 @@ async def test_non_text_messages_get_an_answer(sqlite_url, clock):
         )
         status, body = await h.post(h.sim.callback(inner, timestamp=ct))
         assert status == 200 and "只能识别文字" in h.reply_content(body)
+
+
+# ---- issue 10: what a new user tripped over -----------------------------------------------
+
+
+async def test_chit_chat_is_never_stored_in_the_official_log(db_url, clock):
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        assert "已记录" in await h.say(WU, LOG)
+        answers = {
+            text: await h.say(WU, text)
+            for text in ("好的", "👍", "帮组", "查看吴昊", "我得分", "排名", "排名 正科级", "收到，谢谢领导！")
+        }
+        assert all("已记录" not in a and "没有记入日志" in a for a in answers.values()), answers
+        assert "您是想发送「查看 吴昊」吗" in answers["查看吴昊"]
+        assert "您是想发送「帮助」吗" in answers["帮组"]
+        assert "您是想发送「我的得分」吗" in answers["我得分"]
+        assert "「排名」功能暂未开通" in answers["排名 正科级"]
+        assert await stored_logs(h, WU) == {"2026-11-23": LOG}
+        # What colleagues read through 查看 is the log alone.
+        assert await h.say("chengguan_liumin", "查看 吴昊 今天") == f"吴昊（城关镇） 11月23日（周一）的日志：\n{LOG}"
+
+
+async def test_a_first_log_of_emoji_is_refused_because_only_words_count(db_url, clock):
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        assert "没有记入日志" in await h.say(WU, "👍" * 16)
+        short = await h.say(WU, "开会。。。。。。。。。。。。。。。。")
+        assert "日志太短了（2 字" in short and "至少需要 15 字" in short
+        assert await stored_logs(h, WU) == {}
+
+
+async def test_an_appended_part_must_carry_real_content_too(db_url, clock):
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, logs={"append_min_chars": 6}) as h:
+        await h.say(WU, LOG)
+        short = await h.say(WU, "开会了！！")
+        assert "追加的内容太短了（3 字" in short and "至少需要 6 字" in short
+        assert "已追加" in await h.say(WU, "下午参加党建会议")
+        assert await stored_logs(h, WU) == {"2026-11-23": f"{LOG}\n下午参加党建会议"}
+
+
+async def test_withdraw_takes_back_the_last_appended_part_of_today_only(db_url, clock):
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        await h.say(WU, LOG)
+        first = await h.say(WU, "补充：晚上参加镇防火安全检查部署会")
+        assert "发送「撤回」可撤回" in first
+        await h.say(WU, "又及：明天上午\n继续走访剩余两户")  # a part of two lines is one part
+        assert "其中追加了 2 段" in await h.say(WU, "我的")
+        undone = await h.say(WU, "撤回")
+        assert "又及：明天上午\n继续走访剩余两户" in undone
+        assert await stored_logs(h, WU) == {"2026-11-23": f"{LOG}\n补充：晚上参加镇防火安全检查部署会"}
+        await h.say(WU, "撤回")
+        assert await stored_logs(h, WU) == {"2026-11-23": LOG}
+        nothing = await h.say(WU, "撤回")
+        assert "没有追加的内容可撤回" in nothing and "修改" in nothing
+        assert await stored_logs(h, WU) == {"2026-11-23": LOG}
+
+
+async def test_real_work_text_is_stored_even_when_it_starts_like_a_command(db_url, clock):
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        assert "已记录" in await h.say(WU, "查看现场发现三处安全隐患，已督促整改到位")
+        for part in ("出差回来整理培训材料", "我的台账已全部更新", "排名靠前的两个村已完成验收"):
+            assert "已追加" in await h.say(WU, part), part
+        assert len((await stored_logs(h, WU))["2026-11-23"].splitlines()) == 4

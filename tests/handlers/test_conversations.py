@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from handlers import leave, logs, viewing
 from handlers.base import CardAnswer, Refusal
+from handlers.registry import build_router
 from storage.models import DailyLog, Leave
 from tests.conftest import at
 
@@ -20,6 +21,7 @@ WU = "chengguan_wuhao"  # 吴昊, 城关镇 staff
 ZHAO = "chengguan_zhaojh"  # 赵建华, 城关镇 main leader
 SHEN = "fgj_shenyu"  # 沈宇, 发改局 main leader
 MONDAY = at("2026-11-23 10:00")
+PLAIN = build_router().plain_text  # a text that starts with no command
 WORK = "上午走访辖区三户困难群众，下午整理低保申请台账并录入系统"
 
 
@@ -30,7 +32,7 @@ async def stored_logs(ctx) -> list[tuple[str, str]]:
 
 async def test_todays_log_is_stored_and_confirmed(open_ctx):
     async with open_ctx(WU, MONDAY) as ctx:
-        reply = await logs.todays_log(WORK, ctx)
+        reply = await PLAIN(WORK, ctx)
     assert reply.text.startswith("✅ 已记录 11月23日（周一）的工作日志")
     async with open_ctx(WU, MONDAY) as ctx:
         assert await stored_logs(ctx) == [(WU, WORK)]
@@ -41,14 +43,14 @@ async def test_todays_log_is_stored_and_confirmed(open_ctx):
 async def test_a_too_short_log_is_refused_with_the_minimum(open_ctx):
     async with open_ctx(WU, MONDAY) as ctx:
         with pytest.raises(Refusal, match="至少需要 15 字"):
-            await logs.todays_log("开会", ctx)
+            await PLAIN("开会", ctx)
         assert await stored_logs(ctx) == []
 
 
 async def test_a_log_on_a_sunday_is_refused_as_no_working_day(open_ctx):
     async with open_ctx(WU, at("2026-11-22 10:00")) as ctx:
         with pytest.raises(Refusal, match="周末，不是工作日"):
-            await logs.todays_log(WORK, ctx)
+            await PLAIN(WORK, ctx)
 
 
 async def test_backfill_inside_the_window_and_refused_after_it(open_ctx):
@@ -83,7 +85,7 @@ async def test_leave_goes_to_the_units_main_leader_who_approves_it_on_the_card(o
 
 async def test_colleagues_read_each_others_logs_and_strangers_learn_nothing(open_ctx):
     async with open_ctx(WU, MONDAY) as ctx:
-        await logs.todays_log(WORK, ctx)
+        await PLAIN(WORK, ctx)
     async with open_ctx(ZHAO, MONDAY) as ctx:
         seen = await viewing.view("吴昊", ctx)
     assert WORK in seen.text

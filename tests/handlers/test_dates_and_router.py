@@ -50,7 +50,7 @@ def test_leading_date_keeps_the_users_own_punctuation():
 # dropped or added in the code without this table changing fails here.
 KEYWORDS = {
     "补记": "backfill", "补录": "backfill", "补写": "backfill",
-    "修改": "correct_today", "更正": "correct_today",
+    "修改": "correct_today", "更正": "correct_today", "撤回": "withdraw",
     "我的": "my_logs", "我的日志": "my_logs",
     "缺记": "missing", "漏记": "missing",
     "评分": "rate_by_text", "打分": "rate_by_text",
@@ -97,8 +97,8 @@ def test_each_keyword_reaches_its_conversation(keyword: str, handler: str):
         ("补记：昨天 内容，有逗号", "backfill", "昨天 内容，有逗号"),
         ("我的得分", "my_score", ""),  # the longer keyword wins over 我的
         ("我的 本周", "my_logs", "本周"),
-        ("修改了方案并上报", "todays_log", "修改了方案并上报"),
-        ("查看了现场", "todays_log", "查看了现场"),
+        ("修改了方案并上报", "plain_text", "修改了方案并上报"),
+        ("查看了现场", "plain_text", "查看了现场"),
         ("ＨＥＬＰ", "show_help", ""),
         ("帮助", "show_help", ""),
     ],

@@ -1,0 +1,177 @@
+"""What a chat text that starts with no command is meant as (R-LOG-1, R-CHAT-2, R-CHAT-5).
+
+Logs are read by colleagues and leaders and cost or earn points, so a text lands in one only
+when it reads as work. Everything else is answered, never stored:
+
+- COMMAND: a command typed slightly wrong — a keyword run into its argument (「查看吴昊」,
+  「排名正科级」), one slip away from a keyword (「帮组」「我得分」), or a keyword this
+  version does not handle yet (「排名 正科级」). A keyword followed by a separator is a
+  command whatever follows; otherwise only a text too short to stand as a log is read this
+  way, and a keyword run into its argument only when the argument is one (a name, a unit,
+  a date, a period): 「出差回来整理材料」 is an addition to a log, 「查看吴昊」 is not.
+- CHAT: no letters at all (emoji, punctuation, 「666」), nothing but pleasantries
+  (「好的，收到，谢谢领导」), or a question (「怎么补记？」).
+- WORK: everything else; `chars` counts its Chinese characters, letters and digits, the
+  figure a log's minimum and maximum are measured in.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Container, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Meaning(StrEnum):
+    WORK = "work"
+    COMMAND = "command"
+    CHAT = "chat"
+
+
+@dataclass(frozen=True)
+class Reading:
+    meaning: Meaning
+    chars: int  # Chinese characters, letters and digits
+    keyword: str | None = None  # COMMAND: the command it is close to
+    suggestion: str | None = None  # COMMAND: the text as that command is typed
+
+
+# After a keyword these mean "arguments follow" (the router's separators).
+SEPARATORS = frozenset(" \t\n\u3000:：,，")
+QUESTION_MARKS = frozenset("?？")
+
+# Words that are a command's argument when run into its keyword (besides names, units, digits).
+ARGUMENT_WORDS = frozenset(
+    """
+    今天 今日 昨天 昨日 前天 明天 本周 这周 上周 本月 这个月 上月 本季 本季度 这季度 上季度 上季
+    本年 今年 去年 本单位 正科级 副科级 一般干部 提交
+    """.split()
+)
+
+# Whole texts made only of these (in any order and number, punctuation and emoji aside) are
+# chit-chat. Words only: a text that also says what was done is never all pleasantries.
+PLEASANTRIES = frozenset(
+    """
+    好 好的 好滴 好哒 好吧 行 行吧 可以 嗯 嗯嗯 哦 噢 喔 哈 哈哈 呵呵 嘿嘿 嘻嘻 啊 呀 吧 呢 啦 哟
+    收到 收到了 已收到 谢谢 谢了 多谢 感谢 辛苦 辛苦了 您辛苦了 不客气 客气 没事 没关系 没问题
+    明白 明白了 了解 知道 知道了 懂了 清楚 对 对的 是 是的 不是 不对 好嘞 ok okay yes no hi
+    hello thanks thx 你好 您好 大家好 早 早上好 上午好 中午好 下午好 晚上好 晚安 再见 拜拜
+    在吗 在不在 在 领导 书记 主任 老师 同志 同事 大家 麻烦 麻烦了 请问 打扰 打扰了 抱歉 不好意思
+    测试 试试 试一下 试一试 怎么用 怎么弄 怎么办 什么意思 啥意思 咋办 咋弄 为什么 干嘛 哪里
+    """.split()
+)
+_LONGEST_PLEASANTRY = max(len(p) for p in PLEASANTRIES)
+
+
+def is_content_char(char: str) -> bool:
+    """Chinese characters, letters of any script and digits carry content; nothing else does."""
+    category = unicodedata.category(char)
+    return category[0] == "L" or category == "Nd"
+
+
+def content_chars(text: str) -> int:
+    return sum(1 for char in text if is_content_char(char))
+
+
+def read_plain_text(
+    text: str, keywords: Iterable[str], *, log_chars: int, names: Container[str] = frozenset()
+) -> Reading:
+    """What `text` is meant as. `keywords`: every command keyword, handled or not yet;
+    `log_chars`: content characters that make a text long enough to stand as a log;
+    `names`: people's and units' names, the arguments a keyword may be run into."""
+    shown = fold(text).strip()
+    folded = shown.lower() if len(shown.lower()) == len(shown) else shown
+    chars = content_chars(folded)
+    if not any(unicodedata.category(c)[0] == "L" for c in folded) or _all_pleasantries(folded):
+        return Reading(Meaning.CHAT, chars)
+    keys = [k.lower() for k in map(fold, keywords)]
+    near = _near_command(folded, shown, keys, names, short=chars < log_chars)
+    if near is not None:
+        return Reading(Meaning.COMMAND, chars, *near)
+    if _bare(folded)[-1:] in QUESTION_MARKS:
+        return Reading(Meaning.CHAT, chars)
+    return Reading(Meaning.WORK, chars)
+
+
+def fold(text: str) -> str:
+    """Full-width letters, digits, spaces and punctuation become ASCII, one char for one char,
+    so an index into the folded text is an index into the original."""
+    return "".join(f if len(f := unicodedata.normalize("NFKC", c)) == 1 else c for c in text)
+
+
+def _bare(text: str) -> str:
+    """The text without trailing emoji, spaces and closing punctuation other than ?."""
+    end = len(text)
+    while end and not is_content_char(text[end - 1]) and text[end - 1] not in QUESTION_MARKS:
+        end -= 1
+    return text[:end]
+
+
+def _near_command(
+    text: str, shown: str, keywords: list[str], names: Container[str], *, short: bool
+) -> tuple[str, str] | None:
+    """(keyword, suggestion); `text` is compared, `shown` (same length) quoted back."""
+    usable = sorted((k for k in keywords if len(k) >= 2), key=len, reverse=True)
+    for keyword in usable:  # longest first: 我的得分 before 我的
+        if not text.startswith(keyword):
+            continue
+        rest = text[len(keyword):]
+        if not rest or rest[0] in SEPARATORS or (short and _starts_with_argument(rest, names)):
+            return keyword, _joined(keyword, shown[len(keyword):])
+    if not short:
+        return None
+    whole = "".join(c for c in text if is_content_char(c))
+    head, rest = _split_head(text)
+    for keyword in usable:
+        if _one_slip(whole, keyword):
+            return keyword, keyword
+    for keyword in usable:
+        if len(keyword) >= 3 and rest and _one_slip(head, keyword):
+            return keyword, _joined(keyword, shown[len(head):])
+    return None
+
+
+def _joined(keyword: str, rest: str) -> str:
+    rest = rest.lstrip("".join(SEPARATORS))
+    return f"{keyword} {rest}" if rest else keyword
+
+
+def _starts_with_argument(rest: str, names: Container[str]) -> bool:
+    if rest[0].isdigit():
+        return True
+    return any(
+        rest[:size] in ARGUMENT_WORDS or rest[:size] in names for size in range(2, min(len(rest), 12) + 1)
+    )
+
+
+def _split_head(text: str) -> tuple[str, str]:
+    for index, char in enumerate(text):
+        if char in SEPARATORS:
+            return text[:index], text[index:]
+    return text, ""
+
+
+def _one_slip(typed: str, keyword: str) -> bool:
+    """One character wrong, missing, extra, or two neighbours swapped (never identical)."""
+    if typed == keyword or abs(len(typed) - len(keyword)) > 1:
+        return False
+    if len(typed) == len(keyword):
+        diff = [i for i, (a, b) in enumerate(zip(typed, keyword, strict=True)) if a != b]
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1
+            and typed[diff[0]] == keyword[diff[1]] and typed[diff[1]] == keyword[diff[0]]
+        )
+    short, long = sorted((typed, keyword), key=len)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+
+
+def _all_pleasantries(text: str) -> bool:
+    words = "".join(c for c in text if is_content_char(c))
+    reachable = [True] + [False] * len(words)
+    for end in range(1, len(words) + 1):
+        reachable[end] = any(
+            reachable[start] and words[start:end] in PLEASANTRIES
+            for start in range(max(0, end - _LONGEST_PLEASANTRY), end)
+        )
+    return bool(words) and reachable[-1]

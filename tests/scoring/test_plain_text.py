@@ -1,0 +1,96 @@
+"""What a text that starts with no command is meant as: property tests over what people type."""
+
+from __future__ import annotations
+
+import string
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from handlers.registry import UPCOMING, build_router
+from scoring.plain_text import PLEASANTRIES, Meaning, content_chars, read_plain_text
+
+KEYWORDS = sorted(build_router().handled_keywords() | set(UPCOMING))
+NAMES = frozenset({"吴昊", "赵建华", "王强", "城关镇", "发改局"})
+LOG_CHARS = 15
+
+
+def read(text: str):
+    return read_plain_text(text, KEYWORDS, log_chars=LOG_CHARS, names=NAMES)
+
+
+EMOJI = st.sampled_from(list("👍👌😀🙏🎉💪❤️🌹😂🤝✅"))
+PUNCTUATION = st.sampled_from(list("，。！？、…~～ ,.!?") + ["　", "\n"])
+chit_chat = st.lists(
+    st.one_of(st.sampled_from(sorted(PLEASANTRIES)), EMOJI, PUNCTUATION), min_size=1, max_size=12
+).map("".join)
+
+WORK_PHRASES = [
+    "上午走访城关社区三户低保家庭", "下午整理民政台账并报送党政办", "参加全区防汛调度会议",
+    "督促两个村完成人居环境整治", "审核低保申请材料12件", "起草镇年度安全生产工作方案",
+    "陪同检查组检查河道清障情况", "组织召开党员大会传达会议精神", "完成3个项目的入库申报",
+    "接待群众来访4人次并登记办理", "修改了应急预案三处表述", "查看了在建工地的围挡和扬尘措施",
+]
+work_text = st.lists(st.sampled_from(WORK_PHRASES), min_size=1, max_size=4).map("，".join).filter(
+    lambda t: content_chars(t) >= LOG_CHARS
+)
+
+
+@given(chit_chat)
+def test_chit_chat_and_emoji_are_never_work(text: str):
+    assert read(text).meaning is not Meaning.WORK
+
+
+@given(st.lists(st.one_of(EMOJI, PUNCTUATION, st.sampled_from(list(string.digits))), min_size=1, max_size=30).map("".join))
+def test_text_without_a_single_letter_is_chat(text: str):
+    assert read(text).meaning is Meaning.CHAT
+
+
+@given(st.sampled_from(KEYWORDS).filter(lambda k: len(k) >= 2), st.sampled_from(sorted(NAMES)))
+def test_a_keyword_run_into_a_name_is_that_command(keyword: str, name: str):
+    reading = read(keyword + name)
+    assert reading.meaning is Meaning.COMMAND
+    assert reading.suggestion is not None and reading.suggestion.endswith(name)
+
+
+@st.composite
+def one_slip(draw: st.DrawFn) -> str:
+    keyword = draw(st.sampled_from([k for k in KEYWORDS if len(k) >= 2]))
+    i = draw(st.integers(0, len(keyword) - 1))
+    other = draw(st.sampled_from(list("组的地看着得分进读名")))
+    kind = draw(st.sampled_from(["swap", "drop", "add", "turn"]))
+    if kind == "drop":
+        return keyword[:i] + keyword[i + 1:]
+    if kind == "add":
+        return keyword[:i] + other + keyword[i:]
+    if kind == "turn" and i + 1 < len(keyword):
+        return keyword[:i] + keyword[i + 1] + keyword[i] + keyword[i + 2:]
+    return keyword[:i] + other + keyword[i + 1:]
+
+
+@given(one_slip(), st.sampled_from(["", "？", "!", " "]))
+def test_a_keyword_one_slip_away_is_never_work(typed: str, tail: str):
+    assert read(typed + tail).meaning is not Meaning.WORK
+
+
+@given(st.sampled_from(UPCOMING), st.sampled_from(["", " 正科级", "：城关镇", " 2026Q4 全区所有正科级干部的情况"]))
+def test_a_keyword_not_handled_yet_is_a_command_whatever_follows(keyword: str, args: str):
+    reading = read(keyword + args)
+    assert (reading.meaning, reading.keyword) == (Meaning.COMMAND, keyword)
+
+
+@given(work_text, st.sampled_from(["", "。", "👍", "！"]))
+def test_real_work_text_is_always_work(text: str, tail: str):
+    reading = read(text + tail)
+    assert reading.meaning is Meaning.WORK and reading.chars == content_chars(text)
+
+
+def test_the_examples_new_users_sent():
+    assert read("查看吴昊").suggestion == "查看 吴昊"
+    assert read("帮组").suggestion == "帮助"
+    assert read("我得分").suggestion == "我的得分"
+    assert read("排名 正科级").suggestion == "排名 正科级"
+    assert read("好的").meaning is Meaning.CHAT
+    assert read("怎么补记？").meaning is Meaning.CHAT
+    assert read("修改了方案并上报").meaning is Meaning.WORK
+    assert content_chars("上午开会👍，下午走访 3 户！") == 10
