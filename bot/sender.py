@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.wecom.api import (
+    INVALID_PARAMETER,
     RecipientRateLimiter,
     SendResult,
     WeComClient,
@@ -139,6 +140,11 @@ class OutboxSender:
         except WeComError as exc:
             self._on_failure(exc.errcode)
             status, error = "failed", f"{exc.errcode} {exc.errmsg}"
+            if row.kind == "update_card" and exc.errcode == INVALID_PARAMETER:
+                # The card's response_code was used or expired: the card keeps its old look
+                # until it is tapped, when the passive reply shows the outcome. Not an error.
+                log.info("outbox %s (%s): card not updated, response_code no longer valid", row.id, row.dedupe_key)
+                status = "skipped"
         except Exception as exc:  # network trouble beyond the client's retries
             self._on_failure(None)
             log.exception("outbox %s: send failed", row.id)

@@ -1,19 +1,22 @@
-"""Dates as cadres type them on a phone: 11-20, 2026-11-20, 11月20日, 11/20, 11.20, 昨天, 前天."""
+"""Dates and periods as cadres type them on a phone: 11-20, 2026-11-20, 11月20日, 11/20,
+11.20, 昨天, 明天; 本周, 本月, 本季, 上季度, 2026Q4."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from handlers.text import fold
+from scoring.workdays import QuarterId
 
-RELATIVE = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2}
+RELATIVE = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2, "明天": -1, "明日": -1, "后天": -2}
 
 _FULL = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})[日号]?$")
 _SHORT = re.compile(r"^(\d{1,2})[-/.月](\d{1,2})[日号]?$")
 # The token that may start a command's arguments and be a date.
 DATE_TOKEN = re.compile(
-    r"^(今天|今日|昨天|昨日|前天|\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}[日号]?|\d{1,2}[-/.月]\d{1,2}[日号]?)"
+    r"^(今天|今日|昨天|昨日|前天|明天|明日|后天|\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}[日号]?|\d{1,2}[-/.月]\d{1,2}[日号]?)"
 )
 
 
@@ -56,3 +59,46 @@ def split_leading_date(args: str, today: date) -> tuple[date | None, str]:
     if not match:
         return None, args
     return parse_day(match[1], today), args[match.end():].strip()
+
+
+_QUARTER = re.compile(r"^(\d{4})\s*(?:年|-)?\s*(?:第|Q)?\s*([1-4])\s*(?:季度)?$", re.IGNORECASE)
+_THIS_QUARTER = frozenset({"本季", "本季度", "这季度", "这个季度", "当季"})
+_LAST_QUARTER = frozenset({"上季", "上季度", "上个季度", "上一季度"})
+
+
+def parse_quarter(text: str, today: date | None = None) -> QuarterId | None:
+    """`2026Q4`, `2026年第4季度`, `2026-4`; with `today` also 本季(度) and 上季度."""
+    token = fold(text).strip()
+    if today is not None and token in _THIS_QUARTER:
+        return QuarterId.of(today)
+    if today is not None and token in _LAST_QUARTER:
+        return QuarterId.of(today).previous()
+    match = _QUARTER.match(token)
+    return QuarterId(int(match[1]), int(match[2])) if match else None
+
+
+@dataclass(frozen=True)
+class Period:
+    """A stretch of days a reader asks for; never beyond today."""
+
+    label: str  # 本周 / 本月 / 2026年第4季度
+    start: date
+    end: date
+
+
+_WEEK = frozenset({"本周", "这周"})
+_MONTH = frozenset({"本月", "这个月"})
+
+
+def parse_period(text: str, today: date) -> Period | None:
+    """本周, 本月, a quarter (本季, 上季度, 2026Q4); None if `text` names no period."""
+    token = fold(text).strip()
+    if token in _WEEK:
+        return Period("本周", today - timedelta(days=today.weekday()), today)
+    if token in _MONTH:
+        return Period("本月", today.replace(day=1), today)
+    quarter = parse_quarter(token, today)
+    if quarter is None or quarter.first_day > today:
+        return None
+    label = "本季度" if quarter == QuarterId.of(today) else f"{quarter.year}年第{quarter.quarter}季度"
+    return Period(label, quarter.first_day, min(quarter.last_day, today))

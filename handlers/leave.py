@@ -3,12 +3,12 @@ on a card; approved days are neither missing nor remindable (scoring/logs.py).""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date, timedelta
 from typing import Any
 
 from handlers.base import CardAnswer, Ctx, Refusal, Reply, day_label
+from handlers.card_updates import update_sent_card
 from handlers.cards import new_task_id, task_parts
 from handlers.dates import DATE_TOKEN, DateError, parse_day
 from handlers.router import Router
@@ -22,6 +22,8 @@ router = Router()
 LEAVE_PREFIX = "leave-"
 
 _RANGE_SEP = re.compile(r"^\s*(至|到|~|～|—|－|-)\s*")
+# 到 also starts a reason (「出差 11-27 到市里参加培训」); the others only join a range.
+_ALSO_REASON = "到"
 _BARE_DAY = re.compile(r"^(\d{1,2})[日号]")
 _STATUS = {"pending": "待审批", "approved": "已批准", "rejected": "已驳回"}
 _DECISIONS = {"approve": "approved", "reject": "rejected"}
@@ -54,7 +56,7 @@ def _parse(args: str, today: date) -> tuple[date, date, str]:
             except ValueError:
                 raise DateError("结束日期无效") from None
             rest_at += sep.end() + bare.end()
-        else:
+        elif sep[1] != _ALSO_REASON:
             raise DateError("看不懂结束日期")
     return start, end, original[rest_at:].strip()
 
@@ -218,19 +220,11 @@ async def _decide_by_text(args: str, ctx: Ctx, decision: str) -> Reply:
 
 async def _update_sent_card(ctx: Ctx, leave: Leave) -> None:
     """Decided in chat: grey out the buttons of the card the leader still holds."""
-    sent = await ctx.store.outbox.by_key(f"leave-card:{leave.id}")
-    if sent is None or sent.status != "sent" or not sent.result:
-        return
-    code = json.loads(sent.result).get("response_code")
-    if not code:
-        return
     requester = ctx.directory.get(leave.userid)
     label = requester.label if requester is not None else leave.userid
-    task_id = json.loads(sent.payload)["card"]["task_id"]
-    card = _card(task_id, leave, label, _working_count(ctx, leave), decided=_decided_text(ctx, leave))
-    await ctx.store.outbox.enqueue(
-        f"leave-card-update:{leave.id}", [u for u in sent.userids.split("|") if u], "update_card",
-        {"response_code": code, "card": card}, ctx.now,
+    await update_sent_card(
+        ctx, f"leave-card:{leave.id}", f"leave-card-update:{leave.id}",
+        lambda task_id: _card(task_id, leave, label, _working_count(ctx, leave), decided=_decided_text(ctx, leave)),
     )
 
 

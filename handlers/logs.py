@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from handlers.base import Ctx, Refusal, Reply, day_label
 from handlers.config import LogSettings
-from handlers.dates import DateError, parse_day, split_leading_date
+from handlers.dates import DateError, parse_day, parse_period, split_leading_date
 from handlers.log_rules import missing_this_quarter
 from handlers.router import PlainText, Router
 from scoring.plain_text import Meaning, content_chars
@@ -220,8 +220,8 @@ async def withdraw(args: str, ctx: Ctx) -> Reply:
 
 @router.command(
     "我的", "我的日志",
-    usage="我的 / 我的 11-20 / 我的 本周",
-    summary="查看自己今天、某一天或本周的日志",
+    usage="我的 / 我的 11-20 / 我的 本周（本月、本季、上季度）",
+    summary="查看自己今天、某一天或一段时间的日志",
 )
 async def my_logs(args: str, ctx: Ctx) -> Reply:
     person = ctx.require_cadre()
@@ -231,15 +231,12 @@ async def my_logs(args: str, ctx: Ctx) -> Reply:
             return Reply(f"您今天（{day_label(ctx.today)}）还没有记载日志。直接发送工作内容即可记载。")
         note = f"\n（其中追加了 {entry.appended} 段，发送「撤回」可撤回最后一段）" if entry.appended else ""
         return Reply(f"您 {day_label(ctx.today)}的日志：\n{entry.content}{note}")
-    if args in ("本周", "这周"):
-        monday = ctx.today - timedelta(days=ctx.today.weekday())
-        return await _range_reply(ctx, person, monday, ctx.today, "本周")
-    if args in ("本月", "这个月"):
-        return await _range_reply(ctx, person, ctx.today.replace(day=1), ctx.today, "本月")
+    if (period := parse_period(args, ctx.today)) is not None:
+        return await _range_reply(ctx, person, period.start, period.end, period.label)
     try:
         day = parse_day(args, ctx.today)
     except DateError as exc:
-        raise Refusal(f"{exc}。可以发送「我的」「我的 11-20」或「我的 本周」。") from None
+        raise Refusal(f"{exc}。可以发送「我的」「我的 11-20」「我的 本周」或「我的 本季」。") from None
     entry = await ctx.store.logs.get(person.userid, day)
     if entry is None:
         return Reply(f"您 {day_label(day, ctx.today)}没有日志。")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from handlers.base import Ctx, Refusal, Reply, day_label
-from handlers.dates import DateError, parse_day
+from handlers.dates import DateError, Period, parse_day, parse_period
 from handlers.router import Router
 from handlers.text import fold
 from scoring.leave import leave_days
@@ -19,7 +19,6 @@ router = Router()
 LATEST_COUNT = 5
 # 王强（城关镇） / 王强(城关镇): a name with its unit, as the bot itself prints it.
 _NAME_WITH_UNIT = re.compile(r"^(.+?)[（(](.+?)[)）]$")
-_PERIODS = {"本周": "本周", "这周": "本周", "本月": "本月", "这个月": "本月"}
 
 
 @dataclass(frozen=True)
@@ -27,7 +26,7 @@ class _Query:
     name: str | None  # None: a whole unit
     unit: UnitInfo | None
     unit_text: str | None  # the unit the user typed (echoed back, even when unknown)
-    period: str | None  # 本周 | 本月 | None
+    period: Period | None
     day: date | None
 
 
@@ -50,11 +49,11 @@ def _parse(args: str, ctx: Ctx) -> _Query:
         original = tokens
     name: str | None = None
     unit_text: str | None = None
-    period: str | None = None
+    period: Period | None = None
     day: date | None = None
     for token, raw in zip(tokens, original, strict=True):
-        if token in _PERIODS and period is None and day is None:
-            period = _PERIODS[token]
+        if period is None and day is None and (named := parse_period(token, ctx.today)) is not None:
+            period = named
         elif token == "本单位" and name is None and unit_text is None:
             unit_text = "本单位"
         elif ctx.directory.unit_named(raw) is not None and unit_text is None:
@@ -66,7 +65,7 @@ def _parse(args: str, ctx: Ctx) -> _Query:
             try:
                 day = parse_day(token, ctx.today)
             except DateError as exc:
-                raise Refusal(f"{exc}。可以写「查看 张三 11-20」「查看 张三 本周」或「查看 张三 本月」。") from None
+                raise Refusal(f"{exc}。可以写「查看 张三 11-20」「查看 张三 本周」「查看 张三 本月」或「查看 张三 本季」。") from None
         else:
             raise Refusal(f"看不懂「{raw}」。用法：「查看 张三」「查看 张三 11-20」「查看 张三 本周」「查看 本单位」。")
     unit = None
@@ -87,7 +86,7 @@ def _looks_like_date(token: str) -> bool:
 
 @router.command(
     "查看", "看看", "查阅",
-    usage="查看 张三 / 查看 张三 11-20 / 查看 张三 本周 / 查看 本单位",
+    usage="查看 张三 / 查看 张三 11-20 / 查看 张三 本周（本月、本季、上季度、2026Q4）/ 查看 本单位",
     summary="阅读同事的日志（本单位；上级领导可看所分管单位），同名时加单位",
 )
 async def view(args: str, ctx: Ctx) -> Reply:
@@ -127,15 +126,12 @@ async def _view_person(ctx: Ctx, person: Person, query: _Query) -> str:
         note = f"（{leave}）" if leave else ""
         return f"{person.label} {day_label(query.day, ctx.today)}没有日志{note}。"
     if query.period is not None:
-        start = (
-            ctx.today - timedelta(days=ctx.today.weekday())
-            if query.period == "本周" else ctx.today.replace(day=1)
-        )
-        entries = {e.day: e for e in await ctx.store.logs.between(person.userid, start, ctx.today)}
-        leave = await _leave_days(ctx, person, start, ctx.today)
-        lines = [f"{person.label}{query.period}的日志："]
+        start, end = query.period.start, query.period.end
+        entries = {e.day: e for e in await ctx.store.logs.between(person.userid, start, end)}
+        leave = await _leave_days(ctx, person, start, end)
+        lines = [f"{person.label}{query.period.label}的日志："]
         day = start
-        while day <= ctx.today:
+        while day <= end:
             if day in entries:
                 lines.append(f"【{day_label(day)}】{entries[day].content}")
             elif day in leave:
@@ -159,7 +155,8 @@ async def _view_unit(ctx: Ctx, query: _Query) -> Reply:
     if unit is None or not may_see_unit(ctx.person, ctx.is_admin, unit.id, Sight.logs):
         return Reply(not_found(ctx, query.unit_text or ""))
     if query.period is not None:
-        raise Refusal(f"全单位的日志按天查看，例如「查看 {query.unit_text} 昨天」。查看一个人的{query.period}日志请写「查看 姓名 {query.period}」。")
+        label = query.period.label
+        raise Refusal(f"全单位的日志按天查看，例如「查看 {query.unit_text} 昨天」。查看一个人{label}的日志请写「查看 姓名 {label}」。")
     day = query.day or ctx.today
     members = ctx.directory.members(unit.id)
     logs = await ctx.store.logs.on_day(day, [p.userid for p in members])

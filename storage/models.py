@@ -141,7 +141,7 @@ class Outbox(SQLModel, table=True):
     userids: str = Field(sa_column=Column(Text, nullable=False))  # '|' joined
     kind: str = Field(max_length=30)  # text | markdown | template_card | update_card | image | file
     payload: str = Field(sa_column=Column(Text, nullable=False))  # JSON
-    status: str = Field(default="pending", max_length=10)  # pending | sending | sent | failed
+    status: str = Field(default="pending", max_length=10)  # pending | sending | sent | failed | skipped
     attempts: int = 0
     not_before: datetime = Field(sa_column=aware())
     created_at: datetime = Field(sa_column=aware())

@@ -49,6 +49,8 @@ TOKEN_ERRCODES = frozenset({40001, 40014, 42001})
 # -1 system busy, 45009 API frequency limit, 45033 concurrency limit.
 TRANSIENT_ERRCODES = frozenset({-1, 45009, 45033})
 ALL_INVALID = 81013
+# WeCom's "不合法的参数", also its answer to a response_code already used or past its 72 h.
+INVALID_PARAMETER = 40035
 
 
 class WeComError(Exception):
@@ -297,7 +299,7 @@ class WeComClient:
         response_code: str,
         card: Mapping[str, Any] | None = None,
         replace_name: str | None = None,
-    ) -> None:
+    ) -> SendResult:
         """Replace a sent card (or relabel its buttons); a response_code works once, for 72 h."""
         if (card is None) == (replace_name is None):
             raise ValueError("give exactly one of card or replace_name")
@@ -312,7 +314,8 @@ class WeComClient:
             payload["template_card"] = dict(card)
         else:
             payload["button"] = {"replace_name": replace_name}
-        await self._call("message/update_template_card", payload)
+        data = await self._call("message/update_template_card", payload)
+        return SendResult(invalid_users=tuple(u for u in str(data.get("invaliduser") or "").split("|") if u))
 
     # ---- address book (通讯录), with the app's own permissions ----
 

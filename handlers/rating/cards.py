@@ -75,7 +75,7 @@ def rating_card(
         "main_title": {"title": title[:36], "desc": ratee.unit.name},
         "sub_title_text": note
         or f"请依据其晒出的实绩打分。列表外的分数请发送「评分 {ratee.name} 分数」，"
-        f"全部日志可发送「查看 {ratee.name} 本季」。",
+        f"全部日志可发送「查看 {ratee.name} {quarter}」。",
         "quote_area": {"type": 0, "title": "季度小结", "quote_text": quote},
         "horizontal_content_list": [
             {"keyname": "工作日志", "value": f"{logs}/{workdays} 个工作日"},

@@ -392,7 +392,7 @@ async def decide_proposal(answer: CardAnswer, ctx: Ctx) -> Reply:
 async def admin_open(args: str, ctx: Ctx) -> Reply:
     ctx.require_admin()
     env = RatingEnv.of(ctx)
-    quarter = parse_quarter(args) if args.strip() else QuarterId.of(ctx.today).previous()
+    quarter = parse_quarter(args, ctx.today) if args.strip() else QuarterId.of(ctx.today).previous()
     if quarter is None:
         raise Refusal(f"看不懂季度「{args}」。请写成 2026Q4 这样的形式。")
     return Reply(await open_round(env, quarter))

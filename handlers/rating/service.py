@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import secrets
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
@@ -19,6 +18,7 @@ from fractions import Fraction
 
 from handlers.base import Ctx, Refusal
 from handlers.config import RuleSettings
+from handlers.dates import parse_quarter
 from handlers.log_rules import missing_by_person
 from handlers.rating.cards import (
     quarter_label,
@@ -28,7 +28,6 @@ from handlers.rating.cards import (
     submit_task_id,
 )
 from handlers.roster_periods import placed_for_period
-from handlers.text import fold
 from scoring import (
     GROUP_ZH,
     RANK_ZH,
@@ -70,7 +69,6 @@ CARDS_PER_MINUTE = 25
 # Assignments per bulk statement when a round opens: memory stays flat at province scale.
 BULK_ROWS = 10_000
 
-_QUARTER = re.compile(r"^(\d{4})\s*(?:年|-)?\s*(?:第|Q)?\s*([1-4])\s*(?:季度)?$", re.IGNORECASE)
 
 
 @dataclass
@@ -100,11 +98,6 @@ class RatingEnv:
         return self.now.date()
 
 
-def parse_quarter(text: str) -> QuarterId | None:
-    match = _QUARTER.match(fold(text).strip())
-    return QuarterId(int(match[1]), int(match[2])) if match else None
-
-
 def quarter_of(rnd: RatingRound) -> QuarterId:
     parsed = parse_quarter(rnd.quarter)
     assert parsed is not None
@@ -129,9 +122,9 @@ async def round_for(env: RatingEnv, args: str, *, default_status: tuple[str, ...
     """The round a command names (`2026Q4`), or the latest one in `default_status`."""
     text = args.strip()
     if text:
-        quarter = parse_quarter(text)
+        quarter = parse_quarter(text, env.today)
         if quarter is None:
-            raise Refusal(f"看不懂季度「{text}」。请写成 2026Q4（2026 年第 4 季度）这样的形式。")
+            raise Refusal(f"看不懂季度「{text}」。请写成 2026Q4（2026 年第 4 季度）、本季度或上季度。")
         rnd = await env.store.rating.round_by_quarter(str(quarter))
         if rnd is None:
             raise Refusal(f"{quarter_label(quarter)}还没有开启过评分。")

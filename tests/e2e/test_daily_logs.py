@@ -256,3 +256,12 @@ async def test_real_work_text_is_stored_even_when_it_starts_like_a_command(db_ur
         for part in ("出差回来整理培训材料", "我的台账已全部更新", "排名靠前的两个村已完成验收"):
             assert "已追加" in await h.say(WU, part), part
         assert len((await stored_logs(h, WU))["2026-11-23"].splitlines()) == 4
+
+
+async def test_backfill_with_a_date_but_no_text_asks_for_the_content_after_the_date(db_url, clock):
+    clock.set(at("2026-11-24 10:00"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        reply = await h.say(WU, "补记 昨天")
+        assert "请在日期后写上那天的工作内容" in reply and "「补记 昨天 " in reply
+        assert "今天" not in reply
+        assert await stored_logs(h, WU) == {}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import select
 
-from storage.models import Leave, Summary
+from storage.models import Leave, Outbox, Summary
 from tests.conftest import SAMPLE_2027, SAMPLE_ROSTER, at
 from tests.harness import ADMIN, Harness, running_bot, start_harness_standin
 
@@ -232,3 +234,58 @@ async def test_a_reinstalled_bot_on_the_same_app_still_gets_its_cards_through(db
         assert all(errcode == 0 for _path, errcode in state.calls)
     finally:
         await runner.cleanup()
+
+
+async def outbox_statuses(h: Harness) -> dict[str, str]:
+    async with h.runtime.sessions() as session:
+        rows = (await session.execute(select(Outbox))).scalars().all()
+    return {r.dedupe_key: r.status for r in rows}
+
+
+async def test_leave_approved_in_chat_shows_on_the_card_without_errors(db_url, clock, caplog):
+    caplog.set_level(logging.INFO)
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        await h.say(WU, "请假 11-24 病假")
+        first_task = await leave_card_task(h, ZHAO)
+        assert await h.say(ZHAO, "批准请假 1") == "已批准吴昊（城关镇）的请假（11月24日）。"
+        await h.drain()
+        clock.advance(minutes=30)  # any retry of the update would be due by now
+        await h.drain()
+        updates = [d for d in h.standin.messages_for(ZHAO) if d.path == "message/update_template_card"]
+        assert len(updates) == 1 and updates[0].payload["template_card"]["replace_text"] == "已由赵建华批准"
+        assert "failed" not in (await outbox_statuses(h)).values()
+        # Three days on, the second card's response_code has expired: no update is tried,
+        # and the card shows the decision when it is next tapped.
+        await h.say(WU, "出差 11-30 到市里参加培训")
+        second_task = await leave_card_task(h, ZHAO)
+        clock.advance(days=3)
+        assert "已批准" in await h.say(ZHAO, "批准请假 2")
+        await h.drain()
+        assert len([d for d in h.standin.messages_for(ZHAO) if d.path == "message/update_template_card"]) == 1
+        tapped = h.reply_xml((await h.card(ZHAO, second_task, "approve"))[1])
+        assert tapped["TemplateCard"]["ReplaceText"] == "已由赵建华批准"
+        assert first_task != second_task
+        assert "failed" not in (await outbox_statuses(h)).values()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+async def test_a_business_trip_reason_may_start_with_to(db_url, clock):
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        reply = await h.say(WU, "出差 11-27 到市里参加培训")
+        assert reply.startswith("✅ 已提交出差申请：11月27日（1 个工作日）")
+        assert "✅ 已提交请假申请：11月24日（1 个工作日）" in await h.say(WU, "请假 明天 家中有事")
+        assert "请在「请假」后写上日期和事由" in await h.say(WU, "请假 11-30 至 下周三 年假")
+        async with h.runtime.sessions() as session:
+            reasons = [r.reason for r in (await session.execute(select(Leave).order_by(Leave.id))).scalars()]
+        assert reasons == ["到市里参加培训", "家中有事"]
+
+
+async def test_view_of_this_and_last_quarter_as_the_rating_card_suggests(db_url, clock):
+    clock.set(at("2026-10-20 09:00"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        await h.say(WU, f"补记 10-19 {LOG}")
+        for period in ("本季", "本季度", "2026Q4", "2026年第4季度"):
+            reply = await h.say(LIU, f"查看 吴昊 {period}")
+            assert f"【10月19日（周一）】{LOG}" in reply and "【10月9日（周五）】（未记载）" in reply, period
+        assert "吴昊（城关镇）2026年第3季度的日志" in await h.say(LIU, "查看 吴昊 上季度")
+        assert "您本季度的日志" in await h.say(WU, "我的 本季")

@@ -20,7 +20,7 @@ def read(text: str):
 
 
 EMOJI = st.sampled_from(list("👍👌😀🙏🎉💪❤️🌹😂🤝✅"))
-PUNCTUATION = st.sampled_from(list("，。！？、…~～ ,.!?") + ["　", "\n"])
+PUNCTUATION = st.sampled_from([*"，。！？、…~～ ,.!?", "\u3000", "\n"])
 chit_chat = st.lists(
     st.one_of(st.sampled_from(sorted(PLEASANTRIES)), EMOJI, PUNCTUATION), min_size=1, max_size=12
 ).map("".join)
