@@ -48,6 +48,13 @@ def missing_log_days(
     ]
 
 
+def logged_of_owed(working_days: int, logs: int, leave_days: int, logs_on_leave: int) -> tuple[int, int]:
+    """(days logged, days owed) of a period with `working_days`: a working day of approved
+    leave is owed by no one, so it is in neither figure, even when a log was written for it
+    (a rating card's 「已记 58 / 应记 60 个工作日」)."""
+    return logs - logs_on_leave, working_days - leave_days
+
+
 def overdue_days(missing: Collection[MissingDay], today: date) -> list[date]:
     """Missing days that count against the cadre on `today`: a day that can still be
     backfilled is not missing yet (R-LOG-3), so only closed windows are deducted."""

@@ -12,10 +12,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, select, update
 
 from storage.ballot_box import BallotBox
-from storage.models import DailyLog, Summary
+from storage.models import DailyLog, Leave, Summary
 from storage.models_rating import (
     QuarterResult,
     RatingAssignment,
@@ -159,6 +159,21 @@ class RatingRepo(BallotBox):
         result = await self.s.execute(stmt.group_by(DailyLog.userid))
         return {userid: count for userid, count in result.all()}
 
+    async def logs_on_leave(self, start: date, end: date, only: str | None = None) -> dict[str, int]:
+        """Logs per cadre in [start, end] written for a day of their approved leave (a day no
+        one owes, so a card counts it in neither 已记 nor 应记)."""
+        on_leave = and_(Leave.userid == DailyLog.userid, Leave.status == "approved",
+                        Leave.start <= DailyLog.day, Leave.end >= DailyLog.day)
+        stmt = (
+            select(DailyLog.userid, func.count(func.distinct(DailyLog.day)))
+            .join(Leave, on_leave)
+            .where(DailyLog.day >= start, DailyLog.day <= end)
+        )
+        if only is not None:
+            stmt = stmt.where(DailyLog.userid == only)
+        result = await self.s.execute(stmt.group_by(DailyLog.userid))
+        return {userid: count for userid, count in result.all()}
+
     async def summaries(
         self, kind: str, period: str, only: str | None = None, *, prefix_chars: int | None = None
     ) -> dict[str, str]:
@@ -220,6 +235,12 @@ class RatingRepo(BallotBox):
 
     async def proposal(self, proposal_id: int) -> RatingExtraProposal | None:
         return await self.s.get(RatingExtraProposal, proposal_id)
+
+    async def pending_proposals(self) -> list[RatingExtraProposal]:
+        result = await self.s.execute(
+            select(RatingExtraProposal).where(RatingExtraProposal.status == "pending").order_by(RatingExtraProposal.id)
+        )
+        return list(result.scalars().all())
 
     async def decide_proposal(self, proposal_id: int, status: str, by: str, now: datetime) -> bool:
         """pending → approved/rejected; False if someone decided it first."""

@@ -78,7 +78,7 @@ def rating_card(
         f"全部日志可发送「查看 {ratee.name} {quarter}」。",
         "quote_area": {"type": 0, "title": "季度小结", "quote_text": quote},
         "horizontal_content_list": [
-            {"keyname": "工作日志", "value": f"{logs}/{workdays} 个工作日"},
+            {"keyname": "工作日志", "value": f"已记 {logs} / 应记 {workdays} 个工作日"},
             {"keyname": f"{high_score}分以上", "value": f"本单位还可给 {high_left} 人（共 {high_cap} 人）"},
             {"keyname": "当前分数", "value": "未评" if score is None else f"{score} 分"},
         ],
@@ -112,13 +112,14 @@ def submit_card(
 
 
 def proposal_card(
-    *, task_id: str, unit: str, proposer: str, names: list[str], decided: str | None = None
+    *, task_id: str, number: int, unit: str, proposer: str, names: list[str], decided: str | None = None
 ) -> dict[str, Any]:
     listing = "、".join(names)
     card: dict[str, Any] = {
         "card_type": "button_interaction",
         "source": {"desc": "实绩考核 · 小单位增加参评人员"},
-        "main_title": {"title": f"{unit} 申请增加参评人员"[:36], "desc": f"提议人：{proposer}"},
+        # The number is what 「批准参评 编号」 in chat refers to.
+        "main_title": {"title": f"{unit} 申请增加参评人员"[:36], "desc": f"编号 {number} · 提议人：{proposer}"},
         "sub_title_text": (decided + "。" if decided else "") + f"拟增加 {len(names)} 人：{listing}"[:500],
         "task_id": task_id,
     }

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
 from handlers.base import CardAnswer, Ctx, Refusal, Reply
+from handlers.card_updates import update_sent_card
 from handlers.cards import chosen
 from handlers.rating.cards import (
     OK_KEY,
@@ -28,7 +29,9 @@ from handlers.rating.service import (
     close_round,
     deadline_text,
     hand_in,
+    high_slots,
     is_open,
+    nudge,
     open_round,
     parse_quarter,
     progress_text,
@@ -44,12 +47,12 @@ from handlers.results.ranking import ranking
 from handlers.router import Router
 from handlers.text import fold
 from handlers.year.decisions import my_annual, parse_year
-from scoring import Role, check_ballot, check_score
+from scoring import Role, check_score
 from scoring.groups import may_have_extra_raters
 from scoring.numbers import whole_number
 from scoring.workdays import QuarterId
 from storage.directory import Person
-from storage.models_rating import RatingAssignment, RatingRound
+from storage.models_rating import RatingAssignment, RatingExtraProposal, RatingRound
 
 router = Router()
 
@@ -142,23 +145,12 @@ async def rating_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
     if answer.event_key != OK_KEY or score is None:
         drafts = await env.store.rating.drafts(rnd.id, ctx.userid)
         current = drafts.get(card.ratee)
-        left, cap = await _slots(env, rnd, ctx.userid, card, cards, drafts)
+        left, cap = high_slots(env, drafts, cards, card)
         note = f"未记录分数：请先在下拉框中选择分数，再点「{'确定' if current is None else '改为所选分数'}」。"
         return Reply(note, card_update=await _card(env, rnd, card, task_id, current, left, cap, note))
     accepted, message, current, left, cap = await _score(env, rnd, ctx.userid, card, cards, score)
     note = message if accepted else f"⚠️ {message}"
     return Reply(message, card_update=await _card(env, rnd, card, task_id, current, left, cap, note))
-
-
-async def _slots(
-    env: RatingEnv, rnd: RatingRound, rater: str, card: RatingAssignment,
-    cards: list[RatingAssignment], drafts: dict[str, int],
-) -> tuple[int, int]:
-    """90+ slots left and the cap on this card's unit ballot (scoring decides both)."""
-    assert rnd.id is not None
-    allowed = {a.ratee for a in cards if a.unit_id == card.unit_id}
-    ballot = check_ballot({r: s for r, s in drafts.items() if r in allowed}, card.unit_size, env.cfg)
-    return ballot.high_left, ballot.high_cap
 
 
 async def _card(
@@ -168,9 +160,10 @@ async def _card(
     quarter = quarter_of(rnd)
     ratee = env.directory.people[card.ratee]
     facts = await card_facts(env, quarter, only=card.ratee)
+    logged, owed = facts.days(card.ratee)
     return rating_card(
-        task_id=task_id, quarter=quarter, ratee=ratee, logs=facts.logs.get(card.ratee, 0),
-        workdays=facts.workdays, summary=facts.summaries.get(card.ratee),
+        task_id=task_id, quarter=quarter, ratee=ratee, logs=logged,
+        workdays=owed, summary=facts.summaries.get(card.ratee),
         summary_chars=env.settings.rating.card_summary_chars, score=score,
         high_score=env.cfg.high_score, high_left=left, high_cap=cap,
         card_scores=env.settings.rating.card_scores, note=note,
@@ -342,47 +335,108 @@ async def propose_extra(args: str, ctx: Ctx) -> Reply:
     if not admins:
         raise Refusal("系统未设置考核办管理员，无法审批。请联系考核办。")
     card = proposal_card(
-        task_id=proposal_task_id(proposal.id), unit=unit.name, proposer=person.name,
+        task_id=proposal_task_id(proposal.id), number=proposal.id, unit=unit.name, proposer=person.name,
         names=[p.label for p in new],
     )
     await ctx.store.outbox.enqueue(f"rate-proposal:{proposal.id}", admins, "template_card", {"card": card}, ctx.now)
-    return Reply(f"已提交考核办审批：增加 {len(new)} 位参评人员。批准后从下一轮评分起生效，结果会通知您。")
+    return Reply(f"已提交考核办审批（编号 {proposal.id}）：增加 {len(new)} 位参评人员。批准后从下一轮评分起生效，结果会通知您。")
 
 
-@router.card(PROPOSAL_PREFIX)
-async def decide_proposal(answer: CardAnswer, ctx: Ctx) -> Reply:
+_DECISIONS = {"approve": "approved", "reject": "rejected"}
+_VERDICTS = {"approved": "已批准", "rejected": "已驳回"}
+
+
+async def _decide_proposal(
+    ctx: Ctx, proposal_id: int, decision: str | None
+) -> tuple[RatingExtraProposal, str, bool]:
+    """Record an admin's decision (None: only look); returns the proposal, the answer and
+    whether this call decided it."""
     if not ctx.is_admin:
         raise Refusal("只有考核办管理员可以审批增加参评人员，未作任何更改。")
     env = RatingEnv.of(ctx)
-    task_id = answer.task_id
-    parts = task_id[len(PROPOSAL_PREFIX):].split("-")
-    proposal_id = whole_number(parts[0])
-    proposal = await env.store.rating.proposal(proposal_id) if proposal_id is not None else None
+    proposal = await env.store.rating.proposal(proposal_id)
     if proposal is None or proposal.id is None:
-        raise Refusal("这张审批卡片无法识别，未作任何更改。")
-    decision = {"approve": "approved", "reject": "rejected"}.get(answer.event_key)
+        raise Refusal(f"没有编号为 {proposal_id} 的参评申请，未作任何更改。发送「待批参评」查看编号。")
+    unit = env.directory.units[proposal.unit_id]
+    userids = [u for u in proposal.userids.split("|") if u]
+    if proposal.status != "pending":
+        who = _name(env, proposal.decided_by) if proposal.decided_by in env.directory.people else "考核办"
+        return proposal, f"这条申请（{unit.name}）已由{who}{_VERDICTS[proposal.status][1:]}，无需重复处理。", False
     if decision is None:
-        raise Refusal("这张申请已处理过了。")
+        raise Refusal("请点「批准」或「驳回」。")
     if not await env.store.rating.decide_proposal(proposal.id, decision, ctx.userid, ctx.now):
         raise Refusal("这张申请已由其他管理员处理过了，未作任何更改。")
-    userids = [u for u in proposal.userids.split("|") if u]
-    unit = env.directory.units[proposal.unit_id]
+    await ctx.store.session.refresh(proposal)
     names = [env.directory.people[u].label if u in env.directory.people else u for u in userids]
     await env.audit(f"extra_raters.{'approve' if decision == 'approved' else 'reject'}", f"proposal {proposal.id}: {unit.name}, {len(userids)} people")
     if decision == "approved":
         await env.store.rating.approve_extra(proposal.unit_id, userids, ctx.now, f"proposal:{proposal.id}")
-        verdict, outcome = "已批准", "已批准，从下一轮评分起生效"
+        outcome = "已批准，从下一轮评分起生效"
     else:
-        verdict, outcome = "已驳回", "未获批准"
+        outcome = "未获批准"
     await ctx.store.outbox.enqueue(
         f"rate-proposal-result:{proposal.id}", [proposal.proposed_by], "text",
         {"content": f"您为{unit.name}提议增加的 {len(userids)} 位参评人员（{'、'.join(names)}）{outcome}。"},
         ctx.now,
     )
-    card = proposal_card(
-        task_id=task_id, unit=unit.name, proposer=_name(env, proposal.proposed_by), names=names, decided=verdict,
+    return proposal, f"{_VERDICTS[decision]}：{unit.name} 增加 {len(userids)} 位参评人员。", True
+
+
+def _decided_proposal_card(ctx: Ctx, proposal: RatingExtraProposal, task_id: str) -> dict[str, object]:
+    assert proposal.id is not None
+    env = RatingEnv.of(ctx)
+    names = [env.directory.people[u].label if u in env.directory.people else u for u in proposal.userids.split("|") if u]
+    return proposal_card(
+        task_id=task_id, number=proposal.id, unit=env.directory.units[proposal.unit_id].name,
+        proposer=_name(env, proposal.proposed_by), names=names, decided=_VERDICTS.get(proposal.status),
     )
-    return Reply(f"{verdict}：{unit.name} 增加 {len(userids)} 位参评人员。", card_update=card)
+
+
+@router.card(PROPOSAL_PREFIX)
+async def decide_proposal(answer: CardAnswer, ctx: Ctx) -> Reply:
+    number = whole_number(answer.task_id[len(PROPOSAL_PREFIX):].split("-")[0])
+    if number is None:
+        raise Refusal("这张审批卡片无法识别，未作任何更改。")
+    proposal, text, _decided = await _decide_proposal(ctx, number, _DECISIONS.get(answer.event_key))
+    return Reply(text, card_update=_decided_proposal_card(ctx, proposal, answer.task_id))
+
+
+async def _decide_proposal_by_text(args: str, ctx: Ctx, decision: str) -> Reply:
+    number = whole_number(fold(args).strip().lstrip("#"))
+    if number is None:
+        raise Refusal(f"请写上申请编号，例如「{'批准' if decision == 'approved' else '驳回'}参评 3」。发送「待批参评」查看编号。")
+    proposal, text, decided = await _decide_proposal(ctx, number, decision)
+    if decided:
+        await update_sent_card(
+            ctx, f"rate-proposal:{proposal.id}", f"rate-proposal-update:{proposal.id}",
+            lambda task_id: _decided_proposal_card(ctx, proposal, task_id),
+        )
+    return Reply(text)
+
+
+@router.command("批准参评", usage="批准参评 编号", summary="批准小单位增加参评人员的申请", admin_only=True, section=SECTION)
+async def approve_extra_text(args: str, ctx: Ctx) -> Reply:
+    return await _decide_proposal_by_text(args, ctx, "approved")
+
+
+@router.command("驳回参评", usage="驳回参评 编号", summary="驳回小单位增加参评人员的申请", admin_only=True, section=SECTION)
+async def reject_extra_text(args: str, ctx: Ctx) -> Reply:
+    return await _decide_proposal_by_text(args, ctx, "rejected")
+
+
+@router.command("待批参评", usage="待批参评", summary="列出等待审批的增加参评人员申请及编号", admin_only=True, section=SECTION)
+async def pending_extra(args: str, ctx: Ctx) -> Reply:
+    ctx.require_admin()
+    env = RatingEnv.of(ctx)
+    pending = await env.store.rating.pending_proposals()
+    if not pending:
+        return Reply("目前没有等待审批的增加参评人员申请。")
+    lines = [f"等待审批的增加参评人员申请（{len(pending)} 条）："]
+    for proposal in pending:
+        names = "、".join(_name(env, u) for u in proposal.userids.split("|") if u)
+        lines.append(f"· 编号 {proposal.id}：{env.directory.units[proposal.unit_id].name}（{_name(env, proposal.proposed_by)}提议）拟增加 {names}")
+    lines.append("回复「批准参评 编号」或「驳回参评 编号」。")
+    return Reply("\n".join(lines))
 
 
 # ---- admin round commands ----------------------------------------------------------------
@@ -412,7 +466,23 @@ async def admin_publish(args: str, ctx: Ctx) -> Reply:
     return Reply(await publish_round(env, await round_for(env, args, default_status=("closed",))))
 
 
-@router.command("评分进度", usage="评分进度 2026Q4", summary="各单位提交评分的人数（不含任何分数）", admin_only=True, section=SECTION)
+@router.command(
+    "催交评分", "提醒评分", usage="催交评分 / 催交评分 2026Q4",
+    summary="立即提醒所有尚未提交评分的人", admin_only=True, section=SECTION,
+)
+async def admin_nudge(args: str, ctx: Ctx) -> Reply:
+    ctx.require_admin()
+    env = RatingEnv.of(ctx)
+    rnd = await round_for(env, args, default_status=("open",))
+    nudged = await nudge(env, rnd)
+    label = quarter_label(quarter_of(rnd))
+    if not nudged:
+        return Reply(f"{label}评分：没有需要提醒的人（都已提交，或刚刚已提醒过）。")
+    names = "、".join(_name(env, u) for u in nudged)
+    return Reply(f"✅ 已向 {len(nudged)} 位尚未提交{label}评分的人发送提醒：{names}。")
+
+
+@router.command("评分进度", usage="评分进度 2026Q4", summary="各单位提交评分的人数和尚未提交的人（不含任何分数）", admin_only=True, section=SECTION)
 async def admin_progress(args: str, ctx: Ctx) -> Reply:
     ctx.require_admin()
     env = RatingEnv.of(ctx)

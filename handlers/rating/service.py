@@ -38,6 +38,7 @@ from scoring import (
     ScoringConfig,
     UnitCategory,
     assignments,
+    check_ballot,
     high_cap,
     quarter_deduction,
     rank_within_levels,
@@ -47,7 +48,7 @@ from scoring import (
     weights_for,
 )
 from scoring.handin import HandinCheck, check_handin
-from scoring.logs import counting_start, overdue_days
+from scoring.logs import counting_start, logged_of_owed, overdue_days
 from scoring.rounds import (
     is_round_open,
     may_open_round,
@@ -56,7 +57,7 @@ from scoring.rounds import (
     round_due,
 )
 from scoring.workdays import QuarterId, WorkCalendar
-from storage.ballot_box import BallotBox
+from storage.ballot_box import BallotBox, RaterTodo
 from storage.directory import Directory
 from storage.models_rating import QuarterResult as ResultRow
 from storage.models_rating import RatingAssignment, RatingRound
@@ -191,22 +192,45 @@ class CardFacts:
     workdays: int
     logs: dict[str, int]
     summaries: dict[str, str]
+    leave_days: dict[str, int]  # working days of approved leave
+    logs_on_leave: dict[str, int]
+
+    def days(self, ratee: str) -> tuple[int, int]:
+        """(days logged, days owed) of the quarter: approved leave is owed by no one."""
+        return logged_of_owed(
+            self.workdays, self.logs.get(ratee, 0), self.leave_days.get(ratee, 0), self.logs_on_leave.get(ratee, 0)
+        )
 
 
 async def card_facts(env: RatingEnv, quarter: QuarterId, only: str | None = None) -> CardFacts:
-    """What the cards show: working-day logs this quarter and the quarterly summary.
+    """What the cards show: the quarter's logs against the days owed, and the quarterly summary.
 
     Everyone's at once when a round's cards go out; `only` one ratee's for a card update.
+    Counts in SQL, never the logs themselves: a province's quarter is millions of them.
     """
     start = counting_start(quarter.first_day, env.settings.logs.start_date)
     workdays = sum(1 for _ in env.calendar.working_days(start, quarter.last_day))
+    excused = await env.store.leave.excused_between(start, quarter.last_day)
+    leave_days = {
+        userid: sum(1 for day in days if env.calendar.is_working_day(day))
+        for userid, days in excused.items() if only is None or userid == only
+    }
     return CardFacts(
         workdays,
         await env.store.rating.log_counts(start, quarter.last_day, only),
         # One character more than a card quotes, so the card still knows to add "…".
         await env.store.rating.summaries("quarter", str(quarter), only,
                                          prefix_chars=env.settings.rating.card_summary_chars + 1),
+        leave_days,
+        await env.store.rating.logs_on_leave(start, quarter.last_day, only),
     )
+
+
+def high_slots(env: RatingEnv, drafts: Mapping[str, int], cards: Sequence[RatingAssignment], card: RatingAssignment) -> tuple[int, int]:
+    """90+ slots left and the cap on `card`'s unit ballot, from the rater's drafts now."""
+    unit = {a.ratee for a in cards if a.unit_id == card.unit_id}
+    ballot = check_ballot({r: s for r, s in drafts.items() if r in unit}, card.unit_size, env.cfg)
+    return ballot.high_left, ballot.high_cap
 
 
 class _CardQueue:
@@ -220,6 +244,7 @@ class _CardQueue:
     def __init__(
         self, env: RatingEnv, rnd: RatingRound, quarter: QuarterId, facts: CardFacts,
         *, wave_start: datetime, key_suffix: str = "0",
+        ballot: tuple[Mapping[str, int], Sequence[RatingAssignment]] | None = None,
     ) -> None:
         assert rnd.id is not None
         self.env, self.round_id, self.closes_at = env, rnd.id, rnd.closes_at
@@ -228,12 +253,15 @@ class _CardQueue:
         self.queued: Counter[str] = Counter()  # cards queued per rater
         # Random per queue, so no summary can contain it: where the task id goes.
         self._marker = f"task-{secrets.token_hex(16)}"
-        self._rendered: dict[tuple[str, int], tuple[str, str]] = {}
+        # A resend's rater's drafts and all their cards: each card shows the 90+ slots left
+        # now. Without it every ballot is still empty (a round just opened).
+        self.ballot = ballot
+        self._rendered: dict[tuple[str, int, int], tuple[str, str]] = {}
 
     async def cards(self, cards: Sequence[NewCard | RatingAssignment]) -> None:
         pushes = []
         for card in cards:
-            rendered = self._render(card.ratee, card.unit_size)
+            rendered = self._render(card)
             if rendered is None:
                 continue
             index = self.queued[card.rater]
@@ -247,30 +275,34 @@ class _CardQueue:
         self._rendered.clear()  # callers pass whole units: their ratees do not come back
         await self.env.store.outbox.enqueue_many(pushes, self.env.now)
 
-    def _render(self, userid: str, unit_size: int) -> tuple[str, str] | None:
-        if (known := self._rendered.get((userid, unit_size))) is not None:
+    def _render(self, card: NewCard | RatingAssignment) -> tuple[str, str] | None:
+        env, rating, userid = self.env, self.env.settings.rating, card.ratee
+        if self.ballot is not None and isinstance(card, RatingAssignment):
+            left, cap = high_slots(env, self.ballot[0], self.ballot[1], card)
+        else:
+            left = cap = high_cap(card.unit_size, env.cfg)
+        if (known := self._rendered.get((userid, card.unit_size, left))) is not None:
             return known
-        ratee = self.env.directory.people.get(userid)
+        ratee = env.directory.people.get(userid)
         if ratee is None:
             return None
-        env, rating = self.env, self.env.settings.rating
-        cap = high_cap(unit_size, env.cfg)
+        logged, owed = self.facts.days(userid)
         payload = rating_card(
             task_id=self._marker,
             quarter=self.quarter,
             ratee=ratee,
-            logs=self.facts.logs.get(userid, 0),
-            workdays=self.facts.workdays,
+            logs=logged,
+            workdays=owed,
             summary=self.facts.summaries.get(userid),
             summary_chars=rating.card_summary_chars,
             score=None,
             high_score=env.cfg.high_score,
-            high_left=cap,
+            high_left=left,
             high_cap=cap,
             card_scores=rating.card_scores,
         )
         head, tail = json.dumps({"card": payload}, ensure_ascii=False).split(self._marker)
-        self._rendered[(userid, unit_size)] = head, tail
+        self._rendered[(userid, card.unit_size, left)] = head, tail
         return head, tail
 
     async def submit_cards(self, totals: Mapping[str, int] | None = None) -> None:
@@ -299,7 +331,8 @@ async def resend_unanswered(env: RatingEnv, rnd: RatingRound, rater: str, key_su
     todo = [a for a in cards if a.ratee not in drafts]
     quarter = quarter_of(rnd)
     queue = _CardQueue(env, rnd, quarter, await card_facts(env, quarter), wave_start=env.now,
-                       key_suffix=key_suffix)
+                       key_suffix=key_suffix,
+                       ballot=(drafts, cards))
     await queue.cards(todo)
     await queue.submit_cards({rater: len(cards)})
     return len(todo)
@@ -323,7 +356,8 @@ def _name(env: RatingEnv, userid: str | None) -> str:
     return person.name if person else (userid or "")
 
 
-def problems_text(env: RatingEnv, check: HandinCheck) -> list[str]:
+def problems_text(env: RatingEnv, check: HandinCheck, *, open_round: bool = True) -> list[str]:
+    """What stops a hand-in; `open_round=False` after the close, when no card can be resent."""
     lines: list[str] = []
     for unit_id, ballot in check.ballots.items():
         unit = env.directory.units.get(unit_id)  # type: ignore[call-overload]
@@ -332,7 +366,8 @@ def problems_text(env: RatingEnv, check: HandinCheck) -> list[str]:
             lines.append(f"· {where}：{violation.reason_zh}")
     if check.unanswered:
         names = "、".join(_name(env, u) for u in check.unanswered)
-        lines.append(f"· 还有 {len(check.unanswered)} 位未评分：{names}（发送「评分」可重新收到这些卡片）")
+        resend = "（发送「评分」可重新收到这些卡片）" if open_round else ""
+        lines.append(f"· 还有 {len(check.unanswered)} 位未评分：{names}{resend}")
     return lines
 
 
@@ -385,7 +420,7 @@ async def close_round(env: RatingEnv, rnd: RatingRound) -> str:
             dropped += 1
             text = (
                 f"{label}评分已截止。您的评分未提交，且存在以下问题，按规定作废：\n"
-                + "\n".join(problems_text(env, check))
+                + "\n".join(problems_text(env, check, open_round=False))
             )
         await env.store.outbox.enqueue(f"rate-closed:{rnd.id}:{todo.rater}", [todo.rater], "text", {"content": text}, env.now)
     await env.store.rating.reseal(rnd.id)
@@ -542,11 +577,14 @@ async def progress_text(env: RatingEnv, rnd: RatingRound) -> str:
         f"📋 {quarter_label(quarter_of(rnd))}评分进度（{STATUS_ZH.get(rnd.status, rnd.status)}，"
         f"截止 {deadline_text(env, rnd.closes_at)}）"
     )
-    return await box_progress_text(env, env.store.rating, rnd.id, title)
+    hint = "发送「催交评分」可立即提醒他们。" if is_open(rnd, env.now) else None
+    return await box_progress_text(env, env.store.rating, rnd.id, title, hint)
 
 
-async def box_progress_text(env: RatingEnv, box: BallotBox, round_id: int, title: str) -> str:
-    """Per unit, how many of its raters handed in: counts only, never a score."""
+async def box_progress_text(
+    env: RatingEnv, box: BallotBox, round_id: int, title: str, nudge_hint: str | None = None
+) -> str:
+    """Per unit, how many of its raters handed in, and who has not: never a score."""
     lines = [title]
     for unit in sorted(await box.progress(round_id), key=lambda u: u.unit_id):
         info = env.directory.units.get(unit.unit_id)
@@ -555,6 +593,18 @@ async def box_progress_text(env: RatingEnv, box: BallotBox, round_id: int, title
     raters = await box.raters(round_id)
     done = await box.handed_in(round_id)
     lines.append(f"合计：{len(raters)} 位评分人中 {len(done & raters)} 位已提交。")
+    # Who has not handed in is no score (R-RATE-5 hides scores, not participation).
+    todo = await box.todo(round_id)
+    if todo:
+        lines.append(f"【尚未提交的 {len(todo)} 人】（括号内为已评人数）")
+        by_unit: defaultdict[str, list[str]] = defaultdict(list)
+        for item in todo:
+            person = env.directory.people.get(item.rater)
+            unit = person.unit.name if person is not None else "名册外"
+            by_unit[unit].append(f"{_name(env, item.rater)}（{item.answered}/{item.cards}）")
+        lines += [f"· {unit}：{'、'.join(names)}" for unit, names in sorted(by_unit.items())]
+        if nudge_hint:
+            lines.append(nudge_hint)
     return "\n".join(lines)
 
 
@@ -590,25 +640,45 @@ async def remind(env: RatingEnv) -> int:
         assert rnd.id is not None
         if not rater_reminder_due(rnd.status, rnd.opened_at, rnd.closes_at, env.now):
             continue
-        label = quarter_label(quarter_of(rnd))
         for todo in await env.store.rating.todo(rnd.id):
-            left = todo.cards - todo.answered
-            if left:
-                text = (
-                    f"⏰ {label}评分提醒：您还有 {left} 位同事未评分（已评 {todo.answered}/{todo.cards}），"
-                    f"截止 {deadline_text(env, rnd.closes_at)}。发送「评分」可重新收到未评的卡片。"
-                )
-            else:
-                text = (
-                    f"⏰ {label}评分提醒：您已评完 {todo.cards} 人，还差最后一步——"
-                    f"请点「提交评分」或发送「评分 提交」，截止 {deadline_text(env, rnd.closes_at)}。"
-                )
             if await env.store.outbox.enqueue(
                 f"rate-remind:{rnd.id}:{env.today.isoformat()}:{todo.rater}", [todo.rater], "text",
-                {"content": text}, env.now,
+                {"content": "⏰ " + _reminder(env, rnd, todo)}, env.now,
             ):
                 sent += 1
     return sent
+
+
+def _reminder(env: RatingEnv, rnd: RatingRound, todo: RaterTodo) -> str:
+    label, deadline = quarter_label(quarter_of(rnd)), deadline_text(env, rnd.closes_at)
+    left = todo.cards - todo.answered
+    if left:
+        return (
+            f"{label}评分提醒：您还有 {left} 位同事未评分（已评 {todo.answered}/{todo.cards}），"
+            f"截止 {deadline}。发送「评分」可重新收到未评的卡片。"
+        )
+    return (
+        f"{label}评分提醒：您已评完 {todo.cards} 人，还差最后一步——"
+        f"请点「提交评分」或发送「评分 提交」，截止 {deadline}。"
+    )
+
+
+async def nudge(env: RatingEnv, rnd: RatingRound) -> list[str]:
+    """The admin's 催交评分: remind every rater who has not handed in, now. Returns their
+    userids; a second nudge in the same minute (a double tap) sends nothing again."""
+    assert rnd.id is not None
+    label = quarter_label(quarter_of(rnd))
+    if not is_open(rnd, env.now):
+        raise Refusal(f"{label}评分{STATUS_ZH.get(rnd.status, rnd.status)}，不能再催交。")
+    nudged = []
+    for todo in await env.store.rating.todo(rnd.id):
+        # Worded apart from the daily reminder: WeCom drops an identical text within 30 min.
+        if await env.store.outbox.enqueue(
+            f"rate-nudge:{rnd.id}:{env.now:%Y%m%d%H%M}:{todo.rater}", [todo.rater], "text",
+            {"content": "📣 考核办提醒：" + _reminder(env, rnd, todo)}, env.now,
+        ):
+            nudged.append(todo.rater)
+    return nudged
 
 
 # ---- results afterwards ----------------------------------------------------------------

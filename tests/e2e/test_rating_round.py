@@ -188,7 +188,7 @@ async def test_a_whole_quarter_round_end_to_end(db_url, tmp_path):
         first = next(d.payload["template_card"] for d in h.standin.messages_for("chengguan_liumin")
                      if d.payload.get("template_card", {}).get("task_id", "").startswith("rate-"))
         facts = {item["keyname"]: item["value"] for item in first["horizontal_content_list"]}
-        assert re.fullmatch(r"\d/9 个工作日", facts["工作日志"])
+        assert re.fullmatch(r"已记 \d / 应记 9 个工作日", facts["工作日志"])
         assert facts["90分以上"] == "本单位还可给 3 人（共 3 人）"
         assert first["quote_area"]["quote_text"].startswith("本季度围绕中心工作") or "尚未提交" in first["quote_area"]["quote_text"]
 
@@ -476,7 +476,8 @@ async def test_small_unit_proposes_extra_raters_and_the_admin_approves_by_card(d
         assert h.reply_xml(body)["MsgType"] == "update_template_card"
         clock.advance(seconds=2)
         _, body = await h.card(ADMIN, card["task_id"], "reject")
-        assert "已由其他管理员处理" in h.reply_xml(body)["Content"]
+        decided = h.reply_xml(body)  # the first decision stands, and the card says so
+        assert decided["MsgType"] == "update_template_card" and "已批准" in str(decided["TemplateCard"])
         await drain_all(h)
         assert any("已批准" in t for t in h.standin.texts_for("tqw_lvxiao"))
 
@@ -502,3 +503,114 @@ def test_quarter_spellings():
     assert str(parse_quarter("2026年第4季度")) == "2026Q4"
     assert parse_quarter("2026Q5") is None
     assert parse_quarter("2026") is None
+
+
+# ---- issue 10: what a new user tripped over -----------------------------------------------
+
+
+def card_facts_of(h, rater: str) -> dict[str, dict[str, str]]:
+    """The latest rating card each ratee's name got at `rater`: keyname → value."""
+    facts: dict[str, dict[str, str]] = {}
+    for delivery in h.standin.messages_for(rater):
+        card = delivery.payload.get("template_card", {})
+        if card.get("task_id", "").startswith("rate-"):
+            name = card["main_title"]["title"].split("（")[0]
+            facts[name] = {i["keyname"]: i["value"] for i in card["horizontal_content_list"]}
+    return facts
+
+
+async def test_resent_cards_show_the_raters_current_90_plus_slots(db_url):
+    from bot.clock import ManualClock
+
+    clock = ManualClock(at("2027-01-04 09:30"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, (SAMPLE_2027,), **SETTINGS) as h:
+        await h.say(ADMIN, "开启评分 2026Q4")
+        await drain_all(h)
+        liu = "chengguan_liumin"
+        for ratee in ("chengguan_wuhao", "chengguan_zhaojh", "chengguan_zhengli"):  # all 3 of 城关镇's 90+ slots
+            await tap(h, liu, cards_by_rater(h)[liu][ratee], 95)
+        assert "未评的 8 张卡片已重新发送" in await h.say(liu, "评分")
+        await drain_all(h)
+        resent = card_facts_of(h, liu)
+        assert resent["王强"]["90分以上"] == "本单位还可给 0 人（共 3 人）"
+
+
+async def test_a_voided_ballot_notice_points_to_no_action_that_no_longer_exists(db_url):
+    from bot.clock import ManualClock
+
+    clock = ManualClock(at("2027-01-04 09:30"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, (SAMPLE_2027,), **SETTINGS) as h:
+        await h.say(ADMIN, "开启评分 2026Q4")
+        await drain_all(h)
+        await tap(h, "tqw_shiyan", cards_by_rater(h)["tqw_shiyan"]["tqw_lvxiao"], 85)  # one of two
+        await h.say(ADMIN, "关闭评分")
+        await drain_all(h)
+        (notice,) = [t for t in h.standin.texts_for("tqw_shiyan") if "作废" in t]
+        assert "还有 1 位未评分：张晨" in notice
+        assert "发送「评分」" not in notice
+
+
+async def test_rating_cards_count_days_owed_not_approved_leave(db_url):
+    from bot.clock import ManualClock
+
+    clock = ManualClock(at("2026-12-21 10:00"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, (SAMPLE_2027,), **SETTINGS) as h:
+        await h.say("chengguan_wuhao", "请假 12-21 至 12-22 年假")
+        await drain_all(h)
+        (card,) = [d.payload["template_card"] for d in h.standin.messages_for("chengguan_zhaojh")]
+        await h.card("chengguan_zhaojh", card["task_id"], "approve")
+        async with h.runtime.sessions() as session, session.begin():
+            for day in WORKDAYS[2:]:  # every day owed after the leave
+                moment = at(f"{day.isoformat()} 17:00")
+                session.add(DailyLog(userid="chengguan_wuhao", day=day, content=LOGS, created_at=moment, updated_at=moment))
+        clock.set(at("2027-01-04 09:30"))
+        await h.say(ADMIN, "开启评分 2026Q4")
+        await drain_all(h)
+        facts = card_facts_of(h, "chengguan_liumin")
+        assert facts["吴昊"]["工作日志"] == "已记 7 / 应记 7 个工作日"
+        assert facts["王强"]["工作日志"] == "已记 0 / 应记 9 个工作日"
+
+
+async def test_rating_progress_names_who_has_not_handed_in_and_the_admin_can_nudge_them(db_url):
+    from bot.clock import ManualClock
+
+    clock = ManualClock(at("2027-01-05 09:30"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, (SAMPLE_2027,), **SETTINGS) as h:
+        await h.say(ADMIN, "开启评分 2026Q4")
+        await h.say("tqw_shiyan", "评分 吕潇 85")
+        await h.say("tqw_shiyan", "评分 张晨 80")
+        assert "已提交" in await h.say("tqw_shiyan", "评分 提交")
+        await h.say("tqw_zhangchen", "评分 吕潇 88")
+        progress = await h.say(ADMIN, "评分进度")
+        assert "· 团区委：吕潇（0/2）、张晨（1/2）" in progress
+        assert "施燕" not in progress and "85" not in progress and "88" not in progress
+        assert "催交评分" in progress
+        await drain_all(h)
+        nudged = await h.say(ADMIN, "催交评分")
+        assert nudged.startswith("✅ 已向 ") and "张晨" in nudged and "施燕" not in nudged
+        assert "刚刚已提醒过" in await h.say(ADMIN, "催交评分")
+        await drain_all(h)
+        (reminder,) = [t for t in h.standin.texts_for("tqw_zhangchen") if t.startswith("📣")]
+        assert "还有 1 位同事未评分" in reminder
+        assert not [t for t in h.standin.texts_for("tqw_shiyan") if t.startswith("📣")]
+
+
+async def test_extra_rater_proposals_can_be_decided_in_chat_like_leave(db_url):
+    from bot.clock import ManualClock
+
+    clock = ManualClock(at("2026-12-21 10:00"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, (SAMPLE_2027,), **SETTINGS) as h:
+        assert "编号 1" in await h.say("tqw_lvxiao", "增加参评 吴昊")
+        assert "编号 2" in await h.say("tqw_lvxiao", "增加参评 刘敏")
+        await drain_all(h)
+        pending = await h.say(ADMIN, "待批参评")
+        assert "编号 1：团区委（吕潇提议）拟增加 吴昊" in pending and "编号 2" in pending
+        assert "只有考核办管理员可以审批" in await h.say("tqw_lvxiao", "批准参评 1")
+        assert await h.say(ADMIN, "批准参评 1") == "已批准：团区委 增加 1 位参评人员。"
+        assert await h.say(ADMIN, "驳回参评 2") == "已驳回：团区委 增加 1 位参评人员。"
+        assert "无需重复处理" in await h.say(ADMIN, "驳回参评 1")
+        await drain_all(h)
+        updates = [d.payload["template_card"] for d in h.standin.messages_for(ADMIN) if d.path == "message/update_template_card"]
+        assert sorted(u["button_list"][0]["text"] for u in updates) == ["已批准", "已驳回"]
+        assert any("已批准" in t for t in h.standin.texts_for("tqw_lvxiao"))
+        assert "没有等待审批" in await h.say(ADMIN, "待批参评")
