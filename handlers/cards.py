@@ -11,22 +11,32 @@ Drop-downs (doc 90236, button_selection / select_list 「selected_id」): 「默
 card's button answers with what is shown. A first option that is a real answer (a score) would
 be given by anyone who never touched the drop-down, so every drop-down starts with an explicit
 non-answer which the handler refuses (`chosen` returns None for it).
+
+A decision made in chat has no tap, so no passive reply can show it on the card. The only way
+to change the card is update_template_card with the response_code its send returned, which
+works once and for 72 hours (`update_sent_card`). After that nothing is sent (an update would
+only fail): the card shows the decision the next time it is tapped, since every card handler
+answers an already-decided card with the decided card.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # handlers.base imports handlers.config, which imports this module
-    from handlers.base import CardAnswer
+    from handlers.base import CardAnswer, Ctx
 
 TASK_ID = re.compile(r"[A-Za-z0-9_\-@]{1,128}")
 NOT_CHOSEN = "none"
 # WeCom allows at most 10 options (doc 90236 「下拉选项不超过 10 个」); one is the non-answer.
 MAX_CHOICES = 9
+# WeCom's 72 hours for a response_code, less a margin for the outbox's own delay.
+RESPONSE_CODE_LIFETIME = timedelta(hours=71)
 
 
 def new_task_id(prefix: str, *parts: object) -> str:
@@ -75,3 +85,20 @@ def chosen(answer: CardAnswer, question_key: str) -> str | None:
     if len(picked) != 1 or picked[0] == NOT_CHOSEN:
         return None
     return picked[0]
+
+
+async def update_sent_card(
+    ctx: Ctx, sent_key: str, update_key: str, card: Callable[[str], dict[str, Any]]
+) -> bool:
+    """Queue the update of the card sent under outbox key `sent_key` to `card(its task_id)`;
+    False if it cannot be."""
+    sent = await ctx.store.outbox.by_key(sent_key)
+    if sent is None or sent.status != "sent" or not sent.result or sent.finished_at is None:
+        return False
+    code = json.loads(sent.result).get("response_code")
+    if not code or ctx.now - sent.finished_at >= RESPONSE_CODE_LIFETIME:
+        return False
+    return await ctx.store.outbox.enqueue(
+        update_key, [u for u in sent.userids.split("|") if u], "update_card",
+        {"response_code": code, "card": card(json.loads(sent.payload)["card"]["task_id"])}, ctx.now,
+    )

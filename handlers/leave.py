@@ -8,8 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from handlers.base import CardAnswer, Ctx, Refusal, Reply, day_label
-from handlers.card_updates import update_sent_card
-from handlers.cards import new_task_id, task_parts
+from handlers.cards import new_task_id, task_parts, update_sent_card
 from handlers.dates import DATE_TOKEN, DateError, parse_day
 from handlers.router import Router
 from handlers.text import fold

@@ -8,8 +8,7 @@ from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
 from handlers.base import CardAnswer, Ctx, Refusal, Reply
-from handlers.card_updates import update_sent_card
-from handlers.cards import chosen
+from handlers.cards import chosen, update_sent_card
 from handlers.rating.cards import (
     OK_KEY,
     PROPOSAL_PREFIX,
