@@ -21,6 +21,14 @@ def refusal_text(year: int) -> str:
     )
 
 
+def query_note(year: int) -> str:
+    """What a query (缺记, 缺记统计) adds when part of its answer lies in that year."""
+    return (
+        f"⚠️ 系统尚未载入 {year} 年的法定节假日安排，补记期限落在 {year} 年的日期暂无法列出，"
+        "已通知考核办载入；以下只列出能确定的日期。"
+    )
+
+
 async def alert_admins(
     store: Store, admins: Sequence[str], year: int, today: date, now: datetime
 ) -> None:

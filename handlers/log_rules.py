@@ -7,24 +7,35 @@ from collections.abc import Sequence
 from datetime import date
 
 from handlers.base import Ctx
-from scoring.logs import MissingDay, counting_start, missing_log_days
+from scoring.logs import MissingDay, counting_start, known_missing_log_days, missing_log_days
 from scoring.roster import serving_spans
-from scoring.workdays import QuarterId, WorkCalendar
+from scoring.workdays import QuarterId, UnknownCalendarYear, WorkCalendar
 from storage.directory import Person
 from storage.repos import Store
+
+
+async def known_missing_days(
+    store: Store, calendar: WorkCalendar, person: Person, start: date, end: date, window: int
+) -> tuple[list[MissingDay], int | None]:
+    """Working days in [start, end] with no log and no approved leave, as far as the loaded
+    schedules reach, and the first year without one (None if none)."""
+    if end < start:
+        return [], None
+    logged = await store.logs.logged_days(person.userid, start, end)
+    excused = await store.excused_days(person.userid, start, end)
+    history = await store.roster.placements([person.userid])
+    serving = serving_spans(history.get(person.userid, []), start, end)
+    return known_missing_log_days(calendar, start, end, logged, excused, window, serving)
 
 
 async def missing_days(
     store: Store, calendar: WorkCalendar, person: Person, start: date, end: date, window: int
 ) -> list[MissingDay]:
-    """Working days in [start, end] with no log and no approved leave."""
-    if end < start:
-        return []
-    logged = await store.logs.logged_days(person.userid, start, end)
-    excused = await store.excused_days(person.userid, start, end)
-    history = await store.roster.placements([person.userid])
-    serving = serving_spans(history.get(person.userid, []), start, end)
-    return missing_log_days(calendar, start, end, logged, excused, window, serving)
+    """`known_missing_days`, refusing (UnknownCalendarYear) where a schedule is missing."""
+    days, unknown_year = await known_missing_days(store, calendar, person, start, end, window)
+    if unknown_year is not None:
+        raise UnknownCalendarYear(unknown_year)
+    return days
 
 
 async def missing_by_person(
@@ -92,10 +103,11 @@ async def not_logged_on(
     ]
 
 
-async def missing_this_quarter(ctx: Ctx, person: Person) -> list[MissingDay]:
-    """Missing days of the current quarter up to yesterday (today is not missed yet)."""
+async def missing_this_quarter(ctx: Ctx, person: Person) -> tuple[list[MissingDay], int | None]:
+    """Missing days of the current quarter up to yesterday (today is not missed yet), as far
+    as the loaded schedules reach, and the first year without one (None if none)."""
     start = counting_start(QuarterId.of(ctx.today).first_day, ctx.settings.logs.start_date)
     yesterday = date.fromordinal(ctx.today.toordinal() - 1)
-    return await missing_days(
+    return await known_missing_days(
         ctx.store, ctx.calendar, person, start, yesterday, ctx.settings.logs.backfill_working_days
     )

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.engine import Connection
 
+from handlers import calendar_missing
 from handlers.base import Ctx, Refusal, Reply, day_label
 from handlers.config import LogSettings
 from handlers.dates import DateError, parse_day, parse_period, split_leading_date
@@ -259,12 +260,17 @@ async def _range_reply(ctx: Ctx, person: Person, start: date, end: date, title: 
 @router.command("缺记", "漏记", usage="缺记", summary="列出本季度还缺日志的工作日和各自的补记截止日")
 async def missing(args: str, ctx: Ctx) -> Reply:
     person = ctx.require_cadre()
-    days = await missing_this_quarter(ctx, person)
+    days, unknown_year = await missing_this_quarter(ctx, person)
     quarter = QuarterId.of(ctx.today)
     lines: list[str] = []
     today_logged = await ctx.store.logs.get(person.userid, ctx.today) is not None
-    if ctx.calendar.is_working_day(ctx.today) and not today_logged:
+    if ctx.today.year in ctx.calendar.years and ctx.calendar.is_working_day(ctx.today) and not today_logged:
         lines.append("今天的日志还没有记载。")
+    if unknown_year is not None:
+        await calendar_missing.alert_admins(ctx.store, ctx.settings.admin.userids, unknown_year, ctx.today, ctx.now)
+        lines.append(calendar_missing.query_note(unknown_year))
+        if not days:
+            return Reply("\n".join(lines))
     open_days = [m for m in days if m.open_on(ctx.today)]
     closed_days = [m for m in days if not m.open_on(ctx.today)]
     if not days:

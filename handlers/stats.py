@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from handlers import calendar_missing
 from handlers.base import Ctx, Reply, day_label
 from handlers.log_rules import missing_counts
 from handlers.router import Router
 from scoring.logs import counting_start
-from scoring.workdays import QuarterId
+from scoring.workdays import QuarterId, UnknownCalendarYear
 
 router = Router()
 
@@ -30,10 +31,14 @@ async def missing_stats(args: str, ctx: Ctx) -> Reply:
     q_start = counting_start(quarter.first_day, ctx.settings.logs.start_date)
     week_start = counting_start(today - timedelta(days=today.weekday()), ctx.settings.logs.start_date)
     people = ctx.directory.cadres()
-    counts = await missing_counts(ctx.store, ctx.calendar, people, yesterday, (week_start, q_start))
+    lines = [f"📊 缺记统计（截至 {day_label(yesterday, today)}，{quarter.year}年第{quarter.quarter}季度）"]
+    try:
+        counts = await missing_counts(ctx.store, ctx.calendar, people, yesterday, (week_start, q_start))
+    except UnknownCalendarYear as unknown:  # the period itself lies in that year: nothing to count
+        await calendar_missing.alert_admins(ctx.store, ctx.settings.admin.userids, unknown.year, today, ctx.now)
+        return Reply("\n".join([*lines, calendar_missing.query_note(unknown.year)]))
     week_count = {userid: c[0] for userid, c in counts.items()}
     quarter_count = {userid: c[1] for userid, c in counts.items()}
-    lines = [f"📊 缺记统计（截至 {day_label(yesterday, today)}，{quarter.year}年第{quarter.quarter}季度）"]
     units: dict[int, list] = {}  # type: ignore[type-arg]
     for person in people:
         units.setdefault(person.unit.id, []).append(person)

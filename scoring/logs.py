@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from scoring.roster import Span, within
-from scoring.workdays import WorkCalendar
+from scoring.workdays import UnknownCalendarYear, WorkCalendar
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,16 +36,38 @@ def missing_log_days(
     serving: Sequence[Span] | None = None,
 ) -> list[MissingDay]:
     """Working days in [start, end] with neither a log nor approved leave, oldest first, each
-    with the last day it may still be backfilled (`window` working days later).
+    with the last day it may still be backfilled (`window` working days later). Raises
+    UnknownCalendarYear where a day or its window reaches a year with no schedule.
 
     Only days inside `serving` are owed (scoring.roster.serving_spans: not before joining,
     not after leaving, never as a superior leader); None means on the roster throughout.
     """
-    return [
-        MissingDay(day, calendar.backfill_deadline(day, window))
-        for day in calendar.working_days(start, end)
-        if day not in logged and day not in excused and (serving is None or within(serving, day))
-    ]
+    days, unknown_year = known_missing_log_days(calendar, start, end, logged, excused, window, serving)
+    if unknown_year is not None:
+        raise UnknownCalendarYear(unknown_year)
+    return days
+
+
+def known_missing_log_days(
+    calendar: WorkCalendar,
+    start: date,
+    end: date,
+    logged: Collection[date],
+    excused: Collection[date],
+    window: int,
+    serving: Sequence[Span] | None = None,
+) -> tuple[list[MissingDay], int | None]:
+    """`missing_log_days` as far as the loaded schedules reach, for queries (缺记): the days
+    whose window lies in known years, and the first year without a schedule (None if none).
+    Later days are left out, never guessed: their windows run through the unknown year."""
+    found: list[MissingDay] = []
+    try:
+        for day in calendar.working_days(start, end):
+            if day not in logged and day not in excused and (serving is None or within(serving, day)):
+                found.append(MissingDay(day, calendar.backfill_deadline(day, window)))
+    except UnknownCalendarYear as unknown:
+        return found, unknown.year
+    return found, None
 
 
 def logged_of_owed(working_days: int, logs: int, leave_days: int, logs_on_leave: int) -> tuple[int, int]:

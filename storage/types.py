@@ -1,4 +1,8 @@
-"""Column types: datetimes are stored as UTC and always come back timezone-aware."""
+"""Column types: datetimes are stored as UTC and come back aware, in Asia/Shanghai.
+
+Shanghai on the way out, because whatever reads a stored time may show it to a person (a CLI
+listing, a deadline in a reply), and every time shown to a person is Asia/Shanghai.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,11 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from scoring.clock import SHANGHAI
+
 
 class AwareDateTime(TypeDecorator[datetime]):
-    """SQLite drops offsets; PostgreSQL keeps them. Normalise both to aware UTC."""
+    """SQLite drops offsets; PostgreSQL keeps them. Store UTC, read back Asia/Shanghai."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -28,5 +34,5 @@ class AwareDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(SHANGHAI)

@@ -265,3 +265,30 @@ async def test_backfill_with_a_date_but_no_text_asks_for_the_content_after_the_d
         assert "请在日期后写上那天的工作内容" in reply and "「补记 昨天 " in reply
         assert "今天" not in reply
         assert await stored_logs(h, WU) == {}
+
+
+async def test_unknown_users_listing_shows_shanghai_time_not_utc(db_url, clock, capsys):
+    from bot import commands
+
+    clock.set(at("2026-11-23 13:13"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        await h.say("stranger01", "你好")
+        assert await commands.unknown_users(h.settings) == 0
+    assert "最近 2026-11-23 13:13" in capsys.readouterr().out
+
+
+async def test_missing_query_lists_what_is_known_while_a_year_has_no_holiday_schedule(db_url, clock):
+    clock.set(at("2026-12-31 10:00"))  # 2027's schedule is not loaded
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, logs={"start_date": "2026-12-21"}) as h:
+        reply = await h.say(WU, "缺记")
+        assert "未保存" not in reply
+        assert "尚未载入 2027 年" in reply
+        # 12-21 … 12-24 close in 2026; 12-25 onwards close in 2027 and are not guessed.
+        assert "还可以补记的 1 天" in reply and "12月24日（周四），最晚 12月31日（周四）" in reply
+        assert "已过补记期限的 3 天" in reply
+        assert "12月25日" not in reply
+        # Counting days needs no backfill deadline: 缺记统计 knows all of them.
+        stats = await h.say(ADMIN, "缺记统计")
+        assert "未保存" not in stats and "· 城关镇（12 人）：" in stats
+        await h.drain()
+        assert len([t for t in h.standin.texts_for(ADMIN) if "shiji calendar load 2027" in t]) == 1
