@@ -200,6 +200,8 @@ async def backfill(args: str, ctx: Ctx) -> Reply:
 async def correct_today(args: str, ctx: Ctx) -> Reply:
     person = ctx.require_cadre()
     _ensure_working_day(ctx, ctx.today, "记载日志")
+    if not args:
+        raise Refusal(f"请在「修改」后写上今天日志的新内容（将替换整篇），例如「修改 {EXAMPLE[1:-1]}」。")
     _check_length(ctx.settings.logs, args)
     stored = await ctx.store.logs.write(person.userid, ctx.today, args, ctx.now, append=False)
     return _saved_reply(ctx.settings.logs, ctx.today, ctx.today, len(stored), appended=False, verb="更新")

@@ -247,6 +247,7 @@ async def test_withdraw_takes_back_the_last_appended_part_of_today_only(db_url, 
         assert await stored_logs(h, WU) == {"2026-11-23": LOG}
         nothing = await h.say(WU, "撤回")
         assert "没有追加的内容可撤回" in nothing and "修改" in nothing
+        assert "请在「修改」后写上今天日志的新内容" in await h.say(WU, "修改")
         assert await stored_logs(h, WU) == {"2026-11-23": LOG}
 
 
