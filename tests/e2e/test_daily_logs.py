@@ -269,12 +269,12 @@ async def test_backfill_with_a_date_but_no_text_asks_for_the_content_after_the_d
 
 
 async def test_unknown_users_listing_shows_shanghai_time_not_utc(db_url, clock, capsys):
-    from bot import commands
+    from bot.cli.roster import unknown_users
 
     clock.set(at("2026-11-23 13:13"))
     async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
         await h.say("stranger01", "你好")
-        assert await commands.unknown_users(h.settings) == 0
+        assert await unknown_users(h.settings) == 0
     assert "最近 2026-11-23 13:13" in capsys.readouterr().out
 
 
