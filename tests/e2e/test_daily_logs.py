@@ -204,13 +204,13 @@ async def test_chit_chat_is_never_stored_in_the_official_log(db_url, clock):
         assert "已记录" in await h.say(WU, LOG)
         answers = {
             text: await h.say(WU, text)
-            for text in ("好的", "👍", "帮组", "查看吴昊", "我得分", "排名", "排名 正科级", "收到，谢谢领导！")
+            for text in ("好的", "👍", "帮组", "查看吴昊", "我得分", "排名正科级", "收到，谢谢领导！")
         }
         assert all("已记录" not in a and "没有记入日志" in a for a in answers.values()), answers
         assert "您是想发送「查看 吴昊」吗" in answers["查看吴昊"]
         assert "您是想发送「帮助」吗" in answers["帮组"]
         assert "您是想发送「我的得分」吗" in answers["我得分"]
-        assert "「排名」功能暂未开通" in answers["排名 正科级"]
+        assert "您是想发送「排名 正科级」吗" in answers["排名正科级"]
         assert await stored_logs(h, WU) == {"2026-11-23": LOG}
         # What colleagues read through 查看 is the log alone.
         assert await h.say("chengguan_liumin", "查看 吴昊 今天") == f"吴昊（城关镇） 11月23日（周一）的日志：\n{LOG}"

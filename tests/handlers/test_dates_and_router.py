@@ -8,6 +8,7 @@ import pytest
 
 from handlers.dates import DateError, parse_day, split_leading_date
 from handlers.registry import build_router
+from tests.conftest import at
 
 TODAY = date(2026, 11, 23)
 
@@ -120,3 +121,27 @@ def test_card_answers_reach_their_conversation_by_task_prefix():
         "rate-2026Q4-1-x": "rating_card_answer", "rsub-2026Q4-x": "submit_card_answer",
         "rxp-3-x": "decide_proposal", "leave-7": "leave_card", "other-1": None,
     }
+
+
+async def test_a_reserved_keyword_is_answered_until_its_command_is_registered(open_ctx):
+    from handlers.base import Refusal, Reply
+    from handlers.router import Router
+
+    router = build_router()
+    router.reserve("月度评比")
+    async with open_ctx("chengguan_wuhao", at("2026-11-23 10:00")) as ctx:
+        handler, args = router.resolve("月度评比 城关镇")
+        with pytest.raises(Refusal, match="「月度评比」功能暂未开通"):
+            await handler(args, ctx)
+        feature = Router()
+
+        @feature.command("月度评比", usage="月度评比", summary="试行")
+        async def monthly(args: str, ctx) -> Reply:
+            return Reply(f"评比：{args}")
+
+        router.include(feature)
+        handler, args = router.resolve("月度评比 城关镇")
+        assert (await handler(args, ctx)).text == "评比：城关镇"
+        handler, args = router.resolve("月度评比城关镇")  # run together: points to the real command
+        with pytest.raises(Refusal, match="您是想发送「月度评比 城关镇」吗"):
+            await handler(args, ctx)

@@ -7,10 +7,12 @@ import string
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.registry import UPCOMING, build_router
+from handlers.registry import build_router
 from scoring.plain_text import PLEASANTRIES, Meaning, content_chars, read_plain_text
 
-KEYWORDS = sorted(build_router().handled_keywords() | set(UPCOMING))
+# Keywords of commands not built yet (a router's reserved ones) are read like any other.
+NOT_BUILT = ("导出照片", "月度评比")
+KEYWORDS = sorted(build_router().handled_keywords() | set(NOT_BUILT))
 NAMES = frozenset({"吴昊", "赵建华", "王强", "城关镇", "发改局"})
 LOG_CHARS = 15
 
@@ -73,7 +75,7 @@ def test_a_keyword_one_slip_away_is_never_work(typed: str, tail: str):
     assert read(typed + tail).meaning is not Meaning.WORK
 
 
-@given(st.sampled_from(UPCOMING), st.sampled_from(["", " 正科级", "：城关镇", " 2026Q4 全区所有正科级干部的情况"]))
+@given(st.sampled_from(NOT_BUILT), st.sampled_from(["", " 正科级", "：城关镇", " 2026Q4 全区所有正科级干部的情况"]))
 def test_a_keyword_not_handled_yet_is_a_command_whatever_follows(keyword: str, args: str):
     reading = read(keyword + args)
     assert (reading.meaning, reading.keyword) == (Meaning.COMMAND, keyword)
