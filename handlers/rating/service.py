@@ -678,6 +678,8 @@ async def nudge(env: RatingEnv, rnd: RatingRound) -> list[str]:
             {"content": "📣 考核办提醒：" + _reminder(env, rnd, todo)}, env.now,
         ):
             nudged.append(todo.rater)
+    if nudged:
+        await env.audit("round.nudge", f"{quarter_of(rnd)}: {len(nudged)} raters reminded")
     return nudged
 
 
