@@ -123,8 +123,8 @@ def _near_command(
         return None
     whole = "".join(c for c in text if is_content_char(c))
     head, rest = _split_head(text)
-    for keyword in usable:
-        if _one_slip(whole, keyword):
+    for keyword in usable:  # 「我的！」 is the keyword with punctuation; 「帮组」 one slip from one
+        if whole == keyword or _one_slip(whole, keyword):
             return keyword, keyword
     for keyword in usable:
         if len(keyword) >= 3 and rest and _one_slip(head, keyword):

@@ -94,5 +94,6 @@ def test_the_examples_new_users_sent():
     assert read("排名 正科级").suggestion == "排名 正科级"
     assert read("好的").meaning is Meaning.CHAT
     assert read("怎么补记？").meaning is Meaning.CHAT
+    assert read("我的！").suggestion == "我的"
     assert read("修改了方案并上报").meaning is Meaning.WORK
     assert content_chars("上午开会👍，下午走访 3 户！") == 10
