@@ -1,7 +1,7 @@
 """daily log part lengths, for 撤回
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0012
 Create Date: 2026-11-23
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0006"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
