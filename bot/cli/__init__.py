@@ -27,9 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     sub.add_parser("serve", help="run the bot (applies migrations first)")
     sub.add_parser("demo", help="sample district + loopback WeCom stand-in + bot, on SQLite")
-    chat = sub.add_parser("chat", help="the demo page in a terminal: talk, see pushes, answer cards")
-    chat.add_argument("--as", dest="userid", required=True)
-    chat.add_argument("-m", "--message", action="append", help="send this and exit (repeatable)")
+    chat_cmd = sub.add_parser("chat", help="the demo page in a terminal: talk, see pushes, answer cards")
+    chat_cmd.add_argument("--as", dest="userid", required=True)
+    chat_cmd.add_argument("-m", "--message", action="append", help="send this and exit (repeatable)")
     from bot.cli.roster import effective_date
 
     effective_help = "the day the changes take effect, e.g. 2026-10-01 (default: today)"
@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = load_settings(args.config)
     logs.configure(settings.server.log_json, args.verbose)
-    from bot.cli import archive, calendar, db, ops, reminders, roster, rounds, serve
+    from bot.cli import archive, calendar, chat, db, ops, reminders, roster, rounds, serve
 
     runners = {
         "serve": lambda: serve.serve(settings),
