@@ -114,12 +114,9 @@ class Settings(BaseSettings):
 
     @cached_property
     def rules(self) -> RuleSettings:
-        """The sections handlers and jobs read: handed down, so they never import bot/."""
-        return RuleSettings(
-            admin=self.admin, logs=self.logs, summaries=self.summaries, reminders=self.reminders,
-            rating=self.rating, scoring=self.scoring, leave=self.leave, roster=self.roster,
-            year=self.year, housekeeping=self.housekeeping,
-        )
+        """The sections handlers and jobs read: handed down, so they never import bot/.
+        Built from RuleSettings' own field list, so a new rule section cannot be forgotten here."""
+        return RuleSettings(**{name: getattr(self, name) for name in RuleSettings.model_fields})
 
     # Set per load by load_settings(); a class attribute because pydantic-settings builds
     # its sources from the class, not the instance.
