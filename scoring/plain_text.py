@@ -17,6 +17,7 @@ when it reads as work. Everything else is answered, never stored:
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ PLEASANTRIES = frozenset(
     """.split()
 )
 _LONGEST_PLEASANTRY = max(len(p) for p in PLEASANTRIES)
+_PLEASANTRY_CHARS = frozenset("".join(PLEASANTRIES))
 
 
 def is_content_char(char: str) -> bool:
@@ -85,8 +87,7 @@ def read_plain_text(
     chars = content_chars(folded)
     if not any(unicodedata.category(c)[0] == "L" for c in folded) or _all_pleasantries(folded):
         return Reading(Meaning.CHAT, chars)
-    keys = [k.lower() for k in map(fold, keywords)]
-    near = _near_command(folded, shown, keys, names, short=chars < log_chars)
+    near = _near_command(folded, shown, _usable(frozenset(keywords)), names, short=chars < log_chars)
     if near is not None:
         return Reading(Meaning.COMMAND, chars, *near)
     if _bare(folded)[-1:] in QUESTION_MARKS:
@@ -97,7 +98,33 @@ def read_plain_text(
 def fold(text: str) -> str:
     """Full-width letters, digits, spaces and punctuation become ASCII, one char for one char,
     so an index into the folded text is an index into the original."""
-    return "".join(f if len(f := unicodedata.normalize("NFKC", c)) == 1 else c for c in text)
+    folded = text.translate(_FOLD_BMP)
+    if not folded or max(folded) <= "\uffff":
+        return folded
+    return "".join(_fold_char(c) if c > "\uffff" else c for c in folded)
+
+
+def _fold_char(char: str) -> str:
+    folded = unicodedata.normalize("NFKC", char)
+    return folded if len(folded) == 1 else char
+
+
+# fold() is on every message's path: the characters of the Basic Multilingual Plane that it
+# changes (≈ 1,800, computed once, ≈ 20 ms) go through one str.translate; the rare characters
+# beyond it (emoji, mathematical letters) are normalised one by one.
+_FOLD_BMP = {
+    code: folded
+    for code in range(0x10000)
+    if not 0xD800 <= code <= 0xDFFF and (folded := _fold_char(chr(code))) != chr(code)
+}
+
+
+@functools.lru_cache(maxsize=16)
+def _usable(keywords: frozenset[str]) -> tuple[str, ...]:
+    """The keywords as texts are compared with them (folded, lower case), at least two
+    characters long, longest first: the same few sets on every message, prepared once."""
+    folded = {fold(k).lower() for k in keywords}
+    return tuple(sorted((k for k in folded if len(k) >= 2), key=lambda k: (-len(k), k)))
 
 
 def _bare(text: str) -> str:
@@ -109,10 +136,10 @@ def _bare(text: str) -> str:
 
 
 def _near_command(
-    text: str, shown: str, keywords: list[str], names: Container[str], *, short: bool
+    text: str, shown: str, usable: tuple[str, ...], names: Container[str], *, short: bool
 ) -> tuple[str, str] | None:
-    """(keyword, suggestion); `text` is compared, `shown` (same length) quoted back."""
-    usable = sorted((k for k in keywords if len(k) >= 2), key=len, reverse=True)
+    """(keyword, suggestion); `text` is compared, `shown` (same length) quoted back;
+    `usable`: the keywords as `_usable` prepares them."""
     for keyword in usable:  # longest first: 我的得分 before 我的
         if not text.startswith(keyword):
             continue
@@ -168,6 +195,8 @@ def _one_slip(typed: str, keyword: str) -> bool:
 
 def _all_pleasantries(text: str) -> bool:
     words = "".join(c for c in text if is_content_char(c))
+    if not _PLEASANTRY_CHARS.issuperset(words):  # most texts: a word no pleasantry has
+        return False
     reachable = [True] + [False] * len(words)
     for end in range(1, len(words) + 1):
         reachable[end] = any(

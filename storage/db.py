@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session, SessionTransaction
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # aiosqlite logs every statement with its parameters at DEBUG: message bodies must never reach a log.
@@ -90,7 +92,33 @@ def listen_sqlite_pragmas(engine: Engine, synchronous: str) -> None:
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    """Sessions of a class of their own, so that listeners on it (metrics, the outbox's
+    wake-up) hear this factory's transactions and no other Runtime's."""
+    own: type[Session] = type("ShijiSession", (Session,), {})
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, sync_session_class=own)
+
+
+def session_class(sessions: async_sessionmaker[AsyncSession]) -> type[Session]:
+    """The class `session_factory` gave these sessions, to listen on."""
+    own: type[Session] = sessions.kw["sync_session_class"]
+    return own
+
+
+def after_commit_of(sessions: async_sessionmaker[AsyncSession], flag: str, callback: Callable[[], None]) -> None:
+    """Call `callback` after each committed transaction that set `session.info[flag]`; a
+    rolled-back one forgets the flag (what it did is gone)."""
+    own = session_class(sessions)
+
+    def committed(session: Session) -> None:
+        if session.info.pop(flag, False):
+            callback()
+
+    def rolled_back(session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None:  # the transaction itself, not a savepoint in it
+            session.info.pop(flag, None)
+
+    event.listen(own, "after_commit", committed)
+    event.listen(own, "after_soft_rollback", rolled_back)
 
 
 def alembic_config() -> Config:

@@ -271,6 +271,8 @@ class CalendarRepo:
 
 
 ENQUEUE_CHUNK = 5_000
+# session.info key: this transaction queued pushes (the Runtime wakes the sender at its commit).
+OUTBOX_QUEUED = "shiji_outbox_queued"
 
 
 class OutboxRepo:
@@ -287,6 +289,7 @@ class OutboxRepo:
         not_before: datetime | None = None,
     ) -> bool:
         """Queue a push once: False if a push with this key was already queued (or sent)."""
+        self.s.info[OUTBOX_QUEUED] = True
         push = Push(dedupe_key, "|".join(userids), kind, json.dumps(payload, ensure_ascii=False),
                     not_before or now)
         stmt = (
@@ -301,6 +304,7 @@ class OutboxRepo:
         """`enqueue` for many at once, a multi-row statement per `ENQUEUE_CHUNK` (a province-wide
         publish queues 100,000 messages, a round ~1.5 M cards: held as parameters all at once
         they would cost hundreds of MiB). Keys already queued are skipped."""
+        self.s.info[OUTBOX_QUEUED] = True
         stmt = dialect_insert(self.s, Outbox.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
         pending = iter(pushes)
         while chunk := [push.row(now) for push in islice(pending, ENQUEUE_CHUNK)]:
