@@ -98,14 +98,11 @@ class Router:
     def _match(self) -> _Matching:
         if self._matching is None:
             handled = frozenset(self.handled_keywords())
-            self._matching = _Matching(
-                # Longest keyword first, so 我的得分 wins over 我的.
-                candidates=tuple(sorted(
-                    ((kw, c) for c in self.commands for kw in c.keywords), key=lambda pair: -len(pair[0])
-                )),
-                handled=handled,
-                known=handled | self._reserved,
-            )
+            by_first: dict[str, tuple[tuple[str, Command], ...]] = {}
+            # Longest keyword first, so 我的得分 wins over 我的.
+            for pair in sorted(((kw, c) for c in self.commands for kw in c.keywords), key=lambda p: -len(p[0])):
+                by_first[pair[0][:1]] = (*by_first.get(pair[0][:1], ()), pair)
+            self._matching = _Matching(by_first, handled, handled | self._reserved)
         return self._matching
 
     def resolve(self, text: str) -> tuple[Handler, str]:
@@ -113,7 +110,7 @@ class Router:
         original = text.strip()
         folded = fold(original)
         lowered = folded.lower()
-        for keyword, command in self._match.candidates:
+        for keyword, command in self._match.by_first.get(lowered[:1], ()):
             if lowered.startswith(keyword) and _FOLLOW.match(folded[len(keyword):]):
                 # Arguments keep the user's own characters; only the keyword was folded.
                 return command.handler, original[len(keyword):].lstrip(_SEPARATORS).strip()
@@ -145,6 +142,6 @@ _SEPARATORS = " \t\n\u3000:：,，"
 class _Matching:
     """What every message is matched against, prepared once per set of commands."""
 
-    candidates: tuple[tuple[str, Command], ...]
+    by_first: dict[str, tuple[tuple[str, Command], ...]]  # (keyword, command) by first character
     handled: frozenset[str]
     known: frozenset[str]  # handled and reserved

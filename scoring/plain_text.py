@@ -136,12 +136,28 @@ _FOLD_BMP = {
 }
 
 
-@functools.lru_cache(maxsize=16)
-def _usable(keywords: frozenset[str]) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class _Keywords:
     """The keywords as texts are compared with them (folded, lower case), at least two
-    characters long, longest first: the same few sets on every message, prepared once."""
+    characters long, longest first; and the same grouped by their first character, so a
+    text is compared only with the keywords it could start with."""
+
+    longest_first: tuple[str, ...]
+    by_first: dict[str, tuple[str, ...]]
+
+    def starting(self, text: str) -> tuple[str, ...]:
+        return self.by_first.get(text[:1], ())
+
+
+@functools.lru_cache(maxsize=16)
+def _usable(keywords: frozenset[str]) -> _Keywords:
+    """The same few keyword sets on every message: prepared once."""
     folded = {fold(k).lower() for k in keywords}
-    return tuple(sorted((k for k in folded if len(k) >= 2), key=lambda k: (-len(k), k)))
+    ordered = tuple(sorted((k for k in folded if len(k) >= 2), key=lambda k: (-len(k), k)))
+    by_first: dict[str, tuple[str, ...]] = {}
+    for keyword in ordered:
+        by_first[keyword[0]] = (*by_first.get(keyword[0], ()), keyword)
+    return _Keywords(ordered, by_first)
 
 
 def _bare(text: str) -> str:
@@ -153,11 +169,10 @@ def _bare(text: str) -> str:
 
 
 def _near_command(
-    text: str, shown: str, usable: tuple[str, ...], names: Container[str], *, short: bool
+    text: str, shown: str, keywords: _Keywords, names: Container[str], *, short: bool
 ) -> tuple[str, str] | None:
-    """(keyword, suggestion); `text` is compared, `shown` (same length) quoted back;
-    `usable`: the keywords as `_usable` prepares them."""
-    for keyword in usable:  # longest first: 我的得分 before 我的
+    """(keyword, suggestion); `text` is compared, `shown` (same length) quoted back."""
+    for keyword in keywords.starting(text):  # longest first: 我的得分 before 我的
         if not text.startswith(keyword):
             continue
         rest = text[len(keyword):]
@@ -167,10 +182,10 @@ def _near_command(
         return None
     whole = content_words(text)
     head, rest = _split_head(text)
-    for keyword in usable:  # 「我的！」 is the keyword with punctuation; 「帮组」 one slip from one
+    for keyword in keywords.longest_first:  # 「我的！」 is the keyword with punctuation; 「帮组」 one slip from one
         if whole == keyword or _one_slip(whole, keyword):
             return keyword, keyword
-    for keyword in usable:
+    for keyword in keywords.longest_first:
         if len(keyword) >= 3 and rest and _one_slip(head, keyword):
             return keyword, _joined(keyword, shown[len(head):])
     return None

@@ -40,7 +40,10 @@ def _value(element: Element, force_list: frozenset[str]) -> Any:
     node: dict[str, Any] = {f"@{name}": value for name, value in element.attrib.items()}
     listed: set[str] = set()  # tags whose value is a list (forced, or the element repeated)
     for child in element:
-        value = _value(child, force_list)
+        if len(child) or child.attrib:
+            value = _value(child, force_list)
+        else:  # a leaf, as nearly every element of a callback is: no call
+            value = (child.text.strip() if child.text else "") or None
         if child.tag in listed:
             node[child.tag].append(value)
         elif child.tag in node or child.tag in force_list:
