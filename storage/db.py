@@ -71,24 +71,36 @@ def _make_parent(url: URL) -> None:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def listen_sqlite_pragmas(engine: Engine, synchronous: str) -> None:
+BUSY_TIMEOUT_MS = 30_000  # how long a connection waits for another's write lock
+
+
+def sqlite_pragmas(synchronous: str) -> list[str]:
+    """What every SQLite connection of shiji is set up with."""
     if synchronous not in SYNCHRONOUS:
         raise ValueError(f"SQLite synchronous must be one of {SYNCHRONOUS}, not {synchronous!r}")
-
-    def pragmas(dbapi_connection: Any, _record: Any) -> None:
+    return [
         # WAL: readers never block the writer. FULL fsyncs the WAL at every COMMIT, so an
         # acknowledged message survives power loss; group commit makes that one fsync per batch.
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA synchronous={synchronous}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA cache_size=-65536")
+        "PRAGMA journal_mode=WAL",
+        f"PRAGMA synchronous={synchronous}",
+        "PRAGMA foreign_keys=ON",
+        f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+        "PRAGMA cache_size=-65536",
         # Deleted rows (rating drafts, scrubbed replies) are zeroed, not left in free pages.
-        cursor.execute("PRAGMA secure_delete=ON")
+        "PRAGMA secure_delete=ON",
+    ]
+
+
+def listen_sqlite_pragmas(engine: Engine, synchronous: str) -> None:
+    pragmas = sqlite_pragmas(synchronous)
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        for pragma in pragmas:
+            cursor.execute(pragma)
         cursor.close()
 
-    event.listen(engine, "connect", pragmas)
+    event.listen(engine, "connect", on_connect)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
