@@ -4,6 +4,8 @@ each must come out as if it had been sent alone."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import time
 
 import asyncpg
 import pytest
@@ -70,6 +72,29 @@ async def test_sqlite_commits_are_durable_on_power_loss_by_default(sqlite_url, c
             orm = (await session.execute(text("PRAGMA synchronous"))).scalar_one()
         hot = await h.runtime.writer.run(lambda driver: driver.rows("PRAGMA synchronous", ())[0][0])
         assert orm == hot == 2  # FULL: the WAL is fsynced at every COMMIT
+
+
+async def test_a_log_sent_while_another_process_holds_the_write_lock_waits_for_it(sqlite_url, clock):
+    """A roster import (another process) holds SQLite's write lock: the batch waits on the
+    writer thread, off the event loop, and is answered once the lock is free — never refused,
+    never stored half, and the bot keeps answering other requests meanwhile."""
+    async with running_bot(sqlite_url, clock, SAMPLE_ROSTER) as h:
+        other = sqlite3.connect(sqlite_url.split("///", 1)[1], isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # what an import's transaction holds while it runs
+        started = time.monotonic()
+        waiting = asyncio.ensure_future(h.say(WU, LOG))
+        for _ in range(200):  # time for the log to reach its batch
+            await asyncio.sleep(0)
+        async with h.http.get(h.url.rsplit("/", 2)[0] + "/healthz") as resp:
+            assert resp.status == 200
+        # The loop was never blocked waiting for the lock (SQLite would wait up to 30 s).
+        assert time.monotonic() - started < 2.0
+        assert not waiting.done()
+        other.execute("COMMIT")
+        other.close()
+        assert "已记录" in await waiting
+        assert await stored_logs(h, WU) == {"2026-11-23": LOG}
+        assert "已追加" in await h.say(WU, "补充：下午到城关社区核实两户低保情况")  # the fast path again
 
 
 async def test_a_retried_poison_message_is_answered_without_failing_the_next_batch(db_url, clock, caplog):
