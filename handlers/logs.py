@@ -133,18 +133,13 @@ def apply_todays_logs(driver: Driver, items: list[TodaysLog], settings: LogSetti
     store nothing but their reply.
     """
     claims = [log_batch.Claim(i.dedupe_key, i.userid, i.now) for i in items]
-    fresh = log_batch.claim(driver, claims)
-    stored = log_batch.stored_replies(driver, {i.dedupe_key for i in items} - fresh)
-    lengths: dict[tuple[str, date], int] = {}
-    for day in {i.now.date() for i in items}:
-        userids = {i.userid for i in items if i.now.date() == day and i.dedupe_key in fresh}
-        for userid, chars in log_batch.log_lengths(driver, day, userids).items():
-            lengths[(userid, day)] = chars
+    found = log_batch.claim_and_read(driver, claims)
+    fresh, lengths = found.fresh, found.lengths
     appends: dict[tuple[str, date], log_batch.LogAppend] = {}
     replies: list[Reply] = []
     for item in items:
         if item.dedupe_key not in fresh:
-            replies.append(Reply.loads(stored.get(item.dedupe_key)))
+            replies.append(Reply.loads(found.stored.get(item.dedupe_key)))
             continue
         day = item.now.date()
         existing = lengths.get((item.userid, day))
@@ -157,9 +152,8 @@ def apply_todays_logs(driver: Driver, items: list[TodaysLog], settings: LogSetti
         parts = (item.text,) if earlier is None else (*earlier.parts, item.text)
         appends[(item.userid, day)] = log_batch.LogAppend(item.userid, day, parts, item.now)
         replies.append(_saved_reply(settings, day, day, lengths[(item.userid, day)], appended=existing is not None))
-    log_batch.append_logs(driver, list(appends.values()))
     answered = [(c, r.dumps()) for c, r in zip(claims, replies, strict=True) if c.dedupe_key in fresh]
-    log_batch.record_replies(driver, [c for c, _ in answered], [r for _, r in answered])
+    log_batch.write(driver, list(appends.values()), answered)
     return replies
 
 

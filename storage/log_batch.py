@@ -15,11 +15,25 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import (
+    Date,
+    Integer,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
+from scoring.clock import SHANGHAI
 from storage.models import DailyLog, InboundMessage
 from storage.writer import Driver
 
@@ -62,16 +76,18 @@ def _processors(dialect: Dialect) -> tuple[Callable[[Any], Any], Callable[[Any],
     return of(_INBOUND.c.received_at), of(_LOG.c.day)
 
 
-@functools.lru_cache(maxsize=_MULTI_ROW_CACHE)
-def _claim(dialect: Dialect, rows: int) -> _Compiled:
-    insert = _INSERT[dialect.name]
+def _claim_statement(dialect: Dialect, rows: int) -> Any:
     values = [{c: bindparam(f"{c}{i}") for c in ("dedupe_key", "userid", "received_at")} for i in range(rows)]
-    statement = (
-        insert(_INBOUND).values(values)
+    return (
+        _INSERT[dialect.name](_INBOUND).values(values)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(_INBOUND.c.dedupe_key)
     )
-    return _compile(statement, dialect)
+
+
+@functools.lru_cache(maxsize=_MULTI_ROW_CACHE)
+def _claim(dialect: Dialect, rows: int) -> _Compiled:
+    return _compile(_claim_statement(dialect, rows), dialect)
 
 
 @functools.lru_cache(maxsize=_MULTI_ROW_CACHE)
@@ -82,34 +98,82 @@ def _stored_replies(dialect: Dialect, keys: int) -> _Compiled:
     return _compile(statement, dialect)
 
 
+def _lengths_where(days: tuple[int, ...]) -> Any:
+    """`days`: for each day of the batch (nearly always one), how many userids; by day first,
+    so the (userid, day) index is used (SQLite scans the table for a row-value IN list)."""
+    return or_(*(
+        and_(_LOG.c.day == bindparam(f"d{j}", type_=_LOG.c.day.type),
+             _LOG.c.userid.in_([bindparam(f"u{j}_{i}") for i in range(users)]))
+        for j, users in enumerate(days)
+    ))
+
+
 @functools.lru_cache(maxsize=_MULTI_ROW_CACHE)
-def _log_lengths(dialect: Dialect, userids: int) -> _Compiled:
-    statement = select(_LOG.c.userid, func.length(_LOG.c.content)).where(
-        _LOG.c.day == bindparam("day"), _LOG.c.userid.in_([bindparam(f"u{i}") for i in range(userids)])
-    )
+def _log_lengths(dialect: Dialect, days: tuple[int, ...]) -> _Compiled:
+    statement = select(_LOG.c.userid, _LOG.c.day, func.length(_LOG.c.content)).where(_lengths_where(days))
     return _compile(statement, dialect)
 
 
-@functools.lru_cache(maxsize=8)
-def _append_log(dialect: Dialect) -> _Compiled:
-    """One row; the driver runs it for each (executemany)."""
-    insert = _INSERT[dialect.name]
-    logs = insert(_LOG).values({c: bindparam(c) for c in
-                                ("userid", "day", "content", "part_lengths", "created_at", "updated_at")})
-    statement = logs.on_conflict_do_update(
+_LOG_COLUMNS = ("userid", "day", "content", "part_lengths", "created_at", "updated_at")
+_REPLY_COLUMNS = ("dedupe_key", "userid", "received_at", "reply")
+
+
+def _append_logs_statement(dialect: Dialect, rows: int, prefix: str = "") -> Any:
+    """New logs, or a newline and the text appended to the day's log."""
+    logs = _INSERT[dialect.name](_LOG).values(
+        [{c: bindparam(f"{prefix}{c}{i}") for c in _LOG_COLUMNS} for i in range(rows)]
+    )
+    return logs.on_conflict_do_update(
         index_elements=["userid", "day"],
         set_={"content": _LOG.c.content + "\n" + logs.excluded.content,
               "part_lengths": _LOG.c.part_lengths + "," + logs.excluded.part_lengths,
               "updated_at": logs.excluded.updated_at},
     )
-    return _compile(statement, dialect)
+
+
+def _record_replies_statement(dialect: Dialect, rows: int) -> Any:
+    replies = _INSERT[dialect.name](_INBOUND).values(
+        [{c: bindparam(f"{c}{i}") for c in _REPLY_COLUMNS} for i in range(rows)]
+    )
+    return replies.on_conflict_do_update(index_elements=["dedupe_key"], set_={"reply": replies.excluded.reply})
+
+
+@functools.lru_cache(maxsize=8)
+def _append_log(dialect: Dialect) -> _Compiled:
+    """One row; the driver runs it for each (executemany)."""
+    return _compile(_append_logs_statement(dialect, 1), dialect)
 
 
 @functools.lru_cache(maxsize=8)
 def _record_reply(dialect: Dialect) -> _Compiled:
-    insert = _INSERT[dialect.name]
-    replies = insert(_INBOUND).values({c: bindparam(c) for c in ("dedupe_key", "userid", "received_at", "reply")})
-    statement = replies.on_conflict_do_update(index_elements=["dedupe_key"], set_={"reply": replies.excluded.reply})
+    return _compile(_record_replies_statement(dialect, 1), dialect)
+
+
+# PostgreSQL: each round trip waits for the event loop to come round again (asyncpg runs on
+# it), so the batch's reads and its writes go in one statement each, data-modifying CTEs.
+
+@functools.lru_cache(maxsize=4 * _MULTI_ROW_CACHE)
+def _pg_claim_and_read(dialect: Dialect, rows: int, days: tuple[int, ...]) -> _Compiled:
+    """The claim, the stored replies of keys already claimed (the statement's snapshot does not
+    see the rows its own CTE inserts), and the day's log lengths, as (kind, key, day, reply,
+    chars) rows."""
+    claimed = _claim_statement(dialect, rows).cte("claimed")
+    keys = _INBOUND.c.dedupe_key.in_([bindparam(f"dedupe_key{i}") for i in range(rows)])
+    no_day, no_reply, no_chars = cast(null(), Date), cast(null(), Text), cast(null(), Integer)  # UNION needs types
+    statement = union_all(
+        select(literal("claimed"), claimed.c.dedupe_key, no_day, no_reply, no_chars),
+        select(literal("stored"), _INBOUND.c.dedupe_key, no_day, _INBOUND.c.reply, no_chars).where(keys),
+        select(literal("length"), _LOG.c.userid, _LOG.c.day, no_reply, func.length(_LOG.c.content))
+        .where(_lengths_where(days)),
+    )
+    return _compile(statement, dialect)
+
+
+@functools.lru_cache(maxsize=4 * _MULTI_ROW_CACHE)
+def _pg_write(dialect: Dialect, logs: int, replies: int) -> _Compiled:
+    statement = _record_replies_statement(dialect, replies)
+    if logs:
+        statement = statement.add_cte(_append_logs_statement(dialect, logs, prefix="log_").cte("logs"))
     return _compile(statement, dialect)
 
 
@@ -136,21 +200,59 @@ def part_lengths(parts: Sequence[str]) -> str:
     return ",".join(str(len(part)) for part in parts)
 
 
-def claim(driver: Driver, claims: Sequence[Claim]) -> set[str]:
-    """Record each delivery; returns the keys seen for the first time (the rest are retries,
-    from WeCom or from another replica, or redeliveries after a restart)."""
+@dataclass(frozen=True)
+class Found:
+    """What the batch is decided on."""
+
+    fresh: set[str]  # keys claimed now; the rest are retries (WeCom's, another replica's, a restart's)
+    stored: dict[str, str | None]  # the retries' stored replies
+    lengths: dict[tuple[str, date], int]  # (userid, day) → characters of that day's log so far
+
+
+def claim_and_read(driver: Driver, claims: Sequence[Claim]) -> Found:
+    """Record each delivery, and read what deciding the batch needs."""
     if not claims:
-        return set()
-    time, _ = _processors(driver.dialect)
+        return Found(set(), {}, {})
+    time, as_day = _processors(driver.dialect)
     values: dict[str, Any] = {}
     for i, c in enumerate(claims):
         values.update({f"dedupe_key{i}": c.dedupe_key, f"userid{i}": c.userid, f"received_at{i}": time(c.received_at)})
+    by_day: dict[date, set[str]] = {}
+    for c in claims:
+        by_day.setdefault(c.received_at.astimezone(SHANGHAI).date(), set()).add(c.userid)
+    for j, (day, userids) in enumerate(sorted(by_day.items())):
+        values[f"d{j}"] = as_day(day)
+        values.update({f"u{j}_{i}": userid for i, userid in enumerate(sorted(userids))})
+    days = tuple(len(userids) for _, userids in sorted(by_day.items()))
+    if driver.dialect.name == "postgresql":
+        return _pg_found(driver, claims, values, days)
     statement = _claim(driver.dialect, len(claims))
-    return {row[0] for row in driver.rows(statement.sql, statement.params(values))}
+    fresh = {row[0] for row in driver.rows(statement.sql, statement.params(values))}
+    statement = _log_lengths(driver.dialect, days)
+    lengths = {(userid, _as_date(day)): chars for userid, day, chars in driver.rows(statement.sql, statement.params(values))}
+    return Found(fresh, _stored_replies_of(driver, {c.dedupe_key for c in claims} - fresh), lengths)
 
 
-def stored_replies(driver: Driver, keys: Iterable[str]) -> dict[str, str | None]:
-    wanted = list(keys)
+def _pg_found(driver: Driver, claims: Sequence[Claim], values: dict[str, Any], days: tuple[int, ...]) -> Found:
+    statement = _pg_claim_and_read(driver.dialect, len(claims), days)
+    fresh: set[str] = set()
+    stored: dict[str, str | None] = {}
+    lengths: dict[tuple[str, date], int] = {}
+    for kind, key, day, reply, chars in driver.rows(statement.sql, statement.params(values)):
+        if kind == "claimed":
+            fresh.add(key)
+        elif kind == "stored":
+            stored[key] = reply
+        else:
+            lengths[(key, _as_date(day))] = chars
+    # Claimed meanwhile by another replica whose transaction committed while ours waited on the
+    # key: committed after our snapshot, so read again (READ COMMITTED: a new snapshot).
+    unseen = {c.dedupe_key for c in claims} - fresh - set(stored)
+    return Found(fresh, {**stored, **_stored_replies_of(driver, unseen)}, lengths)
+
+
+def _stored_replies_of(driver: Driver, keys: Iterable[str]) -> dict[str, str | None]:
+    wanted = sorted(keys)
     if not wanted:
         return {}
     statement = _stored_replies(driver.dialect, len(wanted))
@@ -158,41 +260,38 @@ def stored_replies(driver: Driver, keys: Iterable[str]) -> dict[str, str | None]
     return {key: reply for key, reply in rows}
 
 
-def log_lengths(driver: Driver, day: date, userids: Iterable[str]) -> dict[str, int]:
-    """Characters of each one's log of `day`, for those who have one."""
-    wanted = list(userids)
-    if not wanted:
-        return {}
-    _, as_day = _processors(driver.dialect)
-    statement = _log_lengths(driver.dialect, len(wanted))
-    values = {"day": as_day(day), **{f"u{i}": userid for i, userid in enumerate(wanted)}}
-    return {userid: length for userid, length in driver.rows(statement.sql, statement.params(values))}
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)  # SQLite: ISO text
 
 
-def append_logs(driver: Driver, appends: Sequence[LogAppend]) -> None:
-    """A new log, or a newline and the text appended to the day's log, for each. At most one
-    append per (userid, day): the batch merges a person's texts first."""
-    if not appends:
-        return
+def write(driver: Driver, appends: Sequence[LogAppend], answered: Sequence[tuple[Claim, str]]) -> None:
+    """Each append (a new log, or a newline and the text appended to the day's log) and each
+    claimed delivery's reply, so a retry gets the very same answer. At most one append per
+    (userid, day): the batch merges a person's texts first."""
     time, as_day = _processors(driver.dialect)
-    statement = _append_log(driver.dialect)
-    rows = []
-    for a in appends:
+
+    def log_row(a: LogAppend, prefix: str = "") -> dict[str, Any]:
         at = time(a.at)
-        rows.append(statement.params({
-            "userid": a.userid, "day": as_day(a.day), "content": "\n".join(a.parts),
-            "part_lengths": part_lengths(a.parts), "created_at": at, "updated_at": at,
-        }))
-    driver.many(statement.sql, rows)
+        return {f"{prefix}userid": a.userid, f"{prefix}day": as_day(a.day), f"{prefix}content": "\n".join(a.parts),
+                f"{prefix}part_lengths": part_lengths(a.parts), f"{prefix}created_at": at, f"{prefix}updated_at": at}
 
+    def reply_row(c: Claim, reply: str) -> dict[str, Any]:
+        return {"dedupe_key": c.dedupe_key, "userid": c.userid, "received_at": time(c.received_at), "reply": reply}
 
-def record_replies(driver: Driver, claims: Sequence[Claim], replies: Sequence[str]) -> None:
-    """Store each claimed delivery's reply, so a retry gets the very same answer."""
-    if not claims:
+    if driver.dialect.name == "postgresql":
+        if not answered:
+            return  # every append has its claimed delivery: nothing answered, nothing appended
+        values: dict[str, Any] = {}
+        for i, a in enumerate(appends):
+            values.update({f"{k}{i}": v for k, v in log_row(a, "log_").items()})
+        for i, (c, reply) in enumerate(answered):
+            values.update({f"{k}{i}": v for k, v in reply_row(c, reply).items()})
+        statement = _pg_write(driver.dialect, len(appends), len(answered))
+        driver.rows(statement.sql, statement.params(values))
         return
-    time, _ = _processors(driver.dialect)
-    statement = _record_reply(driver.dialect)
-    driver.many(statement.sql, [
-        statement.params({"dedupe_key": c.dedupe_key, "userid": c.userid, "received_at": time(c.received_at), "reply": r})
-        for c, r in zip(claims, replies, strict=True)
-    ])
+    if appends:
+        statement = _append_log(driver.dialect)
+        driver.many(statement.sql, [statement.params({k + "0": v for k, v in log_row(a).items()}) for a in appends])
+    if answered:
+        statement = _record_reply(driver.dialect)
+        driver.many(statement.sql, [statement.params({k + "0": v for k, v in reply_row(c, r).items()}) for c, r in answered])
