@@ -188,7 +188,34 @@ def _near_command(
     for keyword in keywords.longest_first:
         if len(keyword) >= 3 and rest and _one_slip(head, keyword):
             return keyword, _joined(keyword, shown[len(head):])
+    return _keyword_after_its_arguments(text, shown, keywords)
+
+
+def _keyword_after_its_arguments(text: str, shown: str, keywords: _Keywords) -> tuple[str, str] | None:
+    """「2026Q4 排名」「本周 我的」: the arguments typed first, the keyword as a word after them."""
+    words = _words(text)
+    for index, (start, end) in enumerate(words[1:], start=1):
+        keyword = text[start:end]
+        if keyword in keywords.longest_first:
+            others = [shown[s:e] for i, (s, e) in enumerate(words) if i != index]
+            return keyword, f"{keyword} {' '.join(others)}"
     return None
+
+
+def _words(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each run of characters between separators."""
+    words: list[tuple[int, int]] = []
+    start = None
+    for index, char in enumerate(text):
+        if char in SEPARATORS:
+            if start is not None:
+                words.append((start, index))
+            start = None
+        elif start is None:
+            start = index
+    if start is not None:
+        words.append((start, len(text)))
+    return words
 
 
 def _joined(keyword: str, rest: str) -> str:

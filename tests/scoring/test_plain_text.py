@@ -89,6 +89,18 @@ def test_a_keyword_not_handled_yet_is_a_command_whatever_follows(keyword: str, a
     assert (reading.meaning, reading.keyword) == (Meaning.COMMAND, keyword)
 
 
+@given(
+    st.sampled_from(["2026Q4", "２０２６年第４季度", "本周", "上季度", "正科级", "11-20", "城关镇", "吴昊"]),
+    st.sampled_from([k for k in KEYWORDS if len(k) >= 2]),
+    st.sampled_from([" ", "　", "，", "："]),
+)
+def test_a_keyword_typed_after_its_arguments_is_that_command(argument: str, keyword: str, gap: str):
+    """「2026Q4 排名」 is 排名 asked the other way round, never a log."""
+    reading = read(f"{argument}{gap}{keyword}")
+    assert reading.meaning is Meaning.COMMAND
+    assert reading.suggestion is not None and reading.suggestion.startswith(keyword)
+
+
 @given(work_text, st.sampled_from(["", "。", "👍", "！"]))
 def test_real_work_text_is_always_work(text: str, tail: str):
     reading = read(text + tail)
@@ -100,6 +112,7 @@ def test_the_examples_new_users_sent():
     assert read("帮组").suggestion == "帮助"
     assert read("我得分").suggestion == "我的得分"
     assert read("排名 正科级").suggestion == "排名 正科级"
+    assert read("２０２６年第４季度 排名").suggestion == "排名 2026年第4季度"
     assert read("好的").meaning is Meaning.CHAT
     assert read("怎么补记？").meaning is Meaning.CHAT
     assert read("我的！").suggestion == "我的"
