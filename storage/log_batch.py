@@ -40,8 +40,8 @@ from storage.writer import Driver
 _INBOUND = InboundMessage.__table__  # type: ignore[attr-defined]
 _LOG = DailyLog.__table__  # type: ignore[attr-defined]
 _INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-# Rows of one multi-row statement: a batch is at most `[database] batch_max` messages; far
-# below SQLite's 32,766 and PostgreSQL's 65,535 parameters.
+# Multi-row statements are compiled once per size; a batch is at most `[database] batch_max`
+# messages (128), a few parameters each: far below SQLite's 32,766 and PostgreSQL's 65,535.
 _MULTI_ROW_CACHE = 256
 
 
