@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +30,8 @@ from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.db import BUSY_TIMEOUT_MS, sqlite_pragmas
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Row = Sequence[Any]
@@ -101,6 +104,9 @@ class SQLiteWriter:
 
     async def run(self, batch: Batch[T]) -> T:
         loop = asyncio.get_running_loop()
+        if self._connection.in_transaction:  # a failed ROLLBACK left one open: never acknowledged
+            log.warning("hot-path connection found inside a transaction; rolling it back")
+            self._connection.execute("ROLLBACK")
         try:
             self._connection.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
