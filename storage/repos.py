@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,8 +47,7 @@ def _part_lengths(raw: str) -> list[int]:
     return [int(length) for length in raw.split(",") if length]
 
 
-@dataclass(frozen=True)
-class Push:
+class Push(NamedTuple):  # a tuple: a round makes 1.4 M of them
     """One outbox row: `userids` joined by "|", `payload` already JSON; with `body_id`, only
     this row's part of it, spliced into that shared body (`OutboxRepo.add_bodies`)."""
 

@@ -7,11 +7,13 @@ gathers the inputs, stores the outcome and words the replies.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import secrets
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
@@ -159,22 +161,37 @@ async def open_round(env: RatingEnv, quarter: QuarterId) -> str:
     extras = await env.store.rating.extra_raters()
     queue = _CardQueue(env, rnd, quarter, await card_facts(env, quarter), wave_start=env.now)
     rows: list[tuple[str, str, int, str, int]] = []
-    for unit_id, members in (await _quarter_units(env, quarter)).items():
-        extra = {u for u in extras.get(unit_id, ()) if env.directory.get(u) is not None}
-        cards = assignments(members, extra, env.cfg)
-        # Someone who has left since is rated for the quarter they served, but gets no cards.
-        rows += [(c.rater, c.ratee, unit_id, c.group.value, len(members)) for c in cards
-                 if env.directory.get(c.rater) is not None]
-        if len(rows) >= BULK_ROWS:  # whole units per statement, so a ratee's card renders once
-            await queue.cards(await env.store.rating.add_assignments(rnd.id, rows))
-            rows = []
-    await queue.cards(await env.store.rating.add_assignments(rnd.id, rows))
-    await queue.submit_cards()
+    with collector_paused():
+        for unit_id, members in (await _quarter_units(env, quarter)).items():
+            extra = {u for u in extras.get(unit_id, ()) if env.directory.get(u) is not None}
+            cards = assignments(members, extra, env.cfg)
+            # Someone who has left since is rated for the quarter they served, but gets no cards.
+            rows += [(c.rater, c.ratee, unit_id, c.group.value, len(members)) for c in cards
+                     if env.directory.get(c.rater) is not None]
+            if len(rows) >= BULK_ROWS:  # whole units per statement, so a ratee's card renders once
+                await queue.cards(await env.store.rating.add_assignments(rnd.id, rows))
+                rows = []
+        await queue.cards(await env.store.rating.add_assignments(rnd.id, rows))
+        await queue.submit_cards()
     await env.audit("round.open", f"{quarter}: {len(queue.queued)} raters, {queue.queued.total()} cards")
     return (
         f"✅ 已开启{label}评分：{len(queue.queued)} 位评分人、{queue.queued.total()} 张评分卡已排队发送，"
         f"截止 {deadline_text(env, closes_at)}。发送「评分进度」查看各单位提交情况。"
     )
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a round's millions of short-lived rows are made:
+    each full pass walks the whole heap (a province's roster and directory), and they took
+    a quarter of the opening. Those rows hold no cycles; the collector resumes after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 async def _quarter_units(env: RatingEnv, quarter: QuarterId) -> dict[int, list[Member]]:
