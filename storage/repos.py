@@ -30,7 +30,7 @@ from storage.rating_repo import RatingRepo
 from storage.reminder_repo import ReminderRepo
 from storage.results_repo import ResultsRepo
 from storage.roster_repo import RosterRepo
-from storage.sql import dialect_insert, insert_rows
+from storage.sql import dialect_insert, insert_rows, inserts_done
 from storage.year_repo import YearRepo
 
 
@@ -333,6 +333,7 @@ class OutboxRepo:
         """Store (head, tail) bodies that many pushes share; their ids, in order."""
         if not bodies:
             return []
+        await inserts_done(self.s)
         result = await self.s.execute(
             insert(OutboxBody.__table__).returning(  # type: ignore[attr-defined]
                 OutboxBody.__table__.c.id, sort_by_parameter_order=True  # type: ignore[attr-defined]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from itertools import islice
 from typing import Any
 
@@ -53,6 +56,40 @@ async def insert_rows(
 
     pending = iter(rows)
     while batch := [prepared(row) for row in islice(pending, chunk)]:
-        await connection.exec_driver_sql(compiled.string, batch)
         for _i, _process, seen in processors:
             seen.clear()
+        await inserts_done(session)
+        statement = connection.exec_driver_sql(compiled.string, batch)
+        if _OVERLAP not in session.info:
+            await statement
+            continue
+        session.info[_OVERLAP] = asyncio.ensure_future(statement)
+        await asyncio.sleep(0)  # under way: the driver's thread (or the server) runs it now
+
+
+_OVERLAP = "shiji.insert_under_way"
+
+
+@asynccontextmanager
+async def overlapped_inserts(session: AsyncSession) -> AsyncIterator[None]:
+    """Inside, `insert_rows` returns once its statement is under way, and the caller prepares
+    the next rows while SQLite (in aiosqlite's thread, without the GIL) or PostgreSQL stores
+    these: a round's opening would otherwise wait for either one in turn. Anything else run on
+    the session inside must first `await inserts_done(session)`; leaving waits for the last."""
+    session.info[_OVERLAP] = None
+    try:
+        yield
+        await inserts_done(session)
+    finally:
+        under_way = session.info.pop(_OVERLAP, None)
+        if under_way is not None:  # left by an error: let it end before the rollback
+            with contextlib.suppress(Exception):
+                await under_way
+
+
+async def inserts_done(session: AsyncSession) -> None:
+    """Wait for the insert `overlapped_inserts` left under way, if any; its error is raised here."""
+    under_way = session.info.get(_OVERLAP)
+    if under_way is not None:
+        session.info[_OVERLAP] = None
+        await under_way

@@ -65,6 +65,7 @@ from storage.models_rating import QuarterResult as ResultRow
 from storage.models_rating import RatingAssignment, RatingRound
 from storage.rating_repo import NewCard
 from storage.repos import Push, Store
+from storage.sql import overlapped_inserts
 
 STATUS_ZH = {"open": "进行中", "closed": "已关闭", "published": "已发布"}
 # WeCom drops messages beyond 30 a minute to one member: cards to one rater go in waves.
@@ -159,20 +160,22 @@ async def open_round(env: RatingEnv, quarter: QuarterId) -> str:
     assert rnd.id is not None
 
     extras = await env.store.rating.extra_raters()
+    units = await _quarter_units(env, quarter)
     queue = _CardQueue(env, rnd, quarter, await card_facts(env, quarter), wave_start=env.now)
-    rows: list[tuple[str, str, int, str, int]] = []
     with collector_paused():
-        for unit_id, members in (await _quarter_units(env, quarter)).items():
-            extra = {u for u in extras.get(unit_id, ()) if env.directory.get(u) is not None}
-            cards = assignments(members, extra, env.cfg)
-            # Someone who has left since is rated for the quarter they served, but gets no cards.
-            rows += [(c.rater, c.ratee, unit_id, c.group.value, len(members)) for c in cards
-                     if env.directory.get(c.rater) is not None]
-            if len(rows) >= BULK_ROWS:  # whole units per statement, so a ratee's card renders once
-                await queue.cards(await env.store.rating.add_assignments(rnd.id, rows))
-                rows = []
-        await queue.cards(await env.store.rating.add_assignments(rnd.id, rows))
-        await queue.submit_cards()
+        async with overlapped_inserts(env.store.session):
+            rows: list[tuple[str, str, int, str, int]] = []
+            for unit_id, members in units.items():
+                extra = {u for u in extras.get(unit_id, ()) if env.directory.get(u) is not None}
+                cards = assignments(members, extra, env.cfg)
+                # Someone who has left since is rated for the quarter they served, but gets no cards.
+                rows += [(c.rater, c.ratee, unit_id, c.group.value, len(members)) for c in cards
+                         if env.directory.get(c.rater) is not None]
+                if len(rows) >= BULK_ROWS:  # whole units per statement, so a ratee's card renders once
+                    await queue.cards(await env.store.rating.add_assignments(rnd.id, rows))
+                    rows = []
+            await queue.cards(await env.store.rating.add_assignments(rnd.id, rows))
+            await queue.submit_cards()
     await env.audit("round.open", f"{quarter}: {len(queue.queued)} raters, {queue.queued.total()} cards")
     return (
         f"✅ 已开启{label}评分：{len(queue.queued)} 位评分人、{queue.queued.total()} 张评分卡已排队发送，"
