@@ -32,7 +32,8 @@ def quarter_label(quarter: QuarterId) -> str:
 
 
 def rate_task_ids(quarter: QuarterId, assignment_ids: Sequence[str]) -> list[str]:
-    return new_task_ids(RATE_PREFIX, [(quarter, assignment_id) for assignment_id in assignment_ids])
+    label = str(quarter)  # once, not once per card
+    return new_task_ids(RATE_PREFIX, [(label, assignment_id) for assignment_id in assignment_ids])
 
 
 def submit_task_id(quarter: QuarterId, token: str) -> str:

@@ -278,6 +278,7 @@ class _CardQueue:
         # now. Without it every ballot is still empty (a round just opened).
         self.ballot = ballot
         self._caps: dict[int, int] = {}  # unit size → its 90+ cap
+        self._waves: dict[int, datetime] = {}  # wave → its start
 
     async def cards(self, cards: Sequence[NewCard | RatingAssignment]) -> None:
         """Callers pass whole units: a ratee's card is stored once per call."""
@@ -295,9 +296,16 @@ class _CardQueue:
             self.queued[card.rater] += 1
             pushes.append(Push(
                 f"rate-card:{card.id}:{self.key_suffix}", card.rater, "template_card", task_id,
-                self.wave_start + timedelta(minutes=index // CARDS_PER_MINUTE), body_id,
+                self._wave(index), body_id,
             ))
         await self.env.store.outbox.enqueue_many(pushes, self.env.now)
+
+    def _wave(self, index: int) -> datetime:
+        """When a rater's `index`-th card may go: CARDS_PER_MINUTE a minute."""
+        wave = index // CARDS_PER_MINUTE
+        if (at := self._waves.get(wave)) is None:
+            at = self._waves[wave] = self.wave_start + timedelta(minutes=wave)
+        return at
 
     def _body_key(self, card: NewCard | RatingAssignment) -> tuple[str, int, int]:
         """What a card shows beyond its task id: (ratee, unit size, 90+ slots left)."""
@@ -353,7 +361,7 @@ class _CardQueue:
             pushes.append(Push(
                 f"rate-submit:{self.round_id}:{rater}:{self.key_suffix}", rater, "template_card",
                 submit_task_id(self.quarter, submit_token(self.round_id, rater)),
-                self.wave_start + timedelta(minutes=queued // CARDS_PER_MINUTE), body_of[totals[rater]],
+                self._wave(queued), body_of[totals[rater]],
             ))
         await self.env.store.outbox.enqueue_many(pushes, self.env.now)
 
