@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -244,4 +244,4 @@ def _remember(memory: OrderedDict[str, Any], key: str, value: Any, size: int) ->
 
 
 def request_id() -> str:
-    return uuid.uuid4().hex[:8]
+    return secrets.token_hex(4)

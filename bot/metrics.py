@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 
+from storage.db import session_class
 from storage.repos import Store
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -76,12 +77,8 @@ class Metrics:
         self.commit_messages.observe(messages)
 
     def meter_commits(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        """Time every transaction of these sessions and count the callbacks each carried.
-
-        A session class of our own keeps the listeners off every other Runtime's sessions.
-        """
-        metered: type[Session] = type("MeteredSession", (Session,), {})
-        sessions.configure(sync_session_class=metered)
+        """Time every transaction of these sessions and count the callbacks each carried."""
+        metered = session_class(sessions)
 
         def began(session: Session, *_: Any) -> None:
             session.info.setdefault("began", time.perf_counter())

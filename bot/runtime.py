@@ -26,7 +26,8 @@ from handlers.registry import build_router
 from scheduler.context import JobContext
 from scheduler.wiring import start_scheduler
 from storage.committer import BatchCommitter, Committer
-from storage.db import create_engine, migrate, session_factory
+from storage.db import after_commit_of, create_engine, migrate, session_factory
+from storage.repos import OUTBOX_QUEUED
 from storage.writer import BatchWriter, batch_writer
 
 
@@ -115,6 +116,9 @@ class Runtime:
             metrics=metrics,
             migrate_on_start=migrate_on_start,
         )
+        # Pushes go out as soon as the transaction that queued them is durable; the callback's
+        # hot path (today's logs) queues none and so wakes nobody.
+        after_commit_of(sessions, OUTBOX_QUEUED, runtime.sender.wake)
         return runtime
 
     @property

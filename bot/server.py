@@ -106,7 +106,6 @@ async def _answer(runtime: Runtime, request: web.Request, rid: str) -> tuple[web
     except Exception:
         log.exception("request %s from %s failed", rid, inbound.from_user, extra=fields(rid=rid))
         answer, outcome = Reply(ERROR_TEXT.format(rid=rid)), "failed"
-    runtime.sender.wake()  # the message may have queued pushes
     created = int(runtime.wall_clock.now().timestamp())
     xml = _passive_xml(runtime, inbound.from_user, answer, created)
     if xml is None:

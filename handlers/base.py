@@ -14,6 +14,7 @@ from storage.directory import Directory, Person
 from storage.repos import Store
 
 WEEKDAYS = "一二三四五六日"
+_STORED = json.JSONEncoder(ensure_ascii=False)  # built once: every message stores its reply
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Reply:
 
     def dumps(self) -> str:
         """Stored with the dedupe record, so a retry of the message gets the same answer."""
-        return json.dumps({"text": self.text, "card": self.card_update}, ensure_ascii=False)
+        return _STORED.encode({"text": self.text, "card": self.card_update})
 
     @classmethod
     def loads(cls, raw: str | None) -> Reply:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy.engine import Connection
-
 from handlers import calendar_missing
 from handlers.base import Ctx, Refusal, Reply, day_label
 from handlers.config import LogSettings
@@ -17,6 +15,7 @@ from scoring.plain_text import Meaning, content_chars
 from scoring.workdays import QuarterId, UnknownCalendarYear, WorkCalendar
 from storage import log_batch
 from storage.directory import Person
+from storage.writer import Driver
 
 router = Router()
 
@@ -126,7 +125,7 @@ def passes_todays_log_checks(person: Person | None, calendar: WorkCalendar, toda
         return False
 
 
-def apply_todays_logs(connection: Connection, items: list[TodaysLog], settings: LogSettings) -> list[Reply]:
+def apply_todays_logs(driver: Driver, items: list[TodaysLog], settings: LogSettings) -> list[Reply]:
     """`todays_log` for a whole batch in a few statements, in the caller's transaction.
 
     Retries are answered from their stored reply; each new message is decided on its own,
@@ -134,12 +133,12 @@ def apply_todays_logs(connection: Connection, items: list[TodaysLog], settings: 
     store nothing but their reply.
     """
     claims = [log_batch.Claim(i.dedupe_key, i.userid, i.now) for i in items]
-    fresh = log_batch.claim(connection, claims)
-    stored = log_batch.stored_replies(connection, {i.dedupe_key for i in items} - fresh)
+    fresh = log_batch.claim(driver, claims)
+    stored = log_batch.stored_replies(driver, {i.dedupe_key for i in items} - fresh)
     lengths: dict[tuple[str, date], int] = {}
     for day in {i.now.date() for i in items}:
         userids = {i.userid for i in items if i.now.date() == day and i.dedupe_key in fresh}
-        for userid, chars in log_batch.log_lengths(connection, day, userids).items():
+        for userid, chars in log_batch.log_lengths(driver, day, userids).items():
             lengths[(userid, day)] = chars
     appends: dict[tuple[str, date], log_batch.LogAppend] = {}
     replies: list[Reply] = []
@@ -158,9 +157,9 @@ def apply_todays_logs(connection: Connection, items: list[TodaysLog], settings: 
         parts = (item.text,) if earlier is None else (*earlier.parts, item.text)
         appends[(item.userid, day)] = log_batch.LogAppend(item.userid, day, parts, item.now)
         replies.append(_saved_reply(settings, day, day, lengths[(item.userid, day)], appended=existing is not None))
-    log_batch.append_logs(connection, list(appends.values()))
+    log_batch.append_logs(driver, list(appends.values()))
     answered = [(c, r.dumps()) for c, r in zip(claims, replies, strict=True) if c.dedupe_key in fresh]
-    log_batch.record_replies(connection, [c for c, _ in answered], [r for _, r in answered])
+    log_batch.record_replies(driver, [c for c, _ in answered], [r for _, r in answered])
     return replies
 
 

@@ -52,12 +52,14 @@ class Router:
         self._default: PlainHandler | None = None
         self._cards: list[tuple[str, CardHandler]] = []
         self._reserved: set[str] = set()
+        self._matching: _Matching | None = None  # built on first use, dropped when commands change
 
     def command(
         self, *keywords: str, usage: str, summary: str, admin_only: bool = False, section: str = "日志"
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.commands.append(Command(keywords, handler, usage, summary, admin_only, section))
+            self._matching = None
             return handler
 
         return register
@@ -70,6 +72,7 @@ class Router:
     def reserve(self, *keywords: str) -> None:
         """Keywords of commands not built yet: never taken for a log, answered as such."""
         self._reserved.update(keywords)
+        self._matching = None
 
     def handled_keywords(self) -> set[str]:
         return {kw for command in self.commands for kw in command.keywords}
@@ -89,26 +92,35 @@ class Router:
         self._reserved.update(other._reserved)
         if other._default is not None:
             self._default = other._default
+        self._matching = None
+
+    @property
+    def _match(self) -> _Matching:
+        if self._matching is None:
+            handled = frozenset(self.handled_keywords())
+            by_first: dict[str, tuple[tuple[str, Command], ...]] = {}
+            # Longest keyword first, so 我的得分 wins over 我的.
+            for pair in sorted(((kw, c) for c in self.commands for kw in c.keywords), key=lambda p: -len(p[0])):
+                by_first[pair[0][:1]] = (*by_first.get(pair[0][:1], ()), pair)
+            self._matching = _Matching(by_first, handled, handled | self._reserved)
+        return self._matching
 
     def resolve(self, text: str) -> tuple[Handler, str]:
         """The handler for a text and its argument string (normalised, keyword removed)."""
         original = text.strip()
         folded = fold(original)
-        # Longest keyword first, so 我的得分 wins over 我的.
-        candidates = sorted(
-            ((kw, c) for c in self.commands for kw in c.keywords), key=lambda pair: -len(pair[0])
-        )
-        for keyword, command in candidates:
-            if folded.lower().startswith(keyword) and _FOLLOW.match(folded[len(keyword):]):
+        lowered = folded.lower()
+        for keyword, command in self._match.by_first.get(lowered[:1], ()):
+            if lowered.startswith(keyword) and _FOLLOW.match(folded[len(keyword):]):
                 # Arguments keep the user's own characters; only the keyword was folded.
                 return command.handler, original[len(keyword):].lstrip(_SEPARATORS).strip()
         return self.plain_text, original
 
     def read(self, text: str, *, log_chars: int, names: Container[str]) -> PlainText:
         """What a text that starts with no command reads as, against every keyword known."""
-        handled = self.handled_keywords()
-        reading = read_plain_text(text, handled | self._reserved, log_chars=log_chars, names=names)
-        return PlainText(text, reading, reading.keyword in handled)
+        match = self._match
+        reading = read_plain_text(text, match.known, log_chars=log_chars, names=names)
+        return PlainText(text, reading, reading.keyword in match.handled)
 
     async def plain_text(self, text: str, ctx: Ctx) -> Reply:
         if self._default is None:
@@ -124,3 +136,12 @@ class Router:
 
 
 _SEPARATORS = " \t\n\u3000:：,，"
+
+
+@dataclass(frozen=True)
+class _Matching:
+    """What every message is matched against, prepared once per set of commands."""
+
+    by_first: dict[str, tuple[tuple[str, Command], ...]]  # (keyword, command) by first character
+    handled: frozenset[str]
+    known: frozenset[str]  # handled and reserved

@@ -7,7 +7,7 @@ committed. (Items carry their expected refusals as values; they do not raise the
 
 Two kinds share the loop below: `Committer` runs async works on an ORM session (every
 command and job), `BatchCommitter` hands a whole batch to one set-based function on a plain
-connection (the callback's hot path, see storage/writer.py). They share one lock, so the
+driver (the callback's hot path, see storage/writer.py). They share one lock, so the
 process has one writer transaction at a time, as SQLite wants.
 """
 
@@ -20,10 +20,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.writer import BatchWriter
+from storage.writer import BatchWriter, Driver
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +138,7 @@ class BatchCommitter(GroupCommitter[I, O]):
     def __init__(
         self,
         writer: BatchWriter,
-        apply: Callable[[Connection, list[I]], list[O]],
+        apply: Callable[[Driver, list[I]], list[O]],
         batch_max: int = 128,
         lock: asyncio.Lock | None = None,
         on_commit: Callable[[int, float], None] | None = None,
@@ -152,7 +151,7 @@ class BatchCommitter(GroupCommitter[I, O]):
 
     async def _transaction(self, items: list[I]) -> list[O]:
         started = time.perf_counter()
-        outcomes = await self._writer.run(lambda connection: self._apply(connection, items))
+        outcomes = await self._writer.run(lambda driver: self._apply(driver, items))
         if self._on_commit is not None:
             self._on_commit(len(items), time.perf_counter() - started)
         return outcomes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session, SessionTransaction
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # aiosqlite logs every statement with its parameters at DEBUG: message bodies must never reach a log.
@@ -69,28 +71,66 @@ def _make_parent(url: URL) -> None:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def listen_sqlite_pragmas(engine: Engine, synchronous: str) -> None:
+BUSY_TIMEOUT_MS = 30_000  # how long a connection waits for another's write lock
+
+
+def sqlite_pragmas(synchronous: str) -> list[str]:
+    """What every SQLite connection of shiji is set up with."""
     if synchronous not in SYNCHRONOUS:
         raise ValueError(f"SQLite synchronous must be one of {SYNCHRONOUS}, not {synchronous!r}")
-
-    def pragmas(dbapi_connection: Any, _record: Any) -> None:
+    return [
         # WAL: readers never block the writer. FULL fsyncs the WAL at every COMMIT, so an
         # acknowledged message survives power loss; group commit makes that one fsync per batch.
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA synchronous={synchronous}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA cache_size=-65536")
+        "PRAGMA journal_mode=WAL",
+        f"PRAGMA synchronous={synchronous}",
+        "PRAGMA foreign_keys=ON",
+        f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+        "PRAGMA cache_size=-65536",
         # Deleted rows (rating drafts, scrubbed replies) are zeroed, not left in free pages.
-        cursor.execute("PRAGMA secure_delete=ON")
+        "PRAGMA secure_delete=ON",
+    ]
+
+
+def listen_sqlite_pragmas(engine: Engine, synchronous: str) -> None:
+    pragmas = sqlite_pragmas(synchronous)
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        for pragma in pragmas:
+            cursor.execute(pragma)
         cursor.close()
 
-    event.listen(engine, "connect", pragmas)
+    event.listen(engine, "connect", on_connect)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    """Sessions of a class of their own, so that listeners on it (metrics, the outbox's
+    wake-up) hear this factory's transactions and no other Runtime's."""
+    own: type[Session] = type("ShijiSession", (Session,), {})
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, sync_session_class=own)
+
+
+def session_class(sessions: async_sessionmaker[AsyncSession]) -> type[Session]:
+    """The class `session_factory` gave these sessions, to listen on."""
+    own: type[Session] = sessions.kw["sync_session_class"]
+    return own
+
+
+def after_commit_of(sessions: async_sessionmaker[AsyncSession], flag: str, callback: Callable[[], None]) -> None:
+    """Call `callback` after each committed transaction that set `session.info[flag]`; a
+    rolled-back one forgets the flag (what it did is gone)."""
+    own = session_class(sessions)
+
+    def committed(session: Session) -> None:
+        if session.info.pop(flag, False):
+            callback()
+
+    def rolled_back(session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None:  # the transaction itself, not a savepoint in it
+            session.info.pop(flag, None)
+
+    event.listen(own, "after_commit", committed)
+    event.listen(own, "after_soft_rollback", rolled_back)
 
 
 def alembic_config() -> Config:

@@ -294,6 +294,8 @@ class CalendarRepo:
 
 
 ENQUEUE_CHUNK = 5_000
+# session.info key: this transaction queued pushes (the Runtime wakes the sender at its commit).
+OUTBOX_QUEUED = "shiji_outbox_queued"
 
 
 class OutboxRepo:
@@ -310,6 +312,7 @@ class OutboxRepo:
         not_before: datetime | None = None,
     ) -> bool:
         """Queue a push once: False if a push with this key was already queued (or sent)."""
+        self.s.info[OUTBOX_QUEUED] = True
         push = Push(dedupe_key, "|".join(userids), kind, json.dumps(payload, ensure_ascii=False),
                     not_before or now)
         stmt = (
@@ -324,6 +327,7 @@ class OutboxRepo:
         """`enqueue` for many at once, `ENQUEUE_CHUNK` rows per executemany (a province-wide
         publish queues 100,000 messages, a round ~1.5 M cards: held as parameters all at once
         they would cost hundreds of MiB). Keys already queued are skipped."""
+        self.s.info[OUTBOX_QUEUED] = True
         await insert_rows(
             self.s, Outbox.__table__, PUSH_COLUMNS, (push.values(now) for push in pushes),
             skip_conflicts_on=["dedupe_key"], chunk=ENQUEUE_CHUNK,

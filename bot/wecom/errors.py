@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import binascii
 import struct
+from xml.etree.ElementTree import ParseError
 from xml.parsers.expat import ExpatError
 
 __all__ = ["PARSE_ERRORS", "CallbackRejected"]
 
-# Everything wechatpy, xmltodict, base64 and struct raise on hostile input (NOTES.md), plus
+# Everything wechatpy, xmltodict, ElementTree, base64 and struct raise on hostile input (NOTES.md), plus
 # AttributeError: wechatpy calls `.lower()` on whatever xmltodict returned for MsgType.
 PARSE_ERRORS: tuple[type[BaseException], ...] = (
     ValueError,
     binascii.Error,  # a ValueError already; listed because NOTES.md names it
     UnicodeDecodeError,
     ExpatError,
+    ParseError,  # ElementTree's (bot/wecom/xmldoc.py): a SyntaxError, not a ValueError
     KeyError,
     TypeError,
     IndexError,

@@ -1,7 +1,7 @@
 """Decrypted callback XML → the typed `Inbound` the dispatcher works with.
 
-Parsed with xmltodict; every field is bounded here, at the edge. Anything malformed or
-oversized becomes `CallbackRejected(400, …)`.
+Parsed into xmltodict's shape (bot/wecom/xmldoc.py); every field is bounded here, at the
+edge. Anything malformed or oversized becomes `CallbackRejected(400, …)`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-import xmltodict
-
 from bot.wecom.errors import PARSE_ERRORS, CallbackRejected
+from bot.wecom.xmldoc import parse_xml
 from scoring.numbers import ID_MAX, whole_number
 
 __all__ = ["Inbound", "InboundKind", "parse_inbound"]
@@ -106,7 +105,7 @@ def parse_inbound(plaintext: str) -> Inbound:
 
 
 def _parse(plaintext: str) -> Inbound:
-    doc = xmltodict.parse(plaintext, disable_entities=True, force_list=("SelectedItem", "OptionId"))
+    doc = parse_xml(plaintext, force_list=("SelectedItem", "OptionId"))
     msg = doc["xml"]
     if not isinstance(msg, dict):
         raise ValueError("empty message")

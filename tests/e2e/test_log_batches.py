@@ -68,7 +68,7 @@ async def test_sqlite_commits_are_durable_on_power_loss_by_default(sqlite_url, c
     async with running_bot(sqlite_url, clock, SAMPLE_ROSTER) as h:
         async with h.runtime.sessions() as session:
             orm = (await session.execute(text("PRAGMA synchronous"))).scalar_one()
-        hot = await h.runtime.writer.run(lambda c: c.exec_driver_sql("PRAGMA synchronous").scalar_one())
+        hot = await h.runtime.writer.run(lambda driver: driver.rows("PRAGMA synchronous", ())[0][0])
         assert orm == hot == 2  # FULL: the WAL is fsynced at every COMMIT
 
 

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import string
+import unicodedata
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from handlers.registry import build_router
-from scoring.plain_text import PLEASANTRIES, Meaning, content_chars, read_plain_text
+from scoring.plain_text import (
+    PLEASANTRIES,
+    Meaning,
+    content_chars,
+    content_words,
+    fold,
+    read_plain_text,
+)
 
 # Keywords of commands not built yet (a router's reserved ones) are read like any other.
 NOT_BUILT = ("导出照片", "月度评比")
@@ -97,3 +105,17 @@ def test_the_examples_new_users_sent():
     assert read("我的！").suggestion == "我的"
     assert read("修改了方案并上报").meaning is Meaning.WORK
     assert content_chars("上午开会👍，下午走访 3 户！") == 10
+
+
+@given(st.text(max_size=60))
+def test_the_fast_tables_agree_with_the_unicode_definitions_for_any_text(text: str) -> None:
+    """fold() and content_words() run through tables built at import; any text, astral
+    characters included, must come out as the per-character definitions say."""
+    def folded(char: str) -> str:
+        normal = unicodedata.normalize("NFKC", char)
+        return normal if len(normal) == 1 else char
+
+    assert fold(text) == "".join(folded(c) for c in text)
+    assert content_words(text) == "".join(
+        c for c in text if unicodedata.category(c)[0] == "L" or unicodedata.category(c) == "Nd"
+    )
