@@ -65,7 +65,7 @@ from storage.models_rating import QuarterResult as ResultRow
 from storage.models_rating import RatingAssignment, RatingRound
 from storage.rating_repo import NewCard
 from storage.repos import Push, Store
-from storage.sql import overlapped_inserts
+from storage.sql import bulk_inserts
 
 STATUS_ZH = {"open": "进行中", "closed": "已关闭", "published": "已发布"}
 # WeCom drops messages beyond 30 a minute to one member: cards to one rater go in waves.
@@ -163,7 +163,7 @@ async def open_round(env: RatingEnv, quarter: QuarterId) -> str:
     units = await _quarter_units(env, quarter)
     queue = _CardQueue(env, rnd, quarter, await card_facts(env, quarter), wave_start=env.now)
     with collector_paused():
-        async with overlapped_inserts(env.store.session):
+        async with bulk_inserts(env.store.session):
             rows: list[tuple[str, str, int, str, int]] = []
             for unit_id, members in units.items():
                 extra = {u for u in extras.get(unit_id, ()) if env.directory.get(u) is not None}
