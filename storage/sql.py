@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from itertools import chain, islice
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -104,23 +104,12 @@ async def insert_rows(
 _OVERLAP = "shiji.insert_under_way"
 
 
-# SQLite's page cache (KiB) while bulk inserts run: the unique indexes on random keys (an
-# outbox dedupe key, an assignment id) take each row to any page of theirs, and a province's
-# two are ~90 MiB; with the usual 64 MiB their pages go to the WAL and back again and again.
-BULK_CACHE_KIB = 131_072
-
-
 @asynccontextmanager
 async def bulk_inserts(session: AsyncSession) -> AsyncIterator[None]:
     """Inside, `insert_rows` returns once its statement is under way, and the caller prepares
     the next rows while SQLite (in aiosqlite's thread, without the GIL) or PostgreSQL stores
     these: a round's opening would otherwise wait for either one in turn. Anything else run on
-    the session inside must first `await inserts_done(session)`; leaving waits for the last.
-    On SQLite the connection's page cache is `BULK_CACHE_KIB` meanwhile."""
-    sqlite_cache = None
-    if (await session.connection()).dialect.name == "sqlite":
-        sqlite_cache = (await session.execute(text("PRAGMA cache_size"))).scalar_one()
-        await session.execute(text(f"PRAGMA cache_size=-{BULK_CACHE_KIB}"))
+    the session inside must first `await inserts_done(session)`; leaving waits for the last."""
     session.info[_OVERLAP] = None
     try:
         yield
@@ -130,8 +119,6 @@ async def bulk_inserts(session: AsyncSession) -> AsyncIterator[None]:
         if under_way is not None:  # left by an error: let it end before the rollback
             with contextlib.suppress(Exception):
                 await under_way
-        if sqlite_cache is not None:
-            await session.execute(text(f"PRAGMA cache_size={int(sqlite_cache)}"))
 
 
 async def inserts_done(session: AsyncSession) -> None:
