@@ -31,8 +31,7 @@ from bot.wecom.api import (
     WeComTransientError,
     message_parts,
 )
-from storage.models import Outbox
-from storage.repos import Store
+from storage.repos import DuePush, Store
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +120,7 @@ class OutboxSender:
         async with self._sessions() as session, session.begin():
             return await Store(session).outbox.claim(outbox_id, self._clock.now())
 
-    async def _send(self, row: Outbox) -> None:
+    async def _send(self, row: DuePush) -> None:
         assert row.id is not None
         status, error, result, retry_at = "sent", "", "", None
         try:
@@ -156,7 +155,7 @@ class OutboxSender:
         await self._finish(row, status, error, result, retry_at)
 
     async def _finish(
-        self, row: Outbox, status: str, error: str, result: str = "", retry_at: datetime | None = None
+        self, row: DuePush, status: str, error: str, result: str = "", retry_at: datetime | None = None
     ) -> None:
         assert row.id is not None
         if status == "failed":
@@ -187,7 +186,7 @@ class OutboxSender:
         raise WeComError(-2, f"unknown outbox kind {kind}")
 
 
-def _recipients(row: Outbox) -> list[str]:
+def _recipients(row: DuePush) -> list[str]:
     return [u for u in row.userids.split("|") if u]
 
 

@@ -150,6 +150,23 @@ class Outbox(SQLModel, table=True):
     error: str = Field(default="", max_length=500)
     # Filled from WeCom's answer: invalid recipients, and the card's response_code for updates.
     result: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # Set: `payload` is only this row's own part (a card's task id), spliced into the body
+    # that many rows share (OutboxBody). A province's round queues 1.4 M cards of ~100 k bodies.
+    body_id: int | None = Field(default=None)
+
+
+class OutboxBody(SQLModel, table=True):
+    """The JSON many outbox rows share, cut where each row's own part goes: head + part + tail.
+
+    No foreign key from outbox: PostgreSQL would check 1.4 M rows one by one; bodies are
+    never deleted (nor are outbox rows).
+    """
+
+    __tablename__ = "outbox_body"
+
+    id: int | None = Field(default=None, primary_key=True)
+    head: str = Field(sa_column=Column(Text, nullable=False))
+    tail: str = Field(sa_column=Column(Text, nullable=False))
 
 
 class Summary(SQLModel, table=True):

@@ -6,10 +6,9 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from itertools import islice
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.leave import leave_days
@@ -22,6 +21,7 @@ from storage.models import (
     InboundMessage,
     Leave,
     Outbox,
+    OutboxBody,
     Summary,
     UnknownUser,
 )
@@ -30,7 +30,7 @@ from storage.rating_repo import RatingRepo
 from storage.reminder_repo import ReminderRepo
 from storage.results_repo import ResultsRepo
 from storage.roster_repo import RosterRepo
-from storage.sql import dialect_insert
+from storage.sql import dialect_insert, insert_rows, inserts_done
 from storage.year_repo import YearRepo
 
 
@@ -47,22 +47,45 @@ def _part_lengths(raw: str) -> list[int]:
     return [int(length) for length in raw.split(",") if length]
 
 
-@dataclass(frozen=True)
-class Push:
-    """One outbox row: `userids` joined by "|", `payload` already JSON."""
+class Push(NamedTuple):  # a tuple: a round makes 1.4 M of them
+    """One outbox row: `userids` joined by "|", `payload` already JSON; with `body_id`, only
+    this row's part of it, spliced into that shared body (`OutboxRepo.add_bodies`)."""
 
     dedupe_key: str
     userids: str
     kind: str
     payload: str
     not_before: datetime
+    body_id: int | None = None
 
     def row(self, now: datetime) -> dict[str, Any]:
-        return {
-            "dedupe_key": self.dedupe_key, "userids": self.userids, "kind": self.kind,
-            "payload": self.payload, "status": "pending", "attempts": 0,
-            "not_before": self.not_before, "created_at": now, "error": "", "result": "",
-        }
+        return dict(zip(PUSH_COLUMNS, self.values(now), strict=True))
+
+    def values(self, now: datetime) -> tuple[Any, ...]:
+        """The row's values in `PUSH_COLUMNS` order."""
+        return (self.dedupe_key, self.userids, self.kind, self.payload, "pending", 0,
+                self.not_before, now, "", "", self.body_id)
+
+
+PUSH_COLUMNS = ("dedupe_key", "userids", "kind", "payload", "status", "attempts",
+                "not_before", "created_at", "error", "result", "body_id")
+
+
+@dataclass(frozen=True)
+class DuePush:
+    """An outbox row due to be sent, its payload whole."""
+
+    id: int
+    dedupe_key: str
+    userids: str
+    kind: str
+    payload: str
+    attempts: int
+
+
+def whole_payload(payload: str, head: str | None, tail: str | None) -> str:
+    """A row's JSON: its own payload, or that spliced into the body it shares."""
+    return payload if head is None or tail is None else head + payload + tail
 
 
 class InboundRepo:
@@ -301,23 +324,47 @@ class OutboxRepo:
         return (await self.s.execute(stmt)).first() is not None
 
     async def enqueue_many(self, pushes: Iterable[Push], now: datetime) -> None:
-        """`enqueue` for many at once, a multi-row statement per `ENQUEUE_CHUNK` (a province-wide
+        """`enqueue` for many at once, `ENQUEUE_CHUNK` rows per executemany (a province-wide
         publish queues 100,000 messages, a round ~1.5 M cards: held as parameters all at once
         they would cost hundreds of MiB). Keys already queued are skipped."""
         self.s.info[OUTBOX_QUEUED] = True
-        stmt = dialect_insert(self.s, Outbox.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
-        pending = iter(pushes)
-        while chunk := [push.row(now) for push in islice(pending, ENQUEUE_CHUNK)]:
-            await self.s.execute(stmt, chunk)
+        await insert_rows(
+            self.s, Outbox.__table__, PUSH_COLUMNS, (push.values(now) for push in pushes),
+            skip_conflicts_on=["dedupe_key"], chunk=ENQUEUE_CHUNK,
+        )
 
-    async def due(self, now: datetime, limit: int = 50) -> list[Outbox]:
+    async def add_bodies(self, bodies: Sequence[tuple[str, str]]) -> list[int]:
+        """Store (head, tail) bodies that many pushes share; their ids, in order."""
+        if not bodies:
+            return []
+        await inserts_done(self.s)
         result = await self.s.execute(
-            select(Outbox)
+            insert(OutboxBody.__table__).returning(  # type: ignore[attr-defined]
+                OutboxBody.__table__.c.id, sort_by_parameter_order=True  # type: ignore[attr-defined]
+            ),
+            [{"head": head, "tail": tail} for head, tail in bodies],
+        )
+        return list(result.scalars().all())
+
+    async def due(self, now: datetime, limit: int = 50) -> list[DuePush]:
+        result = await self.s.execute(
+            select(Outbox.id, Outbox.dedupe_key, Outbox.userids, Outbox.kind, Outbox.payload,
+                   Outbox.attempts, OutboxBody.head, OutboxBody.tail)
+            .outerjoin(OutboxBody, OutboxBody.id == Outbox.body_id)  # type: ignore[arg-type]
             .where(Outbox.status == "pending", Outbox.not_before <= now)
             .order_by(Outbox.id)
             .limit(limit)
         )
-        return list(result.scalars().all())
+        return [DuePush(r.id, r.dedupe_key, r.userids, r.kind, whole_payload(r.payload, r.head, r.tail), r.attempts)
+                for r in result]
+
+    async def payload(self, row: Outbox) -> str:
+        """The JSON a queued row sends (see `Push`)."""
+        if row.body_id is None:
+            return row.payload
+        body = await self.s.get(OutboxBody, row.body_id)
+        assert body is not None
+        return whole_payload(row.payload, body.head, body.tail)
 
     async def claim(self, outbox_id: int, now: datetime) -> bool:
         """Atomically move pending → sending; only one claimant (of any replica) wins."""

@@ -13,9 +13,10 @@ a rater can change their mind until they hand in.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from handlers.cards import drop_down, new_task_id, task_parts
+from handlers.cards import drop_down, new_task_id, new_task_ids, task_parts
 from scoring.workdays import QuarterId
 from storage.directory import Person
 
@@ -30,8 +31,9 @@ def quarter_label(quarter: QuarterId) -> str:
     return f"{quarter.year}年第{quarter.quarter}季度"
 
 
-def rate_task_id(quarter: QuarterId, assignment_id: str) -> str:
-    return new_task_id(RATE_PREFIX, quarter, assignment_id)
+def rate_task_ids(quarter: QuarterId, assignment_ids: Sequence[str]) -> list[str]:
+    label = str(quarter)  # once, not once per card
+    return new_task_ids(RATE_PREFIX, [(label, assignment_id) for assignment_id in assignment_ids])
 
 
 def submit_task_id(quarter: QuarterId, token: str) -> str:

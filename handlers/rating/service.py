@@ -7,11 +7,13 @@ gathers the inputs, stores the outcome and words the replies.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import secrets
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
@@ -22,7 +24,7 @@ from handlers.dates import parse_quarter
 from handlers.log_rules import missing_by_person
 from handlers.rating.cards import (
     quarter_label,
-    rate_task_id,
+    rate_task_ids,
     rating_card,
     submit_card,
     submit_task_id,
@@ -63,6 +65,7 @@ from storage.models_rating import QuarterResult as ResultRow
 from storage.models_rating import RatingAssignment, RatingRound
 from storage.rating_repo import NewCard
 from storage.repos import Push, Store
+from storage.sql import bulk_inserts
 
 STATUS_ZH = {"open": "进行中", "closed": "已关闭", "published": "已发布"}
 # WeCom drops messages beyond 30 a minute to one member: cards to one rater go in waves.
@@ -157,24 +160,41 @@ async def open_round(env: RatingEnv, quarter: QuarterId) -> str:
     assert rnd.id is not None
 
     extras = await env.store.rating.extra_raters()
+    units = await _quarter_units(env, quarter)
     queue = _CardQueue(env, rnd, quarter, await card_facts(env, quarter), wave_start=env.now)
-    rows: list[tuple[str, str, int, str, int]] = []
-    for unit_id, members in (await _quarter_units(env, quarter)).items():
-        extra = {u for u in extras.get(unit_id, ()) if env.directory.get(u) is not None}
-        cards = assignments(members, extra, env.cfg)
-        # Someone who has left since is rated for the quarter they served, but gets no cards.
-        rows += [(c.rater, c.ratee, unit_id, c.group.value, len(members)) for c in cards
-                 if env.directory.get(c.rater) is not None]
-        if len(rows) >= BULK_ROWS:  # whole units per statement, so a ratee's card renders once
+    with collector_paused():
+        async with bulk_inserts(env.store.session):
+            rows: list[tuple[str, str, int, str, int]] = []
+            for unit_id, members in units.items():
+                extra = {u for u in extras.get(unit_id, ()) if env.directory.get(u) is not None}
+                cards = assignments(members, extra, env.cfg)
+                # Someone who has left since is rated for the quarter they served, but gets no cards.
+                rows += [(c.rater, c.ratee, unit_id, c.group.value, len(members)) for c in cards
+                         if env.directory.get(c.rater) is not None]
+                if len(rows) >= BULK_ROWS:  # whole units per statement, so a ratee's card renders once
+                    await queue.cards(await env.store.rating.add_assignments(rnd.id, rows))
+                    rows = []
             await queue.cards(await env.store.rating.add_assignments(rnd.id, rows))
-            rows = []
-    await queue.cards(await env.store.rating.add_assignments(rnd.id, rows))
-    await queue.submit_cards()
+            await queue.submit_cards()
     await env.audit("round.open", f"{quarter}: {len(queue.queued)} raters, {queue.queued.total()} cards")
     return (
         f"✅ 已开启{label}评分：{len(queue.queued)} 位评分人、{queue.queued.total()} 张评分卡已排队发送，"
         f"截止 {deadline_text(env, closes_at)}。发送「评分进度」查看各单位提交情况。"
     )
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a round's millions of short-lived rows are made:
+    each full pass walks the whole heap (a province's roster and directory), and they took
+    a quarter of the opening. Those rows hold no cycles; the collector resumes after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 async def _quarter_units(env: RatingEnv, quarter: QuarterId) -> dict[int, list[Member]]:
@@ -237,8 +257,9 @@ class _CardQueue:
     """One card per assignment, then one submit card per rater, queued in bulk and in waves
     WeCom will deliver.
 
-    A ratee's card is the same for every rater but its task id, so it is rendered to JSON once
-    and each card gets its task id spliced in (a province queues ~1.5 M cards at once).
+    A ratee's card is the same for every rater but its task id, so its JSON is rendered and
+    stored once (an outbox body) and each rater's row holds only its task id (a province
+    queues ~1.5 M cards at once: 1.7 GB of JSON otherwise). Submit cards likewise, per count.
     """
 
     def __init__(
@@ -256,33 +277,52 @@ class _CardQueue:
         # A resend's rater's drafts and all their cards: each card shows the 90+ slots left
         # now. Without it every ballot is still empty (a round just opened).
         self.ballot = ballot
-        self._rendered: dict[tuple[str, int, int], tuple[str, str]] = {}
+        self._caps: dict[int, int] = {}  # unit size → its 90+ cap
+        self._waves: dict[int, datetime] = {}  # wave → its start
 
     async def cards(self, cards: Sequence[NewCard | RatingAssignment]) -> None:
+        """Callers pass whole units: a ratee's card is stored once per call."""
+        keyed = [(card, self._body_key(card)) for card in cards]
+        first_of: dict[tuple[str, int, int], NewCard | RatingAssignment] = {}
+        for card, key in keyed:
+            first_of.setdefault(key, card)
+        rendered = {key: body for key, card in first_of.items() if (body := self._render(card, key[2])) is not None}
+        ids = await self.env.store.outbox.add_bodies(list(rendered.values()))
+        body_of = dict(zip(rendered, ids, strict=True))
+        sent = [(card, body_of[key]) for card, key in keyed if key in body_of]
         pushes = []
-        for card in cards:
-            rendered = self._render(card)
-            if rendered is None:
-                continue
+        for (card, body_id), task_id in zip(sent, rate_task_ids(self.quarter, [c.id for c, _ in sent]), strict=True):
             index = self.queued[card.rater]
             self.queued[card.rater] += 1
-            head, tail = rendered
             pushes.append(Push(
-                f"rate-card:{card.id}:{self.key_suffix}", card.rater, "template_card",
-                head + rate_task_id(self.quarter, card.id) + tail,
-                self.wave_start + timedelta(minutes=index // CARDS_PER_MINUTE),
+                f"rate-card:{card.id}:{self.key_suffix}", card.rater, "template_card", task_id,
+                self._wave(index), body_id,
             ))
-        self._rendered.clear()  # callers pass whole units: their ratees do not come back
         await self.env.store.outbox.enqueue_many(pushes, self.env.now)
 
-    def _render(self, card: NewCard | RatingAssignment) -> tuple[str, str] | None:
-        env, rating, userid = self.env, self.env.settings.rating, card.ratee
+    def _wave(self, index: int) -> datetime:
+        """When a rater's `index`-th card may go: CARDS_PER_MINUTE a minute."""
+        wave = index // CARDS_PER_MINUTE
+        if (at := self._waves.get(wave)) is None:
+            at = self._waves[wave] = self.wave_start + timedelta(minutes=wave)
+        return at
+
+    def _body_key(self, card: NewCard | RatingAssignment) -> tuple[str, int, int]:
+        """What a card shows beyond its task id: (ratee, unit size, 90+ slots left)."""
         if self.ballot is not None and isinstance(card, RatingAssignment):
-            left, cap = high_slots(env, self.ballot[0], self.ballot[1], card)
+            left, _cap = high_slots(self.env, self.ballot[0], self.ballot[1], card)
         else:
-            left = cap = high_cap(card.unit_size, env.cfg)
-        if (known := self._rendered.get((userid, card.unit_size, left))) is not None:
-            return known
+            left = self._high_cap(card.unit_size)
+        return card.ratee, card.unit_size, left
+
+    def _high_cap(self, unit_size: int) -> int:
+        if (cap := self._caps.get(unit_size)) is None:
+            cap = self._caps[unit_size] = high_cap(unit_size, self.env.cfg)
+        return cap
+
+    def _render(self, card: NewCard | RatingAssignment, left: int) -> tuple[str, str] | None:
+        """The card's JSON cut where its task id goes; None if the ratee left the roster."""
+        env, rating, userid = self.env, self.env.settings.rating, card.ratee
         ratee = env.directory.people.get(userid)
         if ratee is None:
             return None
@@ -298,27 +338,30 @@ class _CardQueue:
             score=None,
             high_score=env.cfg.high_score,
             high_left=left,
-            high_cap=cap,
+            high_cap=self._high_cap(card.unit_size),
             card_scores=rating.card_scores,
         )
-        head, tail = json.dumps({"card": payload}, ensure_ascii=False).split(self._marker)
-        self._rendered[(userid, card.unit_size, left)] = head, tail
+        return self._cut(payload)
+
+    def _cut(self, card: dict[str, object]) -> tuple[str, str]:
+        head, tail = json.dumps({"card": card}, ensure_ascii=False).split(self._marker)
         return head, tail
 
     async def submit_cards(self, totals: Mapping[str, int] | None = None) -> None:
         """`totals`: cards each rater holds in all (default: those queued here)."""
         totals = self.queued if totals is None else totals
         deadline = deadline_text(self.env, self.closes_at)
+        counts = sorted({totals[rater] for rater in self.queued})
+        ids = await self.env.store.outbox.add_bodies([self._cut(submit_card(
+            task_id=self._marker, quarter=self.quarter, cards=count, deadline=deadline,
+        )) for count in counts])
+        body_of = dict(zip(counts, ids, strict=True))
         pushes = []
         for rater, queued in sorted(self.queued.items()):
-            payload = submit_card(
-                task_id=submit_task_id(self.quarter, submit_token(self.round_id, rater)),
-                quarter=self.quarter, cards=totals[rater], deadline=deadline,
-            )
             pushes.append(Push(
                 f"rate-submit:{self.round_id}:{rater}:{self.key_suffix}", rater, "template_card",
-                json.dumps({"card": payload}, ensure_ascii=False),
-                self.wave_start + timedelta(minutes=queued // CARDS_PER_MINUTE),
+                submit_task_id(self.quarter, submit_token(self.round_id, rater)),
+                self._wave(queued), body_of[totals[rater]],
             ))
         await self.env.store.outbox.enqueue_many(pushes, self.env.now)
 

@@ -1,25 +1,29 @@
 """Province-scale jobs on one database: 100,000 cadres in 7,000 units.
 
-    python -m tests.bench.bench_province [--cadres 100000] [--units 7000] [--db-url URL]
+    python -m tests.bench.bench_province [--cadres 100000] [--units 7000] [--db-url URL | --postgres]
 
 Sets up the roster and the quarter's daily logs (every working day so far, 95 % logged),
 then runs each job in a process of its own, so each reports its own peak memory:
 opening a rating round (~1.5 M cards queued in the outbox), 缺记统计 for the whole province
 and the 17:30 reminder fan-out to everyone who has not logged today.
-Goals: each under 60 s. Without --db-url, a SQLite file on disk (synchronous=FULL).
+Goals: each under 60 s. Without --db-url, a SQLite file on disk (synchronous=FULL);
+--postgres: a database of its own on the tests' PostgreSQL (SHIJI_TEST_PG_URL), dropped after.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -45,6 +49,7 @@ ROUND = QuarterId(2026, 3)
 JOINED = date(2026, 1, 1)
 ADMIN = "kaohe_admin"
 CHUNK = 20_000
+PG_ADMIN_URL = os.environ.get("SHIJI_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def peak_rss_mib() -> float:
@@ -169,18 +174,54 @@ def child(step: str, url: str) -> dict[str, object]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
+async def _admin(sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+def postgres_up() -> bool:
+    try:
+        asyncio.run(asyncio.wait_for(_admin("SELECT 1"), timeout=3))
+    except Exception as exc:  # whatever keeps it from answering: no PostgreSQL figures
+        print(f"province bench on PostgreSQL skipped: {PG_ADMIN_URL} does not answer ({exc!r})")
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    name = f"shiji_bench_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+asyncpg://{PG_ADMIN_URL.split('://', 1)[1].rsplit('/', 1)[0]}/{name}"
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
 def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, object]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cadres", type=int, default=100_000)
     parser.add_argument("--units", type=int, default=7_000)
     parser.add_argument("--db-url")
+    parser.add_argument("--postgres", action="store_true", help="on a PostgreSQL database of its own")
     parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.step:
         run_step(args.step, args.db_url)
         return {}
-    with tempfile.TemporaryDirectory(prefix=".bench-", dir=Path.cwd()) as tmp:
-        url = args.db_url or f"sqlite+aiosqlite:///{Path(tmp) / 'province.db'}"
+    with contextlib.ExitStack() as stack:
+        if args.db_url:
+            url = args.db_url
+        elif args.postgres:
+            url = stack.enter_context(postgres_database())
+        else:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix=".bench-", dir=Path.cwd()))
+            url = f"sqlite+aiosqlite:///{Path(tmp) / 'province.db'}"
         start = time.perf_counter()
         described = asyncio.run(setup(url, args.cadres, args.units))
         print(f"province bench: {described} (set up in {time.perf_counter() - start:.0f} s), "

@@ -7,6 +7,9 @@ if __name__ == "__main__":
     print()
     bench_province.main()
     print()
+    if bench_province.postgres_up():
+        bench_province.main(["--postgres"])
+        print()
     bench_scoring.main()
     print()
     bench_year.main()

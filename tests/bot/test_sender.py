@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import aiohttp
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
@@ -14,7 +16,8 @@ from bot.sender import OutboxSender
 from bot.wecom.api import RecipientRateLimiter, WeComClient
 from bot.wecom.standin import StandinState, start_standin
 from storage.db import create_engine, migrate, session_factory
-from storage.repos import Store
+from storage.repos import Push, Store
+from storage.types import AwareDateTime
 from tests.bot.wecom.monotonic import FakeMonotonic
 
 CORP, SECRET, AGENT = "wwsendertest0000001", "sender-secret", 1000002
@@ -86,3 +89,64 @@ async def test_a_text_too_long_for_one_minute_fails_visibly_and_blocks_nobody(en
     await env.sender.drain_once()
     assert await env.status("huge") == "failed"
     assert env.standin.texts_for("wuhao") == ["下一条"]
+
+
+def card(task_id: str, title: str) -> dict[str, object]:
+    return {"card_type": "button_interaction", "main_title": {"title": title, "desc": "城关镇"},
+            "sub_title_text": "请依据其晒出的实绩打分。", "task_id": task_id,
+            "button_list": [{"text": "确定", "style": 1, "key": "ok"}]}
+
+
+async def test_a_body_shared_by_many_rows_reaches_each_recipient_with_its_own_task_id(env: Env) -> None:
+    marker = "task-marker"
+    head, tail = json.dumps({"card": card(marker, "吴昊（副镇长）")}, ensure_ascii=False).split(marker)
+    async with env.sessions() as session, session.begin():
+        outbox = Store(session).outbox
+        (body,) = await outbox.add_bodies([(head, tail)])
+        await outbox.enqueue_many([
+            Push(f"c{i}", rater, "template_card", f"rate-2026Q3-a{i}-{i:024x}", env.clock.now(), body)
+            for i, rater in enumerate(["zhaojh", "liumin"])
+        ], env.clock.now())
+        # The same card queued whole, as every row was before bodies were shared.
+        await outbox.enqueue("whole", ["wuhao"], "template_card",
+                             {"card": card("rate-2026Q3-a9-" + "9" * 24, "吴昊（副镇长）")}, env.clock.now())
+
+    await env.sender.drain_once()
+    got = {userid: [d.payload["template_card"] for d in env.standin.messages_for(userid)]
+           for userid in ("zhaojh", "liumin", "wuhao")}
+    assert got == {
+        "zhaojh": [card("rate-2026Q3-a0-" + "0" * 24, "吴昊（副镇长）")],
+        "liumin": [card("rate-2026Q3-a1-" + "0" * 23 + "1", "吴昊（副镇长）")],
+        "wuhao": [card("rate-2026Q3-a9-" + "9" * 24, "吴昊（副镇长）")],
+    }
+    assert [await env.status(key) for key in ("c0", "c1", "whole")] == ["sent"] * 3
+
+
+async def test_a_card_queued_before_the_upgrade_is_sent_whole_after_it(db_url: str, clock: ManualClock) -> None:
+    engine = create_engine(db_url)
+    await migrate(engine, "0010")  # the outbox before bodies were shared
+    old_outbox = sa.table(
+        "outbox", *(sa.column(name) for name in ("dedupe_key", "userids", "kind", "payload", "status",
+                                                   "attempts", "error", "result")),
+        sa.column("not_before", AwareDateTime()), sa.column("created_at", AwareDateTime()),
+    )
+    queued = card("rate-2026Q3-old1-" + "a" * 24, "刘敏（党委委员）")
+    async with engine.begin() as connection:
+        await connection.execute(sa.insert(old_outbox).values(
+            dedupe_key="rate-card:old1:0", userids="zhaojh", kind="template_card",
+            payload=json.dumps({"card": queued}, ensure_ascii=False), status="pending", attempts=0,
+            error="", result="", not_before=clock.now(), created_at=clock.now(),
+        ))
+    await migrate(engine)
+    wall = FakeMonotonic()
+    runner, base, state = await start_standin(CORP, SECRET, AGENT, clock=wall)
+    try:
+        async with aiohttp.ClientSession() as http:
+            client = WeComClient(http, base, CORP, SECRET, AGENT, monotonic=wall)
+            sender = OutboxSender(session_factory(engine), client, clock, limiter=RecipientRateLimiter(monotonic=wall))
+            assert await sender.drain_once() == 1
+        assert [d.payload["template_card"] for d in state.messages_for("zhaojh")] == [queued]
+        assert state.unexpected == []
+    finally:
+        await runner.cleanup()
+        await engine.dispose()

@@ -192,6 +192,17 @@ async def test_a_whole_quarter_round_end_to_end(db_url, tmp_path):
         assert facts["90分以上"] == "本单位还可给 3 人（共 3 人）"
         assert first["quote_area"]["quote_text"].startswith("本季度围绕中心工作") or "尚未提交" in first["quote_area"]["quote_text"]
 
+        # Every rater sees a ratee's card alike; only its task id is the rater's own, never repeated.
+        rating_cards = [d.payload["template_card"] for d in h.standin.sent
+                        if d.payload.get("template_card", {}).get("task_id", "").startswith("rate-")]
+        alike: dict[tuple[str, str], list[dict]] = defaultdict(list)
+        for card in rating_cards:
+            alike[(card["main_title"]["title"], card["main_title"]["desc"])].append({**card, "task_id": None})
+        assert all(len(seen) > 1 and all(c == seen[0] for c in seen) for seen in alike.values())
+        task_ids = [card["task_id"] for card in rating_cards]
+        assert len(set(task_ids)) == len(task_ids) == sum(len(own) - 1 for own in cards.values())
+        assert all(re.fullmatch(r"rate-2026Q4-[0-9a-f]{16}-[0-9a-f]{24}", t) for t in task_ids)
+
         late = {"chengguan_sunwl", "fgj_hanmei"}  # complete but never press submit
         half = "fgj_qinlang"  # scores only some colleagues
         never = "chengguan_jiangtao"  # does nothing at all
