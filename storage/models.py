@@ -152,7 +152,7 @@ class Outbox(SQLModel, table=True):
     result: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     # Set: `payload` is only this row's own part (a card's task id), spliced into the body
     # that many rows share (OutboxBody). A province's round queues 1.4 M cards of ~100 k bodies.
-    body_id: int | None = Field(default=None)
+    body_id: str | None = Field(default=None, max_length=16)
 
 
 class OutboxBody(SQLModel, table=True):
@@ -164,7 +164,7 @@ class OutboxBody(SQLModel, table=True):
 
     __tablename__ = "outbox_body"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: str = Field(primary_key=True, max_length=16)  # storage/ids.py OrderedIds
     head: str = Field(sa_column=Column(Text, nullable=False))
     tail: str = Field(sa_column=Column(Text, nullable=False))
 

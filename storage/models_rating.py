@@ -38,8 +38,8 @@ class RatingRound(SQLModel, table=True):
 class RatingAssignment(SQLModel, table=True):
     """One rating card: `rater` rates `ratee` (of unit `unit_id`) in group `grp`.
 
-    `id` is a random token (it goes into the card's task_id, so it must not be guessable
-    from another rater's card).
+    `id` grows in the order cards are made (storage/rating_repo.py `OrderedIds`, which says
+    why it need not be a secret); it goes into the card's task_id.
     """
 
     __tablename__ = "rating_assignment"

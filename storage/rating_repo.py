@@ -6,7 +6,6 @@ drafts and the resealing at close are the shared ballot box's (storage/ballot_bo
 
 from __future__ import annotations
 
-import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -15,6 +14,7 @@ from typing import NamedTuple
 from sqlalchemy import and_, delete, func, select, update
 
 from storage.ballot_box import BallotBox
+from storage.ids import OrderedIds
 from storage.models import DailyLog, Leave, Summary
 from storage.models_rating import (
     QuarterResult,
@@ -29,7 +29,8 @@ from storage.models_rating import (
 )
 from storage.sql import dialect_insert, insert_rows
 
-ASSIGNMENT_ID_BYTES = 8  # 64 random bits: a card's id is not guessable from another's
+# A card's id goes into the assignment key and the outbox dedupe key: see OrderedIds.
+ASSIGNMENT_IDS = OrderedIds()
 
 
 class NewCard(NamedTuple):
@@ -94,13 +95,11 @@ class RatingRepo(BallotBox):
     async def add_assignments(
         self, round_id: int, rows: Iterable[tuple[str, str, int, str, int]]
     ) -> list[NewCard]:
-        """Insert (rater, ratee, unit_id, group, unit_size) cards with random ids through the
-        driver's executemany; returns them as plain tuples (a province has ~1.5 M)."""
+        """Insert (rater, ratee, unit_id, group, unit_size) cards with ordered ids (`OrderedIds`)
+        through the driver's executemany; returns them as plain tuples (a province has ~1.5 M)."""
         wanted = list(rows)
-        random = secrets.token_hex(ASSIGNMENT_ID_BYTES * len(wanted))  # one read for all
-        width = 2 * ASSIGNMENT_ID_BYTES
-        made = [NewCard(random[at : at + width], rater, ratee, size)
-                for at, (rater, ratee, _unit, _grp, size) in zip(range(0, len(random), width), wanted, strict=True)]
+        made = [NewCard(card_id, rater, ratee, size)
+                for card_id, (rater, ratee, _unit, _grp, size) in zip(ASSIGNMENT_IDS.take(len(wanted)), wanted, strict=True)]
         await insert_rows(
             self.s, RatingAssignment.__table__,  # type: ignore[attr-defined]
             ("id", "round_id", "rater", "ratee", "unit_id", "grp", "unit_size"),

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.leave import leave_days
+from storage.ids import OrderedIds
 from storage.leave_repo import LeaveRepo
 from storage.log_batch import part_lengths
 from storage.models import (
@@ -30,7 +31,7 @@ from storage.rating_repo import RatingRepo
 from storage.reminder_repo import ReminderRepo
 from storage.results_repo import ResultsRepo
 from storage.roster_repo import RosterRepo
-from storage.sql import dialect_insert, insert_rows, inserts_done
+from storage.sql import dialect_insert, insert_rows
 from storage.year_repo import YearRepo
 
 
@@ -56,7 +57,7 @@ class Push(NamedTuple):  # a tuple: a round makes 1.4 M of them
     kind: str
     payload: str
     not_before: datetime
-    body_id: int | None = None
+    body_id: str | None = None
 
     def row(self, now: datetime) -> dict[str, Any]:
         return dict(zip(PUSH_COLUMNS, self.values(now), strict=True))
@@ -294,6 +295,7 @@ class CalendarRepo:
 
 
 ENQUEUE_CHUNK = 5_000
+BODY_IDS = OrderedIds()
 # session.info key: this transaction queued pushes (the Runtime wakes the sender at its commit).
 OUTBOX_QUEUED = "shiji_outbox_queued"
 
@@ -333,18 +335,14 @@ class OutboxRepo:
             skip_conflicts_on=["dedupe_key"], chunk=ENQUEUE_CHUNK,
         )
 
-    async def add_bodies(self, bodies: Sequence[tuple[str, str]]) -> list[int]:
+    async def add_bodies(self, bodies: Sequence[tuple[str, str]]) -> list[str]:
         """Store (head, tail) bodies that many pushes share; their ids, in order."""
-        if not bodies:
-            return []
-        await inserts_done(self.s)
-        result = await self.s.execute(
-            insert(OutboxBody.__table__).returning(  # type: ignore[attr-defined]
-                OutboxBody.__table__.c.id, sort_by_parameter_order=True  # type: ignore[attr-defined]
-            ),
-            [{"head": head, "tail": tail} for head, tail in bodies],
+        ids = BODY_IDS.take(len(bodies))
+        await insert_rows(
+            self.s, OutboxBody.__table__, ("id", "head", "tail"),  # type: ignore[attr-defined]
+            ((body_id, head, tail) for body_id, (head, tail) in zip(ids, bodies, strict=True)),
         )
-        return list(result.scalars().all())
+        return ids
 
     async def due(self, now: datetime, limit: int = 50) -> list[DuePush]:
         result = await self.s.execute(

@@ -19,14 +19,14 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "outbox_body",
-        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.String(16), nullable=False),
         sa.Column("head", sa.Text(), nullable=False),
         sa.Column("tail", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     # Rows queued before this revision keep their whole payload (body_id NULL): sent as they are.
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("body_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("body_id", sa.String(16), nullable=True))
 
 
 def downgrade() -> None:
