@@ -80,7 +80,18 @@ async def insert_rows(
                 values[i] = seen[value] = process(value)
         return values
 
+    if dialect.name == "postgresql":
+        await inserts_done(session)  # the connection does one thing at a time
+        # A statement through SQLAlchemy first: its transaction begins on the connection
+        # (lazily, at the first statement), so the COPY below runs inside it.
+        await connection.exec_driver_sql("SELECT 1")
+        raw = (await connection.get_raw_connection()).driver_connection
+        copy = _PostgresCopy(raw, table.name, tuple(columns), skip_conflicts_on)
+
     async def run(batch: list[Sequence[Any]]) -> None:
+        if dialect.name == "postgresql":
+            await copy.rows(batch)
+            return
         whole = len(batch) - len(batch) % per_statement
         if whole:
             await connection.exec_driver_sql(statement(per_statement), [
@@ -99,6 +110,37 @@ async def insert_rows(
             continue
         session.info[_OVERLAP] = asyncio.ensure_future(run(batch))
         await asyncio.sleep(0)  # under way: the driver's thread (or the server) runs it now
+
+
+class _PostgresCopy:
+    """PostgreSQL's COPY, several times faster than INSERT for a province's rows. Rows that
+    must skip conflicts go through a staging table (COPY itself cannot skip them), then into
+    the table in the order they came (outbox ids are the send order)."""
+
+    def __init__(self, raw: Any, table: str, columns: tuple[str, ...], skip_conflicts_on: Sequence[str] | None) -> None:
+        self._raw, self._table, self._columns = raw, table, columns
+        self._skip = None if skip_conflicts_on is None else ", ".join(skip_conflicts_on)
+        self._staged = False
+
+    async def rows(self, batch: list[Sequence[Any]]) -> None:
+        if self._skip is None:
+            await self._raw.copy_records_to_table(self._table, records=batch, columns=list(self._columns))
+            return
+        staging, listed = f"shiji_staging_{self._table}", ", ".join(self._columns)
+        if not self._staged:  # once per transaction: ON COMMIT DROP
+            await self._raw.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DROP AS "
+                f"SELECT {listed}, 0::bigint AS shiji_order FROM {self._table} WITH NO DATA"
+            )
+            self._staged = True
+        await self._raw.copy_records_to_table(
+            staging, records=[(*row, order) for order, row in enumerate(batch)],
+            columns=[*self._columns, "shiji_order"],
+        )
+        await self._raw.execute(
+            f"INSERT INTO {self._table} ({listed}) SELECT {listed} FROM {staging} ORDER BY shiji_order "
+            f"ON CONFLICT ({self._skip}) DO NOTHING; TRUNCATE {staging}"
+        )
 
 
 _OVERLAP = "shiji.insert_under_way"
