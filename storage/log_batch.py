@@ -29,40 +29,18 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql import ClauseElement
 
 from scoring.clock import SHANGHAI
 from storage.models import DailyLog, InboundMessage
+from storage.sql import Compiled, compile_for, insert_of
 from storage.writer import Driver
 
 _INBOUND = InboundMessage.__table__  # type: ignore[attr-defined]
 _LOG = DailyLog.__table__  # type: ignore[attr-defined]
-_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 # Multi-row statements are compiled once per size; a batch is at most `[database] batch_max`
 # messages (128), a few parameters each: far below SQLite's 32,766 and PostgreSQL's 65,535.
 _MULTI_ROW_CACHE = 256
-
-
-@dataclass(frozen=True)
-class _Compiled:
-    """A statement as the driver takes it, and the order its parameters go in."""
-
-    sql: str
-    order: tuple[str, ...]
-    constants: dict[str, Any]  # parameters the statement itself fixes (the "\n" it appends with)
-
-    def params(self, values: dict[str, Any]) -> list[Any]:
-        if self.constants:
-            values = {**self.constants, **values}
-        return [values[name] for name in self.order]
-
-
-def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
-    compiled = statement.compile(dialect=dialect)
-    constants = {name: value for name, value in compiled.params.items() if value is not None}
-    return _Compiled(str(compiled), tuple(compiled.positiontup or ()), constants)
 
 
 @functools.lru_cache(maxsize=8)
@@ -79,23 +57,23 @@ def _processors(dialect: Dialect) -> tuple[Callable[[Any], Any], Callable[[Any],
 def _claim_statement(dialect: Dialect, rows: int) -> Any:
     values = [{c: bindparam(f"{c}{i}") for c in ("dedupe_key", "userid", "received_at")} for i in range(rows)]
     return (
-        _INSERT[dialect.name](_INBOUND).values(values)
+        insert_of(dialect.name)(_INBOUND).values(values)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(_INBOUND.c.dedupe_key)
     )
 
 
 @functools.lru_cache(maxsize=_MULTI_ROW_CACHE)
-def _claim(dialect: Dialect, rows: int) -> _Compiled:
-    return _compile(_claim_statement(dialect, rows), dialect)
+def _claim(dialect: Dialect, rows: int) -> Compiled:
+    return compile_for(_claim_statement(dialect, rows), dialect)
 
 
 @functools.lru_cache(maxsize=_MULTI_ROW_CACHE)
-def _stored_replies(dialect: Dialect, keys: int) -> _Compiled:
+def _stored_replies(dialect: Dialect, keys: int) -> Compiled:
     statement = select(_INBOUND.c.dedupe_key, _INBOUND.c.reply).where(
         _INBOUND.c.dedupe_key.in_([bindparam(f"k{i}") for i in range(keys)])
     )
-    return _compile(statement, dialect)
+    return compile_for(statement, dialect)
 
 
 def _lengths_where(days: tuple[int, ...]) -> Any:
@@ -109,9 +87,9 @@ def _lengths_where(days: tuple[int, ...]) -> Any:
 
 
 @functools.lru_cache(maxsize=_MULTI_ROW_CACHE)
-def _log_lengths(dialect: Dialect, days: tuple[int, ...]) -> _Compiled:
+def _log_lengths(dialect: Dialect, days: tuple[int, ...]) -> Compiled:
     statement = select(_LOG.c.userid, _LOG.c.day, func.length(_LOG.c.content)).where(_lengths_where(days))
-    return _compile(statement, dialect)
+    return compile_for(statement, dialect)
 
 
 _LOG_COLUMNS = ("userid", "day", "content", "part_lengths", "created_at", "updated_at")
@@ -120,7 +98,7 @@ _REPLY_COLUMNS = ("dedupe_key", "userid", "received_at", "reply")
 
 def _append_logs_statement(dialect: Dialect, rows: int, prefix: str = "") -> Any:
     """New logs, or a newline and the text appended to the day's log."""
-    logs = _INSERT[dialect.name](_LOG).values(
+    logs = insert_of(dialect.name)(_LOG).values(
         [{c: bindparam(f"{prefix}{c}{i}") for c in _LOG_COLUMNS} for i in range(rows)]
     )
     return logs.on_conflict_do_update(
@@ -132,28 +110,28 @@ def _append_logs_statement(dialect: Dialect, rows: int, prefix: str = "") -> Any
 
 
 def _record_replies_statement(dialect: Dialect, rows: int) -> Any:
-    replies = _INSERT[dialect.name](_INBOUND).values(
+    replies = insert_of(dialect.name)(_INBOUND).values(
         [{c: bindparam(f"{c}{i}") for c in _REPLY_COLUMNS} for i in range(rows)]
     )
     return replies.on_conflict_do_update(index_elements=["dedupe_key"], set_={"reply": replies.excluded.reply})
 
 
 @functools.lru_cache(maxsize=8)
-def _append_log(dialect: Dialect) -> _Compiled:
+def _append_log(dialect: Dialect) -> Compiled:
     """One row; the driver runs it for each (executemany)."""
-    return _compile(_append_logs_statement(dialect, 1), dialect)
+    return compile_for(_append_logs_statement(dialect, 1), dialect)
 
 
 @functools.lru_cache(maxsize=8)
-def _record_reply(dialect: Dialect) -> _Compiled:
-    return _compile(_record_replies_statement(dialect, 1), dialect)
+def _record_reply(dialect: Dialect) -> Compiled:
+    return compile_for(_record_replies_statement(dialect, 1), dialect)
 
 
 # PostgreSQL: each round trip waits for the event loop to come round again (asyncpg runs on
 # it), so the batch's reads and its writes go in one statement each, data-modifying CTEs.
 
 @functools.lru_cache(maxsize=4 * _MULTI_ROW_CACHE)
-def _pg_claim_and_read(dialect: Dialect, rows: int, days: tuple[int, ...]) -> _Compiled:
+def _pg_claim_and_read(dialect: Dialect, rows: int, days: tuple[int, ...]) -> Compiled:
     """The claim, the stored replies of keys already claimed (the statement's snapshot does not
     see the rows its own CTE inserts), and the day's log lengths, as (kind, key, day, reply,
     chars) rows."""
@@ -166,15 +144,15 @@ def _pg_claim_and_read(dialect: Dialect, rows: int, days: tuple[int, ...]) -> _C
         select(literal("length"), _LOG.c.userid, _LOG.c.day, no_reply, func.length(_LOG.c.content))
         .where(_lengths_where(days)),
     )
-    return _compile(statement, dialect)
+    return compile_for(statement, dialect)
 
 
 @functools.lru_cache(maxsize=4 * _MULTI_ROW_CACHE)
-def _pg_write(dialect: Dialect, logs: int, replies: int) -> _Compiled:
+def _pg_write(dialect: Dialect, logs: int, replies: int) -> Compiled:
     statement = _record_replies_statement(dialect, replies)
     if logs:
         statement = statement.add_cte(_append_logs_statement(dialect, logs, prefix="log_").cte("logs"))
-    return _compile(statement, dialect)
+    return compile_for(statement, dialect)
 
 
 @dataclass(frozen=True)

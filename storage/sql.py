@@ -7,6 +7,7 @@ import contextlib
 import functools
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Any
 
@@ -14,15 +15,37 @@ from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ClauseElement
 
 
 def dialect_insert(session: AsyncSession, table: Any) -> Any:
     """Dialect insert with ON CONFLICT support (SQLite and PostgreSQL spell it the same)."""
-    return _insert_of(session.bind.dialect.name if session.bind is not None else "sqlite")(table)
+    return insert_of(session.bind.dialect.name if session.bind is not None else "sqlite")(table)
 
 
-def _insert_of(dialect_name: str) -> Any:
+def insert_of(dialect_name: str) -> Any:
     return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A statement compiled once for a dialect, as its driver takes it: the SQL, and the order
+    its named parameters go in (for statements sent through the driver, not SQLAlchemy)."""
+
+    sql: str
+    order: tuple[str, ...]
+    constants: dict[str, Any]  # parameters the statement itself fixes (a literal it uses)
+
+    def params(self, values: dict[str, Any]) -> list[Any]:
+        if self.constants:
+            values = {**self.constants, **values}
+        return [values[name] for name in self.order]
+
+
+def compile_for(statement: ClauseElement, dialect: Dialect) -> Compiled:
+    compiled = statement.compile(dialect=dialect)
+    constants = {name: value for name, value in compiled.params.items() if value is not None}
+    return Compiled(str(compiled), tuple(compiled.positiontup or ()), constants)
 
 
 ROWS_PER_STATEMENT = 500
@@ -35,13 +58,13 @@ def _multi_row_insert(
     """INSERT of `count` rows, its parameters row after row in `columns`' order (compiling
     thousands of parameters takes a while: once per shape)."""
     names = [f"{key}_{r}" for r in range(count) for key in columns]
-    stmt = _insert_of(dialect.name)(table).values([{key: bindparam(f"{key}_{r}") for key in columns} for r in range(count)])
+    stmt = insert_of(dialect.name)(table).values([{key: bindparam(f"{key}_{r}") for key in columns} for r in range(count)])
     if skip_conflicts_on is not None:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(skip_conflicts_on))
-    compiled = stmt.compile(dialect=dialect)
-    if list(compiled.positiontup or ()) != names:
+    compiled = compile_for(stmt, dialect)
+    if list(compiled.order) != names:
         raise ValueError(f"{dialect.name}: parameters not positional, row after row")
-    return compiled.string
+    return compiled.sql
 
 
 async def insert_rows(
