@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ def is_transient(error: BaseException) -> bool:
         error,
         (
             OperationalError,  # PostgreSQL shutting down / not yet accepting, SQLite busy
+            sqlite3.OperationalError,  # the same from the hot path's plain sqlite3 connection
             InterfaceError,  # asyncpg: the connection is closed
             SQLAlchemyTimeoutError,  # pool exhausted while connections were being replaced
             ConnectionError,  # refused or reset while connecting
