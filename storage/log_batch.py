@@ -2,8 +2,8 @@
 
 Runs on a `Driver` (storage/writer.py) inside one transaction. The statements are SQLAlchemy
 Core on the models' tables, compiled once per dialect and batch size and then sent to the
-database driver as they are; values are converted by the columns' own bind processors (one
-per message for its time), so what lands in a row is exactly what the ORM writes and reads.
+database driver as they are; values are converted by the columns' own bind processors, so
+what lands in a row is exactly what the ORM writes and reads.
 Per message that is a few microseconds instead of SQLAlchemy's per-row parameter handling.
 """
 
@@ -33,7 +33,7 @@ from sqlalchemy.engine import Dialect
 
 from scoring.clock import SHANGHAI
 from storage.models import DailyLog, InboundMessage
-from storage.sql import Compiled, compile_for, insert_of
+from storage.sql import Compiled, bind_processor, compile_for, insert_of
 from storage.writer import Driver
 
 _INBOUND = InboundMessage.__table__  # type: ignore[attr-defined]
@@ -46,12 +46,7 @@ _MULTI_ROW_CACHE = 256
 @functools.lru_cache(maxsize=8)
 def _processors(dialect: Dialect) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
     """(time, day) → what the driver gets: the columns' own bind processors."""
-
-    def of(column: Any) -> Callable[[Any], Any]:
-        process = column.type.bind_processor(dialect)
-        return process if process is not None else (lambda value: value)
-
-    return of(_INBOUND.c.received_at), of(_LOG.c.day)
+    return bind_processor(_INBOUND.c.received_at, dialect), bind_processor(_LOG.c.day, dialect)
 
 
 def _claim_statement(dialect: Dialect, rows: int) -> Any:
@@ -198,10 +193,11 @@ def claim_and_read(driver: Driver, claims: Sequence[Claim]) -> Found:
     by_day: dict[date, set[str]] = {}
     for c in claims:
         by_day.setdefault(c.received_at.astimezone(SHANGHAI).date(), set()).add(c.userid)
-    for j, (day, userids) in enumerate(sorted(by_day.items())):
+    ordered_days = sorted(by_day.items())
+    for j, (day, userids) in enumerate(ordered_days):
         values[f"d{j}"] = as_day(day)
         values.update({f"u{j}_{i}": userid for i, userid in enumerate(sorted(userids))})
-    days = tuple(len(userids) for _, userids in sorted(by_day.items()))
+    days = tuple(len(userids) for _, userids in ordered_days)
     if driver.dialect.name == "postgresql":
         return _pg_found(driver, claims, values, days)
     statement = _claim(driver.dialect, len(claims))

@@ -38,7 +38,7 @@ class RatingRound(SQLModel, table=True):
 class RatingAssignment(SQLModel, table=True):
     """One rating card: `rater` rates `ratee` (of unit `unit_id`) in group `grp`.
 
-    `id` grows in the order cards are made (storage/rating_repo.py `OrderedIds`, which says
+    `id` grows in the order cards are made (storage/ids.py `OrderedIds`, which says
     why it need not be a secret); it goes into the card's task_id.
     """
 

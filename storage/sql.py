@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from itertools import chain, islice
@@ -48,6 +48,17 @@ def compile_for(statement: ClauseElement, dialect: Dialect) -> Compiled:
     return Compiled(str(compiled), tuple(compiled.positiontup or ()), constants)
 
 
+def bind_processor(column: Any, dialect: Dialect) -> Callable[[Any], Any]:
+    """What the driver gets for a value of `column`: the column type's own conversion (an aware
+    datetime to UTC, a date to ISO text on SQLite), or the value itself."""
+    process = column.type.bind_processor(dialect)
+    return process if process is not None else _unchanged
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
 ROWS_PER_STATEMENT = 500
 
 
@@ -71,8 +82,8 @@ async def insert_rows(
     session: AsyncSession, table: Any, columns: Sequence[str], rows: Iterable[Sequence[Any]],
     *, skip_conflicts_on: Sequence[str] | None = None, chunk: int = 10_000,
 ) -> None:
-    """Insert `rows` (values in `columns`' order): multi-row statements through the driver's
-    executemany, `chunk` rows per call.
+    """Insert `rows` (values in `columns`' order), `chunk` rows per call: on SQLite multi-row
+    statements through the driver's executemany, on PostgreSQL by COPY (`_PostgresCopy`).
 
     For a million rows: SQLAlchemy's per-row parameter handling (~10 µs a row) is skipped;
     the columns' own bind processing (an aware datetime to UTC) still runs, once per
@@ -89,7 +100,7 @@ async def insert_rows(
                                  None if skip_conflicts_on is None else tuple(skip_conflicts_on))
 
     processors = [(i, process, {}) for i, key in enumerate(columns)
-                  if (process := table.c[key].type.dialect_impl(dialect).bind_processor(dialect)) is not None]
+                  if (process := bind_processor(table.c[key], dialect)) is not _unchanged]
 
     def prepared(row: Sequence[Any]) -> Sequence[Any]:
         if not processors:

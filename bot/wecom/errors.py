@@ -13,8 +13,9 @@ from xml.parsers.expat import ExpatError
 
 __all__ = ["PARSE_ERRORS", "CallbackRejected"]
 
-# Everything wechatpy, xmltodict, ElementTree, base64 and struct raise on hostile input (NOTES.md), plus
-# AttributeError: wechatpy calls `.lower()` on whatever xmltodict returned for MsgType.
+# Everything wechatpy, xmltodict, ElementTree, base64 and struct raise on hostile input
+# (NOTES.md), plus AttributeError: wechatpy calls `.lower()` on whatever xmltodict returned
+# for MsgType.
 PARSE_ERRORS: tuple[type[BaseException], ...] = (
     ValueError,
     binascii.Error,  # a ValueError already; listed because NOTES.md names it
