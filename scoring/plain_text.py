@@ -178,8 +178,8 @@ def _near_command(
         rest = text[len(keyword):]
         if not rest or rest[0] in SEPARATORS or (short and _starts_with_argument(rest, names)):
             return keyword, _joined(keyword, shown[len(keyword):])
-    if not short:
-        return None
+    if not short:  # long enough to be a log: only a keyword after nothing but its arguments
+        return _keyword_after_its_arguments(text, shown, keywords, names, arguments_only=True)
     whole = content_words(text)
     head, rest = _split_head(text)
     for keyword in keywords.longest_first:  # 「我的！」 is the keyword with punctuation; 「帮组」 one slip from one
@@ -188,17 +188,24 @@ def _near_command(
     for keyword in keywords.longest_first:
         if len(keyword) >= 3 and rest and _one_slip(head, keyword):
             return keyword, _joined(keyword, shown[len(head):])
-    return _keyword_after_its_arguments(text, shown, keywords)
+    return _keyword_after_its_arguments(text, shown, keywords, names, arguments_only=False)
 
 
-def _keyword_after_its_arguments(text: str, shown: str, keywords: _Keywords) -> tuple[str, str] | None:
-    """「2026Q4 排名」「本周 我的」: the arguments typed first, the keyword as a word after them."""
+def _keyword_after_its_arguments(
+    text: str, shown: str, keywords: _Keywords, names: Container[str], *, arguments_only: bool
+) -> tuple[str, str] | None:
+    """「2026Q4 排名」「本周 我的」: the arguments typed first, the keyword as a word after them.
+    `arguments_only`: every other word must be an argument (a date, a period, a name…), as a
+    text long enough to be a log only then means the command."""
     words = _words(text)
     for index, (start, end) in enumerate(words[1:], start=1):
         keyword = text[start:end]
-        if keyword in keywords.longest_first:
-            others = [shown[s:e] for i, (s, e) in enumerate(words) if i != index]
-            return keyword, f"{keyword} {' '.join(others)}"
+        if keyword not in keywords.longest_first:
+            continue
+        others = [(s, e) for i, (s, e) in enumerate(words) if i != index]
+        if arguments_only and not all(_starts_with_argument(text[s:e], names) for s, e in others):
+            return None
+        return keyword, f"{keyword} {' '.join(shown[s:e] for s, e in others)}"
     return None
 
 

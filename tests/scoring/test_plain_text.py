@@ -113,6 +113,8 @@ def test_the_examples_new_users_sent():
     assert read("我得分").suggestion == "我的得分"
     assert read("排名 正科级").suggestion == "排名 正科级"
     assert read("２０２６年第４季度 排名").suggestion == "排名 2026年第4季度"
+    assert read("２０２６年第４季度 发布年度结果").suggestion == "发布年度结果 2026年第4季度"  # 15 chars
+    assert read("上午召开全镇干部大会部署工作 排名 靠前").meaning is Meaning.WORK  # a log that says 排名
     assert read("好的").meaning is Meaning.CHAT
     assert read("怎么补记？").meaning is Meaning.CHAT
     assert read("我的！").suggestion == "我的"
