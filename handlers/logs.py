@@ -83,8 +83,6 @@ async def _write(ctx: Ctx, person: Person, day: date, content: str, *, verb: str
 async def todays_log(plain: PlainText, ctx: Ctx) -> Reply:
     """Plain text is today's log (a second text the same day is appended) when it reads as
     work; a command typed slightly wrong or chit-chat is answered and never stored."""
-    if ctx.person is None and ctx.is_admin:
-        raise Refusal("您是管理员账号，不需要记载日志。发送「帮助」查看管理员命令。")
     reading = plain.reading
     how_to_log = f"工作日志请直接发送今天做了什么，例如{EXAMPLE}。"
     if reading.meaning is Meaning.COMMAND and not plain.handled:
@@ -94,6 +92,10 @@ async def todays_log(plain: PlainText, ctx: Ctx) -> Reply:
             f"您是想发送「{reading.suggestion}」吗？请照这个格式重新发送（命令和内容之间空一格）。"
             f"这条消息没有记入日志；{how_to_log}"
         )
+    # An admin's near-miss command gets its suggestion like anyone's; only what reads as work
+    # is answered with "admins keep no log".
+    if ctx.person is None and ctx.is_admin:
+        raise Refusal("您是管理员账号，不需要记载日志。发送「帮助」查看管理员命令。")
     if reading.meaning is Meaning.CHAT:
         raise Refusal(f"这条消息不像工作日志，没有记入日志。{how_to_log}有问题可发送「帮助」。")
     person = ctx.require_cadre()

@@ -16,6 +16,7 @@ from handlers.base import CardAnswer, Refusal
 from handlers.registry import build_router
 from storage.models import DailyLog, Leave
 from tests.conftest import at
+from tests.handlers.conftest import ADMIN
 
 WU = "chengguan_wuhao"  # 吴昊, 城关镇 staff
 ZHAO = "chengguan_zhaojh"  # 赵建华, 城关镇 main leader
@@ -44,6 +45,17 @@ async def test_a_too_short_log_is_refused_with_the_minimum(open_ctx):
     async with open_ctx(WU, MONDAY) as ctx:
         with pytest.raises(Refusal, match="至少需要 15 字"):
             await PLAIN("开会", ctx)
+        assert await stored_logs(ctx) == []
+
+
+async def test_an_admin_typing_a_command_the_other_way_round_is_shown_the_command(open_ctx):
+    """The admin keeps no log, but 「正科级 排名」 is 排名 asked the other way round: the reply
+    names the command, not "admins keep no log"."""
+    async with open_ctx(ADMIN, MONDAY) as ctx:
+        with pytest.raises(Refusal, match="您是想发送「排名 正科级」吗"):
+            await PLAIN("正科级 排名", ctx)
+        with pytest.raises(Refusal, match="您是管理员账号，不需要记载日志"):
+            await PLAIN(WORK, ctx)
         assert await stored_logs(ctx) == []
 
 
