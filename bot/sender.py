@@ -30,6 +30,7 @@ from bot.wecom.api import (
     WeComError,
     WeComTransientError,
     message_parts,
+    redact,
 )
 from storage.repos import DuePush, Store
 
@@ -135,10 +136,10 @@ class OutboxSender:
                 status, retry_at = "pending", self._clock.now() + timedelta(minutes=2**row.attempts)
             else:
                 status = "failed"
-            error = f"{exc.errcode} {exc.errmsg}"
+            error = exc.text
         except WeComError as exc:
             self._on_failure(exc.errcode)
-            status, error = "failed", f"{exc.errcode} {exc.errmsg}"
+            status, error = "failed", exc.text
             if row.kind == "update_card" and exc.errcode == INVALID_PARAMETER:
                 # The card's response_code was used or expired: the card keeps its old look
                 # until it is tapped, when the passive reply shows the outcome. Not an error.
@@ -151,7 +152,7 @@ class OutboxSender:
                 status, retry_at = "pending", self._clock.now() + timedelta(minutes=2**row.attempts)
             else:
                 status = "failed"
-            error = repr(exc)[:500]
+            error = redact(type(exc).__name__)  # an exception's message may hold a URL
         await self._finish(row, status, error, result, retry_at)
 
     async def _finish(
