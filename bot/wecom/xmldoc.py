@@ -11,7 +11,9 @@ sends, before it can cost anything (as defusedxml's handlers do, plus bounds):
 - a processing instruction, anywhere (the `<?xml …?>` declaration is not one);
 - an element deeper than MAX_DEPTH, or more than MAX_ELEMENTS of them (WeCom's messages nest 4
   deep and have fewer than 50): a deep document cannot exhaust the stack, a wide one the CPU.
-Each raises `XmlRefused`, a ValueError, from inside the parse.
+Each raises `XmlRefused`, a ValueError, from inside the parse. Building in expat's callbacks
+costs what the C ElementTree plus a tree walk did (7–15 µs for each of the callback's
+documents, measured side by side), and needs no recursion.
 """
 
 from __future__ import annotations
