@@ -44,7 +44,10 @@ class RedactSecrets(logging.Filter):
     or in a traceback, whatever a library put into an exception's text."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = redact(record.getMessage()), None
+        try:
+            record.msg, record.args = redact(record.getMessage()), None
+        except (TypeError, ValueError):  # arguments that do not fit: logging's own report says so
+            pass
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

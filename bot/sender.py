@@ -30,7 +30,6 @@ from bot.wecom.api import (
     WeComError,
     WeComTransientError,
     message_parts,
-    redact,
 )
 from storage.repos import DuePush, Store
 
@@ -152,7 +151,7 @@ class OutboxSender:
                 status, retry_at = "pending", self._clock.now() + timedelta(minutes=2**row.attempts)
             else:
                 status = "failed"
-            error = redact(type(exc).__name__)  # an exception's message may hold a URL
+            error = type(exc).__name__  # its message may hold a URL, and the URL a secret
         await self._finish(row, status, error, result, retry_at)
 
     async def _finish(
