@@ -15,6 +15,8 @@ from typing import Any
 
 from aiohttp.http_exceptions import HttpProcessingError
 
+from bot.wecom.api import redact
+
 # `log.info(..., extra=fields(rid=..., outcome=...))` puts these keys into the JSON object.
 _FIELDS = "shiji_fields"
 
@@ -33,12 +35,29 @@ class JsonFormatter(logging.Formatter):
             **getattr(record, _FIELDS, {}),
         }
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class RedactSecrets(logging.Filter):
+    """The last guard before a line is written: no corp secret or access token, in the message
+    or in a traceback, whatever a library put into an exception's text."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            record.msg, record.args = redact(record.getMessage()), None
+        except (TypeError, ValueError):  # arguments that do not fit: logging's own report says so
+            pass
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
 
 
 def configure(json_lines: bool, verbose: bool) -> None:
     handler = logging.StreamHandler()
+    handler.addFilter(RedactSecrets())
     handler.setFormatter(
         JsonFormatter() if json_lines else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )

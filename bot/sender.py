@@ -135,10 +135,10 @@ class OutboxSender:
                 status, retry_at = "pending", self._clock.now() + timedelta(minutes=2**row.attempts)
             else:
                 status = "failed"
-            error = f"{exc.errcode} {exc.errmsg}"
+            error = exc.text
         except WeComError as exc:
             self._on_failure(exc.errcode)
-            status, error = "failed", f"{exc.errcode} {exc.errmsg}"
+            status, error = "failed", exc.text
             if row.kind == "update_card" and exc.errcode == INVALID_PARAMETER:
                 # The card's response_code was used or expired: the card keeps its old look
                 # until it is tapped, when the passive reply shows the outcome. Not an error.
@@ -151,7 +151,7 @@ class OutboxSender:
                 status, retry_at = "pending", self._clock.now() + timedelta(minutes=2**row.attempts)
             else:
                 status = "failed"
-            error = repr(exc)[:500]
+            error = type(exc).__name__  # its message may hold a URL, and the URL a secret
         await self._finish(row, status, error, result, retry_at)
 
     async def _finish(

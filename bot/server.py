@@ -23,7 +23,7 @@ from bot.dispatch import FailedBefore, request_id
 from bot.logs import HttpNoise, fields
 from bot.metrics import CONTENT_TYPE
 from bot.runtime import Runtime
-from bot.wecom.errors import CallbackRejected
+from bot.wecom.errors import CallbackRejected, UnreadableMessage
 from bot.wecom.reply import text_reply_xml, update_template_card_xml
 from handlers.base import Reply
 
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 RUNTIME = web.AppKey("runtime", Runtime)
 
 ERROR_TEXT = "系统暂时出错（编号 {rid}），这条消息没有保存，请稍后重新发送。如多次出现请把编号告诉考核办。"
+# An authentic message whose XML the parser refused (bot/wecom/errors.py UnreadableMessage).
+UNREADABLE_TEXT = "这条消息的格式无法识别，没有保存。请重新发送文字消息；如仍收到这条提示，请联系考核办。"
 # What a refused request is told: nothing about which check failed or what we run.
 REFUSAL_TEXT = {
     400: "bad request",
@@ -94,6 +96,10 @@ async def _answer(runtime: Runtime, request: web.Request, rid: str) -> tuple[web
             query.get("msg_signature", ""), query.get("timestamp", ""), query.get("nonce", ""),
             body, runtime.wall_clock.now(),
         )
+    except UnreadableMessage as unreadable:
+        log.warning("request %s from %s refused: %s", rid, unreadable.from_user, unreadable.reason,
+                    extra=fields(rid=rid, reason=unreadable.reason))
+        return _reply(runtime, unreadable.from_user, Reply(UNREADABLE_TEXT)), "refused", unreadable.from_user
     except CallbackRejected as rejected:
         return _refused(rejected.status, rid, rejected.reason), "refused", ""
     outcome = "answered"
@@ -106,12 +112,17 @@ async def _answer(runtime: Runtime, request: web.Request, rid: str) -> tuple[web
     except Exception:
         log.exception("request %s from %s failed", rid, inbound.from_user, extra=fields(rid=rid))
         answer, outcome = Reply(ERROR_TEXT.format(rid=rid)), "failed"
+    return _reply(runtime, inbound.from_user, answer), outcome, inbound.from_user
+
+
+def _reply(runtime: Runtime, to_user: str, answer: Reply) -> web.Response:
+    """The sealed passive reply, or an empty 200 ("no reply")."""
     created = int(runtime.wall_clock.now().timestamp())
-    xml = _passive_xml(runtime, inbound.from_user, answer, created)
+    xml = _passive_xml(runtime, to_user, answer, created)
     if xml is None:
-        return web.Response(text=""), outcome, inbound.from_user  # empty 200: "no reply"
+        return web.Response(text="")
     envelope = runtime.crypto.encrypt_reply(xml, secrets.token_hex(8), str(created))
-    return web.Response(text=envelope, content_type="application/xml"), outcome, inbound.from_user
+    return web.Response(text=envelope, content_type="application/xml")
 
 
 def _passive_xml(runtime: Runtime, to_user: str, answer: Reply, created: int) -> str | None:

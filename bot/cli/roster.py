@@ -177,7 +177,8 @@ async def roster_sync(settings: Settings, apply: bool, effective: date | None = 
         print(f"读取企业微信通讯录失败（{exc.errcode}：{exc.errmsg}）：{hint}。名册未改动。", file=sys.stderr)
         return 2
     except aiohttp.ClientError as exc:
-        print(f"连不上企业微信（{settings.wecom.api_base}）：{exc}。名册未改动。", file=sys.stderr)
+        # The type alone: aiohttp's message holds the URL, and the URL the secret or token.
+        print(f"连不上企业微信（{settings.wecom.api_base}）：{type(exc).__name__}。名册未改动。", file=sys.stderr)
         return 2
     async with open_database(settings) as sessions:
         async with sessions() as session, session.begin():

@@ -6,7 +6,8 @@ taps are signed and encrypted by the WeCom simulator and POSTed to the bot's rea
 stamped with wall-clock time; pushes are what the bot sent the stand-in. The clock bar moves
 only the bot's business clock, and the district lives through the time in between.
 
-Routes (loopback callers only):
+Routes (this machine only: a loopback caller, a `Host:` naming loopback and the served port, a
+same-origin `Origin:` when one is sent, and JSON on every POST; see `_this_machine_only`):
   GET  /                      the page (`/?as=USERID` opens it as that person)
   GET  /demo/static/{name}    its script and style
   GET  /demo/api/people       who can be played, by unit
@@ -23,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import mimetypes
+import re
 from datetime import date, datetime, time, timedelta
 from ipaddress import ip_address
 from pathlib import Path
@@ -117,7 +119,7 @@ class DemoPage:
 
     def install(self, app: web.Application) -> None:
         """Add the page's routes to the stand-in's app (create_standin_app's `extend`)."""
-        app.middlewares.append(_loopback_only)
+        app.middlewares.append(_this_machine_only)
         app.router.add_get("/", self.index)
         app.router.add_static("/demo/static", STATIC)
         app.router.add_get("/demo/api/people", self.people)
@@ -280,18 +282,48 @@ class DemoPage:
             raise _refused(f"机器人的回复无法解开：{rejected.reason}") from None
 
 
+# `Host:` as a browser on this machine writes it for the page: a loopback name, maybe a port.
+_LOOPBACK_HOST = re.compile(r"(?:127\.0\.0\.1|localhost|\[::1\])(?::(\d{1,5}))?", re.IGNORECASE)
+NOT_LOCAL = "演示页面只对本机开放。"
+FOREIGN_HOST = "演示页面只接受本机地址：请用 http://127.0.0.1:端口/ 打开。"
+FOREIGN_ORIGIN = "演示页面只接受它自己页面发出的请求。"
+NOT_JSON = "演示页面的操作请求必须是 JSON。"
+
+
 @web.middleware
-async def _loopback_only(request: web.Request, handler: Any) -> web.StreamResponse:
-    """The page can read anyone's conversation and move the clock: this machine only."""
-    if request.path.startswith("/cgi-bin/"):  # WeCom's API: the bot's own calls
-        return await handler(request)
+async def _this_machine_only(request: web.Request, handler: Any) -> web.StreamResponse:
+    """The page can read anyone's conversation, speak as anyone (the admin too) and move the
+    clock, so only this machine's own page may use it. A loopback peer is not enough: a web
+    page open in the same browser can POST here (a `text/plain` form needs no CORS preflight),
+    and a name of the attacker's that re-resolves to 127.0.0.1 (DNS rebinding) can even read
+    the answers. Hence also `Host:` (a loopback name and the served port, on every route, the
+    stand-in's WeCom API too), a same-origin `Origin:` when the browser sends one, and JSON on
+    every POST (a cross-site JSON POST needs a preflight, which this app never grants)."""
     try:
         local = request.remote is not None and ip_address(request.remote).is_loopback
     except ValueError:
         local = False
     if not local:
-        raise web.HTTPForbidden(text="演示页面只对本机开放。")
+        raise web.HTTPForbidden(text=NOT_LOCAL)
+    if not _addressed_here(request):
+        raise web.HTTPForbidden(text=FOREIGN_HOST)
+    if request.path.startswith("/cgi-bin/"):  # WeCom's API: the bot's own calls, not a browser's
+        return await handler(request)
+    origin = request.headers.get("Origin")
+    if origin is not None and origin.lower() != f"http://{request.host.lower()}":
+        raise web.HTTPForbidden(text=FOREIGN_ORIGIN)
+    if request.method == "POST" and request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(text=NOT_JSON)
     return await handler(request)
+
+
+def _addressed_here(request: web.Request) -> bool:
+    """`Host:` names this machine by a loopback name and the port this server listens on."""
+    found = _LOOPBACK_HOST.fullmatch(request.headers.get("Host", ""))
+    served = request.transport.get_extra_info("sockname") if request.transport is not None else None
+    if found is None or not served:
+        return False
+    return int(found.group(1) or 80) == served[1]
 
 
 def _refused(text: str) -> web.HTTPBadRequest:

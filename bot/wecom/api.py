@@ -13,6 +13,13 @@ purpose to the same person within 30 minutes is also dropped by WeCom; vary the 
 81013 (every recipient invalid) is not raised: it comes back as a `SendResult` listing every
 recipient in `invalid_users`, exactly like a partial failure, because for the caller both mean
 "these people were not reached" and a batch split must not fail half-way.
+
+Secrets stay out of error texts: the query string carries `corpsecret` (gettoken) or the
+access token (every other call), and error texts go to the outbox, the log and the admin's
+chat. Redirects are never followed (a proxy or captive portal that loops would otherwise
+surface the full URL in aiohttp's TooManyRedirects); every error text is built from our own
+words, the exception's type and WeCom's errcode, never from an exception's message or WeCom's
+errmsg, and passes through `redact` besides.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import io
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,6 +45,7 @@ __all__ = [
     "WeComTransientError",
     "batched",
     "message_parts",
+    "redact",
     "split_text",
 ]
 
@@ -53,13 +62,31 @@ ALL_INVALID = 81013
 INVALID_PARAMETER = 40035
 
 
+# A secret's value in a URL, also percent-encoded inside another URL (a portal's `?from=…`).
+_SECRET_IN_URL = re.compile(r"((?:corpsecret|access_token)(?:=|%3D))[^&#\s'\"]*", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """`text` with the value of every `corpsecret` and `access_token` in it blanked."""
+    return _SECRET_IN_URL.sub(r"\1***", text)
+
+
 class WeComError(Exception):
-    """WeCom refused a call; `errcode` is None when no WeCom answer was received at all."""
+    """WeCom refused a call; `errcode` is None when no WeCom answer was received at all.
+
+    `errmsg` is our own description (the call's path, what went wrong by type), never text
+    from WeCom or from an exception: see the module's note on secrets."""
 
     def __init__(self, errcode: int | None, errmsg: str) -> None:
+        errmsg = redact(errmsg)
         super().__init__(f"WeCom error {errcode}: {errmsg}")
         self.errcode = errcode
         self.errmsg = errmsg
+
+    @property
+    def text(self) -> str:
+        """What the outbox row, the log and the admin's 缺记统计 show: the errcode first."""
+        return self.errmsg if self.errcode is None else f"{self.errcode} {self.errmsg}"
 
 
 class WeComTransientError(WeComError):
@@ -419,7 +446,7 @@ class WeComClient:
                 refreshed = True
                 await self._invalidate(token)
                 continue
-            raise WeComError(errcode, str(data.get("errmsg", "")))
+            raise WeComError(errcode, f"{path} refused")
 
     async def _access_token(self) -> str:
         async with self._lock:
@@ -431,7 +458,7 @@ class WeComClient:
             errcode = data.get("errcode", 0)
             token = data.get("access_token")
             if errcode != 0 or not isinstance(token, str) or not token:
-                raise WeComError(errcode, str(data.get("errmsg", "no access_token")))
+                raise WeComError(errcode, "gettoken gave no access_token")
             try:
                 expires_in = float(data.get("expires_in") or 7200)
             except (TypeError, ValueError):
@@ -465,24 +492,26 @@ class WeComClient:
             try:
                 body = {"data": form()} if form is not None else {"json": payload}
                 async with self._session.request(
-                    method, url, params=params, timeout=self._timeout, **body
+                    method, url, params=params, timeout=self._timeout, allow_redirects=False, **body
                 ) as resp:
-                    if resp.status >= 500:
+                    # WeCom's API never redirects; a 3xx is a proxy or captive portal in the way.
+                    if resp.status >= 500 or 300 <= resp.status < 400:
                         raise _Retry(None, f"HTTP {resp.status}")
                     if resp.status != 200:
-                        raise WeComError(None, f"HTTP {resp.status} from {path}")
+                        raise WeComError(None, f"{path}: HTTP {resp.status}")
                     data = await resp.json(content_type=None)
                 if not isinstance(data, dict):
                     raise _Retry(None, "response is not a JSON object")
                 errcode = data.get("errcode", 0)
                 if errcode not in TRANSIENT_ERRCODES:
                     return data
-                reason = f"{errcode} {data.get('errmsg', '')}"
+                reason = f"errcode {errcode}"
             except _Retry as exc:
                 errcode, reason = exc.errcode, exc.reason
             except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-                # ValueError: a 200 whose body is not JSON (a proxy's error page, say).
-                errcode, reason = None, f"{type(exc).__name__}: {exc}"
+                # ValueError: a 200 whose body is not JSON (a proxy's error page, say). The type
+                # alone: aiohttp's messages hold the URL, and the URL the secret or the token.
+                errcode, reason = None, type(exc).__name__
             if attempt >= self._max_attempts:
                 raise WeComTransientError(errcode, f"{path}: {reason} (after {attempt} attempts)")
             await self._sleep(self._backoff(attempt))

@@ -19,7 +19,7 @@ from wechatpy.enterprise.crypto import PrpCrypto, WeChatCrypto
 
 from bot.wecom.errors import PARSE_ERRORS, CallbackRejected
 from bot.wecom.inbound import EPOCH_MAX, Inbound, parse_inbound
-from bot.wecom.xmldoc import parse_xml
+from bot.wecom.xmldoc import XmlRefused, parse_xml
 from scoring.numbers import whole_number
 
 __all__ = ["MAX_BODY_BYTES", "CallbackCrypto", "seal", "sign"]
@@ -150,6 +150,8 @@ class CallbackCrypto:
             raise CallbackRejected(400, "body too large")
         try:
             doc = parse_xml(body)
+        except XmlRefused as refused:  # our own words: which rule (a DTD, the depth, …)
+            raise CallbackRejected(400, f"body refused by the XML parser: {refused}") from None
         except PARSE_ERRORS as exc:
             raise CallbackRejected(400, f"body is not XML: {type(exc).__name__}") from None
         xml = doc.get("xml") if isinstance(doc, dict) else None

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import binascii
 import struct
-from xml.etree.ElementTree import ParseError
 from xml.parsers.expat import ExpatError
 
-__all__ = ["PARSE_ERRORS", "CallbackRejected"]
+__all__ = ["PARSE_ERRORS", "CallbackRejected", "UnreadableMessage"]
 
-# Everything wechatpy, xmltodict, ElementTree, base64 and struct raise on hostile input
+# Everything wechatpy, xmltodict, expat, base64 and struct raise on hostile input
 # (NOTES.md), plus AttributeError: wechatpy calls `.lower()` on whatever xmltodict returned
 # for MsgType.
 PARSE_ERRORS: tuple[type[BaseException], ...] = (
@@ -21,7 +20,6 @@ PARSE_ERRORS: tuple[type[BaseException], ...] = (
     binascii.Error,  # a ValueError already; listed because NOTES.md names it
     UnicodeDecodeError,
     ExpatError,
-    ParseError,  # ElementTree's (bot/wecom/xmldoc.py): a SyntaxError, not a ValueError
     KeyError,
     TypeError,
     IndexError,
@@ -37,3 +35,13 @@ class CallbackRejected(Exception):
         super().__init__(f"{status}: {reason}")
         self.status = status
         self.reason = reason
+
+
+class UnreadableMessage(CallbackRejected):
+    """An authentic message (signed and sealed for us) whose XML the parser refused, from a
+    sender it had read by then: answered with a polite passive reply to `from_user` instead of
+    a bare 400, and, like any refusal, neither run nor stored."""
+
+    def __init__(self, from_user: str, reason: str) -> None:
+        super().__init__(400, reason)
+        self.from_user = from_user

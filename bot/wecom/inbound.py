@@ -1,7 +1,9 @@
 """Decrypted callback XML → the typed `Inbound` the dispatcher works with.
 
 Parsed into xmltodict's shape (bot/wecom/xmldoc.py); every field is bounded here, at the
-edge. Anything malformed or oversized becomes `CallbackRejected(400, …)`.
+edge. Anything malformed or oversized becomes `CallbackRejected(400, …)`; a document the parser
+refuses (too deep, too many elements, a DTD) after it had read a plausible FromUserName becomes
+`UnreadableMessage`, so that sender is told why rather than met with silence.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-from bot.wecom.errors import PARSE_ERRORS, CallbackRejected
-from bot.wecom.xmldoc import parse_xml
+from bot.wecom.errors import PARSE_ERRORS, CallbackRejected, UnreadableMessage
+from bot.wecom.xmldoc import XmlRefused, parse_xml
 from scoring.numbers import ID_MAX, whole_number
 
 __all__ = ["Inbound", "InboundKind", "parse_inbound"]
@@ -100,6 +102,12 @@ def parse_inbound(plaintext: str) -> Inbound:
         return _parse(plaintext)
     except CallbackRejected:
         raise
+    except XmlRefused as refused:
+        reason = f"unreadable message: {refused}"
+        sender = refused.read_so_far.get("FromUserName")
+        if isinstance(sender, str) and 0 < len(sender) <= FIELD_MAX["FromUserName"]:
+            raise UnreadableMessage(sender, reason) from None
+        raise CallbackRejected(400, reason) from None
     except PARSE_ERRORS as exc:
         raise CallbackRejected(400, f"unparseable message: {type(exc).__name__}: {exc}") from None
 

@@ -12,6 +12,7 @@ import time
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from sqlalchemy import func, select
 
+from bot.server import UNREADABLE_TEXT
 from bot.wecom.crypto import sign
 from bot.wecom.reply import cdata
 from bot.wecom.simulator import SignedCallback
@@ -118,3 +119,25 @@ async def test_fields_are_bounded_at_the_edge_on_both_databases(db_url, clock, c
         status, body = await h.post(long_tap)
         assert status == 200 and ERROR not in h.reply_content(body)
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_xml_the_parser_refuses_is_a_400_or_a_polite_reply_never_a_500(db_url, clock, caplog):
+    """Issue 22: 8,000 nested elements were a RecursionError (a 500 and a traceback), and a
+    processing instruction holding "<xml" walked around the DTD guard, so an entity expanded
+    before the signature was checked."""
+    caplog.set_level(logging.INFO)
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        walkaround = b'<?pi <xml?><!DOCTYPE xml [<!ENTITY e "QUFB">]><xml><Encrypt>&e;</Encrypt></xml>'
+        signed = h.text(WU, LOG)
+        query = dict(signed.query)
+        assert (await h.post(SignedCallback(query, walkaround)))[0] == 400
+        deep = "<a>" * 8000 + "</a>" * 8000
+        assert (await h.post(SignedCallback(query, signed.body.replace(b"</xml>", deep.encode() + b"</xml>"))))[0] == 400
+        entity = f'<!DOCTYPE xml [<!ENTITY e "{LOG}">]>' + inner_text(h, WU, "&e;").replace("<![CDATA[&e;]]>", "&e;")
+        assert (await h.post(h.sim.callback(entity)))[0] == 400  # sealed, but with a DTD
+        # Sealed and nested 5,000 deep after its sender: that sender is told, and nothing is stored.
+        nested = inner_text(h, WU, LOG, msg_id=str(next(IDS))).replace("</xml>", "<a>" * 5000 + "</a>" * 5000 + "</xml>")
+        status, body = await h.post(h.sim.callback(nested))
+        assert status == 200 and h.reply_content(body) == UNREADABLE_TEXT
+        assert await stored_rows(h) == 0
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]

@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +21,7 @@ from bot.wecom.api import (
     WeComError,
     WeComTransientError,
     batched,
+    redact,
     split_text,
 )
 from bot.wecom.standin import StandinState, start_standin
@@ -63,6 +65,45 @@ async def env() -> AsyncIterator[Env]:
         yield Env(base, state, http, clock)
     await runner.cleanup()
     assert state.unexpected == []
+
+
+# ---- secrets in error texts ----------------------------------------------------------------
+
+
+def test_redact_blanks_the_secret_and_the_token_wherever_a_url_holds_them() -> None:
+    assert redact("http://x/cgi-bin/gettoken?corpid=ww1&corpsecret=S3cr-et_") == "http://x/cgi-bin/gettoken?corpid=ww1&corpsecret=***"
+    assert redact("url='http://x/message/send?access_token=tok.en' (after 4)") == "url='http://x/message/send?access_token=***' (after 4)"
+    assert redact("http://portal/?from=http%3A%2F%2Fx%2Fgettoken%3Fcorpsecret%3DS3cr%26a%3D1") == (
+        "http://portal/?from=http%3A%2F%2Fx%2Fgettoken%3Fcorpsecret%3D***"
+    )
+    assert redact("60020 message/send refused") == "60020 message/send refused"
+
+
+async def test_a_redirect_is_a_transport_error_never_followed(env: Env) -> None:
+    followed: list[str] = []
+
+    async def loop(request: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound("/elsewhere?" + request.query_string)
+
+    async def elsewhere(request: web.Request) -> web.StreamResponse:
+        followed.append(request.query_string)
+        return web.json_response({"errcode": 0, "access_token": "t", "expires_in": 7200})
+
+    app = web.Application()
+    app.router.add_get("/cgi-bin/gettoken", loop)
+    app.router.add_get("/elsewhere", elsewhere)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        with pytest.raises(WeComTransientError) as info:
+            await env.client(api_base=f"http://127.0.0.1:{port}", max_attempts=2).send_text(["zhangsan"], "你好")
+    finally:
+        await runner.cleanup()
+    assert followed == []  # the secret went to nobody else
+    assert info.value.errcode is None and "HTTP 302" in info.value.text and SECRET not in str(info.value)
 
 
 # ---- access token ------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.wecom.crypto import MAX_BODY_BYTES, CallbackCrypto, seal, sign
-from bot.wecom.errors import CallbackRejected
+from bot.wecom.errors import CallbackRejected, UnreadableMessage
 from bot.wecom.inbound import Inbound
 from bot.wecom.reply import (
     cdata,
@@ -24,6 +24,7 @@ from bot.wecom.reply import (
     update_template_card_xml,
 )
 from bot.wecom.simulator import WeComSimulator
+from bot.wecom.xmldoc import MAX_DEPTH, MAX_ELEMENTS, XmlRefused, parse_xml
 
 # shared/ sits beside the checkout (/work/shared for /work/main, and for any worktree below /work).
 VECTORS_PATH = next(
@@ -583,6 +584,70 @@ def test_entity_tricks_in_outer_body_are_400(doc: str) -> None:
 def test_entity_tricks_inside_sealed_payload_are_400(doc: str) -> None:
     query, body = _sealed(doc)
     assert _rejected(query, body) == 400
+
+
+# The issue-22 walk-around: a processing instruction holding "<xml" before the DTD passed the
+# old string-search guard, so the entity expanded before any signature was checked.
+PI_WALKAROUND = '<?pi <xml?><!DOCTYPE xml [<!ENTITY e "QUFB">]><xml><Encrypt>&e;</Encrypt></xml>'
+PI_ALONE = '<?pi <xml?><xml><Encrypt>QUFB</Encrypt></xml>'
+DOCTYPE_ALONE = "<!DOCTYPE xml><xml><Encrypt>QUFB</Encrypt></xml>"
+PARAMETER_ENTITY = '<!DOCTYPE x [<!ENTITY % p SYSTEM "http://127.0.0.1:9/evil.dtd"> %p;]><xml><Encrypt>x</Encrypt></xml>'
+
+
+def deep(depth: int, inside: str = "x") -> str:
+    return "<a>" * depth + inside + "</a>" * depth
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        PI_WALKAROUND, PI_ALONE, DOCTYPE_ALONE, PARAMETER_ENTITY,
+        f"<xml><Encrypt>x</Encrypt>{deep(8000)}</xml>",  # RecursionError, a 500, before the bound
+        f"<xml><Encrypt>x</Encrypt>{deep(40)}</xml>",
+        "<xml><Encrypt>x</Encrypt>" + "<a/>" * 5000 + "</xml>",
+    ],
+    ids=["pi-walkaround", "pi", "doctype", "parameter-entity", "deep-8000", "deep-40", "wide-5000"],
+)
+def test_refused_by_the_parser_in_outer_body_is_400(doc: str) -> None:
+    assert _rejected({"msg_signature": "x", "timestamp": str(TS), "nonce": "1"}, doc.encode()) == 400
+
+
+def test_the_outer_refusal_comes_from_the_parser_before_any_entity_expands() -> None:
+    with pytest.raises(XmlRefused, match="processing instructions"):
+        parse_xml(PI_WALKAROUND)
+    with pytest.raises(XmlRefused, match="document type"):
+        parse_xml(DOCTYPE_ALONE)
+    with pytest.raises(XmlRefused, match="deeper"):
+        parse_xml(f"<xml>{deep(MAX_DEPTH)}</xml>")
+    with pytest.raises(XmlRefused, match="elements"):
+        parse_xml("<xml>" + "<a/>" * MAX_ELEMENTS + "</xml>")
+    # What WeCom sends stays readable, up to the bounds.
+    assert parse_xml(f"<xml>{deep(MAX_DEPTH - 1)}</xml>")["xml"]["a"] is not None
+    assert len(parse_xml("<xml>" + "<a/>" * (MAX_ELEMENTS - 1) + "</xml>")["xml"]["a"]) == MAX_ELEMENTS - 1
+
+
+def _inner(tail: str) -> str:
+    return (f"<xml><ToUserName>{CORP}</ToUserName><FromUserName>u</FromUserName><CreateTime>{TS}</CreateTime>"
+            f"<MsgType>text</MsgType><Content>hi</Content><AgentID>{AGENT}</AgentID>{tail}</xml>")
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [PI_WALKAROUND.replace("Encrypt", "Content"), "<?pi x?>" + _inner(""), "<!DOCTYPE xml>" + _inner(""),
+     deep(8000, _inner(""))],
+    ids=["pi-walkaround", "pi", "doctype", "deep-before-sender"],
+)
+def test_refused_by_the_parser_in_sealed_payload_before_its_sender_is_400(inner: str) -> None:
+    query, body = _sealed(inner)
+    assert _rejected(query, body) == 400
+
+
+@pytest.mark.parametrize("tail", [deep(8000), deep(33), "<a/>" * 600, "<?pi x?>"], ids=["deep-8000", "deep-33", "wide-600", "pi"])
+def test_refused_by_the_parser_in_sealed_payload_after_its_sender_names_the_sender(tail: str) -> None:
+    query, body = _sealed(_inner(tail))
+    with pytest.raises(UnreadableMessage) as info:
+        _decrypt(_crypto(), query, body)
+    assert info.value.from_user == "u" and info.value.status == 400
 
 
 @pytest.mark.parametrize(
