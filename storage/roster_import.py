@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -60,24 +61,66 @@ class RosterRow:
     given: frozenset[str] = frozenset(("oversees", "position", "active"))
 
 
-def read_table(path: Path) -> list[dict[str, str]]:
-    """Rows as dicts of stripped strings, from CSV (UTF-8, BOM tolerated) or XLSX."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
+class UnreadableTable(ValueError):
+    """A file that cannot be read as a table at all; the text says why and what to do, in one line."""
 
-        book = load_workbook(path, read_only=True, data_only=True)
-        try:  # a read-only workbook holds its file open until closed
-            rows = [["" if v is None else str(v).strip() for v in row] for row in book.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            book.close()
-    else:
-        text = path.read_bytes().decode("utf-8-sig")
-        rows = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+
+def read_table(path: Path) -> list[dict[str, str]]:
+    """Rows as dicts of stripped strings, from CSV (UTF-8 with or without BOM, or the GBK that
+    Excel writes on Chinese Windows) or XLSX. Raises UnreadableTable, never a library's error."""
+    # openpyxl loads only when a table is read.
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    suffix = path.suffix.lower()
+    if suffix in (".xls", ".et", ".numbers", ".ods"):
+        raise UnreadableTable(
+            f"{path.name}：不支持这种格式，请在 Excel 中「另存为」Excel 工作簿（.xlsx）或 CSV UTF-8（逗号分隔）后再导入"
+        )
+    try:
+        rows = _xlsx_rows(path) if suffix in (".xlsx", ".xlsm") else _csv_rows(path.read_bytes())
+    except FileNotFoundError:
+        raise UnreadableTable(f"找不到文件 {path}，请检查路径和文件名") from None
+    except IsADirectoryError:
+        raise UnreadableTable(f"{path} 是文件夹，请给出要导入的文件") from None
+    except PermissionError:
+        raise UnreadableTable(f"没有权限读取 {path}") from None
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, IndexError, OSError):
+        # A CSV renamed to .xlsx, a truncated download, a .xls saved under the new name…
+        raise UnreadableTable(
+            f"{path.name} 不是有效的 Excel 工作簿（.xlsx）：如果它其实是 CSV，请把扩展名改为 .csv；"
+            "否则请在 Excel 中打开并「另存为」Excel 工作簿（.xlsx）后再导入"
+        ) from None
     rows = [r for r in rows if any(r)]
     if not rows:
         return []
     header = [h.strip().lower() for h in rows[0]]
     return [dict(zip(header, r + [""] * (len(header) - len(r)), strict=False)) for r in rows[1:]]
+
+
+def _xlsx_rows(path: Path) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True, data_only=True)
+    try:  # a read-only workbook holds its file open until closed
+        return [["" if v is None else str(v).strip() for v in row] for row in book.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    if b"\0" in data:
+        raise UnreadableTable("文件不是文本格式的 CSV，请在 Excel 中「另存为」CSV UTF-8（逗号分隔）或 Excel 工作簿（.xlsx）")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Excel's plain "CSV" on Chinese Windows is GBK; GB18030 reads every GBK file.
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            raise UnreadableTable(
+                "文件编码无法识别，请在 Excel 中「另存为」CSV UTF-8（逗号分隔）后再导入"
+            ) from None
+    return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
 
 
 def _headers(records: list[dict[str, str]]) -> dict[str, str]:

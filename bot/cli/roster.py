@@ -18,7 +18,13 @@ from bot.wecom.api import WeComClient, WeComError
 from scoring.roster import BEGINNING
 from storage.models import RosterChange
 from storage.repos import Store
-from storage.roster_import import RosterError, apply_roster, parse_roster, read_table
+from storage.roster_import import (
+    RosterError,
+    UnreadableTable,
+    apply_roster,
+    parse_roster,
+    read_table,
+)
 from storage.roster_sync import Member, SyncReport, compare, sync_rows
 from storage.roster_table import NO, YES, label
 from storage.roster_workbook import EXAMPLE, roster_rows, write_roster
@@ -53,8 +59,8 @@ def _print_problems(title: str, problems: list[str]) -> int:
 async def import_roster(settings: Settings, path: Path, effective: date | None = None) -> int:
     try:
         records = read_table(path)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        print(f"无法读取 {path}：{exc}", file=sys.stderr)
+    except UnreadableTable as exc:
+        print(f"无法读取：{exc}", file=sys.stderr)
         return 2
     async with open_database(settings) as sessions:
         try:

@@ -237,3 +237,34 @@ async def test_sync_says_what_wecom_refused_and_changes_nothing(db_url: str, wec
     err = capsys.readouterr().err
     assert "60011" in err and "可见范围" in err and "名册未改动" in err
     assert len(await rows_of(db_url, RosterChange)) == 25
+
+
+async def test_files_an_office_really_has_are_read_or_refused_in_one_line(db_url: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Excel on Chinese Windows saves "CSV" as GBK; a CSV renamed to .xlsx, an old .xls, a
+    missing file: each is read, or refused in one plain line that says what to do — never a
+    traceback, and nothing stored."""
+    settings = settings_for(db_url)
+    gbk = tmp_path / "名册-gbk.csv"
+    gbk.write_bytes(SAMPLE_ROSTER.read_text(encoding="utf-8").encode("gbk"))
+    assert await roster_commands.import_roster(settings, gbk) == 0
+    assert "新增" in capsys.readouterr().out
+    imported = len(await rows_of(db_url, Cadre))
+    assert imported > 10
+
+    renamed = tmp_path / "名册.xlsx"
+    renamed.write_bytes(gbk.read_bytes())
+    old_excel = tmp_path / "名册.xls"
+    old_excel.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512))
+    binary = tmp_path / "名册.csv"
+    binary.write_bytes(b"PK\x03\x04" + bytes(64))
+    for path, says in [
+        (renamed, "不是有效的 Excel 工作簿（.xlsx）：如果它其实是 CSV，请把扩展名改为 .csv"),
+        (old_excel, "不支持这种格式，请在 Excel 中「另存为」Excel 工作簿（.xlsx）或 CSV UTF-8"),
+        (binary, "文件不是文本格式的 CSV"),
+        (tmp_path / "没有这个文件.csv", "找不到文件"),
+        (tmp_path, "是文件夹"),
+    ]:
+        assert await roster_commands.import_roster(settings, path) == 2
+        err = capsys.readouterr().err
+        assert says in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert len(await rows_of(db_url, Cadre)) == imported
