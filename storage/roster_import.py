@@ -36,6 +36,11 @@ class ImportProblems(ValueError):
 RosterError = ImportProblems
 
 
+def with_english_headers(records: list[dict[str, str]], aliases: dict[str, str]) -> list[dict[str, str]]:
+    """The same rows keyed by the English column names, for files whose header is in Chinese."""
+    return [{aliases.get(header, header): value for header, value in record.items()} for record in records]
+
+
 def require_columns(records: list[dict[str, str]], columns: tuple[str, ...]) -> None:
     """Refuse an empty file or one whose header lacks a required column."""
     if not records:
