@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scoring.roster import BEGINNING
 from scoring.types import Role
 from storage.models import Cadre, Oversight, RosterChange, Unit
-from storage.roster_table import BY_KEY, COLUMNS, Column, column_for
+from storage.roster_table import BY_KEY, COLUMNS, EXAMPLE, Column, column_for
 
 # WeCom's own rule for a userid: letters, digits and _-@., starting with a letter or digit.
 USERID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-@.]{0,63}")
@@ -150,23 +150,42 @@ def _headers(records: list[dict[str, str]]) -> dict[str, str]:
     return used
 
 
+def _not_on_roster(header: str, unit: str) -> str:
+    return f"{header}中的单位「{unit}」不在名册中"
+
+
 def unknown_oversees(rows: list[RosterRow], known_units: Collection[str]) -> list[str]:
     in_file = {r.unit for r in rows}
     return [
-        f"第 {row.line} 行：{BY_KEY['oversees'].header}中的单位「{name}」不在名册中"
+        f"第 {row.line} 行：{_not_on_roster(BY_KEY['oversees'].header, name)}"
         for row in rows
         for name in row.oversees
         if name not in known_units and name not in in_file
     ]
 
 
-def parse_roster(records: list[dict[str, str]], known_units: Collection[str] | None = None) -> list[RosterRow]:
-    """Check every cell; raise RosterError naming all problems, or return the rows.
+def is_template_example(cell: dict[str, str]) -> bool:
+    """The template's own example row, left in by an operator who filled in the rows below it:
+    every column of the form present and exactly as the template wrote it."""
+    return all(cell.get(key) == value for key, value in EXAMPLE.items())
+
+
+@dataclass(frozen=True)
+class ParsedRoster:
+    rows: list[RosterRow]
+    notes: list[str]  # rows skipped on purpose (the template's example), one line each
+
+
+def parse_roster(records: list[dict[str, str]], known_units: Collection[str] | None = None) -> ParsedRoster:
+    """Check every cell in one pass; raise RosterError naming all problems, or return the rows.
 
     `known_units` (the units already in the database) lets an 分管单位 that names neither a
-    unit of the file nor one of those be reported together with everything else.
+    unit of the file nor one of those be reported together with everything else. The
+    template's example row is skipped, with a note.
     """
     headers = _headers(records)
+    cells = [{key: rec.get(header, "").strip() for key, header in headers.items()} for rec in records]
+    in_file = {cell["unit"] for cell in cells if not is_template_example(cell)}
 
     def said(key: str) -> str:
         return headers.get(key, BY_KEY[key].header).strip().rstrip("*")
@@ -179,11 +198,14 @@ def parse_roster(records: list[dict[str, str]], known_units: Collection[str] | N
         return code
 
     problems: list[str] = []
+    notes: list[str] = []
     rows: list[RosterRow] = []
     seen: dict[str, int] = {}
     categories: dict[str, str] = {}
-    for index, rec in enumerate(records, start=2):  # line 1 is the header
-        cell = {key: rec.get(header, "").strip() for key, header in headers.items()}
+    for index, cell in enumerate(cells, start=2):  # line 1 is the header
+        if is_template_example(cell):
+            notes.append(f"第 {index} 行是模板自带的示例（{cell['name']}，{cell['unit']}），已跳过，未导入")
+            continue
         bad: list[str] = []
         for key in ("userid", "name", "unit"):
             if not cell[key]:
@@ -207,6 +229,8 @@ def parse_roster(records: list[dict[str, str]], known_units: Collection[str] | N
         oversees = tuple(u.strip() for u in re.split(r"[;；、,，]", cell.get("oversees", "")) if u.strip())
         if oversees and role not in (None, Role.superior):
             bad.append(f"只有角色为 上级领导 的行可以填写{said('oversees')}")
+        elif known_units is not None:
+            bad += [_not_on_roster(said("oversees"), u) for u in oversees if u not in known_units and u not in in_file]
         active = coded(BY_KEY["active"], cell.get("active", ""), bad)
         if bad:
             problems.append(f"第 {index} 行：" + "；".join(bad))
@@ -218,11 +242,9 @@ def parse_roster(records: list[dict[str, str]], known_units: Collection[str] | N
             role=role, rank=rank, oversees=oversees, position=cell.get("position", ""),
             active=active == "true", given=frozenset(headers),
         ))
-    if known_units is not None and not problems:
-        problems = unknown_oversees(rows, known_units)
     if problems:
         raise RosterError(problems)
-    return rows
+    return ParsedRoster(rows, notes)
 
 
 @dataclass(frozen=True)
@@ -232,6 +254,8 @@ class ImportSummary:
     cadres_updated: int
     unchanged: int = 0
     effective: date = BEGINNING
+    # What was imported but may not do what the operator meant, one line each.
+    warnings: tuple[str, ...] = ()
 
 
 def _line(row: RosterRow, unit_id: int) -> tuple[object, ...]:
@@ -286,6 +310,10 @@ async def apply_roster(
     for change in (await session.execute(select(RosterChange).order_by(RosterChange.effective))).scalars():
         history.setdefault(change.userid, []).append(change)
     created = updated = unchanged = 0
+    touched_units = {units[row.unit].id for row in rows} | {
+        existing[row.userid].unit_id for row in rows if row.userid in existing
+    }
+    overtaken: list[str] = []
     for row in rows:
         unit_id = units[row.unit].id
         assert unit_id is not None
@@ -316,9 +344,33 @@ async def apply_roster(
             lines.append(change)
             lines.sort(key=lambda c: c.effective)
         _mirror(cadre, lines[-1], now)  # no line is later than today (refused above)
+        later = next((c.effective for c in lines if c.effective > effective), None)
+        if later is not None:
+            overtaken.append(
+                f"第 {row.line} 行 {row.name}（{row.userid}）：已记为自 {effective} 起，但此人已有 {later} 起的"
+                f"名册记录，从那天起仍按那条记录；请用 shiji roster history {row.userid} 核对，"
+                f"必要时以 --effective {later} 再导入正确的信息"
+            )
     await session.flush()
     await _replace_oversight(session, {r.userid: history[r.userid][-1] for r in rows}, units)
-    return ImportSummary(units_created, created, updated, unchanged, effective)
+    warnings = overtaken + await _leaderless(session, touched_units)
+    return ImportSummary(units_created, created, updated, unchanged, effective, tuple(warnings))
+
+
+async def _leaderless(session: AsyncSession, unit_ids: Collection[int | None]) -> list[str]:
+    """Units (among `unit_ids`) with people at work but no main leader at work today: their
+    leave goes to the admins and nobody gives 主评 in their rounds."""
+    people = (await session.execute(
+        select(Cadre.unit_id, Cadre.role).where(Cadre.unit_id.in_(list(unit_ids)), Cadre.active)  # type: ignore[union-attr,attr-defined,arg-type]
+    )).all()
+    staffed = {unit_id for unit_id, role in people if role != Role.superior}
+    led = {unit_id for unit_id, role in people if role == Role.main_leader}
+    names = {u.id: u.name for u in (await session.execute(select(Unit).where(Unit.id.in_(staffed - led)))).scalars()}  # type: ignore[union-attr]
+    return [
+        f"单位「{names[unit_id]}」现在没有在职的主要领导：该单位的请假将转给管理员审批，季度评分无人主评；"
+        "如有主要领导，请在名册中补上后再导入"
+        for unit_id in sorted(staffed - led, key=lambda u: names[u])
+    ]
 
 
 def _keep_absent(row: RosterRow, line: RosterChange) -> RosterRow:

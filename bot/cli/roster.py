@@ -26,8 +26,8 @@ from storage.roster_import import (
     read_table,
 )
 from storage.roster_sync import Member, SyncReport, compare, sync_rows
-from storage.roster_table import NO, YES, label
-from storage.roster_workbook import EXAMPLE, roster_rows, write_roster
+from storage.roster_table import EXAMPLE, NO, YES, label
+from storage.roster_workbook import roster_rows, write_roster
 
 _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
 
@@ -66,7 +66,8 @@ async def import_roster(settings: Settings, path: Path, effective: date | None =
         try:
             async with sessions() as session, session.begin():
                 known = {u.name for u in await Store(session).roster.units()}
-                rows = parse_roster(records, known)
+                parsed = parse_roster(records, known)
+                rows = parsed.rows
                 now = _clock(settings).now()
                 summary = await apply_roster(session, rows, now, effective, f"导入 {path.name}")
                 await Store(session).audit.record(
@@ -81,7 +82,16 @@ async def import_roster(settings: Settings, path: Path, effective: date | None =
         f"新增 {summary.cadres_created} 人，变更 {summary.cadres_updated} 人，{summary.unchanged} 人无变化。"
         "运行中的机器人一分钟内生效。"
     )
+    _print_remarks(parsed.notes, summary.warnings)
     return 0
+
+
+def _print_remarks(notes: list[str], warnings: tuple[str, ...]) -> None:
+    """After a successful import: rows skipped on purpose, then what may not be what was meant."""
+    for note in notes:
+        print(f"说明：{note}")
+    for warning in warnings:
+        print(f"注意：{warning}")
 
 
 async def roster_template(settings: Settings, path: Path) -> int:
@@ -203,6 +213,7 @@ async def roster_sync(settings: Settings, apply: bool, effective: date | None = 
                 return _print_problems("同步未写入", exc.problems)
             await store.audit.record(cli_actor(), "roster.sync", f"{summary.cadres_updated} changed", _clock(settings).now())
     print(f"已写入（自 {summary.effective} 起生效）：{summary.cadres_updated} 人变更。")
+    _print_remarks([], summary.warnings)
     return 0
 
 
