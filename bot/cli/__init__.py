@@ -5,7 +5,7 @@ chat       chat --as (demo only)
 calendar   calendar load, show        rounds     round …, raters …
 reminders  remind now                 db         db upgrade (and the database each command opens)
 archive    archive export
-ops        audit, backup
+ops        audit, backup, restore
 """
 
 from __future__ import annotations
@@ -80,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     audit.add_argument("--days", type=int, default=30, help="how far back (default 30)")
     backup = sub.add_parser("backup", help="online copy of the SQLite database, checked (PostgreSQL: pg_dump)")
     backup.add_argument("path", type=Path)
+    restore = sub.add_parser("restore", help="replace the SQLite database by a backup (stop the bot first; PostgreSQL: pg_restore)")
+    restore.add_argument("backup", type=Path)
 
     args = parser.parse_args(argv)
     settings = load_settings(args.config)
@@ -106,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "archive": lambda: archive.archive_export(settings, args.year, args.out),
         "audit": lambda: ops.audit(settings, args.days),
         "backup": lambda: ops.backup(settings, args.path),
+        "restore": lambda: ops.restore(settings, args.backup),
     }
     try:
         return asyncio.run(runners[args.command]())

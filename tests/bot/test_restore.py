@@ -1,0 +1,142 @@
+"""`shiji restore` (SQLite) and the documented pg_dump / pg_restore steps (PostgreSQL): what an
+operator does the morning the database is lost, and what they must be able to trust after."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.cli import ops
+from storage.backup import sqlite_path
+from tests.conftest import SAMPLE_ROSTER
+from tests.harness import running_bot
+
+WU = "chengguan_wuhao"
+LOG = "上午走访城关社区三户低保家庭核实情况，下午整理民政台账"
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def count(path: Path, table: str) -> int:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    finally:
+        db.close()
+
+
+async def test_restore_puts_the_backup_back_checked_private_and_counted(sqlite_url, clock, tmp_path, capsys):
+    backup = tmp_path / "backup" / "shiji-2026-11-23.db"
+    backup.parent.mkdir()
+    async with running_bot(sqlite_url, clock, SAMPLE_ROSTER) as h:
+        assert "已记录" in await h.say(WU, LOG)
+        assert await ops.backup(h.settings, backup) == 0
+        clock.advance(days=1)
+        await h.say(WU, LOG + "，第二天")  # after the backup: the restore takes it away
+        await h.say("stranger", "你好")
+        settings = h.settings
+    database = sqlite_path(settings.database.url)
+    assert database is not None
+    assert count(database, "dailylog") == 2
+    assert mode(backup) == 0o600
+    capsys.readouterr()
+
+    assert await ops.restore(settings, backup) == 0
+    out = capsys.readouterr().out
+    assert f"已从 {backup} 恢复到 {database}：校验通过" in out
+    assert "干部 25 人，日志 1 篇，评分轮次 0 个" in out
+    assert mode(database) == 0o600
+    assert count(database, "dailylog") == 1 and count(database, "unknown_user") == 0
+    assert sqlite3.connect(database).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert not list(database.parent.glob(".*restoring*"))
+    assert count(backup, "dailylog") == 1  # the backup itself is untouched, usable again
+
+    async with running_bot(sqlite_url, clock, None) as h:  # the bot runs on the restored database
+        assert "已记录" in await h.say(WU, LOG + "，恢复后补记")
+        assert await ops.audit(h.settings, 30) == 0
+        assert "\trestore\tshiji-2026-11-23.db → shiji.db" in capsys.readouterr().out
+
+
+async def test_restore_refuses_while_a_bot_has_the_database_open(sqlite_url, clock, tmp_path, capsys):
+    """The bot idle between messages still holds the database: `shiji restore` run by the
+    operator in another process is refused, and the bot goes on as if nothing happened."""
+    backup = tmp_path / "b.db"
+    async with running_bot(sqlite_url, clock, SAMPLE_ROSTER) as h:
+        assert await ops.backup(h.settings, backup) == 0
+        assert "已记录" in await h.say(WU, LOG)
+        shiji = Path(sys.executable).with_name("shiji")
+        env = {**os.environ, "SHIJI_DATABASE__URL": sqlite_url}
+        run = await asyncio.to_thread(
+            subprocess.run, [str(shiji), "restore", str(backup)], env=env, capture_output=True, text=True, timeout=60,
+        )
+        assert run.returncode == 2, run.stderr
+        assert "正在被使用：请先停止机器人" in run.stderr and "数据库未改动" in run.stderr
+        # Nothing was replaced under the running bot: what it stored is still there, and it goes on.
+        assert "已更新" in await h.say(WU, "修改 " + LOG + "，又补充一句")
+        database = sqlite_path(h.settings.database.url)
+        assert database is not None and count(database, "dailylog") == 1
+
+
+async def test_restore_refuses_a_damaged_or_foreign_backup_and_keeps_the_database(sqlite_url, clock, tmp_path, capsys):
+    good = tmp_path / "good.db"
+    async with running_bot(sqlite_url, clock, SAMPLE_ROSTER) as h:
+        assert "已记录" in await h.say(WU, LOG)
+        assert await ops.backup(h.settings, good) == 0
+        settings = h.settings
+    database = sqlite_path(settings.database.url)
+    assert database is not None
+    before = database.read_bytes()
+
+    truncated = tmp_path / "truncated.db"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    newer = tmp_path / "newer.db"
+    shutil.copy(good, newer)
+    db = sqlite3.connect(newer)
+    db.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    db.commit()
+    db.close()
+    text = tmp_path / "notes.db"
+    text.write_text("这不是数据库", encoding="utf-8")
+    capsys.readouterr()
+    for backup, says in [
+        (truncated, "无法读取：database disk image is malformed（truncated.db）；请换一份备份再恢复"),
+        (newer, "是更新版本的 shiji 写的"),
+        (text, "无法读取：file is not a database（notes.db）"),
+        (tmp_path / "missing.db", "不存在"),
+    ]:
+        assert await ops.restore(settings, backup) == 2
+        err = capsys.readouterr().err
+        assert says in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert database.read_bytes() == before
+
+
+async def test_restore_replaces_a_database_that_no_longer_opens(sqlite_url, clock, tmp_path, capsys):
+    """The usual reason to restore: the database file is damaged."""
+    backup = tmp_path / "b.db"
+    async with running_bot(sqlite_url, clock, SAMPLE_ROSTER) as h:
+        assert await ops.backup(h.settings, backup) == 0
+        settings = h.settings
+    database = sqlite_path(settings.database.url)
+    assert database is not None
+    database.write_bytes(b"\0" * 4096)
+    wal = database.with_name(database.name + "-wal")
+    wal.write_bytes(b"stale")
+    assert await ops.restore(settings, backup) == 0
+    assert "干部 25 人" in capsys.readouterr().out
+    assert not wal.exists()
+
+
+async def test_restore_says_postgresql_is_pg_restore(capsys):
+    from bot.settings import load_settings
+
+    pg = load_settings(None, database={"url": "postgresql+asyncpg://u@h/db"})
+    assert await ops.restore(pg, Path("x.dump")) == 2
+    assert "pg_restore" in capsys.readouterr().err
