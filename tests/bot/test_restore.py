@@ -10,12 +10,19 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-from bot.cli import ops
+import pytest
+
+from bot.cli import calendar, ops, roster, rounds
+from bot.settings import load_settings
 from storage.backup import sqlite_path
-from tests.conftest import SAMPLE_ROSTER
-from tests.harness import running_bot
+from storage.metadata import metadata
+from tests.conftest import PG_ADMIN_URL, SAMPLE_2027, SAMPLE_ROSTER, at
+from tests.harness import ADMIN, running_bot
 
 WU = "chengguan_wuhao"
 LOG = "上午走访城关社区三户低保家庭核实情况，下午整理民政台账"
@@ -140,3 +147,97 @@ async def test_restore_says_postgresql_is_pg_restore(capsys):
     pg = load_settings(None, database={"url": "postgresql+asyncpg://u@h/db"})
     assert await ops.restore(pg, Path("x.dump")) == 2
     assert "pg_restore" in capsys.readouterr().err
+
+
+# The README's PostgreSQL steps, exactly: a custom-format dump readable by its owner only, and a
+# restore that replaces every table in one transaction, stopping at the first error.
+PG_DUMP = ["pg_dump", "-Fc", "-f"]  # FILE DBURL
+PG_RESTORE = ["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error", "-d"]
+
+
+@asynccontextmanager
+async def another_database() -> AsyncIterator[str]:
+    """A second database on the test server, dropped afterwards (the fixtures' way)."""
+    import asyncpg
+
+    name = f"shiji_r_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield name
+    finally:
+        admin = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+def libpq(url: str) -> str:
+    """The URL pg_dump and pg_restore take, from the bot's SQLAlchemy one."""
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+async def table_counts(url: str) -> dict[str, int]:
+    import asyncpg
+
+    connection = await asyncpg.connect(libpq(url))
+    try:
+        counts = {name: await connection.fetchval(f'SELECT count(*) FROM "{name}"') for name in sorted(metadata.tables)}
+        counts["alembic_version"] = await connection.fetchval("SELECT count(*) FROM alembic_version")
+        return counts
+    finally:
+        await connection.close()
+
+
+def run(command: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, umask=0o077)
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_postgresql_dump_restores_with_no_error_over_a_live_schema_and_matches(db_url, tmp_path, clock):
+    if shutil.which("pg_restore") is None:
+        pytest.skip("pg_dump/pg_restore are not installed")
+    settings = load_settings(
+        None, database={"url": db_url}, admin={"userids": [ADMIN]}, clock={"start": "2027-01-04T09:30:00+08:00"},
+    )
+    # A district at work: roster, calendar, a round opened (cards, outbox bodies, sequences).
+    assert await roster.import_roster(settings, SAMPLE_ROSTER) == 0
+    assert await calendar.calendar_load(settings, SAMPLE_2027) == 0
+    assert await rounds.rating_round(settings, "open", "2026Q4") == 0
+    clock.set(at("2027-01-04 10:00"))
+    async with running_bot(db_url, clock, None) as h:
+        assert "已记录" in await h.say(WU, LOG)
+    dump = tmp_path / "shiji.dump"
+    made = await asyncio.to_thread(run, [*PG_DUMP, str(dump), libpq(db_url)])
+    assert made.returncode == 0, made.stderr
+    assert mode(dump) == 0o600
+    source = await table_counts(db_url)
+    assert source["cadre"] == 25 and source["dailylog"] == 1 and source["rating_assignment"] > 0
+
+    host = db_url.rsplit("/", 1)[0]
+    async with another_database() as live:
+        # The database the bot ran on, still there with its schema and other rows: the old
+        # README line (`pg_restore -d shiji FILE`) fails on every object that already exists.
+        live_url = f"{host}/{live}"
+        other = load_settings(None, database={"url": live_url}, clock={"start": "2026-11-23T10:00:00+08:00"})
+        assert await roster.import_roster(other, SAMPLE_ROSTER) == 0
+        naive = await asyncio.to_thread(run, ["pg_restore", "-d", libpq(live_url), str(dump)])
+        assert "errors ignored on restore" in naive.stderr
+        restored = await asyncio.to_thread(run, [*PG_RESTORE, libpq(live_url), str(dump)])
+        assert (restored.returncode, restored.stderr) == (0, "")
+        assert await table_counts(live_url) == source
+        # The bot opens it and goes on: the next rows take ids after the restored ones.
+        async with running_bot(live_url, clock, None) as h:
+            assert "已记录" in await h.say("chengguan_zhengli", LOG)
+            assert "已更新" in await h.say(WU, "修改 " + LOG + "，又补充一句")
+        assert (await table_counts(live_url))["dailylog"] == 2
+
+    async with another_database() as empty:  # a new server: the same command, into an empty database
+        empty_url = f"{host}/{empty}"
+        restored = await asyncio.to_thread(run, [*PG_RESTORE, libpq(empty_url), str(dump)])
+        assert (restored.returncode, restored.stderr) == (0, "")
+        assert await table_counts(empty_url) == source
