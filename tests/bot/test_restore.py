@@ -72,24 +72,29 @@ async def test_restore_puts_the_backup_back_checked_private_and_counted(sqlite_u
         assert "\trestore\tshiji-2026-11-23.db → shiji.db" in capsys.readouterr().out
 
 
-async def test_restore_refuses_while_a_bot_has_the_database_open(sqlite_url, clock, tmp_path, capsys):
-    """The bot idle between messages still holds the database: `shiji restore` run by the
-    operator in another process is refused, and the bot goes on as if nothing happened."""
+async def test_restore_refuses_while_a_bot_has_the_database_open(sqlite_url, clock, tmp_path):
+    """A bot just started, or idle between messages, still has the database: `shiji restore`
+    run by the operator in another process is refused, and the bot goes on as if nothing happened."""
     backup = tmp_path / "b.db"
-    async with running_bot(sqlite_url, clock, SAMPLE_ROSTER) as h:
-        assert await ops.backup(h.settings, backup) == 0
-        assert "已记录" in await h.say(WU, LOG)
-        shiji = Path(sys.executable).with_name("shiji")
-        env = {**os.environ, "SHIJI_DATABASE__URL": sqlite_url}
-        run = await asyncio.to_thread(
+    shiji = Path(sys.executable).with_name("shiji")
+    env = {**os.environ, "SHIJI_DATABASE__URL": sqlite_url}
+
+    async def restore_elsewhere() -> subprocess.CompletedProcess[str]:
+        return await asyncio.to_thread(
             subprocess.run, [str(shiji), "restore", str(backup)], env=env, capture_output=True, text=True, timeout=60,
         )
-        assert run.returncode == 2, run.stderr
-        assert "正在被使用：请先停止机器人" in run.stderr and "数据库未改动" in run.stderr
-        # Nothing was replaced under the running bot: what it stored is still there, and it goes on.
-        assert "已更新" in await h.say(WU, "修改 " + LOG + "，又补充一句")
+
+    async with running_bot(sqlite_url, clock, SAMPLE_ROSTER) as h:
+        assert await ops.backup(h.settings, backup) == 0
+        for _ in range(2):  # before its first message, and after one
+            run = await restore_elsewhere()
+            assert run.returncode == 2, run.stdout + run.stderr
+            assert "正在被使用：请先停止机器人" in run.stderr and "数据库未改动" in run.stderr
+            assert "已记录" in await h.say(WU, LOG) or "已更新" in await h.say(WU, "修改 " + LOG + "，又补充一句")
+        # Nothing was replaced under the running bot: what it stored is still there.
         database = sqlite_path(h.settings.database.url)
         assert database is not None and count(database, "dailylog") == 1
+    assert (await restore_elsewhere()).returncode == 0  # stopped, it may
 
 
 async def test_restore_refuses_a_damaged_or_foreign_backup_and_keeps_the_database(sqlite_url, clock, tmp_path, capsys):
