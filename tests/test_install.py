@@ -81,10 +81,25 @@ def test_the_installed_shiji_runs_migrates_and_finds_its_files(clone: Path, whee
     work = here / "elsewhere"  # not the checkout: nothing may come from the source tree
     work.mkdir()
     assert "restore" in sh(shiji, "--help", cwd=work, env=env)
-    where = sh(python, "-c", "import bot, storage; print(bot.__file__); print(storage.__file__)", cwd=work, env=env)
-    assert all(line.startswith(str(venv)) for line in where.split()), where
     assert "数据库已升级到最新结构" in sh(shiji, "db", "upgrade", cwd=work, env=env)
     roster = site / "bot" / "sample" / "district.csv"
     assert "新增 25 人" in sh(shiji, "import-roster", roster, cwd=work, env=env)
-    font = sh(python, "-c", "from handlers.results.font import font_path; print(font_path())", cwd=work, env=env)
-    assert Path(font.strip()).is_file()
+    where = sh(python, "-c", FOUND, cwd=work, env=env).split()
+    assert len(where) == 3 and all(Path(p).is_relative_to(venv) for p in where[:2]), where  # not the checkout's
+    assert Path(where[2]).is_file()  # the font, from its package
+
+
+FOUND = "import bot, storage; from handlers.results.font import font_path; print(bot.__file__, storage.__file__, font_path())"
+
+
+def test_the_shipped_systemd_unit_runs_what_make_install_installs() -> None:
+    """deploy/shiji.service, README's unit and `make install`'s PREFIX say the same thing."""
+    unit = (ROOT / "deploy" / "shiji.service").read_text(encoding="utf-8").splitlines()
+    prefix = next(line.split("?=")[1].strip() for line in (ROOT / "Makefile").read_text().splitlines() if line.startswith("PREFIX ?="))
+    assert f"ExecStart={prefix}/.venv/bin/shiji --config /etc/shiji/settings.toml serve" in unit
+    assert f"WorkingDirectory={prefix}" in unit
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index("```ini", readme.index("**systemd**")) + len("```ini"):]
+    block = block[: block.index("```")]
+    missing = [line.strip() for line in block.splitlines() if line.strip() and line.strip() not in unit]
+    assert missing == [], "README's systemd unit has lines deploy/shiji.service lacks"
