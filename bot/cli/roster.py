@@ -96,7 +96,7 @@ def _print_remarks(notes: list[str], warnings: tuple[str, ...]) -> None:
 
 async def roster_template(settings: Settings, path: Path) -> int:
     write_roster(path, [EXAMPLE])
-    print(f"已生成名册模板 {path}：第一行是示例，填好后运行 shiji import-roster {path.name}")
+    print(f"已生成名册模板 {path}：第一行是示例（原样留着导入时会跳过），填好后运行 shiji import-roster {path.name}")
     return 0
 
 
