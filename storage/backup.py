@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import alembic_config
 from storage.metadata import metadata
@@ -166,3 +168,11 @@ def check_copy(path: Path) -> BackupReport:
     finally:
         db.close()
     return BackupReport(path, revision, rows)
+
+
+async def table_rows(session: AsyncSession) -> dict[str, int]:
+    """Rows of every table, by name: what a restored database is compared with its backup by."""
+    return {
+        name: (await session.execute(select(func.count()).select_from(table))).scalar_one()
+        for name, table in sorted(metadata.tables.items())
+    }

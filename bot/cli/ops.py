@@ -8,14 +8,10 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
-
-from bot.cli.db import open_database
+from bot.cli.db import in_words, open_database
 from bot.clock import SHANGHAI, clock_from_start
 from bot.settings import Settings
-from storage.backup import BackupError, backup_sqlite, restore_sqlite, sqlite_path
-from storage.models import Cadre, DailyLog
-from storage.models_rating import RatingRound
+from storage.backup import BackupError, backup_sqlite, restore_sqlite, sqlite_path, table_rows
 from storage.repos import Store
 
 
@@ -75,15 +71,12 @@ async def restore(settings: Settings, backup: Path) -> int:
     # Opened as the bot opens it (migrated to this version if the backup is older), and counted.
     async with open_database(settings) as sessions:
         async with sessions() as session, session.begin():
-            cadres, logs, rounds = [
-                (await session.execute(select(func.count()).select_from(model))).scalar_one()
-                for model in (Cadre, DailyLog, RatingRound)
-            ]
+            rows = await table_rows(session)
             await Store(session).audit.record(
                 cli_actor(), "restore", f"{backup.name} → {target.name}", clock_from_start(settings.clock.start).now()
             )
     print(
         f"已从 {backup} 恢复到 {target}：校验通过（备份的结构版本 {report.revision}），"
-        f"干部 {cadres} 人，日志 {logs} 篇，评分轮次 {rounds} 个。请核对无误后再启动机器人。"
+        f"{in_words(rows)}。请核对无误后再启动机器人。"
     )
     return 0

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import calendar, ops, roster, rounds
+from bot.cli import calendar, db, ops, roster, rounds
 from bot.settings import load_settings
 from storage.backup import sqlite_path
 from storage.metadata import metadata
@@ -203,7 +203,7 @@ def run(command: list[str]) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
-async def test_postgresql_dump_restores_with_no_error_over_a_live_schema_and_matches(db_url, tmp_path, clock):
+async def test_postgresql_dump_restores_with_no_error_over_a_live_schema_and_matches(db_url, tmp_path, clock, capsys):
     if shutil.which("pg_restore") is None:
         pytest.skip("pg_dump/pg_restore are not installed")
     settings = load_settings(
@@ -221,6 +221,10 @@ async def test_postgresql_dump_restores_with_no_error_over_a_live_schema_and_mat
     assert made.returncode == 0, made.stderr
     assert mode(dump) == 0o600
     source = await table_counts(db_url)
+    capsys.readouterr()
+    assert await db.db_status(settings) == 0  # what the operator keeps beside the dump
+    status = capsys.readouterr().out
+    assert status.splitlines()[0].endswith("干部 25 人，日志 1 篇，评分轮次 1 个") and "\nrating_assignment\t" in status
     assert source["cadre"] == 25 and source["dailylog"] == 1 and source["rating_assignment"] > 0
 
     host = db_url.rsplit("/", 1)[0]
@@ -230,11 +234,14 @@ async def test_postgresql_dump_restores_with_no_error_over_a_live_schema_and_mat
         live_url = f"{host}/{live}"
         other = load_settings(None, database={"url": live_url}, clock={"start": "2026-11-23T10:00:00+08:00"})
         assert await roster.import_roster(other, SAMPLE_ROSTER) == 0
+        capsys.readouterr()
         naive = await asyncio.to_thread(run, ["pg_restore", "-d", libpq(live_url), str(dump)])
         assert "errors ignored on restore" in naive.stderr
         restored = await asyncio.to_thread(run, [*PG_RESTORE, libpq(live_url), str(dump)])
         assert (restored.returncode, restored.stderr) == (0, "")
         assert await table_counts(live_url) == source
+        assert await db.db_status(other) == 0
+        assert capsys.readouterr().out == status
         # The bot opens it and goes on: the next rows take ids after the restored ones.
         async with running_bot(live_url, clock, None) as h:
             assert "已记录" in await h.say("chengguan_zhengli", LOG)
