@@ -242,6 +242,8 @@ def parse_roster(records: list[dict[str, str]], known_units: Collection[str] | N
             role=role, rank=rank, oversees=oversees, position=cell.get("position", ""),
             active=active == "true", given=frozenset(headers),
         ))
+    if not rows and not problems:  # the template saved as it came
+        problems.append("文件中只有模板自带的示例行，没有要导入的人：请在示例下方逐行填写后再导入")
     if problems:
         raise RosterError(problems)
     return ParsedRoster(rows, notes)

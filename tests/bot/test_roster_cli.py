@@ -295,6 +295,8 @@ async def test_the_templates_example_row_is_skipped_with_a_note(db_url: str, tmp
     settings = settings_for(db_url)
     form = tmp_path / "名册.xlsx"
     assert await roster_commands.roster_template(settings, form) == 0
+    assert await roster_commands.import_roster(settings, form) == 2  # saved as it came
+    assert "文件中只有模板自带的示例行，没有要导入的人" in capsys.readouterr().err
     book = load_workbook(form)
     for row in FILLED:
         book["名册"].append(row)
