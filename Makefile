@@ -1,10 +1,12 @@
 # The two commands: `make demo` and `make test`. Everything else is set up from here.
+# `make install PREFIX=/opt/shiji` is the production install (README, "Deployment").
 PY ?= python3
+PREFIX ?= /opt/shiji
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-sqlite lint bench clean
+.PHONY: demo test test-sqlite lint bench clean install
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -29,6 +31,14 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m tests.bench.run_all
+
+# The program alone, without the dev extras (pytest, playwright…): a venv of its own under
+# PREFIX with shiji built from this checkout as a wheel. Run again to upgrade in place.
+install:
+	$(PY) -m venv $(PREFIX)/.venv
+	$(PREFIX)/.venv/bin/pip install --quiet --upgrade pip
+	$(PREFIX)/.venv/bin/pip install --quiet --upgrade .
+	@echo "installed $(PREFIX)/.venv/bin/shiji; systemd unit: deploy/shiji.service"
 
 clean:
 	rm -rf $(VENV) data/*.db data/*.db-*

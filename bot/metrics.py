@@ -16,7 +16,9 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 
+from scheduler.reminder_plan import KINDS as REMINDER_KINDS
 from storage.db import session_class
+from storage.models import OUTBOX_STATUSES
 from storage.repos import Store
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -107,11 +109,17 @@ class Metrics:
             reminders = await store.reminders.outcomes(now.date(), now.date())
         self.outbox_rows.clear()
         self.outbox_oldest.clear()
-        for status, (rows, oldest) in backlog.items():
+        # Every known status is exported, 0 when no row has it: an alert on "failed > 0" must
+        # see 0, not an absent series, before the first failure.
+        for status in (*OUTBOX_STATUSES, *(s for s in backlog if s not in OUTBOX_STATUSES)):
+            rows, oldest = backlog.get(status, (0, None))
             self.outbox_rows.labels(status).set(rows)
-            self.outbox_oldest.labels(status).set(max(0.0, (now - oldest).total_seconds()))
+            age = 0.0 if oldest is None else max(0.0, (now - oldest).total_seconds())
+            self.outbox_oldest.labels(status).set(age)
         self.reminders.clear()
-        counts: dict[tuple[str, str], int] = {}
+        counts: dict[tuple[str, str], int] = dict.fromkeys(
+            ((kind, status) for kind in REMINDER_KINDS for status in OUTBOX_STATUSES), 0
+        )
         for outcome in reminders:
             counts[outcome.kind, outcome.status] = counts.get((outcome.kind, outcome.status), 0) + 1
         for (kind, status), count in counts.items():

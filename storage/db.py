@@ -12,11 +12,12 @@ import asyncpg
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -150,7 +151,24 @@ async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
     async with engine.begin() as connection:
+        await _one_migrator_at_a_time(connection)
         await connection.run_sync(upgrade)
+
+
+# Any fixed 64-bit number, the same in every replica: the key of the migration lock.
+MIGRATION_LOCK_KEY = 0x5348_494A_4944_42  # "SHIJIDB"
+
+
+async def _one_migrator_at_a_time(connection: AsyncConnection) -> None:
+    """Replicas started together must not race to create the same tables: the first takes
+    the lock and migrates; the others wait, then find the schema at head and do nothing.
+    The lock is the transaction's own, released at its COMMIT or ROLLBACK."""
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    elif connection.dialect.name == "sqlite":
+        # sqlite3 opens transactions lazily, so two processes both read "no tables yet";
+        # IMMEDIATE takes the write lock first (the other waits up to busy_timeout).
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

@@ -127,6 +127,10 @@ class CalendarDay(SQLModel, table=True):
     name: str = Field(default="", max_length=50)
 
 
+# Every status an outbox row can have (the sender moves rows through them), for /metrics.
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "skipped")
+
+
 class Outbox(SQLModel, table=True):
     """A push to WeCom, committed with the change that caused it; a sender drains it.
 

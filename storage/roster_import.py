@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scoring.roster import BEGINNING
 from scoring.types import Role
 from storage.models import Cadre, Oversight, RosterChange, Unit
-from storage.roster_table import BY_KEY, COLUMNS, Column, column_for
+from storage.roster_table import BY_KEY, COLUMNS, EXAMPLE, Column, column_for
 
 # WeCom's own rule for a userid: letters, digits and _-@., starting with a letter or digit.
 USERID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-@.]{0,63}")
@@ -33,6 +34,11 @@ class ImportProblems(ValueError):
 
 
 RosterError = ImportProblems
+
+
+def with_english_headers(records: list[dict[str, str]], aliases: dict[str, str]) -> list[dict[str, str]]:
+    """The same rows keyed by the English column names, for files whose header is in Chinese."""
+    return [{aliases.get(header, header): value for header, value in record.items()} for record in records]
 
 
 def require_columns(records: list[dict[str, str]], columns: tuple[str, ...]) -> None:
@@ -60,24 +66,66 @@ class RosterRow:
     given: frozenset[str] = frozenset(("oversees", "position", "active"))
 
 
-def read_table(path: Path) -> list[dict[str, str]]:
-    """Rows as dicts of stripped strings, from CSV (UTF-8, BOM tolerated) or XLSX."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
+class UnreadableTable(ValueError):
+    """A file that cannot be read as a table at all; the text says why and what to do, in one line."""
 
-        book = load_workbook(path, read_only=True, data_only=True)
-        try:  # a read-only workbook holds its file open until closed
-            rows = [["" if v is None else str(v).strip() for v in row] for row in book.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            book.close()
-    else:
-        text = path.read_bytes().decode("utf-8-sig")
-        rows = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+
+def read_table(path: Path) -> list[dict[str, str]]:
+    """Rows as dicts of stripped strings, from CSV (UTF-8 with or without BOM, or the GBK that
+    Excel writes on Chinese Windows) or XLSX. Raises UnreadableTable, never a library's error."""
+    # openpyxl loads only when a table is read.
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    suffix = path.suffix.lower()
+    if suffix in (".xls", ".et", ".numbers", ".ods"):
+        raise UnreadableTable(
+            f"{path.name}：不支持这种格式，请在 Excel 中「另存为」Excel 工作簿（.xlsx）或 CSV UTF-8（逗号分隔）后再导入"
+        )
+    try:
+        rows = _xlsx_rows(path) if suffix in (".xlsx", ".xlsm") else _csv_rows(path.read_bytes())
+    except FileNotFoundError:
+        raise UnreadableTable(f"找不到文件 {path}，请检查路径和文件名") from None
+    except IsADirectoryError:
+        raise UnreadableTable(f"{path} 是文件夹，请给出要导入的文件") from None
+    except PermissionError:
+        raise UnreadableTable(f"没有权限读取 {path}") from None
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, IndexError, OSError):
+        # A CSV renamed to .xlsx, a truncated download, a .xls saved under the new name…
+        raise UnreadableTable(
+            f"{path.name} 不是有效的 Excel 工作簿（.xlsx）：如果它其实是 CSV，请把扩展名改为 .csv；"
+            "否则请在 Excel 中打开并「另存为」Excel 工作簿（.xlsx）后再导入"
+        ) from None
     rows = [r for r in rows if any(r)]
     if not rows:
         return []
     header = [h.strip().lower() for h in rows[0]]
     return [dict(zip(header, r + [""] * (len(header) - len(r)), strict=False)) for r in rows[1:]]
+
+
+def _xlsx_rows(path: Path) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True, data_only=True)
+    try:  # a read-only workbook holds its file open until closed
+        return [["" if v is None else str(v).strip() for v in row] for row in book.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    if b"\0" in data:
+        raise UnreadableTable("文件不是文本格式的 CSV，请在 Excel 中「另存为」CSV UTF-8（逗号分隔）或 Excel 工作簿（.xlsx）")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Excel's plain "CSV" on Chinese Windows is GBK; GB18030 reads every GBK file.
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            raise UnreadableTable(
+                "文件编码无法识别，请在 Excel 中「另存为」CSV UTF-8（逗号分隔）后再导入"
+            ) from None
+    return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
 
 
 def _headers(records: list[dict[str, str]]) -> dict[str, str]:
@@ -102,23 +150,42 @@ def _headers(records: list[dict[str, str]]) -> dict[str, str]:
     return used
 
 
+def _not_on_roster(header: str, unit: str) -> str:
+    return f"{header}中的单位「{unit}」不在名册中"
+
+
 def unknown_oversees(rows: list[RosterRow], known_units: Collection[str]) -> list[str]:
     in_file = {r.unit for r in rows}
     return [
-        f"第 {row.line} 行：{BY_KEY['oversees'].header}中的单位「{name}」不在名册中"
+        f"第 {row.line} 行：{_not_on_roster(BY_KEY['oversees'].header, name)}"
         for row in rows
         for name in row.oversees
         if name not in known_units and name not in in_file
     ]
 
 
-def parse_roster(records: list[dict[str, str]], known_units: Collection[str] | None = None) -> list[RosterRow]:
-    """Check every cell; raise RosterError naming all problems, or return the rows.
+def is_template_example(cell: dict[str, str]) -> bool:
+    """The template's own example row, left in by an operator who filled in the rows below it:
+    every column of the form present and exactly as the template wrote it."""
+    return all(cell.get(key) == value for key, value in EXAMPLE.items())
+
+
+@dataclass(frozen=True)
+class ParsedRoster:
+    rows: list[RosterRow]
+    notes: list[str]  # rows skipped on purpose (the template's example), one line each
+
+
+def parse_roster(records: list[dict[str, str]], known_units: Collection[str] | None = None) -> ParsedRoster:
+    """Check every cell in one pass; raise RosterError naming all problems, or return the rows.
 
     `known_units` (the units already in the database) lets an 分管单位 that names neither a
-    unit of the file nor one of those be reported together with everything else.
+    unit of the file nor one of those be reported together with everything else. The
+    template's example row is skipped, with a note.
     """
     headers = _headers(records)
+    cells = [{key: rec.get(header, "").strip() for key, header in headers.items()} for rec in records]
+    in_file = {cell["unit"] for cell in cells if not is_template_example(cell)}
 
     def said(key: str) -> str:
         return headers.get(key, BY_KEY[key].header).strip().rstrip("*")
@@ -131,11 +198,14 @@ def parse_roster(records: list[dict[str, str]], known_units: Collection[str] | N
         return code
 
     problems: list[str] = []
+    notes: list[str] = []
     rows: list[RosterRow] = []
     seen: dict[str, int] = {}
     categories: dict[str, str] = {}
-    for index, rec in enumerate(records, start=2):  # line 1 is the header
-        cell = {key: rec.get(header, "").strip() for key, header in headers.items()}
+    for index, cell in enumerate(cells, start=2):  # line 1 is the header
+        if is_template_example(cell):
+            notes.append(f"第 {index} 行是模板自带的示例（{cell['name']}，{cell['unit']}），已跳过，未导入")
+            continue
         bad: list[str] = []
         for key in ("userid", "name", "unit"):
             if not cell[key]:
@@ -159,6 +229,8 @@ def parse_roster(records: list[dict[str, str]], known_units: Collection[str] | N
         oversees = tuple(u.strip() for u in re.split(r"[;；、,，]", cell.get("oversees", "")) if u.strip())
         if oversees and role not in (None, Role.superior):
             bad.append(f"只有角色为 上级领导 的行可以填写{said('oversees')}")
+        elif known_units is not None:
+            bad += [_not_on_roster(said("oversees"), u) for u in oversees if u not in known_units and u not in in_file]
         active = coded(BY_KEY["active"], cell.get("active", ""), bad)
         if bad:
             problems.append(f"第 {index} 行：" + "；".join(bad))
@@ -170,11 +242,11 @@ def parse_roster(records: list[dict[str, str]], known_units: Collection[str] | N
             role=role, rank=rank, oversees=oversees, position=cell.get("position", ""),
             active=active == "true", given=frozenset(headers),
         ))
-    if known_units is not None and not problems:
-        problems = unknown_oversees(rows, known_units)
+    if not rows and not problems:  # the template saved as it came
+        problems.append("文件中只有模板自带的示例行，没有要导入的人：请在示例下方逐行填写后再导入")
     if problems:
         raise RosterError(problems)
-    return rows
+    return ParsedRoster(rows, notes)
 
 
 @dataclass(frozen=True)
@@ -184,6 +256,8 @@ class ImportSummary:
     cadres_updated: int
     unchanged: int = 0
     effective: date = BEGINNING
+    # What was imported but may not do what the operator meant, one line each.
+    warnings: tuple[str, ...] = ()
 
 
 def _line(row: RosterRow, unit_id: int) -> tuple[object, ...]:
@@ -238,6 +312,10 @@ async def apply_roster(
     for change in (await session.execute(select(RosterChange).order_by(RosterChange.effective))).scalars():
         history.setdefault(change.userid, []).append(change)
     created = updated = unchanged = 0
+    touched_units = {units[row.unit].id for row in rows} | {
+        existing[row.userid].unit_id for row in rows if row.userid in existing
+    }
+    overtaken: list[str] = []
     for row in rows:
         unit_id = units[row.unit].id
         assert unit_id is not None
@@ -268,9 +346,33 @@ async def apply_roster(
             lines.append(change)
             lines.sort(key=lambda c: c.effective)
         _mirror(cadre, lines[-1], now)  # no line is later than today (refused above)
+        later = next((c.effective for c in lines if c.effective > effective), None)
+        if later is not None:
+            overtaken.append(
+                f"第 {row.line} 行 {row.name}（{row.userid}）：已记为自 {effective} 起，但此人已有 {later} 起的"
+                f"名册记录，从那天起仍按那条记录；请用 shiji roster history {row.userid} 核对，"
+                f"必要时以 --effective {later} 再导入正确的信息"
+            )
     await session.flush()
     await _replace_oversight(session, {r.userid: history[r.userid][-1] for r in rows}, units)
-    return ImportSummary(units_created, created, updated, unchanged, effective)
+    warnings = overtaken + await _leaderless(session, touched_units)
+    return ImportSummary(units_created, created, updated, unchanged, effective, tuple(warnings))
+
+
+async def _leaderless(session: AsyncSession, unit_ids: Collection[int | None]) -> list[str]:
+    """Units (among `unit_ids`) with people at work but no main leader at work today: their
+    leave goes to the admins and nobody gives 主评 in their rounds."""
+    people = (await session.execute(
+        select(Cadre.unit_id, Cadre.role).where(Cadre.unit_id.in_(list(unit_ids)), Cadre.active)  # type: ignore[union-attr,attr-defined,arg-type]
+    )).all()
+    staffed = {unit_id for unit_id, role in people if role != Role.superior}
+    led = {unit_id for unit_id, role in people if role == Role.main_leader}
+    names = {u.id: u.name for u in (await session.execute(select(Unit).where(Unit.id.in_(staffed - led)))).scalars()}  # type: ignore[union-attr]
+    return [
+        f"单位「{names[unit_id]}」现在没有在职的主要领导：该单位的请假将转给管理员审批，季度评分无人主评；"
+        "如有主要领导，请在名册中补上后再导入"
+        for unit_id in sorted(staffed - led, key=lambda u: names[u])
+    ]
 
 
 def _keep_absent(row: RosterRow, line: RosterChange) -> RosterRow:

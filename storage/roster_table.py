@@ -11,6 +11,12 @@ from scoring.types import CATEGORY_ZH, RANK_ZH, ROLE_ZH
 
 YES, NO = "是", "否"
 
+# The template's example row; an import that meets it unchanged skips it.
+EXAMPLE = {
+    "userid": "zhangsan", "name": "张三", "unit": "城关镇", "unit_category": "乡镇(街道)",
+    "role": "一般干部", "rank": "一般干部", "oversees": "", "position": "党政办主任", "active": YES,
+}
+
 
 @dataclass(frozen=True)
 class Column:

@@ -19,12 +19,9 @@ SHEET, HELP_SHEET = "名册", "说明"
 # Drop-downs and checks reach this many rows: a district of 1,340 and a city's largest unit fit.
 VALIDATED_ROWS = 20000
 
-EXAMPLE = {
-    "userid": "zhangsan", "name": "张三", "unit": "城关镇", "unit_category": "乡镇(街道)",
-    "role": "一般干部", "rank": "一般干部", "oversees": "", "position": "党政办主任", "active": YES,
-}
 GUIDE = (
-    "每行一人。表头用中文（也接受 userid/name/unit 等英文列名）；带 * 的列必填。",
+    "每行一人。表头用中文（也接受 userid/name/unit 等英文列名）；带 * 的列必填。"
+    "第一行「张三」是示例，可以删去；原样留着，导入时会跳过。",
     "带下拉箭头的列只能选列表中的值；常见写法（如 乡镇、街道、党政正职、正科）导入时也能识别。",
     "导入：shiji import-roster 名册.xlsx [--effective 2026-10-01]。生效日期默认今天；"
     "首次导入的名册视为一直如此。调动、晋升、离岗都写明生效日期，季度、年度按当时的名册计算。",

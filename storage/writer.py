@@ -99,6 +99,9 @@ class SQLiteWriter:
         for pragma in sqlite_pragmas(synchronous):
             self._connection.execute(pragma)
         self._connection.execute("PRAGMA busy_timeout=0")  # the loop never waits for a lock
+        # A first read joins the WAL: from here to close this connection holds the database
+        # open (a shared lock on its -shm), so `shiji restore` sees a bot at work, idle or not.
+        self._connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
         self._driver = _SQLiteDriver(self._connection, SQLiteDialect_pysqlite())
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shiji-sqlite-commit")
 

@@ -131,7 +131,7 @@ async def running_bot(
     if roster is not None or calendars:
         async with runtime.sessions() as session, session.begin():
             if roster is not None:
-                await apply_roster(session, parse_roster(read_table(roster)), clock.now())
+                await apply_roster(session, parse_roster(read_table(roster)).rows, clock.now())
             from storage.repos import Store
 
             for path in calendars:

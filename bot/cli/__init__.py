@@ -3,9 +3,9 @@
 serve      serve, demo                roster     import-roster, roster …, unknown-users
 chat       chat --as (demo only)
 calendar   calendar load, show        rounds     round …, raters …
-reminders  remind now                 db         db upgrade (and the database each command opens)
+reminders  remind now                 db         db upgrade, status (and the database each command opens)
 archive    archive export
-ops        audit, backup
+ops        audit, backup, restore
 """
 
 from __future__ import annotations
@@ -55,7 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     load.add_argument("file", type=Path)
     calendar_sub.add_parser("show", help="list the years the bot knows")
     db = sub.add_parser("db", help="database schema")
-    db.add_subparsers(dest="action", required=True).add_parser("upgrade", help="apply migrations")
+    db_actions = db.add_subparsers(dest="action", required=True)
+    db_actions.add_parser("upgrade", help="apply migrations")
+    db_actions.add_parser("status", help="schema version and every table's rows (compare a restore with its backup)")
     sub.add_parser("unknown-users", help="WeCom users not on the roster who wrote to the bot")
     rounds = sub.add_parser("round", help="quarterly rating rounds")
     rounds.add_argument("action", choices=["open", "close", "publish", "status"])
@@ -80,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     audit.add_argument("--days", type=int, default=30, help="how far back (default 30)")
     backup = sub.add_parser("backup", help="online copy of the SQLite database, checked (PostgreSQL: pg_dump)")
     backup.add_argument("path", type=Path)
+    restore = sub.add_parser("restore", help="replace the SQLite database by a backup (stop the bot first; PostgreSQL: pg_restore)")
+    restore.add_argument("backup", type=Path)
 
     args = parser.parse_args(argv)
     settings = load_settings(args.config)
@@ -97,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.action == "load"
             else calendar.calendar_show(settings)
         ),
-        "db": lambda: db.db_upgrade(settings),
+        "db": lambda: db.db_upgrade(settings) if args.action == "upgrade" else db.db_status(settings),
         "unknown-users": lambda: roster.unknown_users(settings),
         "round": lambda: rounds.rating_round(settings, args.action, args.quarter),
         "raters": lambda: rounds.raters_import(settings, args.action, args.file),
@@ -106,6 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "archive": lambda: archive.archive_export(settings, args.year, args.out),
         "audit": lambda: ops.audit(settings, args.days),
         "backup": lambda: ops.backup(settings, args.path),
+        "restore": lambda: ops.restore(settings, args.backup),
     }
     try:
         return asyncio.run(runners[args.command]())

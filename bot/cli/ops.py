@@ -1,4 +1,4 @@
-"""`shiji audit` and `shiji backup`, and who a command's actions are recorded as."""
+"""`shiji audit`, `shiji backup` and `shiji restore`, and who a command's actions are recorded as."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from bot.cli.db import open_database
+from bot.cli.db import in_words, open_database
 from bot.clock import SHANGHAI, clock_from_start
 from bot.settings import Settings
-from storage.backup import BackupError, backup_sqlite, sqlite_path
+from storage.backup import BackupError, backup_sqlite, restore_sqlite, sqlite_path, table_rows
 from storage.repos import Store
 
 
@@ -54,4 +54,29 @@ async def backup(settings: Settings, target: Path) -> int:
             await Store(session).audit.record(
                 cli_actor(), "backup", str(report.path), clock_from_start(settings.clock.start).now()
             )
+    return 0
+
+
+async def restore(settings: Settings, backup: Path) -> int:
+    """`shiji restore BACKUP`: the SQLite database replaced by a checked backup, the bot stopped."""
+    target = sqlite_path(settings.database.url)
+    if target is None:
+        print("PostgreSQL 请用 pg_restore 恢复（见 README「备份与恢复」）；shiji restore 只恢复 SQLite 数据库。", file=sys.stderr)
+        return 2
+    try:
+        report = await asyncio.to_thread(restore_sqlite, backup, target)
+    except BackupError as exc:
+        print(f"未恢复：{exc}", file=sys.stderr)
+        return 2
+    # Opened as the bot opens it (migrated to this version if the backup is older), and counted.
+    async with open_database(settings) as sessions:
+        async with sessions() as session, session.begin():
+            rows = await table_rows(session)
+            await Store(session).audit.record(
+                cli_actor(), "restore", f"{backup.name} → {target.name}", clock_from_start(settings.clock.start).now()
+            )
+    print(
+        f"已从 {backup} 恢复到 {target}：校验通过（备份的结构版本 {report.revision}），"
+        f"{in_words(rows)}。请核对无误后再启动机器人。"
+    )
     return 0

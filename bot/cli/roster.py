@@ -18,10 +18,16 @@ from bot.wecom.api import WeComClient, WeComError
 from scoring.roster import BEGINNING
 from storage.models import RosterChange
 from storage.repos import Store
-from storage.roster_import import RosterError, apply_roster, parse_roster, read_table
+from storage.roster_import import (
+    RosterError,
+    UnreadableTable,
+    apply_roster,
+    parse_roster,
+    read_table,
+)
 from storage.roster_sync import Member, SyncReport, compare, sync_rows
-from storage.roster_table import NO, YES, label
-from storage.roster_workbook import EXAMPLE, roster_rows, write_roster
+from storage.roster_table import EXAMPLE, NO, YES, label
+from storage.roster_workbook import roster_rows, write_roster
 
 _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
 
@@ -53,14 +59,15 @@ def _print_problems(title: str, problems: list[str]) -> int:
 async def import_roster(settings: Settings, path: Path, effective: date | None = None) -> int:
     try:
         records = read_table(path)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        print(f"无法读取 {path}：{exc}", file=sys.stderr)
+    except UnreadableTable as exc:
+        print(f"无法读取：{exc}", file=sys.stderr)
         return 2
     async with open_database(settings) as sessions:
         try:
             async with sessions() as session, session.begin():
                 known = {u.name for u in await Store(session).roster.units()}
-                rows = parse_roster(records, known)
+                parsed = parse_roster(records, known)
+                rows = parsed.rows
                 now = _clock(settings).now()
                 summary = await apply_roster(session, rows, now, effective, f"导入 {path.name}")
                 await Store(session).audit.record(
@@ -75,12 +82,21 @@ async def import_roster(settings: Settings, path: Path, effective: date | None =
         f"新增 {summary.cadres_created} 人，变更 {summary.cadres_updated} 人，{summary.unchanged} 人无变化。"
         "运行中的机器人一分钟内生效。"
     )
+    _print_remarks(parsed.notes, summary.warnings)
     return 0
+
+
+def _print_remarks(notes: list[str], warnings: tuple[str, ...]) -> None:
+    """After a successful import: rows skipped on purpose, then what may not be what was meant."""
+    for note in notes:
+        print(f"说明：{note}")
+    for warning in warnings:
+        print(f"注意：{warning}")
 
 
 async def roster_template(settings: Settings, path: Path) -> int:
     write_roster(path, [EXAMPLE])
-    print(f"已生成名册模板 {path}：第一行是示例，填好后运行 shiji import-roster {path.name}")
+    print(f"已生成名册模板 {path}：第一行是示例（原样留着导入时会跳过），填好后运行 shiji import-roster {path.name}")
     return 0
 
 
@@ -198,6 +214,7 @@ async def roster_sync(settings: Settings, apply: bool, effective: date | None = 
                 return _print_problems("同步未写入", exc.problems)
             await store.audit.record(cli_actor(), "roster.sync", f"{summary.cadres_updated} changed", _clock(settings).now())
     print(f"已写入（自 {summary.effective} 起生效）：{summary.cadres_updated} 人变更。")
+    _print_remarks([], summary.warnings)
     return 0
 
 

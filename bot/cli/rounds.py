@@ -29,7 +29,7 @@ from handlers.rating.service import (
 from scoring.workdays import QuarterId
 from storage.directory import Directory
 from storage.repos import Store
-from storage.roster_import import read_table
+from storage.roster_import import UnreadableTable, read_table
 
 
 async def rating_unit_of_work(settings: Settings, work):  # type: ignore[no-untyped-def]
@@ -76,8 +76,8 @@ async def raters_import(settings: Settings, action: str, path: Path) -> int:
     """`shiji raters import FILE` (unit,userid) / `shiji raters groups FILE` (group,userid)."""
     try:
         records = read_table(path)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        print(f"无法读取 {path}：{exc}", file=sys.stderr)
+    except UnreadableTable as exc:
+        print(f"无法读取：{exc}", file=sys.stderr)
         return 2
 
     async def work(env):  # type: ignore[no-untyped-def]

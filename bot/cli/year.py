@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import sys
 from pathlib import Path
 
 from bot.cli.rounds import rating_unit_of_work
@@ -29,7 +30,7 @@ from handlers.year.evaluation import (
 from handlers.year.imports import excuse_quarter, import_history, import_unit_results
 from handlers.year.publish import publish_year
 from handlers.year.ties import decide_tie
-from storage.roster_import import read_table
+from storage.roster_import import UnreadableTable, read_table
 
 RESULT_COLUMNS = (
     "userid", "name", "unit", "rank_level", "democratic", "unit_result", "quarter_mean", "annual",
@@ -73,8 +74,8 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     if action in ("import-unit-results", "import-history"):
         try:
             records = read_table(args.file)
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            print(f"无法读取 {args.file}：{exc}")
+        except UnreadableTable as exc:
+            print(f"无法读取：{exc}", file=sys.stderr)
             return 2
 
     async def work(env: RatingEnv) -> str:

@@ -10,10 +10,12 @@ from handlers.rating.service import RatingEnv
 from scoring.annual import QUARTERS
 from scoring.year_end import read_result
 from storage.models_year import HistoryResult, QuarterExcuse
-from storage.roster_import import ImportProblems, require_columns
+from storage.roster_import import ImportProblems, require_columns, with_english_headers
 from storage.roster_table import BY_KEY
 
 UNIT_COLUMNS = ("unit", "score")
+# The Chinese headers an office writes (the roster's own 单位; 得分 as the seed names the result).
+UNIT_HEADERS = {"单位": "unit", "单位名称": "unit", "得分": "score", "分数": "score", "综合考核得分": "score"}
 HISTORY_COLUMNS = ("year", "userid", "annual_score", "unit_rank", "excellent", "last_in_unit")
 
 
@@ -23,6 +25,7 @@ def _refuse(problems: list[str]) -> Refusal:
 
 async def import_unit_results(env: RatingEnv, year: int, records: list[dict[str, str]]) -> str:
     """`unit,score` rows for `year`; a re-import replaces the year's results as a whole."""
+    records = with_english_headers(records, UNIT_HEADERS)
     try:
         require_columns(records, UNIT_COLUMNS)
     except ImportProblems as exc:
@@ -66,7 +69,7 @@ async def unit_results_text(env: RatingEnv, year: int) -> str:
     """单位结果 2026: what is imported and which units with cadres still miss one."""
     found = await env.store.year.unit_results(year)
     if not found:
-        return f"{year} 年尚未导入单位年度综合考核结果。请运行 shiji year import-unit-results {year} 文件（列 unit,score）。"
+        return f"{year} 年尚未导入单位年度综合考核结果。请运行 shiji year import-unit-results {year} 文件（列 单位,得分 或 unit,score）。"
     lines = [f"📋 {year} 年单位年度综合考核结果（{len(found)} 个单位）："]
     for unit_id, score in sorted(found.items(), key=lambda item: env.directory.units[item[0]].name):
         lines.append(f"· {env.directory.units[unit_id].name}：{score}")

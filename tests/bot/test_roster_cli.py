@@ -237,3 +237,128 @@ async def test_sync_says_what_wecom_refused_and_changes_nothing(db_url: str, wec
     err = capsys.readouterr().err
     assert "60011" in err and "可见范围" in err and "名册未改动" in err
     assert len(await rows_of(db_url, RosterChange)) == 25
+
+
+async def test_files_an_office_really_has_are_read_or_refused_in_one_line(db_url: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Excel on Chinese Windows saves "CSV" as GBK; a CSV renamed to .xlsx, an old .xls, a
+    missing file: each is read, or refused in one plain line that says what to do — never a
+    traceback, and nothing stored."""
+    settings = settings_for(db_url)
+    gbk = tmp_path / "名册-gbk.csv"
+    gbk.write_bytes(SAMPLE_ROSTER.read_text(encoding="utf-8").encode("gbk"))
+    assert await roster_commands.import_roster(settings, gbk) == 0
+    assert "新增" in capsys.readouterr().out
+    imported = len(await rows_of(db_url, Cadre))
+    assert imported > 10
+
+    renamed = tmp_path / "名册.xlsx"
+    renamed.write_bytes(gbk.read_bytes())
+    old_excel = tmp_path / "名册.xls"
+    old_excel.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512))
+    binary = tmp_path / "名册.csv"
+    binary.write_bytes(b"PK\x03\x04" + bytes(64))
+    for path, says in [
+        (renamed, "不是有效的 Excel 工作簿（.xlsx）：如果它其实是 CSV，请把扩展名改为 .csv"),
+        (old_excel, "不支持这种格式，请在 Excel 中「另存为」Excel 工作簿（.xlsx）或 CSV UTF-8"),
+        (binary, "文件不是文本格式的 CSV"),
+        (tmp_path / "没有这个文件.csv", "找不到文件"),
+        (tmp_path, "是文件夹"),
+    ]:
+        assert await roster_commands.import_roster(settings, path) == 2
+        err = capsys.readouterr().err
+        assert says in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert len(await rows_of(db_url, Cadre)) == imported
+
+
+async def test_every_problem_is_listed_at_once_oversight_of_unknown_units_too(db_url: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """An operator fixes a file once: a superior overseeing a unit nobody has heard of is
+    listed with the bad cells, not after they are fixed."""
+    settings = settings_for(db_url)
+    form = tmp_path / "名册.csv"
+    form.write_text(
+        "账号,姓名,单位,单位类别,角色,职级,分管单位\n"
+        "zhao,赵一,城关镇,乡镇,主要领导,正科,\n"
+        "qian,钱二,城关镇,乡镇,老板,副科,\n"  # row 3: bad role
+        "kong,孔德明,区委,区直单位,上级领导,,城关镇、不存在的局；也没有的办\n",  # row 4: two unknown units
+        encoding="utf-8",
+    )
+    assert await roster_commands.import_roster(settings, form) == 2
+    err = capsys.readouterr().err
+    assert "共 2 处问题" in err
+    assert "第 3 行：角色「老板」无效" in err
+    assert "第 4 行：分管单位中的单位「不存在的局」不在名册中；分管单位中的单位「也没有的办」不在名册中" in err
+    assert await rows_of(db_url, Cadre) == []
+
+
+async def test_the_templates_example_row_is_skipped_with_a_note(db_url: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """An operator adds their people under the template's 张三 and imports: 张三 is not a cadre."""
+    settings = settings_for(db_url)
+    form = tmp_path / "名册.xlsx"
+    assert await roster_commands.roster_template(settings, form) == 0
+    assert await roster_commands.import_roster(settings, form) == 2  # saved as it came
+    assert "文件中只有模板自带的示例行，没有要导入的人" in capsys.readouterr().err
+    book = load_workbook(form)
+    for row in FILLED:
+        book["名册"].append(row)
+    book.save(form)
+    assert await roster_commands.import_roster(settings, form) == 0
+    out = capsys.readouterr().out
+    assert "6 行" in out and "新增 6 人" in out
+    assert "说明：第 2 行是模板自带的示例（张三，城关镇），已跳过，未导入" in out
+    assert "zhangsan" not in {c.userid for c in await rows_of(db_url, Cadre)}
+
+    # A real 张三 who differs from the example in any cell is imported.
+    real = tmp_path / "张三.csv"
+    real.write_text("账号,姓名,单位,单位类别,角色,职级,分管单位,职务,在职\n"
+                    "zhangsan,张三,城关镇,乡镇(街道),一般干部,一般干部,,党政办科员,是\n", encoding="utf-8")
+    assert await roster_commands.import_roster(settings, real) == 0
+    assert "新增 1 人" in capsys.readouterr().out
+    assert "zhangsan" in {c.userid for c in await rows_of(db_url, Cadre)}
+
+
+async def test_a_unit_without_a_main_leader_is_imported_with_a_warning(db_url: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    settings = settings_for(db_url)
+    form = tmp_path / "名册.csv"
+    form.write_text(
+        "账号,姓名,单位,单位类别,角色,职级,分管单位,职务,在职\n"
+        "zhao,赵一,城关镇,乡镇,主要领导,正科,,党委书记,是\n"
+        "wu,吴二,城关镇,乡镇,一般干部,一般干部,,,是\n"
+        "han,韩三,区发展和改革局,区直单位,班子成员,副科,,副局长,是\n"  # nobody leads this bureau
+        "qin,秦四,区发展和改革局,区直单位,一般干部,一般干部,,,是\n"
+        "kong,孔德明,区委,区直单位,上级领导,,城关镇,区委副书记,是\n",  # superiors only: not a unit at work
+        encoding="utf-8",
+    )
+    assert await roster_commands.import_roster(settings, form) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("名册已导入")
+    assert out[1:] == [
+        "注意：单位「区发展和改革局」现在没有在职的主要领导：该单位的请假将转给管理员审批，季度评分无人主评；"
+        "如有主要领导，请在名册中补上后再导入",
+    ]
+    # The main leader leaves (在职 否): the town is leaderless from today.
+    gone = tmp_path / "离岗.csv"
+    gone.write_text("账号,姓名,单位,单位类别,角色,职级,在职\nzhao,赵一,城关镇,乡镇,主要领导,正科,否\n", encoding="utf-8")
+    assert await roster_commands.import_roster(settings, gone) == 0
+    assert "注意：单位「城关镇」现在没有在职的主要领导" in capsys.readouterr().out
+
+
+async def test_a_change_dated_before_a_later_change_is_imported_with_a_warning(db_url: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A promotion from 11-01 is imported, then a move dated 10-15: from 11-01 the promotion's
+    line (still in the old unit) holds, which the operator must be told."""
+    settings = settings_for(db_url)
+    assert await roster_commands.import_roster(settings, SAMPLE_ROSTER) == 0
+    promoted = tmp_path / "晋升.csv"
+    promoted.write_text("账号,姓名,单位,单位类别,角色,职级,职务\n"
+                        "chengguan_wuhao,吴昊,城关镇,乡镇(街道),一般干部,副科级,党政办主任\n", encoding="utf-8")
+    moved = tmp_path / "调动.csv"
+    moved.write_text("账号,姓名,单位,单位类别,角色,职级,职务\n"
+                     "chengguan_wuhao,吴昊,区发展和改革局,区直单位,一般干部,一般干部,综合科科员\n", encoding="utf-8")
+    assert await roster_commands.import_roster(settings, promoted, date(2026, 11, 1)) == 0
+    assert "注意" not in capsys.readouterr().out
+    assert await roster_commands.import_roster(settings, moved, date(2026, 10, 15)) == 0
+    out = capsys.readouterr().out
+    assert ("注意：第 2 行 吴昊（chengguan_wuhao）：已记为自 2026-10-15 起，但此人已有 2026-11-01 起的名册记录，"
+            "从那天起仍按那条记录；请用 shiji roster history chengguan_wuhao 核对，必要时以 --effective 2026-11-01 "
+            "再导入正确的信息") in out
+    people = {c.userid: c for c in await rows_of(db_url, Cadre)}
+    assert people["chengguan_wuhao"].rank == "fuke"  # today's line is still the later one

@@ -153,6 +153,11 @@ async def test_healthz_and_metrics(db_url, clock):
         assert "shiji_callback_seconds_count 3.0" in text
         assert "shiji_commit_batch_messages_sum 2.0" in text
         assert "shiji_commit_seconds_count" in text and 'shiji_outbox_rows' in text
+        # Alerts see 0, never an absent series, before the first failure of its kind.
+        assert 'shiji_outbox_rows{status="failed"} 0.0' in text
+        assert 'shiji_outbox_oldest_seconds{status="failed"} 0.0' in text
+        assert 'shiji_reminders_today{kind="daily",status="failed"} 0.0' in text
+        assert 'shiji_reminders_today{kind="last_day",status="sent"} 0.0' in text
         assert h.settings.wecom.secret not in text and h.settings.wecom.token not in text
 
 

@@ -297,8 +297,9 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
         assert str(key.type).startswith("VARCHAR") and key.autoincrement is not True
 
         # Unit results and the earlier years, by the command line.
+        # The Chinese headers the roster template also accepts (单位/得分), as an office types them.
         units = tmp_path / "units.csv"
-        units.write_text("unit,score\n" + "".join(f"{u},{s}\n" for u, s in UNIT_RESULTS.items()), encoding="utf-8")
+        units.write_text("单位,得分\n" + "".join(f"{u},{s}\n" for u, s in UNIT_RESULTS.items()), encoding="utf-8")
         assert await year_cli.run(h.settings, shiji_year("import-unit-results", "2026", str(units))) == 0
         history = tmp_path / "history.csv"
         history.write_text(HISTORY, encoding="utf-8")

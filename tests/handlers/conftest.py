@@ -27,7 +27,7 @@ async def open_ctx(db_url: str) -> AsyncIterator[Callable[[str, datetime], Await
     await migrate(engine)
     sessions = session_factory(engine)
     async with sessions() as session, session.begin():
-        await apply_roster(session, parse_roster(read_table(SAMPLE_ROSTER)), at("2026-11-01 09:00"))
+        await apply_roster(session, parse_roster(read_table(SAMPLE_ROSTER)).rows, at("2026-11-01 09:00"))
     async with sessions() as session:
         store = Store(session)
         directory = Directory(

@@ -56,7 +56,7 @@ def test_xlsx_reads_like_csv(tmp_path: Path):
     sheet.append(["x1", "张三", "甲镇", "township", "main_leader", "zhengke", None])
     path = tmp_path / "roster.xlsx"
     book.save(path)
-    rows = parse_roster(read_table(path))
+    rows = parse_roster(read_table(path)).rows
     assert [(r.userid, r.name, r.role) for r in rows] == [("x1", "张三", "main_leader")]
 
 
@@ -66,7 +66,7 @@ async def test_reimport_updates_by_userid_and_replaces_oversight(db_url, clock, 
         await migrate(engine)
         sessions = session_factory(engine)
         async with sessions() as session, session.begin():
-            first = await apply_roster(session, parse_roster(read_table(SAMPLE_ROSTER)), clock.now())
+            first = await apply_roster(session, parse_roster(read_table(SAMPLE_ROSTER)).rows, clock.now())
         assert (first.units_created, first.cadres_created) == (4, 25)
         changed = write(
             tmp_path,
@@ -74,7 +74,7 @@ async def test_reimport_updates_by_userid_and_replaces_oversight(db_url, clock, 
             "qw_kongdeming,孔德明,区委,district_unit,superior,,团区委",
         )
         async with sessions() as session, session.begin():
-            second = await apply_roster(session, parse_roster(read_table(changed)), clock.now())
+            second = await apply_roster(session, parse_roster(read_table(changed)).rows, clock.now())
         assert (second.units_created, second.cadres_created, second.cadres_updated) == (0, 0, 2)
         async with sessions() as session:
             wu = await session.get(Cadre, "chengguan_wuhao")
@@ -84,7 +84,7 @@ async def test_reimport_updates_by_userid_and_replaces_oversight(db_url, clock, 
         bad = write(tmp_path, "qw_kongdeming,孔德明,区委,district_unit,superior,,不存在的单位")
         with pytest.raises(RosterError, match="分管单位中的单位「不存在的单位」不在名册中"):
             async with sessions() as session, session.begin():
-                await apply_roster(session, parse_roster(read_table(bad)), clock.now())
+                await apply_roster(session, parse_roster(read_table(bad)).rows, clock.now())
         async with sessions() as session:
             assert len((await session.execute(select(Oversight))).scalars().all()) == 1
     finally:
@@ -101,7 +101,7 @@ def test_chinese_headers_and_common_variants(tmp_path: Path):
         "li,李四,区委,区直部门,上级领导,,城关镇、区财政局,副书记,在职\n",
         encoding="utf-8",
     )
-    rows = parse_roster(read_table(path))
+    rows = parse_roster(read_table(path)).rows
     assert [(r.unit_category, r.role, r.rank, r.active) for r in rows] == [
         ("township", "main_leader", "zhengke", True),
         ("township", "leadership", "fuke", True),
@@ -117,16 +117,16 @@ async def test_each_change_is_a_dated_line_and_a_reimport_records_nothing(db_url
         await migrate(engine)
         sessions = session_factory(engine)
         async with sessions() as session, session.begin():
-            await apply_roster(session, parse_roster(read_table(SAMPLE_ROSTER)), clock.now())
+            await apply_roster(session, parse_roster(read_table(SAMPLE_ROSTER)).rows, clock.now())
         moved = write(tmp_path, "chengguan_wuhao,吴昊,区发展和改革局,district_unit,staff,general,", name="m.csv")
         promoted = write(tmp_path, "chengguan_wuhao,吴昊,区发展和改革局,district_unit,leadership,fuke,")
         for path, day in ((promoted, date(2026, 11, 1)), (moved, date(2026, 10, 15)), (promoted, None)):
             async with sessions() as session, session.begin():
-                summary = await apply_roster(session, parse_roster(read_table(path)), clock.now(), day)
+                summary = await apply_roster(session, parse_roster(read_table(path)).rows, clock.now(), day)
         assert (summary.cadres_updated, summary.unchanged) == (0, 1)  # same line already holds today
         with pytest.raises(RosterError, match="晚于今天"):
             async with sessions() as session, session.begin():
-                await apply_roster(session, parse_roster(read_table(moved)), clock.now(), date(2026, 12, 1))
+                await apply_roster(session, parse_roster(read_table(moved)).rows, clock.now(), date(2026, 12, 1))
         async with sessions() as session:
             lines = await Store(session).roster.changes("chengguan_wuhao")
             wu = await session.get(Cadre, "chengguan_wuhao")
