@@ -65,11 +65,7 @@ class PostgresCluster:
                 shutil.chown(root, SERVER_USER)
             cluster._tool("initdb", "-D", str(cluster.data), "--auth=trust", "-U", "postgres",
                           "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
-            cluster._tool(
-                "pg_ctl", "-D", str(cluster.data), "-l", str(cluster.log), "-w", "-t", "60", "-o",
-                f"-c listen_addresses=127.0.0.1 -p {cluster.port} -c unix_socket_directories={root}",
-                "start",
-            )
+            cluster.start()
         except BaseException:
             cluster.remove()
             raise
@@ -91,6 +87,16 @@ class PostgresCluster:
     def url(self, database: str) -> str:
         """For the bot (SQLAlchemy on asyncpg)."""
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> float:
+        return self._tool(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "-o",
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories={self.root}",
+            "start",
+        )
+
+    def stop(self) -> float:
+        return self._tool("pg_ctl", "-D", str(self.data), "-w", "-m", "fast", "stop")
 
     def restart(self, mode: str) -> float:
         """`pg_ctl restart -m fast|immediate` (immediate is a crash: recovery at start), with
