@@ -53,12 +53,21 @@ WECOM_DEADLINE_SECONDS = 5.0
 WECOM_DELIVERIES = 4
 LAST_ANSWER_SECONDS = 3.5  # the last delivery is answered within this, inside WeCom's 5 s
 NEXT_DELIVERY_SECONDS = 3.0  # after a deadline passes, how long WeCom's next delivery may take
-RETRY_DELAYS = (0.05, 0.1, 0.2, 0.25)  # then every 0.25 s: a restart is back within ~0.1 s
+RETRY_DELAYS = (0.05, 0.1, 0.2, 0.25)  # then every 0.25 s: answered soon after the database is back
 
 
 class FailedBefore(Exception):
     """A retry of a message whose work failed in this process: it is not run again, so a
     poison message cannot roll back (and rerun) every batch its retries land in."""
+
+
+def give_up_at(deliveries: int, last_delivery: float) -> float:
+    """When a message that keeps failing because the database is away is given up (and its
+    waiting deliveries told to resend): on WeCom's last delivery, in time to answer it; before
+    that, only once WeCom's next delivery is overdue (it was not coming: tell whoever waits)."""
+    if deliveries >= WECOM_DELIVERIES:
+        return last_delivery + LAST_ANSWER_SECONDS
+    return last_delivery + WECOM_DEADLINE_SECONDS + NEXT_DELIVERY_SECONDS
 
 
 @dataclass
@@ -72,13 +81,6 @@ class _Flight:
     def delivered_again(self, now: float) -> None:
         self.deliveries += 1
         self.last_delivery = now
-
-    def give_up_at(self) -> float:
-        """When a database still away makes the message fail: on WeCom's last delivery, in
-        time to answer it; before that, only once the next delivery is overdue."""
-        if self.deliveries >= WECOM_DELIVERIES:
-            return self.last_delivery + LAST_ANSWER_SECONDS
-        return self.last_delivery + WECOM_DEADLINE_SECONDS + NEXT_DELIVERY_SECONDS
 
 
 class Dispatcher:
@@ -142,7 +144,7 @@ class Dispatcher:
 
     async def _process_through_blips(self, inbound: Inbound, flight: _Flight) -> Reply:
         """Run the message; a transient database error is retried until the database is back
-        or WeCom's last delivery must be answered (`_Flight.give_up_at`). Safe: a transaction
+        or WeCom's last delivery must be answered (`give_up_at`). Safe: a transaction
         that did commit before the error left its dedupe claim, so the rerun answers from the
         stored reply instead of doing the work twice."""
         delays = itertools.chain(RETRY_DELAYS, itertools.repeat(RETRY_DELAYS[-1]))
@@ -151,7 +153,7 @@ class Dispatcher:
                 return await self._process(inbound)
             except Exception as exc:
                 delay = next(delays)
-                if not is_transient(exc) or self._monotonic() + delay > flight.give_up_at():
+                if not is_transient(exc) or self._monotonic() + delay > give_up_at(flight.deliveries, flight.last_delivery):
                     raise
                 if attempt == 1:
                     log.warning("database unavailable (%s); retrying the message until it is back", type(exc).__name__)
