@@ -17,6 +17,7 @@ import itertools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -64,6 +65,13 @@ class Load:
         }
 
 
+async def _until(event: asyncio.Event, *work: asyncio.Future[Any]) -> None:
+    """Until `event` is set, or any of `work` is done first (failed, or all answered early)."""
+    waiting = asyncio.ensure_future(event.wait())
+    await asyncio.wait([waiting, *work], return_when=asyncio.FIRST_COMPLETED)
+    waiting.cancel()
+
+
 async def _deliver(h: Harness, name: str, sent: Sent) -> None:
     status, body = await h.post(sent.signed)
     sent.answers.append((name, status, h.reply_content(body) if status == 200 else body))
@@ -109,7 +117,7 @@ async def test_a_restart_under_load_costs_nobody_a_resend(
     ) as second:
         load, warmed = Load(), asyncio.Event()
         phones = [asyncio.ensure_future(_phone(i, load, first, warmed)) for i in range(PHONES)]
-        await warmed.wait()
+        await _until(warmed, *phones)  # a phone ends this early only by failing
         in_flight = [s for s in load.sent if not s.answers]
         started = time.monotonic()
         restart = asyncio.ensure_future(asyncio.to_thread(own_postgres.restart, mode))
@@ -164,11 +172,13 @@ async def test_a_server_away_past_wecoms_deadline_is_waited_out_through_its_retr
         await asyncio.to_thread(own_postgres.stop)
         dropped = asyncio.Event()
         try:
-            sending = [asyncio.ensure_future(_as_wecom_delivers(h, h.text(u, texts[u]), dropped)) for u in people]
-            await dropped.wait()  # WeCom gave up on a first delivery: the server is away past 5 s
+            sending = asyncio.gather(*(_as_wecom_delivers(h, h.text(u, texts[u]), dropped) for u in people))
+            # Until WeCom gives up on a first delivery (the server is away past 5 s), or every
+            # message was answered before that.
+            await _until(dropped, sending)
         finally:
             await asyncio.to_thread(own_postgres.start)
-        outcomes = await asyncio.gather(*sending)
+        outcomes = await sending
         logs, claims = await _stored(h)
     assert [(delivery, status) for delivery, status, _ in outcomes] == [(2, 200)] * len(people)
     assert all("已记录" in reply for _, _, reply in outcomes), outcomes
