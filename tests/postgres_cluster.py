@@ -4,6 +4,7 @@ port, so that a test may restart or crash it without touching the shared server.
 from __future__ import annotations
 
 import os
+import pwd
 import re
 import shutil
 import socket
@@ -35,8 +36,13 @@ def missing_reason() -> str | None:
     """Why a cluster cannot be made here, or None when it can."""
     if find_binaries() is None:
         return f"no PostgreSQL server binaries ({', '.join(TOOLS)}); set SHIJI_TEST_PG_BIN"
-    if os.geteuid() == 0 and shutil.which("runuser") is None:
-        return "running as root without runuser to start PostgreSQL as another user"
+    if os.geteuid() == 0:
+        if shutil.which("runuser") is None:
+            return "running as root without runuser to start PostgreSQL as another user"
+        try:
+            pwd.getpwnam(SERVER_USER)
+        except KeyError:
+            return f"running as root and there is no {SERVER_USER!r} user to run PostgreSQL as"
     return None
 
 
