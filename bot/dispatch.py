@@ -153,7 +153,8 @@ class Dispatcher:
                 return await self._process(inbound)
             except Exception as exc:
                 delay = next(delays)
-                if not is_transient(exc) or self._monotonic() + delay > give_up_at(flight.deliveries, flight.last_delivery):
+                give_up = give_up_at(flight.deliveries, flight.last_delivery)
+                if not is_transient(exc) or self._monotonic() + delay > give_up:
                     raise
                 if attempt == 1:
                     log.warning("database unavailable (%s); retrying the message until it is back", type(exc).__name__)
