@@ -180,8 +180,8 @@ async def test_a_server_away_past_wecoms_deadline_is_waited_out_through_its_retr
             await asyncio.to_thread(own_postgres.start)
         outcomes = await sending
         logs, claims = await _stored(h)
-    assert [(delivery, status) for delivery, status, _ in outcomes] == [(2, 200)] * len(people)
-    assert all("已记录" in reply for _, _, reply in outcomes), outcomes
+    # Each first delivery went unanswered (never 「请重新发送」); a later one got the receipt.
+    assert [(delivery > 1, status, "已记录" in reply) for delivery, status, reply in outcomes] == [(True, 200, True)] * 4
     assert logs == {u: [texts[u]] for u in people}
     assert claims == dict.fromkeys(people, 1)
 
