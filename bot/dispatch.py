@@ -7,11 +7,13 @@ and any pushes it causes are committed together before WeCom gets its 200.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,14 +42,45 @@ UNKNOWN_USER_TEXT = (
 )
 UNSUPPORTED_TEXT = "暂时只能识别文字消息。请用文字发送工作日志，或发送「帮助」查看用法。"
 PASSIVE_LIMIT_BYTES = 2048
-# WeCom waits 5 s for an answer: a database that blinks (a restart, a cut connection) is
-# retried within this budget, so nobody is asked to resend because of it.
-TRANSIENT_RETRY_SECONDS = 3.0
+
+# A database that blinks (a restart, a crash and its recovery, a cut connection) is waited
+# out, so nobody is asked to resend because of it. WeCom waits 5 s for an answer; without one
+# it delivers the message again, up to 3 more times, and a delivery that finds the message
+# still being worked on waits for that work. So the work goes on past one delivery's deadline
+# (WeCom's next delivery gets the answer) and gives up only in time to tell the cadre on the
+# last delivery that the message was not saved, the one answer WeCom will still show.
+WECOM_DEADLINE_SECONDS = 5.0
+WECOM_DELIVERIES = 4
+LAST_ANSWER_SECONDS = 3.5  # the last delivery is answered within this, inside WeCom's 5 s
+NEXT_DELIVERY_SECONDS = 3.0  # after a deadline passes, how long WeCom's next delivery may take
+RETRY_DELAYS = (0.05, 0.1, 0.2, 0.25)  # then every 0.25 s: answered soon after the database is back
 
 
 class FailedBefore(Exception):
     """A retry of a message whose work failed in this process: it is not run again, so a
     poison message cannot roll back (and rerun) every batch its retries land in."""
+
+
+def give_up_at(deliveries: int, last_delivery: float) -> float:
+    """When a message that keeps failing because the database is away is given up (and its
+    waiting deliveries told to resend): on WeCom's last delivery, in time to answer it; before
+    that, only once WeCom's next delivery is overdue (it was not coming: tell whoever waits)."""
+    if deliveries >= WECOM_DELIVERIES:
+        return last_delivery + LAST_ANSWER_SECONDS
+    return last_delivery + WECOM_DEADLINE_SECONDS + NEXT_DELIVERY_SECONDS
+
+
+@dataclass
+class _Flight:
+    """A message being worked on, and WeCom's deliveries of it so far (transport time)."""
+
+    future: asyncio.Future[Reply]
+    last_delivery: float
+    deliveries: int = 1
+
+    def delivered_again(self, now: float) -> None:
+        self.deliveries += 1
+        self.last_delivery = now
 
 
 class Dispatcher:
@@ -78,7 +111,7 @@ class Dispatcher:
         # database claim covers other replicas and restarts.
         self._recent: OrderedDict[str, Reply] = OrderedDict()
         self._recent_size = recent_size
-        self._inflight: dict[str, asyncio.Future[Reply]] = {}
+        self._inflight: dict[str, _Flight] = {}
         self._failed: OrderedDict[str, None] = OrderedDict()  # keys whose work raised
         # Transport-side waiting (wall-clock, never the business clock); injected by tests.
         self._sleep = sleep
@@ -91,11 +124,12 @@ class Dispatcher:
         if key in self._failed:
             raise FailedBefore(key)
         if (running := self._inflight.get(key)) is not None:
-            return await asyncio.shield(running)
+            running.delivered_again(self._monotonic())
+            return await asyncio.shield(running.future)
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
+        flight = self._inflight[key] = _Flight(future, self._monotonic())
         try:
-            answer = await self._process_through_blips(inbound)
+            answer = await self._process_through_blips(inbound, flight)
         except BaseException as exc:
             if isinstance(exc, Exception) and not is_transient(exc):
                 _remember(self._failed, key, None, self._recent_size)
@@ -108,21 +142,24 @@ class Dispatcher:
         _remember(self._recent, key, answer, self._recent_size)
         return answer
 
-    async def _process_through_blips(self, inbound: Inbound) -> Reply:
-        """Run the message; a transient database error is retried inside WeCom's deadline.
-        Safe: a transaction that did commit before the error left its dedupe claim, so the
-        rerun answers from the stored reply instead of doing the work twice."""
-        give_up = self._monotonic() + TRANSIENT_RETRY_SECONDS
-        delay = 0.05
-        while True:
+    async def _process_through_blips(self, inbound: Inbound, flight: _Flight) -> Reply:
+        """Run the message; a transient database error is retried until the database is back
+        or WeCom's last delivery must be answered (`give_up_at`). Safe: a transaction
+        that did commit before the error left its dedupe claim, so the rerun answers from the
+        stored reply instead of doing the work twice."""
+        delays = itertools.chain(RETRY_DELAYS, itertools.repeat(RETRY_DELAYS[-1]))
+        for attempt in itertools.count(1):
             try:
                 return await self._process(inbound)
             except Exception as exc:
+                delay = next(delays)
+                give_up = give_up_at(flight.deliveries, flight.last_delivery)
                 if not is_transient(exc) or self._monotonic() + delay > give_up:
                     raise
-                log.warning("database unavailable (%s); retrying the message in %.2f s", type(exc).__name__, delay)
+                if attempt == 1:
+                    log.warning("database unavailable (%s); retrying the message until it is back", type(exc).__name__)
             await self._sleep(delay)
-            delay = min(delay * 2, 0.8)
+        raise AssertionError("unreachable")
 
     async def _process(self, inbound: Inbound) -> Reply:
         userid = inbound.from_user

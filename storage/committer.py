@@ -3,7 +3,9 @@
 Items queued together run in one transaction and are answered only after COMMIT returns.
 A batch that raises is rolled back and every item of it is run again alone, in a transaction
 of its own, so one failing message never takes others down and nothing half-done is
-committed. (Items carry their expected refusals as values; they do not raise them.)
+committed. (Items carry their expected refusals as values; they do not raise them.) A batch
+that fails because the database is away (storage/db.py is_transient) fails each of its items
+with that error instead: alone they would fail alike, and their callers retry them.
 
 Two kinds share the loop below: `Committer` runs async works on an ORM session (every
 command and job), `BatchCommitter` hands a whole batch to one set-based function on a plain
@@ -22,6 +24,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.db import is_transient
 from storage.writer import BatchWriter, Driver
 
 log = logging.getLogger(__name__)
@@ -89,10 +92,14 @@ class GroupCommitter(Generic[I, O]):
             values = await self._transaction([p.item for p in batch])
             self.batches += 1
             outcomes = [(pending, True, value) for pending, value in zip(batch, values, strict=True)]
-        except Exception:
-            if len(batch) > 1:
-                log.warning("batch of %d failed; running its items one by one", len(batch))
-            outcomes = [await self._run_alone(pending) for pending in batch]
+        except Exception as exc:
+            if is_transient(exc):  # the database blinked: each item alone would fail alike
+                log.warning("batch of %d failed: database unavailable (%s)", len(batch), type(exc).__name__)
+                outcomes = [(pending, False, exc) for pending in batch]
+            else:
+                if len(batch) > 1:
+                    log.warning("batch of %d failed; running its items one by one", len(batch))
+                outcomes = [await self._run_alone(pending) for pending in batch]
         self._settle(outcomes)
 
     async def _run_alone(self, pending: _Pending[I, O]) -> tuple[_Pending[I, O], bool, Any]:

@@ -33,24 +33,49 @@ logging.getLogger("aiosqlite").setLevel(logging.INFO)
 SYNCHRONOUS = ("FULL", "NORMAL")
 
 
+# Exceptions that are a blink whoever raises them.
+_TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
+    OperationalError,  # SQLite busy; PostgreSQL through a driver that calls it so
+    sqlite3.OperationalError,  # the same from the hot path's plain sqlite3 connection
+    InterfaceError,  # asyncpg: the connection is closed
+    SQLAlchemyTimeoutError,  # pool exhausted while connections were being replaced
+    ConnectionError,  # refused or reset while connecting
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+)
+# SQLSTATEs of a server going away or not there yet: connection exceptions (class 08),
+# 57P01 admin_shutdown (a fast restart ends every session), 57P02 crash_shutdown (another
+# backend crashed), 57P03 cannot_connect_now ("starting up", "shutting down", "not yet
+# accepting connections"), 53300 too_many_connections (every client reconnecting at once).
+_TRANSIENT_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
 def is_transient(error: BaseException) -> bool:
     """A database error that says nothing about the work: the server restarted or is
     restarting, a connection was cut, a pool checkout timed out, SQLite was busy. Running the
-    same work again moments later may well succeed."""
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    return isinstance(
-        error,
-        (
-            OperationalError,  # PostgreSQL shutting down / not yet accepting, SQLite busy
-            sqlite3.OperationalError,  # the same from the hot path's plain sqlite3 connection
-            InterfaceError,  # asyncpg: the connection is closed
-            SQLAlchemyTimeoutError,  # pool exhausted while connections were being replaced
-            ConnectionError,  # refused or reset while connecting
-            asyncpg.exceptions.ConnectionDoesNotExistError,
-            asyncpg.exceptions.CannotConnectNowError,
-        ),
-    )
+    same work again moments later may well succeed.
+
+    SQLAlchemy wraps what the driver raised (asyncpg's "the database system is starting up"
+    arrives as a plain DBAPIError), so the driver's own exception is what is judged."""
+    for cause in _causes(error):
+        if isinstance(cause, DBAPIError) and cause.connection_invalidated:
+            return True
+        if isinstance(cause, _TRANSIENT_TYPES):
+            return True
+        sqlstate = getattr(cause, "sqlstate", None)  # asyncpg's PostgresError
+        if isinstance(sqlstate, str) and (sqlstate.startswith("08") or sqlstate in _TRANSIENT_SQLSTATES):
+            return True
+    return False
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """The error, what SQLAlchemy wrapped (`orig`) and what each was raised from."""
+    found: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in found and len(found) < 8:
+        found.append(current)
+        orig = getattr(current, "orig", None) if isinstance(current, DBAPIError) else None
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+    return found
 
 
 def create_engine(url: str, *, synchronous: str = "FULL", **kwargs: Any) -> AsyncEngine:

@@ -112,11 +112,14 @@ async def running_bot(
     /,
     calendars: tuple[Path, ...] = (),
     standin: tuple[str, StandinState] | None = None,
+    real_waits: bool = False,
     **sections: Any,
 ) -> AsyncIterator[Harness]:
     """`roster` is positional-only, so `roster={...}` is the settings section of that name.
     `standin`: (api_base, state) of a running stand-in to share, as two installations of
-    one app share WeCom; by default the bot gets a stand-in of its own."""
+    one app share WeCom; by default the bot gets a stand-in of its own.
+    `real_waits`: the bot's transport waits (for a blinking database, WeCom's limits) pass in
+    real time, for a test whose database really goes away for a while."""
     standin_runner = None
     if standin is None:
         standin_runner, api_base, state = await start_harness_standin(clock)
@@ -125,7 +128,10 @@ async def running_bot(
     settings = harness_settings(db_url, api_base, **sections)
     # WeCom's per-member limits run on the transport's clock: here the driven one, for the
     # bot's sender and the stand-in alike, so a test can let minutes pass without sleeping.
-    runtime = Runtime.build(settings, clock, monotonic=driven(clock), sleep=driven_sleep(clock))
+    runtime = (
+        Runtime.build(settings, clock) if real_waits
+        else Runtime.build(settings, clock, monotonic=driven(clock), sleep=driven_sleep(clock))
+    )
     runtime.background = False  # the test drives the outbox sender
     serving = await serve(runtime, port=0)
     if roster is not None or calendars:
