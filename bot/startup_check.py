@@ -51,7 +51,7 @@ PUBLISHED: dict[str, frozenset[str]] = {
 # Where the operator finds each value.
 _WHERE = {
     "token": "企业微信管理后台 → 应用管理 → 本应用 → 接收消息 → 设置API接收 中的 Token",
-    "encoding_aes_key": "同一页面的 EncodingAESKey（43 位）",
+    "encoding_aes_key": "同一页面的 EncodingAESKey，43 位",
     "secret": "企业微信管理后台 → 应用管理 → 本应用 的 Secret",
     "corp_id": "企业微信管理后台 → 我的企业 → 企业信息 中的企业ID",
 }

@@ -44,8 +44,7 @@ async def demo(settings: Settings) -> int:
             f"\n在浏览器中打开：{running.page_url}\n"
             f"（示例区 {plan.go_live:%Y-%m-%d} 上线，{plan.published} 已发布；"
             f"页面左侧选择身份，顶部拨动机器人时间；/?as=USERID 直接以某人身份打开）\n"
-            "也可在终端对话：.venv/bin/shiji chat --as chengguan_wuhao\n"
-            "模拟服务的通讯录比名册多一位新人，可试 shiji roster sync",
+            "也可在终端对话：.venv/bin/shiji chat --as chengguan_wuhao",
             flush=True,
         )
         await asyncio.Event().wait()
