@@ -172,18 +172,20 @@ class Dispatcher:
             return await self.committer.run(lambda s: self._unknown_user(s, inbound))
         if inbound.kind == "event":
             return Reply()  # enter_agent and the like: nothing was asked
-        if (todays := self._as_todays_log(inbound, person)) is not None:
+        if (todays := self._as_todays_log(inbound, person, is_admin)) is not None:
             return await self.todays_logs.run(todays)
         return await self.committer.run(lambda s: self._work(s, inbound, person, is_admin))
 
-    def _as_todays_log(self, inbound: Inbound, person: Any) -> TodaysLog | None:
+    def _as_todays_log(self, inbound: Inbound, person: Any, is_admin: bool) -> TodaysLog | None:
         if inbound.kind != "text":
             return None
         handler, text = self.router.resolve(inbound.content or "")
         if handler != self.router.plain_text:
             return None
         # Only work goes the fast way; a near-miss command or chit-chat gets its worded answer.
-        plain = self.router.read(text, log_chars=self._rules.logs.min_chars, names=self.directory.current.names)
+        # Read as the handler reads it: against the names this sender may see.
+        names = self.directory.current.names_seen_by(person, is_admin)
+        plain = self.router.read(text, log_chars=self._rules.logs.min_chars, names=names)
         now = self.clock.now()
         if plain.reading.meaning is not Meaning.WORK or not passes_todays_log_checks(
             person, self.calendar.current, now.date()

@@ -5,11 +5,13 @@ Loaded once into a frozen model and passed down; nothing reads settings at impor
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import (
@@ -39,12 +41,16 @@ DEFAULT_SETTINGS_FILE = REPO_ROOT / "settings.toml"
 
 
 class WeComSettings(Section):
-    corp_id: str = "ww_demo_corp"
+    """The app's secrets have no default: they come from the environment (SHIJI_WECOM__TOKEN
+    …), and `shiji serve` refuses to start without them (bot/startup_check.py). `shiji demo`
+    brings its own (bot/demo/credentials.py)."""
+
+    corp_id: str = ""
     agent_id: int = 1000002
-    secret: str = "demo-secret"
-    token: str = "demotoken"
-    encoding_aes_key: str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
-    api_base: str = "http://127.0.0.1:8701"
+    secret: str = ""
+    token: str = ""
+    encoding_aes_key: str = ""
+    api_base: str = "https://qyapi.weixin.qq.com"
     callback_path: str = "/wecom/callback"
     # Callbacks older than this (or this far in the future) are refused: replay protection.
     max_callback_age_seconds: int = 300
@@ -136,6 +142,17 @@ class Settings(BaseSettings):
         if toml_file is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
         return tuple(sources)
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether `url` points at this machine (the demo's and the tests' WeCom stand-in)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def settings_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:

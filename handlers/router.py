@@ -125,7 +125,8 @@ class Router:
     async def plain_text(self, text: str, ctx: Ctx) -> Reply:
         if self._default is None:
             raise LookupError("no default handler registered")
-        plain = self.read(text, log_chars=ctx.settings.logs.min_chars, names=ctx.directory.names)
+        names = ctx.directory.names_seen_by(ctx.person, ctx.is_admin)
+        plain = self.read(text, log_chars=ctx.settings.logs.min_chars, names=names)
         return await self._default(plain, ctx)
 
     def resolve_card(self, task_id: str) -> CardHandler | None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from scoring.types import Rank, Role, UnitCategory
+from scoring.visibility import Sight, may_read_logs_of, may_see_unit
 from storage.models import Oversight, Unit
 
 
@@ -89,6 +90,11 @@ class Directory:
         # What a command's argument may name: 「查看吴昊」「排名城关镇」.
         self.names = frozenset(self._by_name) | frozenset(self._unit_by_name)
 
+    def names_seen_by(self, viewer: Person | None, is_admin: bool) -> Container[str]:
+        """The names of people and units `viewer` may see: a near-miss command is read
+        against these only, so its answer never tells whether anyone else exists."""
+        return self.names if is_admin else _NamesSeen(self, viewer)
+
     def get(self, userid: str) -> Person | None:
         person = self.people.get(userid)
         return person if person is not None and person.active else None
@@ -106,6 +112,28 @@ class Directory:
     def cadres(self) -> list[Person]:
         """Everyone who logs and is rated: active, not superior leaders."""
         return [p for p in self.people.values() if p.active and not p.is_superior]
+
+
+@dataclass(frozen=True)
+class _NamesSeen:
+    """A name is seen when it is the viewer's own, a unit whose logs the viewer may read, or
+    someone whose logs the viewer may read (scoring/visibility.py). Asked a few times per
+    message, so it is looked up, never built."""
+
+    directory: Directory
+    viewer: Person | None
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        viewer, directory = self.viewer, self.directory
+        unit = directory.unit_named(name)
+        if unit is not None and may_see_unit(viewer, False, unit.id, Sight.logs):
+            return True
+        return any(
+            (viewer is not None and p.userid == viewer.userid) or may_read_logs_of(viewer, False, p)
+            for p in directory.named(name)
+        )
 
 
 _ROLE_ORDER = {Role.main_leader: 0, Role.leadership: 1, Role.staff: 2}

@@ -140,6 +140,9 @@ class RatingExtraProposal(SQLModel, table=True):
     unit_id: int = Field(foreign_key="unit.id")
     proposed_by: str = Field(max_length=64)
     userids: str = Field(sa_column=Column(Text, nullable=False))  # '|' joined
+    # Names as the leader typed them that no single cadre outside the unit answers to: the
+    # admin sees them, the leader is not told (their answer must not say who exists).
+    unmatched: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # '|' joined
     status: str = Field(default="pending", max_length=10)  # pending | approved | rejected
     created_at: datetime = Field(sa_column=aware())
     decided_by: str | None = Field(default=None, max_length=64)

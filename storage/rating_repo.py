@@ -228,9 +228,12 @@ class RatingRepo(BallotBox):
                 added += 1
         return added
 
-    async def propose_extra(self, unit_id: int, proposed_by: str, userids: Sequence[str], now: datetime) -> RatingExtraProposal:
+    async def propose_extra(
+        self, unit_id: int, proposed_by: str, userids: Sequence[str], unmatched: Sequence[str], now: datetime
+    ) -> RatingExtraProposal:
         proposal = RatingExtraProposal(
-            unit_id=unit_id, proposed_by=proposed_by, userids="|".join(userids), created_at=now
+            unit_id=unit_id, proposed_by=proposed_by, userids="|".join(userids), unmatched="|".join(unmatched),
+            created_at=now,
         )
         self.s.add(proposal)
         await self.s.flush()

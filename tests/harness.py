@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -24,6 +26,14 @@ from bot.wecom.standin import StandinState, start_standin
 from storage.roster_import import apply_roster, parse_roster, read_table
 
 ADMIN = "kaohe_admin"
+# The app the tests' bots and stand-ins share: fresh secrets each session, never the demo's.
+TEST_WECOM: dict[str, Any] = {
+    "corp_id": f"ww{secrets.token_hex(8)}",
+    "agent_id": 1000002,
+    "secret": secrets.token_urlsafe(32),
+    "token": secrets.token_hex(16),
+    "encoding_aes_key": base64.b64encode(secrets.token_bytes(32)).decode().rstrip("="),
+}
 # WeCom's MsgIds are unique; so are ours, across every bot a test starts on one database.
 _MSG_IDS = itertools.count(7_000_000)
 
@@ -94,7 +104,7 @@ def shown_selection(card: dict[str, Any]) -> dict[str, list[str]]:
 def harness_settings(db_url: str, api_base: str, **sections: Any) -> Settings:
     base: dict[str, Any] = {
         "database": {"url": db_url},
-        "wecom": {"api_base": api_base},
+        "wecom": {**TEST_WECOM, "api_base": api_base},
         "admin": {"userids": [ADMIN]},
         "server": {"host": "127.0.0.1", "port": 0},
         "clock": {"start": None},
@@ -162,11 +172,15 @@ async def running_bot(
 
 
 async def start_harness_standin(clock: ManualClock) -> tuple[web.AppRunner, str, StandinState]:
-    """A stand-in for the app the harness's default settings describe, on the driven clock."""
-    defaults = Settings()
+    """A stand-in for the app the harness's settings describe, on the driven clock."""
+    return await start_test_standin(clock=driven(clock))
+
+
+async def start_test_standin(**kw: Any) -> tuple[web.AppRunner, str, StandinState]:
+    """A stand-in for the tests' app (TEST_WECOM) on a free loopback port."""
     return await start_standin(
-        corp_id=defaults.wecom.corp_id, secret=defaults.wecom.secret,
-        agent_id=defaults.wecom.agent_id, clock=driven(clock), host="127.0.0.1", port=0,
+        corp_id=TEST_WECOM["corp_id"], secret=TEST_WECOM["secret"], agent_id=TEST_WECOM["agent_id"],
+        **{"host": "127.0.0.1", "port": 0, **kw},
     )
 
 

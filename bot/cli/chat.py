@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.demo.credentials import demo_settings
 from bot.settings import Settings
 
 CARD_COMMAND = re.compile(r"^/卡片\s*(\d+)\s*(.*)$")
@@ -148,7 +149,7 @@ class Terminal:
 
 
 async def chat(settings: Settings, userid: str, messages: list[str] | None) -> int:
-    api = settings.wecom.api_base
+    api = demo_settings(settings).wecom.api_base  # where `shiji demo` serves its page
     async with aiohttp.ClientSession() as http:
         try:
             async with http.get(f"{api}/demo/api/conversation", params={"as": userid}) as resp:

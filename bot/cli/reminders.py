@@ -6,12 +6,15 @@ from bot.cli.ops import cli_actor
 from bot.clock import clock_from_start
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.startup_check import RUNTIME, refuse_unsafe
 from scheduler.log_jobs import remind
 from storage.repos import Store
 
 
 async def remind_now(settings: Settings, kind: str) -> int:
     """One reminder pass now, then deliver it; claims keep it from repeating a scheduled one."""
+    if refuse_unsafe(settings, "shiji remind now", RUNTIME):
+        return 2
     runtime = Runtime.build(settings, clock_from_start(settings.clock.start))
     runtime.background = False  # no scheduler, no sender loop: this pass only
     await runtime.start()

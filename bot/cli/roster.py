@@ -14,6 +14,7 @@ from bot.cli.db import open_database
 from bot.cli.ops import cli_actor
 from bot.clock import Clock, clock_from_start
 from bot.settings import Settings
+from bot.startup_check import API_ONLY, refuse_unsafe
 from bot.wecom.api import WeComClient, WeComError
 from scoring.roster import BEGINNING
 from storage.models import RosterChange
@@ -183,6 +184,8 @@ def _report_text(report: SyncReport, units: dict[int, tuple[str, str]]) -> list[
 
 
 async def roster_sync(settings: Settings, apply: bool, effective: date | None = None) -> int:
+    if refuse_unsafe(settings, "shiji roster sync", API_ONLY):
+        return 2
     try:
         departments, members = await _read_address_book(settings)
     except WeComError as exc:

@@ -114,9 +114,14 @@ def submit_card(
 
 
 def proposal_card(
-    *, task_id: str, number: int, unit: str, proposer: str, names: list[str], decided: str | None = None
+    *, task_id: str, number: int, unit: str, proposer: str, names: list[str], unmatched: Sequence[str] = (),
+    decided: str | None = None,
 ) -> dict[str, Any]:
-    listing = "、".join(names)
+    """`unmatched`: names as the leader typed them that no single cadre answers to; an
+    approval leaves them out (the admin adds the right person with `shiji raters import`)."""
+    listing = "、".join(names) or "（无）"
+    if unmatched:
+        listing += f"；名册中未能确定、批准时不计入：「{'」「'.join(unmatched)}」"
     card: dict[str, Any] = {
         "card_type": "button_interaction",
         "source": {"desc": "实绩考核 · 小单位增加参评人员"},

@@ -288,20 +288,28 @@ async def my_score(args: str, ctx: Ctx) -> Reply:
     section=SECTION,
 )
 async def propose_extra(args: str, ctx: Ctx) -> Reply:
+    """The leader's answer depends only on what was typed and on the leader's own unit, never
+    on who exists elsewhere in the district: names are matched to the roster for the admin,
+    who sees the ones no single cadre answers to and decides (README, "Security")."""
     person = ctx.require_cadre()
     env = RatingEnv.of(ctx)
     if person.role != Role.main_leader:
         raise Refusal("增加参评人员须由本单位主要领导提出。")
     unit = person.unit
-    size = len(env.directory.members(unit.id))
+    members = env.directory.members(unit.id)
     limit = env.settings.rating.small_unit_below
-    if not may_have_extra_raters(size, limit):
-        raise Refusal(f"{unit.name}有 {size} 名干部，不足 {limit} 人的单位才需要增加参评人员。")
+    if not may_have_extra_raters(len(members), limit):
+        raise Refusal(f"{unit.name}有 {len(members)} 名干部，不足 {limit} 人的单位才需要增加参评人员。")
     words = [w for w in _SPLIT.split(args.strip()) if w]
     if not words:
         raise Refusal("请写上拟增加的人员姓名或考核办定义的组名，例如：增加参评 赵建华 吴昊。")
+    admins = list(ctx.settings.admin.userids)
+    if not admins:
+        raise Refusal("系统未设置考核办管理员，无法审批。请联系考核办。")
+    own_names = {m.name for m in members}
     chosen: dict[str, Person] = {}
-    problems: list[str] = []
+    unmatched: list[str] = []
+    own: list[str] = []
     for word in words:
         group = await env.store.rating.role_group(word)
         if group:
@@ -313,32 +321,39 @@ async def propose_extra(args: str, ctx: Ctx) -> Reply:
         name, unit_name = word, None
         if match := _NAME_UNIT.match(word):
             name, unit_name = match[1], match[2]
-        found = [p for p in env.directory.named(name) if unit_name is None or p.unit.name == unit_name]
-        if not found:
-            problems.append(f"· 「{word}」：名册中没有此人，也不是已定义的组名")
-        elif len(found) > 1:
-            problems.append(f"· 「{name}」有 {len(found)} 位（{'、'.join(p.unit.name for p in found)}），请写成 {name}@单位")
-        elif found[0].unit.id == unit.id:
-            problems.append(f"· {name} 已是本单位成员，本来就参加评分")
-        else:
+        if name in own_names and unit_name in (None, unit.name):
+            own.append(name)  # the leader's own unit: visible to them, so it may be named
+            continue
+        found = [
+            p for p in env.directory.named(name)
+            if p.unit.id != unit.id and (unit_name is None or p.unit.name == unit_name)
+        ]
+        if len(found) == 1:
             chosen[found[0].userid] = found[0]
-    if problems:
-        raise Refusal("未提交，请修改后重发：\n" + "\n".join(problems))
-    already = (await env.store.rating.extra_raters()).get(unit.id, set())
-    new = [p for userid, p in sorted(chosen.items()) if userid not in already]
-    if not new:
-        raise Refusal("这些人员都已是本单位的参评人员，无需再申请。")
-    proposal = await env.store.rating.propose_extra(unit.id, person.userid, [p.userid for p in new], ctx.now)
+        else:
+            unmatched.append(word)
+    if own:
+        raise Refusal(
+            "未提交，请修改后重发：\n" + "\n".join(f"· {name} 是本单位成员，本来就参加评分" for name in own)
+            + f"\n如指其他单位的同名人员，请写成 {own[0]}@单位。"
+        )
+    proposal = await env.store.rating.propose_extra(
+        unit.id, person.userid, sorted(chosen), unmatched, ctx.now
+    )
     assert proposal.id is not None
-    admins = list(ctx.settings.admin.userids)
-    if not admins:
-        raise Refusal("系统未设置考核办管理员，无法审批。请联系考核办。")
     card = proposal_card(
         task_id=proposal_task_id(proposal.id), number=proposal.id, unit=unit.name, proposer=person.name,
-        names=[p.label for p in new],
+        names=[p.label for _, p in sorted(chosen.items())], unmatched=unmatched,
     )
     await ctx.store.outbox.enqueue(f"rate-proposal:{proposal.id}", admins, "template_card", {"card": card}, ctx.now)
-    return Reply(f"已提交考核办审批（编号 {proposal.id}）：增加 {len(new)} 位参评人员。批准后从下一轮评分起生效，结果会通知您。")
+    return Reply(
+        f"已提交考核办审批（编号 {proposal.id}）：您写的 {len(words)} 个姓名或组名，由考核办对照名册核对后决定。"
+        "批准后从下一轮评分起生效，结果会通知您。"
+    )
+
+
+def _unmatched(proposal: RatingExtraProposal) -> list[str]:
+    return [w for w in proposal.unmatched.split("|") if w]
 
 
 _DECISIONS = {"approve": "approved", "reject": "rejected"}
@@ -366,7 +381,6 @@ async def _decide_proposal(
     if not await env.store.rating.decide_proposal(proposal.id, decision, ctx.userid, ctx.now):
         raise Refusal("这张申请已由其他管理员处理过了，未作任何更改。")
     await ctx.store.session.refresh(proposal)
-    names = [env.directory.people[u].label if u in env.directory.people else u for u in userids]
     await env.audit(f"extra_raters.{'approve' if decision == 'approved' else 'reject'}", f"proposal {proposal.id}: {unit.name}, {len(userids)} people")
     if decision == "approved":
         await env.store.rating.approve_extra(proposal.unit_id, userids, ctx.now, f"proposal:{proposal.id}")
@@ -375,10 +389,15 @@ async def _decide_proposal(
         outcome = "未获批准"
     await ctx.store.outbox.enqueue(
         f"rate-proposal-result:{proposal.id}", [proposal.proposed_by], "text",
-        {"content": f"您为{unit.name}提议增加的 {len(userids)} 位参评人员（{'、'.join(names)}）{outcome}。"},
+        # Names nobody: who the roster matched is the admin's to tell, not the bot's.
+        {"content": f"您为{unit.name}提议增加参评人员的申请（编号 {proposal.id}）{outcome}。"},
         ctx.now,
     )
-    return proposal, f"{_VERDICTS[decision]}：{unit.name} 增加 {len(userids)} 位参评人员。", True
+    answer = f"{_VERDICTS[decision]}：{unit.name} 增加 {len(userids)} 位参评人员。"
+    if (unmatched := _unmatched(proposal)) and decision == "approved":
+        answer += (f"名册中未能确定的「{'」「'.join(unmatched)}」未计入；"
+                   "如需加入，请用 shiji raters import 按账号导入。")
+    return proposal, answer, True
 
 
 def _decided_proposal_card(ctx: Ctx, proposal: RatingExtraProposal, task_id: str) -> dict[str, object]:
@@ -387,7 +406,8 @@ def _decided_proposal_card(ctx: Ctx, proposal: RatingExtraProposal, task_id: str
     names = [env.directory.people[u].label if u in env.directory.people else u for u in proposal.userids.split("|") if u]
     return proposal_card(
         task_id=task_id, number=proposal.id, unit=env.directory.units[proposal.unit_id].name,
-        proposer=_name(env, proposal.proposed_by), names=names, decided=_VERDICTS.get(proposal.status),
+        proposer=_name(env, proposal.proposed_by), names=names, unmatched=_unmatched(proposal),
+        decided=_VERDICTS.get(proposal.status),
     )
 
 
@@ -432,8 +452,13 @@ async def pending_extra(args: str, ctx: Ctx) -> Reply:
         return Reply("目前没有等待审批的增加参评人员申请。")
     lines = [f"等待审批的增加参评人员申请（{len(pending)} 条）："]
     for proposal in pending:
-        names = "、".join(_name(env, u) for u in proposal.userids.split("|") if u)
-        lines.append(f"· 编号 {proposal.id}：{env.directory.units[proposal.unit_id].name}（{_name(env, proposal.proposed_by)}提议）拟增加 {names}")
+        names = "、".join(_name(env, u) for u in proposal.userids.split("|") if u) or "（无）"
+        unmatched = _unmatched(proposal)
+        doubt = f"；名册中未能确定：「{'」「'.join(unmatched)}」" if unmatched else ""
+        lines.append(
+            f"· 编号 {proposal.id}：{env.directory.units[proposal.unit_id].name}"
+            f"（{_name(env, proposal.proposed_by)}提议）拟增加 {names}{doubt}"
+        )
     lines.append("回复「批准参评 编号」或「驳回参评 编号」。")
     return Reply("\n".join(lines))
 

@@ -73,6 +73,10 @@ def _parse(args: str, ctx: Ctx) -> _Query:
             unit = ctx.require_person().unit
             scope.append(word)
         elif (named := ctx.directory.unit_named(word)) is not None:
+            # A unit the asker may see nothing of is answered as one that does not exist,
+            # at once: a later check (nothing published yet) would tell the two apart.
+            if ranking_view(ctx.person, ctx.is_admin, named.id) is RankingView.none:
+                raise Refusal(NOT_VISIBLE)
             unit = named
             scope.append(word)
         elif ctx.is_admin:

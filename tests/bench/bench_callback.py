@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import socket
@@ -31,7 +32,9 @@ from pathlib import Path
 import aiohttp
 
 from bot.settings import Settings
+from bot.startup_check import env_var
 from bot.wecom.simulator import SignedCallback, WeComSimulator
+from tests.harness import ADMIN, TEST_WECOM
 
 CONCURRENCY = 32
 STEADY_RATE = 500  # logs/s for the latency phase
@@ -244,7 +247,7 @@ def print_steady(rows: Sequence[Row]) -> None:
 
 
 async def main_async(burst: int, steady_seconds: int) -> list[Row]:
-    settings = Settings()
+    settings = Settings(wecom=TEST_WECOM, admin={"userids": [ADMIN]})
     wecom = settings.wecom
     sim = WeComSimulator(wecom.token, wecom.encoding_aes_key, wecom.corp_id, wecom.agent_id)
     steady_n = STEADY_RATE * steady_seconds
@@ -253,6 +256,8 @@ async def main_async(burst: int, steady_seconds: int) -> list[Row]:
         **os.environ,
         "SHIJI_CLOCK__START": BOT_CLOCK,
         "SHIJI_WECOM__API_BASE": "http://127.0.0.1:9",  # nothing is pushed in this bench
+        **{env_var("wecom", key): str(value) for key, value in TEST_WECOM.items()},
+        env_var("admin", "userids"): json.dumps([ADMIN]),
         "PEER_TOKEN": wecom.token, "PEER_AES_KEY": wecom.encoding_aes_key, "PEER_CORP_ID": wecom.corp_id,
     }
     shiji = [python, "-m", "bot", "serve"]

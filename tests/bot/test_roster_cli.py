@@ -15,12 +15,12 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.cli import roster as roster_commands
 from bot.settings import Settings
-from bot.wecom.standin import StandinState, start_standin
+from bot.wecom.standin import StandinState
 from storage.db import create_engine, session_factory
 from storage.models import Cadre, RosterChange
 from storage.roster_import import read_table
 from tests.conftest import SAMPLE_ROSTER
-from tests.harness import harness_settings
+from tests.harness import harness_settings, start_test_standin
 
 HEADERS = ["账号*", "姓名*", "单位*", "单位类别*", "角色*", "职级", "分管单位", "职务", "在职"]
 
@@ -178,10 +178,7 @@ async def test_history_lists_each_change_with_its_effective_day(db_url: str, tmp
 @pytest.fixture
 async def wecom(db_url: str) -> AsyncIterator[tuple[Settings, StandinState]]:
     """The sample roster imported, and a WeCom stand-in whose address book is empty so far."""
-    defaults = Settings()
-    runner, api_base, standin = await start_standin(
-        corp_id=defaults.wecom.corp_id, secret=defaults.wecom.secret, agent_id=defaults.wecom.agent_id,
-    )
+    runner, api_base, standin = await start_test_standin()
     settings = settings_for(db_url, api_base)
     assert await roster_commands.import_roster(settings, SAMPLE_ROSTER) == 0
     try:

@@ -16,9 +16,10 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 from yarl import URL
 
-from bot.cli import main
+from bot.demo.credentials import DEMO_WECOM, demo_settings
 from bot.demo.page import FOREIGN_HOST, FOREIGN_ORIGIN, NOT_JSON, NOT_LOCAL, _this_machine_only
 from bot.demo.run import Demo
+from bot.settings import load_settings
 from tests.conftest import SAMPLE_ROSTER, at
 from tests.demo.conftest import demo_at
 from tests.harness import ADMIN, running_bot
@@ -45,10 +46,21 @@ async def test_serve_has_no_demo_routes(sqlite_url, clock) -> None:  # type: ign
                 assert resp.status in (404, 405), (method, path, resp.status)
 
 
-def test_demo_refuses_a_wecom_api_that_is_not_on_this_machine(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("SHIJI_WECOM__API_BASE", "https://qyapi.weixin.qq.com")
-    assert main(["demo"]) == 2
-    assert "只连接本机" in capsys.readouterr().err
+@pytest.mark.parametrize(
+    ("configured", "used"),
+    [
+        ("https://qyapi.weixin.qq.com", DEMO_WECOM["api_base"]),  # the shipped settings.toml
+        ("http://10.0.0.7:8701", DEMO_WECOM["api_base"]),
+        ("https://127.0.0.1:8701", DEMO_WECOM["api_base"]),  # the stand-in speaks plain http
+        ("http://127.0.0.1:9701", "http://127.0.0.1:9701"),  # another port for the stand-in
+        ("http://localhost:8702", "http://localhost:8702"),
+    ],
+)
+def test_the_demo_talks_only_to_its_stand_in_on_this_machine(configured: str, used: str) -> None:
+    """Its published secrets never leave the machine, whatever the settings say."""
+    settings = demo_settings(load_settings(None, wecom={"api_base": configured}))
+    assert settings.wecom.api_base == used
+    assert settings.wecom.token == DEMO_WECOM["token"] and settings.admin.userids == ("kaohe_admin",)
 
 
 @pytest.mark.parametrize(("peer", "allowed"), [("127.0.0.1", True), ("::1", True), ("10.0.0.7", False)])

@@ -92,7 +92,12 @@ async def test_padding_agent_and_addressee_are_checked(db_url, clock):
     """Defect 6: padding to 16, inconsistent pad bytes, another app's AgentID and another
     ToUserName were all accepted, and the message stored as a log."""
     async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
-        good = inner_text(h, WU, LOG, msg_id=str(next(IDS))).encode()
+        # A log long enough that padding to 16 is no padding to 32 (the corp id's length counts).
+        msg_id = str(next(IDS))
+        good = next(
+            text for extra in range(16)
+            if (20 + len(text := inner_text(h, WU, LOG + "！" * extra, msg_id=msg_id).encode()) + len(h.sim.corp_id)) % 32 < 16
+        )
         assert (await h.post(sealed_raw(h, good, 16)))[0] == 400
         assert (await h.post(sealed_raw(h, good, 32, bad_pad=True)))[0] == 400
         assert (await h.post(h.sim.callback(inner_text(h, WU, LOG, msg_id=str(next(IDS)), agent="1000003"))))[0] == 403

@@ -476,11 +476,13 @@ async def test_small_unit_proposes_extra_raters_and_the_admin_approves_by_card(d
         assert "主要领导" in await h.say("tqw_shiyan", "增加参评 吴昊")
         assert "不足 8 人" in await h.say("chengguan_zhaojh", "增加参评 吴昊")
         refused = await h.say("tqw_lvxiao", "增加参评 王强 无名氏 施燕")
-        assert "王强」有 2 位" in refused and "无名氏" in refused and "已是本单位成员" in refused
-        assert "已提交考核办审批" in await h.say("tqw_lvxiao", "增加参评 吴昊 王强@城关镇")
+        # Only the leader's own unit is judged in the answer; who exists elsewhere is not told.
+        assert "施燕 是本单位成员" in refused and "无名氏" not in refused and "王强" not in refused
+        assert "已提交考核办审批" in await h.say("tqw_lvxiao", "增加参评 吴昊 王强@城关镇 无名氏 王强")
         await drain_all(h)
         (card,) = [d.payload["template_card"] for d in h.standin.messages_for(ADMIN) if "template_card" in d.payload]
-        assert "吴昊（城关镇）" in card["sub_title_text"]
+        assert "吴昊（城关镇）" in card["sub_title_text"] and "王强（城关镇）" in card["sub_title_text"]
+        assert "名册中未能确定、批准时不计入：「无名氏」「王强」" in card["sub_title_text"]
         _status, body = await h.card("tqw_lvxiao", card["task_id"], "approve")
         assert "只有考核办" in h.reply_xml(body)["Content"]
         _status, body = await h.card(ADMIN, card["task_id"], "approve")

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from bot.cli.reminders import remind_now
 from bot.cli.roster import import_roster
-from bot.settings import Settings
-from bot.wecom.standin import start_standin
 from tests.conftest import SAMPLE_ROSTER
-from tests.harness import harness_settings
+from tests.harness import harness_settings, start_test_standin
 
 
 async def test_remind_now_sends_once_however_often_it_is_run(db_url, capsys):
-    defaults = Settings()
-    runner, api_base, standin = await start_standin(
-        corp_id=defaults.wecom.corp_id, secret=defaults.wecom.secret,
-        agent_id=defaults.wecom.agent_id, host="127.0.0.1", port=0,
-    )
+    runner, api_base, standin = await start_test_standin()
     try:
         settings = harness_settings(db_url, api_base, clock={"start": "2026-11-23T17:31:00+08:00"})
         assert await import_roster(settings, SAMPLE_ROSTER) == 0
