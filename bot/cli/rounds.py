@@ -40,7 +40,8 @@ async def rating_unit_of_work(settings: Settings, work):  # type: ignore[no-unty
                 async with session.begin():
                     store = Store(session)
                     directory = Directory(
-                        await store.roster.units(), await store.roster.cadres(), await store.roster.oversight()
+                        await store.roster.units(), await store.roster.cadres(), await store.roster.oversight(),
+                        await store.roster.first_import(),
                     )
                     calendar = build_calendar(await store.calendar.loaded())
                     now = clock_from_start(settings.clock.start).now()

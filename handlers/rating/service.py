@@ -21,6 +21,7 @@ from fractions import Fraction
 from handlers.base import Ctx, Refusal
 from handlers.config import RuleSettings
 from handlers.dates import parse_quarter
+from handlers.golive import go_live_date
 from handlers.log_rules import missing_by_person
 from handlers.rating.cards import (
     quarter_label,
@@ -49,6 +50,7 @@ from scoring import (
     score_quarters,
     weights_for,
 )
+from scoring.golive import owed_period
 from scoring.handin import HandinCheck, check_handin
 from scoring.logs import counting_start, logged_of_owed, overdue_days
 from scoring.rounds import (
@@ -228,7 +230,7 @@ async def card_facts(env: RatingEnv, quarter: QuarterId, only: str | None = None
     Everyone's at once when a round's cards go out; `only` one ratee's for a card update.
     Counts in SQL, never the logs themselves: a province's quarter is millions of them.
     """
-    start = counting_start(quarter.first_day, env.settings.logs.start_date)
+    start = counting_start(quarter.first_day, go_live_date(env.settings, env.directory))
     workdays = sum(1 for _ in env.calendar.working_days(start, quarter.last_day))
     excused = await env.store.leave.excused_between(start, quarter.last_day)
     leave_days = {
@@ -492,7 +494,8 @@ async def publish_round(env: RatingEnv, rnd: RatingRound) -> str:
         raise Refusal(f"{label}结果已经发布过了。")
     scores = await env.store.rating.scores_by_ratee(rnd.id)
     writers = await env.store.summaries.writers("quarter", str(quarter))
-    start = counting_start(quarter.first_day, env.settings.logs.start_date)
+    summary_owed = owed_period(quarter.last_day, go_live_date(env.settings, env.directory))
+    start = counting_start(quarter.first_day, go_live_date(env.settings, env.directory))
     window = env.settings.logs.backfill_working_days
     inputs: list[QuarterInput] = []
     placed = await placed_for_period(env.store, quarter.first_day, quarter.last_day, env.settings.roster.quarter_rule)
@@ -509,7 +512,7 @@ async def publish_round(env: RatingEnv, rnd: RatingRound) -> str:
             rank=line.rank,
             scores_by_group={RaterGroup(g): s for g, s in scores.get(userid, {}).items()},
             missing_log_days=len(missing_of[userid]),
-            missing_quarter_summary=userid not in writers,
+            missing_quarter_summary=userid not in writers and summary_owed,
         ))
     results = score_quarters(inputs, env.cfg)
     rankings = rank_within_units(results)
@@ -526,7 +529,7 @@ async def publish_round(env: RatingEnv, rnd: RatingRound) -> str:
             deduction=str(result.deduction),
             missing_log_days=len(missing_of[result.userid]),
             missing_dates=",".join(day.isoformat() for day in missing_of[result.userid]),
-            summary_missing=result.userid not in writers,
+            summary_missing=result.userid not in writers and summary_owed,
             rank_level=result.rank.value,
             rank_in_level=levels[result.rank].position_of(result.userid),
             level_ranked=levels[result.rank].size,
@@ -664,7 +667,9 @@ async def auto_open(env: RatingEnv) -> str | None:
     if quarter is None:
         return None
     if await env.store.rating.round_by_quarter(str(quarter)) is not None:
-        return None
+        return None  # open, closed, published or voided: never reopened by itself
+    if not owed_period(quarter.last_day, go_live_date(env.settings, env.directory)):
+        return None  # a quarter that ended before go-live has no round
     return await open_round(env, quarter)
 
 
