@@ -19,3 +19,9 @@ def go_live(start_date: date | None, first_import: date | None) -> date | None:
 def owed_period(last_day: date, live: date | None) -> bool:
     """Whether a period ending on `last_day` owes anything: not if it ended before go-live."""
     return live is None or last_day >= live
+
+
+def next_year_warning_due(today: date, warn_from: tuple[int, int]) -> bool:
+    """From `warn_from` (month, day) to the year's end, next year's holiday schedule is due:
+    admins are told every working day until it is loaded."""
+    return (today.month, today.day) >= warn_from

@@ -69,7 +69,7 @@ from storage.rating_repo import NewCard
 from storage.repos import Push, Store
 from storage.sql import bulk_inserts
 
-STATUS_ZH = {"open": "进行中", "closed": "已关闭", "published": "已发布"}
+STATUS_ZH = {"open": "进行中", "closed": "已关闭", "published": "已发布", "voided": "已作废"}
 # WeCom drops messages beyond 30 a minute to one member: cards to one rater go in waves.
 CARDS_PER_MINUTE = 25
 # Assignments per bulk statement when a round opens: memory stays flat at province scale.
@@ -148,6 +148,10 @@ async def open_round(env: RatingEnv, quarter: QuarterId) -> str:
     """Create the round, its cards for every rater, and queue the cards. Returns a summary."""
     label = quarter_label(quarter)
     existing = await env.store.rating.round_by_quarter(str(quarter))
+    if existing is not None and existing.status == "voided":
+        # Only an admin's explicit 开启评分 reopens a voided quarter (auto_open never does).
+        await env.store.rating.forget_voided(existing)
+        existing = None
     if existing is not None:
         raise Refusal(f"{label}的评分已经开启过（{STATUS_ZH.get(existing.status, existing.status)}），不能重复开启。")
     if not may_open_round(quarter, env.today):
@@ -477,6 +481,33 @@ async def close_round(env: RatingEnv, rnd: RatingRound) -> str:
     )
 
 
+# ---- voiding ----------------------------------------------------------------------------
+
+
+async def void_round(env: RatingEnv, rnd: RatingRound) -> str:
+    """The admin's 作废评分: a round opened by mistake leaves nothing behind — no cards, drafts,
+    hand-ins or scores, no pending pushes — and each rater who got cards is told once."""
+    quarter = quarter_of(rnd)
+    label = quarter_label(quarter)
+    if rnd.status == "published":
+        raise Refusal(f"{label}结果已经发布，不能作废（已发布的得分每人都已收到）。如需更正，请联系系统管理员。")
+    if rnd.status == "voided":
+        raise Refusal(f"{label}评分已经作废过了。")
+    raters = await env.store.rating.void(rnd)
+    if raters is None:
+        raise Refusal(f"{label}评分刚刚已被发布或作废，未作改动。")
+    for rater in sorted(raters):
+        await env.store.outbox.enqueue(
+            f"rate-void:{rnd.id}:{rater}", [rater], "text",
+            {"content": f"{quarter} 评分已由考核办作废，无需再评分，之前收到的评分卡片不再有效。"}, env.now,
+        )
+    await env.audit("round.void", f"{quarter}: {len(raters)} raters told")
+    return (
+        f"✅ 已作废{label}评分：已删除全部评分卡、评分和提交记录，{len(raters)} 位评分人已收到作废通知。"
+        f"如需重新评分，发送「开启评分 {quarter}」。"
+    )
+
+
 # ---- publishing ------------------------------------------------------------------------
 
 
@@ -488,6 +519,8 @@ async def publish_round(env: RatingEnv, rnd: RatingRound) -> str:
     assert rnd.id is not None
     quarter = quarter_of(rnd)
     label = quarter_label(quarter)
+    if rnd.status == "voided":
+        raise Refusal(f"{label}评分已作废，没有可发布的结果。")
     if rnd.status == "open":
         raise Refusal(f"{label}评分还在进行中，请先「关闭评分 {quarter}」再发布。")
     if rnd.status == "published":
