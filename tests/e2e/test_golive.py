@@ -11,6 +11,7 @@ from scheduler.calendar_jobs import JOBS as CALENDAR_JOBS
 from scheduler.jobs import run_job
 from scheduler.rating_jobs import open_due_round
 from scheduler.wiring import catch_up
+from scheduler.year_jobs import open_due_evaluation
 from storage.models import Outbox
 from storage.models_ops import AuditEvent
 from storage.models_rating import (
@@ -20,6 +21,7 @@ from storage.models_rating import (
     RatingRound,
     RatingScore,
 )
+from storage.models_year import YearEval
 from tests.conftest import SAMPLE_2027, SAMPLE_ROSTER, at
 from tests.harness import ADMIN, Harness, running_bot
 
@@ -54,11 +56,13 @@ async def test_first_serve_after_new_year_opens_no_round_for_the_quarter_before_
     """Issue 28 §1: `shiji serve` first on 2026-01-05 with start_date 2026-01-05 opened 2025Q4
     (192 cards to 25 people on day one)."""
     clock.set(at("2026-01-05 09:05"))  # inside 2025Q4's automatic window (opens 01-04, 调休)
-    async with running_bot(db_url, clock, SAMPLE_ROSTER, logs={"start_date": "2026-01-05"}) as h:
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, logs={"start_date": "2026-01-05"},
+                           year={"open_after_working_days": 1}) as h:
         assert "rating-open" in await catch_up(h.runtime.jobs, clock.now())
         await open_due_round(h.runtime.jobs, clock.now())  # the scheduled run itself, too
+        await open_due_evaluation(h.runtime.jobs, clock.now())  # nor 2025's 民主测评
         await drain_all(h)
-        assert await count(h, RatingRound) == 0
+        assert await count(h, RatingRound) == 0 and await count(h, YearEval) == 0
         assert not [c for d in h.standin.sent for c in [d.payload.get("template_card")] if c]
         assert "还没有开启过评分" in await h.say(ADMIN, "评分进度 2025Q4")
 
