@@ -43,7 +43,8 @@ class DirectoryCache:
                 async with self._sessions() as session:
                     store = Store(session)
                     self.current = Directory(
-                        await store.roster.units(), await store.roster.cadres(), await store.roster.oversight()
+                        await store.roster.units(), await store.roster.cadres(), await store.roster.oversight(),
+                        await store.roster.first_import(),
                     )
                 self._loaded_at = self._monotonic()
         return self.current

@@ -239,7 +239,8 @@ class Dispatcher:
                     ctx.calendar = await self._reload_calendar(ctx.store)
                     continue
                 await calendar_missing.alert_admins(ctx.store, sorted(self._admins), missing.year, ctx.today, ctx.now)
-                return Reply(calendar_missing.refusal_text(missing.year))
+                text = calendar_missing.admin_text if ctx.is_admin else calendar_missing.refusal_text
+                return Reply(text(missing.year))
         raise AssertionError("unreachable")
 
     async def _route(self, inbound: Inbound, ctx: Ctx) -> Reply:

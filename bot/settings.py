@@ -23,6 +23,7 @@ from pydantic_settings import (
 
 from handlers.config import (
     AdminSettings,
+    CalendarSettings,
     HousekeepingSettings,
     LeaveSettings,
     LogSettings,
@@ -117,6 +118,7 @@ class Settings(BaseSettings):
     roster: RosterSettings = Field(default_factory=RosterSettings)
     year: YearSettings = Field(default_factory=YearSettings)
     housekeeping: HousekeepingSettings = Field(default_factory=HousekeepingSettings)
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)
 
     @cached_property
     def rules(self) -> RuleSettings:

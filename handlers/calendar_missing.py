@@ -13,12 +13,21 @@ from datetime import date, datetime
 from storage.repos import Store
 
 
+def load_command(year: int) -> str:
+    return f"shiji calendar load {year}.toml"
+
+
 def refusal_text(year: int) -> str:
-    """What the person who wrote is told."""
+    """What the cadre who wrote is told: one line, naming the year and how it gets loaded."""
     return (
-        f"系统尚未载入 {year} 年的法定节假日安排，暂时无法判断是否工作日，已通知考核办。"
-        "请稍后再试，您的内容未保存。"
+        f"系统尚未载入 {year} 年的法定节假日安排，暂时无法判断是否工作日，您的内容未保存；"
+        f"已通知考核办载入（{load_command(year)}），载入后请再试。"
     )
+
+
+def admin_text(year: int) -> str:
+    """What an admin (chat or CLI) is told when a command needs a year with no schedule."""
+    return f"系统尚未载入 {year} 年的法定节假日安排，无法执行。请先在服务器上载入：{load_command(year)}"
 
 
 def query_note(year: int) -> str:
@@ -29,18 +38,40 @@ def query_note(year: int) -> str:
     )
 
 
+def _key(year: int, today: date) -> str:
+    """One alert a day per missing year, whoever noticed first (a job, a message, a replica)."""
+    return f"calendar-missing:{year}:{today.isoformat()}"
+
+
+async def warn_admins(store: Store, admins: Sequence[str], year: int, today: date, now: datetime) -> None:
+    """The daily reminder to load a year ahead of time (scheduler/calendar_jobs.py)."""
+    if not admins:
+        return
+    await store.outbox.enqueue(
+        _key(year, today),
+        sorted(admins),
+        "text",
+        {
+            "content": f"📅 {year} 年的法定节假日和调休安排尚未载入。国务院公布后请尽快执行：{load_command(year)}"
+            f"（格式见说明「节假日安排文件」）。未载入前，涉及 {year} 年的日志补记、提醒和评分都会被拒绝；"
+            "载入前每个工作日提醒一次。"
+        },
+        now,
+    )
+
+
 async def alert_admins(
     store: Store, admins: Sequence[str], year: int, today: date, now: datetime
 ) -> None:
     if not admins:
         return
     await store.outbox.enqueue(
-        f"calendar-missing:{year}:{today.isoformat()}",
+        _key(year, today),
         sorted(admins),
         "text",
         {
             "content": f"⚠️ 系统尚未载入 {year} 年的法定节假日和调休安排，涉及该年的日志、"
-            f"日志提醒和评分因此暂停。请尽快执行：shiji calendar load {year}.toml"
+            f"日志提醒和评分因此暂停。请尽快执行：{load_command(year)}"
         },
         now,
     )

@@ -38,7 +38,8 @@ class LogSettings(Section):
     # Above this many characters the reply adds a gentle note (never a refusal).
     long_note_chars: int = 150
     backfill_working_days: int = 5
-    # First day logs are owed (the day the system went live); unset = start of each quarter.
+    # The go-live date: nothing is owed before it (scoring/golive.py); unset = the effective
+    # day of the first roster import.
     start_date: date | None = None
 
     @field_validator("start_date", mode="before")
@@ -83,6 +84,19 @@ class HousekeepingSettings(Section):
     # WeCom retries within seconds and stale callbacks are refused after minutes: a day is ample.
     inbound_keep_days: int = Field(default=7, ge=1)
     prune_at: time = time(3, 30)
+
+
+class CalendarSettings(Section):
+    """Next year's official holiday schedule (国务院 publishes it in November or December)."""
+
+    # From this day (MM-DD) on, admins are told every working day until next year is loaded.
+    warn_from: str = Field(default="12-01", pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+    warn_at: time = time(9, 0)
+
+    @property
+    def warn_from_day(self) -> tuple[int, int]:
+        month, day = self.warn_from.split("-")
+        return int(month), int(day)
 
 
 class RatingSettings(Section):
@@ -211,3 +225,4 @@ class RuleSettings(Section):
     roster: RosterSettings = Field(default_factory=RosterSettings)
     year: YearSettings = Field(default_factory=YearSettings)
     housekeeping: HousekeepingSettings = Field(default_factory=HousekeepingSettings)
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from handlers.base import Ctx
+from handlers.golive import go_live_date
 from scoring.logs import MissingDay, counting_start, known_missing_log_days, missing_log_days
 from scoring.roster import serving_spans
 from scoring.workdays import QuarterId, UnknownCalendarYear, WorkCalendar
@@ -106,7 +107,7 @@ async def not_logged_on(
 async def missing_this_quarter(ctx: Ctx, person: Person) -> tuple[list[MissingDay], int | None]:
     """Missing days of the current quarter up to yesterday (today is not missed yet), as far
     as the loaded schedules reach, and the first year without one (None if none)."""
-    start = counting_start(QuarterId.of(ctx.today).first_day, ctx.settings.logs.start_date)
+    start = counting_start(QuarterId.of(ctx.today).first_day, go_live_date(ctx.settings, ctx.directory))
     yesterday = date.fromordinal(ctx.today.toordinal() - 1)
     return await known_missing_days(
         ctx.store, ctx.calendar, person, start, yesterday, ctx.settings.logs.backfill_working_days

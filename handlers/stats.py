@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from handlers import calendar_missing
 from handlers.base import Ctx, Reply, day_label
+from handlers.golive import go_live_date
 from handlers.log_rules import missing_counts
 from handlers.router import Router
 from scoring.logs import counting_start
@@ -28,8 +29,8 @@ async def missing_stats(args: str, ctx: Ctx) -> Reply:
     today = ctx.today
     yesterday = today - timedelta(days=1)
     quarter = QuarterId.of(today)
-    q_start = counting_start(quarter.first_day, ctx.settings.logs.start_date)
-    week_start = counting_start(today - timedelta(days=today.weekday()), ctx.settings.logs.start_date)
+    q_start = counting_start(quarter.first_day, go_live_date(ctx.settings, ctx.directory))
+    week_start = counting_start(today - timedelta(days=today.weekday()), go_live_date(ctx.settings, ctx.directory))
     people = ctx.directory.cadres()
     lines = [f"📊 缺记统计（截至 {day_label(yesterday, today)}，{quarter.year}年第{quarter.quarter}季度）"]
     try:

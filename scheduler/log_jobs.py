@@ -9,6 +9,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import calendar_missing
+from handlers.golive import go_live_date
 from scheduler import reminder_plan as reminders
 from scheduler.context import JobContext
 from scheduler.jobs import ScheduledJob
@@ -33,7 +34,7 @@ async def remind(ctx: JobContext, kind: str, now: datetime) -> reminders.Reminde
             plan = await reminders.plan(
                 kind, store, calendar, directory, today,
                 window=settings.logs.backfill_working_days,
-                logs_start=settings.logs.start_date,
+                logs_start=go_live_date(settings, directory),
                 target_chars=settings.logs.target_chars,
             )
         except UnknownCalendarYear as missing:

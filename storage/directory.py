@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Protocol
 
 from scoring.types import Rank, Role, UnitCategory
@@ -56,7 +57,13 @@ class Person:
 
 
 class Directory:
-    def __init__(self, units: Iterable[Unit], cadres: Iterable[CadreRow], oversight: Iterable[Oversight]) -> None:
+    def __init__(
+        self, units: Iterable[Unit], cadres: Iterable[CadreRow], oversight: Iterable[Oversight],
+        first_import: date | None = None,
+    ) -> None:
+        # The effective day of the first roster import: the go-live date unless the settings
+        # name one (scoring.golive).
+        self.first_import = first_import
         self.units: dict[int, UnitInfo] = {
             u.id: UnitInfo(u.id, u.name, UnitCategory(u.category)) for u in units if u.id is not None
         }

@@ -11,11 +11,11 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from storage.ballot_box import BallotBox
 from storage.ids import OrderedIds
-from storage.models import DailyLog, Leave, Summary
+from storage.models import DailyLog, Leave, Outbox, Summary
 from storage.models_rating import (
     QuarterResult,
     RatingAssignment,
@@ -89,6 +89,54 @@ class RatingRepo(BallotBox):
             .values(**values)
         )
         return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+    async def void(self, rnd: RatingRound) -> set[str] | None:
+        """Void an unpublished round: mark it 'voided' (kept, so nothing reopens it by itself)
+        and delete all it collected — cards, drafts (with the replies that echoed them),
+        hand-ins, sealed scores — and skip its pushes still pending. Returns the raters who
+        held cards; None if it was published or voided meanwhile."""
+        assert rnd.id is not None
+        moved = await self.s.execute(
+            update(RatingRound)
+            .where(RatingRound.id == rnd.id, RatingRound.status.in_(("open", "closed")))  # type: ignore[attr-defined]
+            .values(status="voided")
+        )
+        if moved.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        raters = await self.raters(rnd.id)
+        for todo in await self.todo(rnd.id):
+            if todo.answered:
+                await self.drop_drafts(rnd, todo.rater)
+        cards = set((await self.s.execute(
+            select(RatingAssignment.id).where(RatingAssignment.round_id == rnd.id)
+        )).scalars())
+        for table in (RatingDraft, RatingHandin, RatingScore, RatingAssignment):
+            await self.s.execute(delete(table).where(table.round_id == rnd.id))  # type: ignore[attr-defined]
+        await self._skip_pending(rnd.id, cards)
+        return raters
+
+    async def forget_voided(self, rnd: RatingRound) -> None:
+        """Delete a voided round's row (it holds nothing else) so its quarter can open afresh."""
+        await self.s.execute(delete(RatingRound).where(RatingRound.id == rnd.id, RatingRound.status == "voided"))
+
+    async def _skip_pending(self, round_id: int, cards: set[str]) -> None:
+        """Pending pushes of a voided round are skipped, not sent (outbox rows are never deleted):
+        its cards (`rate-card:<assignment>:…`), submit cards, reminders and close notices."""
+        keyed = [f"rate-{kind}:{round_id}:%" for kind in ("submit", "remind", "nudge", "closed")]
+        pending = await self.s.execute(
+            select(Outbox.id, Outbox.dedupe_key).where(
+                Outbox.status == "pending",
+                or_(Outbox.dedupe_key.like("rate-card:%"), *(Outbox.dedupe_key.like(k) for k in keyed)),  # type: ignore[attr-defined]
+            )
+        )
+        ids = [row_id for row_id, key in pending.all()
+               if not key.startswith("rate-card:") or key.split(":")[1] in cards]
+        for start in range(0, len(ids), 1000):
+            await self.s.execute(
+                update(Outbox)
+                .where(Outbox.id.in_(ids[start:start + 1000]), Outbox.status == "pending")  # type: ignore[union-attr]
+                .values(status="skipped", error="round voided")
+            )
 
     # ---- assignments ----
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import date
+
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scoring.roster import Placement
+from scoring.clock import SHANGHAI
+from scoring.roster import BEGINNING, Placement
 from scoring.types import Rank, Role
 from storage.directory import CadreRow
 from storage.models import Cadre, Oversight, RosterChange, Unit
@@ -22,6 +25,16 @@ class RosterRepo:
         """Plain rows, not ORM objects: a province's roster is 100,000 people, and every
         replica reads all of them again each minute (bot/caches.py)."""
         return list((await self.s.execute(select(*Cadre.__table__.c))).all())  # type: ignore[attr-defined]
+
+    async def first_import(self) -> date | None:
+        """The effective day of the district's first roster import (None before any): the day
+        it was imported, as its lines hold "since always" (BEGINNING), or the day it was dated."""
+        imported = (await self.s.execute(
+            select(func.min(RosterChange.recorded_at)).where(RosterChange.effective == BEGINNING)
+        )).scalar()
+        if imported is not None:
+            return imported.astimezone(SHANGHAI).date()  # type: ignore[no-any-return]
+        return (await self.s.execute(select(func.min(RosterChange.effective)))).scalar()  # type: ignore[no-any-return]
 
     async def oversight(self) -> list[Oversight]:
         return list((await self.s.execute(select(Oversight))).scalars().all())

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from bot import logs
 from bot.settings import load_settings
+from handlers import calendar_missing
+from scoring.workdays import UnknownCalendarYear
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     db_actions.add_parser("status", help="schema version and every table's rows (compare a restore with its backup)")
     sub.add_parser("unknown-users", help="WeCom users not on the roster who wrote to the bot")
     rounds = sub.add_parser("round", help="quarterly rating rounds")
-    rounds.add_argument("action", choices=["open", "close", "publish", "status"])
+    rounds.add_argument("action", choices=["open", "close", "publish", "status", "void"])
     rounds.add_argument("quarter", nargs="?", default="", help="e.g. 2026Q4 (default: the latest fitting round)")
     raters = sub.add_parser("raters", help="approved extra raters of small units (R-RATE-6)")
     raters.add_argument("action", choices=["import", "groups"], help="import: CSV unit,userid; groups: CSV group,userid")
@@ -114,6 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     try:
         return asyncio.run(runners[args.command]())
+    except UnknownCalendarYear as missing:  # one line saying how to load it, never a traceback
+        print(calendar_missing.admin_text(missing.year), file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -23,7 +23,8 @@ from storage.repos import Store
 async def archive_export(settings: Settings, year: int, out: Path) -> int:
     async with open_database(settings) as sessions, sessions() as session:
         store = Store(session)
-        directory = Directory(await store.roster.units(), await store.roster.cadres(), await store.roster.oversight())
+        directory = Directory(await store.roster.units(), await store.roster.cadres(), await store.roster.oversight(),
+                              await store.roster.first_import())
         calendar = build_calendar(await store.calendar.loaded())
         env = RatingEnv(store, settings.rules, directory, calendar, clock_from_start(settings.clock.start).now(), cli_actor())
         try:

@@ -25,6 +25,7 @@ from handlers.rating.service import (
     progress_text,
     publish_round,
     round_for,
+    void_round,
 )
 from scoring.workdays import QuarterId
 from storage.directory import Directory
@@ -40,7 +41,8 @@ async def rating_unit_of_work(settings: Settings, work):  # type: ignore[no-unty
                 async with session.begin():
                     store = Store(session)
                     directory = Directory(
-                        await store.roster.units(), await store.roster.cadres(), await store.roster.oversight()
+                        await store.roster.units(), await store.roster.cadres(), await store.roster.oversight(),
+                        await store.roster.first_import(),
                     )
                     calendar = build_calendar(await store.calendar.loaded())
                     now = clock_from_start(settings.clock.start).now()
@@ -53,7 +55,7 @@ async def rating_unit_of_work(settings: Settings, work):  # type: ignore[no-unty
 
 
 async def rating_round(settings: Settings, action: str, quarter: str) -> int:
-    """`shiji round open|close|publish|status [2026Q4]`: the same as the admin's chat commands."""
+    """`shiji round open|close|publish|status|void [2026Q4]`: the same as the admin's chat commands."""
 
     async def work(env):  # type: ignore[no-untyped-def]
         if action == "open":
@@ -61,8 +63,12 @@ async def rating_round(settings: Settings, action: str, quarter: str) -> int:
             if target is None:
                 raise Refusal(f"看不懂季度「{quarter}」，请写成 2026Q4。")
             return await open_round(env, target)
-        statuses = {"close": ("open",), "publish": ("closed",), "status": ("open", "closed", "published")}
+        if action == "void" and not quarter:  # never a default: voiding cannot be undone
+            raise Refusal("请写明要作废的季度，例如 shiji round void 2026Q4。")
+        statuses = {"close": ("open",), "publish": ("closed",), "status": ("open", "closed", "published"), "void": ()}
         rnd = await round_for(env, quarter, default_status=statuses[action])
+        if action == "void":
+            return await void_round(env, rnd)
         if action == "close":
             return await close_round(env, rnd)
         if action == "publish":

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Generic, TypeVar
 
+from handlers.golive import go_live_date
 from handlers.rating.service import RatingEnv, quarter_of
 from handlers.results import annual
 from handlers.results.annual import AnnualFigures
@@ -64,7 +65,7 @@ async def year_record(env: RatingEnv, year: int) -> YearRecord:
     rated = set(quarters) | {f.userid for f in figures}
     people = [p for p in env.directory.people.values() if not p.is_superior and (p.active or p.userid in rated)]
     people.sort(key=lambda p: (p.unit.name, p.name, p.userid))
-    start = counting_start(date(year, 1, 1), env.settings.logs.start_date)
+    start = counting_start(date(year, 1, 1), go_live_date(env.settings, env.directory))
     end = min(date(year, 12, 31), env.today)
     return YearRecord(
         year=year,

@@ -41,6 +41,7 @@ from handlers.rating.service import (
     result_text,
     round_for,
     submit_token,
+    void_round,
 )
 from handlers.results.ranking import ranking
 from handlers.router import Router
@@ -488,6 +489,15 @@ async def admin_publish(args: str, ctx: Ctx) -> Reply:
     ctx.require_admin()
     env = RatingEnv.of(ctx)
     return Reply(await publish_round(env, await round_for(env, args, default_status=("closed",))))
+
+
+@router.command("作废评分", usage="作废评分 2026Q4", summary="作废误开的、尚未发布的季度评分：删除全部评分卡和评分，通知评分人一次", admin_only=True, section=SECTION)
+async def admin_void(args: str, ctx: Ctx) -> Reply:
+    ctx.require_admin()
+    if not args.strip():  # never a default: voiding the wrong round cannot be undone
+        raise Refusal("请写明要作废的季度，例如「作废评分 2026Q4」。")
+    env = RatingEnv.of(ctx)
+    return Reply(await void_round(env, await round_for(env, args, default_status=())))
 
 
 @router.command(

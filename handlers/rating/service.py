@@ -21,6 +21,7 @@ from fractions import Fraction
 from handlers.base import Ctx, Refusal
 from handlers.config import RuleSettings
 from handlers.dates import parse_quarter
+from handlers.golive import go_live_date
 from handlers.log_rules import missing_by_person
 from handlers.rating.cards import (
     quarter_label,
@@ -49,6 +50,7 @@ from scoring import (
     score_quarters,
     weights_for,
 )
+from scoring.golive import owed_period
 from scoring.handin import HandinCheck, check_handin
 from scoring.logs import counting_start, logged_of_owed, overdue_days
 from scoring.rounds import (
@@ -67,7 +69,7 @@ from storage.rating_repo import NewCard
 from storage.repos import Push, Store
 from storage.sql import bulk_inserts
 
-STATUS_ZH = {"open": "进行中", "closed": "已关闭", "published": "已发布"}
+STATUS_ZH = {"open": "进行中", "closed": "已关闭", "published": "已发布", "voided": "已作废"}
 # WeCom drops messages beyond 30 a minute to one member: cards to one rater go in waves.
 CARDS_PER_MINUTE = 25
 # Assignments per bulk statement when a round opens: memory stays flat at province scale.
@@ -146,6 +148,10 @@ async def open_round(env: RatingEnv, quarter: QuarterId) -> str:
     """Create the round, its cards for every rater, and queue the cards. Returns a summary."""
     label = quarter_label(quarter)
     existing = await env.store.rating.round_by_quarter(str(quarter))
+    if existing is not None and existing.status == "voided":
+        # Only an admin's explicit 开启评分 reopens a voided quarter (auto_open never does).
+        await env.store.rating.forget_voided(existing)
+        existing = None
     if existing is not None:
         raise Refusal(f"{label}的评分已经开启过（{STATUS_ZH.get(existing.status, existing.status)}），不能重复开启。")
     if not may_open_round(quarter, env.today):
@@ -228,7 +234,7 @@ async def card_facts(env: RatingEnv, quarter: QuarterId, only: str | None = None
     Everyone's at once when a round's cards go out; `only` one ratee's for a card update.
     Counts in SQL, never the logs themselves: a province's quarter is millions of them.
     """
-    start = counting_start(quarter.first_day, env.settings.logs.start_date)
+    start = counting_start(quarter.first_day, go_live_date(env.settings, env.directory))
     workdays = sum(1 for _ in env.calendar.working_days(start, quarter.last_day))
     excused = await env.store.leave.excused_between(start, quarter.last_day)
     leave_days = {
@@ -475,6 +481,33 @@ async def close_round(env: RatingEnv, rnd: RatingRound) -> str:
     )
 
 
+# ---- voiding ----------------------------------------------------------------------------
+
+
+async def void_round(env: RatingEnv, rnd: RatingRound) -> str:
+    """The admin's 作废评分: a round opened by mistake leaves nothing behind — no cards, drafts,
+    hand-ins or scores, no pending pushes — and each rater who got cards is told once."""
+    quarter = quarter_of(rnd)
+    label = quarter_label(quarter)
+    if rnd.status == "published":
+        raise Refusal(f"{label}结果已经发布，不能作废（已发布的得分每人都已收到）。如需更正，请联系系统管理员。")
+    if rnd.status == "voided":
+        raise Refusal(f"{label}评分已经作废过了。")
+    raters = await env.store.rating.void(rnd)
+    if raters is None:
+        raise Refusal(f"{label}评分刚刚已被发布或作废，未作改动。")
+    for rater in sorted(raters):
+        await env.store.outbox.enqueue(
+            f"rate-void:{rnd.id}:{rater}", [rater], "text",
+            {"content": f"{quarter} 评分已由考核办作废，无需再评分，之前收到的评分卡片不再有效。"}, env.now,
+        )
+    await env.audit("round.void", f"{quarter}: {len(raters)} raters told")
+    return (
+        f"✅ 已作废{label}评分：已删除全部评分卡、评分和提交记录，{len(raters)} 位评分人已收到作废通知。"
+        f"如需重新评分，发送「开启评分 {quarter}」。"
+    )
+
+
 # ---- publishing ------------------------------------------------------------------------
 
 
@@ -486,13 +519,16 @@ async def publish_round(env: RatingEnv, rnd: RatingRound) -> str:
     assert rnd.id is not None
     quarter = quarter_of(rnd)
     label = quarter_label(quarter)
+    if rnd.status == "voided":
+        raise Refusal(f"{label}评分已作废，没有可发布的结果。")
     if rnd.status == "open":
         raise Refusal(f"{label}评分还在进行中，请先「关闭评分 {quarter}」再发布。")
     if rnd.status == "published":
         raise Refusal(f"{label}结果已经发布过了。")
     scores = await env.store.rating.scores_by_ratee(rnd.id)
     writers = await env.store.summaries.writers("quarter", str(quarter))
-    start = counting_start(quarter.first_day, env.settings.logs.start_date)
+    summary_owed = owed_period(quarter.last_day, go_live_date(env.settings, env.directory))
+    start = counting_start(quarter.first_day, go_live_date(env.settings, env.directory))
     window = env.settings.logs.backfill_working_days
     inputs: list[QuarterInput] = []
     placed = await placed_for_period(env.store, quarter.first_day, quarter.last_day, env.settings.roster.quarter_rule)
@@ -509,7 +545,7 @@ async def publish_round(env: RatingEnv, rnd: RatingRound) -> str:
             rank=line.rank,
             scores_by_group={RaterGroup(g): s for g, s in scores.get(userid, {}).items()},
             missing_log_days=len(missing_of[userid]),
-            missing_quarter_summary=userid not in writers,
+            missing_quarter_summary=userid not in writers and summary_owed,
         ))
     results = score_quarters(inputs, env.cfg)
     rankings = rank_within_units(results)
@@ -526,7 +562,7 @@ async def publish_round(env: RatingEnv, rnd: RatingRound) -> str:
             deduction=str(result.deduction),
             missing_log_days=len(missing_of[result.userid]),
             missing_dates=",".join(day.isoformat() for day in missing_of[result.userid]),
-            summary_missing=result.userid not in writers,
+            summary_missing=result.userid not in writers and summary_owed,
             rank_level=result.rank.value,
             rank_in_level=levels[result.rank].position_of(result.userid),
             level_ranked=levels[result.rank].size,
@@ -664,7 +700,9 @@ async def auto_open(env: RatingEnv) -> str | None:
     if quarter is None:
         return None
     if await env.store.rating.round_by_quarter(str(quarter)) is not None:
-        return None
+        return None  # open, closed, published or voided: never reopened by itself
+    if not owed_period(quarter.last_day, go_live_date(env.settings, env.directory)):
+        return None  # a quarter that ended before go-live has no round
     return await open_round(env, quarter)
 
 

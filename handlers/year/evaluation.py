@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 
 from handlers.base import Refusal
+from handlers.golive import go_live_date
 from handlers.rating.service import (
     CARDS_PER_MINUTE,
     RatingEnv,
@@ -29,6 +30,7 @@ from handlers.year.cards import (
     year_label,
 )
 from handlers.year.publish import year_people
+from scoring.golive import owed_period
 from scoring.rounds import may_open_round, rater_reminder_due, round_closes_at
 from scoring.types import DIMENSIONS_ZH, Member, Role
 from scoring.workdays import QuarterId
@@ -275,6 +277,8 @@ async def auto_open(env: RatingEnv) -> str | None:
     )
     if year is None or await env.store.year.evaluation.by_year(year) is not None:
         return None
+    if not owed_period(date(year, 12, 31), go_live_date(env.settings, env.directory)):
+        return None  # a year that ended before go-live is not evaluated by itself
     return await open_evaluation(env, year, "auto")
 
 

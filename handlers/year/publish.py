@@ -20,6 +20,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 from handlers.base import Refusal
+from handlers.golive import go_live_date
 from handlers.rating.service import RatingEnv
 from handlers.roster_periods import people_for_period
 from handlers.year.cards import year_label
@@ -31,6 +32,7 @@ from scoring.annual import (
     democratic_from_totals,
 )
 from scoring.config import AnnualWeights
+from scoring.golive import owed_period
 from scoring.types import RANK_ZH, Rank, Role
 from scoring.use import LAST_PLACE_ZH, LastPlaceAction
 from scoring.year_end import Change, EarlierYears, YearOutcome, publication_changes, year_outcome
@@ -84,6 +86,7 @@ async def gather(env: RatingEnv, year: int) -> Gathered:
         raise Refusal(f"{year_label(ev.year)}还在进行中，请先「关闭测评 {year}」再发布年度结果。")
     marks = await store.evaluation.marks_by_ratee(ev.id) if ev is not None and ev.id is not None else {}
     writers = await env.store.summaries.writers("year", str(year))
+    summary_owed = owed_period(date(year, 12, 31), go_live_date(env.settings, env.directory))
     unit_results = {str(u): score for u, score in (await store.unit_results(year)).items()}
     quarters = await store.quarter_scores(year)
     excuses = await store.excuses(year)
@@ -94,7 +97,7 @@ async def gather(env: RatingEnv, year: int) -> Gathered:
     for userid, person in people.items():
         got = marks.get(userid)
         democratic[userid] = democratic_from_totals(
-            got.total if got else 0, got.ballots if got else 0, userid not in writers, env.cfg
+            got.total if got else 0, got.ballots if got else 0, userid not in writers and summary_owed, env.cfg
         )
         unit = str(person.unit.id)
         inputs.append(AnnualInput(

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from bot.cli import year as year_cli
 from bot.clock import ManualClock
 from bot.wecom.api import RecipientRateLimiter
-from storage.models import Summary
+from storage.models import DailyLog, Summary
 from storage.models_year import AnnualPublication, AnnualResult, YearEvalDraft, YearEvalScore
 from tests.conftest import SAMPLE_2027, at
 from tests.harness import ADMIN, running_bot
@@ -58,7 +58,9 @@ HISTORY = """year,userid,annual_score,unit_rank,excellent,last_in_unit
 2025,fg_staff3,62,5,否,是
 2025,ca_lead,91,1,否,否
 """
-SETTINGS = {"logs": {"start_date": "2027-01-01"}}  # no log is owed in 2026: no log deductions
+# Live from 2026's last working day, whose log everyone wrote: no log deductions, and the
+# 2026 annual summary is owed (a year that ended before go-live would owe none).
+SETTINGS = {"logs": {"start_date": "2026-12-31"}}
 
 
 def half_up(value: Fraction) -> Decimal:
@@ -199,6 +201,9 @@ async def seed_summaries(h) -> None:  # type: ignore[no-untyped-def]
             for q in (1, 2, 3, 4):
                 session.add(Summary(userid=userid, kind="quarter", period=f"2026Q{q}", content="季度工作" * 30,
                                     created_at=moment, updated_at=moment))
+            logged = at("2026-12-31 17:00")
+            session.add(DailyLog(userid=userid, day=logged.date(), content="上午召开专题会议研究年度重点工作推进",
+                                 created_at=logged, updated_at=logged))
             if userid != NO_ANNUAL_SUMMARY:
                 session.add(Summary(userid=userid, kind="year", period="2026", content="年度工作" * 60,
                                     created_at=moment, updated_at=moment))

@@ -58,7 +58,7 @@ KEYWORDS = {
     "我的得分": "my_score", "得分": "my_score",
     "增加参评": "propose_extra",
     "开启评分": "admin_open", "关闭评分": "admin_close", "发布结果": "admin_publish",
-    "评分进度": "admin_progress", "催交评分": "admin_nudge", "提醒评分": "admin_nudge",
+    "评分进度": "admin_progress", "催交评分": "admin_nudge", "提醒评分": "admin_nudge", "作废评分": "admin_void",
     "批准参评": "approve_extra_text", "驳回参评": "reject_extra_text", "待批参评": "pending_extra",
     "季度小结": "quarter_summary", "季度总结": "quarter_summary",
     "年度总结": "year_summary", "年终总结": "year_summary",

@@ -1,0 +1,27 @@
+"""The go-live date: the first day the district owes anything (logs, summaries, rounds).
+
+One definition for every rule: the setting `[logs] start_date` if the operator set it, else
+the effective day of the district's first roster import. A period that ended before go-live
+owes nothing (no logs, no summary, no automatic round or evaluation); a period that started
+before it owes only from go-live (scoring.logs.counting_start).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+
+def go_live(start_date: date | None, first_import: date | None) -> date | None:
+    """The setting wins; else the first roster import; None before any roster exists."""
+    return start_date or first_import
+
+
+def owed_period(last_day: date, live: date | None) -> bool:
+    """Whether a period ending on `last_day` owes anything: not if it ended before go-live."""
+    return live is None or last_day >= live
+
+
+def next_year_warning_due(today: date, warn_from: tuple[int, int]) -> bool:
+    """From `warn_from` (month, day) to the year's end, next year's holiday schedule is due:
+    admins are told every working day until it is loaded."""
+    return (today.month, today.day) >= warn_from
