@@ -38,9 +38,10 @@ never determines another single rater's score.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from scoring.ranking import Ranking
 from scoring.types import RaterGroup
 
 
@@ -88,7 +89,12 @@ class YearShown:
 
     democratic: bool
     quarters: Mapping[int, bool]  # each counted quarter's score
-    composite: bool  # the annual score and the quarter mean; a list shows the place with it
+    composite: bool  # the annual score; a list shows the place with it
+
+    @property
+    def quarter_mean(self) -> bool:
+        """The mean of the counted quarters: shown when each of them is."""
+        return all(self.quarters.values())
 
     @property
     def anything_withheld(self) -> bool:
@@ -102,6 +108,14 @@ def year_shown(
     democratic = shows(democratic_raters, k, viewer_may_be_rater=viewer_may_be_rater)
     quarters = {q: shows(n, k, viewer_may_be_rater=viewer_may_be_rater) for q, n in quarter_raters.items()}
     return YearShown(democratic, quarters, democratic and all(quarters.values()))
+
+
+def shown_ranking(ranking: Ranking, shown: Callable[[str], bool]) -> Ranking:
+    """The entries of `ranking` whose scores may be shown, with the places they were ranked
+    at: what lists, extremes and charts are drawn from. Withheld entries join `unranked`
+    only in the sense that they show no score; callers name them apart."""
+    entries = tuple(e for e in ranking.entries if shown(e.userid))
+    return Ranking(entries, ranking.unranked, {e.userid: e.position for e in entries})
 
 
 def short_of_raters_zh(units: list[str], k: int) -> str:

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from handlers.base import Ctx, Refusal
 from handlers.rating.service import RatingEnv
-from handlers.year.publish import breakdown_text, earlier_years
+from handlers.year.publish import breakdown_text, earlier_years, row_shown
 from scoring.ranking import Ranking, rank_within_levels
 from scoring.types import RANK_ZH, Rank, ScoredCadre
 from scoring.use import promotion_eligibility
@@ -171,4 +171,6 @@ async def my_annual(ctx: Ctx, year: int) -> str:
         raise Refusal(f"{year} 年度考核结果尚未发布，发布后您会收到本人结果。")
     if not published.rows:
         return f"{year} 年度结果中没有您（发布时您不在名册中）。如有疑问请联系考核办。"
-    return f"📊 {year}年度考核结果\n" + breakdown_text(published.rows[0])
+    row, k = published.rows[0], ctx.settings.scoring.config.min_group_size
+    raters = (await ctx.store.results.quarter_raters(year, person.userid)).get(person.userid, {})
+    return f"📊 {year}年度考核结果\n" + breakdown_text(row, row_shown(row, raters, k), k)

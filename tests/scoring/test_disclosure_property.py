@@ -141,8 +141,8 @@ def shown_by_product(unit: Unit, figs: Figures, ratee: Member, other_viewer: boo
             rows.append(dem_row)
         if year.composite:
             rows.append(composite)
-            if not other_viewer:  # the quarter mean, shown with the composite
-                rows.append(_mean_row([figs.quarter[(q, ratee.userid)][0] for q in quarter_raters]))
+        if year.quarter_mean and not other_viewer:
+            rows.append(_mean_row([figs.quarter[(q, ratee.userid)][0] for q in quarter_raters]))
     return rows
 
 
