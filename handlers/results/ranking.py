@@ -267,7 +267,7 @@ def _seen(ctx: Ctx, ranking: Ranking, standings: dict[str, Standing]) -> Ranking
 
 def _hidden_note(ctx: Ctx, ranking: Ranking, found: Extremes | None) -> str:
     hidden = ranking.size - (found.count if found else 0)
-    return f"（另有 {hidden} 人{withheld_zh(_k(ctx))}）" if hidden and found else ""
+    return f"（评分人不足 {_k(ctx)} 人的得分不公布，未计入最高最低）" if hidden and found else ""
 
 
 def _listing(
@@ -298,7 +298,7 @@ def _listing(
             mine = next(e for e in entries if e.userid == asker)
             lines.append(f"您：第 {mine.position} 名，{mine.score} 分")
     if withheld:
-        lines.append(f"{withheld_zh(_k(ctx))}（不列得分和名次）{len(withheld)} 人：{'、'.join(withheld)}")
+        lines.append(f"{withheld_zh(_k(ctx))}得分和名次：{'、'.join(withheld)}")
     unranked = [shown[u].name for u in ranking.unranked if u in shown]
     if unranked:
         lines.append(f"无人评分、未排名 {len(unranked)} 人：{'、'.join(unranked)}")

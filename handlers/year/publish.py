@@ -255,7 +255,7 @@ def report_text(
             continue
         found = extremes(shown_ranking(ranking, lambda u: shown[u].composite))
         hidden = ranking.size - (found.count if found else 0)
-        note = f"（另有 {hidden} 人{withheld_zh(k)}）" if hidden else ""
+        note = f"（评分人不足 {k} 人的得分不公布，未计入最高最低）" if hidden else ""
         if found is None:
             lines.append(f"{RANK_ZH[level]} {ranking.size} 人：{withheld_zh(k)}")
         else:
