@@ -238,8 +238,9 @@ def _own_text(ctx: Ctx, results: PeriodResults, mine: Standing, *, unit: bool, l
     if level and mine.level is not None:
         ranking = results.level_ranking(mine.level)
         places.append(f"在全区{RANK_ZH[mine.level]} {ranking.size} 人中排第 {ranking.position_of(mine.userid)} 名")
-    score = f"{mine.score} 分" if mine.shown else f"{withheld_zh(_k(ctx))}"
-    return f"您的得分 {score}，{'，'.join(places)}。"
+    if not mine.shown:
+        return f"您的得分：{withheld_zh(_k(ctx))}；{'，'.join(places)}。"
+    return f"您的得分 {mine.score} 分，{'，'.join(places)}。"
 
 
 def _extremes_text(found: Extremes | None, by_id: dict[str, Standing], with_unit: bool = False) -> str:

@@ -370,6 +370,14 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
         lasts = await h.say(ADMIN, "末位名单 2026")
         assert "组织处理：吴三" in lasts and "诫勉谈话：褚三" in lasts and "提醒谈话：沈干" in lasts
         assert "褚三" not in await h.say("ca_lead", "末位名单 2026")
+        # 团区委's withheld scores keep their places to themselves in these lists too (issue 21).
+        assert "沈干（团区委），2026 年为本单位末位\n" in lasts + "\n" and "褚三（区发改局），2025–2026 年连续 2 年为本单位末位（" in lasts
+        promote = await h.say(ADMIN, "能否提拔 卫书")
+        assert "名次不公布" in promote and "排第" not in promote
+        assert "排第" in await h.say(ADMIN, "能否提拔 赵城")
+        for level in ("正科级", "副科级", "一般干部"):
+            listed = await h.say(ADMIN, f"评先名单 {level}")
+            assert not [u for u in ("tq_lead", "tq_dep", "tq_staff") if str(expected[u]["annual"]) in listed], listed
         assert "周二" in await h.say(ADMIN, "评先名单 一般干部")
 
         # Frozen: a second publish needs the word; a correction keeps version 1 and says what changed.
