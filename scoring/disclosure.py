@@ -23,7 +23,9 @@ Why each part of the rule:
 - *Counts.* A rater count below `k` is never printed (「1 人」 names who gave the figure);
   `count_zh` says 「不足 3 人」.
 - *Places.* A place is the number of scores strictly above plus one: it bounds a score and
-  never equals it. A cadre sees their own place (among scores they are not shown). In a
+  never equals it. A cadre sees their own place among scores they are not shown; not, for a
+  withheld score, their place in the unit when they also see the unit's list (a main
+  leader, `own_unit_place_shown`): sharing a shown colleague's place would equate the two. In a
   list, a withheld entry is shown without score and without place — a place shared with a
   shown neighbour (a tie) would pin it to that neighbour's score; the shown entries keep
   their true places, which count only the scores strictly above them, so a withheld score
@@ -116,6 +118,13 @@ def shown_ranking(ranking: Ranking, shown: Callable[[str], bool]) -> Ranking:
     only in the sense that they show no score; callers name them apart."""
     entries = tuple(e for e in ranking.entries if shown(e.userid))
     return Ranking(entries, ranking.unranked, {e.userid: e.position for e in entries})
+
+
+def own_unit_place_shown(score_shown: bool, sees_unit_list: bool) -> bool:
+    """Whether a cadre is told their own place in their unit: always with a shown score; with
+    a withheld one only if they do not also see the unit's list (scoring.visibility: a main
+    leader does), where a place shared with a shown colleague would reveal the score."""
+    return score_shown or not sees_unit_list
 
 
 def short_of_raters_zh(units: list[str], k: int) -> str:

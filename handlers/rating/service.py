@@ -52,6 +52,7 @@ from scoring import (
 from scoring.disclosure import (
     QuarterShown,
     count_zh,
+    own_unit_place_shown,
     quarter_shown,
     short_of_raters_zh,
     withheld_zh,
@@ -65,6 +66,7 @@ from scoring.rounds import (
     round_closes_at,
     round_due,
 )
+from scoring.visibility import RankingView, ranking_view
 from scoring.workdays import QuarterId, WorkCalendar
 from storage.ballot_box import BallotBox, RaterTodo
 from storage.directory import Directory
@@ -586,19 +588,23 @@ def result_text(env: RatingEnv, row: ResultRow, *, place_if_withheld: bool = Tru
             lines.append("自动扣减（有得分时从中扣除）：" + "；".join(deduction))
         return "\n".join([*lines, "发送「我的得分」可随时查看。"])
     shown = quarter_shown_of(env, row)
-    places = f"在本单位 {row.unit_ranked} 人中排第 {row.rank_in_unit} 名"
+    person = env.directory.get(row.userid)
+    sees_unit_list = person is not None and ranking_view(person, False, person.unit.id) is RankingView.whole
+    places = []
+    if own_unit_place_shown(shown.score, sees_unit_list):
+        places.append(f"在本单位 {row.unit_ranked} 人中排第 {row.rank_in_unit} 名")
     if row.rank_in_level is not None and row.rank_level:
-        places += f"，在全区{RANK_ZH[Rank(row.rank_level)]} {row.level_ranked} 人中排第 {row.rank_in_level} 名"
+        places.append(f"在全区{RANK_ZH[Rank(row.rank_level)]} {row.level_ranked} 人中排第 {row.rank_in_level} 名")
     if not shown.score:
         lines = [f"您的得分：{withheld_zh(k)}（得分照常计算，用于排名和评优）。"]
-        if place_if_withheld:
-            lines.append(f"{places}。")
+        if place_if_withheld and places:
+            lines.append("，".join(places) + "。")
         lines.append(f"评分人：{count_zh(sum(counts.values()), k)}。本单位可由主要领导发送「增加参评」提议增加参评人员。")
         if deduction:
             lines.append(f"自动扣减 {row.deduction} 分（已从得分中扣除）：" + "；".join(deduction))
         lines.append("发送「我的得分」可随时查看。")
         return "\n".join(lines)
-    lines = [f"您的得分：{row.score} 分，{places}。"]
+    lines = [f"您的得分：{row.score} 分，{'，'.join(places)}。"]
     lines.append("怎么算的：")
     unit = env.directory.units.get(row.unit_id)
     present = [g for g in RaterGroup if counts.get(g)]

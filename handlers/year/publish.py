@@ -34,6 +34,7 @@ from scoring.config import AnnualWeights
 from scoring.disclosure import (
     YearShown,
     count_zh,
+    own_unit_place_shown,
     short_of_raters_zh,
     shown_ranking,
     withheld_zh,
@@ -210,10 +211,12 @@ def breakdown_text(row: Row | SimpleNamespace, shown: YearShown, k: int, *, plac
         quarter_mean,
     ]
     if shown.composite or place_if_withheld:
-        lines.append(
-            f"在本单位 {row.unit_size} 人中排第 {row.unit_rank} 名；"
-            f"在全区{RANK_ZH[Rank(row.rank_level)]} {row.level_size} 人中排第 {row.level_rank} 名。"
-        )
+        level_place = f"在全区{RANK_ZH[Rank(row.rank_level)]} {row.level_size} 人中排第 {row.level_rank} 名。"
+        # A main leader also sees the unit's list (scoring.visibility).
+        if own_unit_place_shown(shown.composite, Role(row.role) is Role.main_leader):
+            lines.append(f"在本单位 {row.unit_size} 人中排第 {row.unit_rank} 名；{level_place}")
+        else:
+            lines.append(level_place)
     lines.append(f"等次：{grade}。")
     if row.action:
         lines.append(f"连续 {row.last_place_years} 年为本单位末位：{row.action}。")

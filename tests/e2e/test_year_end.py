@@ -353,7 +353,8 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
             figures = [str(expected[userid][f]) for f in ("annual", "democratic", "quarter_mean")]
             pushed = next(t for t in h.standin.texts_for(userid) if "2026年度考核结果" in t)
             for text in (pushed, await h.say(userid, "我的得分 2026")):
-                assert f"年度得分：{withheld}" in text and "在本单位 3 人中排第" in text, text
+                assert f"年度得分：{withheld}" in text and "在全区" in text, text
+                assert ("在本单位 3 人中排第" in text) is (userid != "tq_lead"), text  # he sees the list
                 assert not [f for f in figures if f in text] and not re.search(r"(?<![\d.])[12] 人(?!中)", text), text
         unit_list = await h.say("tq_lead", "排名 2026")
         assert f"{withheld}得分和名次：" in unit_list and str(expected["tq_dep"]["annual"]) not in unit_list

@@ -5,9 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scoring.disclosure import (
     count_zh,
+    own_unit_place_shown,
     quarter_shown,
     shown_ranking,
     shows,
@@ -49,8 +52,32 @@ def test_counts_below_k_are_never_printed() -> None:
     assert withheld_zh(3) == "评分人不足 3 人，为保护匿名不公布"
 
 
+def test_a_main_leader_is_not_told_a_withheld_place_in_the_unit_whose_list_he_sees() -> None:
+    assert own_unit_place_shown(True, True) and own_unit_place_shown(False, False)
+    assert not own_unit_place_shown(False, True)
+
+
 def test_a_list_keeps_the_shown_entries_places_and_drops_the_withheld() -> None:
     ranking = competition_ranking({"a": Decimal("90"), "x": Decimal("85"), "b": Decimal("85"), "c": Decimal("70")})
     seen = shown_ranking(ranking, lambda u: u != "x")
     assert [(e.userid, e.position) for e in seen.entries] == [("a", 1), ("b", 2), ("c", 4)]
     assert seen.position_of("x") is None
+
+
+@given(st.lists(st.integers(5000, 10000), min_size=2, max_size=12), st.data())
+def test_a_list_cannot_tell_a_withheld_score_tied_with_a_shown_one_from_one_just_below(
+    cents: list[int], data: st.DataObject
+) -> None:
+    """The proof that a list's places never equate a withheld score: with X tied with a
+    shown Y, or X a thousandth below Y (between Y and the next published score, 0.01 lower),
+    every shown line — name, place, score — and the withheld names are the same."""
+    scores = {f"u{i}": Decimal(c) / 100 for i, c in enumerate(cents)}
+    withheld = data.draw(st.sets(st.sampled_from(sorted(scores)), min_size=1, max_size=len(scores) - 1))
+    x = data.draw(st.sampled_from(sorted(withheld)))
+    y = data.draw(st.sampled_from(sorted(set(scores) - withheld)))
+
+    def shown_lines(x_score: Decimal) -> list[tuple[str, int, Decimal]]:
+        ranking = competition_ranking({**scores, x: x_score})
+        return [(e.userid, e.position, e.score) for e in shown_ranking(ranking, lambda u: u not in withheld).entries]
+
+    assert shown_lines(scores[y]) == shown_lines(scores[y] - Decimal("0.001"))
