@@ -14,8 +14,11 @@ The figures are built with the product's own pieces: who rates whom (`groups.ass
 `year_end.evaluation_assignments`), the group weights scoring used (`score_quarter`'s
 `weights_used`), the annual weights (`ScoringConfig.annual_weights`) and the disclosure rule
 (`scoring.disclosure`). Places are not rows: they count scores strictly above and bound a
-score without equating it (see `scoring.disclosure`); a list shows a withheld entry without
-its place, so no tie can equate it with a neighbour.
+score without equating it. Only a tie could equate two scores (a linear row X − Y = 0); a list
+shows a withheld entry without its place, and a main leader, who sees his unit's list, is not
+told a withheld place of his own in it, so no viewer sees a withheld score share a place with
+another figure (`tests/scoring/test_disclosure.py` shows a list cannot tell a tie from a
+score just below).
 """
 
 from __future__ import annotations
