@@ -96,7 +96,8 @@ class ScoringConfig:
     score_max: int = 100
     high_score: int = 90
     high_share: Decimal = Decimal("0.30")
-    # R-RATE-5: a group mean is shown only where at least this many raters gave it.
+    # R-RATE-5: any figure (score, group mean, democratic score, composite) is shown only
+    # where at least this many raters besides the viewer gave it (scoring/disclosure.py).
     min_group_size: int = 3
     # R-RATE-2: group weights per unit category, as a ratio (4:3:3 == 0.4:0.3:0.3).
     # Mappings are left out of the hash (they are not hashable); equality still compares them.
@@ -138,8 +139,10 @@ class ScoringConfig:
             raise ValueError("need score_min < high_score <= score_max")
         if self.score_min < 0:
             raise ValueError("score_min must not be negative")
-        if self.min_group_size < 1 or self.promotion_window_years < 1:
-            raise ValueError("min_group_size and promotion_window_years must be >= 1")
+        if self.min_group_size < 2:  # one rater besides the viewer is that rater's score
+            raise ValueError("min_group_size must be >= 2: a figure on one rater is that rater's score")
+        if self.promotion_window_years < 1:
+            raise ValueError("promotion_window_years must be >= 1")
 
         for name in ("high_share", "excellent_share", "log_deduction_per_day",
                      "log_deduction_cap", "quarter_summary_deduction",

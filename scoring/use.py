@@ -149,13 +149,17 @@ def _find_level(userid: str, rankings: Mapping[Rank, Ranking]) -> tuple[Rank, Ra
     return None
 
 
-def _ranking_clause(userid: str, year: int, found: tuple[Rank, Ranking] | None, where: str) -> tuple[bool, str]:
+def _ranking_clause(
+    userid: str, year: int, found: tuple[Rank, Ranking] | None, where: str, place_shown: bool = True
+) -> tuple[bool, str]:
     if found is None:
         return False, f"{year}年度无{where}同职级考核排名"
     level, ranking = found
     position = ranking.positions[userid]
     top = ranking.in_top_half(userid)
     verdict = "列前 1/2" if top else "未列前 1/2"
+    if not place_shown:  # a withheld score's place is not told to others (scoring.disclosure)
+        return top, f"{year}年度考核成绩在{where}{RANK_ZH[level]} {ranking.size} 人中{verdict}（名次不公布）"
     return top, (
         f"{year}年度考核成绩在{where}{RANK_ZH[level]} {ranking.size} 人中排第 {position} 名，{verdict}"
     )
@@ -167,6 +171,7 @@ def promotion_eligibility(
     excellent_years: Iterable[int],
     last_year: int,
     cfg: ScoringConfig,
+    place_shown: bool = True,
 ) -> Eligibility:
     """R-USE-2: eligible if in the top half (position ≤ n/2) of their rank level's district
     ranking in `last_year`, or graded excellent at least once in the window of
@@ -174,10 +179,11 @@ def promotion_eligibility(
     last_year−2 .. last_year).
 
     The level is the one the cadre was ranked in last year (`last_year_rankings` holds the
-    district-wide rankings per level from `rank_within_levels`).
+    district-wide rankings per level from `rank_within_levels`). `place_shown` False words
+    the reason without the place (a withheld score's, scoring.disclosure).
     """
     top, ranking_text = _ranking_clause(
-        userid, last_year, _find_level(userid, last_year_rankings), "全区"
+        userid, last_year, _find_level(userid, last_year_rankings), "全区", place_shown
     )
     first_year = last_year - cfg.promotion_window_years + 1
     in_window = tuple(sorted({y for y in excellent_years if first_year <= y <= last_year}))

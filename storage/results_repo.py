@@ -7,6 +7,7 @@ a year of daily logs is tens of millions of rows, so they come ordered by cadre 
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import NamedTuple
@@ -28,6 +29,12 @@ class QuarterCells(NamedTuple):
     rank_in_level: int | None
     level_ranked: int
     missing_log_days: int
+    raters: int = 0  # how many raters the score rests on (handlers decide what may be shown)
+
+
+def rater_total(rater_counts: str) -> int:
+    """The raters behind a published quarter score, from its `rater_counts` JSON."""
+    return sum(json.loads(rater_counts).values())
 
 
 class ResultsRepo:
@@ -59,13 +66,29 @@ class ResultsRepo:
         q = QuarterResult
         result = await self.s.execute(
             select(RatingRound.quarter, q.userid, q.score, q.deduction, q.rank_in_unit, q.unit_ranked,
-                   q.rank_in_level, q.level_ranked, q.missing_log_days)
+                   q.rank_in_level, q.level_ranked, q.missing_log_days, q.rater_counts)
             .join(q, q.round_id == RatingRound.id)  # type: ignore[arg-type]
             .where(RatingRound.status == "published", RatingRound.quarter.startswith(f"{year}Q"))  # type: ignore[attr-defined]
         )
         found: dict[str, dict[int, QuarterCells]] = {}
-        for quarter, userid, *cells in result.all():
-            found.setdefault(userid, {})[int(quarter[-1])] = QuarterCells(*cells)
+        for quarter, userid, *cells, counts in result.all():
+            found.setdefault(userid, {})[int(quarter[-1])] = QuarterCells(*cells, rater_total(counts))
+        return found
+
+    async def quarter_raters(self, year: int, userid: str | None = None) -> dict[str, dict[int, int]]:
+        """userid -> quarter (1–4) -> raters behind the published score, for `year`'s published
+        quarters (only `userid`'s when given)."""
+        q = QuarterResult
+        stmt = (
+            select(RatingRound.quarter, q.userid, q.rater_counts)
+            .join(q, q.round_id == RatingRound.id)  # type: ignore[arg-type]
+            .where(RatingRound.status == "published", RatingRound.quarter.startswith(f"{year}Q"))  # type: ignore[attr-defined]
+        )
+        if userid is not None:
+            stmt = stmt.where(q.userid == userid)
+        found: dict[str, dict[int, int]] = {}
+        for quarter, who, counts in (await self.s.execute(stmt)).all():
+            found.setdefault(who, {})[int(quarter[-1])] = rater_total(counts)
         return found
 
     async def quarter_rows_by_cadre(

@@ -28,8 +28,9 @@ from handlers.year.evaluation import (
     progress_text,
 )
 from handlers.year.imports import excuse_quarter, import_history, import_unit_results
-from handlers.year.publish import publish_year
+from handlers.year.publish import publish_year, row_shown
 from handlers.year.ties import decide_tie
+from scoring.disclosure import withheld_zh
 from storage.roster_import import UnreadableTable, read_table
 
 RESULT_COLUMNS = (
@@ -106,13 +107,20 @@ async def write_results(env: RatingEnv, year: int, path: Path) -> str:
     if published is None:
         raise Refusal(f"{year} 年度结果尚未发布。")
     yes_no = {True: "是", False: "否"}
+    k = env.cfg.min_group_size
+    raters = await env.store.results.quarter_raters(year)
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(RESULT_COLUMNS)
         for row in sorted(published.rows, key=lambda r: (r.unit_name, r.unit_rank, r.userid)):
+            # A figure on fewer than k raters, and the places that would pin it, say why not.
+            shown, withheld = row_shown(row, raters.get(row.userid, {}), k), withheld_zh(k)
+            places = (row.unit_rank, row.level_rank) if shown.composite else (withheld, withheld)
             writer.writerow([
-                row.userid, row.name, row.unit_name, row.rank_level, row.democratic, row.unit_result,
-                row.quarter_mean, row.annual, row.unit_rank, row.level_rank, yes_no[row.excellent],
+                row.userid, row.name, row.unit_name, row.rank_level,
+                row.democratic if shown.democratic else withheld, row.unit_result,
+                row.quarter_mean if shown.quarter_mean else withheld,
+                row.annual if shown.composite else withheld, *places, yes_no[row.excellent],
                 yes_no[row.promotion_eligible], yes_no[row.commendation_eligible], row.last_place_years,
                 row.action,
             ])

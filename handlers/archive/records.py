@@ -38,6 +38,7 @@ class YearRecord:
     log_counts: dict[str, int]
     leave: dict[str, list[Leave]]
     workdays: int  # working days owed a log in the year (from the system's start)
+    min_raters: int  # the disclosure rule's threshold (ScoringConfig.min_group_size)
 
 
 @dataclass
@@ -61,7 +62,7 @@ def file_name(year: int, person: Person) -> str:
 async def year_record(env: RatingEnv, year: int) -> YearRecord:
     rounds = await env.store.results.published_rounds(year)
     quarters = await env.store.results.quarter_cells(year)
-    figures = await annual.published_year(env.store, year) or []
+    figures = await annual.published_year(env.store, year, env.cfg.min_group_size) or []
     rated = set(quarters) | {f.userid for f in figures}
     people = [p for p in env.directory.people.values() if not p.is_superior and (p.active or p.userid in rated)]
     people.sort(key=lambda p: (p.unit.name, p.name, p.userid))
@@ -76,6 +77,7 @@ async def year_record(env: RatingEnv, year: int) -> YearRecord:
         log_counts=await env.store.results.log_counts(date(year, 1, 1), date(year, 12, 31)),
         leave=await env.store.results.leave_of_year(year),
         workdays=sum(1 for _ in env.calendar.working_days(start, end)) if start <= end else 0,
+        min_raters=env.cfg.min_group_size,
     )
 
 

@@ -19,6 +19,7 @@ from openpyxl import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from handlers.archive.records import QUARTERS, YearRecord
+from scoring.disclosure import shows, withheld_zh
 from scoring.types import RANK_ZH, ROLE_ZH
 from storage.directory import Person
 from storage.results_repo import QuarterCells
@@ -44,9 +45,13 @@ def _number(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
-def _quarter_cells(row: QuarterCells | None) -> list[object]:
+def _quarter_cells(row: QuarterCells | None, k: int) -> list[object]:
+    """A quarter's cells; a score on fewer than `k` raters is withheld with its places (the
+    workbook lists everyone: a place next to shown scores would pin it, scoring.disclosure)."""
     if row is None:
         return [None, None, "", ""]
+    if row.score is not None and not shows(row.raters, k):
+        return [withheld_zh(k), _number(row.deduction), "", ""]
     return [
         _number(row.score),
         _number(row.deduction),
@@ -59,17 +64,22 @@ def results_row(record: YearRecord, person: Person) -> list[object]:
     quarters = record.quarters.get(person.userid, {})
     figures = record.annual.get(person.userid)
     annual: list[object] = [""] * 10
+    k = record.min_raters
     if figures is not None:
+        shown, withheld = figures.shown, withheld_zh(k)
         annual = [
-            figures.democratic, figures.unit_result, figures.quarter_mean, figures.score,
-            _place(figures.unit_rank, figures.unit_size), _place(figures.level_rank, figures.level_size),
+            figures.democratic if shown.democratic else withheld, figures.unit_result,
+            figures.quarter_mean if shown.quarter_mean else withheld,
+            figures.score if shown.composite else withheld,
+            *((_place(figures.unit_rank, figures.unit_size), _place(figures.level_rank, figures.level_size))
+              if shown.composite else ("", "")),
             "优秀" if figures.excellent else "", "是" if figures.promotion_eligible else "否",
             "是" if figures.commendation_eligible else "否", figures.action,
         ]
     return [
         person.unit.name, person.name, person.userid, person.position, ROLE_ZH[person.role],
         RANK_ZH[person.rank] if person.rank else NO_LEVEL,
-        *[cell for q in QUARTERS for cell in _quarter_cells(quarters.get(q))],
+        *[cell for q in QUARTERS for cell in _quarter_cells(quarters.get(q), k)],
         *annual,
     ]
 

@@ -50,6 +50,14 @@ from scoring import (
     score_quarters,
     weights_for,
 )
+from scoring.disclosure import (
+    QuarterShown,
+    count_zh,
+    own_unit_place_shown,
+    quarter_shown,
+    short_of_raters_zh,
+    withheld_zh,
+)
 from scoring.golive import owed_period
 from scoring.handin import HandinCheck, check_handin
 from scoring.logs import counting_start, logged_of_owed, overdue_days
@@ -60,6 +68,7 @@ from scoring.rounds import (
     round_closes_at,
     round_due,
 )
+from scoring.visibility import RankingView, ranking_view
 from scoring.workdays import QuarterId, WorkCalendar
 from storage.ballot_box import BallotBox, RaterTodo
 from storage.directory import Directory
@@ -583,12 +592,30 @@ async def publish_round(env: RatingEnv, rnd: RatingRound) -> str:
         )
     rated = sum(1 for r in rows if r.score is not None)
     await env.audit("round.publish", f"{quarter}: {rated} scored, {len(rows) - rated} unrated")
-    return f"✅ 已发布{label}结果：{rated} 人有得分，{len(rows) - rated} 人无人评分；每人已收到本人得分和单位排名。"
+    answer = f"✅ 已发布{label}结果：{rated} 人有得分，{len(rows) - rated} 人无人评分；每人已收到本人得分和单位排名。"
+    short = sorted({
+        env.directory.units[r.unit_id].name if r.unit_id in env.directory.units else str(r.unit_id)
+        for r in rows if r.score is not None and not quarter_shown_of(env, r).score
+    })
+    return answer + ("\n" + short_of_raters_zh(short, env.cfg.min_group_size) if short else "")
 
 
-def result_text(env: RatingEnv, row: ResultRow) -> str:
+def quarter_shown_of(env: RatingEnv, row: ResultRow, *, viewer_may_be_rater: bool = False) -> QuarterShown:
+    """What of a published quarter row may be shown (scoring.disclosure); `viewer_may_be_rater`
+    for a cadre looking at someone else's row."""
+    counts = {RaterGroup(g): n for g, n in json.loads(row.rater_counts).items()}
+    return quarter_shown(counts, env.cfg.min_group_size, viewer_may_be_rater=viewer_may_be_rater)
+
+
+def result_text(env: RatingEnv, row: ResultRow, *, place_if_withheld: bool = True) -> str:
     """A cadre's published quarter and how it was made: groups and weights, each deduction,
-    the result and the places (「在本单位 12 人中排第 4 名，在全区副科级 387 人中排第 120 名」)."""
+    the result and the places (「在本单位 12 人中排第 4 名，在全区副科级 387 人中排第 120 名」).
+
+    A score resting on fewer than `min_group_size` raters is withheld (scoring.disclosure);
+    its places stay for the cadre themself, and go with it where the text is filed with
+    everyone else's (`place_if_withheld=False`: the archive, whose reader sees every score).
+    """
+    k = env.cfg.min_group_size
     counts = {RaterGroup(g): n for g, n in json.loads(row.rater_counts).items()}
     deduction = _deduction_lines(env, row)
     if row.score is None:
@@ -596,15 +623,29 @@ def result_text(env: RatingEnv, row: ResultRow) -> str:
         if deduction:
             lines.append("自动扣减（有得分时从中扣除）：" + "；".join(deduction))
         return "\n".join([*lines, "发送「我的得分」可随时查看。"])
-    level = ""
+    shown = quarter_shown_of(env, row)
+    person = env.directory.get(row.userid)
+    sees_unit_list = person is not None and ranking_view(person, False, person.unit.id) is RankingView.whole
+    places = []
+    if own_unit_place_shown(shown.score, sees_unit_list):
+        places.append(f"在本单位 {row.unit_ranked} 人中排第 {row.rank_in_unit} 名")
     if row.rank_in_level is not None and row.rank_level:
-        level = f"，在全区{RANK_ZH[Rank(row.rank_level)]} {row.level_ranked} 人中排第 {row.rank_in_level} 名"
-    lines = [f"您的得分：{row.score} 分，在本单位 {row.unit_ranked} 人中排第 {row.rank_in_unit} 名{level}。"]
+        places.append(f"在全区{RANK_ZH[Rank(row.rank_level)]} {row.level_ranked} 人中排第 {row.rank_in_level} 名")
+    if not shown.score:
+        lines = [f"您的得分：{withheld_zh(k)}（得分照常计算，用于排名和评优）。"]
+        if place_if_withheld and places:
+            lines.append("，".join(places) + "。")
+        lines.append(f"评分人：{count_zh(sum(counts.values()), k)}。本单位可由主要领导发送「增加参评」提议增加参评人员。")
+        if deduction:
+            lines.append(f"自动扣减 {row.deduction} 分（已从得分中扣除）：" + "；".join(deduction))
+        lines.append("发送「我的得分」可随时查看。")
+        return "\n".join(lines)
+    lines = [f"您的得分：{row.score} 分，{'，'.join(places)}。"]
     lines.append("怎么算的：")
     unit = env.directory.units.get(row.unit_id)
     present = [g for g in RaterGroup if counts.get(g)]
     weights = weights_for(unit.category, present, env.cfg) if unit else None
-    raters = "、".join(f"{GROUP_ZH[g]} {counts[g]} 人" for g in present)
+    raters = "、".join(f"{GROUP_ZH[g]} {count_zh(counts[g], k)}" for g in present)
     if weights:
         shares = "、".join(f"{GROUP_ZH[g]} {_percent(weights[g])}" for g in present)
         empty = [GROUP_ZH[g] for g in RaterGroup if not counts.get(g)]
@@ -613,11 +654,11 @@ def result_text(env: RatingEnv, row: ResultRow) -> str:
     else:
         lines.append(f"① 评分人：{raters}")
     means = json.loads(row.group_means)
-    if means:
+    if means and shown.group_means:
         lines.append("② 各组平均分：" + "，".join(f"{GROUP_ZH[RaterGroup(g)]} {v}" for g, v in means.items())
                      + f"；加权得 {row.raw} 分")
     else:
-        lines.append(f"② 加权得 {row.raw} 分（有评分组不足 {env.cfg.min_group_size} 人，为保护匿名只公布总分）")
+        lines.append(f"② 加权得 {row.raw} 分（有评分组不足 {k} 人，为保护匿名只公布总分）")
     if deduction:
         lines.append(f"③ 扣减 {row.deduction} 分：" + "；".join(deduction))
         lines.append(f"= {row.raw} − {row.deduction} = {row.score} 分")

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from handlers.year.publish import breakdown_text
+from handlers.year.publish import breakdown_text, row_shown
+from scoring.disclosure import YearShown
 from scoring.types import Rank
 from storage.repos import Store
 
@@ -37,7 +38,9 @@ class AnnualFigures:
     promotion_eligible: bool
     commendation_eligible: bool
     action: str  # 提醒谈话 / 诫勉谈话 / 组织处理, or ""
-    explained: str  # the parts, weights, places and grade, as 我的得分 2026 words them
+    explained: str  # the parts, weights and grade as 我的得分 2026 words them (places only if shown)
+    shown: YearShown  # what the cadre and the admin may be shown (scoring.disclosure)
+    shown_to_colleagues: YearShown  # what another cadre (a leader, who may have rated them) may
 
 
 async def published_years(store: Store) -> list[int]:
@@ -45,11 +48,14 @@ async def published_years(store: Store) -> list[int]:
     return await store.year.published_years()
 
 
-async def published_year(store: Store, year: int, userid: str | None = None) -> list[AnnualFigures] | None:
-    """The published results of `year` (only `userid`'s row when given); None if unpublished."""
+async def published_year(store: Store, year: int, k: int, userid: str | None = None) -> list[AnnualFigures] | None:
+    """The published results of `year` (only `userid`'s row when given); None if unpublished.
+    `k` is the scoring config's `min_group_size`, the disclosure rule's threshold."""
     published = await store.year.published(year, userid=userid)
     if published is None:
         return None
+    raters = await store.results.quarter_raters(year, userid)
+    shown = {r.userid: row_shown(r, raters.get(r.userid, {}), k) for r in published.rows}
     return [
         AnnualFigures(
             userid=r.userid, name=r.name, unit_id=r.unit_id, unit_name=r.unit_name, level=Rank(r.rank_level),
@@ -57,7 +63,9 @@ async def published_year(store: Store, year: int, userid: str | None = None) -> 
             quarter_mean=Decimal(r.quarter_mean), weights=r.weights, unit_rank=r.unit_rank, unit_size=r.unit_size,
             level_rank=r.level_rank, level_size=r.level_size, excellent=r.excellent,
             promotion_eligible=r.promotion_eligible, commendation_eligible=r.commendation_eligible,
-            action=r.action, explained=breakdown_text(r),
+            action=r.action, explained=breakdown_text(r, shown[r.userid], k, place_if_withheld=False),
+            shown=shown[r.userid],
+            shown_to_colleagues=row_shown(r, raters.get(r.userid, {}), k, viewer_may_be_rater=True),
         )
         for r in published.rows
     ]

@@ -23,6 +23,7 @@ from handlers.results.standings import (
 )
 from handlers.router import Router
 from handlers.text import fold
+from scoring.disclosure import shown_ranking, withheld_zh
 from scoring.ranking import Extremes, Ranking, extremes
 from scoring.types import RANK_ZH, Rank
 from scoring.visibility import RankingView, may_see_entry, ranking_view
@@ -101,13 +102,13 @@ async def ranking(args: str, ctx: Ctx) -> Reply:
     period = query.period or await latest_period(ctx.store)
     if period is None:
         raise Refusal("还没有发布过考核结果。考核办发布季度或年度结果后即可查看排名。")
-    results = await period_results(ctx.store, ctx.directory, period)
+    results = await period_results(ctx.store, ctx.directory, period, _k(ctx))
     if query.unit is not None:
         return await _unit_answer(ctx, results, query.unit, query)
     if query.level is not None:
         return await _level_answer(ctx, results, query.level, query)
     if ctx.is_admin:
-        return Reply(_district_overview(results))
+        return Reply(_district_overview(ctx, results))
     person = ctx.require_person()
     if person.is_superior:
         return Reply(_overseen_overview(ctx, results))
@@ -115,11 +116,11 @@ async def ranking(args: str, ctx: Ctx) -> Reply:
     if ranking_view(person, False, person.unit.id) is not RankingView.whole:
         if mine is None:
             raise Refusal(f"{results.period.label}的结果中没有您（发布时您不在名册中）。")
-        return Reply(f"📊 {results.period.label}\n" + _own_text(results, mine, unit=True, level=True))
+        return Reply(f"📊 {results.period.label}\n" + _own_text(ctx, results, mine, unit=True, level=True))
     own_unit = await _unit_answer(ctx, results, person.unit, query)  # a main leader: the unit's list
     if mine is None or mine.score is None or mine.level is None:
         return own_unit
-    return Reply(f"{own_unit.text}\n" + _own_text(results, mine, unit=False, level=True))
+    return Reply(f"{own_unit.text}\n" + _own_text(ctx, results, mine, unit=False, level=True))
 
 
 # ---- one unit ------------------------------------------------------------------------------
@@ -132,17 +133,18 @@ async def _unit_answer(ctx: Ctx, results: PeriodResults, unit: UnitInfo, query: 
         mine = results.of(ctx.userid)
         if mine is None or mine.unit_id != unit.id:
             raise Refusal(f"{results.period.label}的结果中没有您在{unit.name}的名次。")
-        return Reply(f"📊 {results.period.label}\n" + _own_text(results, mine, unit=True, level=False))
+        return Reply(f"📊 {results.period.label}\n" + _own_text(ctx, results, mine, unit=True, level=False))
     if view is not RankingView.whole:
         raise Refusal(NOT_VISIBLE)
     by_id = {s.userid: s for s in results.standings if s.unit_id == unit.id}
     if not by_id:
         raise Refusal(f"{results.period.label}的结果中没有{unit.name}的干部。")
     title = f"{unit.name} {results.period.label}排名"
-    lines = _listing(ranking, by_id, query.whole, query.words or unit.name, ctx.userid, with_unit=False)
-    if ranking.entries and len(ranking.entries) <= MAX_BARS:
-        bars = [(f"{e.position}. {by_id[e.userid].name}", e.score) for e in ranking.entries]
-        mine_label = next((label for (label, _), e in zip(bars, ranking.entries, strict=True) if e.userid == ctx.userid), None)
+    lines = _listing(ctx, ranking, by_id, query.whole, query.words or unit.name, with_unit=False)
+    seen = _seen(ctx, ranking, by_id)
+    if seen.entries and len(seen.entries) <= MAX_BARS:
+        bars = [(f"{e.position}. {by_id[e.userid].name}", e.score) for e in seen.entries]
+        mine_label = next((label for (label, _), e in zip(bars, seen.entries, strict=True) if e.userid == ctx.userid), None)
         await queue_media(ctx, "image", f"{results.period}-{unit.name}.png", bar_chart(f"{title}（{ranking.size} 人）", bars, mine_label))
         lines.append("（柱状图随后发送）")
     return Reply("\n".join([f"📊 {title}（{ranking.size} 人有得分）", *lines]))
@@ -159,7 +161,7 @@ async def _level_answer(ctx: Ctx, results: PeriodResults, level: Rank, query: _Q
         mine = results.of(ctx.userid)
         if mine is None or mine.level != level:
             raise Refusal(f"您在{results.period.label}不属于{RANK_ZH[level]}，只能查看本人所在职级的名次。发送「排名」查看。")
-        return Reply(f"📊 {results.period.label}\n" + _own_text(results, mine, unit=False, level=True))
+        return Reply(f"📊 {results.period.label}\n" + _own_text(ctx, results, mine, unit=False, level=True))
     if view is RankingView.none:
         raise Refusal(NOT_VISIBLE)
     by_id = {s.userid: s for s in results.standings if s.level == level}
@@ -167,21 +169,22 @@ async def _level_answer(ctx: Ctx, results: PeriodResults, level: Rank, query: _Q
     if view is RankingView.units:
         shown = {u: s for u, s in by_id.items() if may_see_entry(ctx.person, view, u, s.unit_id)}
         head = f"📊 {title}：全区 {ranking.size} 人有得分，以下为您分管单位的 {len(shown)} 人（名次为全区名次）"
-        lines = _listing(ranking, shown, query.whole, query.words, ctx.userid, with_unit=True)
-        visible = [e for e in ranking.entries if e.userid in shown]
+        lines = _listing(ctx, ranking, shown, query.whole, query.words, with_unit=True)
+        visible = list(_seen(ctx, ranking, shown).entries)
         if visible and len(visible) <= MAX_BARS:
             bars = [(f"{e.position}. {shown[e.userid].name}（{shown[e.userid].unit_name}）", e.score) for e in visible]
             await queue_media(ctx, "image", f"{results.period}-{level.value}.png", bar_chart(f"{title}（分管单位）", bars))
             lines.append("（柱状图随后发送）")
         return Reply("\n".join([head, *lines]))
-    lines = _listing(ranking, by_id, query.whole, query.words, ctx.userid, with_unit=True)
-    found = extremes(ranking)
+    lines = _listing(ctx, ranking, by_id, query.whole, query.words, with_unit=True)
+    seen = _seen(ctx, ranking, by_id)
+    found = extremes(seen)
     head = [f"📊 {title}（{ranking.size} 人有得分）"]
     if found is not None:
         head.append(_extremes_text(found, by_id))
         mine = by_id.get(ctx.userid)
-        chart = spread_chart(f"{title}得分分布（{ranking.size} 人）", [e.score for e in ranking.entries],
-                             mine.score if mine else None)
+        chart = spread_chart(f"{title}得分分布（{seen.size} 人）", [e.score for e in seen.entries],
+                             mine.score if mine and mine.userid in seen.positions else None)
         await queue_media(ctx, "image", f"{results.period}-{level.value}.png", chart)
         lines.append("（得分分布图随后发送，标出了四分位）")
     return Reply("\n".join([*head, *lines]))
@@ -190,15 +193,17 @@ async def _level_answer(ctx: Ctx, results: PeriodResults, level: Rank, query: _Q
 # ---- overviews -------------------------------------------------------------------------------
 
 
-def _district_overview(results: PeriodResults) -> str:
-    """The seed's table: per rank level, how many, the highest and the lowest."""
+def _district_overview(ctx: Ctx, results: PeriodResults) -> str:
+    """The seed's table: per rank level, how many, the highest and the lowest shown score."""
     lines = [f"📊 {results.period.label} 全区排名概况"]
     by_id = {s.userid: s for s in results.standings}
     for level in Rank:
-        found = extremes(results.level_ranking(level))
-        if found is None:
+        ranking = results.level_ranking(level)
+        if not ranking.entries:
             continue
-        lines.append(f"· {RANK_ZH[level]} {found.count} 人：{_extremes_text(found, by_id, with_unit=True)}")
+        found = extremes(_seen(ctx, ranking, by_id))
+        lines.append(f"· {RANK_ZH[level]} {ranking.size} 人：{_extremes_text(found, by_id, with_unit=True)}"
+                     + _hidden_note(ctx, ranking, found))
     if len(lines) == 1:
         lines.append("本期没有任何人有得分。")
     lines.append("发送「排名 正科级」看某职级（附分布图），「排名 城关镇」看某单位（附柱状图）。")
@@ -210,11 +215,12 @@ def _overseen_overview(ctx: Ctx, results: PeriodResults) -> str:
     lines = [f"📊 {results.period.label} 分管单位排名概况"]
     for unit_id in sorted(person.oversees, key=lambda u: ctx.directory.units[u].name if u in ctx.directory.units else ""):
         unit = ctx.directory.units.get(unit_id)
-        found = extremes(results.unit_ranking(unit_id))
-        if unit is None or found is None:
+        ranking = results.unit_ranking(unit_id)
+        if unit is None or not ranking.entries:
             continue
         by_id = {s.userid: s for s in results.standings if s.unit_id == unit_id}
-        lines.append(f"· {unit.name} {found.count} 人：{_extremes_text(found, by_id)}")
+        found = extremes(_seen(ctx, ranking, by_id))
+        lines.append(f"· {unit.name} {ranking.size} 人：{_extremes_text(found, by_id)}" + _hidden_note(ctx, ranking, found))
     if len(lines) == 1:
         lines.append("您分管的单位本期没有人有得分。")
     lines.append("发送「排名 单位名」看一个单位的完整排名，「排名 正科级」看分管单位在全区同职级中的名次。")
@@ -224,8 +230,9 @@ def _overseen_overview(ctx: Ctx, results: PeriodResults) -> str:
 # ---- wording -------------------------------------------------------------------------------
 
 
-def _own_text(results: PeriodResults, mine: Standing, *, unit: bool, level: bool) -> str:
-    """「您的得分 82.40 分，在本单位 12 人中排第 5 名，在全区一般干部 13 人中排第 1 名。」"""
+def _own_text(ctx: Ctx, results: PeriodResults, mine: Standing, *, unit: bool, level: bool) -> str:
+    """「您的得分 82.40 分，在本单位 12 人中排第 5 名，在全区一般干部 13 人中排第 1 名。」
+    A withheld score keeps its places: they count scores the cadre is not shown."""
     if mine.score is None:
         return "本期无人为您评分，没有得分和名次。"
     places = []
@@ -235,11 +242,15 @@ def _own_text(results: PeriodResults, mine: Standing, *, unit: bool, level: bool
     if level and mine.level is not None:
         ranking = results.level_ranking(mine.level)
         places.append(f"在全区{RANK_ZH[mine.level]} {ranking.size} 人中排第 {ranking.position_of(mine.userid)} 名")
+    if not mine.shown:
+        return f"您的得分：{withheld_zh(_k(ctx))}；{'，'.join(places)}。"
     return f"您的得分 {mine.score} 分，{'，'.join(places)}。"
 
 
-def _extremes_text(found: Extremes, by_id: dict[str, Standing], with_unit: bool = False) -> str:
+def _extremes_text(found: Extremes | None, by_id: dict[str, Standing], with_unit: bool = False) -> str:
     """「最高 95.20 分（赵建华），最低 70.10 分（蒋涛）」, ties named up to three."""
+    if found is None:
+        return "得分均不公布（评分人不足）"
 
     def names(userids: tuple[str, ...]) -> str:
         shown = [by_id[u].name + (f"，{by_id[u].unit_name}" if with_unit else "") for u in userids[:3]]
@@ -248,11 +259,31 @@ def _extremes_text(found: Extremes, by_id: dict[str, Standing], with_unit: bool 
     return f"最高 {found.highest} 分（{names(found.highest_userids)}），最低 {found.lowest} 分（{names(found.lowest_userids)}）"
 
 
+def _k(ctx: Ctx) -> int:
+    return ctx.settings.scoring.config.min_group_size
+
+
+def _seen(ctx: Ctx, ranking: Ranking, standings: dict[str, Standing]) -> Ranking:
+    """The entries among `standings` whose scores the asker may see (scoring.disclosure)."""
+    return shown_ranking(
+        ranking, lambda u: u in standings and standings[u].shown_to(ctx.userid, ctx.is_admin)
+    )
+
+
+def _hidden_note(ctx: Ctx, ranking: Ranking, found: Extremes | None) -> str:
+    hidden = ranking.size - (found.count if found else 0)
+    return f"（评分人不足 {_k(ctx)} 人的得分不公布，未计入最高最低）" if hidden and found else ""
+
+
 def _listing(
-    ranking: Ranking, shown: dict[str, Standing], whole: bool, scope: str, asker: str, *, with_unit: bool
+    ctx: Ctx, ranking: Ranking, shown: dict[str, Standing], whole: bool, scope: str, *, with_unit: bool
 ) -> list[str]:
-    """The ranking's lines among `shown`, top and bottom only when long (and saying so)."""
-    entries = [e for e in ranking.entries if e.userid in shown]
+    """The ranking's lines among `shown`, top and bottom only when long (and saying so).
+    An entry whose score the asker may not see is named apart, without score or place."""
+    asker = ctx.userid
+    entries = list(_seen(ctx, ranking, shown).entries)
+    withheld = [shown[e.userid].name for e in ranking.entries
+                if e.userid in shown and not shown[e.userid].shown_to(asker, ctx.is_admin)]
 
     def line(entry_userid: str, position: int, score: object) -> str:
         standing = shown[entry_userid]
@@ -271,6 +302,8 @@ def _listing(
         if asker in middle:
             mine = next(e for e in entries if e.userid == asker)
             lines.append(f"您：第 {mine.position} 名，{mine.score} 分")
+    if withheld:
+        lines.append(f"{withheld_zh(_k(ctx))}得分和名次：{'、'.join(withheld)}")
     unranked = [shown[u].name for u in ranking.unranked if u in shown]
     if unranked:
         lines.append(f"无人评分、未排名 {len(unranked)} 人：{'、'.join(unranked)}")

@@ -16,11 +16,13 @@ from handlers.rating.service import parse_quarter, quarter_of
 from handlers.results import annual
 from handlers.text import fold
 from handlers.year.decisions import parse_year
+from scoring.disclosure import shows
 from scoring.ranking import Ranking, competition_ranking
 from scoring.types import Rank
 from scoring.workdays import QuarterId
 from storage.directory import Directory
 from storage.repos import Store
+from storage.results_repo import rater_total
 
 
 @dataclass(frozen=True, order=True)
@@ -53,7 +55,11 @@ def parse_period(text: str) -> Period | None:
 
 @dataclass(frozen=True)
 class Standing:
-    """A cadre's published figure in one period; `score` None: nobody rated them."""
+    """A cadre's published figure in one period; `score` None: nobody rated them.
+
+    The score still ranks whether or not it may be shown (scoring.disclosure): `shown` to the
+    cadre and the admin, `shown_to_colleagues` to a leader who may have rated them.
+    """
 
     userid: str
     name: str
@@ -61,6 +67,11 @@ class Standing:
     unit_name: str
     level: Rank | None
     score: Decimal | None
+    shown: bool = True
+    shown_to_colleagues: bool = True
+
+    def shown_to(self, viewer: str, is_admin: bool) -> bool:
+        return self.shown if is_admin or viewer == self.userid else self.shown_to_colleagues
 
 
 @dataclass(frozen=True)
@@ -89,14 +100,17 @@ async def latest_period(store: Store) -> Period | None:
     return max(found, default=None)
 
 
-async def period_results(store: Store, directory: Directory, period: Period) -> PeriodResults:
-    """The published figures of `period`, or a refusal saying it is not published."""
+async def period_results(store: Store, directory: Directory, period: Period, k: int) -> PeriodResults:
+    """The published figures of `period`, or a refusal saying it is not published. `k` is
+    the disclosure rule's threshold (`min_group_size`)."""
     if period.is_year:
-        rows = await annual.published_year(store, period.year)
+        rows = await annual.published_year(store, period.year, k)
         if rows is None:
             raise Refusal(f"{period.label}考核结果尚未发布，发布后即可查看排名。")
         return PeriodResults(period, tuple(
-            Standing(r.userid, r.name, r.unit_id, r.unit_name, r.level, r.score) for r in rows
+            Standing(r.userid, r.name, r.unit_id, r.unit_name, r.level, r.score,
+                     r.shown.composite, r.shown_to_colleagues.composite)
+            for r in rows
         ))
     rnd = await store.rating.round_by_quarter(str(period))
     if rnd is None or rnd.status != "published" or rnd.id is None:
@@ -105,6 +119,7 @@ async def period_results(store: Store, directory: Directory, period: Period) -> 
     for row in await store.results.round_results(rnd.id):
         person = directory.people.get(row.userid)
         unit = directory.units.get(row.unit_id)
+        raters = rater_total(row.rater_counts)
         standings.append(Standing(
             row.userid,
             person.name if person else row.userid,
@@ -112,5 +127,7 @@ async def period_results(store: Store, directory: Directory, period: Period) -> 
             unit.name if unit else str(row.unit_id),
             Rank(row.rank_level) if row.rank_level else None,
             None if row.score is None else Decimal(row.score),
+            shows(raters, k),
+            shows(raters, k, viewer_may_be_rater=True),
         ))
     return PeriodResults(period, tuple(standings))

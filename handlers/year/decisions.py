@@ -6,16 +6,19 @@ the admin about anyone; a refusal never tells whether the person exists.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from handlers.base import Ctx, Refusal
 from handlers.rating.service import RatingEnv
-from handlers.year.publish import breakdown_text, earlier_years
+from handlers.year.publish import breakdown_text, earlier_years, row_shown
+from scoring.disclosure import withheld_zh
 from scoring.ranking import Ranking, rank_within_levels
 from scoring.types import RANK_ZH, Rank, ScoredCadre
 from scoring.use import promotion_eligibility
 from scoring.visibility import Sight, may_see_unit
 from storage.directory import Person
+from storage.models_year import AnnualResult
 
 NOT_ALLOWED = "只有单位主要领导、分管的上级领导和考核办可以查询考核结果的运用。发送「我的得分 年份」查看本人的年度结果。"
 _LEVELS = {**{zh: level for level, zh in RANK_ZH.items()}, **{level.value: level for level in Rank}}
@@ -90,7 +93,8 @@ async def can_promote(ctx: Ctx, args: str) -> str:
     person = _find(ctx, args.split())
     year = await _latest_year(env)
     years = (await earlier_years(env, year + 1)).excellent_years(person.userid)
-    decision = promotion_eligibility(person.userid, await _level_rankings(env, year), years, year, env.cfg)
+    place_shown = await _composite_shown(ctx, year, person.userid)
+    decision = promotion_eligibility(person.userid, await _level_rankings(env, year), years, year, env.cfg, place_shown)
     verdict = "可以" if decision.eligible else "不可以"
     return f"{person.label}：{verdict}。{decision.reason_zh}。"
 
@@ -131,7 +135,10 @@ async def commendation_list(ctx: Ctx, args: str) -> str:
         key=lambda r: (r.level_rank, r.userid),
     )
     head = f"📋 可推荐评先评优的{RANK_ZH[level]}（{published.year} 年度总分列全区同职级前 1/2，{len(rows)} 人）"
-    lines = [f"{r.level_rank}. {r.name}（{r.unit_name}）{r.annual} 分" for r in rows]
+    shown = await _shown_to(ctx, published.year, rows)
+    k = env.cfg.min_group_size
+    lines = [f"{r.level_rank}. {r.name}（{r.unit_name}）{r.annual} 分" if shown[r.userid]
+             else f"· {r.name}（{r.unit_name}）{withheld_zh(k)}得分和名次" for r in rows]
     return "\n".join([head, *lines]) if lines else head + "：无"
 
 
@@ -153,14 +160,35 @@ async def last_place_list(ctx: Ctx, args: str) -> str:
         (r for r in published.rows if r.last_place_years and _in_scope(ctx, r.unit_id)),
         key=lambda r: (-r.last_place_years, r.unit_name, r.userid),
     )
+    shown = await _shown_to(ctx, year, rows)
     lines = [
         f"· {r.action}：{r.name}（{r.unit_name}），"
         + (f"{year - r.last_place_years + 1}–{year} 年连续 {r.last_place_years} 年" if r.last_place_years > 1 else f"{year} 年")
-        + f"为本单位末位（{r.unit_rank}/{r.unit_size}）"
+        + "为本单位末位" + (f"（{r.unit_rank}/{r.unit_size}）" if shown[r.userid] else "")
         for r in rows
     ]
     head = f"📋 {year} 年度本单位末位名单（{len(lines)} 人）"
     return "\n".join([head, *lines]) if lines else head + "：无"
+
+
+async def _shown_to(ctx: Ctx, year: int, rows: Sequence[AnnualResult]) -> dict[str, bool]:
+    """Whose annual score (and place) the asker may see (scoring.disclosure): the admin as
+    the cadre would, a leader as someone who may have rated them."""
+    raters = await ctx.store.results.quarter_raters(year)
+    k = ctx.settings.scoring.config.min_group_size
+    return {
+        r.userid: row_shown(r, raters.get(r.userid, {}), k, viewer_may_be_rater=not ctx.is_admin).composite
+        for r in rows
+    }
+
+
+async def _composite_shown(ctx: Ctx, year: int, userid: str) -> bool:
+    """Whether the asker may see `userid`'s annual place of `year`; a year known only from
+    the imported history rests on no raters here and is shown."""
+    published = await ctx.store.year.published(year, userid=userid)
+    if published is None or not published.rows:
+        return True
+    return (await _shown_to(ctx, year, published.rows))[userid]
 
 
 async def my_annual(ctx: Ctx, year: int) -> str:
@@ -171,4 +199,6 @@ async def my_annual(ctx: Ctx, year: int) -> str:
         raise Refusal(f"{year} 年度考核结果尚未发布，发布后您会收到本人结果。")
     if not published.rows:
         return f"{year} 年度结果中没有您（发布时您不在名册中）。如有疑问请联系考核办。"
-    return f"📊 {year}年度考核结果\n" + breakdown_text(published.rows[0])
+    row, k = published.rows[0], ctx.settings.scoring.config.min_group_size
+    raters = (await ctx.store.results.quarter_raters(year, person.userid)).get(person.userid, {})
+    return f"📊 {year}年度考核结果\n" + breakdown_text(row, row_shown(row, raters, k), k)

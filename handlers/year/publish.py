@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -32,7 +32,17 @@ from scoring.annual import (
     democratic_from_totals,
 )
 from scoring.config import AnnualWeights
+from scoring.disclosure import (
+    YearShown,
+    count_zh,
+    own_unit_place_shown,
+    short_of_raters_zh,
+    shown_ranking,
+    withheld_zh,
+    year_shown,
+)
 from scoring.golive import owed_period
+from scoring.ranking import extremes
 from scoring.types import RANK_ZH, Rank, Role
 from scoring.use import LAST_PLACE_ZH, LastPlaceAction
 from scoring.year_end import Change, EarlierYears, YearOutcome, publication_changes, year_outcome
@@ -76,6 +86,7 @@ class Gathered:
     results: list[AnnualResult]
     democratic: dict[str, DemocraticResult]
     unit_results: dict[str, str]  # unit id (as scoring names units) -> imported result
+    quarter_raters: dict[str, dict[int, int]]  # userid -> quarter -> raters behind its score
 
 
 async def gather(env: RatingEnv, year: int) -> Gathered:
@@ -110,7 +121,8 @@ async def gather(env: RatingEnv, year: int) -> Gathered:
             quarter_scores={q: Decimal(score) for q, score in quarters.get(userid, {}).items()},
             excused_quarters=frozenset(everyone | excuses.get(userid, set())),
         ))
-    return Gathered(people, annual_scores(inputs, env.cfg), democratic, unit_results)
+    quarter_raters = await env.store.results.quarter_raters(year)
+    return Gathered(people, annual_scores(inputs, env.cfg), democratic, unit_results, quarter_raters)
 
 
 async def year_people(env: RatingEnv, year: int) -> dict[str, Person]:
@@ -162,26 +174,53 @@ def missing_text(year: int, gathered: Gathered) -> str:
 # ---- what people read --------------------------------------------------------------------
 
 
-def breakdown_text(row: Row | SimpleNamespace) -> str:
-    """A cadre's year: the score, its parts with their weights, ranks and grade."""
+def row_shown(
+    row: Row | SimpleNamespace, quarter_raters: Mapping[int, int], k: int, *, viewer_may_be_rater: bool = False
+) -> YearShown:
+    """What of a published year row may be shown (scoring.disclosure), given the raters
+    behind each of the cadre's published quarter scores."""
+    counted = [int(q) for q in row.quarters.split(",") if q]
+    return year_shown(row.democratic_raters, {q: quarter_raters.get(q, 0) for q in counted}, k,
+                      viewer_may_be_rater=viewer_may_be_rater)
+
+
+def breakdown_text(row: Row | SimpleNamespace, shown: YearShown, k: int, *, place_if_withheld: bool = True) -> str:
+    """A cadre's year: the score, its parts with their weights, ranks and grade; a part
+    resting on fewer than `k` raters, and whatever would reveal it, says so instead. The
+    places of a withheld score stay for the cadre themself (`place_if_withheld`), not in
+    the archive, which files every cadre together."""
     w_dem, w_unit, w_quarters = (Decimal(w) for w in row.weights.split("/"))
     quarters = "、".join("一二三四"[int(q) - 1] for q in row.quarters.split(","))
     deduction = f"，未交年度总结扣 {row.summary_deduction} 分" if Decimal(row.summary_deduction) else ""
+    withheld = withheld_zh(k)
     if row.excellent:
         grade = "优秀"
     elif row.excellent_tied:
         grade = "与他人同分处在本单位优秀名额的边界，由考核办研究确定"
     else:
         grade = "未列入本单位优秀名额"
+    democratic = (
+        f"· 民主测评 {row.democratic} 分 × {_percent(w_dem)}（{count_zh(row.democratic_raters, k)}测评{deduction}）"
+        if shown.democratic else f"· 民主测评：{withheld}（权重 {_percent(w_dem)}{deduction}）"
+    )
+    quarter_mean = (
+        f"· 季度考核平均 {row.quarter_mean} 分 × {_percent(w_quarters)}（第{quarters}季度）"
+        if shown.quarter_mean else f"· 季度考核平均：{withheld}（权重 {_percent(w_quarters)}，第{quarters}季度）"
+    )
     lines = [
-        f"年度得分：{row.annual} 分",
-        f"· 民主测评 {row.democratic} 分 × {_percent(w_dem)}（{row.democratic_raters} 人测评{deduction}）",
+        f"年度得分：{row.annual} 分" if shown.composite else f"年度得分：{withheld}（得分照常计算，用于排名和评优）",
+        democratic,
         f"· 本单位年度综合考核结果 {row.unit_result} 分 × {_percent(w_unit)}",
-        f"· 季度考核平均 {row.quarter_mean} 分 × {_percent(w_quarters)}（第{quarters}季度）",
-        f"在本单位 {row.unit_size} 人中排第 {row.unit_rank} 名；"
-        f"在全区{RANK_ZH[Rank(row.rank_level)]} {row.level_size} 人中排第 {row.level_rank} 名。",
-        f"等次：{grade}。",
+        quarter_mean,
     ]
+    if shown.composite or place_if_withheld:
+        level_place = f"在全区{RANK_ZH[Rank(row.rank_level)]} {row.level_size} 人中排第 {row.level_rank} 名。"
+        # A main leader also sees the unit's list (scoring.visibility).
+        if own_unit_place_shown(shown.composite, Role(row.role) is Role.main_leader):
+            lines.append(f"在本单位 {row.unit_size} 人中排第 {row.unit_rank} 名；{level_place}")
+        else:
+            lines.append(level_place)
+    lines.append(f"等次：{grade}。")
     if row.action:
         lines.append(f"连续 {row.last_place_years} 年为本单位末位：{row.action}。")
     return "\n".join(lines)
@@ -209,16 +248,26 @@ def _names(gathered: Gathered, userids: object) -> str:
     return "、".join(f"{gathered.people[u].name}" for u in ids) or "无"
 
 
-def report_text(year: int, version: int, gathered: Gathered, outcome: YearOutcome, changes: str) -> str:
-    """The admins' report: the seed's table, 优秀 per unit, 评先, the last-place ladder."""
+def report_text(
+    year: int, version: int, gathered: Gathered, outcome: YearOutcome, changes: str, shown: Mapping[str, YearShown], k: int,
+) -> str:
+    """The admins' report: the seed's table (of the scores that may be shown), 优秀 per unit,
+    评先, the last-place ladder, and the units whose figures were withheld."""
     units = {str(p.unit.id): p.unit.name for p in gathered.people.values()}
     lines = [f"📊 {year}年度考核结果（第 {version} 版）已发布，共 {len(outcome.results)} 人", "【各职级得分】"]
     for level in Rank:
-        found = outcome.extremes.get(level)
-        if found is not None:
+        ranking = outcome.level_rankings.get(level)
+        if ranking is None or not ranking.entries:
+            continue
+        found = extremes(shown_ranking(ranking, lambda u: shown[u].composite))
+        hidden = ranking.size - (found.count if found else 0)
+        note = f"（评分人不足 {k} 人的得分不公布，未计入最高最低）" if hidden else ""
+        if found is None:
+            lines.append(f"{RANK_ZH[level]} {ranking.size} 人：{withheld_zh(k)}")
+        else:
             lines.append(
-                f"{RANK_ZH[level]} {found.count} 人：最高 {found.highest} 分（{_names(gathered, found.highest_userids)}），"
-                f"最低 {found.lowest} 分（{_names(gathered, found.lowest_userids)}）"
+                f"{RANK_ZH[level]} {ranking.size} 人：最高 {found.highest} 分（{_names(gathered, found.highest_userids)}），"
+                f"最低 {found.lowest} 分（{_names(gathered, found.lowest_userids)}）{note}"
             )
     lines.append("【优秀（按本单位名额）】")
     for unit, grades in sorted(outcome.excellent.items(), key=lambda item: units[item[0]]):
@@ -249,6 +298,9 @@ def report_text(year: int, version: int, gathered: Gathered, outcome: YearOutcom
         lines.append("无")
     eligible = sum(1 for e in outcome.promotion.values() if e.eligible)
     lines.append(f"【提拔】{eligible} 人符合提拔的实绩条件，发送「提拔名单 正科级」等查看。")
+    short = sorted({units[str(gathered.people[u].unit.id)] for u, seen in shown.items() if seen.anything_withheld})
+    if short:
+        lines.append(short_of_raters_zh(short, k))
     if changes:
         lines.append("【与上一版相比的改动】\n" + changes)
     return "\n".join(lines)
@@ -357,10 +409,16 @@ async def publish_version(
     # Someone who has left since keeps the published row and gets no message.
     notified = {u for u in changed if env.directory.get(u) is not None}
     head = f"📊 {year}年度考核结果" + (f"（{note}，第 {version} 版）" if version > 1 else "")
+    k = env.cfg.min_group_size
+    shown = {
+        str(r["userid"]): row_shown(SimpleNamespace(**r), gathered.quarter_raters.get(str(r["userid"]), {}), k)
+        for r in rows
+    }
     await env.store.outbox.enqueue_many(
         (
             Push(f"year-result:{year}:{version}:{row.userid}", row.userid, "text",
-                 json.dumps({"content": head + "\n" + breakdown_text(row)}, ensure_ascii=False), env.now)
+                 json.dumps({"content": head + "\n" + breakdown_text(row, shown[row.userid], k)}, ensure_ascii=False),
+                 env.now)
             # Plain namespaces: building 100,000 SQLModel objects would cost more than the rest.
             for row in (SimpleNamespace(**r) for r in rows) if row.userid in notified
         ),
@@ -369,10 +427,12 @@ async def publish_version(
     await env.audit("year.republish" if version > 1 else "year.publish", f"{year} version {version}: {len(rows)} people, {len(notified)} notified")
     admins = list(env.settings.admin.userids)
     if admins:
-        report = report_text(year, version, gathered, outcome, changes_text)
+        report = report_text(year, version, gathered, outcome, changes_text, shown, k)
         await env.store.outbox.enqueue(f"year-report:{year}:{version}", admins, "text", {"content": report}, env.now)
+    short = sorted({str(r["unit_name"]) for r in rows if shown[str(r["userid"])].anything_withheld})
     return (
         f"✅ 已发布{year}年度考核结果（第 {version} 版）：{len(rows)} 人，{len(notified)} 人已收到本人结果；"
         "各职级最高最低分、优秀、评先、末位名单已发给考核办。"
+        + (f"\n{short_of_raters_zh(short, k)}" if short else "")
         + (f"\n与第 {version - 1} 版相比的改动：\n{changes_text}" if changes_text else "")
     )

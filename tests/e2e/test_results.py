@@ -122,7 +122,7 @@ async def test_my_score_explains_groups_weights_and_each_deduction(db_url, clock
         await publish_q4(h)
         wu = await h.say("chengguan_wuhao", "我的得分")
         assert f"您的得分：{SCORE['chengguan_wuhao']} 分，在本单位 12 人中排第 5 名" in wu
-        assert "主评 1 人、互评 3 人、参评 3 人" in wu and "主评 40%、互评 30%、参评 30%" in wu
+        assert "主评 不足 3 人、互评 3 人、参评 3 人" in wu and "1 人" not in wu and "主评 40%、互评 30%、参评 30%" in wu
         assert "各组平均分：主评 86.00，互评 86.00，参评 86.00；加权得 86.00 分" not in wu  # 主评 has 1 rater
         assert "为保护匿名只公布总分" in wu
         assert "缺记日志 8 天 × 0.2 分 = 1.60 分（12月22日、12月23日" in wu and "12月21日" not in wu

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import re
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -349,6 +350,20 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
         report = next(t for t in h.standin.texts_for(ADMIN) if "已发布，共 14 人" in t)
         assert "正科级 3 人：最高" in report and "组织处理：吴三（城关镇），2024–2026 年连续 3 年" in report
         assert "团区委（3 人，名额 0）" in report
+        # 团区委's three rate each other (two raters apiece) and 蒋副's evaluation was dropped:
+        # every figure there rests on one or two people, so none is shown, to anyone (issue 21).
+        withheld = "评分人不足 3 人，为保护匿名不公布"
+        assert "以下单位有干部的得分评分人不足 3 人" in report and "：团区委。" in report and "增加参评" in report
+        assert "团区委" in reply and "增加参评" in reply
+        for userid in ("tq_lead", "tq_dep", "tq_staff"):
+            figures = [str(expected[userid][f]) for f in ("annual", "democratic", "quarter_mean")]
+            pushed = next(t for t in h.standin.texts_for(userid) if "2026年度考核结果" in t)
+            for text in (pushed, await h.say(userid, "我的得分 2026")):
+                assert f"年度得分：{withheld}" in text and "在全区" in text, text
+                assert ("在本单位 3 人中排第" in text) is (userid != "tq_lead"), text  # he sees the list
+                assert not [f for f in figures if f in text] and not re.search(r"(?<![\d.])[12] 人(?!中)", text), text
+        unit_list = await h.say("tq_lead", "排名 2026")
+        assert f"{withheld}得分和名次：" in unit_list and str(expected["tq_dep"]["annual"]) not in unit_list
 
         # Decisions in chat, scoped; a refusal never tells whether the person exists.
         assert "陈二（区发改局）：可以" in await h.say(ADMIN, "能否提拔 陈二")
@@ -362,6 +377,14 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
         lasts = await h.say(ADMIN, "末位名单 2026")
         assert "组织处理：吴三" in lasts and "诫勉谈话：褚三" in lasts and "提醒谈话：沈干" in lasts
         assert "褚三" not in await h.say("ca_lead", "末位名单 2026")
+        # 团区委's withheld scores keep their places to themselves in these lists too (issue 21).
+        assert "沈干（团区委），2026 年为本单位末位\n" in lasts + "\n" and "褚三（区发改局），2025–2026 年连续 2 年为本单位末位（" in lasts
+        promote = await h.say(ADMIN, "能否提拔 卫书")
+        assert "名次不公布" in promote and "排第" not in promote
+        assert "排第" in await h.say(ADMIN, "能否提拔 赵城")
+        for level in ("正科级", "副科级", "一般干部"):
+            listed = await h.say(ADMIN, f"评先名单 {level}")
+            assert not [u for u in ("tq_lead", "tq_dep", "tq_staff") if str(expected[u]["annual"]) in listed], listed
         assert "周二" in await h.say(ADMIN, "评先名单 一般干部")
 
         # Frozen: a second publish needs the word; a correction keeps version 1 and says what changed.
@@ -387,6 +410,9 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
         assert by_id["ca_staff3"]["action"] == "组织处理" and by_id["ca_staff3"]["last_place_years"] == "3"
         assert by_id["fg_staff2"]["promotion_eligible"] == "是" and by_id["fg_staff2"]["commendation_eligible"] == "否"
         assert by_id["ca_staff1"]["annual"] == str(expected["ca_staff1"]["annual"])
+        for userid in ("tq_lead", "tq_dep", "tq_staff"):  # withheld, with the places that would pin them
+            assert {by_id[userid][c] for c in ("democratic", "quarter_mean", "annual", "unit_rank", "level_rank")} == {withheld}
+            assert by_id[userid]["unit_result"] == "78.25"
         capsys.readouterr()
 
 

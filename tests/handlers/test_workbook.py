@@ -19,8 +19,8 @@ def record(units: int) -> YearRecord:
                Rank.general, "科员", True)
         for n in range(units)
     ]
-    cells = {"u0001": {4: QuarterCells("88.50", "1.00", 1, 1, 3, units, 5)}}
-    return YearRecord(2026, people, cells, (4,), {}, {"u0001": 200}, {}, 250)
+    cells = {"u0001": {4: QuarterCells("88.50", "1.00", 1, 1, 3, units, 5, raters=4)}}
+    return YearRecord(2026, people, cells, (4,), {}, {"u0001": 200}, {}, 250, min_raters=3)
 
 
 def sheets(units: int) -> dict[str, list[tuple]]:

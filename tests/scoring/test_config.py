@@ -69,6 +69,7 @@ def test_config_cannot_be_mutated() -> None:
         {"high_share": "1.5"},
         {"excellent_share": 2},
         {"min_group_size": 0},
+        {"min_group_size": 1},  # a figure on one rater besides the viewer is that rater's score
         {"log_deduction_per_day": -1},
         {"score_max": 100.0},
         {"annual_weights_main_leader": (0.1, 0.3, 0.5)},
