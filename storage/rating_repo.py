@@ -47,6 +47,8 @@ class RatingRepo(BallotBox):
     draft_table = RatingDraft
     handin_table = RatingHandin
     score_table = RatingScore
+    card_prefix = "rate-card"
+    submit_prefix = "rate-submit"
 
     # ---- rounds ----
 
