@@ -25,8 +25,8 @@ from handlers.logs import TodaysLog, apply_todays_logs
 from handlers.registry import build_router
 from scheduler.context import JobContext
 from scheduler.wiring import start_scheduler
-from storage.committer import BatchCommitter, Committer
 from storage.ballot_box import TRACES_DROPPED
+from storage.committer import BatchCommitter, Committer
 from storage.db import after_commit_of, after_commit_with, create_engine, migrate, session_factory
 from storage.repos import OUTBOX_QUEUED
 from storage.writer import BatchWriter, batch_writer
