@@ -25,7 +25,7 @@ from typing import Any, ClassVar, Protocol
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import InboundMessage, Outbox, OutboxBody
+from storage.models import BLANKED_PAYLOAD, InboundMessage, Outbox, OutboxBody
 from storage.sql import dialect_insert
 
 # A system-wide secure RNG: score ids and row order must not be predictable from each other.
@@ -38,8 +38,6 @@ _PROBE = 16
 # session.info key: raters whose traces this transaction dropped. After COMMIT the bot
 # forgets its in-memory copies of their replies (bot/dispatch.py, storage/db.after_commit_with).
 TRACES_DROPPED = "shiji_traces_dropped"
-# What a sent card row keeps of its payload once its rater's traces are dropped.
-BLANK_PAYLOAD = "{}"
 
 
 class Round(Protocol):
@@ -181,7 +179,7 @@ class BallotBox:
         )).scalars().all()
         await self.s.execute(delete(Outbox).where(chosen, Outbox.status == "pending"))
         await self.s.execute(
-            update(Outbox).where(chosen, Outbox.payload != BLANK_PAYLOAD).values(payload=BLANK_PAYLOAD, body_id=None)
+            update(Outbox).where(chosen, Outbox.payload != BLANKED_PAYLOAD).values(payload=BLANKED_PAYLOAD, body_id=None)
         )
         if bodies:
             await self.s.execute(delete(OutboxBody).where(OutboxBody.id.in_(bodies)))  # type: ignore[attr-defined]

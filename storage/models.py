@@ -155,6 +155,11 @@ class Outbox(SQLModel, table=True):
     body_id: str | None = Field(default=None, max_length=16)
 
 
+# The payload a sent round card keeps once its rater handed in (storage/ballot_box.py
+# drop_traces): the row stays for the sender's bookkeeping, its content is gone.
+BLANKED_PAYLOAD = "{}"
+
+
 class OutboxBody(SQLModel, table=True):
     """The JSON many outbox rows share, cut where each row's own part goes: head + part + tail.
 
