@@ -455,7 +455,6 @@ async def close_round(env: RatingEnv, rnd: RatingRound) -> str:
     for todo in await env.store.rating.todo(rnd.id):
         if todo.answered == 0:
             absent += 1
-            await env.store.rating.drop_traces(rnd, todo.rater)  # cards not sent yet stay unsent
             continue
         check, drafts, cards = await check_rater(env, rnd, todo.rater)
         if check.ok:

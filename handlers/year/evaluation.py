@@ -221,7 +221,6 @@ async def close_evaluation(env: RatingEnv, ev: YearEval) -> str:
     for todo in await box.todo(ev.id):
         if todo.answered == 0:
             absent += 1
-            await box.drop_traces(ev, todo.rater)  # cards not sent yet stay unsent
             continue
         sealed, unfinished, _count = await _seal(env, ev, todo.rater)
         if sealed:
