@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import String, and_, cast, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import BLANKED_PAYLOAD, InboundMessage, Outbox, OutboxBody
@@ -35,6 +35,8 @@ _rng = random.SystemRandom()
 FIRST_SEND = "0"
 # Resend suffixes probed per query (a rater who resends more often costs one more query).
 _PROBE = 16
+# The key a sent round card keeps once its rater's traces are dropped, before its row id.
+BLANKED_KEY = "blanked:"
 # session.info key: raters whose traces this transaction dropped. After COMMIT the bot
 # forgets its in-memory copies of their replies (bot/dispatch.py, storage/db.after_commit_with).
 TRACES_DROPPED = "shiji_traces_dropped"
@@ -178,8 +180,13 @@ class BallotBox:
             select(Outbox.body_id).where(chosen, resent, Outbox.body_id.is_not(None)).distinct()  # type: ignore[union-attr]
         )).scalars().all()
         await self.s.execute(delete(Outbox).where(chosen, Outbox.status == "pending"))
+        # A sent row keeps its status, times and WeCom's answer; its key, which names the
+        # card (so the rater and ratee) and which resend it was, goes with the payload.
         await self.s.execute(
-            update(Outbox).where(chosen, Outbox.payload != BLANKED_PAYLOAD).values(payload=BLANKED_PAYLOAD, body_id=None)
+            update(Outbox).where(chosen).values(
+                payload=BLANKED_PAYLOAD, body_id=None,
+                dedupe_key=literal(BLANKED_KEY).concat(cast(Outbox.id, String)),
+            )
         )
         if bodies:
             await self.s.execute(delete(OutboxBody).where(OutboxBody.id.in_(bodies)))  # type: ignore[attr-defined]

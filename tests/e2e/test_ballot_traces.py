@@ -157,6 +157,15 @@ async def test_no_row_links_a_rater_to_their_marks_after_close(db_url: str, tmp_
         found = await leaks(db_url, raters)
         assert found == [], "\n".join(map(str, found))
         assert not carries_trace(str(h.reply_xml(retried)))
+        # Nor does any outbox row of theirs still name a card of the round (the key names the
+        # card, and which resend it was: who was still unscored when).
+        async with h.runtime.sessions() as session:
+            for who, kind in (({scorer, late, voided}, "rate"), ({evaluator, eval_late, eval_voided}, "dem")):
+                keys = (await session.execute(select(Outbox.dedupe_key).where(
+                    Outbox.userids.in_(who),  # type: ignore[attr-defined]
+                    Outbox.dedupe_key.like(f"{kind}-card:%") | Outbox.dedupe_key.like(f"{kind}-submit:%"),  # type: ignore[attr-defined]
+                ))).scalars().all()
+                assert keys == []
     assert await leaks(db_url, raters) == []  # and after the bot has stopped
 
 
