@@ -108,8 +108,8 @@ class Dispatcher:
         self._rules = settings.rules
         self._admins = frozenset(settings.admin.userids)
         # Same-process retries (WeCom's, or a replayed request) are answered from memory; the
-        # database claim covers other replicas and restarts.
-        self._recent: OrderedDict[str, Reply] = OrderedDict()
+        # database claim covers other replicas and restarts. Key → (sender, reply).
+        self._recent: OrderedDict[str, tuple[str, Reply]] = OrderedDict()
         self._recent_size = recent_size
         self._inflight: dict[str, _Flight] = {}
         self._failed: OrderedDict[str, None] = OrderedDict()  # keys whose work raised
@@ -120,7 +120,7 @@ class Dispatcher:
     async def handle(self, inbound: Inbound) -> Reply:
         key = inbound.dedupe_key
         if (known := self._recent.get(key)) is not None:
-            return known
+            return known[1]
         if key in self._failed:
             raise FailedBefore(key)
         if (running := self._inflight.get(key)) is not None:
@@ -139,8 +139,16 @@ class Dispatcher:
         finally:
             del self._inflight[key]
         future.set_result(answer)
-        _remember(self._recent, key, answer, self._recent_size)
+        _remember(self._recent, key, (inbound.from_user, answer), self._recent_size)
         return answer
+
+    def forget_replies_of(self, userids: set[str]) -> None:
+        """Drop the remembered replies to these people: their rating ballot was handed in or
+        its round closed, and replies echoing what they gave must not outlive it (the stored
+        copies are blanked in the same transaction; storage/ballot_box.py drop_traces). A
+        retry of such a message is then answered from the blanked stored reply."""
+        for key in [k for k, (sender, _) in self._recent.items() if sender in userids]:
+            del self._recent[key]
 
     async def _process_through_blips(self, inbound: Inbound, flight: _Flight) -> Reply:
         """Run the message; a transient database error is retried until the database is back

@@ -25,8 +25,9 @@ from handlers.logs import TodaysLog, apply_todays_logs
 from handlers.registry import build_router
 from scheduler.context import JobContext
 from scheduler.wiring import start_scheduler
+from storage.ballot_box import TRACES_DROPPED
 from storage.committer import BatchCommitter, Committer
-from storage.db import after_commit_of, create_engine, migrate, session_factory
+from storage.db import after_commit_of, after_commit_with, create_engine, migrate, session_factory
 from storage.repos import OUTBOX_QUEUED
 from storage.writer import BatchWriter, batch_writer
 
@@ -119,6 +120,8 @@ class Runtime:
         # Pushes go out as soon as the transaction that queued them is durable; the callback's
         # hot path (today's logs) queues none and so wakes nobody.
         after_commit_of(sessions, OUTBOX_QUEUED, runtime.sender.wake)
+        # A hand-in or a close blanked stored replies: the retry cache forgets its copies.
+        after_commit_with(sessions, TRACES_DROPPED, runtime.dispatcher.forget_replies_of)
         return runtime
 
     @property

@@ -3,10 +3,14 @@
 Both keep the same four tables — assignments (who is asked about whom), drafts (the only
 rater-linked scores), hand-ins (only "this rater handed in") and sealed scores (no rater, no
 time, random ids) — with the same column names (`round_id`, `rater`, `ratee`, `unit_id`).
-`hand_in` is the only way a score leaves the drafts: it writes the lines without the rater,
-in random order under random ids, deletes the drafts and blanks the stored passive replies
-of the rater's messages in the round (they echo the scores given), all in one transaction.
-`reseal` rewrites a closed round's lines in one shuffled batch. See README, security.
+`seal` is the only way a score leaves the drafts: it writes the lines without the rater,
+in random order under random ids and drops the rater's traces (`drop_traces`), all in one
+transaction. `reseal` rewrites a closed round's lines and hand-ins in one shuffled batch.
+See README, security.
+
+The box also names the outbox rows a round queues for a rater (`card_key`, `submit_key`),
+so that it can find them again at hand-in: a card resent during the round shows what the
+rater gave so far (marks preselected, 「本单位还可给 2 人」) and must not outlive the drafts.
 """
 
 from __future__ import annotations
@@ -18,14 +22,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import String, and_, cast, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import InboundMessage
+from storage.models import BLANKED_PAYLOAD, InboundMessage, Outbox, OutboxBody
 from storage.sql import dialect_insert
 
 # A system-wide secure RNG: score ids and row order must not be predictable from each other.
 _rng = random.SystemRandom()
+
+# Outbox key suffix of the cards a round opens with; a rater's n-th resend uses "r<n>".
+FIRST_SEND = "0"
+# Resend suffixes probed per query (a rater who resends more often costs one more query).
+_PROBE = 16
+# The key a sent round card keeps once its rater's traces are dropped, before its row id.
+BLANKED_KEY = "blanked:"
+# session.info key: raters whose traces this transaction dropped. After COMMIT the bot
+# forgets its in-memory copies of their replies (bot/dispatch.py, storage/db.after_commit_with).
+TRACES_DROPPED = "shiji_traces_dropped"
 
 
 class Round(Protocol):
@@ -54,6 +68,9 @@ class BallotBox:
     draft_table: ClassVar[Any]
     handin_table: ClassVar[Any]
     score_table: ClassVar[Any]
+    # Outbox key prefixes of the round's cards ("rate-card", "rate-submit", ...).
+    card_prefix: ClassVar[str]
+    submit_prefix: ClassVar[str]
 
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
@@ -102,42 +119,122 @@ class BallotBox:
         _rng.shuffle(rows)
         if rows:
             await self.s.execute(self.score_table.__table__.insert(), rows)
-        await self.drop_drafts(rnd, rater)
+        await self.drop_traces(rnd, rater)
         return True
 
-    async def drop_drafts(self, rnd: Round, rater: str) -> None:
-        """Delete a rater's drafts and blank the stored replies that echoed them.
+    # ---- the outbox rows a round queues for a rater ----
 
-        The dispatcher keeps each message's passive reply for WeCom's retries (seconds to
-        minutes); in a round those replies say "张三 92 分", so they must not outlive the draft.
+    def card_key(self, assignment_id: str, suffix: str) -> str:
+        return f"{self.card_prefix}:{assignment_id}:{suffix}"
+
+    def submit_key(self, round_id: int, rater: str, suffix: str) -> str:
+        return f"{self.submit_prefix}:{round_id}:{rater}:{suffix}"
+
+    async def _resends(self, round_id: int, rater: str) -> list[str]:
+        """Suffixes of the rater's resends so far, found by their submit cards' keys (every
+        resend queues one), by exact key: the outbox's unique index, no scan."""
+        found: list[str] = []
+        while True:
+            batch = [f"r{n}" for n in range(len(found) + 1, len(found) + 1 + _PROBE)]
+            keys = {self.submit_key(round_id, rater, suffix): suffix for suffix in batch}
+            result = await self.s.execute(select(Outbox.dedupe_key).where(Outbox.dedupe_key.in_(keys)))  # type: ignore[attr-defined]
+            present = {keys[key] for key in result.scalars()}
+            found += [suffix for suffix in batch if suffix in present]
+            if len(present) < _PROBE:
+                return found
+
+    async def next_resend(self, round_id: int, rater: str) -> str:
+        """The outbox key suffix of this rater's next resend of their cards."""
+        return f"r{len(await self._resends(round_id, rater)) + 1}"
+
+    # ---- dropping what links a rater to what they gave ----
+
+    async def drop_traces(self, rnd: Round, rater: str) -> None:
+        """Delete a rater's drafts and everything rendered from them under the rater's name.
+
+        - the stored passive replies of their messages in the round (kept for WeCom's
+          retries; they say "张三 92 分" and carry the updated card with its selected_id);
+        - their round cards in the outbox: unsent ones are deleted (useless after hand-in),
+          sent ones keep the row (the sender's bookkeeping) with an empty payload; a resend's
+          own bodies (「本单位还可给 2 人」) are deleted. The round's first cards show no marks,
+          but they go the same way: nothing of the round stays addressed to the rater.
+        The bot forgets its in-memory copies of the replies after COMMIT (`TRACES_DROPPED`).
         """
+        assert rnd.id is not None
         d = self.draft_table
         await self.s.execute(delete(d).where(d.round_id == rnd.id, d.rater == rater))
+        await self._blank_replies(rnd, [rater])
+        suffixes = [FIRST_SEND, *await self._resends(rnd.id, rater)]
+        cards = await self.assignments_of(rnd.id, rater)
+        keys = [self.submit_key(rnd.id, rater, s) for s in suffixes]
+        keys += [self.card_key(card.id, s) for card in cards for s in suffixes]
+        for at in range(0, len(keys), 500):
+            await self._drop_rows(keys[at:at + 500])
+
+    async def _drop_rows(self, keys: Sequence[str]) -> None:
+        chosen = Outbox.dedupe_key.in_(keys)  # type: ignore[attr-defined]
+        resent = Outbox.dedupe_key.not_like(f"%:{FIRST_SEND}")  # type: ignore[attr-defined]
+        # A resend's bodies are its own (rendered for this rater's ballot); the first cards'
+        # bodies are shared by every rater of the ratee and show no marks.
+        bodies = (await self.s.execute(
+            select(Outbox.body_id).where(chosen, resent, Outbox.body_id.is_not(None)).distinct()  # type: ignore[union-attr]
+        )).scalars().all()
+        await self.s.execute(delete(Outbox).where(chosen, Outbox.status == "pending"))
+        # A sent row keeps its status, times and WeCom's answer; its key, which names the
+        # card (so the rater and ratee) and which resend it was, goes with the payload.
+        await self.s.execute(
+            update(Outbox).where(chosen).values(
+                payload=BLANKED_PAYLOAD, body_id=None,
+                dedupe_key=literal(BLANKED_KEY).concat(cast(Outbox.id, String)),
+            )
+        )
+        if bodies:
+            await self.s.execute(delete(OutboxBody).where(OutboxBody.id.in_(bodies)))  # type: ignore[attr-defined]
+
+    async def _blank_replies(self, rnd: Round, raters: Sequence[str] | None) -> None:
+        """Blank the stored replies to `raters`' messages since the round opened (None: to
+        every rater of the round), and have the bot forget its copies after COMMIT."""
+        a = self.assignment_table
+        who = (
+            InboundMessage.userid.in_(raters) if raters is not None  # type: ignore[attr-defined]
+            else InboundMessage.userid.in_(select(a.rater).where(a.round_id == rnd.id).distinct())  # type: ignore[attr-defined]
+        )
         await self.s.execute(
             update(InboundMessage)
-            .where(
-                InboundMessage.userid == rater,
-                InboundMessage.received_at >= rnd.opened_at,
-                InboundMessage.reply.is_not(None),  # type: ignore[union-attr]
-            )
+            .where(who, InboundMessage.received_at >= rnd.opened_at, InboundMessage.reply.is_not(None))  # type: ignore[union-attr]
             .values(reply=None)
         )
+        assert rnd.id is not None
+        forgotten: set[str] = self.s.info.setdefault(TRACES_DROPPED, set())
+        forgotten.update(raters if raters is not None else await self.raters(rnd.id))
 
-    async def reseal(self, round_id: int) -> int:
-        """Rewrite a round's scores in one shuffled batch under fresh ids.
+    # ---- close ----
 
-        Rows written at hand-in still sit where (and, on PostgreSQL, in the transaction) they
-        were written, which groups one ballot's rows; after this they all share one batch.
+    async def reseal(self, rnd: Round) -> int:
+        """At close: rewrite the round's scores and hand-ins, each in one shuffled batch
+        (scores under fresh ids), and blank the stored replies of every rater of the round.
+
+        Rows written at hand-in sit where, in the order and (on PostgreSQL) in the
+        transaction they were written, which groups one ballot's rows and tells who handed
+        in when; after this they all share the close's transaction and a random order.
         """
-        table = self.score_table.__table__
-        kept = [c for c in table.columns if c.name != "id"]
-        result = await self.s.execute(select(*kept).where(table.c.round_id == round_id))
+        assert rnd.id is not None
+        scores = self.score_table.__table__
+        kept = [c for c in scores.columns if c.name != "id"]
+        result = await self.s.execute(select(*kept).where(scores.c.round_id == rnd.id))
         rows = [{"id": uuid.uuid4().hex, **row._mapping} for row in result]
+        await self._rewrite(scores, rnd.id, rows)
+        handins = self.handin_table.__table__
+        result = await self.s.execute(select(handins).where(handins.c.round_id == rnd.id))
+        await self._rewrite(handins, rnd.id, [dict(row._mapping) for row in result])
+        await self._blank_replies(rnd, None)
+        return len(rows)
+
+    async def _rewrite(self, table: Any, round_id: int, rows: list[dict[str, Any]]) -> None:
         _rng.shuffle(rows)
         await self.s.execute(delete(table).where(table.c.round_id == round_id))
         if rows:
             await self.s.execute(table.insert(), rows)
-        return len(rows)
 
     async def progress(self, round_id: int) -> list[UnitProgress]:
         a, h = self.assignment_table, self.handin_table

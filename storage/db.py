@@ -147,15 +147,20 @@ def session_class(sessions: async_sessionmaker[AsyncSession]) -> type[Session]:
 def after_commit_of(sessions: async_sessionmaker[AsyncSession], flag: str, callback: Callable[[], None]) -> None:
     """Call `callback` after each committed transaction that set `session.info[flag]`; a
     rolled-back one forgets the flag (what it did is gone)."""
+    after_commit_with(sessions, flag, lambda _value: callback())
+
+
+def after_commit_with(sessions: async_sessionmaker[AsyncSession], key: str, callback: Callable[[Any], None]) -> None:
+    """`after_commit_of`, handing `callback` what the transaction left in `session.info[key]`."""
     own = session_class(sessions)
 
     def committed(session: Session) -> None:
-        if session.info.pop(flag, False):
-            callback()
+        if value := session.info.pop(key, None):
+            callback(value)
 
     def rolled_back(session: Session, transaction: SessionTransaction) -> None:
         if transaction.parent is None:  # the transaction itself, not a savepoint in it
-            session.info.pop(flag, None)
+            session.info.pop(key, None)
 
     event.listen(own, "after_commit", committed)
     event.listen(own, "after_soft_rollback", rolled_back)

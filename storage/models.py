@@ -159,11 +159,17 @@ class Outbox(SQLModel, table=True):
     body_id: str | None = Field(default=None, max_length=16)
 
 
+# The payload a sent round card keeps once its rater handed in (storage/ballot_box.py
+# drop_traces): the row stays for the sender's bookkeeping, its content is gone.
+BLANKED_PAYLOAD = "{}"
+
+
 class OutboxBody(SQLModel, table=True):
     """The JSON many outbox rows share, cut where each row's own part goes: head + part + tail.
 
     No foreign key from outbox: PostgreSQL would check 1.4 M rows one by one; bodies are
-    never deleted (nor are outbox rows).
+    deleted only with a rater's traces (storage/ballot_box.py drop_traces: a resend's own
+    bodies show the ballot, and its unsent rows go too).
     """
 
     __tablename__ = "outbox_body"

@@ -4,7 +4,8 @@ Who may be linked to what:
 - `rating_assignment`: who was asked to rate whom (needed to send cards). Not a score.
 - `rating_draft`: a rater's scores before hand-in — the only rater-linked scores; deleted
   when the ballot is handed in (or dropped at close).
-- `rating_handin`: only the fact "this rater handed in this round"; no time, no ballot id.
+- `rating_handin`: only the fact "this rater handed in this round"; no time, no ballot id,
+  and (WITHOUT ROWID, rewritten shuffled at close) no hand-in order.
 - `rating_score`: handed-in scores with no rater, no time, no ballot id, and a random
   primary key (an autoincrement id or insertion order would group one ballot's rows and
   line them up with the hand-in messages). On SQLite it is a WITHOUT ROWID table, so not
@@ -71,9 +72,14 @@ class RatingDraft(SQLModel, table=True):
 
 
 class RatingHandin(SQLModel, table=True):
-    """Only "this rater has handed in" (what they gave is in rating_score, unlinked)."""
+    """Only "this rater has handed in" (what they gave is in rating_score, unlinked).
+
+    WITHOUT ROWID on SQLite and rewritten in one shuffled batch at close (like the scores):
+    a rowid, or on PostgreSQL the rows' xmin and physical order, would be the hand-in order.
+    """
 
     __tablename__ = "rating_handin"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     round_id: int = Field(foreign_key="rating_round.id", primary_key=True)
     rater: str = Field(primary_key=True, max_length=64)

@@ -67,7 +67,10 @@ class YearEvalDraft(SQLModel, table=True):
 
 
 class YearEvalHandin(SQLModel, table=True):
+    """Only "this rater has handed in"; no hand-in order (see RatingHandin)."""
+
     __tablename__ = "year_eval_handin"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     round_id: int = Field(foreign_key="year_eval.id", primary_key=True)
     rater: str = Field(primary_key=True, max_length=64)

@@ -47,6 +47,8 @@ class RatingRepo(BallotBox):
     draft_table = RatingDraft
     handin_table = RatingHandin
     score_table = RatingScore
+    card_prefix = "rate-card"
+    submit_prefix = "rate-submit"
 
     # ---- rounds ----
 
@@ -92,7 +94,7 @@ class RatingRepo(BallotBox):
 
     async def void(self, rnd: RatingRound) -> set[str] | None:
         """Void an unpublished round: mark it 'voided' (kept, so nothing reopens it by itself)
-        and delete all it collected — cards, drafts (with the replies that echoed them),
+        and delete all it collected — cards, drafts (with everything rendered from them, drop_traces),
         hand-ins, sealed scores — and skip its pushes still pending. Returns the raters who
         held cards; None if it was published or voided meanwhile."""
         assert rnd.id is not None
@@ -106,7 +108,7 @@ class RatingRepo(BallotBox):
         raters = await self.raters(rnd.id)
         for todo in await self.todo(rnd.id):
             if todo.answered:
-                await self.drop_drafts(rnd, todo.rater)
+                await self.drop_traces(rnd, todo.rater)
         cards = set((await self.s.execute(
             select(RatingAssignment.id).where(RatingAssignment.round_id == rnd.id)
         )).scalars())

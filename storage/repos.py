@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.leave import leave_days
@@ -16,6 +16,7 @@ from storage.ids import OrderedIds
 from storage.leave_repo import LeaveRepo
 from storage.log_batch import part_lengths
 from storage.models import (
+    BLANKED_PAYLOAD,
     CalendarDay,
     CalendarYear,
     DailyLog,
@@ -300,6 +301,11 @@ BODY_IDS = OrderedIds()
 OUTBOX_QUEUED = "shiji_outbox_queued"
 
 
+# Back to pending for another try, unless blanked while it was being sent (its rater handed
+# in, storage/ballot_box.py drop_traces): such a row is never sent half-empty.
+_PENDING_UNLESS_BLANKED = case((Outbox.payload == BLANKED_PAYLOAD, "skipped"), else_="pending")
+
+
 class OutboxRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
@@ -377,7 +383,7 @@ class OutboxRepo:
         result = await self.s.execute(
             update(Outbox)
             .where(Outbox.status == "sending", Outbox.claimed_at < claimed_before)
-            .values(status="pending")
+            .values(status=_PENDING_UNLESS_BLANKED)
         )
         return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
@@ -388,6 +394,7 @@ class OutboxRepo:
         values: dict[str, Any] = {"status": status, "error": error[:500], "result": result}
         if status == "pending" and retry_at is not None:
             values["not_before"] = retry_at
+            values["status"] = _PENDING_UNLESS_BLANKED
         else:
             values["finished_at"] = now
         await self.s.execute(update(Outbox).where(Outbox.id == outbox_id).values(**values))

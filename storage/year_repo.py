@@ -65,6 +65,8 @@ class EvaluationRepo(BallotBox):
     draft_table = YearEvalDraft
     handin_table = YearEvalHandin
     score_table = YearEvalScore
+    card_prefix = "dem-card"
+    submit_prefix = "dem-submit"
 
     async def by_year(self, year: int) -> YearEval | None:
         result = await self.s.execute(select(YearEval).where(YearEval.year == year))

@@ -45,9 +45,12 @@ class Inbound:
 
     @property
     def dedupe_key(self) -> str:
-        """Stable across WeCom's retries of the same delivery, distinct across deliveries."""
+        """Stable across WeCom's retries of the same delivery, distinct across deliveries.
+
+        Always names the sender: a MsgId reused by someone else (forged, or colliding) must
+        never fetch another person's stored reply, nor stop their message being handled."""
         if self.msg_id is not None:
-            return "msg:" + self.msg_id
+            return f"msg:{self.from_user}:{self.msg_id}"
         key = f"evt:{self.from_user}:{self.create_time}:{self.event or self.raw_type}"
         if self.kind == "card_event":
             # Two taps within one second share user and CreateTime; WeCom gives each tap its

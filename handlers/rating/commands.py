@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
@@ -210,7 +209,7 @@ async def rate_by_text(args: str, ctx: Ctx) -> Reply:
     await _refuse_if_handed_in(env, rnd, person.userid)
     if not words:
         drafts = await env.store.rating.drafts(rnd.id, person.userid)
-        count = await resend_unanswered(env, rnd, person.userid, secrets.token_hex(4))
+        count = await resend_unanswered(env, rnd, person.userid)
         label = quarter_label(quarter_of(rnd))
         if count == 0:
             return Reply(f"{label}评分：{len(cards)} 人已全部评完，请点「提交评分」或发送「评分 提交」。已重新发送提交卡片。")

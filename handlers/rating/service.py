@@ -70,7 +70,7 @@ from scoring.rounds import (
 )
 from scoring.visibility import RankingView, ranking_view
 from scoring.workdays import QuarterId, WorkCalendar
-from storage.ballot_box import BallotBox, RaterTodo
+from storage.ballot_box import FIRST_SEND, BallotBox, RaterTodo
 from storage.directory import Directory
 from storage.models_rating import QuarterResult as ResultRow
 from storage.models_rating import RatingAssignment, RatingRound
@@ -279,7 +279,7 @@ class _CardQueue:
 
     def __init__(
         self, env: RatingEnv, rnd: RatingRound, quarter: QuarterId, facts: CardFacts,
-        *, wave_start: datetime, key_suffix: str = "0",
+        *, wave_start: datetime, key_suffix: str = FIRST_SEND,
         ballot: tuple[Mapping[str, int], Sequence[RatingAssignment]] | None = None,
     ) -> None:
         assert rnd.id is not None
@@ -310,7 +310,7 @@ class _CardQueue:
             index = self.queued[card.rater]
             self.queued[card.rater] += 1
             pushes.append(Push(
-                f"rate-card:{card.id}:{self.key_suffix}", card.rater, "template_card", task_id,
+                self.env.store.rating.card_key(card.id, self.key_suffix), card.rater, "template_card", task_id,
                 self._wave(index), body_id,
             ))
         await self.env.store.outbox.enqueue_many(pushes, self.env.now)
@@ -374,24 +374,27 @@ class _CardQueue:
         pushes = []
         for rater, queued in sorted(self.queued.items()):
             pushes.append(Push(
-                f"rate-submit:{self.round_id}:{rater}:{self.key_suffix}", rater, "template_card",
+                self.env.store.rating.submit_key(self.round_id, rater, self.key_suffix), rater, "template_card",
                 submit_task_id(self.quarter, submit_token(self.round_id, rater)),
                 self._wave(queued), body_of[totals[rater]],
             ))
         await self.env.store.outbox.enqueue_many(pushes, self.env.now)
 
 
-async def resend_unanswered(env: RatingEnv, rnd: RatingRound, rater: str, key_suffix: str) -> int:
-    """Fresh cards (new task ids) for the ratees this rater has not scored yet."""
+async def resend_unanswered(env: RatingEnv, rnd: RatingRound, rater: str) -> int:
+    """Fresh cards (new task ids) for the ratees this rater has not scored yet, and the
+    submit card. They show the rater's 90+ slots left, so they are keyed where the ballot
+    box finds them at hand-in (`next_resend`, `drop_traces`)."""
     assert rnd.id is not None
     drafts = await env.store.rating.drafts(rnd.id, rater)
     cards = await env.store.rating.assignments_of(rnd.id, rater)
     todo = [a for a in cards if a.ratee not in drafts]
     quarter = quarter_of(rnd)
     queue = _CardQueue(env, rnd, quarter, await card_facts(env, quarter), wave_start=env.now,
-                       key_suffix=key_suffix,
+                       key_suffix=await env.store.rating.next_resend(rnd.id, rater),
                        ballot=(drafts, cards))
     await queue.cards(todo)
+    queue.queued.setdefault(rater, 0)  # the submit card goes even when every card is scored
     await queue.submit_cards({rater: len(cards)})
     return len(todo)
 
@@ -474,14 +477,14 @@ async def close_round(env: RatingEnv, rnd: RatingRound) -> str:
             auto += 1
             text = f"{label}评分已截止。您未点提交，但评分完整且符合规则，系统已按您的评分代为提交。"
         else:
-            await env.store.rating.drop_drafts(rnd, todo.rater)
+            await env.store.rating.drop_traces(rnd, todo.rater)
             dropped += 1
             text = (
                 f"{label}评分已截止。您的评分未提交，且存在以下问题，按规定作废：\n"
                 + "\n".join(problems_text(env, check, open_round=False))
             )
         await env.store.outbox.enqueue(f"rate-closed:{rnd.id}:{todo.rater}", [todo.rater], "text", {"content": text}, env.now)
-    await env.store.rating.reseal(rnd.id)
+    await env.store.rating.reseal(rnd)
     handed = len(await env.store.rating.handed_in(rnd.id))
     await env.audit("round.close", f"{quarter}: {handed} handed in ({auto} by the system), {dropped} voided, {absent} absent")
     return (

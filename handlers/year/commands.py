@@ -7,7 +7,6 @@ here only parse and check who may ask.
 from __future__ import annotations
 
 import re
-import secrets
 
 from handlers.base import CardAnswer, Ctx, Refusal, Reply
 from handlers.cards import chosen
@@ -163,7 +162,8 @@ async def evaluate_by_text(args: str, ctx: Ctx) -> Reply:
     drafts = await box.drafts(ev.id, person.userid)
     if not words:
         todo = [c for c in cards if len(drafts.get(c.ratee, {})) < len(DIMENSIONS_ZH)]
-        await queue_cards(env, ev, todo, key_suffix=secrets.token_hex(4), totals={person.userid: len(cards)}, drafts=drafts)
+        await queue_cards(env, ev, todo, key_suffix=await box.next_resend(ev.id, person.userid),
+                          totals={person.userid: len(cards)}, drafts=drafts)
         label = year_label(ev.year)
         if not todo:
             return Reply(f"{label}：{len(cards)} 人已全部测评，请点「提交测评」或发送「测评 提交」。已重新发送提交卡片。")

@@ -35,6 +35,7 @@ from scoring.rounds import may_open_round, rater_reminder_due, round_closes_at
 from scoring.types import DIMENSIONS_ZH, Member, Role
 from scoring.workdays import QuarterId
 from scoring.year_end import ALL_PAIRS, evaluation_assignments, evaluation_due, unfinished_lines
+from storage.ballot_box import FIRST_SEND
 from storage.models_year import MARK_COLUMNS, YearEval, YearEvalAssignment
 
 STATUS_ZH = {"open": "进行中", "closed": "已关闭"}
@@ -96,7 +97,7 @@ async def open_evaluation(env: RatingEnv, year: int, opened_by: str) -> str:
         found = evaluation_assignments(members, extra, env.cfg, pairs)
         rows += [(rater, ratee, unit_id) for rater, ratee in found if env.directory.get(rater) is not None]
     made = await env.store.year.evaluation.add_assignments(ev.id, rows)
-    await queue_cards(env, ev, made, key_suffix="0")
+    await queue_cards(env, ev, made, key_suffix=FIRST_SEND)
     raters = {a.rater for a in made}
     await env.audit("year_eval.open", f"{year}: {len(raters)} raters, {len(made)} cards")
     return (
@@ -110,13 +111,17 @@ async def queue_cards(
     totals: dict[str, int] | None = None, drafts: dict[str, dict[int, int]] | None = None,
 ) -> None:
     """One card per colleague (showing `drafts`' marks), then the rater's submit card saying
-    how many colleagues they evaluate in all (`totals`, default: these cards), in waves."""
+    how many colleagues they evaluate in all (`totals`, default: these cards), in waves; a
+    rater in `totals` gets the submit card even without cards. Keyed by the ballot box, which
+    finds them again at hand-in (`drop_traces`)."""
     assert ev.id is not None
+    box = env.store.year.evaluation
     per_rater: defaultdict[str, list[YearEvalAssignment]] = defaultdict(list)
     for card in cards:
         per_rater[card.rater].append(card)
     scores = env.settings.year.card_scores
-    for rater, own in sorted(per_rater.items()):
+    for rater in sorted(set(per_rater) | set(totals or {})):
+        own = per_rater[rater]
         for index, card in enumerate(own):
             ratee = env.directory.people.get(card.ratee)
             if ratee is None:
@@ -126,7 +131,7 @@ async def queue_cards(
                 marks=(drafts or {}).get(card.ratee, {}), step=0, card_scores=scores,
             )
             await env.store.outbox.enqueue(
-                f"dem-card:{card.id}:{key_suffix}", [rater], "template_card", {"card": payload},
+                box.card_key(card.id, key_suffix), [rater], "template_card", {"card": payload},
                 env.now, not_before=env.now + timedelta(minutes=index // CARDS_PER_MINUTE),
             )
         payload = submit_card(
@@ -134,7 +139,7 @@ async def queue_cards(
             cards=(totals or {}).get(rater, len(own)), deadline=deadline_text(env, ev.closes_at),
         )
         await env.store.outbox.enqueue(
-            f"dem-submit:{ev.id}:{rater}:{key_suffix}", [rater], "template_card", {"card": payload},
+            box.submit_key(ev.id, rater, key_suffix), [rater], "template_card", {"card": payload},
             env.now, not_before=env.now + timedelta(minutes=len(own) // CARDS_PER_MINUTE),
         )
 
@@ -224,11 +229,11 @@ async def close_evaluation(env: RatingEnv, ev: YearEval) -> str:
             auto += 1
             text = f"{label}已截止。您未点提交，但测评已完整，系统已按您的测评代为提交。"
         else:
-            await box.drop_drafts(ev, todo.rater)
+            await box.drop_traces(ev, todo.rater)
             dropped += 1
             text = f"{label}已截止。您的测评未提交且不完整，按规定作废：\n" + unfinished_text(env, unfinished)
         await env.store.outbox.enqueue(f"dem-closed:{ev.id}:{todo.rater}", [todo.rater], "text", {"content": text}, env.now)
-    await box.reseal(ev.id)
+    await box.reseal(ev)
     handed = len(await box.handed_in(ev.id))
     await env.audit("year_eval.close", f"{ev.year}: {handed} handed in ({auto} by the system), {dropped} voided, {absent} absent")
     return (

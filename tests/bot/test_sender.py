@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import aiohttp
 import pytest
@@ -16,6 +17,7 @@ from bot.sender import OutboxSender
 from bot.wecom.api import RecipientRateLimiter, WeComClient
 from bot.wecom.standin import StandinState, start_standin
 from storage.db import create_engine, migrate, session_factory
+from storage.models import BLANKED_PAYLOAD, Outbox
 from storage.repos import Push, Store
 from storage.types import AwareDateTime
 from tests.bot.wecom.monotonic import FakeMonotonic
@@ -150,3 +152,25 @@ async def test_a_card_queued_before_the_upgrade_is_sent_whole_after_it(db_url: s
     finally:
         await runner.cleanup()
         await engine.dispose()
+
+
+async def test_a_card_blanked_while_being_sent_is_never_retried_half_empty(env: Env) -> None:
+    """A rater hands in while their resent card is in flight (storage/ballot_box.py
+    drop_traces blanks it); WeCom then fails transiently: the row is not tried again with
+    its empty payload, and a stale claim released after a crash is not either."""
+    for key in ("in-flight", "crashed"):
+        await env.queue(key, "wuhao", "吴昊 92 分")
+    async with env.sessions() as session, session.begin():
+        outbox = Store(session).outbox
+        rows = {row.dedupe_key: row for row in await outbox.due(env.clock.now())}
+        for row in rows.values():
+            assert await outbox.claim(row.id, env.clock.now())
+        await session.execute(sa.update(Outbox).values(payload=BLANKED_PAYLOAD))  # as drop_traces does
+    async with env.sessions() as session, session.begin():
+        outbox = Store(session).outbox
+        await outbox.finish(rows["in-flight"].id, "pending", env.clock.now(), retry_at=env.clock.now())
+        assert await outbox.release_stale(env.clock.now() + timedelta(hours=1)) == 1
+    assert [await env.status(key) for key in ("in-flight", "crashed")] == ["skipped", "skipped"]
+    env.clock.advance(hours=2)
+    assert await env.sender.drain_once() == 0
+    assert env.standin.messages_for("wuhao") == []

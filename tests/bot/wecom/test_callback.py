@@ -114,7 +114,7 @@ def test_known_answer_vector(vector: dict[str, Any]) -> None:
         assert inbound.content == expected["Content"]
         assert inbound.from_user == expected["FromUserName"]
         assert inbound.msg_id == expected["MsgId"]
-        assert inbound.dedupe_key == "msg:" + expected["MsgId"]
+        assert inbound.dedupe_key == f"msg:{expected['FromUserName']}:{expected['MsgId']}"
     elif kind == "decrypt_json":
         encrypt = json.loads(vector["post_body"])["encrypt"]
         assert crypto.decrypt_payload(sig, ts, nonce, encrypt, now) == vector["verified_plaintext"]
@@ -149,7 +149,7 @@ def test_text_round_trip() -> None:
         msg_id="42",
         content="今天完成了 3 件事",
     )
-    assert inbound.dedupe_key == "msg:42"
+    assert inbound.dedupe_key == "msg:zhangsan:42"
 
 
 def test_cdata_terminator_in_inbound_content_survives() -> None:
@@ -206,7 +206,7 @@ def test_non_text_message_is_other() -> None:
     )
     cb = _sim().callback(inner, timestamp=TS)
     inbound = _decrypt(_crypto(), cb.query, cb.body)
-    assert (inbound.kind, inbound.raw_type, inbound.dedupe_key) == ("other", "image", "msg:77")
+    assert (inbound.kind, inbound.raw_type, inbound.dedupe_key) == ("other", "image", "msg:u1:77")
 
 
 # ---- template card events ----------------------------------------------------------------
