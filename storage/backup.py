@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from storage.db import create_owner_only
 from storage.metadata import metadata
 
 
@@ -44,6 +45,8 @@ def backup_sqlite(source: Path, target: Path) -> BackupReport:
     if not source.exists():
         raise BackupError(f"数据库文件 {source} 不存在。")
     partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)  # a crashed run's leftover, never named: start afresh
+    create_owner_only(partial)  # 0600 before a byte is copied: the copy is the whole database
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
     try:
         dst = sqlite3.connect(partial)

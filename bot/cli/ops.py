@@ -42,6 +42,9 @@ async def backup(settings: Settings, target: Path) -> int:
     if source is None:
         print("PostgreSQL 请用 pg_dump 备份（见 README「备份」）；shiji backup 只复制 SQLite 数据库。", file=sys.stderr)
         return 2
+    during = await open_ballots(settings)
+    if during:
+        print(during_round_warning(during), file=sys.stderr)
     try:
         report = await asyncio.to_thread(backup_sqlite, source, target)
     except BackupError as exc:
@@ -51,7 +54,28 @@ async def backup(settings: Settings, target: Path) -> int:
     print(f"已备份到 {report.path}：校验通过，结构版本 {report.revision}，{len(report.rows)} 张表共 {rows} 行。")
     async with open_database(settings) as sessions:
         async with sessions() as session, session.begin():
-            await Store(session).audit.record(
-                cli_actor(), "backup", str(report.path), clock_from_start(settings.clock.start).now()
-            )
+            detail = str(report.path) + (f" (during {', '.join(during)})" if during else "")
+            await Store(session).audit.record(cli_actor(), "backup", detail, clock_from_start(settings.clock.start).now())
     return 0
+
+
+async def open_ballots(settings: Settings) -> list[str]:
+    """Rounds and evaluations now open ("2026Q4", "2026年度民主测评"): their drafts are rater-linked."""
+    async with open_database(settings) as sessions:
+        async with sessions() as session:
+            store = Store(session)
+            rounds = [rnd.quarter for rnd in await store.rating.rounds("open")]
+            evaluations = [f"{ev.year}年度民主测评" for ev in await store.year.evaluation.rounds("open")]
+    return rounds + evaluations
+
+
+def during_round_warning(during: list[str]) -> str:
+    """Said, not refused: a nightly backup job that stopped for a round's two weeks would
+    leave the district without backups exactly while most is being entered."""
+    return (
+        f"⚠️ 注意：{'、'.join(during)} 正在进行中。本备份含有尚未提交的草稿评分（谁给谁打了多少分），"
+        "评分关闭后数据库中不再有这种对应，但本备份里一直都有。请把它当作评分本身保管（只放在仅考核办可读的位置），"
+        "评分关闭后另做一次备份，并删除本备份及其所有副本。\n"
+        f"Warning: {', '.join(during)} is open; this backup holds rater-linked draft scores. "
+        "Keep it as secret as the ballots, back up again after the close and delete this copy."
+    )
