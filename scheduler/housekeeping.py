@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.context import JobContext
 from scheduler.jobs import ScheduledJob
-from storage.erasure import BALLOT_TABLES, MESSAGE_TABLES
+from storage.erasure import AFTER_CLOSE
 from storage.repos import Store
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ async def prune_inbound(ctx: JobContext, now: datetime) -> int | None:
         return None
     pruned, recent_close = outcome
     log.info("pruned %d dedupe records received before %s", pruned, now - keep)
-    await ctx.eraser.erase(BALLOT_TABLES + MESSAGE_TABLES if recent_close else ())
+    await ctx.eraser.erase(AFTER_CLOSE if recent_close else (), largest=None)
     return pruned
 
 
