@@ -52,6 +52,9 @@ def backup_sqlite(source: Path, target: Path) -> BackupReport:
         dst = sqlite3.connect(partial)
         try:
             src.backup(dst, pages=1024)  # in steps, so the bot's writers get the lock between them
+            # One self-contained file: a WAL-mode copy would grow -wal/-shm files beside it
+            # when opened (the check below), left behind under the .partial name.
+            dst.execute("PRAGMA journal_mode=DELETE")
         finally:
             dst.close()
     finally:

@@ -117,7 +117,7 @@ class Eraser:
                 if largest is not None and table not in BALLOT_TABLES and await self._size(table) > largest:
                     log.info("%s is too big to rewrite now; the nightly housekeeping run does it", table)
                     continue
-                done &= await self._retrying(f"VACUUM FULL {table}", lambda t=table: self._rewrite(t))
+                done &= await self._retrying(f"rewriting {table}", lambda t=table: self._rewrite(t))
             return done
 
     async def _retrying(self, what: str, attempt: Callable[[], Awaitable[None]]) -> bool:
