@@ -162,3 +162,25 @@ async def test_postgres_rewrite_removes_dead_rows_that_vacuum_full_keeps(db_url,
         finally:
             await elsewhere.close()
             await dba.close()
+
+
+async def test_a_round_closed_from_the_command_line_leaves_no_dead_drafts(db_url, clock):
+    """`shiji round close` runs in a process of its own: it erases before it exits."""
+    if db_url.startswith("sqlite"):
+        pytest.skip("on SQLite the command's last connection closing checkpoints the WAL anyway")
+    from bot.cli import rounds
+
+    url = make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    clock.set(at("2027-01-04 09:30"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, (SAMPLE_2027,)) as h:
+        assert "已开启" in await h.say(ADMIN, "开启评分 2026Q4")
+        assert "已记录：朱青 86 分" in await h.say("fgj_hanmei", "评分 朱青 86")
+        assert "已记录：朱青 87 分" in await h.say("fgj_hanmei", "评分 朱青 87")
+        assert await rounds.rating_round(h.settings, "close", "2026Q4") == 0
+    dba = await asyncpg.connect(url)
+    try:
+        assert await attacks.pg_tuples(dba, "rating_draft", ["score"]) == []
+        replies = b"".join([await attacks.pg_pages(dba, ["inbound_message"])])
+        assert "朱青 86 分".encode() not in replies and "朱青 87 分".encode() not in replies
+    finally:
+        await dba.close()
