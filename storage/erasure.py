@@ -8,7 +8,7 @@ Deleting a draft or rewriting a score row removes it from the tables, not from t
 - PostgreSQL keeps updated and deleted rows as dead tuples in the table's pages, and plain
   VACUUM marks their space free without overwriting it; a dead score row keeps the `xmin` of
   the hand-in that wrote it. So the ballot tables are written anew (`_rewrite`): live rows
-  only, shuffled, all under the rewrite's xmin.
+  only, in key order, all under the rewrite's xmin.
 
 Both need the database to themselves for a moment (a checkpoint waits for readers of older
 snapshots, the rewrite for an ACCESS EXCLUSIVE lock), so an attempt never waits: it is
@@ -146,26 +146,51 @@ class Eraser:
         return int(size or 0)
 
     async def _rewrite(self, table: str) -> None:
-        """Write `table` anew with its live rows only, in random order, under one new xmin.
+        """Write `table` anew with its live rows only, in key order, under one new xmin.
 
         Not VACUUM FULL: it keeps a dead row while any snapshot in the whole cluster might
         still see it (a pg_dump, a forgotten open transaction in another database), and it
         keeps each live row's xmin. TRUNCATE drops the table's files whatever snapshots
         exist; it waits for no one's snapshot, only for the lock, which nobody holds for long.
         """
-        keep = "ORDER BY random()" if table in BALLOT_TABLES else ""
         try:
             async with self.engine.begin() as connection:
                 # The names are the constants above, never input.
                 await connection.execute(text(f"SET LOCAL lock_timeout = '{PG_LOCK_TIMEOUT}'"))
                 await connection.execute(text(f'LOCK TABLE "{table}" IN ACCESS EXCLUSIVE MODE'))
-                await connection.execute(text(f'CREATE TEMP TABLE shiji_keep ON COMMIT DROP AS SELECT * FROM "{table}" {keep}'))
+                # In key order: the indexes are filled from their right end (fast), and the rows
+                # land in an order that says nothing of when they were written.
+                key = await connection.scalar(text(PRIMARY_KEY), {"t": table})
+                await connection.execute(text(f'CREATE TEMP TABLE shiji_keep ON COMMIT DROP AS SELECT * FROM "{table}" ORDER BY {key}'))
                 await connection.execute(text(f'TRUNCATE "{table}"'))
+                # Other indexes are built afresh by sorting, as VACUUM FULL would, not row by row.
+                built = (await connection.execute(text(PLAIN_INDEXES), {"t": table})).all()
+                for name, _definition in built:
+                    await connection.execute(text(f'DROP INDEX "{name}"'))
                 await connection.execute(text(f'INSERT INTO "{table}" SELECT * FROM shiji_keep'))
+                for _name, definition in built:
+                    await connection.execute(text(definition))
         except DBAPIError as exc:
             if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
                 raise Busy from exc
             raise
+
+
+# A table's primary key columns, quoted and comma-separated, in key order.
+PRIMARY_KEY = """
+SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY array_position(i.indkey::int2[], a.attnum))
+FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+WHERE i.indrelid = CAST(:t AS regclass) AND i.indisprimary
+"""
+
+
+# A table's indexes that back no constraint (those can be dropped and built again).
+PLAIN_INDEXES = """
+SELECT c.relname, pg_get_indexdef(i.indexrelid)
+FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+WHERE i.indrelid = CAST(:t AS regclass)
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+"""
 
 
 def checkpoint_truncate(path: Path) -> None:
