@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from bot.cli import ops
 from scheduler.housekeeping import prune_inbound
 from storage.backup import sqlite_path
-from storage.erasure import BALLOT_TABLES, Eraser
+from storage.erasure import AFTER_CLOSE, BALLOT_TABLES, Eraser
 from storage.models import UnknownUser
 from storage.models_ops import AuditEvent
 from tests.conftest import PG_ADMIN_URL, SAMPLE_2027, SAMPLE_ROSTER, at
@@ -123,6 +123,15 @@ async def test_a_reader_on_an_old_snapshot_delays_the_wal_truncation_until_house
         assert wal_size(db) == 0
 
 
+async def schema_of(connection) -> list[tuple]:  # type: ignore[no-untyped-def]
+    indexes = await connection.fetch("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")
+    constraints = await connection.fetch(
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE connamespace = 'public'::regnamespace"
+    )
+    return sorted(tuple(r) for r in [*indexes, *constraints])
+
+
 async def test_postgres_rewrite_removes_dead_rows_that_vacuum_full_keeps(db_url, clock, caplog):
     """Positive control and fix: an old transaction anywhere in the cluster (here in another
     database) makes VACUUM FULL keep dead ballot rows; the rewrite does not wait for it."""
@@ -145,10 +154,12 @@ async def test_postgres_rewrite_removes_dead_rows_that_vacuum_full_keeps(db_url,
 
             await dba.execute("VACUUM FULL rating_draft")  # what the README used to suggest
             assert await draft_scores() == [86, 87]
+            schema = await schema_of(dba)
             wall = FakeWallClock()
             eraser = Eraser(h.runtime.engine, monotonic=wall.monotonic, sleep=wall.sleep)
-            assert await eraser.erase(BALLOT_TABLES) is True
+            assert await eraser.erase(AFTER_CLOSE, largest=None) is True
             assert await draft_scores() == [87]
+            assert await schema_of(dba) == schema  # every key, constraint and index as it was
             # A held lock is waited for briefly, retried, then left to housekeeping, logged.
             await dba.execute("BEGIN")
             await dba.execute("LOCK TABLE rating_score IN ACCESS SHARE MODE")
