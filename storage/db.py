@@ -61,14 +61,14 @@ def create_engine(url: str, *, synchronous: str = "FULL", **kwargs: Any) -> Asyn
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        _make_parent(parsed)
+        _prepare_file(parsed)
         engine = create_async_engine(url, **kwargs)
         listen_sqlite_pragmas(engine.sync_engine, synchronous)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=5, pool_pre_ping=True, **kwargs)
 
 
-def _make_parent(url: URL) -> None:
+def _prepare_file(url: URL) -> None:
     database = url.database or ":memory:"
     if database != ":memory:":
         prepare_sqlite_file(Path(database))

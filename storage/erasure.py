@@ -42,13 +42,15 @@ BALLOT_TABLES = (
     "year_eval_draft", "year_eval_handin", "year_eval_score",
 )
 # Tables the callback path writes all day, whose dead tuples held replies and cards that
-# echoed scores. Rewriting one locks callbacks out meanwhile: a district's inbound_message
-# (28 k rows, 8 MB) takes 0.1 s, a province's (2.1 M rows, 556 MB) 5 s, WeCom's whole
-# deadline. So after a close only those up to QUICK_REWRITE_BYTES are rewritten; the nightly
-# housekeeping run rewrites them whatever their size.
+# echoed scores.
 MESSAGE_TABLES = ("inbound_message", "outbox")
 AFTER_CLOSE = BALLOT_TABLES + MESSAGE_TABLES
-QUICK_REWRITE_BYTES = 64 * 1024 * 1024  # ~0.6 s of rewriting
+# Rewriting a table locks out whoever needs it meanwhile: a callback (inbound_message), the
+# admin's 发布结果 (rating_score). A district's tables (inbound_message 8 MB, rating_score
+# 3 MB) take well under a second; a province's (548 MB, 231 MB) 15-25 s, far beyond WeCom's
+# 5 s. So after a close only tables up to this size are rewritten; the nightly housekeeping
+# run rewrites the rest, whatever their size.
+QUICK_REWRITE_BYTES = 64 * 1024 * 1024  # ~1-2 s of rewriting
 
 FIRST_BACKOFF = 0.05  # seconds; doubled after each busy attempt, up to MAX_BACKOFF
 MAX_BACKOFF = 5.0
@@ -102,8 +104,8 @@ class Eraser:
     async def erase(self, tables: tuple[str, ...] = AFTER_CLOSE, largest: int | None = QUICK_REWRITE_BYTES) -> bool:
         """True when every leftover is gone; False (logged) when the database stayed busy.
 
-        SQLite: the WAL, whatever `tables` says. PostgreSQL: `tables` rewritten, but message
-        tables bigger than `largest` bytes are left to the nightly run (None: no limit).
+        SQLite: the WAL, whatever `tables` says. PostgreSQL: `tables` rewritten, but those
+        bigger than `largest` bytes are left to the nightly run (None: no limit).
         """
         async with self._running:
             url = self.engine.url
@@ -114,7 +116,7 @@ class Eraser:
                 return await self._retrying("SQLite WAL checkpoint", lambda: self._checkpoint(Path(path)))
             done = True
             for table in tables:  # one at a time: each lock is held only for its own table
-                if largest is not None and table not in BALLOT_TABLES and await self._size(table) > largest:
+                if largest is not None and await self._size(table) > largest:
                     log.info("%s is too big to rewrite now; the nightly housekeeping run does it", table)
                     continue
                 done &= await self._retrying(f"rewriting {table}", lambda t=table: self._rewrite(t))

@@ -42,9 +42,6 @@ async def backup(settings: Settings, target: Path) -> int:
     if source is None:
         print("PostgreSQL 请用 pg_dump 备份（见 README「备份」）；shiji backup 只复制 SQLite 数据库。", file=sys.stderr)
         return 2
-    during = await open_ballots(settings)
-    if during:
-        print(during_round_warning(during), file=sys.stderr)
     try:
         report = await asyncio.to_thread(backup_sqlite, source, target)
     except BackupError as exc:
@@ -52,6 +49,9 @@ async def backup(settings: Settings, target: Path) -> int:
         return 2
     rows = sum(report.rows.values())
     print(f"已备份到 {report.path}：校验通过，结构版本 {report.revision}，{len(report.rows)} 张表共 {rows} 行。")
+    during = report.open_ballots
+    if during:
+        print(during_round_warning(during), file=sys.stderr)
     async with open_database(settings) as sessions:
         async with sessions() as session, session.begin():
             detail = str(report.path) + (f" (during {', '.join(during)})" if during else "")
@@ -59,17 +59,7 @@ async def backup(settings: Settings, target: Path) -> int:
     return 0
 
 
-async def open_ballots(settings: Settings) -> list[str]:
-    """Rounds and evaluations now open ("2026Q4", "2026年度民主测评"): their drafts are rater-linked."""
-    async with open_database(settings) as sessions:
-        async with sessions() as session:
-            store = Store(session)
-            rounds = [rnd.quarter for rnd in await store.rating.rounds("open")]
-            evaluations = [f"{ev.year}年度民主测评" for ev in await store.year.evaluation.rounds("open")]
-    return rounds + evaluations
-
-
-def during_round_warning(during: list[str]) -> str:
+def during_round_warning(during: tuple[str, ...]) -> str:
     """Said, not refused: a nightly backup job that stopped for a round's two weeks would
     leave the district without backups exactly while most is being entered."""
     return (
