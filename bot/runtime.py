@@ -28,6 +28,7 @@ from scheduler.wiring import start_scheduler
 from storage.ballot_box import TRACES_DROPPED
 from storage.committer import BatchCommitter, Committer
 from storage.db import after_commit_of, after_commit_with, create_engine, migrate, session_factory
+from storage.erasure import ERASURE_DUE, Eraser
 from storage.repos import OUTBOX_QUEUED
 from storage.writer import BatchWriter, batch_writer
 
@@ -49,6 +50,7 @@ class Runtime:
     client: WeComClient
     sender: OutboxSender
     metrics: Metrics
+    eraser: Eraser
     # Transport checks (callback timestamps, reply stamps) run on real time, as WeCom's do,
     # whatever the business clock says (a demo started in December, a test's ManualClock).
     wall_clock: Clock = field(default_factory=SystemClock)
@@ -115,6 +117,8 @@ class Runtime:
                 sessions, client, clock, metrics.send_failed, limiter=RecipientRateLimiter(monotonic=monotonic)
             ),
             metrics=metrics,
+            # Wall-clock retries, like a blinking database's: the transport's clock.
+            eraser=Eraser(engine, writing, monotonic=monotonic, sleep=sleep),
             migrate_on_start=migrate_on_start,
         )
         # Pushes go out as soon as the transaction that queued them is durable; the callback's
@@ -122,6 +126,8 @@ class Runtime:
         after_commit_of(sessions, OUTBOX_QUEUED, runtime.sender.wake)
         # A hand-in or a close blanked stored replies: the retry cache forgets its copies.
         after_commit_with(sessions, TRACES_DROPPED, runtime.dispatcher.forget_replies_of)
+        # A round's close (chat, scheduler) erases its leftovers once it is durable.
+        after_commit_of(sessions, ERASURE_DUE, runtime.eraser.wake)
         return runtime
 
     @property
@@ -130,6 +136,7 @@ class Runtime:
         return JobContext(
             settings=self.settings.rules, clock=self.clock, committer=self.committer,
             directory=self.directory, calendar=self.calendar, wake_sender=self.sender.wake,
+            eraser=self.eraser,
         )
 
     async def start(self) -> None:
@@ -157,6 +164,7 @@ class Runtime:
         await self.sender.stop()
         await self.todays_logs.stop()
         await self.committer.stop()
+        await self.eraser.idle()
         await self.writer.close()
         await self.http.close()
         await self.engine.dispose()

@@ -16,6 +16,7 @@ from scoring.clock import Clock
 from scoring.workdays import WorkCalendar
 from storage.committer import Committer
 from storage.directory import Directory
+from storage.erasure import Eraser
 
 
 class DirectorySource(Protocol):
@@ -37,3 +38,5 @@ class JobContext:
     directory: DirectorySource
     calendar: CalendarSource
     wake_sender: Callable[[], None]
+    # Erases what closed rounds left in the database files (housekeeping retries it).
+    eraser: Eraser

@@ -4,7 +4,10 @@ Each inbound callback leaves a row (with its reply, for WeCom's retries of it) s
 retry is answered, not redone. Retries come within seconds and a callback older than
 `[wecom] max_callback_age_seconds` is refused anyway, so rows older than
 `[housekeeping] inbound_keep_days` serve no one. The day's run is claimed first: however many
-replicas fire the job, one of them prunes.
+replicas fire the job, one of them prunes. The same run blanks what unknown users wrote after
+as long, and erases what rounds left in the database files (storage/erasure.py): the SQLite
+WAL every night; on PostgreSQL, while a close is recent, the ballot tables again and the
+message tables, whose rewrite would lock callbacks out for seconds in the daytime.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.context import JobContext
 from scheduler.jobs import ScheduledJob
+from storage.erasure import AFTER_CLOSE
 from storage.repos import Store
 
 log = logging.getLogger(__name__)
@@ -27,15 +31,21 @@ async def prune_inbound(ctx: JobContext, now: datetime) -> int | None:
     """Prune once for the day of `now`; None if another run (or replica) already did."""
     keep = timedelta(days=ctx.settings.housekeeping.inbound_keep_days)
 
-    async def work(session: AsyncSession) -> int | None:
+    async def work(session: AsyncSession) -> tuple[int, bool] | None:
         store = Store(session)
         if not await store.housekeeping.claim_day(JOB_ID, now.date(), ctx.clock.now()):
             return None
-        return await store.housekeeping.prune_inbound(now - keep)
+        await store.housekeeping.forget_unknown_texts(now - keep)
+        # A close's message rows are pruned `keep` days later; rewrite until then (and a day more).
+        recent_close = await store.housekeeping.closed_since(now - keep - timedelta(days=1))
+        return await store.housekeeping.prune_inbound(now - keep), recent_close
 
-    pruned = await ctx.committer.run(work)
-    if pruned is not None:
-        log.info("pruned %d dedupe records received before %s", pruned, now - keep)
+    outcome = await ctx.committer.run(work)
+    if outcome is None:
+        return None
+    pruned, recent_close = outcome
+    log.info("pruned %d dedupe records received before %s", pruned, now - keep)
+    await ctx.eraser.erase(AFTER_CLOSE if recent_close else (), largest=None)
     return pruned
 
 

@@ -38,6 +38,9 @@ class BackupReport:
     path: Path
     revision: str
     rows: dict[str, int]  # table → row count, read back from the copy
+    # Rounds and evaluations open in the copy ("2026Q4", "2026年度民主测评"): it holds their
+    # rater-linked drafts, which the close erases from the database but not from the copy.
+    open_ballots: tuple[str, ...] = ()
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -63,7 +66,7 @@ def backup_sqlite(source: Path, target: Path) -> BackupReport:
         raise
     os.replace(partial, target)  # only a checked copy gets the name
     _sync_directory(target.parent)
-    return BackupReport(target, report.revision, report.rows)
+    return BackupReport(target, report.revision, report.rows, report.open_ballots)
 
 
 def restore_sqlite(backup: Path, target: Path) -> BackupReport:
@@ -163,11 +166,13 @@ def check_copy(path: Path) -> BackupReport:
             name: db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]  # names from our metadata, not input
             for name in sorted(metadata.tables)
         }
+        rounds = [q for (q,) in db.execute("SELECT quarter FROM rating_round WHERE status = 'open' ORDER BY quarter")]
+        evaluations = [f"{y}年度民主测评" for (y,) in db.execute("SELECT year FROM year_eval WHERE status = 'open' ORDER BY year")]
     except sqlite3.Error as exc:
         raise BackupError(f"副本无法读取：{exc}") from None
     finally:
         db.close()
-    return BackupReport(path, revision, rows)
+    return BackupReport(path, revision, rows, tuple(rounds + evaluations))
 
 
 async def table_rows(session: AsyncSession) -> dict[str, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -86,17 +87,39 @@ def create_engine(url: str, *, synchronous: str = "FULL", **kwargs: Any) -> Asyn
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        _make_parent(parsed)
+        _prepare_file(parsed)
         engine = create_async_engine(url, **kwargs)
         listen_sqlite_pragmas(engine.sync_engine, synchronous)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=5, pool_pre_ping=True, **kwargs)
 
 
-def _make_parent(url: URL) -> None:
+def _prepare_file(url: URL) -> None:
     database = url.database or ":memory:"
     if database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        prepare_sqlite_file(Path(database))
+
+
+OWNER_ONLY = 0o600  # the database holds rater-linked drafts while a round is open
+
+
+def prepare_sqlite_file(path: Path) -> None:
+    """Make the folder, and the database file readable by its owner only if it is new.
+
+    SQLite gives a database's -wal and -shm files the mode of the database file, so creating
+    the (empty) file first with 0600 keeps all three private; an empty file is a new database.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    create_owner_only(path)
+
+
+def create_owner_only(path: Path) -> bool:
+    """Create an empty file with mode 0600; False if it already exists (left as it is)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY))
+    except FileExistsError:
+        return False
+    return True
 
 
 BUSY_TIMEOUT_MS = 30_000  # how long a connection waits for another's write lock
@@ -116,6 +139,10 @@ def sqlite_pragmas(synchronous: str) -> list[str]:
         "PRAGMA cache_size=-65536",
         # Deleted rows (rating drafts, scrubbed replies) are zeroed, not left in free pages.
         "PRAGMA secure_delete=ON",
+        # When a checkpoint lets the WAL start over, cut it to nothing: frames past the new
+        # end would otherwise keep old page images (drafts) until overwritten. After a close
+        # the WAL is truncated outright (storage/erasure.py).
+        "PRAGMA journal_size_limit=0",
     ]
 
 

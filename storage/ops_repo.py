@@ -1,14 +1,16 @@
-"""SQL of the audit trail, job claims and dedupe pruning."""
+"""SQL of the audit trail, job claims, dedupe pruning and what the nightly erasure needs."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import InboundMessage
+from storage.models import InboundMessage, UnknownUser
 from storage.models_ops import AuditEvent, JobClaim
+from storage.models_rating import RatingRound
+from storage.models_year import YearEval
 from storage.sql import dialect_insert
 
 DETAIL_MAX = 500
@@ -50,3 +52,18 @@ class HousekeepingRepo:
         """Forget dedupe records (and their stored replies) older than the retry window."""
         result = await self.s.execute(delete(InboundMessage).where(InboundMessage.received_at < received_before))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def forget_unknown_texts(self, seen_before: datetime) -> int:
+        """Blank what strangers wrote once it is as old as a pruned dedupe record: the admin
+        needed it to recognise them, not to keep it."""
+        result = await self.s.execute(
+            update(UnknownUser).where(UnknownUser.last_seen < seen_before, UnknownUser.last_text != "")
+            .values(last_text="")
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def closed_since(self, moment: datetime) -> bool:
+        """Whether a rating round or a democratic evaluation closed at or after `moment`."""
+        rounds = exists().where(RatingRound.closed_at >= moment)  # type: ignore[operator]
+        evaluations = exists().where(YearEval.closed_at >= moment)  # type: ignore[operator]
+        return bool((await self.s.execute(select(rounds | evaluations))).scalar())

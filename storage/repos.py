@@ -12,6 +12,7 @@ from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.leave import leave_days
+from storage.erasure import erase_after_commit
 from storage.ids import OrderedIds
 from storage.leave_repo import LeaveRepo
 from storage.log_batch import part_lengths
@@ -116,14 +117,19 @@ class InboundRepo:
         )
 
 
+UNKNOWN_TEXT_KEPT = 20  # characters of a stranger's message the admin sees
+
+
 class UnknownUserRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
 
     async def record(self, userid: str, text: str, now: datetime) -> None:
+        """Keep only the first words of what a stranger wrote (enough for the admin to know
+        who it is); housekeeping blanks even those after `inbound_keep_days`."""
         table = UnknownUser.__table__
         stmt = dialect_insert(self.s, table).values(
-            userid=userid, first_seen=now, last_seen=now, attempts=1, last_text=text[:200]
+            userid=userid, first_seen=now, last_seen=now, attempts=1, last_text=text[:UNKNOWN_TEXT_KEPT]
         )
         stmt = stmt.on_conflict_do_update(
             index_elements=["userid"],
@@ -458,6 +464,11 @@ class Store:
         self.results = ResultsRepo(session)
         self.audit = AuditRepo(session)
         self.housekeeping = HousekeepingRepo(session)
+
+    def erase_after_commit(self) -> None:
+        """A round closed in this unit of work: once it commits, erase what its rater-linked
+        rows left in the database files (storage/erasure.py)."""
+        erase_after_commit(self.session)
 
     async def excused_days(self, userid: str, start: date, end: date) -> set[date]:
         """Days in [start, end] a cadre owes no log: approved leave (请假/出差)."""

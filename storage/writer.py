@@ -29,7 +29,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.db import BUSY_TIMEOUT_MS, sqlite_pragmas
+from storage.db import BUSY_TIMEOUT_MS, prepare_sqlite_file, sqlite_pragmas
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class SQLiteWriter:
 
         path = make_url(url).database or ":memory:"
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            prepare_sqlite_file(Path(path))
         # isolation_level=None: no implicit BEGIN; check_same_thread=False: the COMMIT (and a
         # batch that has to wait for the lock) runs on the writer thread, never at once.
         self._connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)

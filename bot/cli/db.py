@@ -9,16 +9,25 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
 from storage.backup import table_rows
-from storage.db import create_engine, current_revision, migrate, session_factory
+from storage.db import after_commit_of, create_engine, current_revision, migrate, session_factory
+from storage.erasure import ERASURE_DUE, Eraser
 
 
 @asynccontextmanager
 async def open_database(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """A migrated database for one CLI command, disposed afterwards."""
+    """A migrated database for one CLI command, disposed afterwards.
+
+    A command that closed a round (`shiji round close`) erases its leftovers before exiting.
+    """
     engine = create_engine(settings.database.url)
+    erasures: list[bool] = []
     try:
         await migrate(engine)
-        yield session_factory(engine)
+        sessions = session_factory(engine)
+        after_commit_of(sessions, ERASURE_DUE, lambda: erasures.append(True))
+        yield sessions
+        if erasures:
+            await Eraser(engine).erase()
     finally:
         await engine.dispose()
 

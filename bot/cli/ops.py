@@ -49,11 +49,13 @@ async def backup(settings: Settings, target: Path) -> int:
         return 2
     rows = sum(report.rows.values())
     print(f"已备份到 {report.path}：校验通过，结构版本 {report.revision}，{len(report.rows)} 张表共 {rows} 行。")
+    during = report.open_ballots
+    if during:
+        print(during_round_warning(during), file=sys.stderr)
     async with open_database(settings) as sessions:
         async with sessions() as session, session.begin():
-            await Store(session).audit.record(
-                cli_actor(), "backup", str(report.path), clock_from_start(settings.clock.start).now()
-            )
+            detail = str(report.path) + (f" (during {', '.join(during)})" if during else "")
+            await Store(session).audit.record(cli_actor(), "backup", detail, clock_from_start(settings.clock.start).now())
     return 0
 
 
@@ -80,3 +82,15 @@ async def restore(settings: Settings, backup: Path) -> int:
         f"{in_words(rows)}。请核对无误后再启动机器人。"
     )
     return 0
+
+
+def during_round_warning(during: tuple[str, ...]) -> str:
+    """Said, not refused: a nightly backup job that stopped for a round's two weeks would
+    leave the district without backups exactly while most is being entered."""
+    return (
+        f"⚠️ 注意：{'、'.join(during)} 正在进行中。本备份含有尚未提交的草稿评分（谁给谁打了多少分），"
+        "评分关闭后数据库中不再有这种对应，但本备份里一直都有。请把它当作评分本身保管（只放在仅考核办可读的位置），"
+        "评分关闭后另做一次备份，并删除本备份及其所有副本。\n"
+        f"Warning: {', '.join(during)} is open; this backup holds rater-linked draft scores. "
+        "Keep it as secret as the ballots, back up again after the close and delete this copy."
+    )

@@ -485,6 +485,7 @@ async def close_round(env: RatingEnv, rnd: RatingRound) -> str:
             )
         await env.store.outbox.enqueue(f"rate-closed:{rnd.id}:{todo.rater}", [todo.rater], "text", {"content": text}, env.now)
     await env.store.rating.reseal(rnd)
+    env.store.erase_after_commit()
     handed = len(await env.store.rating.handed_in(rnd.id))
     await env.audit("round.close", f"{quarter}: {handed} handed in ({auto} by the system), {dropped} voided, {absent} absent")
     return (
@@ -586,6 +587,7 @@ async def publish_round(env: RatingEnv, rnd: RatingRound) -> str:
     await env.store.rating.save_results(rows)
     if not await env.store.rating.set_status(rnd.id, "closed", "published", env.now):
         raise Refusal(f"{label}结果刚刚已被发布。")
+    env.store.erase_after_commit()  # again: whatever the close's erasure could not finish
     for row in rows:
         if env.directory.get(row.userid) is None:
             continue  # left since: the result is kept, no message goes out

@@ -234,6 +234,7 @@ async def close_evaluation(env: RatingEnv, ev: YearEval) -> str:
             text = f"{label}已截止。您的测评未提交且不完整，按规定作废：\n" + unfinished_text(env, unfinished)
         await env.store.outbox.enqueue(f"dem-closed:{ev.id}:{todo.rater}", [todo.rater], "text", {"content": text}, env.now)
     await box.reseal(ev)
+    env.store.erase_after_commit()
     handed = len(await box.handed_in(ev.id))
     await env.audit("year_eval.close", f"{ev.year}: {handed} handed in ({auto} by the system), {dropped} voided, {absent} absent")
     return (

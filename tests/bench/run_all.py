@@ -1,6 +1,13 @@
 """`make bench`: every benchmark, one after the other."""
 
-from tests.bench import bench_archive, bench_callback, bench_province, bench_scoring, bench_year
+from tests.bench import (
+    bench_archive,
+    bench_callback,
+    bench_erasure,
+    bench_province,
+    bench_scoring,
+    bench_year,
+)
 
 if __name__ == "__main__":
     bench_callback.main()
@@ -9,6 +16,8 @@ if __name__ == "__main__":
     print()
     if bench_province.postgres_up():
         bench_province.main(["--postgres"])
+        print()
+        bench_erasure.main([])
         print()
     bench_scoring.main()
     print()
