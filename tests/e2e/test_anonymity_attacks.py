@@ -15,7 +15,6 @@ import shutil
 from pathlib import Path
 
 import asyncpg
-import pytest
 from sqlalchemy.engine import make_url
 
 from bot.clock import ManualClock
