@@ -202,6 +202,14 @@ class RatingRepo(BallotBox):
             grouped[row.ratee][row.grp].append(row.score)
         return {ratee: dict(groups) for ratee, groups in grouped.items()}
 
+    async def drop_lines(self, round_id: int) -> None:
+        """Delete a published round's score lines: the published composite is the record.
+
+        A group of one (the 主评 is usually the main leader alone) makes its line that person's
+        score; kept, any reader of the database would see it. Nothing reads the lines after
+        publishing: ratings cannot change once the round is closed, only what the results show."""
+        await self.s.execute(delete(RatingScore).where(RatingScore.round_id == round_id))  # type: ignore[arg-type]
+
     # ---- what the cards show ----
 
     async def log_counts(self, start: date, end: date, only: str | None = None) -> dict[str, int]:

@@ -585,6 +585,7 @@ async def publish_round(env: RatingEnv, rnd: RatingRound) -> str:
             rater_counts=json.dumps({g.value: n for g, n in result.rater_counts.items()}),
         ))
     await env.store.rating.save_results(rows)
+    await env.store.rating.drop_lines(rnd.id)  # the composite stays; a one-person group's line would not be anonymous
     if not await env.store.rating.set_status(rnd.id, "closed", "published", env.now):
         raise Refusal(f"{label}结果刚刚已被发布。")
     env.store.erase_after_commit()  # again: whatever the close's erasure could not finish
