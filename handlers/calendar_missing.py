@@ -45,33 +45,25 @@ def _key(year: int, today: date) -> str:
 
 async def warn_admins(store: Store, admins: Sequence[str], year: int, today: date, now: datetime) -> None:
     """The daily reminder to load a year ahead of time (scheduler/calendar_jobs.py)."""
-    if not admins:
-        return
-    await store.outbox.enqueue(
-        _key(year, today),
-        sorted(admins),
-        "text",
-        {
-            "content": f"📅 {year} 年的法定节假日和调休安排尚未载入。国务院公布后请尽快执行：{load_command(year)}"
-            f"（格式见说明「节假日安排文件」）。未载入前，涉及 {year} 年的日志补记、提醒和评分都会被拒绝；"
-            "载入前每个工作日提醒一次。"
-        },
-        now,
+    await _tell_admins(
+        store, admins, year, today, now,
+        f"📅 {year} 年的法定节假日和调休安排尚未载入。国务院公布后请尽快执行：{load_command(year)}"
+        f"（格式见说明「节假日安排文件」）。未载入前，涉及 {year} 年的日志补记、提醒和评分都会被拒绝；"
+        "载入前每个工作日提醒一次。",
     )
 
 
-async def alert_admins(
-    store: Store, admins: Sequence[str], year: int, today: date, now: datetime
+async def alert_admins(store: Store, admins: Sequence[str], year: int, today: date, now: datetime) -> None:
+    """Something needed the year and was refused: the admins hear it at once."""
+    await _tell_admins(
+        store, admins, year, today, now,
+        f"⚠️ 系统尚未载入 {year} 年的法定节假日和调休安排，涉及该年的日志、"
+        f"日志提醒和评分因此暂停。请尽快执行：{load_command(year)}",
+    )
+
+
+async def _tell_admins(
+    store: Store, admins: Sequence[str], year: int, today: date, now: datetime, content: str
 ) -> None:
-    if not admins:
-        return
-    await store.outbox.enqueue(
-        _key(year, today),
-        sorted(admins),
-        "text",
-        {
-            "content": f"⚠️ 系统尚未载入 {year} 年的法定节假日和调休安排，涉及该年的日志、"
-            f"日志提醒和评分因此暂停。请尽快执行：{load_command(year)}"
-        },
-        now,
-    )
+    if admins:  # one key for both: at most one of them a day
+        await store.outbox.enqueue(_key(year, today), sorted(admins), "text", {"content": content}, now)
