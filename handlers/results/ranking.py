@@ -282,14 +282,16 @@ def _listing(
     An entry whose score the asker may not see is named apart, without score or place."""
     asker = ctx.userid
     entries = list(_seen(ctx, ranking, shown).entries)
-    withheld = [shown[e.userid].name for e in ranking.entries
-                if e.userid in shown and not shown[e.userid].shown_to(asker, ctx.is_admin)]
+    # Named in a fixed order, never in rank order, and the shown entries then carry no numbers:
+    # a gap in 1, 3, 4 or a name's place in the list would tell a withheld person's place.
+    withheld = sorted(shown[e.userid].name for e in ranking.entries
+                      if e.userid in shown and not shown[e.userid].shown_to(asker, ctx.is_admin))
 
     def line(entry_userid: str, position: int, score: object) -> str:
         standing = shown[entry_userid]
         where = f"（{standing.unit_name}）" if with_unit else ""
         me = " ← 您" if entry_userid == asker else ""
-        return f"{position}. {standing.name}{where} {score}{me}"
+        return f"{'·' if withheld else f'{position}.'} {standing.name}{where} {score}{me}"
 
     if whole or len(entries) <= SHORT:
         lines = [line(e.userid, e.position, e.score) for e in entries]
@@ -303,7 +305,7 @@ def _listing(
             mine = next(e for e in entries if e.userid == asker)
             lines.append(f"您：第 {mine.position} 名，{mine.score} 分")
     if withheld:
-        lines.append(f"{withheld_zh(_k(ctx))}得分和名次：{'、'.join(withheld)}")
+        lines.append(f"{withheld_zh(_k(ctx))}得分和名次：{'、'.join(withheld)}（因此本名单按得分排列，不列名次）")
     unranked = [shown[u].name for u in ranking.unranked if u in shown]
     if unranked:
         lines.append(f"无人评分、未排名 {len(unranked)} 人：{'、'.join(unranked)}")

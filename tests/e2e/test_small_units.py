@@ -79,13 +79,16 @@ async def test_tuanquwei_publishes_no_single_raters_score(db_url, clock):
                 assert_nothing_small(text, hidden)
 
         unit = await h.say(LV, "我的得分 本单位")
-        assert WITHHELD in unit and "吕潇、施燕、张晨" in unit
+        # In a fixed order (the names' own), not in rank order: 吕潇 must not learn his place.
+        assert WITHHELD in unit and "、".join(sorted(["吕潇", "施燕", "张晨"])) in unit
         assert_nothing_small(unit, hidden)
         assert not re.search(r"^\d+\. ", unit, re.MULTILINE)  # no place beside a withheld entry
 
         for question in ("排名 团区委", "排名", "排名 正科级"):
             seen = await h.say(ADMIN, question)
             assert_nothing_small(seen, hidden)
+            # 吕潇 ranks among 正科级 but is withheld: a numbered list would skip his place.
+            assert not re.search(r"^\d+\. ", seen, re.MULTILINE), seen
         await drain_all(h)
         assert media_for(h.standin, LV) == []  # no bar chart of withheld scores
 
