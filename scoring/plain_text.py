@@ -176,7 +176,7 @@ def _near_command(
         if not text.startswith(keyword):
             continue
         rest = text[len(keyword):]
-        if not rest or rest[0] in SEPARATORS or (short and _starts_with_argument(rest, names)):
+        if not rest or rest[0] in SEPARATORS or (short and (_starts_with_argument(rest, names) or _name_shaped(rest))):
             return keyword, _joined(keyword, shown[len(keyword):])
     if not short:  # long enough to be a log: only a keyword after nothing but its arguments
         return _keyword_after_its_arguments(text, shown, keywords, names, arguments_only=True)
@@ -236,6 +236,20 @@ def _starts_with_argument(rest: str, names: Container[str]) -> bool:
     return any(
         rest[:size] in ARGUMENT_WORDS or rest[:size] in names for size in range(2, min(len(rest), 12) + 1)
     )
+
+
+def _name_shaped(rest: str) -> bool:
+    """2–4 Chinese characters alone, or before a separator, a digit or an argument word: the
+    shape of a person's name. Judged by shape, never against the roster, so the answer to
+    「查看司马相如」 is the same whether or not such a person exists (or may be seen)."""
+    run = 0
+    while run < len(rest) and "\u4e00" <= rest[run] <= "\u9fff":
+        run += 1
+    if not 2 <= run <= 4:
+        # A longer run may still be a name followed by an argument word (「查看吴昊本周」).
+        return any(2 <= i <= 4 and _starts_with_argument(rest[i:], frozenset()) for i in range(2, min(run, 4) + 1))
+    after = rest[run:]
+    return not after or after[0] in SEPARATORS or after[0].isdigit()
 
 
 def _split_head(text: str) -> tuple[str, str]:

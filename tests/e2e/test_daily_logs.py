@@ -33,6 +33,16 @@ async def test_plain_text_is_todays_log_and_a_second_text_is_appended(db_url, cl
         assert LOG in mine and "防火安全" in mine
 
 
+async def test_a_command_run_into_a_name_is_asked_about_never_appended_to_the_log(db_url, clock):
+    """「查看司马相如」 (nobody of that name) and 「增加参评沈宇」 (another unit's) were appended to
+    吴昊's log, for his whole unit to read; now each is answered, whoever the name is."""
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        assert "已记录" in await h.say(WU, LOG)
+        for typed, meant in [("查看司马相如", "查看 司马相如"), ("查看沈宇", "查看 沈宇"), ("增加参评沈宇", "增加参评 沈宇")]:
+            assert f"「{meant}」" in await h.say(WU, typed)
+        assert await stored_logs(h, WU) == {"2026-11-23": LOG}
+
+
 async def test_too_short_and_too_long_are_refused_and_nothing_is_stored(db_url, clock):
     async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
         short = await h.say(WU, "开会")

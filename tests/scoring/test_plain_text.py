@@ -63,6 +63,22 @@ def test_a_keyword_run_into_a_name_is_that_command(keyword: str, name: str):
     assert reading.suggestion is not None and reading.suggestion.endswith(name)
 
 
+HAN = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
+
+
+@given(
+    st.sampled_from(KEYWORDS).filter(lambda k: len(k) >= 2),
+    st.text(HAN, min_size=2, max_size=4),
+    st.sampled_from(["", " 11-30", "11-30", " 本周"]),
+)
+def test_a_keyword_run_into_any_name_shaped_text_is_that_command(keyword: str, name: str, tail: str):
+    """Whether or not such a person exists (or may be seen): the answer never tells, and
+    「查看司马相如」 is never stored as a line of today's log."""
+    reading = read(keyword + name + tail)
+    assert reading.meaning is Meaning.COMMAND
+    assert reading.suggestion is not None and name in reading.suggestion
+
+
 @st.composite
 def one_slip(draw: st.DrawFn) -> str:
     keyword = draw(st.sampled_from([k for k in KEYWORDS if len(k) >= 2]))
@@ -119,6 +135,9 @@ def test_the_examples_new_users_sent():
     assert read("怎么补记？").meaning is Meaning.CHAT
     assert read("我的！").suggestion == "我的"
     assert read("修改了方案并上报").meaning is Meaning.WORK
+    assert read("查看司马相如").suggestion == "查看 司马相如"  # no such person: asked, not stored
+    assert read("增加参评沈宇").suggestion == "增加参评 沈宇"
+    assert read("查看了在建工地的围挡").meaning is Meaning.WORK
     assert content_chars("上午开会👍，下午走访 3 户！") == 10
 
 
