@@ -15,7 +15,7 @@ import aiohttp
 
 from bot.cli.rehearse import POSTGRES_ADVICE, copy_for_rehearsal, rehearsal_settings, rehearse
 from bot.clock import ManualClock
-from bot.demo.credentials import DEMO_ADMINS
+from bot.demo.credentials import DEMO_ADMINS, DEMO_WECOM, demo_settings
 from bot.demo.run import running_rehearsal
 from tests.conftest import SAMPLE_2027, SAMPLE_ROSTER, at
 from tests.harness import harness_settings, running_bot
@@ -114,3 +114,14 @@ async def test_a_rehearsal_of_a_database_that_is_not_there_says_so(tmp_path, mon
     settings = harness_settings(f"sqlite+aiosqlite:///{tmp_path / 'shiji.db'}", "http://127.0.0.1:0")
     assert await rehearse(settings, tmp_path / 'nowhere.db', None) == 2
     assert "不存在" in capsys.readouterr().err
+
+
+def test_shiji_chat_finds_the_rehearsal_and_it_never_reaches_real_wecom(tmp_path) -> None:
+    """`shiji chat` looks for the page where demo_settings puts it: the rehearsal serves it there,
+    on this machine, with the demo's published app instead of the district's real secrets."""
+    settings = harness_settings("sqlite+aiosqlite:///shiji.db", "https://qyapi.weixin.qq.com", admin={"userids": [OPERATOR]})
+    rehearsal = rehearsal_settings(settings, tmp_path / "copy.db")
+    assert rehearsal.wecom.api_base == demo_settings(settings).wecom.api_base == DEMO_WECOM["api_base"]
+    assert rehearsal.wecom.secret == DEMO_WECOM["secret"] != settings.wecom.secret
+    assert list(rehearsal.admin.userids) == [OPERATOR]
+    assert rehearsal.database.url.endswith("copy.db")
