@@ -142,7 +142,8 @@ _TOGETHER = timedelta(minutes=30)
 
 
 class District:
-    """Everyone in the sample district, doing what they do at their usual times."""
+    """Everyone in the sample district, doing what they do at their usual times (with no plan,
+    in a rehearsal of an operator's own district: nobody; only the scheduled jobs run)."""
 
     def __init__(self, runtime: Runtime, clock: MovableClock, plan: DemoPlan | None) -> None:
         self.runtime = runtime

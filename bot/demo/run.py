@@ -119,10 +119,11 @@ async def running_rehearsal(settings: Settings, start: datetime) -> AsyncIterato
     page; moving the clock runs the scheduled jobs (reminders, rounds) in between, in order."""
     clock = MovableClock(start)
     page, standin_runner, api_base, state = await start_page(settings, clock)
-    settings = with_sections(settings, wecom={"api_base": api_base})
-    runtime = Runtime.build(settings, clock)
     serving = None
     try:
+        settings = with_sections(settings, wecom={"api_base": api_base})
+        runtime = Runtime.build(settings, clock)
+        runtime.background = False  # until the page listens: the catch-up's pushes must reach it
         serving = await serve(runtime)
         # The stand-in's address book is their roster, so `shiji roster sync` finds it unchanged.
         for person in runtime.directory.current.people.values():
@@ -132,6 +133,8 @@ async def running_rehearsal(settings: Settings, start: datetime) -> AsyncIterato
         page.attach(runtime, district, f"http://{settings.server.host}:{serving.port}{settings.wecom.callback_path}")
         page.listen(state)
         district.deliver = True
+        runtime.background = True
+        await runtime.start_background()
         yield Demo(f"{api_base}/", runtime, page, None)
     finally:
         if serving is not None:  # first: it closes the bot's connections to the stand-in
