@@ -100,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "serve": lambda: serve.serve(settings),
         "demo": lambda: serve.demo(settings),
         "chat": lambda: chat.chat(settings, args.userid, args.message),
-        "rehearse": lambda: rehearse.rehearse(settings, args.db, args.at),
+        "rehearse": lambda: rehearse.rehearse(settings, args.db, args.at, args.db_url),
         "import-roster": lambda: roster.import_roster(settings, args.file, args.effective),
         "roster": lambda: roster.run(settings, args),
         "calendar": lambda: (

@@ -4,6 +4,7 @@ their admin; the original database is only read."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,8 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
-from bot.cli.rehearse import POSTGRES_ADVICE, copy_for_rehearsal, rehearsal_settings, rehearse
+from bot.cli.rehearse import (
+    POSTGRES_ADVICE,
+    copy_for_rehearsal,
+    rehearsal_settings,
+    rehearse,
+    scratch_database,
+)
 from bot.clock import ManualClock
 from bot.demo.credentials import DEMO_ADMINS, DEMO_WECOM, demo_settings
 from bot.demo.run import running_rehearsal
@@ -76,7 +84,7 @@ async def test_a_rehearsal_runs_their_district_on_a_copy_and_never_writes_the_or
         assert copy.parent == Path("data") and copy.name.startswith("rehearsal-")
         assert copy.stat().st_mode & 0o777 == 0o600  # every log and score of theirs: owner only
 
-        async with running_rehearsal(rehearsal_settings(settings, copy), START) as rehearsal, \
+        async with running_rehearsal(rehearsal_settings(settings, f"sqlite+aiosqlite:///{copy}"), START) as rehearsal, \
                 aiohttp.ClientSession() as http:
             api = rehearsal.page_url.rstrip("/")
             assert rehearsal.runtime.clock.now() >= START
@@ -104,7 +112,7 @@ async def test_a_rehearsal_runs_their_district_on_a_copy_and_never_writes_the_or
 async def test_a_rehearsal_of_a_postgresql_installation_says_how_to_make_an_sqlite_copy(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     settings = harness_settings("postgresql+asyncpg://postgres@127.0.0.1:5432/shiji", "http://127.0.0.1:0")
-    assert await rehearse(settings, None, None) == 2
+    assert await asyncio.wait_for(rehearse(settings, None, None), 30) == 2
     assert POSTGRES_ADVICE in capsys.readouterr().err
     assert not (tmp_path / "data").exists()
 
@@ -112,7 +120,7 @@ async def test_a_rehearsal_of_a_postgresql_installation_says_how_to_make_an_sqli
 async def test_a_rehearsal_of_a_database_that_is_not_there_says_so(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     settings = harness_settings(f"sqlite+aiosqlite:///{tmp_path / 'shiji.db'}", "http://127.0.0.1:0")
-    assert await rehearse(settings, tmp_path / 'nowhere.db', None) == 2
+    assert await asyncio.wait_for(rehearse(settings, tmp_path / 'nowhere.db', None), 30) == 2
     assert "不存在" in capsys.readouterr().err
 
 
@@ -120,8 +128,34 @@ def test_shiji_chat_finds_the_rehearsal_and_it_never_reaches_real_wecom(tmp_path
     """`shiji chat` looks for the page where demo_settings puts it: the rehearsal serves it there,
     on this machine, with the demo's published app instead of the district's real secrets."""
     settings = harness_settings("sqlite+aiosqlite:///shiji.db", "https://qyapi.weixin.qq.com", admin={"userids": [OPERATOR]})
-    rehearsal = rehearsal_settings(settings, tmp_path / "copy.db")
+    rehearsal = rehearsal_settings(settings, f"sqlite+aiosqlite:///{tmp_path}/copy.db")
     assert rehearsal.wecom.api_base == demo_settings(settings).wecom.api_base == DEMO_WECOM["api_base"]
     assert rehearsal.wecom.secret == DEMO_WECOM["secret"] != settings.wecom.secret
     assert list(rehearsal.admin.userids) == [OPERATOR]
     assert rehearsal.database.url.endswith("copy.db")
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_a_postgresql_district_is_rehearsed_on_a_scratch_database_never_on_the_live_one(
+    db_url, tmp_path, monkeypatch, capsys
+):
+    """`--db-url` names a scratch database the operator restored from pg_dump; the bot's own
+    database is refused, however the address is spelled."""
+    scratch = db_url
+    async with running_bot(scratch, ManualClock(at("2026-12-30 10:00")), SAMPLE_ROSTER, calendars=(SAMPLE_2027,)):
+        pass
+    monkeypatch.chdir(tmp_path)
+    live = harness_settings(scratch.replace("127.0.0.1", "localhost").replace(":5432", ""), "http://127.0.0.1:0")
+    assert await asyncio.wait_for(rehearse(live, None, None, db_url=scratch), 30) == 2
+    assert "正是机器人使用的数据库" in capsys.readouterr().err
+    sqlite = harness_settings(f"sqlite+aiosqlite:///{tmp_path}/x.db", "http://127.0.0.1:0")
+    assert await asyncio.wait_for(rehearse(sqlite, None, None, db_url=f"sqlite+aiosqlite:///{tmp_path}/x.db"), 30) == 2
+    assert "只用于 PostgreSQL" in capsys.readouterr().err
+
+    configured = scratch.rsplit("/", 1)[0] + "/shiji_live"
+    settings = harness_settings(configured, "http://127.0.0.1:0", admin={"userids": [OPERATOR]})
+    url = scratch_database(settings, scratch)
+    async with running_rehearsal(rehearsal_settings(settings, url), START) as rehearsal, aiohttp.ClientSession() as http:
+        reply = await said(http, rehearsal.page_url.rstrip("/"), WU, LOG)
+        assert "已记录" in reply, reply
+    assert not (tmp_path / "data").exists()  # nothing copied: the scratch database is the rehearsal's
