@@ -1,5 +1,6 @@
-"""`shiji rehearse [--db PATH | --db-url URL] [--at TIME]`: an operator rehearses their own district before
-go-live, on a copy of its database, with the demo's page, movable clock and `shiji chat`.
+"""`shiji rehearse [--db PATH | --db-url URL] [--at TIME]`: an operator rehearses their own
+district before go-live, on a copy of its database, with the demo's page, movable clock and
+`shiji chat`.
 
 The copy is made by SQLite's online backup (storage/backup.py), so it is one committed state
 even while their bot runs, and the original is only ever read. The rehearsal uses the demo's
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -60,7 +62,10 @@ def copy_for_rehearsal(settings: Settings, db: Path | None, now: datetime) -> Pa
     if source is None:
         raise BackupError(POSTGRES_ADVICE)
     REHEARSALS.mkdir(parents=True, exist_ok=True)
-    return backup_sqlite(source, REHEARSALS / f"rehearsal-{now:%Y%m%d-%H%M%S}.db").path
+    try:
+        return backup_sqlite(source, REHEARSALS / f"rehearsal-{now:%Y%m%d-%H%M%S}.db").path
+    except sqlite3.DatabaseError as exc:  # --db named some other file
+        raise BackupError(f"{source} 不是 shiji 的 SQLite 数据库（{exc}）；请用 --db 指定机器人的数据库文件。") from None
 
 
 def scratch_database(settings: Settings, url: str) -> str:

@@ -122,6 +122,11 @@ async def test_a_rehearsal_of_a_database_that_is_not_there_says_so(tmp_path, mon
     settings = harness_settings(f"sqlite+aiosqlite:///{tmp_path / 'shiji.db'}", "http://127.0.0.1:0")
     assert await asyncio.wait_for(rehearse(settings, tmp_path / 'nowhere.db', None), 30) == 2
     assert "不存在" in capsys.readouterr().err
+    roster = tmp_path / "名册.xlsx"
+    roster.write_bytes(b"PK\x03\x04 not a database")
+    assert await asyncio.wait_for(rehearse(settings, roster, None), 30) == 2
+    assert "不是 shiji 的 SQLite 数据库" in capsys.readouterr().err
+    assert list((tmp_path / "data").iterdir()) == []  # no half-made copy left behind
 
 
 def test_shiji_chat_finds_the_rehearsal_and_it_never_reaches_real_wecom(tmp_path) -> None:
