@@ -1,7 +1,7 @@
 """`shiji` command line: argument parsing here, one module per area does the work.
 
 serve      serve, demo                roster     import-roster, roster …, unknown-users
-chat       chat --as (demo only)
+chat       chat --as (demo or rehearsal)  rehearse  rehearse (own district, on a copy)
 calendar   calendar load, show        rounds     round …, raters …
 reminders  remind now                 db         db upgrade, status (and the database each command opens)
 archive    archive export
@@ -76,6 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.cli import year  # its arguments live with its commands
 
     year.add_parser(sub)
+    from bot.cli import rehearse
+
+    rehearse.add_parser(sub)
 
     archive_parser = sub.add_parser("archive", help="实绩档案: a year's district workbook and per-cadre PDFs")
     export = archive_parser.add_subparsers(dest="action", required=True).add_parser("export", help="export a year")
@@ -97,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "serve": lambda: serve.serve(settings),
         "demo": lambda: serve.demo(settings),
         "chat": lambda: chat.chat(settings, args.userid, args.message),
+        "rehearse": lambda: rehearse.rehearse(settings, args.db, args.at, args.db_url),
         "import-roster": lambda: roster.import_roster(settings, args.file, args.effective),
         "roster": lambda: roster.run(settings, args),
         "calendar": lambda: (

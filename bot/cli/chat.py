@@ -149,13 +149,13 @@ class Terminal:
 
 
 async def chat(settings: Settings, userid: str, messages: list[str] | None) -> int:
-    api = demo_settings(settings).wecom.api_base  # where `shiji demo` serves its page
+    api = demo_settings(settings).wecom.api_base  # where `shiji demo` and `shiji rehearse` serve the page
     async with aiohttp.ClientSession() as http:
         try:
             async with http.get(f"{api}/demo/api/conversation", params={"as": userid}) as resp:
                 data = await resp.json()
         except (aiohttp.ClientError, ValueError):
-            print(f"连不上演示 {api}：请先在另一个终端运行 make demo", file=sys.stderr)
+            print(f"连不上演示 {api}：请先在另一个终端运行 make demo（或 shiji rehearse 演练自己的区）", file=sys.stderr)
             return 2
         terminal = Terminal(http, api, userid)
         entries = data["entries"]

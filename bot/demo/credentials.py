@@ -1,7 +1,7 @@
 """The demo's WeCom app and admin: the one place these published values live.
 
-Only `shiji demo` and `shiji chat` apply them (`demo_settings`), to talk to the loopback
-stand-in. They are in this repository for anyone to read, so `shiji serve` refuses to start
+Only `shiji demo`, `shiji rehearse` and `shiji chat` apply them (`demo_settings`), to talk
+to the loopback stand-in (a rehearsal keeps the settings' admins). They are in this repository for anyone to read, so `shiji serve` refuses to start
 with any of them (bot/startup_check.py).
 """
 

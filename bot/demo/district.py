@@ -142,9 +142,10 @@ _TOGETHER = timedelta(minutes=30)
 
 
 class District:
-    """Everyone in the sample district, doing what they do at their usual times."""
+    """Everyone in the sample district, doing what they do at their usual times (with no plan,
+    in a rehearsal of an operator's own district: nobody; only the scheduled jobs run)."""
 
-    def __init__(self, runtime: Runtime, clock: MovableClock, plan: DemoPlan) -> None:
+    def __init__(self, runtime: Runtime, clock: MovableClock, plan: DemoPlan | None) -> None:
         self.runtime = runtime
         self.clock = clock
         self.plan = plan
@@ -280,7 +281,8 @@ class District:
         steps: list[tuple[datetime, int, Action]] = []
         order = itertools.count()
         day = start.date()
-        while day <= until.date():
+        # With no plan (a rehearsal), the people are an operator's own: they speak only when played.
+        while self.plan is not None and day <= until.date():
             for instant, action in self._day_events(day, skip):
                 if start < instant <= until:
                     steps.append((instant, next(order), action))

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from aiohttp import web
+
 from bot.calendar import build_calendar
 from bot.cli.calendar import calendar_load
 from bot.cli.db import open_database
@@ -21,7 +23,7 @@ from bot.demo.page import DemoPage
 from bot.runtime import Runtime
 from bot.server import serve
 from bot.settings import Settings
-from bot.wecom.standin import start_standin
+from bot.wecom.standin import StandinState, start_standin
 from storage.repos import Store
 from storage.roster_import import read_table
 
@@ -34,7 +36,7 @@ class Demo:
     page_url: str
     runtime: Runtime
     page: DemoPage
-    plan: DemoPlan
+    plan: DemoPlan | None  # None: a rehearsal of an operator's own district (nothing planned)
 
 
 def with_sections(settings: Settings, **sections: dict[str, Any]) -> Settings:
@@ -53,6 +55,18 @@ def fresh_demo_database(settings: Settings) -> Settings:
     return with_sections(settings, database={"url": f"sqlite+aiosqlite:///{DEMO_DATABASE}"})
 
 
+async def start_page(settings: Settings, clock: MovableClock) -> tuple[DemoPage, web.AppRunner, str, StandinState]:
+    """The loopback WeCom stand-in at the settings' api_base, serving the demo page."""
+    page = DemoPage(clock, settings.wecom)
+    wecom = settings.wecom
+    api = urlsplit(wecom.api_base)
+    runner, api_base, state = await start_standin(
+        corp_id=wecom.corp_id, secret=wecom.secret, agent_id=wecom.agent_id,
+        host=api.hostname or "127.0.0.1", port=80 if api.port is None else api.port, extend=page.install,
+    )
+    return page, runner, api_base, state
+
+
 @asynccontextmanager
 async def running_demo(settings: Settings, origin: Clock) -> AsyncIterator[Demo]:
     """The demo up and listening; `origin` says what time it really is (the clock ends up there
@@ -67,13 +81,8 @@ async def running_demo(settings: Settings, origin: Clock) -> AsyncIterator[Demo]
         duration=settings.rating.duration_working_days, window=settings.logs.backfill_working_days,
     )
     clock = MovableClock(datetime.combine(plan.go_live, time(8, 0), tzinfo=SHANGHAI))
-    page = DemoPage(clock, settings.wecom)
     wecom = settings.wecom
-    api = urlsplit(wecom.api_base)
-    standin_runner, api_base, state = await start_standin(
-        corp_id=wecom.corp_id, secret=wecom.secret, agent_id=wecom.agent_id,
-        host=api.hostname or "127.0.0.1", port=80 if api.port is None else api.port, extend=page.install,
-    )
+    page, standin_runner, api_base, state = await start_page(settings, clock)
     # The stand-in's address book is the sample district plus one newcomer, so that
     # `shiji roster sync` has a difference to show.
     for rec in read_table(SAMPLE_DIR / "district.csv"):
@@ -97,6 +106,36 @@ async def running_demo(settings: Settings, origin: Clock) -> AsyncIterator[Demo]
         runtime.background = True
         await runtime.start_background()
         yield Demo(f"{api_base}/", runtime, page, plan)
+    finally:
+        if serving is not None:  # first: it closes the bot's connections to the stand-in
+            await serving.close()
+        await standin_runner.cleanup()
+
+
+@asynccontextmanager
+async def running_rehearsal(settings: Settings, start: datetime) -> AsyncIterator[Demo]:
+    """An operator's own district on `settings`' database (their copy), with the demo's page
+    and movable clock from `start`. Nothing is seeded and nobody speaks unless played on the
+    page; moving the clock runs the scheduled jobs (reminders, rounds) in between, in order."""
+    clock = MovableClock(start)
+    page, standin_runner, api_base, state = await start_page(settings, clock)
+    serving = None
+    try:
+        settings = with_sections(settings, wecom={"api_base": api_base})
+        runtime = Runtime.build(settings, clock)
+        runtime.background = False  # until the page listens: the catch-up's pushes must reach it
+        serving = await serve(runtime)
+        # The stand-in's address book is their roster, so `shiji roster sync` finds it unchanged.
+        for person in runtime.directory.current.people.values():
+            if person.active:
+                state.address_book.add_member(person.userid, person.name, person.unit.name, person.position)
+        district = District(runtime, clock, None)
+        page.attach(runtime, district, f"http://{settings.server.host}:{serving.port}{settings.wecom.callback_path}")
+        page.listen(state)
+        district.deliver = True
+        runtime.background = True
+        await runtime.start_background()
+        yield Demo(f"{api_base}/", runtime, page, None)
     finally:
         if serving is not None:  # first: it closes the bot's connections to the stand-in
             await serving.close()
