@@ -75,12 +75,15 @@ async def test_archive_export_and_every_file_it_writes(db_url, clock, tmp_path: 
         text = pdf_text(path.read_bytes())
         assert_no_rater_in(text)
         assert f"企业微信账号：{userid}" in text and SCORE[userid] in text
+        # A filed form speaks of the cadre, not to them, and gives no chat commands.
+        assert [w for w in ("您", "怎么算", "发送「") if w in text] == [], path.name
         others = [u for u in MARKS if u != userid and (u in text or NAMES[u] in text.replace(NAMES[userid], ""))]
         assert others == [], (path.name, others)  # a dossier names nobody else, rater or not
         if userid in LOGGED:
             assert "12月21日（周一） 上午召开专题会议研究年度重点工作推进" in text and "工作日志（1 篇）" in text
     wu = pdf_text((out / "2026-城关镇-吴昊-chengguan_wuhao.pdf").read_bytes())
     assert "在本单位 12 人中排第 5 名" in wu and "缺记日志 8 天" in wu and "2026 年度考核结果尚未发布" in wu
+    assert f"季度得分：{SCORE['chengguan_wuhao']} 分" in wu and "得分构成：" in wu
 
     (workbook,) = out.glob("*.xlsx")
     rows = workbook_rows(workbook)
