@@ -37,13 +37,13 @@ BODY, SMALL, HEADING, TITLE = 10.5, 8.5, 13, 18
 
 _UNIT = r"(?:年度?|个?月|日|季度|分|人|名|天|篇|次|项|版|页|%)"
 _NUMBER = r"\d[\d.,:/]*"
-# One unbreakable run: opening punctuation, then a date or number with its unit (「第 4 名」,
-# 「2026年1月13日」), a Latin word (「2026Q4」, an account) or one character, then closing punctuation.
-_RUN = re.compile(
-    r"[（(「『《“‘【\[]*"
-    rf"(?:[0-9]*[A-Za-z][\w@.\-]*|(?:第\s?)?{_NUMBER}(?:\s?{_UNIT}(?:{_NUMBER}{_UNIT})*)?|\s+|.)"
-    r"[。，、；：！？）)」』》”’】\],.;:!?%…—·]*"
-)
+_CORE = rf"(?:[0-9]*[A-Za-z][\w@.\-]*|(?:第\s?)?{_NUMBER}(?:\s?{_UNIT}(?:{_NUMBER}{_UNIT})*)?)"
+_OPEN, _CLOSE = r"[（(「『《“‘【\[]", r"[。，、；：！？）)」』》”’】\],.;:!?%…—·]"
+# The runs a line may not break inside: a date or number with its unit (「第 4 名」,
+# 「2026年1月13日」) or a Latin word (「2026Q4」, an account), with the opening punctuation
+# before and closing punctuation after any character. Searched, not tokenised: between
+# two plain Chinese characters nothing matches, which keeps a year of logs fast to lay out.
+_GLUED = re.compile(rf"{_OPEN}+(?:{_CORE}|.){_CLOSE}*|{_CORE}{_CLOSE}*|.{_CLOSE}+")
 
 
 @cache
@@ -70,38 +70,35 @@ class _Page:
         self.rules: list[float] = []  # heading underlines of the current page, drawn with it
         self.ink = self.canvas.beginText()
 
-    def _width(self, text: str) -> float:
-        total = 0.0
-        for char in text:
-            w = self.widths.get(char)
-            if w is None:
-                w = self.widths[char] = self.font.stringWidth(char, 1)
-            total += w
-        return total
-
     def wrap(self, text: str, size: float, width: float) -> list[str]:
-        """Greedy lines of whole runs (`_RUN`); a line starts with no space."""
+        """Greedy lines by glyph width, a break that would fall inside a `_GLUED` run moved
+        back to its start (cut inside only when the run is wider than a line)."""
         limit = width / size
+        widths = self.widths
         lines: list[str] = []
         for paragraph in text.splitlines() or [""]:
-            line, used = "", 0.0
-            for run in _RUN.findall(paragraph):
-                w = self._width(run)
-                if used + w > limit and line:
-                    lines.append(line)
-                    line, used = "", 0.0
-                    if run.isspace():
+            glued: set[int] | None = None  # found only for a paragraph that needs a break
+            start, used = 0, 0.0
+            for index, char in enumerate(paragraph):
+                w = widths.get(char)
+                if w is None:
+                    w = widths[char] = self.font.stringWidth(char, 1)
+                if used + w > limit and index > start:
+                    if glued is None:
+                        glued = {i for m in _GLUED.finditer(paragraph) for i in range(m.start() + 1, m.end())}
+                    cut = index
+                    while cut in glued and cut > start + 1:
+                        cut -= 1
+                    if cut in glued:  # the run fills the line by itself
+                        cut = index
+                    lines.append(paragraph[start:cut])
+                    start = cut + 1 if paragraph[cut].isspace() else cut  # no line starts with a space
+                    if start > index:
+                        used = 0.0
                         continue
-                if w > limit:  # wider than a line (a long URL): cut it by characters
-                    for char in run:
-                        cw = self._width(char)
-                        if used + cw > limit and line:
-                            lines.append(line)
-                            line, used = "", 0.0
-                        line, used = line + char, used + cw
-                    continue
-                line, used = line + run, used + w
-            lines.append(line)
+                    used = sum(widths[c] for c in paragraph[start:index])
+                used += w
+            lines.append(paragraph[start:])
         return lines
 
     def _room(self, height: float) -> None:
