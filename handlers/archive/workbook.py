@@ -113,6 +113,8 @@ def _sheet_title(name: str, taken: set[str]) -> str:
 
 def _shown(text: str) -> int:
     """How wide a cell's text shows in Excel, in character widths: CJK counts double."""
+    if text.isascii():  # most cells are numbers and places
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
