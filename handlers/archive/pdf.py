@@ -177,7 +177,10 @@ def dossier_pdf(dossier: Dossier, year: int, quarter_texts: dict[int, str], expo
         page.lines(text.splitlines())
 
     page.heading("三、奖惩记录")
-    records = []
+    records = [
+        f"{award.kind}：{award.content}" + (f"（{award.day.month}月{award.day.day}日）" if award.day else "")
+        for award in dossier.awards
+    ]
     if figures is not None and figures.excellent:
         records.append(f"{year} 年度考核等次为优秀")
     if figures is not None and figures.action:
