@@ -13,7 +13,7 @@ own `annual_result` rows (names and units as they were then); earlier versions s
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -121,6 +121,21 @@ class HistoryResult(SQLModel, table=True):
     unit_rank: int
     excellent: bool
     last_in_unit: bool
+    imported_at: datetime = Field(sa_column=aware())
+
+
+class AwardRecord(SQLModel, table=True):
+    """A reward or penalty (奖惩) in a cadre's year, imported from the office's own records
+    for the archive; a re-import replaces the years it names."""
+
+    __tablename__ = "award_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(index=True)
+    userid: str = Field(max_length=64)
+    kind: str = Field(max_length=8)  # 奖励 or 惩处
+    content: str = Field(max_length=500)
+    day: date | None = None
     imported_at: datetime = Field(sa_column=aware())
 
 

@@ -13,7 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import case, delete, func, select, update
@@ -25,6 +25,7 @@ from storage.models_year import (
     MARK_COLUMNS,
     AnnualPublication,
     AnnualResult,
+    AwardRecord,
     ExcellentDecision,
     HistoryResult,
     QuarterExcuse,
@@ -167,6 +168,22 @@ class YearRepo:
         await self.s.execute(delete(HistoryResult).where(HistoryResult.year.in_(years)))  # type: ignore[attr-defined]
         self.s.add_all(rows)
         await self.s.flush()
+
+    async def replace_awards(self, years: set[int], rows: Sequence[AwardRecord]) -> None:
+        """Replace the 奖惩 of `years` with `rows`."""
+        await self.s.execute(delete(AwardRecord).where(AwardRecord.year.in_(years)))  # type: ignore[attr-defined]
+        self.s.add_all(rows)
+        await self.s.flush()
+
+    async def awards_of_year(self, year: int) -> dict[str, list[AwardRecord]]:
+        """The year's 奖惩 by cadre, by date (undated last) then as imported."""
+        found = (await self.s.execute(
+            select(AwardRecord).where(AwardRecord.year == year).order_by(AwardRecord.id)  # type: ignore[arg-type]
+        )).scalars().all()
+        by_cadre: dict[str, list[AwardRecord]] = defaultdict(list)
+        for row in sorted(found, key=lambda r: (r.day is None, r.day or date.min)):
+            by_cadre[row.userid].append(row)
+        return dict(by_cadre)
 
     async def history(self) -> list[HistoryResult]:
         return list((await self.s.execute(select(HistoryResult))).scalars().all())

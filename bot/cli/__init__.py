@@ -4,7 +4,7 @@ serve      serve, demo                roster     import-roster, roster …, unkn
 chat       chat --as (demo or rehearsal)  rehearse  rehearse (own district, on a copy)
 calendar   calendar load, show        rounds     round …, raters …
 reminders  remind now                 db         db upgrade, status (and the database each command opens)
-archive    archive export
+archive    archive export, awards
 ops        audit, backup, restore
 """
 
@@ -81,9 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     rehearse.add_parser(sub)
 
     archive_parser = sub.add_parser("archive", help="实绩档案: a year's district workbook and per-cadre PDFs")
-    export = archive_parser.add_subparsers(dest="action", required=True).add_parser("export", help="export a year")
+    archive_actions = archive_parser.add_subparsers(dest="action", required=True)
+    export = archive_actions.add_parser("export", help="export a year")
     export.add_argument("year", type=int)
     export.add_argument("--out", type=Path, required=True, help="folder for the workbook and the PDFs")
+    archive_actions.add_parser("awards", help="import 奖惩: CSV/XLSX 账号,年份,类别,内容,日期 (all-or-nothing)").add_argument(
+        "file", type=Path)
     audit = sub.add_parser("audit", help="admin actions: who did what when (no scores)")
     audit.add_argument("--days", type=int, default=30, help="how far back (default 30)")
     backup = sub.add_parser("backup", help="online copy of the SQLite database, checked (PostgreSQL: pg_dump)")
@@ -114,7 +117,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "raters": lambda: rounds.raters_import(settings, args.action, args.file),
         "remind": lambda: reminders.remind_now(settings, args.kind),
         "year": lambda: year.run(settings, args),
-        "archive": lambda: archive.archive_export(settings, args.year, args.out),
+        "archive": lambda: (
+            archive.archive_awards(settings, args.file)
+            if args.action == "awards"
+            else archive.archive_export(settings, args.year, args.out)
+        ),
         "audit": lambda: ops.audit(settings, args.days),
         "backup": lambda: ops.backup(settings, args.path),
         "restore": lambda: ops.restore(settings, args.backup),

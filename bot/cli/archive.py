@@ -1,5 +1,5 @@
 """`shiji archive export 2026 --out DIR`: the year's 实绩档案, with progress bars (counts,
-rate and time left) on the terminal."""
+rate and time left) on the terminal. `shiji archive awards FILE`: the 奖惩 its PDFs list."""
 
 from __future__ import annotations
 
@@ -11,13 +11,16 @@ from tqdm import tqdm
 from bot.calendar import build_calendar
 from bot.cli.db import open_database
 from bot.cli.ops import cli_actor
+from bot.cli.rounds import rating_unit_of_work
 from bot.clock import clock_from_start
 from bot.settings import Settings
+from handlers.archive.awards import import_awards
 from handlers.archive.export import export_year, record_of
 from handlers.base import Refusal
 from handlers.rating.service import RatingEnv
 from storage.directory import Directory
 from storage.repos import Store
+from storage.roster_import import UnreadableTable, read_table
 
 
 async def archive_export(settings: Settings, year: int, out: Path) -> int:
@@ -39,3 +42,12 @@ async def archive_export(settings: Settings, year: int, out: Path) -> int:
         await session.commit()
     print(f"已导出 {year} 年度实绩档案：工作簿 {done.workbook}，个人档案 {done.documents} 份（PDF），在 {out}。")
     return 0
+
+
+async def archive_awards(settings: Settings, path: Path) -> int:
+    try:
+        records = read_table(path)
+    except UnreadableTable as exc:
+        print(f"无法读取：{exc}", file=sys.stderr)
+        return 2
+    return await rating_unit_of_work(settings, lambda env: import_awards(env, records))

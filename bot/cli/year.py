@@ -7,7 +7,7 @@ excuse YEAR USERID q2 原因         leave a quarter out of a cadre's mean ('*':
 publish YEAR [--republish]        publish (or, explicitly, correct) the year
 grant-excellent YEAR USERID       grant excellent to a cadre tied at their unit's quota (new version)
 refuse-excellent YEAR USERID      or refuse it
-results YEAR --csv PATH           one row per cadre, the columns other tools read
+results YEAR --csv PATH           one row per cadre: UTF-8 with BOM, Chinese header (RESULT_COLUMNS)
 """
 
 from __future__ import annotations
@@ -31,13 +31,17 @@ from handlers.year.imports import excuse_quarter, import_history, import_unit_re
 from handlers.year.publish import publish_year, row_shown
 from handlers.year.ties import decide_tie
 from scoring.disclosure import withheld_zh
+from scoring.types import RANK_ZH, Rank
 from storage.roster_import import UnreadableTable, read_table
 
-RESULT_COLUMNS = (
-    "userid", "name", "unit", "rank_level", "democratic", "unit_result", "quarter_mean", "annual",
-    "unit_rank", "level_rank", "excellent", "promotion_eligible", "commendation_eligible",
-    "last_place_years", "action",
-)
+# The results file's columns: a stable key (for scripts and the README) and the Chinese
+# header an office reads in Excel, in file order.
+RESULT_COLUMNS: dict[str, str] = {
+    "userid": "企业微信账号", "name": "姓名", "unit": "单位", "rank_level": "职级", "democratic": "民主测评",
+    "unit_result": "单位年度结果", "quarter_mean": "季度平均", "annual": "年度得分", "unit_rank": "年度单位排名",
+    "level_rank": "年度职级排名", "excellent": "优秀", "promotion_eligible": "符合提拔条件",
+    "commendation_eligible": "可评先评优", "last_place_years": "连续末位年数", "action": "处理",
+}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -109,15 +113,16 @@ async def write_results(env: RatingEnv, year: int, path: Path) -> str:
     yes_no = {True: "是", False: "否"}
     k = env.cfg.min_group_size
     raters = await env.store.results.quarter_raters(year)
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    # utf-8-sig: the byte-order mark is how Excel knows the file is UTF-8, not the local GBK.
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(RESULT_COLUMNS)
+        writer.writerow(RESULT_COLUMNS.values())
         for row in sorted(published.rows, key=lambda r: (r.unit_name, r.unit_rank, r.userid)):
             # A figure on fewer than k raters, and the places that would pin it, say why not.
             shown, withheld = row_shown(row, raters.get(row.userid, {}), k), withheld_zh(k)
             places = (row.unit_rank, row.level_rank) if shown.composite else (withheld, withheld)
             writer.writerow([
-                row.userid, row.name, row.unit_name, row.rank_level,
+                row.userid, row.name, row.unit_name, RANK_ZH[Rank(row.rank_level)],
                 row.democratic if shown.democratic else withheld, row.unit_result,
                 row.quarter_mean if shown.quarter_mean else withheld,
                 row.annual if shown.composite else withheld, *places, yes_no[row.excellent],

@@ -43,9 +43,10 @@ def _exported(env: RatingEnv) -> str:
 
 
 def _texts(env: RatingEnv, dossier: Dossier) -> dict[int, str]:
-    """Each quarter explained as 我的得分 explains it; a withheld score keeps its places
-    to itself, since the archive files every cadre together (scoring.disclosure)."""
-    return {quarter: result_text(env, row, place_if_withheld=False) for quarter, row in dossier.quarters.items()}
+    """Each quarter explained as 我的得分 explains it, in the register of a filed form; a
+    withheld score keeps its places to itself, since the archive files every cadre together
+    (scoring.disclosure)."""
+    return {quarter: result_text(env, row, filed=True) for quarter, row in dossier.quarters.items()}
 
 
 def _write_pdf(path: Path, dossier: Dossier, year: int, texts: dict[int, str], exported: str) -> None:

@@ -5,11 +5,17 @@ a year of daily logs is ~250 paragraphs, and the canvas draws a dossier in about
 the time (measured: 25 ms against 60–80 ms), which is what keeps a district's 1,340
 documents well inside a minute. reportlab embeds a subset of the TrueType font (only the
 glyphs used), so each file stays small and opens anywhere.
+
+Lines break as Chinese typesetting does: anywhere between Chinese characters, but never
+inside a date (「1月13日」), a number with its unit (「2.00 分」, 「第 4 名」) or a Latin word,
+never before closing punctuation (。，、）」…, 避头) and never after opening punctuation
+(（「…, 避尾). Only a run wider than a whole line is cut inside.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable
 from functools import cache
 
@@ -27,6 +33,17 @@ FONT = "shiji-cjk"
 WIDTH, HEIGHT = A4
 MARGIN = 50
 BODY, SMALL, HEADING, TITLE = 10.5, 8.5, 13, 18
+
+
+_UNIT = r"(?:年度?|个?月|日|季度|分|人|名|天|篇|次|项|版|页|%)"
+_NUMBER = r"\d[\d.,:/]*"
+_CORE = rf"(?:[0-9]*[A-Za-z][\w@.\-]*|(?:第\s?)?{_NUMBER}(?:\s?{_UNIT}(?:{_NUMBER}{_UNIT})*)?)"
+_OPEN, _CLOSE = r"[（(「『《“‘【\[]", r"[。，、；：！？）)」』》”’】\],.;:!?%…—·]"
+# The runs a line may not break inside: a date or number with its unit (「第 4 名」,
+# 「2026年1月13日」) or a Latin word (「2026Q4」, an account), with the opening punctuation
+# before and closing punctuation after any character. Searched, not tokenised: between
+# two plain Chinese characters nothing matches, which keeps a year of logs fast to lay out.
+_GLUED = re.compile(rf"{_OPEN}+(?:{_CORE}|.){_CLOSE}*|{_CORE}{_CLOSE}*|.{_CLOSE}+")
 
 
 @cache
@@ -54,17 +71,32 @@ class _Page:
         self.ink = self.canvas.beginText()
 
     def wrap(self, text: str, size: float, width: float) -> list[str]:
+        """Greedy lines by glyph width, a break that would fall inside a `_GLUED` run moved
+        back to its start (cut inside only when the run is wider than a line)."""
         limit = width / size
+        widths = self.widths
         lines: list[str] = []
         for paragraph in text.splitlines() or [""]:
+            glued: set[int] | None = None  # found only for a paragraph that needs a break
             start, used = 0, 0.0
             for index, char in enumerate(paragraph):
-                w = self.widths.get(char)
+                w = widths.get(char)
                 if w is None:
-                    w = self.widths[char] = self.font.stringWidth(char, 1)
+                    w = widths[char] = self.font.stringWidth(char, 1)
                 if used + w > limit and index > start:
-                    lines.append(paragraph[start:index])
-                    start, used = index, 0.0
+                    if glued is None:
+                        glued = {i for m in _GLUED.finditer(paragraph) for i in range(m.start() + 1, m.end())}
+                    cut = index
+                    while cut in glued and cut > start + 1:
+                        cut -= 1
+                    if cut in glued:  # the run fills the line by itself
+                        cut = index
+                    lines.append(paragraph[start:cut])
+                    start = cut + 1 if paragraph[cut].isspace() else cut  # no line starts with a space
+                    if start > index:
+                        used = 0.0
+                        continue
+                    used = sum(widths[c] for c in paragraph[start:index])
                 used += w
             lines.append(paragraph[start:])
         return lines
@@ -142,10 +174,13 @@ def dossier_pdf(dossier: Dossier, year: int, quarter_texts: dict[int, str], expo
         page.lines([f"{year} 年尚未发布季度考核结果。"])
     for quarter, text in sorted(quarter_texts.items()):
         page.text(f"第{'一二三四'[quarter - 1]}季度", indent=6)
-        page.lines(line for line in text.splitlines() if not line.startswith("发送「"))
+        page.lines(text.splitlines())
 
     page.heading("三、奖惩记录")
-    records = []
+    records = [
+        f"{award.kind}：{award.content}" + (f"（{award.day.month}月{award.day.day}日）" if award.day else "")
+        for award in dossier.awards
+    ]
     if figures is not None and figures.excellent:
         records.append(f"{year} 年度考核等次为优秀")
     if figures is not None and figures.action:

@@ -25,6 +25,15 @@ QUARTERS = (1, 2, 3, 4)
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Award:
+    """An imported reward or penalty (奖惩), as the dossier prints it."""
+
+    kind: str  # 奖励 or 惩处
+    content: str
+    day: date | None
+
+
 @dataclass
 class YearRecord:
     """The district's published year: quarter rows and annual figures by cadre, plus what
@@ -39,6 +48,7 @@ class YearRecord:
     leave: dict[str, list[Leave]]
     workdays: int  # working days owed a log in the year (from the system's start)
     min_raters: int  # the disclosure rule's threshold (ScoringConfig.min_group_size)
+    awards: dict[str, list[Award]] = field(default_factory=dict)  # userid -> imported 奖惩
 
 
 @dataclass
@@ -51,6 +61,7 @@ class Dossier:
     quarters: dict[int, QuarterResult]
     annual: AnnualFigures | None
     leave: list[Leave] = field(default_factory=list)
+    awards: list[Award] = field(default_factory=list)
 
 
 def file_name(year: int, person: Person) -> str:
@@ -78,6 +89,8 @@ async def year_record(env: RatingEnv, year: int) -> YearRecord:
         leave=await env.store.results.leave_of_year(year),
         workdays=sum(1 for _ in env.calendar.working_days(start, end)) if start <= end else 0,
         min_raters=env.cfg.min_group_size,
+        awards={userid: [Award(a.kind, a.content, a.day) for a in found]
+                for userid, found in (await env.store.year.awards_of_year(year)).items()},
     )
 
 
@@ -129,4 +142,5 @@ def _dossier(
         quarters=quarters,
         annual=record.annual.get(person.userid),
         leave=record.leave.get(person.userid, []),
+        awards=record.awards.get(person.userid, []),
     )

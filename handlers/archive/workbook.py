@@ -6,16 +6,23 @@ go to each sheet's temporary file as they are made and a finished unit sheet is 
 once, so neither the rows nor the open files grow with the district. Beyond
 `MAX_UNIT_SHEETS` units (a city or province) the units share one sheet, 各单位, ordered by
 unit: thousands of tabs are no use to a reader, and each costs openpyxl a file and time.
+
+A rank level's sheet lists its cadres by place (the annual 职级排名 once the year is
+published, else the latest quarter's), equal places together; a cadre whose place is
+withheld comes after everyone placed, since a slot among shown scores would pin theirs.
+Every sheet freezes its header and the name columns, with widths fitted to the contents.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from handlers.archive.records import QUARTERS, YearRecord
@@ -35,6 +42,8 @@ NO_LEVEL = "未定职级"
 ALL_UNITS = "各单位"
 MAX_UNIT_SHEETS = 200
 _SHEET_UNSAFE = re.compile(r"[\[\]:*?/\\]")
+MAX_WIDTH = 40  # characters; a longer cell wraps in Excel rather than widening the sheet
+FROZEN = "C3"  # the title and header rows, and 单位/姓名, stay in view
 
 
 def _place(position: int | None, size: int) -> str:
@@ -102,6 +111,49 @@ def _sheet_title(name: str, taken: set[str]) -> str:
     return title
 
 
+def _shown(text: str) -> int:
+    """How wide a cell's text shows in Excel, in character widths: CJK counts double."""
+    if text.isascii():  # most cells are numbers and places
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+class _Widths:
+    """The widest cell seen per column (header included), in Excel character widths."""
+
+    def __init__(self, header: list[str]) -> None:
+        self.widths = [_shown(h) for h in header]
+
+    def add(self, row: Iterable[object]) -> None:
+        for index, cell in enumerate(row):
+            if cell is not None:
+                self.widths[index] = max(self.widths[index], _shown(str(cell)))
+
+    def apply(self, sheet: WriteOnlyWorksheet) -> None:
+        """Before the first row: write-only sheets write their columns and panes with it."""
+        for index, width in enumerate(self.widths, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = min(width, MAX_WIDTH) + 2
+        sheet.freeze_panes = FROZEN
+
+
+def level_place(record: YearRecord, person: Person) -> int | None:
+    """The place a cadre's level sheet is ordered by, or None where there is none to show:
+    the annual 职级排名 once the year is published, else the latest published quarter's."""
+    if record.annual:
+        figures = record.annual.get(person.userid)
+        return figures.level_rank if figures is not None and figures.shown.composite else None
+    if not record.published_quarters:
+        return None
+    cells = record.quarters.get(person.userid, {}).get(record.published_quarters[-1])
+    if cells is None or cells.score is None or not shows(cells.raters, record.min_raters):
+        return None
+    return cells.rank_in_level
+
+
+def _level_of(person: Person) -> str:
+    return RANK_ZH[person.rank] if person.rank else NO_LEVEL
+
+
 def write_workbook(
     record: YearRecord, path: Path, exported: str, progress: Callable[[int], None] = lambda _: None
 ) -> None:
@@ -109,35 +161,40 @@ def write_workbook(
     book = Workbook(write_only=True)
     taken = {NO_LEVEL, ALL_UNITS, "日志记载", *RANK_ZH.values()}
     note = f"{record.year} 年度实绩档案（导出于 {exported}；季度已发布：{'、'.join(f'Q{q}' for q in record.published_quarters) or '无'}）"
-    levels: dict[str, WriteOnlyWorksheet] = {}
+    order = "按年度职级排名排列" if record.annual else "按最近一季职级排名排列" if record.published_quarters else "按单位排列"
+    # One pass for the widths, shared by every results sheet so their columns line up.
+    widths, coverage_widths = _Widths(HEADER), _Widths(COVERAGE)
+    for person in record.people:
+        widths.add(results_row(record, person))
+        coverage_widths.add(coverage_row(record, person))
+
+    def sheet(title: str, caption: str, header: list[str], fitted: _Widths) -> WriteOnlyWorksheet:
+        made = book.create_sheet(title)
+        fitted.apply(made)
+        made.append([caption])
+        made.append(header)
+        return made
+
     titles = [*RANK_ZH.values()] + ([NO_LEVEL] if any(p.rank is None for p in record.people) else [])
-    for title in titles:
-        sheet = book.create_sheet(title)
-        sheet.append([f"{title}考核结果 · {note}"])
-        sheet.append(HEADER)
-        levels[title] = sheet
-    coverage = book.create_sheet("日志记载")
-    coverage.append([f"日志记载情况 · {note}"])
-    coverage.append(COVERAGE)
+    levels = {title: sheet(title, f"{title}考核结果（{order}） · {note}", HEADER, widths) for title in titles}
+    coverage = sheet("日志记载", f"日志记载情况 · {note}", COVERAGE, coverage_widths)
+    places = {p.userid: level_place(record, p) for p in record.people}
+    # Stable: equal places, and the unplaced after them, keep the unit-then-name order.
+    for person in sorted(record.people, key=lambda p: (places[p.userid] is None, places[p.userid] or 0)):
+        levels[_level_of(person)].append(results_row(record, person))
     unit_sheet: WriteOnlyWorksheet | None = None
     unit_id: int | None = None
     if len({p.unit.id for p in record.people}) > MAX_UNIT_SHEETS:
-        unit_sheet = book.create_sheet(ALL_UNITS)
-        unit_sheet.append([f"各单位考核结果（按单位排列） · {note}"])
-        unit_sheet.append(HEADER)
+        unit_sheet = sheet(ALL_UNITS, f"各单位考核结果（按单位排列） · {note}", HEADER, widths)
         unit_id = -1  # one sheet for every unit
     for person in record.people:  # by unit, then name
         if unit_id != -1 and person.unit.id != unit_id:
             if unit_sheet is not None:
                 unit_sheet.close()  # its rows are on disk; keep no file open per unit
             unit_id = person.unit.id
-            unit_sheet = book.create_sheet(_sheet_title(person.unit.name, taken))
-            unit_sheet.append([f"{person.unit.name} · {note}"])
-            unit_sheet.append(HEADER)
-        row = results_row(record, person)
-        levels[RANK_ZH[person.rank] if person.rank else NO_LEVEL].append(row)
+            unit_sheet = sheet(_sheet_title(person.unit.name, taken), f"{person.unit.name} · {note}", HEADER, widths)
         assert unit_sheet is not None
-        unit_sheet.append(row)
+        unit_sheet.append(results_row(record, person))
         coverage.append(coverage_row(record, person))
         progress(1)
     book.save(path)

@@ -613,22 +613,23 @@ def quarter_shown_of(env: RatingEnv, row: ResultRow, *, viewer_may_be_rater: boo
     return quarter_shown(counts, env.cfg.min_group_size, viewer_may_be_rater=viewer_may_be_rater)
 
 
-def result_text(env: RatingEnv, row: ResultRow, *, place_if_withheld: bool = True) -> str:
+def result_text(env: RatingEnv, row: ResultRow, *, filed: bool = False) -> str:
     """A cadre's published quarter and how it was made: groups and weights, each deduction,
     the result and the places (「在本单位 12 人中排第 4 名，在全区副科级 387 人中排第 120 名」).
 
     A score resting on fewer than `min_group_size` raters is withheld (scoring.disclosure);
-    its places stay for the cadre themself, and go with it where the text is filed with
-    everyone else's (`place_if_withheld=False`: the archive, whose reader sees every score).
+    its places stay for the cadre themself. `filed`: the text goes into the archive, filed
+    with everyone else's, so a withheld score's places go with it, and it speaks as a form
+    does (third person, no chat commands) rather than to the cadre.
     """
     k = env.cfg.min_group_size
     counts = {RaterGroup(g): n for g, n in json.loads(row.rater_counts).items()}
     deduction = _deduction_lines(env, row)
     if row.score is None:
-        lines = ["本季度无人为您评分，暂无得分。"]
+        lines = ["本季度无评分人，无得分。" if filed else "本季度无人为您评分，暂无得分。"]
         if deduction:
             lines.append("自动扣减（有得分时从中扣除）：" + "；".join(deduction))
-        return "\n".join([*lines, "发送「我的得分」可随时查看。"])
+        return "\n".join(lines if filed else [*lines, "发送「我的得分」可随时查看。"])
     shown = quarter_shown_of(env, row)
     person = env.directory.get(row.userid)
     sees_unit_list = person is not None and ranking_view(person, False, person.unit.id) is RankingView.whole
@@ -637,17 +638,20 @@ def result_text(env: RatingEnv, row: ResultRow, *, place_if_withheld: bool = Tru
         places.append(f"在本单位 {row.unit_ranked} 人中排第 {row.rank_in_unit} 名")
     if row.rank_in_level is not None and row.rank_level:
         places.append(f"在全区{RANK_ZH[Rank(row.rank_level)]} {row.level_ranked} 人中排第 {row.rank_in_level} 名")
+    score_label = "季度得分" if filed else "您的得分"
     if not shown.score:
-        lines = [f"您的得分：{withheld_zh(k)}（得分照常计算，用于排名和评优）。"]
-        if place_if_withheld and places:
+        lines = [f"{score_label}：{withheld_zh(k)}（得分照常计算，用于排名和评优）。"]
+        if not filed and places:
             lines.append("，".join(places) + "。")
-        lines.append(f"评分人：{count_zh(sum(counts.values()), k)}。本单位可由主要领导发送「增加参评」提议增加参评人员。")
+        advice = "" if filed else "本单位可由主要领导发送「增加参评」提议增加参评人员。"
+        lines.append(f"评分人：{count_zh(sum(counts.values()), k)}。{advice}")
         if deduction:
             lines.append(f"自动扣减 {row.deduction} 分（已从得分中扣除）：" + "；".join(deduction))
-        lines.append("发送「我的得分」可随时查看。")
+        if not filed:
+            lines.append("发送「我的得分」可随时查看。")
         return "\n".join(lines)
-    lines = [f"您的得分：{row.score} 分，{'，'.join(places)}。"]
-    lines.append("怎么算的：")
+    lines = [f"{score_label}：{row.score} 分，{'，'.join(places)}。"]
+    lines.append("得分构成：" if filed else "怎么算的：")
     unit = env.directory.units.get(row.unit_id)
     present = [g for g in RaterGroup if counts.get(g)]
     weights = weights_for(unit.category, present, env.cfg) if unit else None
@@ -669,8 +673,9 @@ def result_text(env: RatingEnv, row: ResultRow, *, place_if_withheld: bool = Tru
         lines.append(f"③ 扣减 {row.deduction} 分：" + "；".join(deduction))
         lines.append(f"= {row.raw} − {row.deduction} = {row.score} 分")
     else:
-        lines.append("③ 无扣减：日志和季度小结都按时完成。")
-    lines.append("发送「我的得分」可随时查看。")
+        lines.append("③ 无扣减：日志和季度小结均按时完成。" if filed else "③ 无扣减：日志和季度小结都按时完成。")
+    if not filed:
+        lines.append("发送「我的得分」可随时查看。")
     return "\n".join(lines)
 
 

@@ -16,10 +16,14 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from sqlalchemy import func, select
 
-from bot.cli.archive import archive_export
+from bot.cli.archive import archive_awards, archive_export
+from bot.cli.db import open_database
+from bot.cli.ops import audit
 from bot.settings import load_settings
 from bot.wecom.standin import media_for
+from storage.models_year import AwardRecord
 from tests.conftest import SAMPLE_2027, SAMPLE_ROSTER, at
 from tests.e2e.test_rating_round import ROSTER
 from tests.e2e.test_results import LOGGED, MARKS, SCORE, SETTINGS, publish_q4
@@ -60,6 +64,26 @@ async def test_archive_export_and_every_file_it_writes(db_url, clock, tmp_path: 
         await publish_q4(h)
     settings = load_settings(None, database={"url": db_url}, admin={"userids": [ADMIN]},
                              clock={"start": "2027-01-18T10:00:00+08:00"}, **SETTINGS)
+    # 奖惩 from the office's records: a file with bad rows is refused whole, each row named.
+    awards = tmp_path / "奖惩.csv"
+    awards.write_text("账号,年份,类别,内容,日期\n"
+                      "chengguan_wuhao,2026,奖励,被评为全区信访工作先进个人,2026-05-20\n"
+                      "nobody,2026,嘉奖,某事,2026-13-01\n"
+                      "chengguan_wuhao,2025,惩处,,2026-01-02\n", encoding="utf-8-sig")
+    assert await archive_awards(settings, awards) == 2
+    refused = capsys.readouterr().err
+    assert "未导入（全部回退），共 2 处问题" in refused
+    assert "第 3 行：账号「nobody」不在名册中；类别「嘉奖」无效，可填：奖励、惩处；日期「2026-13-01」无效" in refused
+    assert "第 4 行：内容为空或超过 500 字；日期 2026-01-02 不在 2025 年内" in refused
+    async with open_database(settings) as sessions, sessions() as session:
+        assert (await session.execute(select(func.count()).select_from(AwardRecord))).scalar_one() == 0  # not row 2
+    awards.write_text("账号,年份,类别,内容,日期\n"
+                      "chengguan_wuhao,2026,奖励,被评为全区信访工作先进个人,2026-05-20\n"
+                      "chengguan_wuhao,2026,惩处,因会议迟到被通报批评,\n", encoding="utf-8-sig")
+    assert await archive_awards(settings, awards) == 0
+    assert "已导入 2026 年奖惩记录 2 条" in capsys.readouterr().out
+    assert await audit(settings, 30) == 0
+    assert "archive.awards.import\t2026: 2 records" in capsys.readouterr().out
     out = tmp_path / "档案"
     with caplog.at_level(logging.DEBUG):
         assert await archive_export(settings, 2026, out) == 0
@@ -75,12 +99,17 @@ async def test_archive_export_and_every_file_it_writes(db_url, clock, tmp_path: 
         text = pdf_text(path.read_bytes())
         assert_no_rater_in(text)
         assert f"企业微信账号：{userid}" in text and SCORE[userid] in text
+        # A filed form speaks of the cadre, not to them, and gives no chat commands.
+        assert [w for w in ("您", "怎么算", "发送「") if w in text] == [], path.name
         others = [u for u in MARKS if u != userid and (u in text or NAMES[u] in text.replace(NAMES[userid], ""))]
         assert others == [], (path.name, others)  # a dossier names nobody else, rater or not
         if userid in LOGGED:
             assert "12月21日（周一） 上午召开专题会议研究年度重点工作推进" in text and "工作日志（1 篇）" in text
     wu = pdf_text((out / "2026-城关镇-吴昊-chengguan_wuhao.pdf").read_bytes())
     assert "在本单位 12 人中排第 5 名" in wu and "缺记日志 8 天" in wu and "2026 年度考核结果尚未发布" in wu
+    assert f"季度得分：{SCORE['chengguan_wuhao']} 分" in wu and "得分构成：" in wu
+    assert "奖励：被评为全区信访工作先进个人（5月20日）\n惩处：因会议迟到被通报批评\n" in wu
+    assert "奖励：" not in pdf_text((out / "2026-区发展和改革局-王强-fgj_wangqiang.pdf").read_bytes())
 
     (workbook,) = out.glob("*.xlsx")
     rows = workbook_rows(workbook)

@@ -9,6 +9,7 @@ last-place ladder equals an independent computation written here, not by calling
 from __future__ import annotations
 
 import argparse
+import codecs
 import csv
 import re
 from collections import defaultdict
@@ -403,10 +404,16 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
         # The results file: exact columns, one row per cadre, version 2.
         path = tmp_path / "results.csv"
         assert await year_cli.run(h.settings, shiji_year("results", "2026", "--csv", str(path))) == 0
-        with path.open(encoding="utf-8") as handle:
-            table = list(csv.DictReader(handle))
-        assert list(table[0]) == list(year_cli.RESULT_COLUMNS)
+        # Excel reads it as UTF-8 only with the byte-order mark; the header and levels are Chinese.
+        assert path.read_bytes().startswith(codecs.BOM_UTF8)
+        with path.open(encoding="utf-8-sig") as handle:
+            header, *lines = list(csv.reader(handle))
+        assert header == ["企业微信账号", "姓名", "单位", "职级", "民主测评", "单位年度结果", "季度平均", "年度得分",
+                          "年度单位排名", "年度职级排名", "优秀", "符合提拔条件", "可评先评优", "连续末位年数", "处理"]
+        table = [dict(zip(year_cli.RESULT_COLUMNS, line, strict=True)) for line in lines]
         by_id = {r["userid"]: r for r in table}
+        assert {r["rank_level"] for r in table} == {"正科级", "副科级", "一般干部"}
+        assert by_id["ca_staff3"]["name"] == PEOPLE["ca_staff3"]["name"] and by_id["ca_staff3"]["excellent"] == "否"
         assert by_id["ca_staff3"]["action"] == "组织处理" and by_id["ca_staff3"]["last_place_years"] == "3"
         assert by_id["fg_staff2"]["promotion_eligible"] == "是" and by_id["fg_staff2"]["commendation_eligible"] == "否"
         assert by_id["ca_staff1"]["annual"] == str(expected["ca_staff1"]["annual"])
