@@ -31,11 +31,11 @@ def window_guard(
     deadline = summary_deadline(calendar, period, settings.summaries.close_after_end_working_days)
     if deadline is not None and today > deadline:
         return ""
-    name = "季度小结" if period.kind == "quarter" else "年度总结"
+    name = f"{period.label}{'小结' if period.kind == 'quarter' else '总结'}"  # 2026年第4季度小结 / 2026年度总结
     closes = f"{day_label(deadline, today)}截止" if deadline else "尚未截止"
     if force:
-        return f"\n⚠️ 已强制发布：{period.label}{name}{closes}，仍在填写期内；{deducts}。"
+        return f"\n⚠️ 已强制发布：{name}{closes}，仍在填写期内；{deducts}。"
     raise Refusal(
-        f"{period.label}{name}{closes}，填写期内发布会提前扣分（{deducts}），未发布。"
+        f"{name}{closes}，填写期内发布会提前扣分（{deducts}），未发布。"
         f"请在截止后再发布；确需现在发布，请发送「{command} 强制发布」（命令行加 --force）。"
     )

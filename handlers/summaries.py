@@ -58,8 +58,8 @@ async def _write(kind: str, args: str, ctx: Ctx) -> Reply:
         raise Refusal(f"请在「{name}」后写上内容，例如「{name} 本{'季度' if kind == 'quarter' else '年'}主要完成了……」。")
     if await _published(ctx, window.period):
         # The result has counted this summary as missing or not: a later one would change nothing.
-        published = window.period.key if kind == "quarter" else f"{window.period.year} 年度"
-        raise Refusal(f"{published} 结果已发布，{name}不再接收，内容未保存。如对扣分有异议，请联系考核办。")
+        result = f"{window.period.key} 结果" if kind == "quarter" else f"{window.period.year} 年度结果"
+        raise Refusal(f"{result}已发布，{name}不再接收，内容未保存。如对扣分有异议，请联系考核办。")
     low, high = _limits(ctx, kind)
     if len(content) < low:
         raise Refusal(f"{name}太短了（{len(content)} 字），至少需要 {low} 字。请补充主要工作、成效和不足后重新发送，内容未保存。")

@@ -552,11 +552,6 @@ async def publish_round(env: RatingEnv, rnd: RatingRound, *, force: bool = False
     people = [env.directory.people[userid] for userid in sorted(placed)]
     owed = await missing_by_person(env.store, env.calendar, people, start, quarter.last_day, window)
     missing_of = {userid: overdue_days(days, env.today) for userid, days in owed.items()}
-    if not scores and not force:
-        raise Refusal(
-            f"{label}评分没有任何人提交，发布会给 {len(people)} 人各发一条「无人评分」的结果，未发布。"
-            f"确需发布，请发送「发布结果 {quarter} 强制发布」（命令行加 --force）。"
-        )
     backfillable = sum(1 for days in owed.values() if any(m.open_on(env.today) for m in days))
     early = window_guard(
         env.settings, env.calendar, env.today, SummaryPeriod("quarter", quarter.year, quarter.quarter),
@@ -564,6 +559,11 @@ async def publish_round(env: RatingEnv, rnd: RatingRound, *, force: bool = False
         deducts=f"{sum(1 for u in placed if u not in writers and summary_owed)} 人按未交季度小结扣分，"
         f"{backfillable} 人尚有可补录的缺交日志（发布后不再计入）",
     )
+    if not scores and not force:
+        raise Refusal(
+            f"{label}评分没有任何人提交，发布会给 {len(people)} 人各发一条「无人评分」的结果，未发布。"
+            f"确需发布，请发送「发布结果 {quarter} 强制发布」（命令行加 --force）。"
+        )
     for userid, line in sorted(placed.items()):
         assert line.rank is not None  # a serving line is never a superior leader's
         inputs.append(QuarterInput(
