@@ -356,9 +356,11 @@ async def publish_year(env: RatingEnv, year: int, by: str, *, republish: bool = 
             f"发布后即冻结。如需更正，请发送「发布年度结果 {year} 重新发布」：系统保留原版本并列出改动。"
         )
     gathered = await gather_complete(env, year)
-    early = window_guard(
+    # Only the first version waits: once published, no annual summary is taken, so a
+    # re-publish counts the same summaries whenever it runs.
+    early = "" if prior is not None else window_guard(
         env.settings, env.calendar, env.today, SummaryPeriod("year", year), force=force,
-        command=f"发布年度结果 {year}" + (" 重新发布" if republish else ""),
+        command=f"发布年度结果 {year}",
         deducts=f"{sum(1 for d in gathered.democratic.values() if d.deduction)} 人按未交年度总结扣分",
     )
     outcome = await compute_outcome(env, year, gathered, await env.store.year.excellent_decisions(year))

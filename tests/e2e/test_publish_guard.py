@@ -112,6 +112,8 @@ async def test_the_year_waits_for_the_annual_summary_window_and_excuses_name_the
         assert "2026 年度结果已发布，年度总结不再接收" in late, late
         assert await count(h, Summary, Summary.userid == "a_s2") == 0
 
+        # A re-publish inside the window needs no force: no annual summary can arrive any more.
+        assert "完全相同" in await h.say(ADMIN, "发布年度结果 2026 重新发布")
         # Confirmed, the excuse is taken.
         assert await year_cli.run(
             h.settings, shiji_year("excuse", "2026", "a_s1", "q2", "长期病假", "--confirm")

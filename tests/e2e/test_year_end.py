@@ -389,10 +389,10 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
 
         # Frozen: a second publish needs the word; a correction keeps version 1 and says what changed.
         assert "发布后即冻结" in await h.say(ADMIN, "发布年度结果 2026")
-        assert "完全相同" in await h.say(ADMIN, "发布年度结果 2026 重新发布 强制发布")
+        assert "完全相同" in await h.say(ADMIN, "发布年度结果 2026 重新发布")
         units.write_text("unit,score\n城关镇,92\n区发改局,86.5\n团区委,78.25\n", encoding="utf-8")
         assert await year_cli.run(h.settings, shiji_year("import-unit-results", "2026", str(units))) == 0
-        corrected = await h.say(ADMIN, "发布年度结果 2026 重新发布 强制发布")
+        corrected = await h.say(ADMIN, "发布年度结果 2026 重新发布")
         assert "第 2 版" in corrected and "郑局（fg_lead） 年度得分" in corrected and "赵城" not in corrected
         async with h.runtime.sessions() as session:
             versions = (await session.execute(select(AnnualPublication.version))).scalars().all()

@@ -108,7 +108,7 @@ async def test_the_admin_decides_a_tie_within_the_quota(db_url, tmp_path: Path, 
         assert await rows(h, 4) == {}
 
         # The re-publish keeps the decision while the tie stands.
-        assert "第 4 版" in await h.say(ADMIN, "发布年度结果 2026 重新发布 强制发布")
+        assert "第 4 版" in await h.say(ADMIN, "发布年度结果 2026 重新发布")
         fourth = await rows(h, 4)
         assert [u for u, r in fourth.items() if r.excellent] == ["a_s3", "b_lead"]
         assert fourth["b_lead"].annual == "84.50"
