@@ -36,6 +36,6 @@ def window_guard(
     if force:
         return f"\n⚠️ 已强制发布：{name}{closes}，仍在填写期内；{deducts}。"
     raise Refusal(
-        f"{name}{closes}，填写期内发布会提前扣分（{deducts}），未发布。"
-        f"请在截止后再发布；确需现在发布，请发送「{command} 强制发布」（命令行加 --force）。"
+        f"{name}{closes}，现在发布会提前定下扣分：{deducts}。未发布；"
+        f"请在截止后再发布，确需现在发布请发送「{command} 强制发布」（命令行加 --force）。"
     )

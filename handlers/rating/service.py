@@ -557,7 +557,7 @@ async def publish_round(env: RatingEnv, rnd: RatingRound, *, force: bool = False
         env.settings, env.calendar, env.today, SummaryPeriod("quarter", quarter.year, quarter.quarter),
         force=force, command=f"发布结果 {quarter}",
         deducts=f"{sum(1 for u in placed if u not in writers and summary_owed)} 人按未交季度小结扣分，"
-        f"{backfillable} 人尚有可补录的缺交日志（发布后不再计入）",
+        f"{backfillable} 人尚有可补录的缺交日志、发布后不再计入",
     )
     if not scores and not force:
         raise Refusal(
