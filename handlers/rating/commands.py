@@ -484,8 +484,7 @@ async def admin_close(args: str, ctx: Ctx) -> Reply:
     return Reply(await close_round(env, await round_for(env, args, default_status=("open",))))
 
 
-@router.command("发布结果", usage="发布结果 2026Q4 / 发布结果 2026Q4 强制发布",
-                summary="计算季度得分（含自动扣减）并发给每位干部；季度小结填写期内须写「强制发布」", admin_only=True, section=SECTION)
+@router.command("发布结果", usage="发布结果 2026Q4", summary="计算季度得分（含自动扣减）并发给每位干部", admin_only=True, section=SECTION)
 async def admin_publish(args: str, ctx: Ctx) -> Reply:
     ctx.require_admin()
     env = RatingEnv.of(ctx)

@@ -219,7 +219,7 @@ async def year_unit_results(args: str, ctx: Ctx) -> Reply:
     return Reply(await unit_results_text(RatingEnv.of(ctx), _year_arg(ctx, args)))
 
 
-@router.command("发布年度结果", usage="发布年度结果 2026 / 发布年度结果 2026 重新发布 / 发布年度结果 2026 强制发布",
+@router.command("发布年度结果", usage="发布年度结果 2026 / 发布年度结果 2026 重新发布",
                 summary="计算并发布年度考核结果（缺数据时列出缺什么）；更正须写「重新发布」，原版本保留",
                 admin_only=True, section=SECTION)
 async def publish_annual(args: str, ctx: Ctx) -> Reply:
