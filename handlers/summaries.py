@@ -21,6 +21,14 @@ def _limits(ctx: Ctx, kind: str) -> tuple[int, int]:
     return (s.quarter_min_chars, s.quarter_max_chars) if kind == "quarter" else (s.year_min_chars, s.year_max_chars)
 
 
+async def _published(ctx: Ctx, period: SummaryPeriod) -> bool:
+    """Whether the result that counts `period`'s summaries has been published."""
+    if period.kind == "quarter":
+        rnd = await ctx.store.rating.round_by_quarter(period.key)
+        return rnd is not None and rnd.status == "published"
+    return await ctx.store.year.latest_version(period.year) is not None
+
+
 async def _write(kind: str, args: str, ctx: Ctx) -> Reply:
     person = ctx.require_cadre()
     name = _NAMES[kind]
@@ -48,6 +56,10 @@ async def _write(kind: str, args: str, ctx: Ctx) -> Reply:
         if existing is not None:
             return Reply(f"您的{_title(window.period)}（{len(existing.content)} 字）：\n{existing.content}")
         raise Refusal(f"请在「{name}」后写上内容，例如「{name} 本{'季度' if kind == 'quarter' else '年'}主要完成了……」。")
+    if await _published(ctx, window.period):
+        # The result has counted this summary as missing or not: a later one would change nothing.
+        result = f"{window.period.key} 结果" if kind == "quarter" else f"{window.period.year} 年度结果"
+        raise Refusal(f"{result}已发布，{name}不再接收，内容未保存。如对扣分有异议，请联系考核办。")
     low, high = _limits(ctx, kind)
     if len(content) < low:
         raise Refusal(f"{name}太短了（{len(content)} 字），至少需要 {low} 字。请补充主要工作、成效和不足后重新发送，内容未保存。")

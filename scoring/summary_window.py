@@ -106,3 +106,13 @@ def window_state(
             closes = None
         return WindowState(Window(current, opens, closes), None, None)
     return WindowState(None, previous_window, Window(current, opens, None))
+
+
+def summary_deadline(calendar: WorkCalendar, period: SummaryPeriod, after_end: int) -> date | None:
+    """The last day `period`'s summary may be written; None while the schedule of the year it
+    falls in is not loaded (so it has not come yet). A result counting the period's missing
+    summaries is final only after this day."""
+    try:
+        return closing_day(calendar, period, after_end)
+    except UnknownCalendarYear:
+        return None

@@ -65,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     rounds = sub.add_parser("round", help="quarterly rating rounds")
     rounds.add_argument("action", choices=["open", "close", "publish", "status", "void"])
     rounds.add_argument("quarter", nargs="?", default="", help="e.g. 2026Q4 (default: the latest fitting round)")
+    rounds.add_argument("--force", action="store_true",
+                        help="publish: even while the quarter's summary window is open, or with no ballots")
     raters = sub.add_parser("raters", help="approved extra raters of small units (R-RATE-6)")
     raters.add_argument("action", choices=["import", "groups"], help="import: CSV unit,userid; groups: CSV group,userid")
     raters.add_argument("file", type=Path)
@@ -113,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         "db": lambda: db.db_upgrade(settings) if args.action == "upgrade" else db.db_status(settings),
         "unknown-users": lambda: roster.unknown_users(settings),
-        "round": lambda: rounds.rating_round(settings, args.action, args.quarter),
+        "round": lambda: rounds.rating_round(settings, args.action, args.quarter, force=args.force),
         "raters": lambda: rounds.raters_import(settings, args.action, args.file),
         "remind": lambda: reminders.remind_now(settings, args.kind),
         "year": lambda: year.run(settings, args),

@@ -54,7 +54,7 @@ async def rating_unit_of_work(settings: Settings, work):  # type: ignore[no-unty
     return 0
 
 
-async def rating_round(settings: Settings, action: str, quarter: str) -> int:
+async def rating_round(settings: Settings, action: str, quarter: str, *, force: bool = False) -> int:
     """`shiji round open|close|publish|status|void [2026Q4]`: the same as the admin's chat commands."""
 
     async def work(env):  # type: ignore[no-untyped-def]
@@ -72,7 +72,7 @@ async def rating_round(settings: Settings, action: str, quarter: str) -> int:
         if action == "close":
             return await close_round(env, rnd)
         if action == "publish":
-            return await publish_round(env, rnd)
+            return await publish_round(env, rnd, force=force)
         return await progress_text(env, rnd)
 
     return await rating_unit_of_work(settings, work)

@@ -60,9 +60,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     excuse.add_argument("userid", help="the cadre, or '*' for everyone")
     excuse.add_argument("quarter", help="q1..q4")
     excuse.add_argument("reason", nargs="+")
+    excuse.add_argument("--confirm", action="store_true", help="even when it drops a published quarter score")
     publish = actions.add_parser("publish", help="publish the year (frozen); --republish to correct it")
     publish.add_argument("year", type=int)
     publish.add_argument("--republish", action="store_true")
+    publish.add_argument("--force", action="store_true", help="even while the annual-summary window is open")
     for name, text in (("grant-excellent", "grant excellent to a cadre tied at their unit's quota boundary"),
                        ("refuse-excellent", "refuse it; either way a new version says what changed")):
         decide = actions.add_parser(name, help=text)
@@ -95,9 +97,10 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         if action == "import-history":
             return await import_history(env, records)
         if action == "excuse":
-            return await excuse_quarter(env, args.year, args.userid, args.quarter, " ".join(args.reason), "cli", env.now)
+            return await excuse_quarter(env, args.year, args.userid, args.quarter, " ".join(args.reason), "cli", env.now,
+                                        confirm=args.confirm)
         if action == "publish":
-            return await publish_year(env, args.year, "cli", republish=args.republish)
+            return await publish_year(env, args.year, "cli", republish=args.republish, force=args.force)
         if action in ("grant-excellent", "refuse-excellent"):
             return await decide_tie(env, args.year, args.userid, action == "grant-excellent", "cli")
         return await write_results(env, args.year, args.csv_path)

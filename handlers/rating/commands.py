@@ -8,6 +8,7 @@ from typing import Protocol, TypeVar
 
 from handlers.base import CardAnswer, Ctx, Refusal, Reply
 from handlers.cards import chosen, update_sent_card
+from handlers.publish_guard import split_force
 from handlers.rating.cards import (
     OK_KEY,
     PROPOSAL_PREFIX,
@@ -487,7 +488,9 @@ async def admin_close(args: str, ctx: Ctx) -> Reply:
 async def admin_publish(args: str, ctx: Ctx) -> Reply:
     ctx.require_admin()
     env = RatingEnv.of(ctx)
-    return Reply(await publish_round(env, await round_for(env, args, default_status=("closed",))))
+    force, words = split_force(args.split())
+    rnd = await round_for(env, " ".join(words), default_status=("closed",))
+    return Reply(await publish_round(env, rnd, force=force))
 
 
 @router.command("作废评分", usage="作废评分 2026Q4", summary="作废误开的、尚未发布的季度评分：删除全部评分卡和评分，通知评分人一次", admin_only=True, section=SECTION)

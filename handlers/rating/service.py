@@ -23,6 +23,7 @@ from handlers.config import RuleSettings
 from handlers.dates import parse_quarter
 from handlers.golive import go_live_date
 from handlers.log_rules import missing_by_person
+from handlers.publish_guard import window_guard
 from handlers.rating.cards import (
     quarter_label,
     rate_task_ids,
@@ -68,6 +69,7 @@ from scoring.rounds import (
     round_closes_at,
     round_due,
 )
+from scoring.summary_window import SummaryPeriod
 from scoring.visibility import RankingView, ranking_view
 from scoring.workdays import QuarterId, WorkCalendar
 from storage.ballot_box import FIRST_SEND, BallotBox, RaterTodo
@@ -528,7 +530,9 @@ def _d(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-async def publish_round(env: RatingEnv, rnd: RatingRound) -> str:
+async def publish_round(env: RatingEnv, rnd: RatingRound, *, force: bool = False) -> str:
+    """Publish a closed round; `force` (强制发布) publishes a round nobody handed in, or while
+    the quarter's summary window is open, saying what it deducted early."""
     assert rnd.id is not None
     quarter = quarter_of(rnd)
     label = quarter_label(quarter)
@@ -548,6 +552,18 @@ async def publish_round(env: RatingEnv, rnd: RatingRound) -> str:
     people = [env.directory.people[userid] for userid in sorted(placed)]
     owed = await missing_by_person(env.store, env.calendar, people, start, quarter.last_day, window)
     missing_of = {userid: overdue_days(days, env.today) for userid, days in owed.items()}
+    backfillable = sum(1 for days in owed.values() if any(m.open_on(env.today) for m in days))
+    early = window_guard(
+        env.settings, env.calendar, env.today, SummaryPeriod("quarter", quarter.year, quarter.quarter),
+        force=force, command=f"发布结果 {quarter}",
+        deducts=f"{sum(1 for u in placed if u not in writers and summary_owed)} 人按未交季度小结扣分，"
+        f"{backfillable} 人尚有可补录的缺交日志、发布后不再计入",
+    )
+    if not scores and not force:
+        raise Refusal(
+            f"{label}评分没有任何人提交，发布会给 {len(people)} 人各发一条「无人评分」的结果，未发布。"
+            f"确需发布，请发送「发布结果 {quarter} 强制发布」（命令行加 --force）。"
+        )
     for userid, line in sorted(placed.items()):
         assert line.rank is not None  # a serving line is never a superior leader's
         inputs.append(QuarterInput(
@@ -597,8 +613,9 @@ async def publish_round(env: RatingEnv, rnd: RatingRound) -> str:
             {"content": f"📊 {label}实绩考核结果\n" + result_text(env, row)}, env.now,
         )
     rated = sum(1 for r in rows if r.score is not None)
-    await env.audit("round.publish", f"{quarter}: {rated} scored, {len(rows) - rated} unrated")
-    answer = f"✅ 已发布{label}结果：{rated} 人有得分，{len(rows) - rated} 人无人评分；每人已收到本人得分和单位排名。"
+    await env.audit("round.publish", f"{quarter}: {rated} scored, {len(rows) - rated} unrated"
+                    + (", forced while the summary window was open" if early else ""))
+    answer = f"✅ 已发布{label}结果：{rated} 人有得分，{len(rows) - rated} 人无人评分；每人已收到本人得分和单位排名。" + early
     short = sorted({
         env.directory.units[r.unit_id].name if r.unit_id in env.directory.units else str(r.unit_id)
         for r in rows if r.score is not None and not quarter_shown_of(env, r).score

@@ -10,6 +10,7 @@ import re
 
 from handlers.base import CardAnswer, Ctx, Refusal, Reply
 from handlers.cards import chosen
+from handlers.publish_guard import split_force
 from handlers.rating.cards import parse_task_id
 from handlers.rating.commands import find_card
 from handlers.rating.service import RatingEnv, deadline_text, is_open, submit_token
@@ -223,10 +224,10 @@ async def year_unit_results(args: str, ctx: Ctx) -> Reply:
                 admin_only=True, section=SECTION)
 async def publish_annual(args: str, ctx: Ctx) -> Reply:
     ctx.require_admin()
-    words = fold(args).split()
+    force, words = split_force(fold(args).split())
     republish = any(w in REPUBLISH_WORDS for w in words)
     year = _year_arg(ctx, " ".join(w for w in words if w not in REPUBLISH_WORDS))
-    return Reply(await publish_year(RatingEnv.of(ctx), year, ctx.userid, republish=republish))
+    return Reply(await publish_year(RatingEnv.of(ctx), year, ctx.userid, republish=republish, force=force))
 
 
 _YEAR_IN_TEXT = re.compile(r"(?<![0-9A-Za-z_])(\d{4})(?:年度|年)?(?![0-9A-Za-z_])")

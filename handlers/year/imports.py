@@ -133,8 +133,9 @@ async def import_history(env: RatingEnv, records: list[dict[str, str]]) -> str:
 
 
 async def excuse_quarter(env: RatingEnv, year: int, userid: str, quarter_text: str, reason: str, by: str,
-                         now: datetime) -> str:
-    """Leave a quarter out of a cadre's annual mean ('*': everyone, a round that did not run)."""
+                         now: datetime, *, confirm: bool = False) -> str:
+    """Leave a quarter out of a cadre's annual mean ('*': everyone, a round that did not run);
+    a published score it would drop is named and needs `confirm`."""
     quarter_word = quarter_text.strip().lower().removeprefix("q")
     if not quarter_word.isdigit() or int(quarter_word) not in QUARTERS:
         raise Refusal(f"看不懂季度「{quarter_text}」，请写 q1–q4。")
@@ -144,9 +145,22 @@ async def excuse_quarter(env: RatingEnv, year: int, userid: str, quarter_text: s
     if userid != "*" and person is None:
         raise Refusal(f"userid「{userid}」不在名册中。")
     quarter = int(quarter_word)
+    who = "全体干部" if person is None else f"{person.name}（{person.unit.name}）"
+    quarter_zh = f"{year} 年第{'一二三四'[quarter - 1]}季度"
+    if not confirm:
+        scores = await env.store.year.quarter_scores(year)
+        if person is not None and quarter in scores.get(userid, {}):
+            raise Refusal(
+                f"{who}{quarter_zh}已有得分 {scores[userid][quarter]} 分，免计将不再计入年度得分，未免计。"
+                "确需免计，请加 --confirm 重新运行。"
+            )
+        scored = sum(1 for by_quarter in scores.values() if quarter in by_quarter)
+        if person is None and scored:
+            raise Refusal(
+                f"{quarter_zh}已有 {scored} 人有得分，免计将不再计入他们的年度得分，未免计。确需免计，请加 --confirm 重新运行。"
+            )
     await env.store.year.excuse(QuarterExcuse(
         year=year, userid=userid, quarter=quarter, reason=reason.strip()[:200], excused_by=by, excused_at=now,
     ))
-    who = "全体干部" if person is None else f"{person.name}（{person.unit.name}）"
     await env.audit("year.excuse", f"{userid} {year}Q{quarter}")
-    return f"已免计 {who} {year} 年第{'一二三四'[quarter - 1]}季度：年度得分按其余季度的平均计算。原因：{reason.strip()}"
+    return f"已免计 {who} {quarter_zh}：年度得分按其余季度的平均计算。原因：{reason.strip()}"

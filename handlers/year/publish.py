@@ -21,6 +21,7 @@ from types import SimpleNamespace
 
 from handlers.base import Refusal
 from handlers.golive import go_live_date
+from handlers.publish_guard import window_guard
 from handlers.rating.service import RatingEnv
 from handlers.roster_periods import people_for_period
 from handlers.year.cards import year_label
@@ -43,6 +44,7 @@ from scoring.disclosure import (
 )
 from scoring.golive import owed_period
 from scoring.ranking import extremes
+from scoring.summary_window import SummaryPeriod
 from scoring.types import RANK_ZH, Rank, Role
 from scoring.use import LAST_PLACE_ZH, LastPlaceAction
 from scoring.year_end import Change, EarlierYears, YearOutcome, publication_changes, year_outcome
@@ -344,8 +346,9 @@ def _figures(row: dict[str, object] | Row) -> dict[str, str]:
     return {field: str(getattr(row, field)) for field in FIGURES_ZH}
 
 
-async def publish_year(env: RatingEnv, year: int, by: str, *, republish: bool = False) -> str:
-    """Publish (or, explicitly, re-publish) `year`. Returns the admin's short answer."""
+async def publish_year(env: RatingEnv, year: int, by: str, *, republish: bool = False, force: bool = False) -> str:
+    """Publish (or, explicitly, re-publish) `year`; `force` (强制发布) publishes while the
+    annual-summary window is still open. Returns the admin's short answer."""
     prior = await env.store.year.latest_version(year)
     if prior is not None and not republish:
         raise Refusal(
@@ -353,8 +356,15 @@ async def publish_year(env: RatingEnv, year: int, by: str, *, republish: bool = 
             f"发布后即冻结。如需更正，请发送「发布年度结果 {year} 重新发布」：系统保留原版本并列出改动。"
         )
     gathered = await gather_complete(env, year)
+    # Only the first version waits: once published, no annual summary is taken, so a
+    # re-publish counts the same summaries whenever it runs.
+    early = "" if prior is not None else window_guard(
+        env.settings, env.calendar, env.today, SummaryPeriod("year", year), force=force,
+        command=f"发布年度结果 {year}",
+        deducts=f"{sum(1 for d in gathered.democratic.values() if d.deduction)} 人按未交年度总结扣分",
+    )
     outcome = await compute_outcome(env, year, gathered, await env.store.year.excellent_decisions(year))
-    return await publish_version(env, year, by, prior, gathered, outcome)
+    return await publish_version(env, year, by, prior, gathered, outcome) + early
 
 
 async def gather_complete(env: RatingEnv, year: int) -> Gathered:

@@ -39,7 +39,7 @@ async def test_every_admin_action_is_in_the_audit_trail_without_scores(db_url, t
     assert await rounds.raters_import(settings, "groups", groups) == 0
     assert await rounds.rating_round(settings, "open", "2026Q4") == 0
     assert await rounds.rating_round(settings, "close", "2026Q4") == 0
-    assert await rounds.rating_round(settings, "publish", "2026Q4") == 0
+    assert await rounds.rating_round(settings, "publish", "2026Q4", force=True) == 0  # nobody rated, window open
     assert await rounds.rating_round(settings, "publish", "2026Q4") == 2  # refused: not recorded
     capsys.readouterr()
     assert await ops.audit(settings, 30) == 0
@@ -53,7 +53,7 @@ async def test_every_admin_action_is_in_the_audit_trail_without_scores(db_url, t
     async with running_bot(db_url, clock, None) as h:
         assert "已开启" in await h.say(ADMIN, "开启评分")
         assert "已关闭" in await h.say(ADMIN, "关闭评分")
-        assert "已发布" in await h.say(ADMIN, "发布结果")
+        assert "已发布" in await h.say(ADMIN, "发布结果 强制发布")
         chat = (await audit_rows(h.runtime))[-3:]
     assert [(actor, action) for actor, action, _ in chat] == [
         (ADMIN, "round.open"), (ADMIN, "round.close"), (ADMIN, "round.publish"),

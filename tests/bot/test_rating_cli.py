@@ -55,5 +55,5 @@ async def test_round_and_raters_commands(sqlite_url: str, tmp_path: Path, capsys
     assert "团区委" in capsys.readouterr().out
     assert await rating_round(settings, "publish", "") == 2  # still open
     assert await rating_round(settings, "close", "") == 0
-    assert await rating_round(settings, "publish", "2026Q4") == 0
+    assert await rating_round(settings, "publish", "2026Q4", force=True) == 0  # nobody rated, window open
     assert "已发布" in capsys.readouterr().out

@@ -96,7 +96,7 @@ async def close_and_publish(h: Harness) -> int | None:
     wal_size = None if wal is None else (wal.stat().st_size if wal.exists() else 0)
     await drain_all(h)
     assert any("代为提交" in t for t in h.standin.texts_for(AUTO))
-    assert "已发布" in await h.say(ADMIN, "发布结果 2026Q4")
+    assert "已发布" in await h.say(ADMIN, "发布结果 2026Q4 强制发布")
     await drain_all(h)
     await h.runtime.eraser.idle()
     return wal_size

@@ -150,7 +150,7 @@ async def test_no_row_links_a_rater_to_their_marks_after_close(db_url: str, tmp_
         # ---- close both (the scheduled close for the rating, the admin for the evaluation) ----
         clock.set(at("2027-01-06 10:00"))
         assert "1 人的未完成评分作废" in await h.say(ADMIN, "关闭评分 2026Q4")
-        assert "已发布" in await h.say(ADMIN, "发布结果 2026Q4")
+        assert "已发布" in await h.say(ADMIN, "发布结果 2026Q4 强制发布")
         assert "1 人的未完成测评作废" in await h.say(ADMIN, "关闭测评 2026")
         await drain_all(h)
         raters = {scorer, late, voided, evaluator, eval_late, eval_voided}

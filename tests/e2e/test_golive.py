@@ -73,7 +73,7 @@ async def test_a_quarter_before_go_live_owes_no_summary_when_rated_by_hand(db_ur
     async with running_bot(db_url, clock, SAMPLE_ROSTER, logs={"start_date": "2026-01-05"}) as h:
         assert "已开启" in await h.say(ADMIN, "开启评分 2025Q4")
         assert "已关闭" in await h.say(ADMIN, "关闭评分 2025Q4")
-        assert "已发布" in await h.say(ADMIN, "发布结果 2025Q4")
+        assert "已发布" in await h.say(ADMIN, "发布结果 2025Q4 强制发布")
         await drain_all(h)
         (result,) = [t for t in texts_to(h, WU) if "实绩考核结果" in t]
         assert "未交季度小结" not in result and "缺记" not in result
@@ -151,7 +151,7 @@ def test_a_published_round_cannot_be_voided(sqlite_url, monkeypatch, capsys):
     assert main(["import-roster", str(SAMPLE_ROSTER)]) == 0
     assert main(["calendar", "load", str(SAMPLE_2027)]) == 0
     for action in ("open", "close", "publish"):
-        assert main(["round", action, "2026Q4"]) == 0
+        assert main(["round", action, "2026Q4", *(["--force"] if action == "publish" else [])]) == 0
     capsys.readouterr()
     assert main(["round", "void", "2026Q4"]) == 2
     assert "已经发布，不能作废" in capsys.readouterr().err

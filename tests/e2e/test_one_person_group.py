@@ -53,7 +53,7 @@ async def test_the_main_leaders_scores_leave_the_database_when_the_round_is_publ
                 return {r.ratee: r.score for r in (await session.execute(DBA_QUERY, {"leader": LEADER}))}
 
         assert await dba() == GIVEN  # positive control: closed but unpublished, the link is there
-        assert "已发布" in await h.say(ADMIN, "发布结果 2026Q4")
+        assert "已发布" in await h.say(ADMIN, "发布结果 2026Q4 强制发布")
         assert await dba() == {}
         async with h.runtime.sessions() as session:
             assert (await session.execute(select(RatingScore))).scalars().all() == []

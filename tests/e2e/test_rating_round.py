@@ -290,7 +290,7 @@ async def test_a_whole_quarter_round_end_to_end(db_url, tmp_path):
         closed = await tap(h, "chengguan_sunwl", cards["chengguan_sunwl"]["chengguan_wuhao"], 70)
         assert "已截止" in closed["Content"]
 
-        reply = await h.say(ADMIN, "发布结果 2026Q4")
+        reply = await h.say(ADMIN, "发布结果 2026Q4 强制发布")  # the summary window closes at the end of today
         assert "已发布" in reply, reply
         await drain_all(h)
 

@@ -61,7 +61,7 @@ async def test_transfer_promotion_newcomer_and_leaver(db_url: str, tmp_path: Pat
         assert not [c for c in cards if "chengguan_jiangtao" in (c.rater, c.ratee)]
 
         assert await rating_round(settings, "close", "2026Q4") == 0
-        assert await rating_round(settings, "publish", "2026Q4") == 0
+        assert await rating_round(settings, "publish", "2026Q4", force=True) == 0
         async with session_factory(engine)() as session:
             results = {r.userid: r for r in (await session.execute(select(QuarterResult))).scalars()}
             pushed = [o.userids for o in (await session.execute(select(Outbox))).scalars()]

@@ -193,7 +193,7 @@ async def run_quarter(h, clock, quarter: int, moment: str) -> None:  # type: ign
                 status, _ = await h.card(rater, cards[rater][ratee], "ok", selected={"score": [str(score)]})
                 assert status == 200
     assert "已关闭" in await h.say(ADMIN, f"关闭评分 2026Q{quarter}")  # every ballot complete: handed in
-    assert "已发布" in await h.say(ADMIN, f"发布结果 2026Q{quarter}")
+    assert "已发布" in await h.say(ADMIN, f"发布结果 2026Q{quarter} 强制发布")
 
 
 async def seed_summaries(h) -> None:  # type: ignore[no-untyped-def]
@@ -316,7 +316,7 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
         # Before 2026 is published, 能否提拔 answers from the latest history year (2025).
         assert "2025年度" in await h.say(ADMIN, "能否提拔 陈二")
 
-        reply = await h.say(ADMIN, "发布年度结果 2026")
+        reply = await h.say(ADMIN, "发布年度结果 2026 强制发布")
         assert "已发布2026年度考核结果（第 1 版）" in reply, reply
         await drain_all(h)
 

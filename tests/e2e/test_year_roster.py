@@ -156,7 +156,7 @@ async def test_year_ranks_each_cadre_where_the_roster_rule_puts_them(db_url, tmp
         assert await year_cli.run(h.settings, shiji_year("excuse", "2026", "b_s3", "q4", "12月15日离职")) == 0
         capsys.readouterr()
 
-        reply = await h.say(ADMIN, "发布年度结果 2026")
+        reply = await h.say(ADMIN, "发布年度结果 2026 强制发布")
         assert f"{len(expected)} 人，10 人已收到本人结果" in reply, reply
         while await h.drain():
             pass

@@ -48,7 +48,7 @@ async def test_the_admin_decides_a_tie_within_the_quota(db_url, tmp_path: Path, 
         units.write_text("unit,score\n城关镇,90\n区发改局,80\n", encoding="utf-8")
         assert await year_cli.run(h.settings, shiji_year("import-unit-results", "2026", str(units))) == 0
 
-        assert "第 1 版" in await h.say(ADMIN, "发布年度结果 2026")
+        assert "第 1 版" in await h.say(ADMIN, "发布年度结果 2026 强制发布")
         while await h.drain():
             pass
         report = next(t for t in h.standin.texts_for(ADMIN) if "第 1 版）已发布" in t)

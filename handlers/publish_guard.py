@@ -1,0 +1,41 @@
+"""What may not be published yet (issue 28): a quarter's or the year's result counts the
+period's missing summaries, so it waits until the summary window has closed, unless the
+admin forces it knowing what it will deduct; and a round nobody handed in is not published
+by accident."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from handlers.base import Refusal, day_label
+from handlers.config import RuleSettings
+from scoring.summary_window import SummaryPeriod, summary_deadline
+from scoring.workdays import WorkCalendar
+
+FORCE_WORDS = ("强制发布", "force", "--force")
+
+
+def split_force(words: Sequence[str]) -> tuple[bool, list[str]]:
+    """(whether 强制发布 was written, the other words)."""
+    return any(w in FORCE_WORDS for w in words), [w for w in words if w not in FORCE_WORDS]
+
+
+def window_guard(
+    settings: RuleSettings, calendar: WorkCalendar, today: date, period: SummaryPeriod, *,
+    force: bool, command: str, deducts: str,
+) -> str:
+    """Refuse to publish `period` while its summary window is still open; forced, the note
+    for the admin's answer saying what was deducted early ('' once the window has closed).
+    `deducts` says what publishing now would deduct; `command` is the chat command to force it."""
+    deadline = summary_deadline(calendar, period, settings.summaries.close_after_end_working_days)
+    if deadline is not None and today > deadline:
+        return ""
+    name = f"{period.label}{'小结' if period.kind == 'quarter' else '总结'}"  # 2026年第4季度小结 / 2026年度总结
+    closes = f"{day_label(deadline, today)}截止" if deadline else "尚未截止"
+    if force:
+        return f"\n⚠️ 已强制发布：{name}{closes}，仍在填写期内；{deducts}。"
+    raise Refusal(
+        f"{name}{closes}，现在发布会提前定下扣分：{deducts}。未发布；"
+        f"请在截止后再发布，确需现在发布请发送「{command} 强制发布」（命令行加 --force）。"
+    )
