@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
-from storage.backup import table_rows
+from storage.backup import sqlite_path, table_rows
 from storage.db import after_commit_of, create_engine, current_revision, migrate, session_factory
 from storage.erasure import ERASURE_DUE, Eraser
 
@@ -30,6 +31,12 @@ async def open_database(settings: Settings) -> AsyncIterator[async_sessionmaker[
             await Eraser(engine).erase()
     finally:
         await engine.dispose()
+
+
+def missing_sqlite_file(settings: Settings) -> Path | None:
+    """The SQLite database file the settings name, if it does not exist (None otherwise)."""
+    path = sqlite_path(settings.database.url)
+    return path if path is not None and not path.exists() else None
 
 
 async def db_upgrade(settings: Settings) -> int:
