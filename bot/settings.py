@@ -132,6 +132,9 @@ class Settings(BaseSettings):
     # Set per load by load_settings(); a class attribute because pydantic-settings builds
     # its sources from the class, not the instance.
     toml_path: ClassVar[Path | None] = None
+    # Where a relative SQLite path named the database before it was read against the settings
+    # file's folder (the current directory): a deployment upgraded with its data there is told.
+    sqlite_in_current_folder: ClassVar[Path | None] = None
 
     @classmethod
     def settings_customise_sources(
@@ -187,6 +190,7 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) 
     url = anchored_sqlite_url(settings.database.url, folder)
     if url == settings.database.url:
         return settings
+    bound.sqlite_in_current_folder = Path.cwd() / str(make_url(settings.database.url).database)
     return settings.model_copy(update={"database": settings.database.model_copy(update={"url": url})})
 
 

@@ -108,6 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.configure(settings.server.log_json, args.verbose)
     from bot.cli import archive, calendar, chat, db, ops, reminders, roster, rounds, serve
 
+    if (left_behind := db.database_left_behind(settings)) is not None:
+        print(left_behind, file=sys.stderr)
+        return 2
     if _opens_existing_database(args) and (missing := db.missing_sqlite_file(settings)) is not None:
         print(
             f"数据库 {missing} 不存在：请检查 --config 或 SHIJI_DATABASE__URL，"

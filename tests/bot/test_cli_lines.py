@@ -143,3 +143,22 @@ def test_help_names_the_default_settings_file_that_is_really_used(capsys) -> Non
     help_text = " ".join(capsys.readouterr().out.split())
     assert "./settings.toml" not in help_text
     assert "SHIJI_SETTINGS, else the settings.toml next to the code, else built-in defaults" in help_text
+
+
+def test_a_database_left_in_the_working_directory_is_named_not_replaced_by_an_empty_one(tmp_path: Path) -> None:
+    """A deployment made before relative paths were read against the settings file's folder:
+    /etc/shiji/settings.toml says data/shiji.db, the data is in systemd's WorkingDirectory.
+    Even `serve` (which may create a database) must not start an empty district elsewhere."""
+    etc = tmp_path / "etc"
+    config = settings_file(etc, '[database]\nurl = "sqlite+aiosqlite:///data/shiji.db"\n')
+    opt = tmp_path / "opt"
+    opt.mkdir()
+    made = run("db", "upgrade", cwd=opt, SHIJI_DATABASE__URL=f"sqlite+aiosqlite:///{opt / 'data' / 'shiji.db'}")
+    assert made.returncode == 0, made.stderr
+    for argv in (["serve"], ["db", "upgrade"], ["round", "status"]):
+        done = run("--config", config, *argv, cwd=opt)
+        lines = done.stderr.splitlines()
+        assert done.returncode == 2 and len(lines) == 2 and "Traceback" not in done.stderr, (argv, lines)
+        assert lines[1].startswith(f"数据库 {etc / 'data' / 'shiji.db'} 不存在，而 {opt / 'data' / 'shiji.db'} 存在")
+        assert f"sqlite+aiosqlite:///{opt / 'data' / 'shiji.db'}" in lines[1]
+        assert not (etc / "data").exists(), argv
