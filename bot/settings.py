@@ -225,7 +225,7 @@ def settings_problems(error: ValidationError | tomllib.TOMLDecodeError, path: Pa
             what = f"没有 [{section}] 这一节" if not key else f"[{section}] 没有 {key} 这一项"
             lines.append(f"设置有误（{where}）：{what}；请对照仓库里的 settings.toml 改正拼写或删去。")
             continue
-        reason = problem["msg"].removeprefix("Value error, ")
+        reason = problem["msg"].removeprefix("Value error, ").removeprefix(f"[{section}]: ")
         if key:
             lines.append(f"设置有误（{where}）：[{section}] {key} = {problem['input']!r} 不可用：{reason}")
         else:
