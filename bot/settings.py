@@ -7,19 +7,22 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
+import tomllib
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
 
 from handlers.config import (
     AdminSettings,
@@ -129,6 +132,9 @@ class Settings(BaseSettings):
     # Set per load by load_settings(); a class attribute because pydantic-settings builds
     # its sources from the class, not the instance.
     toml_path: ClassVar[Path | None] = None
+    # Where a relative SQLite path named the database before it was read against the settings
+    # file's folder (the current directory): a deployment upgraded with its data there is told.
+    sqlite_in_current_folder: ClassVar[Path | None] = None
 
     @classmethod
     def settings_customise_sources(
@@ -158,7 +164,8 @@ def is_loopback_url(url: str) -> bool:
 
 
 def settings_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
-    """--config wins, then SHIJI_SETTINGS, then the repo's settings.toml if present."""
+    """--config wins, then SHIJI_SETTINGS, then the repo's settings.toml if present
+    (next to the code, whatever the current directory), else none: built-in defaults."""
     if explicit:
         return Path(explicit)
     from_env = os.environ.get("SHIJI_SETTINGS")
@@ -168,10 +175,89 @@ def settings_path(explicit: str | os.PathLike[str] | None = None) -> Path | None
 
 
 def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
-    """Load settings from TOML + environment; `overrides` (section dicts) win over both."""
+    """Load settings from TOML + environment; `overrides` (section dicts) win over both.
+
+    A relative SQLite path is made absolute against the settings file's folder (the current
+    directory without one), so a command run from elsewhere opens the same database.
+    """
     toml_path = settings_path(path)
     if toml_path is not None and not toml_path.exists():
         raise FileNotFoundError(f"settings file not found: {toml_path}")
     # A throwaway subclass carries the file path into settings_customise_sources.
     bound = type("BoundSettings", (Settings,), {"toml_path": toml_path})
-    return bound(**overrides)
+    settings = bound(**overrides)
+    folder = toml_path.resolve().parent if toml_path is not None else Path.cwd()
+    url = anchored_sqlite_url(settings.database.url, folder)
+    if url == settings.database.url:
+        return settings
+    bound.sqlite_in_current_folder = Path.cwd() / str(make_url(settings.database.url).database)
+    return settings.model_copy(update={"database": settings.database.model_copy(update={"url": url})})
+
+
+def anchored_sqlite_url(url: str, folder: Path) -> str:
+    """`url` with a relative SQLite file path made absolute against `folder`; others unchanged."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or database in (None, "", ":memory:") or Path(database).is_absolute():
+        return url
+    return parsed.set(database=str(folder / database)).render_as_string(hide_password=False)
+
+
+def where_text(settings: Settings) -> str:
+    """The line every command starts with: which settings file, which database (no password)."""
+    toml_path = type(settings).toml_path
+    source = str(toml_path.resolve()) if toml_path is not None else "内置默认"
+    database = make_url(settings.database.url).render_as_string(hide_password=True)
+    return f"shiji: 设置 {source}；数据库 {database}"
+
+
+def settings_problems(error: ValidationError | tomllib.TOMLDecodeError, path: Path | None) -> list[str]:
+    """One line per problem, for an operator: where (file and line, or the environment
+    variable), which key, the bad value, and what is allowed."""
+    if isinstance(error, tomllib.TOMLDecodeError):
+        return [f"设置文件 {path} 不是有效的 TOML（{error}）：请改正这一处后重试。"]
+    lines = []
+    for problem in error.errors(include_url=False):
+        loc = [str(part) for part in problem["loc"]]
+        section, key = loc[0], ".".join(loc[1:])
+        where = _origin(path, section, loc[1] if len(loc) > 1 else None)
+        if problem["type"] == "extra_forbidden":
+            what = f"没有 [{section}] 这一节" if not key else f"[{section}] 没有 {key} 这一项"
+            lines.append(f"设置有误（{where}）：{what}；请对照仓库里的 settings.toml 改正拼写或删去。")
+            continue
+        reason = problem["msg"].removeprefix("Value error, ").removeprefix(f"[{section}]: ")
+        if key:
+            lines.append(f"设置有误（{where}）：[{section}] {key} = {problem['input']!r} 不可用：{reason}")
+        else:
+            lines.append(f"设置有误（{where}）：[{section}] {reason}")
+    return lines
+
+
+def _origin(path: Path | None, section: str, key: str | None) -> str:
+    """Where a value came from: its environment variable if set, else the file (and line)."""
+    if key is not None:
+        name = f"SHIJI_{section}__{key}".upper()
+        if any(variable.upper() == name for variable in os.environ):
+            return f"环境变量 {name}"
+    if path is None:
+        return "环境变量或内置默认"
+    line = _line_of(path, section, key)
+    return f"{path} 第 {line} 行" if line else str(path)
+
+
+def _line_of(path: Path, section: str, key: str | None) -> int | None:
+    """The line of `key` in `[section]` (or of the section header), if written plainly."""
+    current = None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = re.match(r"\s*\[\s*([^\]\s]+)\s*\]", line)
+        if header:
+            current = header.group(1)
+            if key is None and current == section:
+                return number
+        elif key is not None and current == section and re.match(rf"\s*{re.escape(key)}\s*=", line):
+            return number
+    return None

@@ -48,9 +48,13 @@ class LogSettings(Section):
         return None if value in ("", None) else value
 
     @model_validator(mode="after")
-    def _append_not_above_log(self) -> LogSettings:
+    def _lengths_in_order(self) -> LogSettings:
         if self.append_min_chars > self.min_chars:
-            raise ValueError("[logs] append_min_chars must not exceed min_chars")
+            raise ValueError(
+                f"append_min_chars（{self.append_min_chars}）不能大于 min_chars（{self.min_chars}）"
+            )
+        if self.min_chars > self.max_chars:
+            raise ValueError(f"min_chars（{self.min_chars}）不能大于 max_chars（{self.max_chars}）")
         return self
 
 
@@ -62,6 +66,14 @@ class SummarySettings(Section):
     # Window in working days: the last N of the period and the first M after it ends.
     open_before_end_working_days: int = 5
     close_after_end_working_days: int = 10
+
+    @model_validator(mode="after")
+    def _lengths_in_order(self) -> SummarySettings:
+        for period in ("quarter", "year"):
+            low, high = getattr(self, f"{period}_min_chars"), getattr(self, f"{period}_max_chars")
+            if low > high:
+                raise ValueError(f"{period}_min_chars（{low}）不能大于 {period}_max_chars（{high}）")
+        return self
 
 
 class ReminderSettings(Section):
@@ -105,7 +117,7 @@ class RatingSettings(Section):
     # A quarter's round opens on the N-th working day after the quarter ends ...
     open_after_working_days: int = 1
     # ... and stays open this many working days (the opening day counts as the first).
-    duration_working_days: int = 10
+    duration_working_days: int = Field(default=10, ge=1)
     open_at: time = time(9, 0)
     close_at: time = time(18, 0)
     remind_at: time = time(10, 0)

@@ -55,6 +55,8 @@ def backup_sqlite(source: Path, target: Path) -> BackupReport:
     """Copy `source` to `target` (which must not exist) and check the copy opens whole."""
     if target.exists():
         raise BackupError(f"{target} 已存在，不会覆盖；请换一个文件名。")
+    if not target.parent.is_dir():
+        raise BackupError(f"目标文件夹 {target.parent} 不存在：请先建好它（mkdir -p），或换一个已有的文件夹。")
     if not source.exists():
         raise BackupError(f"数据库文件 {source} 不存在。")
     partial = target.with_name(target.name + ".partial")

@@ -13,18 +13,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from bot import logs
-from bot.settings import load_settings
+from bot.settings import load_settings, settings_path, settings_problems, where_text
 from handlers import calendar_missing
 from scoring.workdays import UnknownCalendarYear
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="shiji", description="实绩考核 WeCom bot")
-    parser.add_argument("--config", help="settings file (default: SHIJI_SETTINGS or ./settings.toml)")
+    parser.add_argument(
+        "--config",
+        help="settings file (default: SHIJI_SETTINGS, else the settings.toml next to the code, else built-in defaults)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -97,9 +103,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     restore.add_argument("backup", type=Path)
 
     args = parser.parse_args(argv)
-    settings = load_settings(args.config)
+    try:
+        settings = load_settings(args.config)
+    except FileNotFoundError:
+        print(f"设置文件 {settings_path(args.config)} 不存在：请检查 --config 或 SHIJI_SETTINGS。", file=sys.stderr)
+        return 2
+    except (ValidationError, tomllib.TOMLDecodeError) as error:  # one line per problem, no traceback
+        for line in settings_problems(error, settings_path(args.config)):
+            print(line, file=sys.stderr)
+        return 2
+    print(where_text(settings), file=sys.stderr)
     logs.configure(settings.server.log_json, args.verbose)
     from bot.cli import archive, calendar, chat, db, ops, reminders, roster, rounds, serve
+
+    if (left_behind := db.database_left_behind(settings)) is not None:
+        print(left_behind, file=sys.stderr)
+        return 2
+    if _opens_existing_database(args) and (missing := db.missing_sqlite_file(settings)) is not None:
+        print(
+            f"数据库 {missing} 不存在：请检查 --config 或 SHIJI_DATABASE__URL，"
+            "或先运行 shiji db upgrade / shiji import-roster",
+            file=sys.stderr,
+        )
+        return 2
 
     runners = {
         "serve": lambda: serve.serve(settings),
@@ -135,4 +161,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _opens_existing_database(args: argparse.Namespace) -> bool:
+    """Whether the command expects data already there: a new empty database made by, say,
+    `shiji round status` run from the wrong folder would only hide where the real one is.
+    Those that start a district (or bring one back, or open none) may create it."""
+    action = getattr(args, "action", None)
+    starts_or_none = (
+        args.command in ("serve", "demo", "import-roster", "restore", "chat")
+        or (args.command, action) in (("db", "upgrade"), ("roster", "import"), ("roster", "template"))
+    )
+    return not starts_or_none
 

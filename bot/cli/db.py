@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
-from storage.backup import table_rows
+from storage.backup import sqlite_path, table_rows
 from storage.db import after_commit_of, create_engine, current_revision, migrate, session_factory
 from storage.erasure import ERASURE_DUE, Eraser
 
@@ -30,6 +31,27 @@ async def open_database(settings: Settings) -> AsyncIterator[async_sessionmaker[
             await Eraser(engine).erase()
     finally:
         await engine.dispose()
+
+
+def missing_sqlite_file(settings: Settings) -> Path | None:
+    """The SQLite database file the settings name, if it does not exist (None otherwise)."""
+    path = sqlite_path(settings.database.url)
+    return path if path is not None and not path.exists() else None
+
+
+def database_left_behind(settings: Settings) -> str | None:
+    """Why not to open the database the settings name, if the data is elsewhere: a relative
+    SQLite path used to be read against the current directory (systemd's WorkingDirectory),
+    and is now read against the settings file's folder. Opening the new place would start an
+    empty district while the real one sits where it was."""
+    path, before = sqlite_path(settings.database.url), type(settings).sqlite_in_current_folder
+    if path is None or before is None or path.exists() or not before.exists() or before.resolve() == path.resolve():
+        return None
+    return (
+        f"数据库 {path} 不存在，而 {before} 存在：设置里的相对路径现在按设置文件 {type(settings).toml_path} "
+        f"所在的文件夹解析。请把 [database] url 改成绝对路径 sqlite+aiosqlite:///{before.resolve()}"
+        "（或把数据库移过去），再重试。"
+    )
 
 
 async def db_upgrade(settings: Settings) -> int:

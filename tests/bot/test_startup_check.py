@@ -110,7 +110,9 @@ def test_serve_with_the_shipped_settings_refuses_to_start(tmp_path: Path) -> Non
     )
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr and "已启动" not in done.stdout
-    assert done.stderr.startswith("shiji serve：设置不安全，拒绝启动：\n")
+    where, refusal = done.stderr.split("\n", 1)  # which settings and database, then why not
+    assert where == f"shiji: 设置 {DEFAULT_SETTINGS_FILE}；数据库 sqlite+aiosqlite:///{tmp_path / 'shiji.db'}"
+    assert refusal.startswith("shiji serve：设置不安全，拒绝启动：\n")
     for key in ("token", "encoding_aes_key", "secret", "corp_id"):
         assert f"  - wecom.{key} 为空：请设置环境变量 {env_var('wecom', key)}" in done.stderr
     assert "  - admin.userids 为空" in done.stderr
@@ -170,6 +172,8 @@ def test_only_commands_that_talk_to_wecom_need_its_secrets(  # type: ignore[no-u
     monkeypatch.setenv("SHIJI_DATABASE__URL", f"sqlite+aiosqlite:///{tmp_path / 'shiji.db'}")
     for key in ("token", "encoding_aes_key", "secret", "corp_id", "api_base"):
         monkeypatch.delenv(env_var("wecom", key), raising=False)
+    assert main(["--config", str(DEFAULT_SETTINGS_FILE), "db", "upgrade"]) == 0  # the district's database
+    capsys.readouterr()
     code = main(["--config", str(DEFAULT_SETTINGS_FILE), *argv])
     err = capsys.readouterr().err
     if needs_secrets:

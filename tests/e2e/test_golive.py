@@ -208,7 +208,8 @@ def test_round_open_for_an_unknown_year_is_one_line_not_a_traceback(sqlite_url, 
     capsys.readouterr()
     assert main(["round", "open", "2026Q4"]) == 2
     out = capsys.readouterr()
-    assert out.err.strip().splitlines() == [UNKNOWN_2027]
+    where, *refusal = out.err.strip().splitlines()  # which settings and database, then the one line
+    assert where.startswith("shiji: 设置 ") and refusal == [UNKNOWN_2027]
     assert "Traceback" not in out.err + out.out
 
 
