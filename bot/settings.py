@@ -20,6 +20,7 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 from sqlalchemy.engine import make_url
@@ -211,11 +212,23 @@ def where_text(settings: Settings) -> str:
     return f"shiji: 设置 {source}；数据库 {database}"
 
 
-def settings_problems(error: ValidationError | tomllib.TOMLDecodeError, path: Path | None) -> list[str]:
+def settings_problems(
+    error: ValidationError | tomllib.TOMLDecodeError | SettingsError, path: Path | None
+) -> list[str]:
     """One line per problem, for an operator: where (file and line, or the environment
     variable), which key, the bad value, and what is allowed."""
     if isinstance(error, tomllib.TOMLDecodeError):
         return [f"设置文件 {path} 不是有效的 TOML（{error}）：请改正这一处后重试。"]
+    if isinstance(error, SettingsError):
+        # pydantic-settings could not even parse an environment value: a list or table not in
+        # JSON (SHIJI_ADMIN__USERIDS=kaohe_admin). Its message names the field, never the value.
+        field = str(error).split('"')[1] if str(error).count('"') >= 2 else ""
+        prefix = f"SHIJI_{field}__".upper()
+        names = sorted(v for v in os.environ if v.upper().startswith(prefix)) or [f"SHIJI_{field.upper()}__…"]
+        return [
+            f"设置有误（环境变量 {'、'.join(names)}）：值无法解析；列表要写成 JSON，"
+            """例如 SHIJI_ADMIN__USERIDS='["kaohe_admin"]'，请改正后重试。"""
+        ]
     lines = []
     for problem in error.errors(include_url=False):
         loc = [str(part) for part in problem["loc"]]

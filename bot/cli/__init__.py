@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from bot import logs
 from bot.settings import load_settings, settings_path, settings_problems, where_text
@@ -108,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileNotFoundError:
         print(f"设置文件 {settings_path(args.config)} 不存在：请检查 --config 或 SHIJI_SETTINGS。", file=sys.stderr)
         return 2
-    except (ValidationError, tomllib.TOMLDecodeError) as error:  # one line per problem, no traceback
+    except (ValidationError, tomllib.TOMLDecodeError, SettingsError) as error:  # one line per problem, no traceback
         for line in settings_problems(error, settings_path(args.config)):
             print(line, file=sys.stderr)
         return 2

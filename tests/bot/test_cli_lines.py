@@ -83,6 +83,17 @@ def test_a_misspelt_key_and_a_bad_environment_value_say_where_they_come_from(tmp
     assert f"{config} 第 2 行" in key and "[logs] 没有 min_char 这一项" in key
 
 
+def test_a_list_written_without_json_in_the_environment_is_one_line_naming_the_variable(tmp_path: Path) -> None:
+    """「SHIJI_ADMIN__USERIDS=kaohe_admin」, the brackets forgotten: a traceback from
+    pydantic-settings before, found trying `serve` as an operator."""
+    config = settings_file(tmp_path, "")
+    refused = run("--config", config, "serve", cwd=tmp_path, SHIJI_ADMIN__USERIDS="kaohe_admin")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert refused.stderr.strip().splitlines() == [
+        """设置有误（环境变量 SHIJI_ADMIN__USERIDS）：值无法解析；列表要写成 JSON，例如 SHIJI_ADMIN__USERIDS='["kaohe_admin"]'，请改正后重试。"""
+    ]
+
+
 def test_a_relative_sqlite_path_is_beside_the_settings_file_and_every_command_says_which(tmp_path: Path) -> None:
     etc = tmp_path / "srv" / "shiji"
     config = settings_file(etc, '[database]\nurl = "sqlite+aiosqlite:///data/shiji.db"\n')
