@@ -9,7 +9,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from bot.calendar import build_calendar
-from bot.cli.db import open_database
+from bot.cli.db import open_database, operator_table
 from bot.cli.ops import cli_actor
 from bot.cli.rounds import rating_unit_of_work
 from bot.clock import clock_from_start
@@ -20,7 +20,6 @@ from handlers.base import Refusal
 from handlers.rating.service import RatingEnv
 from storage.directory import Directory
 from storage.repos import Store
-from storage.roster_import import UnreadableTable, read_table
 
 
 async def archive_export(settings: Settings, year: int, out: Path) -> int:
@@ -45,9 +44,6 @@ async def archive_export(settings: Settings, year: int, out: Path) -> int:
 
 
 async def archive_awards(settings: Settings, path: Path) -> int:
-    try:
-        records = read_table(path)
-    except UnreadableTable as exc:
-        print(f"无法读取：{exc}", file=sys.stderr)
+    if (records := operator_table(path)) is None:
         return 2
     return await rating_unit_of_work(settings, lambda env: import_awards(env, records))

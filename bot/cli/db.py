@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,6 +13,17 @@ from bot.settings import Settings
 from storage.backup import sqlite_path, table_rows
 from storage.db import after_commit_of, create_engine, current_revision, migrate, session_factory
 from storage.erasure import ERASURE_DUE, Eraser
+from storage.roster_import import UnreadableTable, read_table
+
+
+def operator_table(path: Path) -> list[dict[str, str]] | None:
+    """The rows of a file the operator hands in (roster, unit results, raters, 奖惩), or None
+    once it has said in one line why the file cannot be read."""
+    try:
+        return read_table(path)
+    except UnreadableTable as exc:
+        print(f"无法读取：{exc}", file=sys.stderr)
+        return None
 
 
 @asynccontextmanager

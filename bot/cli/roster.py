@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.cli.db import open_database
+from bot.cli.db import open_database, operator_table
 from bot.cli.ops import cli_actor
 from bot.clock import Clock, clock_from_start
 from bot.settings import Settings
@@ -21,10 +21,8 @@ from storage.models import RosterChange
 from storage.repos import Store
 from storage.roster_import import (
     RosterError,
-    UnreadableTable,
     apply_roster,
     parse_roster,
-    read_table,
 )
 from storage.roster_sync import Member, SyncReport, compare, sync_rows
 from storage.roster_table import EXAMPLE, NO, YES, label
@@ -58,10 +56,7 @@ def _print_problems(title: str, problems: list[str]) -> int:
 
 
 async def import_roster(settings: Settings, path: Path, effective: date | None = None) -> int:
-    try:
-        records = read_table(path)
-    except UnreadableTable as exc:
-        print(f"无法读取：{exc}", file=sys.stderr)
+    if (records := operator_table(path)) is None:
         return 2
     async with open_database(settings) as sessions:
         try:

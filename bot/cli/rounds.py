@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from bot.calendar import build_calendar
-from bot.cli.db import open_database
+from bot.cli.db import open_database, operator_table
 from bot.cli.ops import cli_actor
 from bot.clock import clock_from_start
 from bot.settings import Settings
@@ -30,7 +30,6 @@ from handlers.rating.service import (
 from scoring.workdays import QuarterId
 from storage.directory import Directory
 from storage.repos import Store
-from storage.roster_import import UnreadableTable, read_table
 
 
 async def rating_unit_of_work(settings: Settings, work):  # type: ignore[no-untyped-def]
@@ -80,10 +79,7 @@ async def rating_round(settings: Settings, action: str, quarter: str, *, force: 
 
 async def raters_import(settings: Settings, action: str, path: Path) -> int:
     """`shiji raters import FILE` (unit,userid) / `shiji raters groups FILE` (group,userid)."""
-    try:
-        records = read_table(path)
-    except UnreadableTable as exc:
-        print(f"无法读取：{exc}", file=sys.stderr)
+    if (records := operator_table(path)) is None:
         return 2
 
     async def work(env):  # type: ignore[no-untyped-def]

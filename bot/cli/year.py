@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import argparse
 import csv
-import sys
 from pathlib import Path
 
+from bot.cli.db import operator_table
 from bot.cli.rounds import rating_unit_of_work
 from bot.settings import Settings
 from handlers.base import Refusal
@@ -32,7 +32,6 @@ from handlers.year.publish import publish_year, row_shown
 from handlers.year.ties import decide_tie
 from scoring.disclosure import withheld_zh
 from scoring.types import RANK_ZH, Rank
-from storage.roster_import import UnreadableTable, read_table
 
 # The results file's columns: a stable key (for scripts and the README) and the Chinese
 # header an office reads in Excel, in file order.
@@ -79,11 +78,9 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     action = args.action
     records: list[dict[str, str]] = []
     if action in ("import-unit-results", "import-history"):
-        try:
-            records = read_table(args.file)
-        except UnreadableTable as exc:
-            print(f"无法读取：{exc}", file=sys.stderr)
+        if (read := operator_table(args.file)) is None:
             return 2
+        records = read
 
     async def work(env: RatingEnv) -> str:
         if action == "open":
