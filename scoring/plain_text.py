@@ -247,7 +247,7 @@ def _name_shaped(rest: str) -> bool:
         run += 1
     if not 2 <= run <= 4:
         # A longer run may still be a name followed by an argument word (「查看吴昊本周」).
-        return any(2 <= i <= 4 and _starts_with_argument(rest[i:], frozenset()) for i in range(2, min(run, 4) + 1))
+        return any(_starts_with_argument(rest[i:], frozenset()) for i in range(2, min(run, 4) + 1))
     after = rest[run:]
     return not after or after[0] in SEPARATORS or after[0].isdigit()
 
