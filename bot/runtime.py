@@ -54,6 +54,8 @@ class Runtime:
     # Transport checks (callback timestamps, reply stamps) run on real time, as WeCom's do,
     # whatever the business clock says (a demo started in December, a test's ManualClock).
     wall_clock: Clock = field(default_factory=SystemClock)
+    # The transport's wait (real time; driven in tests): a blinking database is waited out on it.
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     migrate_on_start: bool = True
     # False in tests: they drive the outbox sender and the scheduler's jobs themselves.
     background: bool = True
@@ -120,6 +122,7 @@ class Runtime:
             # Wall-clock retries, like a blinking database's: the transport's clock.
             eraser=Eraser(engine, writing, monotonic=monotonic, sleep=sleep),
             migrate_on_start=migrate_on_start,
+            sleep=sleep,
         )
         # Pushes go out as soon as the transaction that queued them is durable; the callback's
         # hot path (today's logs) queues none and so wakes nobody.
@@ -136,7 +139,7 @@ class Runtime:
         return JobContext(
             settings=self.settings.rules, clock=self.clock, committer=self.committer,
             directory=self.directory, calendar=self.calendar, wake_sender=self.sender.wake,
-            eraser=self.eraser,
+            eraser=self.eraser, sleep=self.sleep,
         )
 
     async def start(self) -> None:
