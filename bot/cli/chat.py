@@ -148,8 +148,9 @@ class Terminal:
                 print((await resp.json(content_type=None) or {}).get("error", f"HTTP {resp.status}"))
 
 
-async def chat(settings: Settings, userid: str, messages: list[str] | None) -> int:
-    api = demo_settings(settings).wecom.api_base  # where `shiji demo` and `shiji rehearse` serve the page
+async def chat(settings: Settings, userid: str, messages: list[str] | None, port: int | None = None) -> int:
+    # Where `shiji demo` and `shiji rehearse` serve the page: another port if told so.
+    api = f"http://127.0.0.1:{port}" if port else demo_settings(settings).wecom.api_base
     async with aiohttp.ClientSession() as http:
         try:
             async with http.get(f"{api}/demo/api/conversation", params={"as": userid}) as resp:

@@ -18,8 +18,9 @@ from bot.cli.calendar import calendar_load
 from bot.cli.db import open_database
 from bot.cli.roster import import_roster
 from bot.clock import SHANGHAI, Clock, MovableClock
-from bot.demo.district import DemoPlan, District, plan_demo, settle_history
+from bot.demo.district import REPLAYED, DemoPlan, District, plan_demo, settle_history
 from bot.demo.page import DemoPage
+from bot.logs import as_debug
 from bot.runtime import Runtime
 from bot.server import serve
 from bot.settings import Settings
@@ -50,9 +51,10 @@ def with_sections(settings: Settings, **sections: dict[str, Any]) -> Settings:
 def fresh_demo_database(settings: Settings) -> Settings:
     """Every `make demo` starts from the same sample district on its own SQLite file: a demo
     left at some moved date must not leak into the next one, nor into `shiji serve`'s data."""
+    path = DEMO_DATABASE.resolve()  # absolute: the CLI line the demo prints works from anywhere
     for suffix in ("", "-wal", "-shm"):
-        DEMO_DATABASE.with_name(DEMO_DATABASE.name + suffix).unlink(missing_ok=True)
-    return with_sections(settings, database={"url": f"sqlite+aiosqlite:///{DEMO_DATABASE}"})
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    return with_sections(settings, database={"url": f"sqlite+aiosqlite:///{path}"})
 
 
 async def start_page(settings: Settings, clock: MovableClock) -> tuple[DemoPage, web.AppRunner, str, StandinState]:
@@ -62,6 +64,9 @@ async def start_page(settings: Settings, clock: MovableClock) -> tuple[DemoPage,
     api = urlsplit(wecom.api_base)
     runner, api_base, state = await start_standin(
         corp_id=wecom.corp_id, secret=wecom.secret, agent_id=wecom.agent_id,
+        # A jump of the clock bar across days is days to the duplicate check and to the
+        # lifetimes of response codes and media, as it is to the bot's reminders.
+        business_clock=lambda: clock.now().timestamp(),
         host=api.hostname or "127.0.0.1", port=80 if api.port is None else api.port, extend=page.install,
     )
     return page, runner, api_base, state
@@ -95,16 +100,17 @@ async def running_demo(settings: Settings, origin: Clock) -> AsyncIterator[Demo]
     try:
         serving = await serve(runtime)
         district = District(runtime, clock, plan)
-        today = datetime.combine(now.date(), time(0, 0), tzinfo=SHANGHAI)
-        await district.live_until(today)
-        await settle_history(runtime, clock.now())
-        page.attach(runtime, district, f"http://{settings.server.host}:{serving.port}{wecom.callback_path}")
-        page.listen(state)
-        district.on_said = lambda userid, text, reply, _at: page.book.said(userid, text, reply.text)
-        district.deliver = True  # from today on, pushes reach the phones (the page) as they happen
-        await district.live_until(origin.now())
-        runtime.background = True
-        await runtime.start_background()
+        with as_debug(*REPLAYED):
+            today = datetime.combine(now.date(), time(0, 0), tzinfo=SHANGHAI)
+            await district.live_until(today)
+            await settle_history(runtime, clock.now())
+            page.attach(runtime, district, f"http://{settings.server.host}:{serving.port}{wecom.callback_path}")
+            page.listen(state)
+            district.on_said = lambda userid, text, reply, _at: page.book.said(userid, text, reply.text)
+            district.deliver = True  # from today on, pushes reach the phones (the page) as they happen
+            await district.live_until(origin.now())
+            runtime.background = True
+            await runtime.start_background()
         yield Demo(f"{api_base}/", runtime, page, plan)
     finally:
         if serving is not None:  # first: it closes the bot's connections to the stand-in
