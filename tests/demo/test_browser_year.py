@@ -76,7 +76,7 @@ async def say(page: Any, text: str, answer: str) -> None:
     before = await page.locator(".row.bot .bubble", has_text=answer).count()
     await page.fill("#text", text)
     await page.press("#text", "Enter")
-    await page.locator(".row.bot .bubble", has_text=answer).nth(before).wait_for(timeout=MOVE_MS)
+    await page.locator(".row.bot .bubble", has_text=answer).nth(before).wait_for(timeout=2 * TIMEOUT_MS)
 
 
 def reminder_days(demo: Demo, userid: str, words: str) -> list[str]:
@@ -89,10 +89,11 @@ async def idle_rater(demo: Demo) -> str:
         store = Store(session)
         rnd = await store.rating.round_by_quarter("2026Q4")
         assert rnd is not None and rnd.id is not None
-        return next(
+        idle = [
             rater for rater in sorted(await store.rating.raters(rnd.id))
             if not await store.rating.drafts(rnd.id, rater) and not await store.rating.has_handed_in(rnd.id, rater)
-        )
+        ]
+    return idle[0]
 
 
 async def test_a_link_to_nobody_says_so_instead_of_opening_someone_else(demo: Demo, page: Any) -> None:
