@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from bot.clock import clock_from_start
 from bot.demo.credentials import demo_settings
 from bot.demo.run import fresh_demo_database, running_demo, with_sections
+from bot.logs import as_debug
 from bot.runtime import Runtime
 from bot.server import serve as serve_http
 from bot.settings import Settings, where_text
@@ -96,20 +97,23 @@ async def demo(settings: Settings, port: int | None = None, bot_port: int | None
     _stop_on_signals()
     try:
         print("正在准备示例区：从上线日起的日志、小结、请假和一个已发布的季度……", flush=True)
-        async with running_demo(settings, clock_from_start(settings.clock.start)) as running:
-            plan = running.plan
-            chat_port = "" if port is None else f" --port {port}"
-            print(
-                f"\n在浏览器中打开：{running.page_url}\n"
-                f"（示例区 {plan.go_live:%Y-%m-%d} 上线，{plan.published} 已发布；"
-                f"页面左侧选择身份，顶部拨动机器人时间；/?as=USERID 直接以某人身份打开）\n"
-                f"也可在终端对话：.venv/bin/shiji chat --as chengguan_wuhao{chat_port}\n"
-                f"命令行管理命令请指向演示数据库，例如："
-                f"SHIJI_DATABASE__URL={settings.database.url} .venv/bin/shiji year status {plan.published.year}\n"
-                "按 Ctrl-C 停止。",
-                flush=True,
-            )
-            await asyncio.Event().wait()
+        # APScheduler's bookkeeping (jobs added, started, shut down at every move of the clock)
+        # is not news in the demo either.
+        with as_debug("apscheduler"):
+            async with running_demo(settings, clock_from_start(settings.clock.start)) as running:
+                plan = running.plan
+                chat_port = "" if port is None else f" --port {port}"
+                print(
+                    f"\n在浏览器中打开：{running.page_url}\n"
+                    f"（示例区 {plan.go_live:%Y-%m-%d} 上线，{plan.published} 已发布；"
+                    f"页面左侧选择身份，顶部拨动机器人时间；/?as=USERID 直接以某人身份打开）\n"
+                    f"也可在终端对话：.venv/bin/shiji chat --as chengguan_wuhao{chat_port}\n"
+                    f"命令行管理命令请指向演示数据库，例如："
+                    f"SHIJI_DATABASE__URL={settings.database.url} .venv/bin/shiji round status {plan.published}\n"
+                    "按 Ctrl-C 停止。",
+                    flush=True,
+                )
+                await asyncio.Event().wait()
     except asyncio.CancelledError:  # Ctrl-C or SIGTERM: the demo has closed in order
         pass
     except OSError as error:  # a port taken between the check and the bind

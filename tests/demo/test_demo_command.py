@@ -7,13 +7,15 @@ before the page's address are not INFO lines."""
 from __future__ import annotations
 
 import os
-import select
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,27 +33,50 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def demo_process(cwd: Path, *args: str) -> subprocess.Popen[str]:
-    """`shiji demo` as `make demo` runs it, in a folder of its own, its stderr in a file."""
+@contextmanager
+def demo_process(cwd: Path, *args: str) -> Iterator[subprocess.Popen[str]]:
+    """`shiji demo` as `make demo` runs it, in a folder of its own, its stderr in a file;
+    killed if the test leaves it running."""
     clean = {k: v for k, v in os.environ.items() if not k.upper().startswith("SHIJI_")}
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "demo", *args], cwd=cwd, text=True,
-        stdout=subprocess.PIPE, stderr=(cwd / "stderr.txt").open("w"),
-        env={**clean, "PYTHONPATH": str(REPO_ROOT), "SHIJI_CLOCK__START": START},
-    )
+    with (cwd / "stderr.txt").open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "demo", *args], cwd=cwd, text=True, stdout=subprocess.PIPE, stderr=stderr,
+            env={**clean, "PYTHONPATH": str(REPO_ROOT), "SHIJI_CLOCK__START": START},
+        )
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
 
 
-def lines_until(process: subprocess.Popen[str], wanted: str, timeout: float = 240) -> list[str]:
-    """stdout's lines up to the first that contains `wanted`."""
-    assert process.stdout is not None
-    seen: list[str] = []
-    deadline = time.monotonic() + timeout
-    while not any(wanted in line for line in seen):
-        left = deadline - time.monotonic()
-        assert left > 0 and process.poll() is None, seen
-        if select.select([process.stdout], [], [], left)[0]:
-            seen.append(process.stdout.readline())
-    return seen
+class Output:
+    """The demo's stdout, line by line as it prints them, read on a thread of its own."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        stream = process.stdout
+        threading.Thread(target=lambda: [*map(self.lines.put, stream), self.lines.put(None)], daemon=True).start()
+
+    def until(self, wanted: str, timeout: float = 600) -> list[str]:
+        """The lines up to the first that contains `wanted`."""
+        deadline = time.monotonic() + timeout
+        while not any(wanted in line for line in self.seen):
+            line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            assert line is not None, f"the demo ended before printing {wanted!r}: {self.seen}"
+            self.seen.append(line)
+        return self.seen
+
+    def rest(self) -> list[str]:
+        """Every line, once the process has ended."""
+        while (line := self.lines.get(timeout=60)) is not None:
+            self.seen.append(line)
+        return self.seen
 
 
 @pytest.fixture
@@ -64,8 +89,8 @@ def listening() -> Iterator[int]:
 
 
 def test_a_busy_port_is_one_line_naming_it_and_free_ports_to_use(tmp_path: Path, listening: int) -> None:
-    process = demo_process(tmp_path, "--port", str(listening), "--bot-port", str(free_port()))
-    out, _ = process.communicate(timeout=240)
+    with demo_process(tmp_path, "--port", str(listening), "--bot-port", str(free_port())) as process:
+        out, _ = process.communicate(timeout=240)
     err = (tmp_path / "stderr.txt").read_text(encoding="utf-8")
     assert process.returncode == 2
     assert PREPARING not in out  # nothing was started, nothing seeded
@@ -82,15 +107,13 @@ def test_a_busy_port_is_one_line_naming_it_and_free_ports_to_use(tmp_path: Path,
 @pytest.mark.parametrize("when", ["running", "preparing"])
 def test_ctrl_c_stops_the_demo_with_a_word_and_exit_0(tmp_path: Path, when: str) -> None:
     page = free_port()
-    process = demo_process(tmp_path, "--port", str(page), "--bot-port", str(free_port()))
-    try:
-        shown = lines_until(process, READY if when == "running" else PREPARING)
+    with demo_process(tmp_path, "--port", str(page), "--bot-port", str(free_port())) as process:
+        output = Output(process)
+        output.until(READY if when == "running" else PREPARING)
         process.send_signal(signal.SIGINT)  # what Ctrl-C sends to the terminal's foreground
-        out, _ = process.communicate(timeout=240)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        process.wait(timeout=240)
+        shown = output.rest()
+        out = "".join(shown)
     err = (tmp_path / "stderr.txt").read_text(encoding="utf-8")
     assert process.returncode == 0, err[-2000:]
     assert out.strip().splitlines()[-1] == "已停止"
