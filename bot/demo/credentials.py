@@ -34,4 +34,4 @@ def demo_settings(settings: Settings) -> Settings:
     data = settings.model_dump()
     data["wecom"] = {**data["wecom"], **wecom}
     data["admin"] = {**data["admin"], "userids": list(DEMO_ADMINS)}
-    return Settings.model_validate(data)
+    return type(settings).model_validate(data)  # the same class: it knows its settings file

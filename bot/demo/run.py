@@ -45,7 +45,7 @@ def with_sections(settings: Settings, **sections: dict[str, Any]) -> Settings:
     data = settings.model_dump()
     for name, values in sections.items():
         data[name] = {**data[name], **values}
-    return Settings.model_validate(data)
+    return type(settings).model_validate(data)  # the same class: it knows its settings file
 
 
 def fresh_demo_database(settings: Settings) -> Settings:

@@ -34,14 +34,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def demo_process(cwd: Path, *args: str) -> Iterator[subprocess.Popen[str]]:
+def demo_process(cwd: Path, *args: str, **env: str) -> Iterator[subprocess.Popen[str]]:
     """`shiji demo` as `make demo` runs it, in a folder of its own, its stderr in a file;
     killed if the test leaves it running."""
     clean = {k: v for k, v in os.environ.items() if not k.upper().startswith("SHIJI_")}
     with (cwd / "stderr.txt").open("w") as stderr:
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", "demo", *args], cwd=cwd, text=True, stdout=subprocess.PIPE, stderr=stderr,
-            env={**clean, "PYTHONPATH": str(REPO_ROOT), "SHIJI_CLOCK__START": START},
+            env={**clean, "PYTHONPATH": str(REPO_ROOT), "SHIJI_CLOCK__START": START, **env},
         )
         try:
             yield process
@@ -107,7 +107,9 @@ def test_a_busy_port_is_one_line_naming_it_and_free_ports_to_use(tmp_path: Path,
 @pytest.mark.parametrize("when", ["running", "preparing"])
 def test_ctrl_c_stops_the_demo_with_a_word_and_exit_0(tmp_path: Path, when: str) -> None:
     page = free_port()
-    with demo_process(tmp_path, "--port", str(page), "--bot-port", str(free_port())) as process:
+    # Other ports by the settings' environment this time (--port and --bot-port are the other way).
+    ports = {"SHIJI_WECOM__API_BASE": f"http://127.0.0.1:{page}", "SHIJI_SERVER__PORT": str(free_port())}
+    with demo_process(tmp_path, **ports) as process:
         output = Output(process)
         output.until(READY if when == "running" else PREPARING)
         process.send_signal(signal.SIGINT)  # what Ctrl-C sends to the terminal's foreground
