@@ -70,12 +70,14 @@ class Runtime:
         migrate_on_start: bool = True,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        member_limits_clock: Callable[[], float] | None = None,
     ) -> Runtime:
         """Call from inside the event loop (the HTTP client session binds to it).
 
         `monotonic` and `sleep` are the transport's clock, on which WeCom counts its
         per-member limits and a blinking database is waited for; tests drive them together
-        with the stand-in's.
+        with the stand-in's. `member_limits_clock` counts the per-member limits alone on
+        another clock (the demo's business clock, as its stand-in does).
         """
         database = settings.database
         engine = create_engine(database.url, synchronous=database.sqlite_synchronous)
@@ -116,7 +118,7 @@ class Runtime:
             http=http,
             client=client,
             sender=OutboxSender(
-                sessions, client, clock, metrics.send_failed, limiter=RecipientRateLimiter(monotonic=monotonic)
+                sessions, client, clock, metrics.send_failed, limiter=RecipientRateLimiter(monotonic=member_limits_clock or monotonic)
             ),
             metrics=metrics,
             # Wall-clock retries, like a blinking database's: the transport's clock.

@@ -3,7 +3,7 @@ now, the loopback WeCom stand-in serving the demo page, and the bot, in one proc
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -64,12 +64,17 @@ async def start_page(settings: Settings, clock: MovableClock) -> tuple[DemoPage,
     api = urlsplit(wecom.api_base)
     runner, api_base, state = await start_standin(
         corp_id=wecom.corp_id, secret=wecom.secret, agent_id=wecom.agent_id,
-        # A jump of the clock bar across days is days to the duplicate check and to the
-        # lifetimes of response codes and media, as it is to the bot's reminders.
-        business_clock=lambda: clock.now().timestamp(),
+        # A jump of the clock bar across days is days to the duplicate check, the lifetimes of
+        # response codes and media and a member's messages a minute, as to the bot's reminders.
+        business_clock=business_seconds(clock),
         host=api.hostname or "127.0.0.1", port=80 if api.port is None else api.port, extend=page.install,
     )
     return page, runner, api_base, state
+
+
+def business_seconds(clock: Clock) -> Callable[[], float]:
+    """The demo's business clock as seconds, for what WeCom counts in its users' time."""
+    return lambda: clock.now().timestamp()
 
 
 @asynccontextmanager
@@ -94,7 +99,9 @@ async def running_demo(settings: Settings, origin: Clock) -> AsyncIterator[Demo]
         state.address_book.add_member(rec["userid"], rec["name"], rec["unit"], rec["position"])
     state.address_book.add_member("chengguan_xinren", "辛仁", "城关镇", "科员")
     settings = with_sections(settings, wecom={"api_base": api_base}, logs={"start_date": plan.go_live})
-    runtime = Runtime.build(settings, clock)
+    # The bot paces its pushes on the same clock as the stand-in counts them: a jump's days of
+    # reminders go out at once, in order, not spread over real minutes after it.
+    runtime = Runtime.build(settings, clock, member_limits_clock=business_seconds(clock))
     runtime.background = False  # the district's history runs the jobs itself, in order
     serving = None
     try:
@@ -128,7 +135,7 @@ async def running_rehearsal(settings: Settings, start: datetime) -> AsyncIterato
     serving = None
     try:
         settings = with_sections(settings, wecom={"api_base": api_base})
-        runtime = Runtime.build(settings, clock)
+        runtime = Runtime.build(settings, clock, member_limits_clock=business_seconds(clock))
         runtime.background = False  # until the page listens: the catch-up's pushes must reach it
         serving = await serve(runtime)
         # The stand-in's address book is their roster, so `shiji roster sync` finds it unchanged.

@@ -154,10 +154,10 @@ class StandinState:
     address_book: AddressBook = field(default_factory=AddressBook)
     token_ttl: int = 7200
     clock: Callable[[], float] = time.monotonic
-    # The lifetimes a user meets (the duplicate check's interval, a response_code's 72 hours,
-    # a media_id's 3 days); `clock` when None. The demo runs them on its movable business
-    # clock, so a jump across days is days to them too; tokens and per-member limits stay on
-    # `clock`.
+    # What a user's time counts (the duplicate check's interval, a response_code's 72 hours,
+    # a media_id's 3 days, a member's 30 messages a minute); `clock` when None. The demo runs
+    # them on its movable business clock, so a jump across days is days to them too; access
+    # tokens stay on `clock`.
     business_clock: Callable[[], float] | None = None
     sent: list[Delivery] = field(default_factory=list)
     calls: list[tuple[str, int]] = field(default_factory=list)  # (path, errcode) of every call
@@ -261,7 +261,7 @@ class StandinState:
         return f"standin-msg-{next(self._msgids)}"
 
     def lifetime_clock(self) -> float:
-        """Now, for the lifetimes a user meets (see `business_clock`)."""
+        """Now, as a user's time counts (see `business_clock`)."""
         return (self.business_clock or self.clock)()
 
     def media_known(self, media_id: str) -> bool:
@@ -271,7 +271,7 @@ class StandinState:
 
     def _within_member_limits(self, userid: str) -> bool:
         """Count one message to `userid` if WeCom would deliver it; False if it drops it."""
-        now = self.clock()
+        now = self.lifetime_clock()
         sent = self._member_sends.setdefault(userid, deque())
         while sent and sent[0] <= now - MEMBER_LIMITS[-1][0]:
             sent.popleft()
