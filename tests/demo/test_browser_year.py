@@ -101,6 +101,7 @@ async def test_a_link_to_nobody_says_so_instead_of_opening_someone_else(demo: De
     await page.locator(".messages", has_text="没有此人").wait_for()
     assert await page.locator(".person.active").count() == 0
     assert await page.locator("#who").inner_text() == ""
+    await page.locator("#now", has_text="2027-01-05").wait_for()  # the demo's time, all the same
 
 
 async def test_someone_played_is_reminded_each_day_of_a_jump_marked_and_handed_back(demo: Demo, page: Any) -> None:

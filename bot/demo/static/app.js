@@ -274,6 +274,7 @@ async function start() {
     button.addEventListener("click", () => travel(button.dataset.to));
   }
   setInterval(renderClock, 1000);
+  setClock((await api("/demo/api/clock")).now);
   await loadPeople();
   const wanted = new URL(location.href).searchParams.get("as");
   if (wanted && !state.people.has(wanted)) noSuchPerson(wanted);  // never someone else instead
