@@ -107,9 +107,9 @@ async def seed_quarters_and_summaries(h, scores: dict[str, int] = SCORE, gone_in
                                 created_at=moment, updated_at=moment))
 
 
-async def evaluate_everyone(h, units: Iterable[list[str]], scores: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+async def evaluate_everyone(h, units: Iterable[list[str]], scores: dict[str, int]) -> str:  # type: ignore[no-untyped-def]
     """Each serving cadre gives each colleague of their unit all five marks at the colleague's
-    score and hands in; the admin closes the evaluation."""
+    score and hands in; the admin closes the evaluation (its answer is returned)."""
     for members in units:
         for evaluator in members:
             if h.runtime.directory.current.get(evaluator) is None:
@@ -120,7 +120,9 @@ async def evaluate_everyone(h, units: Iterable[list[str]], scores: dict[str, int
                     reply = await h.say(evaluator, f"测评 {NAMES[colleague]} {mark} {mark} {mark} {mark} {mark}")
                     assert "已记录" in reply, (evaluator, colleague, reply)
             assert "已提交" in await h.say(evaluator, "测评 提交")
-    assert "已关闭" in await h.say(ADMIN, "关闭测评 2026")
+    closed = await h.say(ADMIN, "关闭测评 2026")
+    assert "已关闭" in closed, closed
+    return closed
 
 
 @pytest.mark.parametrize("rule", ["end", "longest"])
