@@ -39,9 +39,9 @@ from bot.demo.book import ConversationBook
 from bot.demo.district import District
 from bot.runtime import Runtime
 from bot.settings import WeComSettings
+from bot.testing.simulator import WeComSimulator, read_reply
+from bot.testing.standin import StandinState
 from bot.wecom.errors import CallbackRejected
-from bot.wecom.simulator import WeComSimulator, read_reply
-from bot.wecom.standin import StandinState
 from scheduler.wiring import start_scheduler
 from scoring.clock import SHANGHAI
 from scoring.types import Rank, Role

@@ -13,6 +13,7 @@ import xmltodict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.testing.simulator import WeComSimulator
 from bot.wecom.crypto import MAX_BODY_BYTES, CallbackCrypto, seal, sign
 from bot.wecom.errors import CallbackRejected, UnreadableMessage
 from bot.wecom.inbound import Inbound
@@ -23,7 +24,6 @@ from bot.wecom.reply import (
     update_button_xml,
     update_template_card_xml,
 )
-from bot.wecom.simulator import WeComSimulator
 from bot.wecom.xmldoc import MAX_DEPTH, MAX_ELEMENTS, XmlRefused, parse_xml
 
 # shared/ sits beside the checkout (/work/shared for /work/main, and for any worktree below /work).
