@@ -24,10 +24,10 @@ from bot.metrics import count_message
 from bot.settings import Settings
 from bot.wecom.api import split_text
 from bot.wecom.inbound import Inbound
-from handlers import calendar_missing
 from handlers.base import CardAnswer, Ctx, Refusal, Reply
 from handlers.logs import TodaysLog, passes_todays_log_checks
 from handlers.router import Router
+from handlers.services import calendar_missing
 from scoring.plain_text import Meaning
 from scoring.workdays import UnknownCalendarYear
 from storage.committer import BatchCommitter, Committer

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from handlers.base import Refusal
-from handlers.rating.cards import quarter_label
-from handlers.rating.service import parse_quarter, quarter_of
-from handlers.results import annual
+from handlers.render.rating_cards import quarter_label
+from handlers.services import annual
+from handlers.services.rating import parse_quarter, quarter_of
 from handlers.text import fold
 from handlers.year.decisions import parse_year
 from scoring.disclosure import shows

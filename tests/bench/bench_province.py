@@ -34,7 +34,7 @@ from bot.clock import SHANGHAI
 from bot.settings import Settings
 from handlers.base import Ctx
 from handlers.config import RuleSettings
-from handlers.rating.service import RatingEnv, open_round
+from handlers.services.rating import RatingEnv, open_round
 from handlers.stats import missing_stats
 from scheduler import reminder_plan as reminders
 from scoring.workdays import QuarterId

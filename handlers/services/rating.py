@@ -21,17 +21,17 @@ from fractions import Fraction
 from handlers.base import Ctx, Refusal
 from handlers.config import RuleSettings
 from handlers.dates import parse_quarter
-from handlers.golive import go_live_date
-from handlers.log_rules import missing_by_person
-from handlers.publish_guard import window_guard
-from handlers.rating.cards import (
+from handlers.render.rating_cards import (
     quarter_label,
     rate_task_ids,
     rating_card,
     submit_card,
     submit_task_id,
 )
-from handlers.roster_periods import placed_for_period
+from handlers.services.golive import go_live_date
+from handlers.services.log_rules import missing_by_person
+from handlers.services.publish_guard import window_guard
+from handlers.services.roster_periods import placed_for_period
 from scoring import (
     GROUP_ZH,
     RANK_ZH,
