@@ -35,6 +35,8 @@ from typing import Any
 
 import aiohttp
 
+from scoring.wecom_protocol import MAX_RECIPIENTS, TEXT_LIMIT_BYTES
+
 __all__ = [
     "MAX_RECIPIENTS",
     "TEXT_LIMIT_BYTES",
@@ -49,8 +51,6 @@ __all__ = [
     "split_text",
 ]
 
-MAX_RECIPIENTS = 1000
-TEXT_LIMIT_BYTES = 2048
 DUPLICATE_CHECK_INTERVAL = 1800
 
 # 40001 with a token means "invalid credential": the token, not the secret, went bad.

@@ -19,7 +19,6 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 
 from handlers.base import Ctx, Refusal
-from handlers.config import RuleSettings
 from handlers.dates import parse_quarter
 from handlers.render.rating_cards import (
     quarter_label,
@@ -69,6 +68,7 @@ from scoring.rounds import (
     round_closes_at,
     round_due,
 )
+from scoring.rule_settings import RuleSettings
 from scoring.summary_window import SummaryPeriod
 from scoring.visibility import RankingView, ranking_view
 from scoring.workdays import QuarterId, WorkCalendar
