@@ -1,4 +1,4 @@
-"""Imports run one way (DESIGN: data flows one way): scoring ← storage ← handlers ← scheduler ← bot.
+"""Imports run one way (docs/DESIGN.md: data flows one way): scoring ← storage ← handlers ← scheduler ← bot.
 
 Every module of the five packages is parsed, TYPE_CHECKING and function-local imports included:
 an import up the ladder is a circle waiting to happen, whatever the reason for it.

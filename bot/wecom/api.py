@@ -2,7 +2,7 @@
 and reading the address book).
 
 Written on aiohttp rather than wechatpy's synchronous client, which has no timeout, no
-template-card API and recurses without bound on token errors (NOTES.md).
+template-card API and recurses without bound on token errors (docs/wecom/NOTES.md).
 
 Delivery semantics: a call is retried on transient failures with exponential backoff, and
 every send asks WeCom to drop duplicates of the same message to the same people within 30
