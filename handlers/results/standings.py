@@ -1,6 +1,6 @@
 """One published period (a quarter or a year) as rankings read it: who scored what, where.
 
-A quarter's figures come from its published rating round, a year's from `annual.py`; both
+A quarter's figures come from its published rating round, a year's from `services/annual.py`; both
 become `Standing`s, and every ranking of either is built by `scoring.ranking` from them.
 """
 

@@ -1,6 +1,6 @@
 """The published annual results, as rankings and the archive read them (a small interface).
 
-The year end (handlers/year/, storage/year_repo.py) is its own feature; this module is the
+The year end (handlers/services/year_*.py, storage/year_repo.py) is its own feature; this module is the
 one place that reads what it published (the newest version of a year, frozen with the names
 and units of the day), so rankings and the archive do not change when the year end does.
 """

@@ -1,6 +1,7 @@
 """用实绩 in chat: the democratic evaluation's cards and 测评, and the admin's year-end commands.
 
-Each admin action is one function of evaluation.py, imports.py or publish.py; the commands
+Each admin action is one function of handlers/services/ (year_evaluation.py, year_imports.py,
+year_publish.py, year_ties.py); the commands
 here only parse and check who may ask.
 """
 
