@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from handlers.config import RuleSettings
+from scoring.rule_settings import RuleSettings
 from scoring.workdays import WorkCalendar
 from storage.directory import Directory, Person
 from storage.repos import Store

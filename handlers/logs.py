@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from handlers import calendar_missing
 from handlers.base import Ctx, Refusal, Reply, day_label
-from handlers.config import LogSettings
 from handlers.dates import DateError, parse_day, parse_period, split_leading_date
-from handlers.log_rules import missing_this_quarter
 from handlers.router import PlainText, Router
+from handlers.services import calendar_missing
+from handlers.services.log_rules import missing_this_quarter
 from scoring.plain_text import Meaning, content_chars
+from scoring.rule_settings import LogSettings
 from scoring.workdays import QuarterId, UnknownCalendarYear, WorkCalendar
 from storage import log_batch
 from storage.directory import Person

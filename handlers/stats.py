@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from handlers import calendar_missing
 from handlers.base import Ctx, Refusal, Reply, day_label
 from handlers.dates import parse_quarter
-from handlers.golive import go_live_date
-from handlers.log_rules import missing_counts
 from handlers.router import Router
+from handlers.services import calendar_missing
+from handlers.services.golive import go_live_date
+from handlers.services.log_rules import missing_counts
 from scoring.logs import counting_start
 from scoring.workdays import QuarterId, UnknownCalendarYear
 

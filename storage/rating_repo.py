@@ -1,4 +1,4 @@
-"""SQL of the quarterly rating. Nothing here decides a rule; see handlers/rating/ and scoring/.
+"""SQL of the quarterly rating. Nothing here decides a rule; see handlers/services/rating.py and scoring/.
 
 Anonymity (R-RATE-5) is enforced here as much as by the schema: the hand-in, the dropping of
 drafts and the resealing at close are the shared ballot box's (storage/ballot_box.py).

@@ -1,4 +1,4 @@
-"""SQL of the year's close. Nothing here decides a rule; see handlers/year/ and scoring/.
+"""SQL of the year's close. Nothing here decides a rule; see handlers/services/year_*.py and scoring/.
 
 The democratic evaluation is a ballot box like the quarterly rating's (storage/ballot_box.py).
 

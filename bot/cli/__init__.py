@@ -23,7 +23,7 @@ from pydantic_settings import SettingsError
 from bot import logs
 from bot.demo.credentials import demo_settings
 from bot.settings import load_settings, settings_path, settings_problems, where_text
-from handlers import calendar_missing
+from handlers.services import calendar_missing
 from scoring.workdays import UnknownCalendarYear
 
 

@@ -11,13 +11,13 @@ from bot.cli.ops import cli_actor
 from bot.clock import clock_from_start
 from bot.settings import Settings
 from handlers.base import Refusal
-from handlers.rating.extra_raters import (
+from handlers.services.extra_raters import (
     ImportProblems,
     apply_extra_raters,
     check_extra_raters,
     check_role_groups,
 )
-from handlers.rating.service import (
+from handlers.services.rating import (
     RatingEnv,
     close_round,
     open_round,

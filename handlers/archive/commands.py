@@ -3,13 +3,13 @@ a WeCom file message after the reply."""
 
 from __future__ import annotations
 
-from handlers.archive.export import dossier_bytes, workbook_bytes, workbook_name
-from handlers.archive.records import file_name
 from handlers.base import Ctx, Refusal, Reply
-from handlers.rating.service import RatingEnv
+from handlers.render.records import file_name
 from handlers.results.ranking import queue_media
 from handlers.results.standings import parse_period
 from handlers.router import Router
+from handlers.services.archive_export import dossier_bytes, workbook_bytes, workbook_name
+from handlers.services.rating import RatingEnv
 from handlers.text import fold
 from storage.directory import Person
 

@@ -8,8 +8,7 @@ from typing import Protocol, TypeVar
 
 from handlers.base import CardAnswer, Ctx, Refusal, Reply
 from handlers.cards import chosen, update_sent_card
-from handlers.publish_guard import split_force
-from handlers.rating.cards import (
+from handlers.render.rating_cards import (
     OK_KEY,
     PROPOSAL_PREFIX,
     RATE_PREFIX,
@@ -22,7 +21,10 @@ from handlers.rating.cards import (
     rating_card,
     submit_card,
 )
-from handlers.rating.service import (
+from handlers.results.ranking import ranking
+from handlers.router import Router
+from handlers.services.publish_guard import split_force
+from handlers.services.rating import (
     RatingEnv,
     card_facts,
     close_round,
@@ -43,8 +45,6 @@ from handlers.rating.service import (
     submit_token,
     void_round,
 )
-from handlers.results.ranking import ranking
-from handlers.router import Router
 from handlers.text import fold
 from handlers.year.decisions import my_annual, parse_year
 from scoring import Role, check_score

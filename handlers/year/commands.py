@@ -1,6 +1,7 @@
 """用实绩 in chat: the democratic evaluation's cards and 测评, and the admin's year-end commands.
 
-Each admin action is one function of evaluation.py, imports.py or publish.py; the commands
+Each admin action is one function of handlers/services/ (year_evaluation.py, year_imports.py,
+year_publish.py, year_ties.py); the commands
 here only parse and check who may ask.
 """
 
@@ -10,14 +11,9 @@ import re
 
 from handlers.base import CardAnswer, Ctx, Refusal, Reply
 from handlers.cards import chosen
-from handlers.publish_guard import split_force
-from handlers.rating.cards import parse_task_id
 from handlers.rating.commands import find_card
-from handlers.rating.service import RatingEnv, deadline_text, is_open, submit_token
-from handlers.router import Router
-from handlers.text import fold
-from handlers.year import decisions
-from handlers.year.cards import (
+from handlers.render.rating_cards import parse_task_id
+from handlers.render.year_cards import (
     DIMENSION_KEYS,
     EVAL_PREFIX,
     STEP_KEYS,
@@ -28,7 +24,10 @@ from handlers.year.cards import (
     submit_card,
     year_label,
 )
-from handlers.year.evaluation import (
+from handlers.router import Router
+from handlers.services.publish_guard import split_force
+from handlers.services.rating import RatingEnv, deadline_text, is_open, submit_token
+from handlers.services.year_evaluation import (
     close_evaluation,
     evaluation_for,
     hand_in,
@@ -39,9 +38,11 @@ from handlers.year.evaluation import (
     queue_cards,
     refuse_if_handed_in,
 )
-from handlers.year.imports import unit_results_text
-from handlers.year.publish import REPUBLISH_WORDS, publish_year
-from handlers.year.ties import decide_tie
+from handlers.services.year_imports import unit_results_text
+from handlers.services.year_publish import REPUBLISH_WORDS, publish_year
+from handlers.services.year_ties import decide_tie
+from handlers.text import fold
+from handlers.year import decisions
 from scoring.types import DIMENSIONS_ZH
 from scoring.year_end import check_evaluation, check_marks
 from storage.models_year import YearEval, YearEvalAssignment

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from handlers.base import Ctx, Refusal
-from handlers.rating.service import RatingEnv
-from handlers.year.publish import breakdown_text, earlier_years, row_shown
+from handlers.services.rating import RatingEnv
+from handlers.services.year_publish import breakdown_text, earlier_years, row_shown
 from scoring.disclosure import withheld_zh
 from scoring.ranking import Ranking, rank_within_levels
 from scoring.types import RANK_ZH, Rank, ScoredCadre

@@ -33,9 +33,9 @@ from pathlib import Path
 from bot.calendar import build_calendar
 from bot.clock import SHANGHAI
 from bot.settings import load_settings
-from handlers.archive.export import export_year, record_of
-from handlers.archive.workbook import write_workbook
-from handlers.rating.service import RatingEnv
+from handlers.render.workbook import write_workbook
+from handlers.services.archive_export import export_year, record_of
+from handlers.services.rating import RatingEnv
 from storage.db import create_engine, migrate, session_factory
 from storage.directory import Directory
 from storage.models import Cadre, DailyLog, Summary, Unit
@@ -160,7 +160,7 @@ async def province(cadres: int) -> dict[str, float]:
 def chart() -> dict[str, float]:
     from matplotlib.figure import Figure
 
-    from handlers.results.charts import _png, bar_chart, spread_chart
+    from handlers.render.charts import _png, bar_chart, spread_chart
 
     rng = random.Random(3)
     bars = [(f"{n}. {rng.choice(SURNAMES)}{rng.choice(GIVEN)}", Decimal(rng.randint(7000, 9800)) / 100) for n in range(60)]

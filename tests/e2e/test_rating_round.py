@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import inspect, select, text
 
-from handlers.rating.extra_raters import apply_extra_raters, check_extra_raters
+from handlers.services.extra_raters import apply_extra_raters, check_extra_raters
 from scheduler.rating_jobs import close_due_rounds, open_due_round, remind_raters
 from storage.directory import Directory
 from storage.metadata import metadata
@@ -510,7 +510,7 @@ async def test_small_unit_proposes_extra_raters_and_the_admin_approves_by_card(d
 
 
 def test_quarter_spellings():
-    from handlers.rating.service import parse_quarter
+    from handlers.services.rating import parse_quarter
 
     assert str(parse_quarter("2026Q4")) == "2026Q4"
     assert str(parse_quarter("２０２６ｑ４")) == "2026Q4"

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from handlers.base import Refusal, day_label
-from handlers.config import RuleSettings
+from scoring.rule_settings import RuleSettings
 from scoring.summary_window import SummaryPeriod, summary_deadline
 from scoring.workdays import WorkCalendar
 

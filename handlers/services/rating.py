@@ -19,19 +19,18 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 
 from handlers.base import Ctx, Refusal
-from handlers.config import RuleSettings
 from handlers.dates import parse_quarter
-from handlers.golive import go_live_date
-from handlers.log_rules import missing_by_person
-from handlers.publish_guard import publish_when, window_guard
-from handlers.rating.cards import (
+from handlers.render.rating_cards import (
     quarter_label,
     rate_task_ids,
     rating_card,
     submit_card,
     submit_task_id,
 )
-from handlers.roster_periods import placed_for_period
+from handlers.services.golive import go_live_date
+from handlers.services.log_rules import missing_by_person
+from handlers.services.publish_guard import publish_when, window_guard
+from handlers.services.roster_periods import placed_for_period
 from scoring import (
     GROUP_ZH,
     RANK_ZH,
@@ -69,6 +68,7 @@ from scoring.rounds import (
     round_closes_at,
     round_due,
 )
+from scoring.rule_settings import RuleSettings
 from scoring.summary_window import SummaryPeriod
 from scoring.visibility import RankingView, ranking_view
 from scoring.workdays import QuarterId, WorkCalendar
