@@ -10,7 +10,7 @@ import re
 
 from handlers.base import CardAnswer, Ctx, Refusal, Reply
 from handlers.cards import chosen
-from handlers.publish_guard import split_force
+from handlers.publish_guard import split_force, split_republish
 from handlers.rating.cards import parse_task_id
 from handlers.rating.commands import find_card
 from handlers.rating.service import RatingEnv, deadline_text, is_open, submit_token
@@ -40,7 +40,7 @@ from handlers.year.evaluation import (
     refuse_if_handed_in,
 )
 from handlers.year.imports import unit_results_text
-from handlers.year.publish import REPUBLISH_WORDS, publish_year
+from handlers.year.publish import publish_year
 from handlers.year.ties import decide_tie
 from scoring.types import DIMENSIONS_ZH
 from scoring.year_end import check_evaluation, check_marks
@@ -225,8 +225,8 @@ async def year_unit_results(args: str, ctx: Ctx) -> Reply:
 async def publish_annual(args: str, ctx: Ctx) -> Reply:
     ctx.require_admin()
     force, words = split_force(fold(args).split())
-    republish = any(w in REPUBLISH_WORDS for w in words)
-    year = _year_arg(ctx, " ".join(w for w in words if w not in REPUBLISH_WORDS))
+    republish, words = split_republish(words)
+    year = _year_arg(ctx, " ".join(words))
     return Reply(await publish_year(RatingEnv.of(ctx), year, ctx.userid, republish=republish, force=force))
 
 
