@@ -758,14 +758,15 @@ def _why(env: RatingEnv, old: ResultRow, new: ResultRow) -> list[str]:
     was = {d for d in old.missing_dates.split(",") if d}
     now = {d for d in new.missing_dates.split(",") if d}
     if old.missing_log_days != new.missing_log_days or was != now:
-        verb = "减为" if new.missing_log_days < old.missing_log_days else "增为"
-        text = f"缺记日志由 {old.missing_log_days} 天{verb} {new.missing_log_days} 天"
+        if old.missing_log_days == new.missing_log_days:
+            text = f"缺记日志仍为 {new.missing_log_days} 天，日期有变化"
+        else:
+            verb = "减为" if new.missing_log_days < old.missing_log_days else "增为"
+            text = f"缺记日志由 {old.missing_log_days} 天{verb} {new.missing_log_days} 天"
         if gone := sorted(was - now):
-            text += f"；{_days_zh(gone)}已不计缺记（请假、出差已批准，或已按规定补记）"
+            text += f"；{_days_zh(gone)}已不计缺记（请假、出差已批准，或按更正后的名册无需记载）"
         if added := sorted(now - was):
             text += f"；{_days_zh(added)}计为缺记（已过补记期限，仍无日志和批准的请假）"
-        if old.missing_log_days == new.missing_log_days and was != now:
-            text = f"缺记日志仍为 {new.missing_log_days} 天，日期有变化" + text[text.index("；"):]
         reasons.append(text)
     if old.summary_missing != new.summary_missing:
         amount = round_score(quarter_deduction(0, True, env.cfg))
