@@ -147,6 +147,38 @@ async def test_only_a_published_quarter_is_re_published(db_url, clock, capsys):
         assert await count(h, QuarterPublication) == 0
 
 
+async def test_a_withheld_score_stays_withheld_in_its_correction(db_url, clock):
+    """张晨 of 团区委 is rated by two people: his score is withheld from everyone (issue 21).
+    His correction says what he may see — the deduction, his place — and never the score."""
+    zhang, lv = "tqw_zhangchen", "tqw_lvxiao"
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, (SAMPLE_2027,), **SETTINGS, **CLI_CLOCK) as h:
+        number = await leave_asked_in_time(h, zhang, lv)
+        clock.set(at("2027-01-18 10:00"))
+        async with h.runtime.sessions() as session, session.begin():
+            rnd = RatingRound(quarter="2026Q4", status="closed", opened_by=ADMIN, opened_at=at("2027-01-04 09:00"),
+                              closes_at=at("2027-01-15 18:00"), closed_at=at("2027-01-15 18:00"))
+            session.add(rnd)
+            await session.flush()
+            for userid, mark in MARKS.items():
+                groups = ["lead", "peer"] if userid == zhang else ["lead"] + ["peer"] * 3 + ["other"] * 3
+                session.add_all(RatingScore(id=uuid.uuid4().hex, round_id=rnd.id, ratee=userid, grp=g, score=mark)
+                                for g in groups)
+        assert "已发布" in await h.say(ADMIN, "发布结果 2026Q4")
+        hidden = ["80.00", "76.20", "76.60"]  # his weighted score, and 80 − 3.80 before and 80 − 3.40 after
+        assert "76.20" not in await h.say(zhang, "我的得分")
+
+        assert "已批准" in await h.say(lv, f"批准请假 {number}")
+        answer = await h.say(ADMIN, REPUBLISH)
+        assert "· 张晨（团区委）：得分和名次有变化（评分人不足 3 人，不公布），扣减 3.80 → 3.40" in answer, answer
+        await drain(h)
+        [notice] = corrections(h, [zhang])[zhang]
+        assert "扣减：3.80 分 → 3.40 分" in notice and "评分人不足 3 人，为保护匿名不公布" in notice, notice
+        for text in (answer, notice, await h.say(zhang, "我的得分")):
+            assert not [figure for figure in hidden if figure in text], text
+        scores = {(r.version, r.score) for r in await rows(h, QuarterResult, QuarterResult.userid == zhang)}
+        assert scores == {(1, "76.20"), (2, "76.60")}  # computed as ever, shown to nobody
+
+
 UNITS = [["a_lead", "a_dep", "a_s1", "a_s2", "a_s3", "a_s4"], ["b_lead", "b_dep", "b_s1", "b_s2", "b_s3"]]
 
 
