@@ -731,14 +731,16 @@ def _rescored(env: RatingEnv, before: Sequence[ResultRow], owed: _Owed, version:
             **old.model_dump(), "version": version, "score": _d(score), "deduction": str(deduction),
             "missing_log_days": len(days), "missing_dates": _dates_text(days), "summary_missing": summary,
         }))
-    scored = [ScoredCadre(r.userid, str(r.unit_id), Rank(r.rank_level) if r.rank_level else Rank.general,
-                          _decimal(r.score)) for r in rows]
-    units = rank_within_units(scored)
-    levels = rank_within_levels([s for s, r in zip(scored, rows, strict=True) if r.rank_level])
-    for row, cadre in zip(rows, scored, strict=True):
-        row.rank_in_unit = units[cadre.unit].position_of(row.userid)
-        if row.rank_level:  # a row published before levels were kept has no place in one
-            row.rank_in_level = levels[cadre.rank].position_of(row.userid)
+    # Who is ranked where stays as published: only the scores move. (A unit ranking reads no
+    # level; a row published before levels were kept has no place in one.)
+    units = rank_within_units(ScoredCadre(r.userid, str(r.unit_id), Rank.general, _decimal(r.score)) for r in rows)
+    levels = rank_within_levels(
+        ScoredCadre(r.userid, str(r.unit_id), Rank(r.rank_level), _decimal(r.score)) for r in rows if r.rank_level
+    )
+    for row in rows:
+        row.rank_in_unit = units[str(row.unit_id)].position_of(row.userid)
+        if row.rank_level:
+            row.rank_in_level = levels[Rank(row.rank_level)].position_of(row.userid)
     return rows
 
 

@@ -133,6 +133,28 @@ async def test_a_leave_approved_after_publishing_corrects_only_that_cadre(db_url
         assert await rounds.rating_round(h.settings, "versions", "2026Q4") == 0
 
 
+async def test_a_place_moved_by_a_colleagues_correction_is_told_too(db_url, clock):
+    """吴昊 and 郑丽 share 5th place in 城关镇 (82.40 each); 吴昊's leave lifts him to 82.80 alone,
+    so 郑丽 is 6th now: her score is the same, her place is not, and she is told why."""
+    wu, zheng = "chengguan_wuhao", "chengguan_zhengli"
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, (SAMPLE_2027,), **SETTINGS, **CLI_CLOCK) as h:
+        number = await leave_asked_in_time(h, wu, LEADER)
+        clock.set(at("2027-01-18 10:00"))
+        await publish_q4(h)
+        assert "已批准" in await h.say(LEADER, f"批准请假 {number}")
+        answer = await h.say(ADMIN, REPUBLISH)
+        assert "2 人的结果有变化，2 人已收到更正通知；其余 22 人不变" in answer, answer
+        assert "· 郑丽（城关镇）：本单位第 5 → 6 名，同职级第 1 → 2 名" in answer, answer
+        await drain(h)
+        told = corrections(h, MARKS)
+        assert sorted(u for u, texts in told.items() if texts) == [wu, zheng], told
+        [notice] = told[zheng]
+        assert "在本单位的名次：第 5 名（共 12 人） → 第 6 名（共 12 人）" in notice, notice
+        assert "得分：" not in notice.split("【")[0]  # her score did not change
+        assert "您的扣减没有变化；同单位或同职级其他干部的结果更正后，名次随之变化" in notice, notice
+        assert "6. 郑丽 82.40" in await h.say(LEADER, "排名")
+
+
 async def test_only_a_published_quarter_is_re_published(db_url, clock, capsys):
     async with running_bot(db_url, clock, SAMPLE_ROSTER, (SAMPLE_2027,), **SETTINGS, **CLI_CLOCK) as h:
         clock.set(at("2027-01-18 10:00"))
