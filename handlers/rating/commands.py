@@ -23,7 +23,7 @@ from handlers.render.rating_cards import (
 )
 from handlers.results.ranking import ranking
 from handlers.router import Router
-from handlers.services.publish_guard import split_force
+from handlers.services.publish_guard import split_force, split_republish
 from handlers.services.rating import (
     RatingEnv,
     card_facts,
@@ -39,6 +39,7 @@ from handlers.services.rating import (
     publish_round,
     published_round,
     quarter_of,
+    republish_round,
     resend_unanswered,
     result_text,
     round_for,
@@ -484,11 +485,18 @@ async def admin_close(args: str, ctx: Ctx) -> Reply:
     return Reply(await close_round(env, await round_for(env, args, default_status=("open",))))
 
 
-@router.command("发布结果", usage="发布结果 2026Q4", summary="计算季度得分（含自动扣减）并发给每位干部", admin_only=True, section=SECTION)
+@router.command(
+    "发布结果", usage="发布结果 2026Q4 / 发布结果 2026Q4 重新发布",
+    summary="计算季度得分（含自动扣减）并发给每位干部；发布后更正须写「重新发布」，原版本保留",
+    admin_only=True, section=SECTION,
+)
 async def admin_publish(args: str, ctx: Ctx) -> Reply:
     ctx.require_admin()
     env = RatingEnv.of(ctx)
-    force, words = split_force(args.split())
+    force, words = split_force(fold(args).split())
+    republish, words = split_republish(words)
+    if republish:  # 强制发布 has nothing to force here: a published quarter takes no summary
+        return Reply(await republish_round(env, await round_for(env, " ".join(words), default_status=("published",))))
     rnd = await round_for(env, " ".join(words), default_status=("closed",))
     return Reply(await publish_round(env, rnd, force=force))
 

@@ -53,7 +53,6 @@ from storage.models_year import AnnualPublication
 from storage.models_year import AnnualResult as Row
 from storage.repos import Push
 
-REPUBLISH_WORDS = ("重新发布", "更正", "republish")
 # Lists longer than this are counted in chat and left to the results file.
 LIST_LIMIT = 200
 # What a re-publish compares, and how the admin reads it.

@@ -25,7 +25,7 @@ from handlers.render.year_cards import (
     year_label,
 )
 from handlers.router import Router
-from handlers.services.publish_guard import split_force
+from handlers.services.publish_guard import split_force, split_republish
 from handlers.services.rating import RatingEnv, deadline_text, is_open, submit_token
 from handlers.services.year_evaluation import (
     close_evaluation,
@@ -39,7 +39,7 @@ from handlers.services.year_evaluation import (
     refuse_if_handed_in,
 )
 from handlers.services.year_imports import unit_results_text
-from handlers.services.year_publish import REPUBLISH_WORDS, publish_year
+from handlers.services.year_publish import publish_year
 from handlers.services.year_ties import decide_tie
 from handlers.text import fold
 from handlers.year import decisions
@@ -226,8 +226,8 @@ async def year_unit_results(args: str, ctx: Ctx) -> Reply:
 async def publish_annual(args: str, ctx: Ctx) -> Reply:
     ctx.require_admin()
     force, words = split_force(fold(args).split())
-    republish = any(w in REPUBLISH_WORDS for w in words)
-    year = _year_arg(ctx, " ".join(w for w in words if w not in REPUBLISH_WORDS))
+    republish, words = split_republish(words)
+    year = _year_arg(ctx, " ".join(words))
     return Reply(await publish_year(RatingEnv.of(ctx), year, ctx.userid, republish=republish, force=force))
 
 

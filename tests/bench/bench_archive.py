@@ -39,7 +39,7 @@ from handlers.services.rating import RatingEnv
 from storage.db import create_engine, migrate, session_factory
 from storage.directory import Directory
 from storage.models import Cadre, DailyLog, Summary, Unit
-from storage.models_rating import QuarterResult, RatingRound
+from storage.models_rating import QuarterPublication, QuarterResult, RatingRound
 from storage.repos import Store
 
 NOW = datetime(2027, 1, 18, 10, 0, tzinfo=SHANGHAI)
@@ -96,6 +96,7 @@ async def build(url: str, cadres: int, units: int, with_logs: bool) -> None:
                     "missing_dates": "2026-03-02,2026-03-03,2026-03-04,2026-03-05,2026-03-06",
                 })
             await session.execute(QuarterResult.__table__.insert(), rows)  # type: ignore[attr-defined]
+            session.add(QuarterPublication(round_id=rnd.id, version=1, published_by="bench", published_at=NOW))
         if with_logs:
             days = list(build_calendar([]).working_days(date(2026, 1, 1), date(2026, 12, 31)))
             for p in people:
