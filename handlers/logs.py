@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from handlers import calendar_missing
+from handlers.audience import Audience
 from handlers.base import Ctx, Refusal, Reply, day_label
 from handlers.config import LogSettings
 from handlers.dates import DateError, parse_day, parse_period, split_leading_date
@@ -163,6 +164,7 @@ def apply_todays_logs(driver: Driver, items: list[TodaysLog], settings: LogSetti
     "补记", "补录", "补写",
     usage="补记 11-20 内容",
     summary="补记之前某个工作日的日志（5 个工作日内），日期也可写 2026-11-20、11月20日、昨天、前天",
+    audience=Audience.cadre,
 )
 async def backfill(args: str, ctx: Ctx) -> Reply:
     person = ctx.require_cadre()
@@ -191,7 +193,7 @@ async def backfill(args: str, ctx: Ctx) -> Reply:
     return await _write(ctx, person, day, content, verb="补记" if day != ctx.today else "记录")
 
 
-@router.command("修改", "更正", usage="修改 内容", summary="用新内容替换今天的日志")
+@router.command("修改", "更正", usage="修改 内容", summary="用新内容替换今天的日志", audience=Audience.cadre)
 async def correct_today(args: str, ctx: Ctx) -> Reply:
     person = ctx.require_cadre()
     _ensure_working_day(ctx, ctx.today, "记载日志")
@@ -202,7 +204,9 @@ async def correct_today(args: str, ctx: Ctx) -> Reply:
     return _saved_reply(ctx.settings.logs, ctx.today, ctx.today, len(stored), appended=False, verb="更新")
 
 
-@router.command("撤回", usage="撤回", summary="撤回今天日志中最后追加的一段（整篇重写请用「修改」）")
+@router.command(
+    "撤回", usage="撤回", summary="撤回今天日志中最后追加的一段（整篇重写请用「修改」）", audience=Audience.cadre,
+)
 async def withdraw(args: str, ctx: Ctx) -> Reply:
     person = ctx.require_cadre()
     taken = await ctx.store.logs.withdraw_last_part(person.userid, ctx.today, ctx.now)
@@ -220,6 +224,7 @@ async def withdraw(args: str, ctx: Ctx) -> Reply:
     "我的", "我的日志",
     usage="我的 / 我的 11-20 / 我的 本周（本月、本季、上季度）",
     summary="查看自己今天、某一天或一段时间的日志",
+    audience=Audience.cadre,
 )
 async def my_logs(args: str, ctx: Ctx) -> Reply:
     person = ctx.require_cadre()
@@ -254,7 +259,9 @@ async def _range_reply(ctx: Ctx, person: Person, start: date, end: date, title: 
     return Reply("\n".join(lines))
 
 
-@router.command("缺记", "漏记", usage="缺记", summary="列出本季度还缺日志的工作日和各自的补记截止日")
+@router.command(
+    "缺记", "漏记", usage="缺记", summary="列出本季度还缺日志的工作日和各自的补记截止日", audience=Audience.cadre,
+)
 async def missing(args: str, ctx: Ctx) -> Reply:
     person = ctx.require_cadre()
     days, unknown_year = await missing_this_quarter(ctx, person)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from handlers import calendar_missing
+from handlers.audience import Audience
 from handlers.base import Ctx, Reply, day_label
 from handlers.golive import go_live_date
 from handlers.log_rules import missing_counts
@@ -22,10 +23,9 @@ _KIND_NAMES = {"daily": "当日提醒", "last_day": "补记截止提醒"}
 @router.command(
     "缺记统计", usage="缺记统计",
     summary="各单位本周、本季度缺记篇数，缺记最多的 10 人，发送失败的提醒",
-    admin_only=True, section="考核办",
+    audience=Audience.admin, section="考核办",
 )
 async def missing_stats(args: str, ctx: Ctx) -> Reply:
-    ctx.require_admin()
     today = ctx.today
     yesterday = today - timedelta(days=1)
     quarter = QuarterId.of(today)
