@@ -10,9 +10,10 @@ from handlers.audience import Audience
 from handlers.base import Ctx, Refusal, Reply, day_label
 from handlers.config import LogSettings
 from handlers.dates import DateError, parse_day, parse_period, split_leading_date
+from handlers.hints import EXAMPLE, answer_unless_log
 from handlers.log_rules import missing_this_quarter
 from handlers.router import PlainText, Router
-from scoring.plain_text import Meaning, content_chars
+from scoring.plain_text import content_chars
 from scoring.workdays import QuarterId, UnknownCalendarYear, WorkCalendar
 from storage import log_batch
 from storage.directory import Person
@@ -20,7 +21,6 @@ from storage.writer import Driver
 
 router = Router()
 
-EXAMPLE = "「上午走访3户困难群众，下午整理低保台账」"
 COUNTED = "（只计汉字、字母和数字）"
 
 
@@ -83,22 +83,10 @@ async def _write(ctx: Ctx, person: Person, day: date, content: str, *, verb: str
 @router.default
 async def todays_log(plain: PlainText, ctx: Ctx) -> Reply:
     """Plain text is today's log (a second text the same day is appended) when it reads as
-    work; a command typed slightly wrong or chit-chat is answered and never stored."""
-    reading = plain.reading
-    how_to_log = f"工作日志请直接发送今天做了什么，例如{EXAMPLE}。"
-    if reading.meaning is Meaning.COMMAND and not plain.handled:
-        raise Refusal(f"「{reading.keyword}」功能暂未开通，这条消息没有记入日志。发送「帮助」查看现在可用的命令。")
-    if reading.meaning is Meaning.COMMAND:
-        raise Refusal(
-            f"您是想发送「{reading.suggestion}」吗？请照这个格式重新发送（命令和内容之间空一格）。"
-            f"这条消息没有记入日志；{how_to_log}"
-        )
-    # An admin's near-miss command gets its suggestion like anyone's; only what reads as work
-    # is answered with "admins keep no log".
-    if ctx.person is None and ctx.is_admin:
-        raise Refusal("您是管理员账号，不需要记载日志。发送「帮助」查看管理员命令。")
-    if reading.meaning is Meaning.CHAT:
-        raise Refusal(f"这条消息不像工作日志，没有记入日志。{how_to_log}有问题可发送「帮助」。")
+    work from someone who keeps a log; anything else is answered (handlers/hints.py) and
+    never stored."""
+    if (answer := answer_unless_log(plain, ctx.person, ctx.is_admin)) is not None:
+        raise Refusal(answer)
     person = ctx.require_cadre()
     _ensure_working_day(ctx, ctx.today, "记载日志")
     return await _write(ctx, person, ctx.today, plain.text)
