@@ -141,7 +141,8 @@ def test_a_keyword_not_handled_yet_is_a_command_whatever_follows(keyword: str, a
 
 @given(
     st.sampled_from(["2026Q4", "２０２６年第４季度", "本周", "上季度", "正科级", "11-20", "城关镇", "吴昊"]),
-    st.sampled_from([k for k in KEYWORDS if len(k) >= 2]),
+    # One word: 「2026 测评 进度」 is 测评 with its arguments (the alias is for 测评进度 typed apart).
+    st.sampled_from([k for k in KEYWORDS if len(k) >= 2 and " " not in k]),
     st.sampled_from([" ", "　", "，", "："]),
 )
 def test_a_keyword_typed_after_its_arguments_is_that_command(argument: str, keyword: str, gap: str):
