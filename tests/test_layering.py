@@ -4,7 +4,7 @@ Every module of the five packages is parsed, TYPE_CHECKING and function-local im
 an import up the ladder is a circle waiting to happen, whatever the reason for it.
 
 Inside handlers/ the floors run one way too: conversations ← services ← render ← ground. The
-ground is what every floor reads (base: Ctx, Reply, Refusal; text; dates; cards); the render
+ground is what every floor reads (base: Ctx, Reply, Refusal; audience; text; dates; cards); the render
 floor builds what people see from plain values; the service floor is what chat, the jobs and
 the CLI all call; the conversations are everything else in handlers/ (each command's module or
 package, the router). scheduler/ and bot/cli/ never import a conversation, and the test doubles
@@ -25,7 +25,7 @@ MAY_IMPORT = {package: set(LADDER[: index + 1]) for index, package in enumerate(
 
 # handlers/ inside, lowest floor first; a module may import its own floor and those below.
 FLOORS = ["ground", "render", "services", "conversations"]
-GROUND = {"handlers", "handlers.base", "handlers.text", "handlers.dates", "handlers.cards"}
+GROUND = {"handlers", "handlers.base", "handlers.audience", "handlers.text", "handlers.dates", "handlers.cards"}
 # Outside handlers/, callers that are not chat reach handlers/ below its conversations.
 NO_CONVERSATIONS = ("scheduler", "bot.cli")
 # The only production modules that may import the test doubles (besides the doubles themselves).

@@ -485,7 +485,7 @@ async def test_small_unit_proposes_extra_raters_and_the_admin_approves_by_card(d
         assert "吴昊（城关镇）" in card["sub_title_text"] and "王强（城关镇）" in card["sub_title_text"]
         assert "名册中未能确定、批准时不计入：「无名氏」「王强」" in card["sub_title_text"]
         _status, body = await h.card("tqw_lvxiao", card["task_id"], "approve")
-        assert "只有考核办" in h.reply_xml(body)["Content"]
+        assert "审批增加参评人员仅限考核办" in h.reply_xml(body)["Content"]
         _status, body = await h.card(ADMIN, card["task_id"], "approve")
         assert h.reply_xml(body)["MsgType"] == "update_template_card"
         clock.advance(seconds=2)
@@ -619,7 +619,7 @@ async def test_extra_rater_proposals_can_be_decided_in_chat_like_leave(db_url):
         await drain_all(h)
         pending = await h.say(ADMIN, "待批参评")
         assert "编号 1：团区委（吕潇提议）拟增加 吴昊" in pending and "编号 2" in pending
-        assert "只有考核办管理员可以审批" in await h.say("tqw_lvxiao", "批准参评 1")
+        assert "「批准参评」仅限考核办" in await h.say("tqw_lvxiao", "批准参评 1")
         assert await h.say(ADMIN, "批准参评 1") == "已批准：团区委 增加 1 位参评人员。"
         assert await h.say(ADMIN, "驳回参评 2") == "已驳回：团区委 增加 1 位参评人员。"
         assert "无需重复处理" in await h.say(ADMIN, "驳回参评 1")
