@@ -13,7 +13,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.demo.credentials import demo_settings
+from bot.demo.credentials import demo_page
 from bot.settings import Settings
 
 CARD_COMMAND = re.compile(r"^/卡片\s*(\d+)\s*(.*)$")
@@ -149,8 +149,7 @@ class Terminal:
 
 
 async def chat(settings: Settings, userid: str, messages: list[str] | None, port: int | None = None) -> int:
-    # Where `shiji demo` and `shiji rehearse` serve the page: another port if told so.
-    api = f"http://127.0.0.1:{port}" if port else demo_settings(settings).wecom.api_base
+    api = demo_page(settings, port)
     async with aiohttp.ClientSession() as http:
         try:
             async with http.get(f"{api}/demo/api/conversation", params={"as": userid}) as resp:

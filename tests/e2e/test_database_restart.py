@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from bot.clock import ManualClock
 from bot.dispatch import WECOM_DEADLINE_SECONDS, WECOM_DELIVERIES
 from bot.server import ERROR_TEXT
-from bot.wecom.simulator import SignedCallback
+from bot.testing.simulator import SignedCallback
 from scheduler.jobs import run_job
 from scheduler.registry import all_jobs
 from storage.models import DailyLog, InboundMessage
