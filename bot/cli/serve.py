@@ -10,7 +10,7 @@ import sys
 from urllib.parse import urlsplit
 
 from bot.clock import clock_from_start
-from bot.demo.credentials import demo_settings
+from bot.demo.credentials import DEMO_WECOM, demo_settings
 from bot.demo.run import fresh_demo_database, running_demo, with_sections
 from bot.logs import as_debug
 from bot.runtime import Runtime
@@ -19,6 +19,7 @@ from bot.settings import Settings, where_text
 from bot.startup_check import refuse_unsafe
 
 STOPPED = "已停止"
+DEMO_PAGE = f"{DEMO_WECOM['api_base']}/"  # where `shiji chat` looks for the page by default
 
 
 async def _run_forever(runtime: Runtime) -> None:
@@ -102,7 +103,7 @@ async def demo(settings: Settings, port: int | None = None, bot_port: int | None
         with as_debug("apscheduler"):
             async with running_demo(settings, clock_from_start(settings.clock.start)) as running:
                 plan = running.plan
-                chat_port = "" if port is None else f" --port {port}"
+                chat_port = "" if running.page_url == DEMO_PAGE else f" --port {page_port(settings)}"
                 print(
                     f"\n在浏览器中打开：{running.page_url}\n"
                     f"（示例区 {plan.go_live:%Y-%m-%d} 上线，{plan.published} 已发布；"
