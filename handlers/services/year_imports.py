@@ -60,7 +60,10 @@ async def import_unit_results(
         seen[name] = index
         scores[unit.id] = str(value)
     if problems:
-        raise _refuse(problems)
+        known = ""
+        if any(env.directory.unit_named(r["unit"]) is None for r in records):  # the names it knows
+            known = "\n名册中的单位：" + "、".join(_units_with_cadres(env))
+        raise Refusal(_refuse(problems).text + known)
     await env.store.year.replace_unit_results(year, scores, env.now)
     await env.audit("year.unit_results.import", f"{year}: {len(scores)} units")
     return f"已导入 {year} 年单位年度综合考核结果 {len(scores)} 个单位（替换此前导入的该年结果）。" + (
@@ -88,9 +91,13 @@ async def unit_results_text(env: RatingEnv, year: int) -> str:
     return "\n".join(lines) + await _missing_units_note(env, year)
 
 
+def _units_with_cadres(env: RatingEnv) -> list[str]:
+    return [env.directory.units[u].name for u in sorted(env.directory.units) if env.directory.members(u)]
+
+
 def unit_results_example(env: RatingEnv, year: int) -> str:
     """The chat command that imports the year's unit results, with this district's units."""
-    names = [env.directory.units[u].name for u in sorted(env.directory.units) if env.directory.members(u)]
+    names = _units_with_cadres(env)
     return f"单位结果 {year} " + " ".join(f"{name} {90 - i}" for i, name in enumerate(names[:3]))
 
 

@@ -34,10 +34,11 @@ async def test_the_admin_imports_unit_results_in_chat_all_or_nothing(db_url: str
 
         # Every bad pair is named by what was typed; nothing is stored.
         refused = await h.say(ADMIN, "单位结果 2026 测试镇 92.567，无此单位 90、区测试局 101")
-        assert "未导入" in refused
+        assert "未导入（全部回退），共 3 处问题" in refused
         assert "「测试镇 92.567」：得分 「92.567」最多两位小数" in refused
         assert "「无此单位 90」：单位「无此单位」不在名册中" in refused
         assert "「区测试局 101」：得分 「101」须在 0–100 之间" in refused
+        assert "名册中的单位：测试镇、区测试局" in refused  # what it could have been
         assert await stored(h) == {}
         odd = await h.say(ADMIN, "单位结果 2026 测试镇 92.5 区测试局")
         assert "未导入" in odd and "成对" in odd and await stored(h) == {}
