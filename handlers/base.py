@@ -61,7 +61,10 @@ class Refusal(Exception):
 
 
 @dataclass
-class Ctx:
+class Sender:
+    """Who wrote and what the bot knows as the message arrives: everything a handler sees
+    but the store, which is all a batch form decides on (handlers/router.py `Batch`)."""
+
     userid: str
     person: Person | None  # None for an admin who is not on the roster
     is_admin: bool
@@ -69,7 +72,6 @@ class Ctx:
     settings: RuleSettings
     calendar: WorkCalendar
     directory: Directory
-    store: Store
 
     @property
     def today(self) -> date:
@@ -90,6 +92,13 @@ class Ctx:
     def require_admin(self) -> None:
         if not self.is_admin:
             raise Refusal("这条命令仅限考核办（组织部）管理员使用。发送「帮助」查看您可以使用的命令。")
+
+
+@dataclass
+class Ctx(Sender):
+    """What every handler sees: the sender, and the store of the message's unit of work."""
+
+    store: Store
 
 
 def day_label(day: date, today: date | None = None) -> str:
