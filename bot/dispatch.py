@@ -180,9 +180,10 @@ class Dispatcher:
         if inbound.kind == "event":
             return Reply()  # enter_agent and the like: nothing was asked
         route = self.router.route(inbound.content or "") if inbound.kind == "text" else None
-        if route is not None and route.batch is not None and (batch := self.batches.get(route.batch)) is not None:
-            sender = self._sender(inbound, person, is_admin)
-            if (item := self.router.take(route, sender, inbound.dedupe_key)) is not None:
+        batch = None if route is None or route.batch is None else self.batches.get(route.batch)
+        if route is not None and batch is not None:
+            item = self.router.take(route, self._sender(inbound, person, is_admin), inbound.dedupe_key)
+            if item is not None:
                 return await batch.run(item)
         return await self.committer.run(lambda s: self._work(s, inbound, person, is_admin, route))
 

@@ -112,7 +112,8 @@ def _todays_writer(plain: PlainText, sender: Sender) -> Person:
 
 @dataclass(frozen=True)
 class TodaysLog:
-    """A plain text that `todays_log` would store, decided and stored with others at once."""
+    """A plain text `todays_log` takes (it reads as work, a cadre sent it on a working day),
+    its length decided on the day's log and stored with others at once."""
 
     dedupe_key: str
     userid: str

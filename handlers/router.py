@@ -6,9 +6,9 @@ being built — and handed to the default conversation with that reading, so a c
 slightly wrong is never taken for a log, and a reserved keyword becomes a real command the
 moment a module registers it.
 
-A route may have a batch form (today's log has): messages it can decide on the sender
-alone are decided and stored a batch at a time, the callback's hot path; bot/ asks the
-route for it and never names a conversation.
+The default route may carry a batch form (today's log does): the messages it can decide on
+the sender alone are decided and stored a batch at a time, the callback's hot path. bot/
+asks the route for it and never names a conversation.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ class Route:
     handler: Handler
     args: str
     batch: BatchForm[Any] | None = None
+
 
 # After a keyword: end, whitespace, a colon, or something that starts a date / number. Anything
 # else means the keyword only begins an ordinary sentence ("修改了方案…" is a log, not 修改).
