@@ -11,7 +11,9 @@ from handlers.golive import go_live_date
 from handlers.log_rules import missing_counts
 from handlers.router import Router
 from scoring.logs import counting_start
+from scoring.names import text_key
 from scoring.workdays import QuarterId, UnknownCalendarYear
+from storage.directory import roster_order
 
 router = Router()
 
@@ -44,14 +46,14 @@ async def missing_stats(args: str, ctx: Ctx) -> Reply:
     for person in people:
         units.setdefault(person.unit.id, []).append(person)
     lines.append("【各单位】本周 / 本季度缺记篇数")
-    for unit_id in sorted(units, key=lambda u: ctx.directory.units[u].name):
+    for unit_id in sorted(units, key=lambda u: text_key(ctx.directory.units[u].name)):
         members = units[unit_id]
         week = sum(week_count[p.userid] for p in members)
         total = sum(quarter_count[p.userid] for p in members)
         lines.append(f"· {ctx.directory.units[unit_id].name}（{len(members)} 人）：{week} / {total}")
     worst = sorted(
         (p for p in people if quarter_count[p.userid] > 0),
-        key=lambda p: (-quarter_count[p.userid], p.unit.name, p.name),
+        key=lambda p: (-quarter_count[p.userid], roster_order(p)),
     )[:TOP]
     lines.append(f"【本季度缺记最多的 {TOP} 人】")
     if worst:

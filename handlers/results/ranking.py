@@ -24,6 +24,7 @@ from handlers.results.standings import (
 from handlers.router import Router
 from handlers.text import fold
 from scoring.disclosure import shown_ranking, withheld_zh
+from scoring.names import name_key
 from scoring.ranking import Extremes, Ranking, extremes
 from scoring.types import RANK_ZH, Rank
 from scoring.visibility import RankingView, may_see_entry, ranking_view
@@ -284,8 +285,8 @@ def _listing(
     entries = list(_seen(ctx, ranking, shown).entries)
     # Named in a fixed order, never in rank order, and the shown entries then carry no numbers:
     # a gap in 1, 3, 4 or a name's place in the list would tell a withheld person's place.
-    withheld = sorted(shown[e.userid].name for e in ranking.entries
-                      if e.userid in shown and not shown[e.userid].shown_to(asker, ctx.is_admin))
+    withheld = sorted((shown[e.userid].name for e in ranking.entries
+                       if e.userid in shown and not shown[e.userid].shown_to(asker, ctx.is_admin)), key=name_key)
 
     def line(entry_userid: str, position: int, score: object) -> str:
         standing = shown[entry_userid]
@@ -306,7 +307,7 @@ def _listing(
             lines.append(f"您：第 {mine.position} 名，{mine.score} 分")
     if withheld:
         lines.append(f"{withheld_zh(_k(ctx))}得分和名次：{'、'.join(withheld)}（因此本名单按得分排列，不列名次）")
-    unranked = [shown[u].name for u in ranking.unranked if u in shown]
+    unranked = sorted((shown[u].name for u in ranking.unranked if u in shown), key=name_key)
     if unranked:
         lines.append(f"无人评分、未排名 {len(unranked)} 人：{'、'.join(unranked)}")
     return lines

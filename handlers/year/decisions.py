@@ -17,7 +17,7 @@ from scoring.ranking import Ranking, rank_within_levels
 from scoring.types import RANK_ZH, Rank, ScoredCadre
 from scoring.use import promotion_eligibility
 from scoring.visibility import Sight, may_see_unit
-from storage.directory import Person
+from storage.directory import Person, roster_order
 from storage.models_year import AnnualResult
 
 NOT_ALLOWED = "只有单位主要领导、分管的上级领导和考核办可以查询考核结果的运用。发送「我的得分 年份」查看本人的年度结果。"
@@ -107,7 +107,7 @@ async def promotion_list(ctx: Ctx, args: str) -> str:
     rankings = await _level_rankings(env, year)
     excellent = await earlier_years(env, year + 1)
     lines = []
-    for person in sorted(ctx.directory.cadres(), key=lambda p: (p.unit.name, p.name)):
+    for person in sorted(ctx.directory.cadres(), key=roster_order):
         if person.rank != level.value or not _in_scope(ctx, person.unit.id):
             continue
         decision = promotion_eligibility(person.userid, rankings, excellent.excellent_years(person.userid), year, env.cfg)

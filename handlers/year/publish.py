@@ -48,7 +48,7 @@ from scoring.summary_window import SummaryPeriod
 from scoring.types import RANK_ZH, Rank, Role
 from scoring.use import LAST_PLACE_ZH, LastPlaceAction
 from scoring.year_end import Change, EarlierYears, YearOutcome, publication_changes, year_outcome
-from storage.directory import Person
+from storage.directory import Person, listed_names
 from storage.models_year import AnnualPublication
 from storage.models_year import AnnualResult as Row
 from storage.repos import Push
@@ -247,7 +247,7 @@ def _names(gathered: Gathered, userids: object) -> str:
     ids = list(userids)  # type: ignore[call-overload]
     if len(ids) > LIST_LIMIT:
         return f"共 {len(ids)} 人（名单见 shiji year results 导出的文件）"
-    return "、".join(f"{gathered.people[u].name}" for u in ids) or "无"
+    return "、".join(listed_names(gathered.people[u] for u in ids)) or "无"
 
 
 def report_text(
