@@ -34,7 +34,7 @@ async def missing_stats(args: str, ctx: Ctx) -> Reply:
     q_start = counting_start(quarter.first_day, go_live_date(ctx.settings, ctx.directory))
     week_start = counting_start(today - timedelta(days=today.weekday()), go_live_date(ctx.settings, ctx.directory))
     people = ctx.directory.cadres()
-    lines = [f"📊 缺记统计（截至 {day_label(yesterday, today)}，{quarter.year}年第{quarter.quarter}季度）"]
+    lines = [f"📊 缺记统计：截至 {day_label(yesterday, today)}，{quarter.year}年第{quarter.quarter}季度"]
     try:
         counts = await missing_counts(ctx.store, ctx.calendar, people, yesterday, (week_start, q_start))
     except UnknownCalendarYear as unknown:  # the period itself lies in that year: nothing to count

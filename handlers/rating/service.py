@@ -65,6 +65,7 @@ from scoring.golive import owed_period
 from scoring.handin import HandinCheck, check_handin
 from scoring.logs import counting_start, logged_of_owed, overdue_days
 from scoring.names import text_key
+from scoring.rounding import whole_percent
 from scoring.rounds import (
     is_round_open,
     may_open_round,
@@ -773,21 +774,23 @@ async def progress_text(env: RatingEnv, rnd: RatingRound) -> str:
 
 
 async def box_progress_text(
-    env: RatingEnv, box: BallotBox, round_id: int, title: str, nudge_hint: str | None = None
+    env: RatingEnv, box: BallotBox, round_id: int, title: str, nudge_hint: str | None = None,
+    *, rater: str = "评分人", rated: str = "已评",
 ) -> str:
-    """Per unit, how many of its raters handed in, and who has not: never a score."""
+    """Per unit, how many of its raters (`rater`: 评分人, 测评人) handed in, and who has not:
+    never a score."""
     lines = [title]
     for unit in sorted(await box.progress(round_id), key=lambda u: _unit_order(env, u.unit_id)):
         info = env.directory.units.get(unit.unit_id)
-        share = f"{100 * unit.handed_in // unit.raters}%" if unit.raters else "—"
-        lines.append(f"· {info.name if info else unit.unit_id}：{unit.raters} 位评分人中 {unit.handed_in} 位已提交（{share}）")
+        share = f"{whole_percent(unit.handed_in, unit.raters)}%" if unit.raters else "—"
+        lines.append(f"· {info.name if info else unit.unit_id}：{unit.raters} 位{rater}中 {unit.handed_in} 位已提交（{share}）")
     raters = await box.raters(round_id)
     done = await box.handed_in(round_id)
-    lines.append(f"合计：{len(raters)} 位评分人中 {len(done & raters)} 位已提交。")
+    lines.append(f"合计：{len(raters)} 位{rater}中 {len(done & raters)} 位已提交。")
     # Who has not handed in is no score (R-RATE-5 hides scores, not participation).
     todo = await box.todo(round_id)
     if todo:
-        lines.append(f"【尚未提交的 {len(todo)} 人】（括号内为已评人数）")
+        lines.append(f"【尚未提交的 {len(todo)} 人】（括号内为{rated}人数）")
         by_unit: dict[str, list[str]] = {}
         for item in sorted(todo, key=lambda t: _person_order(env, t.rater)):
             person = env.directory.people.get(item.rater)

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from handlers.base import Ctx, Refusal, Reply
-from handlers.results.charts import bar_chart, spread_chart
+from handlers.results.charts import SPREAD_MIN, bar_chart, spread_chart
 from handlers.results.standings import (
     Period,
     PeriodResults,
@@ -183,6 +183,7 @@ async def _level_answer(ctx: Ctx, results: PeriodResults, level: Rank, query: _Q
     head = [f"📊 {title}（{ranking.size} 人有得分）"]
     if found is not None:
         head.append(_extremes_text(found, by_id))
+    if found is not None and seen.size >= SPREAD_MIN:
         mine = by_id.get(ctx.userid)
         chart = spread_chart(f"{title}得分分布（{seen.size} 人）", [e.score for e in seen.entries],
                              mine.score if mine and mine.userid in seen.positions else None)

@@ -134,7 +134,9 @@ async def commendation_list(ctx: Ctx, args: str) -> str:
          if r.rank_level == level.value and r.commendation_eligible and _in_scope(ctx, r.unit_id)),
         key=lambda r: (r.level_rank, r.userid),
     )
-    head = f"📋 可推荐评先评优的{RANK_ZH[level]}（{published.year} 年度总分列全区同职级前 1/2，{len(rows)} 人）"
+    # A main leader or superior sees part of a district list: its numbers are district places.
+    places = "" if ctx.is_admin else "，名次为全区同职级名次"
+    head = f"📋 可推荐评先评优的{RANK_ZH[level]}（{published.year} 年度总分列全区同职级前 1/2，{len(rows)} 人{places}）"
     shown = await _shown_to(ctx, published.year, rows)
     k = env.cfg.min_group_size
     lines = [f"{r.level_rank}. {r.name}（{r.unit_name}）{r.annual} 分" if shown[r.userid]

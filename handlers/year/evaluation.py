@@ -32,6 +32,7 @@ from handlers.year.cards import (
     submit_task_id,
     year_label,
 )
+from handlers.year.imports import missing_units
 from handlers.year.publish import year_people
 from scoring.golive import owed_period
 from scoring.rounds import may_open_round, rater_reminder_due, round_closes_at
@@ -105,7 +106,7 @@ async def open_evaluation(env: RatingEnv, year: int, opened_by: str) -> str:
     await env.audit("year_eval.open", f"{year}: {len(raters)} raters, {len(made)} cards")
     return (
         f"✅ 已开启{label}：{len(raters)} 位测评人、{len(made)} 张测评卡已排队发送，"
-        f"截止 {deadline_text(env, closes_at)}。发送「测评 进度」查看各单位提交情况。"
+        f"截止 {deadline_text(env, closes_at)}。发送「测评进度」查看各单位提交情况。"
     )
 
 
@@ -281,10 +282,13 @@ async def close_evaluation(env: RatingEnv, ev: YearEval) -> str:
     env.store.erase_after_commit()
     handed = len(await box.handed_in(ev.id))
     await env.audit("year_eval.close", f"{ev.year}: {handed} handed in ({auto} by the system), {dropped} voided, {absent} absent")
+    missing = await missing_units(env, ev.year)
+    then = (f"尚缺 {len(missing)} 个单位的年度综合考核结果，导入后" if missing else "单位结果已全部导入，") + (
+        f"发送「发布年度结果 {ev.year}」计算并发布年度考核结果。"
+    )
     return (
         f"✅ {label}已关闭：{handed} 人提交（其中 {auto} 人由系统代为提交），"
-        f"{dropped} 人的未完成测评作废，{absent} 人未参加。"
-        f"导入单位结果后发送「发布年度结果 {ev.year}」计算并发布年度考核结果。"
+        f"{dropped} 人的未完成测评作废，{absent} 人未参加。{then}"
     )
 
 
@@ -294,7 +298,7 @@ async def progress_text(env: RatingEnv, ev: YearEval) -> str:
         f"📋 {year_label(ev.year)}进度（{STATUS_ZH.get(ev.status, ev.status)}，"
         f"截止 {deadline_text(env, ev.closes_at)}）"
     )
-    return await box_progress_text(env, env.store.year.evaluation, ev.id, title)
+    return await box_progress_text(env, env.store.year.evaluation, ev.id, title, rater="测评人", rated="已测评")
 
 
 async def remind(env: RatingEnv) -> int:

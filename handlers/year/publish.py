@@ -44,9 +44,11 @@ from scoring.disclosure import (
 )
 from scoring.golive import owed_period
 from scoring.ranking import extremes
+from scoring.rounds import may_open_round
 from scoring.summary_window import SummaryPeriod
 from scoring.types import RANK_ZH, Rank, Role
 from scoring.use import LAST_PLACE_ZH, LastPlaceAction
+from scoring.workdays import QuarterId
 from scoring.year_end import Change, EarlierYears, YearOutcome, publication_changes, year_outcome
 from storage.directory import Person, listed_names
 from storage.models_year import AnnualPublication
@@ -349,6 +351,8 @@ def _figures(row: dict[str, object] | Row) -> dict[str, str]:
 async def publish_year(env: RatingEnv, year: int, by: str, *, republish: bool = False, force: bool = False) -> str:
     """Publish (or, explicitly, re-publish) `year`; `force` (强制发布) publishes while the
     annual-summary window is still open. Returns the admin's short answer."""
+    if not may_open_round(QuarterId(year, 4), env.today):  # the year is over with its Q4
+        raise Refusal(f"{year} 年到 12月31日才结束，年度结束后才能发布{year}年度结果，未发布。")
     prior = await env.store.year.latest_version(year)
     if prior is not None and not republish:
         raise Refusal(
