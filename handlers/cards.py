@@ -42,7 +42,8 @@ NOT_CHOSEN = "none"
 MAX_CHOICES = 9
 # WeCom's 72 hours for a response_code, less a margin for the outbox's own delay.
 RESPONSE_CODE_LIFETIME = timedelta(hours=71)
-# doc 90236 template_card main_title.desc 「标题辅助信息，建议不超过44个字」: phones cut longer ones.
+# main_title.desc 「标题辅助信息，建议不超过44个字」 (developer.work.weixin.qq.com/document/path/90236,
+# template_card; bot/wecom/rules.py warns past it): phones cut a longer one.
 MAIN_TITLE_DESC_CHARS = 44
 
 
