@@ -50,6 +50,7 @@ def _reading(char: str) -> tuple[str, int] | None:
     return letters.replace("ü", "v"), tone
 
 
+@cache
 def text_key(text: str, *, surname: bool = False) -> tuple[CharKey, ...]:
     """Sort key of a text (a unit's name) in pinyin order; `surname`: its first character
     is a family name."""
@@ -61,7 +62,6 @@ def text_key(text: str, *, surname: bool = False) -> tuple[CharKey, ...]:
     return tuple(keys)
 
 
-@cache
 def name_key(name: str) -> tuple[CharKey, ...]:
     """Sort key of a person's name in pinyin order."""
     return text_key(name, surname=True)
