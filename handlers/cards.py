@@ -22,29 +22,23 @@ since every card handler answers an already-decided card with the decided card.
 from __future__ import annotations
 
 import json
-import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from handlers.base import CardAnswer, Ctx
+from scoring.wecom_protocol import MAIN_TITLE_DESC_CHARS, MAX_CHOICES, RESPONSE_CODE_HOURS, TASK_ID
 from storage.ballot_box import update_key
 
-if TYPE_CHECKING:  # handlers.base imports handlers.config, which imports this module
-    from handlers.base import CardAnswer, Ctx
+if TYPE_CHECKING:
     from storage.ballot_box import BallotBox
     from storage.repos import Store
 
-TASK_ID = re.compile(r"[A-Za-z0-9_\-@]{1,128}")
 NOT_CHOSEN = "none"
-# WeCom allows at most 10 options (doc 90236 「下拉选项不超过 10 个」); one is the non-answer.
-MAX_CHOICES = 9
 # WeCom's 72 hours for a response_code, less a margin for the outbox's own delay.
-RESPONSE_CODE_LIFETIME = timedelta(hours=71)
-# main_title.desc 「标题辅助信息，建议不超过44个字」 (developer.work.weixin.qq.com/document/path/90236,
-# template_card; bot/wecom/rules.py warns past it): phones cut a longer one.
-MAIN_TITLE_DESC_CHARS = 44
+RESPONSE_CODE_LIFETIME = timedelta(hours=RESPONSE_CODE_HOURS - 1)
 
 
 RANDOM_BYTES = 12  # 96 bits

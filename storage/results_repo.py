@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DailyLog, Leave, Summary
 from storage.models_rating import QuarterResult, RatingRound
+from storage.quarter_versions import newest
 
 
 class QuarterCells(NamedTuple):
@@ -48,14 +49,14 @@ class ResultsRepo:
             stmt = stmt.where(RatingRound.quarter.startswith(f"{year}Q"))  # type: ignore[attr-defined]
         return list((await self.s.execute(stmt)).scalars().all())
 
-    async def round_results(self, round_id: int) -> list[QuarterResult]:
-        result = await self.s.execute(
-            select(QuarterResult).where(QuarterResult.round_id == round_id).order_by(QuarterResult.userid)
-        )
-        return list(result.scalars().all())
+    async def round_results(self, round_id: int, version: int | None = None) -> list[QuarterResult]:
+        """A published quarter's rows: its newest version, or `version` (an earlier one, for the audit)."""
+        stmt = select(QuarterResult).where(QuarterResult.round_id == round_id).order_by(QuarterResult.userid)
+        stmt = newest(stmt) if version is None else stmt.where(QuarterResult.version == version)
+        return list((await self.s.execute(stmt)).scalars().all())
 
     def _year_rows(self, year: int):  # type: ignore[no-untyped-def]
-        return (
+        return newest(
             select(RatingRound.quarter, QuarterResult)
             .join(QuarterResult, QuarterResult.round_id == RatingRound.id)  # type: ignore[arg-type]
             .where(RatingRound.status == "published", RatingRound.quarter.startswith(f"{year}Q"))  # type: ignore[attr-defined]
@@ -64,12 +65,12 @@ class ResultsRepo:
     async def quarter_cells(self, year: int) -> dict[str, dict[int, QuarterCells]]:
         """userid -> quarter (1–4) -> the published figures, for every published quarter of `year`."""
         q = QuarterResult
-        result = await self.s.execute(
+        result = await self.s.execute(newest(
             select(RatingRound.quarter, q.userid, q.score, q.deduction, q.rank_in_unit, q.unit_ranked,
                    q.rank_in_level, q.level_ranked, q.missing_log_days, q.rater_counts)
             .join(q, q.round_id == RatingRound.id)  # type: ignore[arg-type]
             .where(RatingRound.status == "published", RatingRound.quarter.startswith(f"{year}Q"))  # type: ignore[attr-defined]
-        )
+        ))
         found: dict[str, dict[int, QuarterCells]] = {}
         for quarter, userid, *cells, counts in result.all():
             found.setdefault(userid, {})[int(quarter[-1])] = QuarterCells(*cells, rater_total(counts))
@@ -79,7 +80,7 @@ class ResultsRepo:
         """userid -> quarter (1–4) -> raters behind the published score, for `year`'s published
         quarters (only `userid`'s when given)."""
         q = QuarterResult
-        stmt = (
+        stmt = newest(
             select(RatingRound.quarter, q.userid, q.rater_counts)
             .join(q, q.round_id == RatingRound.id)  # type: ignore[arg-type]
             .where(RatingRound.status == "published", RatingRound.quarter.startswith(f"{year}Q"))  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""SQL of the year's close. Nothing here decides a rule; see handlers/year/ and scoring/.
+"""SQL of the year's close. Nothing here decides a rule; see handlers/services/year_*.py and scoring/.
 
 The democratic evaluation is a ballot box like the quarterly rating's (storage/ballot_box.py).
 
@@ -36,6 +36,7 @@ from storage.models_year import (
     YearEvalHandin,
     YearEvalScore,
 )
+from storage.quarter_versions import newest
 from storage.sql import dialect_insert
 
 
@@ -229,17 +230,18 @@ class YearRepo:
     # ---- the year's published quarters ----
 
     async def quarter_scores(self, year: int) -> dict[str, dict[int, str]]:
-        """userid -> quarter -> published score, for the year's published rounds only (a
-        quarter without a score is left out): the database pivots them to one row per cadre."""
+        """userid -> quarter -> published score (the quarter's newest version), for the year's
+        published rounds only (a quarter without a score is left out): the database pivots
+        them to one row per cadre."""
         quarters = [f"{year}Q{q}" for q in range(1, 5)]
-        result = await self.s.execute(
+        result = await self.s.execute(newest(
             select(QuarterResult.userid, *(
                 func.max(case((RatingRound.quarter == quarter, QuarterResult.score))) for quarter in quarters
             ))
             .join(RatingRound, QuarterResult.round_id == RatingRound.id)  # type: ignore[arg-type]
             .where(RatingRound.quarter.in_(quarters), RatingRound.status == "published")  # type: ignore[attr-defined]
             .group_by(QuarterResult.userid)
-        )
+        ))
         return {
             userid: {q: score for q, score in enumerate(scores, start=1) if score is not None}
             for userid, *scores in result.all()

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from bot.clock import ManualClock
-from handlers.cards import MAIN_TITLE_DESC_CHARS
+from scoring.wecom_protocol import MAIN_TITLE_DESC_CHARS
 from tests.conftest import SAMPLE_2027, SAMPLE_ROSTER, at
 from tests.e2e.test_rating_round import BY_NAME_UNIT, ROSTER, cards_by_rater, plan_scores
 from tests.harness import ADMIN, running_bot

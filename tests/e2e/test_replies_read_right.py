@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bot.cli import year as year_cli
 from bot.clock import ManualClock
-from bot.wecom.standin import media_for
+from bot.testing.standin import media_for
 from scheduler.log_jobs import daily_reminders, last_day_reminders
 from storage.models import Leave
 from storage.models_year import AnnualPublication, AnnualResult

@@ -14,16 +14,7 @@ from datetime import date, timedelta
 
 from handlers.base import Refusal
 from handlers.cards import SentCard, ballot_cards_to_update, queue_card_update
-from handlers.golive import go_live_date
-from handlers.rating.service import (
-    CARDS_PER_MINUTE,
-    RatingEnv,
-    box_progress_text,
-    deadline_text,
-    is_open,
-    submit_token,
-)
-from handlers.year.cards import (
+from handlers.render.year_cards import (
     FINISHED,
     eval_task_id,
     evaluation_card,
@@ -32,10 +23,21 @@ from handlers.year.cards import (
     submit_task_id,
     year_label,
 )
-from handlers.year.imports import missing_units
-from handlers.year.publish import year_people
+from handlers.services.golive import go_live_date
+from handlers.services.publish_guard import publish_when
+from handlers.services.rating import (
+    CARDS_PER_MINUTE,
+    RatingEnv,
+    box_progress_text,
+    deadline_text,
+    is_open,
+    submit_token,
+)
+from handlers.services.year_imports import missing_units
+from handlers.services.year_publish import year_people
 from scoring.golive import owed_period
 from scoring.rounds import may_open_round, rater_reminder_due, round_closes_at
+from scoring.summary_window import SummaryPeriod
 from scoring.types import DIMENSIONS_ZH, Member, Role
 from scoring.workdays import QuarterId
 from scoring.year_end import ALL_PAIRS, evaluation_assignments, evaluation_due, unfinished_lines
@@ -283,12 +285,12 @@ async def close_evaluation(env: RatingEnv, ev: YearEval) -> str:
     handed = len(await box.handed_in(ev.id))
     await env.audit("year_eval.close", f"{ev.year}: {handed} handed in ({auto} by the system), {dropped} voided, {absent} absent")
     missing = await missing_units(env, ev.year)
-    then = (f"尚缺 {len(missing)} 个单位的年度综合考核结果，导入后" if missing else "单位结果已全部导入，") + (
-        f"发送「发布年度结果 {ev.year}」计算并发布年度考核结果。"
-    )
     return (
         f"✅ {label}已关闭：{handed} 人提交（其中 {auto} 人由系统代为提交），"
-        f"{dropped} 人的未完成测评作废，{absent} 人未参加。{then}"
+        f"{dropped} 人的未完成测评作废，{absent} 人未参加。"
+        + (f"下一步：导入尚缺的 {len(missing)} 个单位的年度考核结果（shiji year import-unit-results {ev.year} 文件）；"
+           if missing else "")
+        + publish_when(env.settings, env.calendar, env.today, SummaryPeriod("year", ev.year), f"发布年度结果 {ev.year}")
     )
 
 
