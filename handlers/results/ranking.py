@@ -24,7 +24,7 @@ from handlers.results.standings import (
 from handlers.router import Router
 from handlers.text import fold
 from scoring.disclosure import shown_ranking, withheld_zh
-from scoring.names import name_key
+from scoring.names import name_key, text_key
 from scoring.ranking import Extremes, Ranking, extremes
 from scoring.types import RANK_ZH, Rank
 from scoring.visibility import RankingView, may_see_entry, ranking_view
@@ -218,7 +218,7 @@ def _district_overview(ctx: Ctx, results: PeriodResults) -> str:
 def _overseen_overview(ctx: Ctx, results: PeriodResults) -> str:
     person = ctx.require_person()
     lines = [f"📊 {results.period.label} 分管单位排名概况"]
-    for unit_id in sorted(person.oversees, key=lambda u: ctx.directory.units[u].name if u in ctx.directory.units else ""):
+    for unit_id in sorted(person.oversees, key=lambda u: text_key(ctx.directory.units[u].name) if u in ctx.directory.units else ()):
         unit = ctx.directory.units.get(unit_id)
         ranking = results.unit_ranking(unit_id)
         if unit is None or not ranking.entries:

@@ -694,7 +694,7 @@ async def publish_round(env: RatingEnv, rnd: RatingRound, *, force: bool = False
     short = sorted({
         env.directory.units[r.unit_id].name if r.unit_id in env.directory.units else str(r.unit_id)
         for r in rows if r.score is not None and not quarter_shown_of(env, r).score
-    })
+    }, key=text_key)
     return answer + ("\n" + short_of_raters_zh(short, env.cfg.min_group_size) if short else "")
 
 

@@ -43,6 +43,7 @@ from scoring.disclosure import (
     year_shown,
 )
 from scoring.golive import owed_period
+from scoring.names import text_key
 from scoring.ranking import extremes
 from scoring.rounds import may_open_round
 from scoring.summary_window import SummaryPeriod
@@ -301,7 +302,8 @@ def report_text(
         lines.append("无")
     eligible = sum(1 for e in outcome.promotion.values() if e.eligible)
     lines.append(f"【提拔】{eligible} 人符合提拔的实绩条件，发送「提拔名单 正科级」等查看。")
-    short = sorted({units[str(gathered.people[u].unit.id)] for u, seen in shown.items() if seen.anything_withheld})
+    short = sorted({units[str(gathered.people[u].unit.id)] for u, seen in shown.items() if seen.anything_withheld},
+                   key=text_key)
     if short:
         lines.append(short_of_raters_zh(short, k))
     if changes:
@@ -442,7 +444,7 @@ async def publish_version(
     if admins:
         report = report_text(year, version, gathered, outcome, changes_text, shown, k)
         await env.store.outbox.enqueue(f"year-report:{year}:{version}", admins, "text", {"content": report}, env.now)
-    short = sorted({str(r["unit_name"]) for r in rows if shown[str(r["userid"])].anything_withheld})
+    short = sorted({str(r["unit_name"]) for r in rows if shown[str(r["userid"])].anything_withheld}, key=text_key)
     return (
         f"✅ 已发布{year}年度考核结果（第 {version} 版）：{len(rows)} 人，{len(notified)} 人已收到本人结果；"
         "各职级最高最低分、优秀、评先、末位名单已发给考核办。"
