@@ -62,7 +62,10 @@ class Refusal(Exception):
 
 
 @dataclass
-class Ctx:
+class Sender:
+    """Who wrote and what the bot knows as the message arrives: everything a handler sees
+    but the store, which is all a batch form decides on (handlers/router.py `BatchForm`)."""
+
     userid: str
     person: Person | None  # None for an admin who is not on the roster
     is_admin: bool
@@ -70,7 +73,6 @@ class Ctx:
     settings: RuleSettings
     calendar: WorkCalendar
     directory: Directory
-    store: Store
 
     @property
     def today(self) -> date:
@@ -91,6 +93,13 @@ class Ctx:
         self.require(Audience.cadre)
         assert self.person is not None
         return self.person
+
+
+@dataclass
+class Ctx(Sender):
+    """What every handler sees: the sender, and the store of the message's unit of work."""
+
+    store: Store
 
 
 def day_label(day: date, today: date | None = None) -> str:

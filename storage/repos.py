@@ -15,7 +15,7 @@ from scoring.leave import leave_days
 from storage.erasure import erase_after_commit
 from storage.ids import OrderedIds
 from storage.leave_repo import LeaveRepo
-from storage.log_batch import part_lengths
+from storage.log_batch import log_upsert, part_lengths
 from storage.models import (
     BLANKED_PAYLOAD,
     CalendarDay,
@@ -180,24 +180,13 @@ class LogRepo:
         return {r.day for r in rows}
 
     async def write(self, userid: str, day: date, content: str, now: datetime, *, append: bool) -> str:
-        """Create the day's log, or append to / replace it. Returns the stored text.
-
-        One statement, so two appends racing on two replicas both land, each as its own part.
-        """
+        """Create the day's log, or append to / replace it (`log_upsert`). Returns the stored text."""
         table = DailyLog.__table__
-        stmt = dialect_insert(self.s, table).values(
+        row = dialect_insert(self.s, table).values(
             userid=userid, day=day, content=content, part_lengths=part_lengths([content]),
             created_at=now, updated_at=now,
         )
-        if append:
-            new_content = table.c.content + "\n" + stmt.excluded.content
-            lengths = table.c.part_lengths + "," + stmt.excluded.part_lengths
-        else:
-            new_content, lengths = stmt.excluded.content, stmt.excluded.part_lengths
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["userid", "day"],
-            set_={"content": new_content, "part_lengths": lengths, "updated_at": stmt.excluded.updated_at},
-        ).returning(table.c.content)
+        stmt = log_upsert(row, append=append).returning(table.c.content)
         return (await self.s.execute(stmt)).scalar_one()  # type: ignore[no-any-return]
 
     async def withdraw_last_part(self, userid: str, day: date, now: datetime) -> tuple[str, str] | None:
