@@ -106,3 +106,10 @@ def day_label(day: date, today: date | None = None) -> str:
     """`11月20日（周五）`, with the year when it is not this year."""
     prefix = f"{day.year}年" if today is not None and day.year != today.year else ""
     return f"{prefix}{day.month}月{day.day}日（周{WEEKDAYS[day.weekday()]}）"
+
+
+def span_label(start: date, end: date) -> str:
+    """`12月8日`, or `12月8日至12月10日`: a span of days as a leave or a period reads."""
+    if start == end:
+        return f"{start.month}月{start.day}日"
+    return f"{start.month}月{start.day}日至{end.month}月{end.day}日"

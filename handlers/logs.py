@@ -230,7 +230,7 @@ async def my_logs(args: str, ctx: Ctx) -> Reply:
     if args in ("", "今天", "今日"):
         entry = await ctx.store.logs.get(person.userid, ctx.today)
         if entry is None:
-            return Reply(f"您今天（{day_label(ctx.today)}）还没有记载日志。直接发送工作内容即可记载。")
+            return Reply(f"您今天 {day_label(ctx.today)}还没有记载日志。直接发送工作内容即可记载。")
         note = f"\n（其中追加了 {entry.appended} 段，发送「撤回」可撤回最后一段）" if entry.appended else ""
         return Reply(f"您 {day_label(ctx.today)}的日志：\n{entry.content}{note}")
     if (period := parse_period(args, ctx.today)) is not None:

@@ -392,11 +392,33 @@ class OutboxRepo:
             values["status"] = _PENDING_UNLESS_BLANKED
         else:
             values["finished_at"] = now
+            # A card's update lives on the phone once done: no copy is kept (the card a rating
+            # ballot's hand-in shows names its task, so which card and which resend it was).
+            values["payload"] = case((Outbox.kind == "update_card", BLANKED_PAYLOAD), else_=Outbox.payload)
         await self.s.execute(update(Outbox).where(Outbox.id == outbox_id).values(**values))
 
     async def by_key(self, dedupe_key: str) -> Outbox | None:
         result = await self.s.execute(select(Outbox).where(Outbox.dedupe_key == dedupe_key))
         return result.scalars().first()
+
+    async def by_keys(self, dedupe_keys: Sequence[str]) -> dict[str, Outbox]:
+        """The rows queued under any of these keys, by key (exact keys: the unique index)."""
+        found: dict[str, Outbox] = {}
+        for at in range(0, len(dedupe_keys), 500):
+            result = await self.s.execute(
+                select(Outbox).where(Outbox.dedupe_key.in_(dedupe_keys[at:at + 500]))  # type: ignore[attr-defined]
+            )
+            found.update((row.dedupe_key, row) for row in result.scalars())
+        return found
+
+    async def replace_pending(self, dedupe_key: str, payload: dict[str, Any]) -> bool:
+        """Give a push not yet sent a newer payload; False if there is none pending."""
+        self.s.info[OUTBOX_QUEUED] = True
+        result = await self.s.execute(
+            update(Outbox).where(Outbox.dedupe_key == dedupe_key, Outbox.status == "pending")
+            .values(payload=json.dumps(payload, ensure_ascii=False))
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
     async def backlog(self) -> dict[str, tuple[int, datetime]]:
         """status → (rows, when the oldest of them was queued): what /metrics shows."""
