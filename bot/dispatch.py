@@ -12,7 +12,7 @@ import logging
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,11 +24,9 @@ from bot.metrics import count_message
 from bot.settings import Settings
 from bot.wecom.api import split_text
 from bot.wecom.inbound import Inbound
-from handlers.base import CardAnswer, Ctx, Refusal, Reply
-from handlers.logs import TodaysLog, passes_todays_log_checks
-from handlers.router import Router
+from handlers.base import CardAnswer, Ctx, Refusal, Reply, Sender
+from handlers.router import BatchForm, Route, Router
 from handlers.services import calendar_missing
-from scoring.plain_text import Meaning
 from scoring.wecom_protocol import TEXT_LIMIT_BYTES
 from scoring.workdays import UnknownCalendarYear
 from storage.committer import BatchCommitter, Committer
@@ -93,7 +91,7 @@ class Dispatcher:
         directory: DirectoryCache,
         calendar: CalendarCache,
         router: Router,
-        todays_logs: BatchCommitter[TodaysLog, Reply],
+        batches: Mapping[BatchForm[Any], BatchCommitter[Any, Reply]],
         recent_size: int = 20_000,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
@@ -101,8 +99,9 @@ class Dispatcher:
         self.settings = settings
         self.clock = clock
         self.committer = committer
-        # The hot path: plain texts that are today's log, decided and stored a batch at a time.
-        self.todays_logs = todays_logs
+        # The hot path: messages a route's batch form takes (today's logs), decided and
+        # stored a batch at a time; a form without a committer here goes the ordinary way.
+        self.batches = batches
         self.directory = directory
         self.calendar = calendar
         self.router = router
@@ -181,26 +180,19 @@ class Dispatcher:
             return await self.committer.run(lambda s: self._unknown_user(s, inbound))
         if inbound.kind == "event":
             return Reply()  # enter_agent and the like: nothing was asked
-        if (todays := self._as_todays_log(inbound, person, is_admin)) is not None:
-            return await self.todays_logs.run(todays)
-        return await self.committer.run(lambda s: self._work(s, inbound, person, is_admin))
+        route = self.router.route(inbound.content or "") if inbound.kind == "text" else None
+        batch = None if route is None or route.batch is None else self.batches.get(route.batch)
+        if route is not None and batch is not None:
+            item = self.router.take(route, self._sender(inbound, person, is_admin), inbound.dedupe_key)
+            if item is not None:
+                return await batch.run(item)
+        return await self.committer.run(lambda s: self._work(s, inbound, person, is_admin, route))
 
-    def _as_todays_log(self, inbound: Inbound, person: Any, is_admin: bool) -> TodaysLog | None:
-        if inbound.kind != "text":
-            return None
-        handler, text = self.router.resolve(inbound.content or "")
-        if handler != self.router.plain_text:
-            return None
-        # Only work goes the fast way; a near-miss command or chit-chat gets its worded answer.
-        # Read as the handler reads it: against the names this sender may see.
-        names = self.directory.current.names_seen_by(person, is_admin)
-        plain = self.router.read(text, log_chars=self._rules.logs.min_chars, names=names)
-        now = self.clock.now()
-        if plain.reading.meaning is not Meaning.WORK or not passes_todays_log_checks(
-            person, self.calendar.current, now.date()
-        ):
-            return None
-        return TodaysLog(inbound.dedupe_key, inbound.from_user, text, now)
+    def _sender(self, inbound: Inbound, person: Any, is_admin: bool) -> Sender:
+        return Sender(
+            userid=inbound.from_user, person=person, is_admin=is_admin, now=self.clock.now(),
+            settings=self._rules, calendar=self.calendar.current, directory=self.directory.current,
+        )
 
     async def _unknown_user(self, session: AsyncSession, inbound: Inbound) -> Reply:
         count_message(session)
@@ -213,34 +205,27 @@ class Dispatcher:
         await store.inbound.record_reply(inbound.dedupe_key, answer.dumps())
         return answer
 
-    async def _work(self, session: AsyncSession, inbound: Inbound, person: Any, is_admin: bool) -> Reply:
+    async def _work(
+        self, session: AsyncSession, inbound: Inbound, person: Any, is_admin: bool, route: Route | None
+    ) -> Reply:
         count_message(session)
         store = Store(session)
-        now = self.clock.now()
+        sender = self._sender(inbound, person, is_admin)
         key = inbound.dedupe_key
-        if not await store.inbound.claim(key, inbound.from_user, now):
+        if not await store.inbound.claim(key, inbound.from_user, sender.now):
             return Reply.loads(await store.inbound.stored_reply(key))
-        ctx = Ctx(
-            userid=inbound.from_user,
-            person=person,
-            is_admin=is_admin,
-            now=now,
-            settings=self._rules,
-            calendar=self.calendar.current,
-            directory=self.directory.current,
-            store=store,
-        )
-        answer = await self._run_handler(session, inbound, ctx)
+        ctx = Ctx(**vars(sender), store=store)
+        answer = await self._run_handler(session, inbound, ctx, route)
         if answer.text and len(answer.text.encode()) > PASSIVE_LIMIT_BYTES:
             answer = await self._split_long_reply(store, inbound, answer.text)
         await store.inbound.record_reply(key, answer.dumps())
         return answer
 
-    async def _run_handler(self, session: AsyncSession, inbound: Inbound, ctx: Ctx) -> Reply:
+    async def _run_handler(self, session: AsyncSession, inbound: Inbound, ctx: Ctx, route: Route | None) -> Reply:
         for attempt in (1, 2):
             try:
                 async with session.begin_nested():  # a refusal undoes the handler's writes only
-                    return await self._route(inbound, ctx)
+                    return await self._route(inbound, ctx, route)
             except Refusal as refusal:
                 return Reply(refusal.text)
             except UnknownCalendarYear as missing:
@@ -252,10 +237,9 @@ class Dispatcher:
                 return Reply(text(missing.year))
         raise AssertionError("unreachable")
 
-    async def _route(self, inbound: Inbound, ctx: Ctx) -> Reply:
-        if inbound.kind == "text":
-            handler, args = self.router.resolve(inbound.content or "")
-            return await handler(args, ctx)
+    async def _route(self, inbound: Inbound, ctx: Ctx, route: Route | None) -> Reply:
+        if route is not None:  # a text, routed once
+            return await route.handler(route.args, ctx)
         if inbound.kind == "card_event":
             card_handler = self.router.resolve_card(inbound.task_id or "")
             if card_handler is None:

@@ -6,7 +6,6 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import aiohttp
@@ -21,8 +20,8 @@ from bot.settings import Settings
 from bot.wecom.api import RecipientRateLimiter, WeComClient
 from bot.wecom.crypto import CallbackCrypto
 from handlers.base import Reply
-from handlers.logs import TodaysLog, apply_todays_logs
 from handlers.registry import build_router
+from handlers.router import BatchForm
 from scheduler.context import JobContext
 from scheduler.wiring import start_scheduler
 from storage.ballot_box import TRACES_DROPPED
@@ -41,7 +40,7 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     committer: Committer
     writer: BatchWriter
-    todays_logs: BatchCommitter[TodaysLog, Reply]
+    batches: dict[BatchForm[Any], BatchCommitter[Any, Reply]]  # one per route's batch form
     directory: DirectoryCache
     calendar: CalendarCache
     dispatcher: Dispatcher
@@ -88,10 +87,8 @@ class Runtime:
         writing = asyncio.Lock()
         committer = Committer(sessions, database.batch_max, writing)
         writer = batch_writer(database.url, engine, database.sqlite_synchronous)
-        todays_logs: BatchCommitter[TodaysLog, Reply] = BatchCommitter(
-            writer, partial(apply_todays_logs, settings=settings.rules.logs), database.batch_max, writing,
-            on_commit=metrics.batch_committed,
-        )
+        router = build_router()
+        batches = {form: _batch_committer(form, settings, writer, writing, metrics) for form in router.batch_forms()}
         directory = DirectoryCache(sessions)
         calendar = CalendarCache(sessions)
         wecom = settings.wecom
@@ -104,11 +101,11 @@ class Runtime:
             sessions=sessions,
             committer=committer,
             writer=writer,
-            todays_logs=todays_logs,
+            batches=batches,
             directory=directory,
             calendar=calendar,
             dispatcher=Dispatcher(
-                settings, clock, committer, directory, calendar, build_router(), todays_logs,
+                settings, clock, committer, directory, calendar, router, batches,
                 sleep=sleep, monotonic=monotonic,
             ),
             crypto=CallbackCrypto(
@@ -150,7 +147,8 @@ class Runtime:
         await self.directory.reload()
         await self.calendar.reload()
         await self.committer.start()
-        await self.todays_logs.start()
+        for batch in self.batches.values():
+            await batch.start()
         if self.background:
             await self.start_background()
 
@@ -167,9 +165,20 @@ class Runtime:
     async def close(self) -> None:
         self.stop_scheduler()
         await self.sender.stop()
-        await self.todays_logs.stop()
+        for batch in self.batches.values():
+            await batch.stop()
         await self.committer.stop()
         await self.eraser.idle()
         await self.writer.close()
         await self.http.close()
         await self.engine.dispose()
+
+
+def _batch_committer(
+    form: BatchForm[Any], settings: Settings, writer: BatchWriter, writing: asyncio.Lock, metrics: Metrics
+) -> BatchCommitter[Any, Reply]:
+    rules = settings.rules
+    return BatchCommitter(
+        writer, lambda driver, items: form.apply(driver, items, rules), settings.database.batch_max, writing,
+        on_commit=metrics.batch_committed,
+    )

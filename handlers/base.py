@@ -62,7 +62,10 @@ class Refusal(Exception):
 
 
 @dataclass
-class Ctx:
+class Sender:
+    """Who wrote and what the bot knows as the message arrives: everything a handler sees
+    but the store, which is all a batch form decides on (handlers/router.py `BatchForm`)."""
+
     userid: str
     person: Person | None  # None for an admin who is not on the roster
     is_admin: bool
@@ -70,7 +73,6 @@ class Ctx:
     settings: RuleSettings
     calendar: WorkCalendar
     directory: Directory
-    store: Store
 
     @property
     def today(self) -> date:
@@ -93,7 +95,21 @@ class Ctx:
         return self.person
 
 
+@dataclass
+class Ctx(Sender):
+    """What every handler sees: the sender, and the store of the message's unit of work."""
+
+    store: Store
+
+
 def day_label(day: date, today: date | None = None) -> str:
     """`11月20日（周五）`, with the year when it is not this year."""
     prefix = f"{day.year}年" if today is not None and day.year != today.year else ""
     return f"{prefix}{day.month}月{day.day}日（周{WEEKDAYS[day.weekday()]}）"
+
+
+def span_label(start: date, end: date) -> str:
+    """`12月8日`, or `12月8日至12月10日`: a span of days as a leave or a period reads."""
+    if start == end:
+        return f"{start.month}月{start.day}日"
+    return f"{start.month}月{start.day}日至{end.month}月{end.day}日"

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from handlers.audience import Audience
-from handlers.base import CardAnswer, Ctx, Refusal, Reply, day_label
+from handlers.base import CardAnswer, Ctx, Refusal, Reply, day_label, span_label
 from handlers.cards import new_task_id, task_parts, update_sent_card
 from handlers.dates import DATE_TOKEN, DateError, parse_day
 from handlers.router import Router
@@ -30,9 +30,7 @@ _DECISIONS = {"approve": "approved", "reject": "rejected"}
 
 
 def _span(leave: Leave) -> str:
-    if leave.start == leave.end:
-        return f"{leave.start.month}月{leave.start.day}日"
-    return f"{leave.start.month}月{leave.start.day}日至{leave.end.month}月{leave.end.day}日"
+    return span_label(leave.start, leave.end)
 
 
 def _parse(args: str, today: date) -> tuple[date, date, str]:
@@ -170,9 +168,14 @@ async def _decide(ctx: Ctx, leave_id: int, decision: str) -> tuple[Leave, str, b
     """Record a decision; returns (leave, text, changed). Refuses anyone not entitled."""
     leave = await ctx.store.leave.get(leave_id)
     requester = ctx.directory.get(leave.userid) if leave is not None else None
+    if leave is None and ctx.is_admin:
+        raise Refusal(f"没有编号为 {leave_id} 的请假/出差申请，未作任何更改。发送「待批请假」查看编号。")
     if leave is None or not may_decide_leave(ctx.person, ctx.is_admin, requester):
         # The same answer whether or not the request exists: nothing about others leaks.
-        raise Refusal("只有申请人所在单位的主要领导或考核办可以审批这条申请，未作任何更改。")
+        raise Refusal(
+            f"没有您可以审批的编号 {leave_id} 的申请（编号有误，或申请人不在您的单位），未作任何更改。"
+            "发送「待批请假」查看编号；只有申请人所在单位的主要领导或考核办可以审批。"
+        )
     label = requester.label if requester is not None else leave.userid
     if leave.status != "pending":
         text = f"{label}的{leave.kind}（{_span(leave)}）{_decided_text(ctx, leave)}，无需重复处理。"

@@ -6,15 +6,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from handlers.audience import Audience
-from handlers.base import Ctx, Refusal, Reply, day_label
+from handlers.base import Ctx, Refusal, Reply, Sender, day_label
 from handlers.dates import DateError, parse_day, parse_period, split_leading_date
 from handlers.hints import EXAMPLE, answer_unless_log
-from handlers.router import PlainText, Router
+from handlers.router import BatchForm, PlainText, Router
 from handlers.services import calendar_missing
 from handlers.services.log_rules import missing_this_quarter
-from scoring.plain_text import content_chars
-from scoring.rule_settings import LogSettings
-from scoring.workdays import QuarterId, UnknownCalendarYear, WorkCalendar
+from scoring.log_length import LengthFault, log_length
+from scoring.rule_settings import LogSettings, RuleSettings
+from scoring.workdays import QuarterId, UnknownCalendarYear
 from storage import log_batch
 from storage.directory import Person
 from storage.writer import Driver
@@ -25,38 +25,40 @@ COUNTED = "（只计汉字、字母和数字）"
 
 
 def _check_length(settings: LogSettings, text: str, *, existing: int | None = None) -> int:
-    """A log, and every part appended to it, must carry real content (R-LOG-1): its Chinese
-    characters, letters and digits count against the minimum (an appended part's is smaller).
-    `existing`: the length of the day's log so far (None: no log yet). Returns the day's
-    log length once `text` is added; the maximum is on that whole log."""
-    words = content_chars(text)
-    if words == 0:
-        raise Refusal(f"日志内容是空的。请直接发送今天的工作内容，例如：{EXAMPLE}。")
-    if existing is not None and words < settings.append_min_chars:
-        raise Refusal(
-            f"追加的内容太短了（{words} 字{COUNTED}），至少需要 {settings.append_min_chars} 字，"
-            "没有记入日志。请写清补充了哪项工作后再发送。"
-        )
-    if existing is None and words < settings.min_chars:
-        raise Refusal(
-            f"日志太短了（{words} 字{COUNTED}），至少需要 {settings.min_chars} 字，没有记入日志。"
-            f"请写清今天做了什么、进展如何，约 {settings.target_chars} 字即可。"
-        )
-    total = len(text) + (existing + 1 if existing is not None else 0)
-    if total > settings.max_chars:
-        raise Refusal(
-            f"日志太长了（{total} 字），最多 {settings.max_chars} 字。"
-            f"请精简到 {settings.target_chars} 字左右后重新发送，内容未保存。"
-        )
-    return total
+    """The length rule (scoring/log_length.py), its refusals worded. `existing`: the length
+    of the day's log so far (None: no log yet). Returns the day's log length once `text` is
+    added."""
+    length = log_length(
+        text, existing,
+        min_chars=settings.min_chars, append_min_chars=settings.append_min_chars, max_chars=settings.max_chars,
+    )
+    match length.fault:
+        case LengthFault.EMPTY:
+            raise Refusal(f"日志内容是空的。请直接发送今天的工作内容，例如：{EXAMPLE}。")
+        case LengthFault.SHORT_PART:
+            raise Refusal(
+                f"追加的内容太短了（{length.words} 字{COUNTED}），至少需要 {settings.append_min_chars} 字，"
+                "没有记入日志。请写清补充了哪项工作后再发送。"
+            )
+        case LengthFault.SHORT:
+            raise Refusal(
+                f"日志太短了（{length.words} 字{COUNTED}），至少需要 {settings.min_chars} 字，没有记入日志。"
+                f"请写清今天做了什么、进展如何，约 {settings.target_chars} 字即可。"
+            )
+        case LengthFault.LONG:
+            raise Refusal(
+                f"日志太长了（{length.total} 字），最多 {settings.max_chars} 字。"
+                f"请精简到 {settings.target_chars} 字左右后重新发送，内容未保存。"
+            )
+    return length.total
 
 
-def _ensure_working_day(ctx: Ctx, day: date, action: str) -> None:
-    if not ctx.calendar.is_working_day(day):
-        holiday = ctx.calendar.holiday_name(day)
+def _ensure_working_day(sender: Sender, day: date, action: str) -> None:
+    if not sender.calendar.is_working_day(day):
+        holiday = sender.calendar.holiday_name(day)
         reason = f"{holiday}假期" if holiday else "周末"
         raise Refusal(
-            f"{day_label(day, ctx.today)}是{reason}，不是工作日，无需{action}。"
+            f"{day_label(day, sender.today)}是{reason}，不是工作日，无需{action}。"
             "如果当天加班，可以写进下一个工作日的日志里。"
         )
 
@@ -80,16 +82,16 @@ async def _write(ctx: Ctx, person: Person, day: date, content: str, *, verb: str
     return _saved_reply(ctx.settings.logs, ctx.today, day, len(stored), appended=existing is not None, verb=verb)
 
 
-@router.default
-async def todays_log(plain: PlainText, ctx: Ctx) -> Reply:
-    """Plain text is today's log (a second text the same day is appended) when it reads as
-    work from someone who keeps a log; anything else is answered (handlers/hints.py) and
-    never stored."""
-    if (answer := answer_unless_log(plain, ctx.person, ctx.is_admin)) is not None:
+def _todays_writer(plain: PlainText, sender: Sender) -> Person:
+    """Who writes today's log with this text, or why nobody does (a refusal, or
+    UnknownCalendarYear): plain text is today's log (a second text the same day is appended)
+    when it reads as work from someone who keeps a log, on a working day; anything else is
+    answered (handlers/hints.py) and never stored. Its length is decided on the day's log."""
+    if (answer := answer_unless_log(plain, sender.person, sender.is_admin)) is not None:
         raise Refusal(answer)
-    person = ctx.require_cadre()
-    _ensure_working_day(ctx, ctx.today, "记载日志")
-    return await _write(ctx, person, ctx.today, plain.text)
+    person = sender.require_cadre()
+    _ensure_working_day(sender, sender.today, "记载日志")
+    return person
 
 
 # ---- today's logs in batches (the callback's hot path) ---------------------------------
@@ -97,8 +99,8 @@ async def todays_log(plain: PlainText, ctx: Ctx) -> Reply:
 
 @dataclass(frozen=True)
 class TodaysLog:
-    """A plain text that `todays_log` would take (it reads as work: scoring.plain_text),
-    decided and stored with others at once."""
+    """A plain text `todays_log` takes (it reads as work, a cadre sent it on a working day),
+    its length decided on the day's log and stored with others at once."""
 
     dedupe_key: str
     userid: str
@@ -106,23 +108,24 @@ class TodaysLog:
     now: datetime
 
 
-def passes_todays_log_checks(person: Person | None, calendar: WorkCalendar, today: date) -> bool:
-    """`todays_log`'s checks on who writes and when, without wording them: True for a cadre
-    on a working day, when only the text's length is left to decide. Anything else goes
-    the ordinary way, where the refusal is worded (and a missing calendar year alerted)."""
+def take_todays_log(plain: PlainText, sender: Sender, dedupe_key: str) -> TodaysLog | None:
+    """A text `todays_log` would store joins a batch; one it refuses goes the ordinary way,
+    where the refusal is worded (and a missing calendar year alerted)."""
     try:
-        return person is not None and not person.is_superior and calendar.is_working_day(today)
-    except UnknownCalendarYear:
-        return False
+        _todays_writer(plain, sender)
+    except (Refusal, UnknownCalendarYear):
+        return None
+    return TodaysLog(dedupe_key, sender.userid, plain.text, sender.now)
 
 
-def apply_todays_logs(driver: Driver, items: list[TodaysLog], settings: LogSettings) -> list[Reply]:
+def apply_todays_logs(driver: Driver, items: list[TodaysLog], rules: RuleSettings) -> list[Reply]:
     """`todays_log` for a whole batch in a few statements, in the caller's transaction.
 
     Retries are answered from their stored reply; each new message is decided on its own,
     in arrival order (a second text of the same person appends to the first); refusals
     store nothing but their reply.
     """
+    settings = rules.logs
     claims = [log_batch.Claim(i.dedupe_key, i.userid, i.now) for i in items]
     found = log_batch.claim_and_read(driver, claims)
     fresh, lengths = found.fresh, found.lengths
@@ -146,6 +149,14 @@ def apply_todays_logs(driver: Driver, items: list[TodaysLog], settings: LogSetti
     answered = [(c, r.dumps()) for c, r in zip(claims, replies, strict=True) if c.dedupe_key in fresh]
     log_batch.write(driver, list(appends.values()), answered)
     return replies
+
+
+@router.default(batch=BatchForm(take_todays_log, apply_todays_logs))
+async def todays_log(plain: PlainText, ctx: Ctx) -> Reply:
+    """Today's log, one message in its own unit of work (`_todays_writer` decides who writes;
+    batched, `apply_todays_logs` stores it the same way)."""
+    person = _todays_writer(plain, ctx)
+    return await _write(ctx, person, ctx.today, plain.text)
 
 
 @router.command(
@@ -219,7 +230,7 @@ async def my_logs(args: str, ctx: Ctx) -> Reply:
     if args in ("", "今天", "今日"):
         entry = await ctx.store.logs.get(person.userid, ctx.today)
         if entry is None:
-            return Reply(f"您今天（{day_label(ctx.today)}）还没有记载日志。直接发送工作内容即可记载。")
+            return Reply(f"您今天 {day_label(ctx.today)}还没有记载日志。直接发送工作内容即可记载。")
         note = f"\n（其中追加了 {entry.appended} 段，发送「撤回」可撤回最后一段）" if entry.appended else ""
         return Reply(f"您 {day_label(ctx.today)}的日志：\n{entry.content}{note}")
     if (period := parse_period(args, ctx.today)) is not None:

@@ -7,6 +7,10 @@ every keyword the router knows — the registered ones and those reserved for co
 being built — and handed to the default conversation with that reading, so a command typed
 slightly wrong is never taken for a log, and a reserved keyword becomes a real command the
 moment a module registers it.
+
+The default route may carry a batch form (today's log does): the messages it can decide on
+the sender alone are decided and stored a batch at a time, the callback's hot path. bot/
+asks the route for it and never names a conversation.
 """
 
 from __future__ import annotations
@@ -15,10 +19,13 @@ import functools
 import re
 from collections.abc import Awaitable, Callable, Container
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from handlers.audience import Audience
-from handlers.base import CardAnswer, Ctx, Reply
+from handlers.base import CardAnswer, Ctx, Reply, Sender
 from scoring.plain_text import Reading, fold, read_plain_text
+from scoring.rule_settings import RuleSettings
+from storage.writer import Driver
 
 Handler = Callable[[str, Ctx], Awaitable[Reply]]
 CardHandler = Callable[[CardAnswer, Ctx], Awaitable[Reply]]
@@ -38,6 +45,28 @@ class PlainText:
 
 
 PlainHandler = Callable[[PlainText, Ctx], Awaitable[Reply]]
+I = TypeVar("I")  # noqa: E741 (an item of a batch)
+
+
+@dataclass(frozen=True)
+class BatchForm(Generic[I]):
+    """The fast way of a route: `take` decides on what the message and its sender show
+    (no store) whether the route would store it, and makes the item a batch carries (None:
+    the ordinary way, where any refusal is worded); `apply` decides and stores a whole batch
+    in one transaction on a plain driver (storage/writer.py), each reply as the route's own."""
+
+    take: Callable[[PlainText, Sender, str], I | None]  # (the text as read, its sender, its dedupe key)
+    apply: Callable[[Driver, list[I], RuleSettings], list[Reply]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a text goes: its handler, its argument string, and the route's batch form."""
+
+    handler: Handler
+    args: str
+    batch: BatchForm[Any] | None = None
+
 
 # After a keyword: end, whitespace, a colon, or something that starts a date / number. Anything
 # else means the keyword only begins an ordinary sentence ("修改了方案…" is a log, not 修改).
@@ -58,6 +87,7 @@ class Router:
     def __init__(self) -> None:
         self.commands: list[Command] = []
         self._default: PlainHandler | None = None
+        self._default_batch: BatchForm[Any] | None = None
         self._cards: list[tuple[str, CardHandler]] = []
         self._reserved: set[str] = set()
         self._matching: _Matching | None = None  # built on first use, dropped when commands change
@@ -77,10 +107,15 @@ class Router:
 
         return register
 
-    def default(self, handler: PlainHandler) -> PlainHandler:
-        """Plain text that is no command (today's log), with what it reads as."""
-        self._default = handler
-        return handler
+    def default(self, *, batch: BatchForm[Any] | None = None) -> Callable[[PlainHandler], PlainHandler]:
+        """Plain text that is no command (today's log), with what it reads as; `batch`: the
+        route's fast way, given the text as read too."""
+
+        def register(handler: PlainHandler) -> PlainHandler:
+            self._default, self._default_batch = handler, batch
+            return handler
+
+        return register
 
     def reserve(self, *keywords: str) -> None:
         """Keywords of commands not built yet: never taken for a log, answered as such."""
@@ -108,7 +143,7 @@ class Router:
         self._cards.extend(other._cards)
         self._reserved.update(other._reserved)
         if other._default is not None:
-            self._default = other._default
+            self._default, self._default_batch = other._default, other._default_batch
         self._matching = None
 
     @property
@@ -135,6 +170,21 @@ class Router:
                 return command.handler, original[len(keyword):].lstrip(_SEPARATORS).strip()
         return self.plain_text, original
 
+    def route(self, text: str) -> Route:
+        """`resolve`, with the route's batch form."""
+        handler, args = self.resolve(text)
+        return Route(handler, args, self._default_batch if handler == self.plain_text else None)
+
+    def batch_forms(self) -> list[BatchForm[Any]]:
+        return [] if self._default_batch is None else [self._default_batch]
+
+    def take(self, route: Route, sender: Sender, dedupe_key: str) -> Any | None:
+        """The item the route's batch form makes of this message, or None (no batch form,
+        or the ordinary way)."""
+        if route.batch is None:
+            return None
+        return route.batch.take(self._read_for(route.args, sender), sender, dedupe_key)
+
     def read(self, text: str, *, log_chars: int, names: Container[str]) -> PlainText:
         """What a text that starts with no command reads as, against every keyword known."""
         match = self._match
@@ -144,9 +194,12 @@ class Router:
     async def plain_text(self, text: str, ctx: Ctx) -> Reply:
         if self._default is None:
             raise LookupError("no default handler registered")
-        names = ctx.directory.names_seen_by(ctx.person, ctx.is_admin)
-        plain = self.read(text, log_chars=ctx.settings.logs.min_chars, names=names)
-        return await self._default(plain, ctx)
+        return await self._default(self._read_for(text, ctx), ctx)
+
+    def _read_for(self, text: str, sender: Sender) -> PlainText:
+        """Read against the names this sender may see."""
+        names = sender.directory.names_seen_by(sender.person, sender.is_admin)
+        return self.read(text, log_chars=sender.settings.logs.min_chars, names=names)
 
     def resolve_card(self, task_id: str) -> CardHandler | None:
         for prefix, handler in sorted(self._cards, key=lambda pair: -len(pair[0])):

@@ -13,7 +13,9 @@ from handlers.services import calendar_missing
 from handlers.services.golive import go_live_date
 from handlers.services.log_rules import missing_counts
 from scoring.logs import counting_start
+from scoring.names import text_key
 from scoring.workdays import QuarterId, UnknownCalendarYear
+from storage.directory import roster_order
 
 router = Router()
 
@@ -39,7 +41,7 @@ async def missing_stats(args: str, ctx: Ctx) -> Reply:
     week_start = counting_start(today - timedelta(days=today.weekday()), go_live) if current else q_start
     people = ctx.directory.cadres()
     as_of = f"截至 {day_label(yesterday, today)}，" if current else ""
-    lines = [f"📊 缺记统计（{as_of}{quarter.year}年第{quarter.quarter}季度）"]
+    lines = [f"📊 缺记统计：{as_of}{quarter.year}年第{quarter.quarter}季度"]
     try:
         counts = await missing_counts(ctx.store, ctx.calendar, people, end, (week_start, q_start))
     except UnknownCalendarYear as unknown:  # the period itself lies in that year: nothing to count
@@ -51,7 +53,7 @@ async def missing_stats(args: str, ctx: Ctx) -> Reply:
     for person in people:
         units.setdefault(person.unit.id, []).append(person)
     lines.append("【各单位】本周 / 本季度缺记篇数" if current else "【各单位】本季度缺记篇数")
-    for unit_id in sorted(units, key=lambda u: ctx.directory.units[u].name):
+    for unit_id in sorted(units, key=lambda u: text_key(ctx.directory.units[u].name)):
         members = units[unit_id]
         week = sum(week_count[p.userid] for p in members)
         total = sum(quarter_count[p.userid] for p in members)
@@ -59,7 +61,7 @@ async def missing_stats(args: str, ctx: Ctx) -> Reply:
         lines.append(f"· {ctx.directory.units[unit_id].name}（{len(members)} 人）：{counted}")
     worst = sorted(
         (p for p in people if quarter_count[p.userid] > 0),
-        key=lambda p: (-quarter_count[p.userid], p.unit.name, p.name),
+        key=lambda p: (-quarter_count[p.userid], roster_order(p)),
     )[:TOP]
     lines.append(f"【本季度缺记最多的 {TOP} 人】")
     if worst:

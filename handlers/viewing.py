@@ -12,7 +12,7 @@ from handlers.router import Router
 from handlers.text import fold
 from scoring.leave import leave_days
 from scoring.visibility import Sight, may_read_logs_of, may_see_unit
-from storage.directory import Person, UnitInfo
+from storage.directory import Person, UnitInfo, listed_names
 
 router = Router()
 
@@ -171,9 +171,9 @@ async def _view_unit(ctx: Ctx, query: _Query) -> Reply:
     on_leave = [p for p in members if p.userid not in logs and p.userid in excused]
     missing = [p for p in members if p.userid not in logs and p.userid not in excused]
     if missing:
-        lines.append(f"还没有记载（{len(missing)} 人）：{'、'.join(p.name for p in missing)}")
+        lines.append(f"还没有记载（{len(missing)} 人）：{'、'.join(listed_names(missing))}")
     else:
         lines.append("全部人员都已记载。")
     if on_leave:
-        lines.append(f"请假/出差（{len(on_leave)} 人）：{'、'.join(p.name for p in on_leave)}")
+        lines.append(f"请假/出差（{len(on_leave)} 人）：{'、'.join(listed_names(on_leave))}")
     return Reply("\n".join(lines))

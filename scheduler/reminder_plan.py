@@ -49,7 +49,7 @@ async def plan(
             return None
         due = await not_logged_on(store, calendar, people, today, logs_start)
         text = (
-            f"📝 温馨提醒：您今天（{day_label(today)}）还没有记载工作日志。"
+            f"📝 温馨提醒：您今天 {day_label(today)}还没有记载工作日志。"
             f"直接发送今天的工作内容（约 {target_chars} 字）即可；今天来不及的，"
             f"{window} 个工作日内可以「补记」。"
         )
@@ -61,7 +61,7 @@ async def plan(
         due = await not_logged_on(store, calendar, people, day, logs_start)
         text = (
             f"⏰ 补记提醒：您 {day_label(day, today)}的工作日志还没有记载，"
-            f"今天（{day_label(today)}）是最后补记日，过期不再接收并将按规定扣分。"
+            f"今天 {day_label(today)}是最后补记日，过期不再接收并将按规定扣分。"
             f"发送「补记 {day.month}-{day.day} 内容」即可补上。"
         )
         return ReminderPlan(kind, day, sorted(p.userid for p in due), text)

@@ -40,6 +40,14 @@ def round_ratio(numerator: int, denominator: int) -> Decimal:
     return Decimal(hundredths).scaleb(-PLACES)
 
 
+def whole_percent(part: int, whole: int) -> int:
+    """part/whole as a whole percent, rounded half up like every figure (2/12 → 17, not the
+    16 that integer division gives)."""
+    if whole <= 0:
+        raise ZeroDivisionError("whole_percent: whole must be positive")
+    return (200 * part + whole) // (2 * whole)
+
+
 def round_score(value: Exact) -> Decimal:
     """Round an exact value to the published form: Decimal, 2 places, ROUND_HALF_UP."""
     if isinstance(value, bool):

@@ -28,3 +28,6 @@ TEXT_LIMIT_BYTES = 2048
 MAX_RECIPIENTS = 1000
 # doc 94888 更新模版卡片消息 「response_code的有效期是72小时」
 RESPONSE_CODE_HOURS = 72
+# doc 90236 template_card main_title.desc 「标题辅助信息，建议不超过44个字」: a recommendation,
+# and phones cut a longer one (handlers/cards.py fit_desc keeps our cards within it)
+MAIN_TITLE_DESC_CHARS = 44

@@ -8,9 +8,10 @@ in random order under random ids and drops the rater's traces (`drop_traces`), a
 transaction. `reseal` rewrites a closed round's lines and hand-ins in one shuffled batch.
 See README, security.
 
-The box also names the outbox rows a round queues for a rater (`card_key`, `submit_key`),
-so that it can find them again at hand-in: a card resent during the round shows what the
-rater gave so far (marks preselected, 「本单位还可给 2 人」) and must not outlive the drafts.
+The box also names the outbox rows a round queues for a rater (`card_key`, `submit_key`,
+`update_key`), so that it can find them again at hand-in: a card resent or updated during the
+round shows what the rater gave so far (marks preselected, 「本单位还可给 2 人」) and must not
+outlive the drafts.
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ BLANKED_KEY = "blanked:"
 # session.info key: raters whose traces this transaction dropped. After COMMIT the bot
 # forgets its in-memory copies of their replies (bot/dispatch.py, storage/db.after_commit_with).
 TRACES_DROPPED = "shiji_traces_dropped"
+
+
+def update_key(sent_key: str) -> str:
+    """The outbox key of the one update a card sent under `sent_key` may get: WeCom lets the
+    response_code its send returned be used once (doc 94888)."""
+    return f"{sent_key}:u"
 
 
 class Round(Protocol):
@@ -130,6 +137,22 @@ class BallotBox:
     def submit_key(self, round_id: int, rater: str, suffix: str) -> str:
         return f"{self.submit_prefix}:{round_id}:{rater}:{suffix}"
 
+    async def sent_keys(
+        self, round_id: int, rater: str, assignment_ids: Sequence[str] | None = None, *, submit: bool = True,
+    ) -> dict[str, str | None]:
+        """Every key the rater's cards of the round may have gone out under (the first send
+        and each resend) → the card's assignment id, None for a submit card. `assignment_ids`:
+        only those cards (default all); `submit`: the submit cards too."""
+        suffixes = [FIRST_SEND, *await self._resends(round_id, rater)]
+        if assignment_ids is None:
+            assignment_ids = [card.id for card in await self.assignments_of(round_id, rater)]
+        keys: dict[str, str | None] = {
+            self.card_key(card, suffix): card for card in assignment_ids for suffix in suffixes
+        }
+        if submit:
+            keys.update((self.submit_key(round_id, rater, suffix), None) for suffix in suffixes)
+        return keys
+
     async def _resends(self, round_id: int, rater: str) -> list[str]:
         """Suffixes of the rater's resends so far, found by their submit cards' keys (every
         resend queues one), by exact key: the outbox's unique index, no scan."""
@@ -157,7 +180,8 @@ class BallotBox:
         - their round cards in the outbox: unsent ones are deleted (useless after hand-in),
           sent ones keep the row (the sender's bookkeeping) with an empty payload; a resend's
           own bodies (「本单位还可给 2 人」) are deleted. The round's first cards show no marks,
-          but they go the same way: nothing of the round stays addressed to the rater.
+          but they go the same way: nothing of the round stays addressed to the rater;
+        - the updates of those cards (`update_key`): a mark given by text, shown on its card.
         The bot forgets its in-memory copies of the replies after COMMIT (`TRACES_DROPPED`).
         """
         assert rnd.id is not None
@@ -168,6 +192,7 @@ class BallotBox:
         cards = await self.assignments_of(rnd.id, rater)
         keys = [self.submit_key(rnd.id, rater, s) for s in suffixes]
         keys += [self.card_key(card.id, s) for card in cards for s in suffixes]
+        keys += [update_key(key) for key in keys]  # a card updated to show a mark given by text
         for at in range(0, len(keys), 500):
             await self._drop_rows(keys[at:at + 500])
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
+from scoring.names import name_key, text_key
 from scoring.types import Rank, Role, UnitCategory
 from scoring.visibility import Sight, may_read_logs_of, may_see_unit
 from storage.models import Oversight, Unit
@@ -93,7 +94,7 @@ class Directory:
             if not person.is_superior:
                 self._by_unit.setdefault(person.unit.id, []).append(person)
         for members in self._by_unit.values():
-            members.sort(key=lambda p: (_ROLE_ORDER.get(p.role, 9), p.name))
+            members.sort(key=roster_order)
         # What a command's argument may name: 「查看吴昊」「排名城关镇」.
         self.names = frozenset(self._by_name) | frozenset(self._unit_by_name)
 
@@ -113,7 +114,7 @@ class Directory:
         return self._unit_by_name.get(name)
 
     def members(self, unit_id: int) -> list[Person]:
-        """Active cadres of a unit (superior leaders are not members), leaders first."""
+        """Active cadres of a unit (superior leaders are not members), in `roster_order`."""
         return list(self._by_unit.get(unit_id, ()))
 
     def cadres(self) -> list[Person]:
@@ -144,3 +145,20 @@ class _NamesSeen:
 
 
 _ROLE_ORDER = {Role.main_leader: 0, Role.leadership: 1, Role.staff: 2}
+
+
+def roster_order(person: Person) -> tuple[object, ...]:
+    """The one order of people in every list the bot shows: by unit (its name in pinyin),
+    within a unit leaders first as a roster lists them (main leader, leadership, staff), then
+    by name in pinyin (scoring/names.py); the userid last, so the order is total."""
+    return (text_key(person.unit.name), _ROLE_ORDER.get(person.role, 9), name_key(person.name), person.userid)
+
+
+def listed_names(people: Iterable[Person]) -> list[str]:
+    """Names as a list shows them, in `roster_order`; a name the list holds twice carries its
+    unit, 「王强（城关镇）」. Only the list itself decides, so it tells nobody who exists elsewhere."""
+    ordered = sorted(people, key=roster_order)
+    seen: dict[str, int] = {}
+    for person in ordered:
+        seen[person.name] = seen.get(person.name, 0) + 1
+    return [person.label if seen[person.name] > 1 else person.name for person in ordered]

@@ -91,17 +91,28 @@ _LOG_COLUMNS = ("userid", "day", "content", "part_lengths", "created_at", "updat
 _REPLY_COLUMNS = ("dedupe_key", "userid", "received_at", "reply")
 
 
+def log_upsert(logs: Any, *, append: bool) -> Any:
+    """`logs`, an insert of daily_log rows (SQLite's or PostgreSQL's), made to meet the day's
+    log where there is one: `append` adds a newline and the row's text to it, as a part of
+    its own (撤回 takes back the last); otherwise the text replaces it, as one part. One
+    statement, so two appends racing on two replicas both land."""
+    if append:
+        content = _LOG.c.content + "\n" + logs.excluded.content
+        lengths = _LOG.c.part_lengths + "," + logs.excluded.part_lengths
+    else:
+        content, lengths = logs.excluded.content, logs.excluded.part_lengths
+    return logs.on_conflict_do_update(
+        index_elements=["userid", "day"],
+        set_={"content": content, "part_lengths": lengths, "updated_at": logs.excluded.updated_at},
+    )
+
+
 def _append_logs_statement(dialect: Dialect, rows: int, prefix: str = "") -> Any:
     """New logs, or a newline and the text appended to the day's log."""
     logs = insert_of(dialect.name)(_LOG).values(
         [{c: bindparam(f"{prefix}{c}{i}") for c in _LOG_COLUMNS} for i in range(rows)]
     )
-    return logs.on_conflict_do_update(
-        index_elements=["userid", "day"],
-        set_={"content": _LOG.c.content + "\n" + logs.excluded.content,
-              "part_lengths": _LOG.c.part_lengths + "," + logs.excluded.part_lengths,
-              "updated_at": logs.excluded.updated_at},
-    )
+    return log_upsert(logs, append=True)
 
 
 def _record_replies_statement(dialect: Dialect, rows: int) -> Any:

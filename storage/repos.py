@@ -15,7 +15,7 @@ from scoring.leave import leave_days
 from storage.erasure import erase_after_commit
 from storage.ids import OrderedIds
 from storage.leave_repo import LeaveRepo
-from storage.log_batch import part_lengths
+from storage.log_batch import log_upsert, part_lengths
 from storage.models import (
     BLANKED_PAYLOAD,
     CalendarDay,
@@ -180,24 +180,13 @@ class LogRepo:
         return {r.day for r in rows}
 
     async def write(self, userid: str, day: date, content: str, now: datetime, *, append: bool) -> str:
-        """Create the day's log, or append to / replace it. Returns the stored text.
-
-        One statement, so two appends racing on two replicas both land, each as its own part.
-        """
+        """Create the day's log, or append to / replace it (`log_upsert`). Returns the stored text."""
         table = DailyLog.__table__
-        stmt = dialect_insert(self.s, table).values(
+        row = dialect_insert(self.s, table).values(
             userid=userid, day=day, content=content, part_lengths=part_lengths([content]),
             created_at=now, updated_at=now,
         )
-        if append:
-            new_content = table.c.content + "\n" + stmt.excluded.content
-            lengths = table.c.part_lengths + "," + stmt.excluded.part_lengths
-        else:
-            new_content, lengths = stmt.excluded.content, stmt.excluded.part_lengths
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["userid", "day"],
-            set_={"content": new_content, "part_lengths": lengths, "updated_at": stmt.excluded.updated_at},
-        ).returning(table.c.content)
+        stmt = log_upsert(row, append=append).returning(table.c.content)
         return (await self.s.execute(stmt)).scalar_one()  # type: ignore[no-any-return]
 
     async def withdraw_last_part(self, userid: str, day: date, now: datetime) -> tuple[str, str] | None:
@@ -403,11 +392,33 @@ class OutboxRepo:
             values["status"] = _PENDING_UNLESS_BLANKED
         else:
             values["finished_at"] = now
+            # A card's update lives on the phone once done: no copy is kept (the card a rating
+            # ballot's hand-in shows names its task, so which card and which resend it was).
+            values["payload"] = case((Outbox.kind == "update_card", BLANKED_PAYLOAD), else_=Outbox.payload)
         await self.s.execute(update(Outbox).where(Outbox.id == outbox_id).values(**values))
 
     async def by_key(self, dedupe_key: str) -> Outbox | None:
         result = await self.s.execute(select(Outbox).where(Outbox.dedupe_key == dedupe_key))
         return result.scalars().first()
+
+    async def by_keys(self, dedupe_keys: Sequence[str]) -> dict[str, Outbox]:
+        """The rows queued under any of these keys, by key (exact keys: the unique index)."""
+        found: dict[str, Outbox] = {}
+        for at in range(0, len(dedupe_keys), 500):
+            result = await self.s.execute(
+                select(Outbox).where(Outbox.dedupe_key.in_(dedupe_keys[at:at + 500]))  # type: ignore[attr-defined]
+            )
+            found.update((row.dedupe_key, row) for row in result.scalars())
+        return found
+
+    async def replace_pending(self, dedupe_key: str, payload: dict[str, Any]) -> bool:
+        """Give a push not yet sent a newer payload; False if there is none pending."""
+        self.s.info[OUTBOX_QUEUED] = True
+        result = await self.s.execute(
+            update(Outbox).where(Outbox.dedupe_key == dedupe_key, Outbox.status == "pending")
+            .values(payload=json.dumps(payload, ensure_ascii=False))
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
     async def backlog(self) -> dict[str, tuple[int, datetime]]:
         """status → (rows, when the oldest of them was queued): what /metrics shows."""

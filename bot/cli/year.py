@@ -31,6 +31,7 @@ from handlers.services.year_imports import excuse_quarter, import_history, impor
 from handlers.services.year_publish import publish_year, row_shown
 from handlers.services.year_ties import decide_tie
 from scoring.disclosure import withheld_zh
+from scoring.names import text_key
 from scoring.types import RANK_ZH, Rank
 
 # The results file's columns: a stable key (for scripts and the README) and the Chinese
@@ -117,7 +118,7 @@ async def write_results(env: RatingEnv, year: int, path: Path) -> str:
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(RESULT_COLUMNS.values())
-        for row in sorted(published.rows, key=lambda r: (r.unit_name, r.unit_rank, r.userid)):
+        for row in sorted(published.rows, key=lambda r: (text_key(r.unit_name), r.unit_rank, r.userid)):
             # A figure on fewer than k raters, and the places that would pin it, say why not.
             shown, withheld = row_shown(row, raters.get(row.userid, {}), k), withheld_zh(k)
             places = (row.unit_rank, row.level_rank) if shown.composite else (withheld, withheld)

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from scoring.wecom_protocol import (
+    MAIN_TITLE_DESC_CHARS,
     MAX_BUTTONS,
     MAX_OPTIONS,
     MAX_RECIPIENTS,
@@ -212,7 +213,7 @@ def _check_titles(card: Mapping[str, Any], card_type: str, doc: str) -> None:
     else:
         _need(bool(main.get("title")), doc, "main_title.title is required")
     advise(main.get("title"), 36, "main_title.title", doc)
-    advise(main.get("desc"), 44, "main_title.desc", doc)
+    advise(main.get("desc"), MAIN_TITLE_DESC_CHARS, "main_title.desc", doc)
     advise(card.get("sub_title_text"), 160, "sub_title_text", doc)
     source = card.get("source", {})
     _need(isinstance(source, Mapping), doc, "source must be an object")

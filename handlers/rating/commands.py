@@ -8,13 +8,14 @@ from typing import Protocol, TypeVar
 
 from handlers.audience import Audience
 from handlers.base import CardAnswer, Ctx, Refusal, Reply
-from handlers.cards import chosen, update_sent_card
+from handlers.cards import ballot_cards_to_update, chosen, queue_card_update, update_sent_card
 from handlers.render.rating_cards import (
     OK_KEY,
     PROPOSAL_PREFIX,
     RATE_PREFIX,
     SCORE_KEY,
     SUBMIT_PREFIX,
+    handed_in_card,
     parse_task_id,
     proposal_card,
     proposal_task_id,
@@ -33,6 +34,7 @@ from handlers.services.rating import (
     hand_in,
     high_slots,
     is_open,
+    names_of,
     nudge,
     open_round,
     parse_quarter,
@@ -53,7 +55,7 @@ from scoring import check_score
 from scoring.groups import may_have_extra_raters
 from scoring.numbers import whole_number
 from scoring.workdays import QuarterId
-from storage.directory import Person
+from storage.directory import Person, roster_order
 from storage.models_rating import RatingAssignment, RatingExtraProposal, RatingRound
 
 router = Router()
@@ -140,8 +142,12 @@ async def rating_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
     label = quarter_label(quarter_of(rnd))
     if not is_open(rnd, ctx.now):
         raise Refusal(f"{label}评分已截止，这张卡片不能再使用，未作任何更改。")
-    await _refuse_if_handed_in(env, rnd, ctx.userid)
     assert rnd.id is not None
+    if await env.store.rating.has_handed_in(rnd.id, ctx.userid):  # a card the hand-in could not update
+        return Reply(
+            f"您已提交{label}的评分，提交后不能再修改。",
+            card_update=handed_in_card(task_id=task_id, quarter=quarter_of(rnd), ratee=env.directory.people[card.ratee]),
+        )
     cards = await env.store.rating.assignments_of(rnd.id, ctx.userid)
     score = chosen(answer, SCORE_KEY)
     if answer.event_key != OK_KEY or score is None:
@@ -183,7 +189,10 @@ async def submit_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
         raise Refusal("这张卡片无法识别或已失效，未作任何更改。发送「评分 提交」也可以提交评分。")
     if parsed[1] != submit_token(rnd.id, ctx.userid):
         raise Refusal("这张提交卡片不是发给您的，未作任何更改。")
-    text = await hand_in(env, rnd, ctx.userid)
+    if await env.store.rating.has_handed_in(rnd.id, ctx.userid):  # the card shows it now
+        text = f"您已提交{quarter_label(quarter_of(rnd))}的评分，提交后不能再修改。"
+    else:
+        text = await hand_in(env, rnd, ctx.userid)
     cards = len(await env.store.rating.assignments_of(rnd.id, ctx.userid))
     done = submit_card(
         task_id=task_id, quarter=quarter_of(rnd), cards=cards,
@@ -224,10 +233,15 @@ async def rate_by_text(args: str, ctx: Ctx) -> Reply:
         raise Refusal("请写成「评分 姓名 分数」，例如：评分 张三 92。只发「评分」可重新收到未评的卡片。")
     raw = words[-1]
     card = find_card(env, person, cards, words[:-1])
-    accepted, message, *_ = await _score(env, rnd, person.userid, card, cards, raw)
+    accepted, message, current, left, cap = await _score(env, rnd, person.userid, card, cards, raw)
     if not accepted:
         raise Refusal(message)
-    return Reply(message + "（卡片上的显示可能不会随文字评分更新，以最后一次记录为准。）")
+    held = await ballot_cards_to_update(env.store, env.store.rating, rnd.id, person.userid, ctx.now, [card.id], submit=False)
+    for sent, _ in held:
+        await queue_card_update(env.store, sent, await _card(env, rnd, card, sent.task_id, current, left, cap, message), ctx.now)
+    if held:
+        return Reply(message + "卡片已同步更新。")
+    return Reply(message + "（卡片上的显示未能同步更新，以这条记录为准。）")
 
 
 def find_card(
@@ -344,7 +358,7 @@ async def propose_extra(args: str, ctx: Ctx) -> Reply:
     assert proposal.id is not None
     card = proposal_card(
         task_id=proposal_task_id(proposal.id), number=proposal.id, unit=unit.name, proposer=person.name,
-        names=[p.label for _, p in sorted(chosen.items())], unmatched=unmatched,
+        names=[p.label for p in sorted(chosen.values(), key=roster_order)], unmatched=unmatched,
     )
     await ctx.store.outbox.enqueue(f"rate-proposal:{proposal.id}", admins, "template_card", {"card": card}, ctx.now)
     return Reply(
@@ -451,7 +465,7 @@ async def pending_extra(args: str, ctx: Ctx) -> Reply:
         return Reply("目前没有等待审批的增加参评人员申请。")
     lines = [f"等待审批的增加参评人员申请（{len(pending)} 条）："]
     for proposal in pending:
-        names = "、".join(_name(env, u) for u in proposal.userids.split("|") if u) or "（无）"
+        names = names_of(env, [u for u in proposal.userids.split("|") if u]) or "（无）"
         unmatched = _unmatched(proposal)
         doubt = f"；名册中未能确定：「{'」「'.join(unmatched)}」" if unmatched else ""
         lines.append(
@@ -514,7 +528,7 @@ async def admin_nudge(args: str, ctx: Ctx) -> Reply:
     label = quarter_label(quarter_of(rnd))
     if not nudged:
         return Reply(f"{label}评分：没有需要提醒的人（都已提交，或刚刚已提醒过）。")
-    names = "、".join(_name(env, u) for u in nudged)
+    names = names_of(env, nudged)
     return Reply(f"✅ 已向 {len(nudged)} 位尚未提交{label}评分的人发送提醒：{names}。")
 
 

@@ -15,6 +15,7 @@ from functools import cache
 from matplotlib import font_manager, rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from handlers.render.font import FAMILY, font_path
 
@@ -22,6 +23,8 @@ DPI = 120
 _BAR = "#4C78A8"
 _MINE = "#E45756"
 _STYLE = {"font.family": FAMILY, "axes.unicode_minus": False, "font.size": 10}
+# Fewer scores than this make no distribution worth drawing: the reply lists them instead.
+SPREAD_MIN = 10
 
 
 @cache
@@ -59,11 +62,18 @@ def bar_chart(title: str, bars: Sequence[tuple[str, Decimal]], mine: str | None 
 def spread_chart(title: str, scores: Sequence[Decimal], mine: Decimal | None = None) -> bytes:
     """A histogram of scores with the quartiles (下四分位、中位数、上四分位) marked."""
     _register_font()
+    with rc_context(_STYLE):
+        return _png(spread_figure(title, scores, mine))
+
+
+def spread_figure(title: str, scores: Sequence[Decimal], mine: Decimal | None = None) -> Figure:
+    """`spread_chart` before it is drawn: counts of people on the y axis, in whole numbers."""
     values = [float(s) for s in scores]
     with rc_context(_STYLE):
         figure = Figure(figsize=(7, 4), dpi=DPI, layout="constrained")
         axes = figure.add_subplot()
         axes.hist(values, bins=min(20, max(5, len(values) // 5)), color=_BAR, edgecolor="white")
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # 人数: never 0.5 of a person
         if len(values) >= 2:
             q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
             for x, name, style in ((q1, "下四分位", ":"), (median, "中位数", "--"), (q3, "上四分位", ":")):
@@ -76,4 +86,4 @@ def spread_chart(title: str, scores: Sequence[Decimal], mine: Decimal | None = N
         axes.set_title(title)
         axes.set_xlabel("得分")
         axes.set_ylabel("人数")
-        return _png(figure)
+        return figure

@@ -24,7 +24,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from handlers.base import day_label
+from handlers.base import day_label, span_label
 from handlers.render.font import font_path
 from handlers.render.records import Dossier
 from scoring.types import RANK_ZH, ROLE_ZH
@@ -189,7 +189,7 @@ def dossier_pdf(dossier: Dossier, year: int, quarter_texts: dict[int, str], expo
 
     page.heading("四、请假与出差")
     page.lines([
-        f"{leave.kind}：{leave.start.month}月{leave.start.day}日至{leave.end.month}月{leave.end.day}日"
+        f"{leave.kind}：{span_label(leave.start, leave.end)}"
         + (f"（{leave.reason}）" if leave.reason else "")
         for leave in dossier.leave
     ] or ["无"])

@@ -8,7 +8,9 @@ the usual steps from settings `[rating] card_scores`, after the prompt 「请选
 handlers/cards.py puts first) plus one 确定 button; any other integer in range goes by text,
 `评分 姓名 83`. After a tap the passive reply replaces the card with the same card showing the
 recorded score (preselected in the drop-down too) and the 90+ slots left, still answerable, so
-a rater can change their mind until they hand in.
+a rater can change their mind until they hand in. A score given by text is shown on the card
+too, and at hand-in every card says so instead (`handed_in_card`), as far as WeCom lets a
+sent card be updated (handlers/cards.py).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ SUBMIT_PREFIX = "rsub-"
 PROPOSAL_PREFIX = "rxp-"
 SCORE_KEY = "score"
 OK_KEY = "ok"
+HANDED_IN_KEY = "handed_in"
 
 
 def quarter_label(quarter: QuarterId) -> str:
@@ -90,6 +93,21 @@ def rating_card(
             selected=None if score is None else str(score),
         ),
         "button_list": [{"text": "确定" if score is None else "改为所选分数", "style": 1, "key": OK_KEY}],
+    }
+
+
+def handed_in_card(*, task_id: str, quarter: QuarterId, ratee: Person) -> dict[str, Any]:
+    """A ratee's card once the rater handed in: no score (scores are sealed without the rater,
+    so none stays on a card addressed to them) and nothing left to choose."""
+    title = f"{ratee.name}（{ratee.position}）" if ratee.position else ratee.name
+    return {
+        "card_type": "button_interaction",
+        "source": {"desc": f"实绩考核 · {quarter_label(quarter)}评分"},
+        "main_title": {"title": title[:36], "desc": ratee.unit.name},
+        "sub_title_text": f"您已提交{quarter_label(quarter)}评分，不能再修改。评分已匿名保存，卡片上不再显示分数。",
+        "horizontal_content_list": [{"keyname": "评分", "value": "已提交"}],
+        "task_id": task_id,
+        "button_list": [{"text": "已提交", "style": 2, "key": HANDED_IN_KEY}],
     }
 
 

@@ -179,7 +179,7 @@ def write_workbook(
     levels = {title: sheet(title, f"{title}考核结果（{order}） · {note}", HEADER, widths) for title in titles}
     coverage = sheet("日志记载", f"日志记载情况 · {note}", COVERAGE, coverage_widths)
     places = {p.userid: level_place(record, p) for p in record.people}
-    # Stable: equal places, and the unplaced after them, keep the unit-then-name order.
+    # Stable: equal places, and the unplaced after them, keep the roster order.
     for person in sorted(record.people, key=lambda p: (places[p.userid] is None, places[p.userid] or 0)):
         levels[_level_of(person)].append(results_row(record, person))
     unit_sheet: WriteOnlyWorksheet | None = None
@@ -187,7 +187,7 @@ def write_workbook(
     if len({p.unit.id for p in record.people}) > MAX_UNIT_SHEETS:
         unit_sheet = sheet(ALL_UNITS, f"各单位考核结果（按单位排列） · {note}", HEADER, widths)
         unit_id = -1  # one sheet for every unit
-    for person in record.people:  # by unit, then name
+    for person in record.people:  # in roster order: by unit, then as the roster lists them
         if unit_id != -1 and person.unit.id != unit_id:
             if unit_sheet is not None:
                 unit_sheet.close()  # its rows are on disk; keep no file open per unit

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from handlers.base import Ctx, Refusal, Reply
-from handlers.render.charts import bar_chart, spread_chart
+from handlers.render.charts import SPREAD_MIN, bar_chart, spread_chart
 from handlers.results.standings import (
     Period,
     PeriodResults,
@@ -24,6 +24,7 @@ from handlers.results.standings import (
 from handlers.router import Router
 from handlers.text import fold
 from scoring.disclosure import shown_ranking, withheld_zh
+from scoring.names import name_key, text_key
 from scoring.ranking import Extremes, Ranking, extremes
 from scoring.types import RANK_ZH, Rank
 from scoring.visibility import RankingView, may_see_entry, ranking_view
@@ -182,6 +183,7 @@ async def _level_answer(ctx: Ctx, results: PeriodResults, level: Rank, query: _Q
     head = [f"📊 {title}（{ranking.size} 人有得分）"]
     if found is not None:
         head.append(_extremes_text(found, by_id))
+    if found is not None and seen.size >= SPREAD_MIN:
         mine = by_id.get(ctx.userid)
         chart = spread_chart(f"{title}得分分布（{seen.size} 人）", [e.score for e in seen.entries],
                              mine.score if mine and mine.userid in seen.positions else None)
@@ -216,7 +218,7 @@ def _district_overview(ctx: Ctx, results: PeriodResults) -> str:
 def _overseen_overview(ctx: Ctx, results: PeriodResults) -> str:
     person = ctx.require_person()
     lines = [f"📊 {results.period.label} 分管单位排名概况"]
-    for unit_id in sorted(person.oversees, key=lambda u: ctx.directory.units[u].name if u in ctx.directory.units else ""):
+    for unit_id in sorted(person.oversees, key=lambda u: text_key(ctx.directory.units[u].name) if u in ctx.directory.units else ()):
         unit = ctx.directory.units.get(unit_id)
         ranking = results.unit_ranking(unit_id)
         if unit is None or not ranking.entries:
@@ -287,8 +289,8 @@ def _listing(
     entries = list(_seen(ctx, ranking, shown).entries)
     # Named in a fixed order, never in rank order, and the shown entries then carry no numbers:
     # a gap in 1, 3, 4 or a name's place in the list would tell a withheld person's place.
-    withheld = sorted(shown[e.userid].name for e in ranking.entries
-                      if e.userid in shown and not shown[e.userid].shown_to(asker, ctx.is_admin))
+    withheld = sorted((shown[e.userid].name for e in ranking.entries
+                       if e.userid in shown and not shown[e.userid].shown_to(asker, ctx.is_admin)), key=name_key)
 
     def line(entry_userid: str, position: int, score: object) -> str:
         standing = shown[entry_userid]
@@ -309,7 +311,7 @@ def _listing(
             lines.append(f"您：第 {mine.position} 名，{mine.score} 分")
     if withheld:
         lines.append(f"{withheld_zh(_k(ctx))}得分和名次：{'、'.join(withheld)}（因此本名单按得分排列，不列名次）")
-    unranked = [shown[u].name for u in ranking.unranked if u in shown]
+    unranked = sorted((shown[u].name for u in ranking.unranked if u in shown), key=name_key)
     if unranked:
         lines.append(f"无人评分、未排名 {len(unranked)} 人：{'、'.join(unranked)}")
     return lines

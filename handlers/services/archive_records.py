@@ -15,7 +15,7 @@ from handlers.services import annual
 from handlers.services.golive import go_live_date
 from handlers.services.rating import RatingEnv, quarter_of
 from scoring.logs import counting_start
-from storage.directory import Person
+from storage.directory import Person, roster_order
 from storage.models_rating import QuarterResult
 
 T = TypeVar("T")
@@ -27,7 +27,7 @@ async def year_record(env: RatingEnv, year: int) -> YearRecord:
     figures = await annual.published_year(env.store, year, env.cfg.min_group_size) or []
     rated = set(quarters) | {f.userid for f in figures}
     people = [p for p in env.directory.people.values() if not p.is_superior and (p.active or p.userid in rated)]
-    people.sort(key=lambda p: (p.unit.name, p.name, p.userid))
+    people.sort(key=roster_order)
     start = counting_start(date(year, 1, 1), go_live_date(env.settings, env.directory))
     end = min(date(year, 12, 31), env.today)
     return YearRecord(

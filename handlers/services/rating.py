@@ -12,7 +12,7 @@ import hashlib
 import json
 import secrets
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -20,8 +20,10 @@ from decimal import Decimal
 from fractions import Fraction
 
 from handlers.base import Ctx, Refusal
+from handlers.cards import SentCard, ballot_cards_to_update, queue_card_update
 from handlers.dates import parse_quarter
 from handlers.render.rating_cards import (
+    handed_in_card,
     quarter_label,
     rate_task_ids,
     rating_card,
@@ -63,6 +65,8 @@ from scoring.disclosure import (
 from scoring.golive import owed_period
 from scoring.handin import HandinCheck, check_handin
 from scoring.logs import counting_start, logged_of_owed, overdue_days
+from scoring.names import text_key
+from scoring.rounding import whole_percent
 from scoring.rounds import (
     is_round_open,
     may_open_round,
@@ -76,7 +80,7 @@ from scoring.types import ScoredCadre
 from scoring.visibility import RankingView, ranking_view
 from scoring.workdays import QuarterId, WorkCalendar
 from storage.ballot_box import FIRST_SEND, BallotBox, RaterTodo
-from storage.directory import Directory
+from storage.directory import Directory, listed_names, roster_order
 from storage.models_rating import QuarterPublication, RatingAssignment, RatingRound
 from storage.models_rating import QuarterResult as ResultRow
 from storage.rating_repo import NewCard
@@ -422,6 +426,24 @@ def _name(env: RatingEnv, userid: str | None) -> str:
     return person.name if person else (userid or "")
 
 
+def names_of(env: RatingEnv, userids: Iterable[str]) -> str:
+    """「吴昊、王强（城关镇）、王强（区发展和改革局）」: people in the one order of lists
+    (storage/directory.py roster_order); ids no longer on the roster last, as they are."""
+    people = [p for u in userids if (p := env.directory.people.get(u)) is not None]
+    gone = [u for u in userids if u not in env.directory.people]
+    return "、".join([*listed_names(people), *sorted(gone)])
+
+
+def _person_order(env: RatingEnv, userid: str) -> tuple[object, ...]:
+    person = env.directory.people.get(userid)
+    return (0, roster_order(person)) if person is not None else (1, userid)
+
+
+def _unit_order(env: RatingEnv, unit_id: int) -> tuple[object, ...]:
+    unit = env.directory.units.get(unit_id)
+    return (0, text_key(unit.name)) if unit is not None else (1, unit_id)
+
+
 def problems_text(env: RatingEnv, check: HandinCheck, *, open_round: bool = True) -> list[str]:
     """What stops a hand-in; `open_round=False` after the close, when no card can be resent."""
     lines: list[str] = []
@@ -431,7 +453,7 @@ def problems_text(env: RatingEnv, check: HandinCheck, *, open_round: bool = True
             where = _name(env, violation.ratee) if violation.ratee else (unit.name if unit else "本单位")
             lines.append(f"· {where}：{violation.reason_zh}")
     if check.unanswered:
-        names = "、".join(_name(env, u) for u in check.unanswered)
+        names = names_of(env, check.unanswered)
         resend = "（发送「评分」可重新收到这些卡片）" if open_round else ""
         lines.append(f"· 还有 {len(check.unanswered)} 位未评分：{names}{resend}")
     return lines
@@ -455,9 +477,31 @@ async def hand_in(env: RatingEnv, rnd: RatingRound, rater: str) -> str:
         raise Refusal(f"您在{label}评分中没有需要评分的同事。")
     if not check.ok:
         raise Refusal("未能提交，请先处理以下问题（评分均已保留）：\n" + "\n".join(problems_text(env, check)))
+    # Asked before the seal, which drops the keys the cards went out under.
+    held = await ballot_cards_to_update(env.store, env.store.rating, rnd.id, rater, env.now)
     if not await seal(env, rnd, rater, drafts, cards):
         raise Refusal(f"您已提交{label}的评分，提交后不能再修改。")
+    await _show_handed_in(env, rnd, rater, held, cards)
     return f"✅ 已提交{label}评分，共 {len(drafts)} 人。评分已匿名保存（不记录评分人），聊天、报表和导出中都看不到您给了谁多少分。感谢参与！"
+
+
+async def _show_handed_in(
+    env: RatingEnv, rnd: RatingRound, rater: str, held: list[tuple[SentCard, str | None]],
+    cards: list[RatingAssignment],
+) -> None:
+    """Every card the rater holds, updated to say it is handed in (no scores: they are sealed)."""
+    quarter = quarter_of(rnd)
+    ratee_of = {card.id: card.ratee for card in cards}
+    for sent, assignment_id in held:
+        if assignment_id is None:
+            card = submit_card(task_id=sent.task_id, quarter=quarter, cards=len(cards),
+                               deadline=deadline_text(env, rnd.closes_at), done=True,
+                               note=f"您已提交{quarter_label(quarter)}的评分，提交后不能再修改。")
+        elif (ratee := env.directory.people.get(ratee_of.get(assignment_id, ""))) is not None:
+            card = handed_in_card(task_id=sent.task_id, quarter=quarter, ratee=ratee)
+        else:
+            continue
+        await queue_card_update(env.store, sent, card, env.now, handed_in=True)
 
 
 # ---- closing ---------------------------------------------------------------------------
@@ -650,7 +694,7 @@ async def publish_round(env: RatingEnv, rnd: RatingRound, *, force: bool = False
     short = sorted({
         env.directory.units[r.unit_id].name if r.unit_id in env.directory.units else str(r.unit_id)
         for r in rows if r.score is not None and not quarter_shown_of(env, r).score
-    })
+    }, key=text_key)
     return answer + ("\n" + short_of_raters_zh(short, env.cfg.min_group_size) if short else "")
 
 
@@ -973,27 +1017,29 @@ async def progress_text(env: RatingEnv, rnd: RatingRound) -> str:
 
 
 async def box_progress_text(
-    env: RatingEnv, box: BallotBox, round_id: int, title: str, nudge_hint: str | None = None
+    env: RatingEnv, box: BallotBox, round_id: int, title: str, nudge_hint: str | None = None,
+    *, rater: str = "评分人", rated: str = "已评",
 ) -> str:
-    """Per unit, how many of its raters handed in, and who has not: never a score."""
+    """Per unit, how many of its raters (`rater`: 评分人, 测评人) handed in, and who has not:
+    never a score."""
     lines = [title]
-    for unit in sorted(await box.progress(round_id), key=lambda u: u.unit_id):
+    for unit in sorted(await box.progress(round_id), key=lambda u: _unit_order(env, u.unit_id)):
         info = env.directory.units.get(unit.unit_id)
-        share = f"{100 * unit.handed_in // unit.raters}%" if unit.raters else "—"
-        lines.append(f"· {info.name if info else unit.unit_id}：{unit.raters} 位评分人中 {unit.handed_in} 位已提交（{share}）")
+        share = f"{whole_percent(unit.handed_in, unit.raters)}%" if unit.raters else "—"
+        lines.append(f"· {info.name if info else unit.unit_id}：{unit.raters} 位{rater}中 {unit.handed_in} 位已提交（{share}）")
     raters = await box.raters(round_id)
     done = await box.handed_in(round_id)
-    lines.append(f"合计：{len(raters)} 位评分人中 {len(done & raters)} 位已提交。")
+    lines.append(f"合计：{len(raters)} 位{rater}中 {len(done & raters)} 位已提交。")
     # Who has not handed in is no score (R-RATE-5 hides scores, not participation).
     todo = await box.todo(round_id)
     if todo:
-        lines.append(f"【尚未提交的 {len(todo)} 人】（括号内为已评人数）")
-        by_unit: defaultdict[str, list[str]] = defaultdict(list)
-        for item in todo:
+        lines.append(f"【尚未提交的 {len(todo)} 人】（括号内为{rated}人数）")
+        by_unit: dict[str, list[str]] = {}
+        for item in sorted(todo, key=lambda t: _person_order(env, t.rater)):
             person = env.directory.people.get(item.rater)
             unit = person.unit.name if person is not None else "名册外"
-            by_unit[unit].append(f"{_name(env, item.rater)}（{item.answered}/{item.cards}）")
-        lines += [f"· {unit}：{'、'.join(names)}" for unit, names in sorted(by_unit.items())]
+            by_unit.setdefault(unit, []).append(f"{_name(env, item.rater)}（{item.answered}/{item.cards}）")
+        lines += [f"· {unit}：{'、'.join(names)}" for unit, names in by_unit.items()]
         if nudge_hint:
             lines.append(nudge_hint)
     return "\n".join(lines)

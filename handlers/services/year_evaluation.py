@@ -13,9 +13,12 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from handlers.base import Refusal
+from handlers.cards import SentCard, ballot_cards_to_update, queue_card_update
 from handlers.render.year_cards import (
+    FINISHED,
     eval_task_id,
     evaluation_card,
+    handed_in_card,
     submit_card,
     submit_task_id,
     year_label,
@@ -30,6 +33,7 @@ from handlers.services.rating import (
     is_open,
     submit_token,
 )
+from handlers.services.year_imports import missing_units
 from handlers.services.year_publish import year_people
 from scoring.golive import owed_period
 from scoring.rounds import may_open_round, rater_reminder_due, round_closes_at
@@ -104,7 +108,7 @@ async def open_evaluation(env: RatingEnv, year: int, opened_by: str) -> str:
     await env.audit("year_eval.open", f"{year}: {len(raters)} raters, {len(made)} cards")
     return (
         f"✅ 已开启{label}：{len(raters)} 位测评人、{len(made)} 张测评卡已排队发送，"
-        f"截止 {deadline_text(env, closes_at)}。发送「测评 进度」查看各单位提交情况。"
+        f"截止 {deadline_text(env, closes_at)}。发送「测评进度」查看各单位提交情况。"
     )
 
 
@@ -188,11 +192,33 @@ async def _seal(env: RatingEnv, ev: YearEval, rater: str) -> tuple[bool, dict[st
     return await box.seal(ev, rater, lines), {}, len(cards)
 
 
+async def show_marks(env: RatingEnv, ev: YearEval, card: YearEvalAssignment, marks: dict[int, int]) -> bool:
+    """Marks given by text, shown on the colleague's cards the rater holds (each card can be
+    updated once, within WeCom's time: handlers/cards.py). False if none could be."""
+    assert ev.id is not None
+    ratee = env.directory.people.get(card.ratee)
+    sent = await ballot_cards_to_update(
+        env.store, env.store.year.evaluation, ev.id, card.rater, env.now, [card.id], submit=False,
+    )
+    if ratee is None or not sent:
+        return False
+    step = FINISHED if len(marks) == len(DIMENSIONS_ZH) else 0
+    for each, _ in sent:
+        await queue_card_update(env.store, each, evaluation_card(
+            task_id=each.task_id, year=ev.year, ratee=ratee, marks=marks, step=step,
+            card_scores=env.settings.year.card_scores,
+        ), env.now)
+    return True
+
+
 async def hand_in(env: RatingEnv, ev: YearEval, rater: str) -> str:
     label = year_label(ev.year)
     await refuse_if_handed_in(env, ev, rater)
     if not is_open(ev, env.now):
         raise Refusal(f"{label}已截止，无法再提交。")
+    assert ev.id is not None
+    # Asked before the seal, which drops the keys the cards went out under.
+    held = await ballot_cards_to_update(env.store, env.store.year.evaluation, ev.id, rater, env.now)
     sealed, unfinished, count = await _seal(env, ev, rater)
     if count == 0:
         raise Refusal(f"您在{label}中没有需要测评的同事。")
@@ -203,10 +229,29 @@ async def hand_in(env: RatingEnv, ev: YearEval, rater: str) -> str:
         )
     if not sealed:
         raise Refusal(f"您已提交{label}，提交后不能再修改。")
+    await _show_handed_in(env, ev, rater, held, count)
     return (
         f"✅ 已提交{label}，共 {count} 人。测评已匿名保存（不记录测评人），"
         "聊天、报表和导出中都看不到您给了谁多少分。感谢参与！"
     )
+
+
+async def _show_handed_in(
+    env: RatingEnv, ev: YearEval, rater: str, held: list[tuple[SentCard, str | None]], count: int,
+) -> None:
+    """Every card the rater holds, updated to say it is handed in (no marks: they are sealed)."""
+    assert ev.id is not None
+    cards = {c.id: c for c in await env.store.year.evaluation.assignments_of(ev.id, rater)}
+    for sent, assignment_id in held:
+        if assignment_id is None:
+            card = submit_card(task_id=sent.task_id, year=ev.year, cards=count,
+                               deadline=deadline_text(env, ev.closes_at), done=True,
+                               note=f"您已提交{year_label(ev.year)}，提交后不能再修改。")
+        elif assignment_id in cards and (ratee := env.directory.people.get(cards[assignment_id].ratee)):
+            card = handed_in_card(task_id=sent.task_id, year=ev.year, ratee=ratee)
+        else:
+            continue
+        await queue_card_update(env.store, sent, card, env.now, handed_in=True)
 
 
 # ---- closing, reminders, progress ------------------------------------------------------
@@ -239,10 +284,12 @@ async def close_evaluation(env: RatingEnv, ev: YearEval) -> str:
     env.store.erase_after_commit()
     handed = len(await box.handed_in(ev.id))
     await env.audit("year_eval.close", f"{ev.year}: {handed} handed in ({auto} by the system), {dropped} voided, {absent} absent")
+    missing = await missing_units(env, ev.year)
     return (
         f"✅ {label}已关闭：{handed} 人提交（其中 {auto} 人由系统代为提交），"
         f"{dropped} 人的未完成测评作废，{absent} 人未参加。"
-        + ("" if await env.store.year.unit_results(ev.year) else f"下一步：导入各单位的年度考核结果（shiji year import-unit-results {ev.year} 文件）；")
+        + (f"下一步：导入尚缺的 {len(missing)} 个单位的年度考核结果（shiji year import-unit-results {ev.year} 文件）；"
+           if missing else "")
         + publish_when(env.settings, env.calendar, env.today, SummaryPeriod("year", ev.year), f"发布年度结果 {ev.year}")
     )
 
@@ -253,7 +300,7 @@ async def progress_text(env: RatingEnv, ev: YearEval) -> str:
         f"📋 {year_label(ev.year)}进度（{STATUS_ZH.get(ev.status, ev.status)}，"
         f"截止 {deadline_text(env, ev.closes_at)}）"
     )
-    return await box_progress_text(env, env.store.year.evaluation, ev.id, title)
+    return await box_progress_text(env, env.store.year.evaluation, ev.id, title, rater="测评人", rated="已测评")
 
 
 async def remind(env: RatingEnv) -> int:

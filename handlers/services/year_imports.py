@@ -9,6 +9,7 @@ from datetime import datetime
 from handlers.base import Refusal
 from handlers.services.rating import RatingEnv
 from scoring.annual import QUARTERS
+from scoring.names import text_key
 from scoring.year_end import read_result
 from storage.models_year import HistoryResult, QuarterExcuse
 from storage.roster_import import ImportProblems, require_columns, with_english_headers
@@ -64,16 +65,23 @@ async def import_unit_results(
         if any(env.directory.unit_named(r["unit"]) is None for r in records):  # the names it knows
             known = "\n名册中的单位：" + "、".join(_units_with_cadres(env))
         raise Refusal(_refuse(problems).text + known)
+    replaced = bool(await env.store.year.unit_results(year))
     await env.store.year.replace_unit_results(year, scores, env.now)
     await env.audit("year.unit_results.import", f"{year}: {len(scores)} units")
-    return f"已导入 {year} 年单位年度综合考核结果 {len(scores)} 个单位（替换此前导入的该年结果）。" + (
-        await _missing_units_note(env, year)
-    )
+    return f"已导入 {year} 年单位年度综合考核结果 {len(scores)} 个单位" + (
+        "（替换此前导入的该年结果）。" if replaced else "。"
+    ) + await _missing_units_note(env, year)
+
+
+async def missing_units(env: RatingEnv, year: int) -> list[str]:
+    """Units with cadres that have no result imported for `year`, by name."""
+    found = await env.store.year.unit_results(year)
+    return sorted((unit.name for u, unit in env.directory.units.items()
+                   if env.directory.members(u) and u not in found), key=text_key)
 
 
 async def _missing_units_note(env: RatingEnv, year: int) -> str:
-    missing = [env.directory.units[u].name for u in sorted(env.directory.units)
-               if env.directory.members(u) and u not in await env.store.year.unit_results(year)]
+    missing = await missing_units(env, year)
     return f"\n尚缺 {len(missing)} 个单位：" + "、".join(missing) if missing else "\n所有单位均已导入。"
 
 
@@ -86,13 +94,13 @@ async def unit_results_text(env: RatingEnv, year: int) -> str:
             f"（换成各单位的实际得分，可一次写全部单位），或运行 shiji year import-unit-results {year} 文件（列 单位,得分 或 unit,score）。"
         )
     lines = [f"📋 {year} 年单位年度综合考核结果（{len(found)} 个单位）："]
-    for unit_id, score in sorted(found.items(), key=lambda item: env.directory.units[item[0]].name):
+    for unit_id, score in sorted(found.items(), key=lambda item: text_key(env.directory.units[item[0]].name)):
         lines.append(f"· {env.directory.units[unit_id].name}：{score}")
     return "\n".join(lines) + await _missing_units_note(env, year)
 
 
 def _units_with_cadres(env: RatingEnv) -> list[str]:
-    return [env.directory.units[u].name for u in sorted(env.directory.units) if env.directory.members(u)]
+    return sorted((unit.name for u, unit in env.directory.units.items() if env.directory.members(u)), key=text_key)
 
 
 def unit_results_example(env: RatingEnv, year: int) -> str:
@@ -151,10 +159,12 @@ async def import_history(env: RatingEnv, records: list[dict[str, str]]) -> str:
                                   excellent=excellent, last_in_unit=last, imported_at=env.now))
     if problems:
         raise _refuse(problems)
-    await env.store.year.replace_history(rows)
     years = sorted({row.year for row in rows})
+    replaced = sorted({row.year for row in await env.store.year.history()} & set(years))
+    await env.store.year.replace_history(rows)
     await env.audit("year.history.import", f"{'、'.join(map(str, years))}: {len(rows)} rows")
-    return f"已导入 {'、'.join(map(str, years))} 年的历史考核结果共 {len(rows)} 行（替换此前导入的这些年份）。"
+    again = f"（替换此前导入的 {'、'.join(map(str, replaced))} 年）" if replaced else ""
+    return f"已导入 {'、'.join(map(str, years))} 年的历史考核结果共 {len(rows)} 行{again}。"
 
 
 async def excuse_quarter(env: RatingEnv, year: int, userid: str, quarter_text: str, reason: str, by: str,

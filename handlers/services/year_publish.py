@@ -43,12 +43,15 @@ from scoring.disclosure import (
     year_shown,
 )
 from scoring.golive import owed_period, quarters_before_go_live
+from scoring.names import text_key
 from scoring.ranking import extremes
+from scoring.rounds import may_open_round
 from scoring.summary_window import SummaryPeriod
 from scoring.types import RANK_ZH, Rank, Role
 from scoring.use import LAST_PLACE_ZH, LastPlaceAction
+from scoring.workdays import QuarterId
 from scoring.year_end import Change, EarlierYears, YearOutcome, publication_changes, year_outcome
-from storage.directory import Person
+from storage.directory import Person, listed_names
 from storage.models_year import AnnualPublication
 from storage.models_year import AnnualResult as Row
 from storage.repos import Push
@@ -250,7 +253,7 @@ def _names(gathered: Gathered, userids: object) -> str:
     ids = list(userids)  # type: ignore[call-overload]
     if len(ids) > LIST_LIMIT:
         return f"共 {len(ids)} 人（名单见 shiji year results 导出的文件）"
-    return "、".join(f"{gathered.people[u].name}" for u in ids) or "无"
+    return "、".join(listed_names(gathered.people[u] for u in ids)) or "无"
 
 
 def report_text(
@@ -303,7 +306,8 @@ def report_text(
         lines.append("无")
     eligible = sum(1 for e in outcome.promotion.values() if e.eligible)
     lines.append(f"【提拔】{eligible} 人符合提拔的实绩条件，发送「提拔名单 正科级」等查看。")
-    short = sorted({units[str(gathered.people[u].unit.id)] for u, seen in shown.items() if seen.anything_withheld})
+    short = sorted({units[str(gathered.people[u].unit.id)] for u, seen in shown.items() if seen.anything_withheld},
+                   key=text_key)
     if short:
         lines.append(short_of_raters_zh(short, k))
     if changes:
@@ -352,6 +356,8 @@ def _figures(row: dict[str, object] | Row) -> dict[str, str]:
 async def publish_year(env: RatingEnv, year: int, by: str, *, republish: bool = False, force: bool = False) -> str:
     """Publish (or, explicitly, re-publish) `year`; `force` (强制发布) publishes while the
     annual-summary window is still open. Returns the admin's short answer."""
+    if not may_open_round(QuarterId(year, 4), env.today):  # the year is over with its Q4
+        raise Refusal(f"{year} 年到 12月31日才结束，年度结束后才能发布{year}年度结果，未发布。")
     prior = await env.store.year.latest_version(year)
     if prior is not None and not republish:
         raise Refusal(
@@ -442,7 +448,7 @@ async def publish_version(
     if admins:
         report = report_text(year, version, gathered, outcome, changes_text, shown, k)
         await env.store.outbox.enqueue(f"year-report:{year}:{version}", admins, "text", {"content": report}, env.now)
-    short = sorted({str(r["unit_name"]) for r in rows if shown[str(r["userid"])].anything_withheld})
+    short = sorted({str(r["unit_name"]) for r in rows if shown[str(r["userid"])].anything_withheld}, key=text_key)
     return (
         f"✅ 已发布{year}年度考核结果（第 {version} 版）：{len(rows)} 人，{len(notified)} 人已收到本人结果；"
         "各职级最高最低分、优秀、评先、末位名单已发给考核办。"

@@ -15,7 +15,7 @@ from handlers.services.rating import RatingEnv
 from handlers.services.year_publish import compute_outcome, gather_complete, publish_version
 from scoring.use import tie_decision_refusal
 from scoring.year_end import Change
-from storage.directory import Person
+from storage.directory import Person, listed_names
 from storage.models_year import ExcellentDecision
 
 # What a decision may change in a published year: the grade, whether it awaits a decision,
@@ -52,7 +52,7 @@ async def decide_tie(env: RatingEnv, year: int, who: str, grant: bool, by: str) 
     grades = outcome.excellent[str(person.unit.id)]
     reason = tie_decision_refusal(grades, person.userid, grant, decisions)
     if reason is not None:
-        tied = "、".join(gathered.people[u].name for u in grades.tied) or "无"
+        tied = "、".join(listed_names(gathered.people[u] for u in grades.tied)) or "无"
         raise Refusal(f"未评定：{person.label}{reason}。本单位同分人员：{tied}。")
     await store.decide_excellent(ExcellentDecision(
         year=year, userid=person.userid, granted=grant, decided_by=by, decided_at=env.now,

@@ -16,11 +16,14 @@ from handlers.rating.commands import find_card
 from handlers.render.rating_cards import parse_task_id
 from handlers.render.year_cards import (
     DIMENSION_KEYS,
+    EDIT_KEY,
     EVAL_PREFIX,
+    FINISHED,
     STEP_KEYS,
     STEPS,
     SUBMIT_PREFIX,
     evaluation_card,
+    handed_in_card,
     marks_text,
     submit_card,
     year_label,
@@ -38,6 +41,7 @@ from handlers.services.year_evaluation import (
     progress_text,
     queue_cards,
     refuse_if_handed_in,
+    show_marks,
 )
 from handlers.services.year_imports import (
     import_unit_results,
@@ -82,7 +86,6 @@ async def _card_context(env: RatingEnv, answer: CardAnswer, userid: str) -> tupl
         raise Refusal("这张测评卡片不是发给您的，未作任何更改。")
     if not is_open(ev, env.now):
         raise Refusal(f"{year_label(ev.year)}已截止，这张卡片不能再使用，未作任何更改。")
-    await refuse_if_handed_in(env, ev, userid)
     return ev, card, await box.assignments_of(ev.id, userid)
 
 
@@ -94,39 +97,42 @@ async def evaluation_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
     assert ev.id is not None
     box = env.store.year.evaluation
     ratee = env.directory.people[card.ratee]
+    if await box.has_handed_in(ev.id, ctx.userid):  # a card the hand-in could not update
+        text = f"您已提交{year_label(ev.year)}，提交后不能再修改。"
+        return Reply(text, card_update=handed_in_card(task_id=answer.task_id, year=ev.year, ratee=ratee))
     scores = env.settings.year.card_scores
-    step = STEP_KEYS.index(answer.event_key) if answer.event_key in STEP_KEYS else 0
-    picked = {i: chosen(answer, DIMENSION_KEYS[i]) for i in STEPS[step]}
-    unchosen = [DIMENSIONS_ZH[i] for i, value in picked.items() if value is None]
     drafts = await box.drafts(ev.id, ctx.userid)
     marks = drafts.get(card.ratee, {})
+
+    def shown(step: int, note: str | None = None, chosen: dict[int, int] | None = None) -> dict[str, object]:
+        return evaluation_card(task_id=answer.task_id, year=ev.year, ratee=ratee, marks=marks, step=step,
+                               card_scores=scores, note=note, chosen=chosen)
+
+    step = STEP_KEYS.index(answer.event_key) if answer.event_key in STEP_KEYS else 0
+    picked = {i: chosen(answer, DIMENSION_KEYS[i]) for i in STEPS[step]}
+    # What the tap carried, kept on the card whether or not it is recorded.
+    kept = {i: int(value) for i, value in picked.items() if value is not None and value.isdecimal()}
+    if answer.event_key == EDIT_KEY:
+        return Reply(f"修改 {ratee.name} 的测评：第 1/2 步。", card_update=shown(0, "修改：第 1/2 步，德、能、勤", kept))
+    unchosen = [DIMENSIONS_ZH[i] for i, value in picked.items() if value is None]
     if unchosen:
         note = f"请为{'、'.join(unchosen)}选择分数后再点按钮"
-        return Reply(note, card_update=evaluation_card(
-            task_id=answer.task_id, year=ev.year, ratee=ratee, marks=marks, step=step, card_scores=scores, note=note,
-        ))
+        return Reply(note, card_update=shown(step, note, kept))
     check = check_marks({i: value for i, value in picked.items() if value is not None}, env.cfg)
     if not check.ok:
         note = "⚠️ 未记录：" + "；".join(check.reasons_zh)
-        return Reply(note, card_update=evaluation_card(
-            task_id=answer.task_id, year=ev.year, ratee=ratee, marks=marks, step=step, card_scores=scores, note=note,
-        ))
+        return Reply(note, card_update=shown(step, note, kept))
     await box.put_marks(ev.id, ctx.userid, card.ratee, dict(check.marks))
     marks = {**marks, **check.marks}
     complete = len(marks) == len(DIMENSIONS_ZH)
     if step == 0 or not complete:
         message = f"已记录 {ratee.name}：{marks_text(marks)}。请继续选择{'绩、廉' if step == 0 else '德、能、勤'}。"
-        return Reply(message, card_update=evaluation_card(
-            task_id=answer.task_id, year=ev.year, ratee=ratee, marks=marks, step=1 - step, card_scores=scores,
-        ))
+        return Reply(message, card_update=shown(1 - step))
     drafts[card.ratee] = marks
     done = sum(1 for c in cards if len(drafts.get(c.ratee, {})) == len(DIMENSIONS_ZH))
     tail = "全部测评完毕，请点「提交测评」或发送「测评 提交」。" if done == len(cards) else f"已完成 {done}/{len(cards)} 人。"
     message = f"已记录 {ratee.name}：{marks_text(marks)}。{tail}提交前可修改。"
-    return Reply(message, card_update=evaluation_card(
-        task_id=answer.task_id, year=ev.year, ratee=ratee, marks=marks, step=0, card_scores=scores,
-        note=f"已记录 {marks_text(marks)}，{tail}",
-    ))
+    return Reply(message, card_update=shown(FINISHED))
 
 
 @router.card(SUBMIT_PREFIX)
@@ -138,7 +144,10 @@ async def submit_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
         raise Refusal("这张卡片无法识别或已失效，未作任何更改。发送「测评 提交」也可以提交测评。")
     if parsed[1] != submit_token(ev.id, ctx.userid):
         raise Refusal("这张提交卡片不是发给您的，未作任何更改。")
-    text = await hand_in(env, ev, ctx.userid)
+    if await env.store.year.evaluation.has_handed_in(ev.id, ctx.userid):  # the card shows it now
+        text = f"您已提交{year_label(ev.year)}，提交后不能再修改。"
+    else:
+        text = await hand_in(env, ev, ctx.userid)
     cards = len(await env.store.year.evaluation.assignments_of(ev.id, ctx.userid))
     done = submit_card(task_id=answer.task_id, year=ev.year, cards=cards,
                        deadline=deadline_text(env, ev.closes_at), note=text, done=True)
@@ -185,6 +194,7 @@ async def evaluate_by_text(args: str, ctx: Ctx) -> Reply:
     if not check.ok:
         raise Refusal(f"未记录 {name} 的测评：" + "；".join(check.reasons_zh) + "。例如：测评 张三 90 88 92 85 95。")
     await box.put_marks(ev.id, person.userid, card.ratee, dict(check.marks))
+    await show_marks(env, ev, card, {**drafts.get(card.ratee, {}), **check.marks})
     done = sum(1 for c in cards if c.ratee == card.ratee or len(drafts.get(c.ratee, {})) == len(DIMENSIONS_ZH))
     tail = "全部测评完毕，请发送「测评 提交」。" if done == len(cards) else f"已完成 {done}/{len(cards)} 人。"
     return Reply(f"已记录 {name}：{marks_text(check.marks)}。{tail}提交前可修改。")

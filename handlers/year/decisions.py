@@ -18,7 +18,7 @@ from scoring.ranking import Ranking, rank_within_levels
 from scoring.types import RANK_ZH, Rank, ScoredCadre
 from scoring.use import promotion_eligibility
 from scoring.visibility import Sight, may_see_unit
-from storage.directory import Person
+from storage.directory import Person, roster_order
 from storage.models_year import AnnualResult
 
 _LEVELS = {**{zh: level for level, zh in RANK_ZH.items()}, **{level.value: level for level in Rank}}
@@ -99,7 +99,7 @@ async def promotion_list(ctx: Ctx, args: str) -> str:
     rankings = await _level_rankings(env, year)
     excellent = await earlier_years(env, year + 1)
     lines = []
-    for person in sorted(ctx.directory.cadres(), key=lambda p: (p.unit.name, p.name)):
+    for person in sorted(ctx.directory.cadres(), key=roster_order):
         if person.rank != level.value or not _in_scope(ctx, person.unit.id):
             continue
         decision = promotion_eligibility(person.userid, rankings, excellent.excellent_years(person.userid), year, env.cfg)
@@ -125,7 +125,9 @@ async def commendation_list(ctx: Ctx, args: str) -> str:
          if r.rank_level == level.value and r.commendation_eligible and _in_scope(ctx, r.unit_id)),
         key=lambda r: (r.level_rank, r.userid),
     )
-    head = f"📋 可推荐评先评优的{RANK_ZH[level]}（{published.year} 年度总分列全区同职级前 1/2，{len(rows)} 人）"
+    # A main leader or superior sees part of a district list: its numbers are district places.
+    places = "" if ctx.is_admin else "，名次为全区同职级名次"
+    head = f"📋 可推荐评先评优的{RANK_ZH[level]}（{published.year} 年度总分列全区同职级前 1/2，{len(rows)} 人{places}）"
     shown = await _shown_to(ctx, published.year, rows)
     k = env.cfg.min_group_size
     lines = [f"{r.level_rank}. {r.name}（{r.unit_name}）{r.annual} 分" if shown[r.userid]

@@ -16,6 +16,7 @@ from bot.cli import main
 from bot.cli import roster as roster_commands
 from bot.settings import Settings
 from bot.testing.standin import StandinState
+from storage.backup import sqlite_path
 from storage.db import create_engine, session_factory
 from storage.models import Cadre, RosterChange
 from storage.roster_import import read_table
@@ -30,6 +31,9 @@ def settings_for(db_url: str, api_base: str = "http://127.0.0.1:9") -> Settings:
 
 
 async def rows_of(db_url: str, model) -> list:  # type: ignore[no-untyped-def]
+    """The rows stored; none where a refused first import left no SQLite database at all."""
+    if (path := sqlite_path(db_url)) is not None and not path.exists():
+        return []
     engine = create_engine(db_url)
     try:
         async with session_factory(engine)() as session:

@@ -62,7 +62,7 @@ async def test_demo_opens_weeks_into_use_with_todays_work_open(db_url, capsys) -
         leader = demo.page.book.conversation("chengguan_zhaojh")
         assert [e["card"]["main_title"]["title"] for e in leader if e["kind"] == "card"] == ["请假审批"]
         wuhao = demo.page.book.conversation("chengguan_wuhao")
-        assert "今天（11月24日（周二））是最后补记日" in wuhao[0]["text"]
+        assert "今天 11月24日（周二）是最后补记日" in wuhao[0]["text"]
         await _say(http, demo.page_url, "chengguan_wuhao", "缺记")
         assert "11月17日" in demo.page.book.conversation("chengguan_wuhao")[-1]["text"]
         await _say(http, demo.page_url, "fgj_zhuqing", "我的得分")

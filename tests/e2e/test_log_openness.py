@@ -83,7 +83,7 @@ async def test_view_narrowed_by_day_week_month_and_the_whole_unit(db_url, clock)
         lines = unit.splitlines()
         assert lines[0] == "城关镇 11月24日（周二）的日志（已记 2/12 人）："
         assert lines[1] == f"【赵建华】{LOG}（书记）" and lines[2] == f"【吴昊】{LOG}（24日）"
-        assert lines[3].startswith("还没有记载（10 人）：刘敏、周晓燕、孙伟龙、")
+        assert lines[3].startswith("还没有记载（10 人）：刘敏、孙伟龙、周晓燕、")
 
 
 async def test_a_long_view_is_split_into_messages_not_cut(db_url, clock):
@@ -193,7 +193,7 @@ async def test_admin_missing_statistics(db_url, clock):
         assert "仅限考核办" in await h.say(WU, "缺记统计")
         stats = await h.say(ADMIN, "缺记统计")
         lines = stats.splitlines()
-        assert lines[0] == "📊 缺记统计（截至 11月19日（周四），2026年第4季度）"
+        assert lines[0] == "📊 缺记统计：截至 11月19日（周四），2026年第4季度"
         # 城关镇: 12 people × 4 days − 郑丽's 4 − 吴昊's 1 = 43; 区发改局: 9 × 4 − 4 = 32.
         assert "· 城关镇（12 人）：43 / 43" in lines
         assert "· 区发展和改革局（9 人）：32 / 32" in lines

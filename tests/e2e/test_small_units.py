@@ -16,6 +16,7 @@ import uuid
 from sqlalchemy import select
 
 from bot.testing.standin import media_for
+from scoring.names import name_key
 from storage.models_rating import QuarterResult, RatingRound, RatingScore
 from tests.conftest import SAMPLE_2027, SAMPLE_ROSTER, at
 from tests.e2e.test_archive import pdf_text, workbook_rows
@@ -79,8 +80,8 @@ async def test_tuanquwei_publishes_no_single_raters_score(db_url, clock):
                 assert_nothing_small(text, hidden)
 
         unit = await h.say(LV, "我的得分 本单位")
-        # In a fixed order (the names' own), not in rank order: 吕潇 must not learn his place.
-        assert WITHHELD in unit and "、".join(sorted(["吕潇", "施燕", "张晨"])) in unit
+        # In a fixed order (the names' own, in pinyin), not in rank order: 吕潇 must not learn his place.
+        assert WITHHELD in unit and "、".join(sorted(["吕潇", "施燕", "张晨"], key=name_key)) in unit
         assert_nothing_small(unit, hidden)
         assert not re.search(r"^\d+\. ", unit, re.MULTILINE)  # no place beside a withheld entry
 

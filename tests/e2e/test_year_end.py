@@ -278,7 +278,7 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
                 assert "已提交2026年度民主测评" in await h.say(evaluator, "测评 提交")
         assert "不完整" in await h.say(dropped, "测评 提交")
         progress = await h.say(ADMIN, "测评进度")
-        assert "团区委：3 位评分人中 2 位已提交" in progress
+        assert "团区委：3 位测评人中 2 位已提交" in progress
 
         # Close at the deadline: the complete ballot is handed in for its rater, the other dropped.
         from scheduler.year_jobs import close_due_evaluations

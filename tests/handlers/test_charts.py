@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from PIL import Image
 
-from handlers.render.charts import bar_chart, spread_chart
+from handlers.render.charts import bar_chart, spread_chart, spread_figure
 from scoring.types import RANK_ZH
 from tests.conftest import SAMPLE_ROSTER
 
@@ -51,3 +51,11 @@ def test_a_glyph_the_font_lacks_is_caught():
 def test_a_chart_of_one_or_of_ties_still_draws():
     render_without_missing_glyphs(lambda: spread_chart("全区正科级", [Decimal("88.10")]))
     render_without_missing_glyphs(lambda: bar_chart("团区委", [("1. 吕潇", Decimal(90)), ("1. 施燕", Decimal(90))]))
+
+
+def test_a_distribution_counts_whole_people() -> None:
+    """Issue 27, item 12: the 人数 axis of a spread read 0.5, 1.5, 2.5 people."""
+    scores = [Decimal(v) for v in ("71.5", "74", "78.2", "80", "80.5", "83", "85", "85.4", "86", "88", "90", "91.2", "95")]
+    axes = spread_figure("全区一般干部 2026年第4季度排名得分分布（13 人）", scores).axes[0]
+    ticks = [t for t in axes.get_yticks() if axes.get_ylim()[0] <= t <= axes.get_ylim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks
