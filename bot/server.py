@@ -174,7 +174,7 @@ def create_app(runtime: Runtime) -> web.Application:
     if not settings.server.ops_port:
         _ops_routes(app)
 
-    async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
+    async def lifecycle(app: web.Application):
         await runtime.start()
         yield
         await runtime.close()

@@ -40,7 +40,7 @@ async def missing_stats(args: str, ctx: Ctx) -> Reply:
         return Reply("\n".join([*lines, calendar_missing.query_note(unknown.year)]))
     week_count = {userid: c[0] for userid, c in counts.items()}
     quarter_count = {userid: c[1] for userid, c in counts.items()}
-    units: dict[int, list] = {}  # type: ignore[type-arg]
+    units: dict[int, list] = {}
     for person in people:
         units.setdefault(person.unit.id, []).append(person)
     lines.append("【各单位】本周 / 本季度缺记篇数")

@@ -132,7 +132,7 @@ class Committer(GroupCommitter[Work, Any]):
         self._sessions = sessions
 
     async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        return await super().run(work)  # type: ignore[no-any-return]
+        return await super().run(work)
 
     async def _transaction(self, items: list[Work]) -> list[Any]:
         async with self._sessions() as session, session.begin():

@@ -91,7 +91,7 @@ class RatingRepo(BallotBox):
             .where(col(RatingRound.id) == round_id, col(RatingRound.status) == old)
             .values(**values)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+        return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def void(self, rnd: RatingRound) -> set[str] | None:
         """Void an unpublished round: mark it 'voided' (kept, so nothing reopens it by itself)
@@ -314,7 +314,7 @@ class RatingRepo(BallotBox):
             .where(col(RatingExtraProposal.id) == proposal_id, col(RatingExtraProposal.status) == "pending")
             .values(status=status, decided_by=by, decided_at=now)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+        return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def role_group(self, name: str) -> list[str]:
         result = await self.s.execute(

@@ -199,7 +199,7 @@ class LogRepo:
             index_elements=["userid", "day"],
             set_={"content": new_content, "part_lengths": lengths, "updated_at": stmt.excluded.updated_at},
         ).returning(table.c.content)
-        return (await self.s.execute(stmt)).scalar_one()  # type: ignore[no-any-return]
+        return (await self.s.execute(stmt)).scalar_one()
 
     async def withdraw_last_part(self, userid: str, day: date, now: datetime) -> tuple[str, str] | None:
         """Take back the day's last appended part: (the part, what remains); None if none."""
@@ -384,7 +384,7 @@ class OutboxRepo:
             .where(col(Outbox.id) == outbox_id, col(Outbox.status) == "pending")
             .values(status="sending", claimed_at=now, attempts=col(Outbox.attempts) + 1)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+        return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def release_stale(self, claimed_before: datetime) -> int:
         result = await self.s.execute(
@@ -392,7 +392,7 @@ class OutboxRepo:
             .where(col(Outbox.status) == "sending", col(Outbox.claimed_at) < claimed_before)
             .values(status=_PENDING_UNLESS_BLANKED)
         )
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return result.rowcount  # type: ignore[attr-defined]
 
     async def finish(
         self, outbox_id: int, status: str, now: datetime, error: str = "", result: str = "",

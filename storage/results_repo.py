@@ -55,7 +55,7 @@ class ResultsRepo:
         )
         return list(result.scalars().all())
 
-    def _year_rows(self, year: int):  # type: ignore[no-untyped-def]
+    def _year_rows(self, year: int):
         return (
             select(col(RatingRound.quarter), QuarterResult)
             .join(QuarterResult, col(QuarterResult.round_id) == col(RatingRound.id))

@@ -61,7 +61,7 @@ def write_roster(path: Path, rows: list[dict[str, str]]) -> None:
     book.save(path)
 
 
-def _guide(sheet) -> None:  # type: ignore[no-untyped-def]
+def _guide(sheet) -> None:
     for line in GUIDE:
         sheet.append([line])
     sheet.append([])

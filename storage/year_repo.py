@@ -101,7 +101,7 @@ class EvaluationRepo(BallotBox):
             update(YearEval).where(col(YearEval.id) == eval_id, col(YearEval.status) == "open")
             .values(status="closed", closed_at=now)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+        return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def add_assignments(self, eval_id: int, rows: Iterable[tuple[str, str, int]]) -> list[YearEvalAssignment]:
         """Insert (rater, ratee, unit_id) with random ids; returns them."""

@@ -228,7 +228,7 @@ async def unknown_users(settings: Settings) -> int:
     return 0
 
 
-async def run(settings: Settings, args) -> int:  # type: ignore[no-untyped-def]
+async def run(settings: Settings, args) -> int:
     """`shiji roster ACTION …`."""
     actions = {
         "template": lambda: roster_template(settings, args.file),

@@ -300,7 +300,7 @@ class District:
                 await self.runtime.sender.drain_once()
         self.clock.advance_to(until)
 
-    async def _run(self, job, instant: datetime) -> None:  # type: ignore[no-untyped-def]
+    async def _run(self, job, instant: datetime) -> None:
         try:
             await run_job(job, self.runtime.jobs, instant)
         except Exception:  # as in the scheduler: one failed pass must not stop the rest
