@@ -10,6 +10,7 @@ from sqlmodel import col
 
 from scoring.leave import leave_days
 from storage.models import Leave
+from storage.sql import rowcount
 
 OPEN_STATUSES = ("pending", "approved")
 
@@ -59,7 +60,7 @@ class LeaveRepo:
             .where(col(Leave.id) == leave_id, col(Leave.status) == "pending")
             .values(status=status, decided_by=by, decided_at=now)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def excused_between(self, start: date, end: date) -> dict[str, set[date]]:
         """Approved leave days in [start, end] of everyone, by userid: one query."""

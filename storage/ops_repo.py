@@ -12,7 +12,7 @@ from storage.models import InboundMessage, UnknownUser
 from storage.models_ops import AuditEvent, JobClaim
 from storage.models_rating import RatingRound
 from storage.models_year import YearEval
-from storage.sql import dialect_insert, table_of
+from storage.sql import dialect_insert, rowcount, table_of
 
 DETAIL_MAX = 500
 
@@ -52,7 +52,7 @@ class HousekeepingRepo:
     async def prune_inbound(self, received_before: datetime) -> int:
         """Forget dedupe records (and their stored replies) older than the retry window."""
         result = await self.s.execute(delete(InboundMessage).where(col(InboundMessage.received_at) < received_before))
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return int(rowcount(result) or 0)
 
     async def forget_unknown_texts(self, seen_before: datetime) -> int:
         """Blank what strangers wrote once it is as old as a pruned dedupe record: the admin
@@ -61,7 +61,7 @@ class HousekeepingRepo:
             update(UnknownUser).where(col(UnknownUser.last_seen) < seen_before, col(UnknownUser.last_text) != "")
             .values(last_text="")
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return int(rowcount(result) or 0)
 
     async def closed_since(self, moment: datetime) -> bool:
         """Whether a rating round or a democratic evaluation closed at or after `moment`."""

@@ -28,7 +28,7 @@ from storage.models_rating import (
     RatingRound,
     RatingScore,
 )
-from storage.sql import dialect_insert, insert_rows, table_of
+from storage.sql import dialect_insert, insert_rows, rowcount, table_of
 
 # A card's id goes into the assignment key and the outbox dedupe key: see OrderedIds.
 ASSIGNMENT_IDS = OrderedIds()
@@ -91,7 +91,7 @@ class RatingRepo(BallotBox):
             .where(col(RatingRound.id) == round_id, col(RatingRound.status) == old)
             .values(**values)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def void(self, rnd: RatingRound) -> set[str] | None:
         """Void an unpublished round: mark it 'voided' (kept, so nothing reopens it by itself)
@@ -104,7 +104,7 @@ class RatingRepo(BallotBox):
             .where(col(RatingRound.id) == rnd.id, col(RatingRound.status).in_(("open", "closed")))
             .values(status="voided")
         )
-        if moved.rowcount != 1:  # type: ignore[attr-defined]
+        if rowcount(moved) != 1:
             return None
         raters = await self.raters(rnd.id)
         for todo in await self.todo(rnd.id):
@@ -314,7 +314,7 @@ class RatingRepo(BallotBox):
             .where(col(RatingExtraProposal.id) == proposal_id, col(RatingExtraProposal.status) == "pending")
             .values(status=status, decided_by=by, decided_at=now)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def role_group(self, name: str) -> list[str]:
         result = await self.s.execute(

@@ -34,7 +34,7 @@ from storage.rating_repo import RatingRepo
 from storage.reminder_repo import ReminderRepo
 from storage.results_repo import ResultsRepo
 from storage.roster_repo import RosterRepo
-from storage.sql import dialect_insert, insert_rows, table_of
+from storage.sql import dialect_insert, insert_rows, rowcount, table_of
 from storage.year_repo import YearRepo
 
 
@@ -384,7 +384,7 @@ class OutboxRepo:
             .where(col(Outbox.id) == outbox_id, col(Outbox.status) == "pending")
             .values(status="sending", claimed_at=now, attempts=col(Outbox.attempts) + 1)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def release_stale(self, claimed_before: datetime) -> int:
         result = await self.s.execute(
@@ -392,7 +392,7 @@ class OutboxRepo:
             .where(col(Outbox.status) == "sending", col(Outbox.claimed_at) < claimed_before)
             .values(status=_PENDING_UNLESS_BLANKED)
         )
-        return result.rowcount  # type: ignore[attr-defined]
+        return rowcount(result)
 
     async def finish(
         self, outbox_id: int, status: str, now: datetime, error: str = "", result: str = "",

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from datetime import date
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -55,7 +55,7 @@ class ResultsRepo:
         )
         return list(result.scalars().all())
 
-    def _year_rows(self, year: int):
+    def _year_rows(self, year: int) -> Select[str, QuarterResult]:
         return (
             select(col(RatingRound.quarter), QuarterResult)
             .join(QuarterResult, col(QuarterResult.round_id) == col(RatingRound.id))

@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import CursorResult, Dialect, Result
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -25,6 +25,12 @@ def table_of(model: type[SQLModel]) -> Table:
     # SQLModel sets `__table__` on every `table=True` class but declares it on none.
     table: Table = model.__table__  # type: ignore[attr-defined]
     return table
+
+
+def rowcount(result: Result[*tuple[Any, ...]]) -> int:
+    """The rows an UPDATE or DELETE matched."""
+    # Such a statement's result is a CursorResult; the session's execute() is typed as Result.
+    return cast(CursorResult[*tuple[Any, ...]], result).rowcount
 
 
 def dialect_insert(session: AsyncSession, table: Any) -> Any:

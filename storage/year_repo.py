@@ -37,7 +37,7 @@ from storage.models_year import (
     YearEvalHandin,
     YearEvalScore,
 )
-from storage.sql import dialect_insert, table_of
+from storage.sql import dialect_insert, rowcount, table_of
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ class EvaluationRepo(BallotBox):
             update(YearEval).where(col(YearEval.id) == eval_id, col(YearEval.status) == "open")
             .values(status="closed", closed_at=now)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def add_assignments(self, eval_id: int, rows: Iterable[tuple[str, str, int]]) -> list[YearEvalAssignment]:
         """Insert (rater, ratee, unit_id) with random ids; returns them."""
