@@ -13,6 +13,7 @@ import asyncio
 import logging
 import secrets
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -174,7 +175,7 @@ def create_app(runtime: Runtime) -> web.Application:
     if not settings.server.ops_port:
         _ops_routes(app)
 
-    async def lifecycle(app: web.Application):
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await runtime.start()
         yield
         await runtime.close()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 from datetime import date
@@ -228,7 +229,7 @@ async def unknown_users(settings: Settings) -> int:
     return 0
 
 
-async def run(settings: Settings, args) -> int:
+async def run(settings: Settings, args: argparse.Namespace) -> int:
     """`shiji roster ACTION …`."""
     actions = {
         "template": lambda: roster_template(settings, args.file),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.calendar import build_calendar
@@ -32,7 +33,7 @@ from storage.directory import Directory
 from storage.repos import Store
 
 
-async def rating_unit_of_work(settings: Settings, work):
+async def rating_unit_of_work(settings: Settings, work: Callable[[RatingEnv], Awaitable[str]]) -> int:
     """One transaction with what rating work needs; a Refusal rolls it back and exits 2."""
     async with open_database(settings) as sessions:
         async with sessions() as session:
@@ -56,7 +57,7 @@ async def rating_unit_of_work(settings: Settings, work):
 async def rating_round(settings: Settings, action: str, quarter: str, *, force: bool = False) -> int:
     """`shiji round open|close|publish|status|void [2026Q4]`: the same as the admin's chat commands."""
 
-    async def work(env):
+    async def work(env: RatingEnv) -> str:
         if action == "open":
             target = parse_quarter(quarter) if quarter else QuarterId.of(env.today).previous()
             if target is None:
@@ -82,7 +83,7 @@ async def raters_import(settings: Settings, action: str, path: Path) -> int:
     if (records := operator_table(path)) is None:
         return 2
 
-    async def work(env):
+    async def work(env: RatingEnv) -> str:
         try:
             if action == "groups":
                 groups = check_role_groups(records, env.directory)

@@ -31,7 +31,7 @@ from handlers.base import Refusal
 from handlers.rating.service import RatingEnv, result_text
 from storage.directory import Person
 
-Progress = Callable[[int], None]
+Progress = Callable[[int], object]
 
 
 def workbook_name(year: int) -> str:
