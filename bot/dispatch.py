@@ -14,7 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,12 +29,15 @@ from handlers.base import CardAnswer, Ctx, Refusal, Reply
 from handlers.logs import TodaysLog, passes_todays_log_checks
 from handlers.router import Router
 from scoring.plain_text import Meaning
-from scoring.workdays import UnknownCalendarYear
+from scoring.workdays import UnknownCalendarYear, WorkCalendar
 from storage.committer import BatchCommitter, Committer
 from storage.db import is_transient
+from storage.directory import Person
 from storage.repos import Store
 
 log = logging.getLogger(__name__)
+
+V = TypeVar("V")
 
 UNKNOWN_USER_TEXT = (
     "您好！您还不在本区干部实绩考核名册中，暂时无法使用本助手。"
@@ -184,7 +187,7 @@ class Dispatcher:
             return await self.todays_logs.run(todays)
         return await self.committer.run(lambda s: self._work(s, inbound, person, is_admin))
 
-    def _as_todays_log(self, inbound: Inbound, person: Any, is_admin: bool) -> TodaysLog | None:
+    def _as_todays_log(self, inbound: Inbound, person: Person | None, is_admin: bool) -> TodaysLog | None:
         if inbound.kind != "text":
             return None
         handler, text = self.router.resolve(inbound.content or "")
@@ -212,7 +215,7 @@ class Dispatcher:
         await store.inbound.record_reply(inbound.dedupe_key, answer.dumps())
         return answer
 
-    async def _work(self, session: AsyncSession, inbound: Inbound, person: Any, is_admin: bool) -> Reply:
+    async def _work(self, session: AsyncSession, inbound: Inbound, person: Person | None, is_admin: bool) -> Reply:
         count_message(session)
         store = Store(session)
         now = self.clock.now()
@@ -268,7 +271,7 @@ class Dispatcher:
             return await card_handler(answer, ctx)
         raise Refusal(UNSUPPORTED_TEXT)
 
-    async def _reload_calendar(self, store: Store) -> Any:
+    async def _reload_calendar(self, store: Store) -> WorkCalendar:
         from bot.calendar import build_calendar
 
         self.calendar.current = build_calendar(await store.calendar.loaded())
@@ -285,7 +288,7 @@ class Dispatcher:
         return Reply(f"{parts[0]}\n（内容较长，共 {len(parts)} 段，后续几段随后发送）")
 
 
-def _remember(memory: OrderedDict[str, Any], key: str, value: Any, size: int) -> None:
+def _remember(memory: OrderedDict[str, V], key: str, value: V, size: int) -> None:
     memory[key] = value
     if len(memory) > size:
         memory.popitem(last=False)
