@@ -204,10 +204,13 @@ def anchored_sqlite_url(url: str, folder: Path) -> str:
     return parsed.set(database=str(folder / database)).render_as_string(hide_password=False)
 
 
-def where_text(settings: Settings) -> str:
-    """The line every command starts with: which settings file, which database (no password)."""
+def where_text(settings: Settings, page: str | None = None) -> str:
+    """The line every command starts with: which settings file, which database (no password);
+    for `shiji chat`, which opens no database, the demo or rehearsal page it talks to."""
     toml_path = type(settings).toml_path
     source = str(toml_path.resolve()) if toml_path is not None else "内置默认"
+    if page is not None:
+        return f"shiji: 设置 {source}；对话页面 {page}（演示或演练正在使用的数据库）"
     database = make_url(settings.database.url).render_as_string(hide_password=True)
     return f"shiji: 设置 {source}；数据库 {database}"
 

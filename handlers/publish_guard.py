@@ -21,6 +21,24 @@ def split_force(words: Sequence[str]) -> tuple[bool, list[str]]:
     return any(w in FORCE_WORDS for w in words), [w for w in words if w not in FORCE_WORDS]
 
 
+def publish_when(
+    settings: RuleSettings, calendar: WorkCalendar, today: date, period: SummaryPeriod, command: str,
+) -> str:
+    """The sentence that tells the admin when `command` may publish `period`: at once, or after
+    its summary window closes (the guard below refuses before then)."""
+    deadline = summary_deadline(calendar, period, settings.summaries.close_after_end_working_days)
+    if deadline is None or today > deadline:
+        return f"发送「{command}」计算并发布。"
+    return (
+        f"{_summary_name(period)}{day_label(deadline, today)}截止，截止后发送「{command}」计算并发布"
+        f"（提前发布会提前定下未交{'小结' if period.kind == 'quarter' else '总结'}的扣分）。"
+    )
+
+
+def _summary_name(period: SummaryPeriod) -> str:
+    return f"{period.label}{'小结' if period.kind == 'quarter' else '总结'}"  # 2026年第4季度小结 / 2026年度总结
+
+
 def window_guard(
     settings: RuleSettings, calendar: WorkCalendar, today: date, period: SummaryPeriod, *,
     force: bool, command: str, deducts: str,
@@ -31,7 +49,7 @@ def window_guard(
     deadline = summary_deadline(calendar, period, settings.summaries.close_after_end_working_days)
     if deadline is not None and today > deadline:
         return ""
-    name = f"{period.label}{'小结' if period.kind == 'quarter' else '总结'}"  # 2026年第4季度小结 / 2026年度总结
+    name = _summary_name(period)
     closes = f"{day_label(deadline, today)}截止" if deadline else "尚未截止"
     if force:
         return f"\n⚠️ 已强制发布：{name}{closes}，仍在填写期内；{deducts}。"

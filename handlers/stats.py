@@ -3,10 +3,11 @@ that could not be delivered."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from handlers import calendar_missing
-from handlers.base import Ctx, Reply, day_label
+from handlers.base import Ctx, Refusal, Reply, day_label
+from handlers.dates import parse_quarter
 from handlers.golive import go_live_date
 from handlers.log_rules import missing_counts
 from handlers.router import Router
@@ -20,21 +21,27 @@ _KIND_NAMES = {"daily": "当日提醒", "last_day": "补记截止提醒"}
 
 
 @router.command(
-    "缺记统计", usage="缺记统计",
-    summary="各单位本周、本季度缺记篇数，缺记最多的 10 人，发送失败的提醒",
+    "缺记统计", usage="缺记统计 / 缺记统计 上季度 / 缺记统计 2026Q3",
+    summary="各单位本周、本季度（或所写季度）缺记篇数，缺记最多的 10 人，发送失败的提醒",
     admin_only=True, section="考核办",
 )
 async def missing_stats(args: str, ctx: Ctx) -> Reply:
     ctx.require_admin()
     today = ctx.today
     yesterday = today - timedelta(days=1)
-    quarter = QuarterId.of(today)
-    q_start = counting_start(quarter.first_day, go_live_date(ctx.settings, ctx.directory))
-    week_start = counting_start(today - timedelta(days=today.weekday()), go_live_date(ctx.settings, ctx.directory))
+    quarter = _asked_quarter(args, today)
+    current = quarter == QuarterId.of(today)
+    # A finished quarter is counted to its last day; the current one to yesterday (today may
+    # still be logged). The week only means something for the current quarter.
+    end = yesterday if current else quarter.last_day
+    go_live = go_live_date(ctx.settings, ctx.directory)
+    q_start = counting_start(quarter.first_day, go_live)
+    week_start = counting_start(today - timedelta(days=today.weekday()), go_live) if current else q_start
     people = ctx.directory.cadres()
-    lines = [f"📊 缺记统计（截至 {day_label(yesterday, today)}，{quarter.year}年第{quarter.quarter}季度）"]
+    as_of = f"截至 {day_label(yesterday, today)}，" if current else ""
+    lines = [f"📊 缺记统计（{as_of}{quarter.year}年第{quarter.quarter}季度）"]
     try:
-        counts = await missing_counts(ctx.store, ctx.calendar, people, yesterday, (week_start, q_start))
+        counts = await missing_counts(ctx.store, ctx.calendar, people, end, (week_start, q_start))
     except UnknownCalendarYear as unknown:  # the period itself lies in that year: nothing to count
         await calendar_missing.alert_admins(ctx.store, ctx.settings.admin.userids, unknown.year, today, ctx.now)
         return Reply("\n".join([*lines, calendar_missing.query_note(unknown.year)]))
@@ -43,12 +50,13 @@ async def missing_stats(args: str, ctx: Ctx) -> Reply:
     units: dict[int, list] = {}
     for person in people:
         units.setdefault(person.unit.id, []).append(person)
-    lines.append("【各单位】本周 / 本季度缺记篇数")
+    lines.append("【各单位】本周 / 本季度缺记篇数" if current else "【各单位】本季度缺记篇数")
     for unit_id in sorted(units, key=lambda u: ctx.directory.units[u].name):
         members = units[unit_id]
         week = sum(week_count[p.userid] for p in members)
         total = sum(quarter_count[p.userid] for p in members)
-        lines.append(f"· {ctx.directory.units[unit_id].name}（{len(members)} 人）：{week} / {total}")
+        counted = f"{week} / {total}" if current else f"{total}"
+        lines.append(f"· {ctx.directory.units[unit_id].name}（{len(members)} 人）：{counted}")
     worst = sorted(
         (p for p in people if quarter_count[p.userid] > 0),
         key=lambda p: (-quarter_count[p.userid], p.unit.name, p.name),
@@ -57,9 +65,9 @@ async def missing_stats(args: str, ctx: Ctx) -> Reply:
     if worst:
         lines += [f"{i}. {p.label} 缺 {quarter_count[p.userid]} 篇" for i, p in enumerate(worst, 1)]
     else:
-        lines.append("本季度到昨天为止没有人缺记。")
+        lines.append("本季度到昨天为止没有人缺记。" if current else "本季度没有人缺记。")
     failed = [
-        o for o in await ctx.store.reminders.outcomes(min(q_start, yesterday), today)
+        o for o in await ctx.store.reminders.outcomes(min(q_start, end), end + timedelta(days=1))
         if o.status == "failed"
     ]
     if failed:
@@ -71,3 +79,18 @@ async def missing_stats(args: str, ctx: Ctx) -> Reply:
         if len(failed) > TOP:
             lines.append(f"……另有 {len(failed) - TOP} 人次")
     return Reply("\n".join(lines))
+
+
+def _asked_quarter(args: str, today: date) -> QuarterId:
+    """The quarter written after 缺记统计 (none: this one), never one not yet begun."""
+    if not args.strip():
+        return QuarterId.of(today)
+    quarter = parse_quarter(args, today)
+    if quarter is None:
+        raise Refusal(
+            f"看不懂「{args.strip()}」。发送「缺记统计」查看本季度，"
+            "或写上季度，例如「缺记统计 上季度」「缺记统计 2026Q3」。"
+        )
+    if quarter.first_day > today:
+        raise Refusal(f"{quarter.year}年第{quarter.quarter}季度还没有开始，没有缺记可统计。发送「缺记统计」查看本季度。")
+    return quarter

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from bot import logs
+from bot.demo.credentials import demo_settings
 from bot.settings import load_settings, settings_path, settings_problems, where_text
 from handlers import calendar_missing
 from scoring.workdays import UnknownCalendarYear
@@ -113,7 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in settings_problems(error, settings_path(args.config)):
             print(line, file=sys.stderr)
         return 2
-    print(where_text(settings), file=sys.stderr)
+    # `shiji chat` opens no database: naming the settings' one would point at the wrong data
+    # while a rehearsal runs on its copy.
+    page = demo_settings(settings).wecom.api_base if args.command == "chat" else None
+    print(where_text(settings, page), file=sys.stderr)
     logs.configure(settings.server.log_json, args.verbose)
     from bot.cli import archive, calendar, chat, db, ops, reminders, roster, rounds, serve
 

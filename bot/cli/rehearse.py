@@ -110,14 +110,21 @@ async def rehearse(settings: Settings, db: Path | None, at: datetime | None, db_
         return 2
     rehearsal = rehearsal_settings(settings, url)
     async with running_rehearsal(rehearsal, at or now) as running:
-        admins = rehearsal.admin.userids
-        as_whom = admins[0] if admins else "USERID"
-        print(
-            f"演练已启动，使用的是{where}。\n"
-            f"在浏览器中打开：{running.page_url}（顶部拨动机器人时间，左侧选择身份）\n"
-            f"也可在终端对话：.venv/bin/shiji chat --as {as_whom}"
-            + ("" if admins else "\n注意：设置中没有 [admin] userids，演练中没有管理员。"),
-            flush=True,
-        )
+        print(banner(settings, where, running.page_url), flush=True)
         await asyncio.Event().wait()
     return 0
+
+
+def banner(settings: Settings, where: str, page_url: str) -> str:
+    """What the operator reads once the rehearsal runs: where it writes, the page, and the exact
+    `shiji chat` line — with the same settings file, since the page's port comes from it."""
+    admins = settings.admin.userids
+    toml_path = type(settings).toml_path
+    config = f" --config {toml_path.resolve()}" if toml_path is not None else ""
+    program = sys.argv[0] if Path(sys.argv[0]).name == "shiji" else "shiji"
+    return (
+        f"演练已启动，使用的是{where}。\n"
+        f"在浏览器中打开：{page_url}（顶部拨动机器人时间，左侧选择身份）\n"
+        f"也可在另一个终端对话：{program}{config} chat --as {admins[0] if admins else 'USERID'}"
+        + ("" if admins else "\n注意：设置中没有 [admin] userids，演练中没有管理员。")
+    )

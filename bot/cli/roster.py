@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.cli.db import open_database, operator_table
+from bot.cli.db import missing_sqlite_file, open_database, operator_table
 from bot.cli.ops import cli_actor
 from bot.clock import Clock, clock_from_start
 from bot.settings import Settings
@@ -59,6 +59,13 @@ def _print_problems(title: str, problems: list[str]) -> int:
 async def import_roster(settings: Settings, path: Path, effective: date | None = None) -> int:
     if (records := operator_table(path)) is None:
         return 2
+    if missing_sqlite_file(settings) is not None:
+        # A first import: a roster that cannot be imported must not leave an empty database
+        # behind, which later commands would take for the district.
+        try:
+            parse_roster(records, set())
+        except RosterError as exc:
+            return _print_problems("名册未导入", exc.problems)
     async with open_database(settings) as sessions:
         try:
             async with sessions() as session, session.begin():

@@ -23,7 +23,7 @@ from handlers.config import RuleSettings
 from handlers.dates import parse_quarter
 from handlers.golive import go_live_date
 from handlers.log_rules import missing_by_person
-from handlers.publish_guard import window_guard
+from handlers.publish_guard import publish_when, window_guard
 from handlers.rating.cards import (
     quarter_label,
     rate_task_ids,
@@ -492,7 +492,9 @@ async def close_round(env: RatingEnv, rnd: RatingRound) -> str:
     await env.audit("round.close", f"{quarter}: {handed} handed in ({auto} by the system), {dropped} voided, {absent} absent")
     return (
         f"✅ {label}评分已关闭：{handed} 人提交（其中 {auto} 人由系统代为提交），"
-        f"{dropped} 人的未完成评分作废，{absent} 人未参加。发送「发布结果 {quarter}」计算并发布得分。"
+        f"{dropped} 人的未完成评分作废，{absent} 人未参加。"
+        + publish_when(env.settings, env.calendar, env.today,
+                       SummaryPeriod("quarter", quarter.year, quarter.quarter), f"发布结果 {quarter}")
     )
 
 

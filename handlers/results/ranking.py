@@ -206,7 +206,10 @@ def _district_overview(ctx: Ctx, results: PeriodResults) -> str:
                      + _hidden_note(ctx, ranking, found))
     if len(lines) == 1:
         lines.append("本期没有任何人有得分。")
-    lines.append("发送「排名 正科级」看某职级（附分布图），「排名 城关镇」看某单位（附柱状图）。")
+    # The example is a unit of this district: a sample name would send an admin to a unit that
+    # is not on their roster.
+    example = min((u.name for u in ctx.directory.units.values()), default="单位名称")
+    lines.append(f"发送「排名 正科级」看某职级（附分布图），「排名 {example}」看某单位（附柱状图）。")
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from handlers.base import Refusal
 from handlers.golive import go_live_date
+from handlers.publish_guard import publish_when
 from handlers.rating.service import (
     CARDS_PER_MINUTE,
     RatingEnv,
@@ -32,6 +33,7 @@ from handlers.year.cards import (
 from handlers.year.publish import year_people
 from scoring.golive import owed_period
 from scoring.rounds import may_open_round, rater_reminder_due, round_closes_at
+from scoring.summary_window import SummaryPeriod
 from scoring.types import DIMENSIONS_ZH, Member, Role
 from scoring.workdays import QuarterId
 from scoring.year_end import ALL_PAIRS, evaluation_assignments, evaluation_due, unfinished_lines
@@ -240,7 +242,8 @@ async def close_evaluation(env: RatingEnv, ev: YearEval) -> str:
     return (
         f"✅ {label}已关闭：{handed} 人提交（其中 {auto} 人由系统代为提交），"
         f"{dropped} 人的未完成测评作废，{absent} 人未参加。"
-        f"导入单位结果后发送「发布年度结果 {ev.year}」计算并发布年度考核结果。"
+        + ("" if await env.store.year.unit_results(ev.year) else f"下一步：导入各单位的年度考核结果（shiji year import-unit-results {ev.year} 文件）；")
+        + publish_when(env.settings, env.calendar, env.today, SummaryPeriod("year", ev.year), f"发布年度结果 {ev.year}")
     )
 
 

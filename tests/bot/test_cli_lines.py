@@ -173,3 +173,14 @@ def test_a_database_left_in_the_working_directory_is_named_not_replaced_by_an_em
         assert lines[1].startswith(f"数据库 {etc / 'data' / 'shiji.db'} 不存在，而 {opt / 'data' / 'shiji.db'} 存在")
         assert f"sqlite+aiosqlite:///{opt / 'data' / 'shiji.db'}" in lines[1]
         assert not (etc / "data").exists(), argv
+
+
+def test_shiji_chat_names_the_page_it_talks_to_not_a_database(tmp_path: Path) -> None:
+    """Rehearsal finding: `shiji chat` printed the settings' database — the original — while the
+    rehearsal it talked to ran on a copy. It opens no database; it names the page it needs."""
+    config = settings_file(tmp_path / "etc", '[wecom]\napi_base = "http://127.0.0.1:9"\n')
+    done = run("--config", config, "chat", "--as", "someone", "-m", "你好", cwd=tmp_path)
+    first = done.stderr.splitlines()[0]
+    assert first == f"shiji: 设置 {config}；对话页面 http://127.0.0.1:9（演示或演练正在使用的数据库）", first
+    assert done.returncode != 0 and "连不上演示 http://127.0.0.1:9" in done.stderr, done.stderr
+    assert not (tmp_path / "etc" / "data").exists()

@@ -359,3 +359,20 @@ async def test_a_change_dated_before_a_later_change_is_imported_with_a_warning(d
             "再导入正确的信息") in out
     people = {c.userid: c for c in await rows_of(db_url, Cadre)}
     assert people["chengguan_wuhao"].rank == "fuke"  # today's line is still the later one
+
+
+async def test_a_first_roster_that_is_refused_leaves_no_database_behind(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Rehearsal finding: a refused first import created the database file anyway; the next
+    command then found an empty district there instead of saying there was none."""
+    database = tmp_path / "data" / "shiji.db"
+    settings = settings_for(f"sqlite+aiosqlite:///{database}")
+    bad = tmp_path / "名册.csv"
+    bad.write_text(SAMPLE_ROSTER.read_text(encoding="utf-8") + "张 三,张三,城关镇,乡镇(街道),一般干部,一般干部,,,\n",
+                   encoding="utf-8")
+    assert await roster_commands.import_roster(settings, bad) == 2
+    assert "名册未导入" in capsys.readouterr().err
+    assert not database.exists() and not database.parent.exists()
+    # Fixed, the same file makes the database.
+    bad.write_text(SAMPLE_ROSTER.read_text(encoding="utf-8"), encoding="utf-8")
+    assert await roster_commands.import_roster(settings, bad) == 0
+    assert database.is_file()

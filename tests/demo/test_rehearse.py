@@ -17,6 +17,7 @@ import pytest
 
 from bot.cli.rehearse import (
     POSTGRES_ADVICE,
+    banner,
     copy_for_rehearsal,
     rehearsal_settings,
     rehearse,
@@ -25,6 +26,7 @@ from bot.cli.rehearse import (
 from bot.clock import ManualClock
 from bot.demo.credentials import DEMO_ADMINS, DEMO_WECOM, demo_settings
 from bot.demo.run import running_rehearsal
+from bot.settings import load_settings
 from tests.conftest import SAMPLE_2027, SAMPLE_ROSTER, at
 from tests.harness import harness_settings, running_bot
 
@@ -164,3 +166,16 @@ async def test_a_postgresql_district_is_rehearsed_on_a_scratch_database_never_on
         reply = await said(http, rehearsal.page_url.rstrip("/"), WU, LOG)
         assert "已记录" in reply, reply
     assert not (tmp_path / "data").exists()  # nothing copied: the scratch database is the rehearsal's
+
+
+def test_the_rehearsal_prints_a_chat_line_that_finds_it(tmp_path: Path) -> None:
+    """Rehearsal finding: the printed `shiji chat` line lacked the settings file that gives the
+    page's port, so the operator's chat looked for the demo's port and found nothing."""
+    config = tmp_path / "settings.toml"
+    config.write_text('[wecom]\napi_base = "http://127.0.0.1:8799"\n[admin]\nuserids = ["zzb_wangqiang"]\n')
+    settings = load_settings(config)
+    text = banner(settings, "数据库副本 data/rehearsal.db", "http://127.0.0.1:8799/")
+    line = text.splitlines()[-1]
+    assert line.endswith(f" --config {config} chat --as {OPERATOR}"), line
+    # That line's settings lead `shiji chat` to the rehearsal's page.
+    assert demo_settings(load_settings(config)).wecom.api_base == "http://127.0.0.1:8799"

@@ -219,3 +219,21 @@ async def test_chat_commands_for_an_unknown_year_say_how_to_load_it(db_url, cloc
         assert await h.say(ADMIN, "开启评分 2026Q4") == UNKNOWN_2027
         refused = await h.say(WU, f"补记 12-31 {LOG}")
         assert "2027 年" in refused and "shiji calendar load 2027.toml" in refused and "未保存" in refused
+
+
+async def test_missing_stats_for_a_finished_quarter_counts_that_quarter(db_url, clock):
+    """Rehearsal finding: 「缺记统计 2026Q4」 and 「缺记统计 上季度」 silently showed the current
+    quarter; a period the admin writes is the one counted, or the answer says why not."""
+    clock.set(at("2026-12-01 10:00"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, calendars=(SAMPLE_2027,)) as h:
+        clock.set(at("2027-01-06 09:00"))
+        now = await h.say(ADMIN, "缺记统计")
+        assert "2027年第1季度" in now and "城关镇（12 人）：24 / 24" in now, now  # 01-04, 01-05
+        for asked in ("缺记统计 上季度", "缺记统计 2026Q4", "缺记统计 2026年第4季度"):
+            last = await h.say(ADMIN, asked)
+            # December's 23 working days for each of 城关镇's 12 cadres; no week column.
+            assert last.startswith("📊 缺记统计（2026年第4季度）"), last
+            assert "城关镇（12 人）：276\n" in last and "本周" not in last, last
+        assert "还没有开始" in await h.say(ADMIN, "缺记统计 2027Q2")
+        unreadable = await h.say(ADMIN, "缺记统计 明年")
+        assert "看不懂「明年」" in unreadable and "缺记统计 上季度" in unreadable, unreadable

@@ -36,7 +36,9 @@ async def test_a_quarter_waits_for_its_summary_window_and_then_takes_no_late_sum
     async with running_bot(db_url, clock, SAMPLE_ROSTER, calendars=(SAMPLE_2027,),
                            logs={"start_date": "2026-10-01"}) as h:
         assert "已开启" in await h.say(ADMIN, "开启评分 2026Q4")
-        assert "已关闭" in await h.say(ADMIN, "关闭评分 2026Q4")
+        closed = await h.say(ADMIN, "关闭评分 2026Q4")
+        # The close answer names when publishing will be taken, not a command the guard refuses.
+        assert "已关闭" in closed and "1月15日（周五）截止，截止后发送「发布结果 2026Q4」" in closed, closed
 
         refused = await h.say(ADMIN, "发布结果 2026Q4")
         assert "未发布" in refused and "1月15日" in refused and "发布结果 2026Q4 强制发布" in refused, refused
@@ -64,7 +66,8 @@ async def test_a_round_nobody_rated_is_not_published_without_saying_so(db_url):
     async with running_bot(db_url, clock, SAMPLE_ROSTER, calendars=(SAMPLE_2027,),
                            logs={"start_date": "2026-10-01"}) as h:
         assert "已开启" in await h.say(ADMIN, "开启评分 2026Q4")
-        assert "已关闭" in await h.say(ADMIN, "关闭评分 2026Q4")
+        closed = await h.say(ADMIN, "关闭评分 2026Q4")
+        assert closed.endswith("发送「发布结果 2026Q4」计算并发布。"), closed  # the window has closed
         refused = await h.say(ADMIN, "发布结果 2026Q4")
         assert "没有任何人提交" in refused and "未发布" in refused and "强制发布" in refused, refused
         assert await count(h, QuarterResult) == 0
@@ -79,7 +82,8 @@ async def test_the_year_waits_for_the_annual_summary_window_and_excuses_name_the
     db_url, tmp_path: Path, capsys
 ) -> None:  # type: ignore[no-untyped-def]
     roster = tmp_path / "roster.csv"
-    roster.write_text(ROSTER, encoding="utf-8")
+    # A district of its own (no 城关镇): the answers' examples must name its units, not the sample's.
+    roster.write_text(ROSTER.replace("城关镇", "青山镇"), encoding="utf-8")
     clock = ManualClock(at("2027-01-05 09:30"))
     async with running_bot(db_url, clock, roster, (SAMPLE_2027,),
                            logs={"start_date": "2026-12-31"}, clock={"start": "2027-01-05T09:30:00+08:00"}) as h:
@@ -87,9 +91,12 @@ async def test_the_year_waits_for_the_annual_summary_window_and_excuses_name_the
         async with h.runtime.sessions() as session, session.begin():
             await session.execute(Summary.__table__.delete().where(Summary.userid == "a_s2"))  # type: ignore[attr-defined]
         assert "已开启" in await h.say(ADMIN, "开启测评 2026")
-        await evaluate_everyone(h, UNITS, SCORE)
+        closed = await evaluate_everyone(h, UNITS, SCORE)
+        # Its next steps: the unit results (none imported yet), then publishing after 01-15.
+        assert "下一步：导入各单位的年度考核结果（shiji year import-unit-results 2026 文件）" in closed, closed
+        assert "2026年度总结1月15日（周五）截止，截止后发送「发布年度结果 2026」" in closed, closed
         units = tmp_path / "units.csv"
-        units.write_text("unit,score\n城关镇,90\n区发改局,80\n", encoding="utf-8")
+        units.write_text("unit,score\n青山镇,90\n区发改局,80\n", encoding="utf-8")
         assert await year_cli.run(h.settings, shiji_year("import-unit-results", "2026", str(units))) == 0
 
         # An excuse for a quarter the cadre has a published score in names the score it drops.
@@ -108,6 +115,8 @@ async def test_the_year_waits_for_the_annual_summary_window_and_excuses_name_the
 
         forced = await h.say(ADMIN, "发布年度结果 2026 强制发布")
         assert "第 1 版" in forced and "1 人按未交年度总结扣分" in forced, forced
+        overview = await h.say(ADMIN, "排名 2026")
+        assert "全区排名概况" in overview and "「排名 区发改局」看某单位" in overview, overview
         late = await h.say("a_s2", "年度总结 " + "年度工作" * 60)
         assert "2026 年度结果已发布，年度总结不再接收" in late, late
         assert await count(h, Summary, Summary.userid == "a_s2") == 0

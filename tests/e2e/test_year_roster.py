@@ -20,7 +20,7 @@ from sqlalchemy import select
 from bot.cli import year as year_cli
 from bot.cli.roster import import_roster
 from bot.clock import ManualClock
-from storage.models import Summary, Unit
+from storage.models import Summary
 from storage.models_rating import QuarterResult, RatingRound
 from storage.models_year import AnnualResult
 from tests.conftest import SAMPLE_2027, at
@@ -90,7 +90,6 @@ async def seed_quarters_and_summaries(h, scores: dict[str, int] = SCORE, gone_in
     and everyone's annual summary."""
     moment = at("2027-01-04 10:00")
     async with h.runtime.sessions() as session, session.begin():
-        units = {u.name: u.id for u in (await session.execute(select(Unit))).scalars()}
         for q in (1, 2, 3, 4):
             rnd = RatingRound(quarter=f"2026Q{q}", status="published", opened_by=ADMIN, opened_at=moment,
                               closes_at=moment, published_at=moment)
@@ -99,17 +98,17 @@ async def seed_quarters_and_summaries(h, scores: dict[str, int] = SCORE, gone_in
             for userid, score in scores.items():
                 if userid == gone_in_q4 and q == 4:
                     continue  # gone before Q4 was rated as of 12-31
-                unit = "区发改局" if userid.startswith("b") else "城关镇"
-                session.add(QuarterResult(round_id=rnd.id, userid=userid, unit_id=units[unit], score=f"{score}.00",
+                unit = h.runtime.directory.current.people[userid].unit.id
+                session.add(QuarterResult(round_id=rnd.id, userid=userid, unit_id=unit, score=f"{score}.00",
                                           raw=f"{score}.00", deduction="0.00"))
         for userid in SCORE:
             session.add(Summary(userid=userid, kind="year", period="2026", content="年度工作" * 60,
                                 created_at=moment, updated_at=moment))
 
 
-async def evaluate_everyone(h, units: Iterable[list[str]], scores: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+async def evaluate_everyone(h, units: Iterable[list[str]], scores: dict[str, int]) -> str:  # type: ignore[no-untyped-def]
     """Each serving cadre gives each colleague of their unit all five marks at the colleague's
-    score and hands in; the admin closes the evaluation."""
+    score and hands in; the admin closes the evaluation (its answer is returned)."""
     for members in units:
         for evaluator in members:
             if h.runtime.directory.current.get(evaluator) is None:
@@ -120,7 +119,9 @@ async def evaluate_everyone(h, units: Iterable[list[str]], scores: dict[str, int
                     reply = await h.say(evaluator, f"测评 {NAMES[colleague]} {mark} {mark} {mark} {mark} {mark}")
                     assert "已记录" in reply, (evaluator, colleague, reply)
             assert "已提交" in await h.say(evaluator, "测评 提交")
-    assert "已关闭" in await h.say(ADMIN, "关闭测评 2026")
+    closed = await h.say(ADMIN, "关闭测评 2026")
+    assert "已关闭" in closed, closed
+    return closed
 
 
 @pytest.mark.parametrize("rule", ["end", "longest"])
