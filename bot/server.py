@@ -213,7 +213,7 @@ async def _start(app: web.Application, host: str, port: int) -> tuple[web.AppRun
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
-    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, int(runner.addresses[0][1])
 
 
 async def serve(runtime: Runtime, port: int | None = None) -> Serving:

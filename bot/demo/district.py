@@ -315,24 +315,23 @@ def _together(
     steps: list[tuple[datetime, int, Action]],
 ) -> Iterator[tuple[datetime, list[Say] | Callable[[], Awaitable[None]]]]:
     """Steps in order; messages of different people within `_TOGETHER` of the first go as one."""
-    group: list[Say] = []
-    first: datetime | None = None
+    group: tuple[datetime, list[Say]] | None = None  # (the first's instant, the messages)
     for instant, _, action in steps:
-        if group and (
+        if group is not None and (
             not isinstance(action, Say)
-            or instant - first > _TOGETHER  # type: ignore[operator]
-            or any(say.userid == action.userid for say in group)
+            or instant - group[0] > _TOGETHER
+            or any(say.userid == action.userid for say in group[1])
         ):
-            yield first, group  # type: ignore[misc]
-            group = []
+            yield group
+            group = None
         if isinstance(action, Say):
-            if not group:
-                first = instant
-            group.append(action)
+            if group is None:
+                group = (instant, [])
+            group[1].append(action)
         else:
             yield instant, action
-    if group:
-        yield first, group  # type: ignore[misc]
+    if group is not None:
+        yield group
 
 
 async def settle_history(runtime: Runtime, now: datetime) -> int:
