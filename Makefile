@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-sqlite lint bench clean install
+.PHONY: demo test test-sqlite lint bench clean install readme
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# README's chat command table is rendered from the router (tests/test_readme.py checks it).
+readme: $(STAMP)
+	$(BIN)/python -m tests.test_readme
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'

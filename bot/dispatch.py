@@ -24,11 +24,12 @@ from bot.metrics import count_message
 from bot.settings import Settings
 from bot.wecom.api import split_text
 from bot.wecom.inbound import Inbound
-from handlers import calendar_missing
 from handlers.base import CardAnswer, Ctx, Refusal, Reply
 from handlers.logs import TodaysLog, passes_todays_log_checks
 from handlers.router import Router
+from handlers.services import calendar_missing
 from scoring.plain_text import Meaning
+from scoring.wecom_protocol import TEXT_LIMIT_BYTES
 from scoring.workdays import UnknownCalendarYear, WorkCalendar
 from storage.committer import BatchCommitter, Committer
 from storage.db import is_transient
@@ -44,7 +45,7 @@ UNKNOWN_USER_TEXT = (
     "如您是参加考核的干部，请联系本单位管理员或区委组织部（考核办）将您加入名册。"
 )
 UNSUPPORTED_TEXT = "暂时只能识别文字消息。请用文字发送工作日志，或发送「帮助」查看用法。"
-PASSIVE_LIMIT_BYTES = 2048
+PASSIVE_LIMIT_BYTES = TEXT_LIMIT_BYTES
 
 # A database that blinks (a restart, a crash and its recovery, a cut connection) is waited
 # out, so nobody is asked to resend because of it. WeCom waits 5 s for an answer; without one

@@ -25,7 +25,7 @@ from pydantic_settings import (
 )
 from sqlalchemy.engine import make_url
 
-from handlers.config import (
+from scoring.rule_settings import (
     AdminSettings,
     CalendarSettings,
     HousekeepingSettings,

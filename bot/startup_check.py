@@ -35,7 +35,7 @@ RUNTIME = frozenset({Need.callback, Need.api})
 
 # Every value of these keys ever published: this repository's demo (bot/demo/credentials.py,
 # and settings.toml before it) and the samples of Tencent's weworkapi and of wechatpy
-# (/work/shared/wecom/vectors.json), which the demo key was taken from.
+# (tests/fixtures/wecom/vectors.json), which the demo key was taken from.
 PUBLISHED: dict[str, frozenset[str]] = {
     "token": frozenset({DEMO_WECOM["token"], "QDG6eK", "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo", "123456"}),
     "encoding_aes_key": frozenset({

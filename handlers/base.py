@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from handlers.config import RuleSettings
+from handlers.audience import Audience
+from scoring.rule_settings import RuleSettings
 from scoring.workdays import WorkCalendar
 from storage.directory import Directory, Person
 from storage.repos import Store
@@ -75,21 +76,21 @@ class Ctx:
     def today(self) -> date:
         return self.now.date()
 
+    def require(self, audience: Audience, what: str = "这条命令") -> None:
+        if not audience.admits(self.person, self.is_admin):
+            raise Refusal(audience.refusal(what, self.person))
+
     def require_person(self) -> Person:
-        if self.person is None:
-            raise Refusal("您是管理员账号，不在干部名册中，这条命令只对名册中的干部有效。发送「帮助」查看管理员命令。")
+        """The asker on the roster (a cadre or a superior leader, not a bare admin)."""
+        self.require(Audience.rostered)
+        assert self.person is not None
         return self.person
 
     def require_cadre(self) -> Person:
         """Someone who writes logs and is rated (not a superior leader, not a bare admin)."""
-        person = self.require_person()
-        if person.is_superior:
-            raise Refusal("您是上级领导账号，无需记载日志或参加评分。可以发送「查看 姓名」阅读所分管单位的日志，或「排名」查看排名。")
-        return person
-
-    def require_admin(self) -> None:
-        if not self.is_admin:
-            raise Refusal("这条命令仅限考核办（组织部）管理员使用。发送「帮助」查看您可以使用的命令。")
+        self.require(Audience.cadre)
+        assert self.person is not None
+        return self.person
 
 
 def day_label(day: date, today: date | None = None) -> str:

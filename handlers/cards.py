@@ -22,21 +22,17 @@ answers an already-decided card with the decided card.
 from __future__ import annotations
 
 import json
-import re
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # handlers.base imports handlers.config, which imports this module
-    from handlers.base import CardAnswer, Ctx
+from handlers.base import CardAnswer, Ctx
+from scoring.wecom_protocol import MAX_CHOICES, RESPONSE_CODE_HOURS, TASK_ID
 
-TASK_ID = re.compile(r"[A-Za-z0-9_\-@]{1,128}")
 NOT_CHOSEN = "none"
-# WeCom allows at most 10 options (doc 90236 「下拉选项不超过 10 个」); one is the non-answer.
-MAX_CHOICES = 9
 # WeCom's 72 hours for a response_code, less a margin for the outbox's own delay.
-RESPONSE_CODE_LIFETIME = timedelta(hours=71)
+RESPONSE_CODE_LIFETIME = timedelta(hours=RESPONSE_CODE_HOURS - 1)
 
 
 RANDOM_BYTES = 12  # 96 bits

@@ -7,6 +7,7 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
+from handlers.audience import Audience
 from handlers.base import CardAnswer, Ctx, Refusal, Reply, day_label
 from handlers.cards import new_task_id, task_parts, update_sent_card
 from handlers.dates import DATE_TOKEN, DateError, parse_day
@@ -154,12 +155,13 @@ async def _my_leave(ctx: Ctx, person: Person) -> Reply:
 @router.command(
     "请假", usage="请假 11-24 至 11-26 事由",
     summary="登记请假，单位主要领导批准后这几天不计缺记、不提醒；只发「请假」查看记录",
+    audience=Audience.cadre,
 )
 async def leave(args: str, ctx: Ctx) -> Reply:
     return await _register("请假", args, ctx)
 
 
-@router.command("出差", usage="出差 11-24 至 11-26 事由", summary="登记出差，审批与请假相同")
+@router.command("出差", usage="出差 11-24 至 11-26 事由", summary="登记出差，审批与请假相同", audience=Audience.cadre)
 async def business_trip(args: str, ctx: Ctx) -> Reply:
     return await _register("出差", args, ctx)
 
@@ -227,17 +229,25 @@ async def _update_sent_card(ctx: Ctx, leave: Leave) -> None:
     )
 
 
-@router.command("批准请假", usage="批准请假 编号", summary="批准一条请假/出差申请（主要领导、考核办）", section="审批")
+@router.command(
+    "批准请假", usage="批准请假 编号", summary="批准一条本单位干部的请假/出差申请（主要领导本人的由考核办审批）",
+    audience=Audience.approver, section="审批",
+)
 async def approve_text(args: str, ctx: Ctx) -> Reply:
     return await _decide_by_text(args, ctx, "approved")
 
 
-@router.command("驳回请假", usage="驳回请假 编号", summary="驳回一条请假/出差申请", section="审批")
+@router.command(
+    "驳回请假", usage="驳回请假 编号", summary="驳回一条请假/出差申请", audience=Audience.approver, section="审批",
+)
 async def reject_text(args: str, ctx: Ctx) -> Reply:
     return await _decide_by_text(args, ctx, "rejected")
 
 
-@router.command("待批请假", "请假审批", usage="待批请假", summary="列出等您审批的请假/出差申请", section="审批")
+@router.command(
+    "待批请假", "请假审批", usage="待批请假", summary="列出等您审批的请假/出差申请",
+    audience=Audience.approver, section="审批",
+)
 async def pending_list(args: str, ctx: Ctx) -> Reply:
     rows = []
     for leave in await ctx.store.leave.pending():

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from handlers import calendar_missing
+from handlers.audience import Audience
 from handlers.base import Ctx, Refusal, Reply, day_label
-from handlers.config import LogSettings
 from handlers.dates import DateError, parse_day, parse_period, split_leading_date
-from handlers.log_rules import missing_this_quarter
+from handlers.hints import EXAMPLE, answer_unless_log
 from handlers.router import PlainText, Router
-from scoring.plain_text import Meaning, content_chars
+from handlers.services import calendar_missing
+from handlers.services.log_rules import missing_this_quarter
+from scoring.plain_text import content_chars
+from scoring.rule_settings import LogSettings
 from scoring.workdays import QuarterId, UnknownCalendarYear, WorkCalendar
 from storage import log_batch
 from storage.directory import Person
@@ -19,7 +21,6 @@ from storage.writer import Driver
 
 router = Router()
 
-EXAMPLE = "「上午走访3户困难群众，下午整理低保台账」"
 COUNTED = "（只计汉字、字母和数字）"
 
 
@@ -82,22 +83,10 @@ async def _write(ctx: Ctx, person: Person, day: date, content: str, *, verb: str
 @router.default
 async def todays_log(plain: PlainText, ctx: Ctx) -> Reply:
     """Plain text is today's log (a second text the same day is appended) when it reads as
-    work; a command typed slightly wrong or chit-chat is answered and never stored."""
-    reading = plain.reading
-    how_to_log = f"工作日志请直接发送今天做了什么，例如{EXAMPLE}。"
-    if reading.meaning is Meaning.COMMAND and not plain.handled:
-        raise Refusal(f"「{reading.keyword}」功能暂未开通，这条消息没有记入日志。发送「帮助」查看现在可用的命令。")
-    if reading.meaning is Meaning.COMMAND:
-        raise Refusal(
-            f"您是想发送「{reading.suggestion}」吗？请照这个格式重新发送（命令和内容之间空一格）。"
-            f"这条消息没有记入日志；{how_to_log}"
-        )
-    # An admin's near-miss command gets its suggestion like anyone's; only what reads as work
-    # is answered with "admins keep no log".
-    if ctx.person is None and ctx.is_admin:
-        raise Refusal("您是管理员账号，不需要记载日志。发送「帮助」查看管理员命令。")
-    if reading.meaning is Meaning.CHAT:
-        raise Refusal(f"这条消息不像工作日志，没有记入日志。{how_to_log}有问题可发送「帮助」。")
+    work from someone who keeps a log; anything else is answered (handlers/hints.py) and
+    never stored."""
+    if (answer := answer_unless_log(plain, ctx.person, ctx.is_admin)) is not None:
+        raise Refusal(answer)
     person = ctx.require_cadre()
     _ensure_working_day(ctx, ctx.today, "记载日志")
     return await _write(ctx, person, ctx.today, plain.text)
@@ -163,6 +152,7 @@ def apply_todays_logs(driver: Driver, items: list[TodaysLog], settings: LogSetti
     "补记", "补录", "补写",
     usage="补记 11-20 内容",
     summary="补记之前某个工作日的日志（5 个工作日内），日期也可写 2026-11-20、11月20日、昨天、前天",
+    audience=Audience.cadre,
 )
 async def backfill(args: str, ctx: Ctx) -> Reply:
     person = ctx.require_cadre()
@@ -191,7 +181,7 @@ async def backfill(args: str, ctx: Ctx) -> Reply:
     return await _write(ctx, person, day, content, verb="补记" if day != ctx.today else "记录")
 
 
-@router.command("修改", "更正", usage="修改 内容", summary="用新内容替换今天的日志")
+@router.command("修改", "更正", usage="修改 内容", summary="用新内容替换今天的日志", audience=Audience.cadre)
 async def correct_today(args: str, ctx: Ctx) -> Reply:
     person = ctx.require_cadre()
     _ensure_working_day(ctx, ctx.today, "记载日志")
@@ -202,7 +192,9 @@ async def correct_today(args: str, ctx: Ctx) -> Reply:
     return _saved_reply(ctx.settings.logs, ctx.today, ctx.today, len(stored), appended=False, verb="更新")
 
 
-@router.command("撤回", usage="撤回", summary="撤回今天日志中最后追加的一段（整篇重写请用「修改」）")
+@router.command(
+    "撤回", usage="撤回", summary="撤回今天日志中最后追加的一段（整篇重写请用「修改」）", audience=Audience.cadre,
+)
 async def withdraw(args: str, ctx: Ctx) -> Reply:
     person = ctx.require_cadre()
     taken = await ctx.store.logs.withdraw_last_part(person.userid, ctx.today, ctx.now)
@@ -220,6 +212,7 @@ async def withdraw(args: str, ctx: Ctx) -> Reply:
     "我的", "我的日志",
     usage="我的 / 我的 11-20 / 我的 本周（本月、本季、上季度）",
     summary="查看自己今天、某一天或一段时间的日志",
+    audience=Audience.cadre,
 )
 async def my_logs(args: str, ctx: Ctx) -> Reply:
     person = ctx.require_cadre()
@@ -254,7 +247,9 @@ async def _range_reply(ctx: Ctx, person: Person, start: date, end: date, title: 
     return Reply("\n".join(lines))
 
 
-@router.command("缺记", "漏记", usage="缺记", summary="列出本季度还缺日志的工作日和各自的补记截止日")
+@router.command(
+    "缺记", "漏记", usage="缺记", summary="列出本季度还缺日志的工作日和各自的补记截止日", audience=Audience.cadre,
+)
 async def missing(args: str, ctx: Ctx) -> Reply:
     person = ctx.require_cadre()
     days, unknown_year = await missing_this_quarter(ctx, person)

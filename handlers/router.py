@@ -1,4 +1,6 @@
-"""Keyword router: each conversation module registers its commands; `帮助` is built from them.
+"""Keyword router: each conversation module registers its commands with who they are for
+(handlers/audience.py); the router refuses anyone else before the handler runs, and `帮助`
+and README's command table are built from the same declarations.
 
 A text that starts with no command is read by `scoring.plain_text.read_plain_text` against
 every keyword the router knows — the registered ones and those reserved for commands still
@@ -9,10 +11,12 @@ moment a module registers it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Awaitable, Callable, Container
 from dataclasses import dataclass
 
+from handlers.audience import Audience
 from handlers.base import CardAnswer, Ctx, Reply
 from scoring.plain_text import Reading, fold, read_plain_text
 
@@ -26,7 +30,11 @@ class PlainText:
 
     text: str
     reading: Reading
-    handled: bool  # a COMMAND reading's keyword is one this version handles
+    command: Command | None  # a COMMAND reading's command, None when not handled yet
+
+    @property
+    def handled(self) -> bool:
+        return self.command is not None
 
 
 PlainHandler = Callable[[PlainText, Ctx], Awaitable[Reply]]
@@ -39,10 +47,10 @@ _FOLLOW = re.compile(r"^($|[\s:：,，]|\d|今天|今日|昨天|昨日|前天|�
 @dataclass(frozen=True)
 class Command:
     keywords: tuple[str, ...]
-    handler: Handler
+    handler: Handler  # runs only for its audience (see _guarded)
     usage: str
     summary: str
-    admin_only: bool = False
+    audience: Audience = Audience.everyone
     section: str = "日志"
 
 
@@ -55,12 +63,17 @@ class Router:
         self._matching: _Matching | None = None  # built on first use, dropped when commands change
 
     def command(
-        self, *keywords: str, usage: str, summary: str, admin_only: bool = False, section: str = "日志"
+        self, *keywords: str, usage: str, summary: str, audience: Audience = Audience.everyone,
+        section: str = "日志",
     ) -> Callable[[Handler], Handler]:
+        """Register a command. The handler is returned checked too, so a conversation that
+        hands over to another command (「测评 进度」) cannot skip that command's audience."""
+
         def register(handler: Handler) -> Handler:
-            self.commands.append(Command(keywords, handler, usage, summary, admin_only, section))
+            guarded = _guarded(handler, audience, f"「{keywords[0]}」")
+            self.commands.append(Command(keywords, guarded, usage, summary, audience, section))
             self._matching = None
-            return handler
+            return guarded
 
         return register
 
@@ -76,6 +89,10 @@ class Router:
 
     def handled_keywords(self) -> set[str]:
         return {kw for command in self.commands for kw in command.keywords}
+
+    def commands_for(self, ctx: Ctx) -> list[Command]:
+        """The commands the asker may use, in registration order."""
+        return [c for c in self.commands if c.audience.admits(ctx.person, ctx.is_admin)]
 
     def card(self, task_prefix: str) -> Callable[[CardHandler], CardHandler]:
         """Template-card answers whose task_id starts with `task_prefix`."""
@@ -102,7 +119,9 @@ class Router:
             # Longest keyword first, so 我的得分 wins over 我的.
             for pair in sorted(((kw, c) for c in self.commands for kw in c.keywords), key=lambda p: -len(p[0])):
                 by_first[pair[0][:1]] = (*by_first.get(pair[0][:1], ()), pair)
-            self._matching = _Matching(by_first, handled, handled | self._reserved)
+            # A reading names its keyword as plain_text compares it: folded, lower case.
+            by_keyword = {fold(kw).lower(): c for c in self.commands for kw in c.keywords}
+            self._matching = _Matching(by_first, by_keyword, handled | self._reserved)
         return self._matching
 
     def resolve(self, text: str) -> tuple[Handler, str]:
@@ -120,7 +139,7 @@ class Router:
         """What a text that starts with no command reads as, against every keyword known."""
         match = self._match
         reading = read_plain_text(text, match.known, log_chars=log_chars, names=names)
-        return PlainText(text, reading, reading.keyword in match.handled)
+        return PlainText(text, reading, match.by_keyword.get(reading.keyword or ""))
 
     async def plain_text(self, text: str, ctx: Ctx) -> Reply:
         if self._default is None:
@@ -139,10 +158,23 @@ class Router:
 _SEPARATORS = " \t\n\u3000:：,，"
 
 
+def _guarded(handler: Handler, audience: Audience, what: str) -> Handler:
+    """`handler`, run only for `audience`: anyone else gets its one refusal, nothing done."""
+    if audience is Audience.everyone:
+        return handler
+
+    @functools.wraps(handler)
+    async def guarded(args: str, ctx: Ctx) -> Reply:
+        ctx.require(audience, what)
+        return await handler(args, ctx)
+
+    return guarded
+
+
 @dataclass(frozen=True)
 class _Matching:
     """What every message is matched against, prepared once per set of commands."""
 
     by_first: dict[str, tuple[tuple[str, Command], ...]]  # (keyword, command) by first character
-    handled: frozenset[str]
+    by_keyword: dict[str, Command]  # folded, lower-case keyword -> its command
     known: frozenset[str]  # handled and reserved

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from handlers import calendar_missing
+from handlers.audience import Audience
 from handlers.base import Ctx, Refusal, Reply, day_label
 from handlers.dates import parse_quarter
-from handlers.golive import go_live_date
-from handlers.log_rules import missing_counts
 from handlers.router import Router
+from handlers.services import calendar_missing
+from handlers.services.golive import go_live_date
+from handlers.services.log_rules import missing_counts
 from scoring.logs import counting_start
 from scoring.workdays import QuarterId, UnknownCalendarYear
 
@@ -23,10 +24,9 @@ _KIND_NAMES = {"daily": "当日提醒", "last_day": "补记截止提醒"}
 @router.command(
     "缺记统计", usage="缺记统计 / 缺记统计 上季度 / 缺记统计 2026Q3",
     summary="各单位本周、本季度（或所写季度）缺记篇数，缺记最多的 10 人，发送失败的提醒",
-    admin_only=True, section="考核办",
+    audience=Audience.admin, section="考核办",
 )
 async def missing_stats(args: str, ctx: Ctx) -> Reply:
-    ctx.require_admin()
     today = ctx.today
     yesterday = today - timedelta(days=1)
     quarter = _asked_quarter(args, today)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.audience import Audience
 from handlers.base import Ctx, Refusal, Reply, day_label
 from handlers.router import Router
 from scoring.summary_window import SummaryPeriod, window_state
@@ -78,6 +79,7 @@ async def _write(kind: str, args: str, ctx: Ctx) -> Reply:
     "季度小结", "季度总结",
     usage="季度小结 内容",
     summary="提交本季度小结（约 200 字，季度最后几个工作日至季度结束后填写）",
+    audience=Audience.cadre,
 )
 async def quarter_summary(args: str, ctx: Ctx) -> Reply:
     return await _write("quarter", args, ctx)
@@ -87,6 +89,7 @@ async def quarter_summary(args: str, ctx: Ctx) -> Reply:
     "年度总结", "年终总结",
     usage="年度总结 内容",
     summary="提交年度总结（约 500 字，年底最后几个工作日至次年初填写）",
+    audience=Audience.cadre,
 )
 async def year_summary(args: str, ctx: Ctx) -> Reply:
     return await _write("year", args, ctx)

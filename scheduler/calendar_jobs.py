@@ -2,7 +2,7 @@
 every working day, the admins are told until `shiji calendar load` has loaded it. A year that
 has started without its schedule is asked for too. Once a day whoever runs it: the message
 shares its outbox key with every other missing-calendar alert of that year and day
-(handlers/calendar_missing.py), so replicas, restarts and a refused message that day add none.
+(handlers/services/calendar_missing.py), so replicas, restarts and a refused message that day add none.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import calendar_missing
+from handlers.services import calendar_missing
 from scheduler.context import JobContext
 from scheduler.jobs import ScheduledJob
 from scoring.golive import next_year_warning_due

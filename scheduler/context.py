@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from handlers.config import RuleSettings
 from scoring.clock import Clock
+from scoring.rule_settings import RuleSettings
 from scoring.workdays import WorkCalendar
 from storage.committer import Committer
 from storage.directory import Directory

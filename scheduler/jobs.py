@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from handlers.config import RuleSettings
 from scheduler.context import JobContext
 from scoring.clock import SHANGHAI
+from scoring.rule_settings import RuleSettings
 from scoring.workdays import UnknownCalendarYear
 
 log = logging.getLogger(__name__)

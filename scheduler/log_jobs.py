@@ -10,8 +10,8 @@ from typing import TypeVar
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import calendar_missing
-from handlers.golive import go_live_date
+from handlers.services import calendar_missing
+from handlers.services.golive import go_live_date
 from scheduler import reminder_plan as reminders
 from scheduler.context import JobContext
 from scheduler.jobs import ScheduledJob

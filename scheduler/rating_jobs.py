@@ -14,9 +14,9 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import calendar_missing
 from handlers.base import Refusal
-from handlers.rating.service import RatingEnv, auto_close, auto_open, remind
+from handlers.services import calendar_missing
+from handlers.services.rating import RatingEnv, auto_close, auto_open, remind
 from scheduler.context import JobContext
 from scheduler.jobs import ScheduledJob
 from scoring.workdays import UnknownCalendarYear, WorkCalendar

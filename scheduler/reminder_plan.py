@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from handlers.base import day_label
-from handlers.log_rules import not_logged_on
+from handlers.services.log_rules import not_logged_on
 from scoring.logs import day_closing_today
 from scoring.workdays import WorkCalendar
 from storage.directory import Directory

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from handlers.rating.service import RatingEnv
-from handlers.year.evaluation import auto_close, auto_open, remind
+from handlers.services.rating import RatingEnv
+from handlers.services.year_evaluation import auto_close, auto_open, remind
 from scheduler.context import JobContext
 from scheduler.jobs import ScheduledJob
 from scheduler.rating_jobs import in_unit_of_work, tell_admins

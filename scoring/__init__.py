@@ -41,6 +41,7 @@ from scoring.quarter import (
     QuarterInput,
     QuarterResult,
     quarter_deduction,
+    rescore,
     score_quarter,
     score_quarters,
 )
@@ -146,6 +147,7 @@ __all__ = [
     "rank_within_levels",
     "rank_within_units",
     "rater_group",
+    "rescore",
     "round_ratio",
     "round_score",
     "score_quarter",

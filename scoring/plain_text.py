@@ -3,14 +3,17 @@
 Logs are read by colleagues and leaders and cost or earn points, so a text lands in one only
 when it reads as work. Everything else is answered, never stored:
 
-- COMMAND: a command typed slightly wrong — a keyword run into its argument (「查看吴昊」,
-  「排名正科级」), one slip away from a keyword (「帮组」「我得分」), or a keyword this
+- COMMAND: a command typed slightly wrong, and how (`Miss`, so the answer can say what to
+  change) — a keyword run into its argument (「查看吴昊」「排名正科级」), one slip away from a
+  keyword (「帮组」「我得分」), typed after its arguments (「2026Q4 排名」), or a keyword this
   version does not handle yet (「排名 正科级」). A keyword followed by a separator is a
   command whatever follows; otherwise only a text too short to stand as a log is read this
   way, and a keyword run into its argument only when the argument is one (a name, a unit,
   a date, a period): 「出差回来整理材料」 is an addition to a log, 「查看吴昊」 is not.
-- CHAT: no letters at all (emoji, punctuation, 「666」), nothing but pleasantries
-  (「好的，收到，谢谢领导」), or a question (「怎么补记？」).
+- COURTESY: nothing but courtesies (「好的」「收到，谢谢领导！」「您好」) or nothing but emoji and
+  punctuation (「👌」), answered in a friendly line (`Courtesy` says which kind).
+- CHAT: no letters but digits (「666」), other chit-chat words (「测试」「怎么用」), or a
+  question (「怎么补记？」).
 - WORK: everything else; `chars` counts its Chinese characters, letters and digits, the
   figure a log's minimum and maximum are measured in.
 """
@@ -27,7 +30,26 @@ from enum import StrEnum
 class Meaning(StrEnum):
     WORK = "work"
     COMMAND = "command"
+    COURTESY = "courtesy"
     CHAT = "chat"
+
+
+class Miss(StrEnum):
+    """How a COMMAND reading missed its command."""
+
+    joined = "joined"  # the keyword run into its argument: 查看吴昊
+    slip = "slip"  # the keyword one character off, or with stray punctuation: 帮组, 我的！
+    order = "order"  # the arguments typed before the keyword: 2026Q4 排名
+    as_typed = "as_typed"  # the keyword as it is typed: a command not handled yet
+
+
+class Courtesy(StrEnum):
+    """What a COURTESY reading says, by its most telling word: thanks over a greeting over
+    anything else (「好的，谢谢」 is thanks)."""
+
+    thanks = "thanks"
+    greeting = "greeting"
+    ack = "ack"  # 好的, 收到, 嗯, OK, 👌 …
 
 
 @dataclass(frozen=True)
@@ -36,6 +58,8 @@ class Reading:
     chars: int  # Chinese characters, letters and digits
     keyword: str | None = None  # COMMAND: the command it is close to
     suggestion: str | None = None  # COMMAND: the text as that command is typed
+    miss: Miss | None = None  # COMMAND: how it missed
+    courtesy: Courtesy | None = None  # COURTESY: which kind
 
 
 # After a keyword these mean "arguments follow" (the router's separators).
@@ -51,17 +75,27 @@ ARGUMENT_WORDS = frozenset(
 )
 
 # Whole texts made only of these (in any order and number, punctuation and emoji aside) are
-# chit-chat. Words only: a text that also says what was done is never all pleasantries.
-PLEASANTRIES = frozenset(
+# never a log. Words only: a text that also says what was done is never all pleasantries.
+# Courtesies, by kind; a text of courtesies and fillers alone (at least one courtesy) is one.
+THANKS = frozenset("谢谢 谢了 多谢 感谢 谢谢您 辛苦 辛苦了 您辛苦了 麻烦了 thanks thx".split())
+GREETINGS = frozenset("你好 您好 大家好 早 早上好 上午好 中午好 下午好 晚上好 hi hello 在吗 在不在 在".split())
+ACKS = frozenset(
     """
-    好 好的 好滴 好哒 好吧 行 行吧 可以 嗯 嗯嗯 哦 噢 喔 哈 哈哈 呵呵 嘿嘿 嘻嘻 啊 呀 吧 呢 啦 哟
-    收到 收到了 已收到 谢谢 谢了 多谢 感谢 辛苦 辛苦了 您辛苦了 不客气 客气 没事 没关系 没问题
-    明白 明白了 了解 知道 知道了 懂了 清楚 对 对的 是 是的 不是 不对 好嘞 ok okay yes no hi
-    hello thanks thx 你好 您好 大家好 早 早上好 上午好 中午好 下午好 晚上好 晚安 再见 拜拜
-    在吗 在不在 在 领导 书记 主任 老师 同志 同事 大家 麻烦 麻烦了 请问 打扰 打扰了 抱歉 不好意思
-    测试 试试 试一下 试一试 怎么用 怎么弄 怎么办 什么意思 啥意思 咋办 咋弄 为什么 干嘛 哪里
+    好 好的 好滴 好哒 好吧 好嘞 行 行吧 可以 嗯 嗯嗯 哦 噢 喔 哈 哈哈 呵呵 嘿嘿 嘻嘻 收到 收到了 已收到
+    不客气 客气 没事 没关系 没问题 明白 明白了 了解 知道 知道了 懂了 清楚 对 对的 是 是的 ok okay yes
+    晚安 再见 拜拜 抱歉 不好意思
     """.split()
 )
+FILLERS = frozenset("啊 呀 吧 呢 啦 哟 领导 书记 主任 老师 同志 同事 大家".split())  # 「收到，谢谢领导」
+COURTESIES = THANKS | GREETINGS | ACKS
+# Chit-chat that is no courtesy: a doubt or a try, answered with where to find help.
+OTHER_CHAT = frozenset(
+    """
+    不是 不对 no 麻烦 请问 打扰 打扰了 测试 试试 试一下 试一试 怎么用 怎么弄 怎么办 什么意思 啥意思
+    咋办 咋弄 为什么 干嘛 哪里
+    """.split()
+)
+PLEASANTRIES = COURTESIES | FILLERS | OTHER_CHAT
 _LONGEST_PLEASANTRY = max(len(p) for p in PLEASANTRIES)
 _PLEASANTRY_CHARS = frozenset("".join(PLEASANTRIES))
 
@@ -101,9 +135,15 @@ def read_plain_text(
     folded = shown.lower() if len(shown.lower()) == len(shown) else shown
     words = content_words(folded)
     chars = len(words)
-    # No letter at all (only digits, or nothing but emoji and punctuation), or pleasantries only.
-    if not words or words.isdecimal() or _all_pleasantries(words):
+    if not words:  # nothing but emoji and punctuation: 👌, a lone question mark is a question
+        if _bare(folded)[-1:] in QUESTION_MARKS:
+            return Reading(Meaning.CHAT, chars)
+        return Reading(Meaning.COURTESY, chars, courtesy=Courtesy.ack)
+    if words.isdecimal():  # no letter at all: 「666」
         return Reading(Meaning.CHAT, chars)
+    if (said := _pleasantries(words)) is not None:
+        kind = _courtesy(said)
+        return Reading(Meaning.CHAT, chars) if kind is None else Reading(Meaning.COURTESY, chars, courtesy=kind)
     near = _near_command(folded, shown, _usable(frozenset(keywords)), names, short=chars < log_chars)
     if near is not None:
         return Reading(Meaning.COMMAND, chars, *near)
@@ -170,30 +210,32 @@ def _bare(text: str) -> str:
 
 def _near_command(
     text: str, shown: str, keywords: _Keywords, names: Container[str], *, short: bool
-) -> tuple[str, str] | None:
-    """(keyword, suggestion); `text` is compared, `shown` (same length) quoted back."""
+) -> tuple[str, str, Miss] | None:
+    """(keyword, suggestion, miss); `text` is compared, `shown` (same length) quoted back."""
     for keyword in keywords.starting(text):  # longest first: 我的得分 before 我的
         if not text.startswith(keyword):
             continue
         rest = text[len(keyword):]
-        if not rest or rest[0] in SEPARATORS or (short and (_starts_with_argument(rest, names) or _name_shaped(rest))):
-            return keyword, _joined(keyword, shown[len(keyword):])
+        if not rest or rest[0] in SEPARATORS:
+            return keyword, _joined(keyword, shown[len(keyword):]), Miss.as_typed
+        if short and (_starts_with_argument(rest, names) or _name_shaped(rest)):
+            return keyword, _joined(keyword, shown[len(keyword):]), Miss.joined
     if not short:  # long enough to be a log: only a keyword after nothing but its arguments
         return _keyword_after_its_arguments(text, shown, keywords, names, arguments_only=True)
     whole = content_words(text)
     head, rest = _split_head(text)
     for keyword in keywords.longest_first:  # 「我的！」 is the keyword with punctuation; 「帮组」 one slip from one
         if whole == keyword or _one_slip(whole, keyword):
-            return keyword, keyword
+            return keyword, keyword, Miss.slip
     for keyword in keywords.longest_first:
         if len(keyword) >= 3 and rest and _one_slip(head, keyword):
-            return keyword, _joined(keyword, shown[len(head):])
+            return keyword, _joined(keyword, shown[len(head):]), Miss.slip
     return _keyword_after_its_arguments(text, shown, keywords, names, arguments_only=False)
 
 
 def _keyword_after_its_arguments(
     text: str, shown: str, keywords: _Keywords, names: Container[str], *, arguments_only: bool
-) -> tuple[str, str] | None:
+) -> tuple[str, str, Miss] | None:
     """「2026Q4 排名」「本周 我的」: the arguments typed first, the keyword as a word after them.
     `arguments_only`: every other word must be an argument (a date, a period, a name…), as a
     text long enough to be a log only then means the command."""
@@ -205,7 +247,7 @@ def _keyword_after_its_arguments(
         others = [(s, e) for i, (s, e) in enumerate(words) if i != index]
         if arguments_only and not all(_starts_with_argument(text[s:e], names) for s, e in others):
             return None
-        return keyword, f"{keyword} {' '.join(shown[s:e] for s, e in others)}"
+        return keyword, f"{keyword} {' '.join(shown[s:e] for s, e in others)}", Miss.order
     return None
 
 
@@ -273,14 +315,37 @@ def _one_slip(typed: str, keyword: str) -> bool:
     return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
 
 
-def _all_pleasantries(words: str) -> bool:
-    """`words`: a text's content characters (content_words)."""
-    if not _PLEASANTRY_CHARS.issuperset(words):  # most texts: a word no pleasantry has
-        return False
-    reachable = [True] + [False] * len(words)
+def _pleasantries(words: str) -> list[str] | None:
+    """`words` (a text's content characters, content_words) cut into pleasantries, or None
+    when it is not made of them. Of several cuts, one of fewest words (「好吧」, not 好 + 吧)."""
+    if not words or not _PLEASANTRY_CHARS.issuperset(words):  # most texts: a word no pleasantry has
+        return None
+    # best[end]: (words in the fewest-word cut of words[:end], where its last word starts)
+    best: list[tuple[int, int] | None] = [(0, 0)] + [None] * len(words)
     for end in range(1, len(words) + 1):
-        reachable[end] = any(
-            reachable[start] and words[start:end] in PLEASANTRIES
-            for start in range(max(0, end - _LONGEST_PLEASANTRY), end)
-        )
-    return bool(words) and reachable[-1]
+        for start in range(max(0, end - _LONGEST_PLEASANTRY), end):
+            before, current = best[start], best[end]
+            if before is not None and words[start:end] in PLEASANTRIES and (current is None or before[0] + 1 < current[0]):
+                best[end] = (before[0] + 1, start)
+    if best[-1] is None:
+        return None
+    cut: list[str] = []
+    end = len(words)
+    while end:
+        step = best[end]
+        assert step is not None  # every end on the cut's path was reached
+        cut.append(words[step[1]:end])
+        end = step[1]
+    return cut[::-1]
+
+
+def _courtesy(said: list[str]) -> Courtesy | None:
+    """The kind of courtesy a text of pleasantries is, or None when it is other chit-chat
+    (a doubt, a try) or only fillers (「领导」)."""
+    if any(word in OTHER_CHAT for word in said) or all(word in FILLERS for word in said):
+        return None
+    if any(word in THANKS for word in said):
+        return Courtesy.thanks
+    if any(word in GREETINGS for word in said):
+        return Courtesy.greeting
+    return Courtesy.ack

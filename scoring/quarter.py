@@ -189,6 +189,24 @@ class _QuarterScorer:
         )
 
 
+def rescore(
+    raw_score: Decimal | None, missing_log_days: int, missing_quarter_summary: bool, cfg: ScoringConfig
+) -> tuple[Decimal, Decimal | None]:
+    """(deduction, score) of a published quarter re-published with new deductions (issue 28).
+
+    The ballots are deleted at publishing (R-RATE-5), so the published `raw_score` (the
+    weighted means, rounded) stands for them: score = max(0, raw − deduction), rounded once.
+    That is the figure `score_quarter` gives from the ballots whenever the deductions are whole
+    hundredths (the defaults 0.2, 10 and 2 are): rounding to hundredths commutes with
+    subtracting them. None stays None: nobody rated the cadre, and nobody can now.
+    """
+    exact = quarter_deduction(missing_log_days, missing_quarter_summary, cfg)
+    shown = round_score(exact)
+    if raw_score is None:
+        return shown, None
+    return shown, round_score(max(Fraction(0), Fraction(raw_score) - exact))
+
+
 def score_quarter(inp: QuarterInput, cfg: ScoringConfig) -> QuarterResult:
     """Score one ratee's quarter. See `QuarterResult` for what each field means."""
     return _QuarterScorer(cfg).score(inp)

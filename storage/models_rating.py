@@ -33,7 +33,7 @@ class RatingRound(SQLModel, table=True):
     opened_at: datetime = Field(sa_column=aware())
     closes_at: datetime = Field(sa_column=aware())
     closed_at: datetime | None = Field(default=None, sa_column=aware(nullable=True))
-    published_at: datetime | None = Field(default=None, sa_column=aware(nullable=True))
+    published_at: datetime | None = Field(default=None, sa_column=aware(nullable=True))  # the first version's
 
 
 class RatingAssignment(SQLModel, table=True):
@@ -101,12 +101,28 @@ class RatingScore(SQLModel, table=True):
     score: int
 
 
+class QuarterPublication(SQLModel, table=True):
+    """One version of a published quarter, like the year's `annual_publication`: publishing
+    writes version 1, each re-publish (发布结果 2026Q4 重新发布) version + 1 with what changed.
+    Every version's rows stay in `quarter_result`; readers take the newest (storage/quarter_versions.py)."""
+
+    __tablename__ = "quarter_publication"
+
+    round_id: int = Field(foreign_key="rating_round.id", primary_key=True)
+    version: int = Field(primary_key=True)
+    published_by: str = Field(max_length=64)
+    published_at: datetime = Field(sa_column=aware())
+    changes: str = Field(default="", sa_column=Column(Text, nullable=False))  # the admins' list, "" for version 1
+
+
 class QuarterResult(SQLModel, table=True):
-    """A cadre's published quarter (R-RATE-7). Figures are decimal strings ("88.13")."""
+    """A cadre's published quarter (R-RATE-7), in one version of it (`quarter_publication`).
+    Figures are decimal strings ("88.13")."""
 
     __tablename__ = "quarter_result"
 
     round_id: int = Field(foreign_key="rating_round.id", primary_key=True)
+    version: int = Field(default=1, primary_key=True, sa_column_kwargs={"server_default": "1"})
     userid: str = Field(primary_key=True, max_length=64)
     unit_id: int = Field(foreign_key="unit.id", index=True)
     score: str | None = Field(default=None, max_length=12)  # None: nobody rated them

@@ -1,4 +1,4 @@
-"""SQL of the quarterly rating. Nothing here decides a rule; see handlers/rating/ and scoring/.
+"""SQL of the quarterly rating. Nothing here decides a rule; see handlers/services/rating.py and scoring/.
 
 Anonymity (R-RATE-5) is enforced here as much as by the schema: the hand-in, the dropping of
 drafts and the resealing at close are the shared ballot box's (storage/ballot_box.py).
@@ -18,6 +18,7 @@ from storage.ballot_box import BallotBox
 from storage.ids import OrderedIds
 from storage.models import DailyLog, Leave, Outbox, Summary
 from storage.models_rating import (
+    QuarterPublication,
     QuarterResult,
     RatingAssignment,
     RatingDraft,
@@ -28,6 +29,7 @@ from storage.models_rating import (
     RatingRound,
     RatingScore,
 )
+from storage.quarter_versions import newest
 from storage.sql import dialect_insert, insert_rows, rowcount, table_of
 
 # A card's id goes into the assignment key and the outbox dedupe key: see OrderedIds.
@@ -255,14 +257,29 @@ class RatingRepo(BallotBox):
             self.s.add(row)
         await self.s.flush()
 
-    async def result(self, round_id: int, userid: str) -> QuarterResult | None:
-        return await self.s.get(QuarterResult, (round_id, userid))
+    async def add_publication(self, publication: QuarterPublication) -> bool:
+        """Record a version of a published quarter; False if that version exists (another
+        admin or replica published it first: the caller's rows must not be written)."""
+        table = table_of(QuarterPublication)
+        stmt = (
+            dialect_insert(self.s, table).values(publication.model_dump())
+            .on_conflict_do_nothing(index_elements=["round_id", "version"])
+            .returning(table.c.version)
+        )
+        return (await self.s.execute(stmt)).first() is not None
 
-    async def unit_results(self, round_id: int, unit_id: int) -> list[QuarterResult]:
+    async def publications(self, round_id: int) -> list[QuarterPublication]:
+        """Every version of a published quarter, oldest first (who, when, what changed)."""
         result = await self.s.execute(
-            select(QuarterResult).where(col(QuarterResult.round_id) == round_id, col(QuarterResult.unit_id) == unit_id)
+            select(QuarterPublication).where(col(QuarterPublication.round_id) == round_id)
+            .order_by(col(QuarterPublication.version))
         )
         return list(result.scalars().all())
+
+    async def result(self, round_id: int, userid: str) -> QuarterResult | None:
+        """A cadre's row in the newest version of a published quarter."""
+        stmt = newest(select(QuarterResult).where(col(QuarterResult.round_id) == round_id, col(QuarterResult.userid) == userid))
+        return (await self.s.execute(stmt)).scalars().first()
 
     # ---- extra raters of small units (R-RATE-6) ----
 

@@ -18,6 +18,7 @@ from sqlmodel import col
 
 from storage.models import DailyLog, Leave, Summary
 from storage.models_rating import QuarterResult, RatingRound
+from storage.quarter_versions import newest
 
 
 class QuarterCells(NamedTuple):
@@ -49,14 +50,14 @@ class ResultsRepo:
             stmt = stmt.where(col(RatingRound.quarter).startswith(f"{year}Q"))
         return list((await self.s.execute(stmt)).scalars().all())
 
-    async def round_results(self, round_id: int) -> list[QuarterResult]:
-        result = await self.s.execute(
-            select(QuarterResult).where(col(QuarterResult.round_id) == round_id).order_by(col(QuarterResult.userid))
-        )
-        return list(result.scalars().all())
+    async def round_results(self, round_id: int, version: int | None = None) -> list[QuarterResult]:
+        """A published quarter's rows: its newest version, or `version` (an earlier one, for the audit)."""
+        stmt = select(QuarterResult).where(col(QuarterResult.round_id) == round_id).order_by(col(QuarterResult.userid))
+        stmt = newest(stmt) if version is None else stmt.where(col(QuarterResult.version) == version)
+        return list((await self.s.execute(stmt)).scalars().all())
 
     def _year_rows(self, year: int) -> Select[str, QuarterResult]:
-        return (
+        return newest(
             select(col(RatingRound.quarter), QuarterResult)
             .join(QuarterResult, col(QuarterResult.round_id) == col(RatingRound.id))
             .where(col(RatingRound.status) == "published", col(RatingRound.quarter).startswith(f"{year}Q"))
@@ -65,12 +66,12 @@ class ResultsRepo:
     async def quarter_cells(self, year: int) -> dict[str, dict[int, QuarterCells]]:
         """userid -> quarter (1–4) -> the published figures, for every published quarter of `year`."""
         q = QuarterResult
-        result = await self.s.execute(
+        result = await self.s.execute(newest(
             select(col(RatingRound.quarter), col(q.userid), col(q.score), col(q.deduction), col(q.rank_in_unit), col(q.unit_ranked),
                    col(q.rank_in_level), col(q.level_ranked), col(q.missing_log_days), col(q.rater_counts))
             .join(q, col(q.round_id) == col(RatingRound.id))
             .where(col(RatingRound.status) == "published", col(RatingRound.quarter).startswith(f"{year}Q"))
-        )
+        ))
         found: dict[str, dict[int, QuarterCells]] = {}
         for quarter, userid, *cells, counts in result.all():
             found.setdefault(userid, {})[int(quarter[-1])] = QuarterCells._make((*cells, rater_total(counts)))
@@ -80,7 +81,7 @@ class ResultsRepo:
         """userid -> quarter (1–4) -> raters behind the published score, for `year`'s published
         quarters (only `userid`'s when given)."""
         q = QuarterResult
-        stmt = (
+        stmt = newest(
             select(col(RatingRound.quarter), col(q.userid), col(q.rater_counts))
             .join(q, col(q.round_id) == col(RatingRound.id))
             .where(col(RatingRound.status) == "published", col(RatingRound.quarter).startswith(f"{year}Q"))

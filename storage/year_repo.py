@@ -1,4 +1,4 @@
-"""SQL of the year's close. Nothing here decides a rule; see handlers/year/ and scoring/.
+"""SQL of the year's close. Nothing here decides a rule; see handlers/services/year_*.py and scoring/.
 
 The democratic evaluation is a ballot box like the quarterly rating's (storage/ballot_box.py).
 
@@ -37,6 +37,7 @@ from storage.models_year import (
     YearEvalHandin,
     YearEvalScore,
 )
+from storage.quarter_versions import newest
 from storage.sql import dialect_insert, rowcount, table_of
 
 
@@ -230,17 +231,18 @@ class YearRepo:
     # ---- the year's published quarters ----
 
     async def quarter_scores(self, year: int) -> dict[str, dict[int, str]]:
-        """userid -> quarter -> published score, for the year's published rounds only (a
-        quarter without a score is left out): the database pivots them to one row per cadre."""
+        """userid -> quarter -> published score (the quarter's newest version), for the year's
+        published rounds only (a quarter without a score is left out): the database pivots
+        them to one row per cadre."""
         quarters = [f"{year}Q{q}" for q in range(1, 5)]
-        result = await self.s.execute(
+        result = await self.s.execute(newest(
             select(col(QuarterResult.userid), *(
                 func.max(case((col(RatingRound.quarter) == quarter, col(QuarterResult.score)))) for quarter in quarters
             ))
             .join(RatingRound, col(QuarterResult.round_id) == col(RatingRound.id))
             .where(col(RatingRound.quarter).in_(quarters), col(RatingRound.status) == "published")
             .group_by(col(QuarterResult.userid))
-        )
+        ))
         return {
             userid: {q: score for q, score in enumerate(scores, start=1) if score is not None}
             for userid, *scores in result.all()

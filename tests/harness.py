@@ -21,8 +21,8 @@ from bot.clock import ManualClock
 from bot.runtime import Runtime
 from bot.server import serve
 from bot.settings import Settings, load_settings
-from bot.wecom.simulator import SignedCallback, WeComSimulator
-from bot.wecom.standin import StandinState, start_standin
+from bot.testing.simulator import SignedCallback, WeComSimulator
+from bot.testing.standin import StandinState, start_standin
 from storage.roster_import import apply_roster, parse_roster, read_table
 
 ADMIN = "kaohe_admin"

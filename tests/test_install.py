@@ -89,7 +89,7 @@ def test_the_installed_shiji_runs_migrates_and_finds_its_files(clone: Path, whee
     assert Path(where[2]).is_file()  # the font, from its package
 
 
-FOUND = "import bot, storage; from handlers.results.font import font_path; print(bot.__file__, storage.__file__, font_path())"
+FOUND = "import bot, storage; from handlers.render.font import font_path; print(bot.__file__, storage.__file__, font_path())"
 
 
 def test_the_shipped_systemd_unit_runs_what_make_install_installs() -> None:

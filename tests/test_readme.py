@@ -1,28 +1,37 @@
-"""README's command table is the bot's: a command added, renamed or dropped fails here until
-README says so (the assertion message prints the table to paste)."""
+"""README's command table is the router's rendering (handlers.help.command_table): a command
+added, renamed, dropped or given to other people fails here until README is regenerated.
+
+Regenerate: `make readme` (or `python -m tests.test_readme`).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from handlers.help import command_table
 from handlers.registry import build_router
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- commands -->", "<!-- /commands -->"
 
 
-def command_table() -> list[str]:
-    lines = ["| 命令（别名） | 用法 | 作用 |", "|---|---|---|"]
-    for command in build_router().commands:
-        first, *aliases = command.keywords
-        names = f"`{first}`" + (f"（{'、'.join(f'`{a}`' for a in aliases)}）" if aliases else "")
-        who = "（考核办）" if command.admin_only else ""
-        lines.append(f"| {names} | `{command.usage}` | {who}{command.summary} |")
-    return lines
+def rendered() -> str:
+    return command_table(build_router().commands)
+
+
+def readme_with_table(text: str, table: str) -> str:
+    before, rest = text.split(START, 1)
+    _, after = rest.split(END, 1)
+    return f"{before}{START}\n{table}\n{END}{after}"
 
 
 def test_readme_lists_exactly_the_commands_the_bot_accepts():
     text = README.read_text(encoding="utf-8")
-    block = text[text.index(START) + len(START): text.index(END)].strip().splitlines()
-    expected = command_table()
-    assert block == expected, "README command table out of date; replace it with:\n" + "\n".join(expected)
+    assert text == readme_with_table(text, rendered()), (
+        "README's command table differs from the router's: regenerate it with `make readme`"
+    )
+
+
+if __name__ == "__main__":
+    README.write_text(readme_with_table(README.read_text(encoding="utf-8"), rendered()), encoding="utf-8")
+    print(f"{README}: command table regenerated from the router")

@@ -23,7 +23,7 @@ from pydantic_settings import SettingsError
 from bot import logs
 from bot.demo.credentials import demo_settings
 from bot.settings import load_settings, settings_path, settings_problems, where_text
-from handlers import calendar_missing
+from handlers.services import calendar_missing
 from scoring.workdays import UnknownCalendarYear
 
 
@@ -71,10 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     db_actions.add_parser("status", help="schema version and every table's rows (compare a restore with its backup)")
     sub.add_parser("unknown-users", help="WeCom users not on the roster who wrote to the bot")
     round_cmd = sub.add_parser("round", help="quarterly rating rounds")
-    round_cmd.add_argument("action", choices=["open", "close", "publish", "status", "void"])
+    round_cmd.add_argument("action", choices=["open", "close", "publish", "status", "void", "versions"],
+                           help="versions: every published version of a quarter, who published it, what changed")
     round_cmd.add_argument("quarter", nargs="?", default="", help="e.g. 2026Q4 (default: the latest fitting round)")
     round_cmd.add_argument("--force", action="store_true",
-                        help="publish: even while the quarter's summary window is open, or with no ballots")
+                           help="publish: even while the quarter's summary window is open, or with no ballots")
+    round_cmd.add_argument("--republish", action="store_true",
+                        help="publish: correct a published quarter with today's deductions (a new version; "
+                        "only the cadres whose figures change are told)")
     raters = sub.add_parser("raters", help="approved extra raters of small units (R-RATE-6)")
     raters.add_argument("action", choices=["import", "groups"], help="import: CSV unit,userid; groups: CSV group,userid")
     raters.add_argument("file", type=Path)
@@ -146,7 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         "db": lambda: db.db_upgrade(settings) if args.action == "upgrade" else db.db_status(settings),
         "unknown-users": lambda: roster.unknown_users(settings),
-        "round": lambda: rounds.rating_round(settings, args.action, args.quarter, force=args.force),
+        "round": lambda: rounds.rating_round(settings, args.action, args.quarter, force=args.force,
+                                             republish=args.republish),
         "raters": lambda: rounds.raters_import(settings, args.action, args.file),
         "remind": lambda: reminders.remind_now(settings, args.kind),
         "year": lambda: year.run(settings, args),

@@ -15,10 +15,10 @@ from bot.cli.ops import cli_actor
 from bot.cli.rounds import rating_unit_of_work
 from bot.clock import clock_from_start
 from bot.settings import Settings
-from handlers.archive.awards import import_awards
-from handlers.archive.export import export_year, record_of
 from handlers.base import Refusal
-from handlers.rating.service import RatingEnv
+from handlers.services.archive_export import export_year, record_of
+from handlers.services.awards import import_awards
+from handlers.services.rating import RatingEnv
 from storage.directory import Directory
 from storage.repos import Store
 

@@ -1,4 +1,4 @@
-"""`shiji round open|close|publish|status` and `shiji raters import|groups`: rating rounds."""
+"""`shiji round open|close|publish|status|void|versions` and `shiji raters import|groups`: rating rounds."""
 
 from __future__ import annotations
 
@@ -12,24 +12,28 @@ from bot.cli.ops import cli_actor
 from bot.clock import clock_from_start
 from bot.settings import Settings
 from handlers.base import Refusal
-from handlers.rating.extra_raters import (
+from handlers.render.rating_cards import quarter_label
+from handlers.services.extra_raters import (
     ImportProblems,
     apply_extra_raters,
     check_extra_raters,
     check_role_groups,
 )
-from handlers.rating.service import (
+from handlers.services.rating import (
     RatingEnv,
     close_round,
     open_round,
     parse_quarter,
     progress_text,
     publish_round,
+    quarter_of,
+    republish_round,
     round_for,
     void_round,
 )
 from scoring.workdays import QuarterId
 from storage.directory import Directory
+from storage.models_rating import RatingRound
 from storage.repos import Store
 
 
@@ -54,8 +58,11 @@ async def rating_unit_of_work(settings: Settings, work: Callable[[RatingEnv], Aw
     return 0
 
 
-async def rating_round(settings: Settings, action: str, quarter: str, *, force: bool = False) -> int:
-    """`shiji round open|close|publish|status|void [2026Q4]`: the same as the admin's chat commands."""
+async def rating_round(
+    settings: Settings, action: str, quarter: str, *, force: bool = False, republish: bool = False
+) -> int:
+    """`shiji round open|close|publish|status|void|versions [2026Q4]`: the same as the admin's
+    chat commands (`publish --republish` is 「发布结果 2026Q4 重新发布」)."""
 
     async def work(env: RatingEnv) -> str:
         if action == "open":
@@ -65,17 +72,38 @@ async def rating_round(settings: Settings, action: str, quarter: str, *, force: 
             return await open_round(env, target)
         if action == "void" and not quarter:  # never a default: voiding cannot be undone
             raise Refusal("请写明要作废的季度，例如 shiji round void 2026Q4。")
-        statuses = {"close": ("open",), "publish": ("closed",), "status": ("open", "closed", "published"), "void": ()}
-        rnd = await round_for(env, quarter, default_status=statuses[action])
+        statuses = {"close": ("open",), "publish": ("closed",), "status": ("open", "closed", "published"), "void": (),
+                    "versions": ("published",)}
+        republishing = action == "publish" and republish
+        rnd = await round_for(env, quarter, default_status=("published",) if republishing else statuses[action])
         if action == "void":
             return await void_round(env, rnd)
         if action == "close":
             return await close_round(env, rnd)
+        if republishing:
+            return await republish_round(env, rnd)
         if action == "publish":
             return await publish_round(env, rnd, force=force)
+        if action == "versions":
+            return await versions_text(env, rnd)
         return await progress_text(env, rnd)
 
     return await rating_unit_of_work(settings, work)
+
+
+async def versions_text(env: RatingEnv, rnd: RatingRound) -> str:
+    """Every published version of a quarter (the audit of its re-publishes): who, when, what changed."""
+    assert rnd.id is not None
+    label = quarter_label(quarter_of(rnd))
+    versions = await env.store.rating.publications(rnd.id)
+    if not versions:
+        raise Refusal(f"{label}结果尚未发布。")
+    lines = [f"{label}结果共 {len(versions)} 版（读者看到的是第 {versions[-1].version} 版）："]
+    for v in versions:
+        moment = v.published_at.astimezone(env.now.tzinfo)
+        lines.append(f"第 {v.version} 版：{moment:%Y-%m-%d %H:%M} 由 {v.published_by or '（未记录）'} 发布"
+                     + (f"，与上一版相比：\n{v.changes}" if v.changes else ""))
+    return "\n".join(lines)
 
 
 async def raters_import(settings: Settings, action: str, path: Path) -> int:

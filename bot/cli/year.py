@@ -20,16 +20,16 @@ from bot.cli.db import operator_table
 from bot.cli.rounds import rating_unit_of_work
 from bot.settings import Settings
 from handlers.base import Refusal
-from handlers.rating.service import RatingEnv
-from handlers.year.evaluation import (
+from handlers.services.rating import RatingEnv
+from handlers.services.year_evaluation import (
     close_evaluation,
     evaluation_for,
     open_evaluation,
     progress_text,
 )
-from handlers.year.imports import excuse_quarter, import_history, import_unit_results
-from handlers.year.publish import publish_year, row_shown
-from handlers.year.ties import decide_tie
+from handlers.services.year_imports import excuse_quarter, import_history, import_unit_results
+from handlers.services.year_publish import publish_year, row_shown
+from handlers.services.year_ties import decide_tie
 from scoring.disclosure import withheld_zh
 from scoring.types import RANK_ZH, Rank
 

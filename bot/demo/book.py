@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.clock import Clock
-from bot.wecom.standin import Delivery, Upload
+from bot.testing.standin import Delivery, Upload
 
 Entry = dict[str, Any]
 

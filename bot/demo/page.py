@@ -39,19 +39,20 @@ from bot.demo.book import ConversationBook
 from bot.demo.district import District
 from bot.runtime import Runtime
 from bot.settings import WeComSettings
+from bot.testing.simulator import WeComSimulator, read_reply
+from bot.testing.standin import StandinState
 from bot.wecom.errors import CallbackRejected
-from bot.wecom.simulator import WeComSimulator, read_reply
-from bot.wecom.standin import StandinState
 from scheduler.wiring import start_scheduler
 from scoring.clock import SHANGHAI
 from scoring.types import Rank, Role
+from scoring.wecom_protocol import TEXT_LIMIT_BYTES
 from scoring.workdays import QuarterId, UnknownCalendarYear
 
 STATIC = Path(__file__).resolve().parent / "static"
 ROLE_LABELS = {Role.main_leader: "主要领导", Role.leadership: "班子成员", Role.staff: "一般干部", Role.superior: "上级领导"}
 RANK_LABELS = {Rank.zhengke: "正科级", Rank.fuke: "副科级", Rank.general: "一般干部"}
 OFFICE_OPENS = time(9, 0)
-MAX_TEXT = 2048
+MAX_TEXT = TEXT_LIMIT_BYTES
 KEEPALIVE_SECONDS = 15
 
 

@@ -23,7 +23,7 @@ from bot.demo.page import DemoPage
 from bot.runtime import Runtime
 from bot.server import serve
 from bot.settings import Settings
-from bot.wecom.standin import StandinState, start_standin
+from bot.testing.standin import StandinState, start_standin
 from storage.repos import Store
 from storage.roster_import import read_table
 

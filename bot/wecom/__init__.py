@@ -6,7 +6,6 @@ xmldoc     callback XML → xmltodict-shaped dicts; refuses DTDs, entities, PIs,
 reply      passive-reply XML (text, update_button, update_template_card)
 errors     `CallbackRejected` and the exceptions hostile input can raise
 api        outgoing API client (token, message/send, card updates, per-member rate limit)
-rules      WeCom's documented rules for what an app sends, each beside its document path
-standin    loopback stand-in for WeCom's API that enforces `rules` (demo and tests)
-simulator  WeCom's side of the callback: signs and encrypts like WeCom (tests, chat CLI)
+
+WeCom's own side (the loopback stand-in, the callback simulator, its rule checks) is bot/testing/.
 """

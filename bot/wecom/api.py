@@ -2,7 +2,7 @@
 and reading the address book).
 
 Written on aiohttp rather than wechatpy's synchronous client, which has no timeout, no
-template-card API and recurses without bound on token errors (NOTES.md).
+template-card API and recurses without bound on token errors (docs/wecom/NOTES.md).
 
 Delivery semantics: a call is retried on transient failures with exponential backoff, and
 every send asks WeCom to drop duplicates of the same message to the same people within 30
@@ -35,6 +35,8 @@ from typing import Any
 
 import aiohttp
 
+from scoring.wecom_protocol import MAX_RECIPIENTS, TEXT_LIMIT_BYTES
+
 __all__ = [
     "MAX_RECIPIENTS",
     "TEXT_LIMIT_BYTES",
@@ -49,8 +51,6 @@ __all__ = [
     "split_text",
 ]
 
-MAX_RECIPIENTS = 1000
-TEXT_LIMIT_BYTES = 2048
 DUPLICATE_CHECK_INTERVAL = 1800
 
 # 40001 with a token means "invalid credential": the token, not the secret, went bad.

@@ -2,7 +2,7 @@
 
 `CallbackCrypto` verifies and decrypts inbound callbacks (parsed by `bot.wecom.inbound`) and
 seals passive replies. `sign` and `seal` are shared with the simulator, which plays WeCom's
-side. The known-answer vectors in shared/wecom/vectors.json test this module.
+side. The known-answer vectors in tests/fixtures/wecom/vectors.json test this module.
 """
 
 from __future__ import annotations

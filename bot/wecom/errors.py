@@ -1,6 +1,6 @@
 """How the WeCom adapter refuses untrusted input: one exception, one list of what to catch.
 
-wechatpy's own exception zoo (see shared/wecom/NOTES.md) never escapes bot/wecom/: each module
+wechatpy's own exception zoo (see docs/wecom/NOTES.md) never escapes bot/wecom/: each module
 catches `PARSE_ERRORS` and raises `CallbackRejected(status, reason)` instead.
 """
 
@@ -13,11 +13,11 @@ from xml.parsers.expat import ExpatError
 __all__ = ["PARSE_ERRORS", "CallbackRejected", "UnreadableMessage"]
 
 # Everything wechatpy, xmltodict, expat, base64 and struct raise on hostile input
-# (NOTES.md), plus AttributeError: wechatpy calls `.lower()` on whatever xmltodict returned
+# (docs/wecom/NOTES.md), plus AttributeError: wechatpy calls `.lower()` on whatever xmltodict returned
 # for MsgType.
 PARSE_ERRORS: tuple[type[BaseException], ...] = (
     ValueError,
-    binascii.Error,  # a ValueError already; listed because NOTES.md names it
+    binascii.Error,  # a ValueError already; listed because docs/wecom/NOTES.md names it
     UnicodeDecodeError,
     ExpatError,
     KeyError,

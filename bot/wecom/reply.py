@@ -1,6 +1,6 @@
 """Passive-reply XML: what the bot answers inside the callback's HTTP response.
 
-User text is echoed back inside CDATA; wechatpy's replies do not escape `]]>` (NOTES.md), so
+User text is echoed back inside CDATA; wechatpy's replies do not escape `]]>` (docs/wecom/NOTES.md), so
 everything here goes through `cdata`.
 """
 

@@ -3,13 +3,14 @@ a WeCom file message after the reply."""
 
 from __future__ import annotations
 
-from handlers.archive.export import dossier_bytes, workbook_bytes, workbook_name
-from handlers.archive.records import file_name
+from handlers.audience import Audience
 from handlers.base import Ctx, Refusal, Reply
-from handlers.rating.service import RatingEnv
+from handlers.render.records import file_name
 from handlers.results.ranking import queue_media
 from handlers.results.standings import parse_period
 from handlers.router import Router
+from handlers.services.archive_export import dossier_bytes, workbook_bytes, workbook_name
+from handlers.services.rating import RatingEnv
 from handlers.text import fold
 from storage.directory import Person
 
@@ -40,11 +41,10 @@ def _person(ctx: Ctx, year: int, words: list[str]) -> Person:
     "导出档案",
     usage="导出档案 2026 / 导出档案 2026 张三",
     summary="导出全区实绩档案工作簿，或某人的年度实绩档案（PDF），以文件发给您",
-    admin_only=True,
+    audience=Audience.admin,
     section="考核办",
 )
 async def export_archive(args: str, ctx: Ctx) -> Reply:
-    ctx.require_admin()
     words = fold(args).split()
     period = parse_period(words[0]) if words else None
     if period is None or not period.is_year:

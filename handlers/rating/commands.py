@@ -6,10 +6,10 @@ import re
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
+from handlers.audience import Audience
 from handlers.base import CardAnswer, Ctx, Refusal, Reply
 from handlers.cards import chosen, update_sent_card
-from handlers.publish_guard import split_force
-from handlers.rating.cards import (
+from handlers.render.rating_cards import (
     OK_KEY,
     PROPOSAL_PREFIX,
     RATE_PREFIX,
@@ -22,7 +22,10 @@ from handlers.rating.cards import (
     rating_card,
     submit_card,
 )
-from handlers.rating.service import (
+from handlers.results.ranking import ranking
+from handlers.router import Router
+from handlers.services.publish_guard import split_force, split_republish
+from handlers.services.rating import (
     RatingEnv,
     card_facts,
     close_round,
@@ -37,17 +40,16 @@ from handlers.rating.service import (
     publish_round,
     published_round,
     quarter_of,
+    republish_round,
     resend_unanswered,
     result_text,
     round_for,
     submit_token,
     void_round,
 )
-from handlers.results.ranking import ranking
-from handlers.router import Router
 from handlers.text import fold
 from handlers.year.decisions import my_annual, parse_year
-from scoring import Role, check_score
+from scoring import check_score
 from scoring.groups import may_have_extra_raters
 from scoring.numbers import whole_number
 from scoring.workdays import QuarterId
@@ -197,7 +199,7 @@ async def submit_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
     "评分", "打分",
     usage="评分 / 评分 张三 92 / 评分 提交",
     summary="重新收到未评的卡片；按姓名给任意整数分；评完后提交（提交后不能修改）",
-    section=SECTION,
+    audience=Audience.rostered, section=SECTION,
 )
 async def rate_by_text(args: str, ctx: Ctx) -> Reply:
     person = ctx.require_person()
@@ -259,7 +261,7 @@ def find_card(
     "我的得分", "得分",
     usage="我的得分 / 我的得分 2026Q4 / 我的得分 2026 / 我的得分 本单位",
     summary="查看自己已发布的季度或年度得分和排名；主要领导可看本单位名单",
-    section=SECTION,
+    audience=Audience.cadre, section=SECTION,
 )
 async def my_score(args: str, ctx: Ctx) -> Reply:
     env = RatingEnv.of(ctx)
@@ -286,7 +288,7 @@ async def my_score(args: str, ctx: Ctx) -> Reply:
     "增加参评",
     usage="增加参评 姓名1 姓名2 … / 增加参评 组名",
     summary="小单位（不足 8 人）主要领导提议增加参评人员，经考核办批准后下一轮起生效",
-    section=SECTION,
+    audience=Audience.main_leader, section=SECTION,
 )
 async def propose_extra(args: str, ctx: Ctx) -> Reply:
     """The leader's answer depends only on what was typed and on the leader's own unit, never
@@ -294,8 +296,6 @@ async def propose_extra(args: str, ctx: Ctx) -> Reply:
     who sees the ones no single cadre answers to and decides (README, "Security")."""
     person = ctx.require_cadre()
     env = RatingEnv.of(ctx)
-    if person.role != Role.main_leader:
-        raise Refusal("增加参评人员须由本单位主要领导提出。")
     unit = person.unit
     members = env.directory.members(unit.id)
     limit = env.settings.rating.small_unit_below
@@ -366,8 +366,7 @@ async def _decide_proposal(
 ) -> tuple[RatingExtraProposal, str, bool]:
     """Record an admin's decision (None: only look); returns the proposal, the answer and
     whether this call decided it."""
-    if not ctx.is_admin:
-        raise Refusal("只有考核办管理员可以审批增加参评人员，未作任何更改。")
+    ctx.require(Audience.admin, "审批增加参评人员")  # the card's buttons: the router checks the text commands
     env = RatingEnv.of(ctx)
     proposal = await env.store.rating.proposal(proposal_id)
     if proposal is None or proposal.id is None:
@@ -434,19 +433,18 @@ async def _decide_proposal_by_text(args: str, ctx: Ctx, decision: str) -> Reply:
     return Reply(text)
 
 
-@router.command("批准参评", usage="批准参评 编号", summary="批准小单位增加参评人员的申请", admin_only=True, section=SECTION)
+@router.command("批准参评", usage="批准参评 编号", summary="批准小单位增加参评人员的申请", audience=Audience.admin, section=SECTION)
 async def approve_extra_text(args: str, ctx: Ctx) -> Reply:
     return await _decide_proposal_by_text(args, ctx, "approved")
 
 
-@router.command("驳回参评", usage="驳回参评 编号", summary="驳回小单位增加参评人员的申请", admin_only=True, section=SECTION)
+@router.command("驳回参评", usage="驳回参评 编号", summary="驳回小单位增加参评人员的申请", audience=Audience.admin, section=SECTION)
 async def reject_extra_text(args: str, ctx: Ctx) -> Reply:
     return await _decide_proposal_by_text(args, ctx, "rejected")
 
 
-@router.command("待批参评", usage="待批参评", summary="列出等待审批的增加参评人员申请及编号", admin_only=True, section=SECTION)
+@router.command("待批参评", usage="待批参评", summary="列出等待审批的增加参评人员申请及编号", audience=Audience.admin, section=SECTION)
 async def pending_extra(args: str, ctx: Ctx) -> Reply:
-    ctx.require_admin()
     env = RatingEnv.of(ctx)
     pending = await env.store.rating.pending_proposals()
     if not pending:
@@ -467,9 +465,8 @@ async def pending_extra(args: str, ctx: Ctx) -> Reply:
 # ---- admin round commands ----------------------------------------------------------------
 
 
-@router.command("开启评分", usage="开启评分 2026Q4", summary="开启某季度的评分（默认上一季度），向评分人发送卡片", admin_only=True, section=SECTION)
+@router.command("开启评分", usage="开启评分 2026Q4", summary="开启某季度的评分（默认上一季度），向评分人发送卡片", audience=Audience.admin, section=SECTION)
 async def admin_open(args: str, ctx: Ctx) -> Reply:
-    ctx.require_admin()
     env = RatingEnv.of(ctx)
     quarter = parse_quarter(args, ctx.today) if args.strip() else QuarterId.of(ctx.today).previous()
     if quarter is None:
@@ -477,25 +474,29 @@ async def admin_open(args: str, ctx: Ctx) -> Reply:
     return Reply(await open_round(env, quarter))
 
 
-@router.command("关闭评分", usage="关闭评分 2026Q4", summary="提前关闭评分：未提交的合规评分自动提交，其余作废", admin_only=True, section=SECTION)
+@router.command("关闭评分", usage="关闭评分 2026Q4", summary="提前关闭评分：未提交的合规评分自动提交，其余作废", audience=Audience.admin, section=SECTION)
 async def admin_close(args: str, ctx: Ctx) -> Reply:
-    ctx.require_admin()
     env = RatingEnv.of(ctx)
     return Reply(await close_round(env, await round_for(env, args, default_status=("open",))))
 
 
-@router.command("发布结果", usage="发布结果 2026Q4", summary="计算季度得分（含自动扣减）并发给每位干部", admin_only=True, section=SECTION)
+@router.command(
+    "发布结果", usage="发布结果 2026Q4 / 发布结果 2026Q4 重新发布",
+    summary="计算季度得分（含自动扣减）并发给每位干部；发布后更正须写「重新发布」，原版本保留",
+    audience=Audience.admin, section=SECTION,
+)
 async def admin_publish(args: str, ctx: Ctx) -> Reply:
-    ctx.require_admin()
     env = RatingEnv.of(ctx)
-    force, words = split_force(args.split())
+    force, words = split_force(fold(args).split())
+    republish, words = split_republish(words)
+    if republish:  # 强制发布 has nothing to force here: a published quarter takes no summary
+        return Reply(await republish_round(env, await round_for(env, " ".join(words), default_status=("published",))))
     rnd = await round_for(env, " ".join(words), default_status=("closed",))
     return Reply(await publish_round(env, rnd, force=force))
 
 
-@router.command("作废评分", usage="作废评分 2026Q4", summary="作废误开的、尚未发布的季度评分：删除全部评分卡和评分，通知评分人一次", admin_only=True, section=SECTION)
+@router.command("作废评分", usage="作废评分 2026Q4", summary="作废误开的、尚未发布的季度评分：删除全部评分卡和评分，通知评分人一次", audience=Audience.admin, section=SECTION)
 async def admin_void(args: str, ctx: Ctx) -> Reply:
-    ctx.require_admin()
     if not args.strip():  # never a default: voiding the wrong round cannot be undone
         raise Refusal("请写明要作废的季度，例如「作废评分 2026Q4」。")
     env = RatingEnv.of(ctx)
@@ -504,10 +505,9 @@ async def admin_void(args: str, ctx: Ctx) -> Reply:
 
 @router.command(
     "催交评分", "提醒评分", usage="催交评分 / 催交评分 2026Q4",
-    summary="立即提醒所有尚未提交评分的人", admin_only=True, section=SECTION,
+    summary="立即提醒所有尚未提交评分的人", audience=Audience.admin, section=SECTION,
 )
 async def admin_nudge(args: str, ctx: Ctx) -> Reply:
-    ctx.require_admin()
     env = RatingEnv.of(ctx)
     rnd = await round_for(env, args, default_status=("open",))
     nudged = await nudge(env, rnd)
@@ -518,8 +518,7 @@ async def admin_nudge(args: str, ctx: Ctx) -> Reply:
     return Reply(f"✅ 已向 {len(nudged)} 位尚未提交{label}评分的人发送提醒：{names}。")
 
 
-@router.command("评分进度", usage="评分进度 2026Q4", summary="各单位提交评分的人数和尚未提交的人（不含任何分数）", admin_only=True, section=SECTION)
+@router.command("评分进度", usage="评分进度 2026Q4", summary="各单位提交评分的人数和尚未提交的人（不含任何分数）", audience=Audience.admin, section=SECTION)
 async def admin_progress(args: str, ctx: Ctx) -> Reply:
-    ctx.require_admin()
     env = RatingEnv.of(ctx)
     return Reply(await progress_text(env, await round_for(env, args, default_status=("open", "closed", "published"))))

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from handlers.base import Ctx, Refusal, Reply
-from handlers.results.charts import bar_chart, spread_chart
+from handlers.render.charts import bar_chart, spread_chart
 from handlers.results.standings import (
     Period,
     PeriodResults,

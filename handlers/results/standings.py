@@ -1,6 +1,6 @@
 """One published period (a quarter or a year) as rankings read it: who scored what, where.
 
-A quarter's figures come from its published rating round, a year's from `annual.py`; both
+A quarter's figures come from its published rating round, a year's from `services/annual.py`; both
 become `Standing`s, and every ranking of either is built by `scoring.ranking` from them.
 """
 
@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from handlers.base import Refusal
-from handlers.rating.cards import quarter_label
-from handlers.rating.service import parse_quarter, quarter_of
-from handlers.results import annual
+from handlers.render.rating_cards import quarter_label
+from handlers.services import annual
+from handlers.services.rating import parse_quarter, quarter_of
 from handlers.text import fold
 from handlers.year.decisions import parse_year
 from scoring.disclosure import shows

@@ -1,6 +1,7 @@
 """用实绩 in chat: the democratic evaluation's cards and 测评, and the admin's year-end commands.
 
-Each admin action is one function of evaluation.py, imports.py or publish.py; the commands
+Each admin action is one function of handlers/services/ (year_evaluation.py, year_imports.py,
+year_publish.py, year_ties.py); the commands
 here only parse and check who may ask.
 """
 
@@ -8,16 +9,12 @@ from __future__ import annotations
 
 import re
 
+from handlers.audience import Audience
 from handlers.base import CardAnswer, Ctx, Refusal, Reply
 from handlers.cards import chosen
-from handlers.publish_guard import split_force
-from handlers.rating.cards import parse_task_id
 from handlers.rating.commands import find_card
-from handlers.rating.service import RatingEnv, deadline_text, is_open, submit_token
-from handlers.router import Router
-from handlers.text import fold
-from handlers.year import decisions
-from handlers.year.cards import (
+from handlers.render.rating_cards import parse_task_id
+from handlers.render.year_cards import (
     DIMENSION_KEYS,
     EVAL_PREFIX,
     STEP_KEYS,
@@ -28,7 +25,10 @@ from handlers.year.cards import (
     submit_card,
     year_label,
 )
-from handlers.year.evaluation import (
+from handlers.router import Router
+from handlers.services.publish_guard import split_force, split_republish
+from handlers.services.rating import RatingEnv, deadline_text, is_open, submit_token
+from handlers.services.year_evaluation import (
     close_evaluation,
     evaluation_for,
     hand_in,
@@ -39,9 +39,11 @@ from handlers.year.evaluation import (
     queue_cards,
     refuse_if_handed_in,
 )
-from handlers.year.imports import unit_results_text
-from handlers.year.publish import REPUBLISH_WORDS, publish_year
-from handlers.year.ties import decide_tie
+from handlers.services.year_imports import unit_results_text
+from handlers.services.year_publish import publish_year
+from handlers.services.year_ties import decide_tie
+from handlers.text import fold
+from handlers.year import decisions
 from scoring.types import DIMENSIONS_ZH
 from scoring.year_end import check_evaluation, check_marks
 from storage.models_year import YearEval, YearEvalAssignment
@@ -146,13 +148,11 @@ async def submit_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
     "测评", "民主测评",
     usage="测评 / 测评 张三 90 88 92 85 95 / 测评 提交",
     summary="年度民主测评：重新收到未完成的卡片；按姓名依次给德、能、勤、绩、廉打分；完成后提交",
-    section=SECTION,
+    audience=Audience.cadre, section=SECTION,
 )
 async def evaluate_by_text(args: str, ctx: Ctx) -> Reply:
     env = RatingEnv.of(ctx)
     words = [w for w in _SPLIT.split(fold(args).strip()) if w]
-    if words[:1] == ["进度"]:
-        return await evaluation_progress(" ".join(words[1:]), ctx)
     person = ctx.require_cadre()
     ev, cards = await my_open_evaluation(env, person.userid)
     assert ev.id is not None
@@ -189,44 +189,39 @@ async def evaluate_by_text(args: str, ctx: Ctx) -> Reply:
 # ---- admin commands ------------------------------------------------------------------------
 
 
-@router.command("测评进度", usage="测评进度 2026", summary="各单位提交民主测评的人数（不含任何分数）",
-                admin_only=True, section=SECTION)
+@router.command("测评进度", "测评 进度", usage="测评进度 2026", summary="各单位提交民主测评的人数（不含任何分数）",
+                audience=Audience.admin, section=SECTION)
 async def evaluation_progress(args: str, ctx: Ctx) -> Reply:
-    ctx.require_admin()
     env = RatingEnv.of(ctx)
     return Reply(await progress_text(env, await evaluation_for(env, args, statuses=("open", "closed"))))
 
 
 @router.command("开启测评", usage="开启测评 2026", summary="开启某年度的民主测评（默认上一年），向测评人发送卡片",
-                admin_only=True, section=SECTION)
+                audience=Audience.admin, section=SECTION)
 async def open_year_evaluation(args: str, ctx: Ctx) -> Reply:
-    ctx.require_admin()
     return Reply(await open_evaluation(RatingEnv.of(ctx), _year_arg(ctx, args), ctx.userid))
 
 
 @router.command("关闭测评", usage="关闭测评 2026", summary="提前关闭民主测评：未提交的完整测评自动提交，其余作废",
-                admin_only=True, section=SECTION)
+                audience=Audience.admin, section=SECTION)
 async def close_year_evaluation(args: str, ctx: Ctx) -> Reply:
-    ctx.require_admin()
     env = RatingEnv.of(ctx)
     return Reply(await close_evaluation(env, await evaluation_for(env, args, statuses=("open",))))
 
 
 @router.command("单位结果", usage="单位结果 2026", summary="已导入的单位年度综合考核结果和尚缺的单位",
-                admin_only=True, section=SECTION)
+                audience=Audience.admin, section=SECTION)
 async def year_unit_results(args: str, ctx: Ctx) -> Reply:
-    ctx.require_admin()
     return Reply(await unit_results_text(RatingEnv.of(ctx), _year_arg(ctx, args)))
 
 
 @router.command("发布年度结果", usage="发布年度结果 2026 / 发布年度结果 2026 重新发布",
                 summary="计算并发布年度考核结果（缺数据时列出缺什么）；更正须写「重新发布」，原版本保留",
-                admin_only=True, section=SECTION)
+                audience=Audience.admin, section=SECTION)
 async def publish_annual(args: str, ctx: Ctx) -> Reply:
-    ctx.require_admin()
     force, words = split_force(fold(args).split())
-    republish = any(w in REPUBLISH_WORDS for w in words)
-    year = _year_arg(ctx, " ".join(w for w in words if w not in REPUBLISH_WORDS))
+    republish, words = split_republish(words)
+    year = _year_arg(ctx, " ".join(words))
     return Reply(await publish_year(RatingEnv.of(ctx), year, ctx.userid, republish=republish, force=force))
 
 
@@ -245,18 +240,16 @@ def _year_and_who(ctx: Ctx, args: str) -> tuple[int, str]:
 
 @router.command("评定优秀", "评为优秀", usage="评定优秀 2026 张三",
                 summary="年度优秀名额边界同分待定的人员：评为优秀（不超出名额），发布新版本并通知本人",
-                admin_only=True, section=SECTION)
+                audience=Audience.admin, section=SECTION)
 async def grant_excellent(args: str, ctx: Ctx) -> Reply:
-    ctx.require_admin()
     year, who = _year_and_who(ctx, args)
     return Reply(await decide_tie(RatingEnv.of(ctx), year, who, True, ctx.userid))
 
 
 @router.command("不评优秀", "不评为优秀", usage="不评优秀 2026 张三",
                 summary="年度优秀名额边界同分待定的人员：不评为优秀，发布新版本并通知本人",
-                admin_only=True, section=SECTION)
+                audience=Audience.admin, section=SECTION)
 async def refuse_excellent(args: str, ctx: Ctx) -> Reply:
-    ctx.require_admin()
     year, who = _year_and_who(ctx, args)
     return Reply(await decide_tie(RatingEnv.of(ctx), year, who, False, ctx.userid))
 
@@ -265,21 +258,25 @@ async def refuse_excellent(args: str, ctx: Ctx) -> Reply:
 
 
 @router.command("能否提拔", usage="能否提拔 张三 / 能否提拔 张三@城关镇",
-                summary="是否符合提拔的实绩条件及理由（主要领导问本单位，分管领导问分管单位）", section=SECTION)
+                summary="是否符合提拔的实绩条件及理由（主要领导问本单位，分管领导问分管单位）",
+                audience=Audience.leader, section=SECTION)
 async def ask_promotion(args: str, ctx: Ctx) -> Reply:
     return Reply(await decisions.can_promote(ctx, fold(args)))
 
 
-@router.command("提拔名单", usage="提拔名单 正科级", summary="符合提拔实绩条件的同职级干部", section=SECTION)
+@router.command("提拔名单", usage="提拔名单 正科级", summary="符合提拔实绩条件的同职级干部",
+                audience=Audience.leader, section=SECTION)
 async def list_promotion(args: str, ctx: Ctx) -> Reply:
     return Reply(await decisions.promotion_list(ctx, fold(args)))
 
 
-@router.command("评先名单", usage="评先名单 正科级", summary="年度总分列全区同职级前 1/2、可推荐评先评优的干部", section=SECTION)
+@router.command("评先名单", usage="评先名单 正科级", summary="年度总分列全区同职级前 1/2、可推荐评先评优的干部",
+                audience=Audience.leader, section=SECTION)
 async def list_commendation(args: str, ctx: Ctx) -> Reply:
     return Reply(await decisions.commendation_list(ctx, fold(args)))
 
 
-@router.command("末位名单", usage="末位名单 2026", summary="本单位末位及提醒谈话、诫勉谈话、组织处理", section=SECTION)
+@router.command("末位名单", usage="末位名单 2026", summary="本单位末位及提醒谈话、诫勉谈话、组织处理",
+                audience=Audience.leader, section=SECTION)
 async def list_last_place(args: str, ctx: Ctx) -> Reply:
     return Reply(await decisions.last_place_list(ctx, fold(args)))

@@ -1,7 +1,8 @@
 """用实绩 in chat (R-USE-2..4): can X be promoted, the promotion, commendation and last-place
 lists, and one's own annual breakdown. Scoped as the rating results are (`may_see_unit`):
 a unit's main leader asks about their unit, a superior leader about the units they oversee,
-the admin about anyone; a refusal never tells whether the person exists.
+the admin about anyone (the router admits only them: `Audience.leader`); a refusal never
+tells whether the person exists.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from handlers.base import Ctx, Refusal
-from handlers.rating.service import RatingEnv
-from handlers.year.publish import breakdown_text, earlier_years, row_shown
+from handlers.services.rating import RatingEnv
+from handlers.services.year_publish import breakdown_text, earlier_years, row_shown
 from scoring.disclosure import withheld_zh
 from scoring.ranking import Ranking, rank_within_levels
 from scoring.types import RANK_ZH, Rank, ScoredCadre
@@ -20,14 +21,7 @@ from scoring.visibility import Sight, may_see_unit
 from storage.directory import Person
 from storage.models_year import AnnualResult
 
-NOT_ALLOWED = "只有单位主要领导、分管的上级领导和考核办可以查询考核结果的运用。发送「我的得分 年份」查看本人的年度结果。"
 _LEVELS = {**{zh: level for level, zh in RANK_ZH.items()}, **{level.value: level for level in Rank}}
-
-
-def _require_asker(ctx: Ctx) -> None:
-    person = ctx.person
-    if not ctx.is_admin and (person is None or person.role not in ("main_leader", "superior")):
-        raise Refusal(NOT_ALLOWED)
 
 
 def _in_scope(ctx: Ctx, unit_id: int) -> bool:
@@ -88,7 +82,6 @@ def _find(ctx: Ctx, words: list[str]) -> Person:
 
 
 async def can_promote(ctx: Ctx, args: str) -> str:
-    _require_asker(ctx)
     env = RatingEnv.of(ctx)
     person = _find(ctx, args.split())
     year = await _latest_year(env)
@@ -100,7 +93,6 @@ async def can_promote(ctx: Ctx, args: str) -> str:
 
 
 async def promotion_list(ctx: Ctx, args: str) -> str:
-    _require_asker(ctx)
     env = RatingEnv.of(ctx)
     level = parse_level(args)
     year = await _latest_year(env)
@@ -121,7 +113,6 @@ async def promotion_list(ctx: Ctx, args: str) -> str:
 
 
 async def commendation_list(ctx: Ctx, args: str) -> str:
-    _require_asker(ctx)
     env = RatingEnv.of(ctx)
     level = parse_level(args)
     years = await env.store.year.published_years()
@@ -143,7 +134,6 @@ async def commendation_list(ctx: Ctx, args: str) -> str:
 
 
 async def last_place_list(ctx: Ctx, args: str) -> str:
-    _require_asker(ctx)
     env = RatingEnv.of(ctx)
     year = parse_year(args) if args.strip() else None
     if args.strip() and year is None:

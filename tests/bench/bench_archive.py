@@ -33,13 +33,13 @@ from pathlib import Path
 from bot.calendar import build_calendar
 from bot.clock import SHANGHAI
 from bot.settings import load_settings
-from handlers.archive.export import export_year, record_of
-from handlers.archive.workbook import write_workbook
-from handlers.rating.service import RatingEnv
+from handlers.render.workbook import write_workbook
+from handlers.services.archive_export import export_year, record_of
+from handlers.services.rating import RatingEnv
 from storage.db import create_engine, migrate, session_factory
 from storage.directory import Directory
 from storage.models import Cadre, DailyLog, Summary, Unit
-from storage.models_rating import QuarterResult, RatingRound
+from storage.models_rating import QuarterPublication, QuarterResult, RatingRound
 from storage.repos import Store
 
 NOW = datetime(2027, 1, 18, 10, 0, tzinfo=SHANGHAI)
@@ -96,6 +96,7 @@ async def build(url: str, cadres: int, units: int, with_logs: bool) -> None:
                     "missing_dates": "2026-03-02,2026-03-03,2026-03-04,2026-03-05,2026-03-06",
                 })
             await session.execute(QuarterResult.__table__.insert(), rows)  # type: ignore[attr-defined]
+            session.add(QuarterPublication(round_id=rnd.id, version=1, published_by="bench", published_at=NOW))
         if with_logs:
             days = list(build_calendar([]).working_days(date(2026, 1, 1), date(2026, 12, 31)))
             for p in people:
@@ -160,7 +161,7 @@ async def province(cadres: int) -> dict[str, float]:
 def chart() -> dict[str, float]:
     from matplotlib.figure import Figure
 
-    from handlers.results.charts import _png, bar_chart, spread_chart
+    from handlers.render.charts import _png, bar_chart, spread_chart
 
     rng = random.Random(3)
     bars = [(f"{n}. {rng.choice(SURNAMES)}{rng.choice(GIVEN)}", Decimal(rng.randint(7000, 9800)) / 100) for n in range(60)]

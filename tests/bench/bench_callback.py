@@ -33,7 +33,7 @@ import aiohttp
 
 from bot.settings import Settings
 from bot.startup_check import env_var
-from bot.wecom.simulator import SignedCallback, WeComSimulator
+from bot.testing.simulator import SignedCallback, WeComSimulator
 from tests.harness import ADMIN, TEST_WECOM
 
 CONCURRENCY = 32

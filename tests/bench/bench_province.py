@@ -33,10 +33,10 @@ from bot.calendar import build_calendar
 from bot.clock import SHANGHAI
 from bot.settings import Settings
 from handlers.base import Ctx
-from handlers.config import RuleSettings
-from handlers.rating.service import RatingEnv, open_round
+from handlers.services.rating import RatingEnv, open_round
 from handlers.stats import missing_stats
 from scheduler import reminder_plan as reminders
+from scoring.rule_settings import RuleSettings
 from scoring.workdays import QuarterId
 from storage.db import create_engine, migrate, session_factory
 from storage.directory import Directory

@@ -29,8 +29,8 @@ from sqlalchemy import text
 
 from bot.calendar import build_calendar
 from bot.settings import load_settings
-from handlers.rating.service import RatingEnv
-from handlers.year.publish import publish_year
+from handlers.services.rating import RatingEnv
+from handlers.services.year_publish import publish_year
 from storage.db import create_engine, migrate, session_factory
 from storage.directory import Directory
 from storage.repos import Store

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.cli import roster as roster_commands
 from bot.settings import Settings
-from bot.wecom.standin import StandinState
+from bot.testing.standin import StandinState
 from storage.db import create_engine, session_factory
 from storage.models import Cadre, RosterChange
 from storage.roster_import import read_table

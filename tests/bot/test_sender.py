@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
 from bot.sender import OutboxSender
+from bot.testing.standin import StandinState, start_standin
 from bot.wecom.api import RecipientRateLimiter, WeComClient
-from bot.wecom.standin import StandinState, start_standin
 from storage.db import create_engine, migrate, session_factory
 from storage.models import BLANKED_PAYLOAD, Outbox
 from storage.repos import Push, Store

@@ -1,5 +1,5 @@
 """How long a message waits for a database that is away, as WeCom sees it: no answer within
-5 s and it delivers the message again, up to 4 deliveries (/work/shared/wecom/NOTES.md)."""
+5 s and it delivers the message again, up to 4 deliveries (docs/wecom/NOTES.md)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.cli.chat import CardCommandError, card_answer, card_text
-from handlers.rating.cards import rating_card
+from handlers.render.rating_cards import rating_card
 from scoring.types import Rank, Role, UnitCategory
 from scoring.workdays import QuarterId
 from storage.directory import Person, UnitInfo

@@ -22,7 +22,7 @@ from bot.cli.archive import archive_awards, archive_export
 from bot.cli.db import open_database
 from bot.cli.ops import audit
 from bot.settings import load_settings
-from bot.wecom.standin import media_for
+from bot.testing.standin import media_for
 from storage.models_year import AwardRecord
 from tests.conftest import SAMPLE_2027, SAMPLE_ROSTER, at
 from tests.e2e.test_rating_round import ROSTER

@@ -38,8 +38,11 @@ async def test_a_command_run_into_a_name_is_asked_about_never_appended_to_the_lo
     吴昊's log, for his whole unit to read; now each is answered, whoever the name is."""
     async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
         assert "已记录" in await h.say(WU, LOG)
-        for typed, meant in [("查看司马相如", "查看 司马相如"), ("查看沈宇", "查看 沈宇"), ("增加参评沈宇", "增加参评 沈宇")]:
-            assert f"「{meant}」" in await h.say(WU, typed)
+        for typed, told in [
+            ("查看司马相如", "「查看 司马相如」"), ("查看沈宇", "「查看 沈宇」"),
+            ("增加参评沈宇", "「增加参评」仅限单位主要领导使用"),  # a staff member: not theirs to propose
+        ]:
+            assert told in await h.say(WU, typed)
         assert await stored_logs(h, WU) == {"2026-11-23": LOG}
 
 
@@ -216,10 +219,10 @@ async def test_chit_chat_is_never_stored_in_the_official_log(db_url, clock):
             text: await h.say(WU, text)
             for text in ("好的", "👍", "帮组", "查看吴昊", "我得分", "排名正科级", "收到，谢谢领导！")
         }
-        assert all("已记录" not in a and "没有记入日志" in a for a in answers.values()), answers
+        assert all("已记录" not in a for a in answers.values()), answers
         assert "您是想发送「查看 吴昊」吗" in answers["查看吴昊"]
-        assert "您是想发送「帮助」吗" in answers["帮组"]
-        assert "您是想发送「我的得分」吗" in answers["我得分"]
+        assert "您是不是想发送「帮助」" in answers["帮组"]
+        assert "您是不是想发送「我的得分」" in answers["我得分"]
         assert "您是想发送「排名 正科级」吗" in answers["排名正科级"]
         assert await stored_logs(h, WU) == {"2026-11-23": LOG}
         # What colleagues read through 查看 is the log alone.
@@ -228,7 +231,7 @@ async def test_chit_chat_is_never_stored_in_the_official_log(db_url, clock):
 
 async def test_a_first_log_of_emoji_is_refused_because_only_words_count(db_url, clock):
     async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
-        assert "没有记入日志" in await h.say(WU, "👍" * 16)
+        assert "已记录" not in await h.say(WU, "👍" * 16)
         short = await h.say(WU, "开会。。。。。。。。。。。。。。。。")
         assert "日志太短了（2 字" in short and "至少需要 15 字" in short
         assert await stored_logs(h, WU) == {}

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 
 from bot.dispatch import WECOM_DEADLINE_SECONDS, WECOM_DELIVERIES
 from bot.server import ERROR_TEXT
-from bot.wecom.simulator import SignedCallback
+from bot.testing.simulator import SignedCallback
 from storage.models import DailyLog, InboundMessage
 from tests.bench.bench_callback import write_roster
 from tests.conftest import SAMPLE_ROSTER

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.server import UNREADABLE_TEXT
+from bot.testing.simulator import SignedCallback
 from bot.wecom.reply import cdata
-from bot.wecom.simulator import SignedCallback
 from storage.metadata import metadata
 from tests.conftest import SAMPLE_ROSTER
 from tests.harness import ADMIN, Harness, running_bot

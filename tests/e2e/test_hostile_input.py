@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from sqlalchemy import func, select
 
 from bot.server import UNREADABLE_TEXT
+from bot.testing.simulator import SignedCallback
 from bot.wecom.crypto import sign
 from bot.wecom.reply import cdata
-from bot.wecom.simulator import SignedCallback
 from storage.models import DailyLog, InboundMessage, UnknownUser
 from tests.conftest import SAMPLE_ROSTER, at
 from tests.harness import ADMIN, Harness, running_bot

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import inspect, select, text
 
-from handlers.rating.extra_raters import apply_extra_raters, check_extra_raters
+from handlers.services.extra_raters import apply_extra_raters, check_extra_raters
 from scheduler.rating_jobs import close_due_rounds, open_due_round, remind_raters
 from storage.directory import Directory
 from storage.metadata import metadata
@@ -485,7 +485,7 @@ async def test_small_unit_proposes_extra_raters_and_the_admin_approves_by_card(d
         assert "吴昊（城关镇）" in card["sub_title_text"] and "王强（城关镇）" in card["sub_title_text"]
         assert "名册中未能确定、批准时不计入：「无名氏」「王强」" in card["sub_title_text"]
         _status, body = await h.card("tqw_lvxiao", card["task_id"], "approve")
-        assert "只有考核办" in h.reply_xml(body)["Content"]
+        assert "审批增加参评人员仅限考核办" in h.reply_xml(body)["Content"]
         _status, body = await h.card(ADMIN, card["task_id"], "approve")
         assert h.reply_xml(body)["MsgType"] == "update_template_card"
         clock.advance(seconds=2)
@@ -510,7 +510,7 @@ async def test_small_unit_proposes_extra_raters_and_the_admin_approves_by_card(d
 
 
 def test_quarter_spellings():
-    from handlers.rating.service import parse_quarter
+    from handlers.services.rating import parse_quarter
 
     assert str(parse_quarter("2026Q4")) == "2026Q4"
     assert str(parse_quarter("２０２６ｑ４")) == "2026Q4"
@@ -619,7 +619,7 @@ async def test_extra_rater_proposals_can_be_decided_in_chat_like_leave(db_url):
         await drain_all(h)
         pending = await h.say(ADMIN, "待批参评")
         assert "编号 1：团区委（吕潇提议）拟增加 吴昊" in pending and "编号 2" in pending
-        assert "只有考核办管理员可以审批" in await h.say("tqw_lvxiao", "批准参评 1")
+        assert "「批准参评」仅限考核办" in await h.say("tqw_lvxiao", "批准参评 1")
         assert await h.say(ADMIN, "批准参评 1") == "已批准：团区委 增加 1 位参评人员。"
         assert await h.say(ADMIN, "驳回参评 2") == "已驳回：团区委 增加 1 位参评人员。"
         assert "无需重复处理" in await h.say(ADMIN, "驳回参评 1")

@@ -13,7 +13,7 @@ from datetime import date
 
 from PIL import Image
 
-from bot.wecom.standin import media_for
+from bot.testing.standin import media_for
 from handlers.results.ranking import NOT_VISIBLE
 from storage.models import DailyLog
 from storage.models_rating import RatingRound, RatingScore

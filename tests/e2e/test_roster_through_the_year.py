@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.cli.calendar import calendar_load
 from bot.cli.roster import import_roster
 from bot.cli.rounds import rating_round
-from handlers.roster_periods import placed_for_period
+from handlers.services.roster_periods import placed_for_period
 from scoring import Rank, ScoredCadre, excellent_quota, rank_within_levels
 from scoring.config import ScoringConfig
 from scoring.roster import PeriodRule

@@ -15,7 +15,7 @@ import uuid
 
 from sqlalchemy import select
 
-from bot.wecom.standin import media_for
+from bot.testing.standin import media_for
 from storage.models_rating import QuarterResult, RatingRound, RatingScore
 from tests.conftest import SAMPLE_2027, SAMPLE_ROSTER, at
 from tests.e2e.test_archive import pdf_text, workbook_rows

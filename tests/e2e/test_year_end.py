@@ -372,7 +372,7 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
         assert "吴三（城关镇）：不可以" in await h.say("sup", "能否提拔 吴三")
         outside = await h.say("ca_lead", "能否提拔 陈二")
         assert outside == (await h.say("ca_lead", "能否提拔 无名氏")).replace("无名氏", "陈二")
-        assert "只有单位主要领导" in await h.say("ca_staff1", "能否提拔 吴三")
+        assert "「能否提拔」仅限单位主要领导、上级领导和考核办使用" in await h.say("ca_staff1", "能否提拔 吴三")
         assert "周二" in await h.say(ADMIN, "提拔名单 一般干部")
         assert "吴三" not in await h.say(ADMIN, "提拔名单 一般干部")
         lasts = await h.say(ADMIN, "末位名单 2026")

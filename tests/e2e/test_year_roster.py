@@ -21,7 +21,7 @@ from bot.cli import year as year_cli
 from bot.cli.roster import import_roster
 from bot.clock import ManualClock
 from storage.models import Summary
-from storage.models_rating import QuarterResult, RatingRound
+from storage.models_rating import QuarterPublication, QuarterResult, RatingRound
 from storage.models_year import AnnualResult
 from tests.conftest import SAMPLE_2027, at
 from tests.e2e.test_year_end import shiji_year
@@ -95,6 +95,7 @@ async def seed_quarters_and_summaries(h, scores: dict[str, int] = SCORE, gone_in
                               closes_at=moment, published_at=moment)
             session.add(rnd)
             await session.flush()
+            session.add(QuarterPublication(round_id=rnd.id, version=1, published_by=ADMIN, published_at=moment))
             for userid, score in scores.items():
                 if userid == gone_in_q4 and q == 4:
                     continue  # gone before Q4 was rated as of 12-31

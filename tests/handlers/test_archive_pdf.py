@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from handlers.archive.pdf import dossier_pdf
-from handlers.archive.records import Dossier
+from handlers.render.pdf import dossier_pdf
+from handlers.render.records import Dossier
 from scoring.types import Rank, Role, UnitCategory
 from storage.directory import Person, UnitInfo
 from tests.e2e.test_archive import pdf_text

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from PIL import Image
 
-from handlers.results.charts import bar_chart, spread_chart
+from handlers.render.charts import bar_chart, spread_chart
 from scoring.types import RANK_ZH
 from tests.conftest import SAMPLE_ROSTER
 

@@ -6,8 +6,8 @@ import io
 
 from openpyxl import load_workbook
 
-from handlers.archive.records import YearRecord
-from handlers.archive.workbook import ALL_UNITS, MAX_UNIT_SHEETS, write_workbook
+from handlers.render.records import YearRecord
+from handlers.render.workbook import ALL_UNITS, MAX_UNIT_SHEETS, write_workbook
 from scoring.disclosure import withheld_zh
 from scoring.types import Rank, Role, UnitCategory
 from storage.directory import Person, UnitInfo

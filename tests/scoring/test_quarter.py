@@ -18,6 +18,7 @@ from scoring import (
     ScoringConfig,
     UnitCategory,
     quarter_deduction,
+    rescore,
     score_quarter,
     score_quarters,
 )
@@ -154,6 +155,25 @@ def test_score_is_raw_minus_deduction_floored_at_zero(
         # Deductions are multiples of 0.2, so the rounded figures subtract exactly.
         assert result.score == max(Decimal("0.00"), result.raw_score - result.deduction)
         assert 0 <= result.score <= result.raw_score
+
+
+@given(scores=group_scores, days=st.integers(0, 80), no_summary=st.booleans(),
+       new_days=st.integers(0, 80), new_no_summary=st.booleans(), category=st.sampled_from(list(UnitCategory)))
+def test_a_republish_from_the_published_raw_score_gives_what_the_ballots_would(
+    scores: dict[RaterGroup, list[int]], days: int, no_summary: bool, new_days: int, new_no_summary: bool,
+    category: UnitCategory,
+) -> None:
+    """The ballots are gone when a quarter is re-published: its published (rounded) weighted
+    score with the new deductions must give the figures publishing the ballots would."""
+    published = score_quarter(quarter(scores, missing_days=days, no_summary=no_summary, category=category), CFG)
+    truth = score_quarter(quarter(scores, missing_days=new_days, no_summary=new_no_summary, category=category), CFG)
+    assert rescore(published.raw_score, new_days, new_no_summary, CFG) == (truth.deduction, truth.score)
+
+
+def test_a_republish_keeps_an_unrated_cadre_unrated_and_floors_at_zero() -> None:
+    assert rescore(None, 3, True, CFG) == (Decimal("2.60"), None)
+    assert rescore(Decimal("5.00"), 80, True, CFG) == (Decimal("12.00"), Decimal("0.00"))
+    assert rescore(Decimal("88.13"), 2, False, CFG) == (Decimal("0.40"), Decimal("87.73"))
 
 
 @given(inputs=st.lists(group_scores, min_size=1, max_size=8), seed=st.randoms())

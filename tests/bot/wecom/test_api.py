@@ -14,6 +14,7 @@ from aiohttp import web
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.testing.standin import StandinState, start_standin
 from bot.wecom.api import (
     RecipientRateLimiter,
     SendResult,
@@ -24,7 +25,6 @@ from bot.wecom.api import (
     redact,
     split_text,
 )
-from bot.wecom.standin import StandinState, start_standin
 from tests.bot.wecom.monotonic import FakeMonotonic
 
 CORP = "wwapitest0000000001"

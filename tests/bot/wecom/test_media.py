@@ -8,8 +8,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from bot.wecom.api import WeComClient, WeComError
-from bot.wecom.standin import (
+from bot.testing.standin import (
     ERR_EMPTY_MEDIA,
     ERR_INVALID_FILE_SIZE,
     ERR_INVALID_FILE_TYPE,
@@ -22,6 +21,7 @@ from bot.wecom.standin import (
     media_for,
     start_standin,
 )
+from bot.wecom.api import WeComClient, WeComError
 from tests.bot.wecom.monotonic import FakeMonotonic
 
 CORP, SECRET, AGENT = "wwmediatest00000001", "media-secret", 1000011

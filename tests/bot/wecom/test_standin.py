@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.wecom.standin import (
+from bot.testing.standin import (
     STANDIN_STATE,
     StandinState,
     create_standin_app,
@@ -262,7 +262,7 @@ def test_app_exposes_state_via_app_key() -> None:
     assert app[STANDIN_STATE].known_users is None
 
 
-# ---- the documented rules, one test per family (bot/wecom/rules.py names each document) ----
+# ---- the documented rules, one test per family (bot/testing/rules.py names each document) ----
 
 
 def _card(**fields: Any) -> dict[str, Any]:

@@ -7,67 +7,18 @@ reads) links a score to whoever gave it, so no export can name a rater (R-RATE-5
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Generic, TypeVar
 
-from handlers.golive import go_live_date
-from handlers.rating.service import RatingEnv, quarter_of
-from handlers.results import annual
-from handlers.results.annual import AnnualFigures
+from handlers.render.records import Award, Dossier, YearRecord
+from handlers.services import annual
+from handlers.services.golive import go_live_date
+from handlers.services.rating import RatingEnv, quarter_of
 from scoring.logs import counting_start
 from storage.directory import Person
-from storage.models import Leave
 from storage.models_rating import QuarterResult
-from storage.results_repo import QuarterCells
 
-QUARTERS = (1, 2, 3, 4)
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Award:
-    """An imported reward or penalty (奖惩), as the dossier prints it."""
-
-    kind: str  # 奖励 or 惩处
-    content: str
-    day: date | None
-
-
-@dataclass
-class YearRecord:
-    """The district's published year: quarter rows and annual figures by cadre, plus what
-    every cadre's log coverage is measured against."""
-
-    year: int
-    people: list[Person]  # everyone rated this year or on the roster now, by unit then name
-    quarters: dict[str, dict[int, QuarterCells]]  # userid -> quarter -> published figures
-    published_quarters: tuple[int, ...]
-    annual: dict[str, AnnualFigures]
-    log_counts: dict[str, int]
-    leave: dict[str, list[Leave]]
-    workdays: int  # working days owed a log in the year (from the system's start)
-    min_raters: int  # the disclosure rule's threshold (ScoringConfig.min_group_size)
-    awards: dict[str, list[Award]] = field(default_factory=dict)  # userid -> imported 奖惩
-
-
-@dataclass
-class Dossier:
-    """One cadre's year, as their PDF shows it."""
-
-    person: Person
-    logs: list[tuple[date, str]]
-    summaries: dict[str, str]  # "2026Q1" … "2026" -> text
-    quarters: dict[int, QuarterResult]
-    annual: AnnualFigures | None
-    leave: list[Leave] = field(default_factory=list)
-    awards: list[Award] = field(default_factory=list)
-
-
-def file_name(year: int, person: Person) -> str:
-    """`年份-单位-姓名-userid.pdf`, safe on every file system."""
-    stem = f"{year}-{person.unit.name}-{person.name}-{person.userid}"
-    return "".join("_" if c in '/\\:*?"<>|' else c for c in stem) + ".pdf"
 
 
 async def year_record(env: RatingEnv, year: int) -> YearRecord:

@@ -1,7 +1,7 @@
 """What may not be published yet (issue 28): a quarter's or the year's result counts the
 period's missing summaries, so it waits until the summary window has closed, unless the
-admin forces it knowing what it will deduct; and a round nobody handed in is not published
-by accident."""
+admin forces it knowing what it will deduct; a round nobody handed in is not published by
+accident; and a published result is corrected only by an explicit 重新发布."""
 
 from __future__ import annotations
 
@@ -9,16 +9,23 @@ from collections.abc import Sequence
 from datetime import date
 
 from handlers.base import Refusal, day_label
-from handlers.config import RuleSettings
+from scoring.rule_settings import RuleSettings
 from scoring.summary_window import SummaryPeriod, summary_deadline
 from scoring.workdays import WorkCalendar
 
 FORCE_WORDS = ("强制发布", "force", "--force")
+# A published quarter or year is corrected only when the admin says so.
+REPUBLISH_WORDS = ("重新发布", "更正", "republish", "--republish")
 
 
 def split_force(words: Sequence[str]) -> tuple[bool, list[str]]:
     """(whether 强制发布 was written, the other words)."""
     return any(w in FORCE_WORDS for w in words), [w for w in words if w not in FORCE_WORDS]
+
+
+def split_republish(words: Sequence[str]) -> tuple[bool, list[str]]:
+    """(whether 重新发布 was written, the other words)."""
+    return any(w in REPUBLISH_WORDS for w in words), [w for w in words if w not in REPUBLISH_WORDS]
 
 
 def publish_when(

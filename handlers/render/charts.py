@@ -16,7 +16,7 @@ from matplotlib import font_manager, rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from handlers.results.font import FAMILY, font_path
+from handlers.render.font import FAMILY, font_path
 
 DPI = 120
 _BAR = "#4C78A8"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from handlers.base import Refusal
-from handlers.rating.service import RatingEnv
+from handlers.services.rating import RatingEnv
 from scoring.annual import QUARTERS
 from scoring.year_end import read_result
 from storage.models_year import HistoryResult, QuarterExcuse

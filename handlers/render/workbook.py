@@ -25,7 +25,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from handlers.archive.records import QUARTERS, YearRecord
+from handlers.render.records import QUARTERS, YearRecord
 from scoring.disclosure import shows, withheld_zh
 from scoring.types import RANK_ZH, ROLE_ZH
 from storage.directory import Person

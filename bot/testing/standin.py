@@ -2,7 +2,7 @@
 
 It implements gettoken, media/upload (with image and file messages), message/send,
 message/update_template_card and the address-book reads (department/list, user/list). Every
-payload goes through bot/wecom/rules.py (each rule cites its document) and is refused with
+payload goes through bot/testing/rules.py (each rule cites its document) and is refused with
 WeCom's error code when it breaks one; what WeCom accepts but does not deliver, the stand-in
 does not deliver either: messages past a member's 30 a minute or 1,000 an hour are dropped
 silently and counted in `state.dropped`. It records every delivery per user and lets tests
@@ -25,8 +25,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.wecom import rules
-from bot.wecom.rules import Refused
+from bot.testing import rules
+from bot.testing.rules import Refused
 
 __all__ = [
     "STANDIN_STATE",

@@ -21,7 +21,7 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
 
-from bot.wecom import rules
+from bot.testing import rules
 from bot.wecom.crypto import seal, sign
 from bot.wecom.errors import PARSE_ERRORS, CallbackRejected
 from bot.wecom.reply import LIST_ELEMENTS, card_from_xml, cdata, message_xml

@@ -11,8 +11,8 @@ never carries a correction nobody asked for.
 from __future__ import annotations
 
 from handlers.base import Refusal
-from handlers.rating.service import RatingEnv
-from handlers.year.publish import compute_outcome, gather_complete, publish_version
+from handlers.services.rating import RatingEnv
+from handlers.services.year_publish import compute_outcome, gather_complete, publish_version
 from scoring.use import tie_decision_refusal
 from scoring.year_end import Change
 from storage.directory import Person

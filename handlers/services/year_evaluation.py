@@ -13,9 +13,16 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from handlers.base import Refusal
-from handlers.golive import go_live_date
-from handlers.publish_guard import publish_when
-from handlers.rating.service import (
+from handlers.render.year_cards import (
+    eval_task_id,
+    evaluation_card,
+    submit_card,
+    submit_task_id,
+    year_label,
+)
+from handlers.services.golive import go_live_date
+from handlers.services.publish_guard import publish_when
+from handlers.services.rating import (
     CARDS_PER_MINUTE,
     RatingEnv,
     box_progress_text,
@@ -23,14 +30,7 @@ from handlers.rating.service import (
     is_open,
     submit_token,
 )
-from handlers.year.cards import (
-    eval_task_id,
-    evaluation_card,
-    submit_card,
-    submit_task_id,
-    year_label,
-)
-from handlers.year.publish import year_people
+from handlers.services.year_publish import year_people
 from scoring.golive import owed_period
 from scoring.rounds import may_open_round, rater_reminder_due, round_closes_at
 from scoring.summary_window import SummaryPeriod

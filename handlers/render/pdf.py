@@ -24,9 +24,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from handlers.archive.records import Dossier
 from handlers.base import day_label
-from handlers.results.font import font_path
+from handlers.render.font import font_path
+from handlers.render.records import Dossier
 from scoring.types import RANK_ZH, ROLE_ZH
 
 FONT = "shiji-cjk"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers.config import RuleSettings
 from scoring.golive import go_live
+from scoring.rule_settings import RuleSettings
 from storage.directory import Directory
 
 

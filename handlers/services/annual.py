@@ -1,46 +1,18 @@
 """The published annual results, as rankings and the archive read them (a small interface).
 
-The year end (handlers/year/, storage/year_repo.py) is its own feature; this module is the
+The year end (handlers/services/year_*.py, storage/year_repo.py) is its own feature; this module is the
 one place that reads what it published (the newest version of a year, frozen with the names
 and units of the day), so rankings and the archive do not change when the year end does.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
-from handlers.year.publish import breakdown_text, row_shown
-from scoring.disclosure import YearShown
+from handlers.render.records import AnnualFigures
+from handlers.services.year_publish import breakdown_text, row_shown
 from scoring.types import Rank
 from storage.repos import Store
-
-
-@dataclass(frozen=True)
-class AnnualFigures:
-    """One cadre's published year with its parts, frozen as published."""
-
-    userid: str
-    name: str
-    unit_id: int
-    unit_name: str
-    level: Rank
-    score: Decimal
-    democratic: Decimal
-    unit_result: Decimal
-    quarter_mean: Decimal
-    weights: str  # democratic/unit/quarters, e.g. "0.1/0.2/0.7"
-    unit_rank: int
-    unit_size: int
-    level_rank: int
-    level_size: int
-    excellent: bool
-    promotion_eligible: bool
-    commendation_eligible: bool
-    action: str  # 提醒谈话 / 诫勉谈话 / 组织处理, or ""
-    explained: str  # the parts, weights and grade as 我的得分 2026 words them (places only if shown)
-    shown: YearShown  # what the cadre and the admin may be shown (scoring.disclosure)
-    shown_to_colleagues: YearShown  # what another cadre (a leader, who may have rated them) may
 
 
 async def published_years(store: Store) -> list[int]:

@@ -20,11 +20,11 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 from handlers.base import Refusal
-from handlers.golive import go_live_date
-from handlers.publish_guard import window_guard
-from handlers.rating.service import RatingEnv
-from handlers.roster_periods import people_for_period
-from handlers.year.cards import year_label
+from handlers.render.year_cards import year_label
+from handlers.services.golive import go_live_date
+from handlers.services.publish_guard import window_guard
+from handlers.services.rating import RatingEnv
+from handlers.services.roster_periods import people_for_period
 from scoring.annual import (
     AnnualInput,
     AnnualResult,
@@ -53,7 +53,6 @@ from storage.models_year import AnnualPublication
 from storage.models_year import AnnualResult as Row
 from storage.repos import Push
 
-REPUBLISH_WORDS = ("重新发布", "更正", "republish")
 # Lists longer than this are counted in chat and left to the results file.
 LIST_LIMIT = 200
 # What a re-publish compares, and how the admin reads it.

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from handlers.base import Ctx
-from handlers.golive import go_live_date
+from handlers.services.golive import go_live_date
 from scoring.logs import MissingDay, counting_start, known_missing_log_days, missing_log_days
 from scoring.roster import serving_spans
 from scoring.workdays import QuarterId, UnknownCalendarYear, WorkCalendar

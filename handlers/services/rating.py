@@ -16,22 +16,22 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from fractions import Fraction
 
 from handlers.base import Ctx, Refusal
-from handlers.config import RuleSettings
 from handlers.dates import parse_quarter
-from handlers.golive import go_live_date
-from handlers.log_rules import missing_by_person
-from handlers.publish_guard import publish_when, window_guard
-from handlers.rating.cards import (
+from handlers.render.rating_cards import (
     quarter_label,
     rate_task_ids,
     rating_card,
     submit_card,
     submit_task_id,
 )
-from handlers.roster_periods import placed_for_period
+from handlers.services.golive import go_live_date
+from handlers.services.log_rules import missing_by_person
+from handlers.services.publish_guard import publish_when, window_guard
+from handlers.services.roster_periods import placed_for_period
 from scoring import (
     GROUP_ZH,
     RANK_ZH,
@@ -47,6 +47,7 @@ from scoring import (
     quarter_deduction,
     rank_within_levels,
     rank_within_units,
+    rescore,
     round_score,
     score_quarters,
     weights_for,
@@ -69,13 +70,15 @@ from scoring.rounds import (
     round_closes_at,
     round_due,
 )
+from scoring.rule_settings import RuleSettings
 from scoring.summary_window import SummaryPeriod
+from scoring.types import ScoredCadre
 from scoring.visibility import RankingView, ranking_view
 from scoring.workdays import QuarterId, WorkCalendar
 from storage.ballot_box import FIRST_SEND, BallotBox, RaterTodo
 from storage.directory import Directory
+from storage.models_rating import QuarterPublication, RatingAssignment, RatingRound
 from storage.models_rating import QuarterResult as ResultRow
-from storage.models_rating import RatingAssignment, RatingRound
 from storage.rating_repo import NewCard
 from storage.repos import Push, Store
 from storage.sql import bulk_inserts
@@ -532,6 +535,31 @@ def _d(value: object) -> str | None:
     return None if value is None else str(value)
 
 
+@dataclass(frozen=True)
+class _Owed:
+    """What a quarter deducts as of today (R-LOG-6), for the cadres placed in it."""
+
+    missing: dict[str, list[date]]  # overdue log days: closed for backfill, no log, no approved leave
+    summary_missing: set[str]  # who owes the quarterly summary and has not written it
+    backfillable: int  # cadres with a missing day still open for backfill (not deducted yet)
+
+
+async def _owed(env: RatingEnv, quarter: QuarterId, userids: Sequence[str]) -> _Owed:
+    go_live = go_live_date(env.settings, env.directory)
+    writers = await env.store.summaries.writers("quarter", str(quarter))
+    summary_owed = owed_period(quarter.last_day, go_live)
+    people = [env.directory.people[userid] for userid in sorted(userids)]
+    owed = await missing_by_person(
+        env.store, env.calendar, people, counting_start(quarter.first_day, go_live), quarter.last_day,
+        env.settings.logs.backfill_working_days,
+    )
+    return _Owed(
+        {userid: overdue_days(days, env.today) for userid, days in owed.items()},
+        {userid for userid in userids if summary_owed and userid not in writers},
+        sum(1 for days in owed.values() if any(m.open_on(env.today) for m in days)),
+    )
+
+
 async def publish_round(env: RatingEnv, rnd: RatingRound, *, force: bool = False) -> str:
     """Publish a closed round; `force` (强制发布) publishes a round nobody handed in, or while
     the quarter's summary window is open, saying what it deducted early."""
@@ -543,29 +571,26 @@ async def publish_round(env: RatingEnv, rnd: RatingRound, *, force: bool = False
     if rnd.status == "open":
         raise Refusal(f"{label}评分还在进行中，请先「关闭评分 {quarter}」再发布。")
     if rnd.status == "published":
-        raise Refusal(f"{label}结果已经发布过了。")
+        raise Refusal(
+            f"{label}结果已经发布过了。如发布后补批了请假、出差等，需要按现在的情况重新计算扣减，"
+            f"请发送「发布结果 {quarter} 重新发布」（命令行 shiji round publish {quarter} --republish）："
+            "原版本保留，只通知结果有变化的人。"
+        )
     scores = await env.store.rating.scores_by_ratee(rnd.id)
-    writers = await env.store.summaries.writers("quarter", str(quarter))
-    summary_owed = owed_period(quarter.last_day, go_live_date(env.settings, env.directory))
-    start = counting_start(quarter.first_day, go_live_date(env.settings, env.directory))
-    window = env.settings.logs.backfill_working_days
-    inputs: list[QuarterInput] = []
     placed = await placed_for_period(env.store, quarter.first_day, quarter.last_day, env.settings.roster.quarter_rule)
-    people = [env.directory.people[userid] for userid in sorted(placed)]
-    owed = await missing_by_person(env.store, env.calendar, people, start, quarter.last_day, window)
-    missing_of = {userid: overdue_days(days, env.today) for userid, days in owed.items()}
-    backfillable = sum(1 for days in owed.values() if any(m.open_on(env.today) for m in days))
+    owed = await _owed(env, quarter, list(placed))
     early = window_guard(
         env.settings, env.calendar, env.today, SummaryPeriod("quarter", quarter.year, quarter.quarter),
         force=force, command=f"发布结果 {quarter}",
-        deducts=f"{sum(1 for u in placed if u not in writers and summary_owed)} 人按未交季度小结扣分，"
-        f"{backfillable} 人尚有可补录的缺交日志、发布后不再计入",
+        deducts=f"{len(owed.summary_missing)} 人按未交季度小结扣分，"
+        f"{owed.backfillable} 人尚有可补录的缺交日志、发布后不再计入",
     )
     if not scores and not force:
         raise Refusal(
-            f"{label}评分没有任何人提交，发布会给 {len(people)} 人各发一条「无人评分」的结果，未发布。"
+            f"{label}评分没有任何人提交，发布会给 {len(placed)} 人各发一条「无人评分」的结果，未发布。"
             f"确需发布，请发送「发布结果 {quarter} 强制发布」（命令行加 --force）。"
         )
+    inputs: list[QuarterInput] = []
     for userid, line in sorted(placed.items()):
         assert line.rank is not None  # a serving line is never a superior leader's
         inputs.append(QuarterInput(
@@ -575,8 +600,8 @@ async def publish_round(env: RatingEnv, rnd: RatingRound, *, force: bool = False
             role=line.role,
             rank=line.rank,
             scores_by_group={RaterGroup(g): s for g, s in scores.get(userid, {}).items()},
-            missing_log_days=len(missing_of[userid]),
-            missing_quarter_summary=userid not in writers and summary_owed,
+            missing_log_days=len(owed.missing[userid]),
+            missing_quarter_summary=userid in owed.summary_missing,
         ))
     results = score_quarters(inputs, env.cfg)
     rankings = rank_within_units(results)
@@ -586,14 +611,15 @@ async def publish_round(env: RatingEnv, rnd: RatingRound, *, force: bool = False
         ranking = rankings[result.unit]
         rows.append(ResultRow(
             round_id=rnd.id,
+            version=1,
             userid=result.userid,
             unit_id=int(result.unit),
             score=_d(result.score),
             raw=_d(result.raw_score),
             deduction=str(result.deduction),
-            missing_log_days=len(missing_of[result.userid]),
-            missing_dates=",".join(day.isoformat() for day in missing_of[result.userid]),
-            summary_missing=result.userid not in writers and summary_owed,
+            missing_log_days=len(owed.missing[result.userid]),
+            missing_dates=_dates_text(owed.missing[result.userid]),
+            summary_missing=result.userid in owed.summary_missing,
             rank_level=result.rank.value,
             rank_in_level=levels[result.rank].position_of(result.userid),
             level_ranked=levels[result.rank].size,
@@ -606,6 +632,9 @@ async def publish_round(env: RatingEnv, rnd: RatingRound, *, force: bool = False
     await env.store.rating.drop_lines(rnd.id)  # the composite stays; a one-person group's line would not be anonymous
     if not await env.store.rating.set_status(rnd.id, "closed", "published", env.now):
         raise Refusal(f"{label}结果刚刚已被发布。")
+    await env.store.rating.add_publication(
+        QuarterPublication(round_id=rnd.id, version=1, published_by=env.actor, published_at=env.now)
+    )
     env.store.erase_after_commit()  # again: whatever the close's erasure could not finish
     for row in rows:
         if env.directory.get(row.userid) is None:
@@ -625,11 +654,229 @@ async def publish_round(env: RatingEnv, rnd: RatingRound, *, force: bool = False
     return answer + ("\n" + short_of_raters_zh(short, env.cfg.min_group_size) if short else "")
 
 
+def _dates_text(days: Sequence[date]) -> str:
+    return ",".join(day.isoformat() for day in days)
+
+
+# ---- re-publishing -----------------------------------------------------------------------
+
+# Changes listed in the admin's answer; the rest are counted (the version stores them all).
+CHANGES_SHOWN = 200
+
+
+async def republish_round(env: RatingEnv, rnd: RatingRound) -> str:
+    """The admin's 「发布结果 2026Q4 重新发布」 (issue 28): a published quarter recomputed with
+    what it deducts today — log days excused by leave approved since, days whose backfill
+    window has closed since, the quarterly summary — from each cadre's published weighted
+    score, since the ballots were deleted at publishing (drop_lines, R-RATE-5). Who is in the
+    quarter, in which unit and rank level, and the raters behind each score stay as published.
+
+    A new version is stored only if a figure changed; the earlier ones stay. Only the cadres
+    whose figures changed are told, old → new and why; the admin's answer counts them and says
+    when a published year rests on the old figures."""
+    assert rnd.id is not None
+    quarter = quarter_of(rnd)
+    label = quarter_label(quarter)
+    if rnd.status != "published":
+        next_step = {
+            "closed": f"请发送「发布结果 {quarter}」发布。",
+            "open": f"评分还在进行中，请先「关闭评分 {quarter}」再发布。",
+        }.get(rnd.status, "")
+        raise Refusal(f"{label}结果尚未发布，没有可重新发布的结果，未作任何更改。{next_step}")
+    prior = (await env.store.rating.publications(rnd.id))[-1]
+    version = prior.version + 1
+    before = await env.store.results.round_results(rnd.id, prior.version)
+    after = _rescored(env, before, await _owed(env, quarter, [r.userid for r in before]), version)
+    changed = [(old, new) for old, new in zip(before, after, strict=True) if _figures(old) != _figures(new)]
+    if not changed:
+        raise Refusal(
+            f"按现在的缺记日志、请假、出差和季度小结重新计算，{label}结果与第 {prior.version} 版完全相同，"
+            "未重新发布：没有保存新版本，也没有通知任何人。"
+        )
+    changes = "\n".join(_change_line(env, old, new) for old, new in changed)
+    if not await env.store.rating.add_publication(QuarterPublication(
+        round_id=rnd.id, version=version, published_by=env.actor, published_at=env.now, changes=changes,
+    )):
+        raise Refusal(f"{label}结果刚刚已被重新发布（第 {version} 版），未作任何更改。")
+    await env.store.rating.save_results(after)
+    told = 0
+    for old, new in changed:
+        notice = _notice(env, label, version, old, new)
+        if notice is None or env.directory.get(new.userid) is None:
+            continue  # nothing they can see changed, or left since: the row is kept, no message
+        await env.store.outbox.enqueue(
+            f"rate-result:{rnd.id}:v{version}:{new.userid}", [new.userid], "text", {"content": notice}, env.now,
+        )
+        told += 1
+    await env.audit("round.republish", f"{quarter} version {version}: {len(changed)} changed, {told} notified")
+    shown = changes.splitlines()
+    listed = "\n".join(shown[:CHANGES_SHOWN]) + (
+        f"\n……另有 {len(shown) - CHANGES_SHOWN} 人，完整名单：shiji round versions {quarter}"
+        if len(shown) > CHANGES_SHOWN else ""
+    )
+    return (
+        f"✅ 已重新发布{label}结果（第 {version} 版，第 {prior.version} 版保留备查）：{len(changed)} 人的结果有变化，"
+        f"{told} 人已收到更正通知；其余 {len(after) - len(changed)} 人不变，未通知。\n与第 {prior.version} 版相比：\n"
+        + listed + await _year_note(env, quarter, changed)
+    )
+
+
+def _rescored(env: RatingEnv, before: Sequence[ResultRow], owed: _Owed, version: int) -> list[ResultRow]:
+    """`before` (a published version) with today's deductions and the places they give."""
+    rows = []
+    for old in before:
+        days, summary = owed.missing[old.userid], old.userid in owed.summary_missing
+        deduction, score = rescore(_decimal(old.raw), len(days), summary, env.cfg)
+        if (len(days), summary) == (old.missing_log_days, old.summary_missing):
+            deduction, score = Decimal(old.deduction), _decimal(old.score)  # untouched to the cent
+        rows.append(ResultRow(**{
+            **old.model_dump(), "version": version, "score": _d(score), "deduction": str(deduction),
+            "missing_log_days": len(days), "missing_dates": _dates_text(days), "summary_missing": summary,
+        }))
+    # Who is ranked where stays as published: only the scores move. (A unit ranking reads no
+    # level; a row published before levels were kept has no place in one.)
+    units = rank_within_units(ScoredCadre(r.userid, str(r.unit_id), Rank.general, _decimal(r.score)) for r in rows)
+    levels = rank_within_levels(
+        ScoredCadre(r.userid, str(r.unit_id), Rank(r.rank_level), _decimal(r.score)) for r in rows if r.rank_level
+    )
+    for row in rows:
+        row.rank_in_unit = units[str(row.unit_id)].position_of(row.userid)
+        if row.rank_level:
+            row.rank_in_level = levels[Rank(row.rank_level)].position_of(row.userid)
+    return rows
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _figures(row: ResultRow) -> tuple[object, ...]:
+    """What a re-publish compares: everything a reader of the row is shown that can change."""
+    return (row.score, row.deduction, row.missing_dates, row.missing_log_days, row.summary_missing,
+            row.rank_in_unit, row.rank_in_level)
+
+
+def _why(env: RatingEnv, old: ResultRow, new: ResultRow) -> list[str]:
+    """Why a row changed, in the deduction's own terms; a place moved by others says so."""
+    reasons = []
+    was = {d for d in old.missing_dates.split(",") if d}
+    now = {d for d in new.missing_dates.split(",") if d}
+    if old.missing_log_days != new.missing_log_days or was != now:
+        if old.missing_log_days == new.missing_log_days:
+            text = f"缺记日志仍为 {new.missing_log_days} 天，日期有变化"
+        else:
+            verb = "减为" if new.missing_log_days < old.missing_log_days else "增为"
+            text = f"缺记日志由 {old.missing_log_days} 天{verb} {new.missing_log_days} 天"
+        if gone := sorted(was - now):
+            text += f"；{_days_zh(gone)}已不计缺记（请假、出差已批准，或按更正后的名册无需记载）"
+        if added := sorted(now - was):
+            text += f"；{_days_zh(added)}计为缺记（已过补记期限，仍无日志和批准的请假）"
+        reasons.append(text)
+    if old.summary_missing != new.summary_missing:
+        amount = round_score(quarter_deduction(0, True, env.cfg))
+        reasons.append(f"季度小结已计入，不再扣 {amount} 分" if old.summary_missing
+                       else f"季度小结按未交计，扣 {amount} 分")
+    if not reasons:
+        reasons.append("您的扣减没有变化；同单位或同职级其他干部的结果更正后，名次随之变化")
+    return reasons
+
+
+def _days_zh(days: Sequence[str]) -> str:
+    return "、".join(f"{d.month}月{d.day}日" for d in map(date.fromisoformat, days))
+
+
+def _seen(env: RatingEnv, row: ResultRow) -> list[tuple[str, str]]:
+    """What the cadre reads of their own row that a re-publish can change, (label, value)."""
+    seen = [("扣减", f"{row.deduction} 分")]
+    if row.score is not None and quarter_shown_of(env, row).score:
+        seen.insert(0, ("得分", f"{row.score} 分"))
+    for place in own_places(env, row):
+        seen.append((f"在{place.where}的名次", f"第 {place.position} 名（共 {place.size} 人）"))
+    return seen
+
+
+def _notice(env: RatingEnv, label: str, version: int, old: ResultRow, new: ResultRow) -> str | None:
+    """The changed cadre's message: what they see, old → new, why, then the corrected result;
+    None when nothing they can see changed (a place behind a withheld score)."""
+    was = dict(_seen(env, old))
+    lines = [f"{name}：{was.get(name, '无')} → {value}" for name, value in _seen(env, new) if was.get(name) != value]
+    if not lines:
+        return None
+    return (
+        f"📊 {label}实绩考核结果已更正（第 {version} 版）\n" + "\n".join(lines)
+        + "\n原因：" + "；".join(_why(env, old, new)) + "。\n【更正后的结果】\n" + result_text(env, new)
+    )
+
+
+def _change_line(env: RatingEnv, old: ResultRow, new: ResultRow) -> str:
+    """One cadre in the admins' list (and the version's stored changes): what changed, old →
+    new, with a withheld score and its places left out as they are everywhere else."""
+    parts = []
+    if quarter_shown_of(env, new).score:
+        if old.score != new.score:
+            parts.append(f"得分 {old.score} → {new.score}")
+        if old.rank_in_unit != new.rank_in_unit:
+            parts.append(f"本单位第 {old.rank_in_unit} → {new.rank_in_unit} 名")
+        if old.rank_in_level != new.rank_in_level:
+            parts.append(f"同职级第 {old.rank_in_level} → {new.rank_in_level} 名")
+    elif old.score != new.score or old.rank_in_unit != new.rank_in_unit or old.rank_in_level != new.rank_in_level:
+        parts.append(f"得分和名次有变化（评分人不足 {env.cfg.min_group_size} 人，不公布）")
+    if old.deduction != new.deduction:
+        parts.append(f"扣减 {old.deduction} → {new.deduction}")
+    if old.missing_log_days != new.missing_log_days or old.missing_dates != new.missing_dates:
+        parts.append(f"缺记日志 {old.missing_log_days} → {new.missing_log_days} 天")
+    if old.summary_missing != new.summary_missing:
+        parts.append("季度小结 " + ("未交 → 已计入" if old.summary_missing else "已计入 → 未交"))
+    person = env.directory.people.get(new.userid)
+    who = f"{person.name}（{person.unit.name}）" if person else new.userid
+    return f"· {who}：" + "，".join(parts)
+
+
+async def _year_note(env: RatingEnv, quarter: QuarterId, changed: Sequence[tuple[ResultRow, ResultRow]]) -> str:
+    """When the quarter's year is already published and counts a changed score: it now differs,
+    and re-publishing the year (its own explicit correction) brings it in line."""
+    year = await env.store.year.published(quarter.year)
+    if year is None:
+        return ""
+    counted = [
+        new.userid for old, new in changed
+        if old.score != new.score and (row := year.of(new.userid)) is not None
+        and str(quarter.quarter) in row.quarters.split(",")
+    ]
+    if not counted:
+        return f"\n{quarter.year} 年度结果（第 {year.version} 版）不受影响：变化的得分都不计入年度季度平均。"
+    return (
+        f"\n⚠️ {quarter.year} 年度结果（第 {year.version} 版）是按本季度原来的得分计算的，其中 {len(counted)} 人的"
+        f"季度平均随之改变，年度结果现已与本季度结果不一致。请发送「发布年度结果 {quarter.year} 重新发布」"
+        f"（命令行 shiji year publish {quarter.year} --republish）：系统重新计算年度结果，保留原版本，只通知结果有变化的人。"
+    )
+
+
 def quarter_shown_of(env: RatingEnv, row: ResultRow, *, viewer_may_be_rater: bool = False) -> QuarterShown:
     """What of a published quarter row may be shown (scoring.disclosure); `viewer_may_be_rater`
     for a cadre looking at someone else's row."""
     counts = {RaterGroup(g): n for g, n in json.loads(row.rater_counts).items()}
     return quarter_shown(counts, env.cfg.min_group_size, viewer_may_be_rater=viewer_may_be_rater)
+
+
+@dataclass(frozen=True)
+class Place:
+    where: str  # 本单位 / 全区副科级
+    position: int
+    size: int
+
+
+def own_places(env: RatingEnv, row: ResultRow) -> list[Place]:
+    """The places a cadre is told of their own quarter (scoring.disclosure): in the unit unless
+    a withheld score would show through the unit's list they also see; in the rank level."""
+    places = []
+    person = env.directory.get(row.userid)
+    sees_unit_list = person is not None and ranking_view(person, False, person.unit.id) is RankingView.whole
+    if row.rank_in_unit is not None and own_unit_place_shown(quarter_shown_of(env, row).score, sees_unit_list):
+        places.append(Place("本单位", row.rank_in_unit, row.unit_ranked))
+    if row.rank_in_level is not None and row.rank_level:
+        places.append(Place(f"全区{RANK_ZH[Rank(row.rank_level)]}", row.rank_in_level, row.level_ranked))
+    return places
 
 
 def result_text(env: RatingEnv, row: ResultRow, *, filed: bool = False) -> str:
@@ -650,13 +897,7 @@ def result_text(env: RatingEnv, row: ResultRow, *, filed: bool = False) -> str:
             lines.append("自动扣减（有得分时从中扣除）：" + "；".join(deduction))
         return "\n".join(lines if filed else [*lines, "发送「我的得分」可随时查看。"])
     shown = quarter_shown_of(env, row)
-    person = env.directory.get(row.userid)
-    sees_unit_list = person is not None and ranking_view(person, False, person.unit.id) is RankingView.whole
-    places = []
-    if own_unit_place_shown(shown.score, sees_unit_list):
-        places.append(f"在本单位 {row.unit_ranked} 人中排第 {row.rank_in_unit} 名")
-    if row.rank_in_level is not None and row.rank_level:
-        places.append(f"在全区{RANK_ZH[Rank(row.rank_level)]} {row.level_ranked} 人中排第 {row.rank_in_level} 名")
+    places = [f"在{p.where} {p.size} 人中排第 {p.position} 名" for p in own_places(env, row)]
     score_label = "季度得分" if filed else "您的得分"
     if not shown.score:
         lines = [f"{score_label}：{withheld_zh(k)}（得分照常计算，用于排名和评优）。"]

@@ -20,6 +20,16 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from scoring.wecom_protocol import (
+    MAX_BUTTONS,
+    MAX_OPTIONS,
+    MAX_RECIPIENTS,
+    MAX_SELECTS,
+    RESPONSE_CODE_HOURS,
+    TASK_ID,
+    TEXT_LIMIT_BYTES,
+)
+
 log = logging.getLogger("wecom.standin")
 
 # doc 90455 全局错误码
@@ -38,12 +48,9 @@ ERR_CONTENT_TOO_LONG = 45002  # 消息内容大小超过限制 (markdown only; t
 # response_code unknown, used or older than 72 h: doc 94888 states the rule, no code: -ish.
 ERR_RESPONSE_CODE = ERR_INVALID_PARAMETER
 
-MAX_RECIPIENTS = 1000  # doc 90236 touser 「最多支持1000个」
 MAX_PARTIES = 100  # doc 90236 toparty/totag 「最多支持100个」
-MAX_CONTENT_BYTES = 2048  # doc 90236 text/markdown content 「最长不超过2048个字节」
-RESPONSE_CODE_TTL = 72 * 3600  # doc 94888 「response_code的有效期是72小时」
-# doc 90236 task_id 「只能由数字、字母和“_-@”组成，最长128字节」
-TASK_ID = re.compile(r"[A-Za-z0-9_\-@]{1,128}")
+MAX_CONTENT_BYTES = TEXT_LIMIT_BYTES  # doc 90236 text/markdown content 「最长不超过2048个字节」
+RESPONSE_CODE_TTL = RESPONSE_CODE_HOURS * 3600  # doc 94888 「response_code的有效期是72小时」
 # doc 90195 创建成员 userid 「只能由数字、字母和“_-@.”组成」, 1 to 64 bytes: anything else in a
 # touser list (a comma, a space) names nobody.
 USERID = re.compile(r"[A-Za-z0-9_\-@.]{1,64}")
@@ -235,7 +242,7 @@ def _check_parts(card: Mapping[str, Any], media_known: Callable[[str], bool], do
         for action in actions:
             _key(action.get("key"), doc, "action_menu.action_list.key")
         _unique((a["key"] for a in actions), doc, "action_menu.action_list.key")
-    buttons = _items(card, "button_list", 6, doc)
+    buttons = _items(card, "button_list", MAX_BUTTONS, doc)
     for button in buttons:
         _need(bool(button.get("text")), doc, "button_list.text is required")
         advise(button.get("text"), 10, "button_list.text", doc)
@@ -244,7 +251,7 @@ def _check_parts(card: Mapping[str, Any], media_known: Callable[[str], bool], do
         else:
             _key(button.get("key"), doc, "button_list.key")
     _unique((b["key"] for b in buttons if "key" in b), doc, "button_list.key")
-    selections = _items(card, "select_list", 3, doc)
+    selections = _items(card, "select_list", MAX_SELECTS, doc)
     if "button_selection" in card:
         _need(isinstance(card["button_selection"], Mapping), doc, "button_selection must be an object")
         selections.append(card["button_selection"])
@@ -257,7 +264,7 @@ def _check_selection(selection: Mapping[str, Any], doc: str) -> None:
     """button_selection / select_list: 「下拉选项不超过 10 个，最少1个」, ids ≤ 128 bytes, unique."""
     _key(selection.get("question_key"), doc, "question_key")
     advise(selection.get("title"), 13, "selection title", doc)
-    options = _items(selection, "option_list", 10, doc, least=1)
+    options = _items(selection, "option_list", MAX_OPTIONS, doc, least=1)
     for option in options:
         _key(option.get("id"), doc, "option_list.id", limit=128)
         _need(bool(option.get("text")), doc, "option_list.text is required")

@@ -17,18 +17,16 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from handlers.archive.pdf import dossier_pdf
-from handlers.archive.records import (
-    Dossier,
-    YearRecord,
+from handlers.base import Refusal
+from handlers.render.pdf import dossier_pdf
+from handlers.render.records import Dossier, YearRecord, file_name
+from handlers.render.workbook import write_workbook
+from handlers.services.archive_records import (
     dossier_of,
     dossiers,
-    file_name,
     year_record,
 )
-from handlers.archive.workbook import write_workbook
-from handlers.base import Refusal
-from handlers.rating.service import RatingEnv, result_text
+from handlers.services.rating import RatingEnv, result_text
 from storage.directory import Person
 
 Progress = Callable[[int], object]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from handlers.base import Refusal
-from handlers.rating.service import RatingEnv
+from handlers.services.rating import RatingEnv
 from storage.models_year import AwardRecord
 from storage.roster_import import ImportProblems, require_columns, with_english_headers
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from handlers.cards import MAX_CHOICES
 from scoring.config import ScoringConfig
 from scoring.roster import PeriodRule
+from scoring.wecom_protocol import MAX_CHOICES, MAX_RECIPIENTS
 
 
 class Section(BaseModel):
@@ -81,7 +81,7 @@ class ReminderSettings(Section):
     last_day_at: time = time(10, 0)
     grace_minutes: int = 60
     # Recipients per outbox row (one WeCom send); WeCom takes at most 1,000 userids a send.
-    batch_size: int = Field(default=1000, ge=1, le=1000)
+    batch_size: int = Field(default=MAX_RECIPIENTS, ge=1, le=MAX_RECIPIENTS)
 
 
 class LeaveSettings(Section):
