@@ -12,9 +12,9 @@ from bot.cli.ops import cli_actor
 from bot.clock import clock_from_start
 from bot.settings import Settings
 from handlers.base import Refusal
+from handlers.dates import parse_quarter
 from handlers.render.rating_cards import quarter_label
 from handlers.services.extra_raters import (
-    ImportProblems,
     apply_extra_raters,
     check_extra_raters,
     check_role_groups,
@@ -23,7 +23,6 @@ from handlers.services.rating import (
     RatingEnv,
     close_round,
     open_round,
-    parse_quarter,
     progress_text,
     publish_round,
     quarter_of,
@@ -35,6 +34,7 @@ from scoring.workdays import QuarterId
 from storage.directory import Directory
 from storage.models_rating import RatingRound
 from storage.repos import Store
+from storage.roster_import import ImportProblems
 
 
 async def rating_unit_of_work(settings: Settings, work: Callable[[RatingEnv], Awaitable[str]]) -> int:

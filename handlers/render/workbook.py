@@ -132,7 +132,8 @@ class _Widths:
     def apply(self, sheet: WriteOnlyWorksheet) -> None:
         """Before the first row: write-only sheets write their columns and panes with it."""
         for index, width in enumerate(self.widths, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = min(width, MAX_WIDTH) + 2
+            # Set by _setup() at runtime, as on Worksheet; the stubs declare it on Worksheet only.
+            sheet.column_dimensions[get_column_letter(index)].width = min(width, MAX_WIDTH) + 2  # type: ignore[attr-defined]
         sheet.freeze_panes = FROZEN
 
 
@@ -155,7 +156,7 @@ def _level_of(person: Person) -> str:
 
 
 def write_workbook(
-    record: YearRecord, path: Path, exported: str, progress: Callable[[int], None] = lambda _: None
+    record: YearRecord, path: Path, exported: str, progress: Callable[[int], object] = lambda _: None
 ) -> None:
     """Write the workbook to `path`; `progress(n)` after every n cadres written."""
     book = Workbook(write_only=True)

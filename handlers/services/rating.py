@@ -79,6 +79,7 @@ from storage.ballot_box import FIRST_SEND, BallotBox, RaterTodo
 from storage.directory import Directory
 from storage.models_rating import QuarterPublication, RatingAssignment, RatingRound
 from storage.models_rating import QuarterResult as ResultRow
+from storage.models_year import YearEval
 from storage.rating_repo import NewCard
 from storage.repos import Push, Store
 from storage.sql import bulk_inserts
@@ -134,7 +135,7 @@ def submit_token(round_id: int, rater: str) -> str:
     return hashlib.sha256(f"{round_id}|{rater}".encode()).hexdigest()[:16]
 
 
-def is_open(rnd: RatingRound, now: datetime) -> bool:
+def is_open(rnd: RatingRound | YearEval, now: datetime) -> bool:
     return is_round_open(rnd.status, rnd.closes_at, now)
 
 
@@ -404,7 +405,7 @@ async def resend_unanswered(env: RatingEnv, rnd: RatingRound, rater: str) -> int
     return len(todo)
 
 
-async def check_rater(env: RatingEnv, rnd: RatingRound, rater: str) -> tuple[HandinCheck, dict[str, int], list[RatingAssignment]]:
+async def check_rater(env: RatingEnv, rnd: RatingRound, rater: str) -> tuple[HandinCheck[int], dict[str, int], list[RatingAssignment]]:
     assert rnd.id is not None
     cards = await env.store.rating.assignments_of(rnd.id, rater)
     drafts = await env.store.rating.drafts(rnd.id, rater)
@@ -422,11 +423,11 @@ def _name(env: RatingEnv, userid: str | None) -> str:
     return person.name if person else (userid or "")
 
 
-def problems_text(env: RatingEnv, check: HandinCheck, *, open_round: bool = True) -> list[str]:
+def problems_text(env: RatingEnv, check: HandinCheck[int], *, open_round: bool = True) -> list[str]:
     """What stops a hand-in; `open_round=False` after the close, when no card can be resent."""
     lines: list[str] = []
     for unit_id, ballot in check.ballots.items():
-        unit = env.directory.units.get(unit_id)  # type: ignore[call-overload]
+        unit = env.directory.units.get(unit_id) if unit_id is not None else None
         for violation in ballot.violations:
             where = _name(env, violation.ratee) if violation.ratee else (unit.name if unit else "本单位")
             lines.append(f"· {where}：{violation.reason_zh}")
@@ -991,8 +992,8 @@ async def box_progress_text(
         by_unit: defaultdict[str, list[str]] = defaultdict(list)
         for item in todo:
             person = env.directory.people.get(item.rater)
-            unit = person.unit.name if person is not None else "名册外"
-            by_unit[unit].append(f"{_name(env, item.rater)}（{item.answered}/{item.cards}）")
+            place = person.unit.name if person is not None else "名册外"
+            by_unit[place].append(f"{_name(env, item.rater)}（{item.answered}/{item.cards}）")
         lines += [f"· {unit}：{'、'.join(names)}" for unit, names in sorted(by_unit.items())]
         if nudge_hint:
             lines.append(nudge_hint)

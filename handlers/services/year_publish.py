@@ -112,11 +112,12 @@ async def gather(env: RatingEnv, year: int) -> Gathered:
             got.total if got else 0, got.ballots if got else 0, userid not in writers and summary_owed, env.cfg
         )
         unit = str(person.unit.id)
+        assert person.rank is not None  # only superior leaders have none, and no period places them
         inputs.append(AnnualInput(
             userid=userid,
             unit=unit,
             role=Role(person.role),
-            rank=Rank(person.rank),
+            rank=person.rank,
             democratic=democratic[userid].score if ev is not None else None,
             unit_result=Decimal(unit_results[unit]) if unit in unit_results else None,
             quarter_scores={q: Decimal(score) for q, score in quarters.get(userid, {}).items()},
