@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
+from typing import BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
@@ -156,9 +157,9 @@ def _level_of(person: Person) -> str:
 
 
 def write_workbook(
-    record: YearRecord, path: Path, exported: str, progress: Callable[[int], object] = lambda _: None
+    record: YearRecord, path: Path | BinaryIO, exported: str, progress: Callable[[int], object] = lambda _: None
 ) -> None:
-    """Write the workbook to `path`; `progress(n)` after every n cadres written."""
+    """Write the workbook to `path` (a file or a buffer); `progress(n)` after every n cadres written."""
     book = Workbook(write_only=True)
     taken = {NO_LEVEL, ALL_UNITS, "日志记载", *RANK_ZH.values()}
     note = f"{record.year} 年度实绩档案（导出于 {exported}；季度已发布：{'、'.join(f'Q{q}' for q in record.published_quarters) or '无'}）"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -243,8 +243,8 @@ def _yes_no(value: str | None) -> str:
     return {"True": "是", "False": "否", "": "无", None: "无"}.get(value, value or "")
 
 
-def _names(gathered: Gathered, userids: object) -> str:
-    ids = list(userids)  # type: ignore[call-overload]
+def _names(gathered: Gathered, userids: Iterable[str]) -> str:
+    ids = list(userids)
     if len(ids) > LIST_LIMIT:
         return f"共 {len(ids)} 人（名单见 shiji year results 导出的文件）"
     return "、".join(f"{gathered.people[u].name}" for u in ids) or "无"
