@@ -40,6 +40,7 @@ async def demo(settings: Settings) -> int:
     print("正在准备示例区：从上线日起的日志、小结、请假和一个已发布的季度……", flush=True)
     async with running_demo(settings, clock_from_start(settings.clock.start)) as running:
         plan = running.plan
+        assert plan is not None  # the demo always plans its district (a rehearsal has none)
         print(
             f"\n在浏览器中打开：{running.page_url}\n"
             f"（示例区 {plan.go_live:%Y-%m-%d} 上线，{plan.published} 已发布；"

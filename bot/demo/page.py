@@ -226,7 +226,7 @@ class DemoPage:
         body = await _json(request)
         userid = _userid(body)
         try:
-            entry = self.book.entry(userid, int(body.get("entry")))
+            entry = self.book.entry(userid, int(body.get("entry", "")))
         except (TypeError, ValueError):
             entry = None
         if entry is None or entry["kind"] != "card":
