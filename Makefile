@@ -22,12 +22,14 @@ BROWSER_PACKAGES := chromium fonts-wqy-microhei fonts-noto-color-emoji
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	@$(BIN)/pytest; status=$$?; \
 	test -x /usr/bin/chromium || echo "NOTE: the demo page's browser tests were SKIPPED (no /usr/bin/chromium). Enable them: apt-get install -y $(BROWSER_PACKAGES)"; \
 	exit $$status
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # README's chat command table is rendered from the router (tests/test_readme.py checks it).
 readme: $(STAMP)

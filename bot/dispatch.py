@@ -14,7 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,12 +28,15 @@ from handlers.base import CardAnswer, Ctx, Refusal, Reply, Sender
 from handlers.router import BatchForm, Route, Router
 from handlers.services import calendar_missing
 from scoring.wecom_protocol import TEXT_LIMIT_BYTES
-from scoring.workdays import UnknownCalendarYear
+from scoring.workdays import UnknownCalendarYear, WorkCalendar
 from storage.committer import BatchCommitter, Committer
 from storage.db import is_transient
+from storage.directory import Person
 from storage.repos import Store
 
 log = logging.getLogger(__name__)
+
+V = TypeVar("V")
 
 UNKNOWN_USER_TEXT = (
     "您好！您还不在本区干部实绩考核名册中，暂时无法使用本助手。"
@@ -188,7 +191,7 @@ class Dispatcher:
                 return await batch.run(item)
         return await self.committer.run(lambda s: self._work(s, inbound, person, is_admin, route))
 
-    def _sender(self, inbound: Inbound, person: Any, is_admin: bool) -> Sender:
+    def _sender(self, inbound: Inbound, person: Person | None, is_admin: bool) -> Sender:
         return Sender(
             userid=inbound.from_user, person=person, is_admin=is_admin, now=self.clock.now(),
             settings=self._rules, calendar=self.calendar.current, directory=self.directory.current,
@@ -206,7 +209,7 @@ class Dispatcher:
         return answer
 
     async def _work(
-        self, session: AsyncSession, inbound: Inbound, person: Any, is_admin: bool, route: Route | None
+        self, session: AsyncSession, inbound: Inbound, person: Person | None, is_admin: bool, route: Route | None
     ) -> Reply:
         count_message(session)
         store = Store(session)
@@ -253,7 +256,7 @@ class Dispatcher:
             return await card_handler(answer, ctx)
         raise Refusal(UNSUPPORTED_TEXT)
 
-    async def _reload_calendar(self, store: Store) -> Any:
+    async def _reload_calendar(self, store: Store) -> WorkCalendar:
         from bot.calendar import build_calendar
 
         self.calendar.current = build_calendar(await store.calendar.loaded())
@@ -270,7 +273,7 @@ class Dispatcher:
         return Reply(f"{parts[0]}\n（内容较长，共 {len(parts)} 段，后续几段随后发送）")
 
 
-def _remember(memory: OrderedDict[str, Any], key: str, value: Any, size: int) -> None:
+def _remember(memory: OrderedDict[str, V], key: str, value: V, size: int) -> None:
     memory[key] = value
     if len(memory) > size:
         memory.popitem(last=False)

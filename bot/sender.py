@@ -165,7 +165,7 @@ class OutboxSender:
                 row.id, status, self._clock.now(), error=error, result=result, retry_at=retry_at
             )
 
-    async def _deliver(self, kind: str, userids: list[str], payload: dict) -> SendResult:  # type: ignore[type-arg]
+    async def _deliver(self, kind: str, userids: list[str], payload: dict) -> SendResult:
         if kind == "text":
             return await self._client.send_text(userids, payload["content"])
         if kind == "markdown":
@@ -190,7 +190,7 @@ def _recipients(row: DuePush) -> list[str]:
     return [u for u in row.userids.split("|") if u]
 
 
-def _messages_each(kind: str, payload: dict) -> int:  # type: ignore[type-arg]
+def _messages_each(kind: str, payload: dict) -> int:
     """How many messages a row puts in each recipient's chat; WeCom's limit counts these."""
     if kind in ("text", "markdown"):
         return len(message_parts(payload["content"]))

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import secrets
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -174,7 +175,7 @@ def create_app(runtime: Runtime) -> web.Application:
     if not settings.server.ops_port:
         _ops_routes(app)
 
-    async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await runtime.start()
         yield
         await runtime.close()
@@ -212,7 +213,7 @@ async def _start(app: web.Application, host: str, port: int) -> tuple[web.AppRun
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
-    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, int(runner.addresses[0][1])
 
 
 async def serve(runtime: Runtime, port: int | None = None) -> Serving:

@@ -185,7 +185,7 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) 
     if toml_path is not None and not toml_path.exists():
         raise FileNotFoundError(f"settings file not found: {toml_path}")
     # A throwaway subclass carries the file path into settings_customise_sources.
-    bound = type("BoundSettings", (Settings,), {"toml_path": toml_path})
+    bound: type[Settings] = type("BoundSettings", (Settings,), {"toml_path": toml_path})
     settings = bound(**overrides)
     folder = toml_path.resolve().parent if toml_path is not None else Path.cwd()
     url = anchored_sqlite_url(settings.database.url, folder)

@@ -49,7 +49,7 @@ async def missing_stats(args: str, ctx: Ctx) -> Reply:
         return Reply("\n".join([*lines, calendar_missing.query_note(unknown.year)]))
     week_count = {userid: c[0] for userid, c in counts.items()}
     quarter_count = {userid: c[1] for userid, c in counts.items()}
-    units: dict[int, list] = {}  # type: ignore[type-arg]
+    units: dict[int, list] = {}
     for person in people:
         units.setdefault(person.unit.id, []).append(person)
     lines.append("【各单位】本周 / 本季度缺记篇数" if current else "【各单位】本季度缺记篇数")
@@ -75,8 +75,8 @@ async def missing_stats(args: str, ctx: Ctx) -> Reply:
     if failed:
         lines.append(f"【发送失败的提醒】{len(failed)} 人次（请核对这些人的企业微信账号）：")
         for o in failed[:TOP]:
-            person = ctx.directory.get(o.userid)
-            who = person.label if person is not None else o.userid
+            cadre = ctx.directory.get(o.userid)
+            who = cadre.label if cadre is not None else o.userid
             lines.append(f"· {who} {o.day.month}月{o.day.day}日 {_KIND_NAMES.get(o.kind, o.kind)}：{o.error}")
         if len(failed) > TOP:
             lines.append(f"……另有 {len(failed) - TOP} 人次")

@@ -128,14 +128,14 @@ async def _view_person(ctx: Ctx, person: Person, query: _Query) -> str:
     if query.period is not None:
         start, end = query.period.start, query.period.end
         entries = {e.day: e for e in await ctx.store.logs.between(person.userid, start, end)}
-        leave = await _leave_days(ctx, person, start, end)
+        on_leave = await _leave_days(ctx, person, start, end)
         lines = [f"{person.label}{query.period.label}的日志："]
         day = start
         while day <= end:
             if day in entries:
                 lines.append(f"【{day_label(day)}】{entries[day].content}")
-            elif day in leave:
-                lines.append(f"【{day_label(day)}】（{leave[day]}）")
+            elif day in on_leave:
+                lines.append(f"【{day_label(day)}】（{on_leave[day]}）")
             elif ctx.calendar.is_working_day(day):
                 lines.append(f"【{day_label(day)}】（未记载）")
             day += timedelta(days=1)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
+from typing import TypeVar
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +20,9 @@ from storage.repos import Store
 
 log = logging.getLogger(__name__)
 
-PASS_ATTEMPTS = 3
+PASS_ATTEMPTS = 3  # tries of one pass while the database is busy
+
+T = TypeVar("T")
 
 
 async def remind(ctx: JobContext, kind: str, now: datetime) -> reminders.ReminderPass | None:
@@ -44,25 +48,14 @@ async def remind(ctx: JobContext, kind: str, now: datetime) -> reminders.Reminde
             return None
         return await reminders.queue(store, plan, ctx.clock.now(), settings.reminders.batch_size)
 
-    for attempt in range(1, PASS_ATTEMPTS + 1):
-        try:
-            # Through the committer, the process's one writer: on SQLite a second writer
-            # transaction beside it would fail on a stale snapshot.
-            outcome = await ctx.committer.run(work)
-        except OperationalError:
-            # Another process wrote meanwhile (SQLite shared by two processes). The claims
-            # make a rerun safe: it queues only whom nobody has claimed yet.
-            if attempt == PASS_ATTEMPTS:
-                raise
-            log.warning("reminders %s for %s: database busy, retrying", kind, today)
-            continue
-        if not isinstance(outcome, UnknownCalendarYear):
-            break
-        if attempt == 1:  # maybe `shiji calendar load` ran since the cache was filled
-            calendar = await ctx.calendar.reload()
-            continue
-        await _calendar_missing(ctx, outcome.year, today)
-        return None
+    outcome = await _committed(ctx, work, kind, today)
+    if isinstance(outcome, UnknownCalendarYear):
+        # Maybe `shiji calendar load` ran since the cache was filled: read it again, once.
+        calendar = await ctx.calendar.reload()
+        outcome = await _committed(ctx, work, kind, today)
+        if isinstance(outcome, UnknownCalendarYear):
+            await _calendar_missing(ctx, outcome.year, today)
+            return None
     if outcome is None:
         log.info("reminders %s: %s is not a working day", kind, today)
         return None
@@ -72,6 +65,24 @@ async def remind(ctx: JobContext, kind: str, now: datetime) -> reminders.Reminde
     )
     ctx.wake_sender()
     return outcome
+
+
+async def _committed(
+    ctx: JobContext, work: Callable[[AsyncSession], Awaitable[T]], kind: str, today: date
+) -> T:
+    """`work` through the committer, the process's one writer (on SQLite a second writer
+    transaction beside it would fail on a stale snapshot), tried again while the database is busy."""
+    attempt = 1
+    while True:
+        try:
+            return await ctx.committer.run(work)
+        except OperationalError:
+            # Another process wrote meanwhile (SQLite shared by two processes). The claims
+            # make a rerun safe: it queues only whom nobody has claimed yet.
+            if attempt == PASS_ATTEMPTS:
+                raise
+            attempt += 1
+            log.warning("reminders %s for %s: database busy, retrying", kind, today)
 
 
 async def _calendar_missing(ctx: JobContext, year: int, today: date) -> None:

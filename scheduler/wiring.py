@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 _EARLY_FIRE_SLACK = timedelta(seconds=5)
 
 
-class ShiftedTrigger(BaseTrigger):  # type: ignore[misc]
+class ShiftedTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 has no types: BaseTrigger is Any
     """Fires `inner` on a clock running `offset` ahead of the system clock (APScheduler 3 reads
     the system clock only), so a demo clock started elsewhere gets its reminders on its time."""
 

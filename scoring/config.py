@@ -158,10 +158,10 @@ class ScoringConfig:
         set_(self, "rater_groups", _read_rater_groups(self.rater_groups))
         set_(self, "extra_rater_group", RaterGroup(self.extra_rater_group))
         for name in ("annual_weights_main_leader", "annual_weights_other"):
-            value: Any = getattr(self, name)
-            if not isinstance(value, AnnualWeights):
-                value = AnnualWeights(*value)
-            set_(self, name, value)
+            weights: Any = getattr(self, name)
+            if not isinstance(weights, AnnualWeights):
+                weights = AnnualWeights(*weights)
+            set_(self, name, weights)
 
         set_(self, "_int_weights", MappingProxyType({
             category: _as_integers(weights) for category, weights in self.group_weights.items()

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Collection, Hashable, Mapping
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from scoring.ballot import BallotCheck, check_ballot
 from scoring.config import ScoringConfig
 
+U = TypeVar("U", bound=Hashable)  # what a unit is keyed by (its id, in the rating round)
+
 
 @dataclass(frozen=True, slots=True)
-class HandinCheck:
+class HandinCheck(Generic[U]):
     """`ballots` per unit (each with its violations), and the assigned ratees not yet scored."""
 
-    ballots: Mapping[Hashable, BallotCheck]
+    ballots: Mapping[U | None, BallotCheck]
     unanswered: tuple[str, ...]
 
     @property
@@ -30,12 +33,12 @@ class HandinCheck:
 
 def check_handin(
     scores: Mapping[str, int],
-    assigned: Mapping[Hashable, Collection[str]],
-    headcounts: Mapping[Hashable, int],
+    assigned: Mapping[U, Collection[str]],
+    headcounts: Mapping[U, int],
     cfg: ScoringConfig,
     *,
     rater: str,
-) -> HandinCheck:
+) -> HandinCheck[U]:
     """Check a rater's draft (ratee -> score) against their cards, grouped by unit.
 
     `assigned` maps a unit to the ratees this rater has cards for there; `headcounts` gives
@@ -44,12 +47,12 @@ def check_handin(
     unit at all are checked as a ballot of their own under the key None.
     """
     owner = {ratee: unit for unit, ratees in assigned.items() for ratee in ratees}
-    per_unit: dict[Hashable, dict[str, int]] = {unit: {} for unit in assigned}
+    per_unit: dict[U | None, dict[str, int]] = {unit: {} for unit in assigned}
     for ratee, score in scores.items():
         per_unit.setdefault(owner.get(ratee), {})[ratee] = score
-    ballots: dict[Hashable, BallotCheck] = {}
+    ballots: dict[U | None, BallotCheck] = {}
     for unit, ballot in per_unit.items():
-        allowed = assigned.get(unit, ())
+        allowed = assigned.get(unit, ()) if unit is not None else ()
         headcount = headcounts.get(unit, max(1, len(allowed))) if unit is not None else 1
         ballots[unit] = check_ballot(
             ballot, headcount, cfg, rater=rater, allowed_ratees=frozenset(allowed)

@@ -32,7 +32,7 @@ def _table() -> dict[int, str]:
     os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
     from pypinyin.pinyin_dict import pinyin_dict
 
-    return pinyin_dict  # type: ignore[no-any-return]
+    return pinyin_dict
 
 
 @cache

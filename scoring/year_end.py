@@ -230,7 +230,8 @@ def read_result(raw: str) -> Decimal | str:
         return f"「{raw}」不是数字"
     if not value.is_finite():
         return f"「{raw}」不是数字"
-    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+    places = value.as_tuple().exponent  # an int, as the value is finite ('n' or 'F' otherwise)
+    if isinstance(places, int) and places < -2:
         return f"「{raw}」最多两位小数"
     if not 0 <= value <= 100:
         return f"「{raw}」须在 0–100 之间"

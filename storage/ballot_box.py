@@ -25,9 +25,10 @@ from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import String, and_, cast, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.models import BLANKED_PAYLOAD, InboundMessage, Outbox, OutboxBody
-from storage.sql import dialect_insert
+from storage.sql import dialect_insert, table_of
 
 # A system-wide secure RNG: score ids and row order must not be predictable from each other.
 _rng = random.SystemRandom()
@@ -111,7 +112,7 @@ class BallotBox:
         False (and nothing written) if this rater had already handed in.
         """
         assert rnd.id is not None
-        table = self.handin_table.__table__
+        table = table_of(self.handin_table)
         claimed = (
             await self.s.execute(
                 dialect_insert(self.s, table)
@@ -125,7 +126,7 @@ class BallotBox:
         rows = [{"id": uuid.uuid4().hex, "round_id": rnd.id, **line} for line in lines]
         _rng.shuffle(rows)
         if rows:
-            await self.s.execute(self.score_table.__table__.insert(), rows)
+            await self.s.execute(table_of(self.score_table).insert(), rows)
         await self.drop_traces(rnd, rater)
         return True
 
@@ -160,7 +161,7 @@ class BallotBox:
         while True:
             batch = [f"r{n}" for n in range(len(found) + 1, len(found) + 1 + _PROBE)]
             keys = {self.submit_key(round_id, rater, suffix): suffix for suffix in batch}
-            result = await self.s.execute(select(Outbox.dedupe_key).where(Outbox.dedupe_key.in_(keys)))  # type: ignore[attr-defined]
+            result = await self.s.execute(select(col(Outbox.dedupe_key)).where(col(Outbox.dedupe_key).in_(keys)))
             present = {keys[key] for key in result.scalars()}
             found += [suffix for suffix in batch if suffix in present]
             if len(present) < _PROBE:
@@ -197,36 +198,36 @@ class BallotBox:
             await self._drop_rows(keys[at:at + 500])
 
     async def _drop_rows(self, keys: Sequence[str]) -> None:
-        chosen = Outbox.dedupe_key.in_(keys)  # type: ignore[attr-defined]
-        resent = Outbox.dedupe_key.not_like(f"%:{FIRST_SEND}")  # type: ignore[attr-defined]
+        chosen = col(Outbox.dedupe_key).in_(keys)
+        resent = col(Outbox.dedupe_key).not_like(f"%:{FIRST_SEND}")
         # A resend's bodies are its own (rendered for this rater's ballot); the first cards'
         # bodies are shared by every rater of the ratee and show no marks.
         bodies = (await self.s.execute(
-            select(Outbox.body_id).where(chosen, resent, Outbox.body_id.is_not(None)).distinct()  # type: ignore[union-attr]
+            select(col(Outbox.body_id)).where(chosen, resent, col(Outbox.body_id).is_not(None)).distinct()
         )).scalars().all()
-        await self.s.execute(delete(Outbox).where(chosen, Outbox.status == "pending"))
+        await self.s.execute(delete(Outbox).where(chosen, col(Outbox.status) == "pending"))
         # A sent row keeps its status, times and WeCom's answer; its key, which names the
         # card (so the rater and ratee) and which resend it was, goes with the payload.
         await self.s.execute(
             update(Outbox).where(chosen).values(
                 payload=BLANKED_PAYLOAD, body_id=None,
-                dedupe_key=literal(BLANKED_KEY).concat(cast(Outbox.id, String)),
+                dedupe_key=literal(BLANKED_KEY).concat(cast(col(Outbox.id), String)),
             )
         )
         if bodies:
-            await self.s.execute(delete(OutboxBody).where(OutboxBody.id.in_(bodies)))  # type: ignore[attr-defined]
+            await self.s.execute(delete(OutboxBody).where(col(OutboxBody.id).in_(bodies)))
 
     async def _blank_replies(self, rnd: Round, raters: Sequence[str] | None) -> None:
         """Blank the stored replies to `raters`' messages since the round opened (None: to
         every rater of the round), and have the bot forget its copies after COMMIT."""
         a = self.assignment_table
         who = (
-            InboundMessage.userid.in_(raters) if raters is not None  # type: ignore[attr-defined]
-            else InboundMessage.userid.in_(select(a.rater).where(a.round_id == rnd.id).distinct())  # type: ignore[attr-defined]
+            col(InboundMessage.userid).in_(raters) if raters is not None
+            else col(InboundMessage.userid).in_(select(a.rater).where(a.round_id == rnd.id).distinct())
         )
         await self.s.execute(
             update(InboundMessage)
-            .where(who, InboundMessage.received_at >= rnd.opened_at, InboundMessage.reply.is_not(None))  # type: ignore[union-attr]
+            .where(who, col(InboundMessage.received_at) >= rnd.opened_at, col(InboundMessage.reply).is_not(None))
             .values(reply=None)
         )
         assert rnd.id is not None
@@ -244,12 +245,12 @@ class BallotBox:
         in when; after this they all share the close's transaction and a random order.
         """
         assert rnd.id is not None
-        scores = self.score_table.__table__
+        scores = table_of(self.score_table)
         kept = [c for c in scores.columns if c.name != "id"]
         result = await self.s.execute(select(*kept).where(scores.c.round_id == rnd.id))
         rows = [{"id": uuid.uuid4().hex, **row._mapping} for row in result]
         await self._rewrite(scores, rnd.id, rows)
-        handins = self.handin_table.__table__
+        handins = table_of(self.handin_table)
         result = await self.s.execute(select(handins).where(handins.c.round_id == rnd.id))
         await self._rewrite(handins, rnd.id, [dict(row._mapping) for row in result])
         await self._blank_replies(rnd, None)

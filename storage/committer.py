@@ -92,7 +92,7 @@ class GroupCommitter(Generic[I, O]):
         try:
             values = await self._transaction([p.item for p in batch])
             self.batches += 1
-            outcomes = [(pending, True, value) for pending, value in zip(batch, values, strict=True)]
+            outcomes: list[tuple[_Pending[I, O], bool, Any]] = [(pending, True, value) for pending, value in zip(batch, values, strict=True)]
         except Exception as exc:
             if is_transient(exc):  # the database blinked: each item alone would fail alike
                 log.warning("batch of %d failed: database unavailable (%s)", len(batch), type(exc).__name__)
@@ -132,12 +132,12 @@ class Committer(GroupCommitter[Work, Any]):
         super().__init__(batch_max, lock)
         self._sessions = sessions
 
-    async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:  # type: ignore[override]
-        return await super().run(work)  # type: ignore[no-any-return]
+    async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        return await super().run(work)
 
     async def _transaction(self, items: list[Work]) -> list[Any]:
         async with self._sessions() as session, session.begin():
-            if session.bind.dialect.name == "sqlite":
+            if session.get_bind().dialect.name == "sqlite":
                 # The write lock first, then the reads. A deferred transaction (a SAVEPOINT
                 # starts one) reads a snapshot; if another connection (the outbox sender, a CLI
                 # command) commits before its first write, SQLite refuses that write at once,

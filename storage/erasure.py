@@ -19,6 +19,7 @@ at the nightly housekeeping run (scheduler/housekeeping.py).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 import time
@@ -119,7 +120,7 @@ class Eraser:
                 if largest is not None and await self._size(table) > largest:
                     log.info("%s is too big to rewrite now; the nightly housekeeping run does it", table)
                     continue
-                done &= await self._retrying(f"rewriting {table}", lambda t=table: self._rewrite(t))
+                done &= await self._retrying(f"rewriting {table}", functools.partial(self._rewrite, table))
             return done
 
     async def _retrying(self, what: str, attempt: Callable[[], Awaitable[None]]) -> bool:

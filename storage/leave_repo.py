@@ -6,9 +6,11 @@ from datetime import date, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from scoring.leave import leave_days
 from storage.models import Leave
+from storage.sql import rowcount
 
 OPEN_STATUSES = ("pending", "approved")
 
@@ -33,38 +35,38 @@ class LeaveRepo:
         """Pending or approved leave of this person that shares a day with [start, end]."""
         result = await self.s.execute(
             select(Leave).where(
-                Leave.userid == userid,
-                Leave.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
-                Leave.start <= end,
-                Leave.end >= start,
+                col(Leave.userid) == userid,
+                col(Leave.status).in_(OPEN_STATUSES),
+                col(Leave.start) <= end,
+                col(Leave.end) >= start,
             )
         )
         return list(result.scalars().all())
 
     async def of_user(self, userid: str, since: date) -> list[Leave]:
         result = await self.s.execute(
-            select(Leave).where(Leave.userid == userid, Leave.end >= since).order_by(Leave.start)
+            select(Leave).where(col(Leave.userid) == userid, col(Leave.end) >= since).order_by(col(Leave.start))
         )
         return list(result.scalars().all())
 
     async def pending(self) -> list[Leave]:
-        result = await self.s.execute(select(Leave).where(Leave.status == "pending").order_by(Leave.id))
+        result = await self.s.execute(select(Leave).where(col(Leave.status) == "pending").order_by(col(Leave.id)))
         return list(result.scalars().all())
 
     async def decide(self, leave_id: int, status: str, by: str, now: datetime) -> bool:
         """pending → approved/rejected; False if someone else decided first (one winner)."""
         result = await self.s.execute(
             update(Leave)
-            .where(Leave.id == leave_id, Leave.status == "pending")  # type: ignore[arg-type]
+            .where(col(Leave.id) == leave_id, col(Leave.status) == "pending")
             .values(status=status, decided_by=by, decided_at=now)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+        return rowcount(result) == 1
 
     async def excused_between(self, start: date, end: date) -> dict[str, set[date]]:
         """Approved leave days in [start, end] of everyone, by userid: one query."""
         rows = await self.s.execute(
-            select(Leave.userid, Leave.start, Leave.end).where(
-                Leave.status == "approved", Leave.start <= end, Leave.end >= start
+            select(col(Leave.userid), col(Leave.start), col(Leave.end)).where(
+                col(Leave.status) == "approved", col(Leave.start) <= end, col(Leave.end) >= start
             )
         )
         out: dict[str, set[date]] = {}

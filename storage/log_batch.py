@@ -33,11 +33,11 @@ from sqlalchemy.engine import Dialect
 
 from scoring.clock import SHANGHAI
 from storage.models import DailyLog, InboundMessage
-from storage.sql import Compiled, bind_processor, compile_for, insert_of
+from storage.sql import Compiled, bind_processor, compile_for, insert_of, table_of
 from storage.writer import Driver
 
-_INBOUND = InboundMessage.__table__  # type: ignore[attr-defined]
-_LOG = DailyLog.__table__  # type: ignore[attr-defined]
+_INBOUND = table_of(InboundMessage)
+_LOG = table_of(DailyLog)
 # Multi-row statements are compiled once per size; a batch is at most `[database] batch_max`
 # messages (128), a few parameters each: far below SQLite's 32,766 and PostgreSQL's 65,535.
 _MULTI_ROW_CACHE = 256
@@ -50,7 +50,7 @@ def _processors(dialect: Dialect) -> tuple[Callable[[Any], Any], Callable[[Any],
 
 
 def _claim_statement(dialect: Dialect, rows: int) -> Any:
-    values = [{c: bindparam(f"{c}{i}") for c in ("dedupe_key", "userid", "received_at")} for i in range(rows)]
+    values: list[dict[str, Any]] = [{c: bindparam(f"{c}{i}") for c in ("dedupe_key", "userid", "received_at")} for i in range(rows)]
     return (
         insert_of(dialect.name)(_INBOUND).values(values)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])

@@ -14,7 +14,7 @@ from sqlmodel import Field, SQLModel
 from storage.types import AwareDateTime
 
 
-def aware(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+def aware(nullable: bool = False) -> Column[datetime]:
     return Column(AwareDateTime(), nullable=nullable)
 
 

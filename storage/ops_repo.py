@@ -6,12 +6,13 @@ from datetime import date, datetime
 
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.models import InboundMessage, UnknownUser
 from storage.models_ops import AuditEvent, JobClaim
 from storage.models_rating import RatingRound
 from storage.models_year import YearEval
-from storage.sql import dialect_insert
+from storage.sql import dialect_insert, rowcount, table_of
 
 DETAIL_MAX = 500
 
@@ -28,7 +29,7 @@ class AuditRepo:
     async def recent(self, since: datetime, limit: int) -> list[AuditEvent]:
         # Newest first by insertion: the clock of a demo or a CLI run may repeat an instant.
         rows = await self.s.execute(
-            select(AuditEvent).where(AuditEvent.at >= since).order_by(AuditEvent.id.desc()).limit(limit)  # type: ignore[union-attr]
+            select(AuditEvent).where(col(AuditEvent.at) >= since).order_by(col(AuditEvent.id).desc()).limit(limit)
         )
         return list(rows.scalars().all())
 
@@ -41,29 +42,29 @@ class HousekeepingRepo:
         """True for the first run of `job` on `day` anywhere; a second replica gets False
         (on PostgreSQL it waits for the first to commit, then skips)."""
         stmt = (
-            dialect_insert(self.s, JobClaim.__table__)
+            dialect_insert(self.s, table_of(JobClaim))
             .values(job=job, day=day, claimed_at=now)
             .on_conflict_do_nothing(index_elements=["job", "day"])
-            .returning(JobClaim.__table__.c.job)
+            .returning(table_of(JobClaim).c.job)
         )
         return (await self.s.execute(stmt)).first() is not None
 
     async def prune_inbound(self, received_before: datetime) -> int:
         """Forget dedupe records (and their stored replies) older than the retry window."""
-        result = await self.s.execute(delete(InboundMessage).where(InboundMessage.received_at < received_before))
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        result = await self.s.execute(delete(InboundMessage).where(col(InboundMessage.received_at) < received_before))
+        return int(rowcount(result) or 0)
 
     async def forget_unknown_texts(self, seen_before: datetime) -> int:
         """Blank what strangers wrote once it is as old as a pruned dedupe record: the admin
         needed it to recognise them, not to keep it."""
         result = await self.s.execute(
-            update(UnknownUser).where(UnknownUser.last_seen < seen_before, UnknownUser.last_text != "")
+            update(UnknownUser).where(col(UnknownUser.last_seen) < seen_before, col(UnknownUser.last_text) != "")
             .values(last_text="")
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return int(rowcount(result) or 0)
 
     async def closed_since(self, moment: datetime) -> bool:
         """Whether a rating round or a democratic evaluation closed at or after `moment`."""
-        rounds = exists().where(RatingRound.closed_at >= moment)  # type: ignore[operator]
-        evaluations = exists().where(YearEval.closed_at >= moment)  # type: ignore[operator]
+        rounds = exists().where(col(RatingRound.closed_at) >= moment)
+        evaluations = exists().where(col(YearEval.closed_at) >= moment)
         return bool((await self.s.execute(select(rounds | evaluations))).scalar())

@@ -10,16 +10,17 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, func, select
+from sqlmodel import col
 
 from storage.models_rating import QuarterPublication, QuarterResult
 
-S = TypeVar("S", bound=Select[Any])
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 
 def newest(stmt: S) -> S:
     """`stmt`, which selects from quarter_result, narrowed to each round's newest version.
     (The publications are a handful of rows: the database joins them, it reads no more results.)"""
     p = QuarterPublication
-    latest = select(p.round_id, func.max(p.version).label("version")).group_by(p.round_id).subquery("newest")
-    return stmt.join(latest, and_(latest.c.round_id == QuarterResult.round_id,  # type: ignore[arg-type]
-                                  latest.c.version == QuarterResult.version))
+    latest = select(col(p.round_id), func.max(col(p.version)).label("version")).group_by(col(p.round_id)).subquery("newest")
+    return stmt.join(latest, and_(latest.c.round_id == col(QuarterResult.round_id),
+                                  latest.c.version == col(QuarterResult.version)))

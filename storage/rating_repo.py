@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlmodel import col
 
 from storage.ballot_box import BallotBox
 from storage.ids import OrderedIds
@@ -29,7 +30,7 @@ from storage.models_rating import (
     RatingScore,
 )
 from storage.quarter_versions import newest
-from storage.sql import dialect_insert, insert_rows
+from storage.sql import dialect_insert, insert_rows, rowcount, table_of
 
 # A card's id goes into the assignment key and the outbox dedupe key: see OrderedIds.
 ASSIGNMENT_IDS = OrderedIds()
@@ -55,16 +56,16 @@ class RatingRepo(BallotBox):
     # ---- rounds ----
 
     async def round_by_quarter(self, quarter: str) -> RatingRound | None:
-        result = await self.s.execute(select(RatingRound).where(RatingRound.quarter == quarter))
+        result = await self.s.execute(select(RatingRound).where(col(RatingRound.quarter) == quarter))
         return result.scalars().first()
 
     async def round_by_id(self, round_id: int) -> RatingRound | None:
         return await self.s.get(RatingRound, round_id)
 
     async def rounds(self, status: str | None = None) -> list[RatingRound]:
-        stmt = select(RatingRound).order_by(RatingRound.quarter)
+        stmt = select(RatingRound).order_by(col(RatingRound.quarter))
         if status is not None:
-            stmt = stmt.where(RatingRound.status == status)
+            stmt = stmt.where(col(RatingRound.status) == status)
         return list((await self.s.execute(stmt)).scalars().all())
 
     async def create_round(
@@ -72,11 +73,11 @@ class RatingRepo(BallotBox):
     ) -> RatingRound | None:
         """The round, or None if one for this quarter exists (another replica or admin won)."""
         stmt = (
-            dialect_insert(self.s, RatingRound.__table__)
+            dialect_insert(self.s, table_of(RatingRound))
             .values(quarter=quarter, status="open", opened_by=opened_by,
                     opened_at=opened_at, closes_at=closes_at)
             .on_conflict_do_nothing(index_elements=["quarter"])
-            .returning(RatingRound.__table__.c.id)
+            .returning(table_of(RatingRound).c.id)
         )
         row = (await self.s.execute(stmt)).first()
         if row is None:
@@ -89,10 +90,10 @@ class RatingRepo(BallotBox):
         values["closed_at" if new == "closed" else "published_at"] = now
         result = await self.s.execute(
             update(RatingRound)
-            .where(RatingRound.id == round_id, RatingRound.status == old)
+            .where(col(RatingRound.id) == round_id, col(RatingRound.status) == old)
             .values(**values)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+        return rowcount(result) == 1
 
     async def void(self, rnd: RatingRound) -> set[str] | None:
         """Void an unpublished round: mark it 'voided' (kept, so nothing reopens it by itself)
@@ -102,35 +103,35 @@ class RatingRepo(BallotBox):
         assert rnd.id is not None
         moved = await self.s.execute(
             update(RatingRound)
-            .where(RatingRound.id == rnd.id, RatingRound.status.in_(("open", "closed")))  # type: ignore[attr-defined]
+            .where(col(RatingRound.id) == rnd.id, col(RatingRound.status).in_(("open", "closed")))
             .values(status="voided")
         )
-        if moved.rowcount != 1:  # type: ignore[attr-defined]
+        if rowcount(moved) != 1:
             return None
         raters = await self.raters(rnd.id)
         for todo in await self.todo(rnd.id):
             if todo.answered:
                 await self.drop_traces(rnd, todo.rater)
         cards = set((await self.s.execute(
-            select(RatingAssignment.id).where(RatingAssignment.round_id == rnd.id)
+            select(col(RatingAssignment.id)).where(col(RatingAssignment.round_id) == rnd.id)
         )).scalars())
         for table in (RatingDraft, RatingHandin, RatingScore, RatingAssignment):
-            await self.s.execute(delete(table).where(table.round_id == rnd.id))  # type: ignore[attr-defined]
+            await self.s.execute(delete(table).where(col(table.round_id) == rnd.id))
         await self._skip_pending(rnd.id, cards)
         return raters
 
     async def forget_voided(self, rnd: RatingRound) -> None:
         """Delete a voided round's row (it holds nothing else) so its quarter can open afresh."""
-        await self.s.execute(delete(RatingRound).where(RatingRound.id == rnd.id, RatingRound.status == "voided"))
+        await self.s.execute(delete(RatingRound).where(col(RatingRound.id) == rnd.id, col(RatingRound.status) == "voided"))
 
     async def _skip_pending(self, round_id: int, cards: set[str]) -> None:
         """Pending pushes of a voided round are skipped, not sent (outbox rows are never deleted):
         its cards (`rate-card:<assignment>:…`), submit cards, reminders and close notices."""
         keyed = [f"rate-{kind}:{round_id}:%" for kind in ("submit", "remind", "nudge", "closed")]
         pending = await self.s.execute(
-            select(Outbox.id, Outbox.dedupe_key).where(
-                Outbox.status == "pending",
-                or_(Outbox.dedupe_key.like("rate-card:%"), *(Outbox.dedupe_key.like(k) for k in keyed)),  # type: ignore[attr-defined]
+            select(col(Outbox.id), col(Outbox.dedupe_key)).where(
+                col(Outbox.status) == "pending",
+                or_(col(Outbox.dedupe_key).like("rate-card:%"), *(col(Outbox.dedupe_key).like(k) for k in keyed)),
             )
         )
         ids = [row_id for row_id, key in pending.all()
@@ -138,7 +139,7 @@ class RatingRepo(BallotBox):
         for start in range(0, len(ids), 1000):
             await self.s.execute(
                 update(Outbox)
-                .where(Outbox.id.in_(ids[start:start + 1000]), Outbox.status == "pending")  # type: ignore[union-attr]
+                .where(col(Outbox.id).in_(ids[start:start + 1000]), col(Outbox.status) == "pending")
                 .values(status="skipped", error="round voided")
             )
 
@@ -153,7 +154,7 @@ class RatingRepo(BallotBox):
         made = [NewCard(card_id, rater, ratee, size)
                 for card_id, (rater, ratee, _unit, _grp, size) in zip(ASSIGNMENT_IDS.take(len(wanted)), wanted, strict=True)]
         await insert_rows(
-            self.s, RatingAssignment.__table__,  # type: ignore[attr-defined]
+            self.s, table_of(RatingAssignment),
             ("id", "round_id", "rater", "ratee", "unit_id", "grp", "unit_size"),
             ((card.id, round_id, card.rater, card.ratee, unit_id, grp, card.unit_size)
              for card, (_rater, _ratee, unit_id, grp, _size) in zip(made, wanted, strict=True)),
@@ -162,7 +163,7 @@ class RatingRepo(BallotBox):
 
     async def ratees(self, round_id: int) -> set[str]:
         result = await self.s.execute(
-            select(RatingAssignment.ratee).where(RatingAssignment.round_id == round_id).distinct()
+            select(col(RatingAssignment.ratee)).where(col(RatingAssignment.round_id) == round_id).distinct()
         )
         return set(result.scalars().all())
 
@@ -170,14 +171,14 @@ class RatingRepo(BallotBox):
 
     async def drafts(self, round_id: int, rater: str) -> dict[str, int]:
         result = await self.s.execute(
-            select(RatingDraft.ratee, RatingDraft.score).where(
-                RatingDraft.round_id == round_id, RatingDraft.rater == rater
+            select(col(RatingDraft.ratee), col(RatingDraft.score)).where(
+                col(RatingDraft.round_id) == round_id, col(RatingDraft.rater) == rater
             )
         )
         return {row.ratee: row.score for row in result}
 
     async def put_draft(self, round_id: int, rater: str, ratee: str, score: int) -> None:
-        stmt = dialect_insert(self.s, RatingDraft.__table__).values(
+        stmt = dialect_insert(self.s, table_of(RatingDraft)).values(
             round_id=round_id, rater=rater, ratee=ratee, score=score
         )
         stmt = stmt.on_conflict_do_update(
@@ -195,8 +196,8 @@ class RatingRepo(BallotBox):
 
     async def scores_by_ratee(self, round_id: int) -> dict[str, dict[str, list[int]]]:
         result = await self.s.execute(
-            select(RatingScore.ratee, RatingScore.grp, RatingScore.score).where(
-                RatingScore.round_id == round_id
+            select(col(RatingScore.ratee), col(RatingScore.grp), col(RatingScore.score)).where(
+                col(RatingScore.round_id) == round_id
             )
         )
         grouped: defaultdict[str, defaultdict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
@@ -210,43 +211,43 @@ class RatingRepo(BallotBox):
         A group of one (the 主评 is usually the main leader alone) makes its line that person's
         score; kept, any reader of the database would see it. Nothing reads the lines after
         publishing: ratings cannot change once the round is closed, only what the results show."""
-        await self.s.execute(delete(RatingScore).where(RatingScore.round_id == round_id))  # type: ignore[arg-type]
+        await self.s.execute(delete(RatingScore).where(col(RatingScore.round_id) == round_id))
 
     # ---- what the cards show ----
 
     async def log_counts(self, start: date, end: date, only: str | None = None) -> dict[str, int]:
         """Logs per cadre in [start, end]; `only` restricts it to one cadre (a card update)."""
-        stmt = select(DailyLog.userid, func.count()).where(DailyLog.day >= start, DailyLog.day <= end)
+        stmt = select(col(DailyLog.userid), func.count()).where(col(DailyLog.day) >= start, col(DailyLog.day) <= end)
         if only is not None:
-            stmt = stmt.where(DailyLog.userid == only)
-        result = await self.s.execute(stmt.group_by(DailyLog.userid))
+            stmt = stmt.where(col(DailyLog.userid) == only)
+        result = await self.s.execute(stmt.group_by(col(DailyLog.userid)))
         return {userid: count for userid, count in result.all()}
 
     async def logs_on_leave(self, start: date, end: date, only: str | None = None) -> dict[str, int]:
         """Logs per cadre in [start, end] written for a day of their approved leave (a day no
         one owes, so a card counts it in neither 已记 nor 应记)."""
-        on_leave = and_(Leave.userid == DailyLog.userid, Leave.status == "approved",
-                        Leave.start <= DailyLog.day, Leave.end >= DailyLog.day)
+        on_leave = and_(col(Leave.userid) == col(DailyLog.userid), col(Leave.status) == "approved",
+                        col(Leave.start) <= col(DailyLog.day), col(Leave.end) >= col(DailyLog.day))
         stmt = (
-            select(DailyLog.userid, func.count(func.distinct(DailyLog.day)))
+            select(col(DailyLog.userid), func.count(func.distinct(col(DailyLog.day))))
             .join(Leave, on_leave)
-            .where(DailyLog.day >= start, DailyLog.day <= end)
+            .where(col(DailyLog.day) >= start, col(DailyLog.day) <= end)
         )
         if only is not None:
-            stmt = stmt.where(DailyLog.userid == only)
-        result = await self.s.execute(stmt.group_by(DailyLog.userid))
+            stmt = stmt.where(col(DailyLog.userid) == only)
+        result = await self.s.execute(stmt.group_by(col(DailyLog.userid)))
         return {userid: count for userid, count in result.all()}
 
     async def summaries(
         self, kind: str, period: str, only: str | None = None, *, prefix_chars: int | None = None
     ) -> dict[str, str]:
         """Summaries by userid; with `prefix_chars`, only their start (a card's quote)."""
-        content = Summary.content if prefix_chars is None else func.substr(Summary.content, 1, prefix_chars)
-        stmt = select(Summary.userid, content.label("content")).where(  # type: ignore[attr-defined]
-            Summary.kind == kind, Summary.period == period
+        content = col(Summary.content) if prefix_chars is None else func.substr(col(Summary.content), 1, prefix_chars)
+        stmt = select(col(Summary.userid), content.label("content")).where(
+            col(Summary.kind) == kind, col(Summary.period) == period
         )
         if only is not None:
-            stmt = stmt.where(Summary.userid == only)
+            stmt = stmt.where(col(Summary.userid) == only)
         return {row.userid: row.content for row in await self.s.execute(stmt)}
 
     # ---- results ----
@@ -259,7 +260,7 @@ class RatingRepo(BallotBox):
     async def add_publication(self, publication: QuarterPublication) -> bool:
         """Record a version of a published quarter; False if that version exists (another
         admin or replica published it first: the caller's rows must not be written)."""
-        table = QuarterPublication.__table__  # type: ignore[attr-defined]
+        table = table_of(QuarterPublication)
         stmt = (
             dialect_insert(self.s, table).values(publication.model_dump())
             .on_conflict_do_nothing(index_elements=["round_id", "version"])
@@ -270,20 +271,20 @@ class RatingRepo(BallotBox):
     async def publications(self, round_id: int) -> list[QuarterPublication]:
         """Every version of a published quarter, oldest first (who, when, what changed)."""
         result = await self.s.execute(
-            select(QuarterPublication).where(QuarterPublication.round_id == round_id)
-            .order_by(QuarterPublication.version)  # type: ignore[arg-type]
+            select(QuarterPublication).where(col(QuarterPublication.round_id) == round_id)
+            .order_by(col(QuarterPublication.version))
         )
         return list(result.scalars().all())
 
     async def result(self, round_id: int, userid: str) -> QuarterResult | None:
         """A cadre's row in the newest version of a published quarter."""
-        stmt = newest(select(QuarterResult).where(QuarterResult.round_id == round_id, QuarterResult.userid == userid))
+        stmt = newest(select(QuarterResult).where(col(QuarterResult.round_id) == round_id, col(QuarterResult.userid) == userid))
         return (await self.s.execute(stmt)).scalars().first()
 
     # ---- extra raters of small units (R-RATE-6) ----
 
     async def extra_raters(self) -> dict[int, set[str]]:
-        result = await self.s.execute(select(RatingExtraRater.unit_id, RatingExtraRater.userid))
+        result = await self.s.execute(select(col(RatingExtraRater.unit_id), col(RatingExtraRater.userid)))
         by_unit: defaultdict[int, set[str]] = defaultdict(set)
         for unit_id, userid in result.all():
             by_unit[unit_id].add(userid)
@@ -294,10 +295,10 @@ class RatingRepo(BallotBox):
         added = 0
         for userid in userids:
             stmt = (
-                dialect_insert(self.s, RatingExtraRater.__table__)
+                dialect_insert(self.s, table_of(RatingExtraRater))
                 .values(unit_id=unit_id, userid=userid, approved_at=now, source=source)
                 .on_conflict_do_nothing(index_elements=["unit_id", "userid"])
-                .returning(RatingExtraRater.__table__.c.userid)
+                .returning(table_of(RatingExtraRater).c.userid)
             )
             if (await self.s.execute(stmt)).first() is not None:
                 added += 1
@@ -319,7 +320,7 @@ class RatingRepo(BallotBox):
 
     async def pending_proposals(self) -> list[RatingExtraProposal]:
         result = await self.s.execute(
-            select(RatingExtraProposal).where(RatingExtraProposal.status == "pending").order_by(RatingExtraProposal.id)
+            select(RatingExtraProposal).where(col(RatingExtraProposal.status) == "pending").order_by(col(RatingExtraProposal.id))
         )
         return list(result.scalars().all())
 
@@ -327,21 +328,21 @@ class RatingRepo(BallotBox):
         """pending → approved/rejected; False if someone decided it first."""
         result = await self.s.execute(
             update(RatingExtraProposal)
-            .where(RatingExtraProposal.id == proposal_id, RatingExtraProposal.status == "pending")
+            .where(col(RatingExtraProposal.id) == proposal_id, col(RatingExtraProposal.status) == "pending")
             .values(status=status, decided_by=by, decided_at=now)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+        return rowcount(result) == 1
 
     async def role_group(self, name: str) -> list[str]:
         result = await self.s.execute(
-            select(RatingRoleGroup.userid).where(RatingRoleGroup.name == name).order_by(RatingRoleGroup.userid)
+            select(col(RatingRoleGroup.userid)).where(col(RatingRoleGroup.name) == name).order_by(col(RatingRoleGroup.userid))
         )
         return list(result.scalars().all())
 
     async def replace_role_groups(self, groups: dict[str, list[str]]) -> None:
         """Replace the named groups given (others stay)."""
         for name, userids in groups.items():
-            await self.s.execute(delete(RatingRoleGroup).where(RatingRoleGroup.name == name))
+            await self.s.execute(delete(RatingRoleGroup).where(col(RatingRoleGroup.name) == name))
             for userid in userids:
                 self.s.add(RatingRoleGroup(name=name, userid=userid))
         await self.s.flush()

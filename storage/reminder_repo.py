@@ -8,10 +8,11 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.models import Outbox
 from storage.models_reminders import ReminderClaim
-from storage.sql import dialect_insert
+from storage.sql import dialect_insert, table_of
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,9 @@ class ReminderRepo:
         if not userids:
             return []
         stmt = (
-            dialect_insert(self.s, ReminderClaim.__table__)
+            dialect_insert(self.s, table_of(ReminderClaim))
             .on_conflict_do_nothing(index_elements=["kind", "day", "userid"])
-            .returning(ReminderClaim.__table__.c.userid)
+            .returning(table_of(ReminderClaim).c.userid)
         )
         # Parameters as a list: SQLAlchemy renders multi-row VALUES from one cached statement
         # (a literal 1,000-row VALUES would be compiled afresh every time: ~0.9 s a send).
@@ -55,11 +56,11 @@ class ReminderRepo:
         """Every reminder claimed for days in [start, end] and how its send went."""
         rows = await self.s.execute(
             select(
-                ReminderClaim.kind, ReminderClaim.day, ReminderClaim.userid, Outbox.status, Outbox.error
+                col(ReminderClaim.kind), col(ReminderClaim.day), col(ReminderClaim.userid), col(Outbox.status), col(Outbox.error)
             )
-            .join(Outbox, Outbox.dedupe_key == ReminderClaim.outbox_key, isouter=True)
-            .where(ReminderClaim.day >= start, ReminderClaim.day <= end)
-            .order_by(ReminderClaim.day, ReminderClaim.kind, ReminderClaim.userid)
+            .join(Outbox, col(Outbox.dedupe_key) == col(ReminderClaim.outbox_key), isouter=True)
+            .where(col(ReminderClaim.day) >= start, col(ReminderClaim.day) <= end)
+            .order_by(col(ReminderClaim.day), col(ReminderClaim.kind), col(ReminderClaim.userid))
         )
         return [
             ReminderOutcome(r.kind, r.day, r.userid, r.status or "missing", r.error or "")

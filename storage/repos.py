@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from scoring.leave import leave_days
 from storage.erasure import erase_after_commit
@@ -33,7 +34,7 @@ from storage.rating_repo import RatingRepo
 from storage.reminder_repo import ReminderRepo
 from storage.results_repo import ResultsRepo
 from storage.roster_repo import RosterRepo
-from storage.sql import dialect_insert, insert_rows
+from storage.sql import dialect_insert, insert_rows, rowcount, table_of
 from storage.year_repo import YearRepo
 
 
@@ -98,22 +99,22 @@ class InboundRepo:
     async def claim(self, key: str, userid: str, now: datetime) -> bool:
         """True if this delivery is the first; False if WeCom (or a replica) already had it."""
         stmt = (
-            dialect_insert(self.s, InboundMessage.__table__)
+            dialect_insert(self.s, table_of(InboundMessage))
             .values(dedupe_key=key, userid=userid, received_at=now)
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(InboundMessage.__table__.c.dedupe_key)
+            .returning(table_of(InboundMessage).c.dedupe_key)
         )
         return (await self.s.execute(stmt)).first() is not None
 
     async def stored_reply(self, key: str) -> str | None:
         row = await self.s.execute(
-            select(InboundMessage.reply).where(InboundMessage.dedupe_key == key)
+            select(col(InboundMessage.reply)).where(col(InboundMessage.dedupe_key) == key)
         )
         return row.scalar_one_or_none()
 
     async def record_reply(self, key: str, reply: str) -> None:
         await self.s.execute(
-            update(InboundMessage).where(InboundMessage.dedupe_key == key).values(reply=reply)
+            update(InboundMessage).where(col(InboundMessage.dedupe_key) == key).values(reply=reply)
         )
 
 
@@ -127,7 +128,7 @@ class UnknownUserRepo:
     async def record(self, userid: str, text: str, now: datetime) -> None:
         """Keep only the first words of what a stranger wrote (enough for the admin to know
         who it is); housekeeping blanks even those after `inbound_keep_days`."""
-        table = UnknownUser.__table__
+        table = table_of(UnknownUser)
         stmt = dialect_insert(self.s, table).values(
             userid=userid, first_seen=now, last_seen=now, attempts=1, last_text=text[:UNKNOWN_TEXT_KEPT]
         )
@@ -142,8 +143,8 @@ class UnknownUserRepo:
         await self.s.execute(stmt)
 
     async def all(self) -> Sequence[UnknownUser]:
-        result = await self.s.execute(select(UnknownUser).order_by(UnknownUser.last_seen.desc()))  # type: ignore[attr-defined]
-        return result.scalars().all()  # type: ignore[no-any-return]
+        result = await self.s.execute(select(UnknownUser).order_by(col(UnknownUser.last_seen).desc()))
+        return result.scalars().all()
 
 
 class LogRepo:
@@ -153,8 +154,8 @@ class LogRepo:
     async def get(self, userid: str, day: date) -> LogEntry | None:
         row = (
             await self.s.execute(
-                select(DailyLog.content, DailyLog.updated_at, DailyLog.part_lengths).where(
-                    DailyLog.userid == userid, DailyLog.day == day
+                select(col(DailyLog.content), col(DailyLog.updated_at), col(DailyLog.part_lengths)).where(
+                    col(DailyLog.userid) == userid, col(DailyLog.day) == day
                 )
             )
         ).first()
@@ -165,36 +166,36 @@ class LogRepo:
 
     async def between(self, userid: str, start: date, end: date) -> list[LogEntry]:
         rows = await self.s.execute(
-            select(DailyLog.day, DailyLog.content, DailyLog.updated_at)
-            .where(DailyLog.userid == userid, DailyLog.day >= start, DailyLog.day <= end)
-            .order_by(DailyLog.day)
+            select(col(DailyLog.day), col(DailyLog.content), col(DailyLog.updated_at))
+            .where(col(DailyLog.userid) == userid, col(DailyLog.day) >= start, col(DailyLog.day) <= end)
+            .order_by(col(DailyLog.day))
         )
         return [LogEntry(userid, r.day, r.content, r.updated_at) for r in rows]
 
     async def logged_days(self, userid: str, start: date, end: date) -> set[date]:
         rows = await self.s.execute(
-            select(DailyLog.day).where(
-                DailyLog.userid == userid, DailyLog.day >= start, DailyLog.day <= end
+            select(col(DailyLog.day)).where(
+                col(DailyLog.userid) == userid, col(DailyLog.day) >= start, col(DailyLog.day) <= end
             )
         )
         return {r.day for r in rows}
 
     async def write(self, userid: str, day: date, content: str, now: datetime, *, append: bool) -> str:
         """Create the day's log, or append to / replace it (`log_upsert`). Returns the stored text."""
-        table = DailyLog.__table__
+        table = table_of(DailyLog)
         row = dialect_insert(self.s, table).values(
             userid=userid, day=day, content=content, part_lengths=part_lengths([content]),
             created_at=now, updated_at=now,
         )
         stmt = log_upsert(row, append=append).returning(table.c.content)
-        return (await self.s.execute(stmt)).scalar_one()  # type: ignore[no-any-return]
+        return (await self.s.execute(stmt)).scalar_one()
 
     async def withdraw_last_part(self, userid: str, day: date, now: datetime) -> tuple[str, str] | None:
         """Take back the day's last appended part: (the part, what remains); None if none."""
         row = (
             await self.s.execute(
-                select(DailyLog.id, DailyLog.content, DailyLog.part_lengths).where(
-                    DailyLog.userid == userid, DailyLog.day == day
+                select(col(DailyLog.id), col(DailyLog.content), col(DailyLog.part_lengths)).where(
+                    col(DailyLog.userid) == userid, col(DailyLog.day) == day
                 ).with_for_update()
             )
         ).first()
@@ -204,7 +205,7 @@ class LogRepo:
         cut = len(row.content) - lengths[-1]
         kept, part = row.content[: cut - 1], row.content[cut:]
         await self.s.execute(
-            update(DailyLog).where(DailyLog.id == row.id).values(
+            update(DailyLog).where(col(DailyLog.id) == row.id).values(
                 content=kept, part_lengths=",".join(map(str, lengths[:-1])), updated_at=now
             )
         )
@@ -213,18 +214,18 @@ class LogRepo:
     async def latest(self, userid: str, limit: int) -> list[LogEntry]:
         """The most recent `limit` logs, newest first."""
         rows = await self.s.execute(
-            select(DailyLog.day, DailyLog.content, DailyLog.updated_at)
-            .where(DailyLog.userid == userid)
-            .order_by(DailyLog.day.desc())  # type: ignore[attr-defined]
+            select(col(DailyLog.day), col(DailyLog.content), col(DailyLog.updated_at))
+            .where(col(DailyLog.userid) == userid)
+            .order_by(col(DailyLog.day).desc())
             .limit(limit)
         )
         return [LogEntry(userid, r.day, r.content, r.updated_at) for r in rows]
 
     async def on_day(self, day: date, userids: Iterable[str] | None = None) -> dict[str, LogEntry]:
         """Everyone's log of one day (or only `userids`'), by userid."""
-        stmt = select(DailyLog.userid, DailyLog.content, DailyLog.updated_at).where(DailyLog.day == day)
+        stmt = select(col(DailyLog.userid), col(DailyLog.content), col(DailyLog.updated_at)).where(col(DailyLog.day) == day)
         if userids is not None:
-            stmt = stmt.where(DailyLog.userid.in_(list(userids)))  # type: ignore[attr-defined]
+            stmt = stmt.where(col(DailyLog.userid).in_(list(userids)))
         rows = await self.s.execute(stmt)
         return {r.userid: LogEntry(r.userid, day, r.content, r.updated_at) for r in rows}
 
@@ -232,13 +233,13 @@ class LogRepo:
         self, userids: Iterable[str] | None, start: date, end: date
     ) -> dict[str, set[date]]:
         """Which days in [start, end] each of `userids` (None: everyone) logged."""
-        stmt = select(DailyLog.userid, DailyLog.day).where(DailyLog.day >= start, DailyLog.day <= end)
+        stmt = select(col(DailyLog.userid), col(DailyLog.day)).where(col(DailyLog.day) >= start, col(DailyLog.day) <= end)
         wanted = None if userids is None else list(userids)
         # A bounded IN list per query: SQLite caps the parameters of one statement.
         chunks = [None] if wanted is None else [wanted[i : i + 1000] for i in range(0, len(wanted), 1000)]
         out: dict[str, set[date]] = {}
         for chunk in chunks:
-            query = stmt if chunk is None else stmt.where(DailyLog.userid.in_(chunk))  # type: ignore[attr-defined]
+            query = stmt if chunk is None else stmt.where(col(DailyLog.userid).in_(chunk))
             for r in await self.s.execute(query):
                 out.setdefault(r.userid, set()).add(r.day)
         return out
@@ -250,17 +251,17 @@ class LogRepo:
         """
         if not days:
             return {}
-        counts = [func.count().filter(DailyLog.day >= since) for since in sinces]  # type: ignore[operator]
+        counts = [func.count().filter(col(DailyLog.day) >= since) for since in sinces]
         rows = await self.s.execute(
-            select(DailyLog.userid, *counts)
-            .where(DailyLog.day.in_(list(days)))  # type: ignore[attr-defined]
-            .group_by(DailyLog.userid)
+            select(col(DailyLog.userid), *counts)
+            .where(col(DailyLog.day).in_(list(days)))
+            .group_by(col(DailyLog.userid))
         )
         return {row[0]: list(row[1:]) for row in rows}
 
     async def userids_on(self, day: date) -> set[str]:
         """Who logged on `day` (their userids only, not the logs)."""
-        rows = await self.s.execute(select(DailyLog.userid).where(DailyLog.day == day))
+        rows = await self.s.execute(select(col(DailyLog.userid)).where(col(DailyLog.day) == day))
         return set(rows.scalars().all())
 
 
@@ -272,8 +273,8 @@ class CalendarRepo:
         self, year: int, holidays: dict[date, str], makeup: dict[date, str], source: str, now: datetime
     ) -> None:
         """Replace one year's schedule atomically."""
-        await self.s.execute(delete(CalendarDay).where(CalendarDay.year == year))
-        await self.s.execute(delete(CalendarYear).where(CalendarYear.year == year))
+        await self.s.execute(delete(CalendarDay).where(col(CalendarDay.year) == year))
+        await self.s.execute(delete(CalendarYear).where(col(CalendarYear.year) == year))
         self.s.add(CalendarYear(year=year, source=source, loaded_at=now))
         for day, name in holidays.items():
             self.s.add(CalendarDay(day=day, year=year, working=False, name=name))
@@ -298,7 +299,7 @@ OUTBOX_QUEUED = "shiji_outbox_queued"
 
 # Back to pending for another try, unless blanked while it was being sent (its rater handed
 # in, storage/ballot_box.py drop_traces): such a row is never sent half-empty.
-_PENDING_UNLESS_BLANKED = case((Outbox.payload == BLANKED_PAYLOAD, "skipped"), else_="pending")
+_PENDING_UNLESS_BLANKED = case((col(Outbox.payload) == BLANKED_PAYLOAD, "skipped"), else_="pending")
 
 
 class OutboxRepo:
@@ -319,10 +320,10 @@ class OutboxRepo:
         push = Push(dedupe_key, "|".join(userids), kind, json.dumps(payload, ensure_ascii=False),
                     not_before or now)
         stmt = (
-            dialect_insert(self.s, Outbox.__table__)
+            dialect_insert(self.s, table_of(Outbox))
             .values(push.row(now))
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(Outbox.__table__.c.id)
+            .returning(table_of(Outbox).c.id)
         )
         return (await self.s.execute(stmt)).first() is not None
 
@@ -332,7 +333,7 @@ class OutboxRepo:
         they would cost hundreds of MiB). Keys already queued are skipped."""
         self.s.info[OUTBOX_QUEUED] = True
         await insert_rows(
-            self.s, Outbox.__table__, PUSH_COLUMNS, (push.values(now) for push in pushes),
+            self.s, table_of(Outbox), PUSH_COLUMNS, (push.values(now) for push in pushes),
             skip_conflicts_on=["dedupe_key"], chunk=ENQUEUE_CHUNK,
         )
 
@@ -340,18 +341,18 @@ class OutboxRepo:
         """Store (head, tail) bodies that many pushes share; their ids, in order."""
         ids = BODY_IDS.take(len(bodies))
         await insert_rows(
-            self.s, OutboxBody.__table__, ("id", "head", "tail"),  # type: ignore[attr-defined]
+            self.s, table_of(OutboxBody), ("id", "head", "tail"),
             ((body_id, head, tail) for body_id, (head, tail) in zip(ids, bodies, strict=True)),
         )
         return ids
 
     async def due(self, now: datetime, limit: int = 50) -> list[DuePush]:
         result = await self.s.execute(
-            select(Outbox.id, Outbox.dedupe_key, Outbox.userids, Outbox.kind, Outbox.payload,
-                   Outbox.attempts, OutboxBody.head, OutboxBody.tail)
-            .outerjoin(OutboxBody, OutboxBody.id == Outbox.body_id)  # type: ignore[arg-type]
-            .where(Outbox.status == "pending", Outbox.not_before <= now)
-            .order_by(Outbox.id)
+            select(col(Outbox.id), col(Outbox.dedupe_key), col(Outbox.userids), col(Outbox.kind), col(Outbox.payload),
+                   col(Outbox.attempts), col(OutboxBody.head), col(OutboxBody.tail))
+            .outerjoin(OutboxBody, col(OutboxBody.id) == col(Outbox.body_id))
+            .where(col(Outbox.status) == "pending", col(Outbox.not_before) <= now)
+            .order_by(col(Outbox.id))
             .limit(limit)
         )
         return [DuePush(r.id, r.dedupe_key, r.userids, r.kind, whole_payload(r.payload, r.head, r.tail), r.attempts)
@@ -369,18 +370,18 @@ class OutboxRepo:
         """Atomically move pending → sending; only one claimant (of any replica) wins."""
         result = await self.s.execute(
             update(Outbox)
-            .where(Outbox.id == outbox_id, Outbox.status == "pending")
-            .values(status="sending", claimed_at=now, attempts=Outbox.attempts + 1)
+            .where(col(Outbox.id) == outbox_id, col(Outbox.status) == "pending")
+            .values(status="sending", claimed_at=now, attempts=col(Outbox.attempts) + 1)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+        return rowcount(result) == 1
 
     async def release_stale(self, claimed_before: datetime) -> int:
         result = await self.s.execute(
             update(Outbox)
-            .where(Outbox.status == "sending", Outbox.claimed_at < claimed_before)
+            .where(col(Outbox.status) == "sending", col(Outbox.claimed_at) < claimed_before)
             .values(status=_PENDING_UNLESS_BLANKED)
         )
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return rowcount(result)
 
     async def finish(
         self, outbox_id: int, status: str, now: datetime, error: str = "", result: str = "",
@@ -394,11 +395,11 @@ class OutboxRepo:
             values["finished_at"] = now
             # A card's update lives on the phone once done: no copy is kept (the card a rating
             # ballot's hand-in shows names its task, so which card and which resend it was).
-            values["payload"] = case((Outbox.kind == "update_card", BLANKED_PAYLOAD), else_=Outbox.payload)
-        await self.s.execute(update(Outbox).where(Outbox.id == outbox_id).values(**values))
+            values["payload"] = case((col(Outbox.kind) == "update_card", BLANKED_PAYLOAD), else_=col(Outbox.payload))
+        await self.s.execute(update(Outbox).where(col(Outbox.id) == outbox_id).values(**values))
 
     async def by_key(self, dedupe_key: str) -> Outbox | None:
-        result = await self.s.execute(select(Outbox).where(Outbox.dedupe_key == dedupe_key))
+        result = await self.s.execute(select(Outbox).where(col(Outbox.dedupe_key) == dedupe_key))
         return result.scalars().first()
 
     async def by_keys(self, dedupe_keys: Sequence[str]) -> dict[str, Outbox]:
@@ -406,7 +407,7 @@ class OutboxRepo:
         found: dict[str, Outbox] = {}
         for at in range(0, len(dedupe_keys), 500):
             result = await self.s.execute(
-                select(Outbox).where(Outbox.dedupe_key.in_(dedupe_keys[at:at + 500]))  # type: ignore[attr-defined]
+                select(Outbox).where(col(Outbox.dedupe_key).in_(dedupe_keys[at:at + 500]))
             )
             found.update((row.dedupe_key, row) for row in result.scalars())
         return found
@@ -415,15 +416,15 @@ class OutboxRepo:
         """Give a push not yet sent a newer payload; False if there is none pending."""
         self.s.info[OUTBOX_QUEUED] = True
         result = await self.s.execute(
-            update(Outbox).where(Outbox.dedupe_key == dedupe_key, Outbox.status == "pending")
+            update(Outbox).where(col(Outbox.dedupe_key) == dedupe_key, col(Outbox.status) == "pending")
             .values(payload=json.dumps(payload, ensure_ascii=False))
         )
-        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+        return rowcount(result) == 1
 
     async def backlog(self) -> dict[str, tuple[int, datetime]]:
         """status → (rows, when the oldest of them was queued): what /metrics shows."""
         rows = await self.s.execute(
-            select(Outbox.status, func.count(), func.min(Outbox.created_at)).group_by(Outbox.status)
+            select(col(Outbox.status), func.count(), func.min(col(Outbox.created_at))).group_by(col(Outbox.status))
         )
         return {status: (count, oldest) for status, count, oldest in rows.all()}
 
@@ -434,7 +435,7 @@ class SummaryRepo:
 
     async def get(self, userid: str, kind: str, period: str) -> Summary | None:
         result = await self.s.execute(
-            select(Summary).where(Summary.userid == userid, Summary.kind == kind, Summary.period == period)
+            select(Summary).where(col(Summary.userid) == userid, col(Summary.kind) == kind, col(Summary.period) == period)
         )
         return result.scalars().first()
 
@@ -451,7 +452,7 @@ class SummaryRepo:
 
     async def writers(self, kind: str, period: str) -> set[str]:
         rows = await self.s.execute(
-            select(Summary.userid).where(Summary.kind == kind, Summary.period == period)
+            select(col(Summary.userid)).where(col(Summary.kind) == kind, col(Summary.period) == period)
         )
         return {r.userid for r in rows}
 
@@ -484,11 +485,11 @@ class Store:
     async def excused_days(self, userid: str, start: date, end: date) -> set[date]:
         """Days in [start, end] a cadre owes no log: approved leave (请假/出差)."""
         rows = await self.session.execute(
-            select(Leave.start, Leave.end).where(
-                Leave.userid == userid,
-                Leave.status == "approved",
-                Leave.start <= end,
-                Leave.end >= start,
+            select(col(Leave.start), col(Leave.end)).where(
+                col(Leave.userid) == userid,
+                col(Leave.status) == "approved",
+                col(Leave.start) <= end,
+                col(Leave.end) >= start,
             )
         )
         return {day for row in rows for day in leave_days(row.start, row.end, start, end)}

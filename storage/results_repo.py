@@ -12,8 +12,9 @@ from collections.abc import AsyncIterator
 from datetime import date
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.models import DailyLog, Leave, Summary
 from storage.models_rating import QuarterResult, RatingRound
@@ -44,36 +45,36 @@ class ResultsRepo:
 
     async def published_rounds(self, year: int | None = None) -> list[RatingRound]:
         """Published quarterly rounds, oldest first (of one year when `year` is given)."""
-        stmt = select(RatingRound).where(RatingRound.status == "published").order_by(RatingRound.quarter)
+        stmt = select(RatingRound).where(col(RatingRound.status) == "published").order_by(col(RatingRound.quarter))
         if year is not None:
-            stmt = stmt.where(RatingRound.quarter.startswith(f"{year}Q"))  # type: ignore[attr-defined]
+            stmt = stmt.where(col(RatingRound.quarter).startswith(f"{year}Q"))
         return list((await self.s.execute(stmt)).scalars().all())
 
     async def round_results(self, round_id: int, version: int | None = None) -> list[QuarterResult]:
         """A published quarter's rows: its newest version, or `version` (an earlier one, for the audit)."""
-        stmt = select(QuarterResult).where(QuarterResult.round_id == round_id).order_by(QuarterResult.userid)
-        stmt = newest(stmt) if version is None else stmt.where(QuarterResult.version == version)
+        stmt = select(QuarterResult).where(col(QuarterResult.round_id) == round_id).order_by(col(QuarterResult.userid))
+        stmt = newest(stmt) if version is None else stmt.where(col(QuarterResult.version) == version)
         return list((await self.s.execute(stmt)).scalars().all())
 
-    def _year_rows(self, year: int):  # type: ignore[no-untyped-def]
+    def _year_rows(self, year: int) -> Select[str, QuarterResult]:
         return newest(
-            select(RatingRound.quarter, QuarterResult)
-            .join(QuarterResult, QuarterResult.round_id == RatingRound.id)  # type: ignore[arg-type]
-            .where(RatingRound.status == "published", RatingRound.quarter.startswith(f"{year}Q"))  # type: ignore[attr-defined]
+            select(col(RatingRound.quarter), QuarterResult)
+            .join(QuarterResult, col(QuarterResult.round_id) == col(RatingRound.id))
+            .where(col(RatingRound.status) == "published", col(RatingRound.quarter).startswith(f"{year}Q"))
         )
 
     async def quarter_cells(self, year: int) -> dict[str, dict[int, QuarterCells]]:
         """userid -> quarter (1–4) -> the published figures, for every published quarter of `year`."""
         q = QuarterResult
         result = await self.s.execute(newest(
-            select(RatingRound.quarter, q.userid, q.score, q.deduction, q.rank_in_unit, q.unit_ranked,
-                   q.rank_in_level, q.level_ranked, q.missing_log_days, q.rater_counts)
-            .join(q, q.round_id == RatingRound.id)  # type: ignore[arg-type]
-            .where(RatingRound.status == "published", RatingRound.quarter.startswith(f"{year}Q"))  # type: ignore[attr-defined]
+            select(col(RatingRound.quarter), col(q.userid), col(q.score), col(q.deduction), col(q.rank_in_unit), col(q.unit_ranked),
+                   col(q.rank_in_level), col(q.level_ranked), col(q.missing_log_days), col(q.rater_counts))
+            .join(q, col(q.round_id) == col(RatingRound.id))
+            .where(col(RatingRound.status) == "published", col(RatingRound.quarter).startswith(f"{year}Q"))
         ))
         found: dict[str, dict[int, QuarterCells]] = {}
         for quarter, userid, *cells, counts in result.all():
-            found.setdefault(userid, {})[int(quarter[-1])] = QuarterCells(*cells, rater_total(counts))
+            found.setdefault(userid, {})[int(quarter[-1])] = QuarterCells._make((*cells, rater_total(counts)))
         return found
 
     async def quarter_raters(self, year: int, userid: str | None = None) -> dict[str, dict[int, int]]:
@@ -81,12 +82,12 @@ class ResultsRepo:
         quarters (only `userid`'s when given)."""
         q = QuarterResult
         stmt = newest(
-            select(RatingRound.quarter, q.userid, q.rater_counts)
-            .join(q, q.round_id == RatingRound.id)  # type: ignore[arg-type]
-            .where(RatingRound.status == "published", RatingRound.quarter.startswith(f"{year}Q"))  # type: ignore[attr-defined]
+            select(col(RatingRound.quarter), col(q.userid), col(q.rater_counts))
+            .join(q, col(q.round_id) == col(RatingRound.id))
+            .where(col(RatingRound.status) == "published", col(RatingRound.quarter).startswith(f"{year}Q"))
         )
         if userid is not None:
-            stmt = stmt.where(q.userid == userid)
+            stmt = stmt.where(col(q.userid) == userid)
         found: dict[str, dict[int, int]] = {}
         for quarter, who, counts in (await self.s.execute(stmt)).all():
             found.setdefault(who, {})[int(quarter[-1])] = rater_total(counts)
@@ -96,9 +97,9 @@ class ResultsRepo:
         self, year: int, userid: str | None = None
     ) -> AsyncIterator[tuple[str, dict[int, QuarterResult]]]:
         """(userid, {quarter: published row}) by userid: one cadre's rows in memory at a time."""
-        stmt = self._year_rows(year).order_by(QuarterResult.userid).execution_options(yield_per=5_000)
+        stmt = self._year_rows(year).order_by(col(QuarterResult.userid)).execution_options(yield_per=5_000)
         if userid is not None:
-            stmt = stmt.where(QuarterResult.userid == userid)
+            stmt = stmt.where(col(QuarterResult.userid) == userid)
         current: str | None = None
         rows: dict[int, QuarterResult] = {}
         async for quarter, row in await self.s.stream(stmt):
@@ -113,9 +114,9 @@ class ResultsRepo:
     async def log_counts(self, start: date, end: date) -> dict[str, int]:
         """Daily logs per cadre in [start, end]."""
         result = await self.s.execute(
-            select(DailyLog.userid, func.count())
-            .where(DailyLog.day >= start, DailyLog.day <= end)
-            .group_by(DailyLog.userid)
+            select(col(DailyLog.userid), func.count())
+            .where(col(DailyLog.day) >= start, col(DailyLog.day) <= end)
+            .group_by(col(DailyLog.userid))
         )
         return {userid: count for userid, count in result.all()}
 
@@ -124,9 +125,9 @@ class ResultsRepo:
     ) -> AsyncIterator[tuple[str, list[tuple[date, str]]]]:
         """(userid, [(day, content)…]) for every cadre with logs in [start, end], by userid."""
         stmt = (
-            select(DailyLog.userid, DailyLog.day, DailyLog.content)
-            .where(DailyLog.day >= start, DailyLog.day <= end)
-            .order_by(DailyLog.userid, DailyLog.day)
+            select(col(DailyLog.userid), col(DailyLog.day), col(DailyLog.content))
+            .where(col(DailyLog.day) >= start, col(DailyLog.day) <= end)
+            .order_by(col(DailyLog.userid), col(DailyLog.day))
             .execution_options(yield_per=batch)
         )
         current: str | None = None
@@ -142,11 +143,11 @@ class ResultsRepo:
 
     async def summaries_of_year(self, year: int, userid: str | None = None) -> dict[str, dict[str, str]]:
         """userid -> period ("2026Q1" … "2026") -> summary text (only `userid`'s when given)."""
-        stmt = select(Summary.userid, Summary.period, Summary.content).where(
-            Summary.period.startswith(str(year))  # type: ignore[attr-defined]
+        stmt = select(col(Summary.userid), col(Summary.period), col(Summary.content)).where(
+            col(Summary.period).startswith(str(year))
         )
         if userid is not None:
-            stmt = stmt.where(Summary.userid == userid)
+            stmt = stmt.where(col(Summary.userid) == userid)
         result = await self.s.execute(stmt)
         found: dict[str, dict[str, str]] = {}
         for userid, period, content in result.all():
@@ -157,8 +158,8 @@ class ResultsRepo:
         """Approved leave overlapping the year, per cadre, oldest first."""
         result = await self.s.execute(
             select(Leave)
-            .where(Leave.status == "approved", Leave.start <= date(year, 12, 31), Leave.end >= date(year, 1, 1))
-            .order_by(Leave.userid, Leave.start)
+            .where(col(Leave.status) == "approved", col(Leave.start) <= date(year, 12, 31), col(Leave.end) >= date(year, 1, 1))
+            .order_by(col(Leave.userid), col(Leave.start))
         )
         found: dict[str, list[Leave]] = {}
         for row in result.scalars().all():

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from scoring.roster import BEGINNING
 from scoring.types import Role
@@ -309,7 +310,7 @@ async def apply_roster(
             unit.category = row.unit_category
     await session.flush()
     history: dict[str, list[RosterChange]] = {}
-    for change in (await session.execute(select(RosterChange).order_by(RosterChange.effective))).scalars():
+    for change in (await session.execute(select(RosterChange).order_by(col(RosterChange.effective)))).scalars():
         history.setdefault(change.userid, []).append(change)
     created = updated = unchanged = 0
     touched_units = {units[row.unit].id for row in rows} | {
@@ -337,7 +338,8 @@ async def apply_roster(
         else:
             updated += 1
         same_day = in_force[-1] if in_force and in_force[-1].effective == effective else None
-        change = same_day or RosterChange(userid=row.userid, effective=effective, recorded_at=now)
+        change = same_day or RosterChange(userid=row.userid, effective=effective, name=row.name, unit_id=unit_id,
+                                            role=row.role, recorded_at=now)
         change.name, change.unit_id, change.role, change.rank = row.name, unit_id, row.role, row.rank
         change.position, change.active, change.oversees = row.position, row.active, ";".join(row.oversees)
         change.source, change.recorded_at = source, now
@@ -363,11 +365,11 @@ async def _leaderless(session: AsyncSession, unit_ids: Collection[int | None]) -
     """Units (among `unit_ids`) with people at work but no main leader at work today: their
     leave goes to the admins and nobody gives 主评 in their rounds."""
     people = (await session.execute(
-        select(Cadre.unit_id, Cadre.role).where(Cadre.unit_id.in_(list(unit_ids)), Cadre.active)  # type: ignore[union-attr,attr-defined,arg-type]
+        select(col(Cadre.unit_id), col(Cadre.role)).where(col(Cadre.unit_id).in_(list(unit_ids)), col(Cadre.active))
     )).all()
     staffed = {unit_id for unit_id, role in people if role != Role.superior}
     led = {unit_id for unit_id, role in people if role == Role.main_leader}
-    names = {u.id: u.name for u in (await session.execute(select(Unit).where(Unit.id.in_(staffed - led)))).scalars()}  # type: ignore[union-attr]
+    names = {u.id: u.name for u in (await session.execute(select(Unit).where(col(Unit.id).in_(staffed - led)))).scalars()}
     return [
         f"单位「{names[unit_id]}」现在没有在职的主要领导：该单位的请假将转给管理员审批，季度评分无人主评；"
         "如有主要领导，请在名册中补上后再导入"
@@ -392,8 +394,10 @@ def _mirror(cadre: Cadre, line: RosterChange, now: datetime) -> None:
 
 async def _replace_oversight(session: AsyncSession, today: dict[str, RosterChange], units: dict[str, Unit]) -> None:
     """Oversight follows each person's line in force today."""
-    await session.execute(delete(Oversight).where(Oversight.userid.in_(list(today))))  # type: ignore[attr-defined]
+    await session.execute(delete(Oversight).where(col(Oversight.userid).in_(list(today))))
     for userid, line in today.items():
         for name in filter(None, line.oversees.split(";")):
-            session.add(Oversight(userid=userid, unit_id=units[name].id))
+            unit_id = units[name].id
+            assert unit_id is not None  # every unit was flushed before
+            session.add(Oversight(userid=userid, unit_id=unit_id))
     await session.flush()

@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.roster_repo import RosterRepo
@@ -61,7 +62,7 @@ def write_roster(path: Path, rows: list[dict[str, str]]) -> None:
     book.save(path)
 
 
-def _guide(sheet) -> None:  # type: ignore[no-untyped-def]
+def _guide(sheet: Worksheet) -> None:
     for line in GUIDE:
         sheet.append([line])
     sheet.append([])

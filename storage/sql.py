@@ -9,13 +9,28 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from itertools import chain, islice
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam
+from sqlalchemy import Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import CursorResult, Dialect, Result
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlmodel import SQLModel
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's Table, for Core statements (inserts, RETURNING, bulk rows)."""
+    # SQLModel sets `__table__` on every `table=True` class but declares it on none.
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
+def rowcount(result: Result[*tuple[Any, ...]]) -> int:
+    """The rows an UPDATE or DELETE matched."""
+    # Such a statement's result is a CursorResult; the session's execute() is typed as Result.
+    return cast(CursorResult[*tuple[Any, ...]], result).rowcount
 
 
 def dialect_insert(session: AsyncSession, table: Any) -> Any:
@@ -45,7 +60,7 @@ class Compiled:
 def compile_for(statement: ClauseElement, dialect: Dialect) -> Compiled:
     compiled = statement.compile(dialect=dialect)
     constants = {name: value for name, value in compiled.params.items() if value is not None}
-    return Compiled(str(compiled), tuple(compiled.positiontup or ()), constants)
+    return Compiled(str(compiled), tuple(cast(SQLCompiler, compiled).positiontup or ()), constants)
 
 
 def bind_processor(column: Any, dialect: Dialect) -> Callable[[Any], Any]:
@@ -99,7 +114,7 @@ async def insert_rows(
         return _multi_row_insert(dialect, table, tuple(columns), count,
                                  None if skip_conflicts_on is None else tuple(skip_conflicts_on))
 
-    processors = [(i, process, {}) for i, key in enumerate(columns)
+    processors: list[tuple[int, Callable[[Any], Any], dict[Any, Any]]] = [(i, process, {}) for i, key in enumerate(columns)
                   if (process := bind_processor(table.c[key], dialect)) is not _unchanged]
 
     def prepared(row: Sequence[Any]) -> Sequence[Any]:

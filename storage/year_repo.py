@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.ballot_box import BallotBox
 from storage.models_rating import QuarterResult, RatingRound
@@ -37,7 +38,7 @@ from storage.models_year import (
     YearEvalScore,
 )
 from storage.quarter_versions import newest
-from storage.sql import dialect_insert
+from storage.sql import dialect_insert, rowcount, table_of
 
 
 @dataclass(frozen=True)
@@ -71,21 +72,21 @@ class EvaluationRepo(BallotBox):
     submit_prefix = "dem-submit"
 
     async def by_year(self, year: int) -> YearEval | None:
-        result = await self.s.execute(select(YearEval).where(YearEval.year == year))
+        result = await self.s.execute(select(YearEval).where(col(YearEval.year) == year))
         return result.scalars().first()
 
     async def by_id(self, eval_id: int) -> YearEval | None:
         return await self.s.get(YearEval, eval_id)
 
     async def rounds(self, status: str | None = None) -> list[YearEval]:
-        stmt = select(YearEval).order_by(YearEval.year)
+        stmt = select(YearEval).order_by(col(YearEval.year))
         if status is not None:
-            stmt = stmt.where(YearEval.status == status)
+            stmt = stmt.where(col(YearEval.status) == status)
         return list((await self.s.execute(stmt)).scalars().all())
 
     async def create(self, year: int, opened_by: str, opened_at: datetime, closes_at: datetime) -> YearEval | None:
         """The evaluation, or None if the year has one (another replica or admin won)."""
-        table = YearEval.__table__  # type: ignore[attr-defined]
+        table = table_of(YearEval)
         stmt = (
             dialect_insert(self.s, table)
             .values(year=year, status="open", opened_by=opened_by, opened_at=opened_at, closes_at=closes_at)
@@ -98,10 +99,10 @@ class EvaluationRepo(BallotBox):
     async def close(self, eval_id: int, now: datetime) -> bool:
         """open → closed; False if someone closed it first."""
         result = await self.s.execute(
-            update(YearEval).where(YearEval.id == eval_id, YearEval.status == "open")
+            update(YearEval).where(col(YearEval.id) == eval_id, col(YearEval.status) == "open")
             .values(status="closed", closed_at=now)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+        return rowcount(result) == 1
 
     async def add_assignments(self, eval_id: int, rows: Iterable[tuple[str, str, int]]) -> list[YearEvalAssignment]:
         """Insert (rater, ratee, unit_id) with random ids; returns them."""
@@ -111,7 +112,7 @@ class EvaluationRepo(BallotBox):
         ]
         if made:
             await self.s.execute(
-                YearEvalAssignment.__table__.insert(),  # type: ignore[attr-defined]
+                table_of(YearEvalAssignment).insert(),
                 [m.model_dump() for m in made],
             )
         return made
@@ -119,7 +120,7 @@ class EvaluationRepo(BallotBox):
     async def drafts(self, eval_id: int, rater: str) -> dict[str, dict[int, int]]:
         """ratee -> {dimension index: mark} of the marks given so far."""
         d = YearEvalDraft
-        result = await self.s.execute(select(d).where(d.round_id == eval_id, d.rater == rater))
+        result = await self.s.execute(select(d).where(col(d.round_id) == eval_id, col(d.rater) == rater))
         return {
             row.ratee: {i: getattr(row, c) for i, c in enumerate(MARK_COLUMNS) if getattr(row, c) is not None}
             for row in result.scalars()
@@ -128,7 +129,7 @@ class EvaluationRepo(BallotBox):
     async def put_marks(self, eval_id: int, rater: str, ratee: str, marks: dict[int, int]) -> None:
         """Set some of a draft's five marks (a card step gives three or two)."""
         values = {MARK_COLUMNS[i]: mark for i, mark in marks.items()}
-        stmt = dialect_insert(self.s, YearEvalDraft.__table__).values(  # type: ignore[attr-defined]
+        stmt = dialect_insert(self.s, table_of(YearEvalDraft)).values(
             round_id=eval_id, rater=rater, ratee=ratee, **values
         )
         stmt = stmt.on_conflict_do_update(
@@ -138,9 +139,9 @@ class EvaluationRepo(BallotBox):
 
     async def marks_by_ratee(self, eval_id: int) -> dict[str, Marks]:
         s = YearEvalScore
-        total = s.de + s.neng + s.qin + s.ji + s.lian
+        total = col(s.de) + col(s.neng) + col(s.qin) + col(s.ji) + col(s.lian)
         result = await self.s.execute(
-            select(s.ratee, func.sum(total), func.count()).where(s.round_id == eval_id).group_by(s.ratee)
+            select(col(s.ratee), func.sum(total), func.count()).where(col(s.round_id) == eval_id).group_by(col(s.ratee))
         )
         return {ratee: Marks(int(t), n) for ratee, t, n in result.all()}
 
@@ -153,12 +154,12 @@ class YearRepo:
     # ---- unit results (R-YEAR-2) ----
 
     async def replace_unit_results(self, year: int, scores: dict[int, str], now: datetime) -> None:
-        await self.s.execute(delete(UnitResult).where(UnitResult.year == year))
+        await self.s.execute(delete(UnitResult).where(col(UnitResult.year) == year))
         self.s.add_all(UnitResult(year=year, unit_id=u, score=v, imported_at=now) for u, v in scores.items())
         await self.s.flush()
 
     async def unit_results(self, year: int) -> dict[int, str]:
-        result = await self.s.execute(select(UnitResult.unit_id, UnitResult.score).where(UnitResult.year == year))
+        result = await self.s.execute(select(col(UnitResult.unit_id), col(UnitResult.score)).where(col(UnitResult.year) == year))
         return {unit_id: score for unit_id, score in result.all()}
 
     # ---- history of earlier years ----
@@ -166,20 +167,20 @@ class YearRepo:
     async def replace_history(self, rows: Sequence[HistoryResult]) -> None:
         """Replace the years present in `rows` with them."""
         years = {row.year for row in rows}
-        await self.s.execute(delete(HistoryResult).where(HistoryResult.year.in_(years)))  # type: ignore[attr-defined]
+        await self.s.execute(delete(HistoryResult).where(col(HistoryResult.year).in_(years)))
         self.s.add_all(rows)
         await self.s.flush()
 
     async def replace_awards(self, years: set[int], rows: Sequence[AwardRecord]) -> None:
         """Replace the 奖惩 of `years` with `rows`."""
-        await self.s.execute(delete(AwardRecord).where(AwardRecord.year.in_(years)))  # type: ignore[attr-defined]
+        await self.s.execute(delete(AwardRecord).where(col(AwardRecord.year).in_(years)))
         self.s.add_all(rows)
         await self.s.flush()
 
     async def awards_of_year(self, year: int) -> dict[str, list[AwardRecord]]:
         """The year's 奖惩 by cadre, by date (undated last) then as imported."""
         found = (await self.s.execute(
-            select(AwardRecord).where(AwardRecord.year == year).order_by(AwardRecord.id)  # type: ignore[arg-type]
+            select(AwardRecord).where(col(AwardRecord.year) == year).order_by(col(AwardRecord.id))
         )).scalars().all()
         by_cadre: dict[str, list[AwardRecord]] = defaultdict(list)
         for row in sorted(found, key=lambda r: (r.day is None, r.day or date.min)):
@@ -192,7 +193,7 @@ class YearRepo:
     # ---- excused quarters ----
 
     async def excuse(self, row: QuarterExcuse) -> None:
-        stmt = dialect_insert(self.s, QuarterExcuse.__table__).values(row.model_dump())  # type: ignore[attr-defined]
+        stmt = dialect_insert(self.s, table_of(QuarterExcuse)).values(row.model_dump())
         stmt = stmt.on_conflict_do_update(
             index_elements=["year", "userid", "quarter"],
             set_={"reason": stmt.excluded.reason, "excused_by": stmt.excluded.excused_by,
@@ -203,7 +204,7 @@ class YearRepo:
     async def excuses(self, year: int) -> dict[str, set[int]]:
         """userid (or '*' for everyone) -> excused quarters."""
         result = await self.s.execute(
-            select(QuarterExcuse.userid, QuarterExcuse.quarter).where(QuarterExcuse.year == year)
+            select(col(QuarterExcuse.userid), col(QuarterExcuse.quarter)).where(col(QuarterExcuse.year) == year)
         )
         found: defaultdict[str, set[int]] = defaultdict(set)
         for userid, quarter in result.all():
@@ -214,12 +215,12 @@ class YearRepo:
 
     async def excellent_decisions(self, year: int) -> dict[str, bool]:
         result = await self.s.execute(
-            select(ExcellentDecision.userid, ExcellentDecision.granted).where(ExcellentDecision.year == year)
+            select(col(ExcellentDecision.userid), col(ExcellentDecision.granted)).where(col(ExcellentDecision.year) == year)
         )
         return {userid: granted for userid, granted in result.all()}
 
     async def decide_excellent(self, row: ExcellentDecision) -> None:
-        stmt = dialect_insert(self.s, ExcellentDecision.__table__).values(row.model_dump())  # type: ignore[attr-defined]
+        stmt = dialect_insert(self.s, table_of(ExcellentDecision)).values(row.model_dump())
         stmt = stmt.on_conflict_do_update(
             index_elements=["year", "userid"],
             set_={"granted": stmt.excluded.granted, "decided_by": stmt.excluded.decided_by,
@@ -235,12 +236,12 @@ class YearRepo:
         them to one row per cadre."""
         quarters = [f"{year}Q{q}" for q in range(1, 5)]
         result = await self.s.execute(newest(
-            select(QuarterResult.userid, *(
-                func.max(case((RatingRound.quarter == quarter, QuarterResult.score))) for quarter in quarters
+            select(col(QuarterResult.userid), *(
+                func.max(case((col(RatingRound.quarter) == quarter, col(QuarterResult.score)))) for quarter in quarters
             ))
-            .join(RatingRound, QuarterResult.round_id == RatingRound.id)  # type: ignore[arg-type]
-            .where(RatingRound.quarter.in_(quarters), RatingRound.status == "published")  # type: ignore[attr-defined]
-            .group_by(QuarterResult.userid)
+            .join(RatingRound, col(QuarterResult.round_id) == col(RatingRound.id))
+            .where(col(RatingRound.quarter).in_(quarters), col(RatingRound.status) == "published")
+            .group_by(col(QuarterResult.userid))
         ))
         return {
             userid: {q: score for q, score in enumerate(scores, start=1) if score is not None}
@@ -251,19 +252,19 @@ class YearRepo:
 
     async def latest_version(self, year: int) -> AnnualPublication | None:
         result = await self.s.execute(
-            select(AnnualPublication).where(AnnualPublication.year == year)
-            .order_by(AnnualPublication.version.desc()).limit(1)  # type: ignore[attr-defined]
+            select(AnnualPublication).where(col(AnnualPublication.year) == year)
+            .order_by(col(AnnualPublication.version).desc()).limit(1)
         )
         return result.scalars().first()
 
     async def versions(self, year: int) -> list[AnnualPublication]:
         result = await self.s.execute(
-            select(AnnualPublication).where(AnnualPublication.year == year).order_by(AnnualPublication.version)
+            select(AnnualPublication).where(col(AnnualPublication.year) == year).order_by(col(AnnualPublication.version))
         )
         return list(result.scalars().all())
 
     async def published_years(self) -> list[int]:
-        result = await self.s.execute(select(AnnualPublication.year).distinct().order_by(AnnualPublication.year))
+        result = await self.s.execute(select(col(AnnualPublication.year)).distinct().order_by(col(AnnualPublication.year)))
         return list(result.scalars().all())
 
     async def published(self, year: int, *, version: int | None = None, userid: str | None = None) -> PublishedYear | None:
@@ -275,10 +276,10 @@ class YearRepo:
         )
         if publication is None:
             return None
-        stmt = select(AnnualResult).where(AnnualResult.year == year, AnnualResult.version == publication.version)
+        stmt = select(AnnualResult).where(col(AnnualResult.year) == year, col(AnnualResult.version) == publication.version)
         if userid is not None:
-            stmt = stmt.where(AnnualResult.userid == userid)
-        rows = list((await self.s.execute(stmt.order_by(AnnualResult.userid))).scalars().all())
+            stmt = stmt.where(col(AnnualResult.userid) == userid)
+        rows = list((await self.s.execute(stmt.order_by(col(AnnualResult.userid)))).scalars().all())
         return PublishedYear(year, publication.version, publication.published_at, rows)
 
     async def save_publication(self, publication: AnnualPublication, rows: Sequence[dict[str, Any]]) -> None:
@@ -286,4 +287,4 @@ class YearRepo:
         self.s.add(publication)
         await self.s.flush()
         if rows:
-            await self.s.execute(AnnualResult.__table__.insert(), list(rows))  # type: ignore[attr-defined]
+            await self.s.execute(table_of(AnnualResult).insert(), list(rows))

@@ -61,7 +61,7 @@ def test_the_wheel_carries_every_committed_file_of_the_program(clone: Path, whee
     requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
     assert any("paperang-p2-fonts-cjk" in line for line in requires)  # the charts' and PDFs' font
     # No dev extra is installed by default: each of them is marked `extra == "dev"` or "bench".
-    for tool in ("pytest", "playwright", "hypothesis", "ruff"):
+    for tool in ("pytest", "playwright", "hypothesis", "ruff", "mypy", "types-"):
         assert all("extra ==" in line for line in requires if tool in line), requires
 
 

@@ -47,9 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.cli.roster import effective_date
 
     effective_help = "the day the changes take effect, e.g. 2026-10-01 (default: today)"
-    roster = sub.add_parser("import-roster", help="import the roster (CSV UTF-8 or XLSX, Chinese or English headers)")
-    roster.add_argument("file", type=Path)
-    roster.add_argument("--effective", type=effective_date, help=effective_help)
+    import_roster_cmd = sub.add_parser("import-roster", help="import the roster (CSV UTF-8 or XLSX, Chinese or English headers)")
+    import_roster_cmd.add_argument("file", type=Path)
+    import_roster_cmd.add_argument("--effective", type=effective_date, help=effective_help)
     roster_cmd = sub.add_parser("roster", help="the roster: template, import, export, WeCom sync, history")
     roster_sub = roster_cmd.add_subparsers(dest="action", required=True)
     for action, helptext in (("template", "write an XLSX form to fill in (drop-downs, 说明 sheet)"),
@@ -63,23 +63,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     sync.add_argument("--apply", action="store_true")
     sync.add_argument("--effective", type=effective_date, help=effective_help)
     roster_sub.add_parser("history", help="one person's roster changes").add_argument("userid")
-    calendar = sub.add_parser("calendar", help="official working-day schedules")
-    calendar_sub = calendar.add_subparsers(dest="action", required=True)
+    calendar_cmd = sub.add_parser("calendar", help="official working-day schedules")
+    calendar_sub = calendar_cmd.add_subparsers(dest="action", required=True)
     load = calendar_sub.add_parser("load", help="load a year's official schedule (TOML)")
     load.add_argument("file", type=Path)
     calendar_sub.add_parser("show", help="list the years the bot knows")
-    db = sub.add_parser("db", help="database schema")
-    db_actions = db.add_subparsers(dest="action", required=True)
+    db_cmd = sub.add_parser("db", help="database schema")
+    db_actions = db_cmd.add_subparsers(dest="action", required=True)
     db_actions.add_parser("upgrade", help="apply migrations")
     db_actions.add_parser("status", help="schema version and every table's rows (compare a restore with its backup)")
     sub.add_parser("unknown-users", help="WeCom users not on the roster who wrote to the bot")
-    rounds = sub.add_parser("round", help="quarterly rating rounds")
-    rounds.add_argument("action", choices=["open", "close", "publish", "status", "void", "versions"],
-                        help="versions: every published version of a quarter, who published it, what changed")
-    rounds.add_argument("quarter", nargs="?", default="", help="e.g. 2026Q4 (default: the latest fitting round)")
-    rounds.add_argument("--force", action="store_true",
-                        help="publish: even while the quarter's summary window is open, or with no ballots")
-    rounds.add_argument("--republish", action="store_true",
+    round_cmd = sub.add_parser("round", help="quarterly rating rounds")
+    round_cmd.add_argument("action", choices=["open", "close", "publish", "status", "void", "versions"],
+                           help="versions: every published version of a quarter, who published it, what changed")
+    round_cmd.add_argument("quarter", nargs="?", default="", help="e.g. 2026Q4 (default: the latest fitting round)")
+    round_cmd.add_argument("--force", action="store_true",
+                           help="publish: even while the quarter's summary window is open, or with no ballots")
+    round_cmd.add_argument("--republish", action="store_true",
                         help="publish: correct a published quarter with today's deductions (a new version; "
                         "only the cadres whose figures change are told)")
     raters = sub.add_parser("raters", help="approved extra raters of small units (R-RATE-6)")

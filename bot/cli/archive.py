@@ -3,6 +3,7 @@ rate and time left) on the terminal. `shiji archive awards FILE`: the 奖惩 its
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -34,8 +35,8 @@ async def archive_export(settings: Settings, year: int, out: Path) -> int:
         except Refusal as refusal:
             print(refusal.text, file=sys.stderr)
             return 2
-        bars = dict(total=len(record.people), unit="人", file=sys.stderr, dynamic_ncols=True)
-        with tqdm(desc="全区工作簿", **bars) as book, tqdm(desc="个人档案 PDF", **bars) as pdfs:
+        bar = functools.partial(tqdm, total=len(record.people), unit="人", file=sys.stderr, dynamic_ncols=True)
+        with bar(desc="全区工作簿") as book, bar(desc="个人档案 PDF") as pdfs:
             done = await export_year(env, record, out, workbook_progress=book.update, pdf_progress=pdfs.update)
         await env.audit("archive.export", f"{year}: {done.documents} PDFs, workbook {done.workbook.name}")
         await session.commit()

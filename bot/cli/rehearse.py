@@ -48,7 +48,7 @@ def moment(text: str) -> datetime:
     return when.replace(tzinfo=SHANGHAI) if when.tzinfo is None else when.astimezone(SHANGHAI)
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     part = sub.add_parser("rehearse", help="rehearse your own district on a copy of its SQLite database: page, clock, chat")
     source = part.add_mutually_exclusive_group()
     source.add_argument("--db", type=Path, help="the SQLite database to copy (default: the configured one)")

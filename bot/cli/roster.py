@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -152,15 +154,15 @@ async def _read_address_book(settings: Settings) -> tuple[set[str], list[Member]
     async with aiohttp.ClientSession() as http:
         client = WeComClient(http, wecom.api_base, wecom.corp_id, wecom.secret, wecom.agent_id)
         departments = {int(d["id"]): str(d.get("name") or d["id"]) for d in await client.departments()}
-        found: dict[str, dict[str, object]] = {}
+        found: dict[str, tuple[dict[str, Any], list[str]]] = {}  # userid → (member, department names)
         for dept_id in sorted(departments):
             for user in await client.department_members(dept_id):
-                entry = found.setdefault(str(user["userid"]), {**user, "names": []})
-                entry["names"].append(departments[dept_id])  # type: ignore[attr-defined]
+                _, names = found.setdefault(str(user["userid"]), (user, []))
+                names.append(departments[dept_id])
     members = [
-        Member(userid, str(u.get("name") or userid), tuple(u["names"]), str(u.get("position") or ""),  # type: ignore[arg-type]
-               int(u.get("status") or 1))  # type: ignore[call-overload]
-        for userid, u in found.items()
+        Member(userid, str(u.get("name") or userid), tuple(names), str(u.get("position") or ""),
+               int(u.get("status") or 1))
+        for userid, (u, names) in found.items()
     ]
     return set(departments.values()), members
 
@@ -235,7 +237,7 @@ async def unknown_users(settings: Settings) -> int:
     return 0
 
 
-async def run(settings: Settings, args) -> int:  # type: ignore[no-untyped-def]
+async def run(settings: Settings, args: argparse.Namespace) -> int:
     """`shiji roster ACTION …`."""
     actions = {
         "template": lambda: roster_template(settings, args.file),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.calendar import build_calendar
@@ -11,9 +12,9 @@ from bot.cli.ops import cli_actor
 from bot.clock import clock_from_start
 from bot.settings import Settings
 from handlers.base import Refusal
+from handlers.dates import parse_quarter
 from handlers.render.rating_cards import quarter_label
 from handlers.services.extra_raters import (
-    ImportProblems,
     apply_extra_raters,
     check_extra_raters,
     check_role_groups,
@@ -22,7 +23,6 @@ from handlers.services.rating import (
     RatingEnv,
     close_round,
     open_round,
-    parse_quarter,
     progress_text,
     publish_round,
     quarter_of,
@@ -34,9 +34,10 @@ from scoring.workdays import QuarterId
 from storage.directory import Directory
 from storage.models_rating import RatingRound
 from storage.repos import Store
+from storage.roster_import import ImportProblems
 
 
-async def rating_unit_of_work(settings: Settings, work):  # type: ignore[no-untyped-def]
+async def rating_unit_of_work(settings: Settings, work: Callable[[RatingEnv], Awaitable[str]]) -> int:
     """One transaction with what rating work needs; a Refusal rolls it back and exits 2."""
     async with open_database(settings) as sessions:
         async with sessions() as session:
@@ -63,7 +64,7 @@ async def rating_round(
     """`shiji round open|close|publish|status|void|versions [2026Q4]`: the same as the admin's
     chat commands (`publish --republish` is 「发布结果 2026Q4 重新发布」)."""
 
-    async def work(env):  # type: ignore[no-untyped-def]
+    async def work(env: RatingEnv) -> str:
         if action == "open":
             target = parse_quarter(quarter) if quarter else QuarterId.of(env.today).previous()
             if target is None:
@@ -110,7 +111,7 @@ async def raters_import(settings: Settings, action: str, path: Path) -> int:
     if (records := operator_table(path)) is None:
         return 2
 
-    async def work(env):  # type: ignore[no-untyped-def]
+    async def work(env: RatingEnv) -> str:
         try:
             if action == "groups":
                 groups = check_role_groups(records, env.directory)

@@ -103,6 +103,7 @@ async def demo(settings: Settings, port: int | None = None, bot_port: int | None
         with as_debug("apscheduler"):
             async with running_demo(settings, clock_from_start(settings.clock.start)) as running:
                 plan = running.plan
+                assert plan is not None  # the demo always plans its district (a rehearsal has none)
                 chat_port = "" if running.page_url == DEMO_PAGE else f" --port {page_port(settings)}"
                 print(
                     f"\n在浏览器中打开：{running.page_url}\n"

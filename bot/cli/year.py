@@ -44,7 +44,7 @@ RESULT_COLUMNS: dict[str, str] = {
 }
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     year = sub.add_parser("year", help="the year's close: democratic evaluation, unit results, publish")
     actions = year.add_subparsers(dest="action", required=True)
     for name, text in (("open", "open the democratic evaluation"), ("close", "close it"),

@@ -12,6 +12,7 @@ every time travel, for everyone but the people being played on the demo page.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import random
@@ -24,7 +25,7 @@ from bot.demo import texts
 from bot.runtime import Runtime
 from bot.wecom.inbound import Inbound
 from handlers.base import Reply
-from scheduler.jobs import due_between, run_job
+from scheduler.jobs import ScheduledJob, due_between, run_job
 from scheduler.registry import all_jobs
 from scoring.rounds import planned_round_window
 from scoring.summary_window import SummaryPeriod, opening_day
@@ -166,28 +167,30 @@ class District:
         people = self.runtime.directory.current.people.values()
         return [p for p in people if p.active and not p.is_superior and p.userid not in skip]
 
-    def _day_events(self, day: date, skip: frozenset[str]) -> Iterable[tuple[datetime, Action]]:
+    def _day_events(self, plan: DemoPlan, day: date, skip: frozenset[str]) -> Iterable[tuple[datetime, Action]]:
         calendar = self.runtime.calendar.current
         working = calendar.is_working_day(day)
         for person in self._cadres(skip):
-            if working and day >= self.plan.go_live:
-                yield from self._log_events(calendar, person, day)
+            if working and day >= plan.go_live:
+                yield from self._log_events(plan, calendar, person, day)
             for kind in ("quarter", "year"):
-                yield from self._summary_events(calendar, person, kind, day)
+                yield from self._summary_events(plan, calendar, person, kind, day)
         if working:
             yield _at(day, 11, 0), lambda: self._raters_turn(day, skip)
-        for leave in self.plan.leaves:
+        for leave in plan.leaves:
             if leave.asked_at.date() == day and leave.userid not in skip:
                 text = f"{leave.kind} {_md(leave.start, day)}至{_md(leave.end, day)} {leave.reason}"
                 yield leave.asked_at, Say(leave.userid, text)
             if leave.decided_at is not None and leave.decided_at.date() == day:
-                yield leave.decided_at, lambda leave=leave: self._decide(leave, skip)
-        if self.plan.publish_at.date() == day and not skip & set(self.runtime.settings.admin.userids):
+                yield leave.decided_at, functools.partial(self._decide, leave, skip)
+        if plan.publish_at.date() == day and not skip & set(self.runtime.settings.admin.userids):
             admin = self.runtime.settings.admin.userids[0]
-            yield self.plan.publish_at, Say(admin, f"发布结果 {self.plan.published}")
+            yield plan.publish_at, Say(admin, f"发布结果 {plan.published}")
 
-    def _log_events(self, calendar: WorkCalendar, person: Person, day: date) -> Iterable[tuple[datetime, Action]]:
-        if (person.userid, day) in self.plan.missed or self.plan.on_leave(person.userid, day):
+    def _log_events(
+        self, plan: DemoPlan, calendar: WorkCalendar, person: Person, day: date
+    ) -> Iterable[tuple[datetime, Action]]:
+        if (person.userid, day) in plan.missed or plan.on_leave(person.userid, day):
             return
         rng = random.Random(f"{person.userid}|{day}")
         text = texts.daily_log(rng, person.unit.name, person.role.value)
@@ -203,14 +206,14 @@ class District:
             yield _at(day, 16, 30) + timedelta(minutes=rng.randint(0, 110)), Say(person.userid, text)
 
     def _summary_events(
-        self, calendar: WorkCalendar, person: Person, kind: str, day: date
+        self, plan: DemoPlan, calendar: WorkCalendar, person: Person, kind: str, day: date
     ) -> Iterable[tuple[datetime, Action]]:
         summaries = self.runtime.settings.summaries
         current = SummaryPeriod.of(kind, day)
         for period in (current, current.previous()):
-            if period.last_day < self.plan.go_live:
+            if period.last_day < plan.go_live:
                 continue
-            if person.userid in self.plan.no_summary and period.key == str(self.plan.published):
+            if person.userid in plan.no_summary and period.key == str(plan.published):
                 continue
             rng = random.Random(f"{person.userid}|{period.key}")
             opens = opening_day(calendar, period, summaries.open_before_end_working_days)
@@ -316,13 +319,14 @@ class District:
         order = itertools.count()
         day = start.date()
         # With no plan (a rehearsal), the people are an operator's own: they speak only when played.
-        while self.plan is not None and day <= until.date():
-            for instant, action in self._day_events(day, skip):
+        plan = self.plan
+        while plan is not None and day <= until.date():
+            for instant, action in self._day_events(plan, day, skip):
                 if start < instant <= until:
                     steps.append((instant, next(order), action))
             day += timedelta(days=1)
         for instant, job in due_between(all_jobs(), self.runtime.jobs.settings, start, until):
-            steps.append((instant, -1, lambda job=job, instant=instant: self._run(job, instant)))
+            steps.append((instant, -1, functools.partial(self._run, job, instant)))
         steps.sort(key=lambda step: step[:2])
         for instant, actions in _together(steps):
             self.clock.advance_to(instant)
@@ -334,7 +338,7 @@ class District:
                 await self.runtime.sender.drain_once()
         self.clock.advance_to(until)
 
-    async def _run(self, job, instant: datetime) -> None:  # type: ignore[no-untyped-def]
+    async def _run(self, job: ScheduledJob, instant: datetime) -> None:
         try:
             await run_job(job, self.runtime.jobs, instant)
         except Exception:  # as in the scheduler: one failed pass must not stop the rest
@@ -345,24 +349,23 @@ def _together(
     steps: list[tuple[datetime, int, Action]],
 ) -> Iterator[tuple[datetime, list[Say] | Callable[[], Awaitable[None]]]]:
     """Steps in order; messages of different people within `_TOGETHER` of the first go as one."""
-    group: list[Say] = []
-    first: datetime | None = None
+    group: tuple[datetime, list[Say]] | None = None  # (the first's instant, the messages)
     for instant, _, action in steps:
-        if group and (
+        if group is not None and (
             not isinstance(action, Say)
-            or instant - first > _TOGETHER  # type: ignore[operator]
-            or any(say.userid == action.userid for say in group)
+            or instant - group[0] > _TOGETHER
+            or any(say.userid == action.userid for say in group[1])
         ):
-            yield first, group  # type: ignore[misc]
-            group = []
+            yield group
+            group = None
         if isinstance(action, Say):
-            if not group:
-                first = instant
-            group.append(action)
+            if group is None:
+                group = (instant, [])
+            group[1].append(action)
         else:
             yield instant, action
-    if group:
-        yield first, group  # type: ignore[misc]
+    if group is not None:
+        yield group
 
 
 async def settle_history(runtime: Runtime, now: datetime) -> int:

@@ -152,7 +152,7 @@ class DemoPage:
 
     async def people(self, request: web.Request) -> web.Response:
         directory = self.runtime.directory.current
-        groups: dict[str, list[dict[str, str]]] = {}
+        groups: dict[str, list[dict[str, str | bool]]] = {}
         for person in directory.people.values():
             if not person.active:
                 continue
@@ -231,7 +231,7 @@ class DemoPage:
         body = await _json(request)
         userid = _userid(body)
         try:
-            entry = self.book.entry(userid, int(body.get("entry")))
+            entry = self.book.entry(userid, int(body.get("entry", "")))
         except (TypeError, ValueError):
             entry = None
         if entry is None or entry["kind"] != "card":

@@ -186,6 +186,14 @@ def _need(condition: bool, doc: str, what: str) -> None:
         raise _refuse(ERR_BAD_PARAMETER, doc, what)
 
 
+def _object(card: Mapping[str, Any], key: str, doc: str, what: str) -> Mapping[str, Any]:
+    """A field that must be a JSON object."""
+    value = card.get(key)
+    if not isinstance(value, Mapping):
+        raise _refuse(ERR_BAD_PARAMETER, doc, what)
+    return value
+
+
 def _items(card: Mapping[str, Any], key: str, most: int, doc: str, *, least: int = 0) -> list[Any]:
     """A list field: a JSON array of objects, `least` to `most` long (「列表长度不超过N」)."""
     value = card.get(key, [])
@@ -275,8 +283,7 @@ def _check_selection(selection: Mapping[str, Any], doc: str) -> None:
 
 def _needs_action(card: Mapping[str, Any], doc: str) -> None:
     """card_action 是 for text_notice and news_notice: type 1 with url or 2 with appid."""
-    action = card.get("card_action")
-    _need(isinstance(action, Mapping), doc, "card_action is required")
+    action = _object(card, "card_action", doc, "card_action is required")
     kind = action.get("type")
     _need(kind in (1, 2), doc, "card_action.type is 1 or 2")
     _need(bool(action.get("url" if kind == 1 else "appid")), doc, "card_action url/appid for its type")
@@ -297,8 +304,7 @@ def _button_interaction(card: Mapping[str, Any], doc: str) -> None:
 
 
 def _vote_interaction(card: Mapping[str, Any], doc: str) -> None:
-    checkbox = card.get("checkbox")
-    _need(isinstance(checkbox, Mapping), doc, "checkbox is required")
+    checkbox = _object(card, "checkbox", doc, "checkbox is required")
     _key(checkbox.get("question_key"), doc, "checkbox.question_key")
     _need(checkbox.get("mode", 0) in (0, 1), doc, "checkbox.mode is 0 or 1")
     options = _items(checkbox, "option_list", 20, doc, least=1)  # 「选项个数不超过 20 个，最少1个」
@@ -316,8 +322,7 @@ def _multiple_interaction(card: Mapping[str, Any], doc: str) -> None:
 
 
 def _submit_button(card: Mapping[str, Any], doc: str) -> None:
-    button = card.get("submit_button")
-    _need(isinstance(button, Mapping), doc, "submit_button is required")
+    button = _object(card, "submit_button", doc, "submit_button is required")
     _key(button.get("key"), doc, "submit_button.key")
     advise(button.get("text"), 10, "submit_button.text", doc)
 

@@ -30,6 +30,9 @@ __all__ = ["PassiveReply", "SignedCallback", "WeComSimulator", "read_reply"]
 
 _REPLY_HEADER = frozenset({"ToUserName", "FromUserName", "CreateTime", "MsgType"})
 
+# A passive reply that does not parse, or lacks an element its kind must have.
+_REPLY_ERRORS: tuple[type[BaseException], ...] = (*PARSE_ERRORS, AttributeError)
+
 
 @dataclass(frozen=True)
 class SignedCallback:
@@ -219,7 +222,7 @@ class WeComSimulator:
                 raise ValueError(f"doc 90241 has no {kind!r} reply with {sorted(body)}")
         except rules.Refused as exc:
             raise CallbackRejected(400, f"passive reply: {exc.errmsg}") from None
-        except (*PARSE_ERRORS, AttributeError) as exc:
+        except _REPLY_ERRORS as exc:
             raise CallbackRejected(400, f"passive reply: {exc}") from None
 
 

@@ -325,7 +325,7 @@ def _send(state: StandinState, data: dict[str, Any]) -> tuple[Delivery | None, d
     rules.check_parties(data)
     if not users and not data.get("toparty") and not data.get("totag"):
         raise Refused(rules.ERR_INVALID_PARAMETER, "touser, toparty and totag all empty (doc 90236)")
-    body = data.get(msgtype)
+    body: Any = data.get(msgtype)  # JSON, checked for its msgtype below
     task_id = None
     if msgtype == "template_card":
         task_id = rules.check_card(body, state.media_known)
@@ -543,6 +543,8 @@ def _upload(state: StandinState, request: web.Request, raw: bytes) -> web.Respon
     if len(parts) != 1 or not parts[0].get_filename():
         raise _ApiError(ERR_EMPTY_MEDIA, "empty media data: one part named media with a filename")
     data = parts[0].get_payload(decode=True) or b""
+    if not isinstance(data, bytes):  # a part that is itself multipart holds no file
+        raise _ApiError(ERR_EMPTY_MEDIA, "empty media data: one part named media with a filename")
     limit, too_large, magics = MEDIA_LIMITS[kind]
     if len(data) < MEDIA_MIN_BYTES:
         raise _ApiError(ERR_INVALID_FILE_SIZE, "invalid file size: must be more than 5 bytes")

@@ -35,7 +35,7 @@ def sign(token: str, timestamp: str, nonce: str, encrypt: str) -> str:
     return hashlib.sha1("".join(parts).encode("utf-8")).hexdigest()
 
 
-class _PrefixedPrp(PrpCrypto):  # type: ignore[misc]
+class _PrefixedPrp(PrpCrypto):
     """wechatpy's cipher with a prefix we choose: wechatpy draws it from `random`, not a CSPRNG."""
 
     def __init__(self, key: bytes, prefix: bytes | None = None) -> None:

@@ -19,7 +19,7 @@ documents, measured side by side), and needs no recursion.
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
+from typing import Any, NoReturn
 from xml.parsers import expat
 
 __all__ = ["MAX_DEPTH", "MAX_ELEMENTS", "XmlRefused", "parse_xml"]
@@ -115,11 +115,11 @@ class _Builder:
         else:
             siblings[tag] = value
 
-    def refuse_doctype(self, *_: Any) -> None:
+    def refuse_doctype(self, *_: Any) -> NoReturn:
         raise self._refuse("document type declarations are not accepted")
 
-    def refuse_entity(self, *_: Any) -> None:
+    def refuse_entity(self, *_: Any) -> NoReturn:
         raise self._refuse("entity declarations and references are not accepted")
 
-    def refuse_pi(self, *_: Any) -> None:
+    def refuse_pi(self, *_: Any) -> NoReturn:
         raise self._refuse("processing instructions are not accepted")

@@ -9,6 +9,7 @@ from typing import Protocol, TypeVar
 from handlers.audience import Audience
 from handlers.base import CardAnswer, Ctx, Refusal, Reply
 from handlers.cards import ballot_cards_to_update, chosen, queue_card_update, update_sent_card
+from handlers.dates import parse_quarter
 from handlers.render.rating_cards import (
     OK_KEY,
     PROPOSAL_PREFIX,
@@ -37,7 +38,6 @@ from handlers.services.rating import (
     names_of,
     nudge,
     open_round,
-    parse_quarter,
     progress_text,
     publish_round,
     published_round,

@@ -11,18 +11,20 @@ import statistics
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import cache
+from typing import Any
 
 from matplotlib import font_manager, rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from matplotlib.typing import RcKeyType
 
 from handlers.render.font import FAMILY, font_path
 
 DPI = 120
 _BAR = "#4C78A8"
 _MINE = "#E45756"
-_STYLE = {"font.family": FAMILY, "axes.unicode_minus": False, "font.size": 10}
+_STYLE: dict[RcKeyType, Any] = {"font.family": FAMILY, "axes.unicode_minus": False, "font.size": 10}
 # Fewer scores than this make no distribution worth drawing: the reply lists them instead.
 SPREAD_MIN = 10
 

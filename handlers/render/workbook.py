@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
+from typing import BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
@@ -132,7 +133,8 @@ class _Widths:
     def apply(self, sheet: WriteOnlyWorksheet) -> None:
         """Before the first row: write-only sheets write their columns and panes with it."""
         for index, width in enumerate(self.widths, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = min(width, MAX_WIDTH) + 2
+            # Set by _setup() at runtime, as on Worksheet; the stubs declare it on Worksheet only.
+            sheet.column_dimensions[get_column_letter(index)].width = min(width, MAX_WIDTH) + 2  # type: ignore[attr-defined]
         sheet.freeze_panes = FROZEN
 
 
@@ -155,9 +157,9 @@ def _level_of(person: Person) -> str:
 
 
 def write_workbook(
-    record: YearRecord, path: Path, exported: str, progress: Callable[[int], None] = lambda _: None
+    record: YearRecord, path: Path | BinaryIO, exported: str, progress: Callable[[int], object] = lambda _: None
 ) -> None:
-    """Write the workbook to `path`; `progress(n)` after every n cadres written."""
+    """Write the workbook to `path` (a file or a buffer); `progress(n)` after every n cadres written."""
     book = Workbook(write_only=True)
     taken = {NO_LEVEL, ALL_UNITS, "日志记载", *RANK_ZH.values()}
     note = f"{record.year} 年度实绩档案（导出于 {exported}；季度已发布：{'、'.join(f'Q{q}' for q in record.published_quarters) or '无'}）"

@@ -180,16 +180,16 @@ async def _level_answer(ctx: Ctx, results: PeriodResults, level: Rank, query: _Q
     lines = _listing(ctx, ranking, by_id, query.whole, query.words, with_unit=True)
     seen = _seen(ctx, ranking, by_id)
     found = extremes(seen)
-    head = [f"📊 {title}（{ranking.size} 人有得分）"]
+    heading = [f"📊 {title}（{ranking.size} 人有得分）"]
     if found is not None:
-        head.append(_extremes_text(found, by_id))
+        heading.append(_extremes_text(found, by_id))
     if found is not None and seen.size >= SPREAD_MIN:
         mine = by_id.get(ctx.userid)
         chart = spread_chart(f"{title}得分分布（{seen.size} 人）", [e.score for e in seen.entries],
                              mine.score if mine and mine.userid in seen.positions else None)
         await queue_media(ctx, "image", f"{results.period}-{level.value}.png", chart)
         lines.append("（得分分布图随后发送，标出了四分位）")
-    return Reply("\n".join([*head, *lines]))
+    return Reply("\n".join([*heading, *lines]))
 
 
 # ---- overviews -------------------------------------------------------------------------------

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from handlers.base import Refusal
+from handlers.dates import parse_quarter
 from handlers.render.rating_cards import quarter_label
 from handlers.services import annual
-from handlers.services.rating import parse_quarter, quarter_of
+from handlers.services.rating import quarter_of
 from handlers.text import fold
 from handlers.year.decisions import parse_year
 from scoring.disclosure import shows

@@ -29,7 +29,7 @@ from handlers.services.archive_records import (
 from handlers.services.rating import RatingEnv, result_text
 from storage.directory import Person
 
-Progress = Callable[[int], None]
+Progress = Callable[[int], object]
 
 
 def workbook_name(year: int) -> str:
@@ -103,7 +103,7 @@ async def workbook_bytes(env: RatingEnv, year: int) -> bytes:
     record = await record_of(env, year)
     buffer = io.BytesIO()
     # In a thread: a district's workbook takes a second or two, which the bot's loop must not wait.
-    await asyncio.to_thread(write_workbook, record, buffer, _exported(env))  # type: ignore[arg-type]
+    await asyncio.to_thread(write_workbook, record, buffer, _exported(env))
     return buffer.getvalue()
 
 

@@ -83,6 +83,7 @@ from storage.ballot_box import FIRST_SEND, BallotBox, RaterTodo
 from storage.directory import Directory, listed_names, roster_order
 from storage.models_rating import QuarterPublication, RatingAssignment, RatingRound
 from storage.models_rating import QuarterResult as ResultRow
+from storage.models_year import YearEval
 from storage.rating_repo import NewCard
 from storage.repos import Push, Store
 from storage.sql import bulk_inserts
@@ -138,7 +139,7 @@ def submit_token(round_id: int, rater: str) -> str:
     return hashlib.sha256(f"{round_id}|{rater}".encode()).hexdigest()[:16]
 
 
-def is_open(rnd: RatingRound, now: datetime) -> bool:
+def is_open(rnd: RatingRound | YearEval, now: datetime) -> bool:
     return is_round_open(rnd.status, rnd.closes_at, now)
 
 
@@ -408,7 +409,7 @@ async def resend_unanswered(env: RatingEnv, rnd: RatingRound, rater: str) -> int
     return len(todo)
 
 
-async def check_rater(env: RatingEnv, rnd: RatingRound, rater: str) -> tuple[HandinCheck, dict[str, int], list[RatingAssignment]]:
+async def check_rater(env: RatingEnv, rnd: RatingRound, rater: str) -> tuple[HandinCheck[int], dict[str, int], list[RatingAssignment]]:
     assert rnd.id is not None
     cards = await env.store.rating.assignments_of(rnd.id, rater)
     drafts = await env.store.rating.drafts(rnd.id, rater)
@@ -444,11 +445,11 @@ def _unit_order(env: RatingEnv, unit_id: int) -> tuple[object, ...]:
     return (0, text_key(unit.name)) if unit is not None else (1, unit_id)
 
 
-def problems_text(env: RatingEnv, check: HandinCheck, *, open_round: bool = True) -> list[str]:
+def problems_text(env: RatingEnv, check: HandinCheck[int], *, open_round: bool = True) -> list[str]:
     """What stops a hand-in; `open_round=False` after the close, when no card can be resent."""
     lines: list[str] = []
     for unit_id, ballot in check.ballots.items():
-        unit = env.directory.units.get(unit_id)  # type: ignore[call-overload]
+        unit = env.directory.units.get(unit_id) if unit_id is not None else None
         for violation in ballot.violations:
             where = _name(env, violation.ratee) if violation.ratee else (unit.name if unit else "本单位")
             lines.append(f"· {where}：{violation.reason_zh}")
@@ -1037,8 +1038,8 @@ async def box_progress_text(
         by_unit: dict[str, list[str]] = {}
         for item in sorted(todo, key=lambda t: _person_order(env, t.rater)):
             person = env.directory.people.get(item.rater)
-            unit = person.unit.name if person is not None else "名册外"
-            by_unit.setdefault(unit, []).append(f"{_name(env, item.rater)}（{item.answered}/{item.cards}）")
+            place = person.unit.name if person is not None else "名册外"
+            by_unit.setdefault(place, []).append(f"{_name(env, item.rater)}（{item.answered}/{item.cards}）")
         lines += [f"· {unit}：{'、'.join(names)}" for unit, names in by_unit.items()]
         if nudge_hint:
             lines.append(nudge_hint)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -116,11 +116,12 @@ async def gather(env: RatingEnv, year: int) -> Gathered:
             got.total if got else 0, got.ballots if got else 0, userid not in writers and summary_owed, env.cfg
         )
         unit = str(person.unit.id)
+        assert person.rank is not None  # only superior leaders have none, and no period places them
         inputs.append(AnnualInput(
             userid=userid,
             unit=unit,
             role=Role(person.role),
-            rank=Rank(person.rank),
+            rank=person.rank,
             democratic=democratic[userid].score if ev is not None else None,
             unit_result=Decimal(unit_results[unit]) if unit in unit_results else None,
             quarter_scores={q: Decimal(score) for q, score in quarters.get(userid, {}).items()},
@@ -249,8 +250,8 @@ def _yes_no(value: str | None) -> str:
     return {"True": "是", "False": "否", "": "无", None: "无"}.get(value, value or "")
 
 
-def _names(gathered: Gathered, userids: object) -> str:
-    ids = list(userids)  # type: ignore[call-overload]
+def _names(gathered: Gathered, userids: Iterable[str]) -> str:
+    ids = list(userids)
     if len(ids) > LIST_LIMIT:
         return f"共 {len(ids)} 人（名单见 shiji year results 导出的文件）"
     return "、".join(listed_names(gathered.people[u] for u in ids)) or "无"

@@ -93,7 +93,7 @@ async def test_the_year_waits_for_the_annual_summary_window_and_excuses_name_the
         assert "已开启" in await h.say(ADMIN, "开启测评 2026")
         closed = await evaluate_everyone(h, UNITS, SCORE)
         # Its next steps: the unit results (none imported yet), then publishing after 01-15.
-        assert "下一步：导入各单位的年度考核结果（shiji year import-unit-results 2026 文件）" in closed, closed
+        assert "下一步：导入尚缺的 2 个单位的年度考核结果（shiji year import-unit-results 2026 文件）" in closed, closed
         assert "2026年度总结1月15日（周五）截止，截止后发送「发布年度结果 2026」" in closed, closed
         units = tmp_path / "units.csv"
         units.write_text("unit,score\n青山镇,90\n区发改局,80\n", encoding="utf-8")

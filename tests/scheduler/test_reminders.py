@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.calendar import parse_calendar_file
 from bot.clock import SHANGHAI
 from bot.runtime import Runtime
 from scheduler.jobs import run_job
@@ -18,7 +19,8 @@ from scheduler.log_jobs import LOG_JOBS, remind
 from scheduler.wiring import catch_up
 from storage.models import Outbox
 from storage.models_reminders import ReminderClaim
-from tests.conftest import at
+from storage.repos import Store
+from tests.conftest import SAMPLE_2027, at
 from tests.harness import ADMIN, Harness, running_bot
 
 LOG = "上午走访城关社区三户低保家庭核实情况，下午整理民政台账并报送镇党政办"
@@ -256,3 +258,23 @@ async def test_a_year_without_a_schedule_sends_no_reminder_and_alerts_the_admin(
         assert reminders_delivered(h) == set()
         alerts = h.standin.texts_for(ADMIN)
         assert len(alerts) == 1 and "2027" in alerts[0] and "日志提醒" in alerts[0] and "shiji calendar load 2027.toml" in alerts[0]
+
+
+async def test_a_year_loaded_after_the_calendar_was_read_gets_its_reminders_without_an_alert(
+    db_url, clock, tmp_path
+):
+    clock.set(at("2027-01-04 17:30"))
+    async with running_bot(db_url, clock, roster(tmp_path), **SETTINGS) as h:
+        # `shiji calendar load 2027.toml` on the server: the database has the year, the running
+        # bot's cached calendar does not yet.
+        schedule = parse_calendar_file(SAMPLE_2027)
+        async with h.runtime.sessions() as session, session.begin():
+            await Store(session).calendar.load_year(
+                schedule.year, schedule.holidays, schedule.makeup_workdays, str(SAMPLE_2027), clock.now()
+            )
+        assert await remind(h.runtime.jobs, "daily", clock.now()) is not None
+        await h.drain()
+        staff = {"t_leader", "t_a", "t_b", "t_c", "t_d"}
+        delivered = reminders_delivered(h)  # (read back as 2026: the month and day are what count)
+        assert {(u, day.month, day.day, kind) for u, day, kind in delivered} == {(u, 1, 4, "daily") for u in staff}
+        assert h.standin.texts_for(ADMIN) == []  # nobody is told the year is missing

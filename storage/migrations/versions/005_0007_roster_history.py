@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import storage.types
@@ -45,7 +45,7 @@ def upgrade() -> None:
     )
     # The roster already imported held "since always": one line per person from BEGINNING.
     bind = op.get_bind()
-    names = dict(bind.execute(sa.text("SELECT id, name FROM unit")).all())
+    names: dict[int, str] = dict(bind.execute(sa.text("SELECT id, name FROM unit")).all())
     oversees: dict[str, list[str]] = {}
     for userid, unit_id in bind.execute(sa.text("SELECT userid, unit_id FROM oversight")).all():
         oversees.setdefault(userid, []).append(names[unit_id])
