@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Other ports, when 8701 (the page) or 8700 (the bot) is taken: make demo DEMO_PORT=8711 DEMO_BOT_PORT=8710
 demo: $(STAMP)
-	$(BIN)/shiji demo
+	$(BIN)/shiji demo $(if $(DEMO_PORT),--port $(DEMO_PORT)) $(if $(DEMO_BOT_PORT),--bot-port $(DEMO_BOT_PORT))
 
 BROWSER_PACKAGES := chromium fonts-wqy-microhei fonts-noto-color-emoji
 

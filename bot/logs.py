@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,6 +67,38 @@ def configure(json_lines: bool, verbose: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+class _AsDebug(logging.Filter):
+    """INFO lines of some loggers (and their children) turned into DEBUG lines."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        super().__init__()
+        self._names = names
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO or not any(
+            record.name == name or record.name.startswith(name + ".") for name in self._names
+        ):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+@contextmanager
+def as_debug(*names: str) -> Iterator[None]:
+    """While inside, the INFO lines of these loggers are DEBUG lines (shown with -v only):
+    the demo's replay of months of scheduled jobs is not news to whoever starts it.
+    Warnings and errors stay as they are."""
+    demote = _AsDebug(names)
+    handlers = list(logging.getLogger().handlers)
+    for handler in handlers:
+        handler.addFilter(demote)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(demote)
 
 
 class HttpNoise:

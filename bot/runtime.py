@@ -53,6 +53,8 @@ class Runtime:
     # Transport checks (callback timestamps, reply stamps) run on real time, as WeCom's do,
     # whatever the business clock says (a demo started in December, a test's ManualClock).
     wall_clock: Clock = field(default_factory=SystemClock)
+    # The transport's wait (real time; driven in tests): a blinking database is waited out on it.
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     migrate_on_start: bool = True
     # False in tests: they drive the outbox sender and the scheduler's jobs themselves.
     background: bool = True
@@ -67,12 +69,14 @@ class Runtime:
         migrate_on_start: bool = True,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        member_limits_clock: Callable[[], float] | None = None,
     ) -> Runtime:
         """Call from inside the event loop (the HTTP client session binds to it).
 
         `monotonic` and `sleep` are the transport's clock, on which WeCom counts its
         per-member limits and a blinking database is waited for; tests drive them together
-        with the stand-in's.
+        with the stand-in's. `member_limits_clock` counts the per-member limits alone on
+        another clock (the demo's business clock, as its stand-in does).
         """
         database = settings.database
         engine = create_engine(database.url, synchronous=database.sqlite_synchronous)
@@ -111,12 +115,13 @@ class Runtime:
             http=http,
             client=client,
             sender=OutboxSender(
-                sessions, client, clock, metrics.send_failed, limiter=RecipientRateLimiter(monotonic=monotonic)
+                sessions, client, clock, metrics.send_failed, limiter=RecipientRateLimiter(monotonic=member_limits_clock or monotonic)
             ),
             metrics=metrics,
             # Wall-clock retries, like a blinking database's: the transport's clock.
             eraser=Eraser(engine, writing, monotonic=monotonic, sleep=sleep),
             migrate_on_start=migrate_on_start,
+            sleep=sleep,
         )
         # Pushes go out as soon as the transaction that queued them is durable; the callback's
         # hot path (today's logs) queues none and so wakes nobody.
@@ -133,7 +138,7 @@ class Runtime:
         return JobContext(
             settings=self.settings.rules, clock=self.clock, committer=self.committer,
             directory=self.directory, calendar=self.calendar, wake_sender=self.sender.wake,
-            eraser=self.eraser,
+            eraser=self.eraser, sleep=self.sleep,
         )
 
     async def start(self) -> None:

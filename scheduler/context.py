@@ -7,7 +7,8 @@ tell the outbox sender that there is something to send.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -40,3 +41,6 @@ class JobContext:
     wake_sender: Callable[[], None]
     # Erases what closed rounds left in the database files (housekeeping retries it).
     eraser: Eraser
+    # The transport's wait (real time; driven in tests) before a job that met a busy or
+    # restarting database runs again (scheduler/jobs.py run_job).
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep

@@ -12,8 +12,12 @@ from scheduler.context import JobContext
 from scoring.clock import SHANGHAI
 from scoring.rule_settings import RuleSettings
 from scoring.workdays import UnknownCalendarYear
+from storage.db import is_transient
 
 log = logging.getLogger(__name__)
+
+RETRY_FIRST_WAIT = 1.0  # seconds
+RETRY_LONGEST_WAIT = 60.0
 
 
 @dataclass(frozen=True)
@@ -59,5 +63,26 @@ async def run_job(job: ScheduledJob, ctx: JobContext, instant: datetime) -> bool
         if not working:
             log.info("job %s: %s is not a working day, nothing to do", job.id, instant.date())
             return False
-    await job.run(ctx, instant)
+    await _run_retrying(job, ctx, instant)
     return True
+
+
+async def _run_retrying(job: ScheduledJob, ctx: JobContext, instant: datetime) -> None:
+    """A run that meets a busy or restarting database (storage/db.py is_transient) runs
+    again after a wait, doubling up to a minute, for as long as a late run is still of use
+    (reminders' grace_minutes): a job's claims make a rerun do nothing twice, and a lost run
+    is a day's reminders never sent, or a round that never opened."""
+    give_up = timedelta(minutes=ctx.settings.reminders.grace_minutes).total_seconds()
+    waited, wait = 0.0, RETRY_FIRST_WAIT
+    while True:
+        try:
+            await job.run(ctx, instant)
+            return
+        except Exception as error:
+            if not is_transient(error) or waited + wait > give_up:
+                raise
+            log.warning("job %s for %s: database busy or away (%s), running it again in %.0f s",
+                        job.id, instant, type(error).__name__, wait)
+        await ctx.sleep(wait)
+        waited += wait
+        wait = min(2 * wait, RETRY_LONGEST_WAIT)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from scoring.workdays import QuarterId
+
 
 def go_live(start_date: date | None, first_import: date | None) -> date | None:
     """The setting wins; else the first roster import; None before any roster exists."""
@@ -19,6 +21,12 @@ def go_live(start_date: date | None, first_import: date | None) -> date | None:
 def owed_period(last_day: date, live: date | None) -> bool:
     """Whether a period ending on `last_day` owes anything: not if it ended before go-live."""
     return live is None or last_day >= live
+
+
+def quarters_before_go_live(year: int, live: date | None) -> frozenset[int]:
+    """The quarters of `year` that ended before go-live: no round ran for them, so a cadre
+    without a score there is excused, as if the admin had excused the quarter for everyone."""
+    return frozenset(q for q in range(1, 5) if not owed_period(QuarterId(year, q).last_day, live))
 
 
 def next_year_warning_due(today: date, warn_from: tuple[int, int]) -> bool:

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import is_transient
@@ -136,6 +137,12 @@ class Committer(GroupCommitter[Work, Any]):
 
     async def _transaction(self, items: list[Work]) -> list[Any]:
         async with self._sessions() as session, session.begin():
+            if session.get_bind().dialect.name == "sqlite":
+                # The write lock first, then the reads. A deferred transaction (a SAVEPOINT
+                # starts one) reads a snapshot; if another connection (the outbox sender, a CLI
+                # command) commits before its first write, SQLite refuses that write at once,
+                # "database is locked", without waiting. IMMEDIATE waits (busy_timeout) instead.
+                await session.execute(text("BEGIN IMMEDIATE"))
             return [await work(session) for work in items]
 
 

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from bot import logs
-from bot.demo.credentials import demo_settings
+from bot.demo.credentials import demo_page
 from bot.settings import load_settings, settings_path, settings_problems, where_text
 from handlers.services import calendar_missing
 from scoring.workdays import UnknownCalendarYear
@@ -37,10 +37,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("serve", help="run the bot (applies migrations first)")
-    sub.add_parser("demo", help="sample district + loopback WeCom stand-in + bot, on SQLite")
+    demo_cmd = sub.add_parser("demo", help="sample district + loopback WeCom stand-in + bot, on SQLite")
+    demo_cmd.add_argument("--port", type=int, help="the demo page's port (default 8701; make demo DEMO_PORT=…)")
+    demo_cmd.add_argument("--bot-port", type=int, help="the bot's callback port (default 8700; make demo DEMO_BOT_PORT=…)")
     chat_cmd = sub.add_parser("chat", help="the demo page in a terminal: talk, see pushes, answer cards")
     chat_cmd.add_argument("--as", dest="userid", required=True)
     chat_cmd.add_argument("-m", "--message", action="append", help="send this and exit (repeatable)")
+    chat_cmd.add_argument("--port", type=int, help="the demo page's port, when the demo runs on another (shiji demo --port)")
     from bot.cli.roster import effective_date
 
     effective_help = "the day the changes take effect, e.g. 2026-10-01 (default: today)"
@@ -119,9 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(line, file=sys.stderr)
         return 2
     # `shiji chat` opens no database: naming the settings' one would point at the wrong data
-    # while a rehearsal runs on its copy.
-    page = demo_settings(settings).wecom.api_base if args.command == "chat" else None
-    print(where_text(settings, page), file=sys.stderr)
+    # while a rehearsal runs on its copy. The demo names the database it makes for itself.
+    if args.command != "demo":
+        print(where_text(settings, demo_page(settings, args.port) if args.command == "chat" else None), file=sys.stderr)
     logs.configure(settings.server.log_json, args.verbose)
     from bot.cli import archive, calendar, chat, db, ops, reminders, roster, rounds, serve
 
@@ -138,8 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     runners = {
         "serve": lambda: serve.serve(settings),
-        "demo": lambda: serve.demo(settings),
-        "chat": lambda: chat.chat(settings, args.userid, args.message),
+        "demo": lambda: serve.demo(settings, args.port, args.bot_port),
+        "chat": lambda: chat.chat(settings, args.userid, args.message, args.port),
         "rehearse": lambda: rehearse.rehearse(settings, args.db, args.at, args.db_url),
         "import-roster": lambda: roster.import_roster(settings, args.file, args.effective),
         "roster": lambda: roster.run(settings, args),

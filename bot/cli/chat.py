@@ -13,7 +13,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.demo.credentials import demo_settings
+from bot.demo.credentials import demo_page
 from bot.settings import Settings
 
 CARD_COMMAND = re.compile(r"^/卡片\s*(\d+)\s*(.*)$")
@@ -148,8 +148,8 @@ class Terminal:
                 print((await resp.json(content_type=None) or {}).get("error", f"HTTP {resp.status}"))
 
 
-async def chat(settings: Settings, userid: str, messages: list[str] | None) -> int:
-    api = demo_settings(settings).wecom.api_base  # where `shiji demo` and `shiji rehearse` serve the page
+async def chat(settings: Settings, userid: str, messages: list[str] | None, port: int | None = None) -> int:
+    api = demo_page(settings, port)
     async with aiohttp.ClientSession() as http:
         try:
             async with http.get(f"{api}/demo/api/conversation", params={"as": userid}) as resp:

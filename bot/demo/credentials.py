@@ -34,4 +34,10 @@ def demo_settings(settings: Settings) -> Settings:
     data = settings.model_dump()
     data["wecom"] = {**data["wecom"], **wecom}
     data["admin"] = {**data["admin"], "userids": list(DEMO_ADMINS)}
-    return Settings.model_validate(data)
+    return type(settings).model_validate(data)  # the same class: it knows its settings file
+
+
+def demo_page(settings: Settings, port: int | None = None) -> str:
+    """Where `shiji demo` and `shiji rehearse` serve the page for `shiji chat`: on this
+    machine at `port` when given (`shiji demo --port`), else at the demo's api_base."""
+    return f"http://127.0.0.1:{port}" if port else demo_settings(settings).wecom.api_base

@@ -32,11 +32,18 @@ from scoring.summary_window import SummaryPeriod, opening_day
 from scoring.types import Role
 from scoring.workdays import QuarterId, WorkCalendar
 from storage.directory import Person
+from storage.models_rating import RatingRound
+from storage.models_year import YearEval
+from storage.rating_repo import RatingRepo
 from storage.repos import Store
+from storage.year_repo import EvaluationRepo
 
 log = logging.getLogger(__name__)
 
 Said = Callable[[str, str, Reply, datetime], None]
+# The loggers of the scheduled jobs the district replays (months of them at start-up, days at
+# each move of the clock): their INFO lines are DEBUG lines meanwhile (bot/logs.py as_debug).
+REPLAYED = ("scheduler", "apscheduler")
 
 
 @dataclass(frozen=True)
@@ -220,34 +227,61 @@ class District:
                 yield _at(day, 15, rng.randint(0, 59)), Say(person.userid, f"年度总结 {text}")
 
     async def _raters_turn(self, day: date, skip: frozenset[str]) -> None:
-        """Each rater answers on a working day of their own in the round's first week."""
+        """Each rater of a quarter's round, and each evaluator of a year's 民主测评, answers on a
+        working day of their own in its first week (or, handed back by the page after that
+        day, on the next one they are left to live)."""
         async with self.runtime.sessions() as session:
             store = Store(session)
-            rounds = [r for r in await store.rating.rounds("open") if self.clock.now() < r.closes_at]
-            work = []
-            for rnd in rounds:
-                assert rnd.id is not None
-                opened = rnd.opened_at.astimezone(SHANGHAI).date()
-                for rater in sorted(await store.rating.raters(rnd.id)):
-                    if rater in skip or await store.rating.has_handed_in(rnd.id, rater):
-                        continue
-                    rng = random.Random(f"{rater}|{rnd.quarter}")
-                    if self.runtime.calendar.current.add_working_days(opened, rng.randint(0, 4)) != day:
-                        continue
-                    cards = await store.rating.assignments_of(rnd.id, rater)
-                    work.append((rater, rng, [c.ratee for c in cards]))
-        await asyncio.gather(*(self._rate(rater, rng, ratees) for rater, rng, ratees in work))
+            work: list[Awaitable[None]] = []
+            for rnd in await store.rating.rounds("open"):
+                for rater, rng, ratees in await self._due(store.rating, rnd, str(rnd.quarter), day, skip):
+                    work.append(self._rate(rater, rng, ratees))
+            for ev in await store.year.evaluation.rounds("open"):
+                for rater, rng, ratees in await self._due(store.year.evaluation, ev, f"{ev.year}年度", day, skip):
+                    work.append(self._evaluate(rater, rng, ratees))
+        await asyncio.gather(*work)
+
+    async def _due(
+        self, box: RatingRepo | EvaluationRepo, rnd: RatingRound | YearEval, label: str, day: date,
+        skip: frozenset[str],
+    ) -> list[tuple[str, random.Random, list[str]]]:
+        """(rater, their dice, whom they answer for) of those whose day to answer `rnd` it is."""
+        if self.clock.now() >= rnd.closes_at:
+            return []
+        assert rnd.id is not None
+        opened = rnd.opened_at.astimezone(SHANGHAI).date()
+        due = []
+        for rater in sorted(await box.raters(rnd.id)):
+            if rater in skip or await box.has_handed_in(rnd.id, rater) or await box.drafts(rnd.id, rater):
+                continue
+            rng = random.Random(f"{rater}|{label}")
+            if self.runtime.calendar.current.add_working_days(opened, rng.randint(0, 4)) > day:
+                continue
+            due.append((rater, rng, [c.ratee for c in await box.assignments_of(rnd.id, rater)]))
+        return due
+
+    def _seen(self, rng: random.Random, ratees: list[str]) -> list[str]:
+        """Everyone sees the same cadres a little differently: best first."""
+        return sorted(ratees, key=lambda u: -(random.Random(u).uniform(80, 92) + rng.uniform(-3, 3)))
 
     async def _rate(self, rater: str, rng: random.Random, ratees: list[str]) -> None:
         people = self.runtime.directory.current.people
-        # Everyone sees the same cadres a little differently; only the best one gets 90+,
-        # which keeps every ballot within the forced distribution.
-        seen = sorted(ratees, key=lambda u: -(random.Random(u).uniform(80, 92) + rng.uniform(-3, 3)))
-        for rank, ratee in enumerate(seen):
+        # Only the best one gets 90+, which keeps every ballot within the forced distribution.
+        for rank, ratee in enumerate(self._seen(rng, ratees)):
             score = rng.randint(90, 94) if rank == 0 else min(89, rng.randint(78, 89) - rank // 3)
             await self._say(rater, f"评分 {people[ratee].name} {score}")
         if rng.random() < 0.85:  # the rest are handed in by the close, complete as they are
             await self._say(rater, "评分 提交")
+
+    async def _evaluate(self, rater: str, rng: random.Random, ratees: list[str]) -> None:
+        """德、能、勤、绩、廉 for each colleague, as they rate them: the better seen, the higher."""
+        people = self.runtime.directory.current.people
+        for rank, ratee in enumerate(self._seen(rng, ratees)):
+            base = 94 - rank // 2
+            marks = " ".join(str(min(100, base + rng.randint(-4, 2))) for _ in range(5))
+            await self._say(rater, f"测评 {people[ratee].name} {marks}")
+        if rng.random() < 0.85:  # the rest are handed in by the close, complete as they are
+            await self._say(rater, "测评 提交")
 
     async def _decide(self, leave: PlannedLeave, skip: frozenset[str]) -> None:
         async with self.runtime.sessions() as session:

@@ -10,11 +10,12 @@ Routes (this machine only: a loopback caller, a `Host:` naming loopback and the 
 same-origin `Origin:` when one is sent, and JSON on every POST; see `_this_machine_only`):
   GET  /                      the page (`/?as=USERID` opens it as that person)
   GET  /demo/static/{name}    its script and style
-  GET  /demo/api/people       who can be played, by unit
+  GET  /demo/api/people       who can be played, by unit, and who has been (the district leaves them be)
   GET  /demo/api/conversation?as=USERID
   GET  /demo/api/events?as=USERID         server-sent events: new and changed entries, clock
   POST /demo/api/send         {"as", "text"}
   POST /demo/api/card         {"as", "entry", "key", "selected": {question_key: [option ids]}}
+  POST /demo/api/handback     {"as"}: the district lives for a person played on the page again
   GET  /demo/api/media/{media_id}         an image or file the bot sent
   GET|POST /demo/api/clock    {"to": "daily" | "workday" | "quarter_end" | "at", "at": ISO}
 """
@@ -36,7 +37,8 @@ from aiohttp import web
 
 from bot.clock import Clock
 from bot.demo.book import ConversationBook
-from bot.demo.district import District
+from bot.demo.district import REPLAYED, District
+from bot.logs import as_debug
 from bot.runtime import Runtime
 from bot.settings import WeComSettings
 from bot.testing.simulator import WeComSimulator, read_reply
@@ -128,6 +130,7 @@ class DemoPage:
         app.router.add_get("/demo/api/events", self.events)
         app.router.add_post("/demo/api/send", self.send)
         app.router.add_post("/demo/api/card", self.card)
+        app.router.add_post("/demo/api/handback", self.hand_back)
         app.router.add_get("/demo/api/media/{media_id}", self.media)
         app.router.add_get("/demo/api/clock", self.clock)
         app.router.add_post("/demo/api/clock", self.move_clock)
@@ -149,7 +152,7 @@ class DemoPage:
 
     async def people(self, request: web.Request) -> web.Response:
         directory = self.runtime.directory.current
-        groups: dict[str, list[dict[str, str]]] = {}
+        groups: dict[str, list[dict[str, str | bool]]] = {}
         for person in directory.people.values():
             if not person.active:
                 continue
@@ -157,9 +160,11 @@ class DemoPage:
             groups.setdefault(group, []).append({
                 "userid": person.userid, "name": person.name, "position": person.position,
                 "role": ROLE_LABELS[person.role], "rank": RANK_LABELS[person.rank] if person.rank else "",
+                "played": person.userid in self.book.spoken,
             })
         admins = [
-            {"userid": u, "name": "考核办管理员", "position": "区委组织部", "role": "管理员", "rank": ""}
+            {"userid": u, "name": "考核办管理员", "position": "区委组织部", "role": "管理员", "rank": "",
+             "played": u in self.book.spoken}
             for u in self.runtime.settings.admin.userids
         ]
         units = [{"unit": name, "people": people} for name, people in groups.items()]
@@ -251,6 +256,13 @@ class DemoPage:
             self.book.add(userid, "bot", "text", text=reply.text)
         return web.json_response({"ok": True})
 
+    async def hand_back(self, request: web.Request) -> web.Response:
+        """The visitor stops playing someone: from the next move of the clock on, the district
+        logs, rates and asks for leave for them again."""
+        userid = _userid(await _json(request))
+        self.book.spoken.discard(userid)
+        return web.json_response({"ok": True})
+
     async def move_clock(self, request: web.Request) -> web.Response:
         body = await _json(request)
         runtime = self.runtime
@@ -260,11 +272,12 @@ class DemoPage:
             except TravelRefused as refused:
                 raise _refused(str(refused)) from None
             runtime.stop_scheduler()
-            try:
-                await self.district.live_until(target, frozenset(self.book.spoken))
-            finally:
-                if runtime.background:  # its triggers follow the clock from where it now is
-                    runtime.scheduler = await start_scheduler(runtime.jobs)
+            with as_debug(*REPLAYED):  # the jobs in between are the district's days, not news
+                try:
+                    await self.district.live_until(target, frozenset(self.book.spoken))
+                finally:
+                    if runtime.background:  # its triggers follow the clock from where it now is
+                        runtime.scheduler = await start_scheduler(runtime.jobs)
             runtime.sender.wake()
         self.book.clock_moved()
         return web.json_response({"now": runtime.clock.now().isoformat(timespec="seconds")})

@@ -3,7 +3,7 @@ now, the loopback WeCom stand-in serving the demo page, and the bot, in one proc
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -18,8 +18,9 @@ from bot.cli.calendar import calendar_load
 from bot.cli.db import open_database
 from bot.cli.roster import import_roster
 from bot.clock import SHANGHAI, Clock, MovableClock
-from bot.demo.district import DemoPlan, District, plan_demo, settle_history
+from bot.demo.district import REPLAYED, DemoPlan, District, plan_demo, settle_history
 from bot.demo.page import DemoPage
+from bot.logs import as_debug
 from bot.runtime import Runtime
 from bot.server import serve
 from bot.settings import Settings
@@ -44,15 +45,16 @@ def with_sections(settings: Settings, **sections: dict[str, Any]) -> Settings:
     data = settings.model_dump()
     for name, values in sections.items():
         data[name] = {**data[name], **values}
-    return Settings.model_validate(data)
+    return type(settings).model_validate(data)  # the same class: it knows its settings file
 
 
 def fresh_demo_database(settings: Settings) -> Settings:
     """Every `make demo` starts from the same sample district on its own SQLite file: a demo
     left at some moved date must not leak into the next one, nor into `shiji serve`'s data."""
+    path = DEMO_DATABASE.resolve()  # absolute: the CLI line the demo prints works from anywhere
     for suffix in ("", "-wal", "-shm"):
-        DEMO_DATABASE.with_name(DEMO_DATABASE.name + suffix).unlink(missing_ok=True)
-    return with_sections(settings, database={"url": f"sqlite+aiosqlite:///{DEMO_DATABASE}"})
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    return with_sections(settings, database={"url": f"sqlite+aiosqlite:///{path}"})
 
 
 async def start_page(settings: Settings, clock: MovableClock) -> tuple[DemoPage, web.AppRunner, str, StandinState]:
@@ -62,9 +64,17 @@ async def start_page(settings: Settings, clock: MovableClock) -> tuple[DemoPage,
     api = urlsplit(wecom.api_base)
     runner, api_base, state = await start_standin(
         corp_id=wecom.corp_id, secret=wecom.secret, agent_id=wecom.agent_id,
+        # A jump of the clock bar across days is days to the duplicate check, the lifetimes of
+        # response codes and media and a member's messages a minute, as to the bot's reminders.
+        business_clock=business_seconds(clock),
         host=api.hostname or "127.0.0.1", port=80 if api.port is None else api.port, extend=page.install,
     )
     return page, runner, api_base, state
+
+
+def business_seconds(clock: Clock) -> Callable[[], float]:
+    """The demo's business clock as seconds, for what WeCom counts in its users' time."""
+    return lambda: clock.now().timestamp()
 
 
 @asynccontextmanager
@@ -89,22 +99,25 @@ async def running_demo(settings: Settings, origin: Clock) -> AsyncIterator[Demo]
         state.address_book.add_member(rec["userid"], rec["name"], rec["unit"], rec["position"])
     state.address_book.add_member("chengguan_xinren", "辛仁", "城关镇", "科员")
     settings = with_sections(settings, wecom={"api_base": api_base}, logs={"start_date": plan.go_live})
-    runtime = Runtime.build(settings, clock)
+    # The bot paces its pushes on the same clock as the stand-in counts them: a jump's days of
+    # reminders go out at once, in order, not spread over real minutes after it.
+    runtime = Runtime.build(settings, clock, member_limits_clock=business_seconds(clock))
     runtime.background = False  # the district's history runs the jobs itself, in order
     serving = None
     try:
         serving = await serve(runtime)
         district = District(runtime, clock, plan)
-        today = datetime.combine(now.date(), time(0, 0), tzinfo=SHANGHAI)
-        await district.live_until(today)
-        await settle_history(runtime, clock.now())
-        page.attach(runtime, district, f"http://{settings.server.host}:{serving.port}{wecom.callback_path}")
-        page.listen(state)
-        district.on_said = lambda userid, text, reply, _at: page.book.said(userid, text, reply.text)
-        district.deliver = True  # from today on, pushes reach the phones (the page) as they happen
-        await district.live_until(origin.now())
-        runtime.background = True
-        await runtime.start_background()
+        with as_debug(*REPLAYED):
+            today = datetime.combine(now.date(), time(0, 0), tzinfo=SHANGHAI)
+            await district.live_until(today)
+            await settle_history(runtime, clock.now())
+            page.attach(runtime, district, f"http://{settings.server.host}:{serving.port}{wecom.callback_path}")
+            page.listen(state)
+            district.on_said = lambda userid, text, reply, _at: page.book.said(userid, text, reply.text)
+            district.deliver = True  # from today on, pushes reach the phones (the page) as they happen
+            await district.live_until(origin.now())
+            runtime.background = True
+            await runtime.start_background()
         yield Demo(f"{api_base}/", runtime, page, plan)
     finally:
         if serving is not None:  # first: it closes the bot's connections to the stand-in
@@ -122,7 +135,7 @@ async def running_rehearsal(settings: Settings, start: datetime) -> AsyncIterato
     serving = None
     try:
         settings = with_sections(settings, wecom={"api_base": api_base})
-        runtime = Runtime.build(settings, clock)
+        runtime = Runtime.build(settings, clock, member_limits_clock=business_seconds(clock))
         runtime.background = False  # until the page listens: the catch-up's pushes must reach it
         serving = await serve(runtime)
         # The stand-in's address book is their roster, so `shiji roster sync` finds it unchanged.

@@ -154,6 +154,11 @@ class StandinState:
     address_book: AddressBook = field(default_factory=AddressBook)
     token_ttl: int = 7200
     clock: Callable[[], float] = time.monotonic
+    # What a user's time counts (the duplicate check's interval, a response_code's 72 hours,
+    # a media_id's 3 days, a member's 30 messages a minute); `clock` when None. The demo runs
+    # them on its movable business clock, so a jump across days is days to them too; access
+    # tokens stay on `clock`.
+    business_clock: Callable[[], float] | None = None
     sent: list[Delivery] = field(default_factory=list)
     calls: list[tuple[str, int]] = field(default_factory=list)  # (path, errcode) of every call
     unexpected: list[str] = field(default_factory=list)
@@ -255,14 +260,18 @@ class StandinState:
     def _next_msgid(self) -> str:
         return f"standin-msg-{next(self._msgids)}"
 
+    def lifetime_clock(self) -> float:
+        """Now, as a user's time counts (see `business_clock`)."""
+        return (self.business_clock or self.clock)()
+
     def media_known(self, media_id: str) -> bool:
         """An id an upload returned, less than 3 days ago (doc 90253)."""
         upload = self.uploads.get(media_id)
-        return upload is not None and self.clock() - upload.created_at <= MEDIA_TTL
+        return upload is not None and self.lifetime_clock() - upload.created_at <= MEDIA_TTL
 
     def _within_member_limits(self, userid: str) -> bool:
         """Count one message to `userid` if WeCom would deliver it; False if it drops it."""
-        now = self.clock()
+        now = self.lifetime_clock()
         sent = self._member_sends.setdefault(userid, deque())
         while sent and sent[0] <= now - MEMBER_LIMITS[-1][0]:
             sent.popleft()
@@ -343,7 +352,7 @@ def _send(state: StandinState, data: dict[str, Any]) -> tuple[Delivery | None, d
         interval = float(data.get("duplicate_check_interval") or 1800)
         dedupe = json.dumps([msgtype, data.get(msgtype), sorted(valid)], sort_keys=True)
         seen = state._recent.get(dedupe)
-        if seen is not None and state.clock() - seen[0] < min(interval, 4 * 3600):
+        if seen is not None and state.lifetime_clock() - seen[0] < min(interval, 4 * 3600):
             return None, {**extra, "msgid": seen[1]}
 
     msgid = state._next_msgid()
@@ -352,10 +361,10 @@ def _send(state: StandinState, data: dict[str, Any]) -> tuple[Delivery | None, d
         state._task_ids.add(task_id)
     if msgtype == "template_card" and body["card_type"] in rules.INTERACTIVE_CARDS:
         response_code = secrets.token_urlsafe(32)
-        state._codes[response_code] = _IssuedCode(tuple(valid), state.clock())
+        state._codes[response_code] = _IssuedCode(tuple(valid), state.lifetime_clock())
         extra["response_code"] = response_code
     if dedupe is not None:
-        state._recent[dedupe] = (state.clock(), msgid)
+        state._recent[dedupe] = (state.lifetime_clock(), msgid)
     delivered = tuple(u for u in valid if state._within_member_limits(u))
     delivery = Delivery("message/send", data, delivered, msgid, response_code) if delivered else None
     return delivery, {**extra, "msgid": msgid}
@@ -370,7 +379,7 @@ def _update_card(state: StandinState, data: dict[str, Any]) -> Delivery:
         raise Refused(rules.ERR_RESPONSE_CODE, "invalid response_code (doc 94888)")
     if issued.used:
         raise Refused(rules.ERR_RESPONSE_CODE, "response_code already used (doc 94888)")
-    if state.clock() - issued.issued_at > rules.RESPONSE_CODE_TTL:
+    if state.lifetime_clock() - issued.issued_at > rules.RESPONSE_CODE_TTL:
         raise Refused(rules.ERR_RESPONSE_CODE, "response_code expired (doc 94888)")
     rules.update_form(data, state.media_known)
     users = data.get("userids") or []
@@ -544,7 +553,7 @@ def _upload(state: StandinState, request: web.Request, raw: bytes) -> web.Respon
     if magics is not None and not data.startswith(magics):
         raise _ApiError(ERR_INVALID_FILE_TYPE, f"invalid file type for {kind}")
     media_id = secrets.token_urlsafe(33)
-    state.uploads[media_id] = Upload(media_id, kind, str(parts[0].get_filename()), data, state.clock())
+    state.uploads[media_id] = Upload(media_id, kind, str(parts[0].get_filename()), data, state.lifetime_clock())
     return _ok(type=kind, media_id=media_id, created_at=str(int(time.time())))
 
 
@@ -564,6 +573,7 @@ def create_standin_app(
     *,
     known_users: Iterable[str] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    business_clock: Callable[[], float] | None = None,
     extend: Callable[[web.Application], None] | None = None,
 ) -> web.Application:
     """The stand-in as an aiohttp app; its state is `app[STANDIN_STATE]`. `extend` adds routes
@@ -574,6 +584,7 @@ def create_standin_app(
         agent_id=agent_id,
         known_users=set(known_users) if known_users is not None else None,
         clock=clock,
+        business_clock=business_clock,
     )
     # Bodies up to WeCom's largest upload (a 20 MB file) and a little more, so the limit is
     # answered as WeCom answers it (an errcode), not by aiohttp's 1 MB default (HTTP 413).
@@ -592,13 +603,14 @@ async def start_standin(
     *,
     known_users: Iterable[str] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    business_clock: Callable[[], float] | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
     extend: Callable[[web.Application], None] | None = None,
 ) -> tuple[web.AppRunner, str, StandinState]:
     """Serve the stand-in on loopback (port 0 = ephemeral); `await runner.cleanup()` when done."""
     app = create_standin_app(
-        corp_id, secret, agent_id, known_users=known_users, clock=clock, extend=extend
+        corp_id, secret, agent_id, known_users=known_users, clock=clock, business_clock=business_clock, extend=extend
     )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

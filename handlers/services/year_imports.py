@@ -3,6 +3,7 @@ excused quarters. Imports are all-or-nothing and name every bad row, like the ro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from handlers.base import Refusal
@@ -24,8 +25,16 @@ def _refuse(problems: list[str]) -> Refusal:
     return Refusal(f"未导入（全部回退），共 {len(problems)} 处问题：\n" + "\n".join(problems))
 
 
-async def import_unit_results(env: RatingEnv, year: int, records: list[dict[str, str]]) -> str:
-    """`unit,score` rows for `year`; a re-import replaces the year's results as a whole."""
+def file_line(index: int) -> str:
+    """A record of a file with a header row, as the operator finds it in the file."""
+    return f"第 {index + 2} 行"
+
+
+async def import_unit_results(
+    env: RatingEnv, year: int, records: list[dict[str, str]], *, where: Callable[[int], str] = file_line
+) -> str:
+    """`unit,score` rows for `year`; a re-import replaces the year's results as a whole.
+    `where(index)` names a record in a refusal: its line in a file, or what was typed in chat."""
     records = with_english_headers(records, UNIT_HEADERS)
     try:
         require_columns(records, UNIT_COLUMNS)
@@ -34,25 +43,28 @@ async def import_unit_results(env: RatingEnv, year: int, records: list[dict[str,
     problems: list[str] = []
     scores: dict[int, str] = {}
     seen: dict[str, int] = {}
-    for line, record in enumerate(records, start=2):
+    for index, record in enumerate(records):
         name, raw = record["unit"], record["score"]
         bad: list[str] = []
         unit = env.directory.unit_named(name)
         if unit is None:
             bad.append(f"单位「{name}」不在名册中")
         if name in seen:
-            bad.append(f"与第 {seen[name]} 行重复")
+            bad.append(f"与{where(seen[name])}重复")
         value = read_result(raw)
         if isinstance(value, str):
-            bad.append(f"score {value}")
+            bad.append(f"得分 {value}")
         if bad:
-            problems.append(f"第 {line} 行：" + "；".join(bad))
+            problems.append(f"{where(index)}：" + "；".join(bad))
             continue
         assert unit is not None
-        seen[name] = line
+        seen[name] = index
         scores[unit.id] = str(value)
     if problems:
-        raise _refuse(problems)
+        known = ""
+        if any(env.directory.unit_named(r["unit"]) is None for r in records):  # the names it knows
+            known = "\n名册中的单位：" + "、".join(_units_with_cadres(env))
+        raise Refusal(_refuse(problems).text + known)
     replaced = bool(await env.store.year.unit_results(year))
     await env.store.year.replace_unit_results(year, scores, env.now)
     await env.audit("year.unit_results.import", f"{year}: {len(scores)} units")
@@ -77,11 +89,24 @@ async def unit_results_text(env: RatingEnv, year: int) -> str:
     """单位结果 2026: what is imported and which units with cadres still miss one."""
     found = await env.store.year.unit_results(year)
     if not found:
-        return f"{year} 年尚未导入单位年度综合考核结果。请运行 shiji year import-unit-results {year} 文件（列 单位,得分 或 unit,score）。"
+        return (
+            f"{year} 年尚未导入单位年度综合考核结果。请在对话中发送「{unit_results_example(env, year)}」"
+            f"（换成各单位的实际得分，可一次写全部单位），或运行 shiji year import-unit-results {year} 文件（列 单位,得分 或 unit,score）。"
+        )
     lines = [f"📋 {year} 年单位年度综合考核结果（{len(found)} 个单位）："]
     for unit_id, score in sorted(found.items(), key=lambda item: text_key(env.directory.units[item[0]].name)):
         lines.append(f"· {env.directory.units[unit_id].name}：{score}")
     return "\n".join(lines) + await _missing_units_note(env, year)
+
+
+def _units_with_cadres(env: RatingEnv) -> list[str]:
+    return sorted((unit.name for u, unit in env.directory.units.items() if env.directory.members(u)), key=text_key)
+
+
+def unit_results_example(env: RatingEnv, year: int) -> str:
+    """The chat command that imports the year's unit results, with this district's units."""
+    names = _units_with_cadres(env)
+    return f"单位结果 {year} " + " ".join(f"{name} {90 - i}" for i, name in enumerate(names[:3]))
 
 
 def _flag(raw: str) -> bool | None:

@@ -42,7 +42,7 @@ from scoring.disclosure import (
     withheld_zh,
     year_shown,
 )
-from scoring.golive import owed_period
+from scoring.golive import owed_period, quarters_before_go_live
 from scoring.names import text_key
 from scoring.ranking import extremes
 from scoring.rounds import may_open_round
@@ -106,6 +106,7 @@ async def gather(env: RatingEnv, year: int) -> Gathered:
     quarters = await store.quarter_scores(year)
     excuses = await store.excuses(year)
     everyone = excuses.get("*", set())
+    before_live = quarters_before_go_live(year, go_live_date(env.settings, env.directory))
     people = await year_people(env, year)
     inputs: list[AnnualInput] = []
     democratic: dict[str, DemocraticResult] = {}
@@ -124,7 +125,10 @@ async def gather(env: RatingEnv, year: int) -> Gathered:
             democratic=democratic[userid].score if ev is not None else None,
             unit_result=Decimal(unit_results[unit]) if unit in unit_results else None,
             quarter_scores={q: Decimal(score) for q, score in quarters.get(userid, {}).items()},
-            excused_quarters=frozenset(everyone | excuses.get(userid, set())),
+            # A quarter before go-live counts where the cadre has a score (rated by hand).
+            excused_quarters=frozenset(
+                everyone | excuses.get(userid, set()) | (before_live - set(quarters.get(userid, {})))
+            ),
         ))
     quarter_raters = await env.store.results.quarter_raters(year)
     return Gathered(people, annual_scores(inputs, env.cfg), democratic, unit_results, quarter_raters)
@@ -171,7 +175,7 @@ def missing_text(year: int, gathered: Gathered) -> str:
     return (
         f"{year} 年度结果未发布（什么也没有保存），以下 {len(lines)} 人缺少数据：\n" + "\n".join(lines)
         + f"\n补齐后再发布：季度得分须先「发布结果 {year}Q1」等；民主测评须「开启测评 {year}」并「关闭测评 {year}」；"
-        f"单位结果用 shiji year import-unit-results {year} 文件 导入。确因中途入职、长期病假等未参加某季度考核的，"
+        f"单位结果在对话中发送「单位结果 {year} 单位名称 得分 …」导入（或 shiji year import-unit-results {year} 文件）。确因中途入职、长期病假等未参加某季度考核的，"
         f"考核办可运行 shiji year excuse {year} USERID q2 原因 免计该季度。"
     )
 

@@ -43,7 +43,11 @@ from handlers.services.year_evaluation import (
     refuse_if_handed_in,
     show_marks,
 )
-from handlers.services.year_imports import unit_results_text
+from handlers.services.year_imports import (
+    import_unit_results,
+    unit_results_example,
+    unit_results_text,
+)
 from handlers.services.year_publish import publish_year
 from handlers.services.year_ties import decide_tie
 from handlers.text import fold
@@ -219,10 +223,25 @@ async def close_year_evaluation(args: str, ctx: Ctx) -> Reply:
     return Reply(await close_evaluation(env, await evaluation_for(env, args, statuses=("open",))))
 
 
-@router.command("单位结果", usage="单位结果 2026", summary="已导入的单位年度综合考核结果和尚缺的单位",
+@router.command("单位结果", usage="单位结果 2026 / 单位结果 2026 城关镇 92.5 团区委 88",
+                summary="查看已导入的单位年度综合考核结果和尚缺的单位；写上各单位名称和得分即导入（替换该年此前导入的结果）",
                 audience=Audience.admin, section=SECTION)
 async def year_unit_results(args: str, ctx: Ctx) -> Reply:
-    return Reply(await unit_results_text(RatingEnv.of(ctx), _year_arg(ctx, args)))
+    env = RatingEnv.of(ctx)
+    words = [w for w in _SPLIT.split(fold(args).strip()) if w]
+    first = words[0].removesuffix("年度").removesuffix("年") if words else ""
+    dated = first.isdigit() and len(first) == 4  # no year: last year's, as 单位结果 alone
+    year = _year_arg(ctx, words[0] if dated else "")
+    pairs = words[1:] if dated else words
+    if not pairs:
+        return Reply(await unit_results_text(env, year))
+    if len(pairs) % 2:
+        raise Refusal(
+            f"未导入：单位名称和得分要成对写，收到 {len(pairs)} 项。例如：{unit_results_example(env, year)}"
+        )
+    typed = [(pairs[i], pairs[i + 1]) for i in range(0, len(pairs), 2)]
+    records = [{"unit": name, "score": score} for name, score in typed]
+    return Reply(await import_unit_results(env, year, records, where=lambda i: f"「{typed[i][0]} {typed[i][1]}」"))
 
 
 @router.command("发布年度结果", usage="发布年度结果 2026 / 发布年度结果 2026 重新发布",

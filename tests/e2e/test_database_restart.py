@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +23,16 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from bot.clock import ManualClock
 from bot.dispatch import WECOM_DEADLINE_SECONDS, WECOM_DELIVERIES
 from bot.server import ERROR_TEXT
 from bot.testing.simulator import SignedCallback
+from scheduler.jobs import run_job
+from scheduler.registry import all_jobs
 from storage.models import DailyLog, InboundMessage
 from tests.bench.bench_callback import write_roster
-from tests.conftest import SAMPLE_ROSTER
-from tests.harness import Harness, running_bot
+from tests.conftest import SAMPLE_2027, SAMPLE_ROSTER, at
+from tests.harness import ADMIN, Harness, running_bot
 from tests.postgres_cluster import PostgresCluster
 
 PHONES = 16
@@ -38,6 +41,13 @@ AFTER = 5  # and after it is back
 CADRES = 800
 LOG = "上午走访城关社区三户低保家庭核实情况，下午整理民政台账并报送"
 ASKED_TO_RESEND = "这条消息没有保存，请稍后重新发送"
+SMALL_ROSTER = """userid,name,unit,unit_category,role,rank,position,oversees
+t_leader,林书记,测试镇,township,main_leader,zhengke,党委书记,
+t_a,安然,测试镇,township,staff,general,科员,
+t_b,包容,测试镇,township,staff,general,科员,
+t_c,陈勤,测试镇,township,staff,general,科员,
+"""
+SMALL_IDS = ("t_leader", "t_a", "t_b", "t_c")
 assert ASKED_TO_RESEND in ERROR_TEXT
 
 
@@ -203,3 +213,35 @@ async def test_a_server_that_stays_away_through_every_delivery_gets_the_cadre_to
         assert await _stored(h) == ({}, {})
         assert "已记录" in await h.say(userid, LOG)
         assert await _stored(h) == ({userid: [LOG]}, {userid: 1})
+
+
+async def test_a_scheduled_job_that_finds_the_server_away_runs_again_once_it_is_back(
+    own_postgres: PostgresCluster, own_postgres_db: str, tmp_path: Path
+) -> None:
+    """Issue 27 §2: a reminder job that meets a database that is away is not lost: it waits
+    (on the driven clock here) and runs again; the server comes back during that wait."""
+    clock = ManualClock(at("2027-01-05 09:30"))
+    roster = tmp_path / "roster.csv"
+    roster.write_text(SMALL_ROSTER, encoding="utf-8")
+    async with running_bot(own_postgres_db, clock, roster, (SAMPLE_2027,), logs={"start_date": "2026-10-01"}) as h:
+        assert "已开启" in await h.say(ADMIN, "开启评分 2026Q4")
+        await h.drain()
+        clock.set(at("2027-01-06 10:00"))
+        waits: list[float] = []
+
+        async def back_during_the_wait(seconds: float) -> None:
+            waits.append(seconds)
+            if len(waits) == 1:
+                await asyncio.to_thread(own_postgres.start)
+
+        await asyncio.to_thread(own_postgres.stop)
+        try:
+            job = next(j for j in all_jobs() if j.id == "rating-remind")
+            assert await run_job(job, replace(h.runtime.jobs, sleep=back_during_the_wait), clock.now())
+        finally:
+            if waits == []:
+                await asyncio.to_thread(own_postgres.start)
+        assert waits[:1] == [1.0]
+        await h.drain()
+        reminded = {u for u in SMALL_IDS if any("评分提醒" in t for t in h.standin.texts_for(u))}
+        assert reminded == set(SMALL_IDS)

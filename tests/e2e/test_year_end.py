@@ -473,8 +473,8 @@ async def test_bad_input_is_refused_with_reasons_and_nothing_half_stored(db_url,
         units.write_text("unit,score\n城关镇,92\n无此单位,80\n区发改局,100.5\n团区委,88.123\n城关镇,90\n", encoding="utf-8")
         assert await year_cli.run(h.settings, shiji_year("import-unit-results", "2026", str(units))) == 2
         err = capsys.readouterr().err
-        for expected in ("第 3 行：单位「无此单位」不在名册中", "第 4 行：score 「100.5」须在 0–100 之间",
-                         "第 5 行：score 「88.123」最多两位小数", "第 6 行：与第 2 行重复"):
+        for expected in ("第 3 行：单位「无此单位」不在名册中", "第 4 行：得分 「100.5」须在 0–100 之间",
+                         "第 5 行：得分 「88.123」最多两位小数", "第 6 行：与第 2 行重复"):
             assert expected in err, err
         assert await count(h, UnitResult) == 0
         history = tmp_path / "history.csv"

@@ -71,13 +71,48 @@ async function loadPeople() {
     const list = el("div", { class: "unit" }, el("h3", {}, unit.unit));
     for (const p of unit.people) {
       state.people.set(p.userid, p);
-      const meta = [p.position, p.role, p.rank !== p.role ? p.rank : ""].filter(Boolean).join(" · ");
-      list.append(el("button", {
-        class: "person", "data-userid": p.userid, onclick: () => choose(p.userid),
-      }, el("span", { class: "name" }, p.name), el("span", { class: "meta" }, meta)));
+      list.append(personRow(p));
     }
     box.append(list);
   }
+}
+
+// Someone the visitor spoke or tapped as is left to the visitor: the district stops logging,
+// rating and asking for leave for them until they are handed back.
+function personRow(p) {
+  const meta = [p.position, p.role, p.rank !== p.role ? p.rank : ""].filter(Boolean).join(" · ");
+  const row = el("div", { class: "person-row", "data-row": p.userid }, el("button", {
+    class: p.userid === state.me ? "person active" : "person", "data-userid": p.userid, onclick: () => choose(p.userid),
+  }, el("span", { class: "name" }, p.name), el("span", { class: "meta" }, meta)));
+  if (p.played) {
+    row.append(el("div", { class: "played" }, el("span", {}, "由您扮演，不自动记日志"), el("button", {
+      type: "button", class: "handback", title: "交还给模拟：之后照常自动记日志、评分、测评",
+      onclick: () => handBack(p.userid),
+    }, "交还")));
+  }
+  return row;
+}
+
+function markPlayed(userid, played) {
+  const p = state.people.get(userid);
+  if (!p || p.played === played) return;
+  p.played = played;
+  document.querySelector(`[data-row="${CSS.escape(userid)}"]`)?.replaceWith(personRow(p));
+}
+
+async function handBack(userid) {
+  try {
+    await api("/demo/api/handback", { as: userid });
+    markPlayed(userid, false);
+    toast(`已交还${state.people.get(userid)?.name || userid}：拨动时间后，照常自动记日志、评分、测评`);
+  } catch (error) {
+    toast(error.message);
+  }
+}
+
+function noSuchPerson(userid) {
+  $("who").textContent = "";
+  $("messages").replaceChildren(el("div", { class: "empty nobody" }, `没有此人：${userid}\n请在左侧选择身份。`));
 }
 
 async function choose(userid) {
@@ -198,6 +233,7 @@ async function tap(entry, key, selects, button) {
   button.disabled = true;
   try {
     await api("/demo/api/card", { as: state.me, entry: entry.id, key, selected });
+    markPlayed(state.me, true);
   } catch (error) {
     toast(error.message);
   } finally {
@@ -211,6 +247,7 @@ async function send(text) {
   $("text").value = "";
   try {
     await api("/demo/api/send", { as: state.me, text });
+    markPlayed(state.me, true);
   } catch (error) {
     toast(error.message);
     $("text").value = text;
@@ -237,9 +274,11 @@ async function start() {
     button.addEventListener("click", () => travel(button.dataset.to));
   }
   setInterval(renderClock, 1000);
+  setClock((await api("/demo/api/clock")).now);
   await loadPeople();
   const wanted = new URL(location.href).searchParams.get("as");
-  await choose(wanted && state.people.has(wanted) ? wanted : "chengguan_wuhao");
+  if (wanted && !state.people.has(wanted)) noSuchPerson(wanted);  // never someone else instead
+  else await choose(wanted || "chengguan_wuhao");
 }
 
 start().catch((error) => toast(error.message));
