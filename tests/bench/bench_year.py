@@ -63,6 +63,9 @@ def seed(path: Path, cadres: int, units: int, seed_value: int = 2026) -> int:
     for q in range(1, 5):
         db.execute("INSERT INTO rating_round (id, quarter, status, opened_by, opened_at, closes_at) "
                    "VALUES (?, ?, 'published', 'bench', ?, ?)", (q, f"{YEAR}Q{q}", now, now))
+        # Readers take a quarter's newest published version (storage/quarter_versions.py).
+        db.execute("INSERT INTO quarter_publication (round_id, version, published_by, published_at, changes) "
+                   "VALUES (?, 1, 'bench', ?, '')", (q, now))
         db.executemany(
             "INSERT INTO quarter_result (round_id, userid, unit_id, score, raw, deduction, missing_log_days, "
             "summary_missing, unit_ranked, group_means, rater_counts) VALUES (?, ?, ?, ?, ?, '0.00', 0, 0, 0, '{}', '{}')",

@@ -232,7 +232,7 @@ async def test_missing_stats_for_a_finished_quarter_counts_that_quarter(db_url, 
         for asked in ("缺记统计 上季度", "缺记统计 2026Q4", "缺记统计 2026年第4季度"):
             last = await h.say(ADMIN, asked)
             # December's 23 working days for each of 城关镇's 12 cadres; no week column.
-            assert last.startswith("📊 缺记统计（2026年第4季度）"), last
+            assert last.startswith("📊 缺记统计：2026年第4季度\n"), last
             assert "城关镇（12 人）：276\n" in last and "本周" not in last, last
         assert "还没有开始" in await h.say(ADMIN, "缺记统计 2027Q2")
         unreadable = await h.say(ADMIN, "缺记统计 明年")
