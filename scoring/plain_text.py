@@ -219,6 +219,11 @@ def _near_command(
         if not rest or rest[0] in SEPARATORS:
             return keyword, _joined(keyword, shown[len(keyword):]), Miss.as_typed
         if short and (_starts_with_argument(rest, names) or _name_shaped(rest)):
+            # 「我的得份」 is 我的得分 mistyped, not 「我的 得份」: a slip of a longer keyword wins.
+            whole = content_words(text)
+            for longer in keywords.longest_first:
+                if len(longer) > len(keyword) and _one_slip(whole, longer):
+                    return longer, longer, Miss.slip
             return keyword, _joined(keyword, shown[len(keyword):]), Miss.joined
     if not short:  # long enough to be a log: only a keyword after nothing but its arguments
         return _keyword_after_its_arguments(text, shown, keywords, names, arguments_only=True)
