@@ -42,9 +42,27 @@ def not_found(ctx: Ctx, name: str) -> str:
     )
 
 
+# 「郑丽11-30」「郑丽本周」: a name with its day or period typed without the space between.
+_GLUED_WHEN = re.compile(
+    r"^(.*?\D)((?:\d{4}[-./年])?\d{1,2}[-./月]\d{1,2}日?|\d{4}[Qq][1-4]|本周|这周|本月|这个月|本季度?|上季度?|今天|昨天|前天)$"
+)
+
+
+def _unglued(tokens: list[str], today: date) -> list[str]:
+    """Each token, a name run into its day or period split in two (only where the tail reads as one)."""
+    out: list[str] = []
+    for token in tokens:
+        match = _GLUED_WHEN.match(token)
+        if match and (_looks_like_date(match[2]) or parse_period(match[2], today) is not None):
+            out += [match[1], match[2]]
+        else:
+            out.append(token)
+    return out
+
+
 def _parse(args: str, ctx: Ctx) -> _Query:
-    tokens = fold(args).split()
-    original = args.split()
+    tokens = _unglued(fold(args).split(), ctx.today)
+    original = _unglued(args.split(), ctx.today)
     if len(tokens) != len(original):  # folding never splits a token; be safe anyway
         original = tokens
     name: str | None = None

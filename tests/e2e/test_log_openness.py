@@ -67,7 +67,11 @@ async def test_view_narrowed_by_day_week_month_and_the_whole_unit(db_url, clock)
         day = await h.say(LIU, "查看 吴昊 11-20")
         assert day == f"吴昊（城关镇） 11月20日（周五）的日志：\n{LOG}（20日）"
         assert await h.say(LIU, "查看 吴昊 11-19") == "吴昊（城关镇） 11月19日（周四）没有日志。"
+        # Typed on a phone without the space: the same answers (found walking the demo).
+        assert await h.say(LIU, "查看 吴昊11-20") == day
+        assert await h.say(LIU, "查看 吴昊11月19日") == "吴昊（城关镇） 11月19日（周四）没有日志。"
         week = await h.say(LIU, "查看 吴昊 本周")
+        assert await h.say(LIU, "查看 吴昊本周") == week
         assert week.splitlines() == [
             "吴昊（城关镇）本周的日志：",
             f"【11月23日（周一）】{LOG}（23日）",
