@@ -225,10 +225,15 @@ def _near_command(
                 if len(longer) > len(keyword) and _one_slip(whole, longer):
                     return longer, longer, Miss.slip
             return keyword, _joined(keyword, shown[len(keyword):]), Miss.joined
-    if not short:  # long enough to be a log: only a keyword after nothing but its arguments
+    head, rest = _split_head(text)
+    if not short:  # long enough to be a log: only a keyword after nothing but its arguments…
+        for keyword in keywords.longest_first:
+            # …or a long keyword mistyped as the first word: 「季度小节 本季度……」 is a summary
+            # sent with a typo, not a day's work, and the official record must not take it.
+            if len(keyword) >= 4 and rest and _one_slip(head, keyword):
+                return keyword, _joined(keyword, shown[len(head):]), Miss.slip
         return _keyword_after_its_arguments(text, shown, keywords, names, arguments_only=True)
     whole = content_words(text)
-    head, rest = _split_head(text)
     for keyword in keywords.longest_first:  # 「我的！」 is the keyword with punctuation; 「帮组」 one slip from one
         if whole == keyword or _one_slip(whole, keyword):
             return keyword, keyword, Miss.slip

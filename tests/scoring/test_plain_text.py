@@ -166,6 +166,10 @@ def test_the_examples_new_users_sent():
     assert (read("我得分").suggestion, read("我得分").miss) == ("我的得分", Miss.slip)
     # A slip in a longer keyword is not a shorter keyword run into a name (found in the demo).
     assert (read("我的得份").suggestion, read("我的得份").miss) == ("我的得分", Miss.slip)
+    # A long summary sent under a mistyped keyword is that command, never a day's log.
+    summary = "季度小节 本季度认真履行岗位职责，完成了民政台账整理和低保复核工作"
+    assert (read(summary).meaning, read(summary).miss) == (Meaning.COMMAND, Miss.slip)
+    assert str(read(summary).suggestion).startswith("季度小结 本季度认真履行岗位职责")
     assert read("排名 正科级").suggestion == "排名 正科级"
     assert read("２０２６年第４季度 排名").suggestion == "排名 2026年第4季度"
     assert read("２０２６年第４季度 发布年度结果").suggestion == "发布年度结果 2026年第4季度"  # 15 chars
