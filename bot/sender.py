@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.wecom.api import (
     INVALID_PARAMETER,
-    TASK_ID_TAKEN,
     RecipientRateLimiter,
     SendResult,
     WeComClient,
@@ -140,12 +139,7 @@ class OutboxSender:
         except WeComError as exc:
             self._on_failure(exc.errcode)
             status, error = "failed", exc.text
-            if row.kind == "template_card" and exc.errcode == TASK_ID_TAKEN and row.attempts > 0:
-                # An earlier attempt of this very row reached WeCom before its answer was lost
-                # (a timeout under load): the task_id is this row's own, so the card is there.
-                log.info("outbox %s (%s): card already delivered by an earlier attempt", row.id, row.dedupe_key)
-                status, error = "sent", ""
-            elif row.kind == "update_card" and exc.errcode == INVALID_PARAMETER:
+            if row.kind == "update_card" and exc.errcode == INVALID_PARAMETER:
                 # The card's response_code was used or expired: the card keeps its old look
                 # until it is tapped, when the passive reply shows the outcome. Not an error.
                 log.info("outbox %s (%s): card not updated, response_code no longer valid", row.id, row.dedupe_key)

@@ -60,8 +60,6 @@ TRANSIENT_ERRCODES = frozenset({-1, 45009, 45033})
 ALL_INVALID = 81013
 # WeCom's "不合法的参数", also its answer to a response_code already used or past its 72 h.
 INVALID_PARAMETER = 40035
-# message/send's answer to a template card whose task_id was sent before (doc 90236).
-TASK_ID_TAKEN = 42014
 
 
 # A secret's value in a URL, also percent-encoded inside another URL (a portal's `?from=…`).

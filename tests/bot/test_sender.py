@@ -174,22 +174,3 @@ async def test_a_card_blanked_while_being_sent_is_never_retried_half_empty(env: 
     env.clock.advance(hours=2)
     assert await env.sender.drain_once() == 0
     assert env.standin.messages_for("wuhao") == []
-
-
-async def test_a_card_whose_first_attempt_reached_wecom_is_not_failed_by_its_retry(env: Env) -> None:
-    """A card's send timed out under load after WeCom had taken it; the retry is refused with
-    42014 (its task_id exists). That card is delivered, not failed — while a task_id taken by
-    another row on a first attempt stays a visible failure."""
-    task = "rate-2026Q4-a7-" + "7" * 24
-    sent_before = card(task, "吴昊（副镇长）")
-    for key in ("retried", "collides"):
-        async with env.sessions() as session, session.begin():
-            await Store(session).outbox.enqueue(key, ["wuhao"], "template_card", {"card": sent_before}, env.clock.now())
-    await env.sender._client.send_template_card(["wuhao"], sent_before)  # the attempt whose answer was lost
-    async with env.sessions() as session, session.begin():
-        await session.execute(sa.update(Outbox).where(Outbox.dedupe_key == "retried").values(attempts=1))
-
-    await env.sender.drain_once()
-    assert await env.status("retried") == "sent"
-    assert await env.status("collides") == "failed"
-    assert [d.payload["template_card"] for d in env.standin.messages_for("wuhao")] == [sent_before]
