@@ -38,12 +38,16 @@ def publish_when(
         return f"发送「{command}」计算并发布。"
     return (
         f"{_summary_name(period)}{day_label(deadline, today)}截止，截止后发送「{command}」计算并发布"
-        f"（提前发布会提前定下未交{'小结' if period.kind == 'quarter' else '总结'}的扣分）。"
+        f"（提前发布会提前定下未交{_summary_word(period)}的扣分）。"
     )
 
 
+def _summary_word(period: SummaryPeriod) -> str:
+    return "小结" if period.kind == "quarter" else "总结"
+
+
 def _summary_name(period: SummaryPeriod) -> str:
-    return f"{period.label}{'小结' if period.kind == 'quarter' else '总结'}"  # 2026年第4季度小结 / 2026年度总结
+    return f"{period.label}{_summary_word(period)}"  # 2026年第4季度小结 / 2026年度总结
 
 
 def window_guard(
