@@ -25,7 +25,7 @@ def help_text(commands: Iterable[Command], person: Person | None) -> str:
     for command in commands:
         sections.setdefault(command.section, []).append(f"· {command.usage} —— {command.summary}")
     for title, entries in sections.items():
-        lines.append(f"【{title}】")
+        lines.append(f"\n【{title}】")  # a paragraph: a long help splits between sections
         lines.extend(entries)
     return "\n".join(lines)
 

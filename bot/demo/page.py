@@ -12,7 +12,7 @@ same-origin `Origin:` when one is sent, and JSON on every POST; see `_this_machi
   GET  /demo/static/{name}    its script and style
   GET  /demo/api/people       who can be played, by unit, and who has been (the district leaves them be)
   GET  /demo/api/conversation?as=USERID
-  GET  /demo/api/events?as=USERID         server-sent events: new and changed entries, clock
+  GET  /demo/api/events?as=USERID&after=N server-sent events: entries after N, new and changed ones, clock
   POST /demo/api/send         {"as", "text"}
   POST /demo/api/card         {"as", "entry", "key", "selected": {question_key: [option ids]}}
   POST /demo/api/handback     {"as"}: the district lives for a person played on the page again
@@ -180,7 +180,15 @@ class DemoPage:
     async def events(self, request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
         await response.prepare(request)
-        queue = self.book.follow(request.query.get("as", ""))
+        userid = request.query.get("as", "")
+        queue = self.book.follow(userid)
+        # What arrived after the page read the conversation and before it followed: replayed
+        # (the page shows an entry once, by id), so a push in that gap is never lost.
+        after = request.query.get("after", "")
+        if after.isdigit():
+            for entry in self.book.conversation(userid):
+                if entry["id"] > int(after):
+                    queue.put_nowait({"type": "entry", "entry": entry})
         try:
             while True:
                 try:

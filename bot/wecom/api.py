@@ -136,8 +136,9 @@ def batched(userids: Sequence[str], size: int = MAX_RECIPIENTS) -> list[tuple[st
 def split_text(content: str, limit_bytes: int = TEXT_LIMIT_BYTES) -> list[str]:
     """Split text into parts of at most `limit_bytes` UTF-8 bytes, joined back losslessly.
 
-    Cuts at line ends where possible; a single over-long line is cut between characters.
-    `"".join(split_text(s)) == s` always holds.
+    Cuts at line ends where possible, and at a blank line (a paragraph's end) when one lies in
+    the second half of the part, so a heading stays with what it heads (帮助's sections); a
+    single over-long line is cut between characters. `"".join(split_text(s)) == s` always holds.
     """
     if limit_bytes < 4:
         raise ValueError("limit_bytes must fit any character (4 bytes)")
@@ -146,15 +147,17 @@ def split_text(content: str, limit_bytes: int = TEXT_LIMIT_BYTES) -> list[str]:
     size = 0
     for line in content.splitlines(keepends=True):
         n = _utf8_len(line)
+        if current and size + n > limit_bytes:
+            keep = _paragraph_end(current, limit_bytes)
+            parts.append("".join(current[:keep]))
+            current = current[keep:]  # the start of the paragraph that did not fit, carried
+            size = sum(_utf8_len(kept) for kept in current)
+            if current and size + n > limit_bytes:
+                parts.append("".join(current))
+                current, size = [], 0
         if size + n <= limit_bytes:
             current.append(line)
             size += n
-            continue
-        if current:
-            parts.append("".join(current))
-            current, size = [], 0
-        if n <= limit_bytes:
-            current, size = [line], n
             continue
         for piece in _cut_line(line, limit_bytes):
             parts.append(piece)
@@ -164,6 +167,19 @@ def split_text(content: str, limit_bytes: int = TEXT_LIMIT_BYTES) -> list[str]:
     if current:
         parts.append("".join(current))
     return parts
+
+
+def _paragraph_end(lines: list[str], limit_bytes: int) -> int:
+    """How many of a full part's lines to send: through its last blank line if that keeps the
+    part at least half full, else all of them."""
+    size = sum(_utf8_len(line) for line in lines)
+    for keep in range(len(lines) - 1, 0, -1):
+        size -= _utf8_len(lines[keep])
+        if size < limit_bytes // 2:
+            break
+        if not lines[keep - 1].strip():
+            return keep
+    return len(lines)
 
 
 def message_parts(content: str) -> list[str]:

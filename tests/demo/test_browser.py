@@ -85,6 +85,19 @@ async def test_a_cadre_logs_a_day_and_sees_the_reply(demo: Demo, page: Any) -> N
     assert cadre.userid in await logged_today(demo)
 
 
+async def test_a_push_that_arrives_while_the_page_opens_a_person_is_shown(demo: Demo, page: Any) -> None:
+    # The page reads the conversation, then follows it: a push that reaches the phone between
+    # the two (as 发布年度结果's did, to the person opened right after) must not be lost.
+    async def push_then_follow(route: Any) -> None:
+        await demo.runtime.client.send_text(["chengguan_liumin"], "📣 打开页面这一刻到达的推送")
+        await route.continue_()
+
+    await page.route("**/demo/api/events*", push_then_follow)
+    await open_as(page, demo, "chengguan_liumin")
+    await page.locator(".row.bot .bubble", has_text="打开页面这一刻到达的推送").wait_for()
+    await page.unroute("**/demo/api/events*")
+
+
 async def test_a_leader_approves_leave_on_the_card_and_the_applicant_is_told(
     demo: Demo, page: Any, tmp_path: Path
 ) -> None:

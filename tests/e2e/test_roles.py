@@ -53,6 +53,18 @@ async def test_help_lists_what_each_person_may_use(db_url, clock):
         assert not {"补记", "我的", "我的得分", "评分", "增加参评"} & listed(admin)
 
 
+async def test_a_long_help_is_split_between_sections_never_under_a_heading(db_url, clock):
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        reply = await h.say(ADMIN, "帮助")
+        await h.drain()
+        messages = [reply, *h.standin.texts_for(ADMIN)]
+        assert len(messages) > 1  # the admin's help is longer than one WeCom text (2,048 bytes)
+        for message in messages:
+            lines = [line for line in message.splitlines() if line.strip()]
+            assert not lines[-1].startswith("【"), message  # a heading arrives with its commands
+            assert all(lines[i + 1].startswith("· ") for i, line in enumerate(lines) if line.startswith("【"))
+
+
 async def test_a_command_for_others_is_refused_in_one_wording_and_nothing_is_done(db_url, clock):
     async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
         assert await h.say(KONG, f"补记 11-20 {LOG}") == (

@@ -135,7 +135,9 @@ async function choose(userid) {
     $("messages").append(el("div", { class: "empty" },
       "这里是您与「实绩考核助手」的对话。\n直接发送今天做了什么即记为工作日志；\n也可以点下面的命令试试。"));
   }
-  state.events = new EventSource(`/demo/api/events?as=${encodeURIComponent(userid)}`);
+  // From the last entry read: one pushed between the two requests is replayed, not lost.
+  const after = Math.max(0, ...data.entries.map((entry) => entry.id));
+  state.events = new EventSource(`/demo/api/events?as=${encodeURIComponent(userid)}&after=${after}`);
   state.events.onmessage = (message) => {
     const event = JSON.parse(message.data);
     if (event.type === "clock") setClock(event.now);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -374,6 +375,30 @@ def test_split_text_only_cuts_inside_lines_that_do_not_fit(lines: list[str]) -> 
     content = "".join(line + "\n" for line in lines)
     for part in split_text(content, 64)[:-1]:
         assert part.endswith("\n") or len(part.encode("utf-8", "surrogatepass")) > 60
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    paragraphs=st.lists(
+        st.lists(st.text(st.characters(blacklist_characters=LINE_BREAKS, blacklist_categories=("Cs",)),
+                         min_size=1, max_size=8).filter(str.strip), min_size=1, max_size=4),
+        max_size=30,
+    )
+)
+def test_split_text_keeps_a_short_paragraph_whole(paragraphs: list[list[str]]) -> None:
+    # A heading and the lines it heads (帮助's 【section】 and its commands) arrive together
+    # whenever the paragraph fits in half a message.
+    limit = 128
+    blocks = ["".join(line + "\n" for line in lines) for lines in paragraphs]
+    content = "\n".join(blocks)
+    parts = split_text(content, limit)
+    assert "".join(parts) == content
+    cuts = set(itertools.accumulate(len(part) for part in parts))
+    start = 0
+    for block in blocks:
+        if len(block.encode("utf-8", "surrogatepass")) <= limit // 2:
+            assert not any(start < cut < start + len(block) for cut in cuts), block
+        start += len(block) + 1  # and the blank line between paragraphs
 
 
 # ---- template cards ----------------------------------------------------------------------
