@@ -270,7 +270,7 @@ class Dispatcher:
                 f"{inbound.dedupe_key}:part{index}", [inbound.from_user], "text",
                 {"content": f"（续 {index}/{len(parts)}）\n{part}"}, self.clock.now(),
             )
-        return Reply(f"{parts[0]}\n（内容较长，共 {len(parts)} 段，后续几段随后发送）")
+        return Reply(f"{parts[0].rstrip()}\n（内容较长，共 {len(parts)} 段，其余 {len(parts) - 1} 段随后发送）")
 
 
 def _remember(memory: OrderedDict[str, V], key: str, value: V, size: int) -> None:
