@@ -28,10 +28,11 @@ def _in_scope(ctx: Ctx, unit_id: int) -> bool:
     return may_see_unit(ctx.person, ctx.is_admin, unit_id, Sight.results)
 
 
-def parse_level(text: str) -> Rank:
+def parse_level(text: str, command: str) -> Rank:
     level = _LEVELS.get(text.strip())
     if level is None:
-        raise Refusal(f"请写上职级：正科级、副科级或一般干部，例如「提拔名单 正科级」。收到「{text.strip()}」。")
+        got = f"收到「{text.strip()}」，" if text.strip() else ""
+        raise Refusal(f"{got}请写上职级：正科级、副科级或一般干部，例如「{command} 正科级」。")
     return level
 
 
@@ -94,7 +95,7 @@ async def can_promote(ctx: Ctx, args: str) -> str:
 
 async def promotion_list(ctx: Ctx, args: str) -> str:
     env = RatingEnv.of(ctx)
-    level = parse_level(args)
+    level = parse_level(args, "提拔名单")
     year = await _latest_year(env)
     rankings = await _level_rankings(env, year)
     excellent = await earlier_years(env, year + 1)
@@ -114,7 +115,7 @@ async def promotion_list(ctx: Ctx, args: str) -> str:
 
 async def commendation_list(ctx: Ctx, args: str) -> str:
     env = RatingEnv.of(ctx)
-    level = parse_level(args)
+    level = parse_level(args, "评先名单")
     years = await env.store.year.published_years()
     if not years:
         raise Refusal("还没有发布过年度考核结果。")

@@ -164,3 +164,13 @@ async def test_deciding_a_request_that_does_not_exist_says_so(db_url: str, clock
         assert "没有编号为 999 的请假/出差申请" in await h.say(ADMIN, "批准请假 999")
         reply = await h.say("chengguan_zhaojh", "驳回请假 999")
         assert "没有您可以审批的编号 999 的申请" in reply, reply
+
+
+async def test_a_list_asked_without_its_rank_level_names_the_command_typed(db_url: str, clock: ManualClock) -> None:
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        assert await h.say("chengguan_zhaojh", "评先名单") == (
+            "请写上职级：正科级、副科级或一般干部，例如「评先名单 正科级」。"
+        )
+        assert await h.say("chengguan_zhaojh", "提拔名单 科员") == (
+            "收到「科员」，请写上职级：正科级、副科级或一般干部，例如「提拔名单 正科级」。"
+        )
