@@ -169,6 +169,49 @@ class YearSettings(Section):
         return value
 
 
+class GradeSettings(Section):
+    """The year's result as national rules frame it (scoring/grades.py). Figures the stored
+    public texts do not settle are marked (check): conservative defaults, to be confirmed
+    against the district's own provincial rules."""
+
+    # 平时考核 bands (公务员平时考核办法（试行）names the grades; the bands 90/80/60 and the
+    # 40% cap on 好 are local practice (check)).
+    good_from: Decimal = Decimal(90)
+    fairly_good_from: Decimal = Decimal(80)
+    fair_from: Decimal = Decimal(60)
+    good_share: Decimal = Field(default=Decimal("0.40"), ge=0, le=1)
+    # Annual 优秀 needs 好 in at least this share of the year's graded quarters and no 一般/较差
+    # (local practice (check); 公务员法 第三十五条: the annual result rests on the 平时 ones).
+    excellent_needs_good_share: Decimal = Field(default=Decimal("0.5"), ge=0, le=1)
+    excellent_bars_fair_or_poor: bool = True
+    # Triggers that list a cadre for the 考核办 to consider 基本称职/不称职 (0 = off); the
+    # system never grades so by itself.
+    review_last_place_years: int = Field(default=2, ge=0)
+    review_missing_days: int = Field(default=20, ge=0)
+    review_weak_quarters: int = Field(default=2, ge=0)
+    # Three consecutive 优秀 → a 记三等功 candidate (公务员考核规定 (check)).
+    merit_after_excellent_years: int = Field(default=3, ge=0)
+    # The seed's last-place ladder only in units at least this large (in a unit of three,
+    # someone is always last).
+    last_place_min_unit_size: int = Field(default=5, ge=2)
+    # 公示 of the proposed 优秀: at least 5 working days (公务员考核规定 (check)).
+    publicity_working_days: int = Field(default=5, ge=1)
+    # 复核 within 30 days of learning the result; decided within 30 days; 申诉 within 15 days of
+    # the decision (公务员法 第九十五条、第九十六条; 日 = calendar days).
+    review_request_days: int = Field(default=30, ge=1)
+    review_decision_days: int = Field(default=30, ge=1)
+    appeal_request_days: int = Field(default=15, ge=1)
+
+    @model_validator(mode="after")
+    def _bands_in_order(self) -> GradeSettings:
+        if not self.fair_from <= self.fairly_good_from <= self.good_from:
+            raise ValueError(
+                f"平时考核分数段须 fair_from（{self.fair_from}）≤ fairly_good_from（{self.fairly_good_from}）"
+                f"≤ good_from（{self.good_from}）"
+            )
+        return self
+
+
 class ScoringSettings(Section):
     """Overrides of scoring.ScoringConfig; unset keys keep ScoringConfig's own defaults.
 
