@@ -121,6 +121,9 @@ class ScoringConfig:
     excellent_share: Decimal = Decimal("0.15")
     excellent_min_unit_size: int = 5
     promotion_window_years: int = 3
+    # R-USE-4 bounded (issue 24): the last-place ladder applies in units of at least this many
+    # cadres; in a unit of three someone is always last, however good.
+    last_place_min_unit_size: int = 5
 
     # Derived once so the hot paths do no conversions: integer group weights over a common
     # denominator, and exact fractions of the decimal settings.
@@ -131,7 +134,7 @@ class ScoringConfig:
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         for name in ("score_min", "score_max", "high_score", "min_group_size",
-                     "excellent_min_unit_size", "promotion_window_years"):
+                     "excellent_min_unit_size", "promotion_window_years", "last_place_min_unit_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"{name} must be an integer, got {value!r}")
@@ -143,6 +146,8 @@ class ScoringConfig:
             raise ValueError("min_group_size must be >= 2: a figure on one rater is that rater's score")
         if self.promotion_window_years < 1:
             raise ValueError("promotion_window_years must be >= 1")
+        if self.last_place_min_unit_size < 2:  # one cadre alone is never last of anyone
+            raise ValueError("last_place_min_unit_size must be >= 2")
 
         for name in ("high_share", "excellent_share", "log_deduction_per_day",
                      "log_deduction_cap", "quarter_summary_deduction",

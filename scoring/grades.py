@@ -275,18 +275,18 @@ class LastPlaceCase:
 def bounded_last_place(
     flags: Iterable[LastPlaceFlag],
     unit_sizes: Mapping[str, int],
-    rules: GradeSettings,
+    min_unit_size: int,
     top_half_of_level: Iterable[str] = (),
     proposed_excellent: Iterable[str] = (),
 ) -> list[LastPlaceCase]:
     """The seed's ladder (talk → admonish → handle), applied only in units of at least
-    `last_place_min_unit_size` cadres (in a unit of three, someone is always last); a last
+    `min_unit_size` cadres (ScoringConfig.last_place_min_unit_size) (in a unit of three, someone is always last); a last
     place who also stands in the district's top half of their rank level, or is proposed
     优秀, is the admin's to decide, never an automatic 提醒谈话."""
     top, excellent = set(top_half_of_level), set(proposed_excellent)
     cases = []
     for flag in flags:
-        if unit_sizes.get(flag.unit, 0) < rules.last_place_min_unit_size:
+        if unit_sizes.get(flag.unit, 0) < min_unit_size:
             continue
         conflicts = []
         if flag.userid in excellent:

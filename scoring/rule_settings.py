@@ -191,9 +191,6 @@ class GradeSettings(Section):
     review_weak_quarters: int = Field(default=2, ge=0)
     # Three consecutive 优秀 → a 记三等功 candidate (公务员考核规定 (check)).
     merit_after_excellent_years: int = Field(default=3, ge=0)
-    # The seed's last-place ladder only in units at least this large (in a unit of three,
-    # someone is always last).
-    last_place_min_unit_size: int = Field(default=5, ge=2)
     # 公示 of the proposed 优秀: at least 5 working days (公务员考核规定 (check)).
     publicity_working_days: int = Field(default=5, ge=1)
     # 复核 within 30 days of learning the result; decided within 30 days; 申诉 within 15 days of
@@ -238,6 +235,7 @@ class ScoringSettings(Section):
     excellent_share: Decimal | None = None
     excellent_min_unit_size: int | None = None
     promotion_window_years: int | None = None
+    last_place_min_unit_size: int | None = None
 
     @model_validator(mode="after")
     def _builds(self) -> ScoringSettings:

@@ -18,6 +18,7 @@ from functools import lru_cache
 from scoring.annual import AnnualResult
 from scoring.ballot import RawScore, Violation, check_value
 from scoring.config import ScoringConfig
+from scoring.grades import LastPlaceCase, bounded_last_place
 from scoring.groups import assignments
 from scoring.ranking import Extremes, Ranking, level_extremes, rank_within_levels, rank_within_units
 from scoring.rounds import planned_round_window
@@ -25,7 +26,6 @@ from scoring.types import DIMENSIONS_ZH, Member, Rank, RaterGroup, Role
 from scoring.use import (
     Eligibility,
     ExcellentGrades,
-    LastPlaceFlag,
     commendation_eligibility,
     excellent_in_unit,
     last_place,
@@ -125,7 +125,9 @@ class YearOutcome:
     excellent: Mapping[str, ExcellentGrades]  # per unit
     promotion: Mapping[str, Eligibility]  # per cadre, with this year as "last year"
     commendation: Mapping[str, Eligibility]
-    last_place: tuple[LastPlaceFlag, ...]
+    # Last in their unit (units of at least last_place_min_unit_size): the ladder's action,
+    # or a conflict the admin decides.
+    last_place: tuple[LastPlaceCase, ...]
 
     def is_excellent(self, userid: str, unit: str) -> bool:
         return userid in self.excellent[unit].excellent
@@ -166,6 +168,12 @@ def year_outcome(
     last_now = {
         userid: unit for unit, ranking in unit_rankings.items() for userid in last_place(ranking)
     }
+    sizes = {unit: (headcounts or {}).get(unit, ranking.size + len(ranking.unranked)) for unit, ranking in unit_rankings.items()}
+    top_half = {e.userid for ranking in level_rankings.values() for e in ranking.entries if ranking.in_top_half(e.userid)}
+    cases = bounded_last_place(
+        last_place_ladder(last_now, earlier.last_in_unit, year), sizes, cfg.last_place_min_unit_size,
+        top_half_of_level=top_half, proposed_excellent=excellent_now,
+    )
     return YearOutcome(
         year,
         tuple(results),
@@ -175,7 +183,7 @@ def year_outcome(
         excellent,
         promotion,
         commendation,
-        tuple(last_place_ladder(last_now, earlier.last_in_unit, year)),
+        tuple(cases),
     )
 
 

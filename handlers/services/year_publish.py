@@ -43,6 +43,7 @@ from scoring.disclosure import (
     year_shown,
 )
 from scoring.golive import owed_period, quarters_before_go_live
+from scoring.grades import LastPlaceCase
 from scoring.names import text_key
 from scoring.ranking import extremes
 from scoring.rounds import may_open_round
@@ -67,9 +68,17 @@ FIGURES_ZH = {
 }
 
 
+# A last place who also stands in the level's top half or is proposed 优秀: no automatic talk.
+PENDING_ACTION = "待考核办决定"
+
+
 def action_short(flag_action: LastPlaceAction) -> str:
     """提醒谈话 / 诫勉谈话 / 组织处理: the results file's `action` words."""
     return LAST_PLACE_ZH[flag_action].split("（")[0]
+
+
+def case_action(case: LastPlaceCase) -> str:
+    return action_short(case.flag.action) if case.automatic else PENDING_ACTION
 
 
 def _percent(value: Decimal) -> str:
@@ -230,7 +239,7 @@ def breakdown_text(row: Row | SimpleNamespace, shown: YearShown, k: int, *, plac
         else:
             lines.append(level_place)
     lines.append(f"等次：{grade}。")
-    if row.action:
+    if row.action and row.action != PENDING_ACTION:  # a conflict is the 考核办's to decide first
         lines.append(f"连续 {row.last_place_years} 年为本单位末位：{row.action}。")
     return "\n".join(lines)
 
@@ -259,6 +268,7 @@ def _names(gathered: Gathered, userids: Iterable[str]) -> str:
 
 def report_text(
     year: int, version: int, gathered: Gathered, outcome: YearOutcome, changes: str, shown: Mapping[str, YearShown], k: int,
+    last_place_min: int,
 ) -> str:
     """The admins' report: the seed's table (of the scores that may be shown), 优秀 per unit,
     评先, the last-place ladder, and the units whose figures were withheld."""
@@ -296,15 +306,15 @@ def report_text(
             top = [e.userid for e in ranking.entries if ranking.in_top_half(e.userid)]
             lines.append(f"{RANK_ZH[level]}：{_names(gathered, top)}")
     lines.append("【本单位末位】")
-    for flag in outcome.last_place:
+    for case in outcome.last_place:
+        flag = case.flag
         person = gathered.people[flag.userid]
         span = f"{flag.years[0]}–{flag.years[-1]} 年" if flag.streak > 1 else f"{flag.years[0]} 年"
-        lines.append(
-            f"· {action_short(flag.action)}：{person.name}（{person.unit.name}），"
-            f"{span}连续 {flag.streak} 年为本单位末位 → {flag.action_zh}"
-        )
+        then = f"→ {flag.action_zh}" if case.automatic else f"，但{case.conflict_zh}：不自动安排谈话，由考核办研究决定"
+        lines.append(f"· {case_action(case)}：{person.name}（{person.unit.name}），{span}连续 {flag.streak} 年为本单位末位 {then}")
     if not outcome.last_place:
         lines.append("无")
+    lines.append(f"（末位只在 {last_place_min} 人及以上的单位认定：人数更少的单位总有人排最后，不说明问题）")
     eligible = sum(1 for e in outcome.promotion.values() if e.eligible)
     lines.append(f"【提拔】{eligible} 人符合提拔的实绩条件，发送「提拔名单 正科级」等查看。")
     short = sorted({units[str(gathered.people[u].unit.id)] for u, seen in shown.items() if seen.anything_withheld},
@@ -320,14 +330,14 @@ def report_text(
 
 
 def _rows(year: int, version: int, gathered: Gathered, outcome: YearOutcome) -> list[dict[str, object]]:
-    flags = {flag.userid: flag for flag in outcome.last_place}
+    cases = {case.flag.userid: case for case in outcome.last_place}
     rows = []
     for result in gathered.results:
         assert result.score is not None and result.quarter_mean is not None
         userid, unit = result.userid, result.unit
         person, democratic = gathered.people[userid], gathered.democratic[userid]
         unit_ranking, level_ranking = outcome.unit_rankings[unit], outcome.level_rankings[result.rank]
-        flag = flags.get(userid)
+        case = cases.get(userid)
         rows.append({
             "year": year, "version": version, "userid": userid, "name": person.name,
             "unit_id": person.unit.id, "unit_name": person.unit.name, "role": person.role,
@@ -342,8 +352,8 @@ def _rows(year: int, version: int, gathered: Gathered, outcome: YearOutcome) -> 
             "promotion_eligible": outcome.promotion[userid].eligible,
             "promotion_reason": outcome.promotion[userid].reason_zh,
             "commendation_eligible": outcome.commendation[userid].eligible,
-            "last_place_years": flag.streak if flag else 0,
-            "action": action_short(flag.action) if flag else "",
+            "last_place_years": case.flag.streak if case else 0,
+            "action": case_action(case) if case else "",
         })
     return rows
 
@@ -447,7 +457,7 @@ async def publish_version(
     await env.audit("year.republish" if version > 1 else "year.publish", f"{year} version {version}: {len(rows)} people, {len(notified)} notified")
     admins = list(env.settings.admin.userids)
     if admins:
-        report = report_text(year, version, gathered, outcome, changes_text, shown, k)
+        report = report_text(year, version, gathered, outcome, changes_text, shown, k, env.cfg.last_place_min_unit_size)
         await env.store.outbox.enqueue(f"year-report:{year}:{version}", admins, "text", {"content": report}, env.now)
     short = sorted({str(r["unit_name"]) for r in rows if shown[str(r["userid"])].anything_withheld}, key=text_key)
     return (

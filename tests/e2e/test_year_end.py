@@ -132,7 +132,8 @@ def expected_year(evaluated: dict[str, dict[str, list[int]]]) -> dict[str, dict[
         lowest = min(out[u]["annual"] for u in members)  # type: ignore[type-var]
         for u in members:
             out[u]["excellent"] = u in best[:quota] and out[best[quota]]["annual"] != out[u]["annual"]
-            out[u]["last"] = out[u]["annual"] == lowest
+            # The ladder only counts in units of 5 or more (团区委's 3 always have a last).
+            out[u]["last"] = out[u]["annual"] == lowest and len(members) >= 5
     history_excellent = {"tq_staff": [2023], "fg_staff2": [2024], "ca_lead": [2024]}
     history_last = {"ca_staff3": [2024, 2025], "fg_staff3": [2025]}
     for u in IDS:
@@ -147,6 +148,8 @@ def expected_year(evaluated: dict[str, dict[str, list[int]]]) -> dict[str, dict[
                 streak += 1
         out[u]["streak"] = streak
         out[u]["action"] = {0: "", 1: "提醒谈话", 2: "诫勉谈话"}.get(streak, "组织处理")
+        if streak and (top or out[u]["excellent"]):
+            out[u]["action"] = "待考核办决定"  # the district's best is never sent to a talk by rule
     return out
 
 
@@ -336,7 +339,7 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
             }
             assert got == want_row, userid
         # Each rung of the ladder and each way into (or out of) the promotion list is exercised.
-        assert {expected[u]["action"] for u in LAST} == {"提醒谈话", "诫勉谈话", "组织处理"}
+        assert {expected[u]["action"] for u in LAST} == {"", "诫勉谈话", "组织处理"}  # 提醒谈话: tests/scoring
         assert expected["ca_staff2"]["promotion"] and expected["ca_staff2"]["commendation"]
         assert expected["fg_staff2"]["promotion"] and not expected["fg_staff2"]["commendation"]
         assert not expected["tq_staff"]["promotion"]  # its excellent (2023) is outside 2024–2026
@@ -350,7 +353,7 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
         assert "× 30%" in lead and "× 60%" in lead
         report = next(t for t in h.standin.texts_for(ADMIN) if "已发布，共 14 人" in t)
         assert "正科级 3 人：最高" in report and "组织处理：吴三（城关镇），2024–2026 年连续 3 年" in report
-        assert "团区委（3 人，名额 0）" in report
+        assert "团区委（3 人，名额 0）" in report and "末位只在 5 人及以上的单位认定" in report
         # 团区委's three rate each other (two raters apiece) and 蒋副's evaluation was dropped:
         # every figure there rests on one or two people, so none is shown, to anyone (issue 21).
         withheld = "评分人不足 3 人，为保护匿名不公布"
@@ -376,10 +379,10 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
         assert "周二" in await h.say(ADMIN, "提拔名单 一般干部")
         assert "吴三" not in await h.say(ADMIN, "提拔名单 一般干部")
         lasts = await h.say(ADMIN, "末位名单 2026")
-        assert "组织处理：吴三" in lasts and "诫勉谈话：褚三" in lasts and "提醒谈话：沈干" in lasts
+        assert "组织处理：吴三" in lasts and "诫勉谈话：褚三" in lasts and "沈干" not in lasts
         assert "褚三" not in await h.say("ca_lead", "末位名单 2026")
         # 团区委's withheld scores keep their places to themselves in these lists too (issue 21).
-        assert "沈干（团区委），2026 年为本单位末位\n" in lasts + "\n" and "褚三（区发改局），2025–2026 年连续 2 年为本单位末位（" in lasts
+        assert "褚三（区发改局），2025–2026 年连续 2 年为本单位末位（" in lasts
         promote = await h.say(ADMIN, "能否提拔 卫书")
         assert "名次不公布" in promote and "排第" not in promote
         assert "排第" in await h.say(ADMIN, "能否提拔 赵城")

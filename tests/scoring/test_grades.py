@@ -184,7 +184,7 @@ def flag(userid: str, unit: str, streak: int = 1) -> LastPlaceFlag:
 def test_the_last_place_ladder_skips_small_units_and_hands_conflicts_to_the_admin() -> None:
     flags = [flag("lvxiao", "团区委"), flag("best", "城关镇"), flag("plain", "城关镇"), flag("star", "发改局")]
     cases = bounded_last_place(
-        flags, {"团区委": 3, "城关镇": 12, "发改局": 9}, RULES, top_half_of_level={"best"}, proposed_excellent={"star"},
+        flags, {"团区委": 3, "城关镇": 12, "发改局": 9}, 5, top_half_of_level={"best"}, proposed_excellent={"star"},
     )
     by_user = {c.flag.userid: c for c in cases}
     assert "lvxiao" not in by_user  # a unit of three: someone is always last

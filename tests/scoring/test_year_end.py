@@ -129,6 +129,14 @@ def test_a_year_decides_by_its_rules(cadres: list[tuple[int, Rank, Decimal]], ex
         assert outcome.commendation[result.userid].eligible is top
         was_excellent = result.userid in earlier.excellent[2024] or outcome.is_excellent(result.userid, result.unit)
         assert outcome.promotion[result.userid].eligible is (top or was_excellent)
+        # 末位 (issue 24): last of a unit of 5 or more, never an automatic talk for the best.
+        unit = [r.score for r in results if r.unit == result.unit]
+        last = len(unit) >= 5 and result.score == min(unit) and max(unit) != min(unit)  # type: ignore[type-var]
+        case = next((c for c in outcome.last_place if c.flag.userid == result.userid), None)
+        assert (case is not None) is last
+        if case is not None:
+            best = top or outcome.is_excellent(result.userid, result.unit)
+            assert case.automatic is not best
 
 
 @given(st.dictionaries(st.sampled_from("abcd"), st.dictionaries(st.sampled_from(["annual", "rank"]), st.sampled_from(["1", "2"]))),
