@@ -32,7 +32,7 @@ from handlers.services.rating import (
 )
 from scoring.workdays import QuarterId
 from storage.directory import Directory
-from storage.models_rating import RatingRound
+from storage.records import QuarterRound, RoundStatus
 from storage.repos import Store
 from storage.roster_import import ImportProblems
 
@@ -72,10 +72,11 @@ async def rating_round(
             return await open_round(env, target)
         if action == "void" and not quarter:  # never a default: voiding cannot be undone
             raise Refusal("请写明要作废的季度，例如 shiji round void 2026Q4。")
-        statuses = {"close": ("open",), "publish": ("closed",), "status": ("open", "closed", "published"), "void": (),
-                    "versions": ("published",)}
+        statuses = {"close": (RoundStatus.open,), "publish": (RoundStatus.closed,),
+                    "status": (RoundStatus.open, RoundStatus.closed, RoundStatus.published), "void": (),
+                    "versions": (RoundStatus.published,)}
         republishing = action == "publish" and republish
-        rnd = await round_for(env, quarter, default_status=("published",) if republishing else statuses[action])
+        rnd = await round_for(env, quarter, default_status=(RoundStatus.published,) if republishing else statuses[action])
         if action == "void":
             return await void_round(env, rnd)
         if action == "close":
@@ -91,9 +92,8 @@ async def rating_round(
     return await rating_unit_of_work(settings, work)
 
 
-async def versions_text(env: RatingEnv, rnd: RatingRound) -> str:
+async def versions_text(env: RatingEnv, rnd: QuarterRound) -> str:
     """Every published version of a quarter (the audit of its re-publishes): who, when, what changed."""
-    assert rnd.id is not None
     label = quarter_label(quarter_of(rnd))
     versions = await env.store.rating.publications(rnd.id)
     if not versions:

@@ -33,6 +33,7 @@ from handlers.services.year_ties import decide_tie
 from scoring.disclosure import withheld_zh
 from scoring.names import text_key
 from scoring.types import RANK_ZH, Rank
+from storage.records import RoundStatus
 
 # The results file's columns: a stable key (for scripts and the README) and the Chinese
 # header an office reads in Excel, in file order.
@@ -87,9 +88,9 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         if action == "open":
             return await open_evaluation(env, args.year, "cli")
         if action == "close":
-            return await close_evaluation(env, await evaluation_for(env, str(args.year), statuses=("open",)))
+            return await close_evaluation(env, await evaluation_for(env, str(args.year), statuses=(RoundStatus.open,)))
         if action == "status":
-            return await progress_text(env, await evaluation_for(env, str(args.year), statuses=("open", "closed")))
+            return await progress_text(env, await evaluation_for(env, str(args.year), statuses=(RoundStatus.open, RoundStatus.closed)))
         if action == "import-unit-results":
             return await import_unit_results(env, args.year, records)
         if action == "import-history":

@@ -56,7 +56,8 @@ from scoring.groups import may_have_extra_raters
 from scoring.numbers import whole_number
 from scoring.workdays import QuarterId
 from storage.directory import Person, roster_order
-from storage.models_rating import RatingAssignment, RatingExtraProposal, RatingRound
+from storage.models_rating import RatingExtraProposal
+from storage.records import QuarterRound, RatingCard, RoundStatus
 
 router = Router()
 
@@ -77,27 +78,24 @@ _NAME_UNIT = re.compile(r"^(.+?)[（(@](.+?)[)）]?$")
 # ---- the rater's open round --------------------------------------------------------------
 
 
-async def _my_open_round(env: RatingEnv, rater: str) -> tuple[RatingRound, list[RatingAssignment]]:
+async def _my_open_round(env: RatingEnv, rater: str) -> tuple[QuarterRound, list[RatingCard]]:
     """The latest open round in which this person has cards."""
-    for rnd in reversed(await env.store.rating.rounds("open")):
-        assert rnd.id is not None
+    for rnd in reversed(await env.store.rating.rounds(RoundStatus.open)):
         cards = await env.store.rating.assignments_of(rnd.id, rater)
         if cards and is_open(rnd, env.now):
             return rnd, cards
     raise Refusal(NO_ROUND)
 
 
-async def _refuse_if_handed_in(env: RatingEnv, rnd: RatingRound, rater: str) -> None:
-    assert rnd.id is not None
+async def _refuse_if_handed_in(env: RatingEnv, rnd: QuarterRound, rater: str) -> None:
     if await env.store.rating.has_handed_in(rnd.id, rater):
         raise Refusal(f"您已提交{quarter_label(quarter_of(rnd))}的评分，提交后不能再修改。")
 
 
 async def _score(
-    env: RatingEnv, rnd: RatingRound, rater: str, card: RatingAssignment, cards: list[RatingAssignment], raw: str
+    env: RatingEnv, rnd: QuarterRound, rater: str, card: RatingCard, cards: list[RatingCard], raw: str
 ) -> tuple[bool, str, int | None, int, int]:
     """Check and record one score. Returns (accepted, message, current score, 90+ left, cap)."""
-    assert rnd.id is not None
     allowed = {a.ratee for a in cards if a.unit_id == card.unit_id}
     drafts = await env.store.rating.drafts(rnd.id, rater)
     unit_draft = {ratee: score for ratee, score in drafts.items() if ratee in allowed}
@@ -142,7 +140,6 @@ async def rating_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
     label = quarter_label(quarter_of(rnd))
     if not is_open(rnd, ctx.now):
         raise Refusal(f"{label}评分已截止，这张卡片不能再使用，未作任何更改。")
-    assert rnd.id is not None
     if await env.store.rating.has_handed_in(rnd.id, ctx.userid):  # a card the hand-in could not update
         return Reply(
             f"您已提交{label}的评分，提交后不能再修改。",
@@ -162,7 +159,7 @@ async def rating_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
 
 
 async def _card(
-    env: RatingEnv, rnd: RatingRound, card: RatingAssignment, task_id: str,
+    env: RatingEnv, rnd: QuarterRound, card: RatingCard, task_id: str,
     score: int | None, left: int, cap: int, note: str,
 ) -> dict[str, object]:
     quarter = quarter_of(rnd)
@@ -185,7 +182,7 @@ async def submit_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
     parsed = parse_task_id(task_id, SUBMIT_PREFIX)
     quarter = parse_quarter(parsed[0]) if parsed else None
     rnd = await env.store.rating.round_by_quarter(str(quarter)) if quarter else None
-    if parsed is None or rnd is None or rnd.id is None:
+    if parsed is None or rnd is None:
         raise Refusal("这张卡片无法识别或已失效，未作任何更改。发送「评分 提交」也可以提交评分。")
     if parsed[1] != submit_token(rnd.id, ctx.userid):
         raise Refusal("这张提交卡片不是发给您的，未作任何更改。")
@@ -214,7 +211,6 @@ async def rate_by_text(args: str, ctx: Ctx) -> Reply:
     person = ctx.require_person()
     env = RatingEnv.of(ctx)
     rnd, cards = await _my_open_round(env, person.userid)
-    assert rnd.id is not None
     words = [w for w in _SPLIT.split(fold(args).strip()) if w]
     if words in (["提交"], ["交卷"], ["submit"]):
         return Reply(await hand_in(env, rnd, person.userid))
@@ -287,7 +283,6 @@ async def my_score(args: str, ctx: Ctx) -> Reply:
         return await ranking(args, ctx)  # the unit's ranking, as 排名 本单位 shows it
     person = ctx.require_cadre()
     rnd = await published_round(env, args)
-    assert rnd.id is not None
     row = await env.store.rating.result(rnd.id, person.userid)
     label = quarter_label(quarter_of(rnd))
     if row is None:
@@ -491,7 +486,7 @@ async def admin_open(args: str, ctx: Ctx) -> Reply:
 @router.command("关闭评分", usage="关闭评分 2026Q4", summary="提前关闭评分：未提交的合规评分自动提交，其余作废", audience=Audience.admin, section=SECTION)
 async def admin_close(args: str, ctx: Ctx) -> Reply:
     env = RatingEnv.of(ctx)
-    return Reply(await close_round(env, await round_for(env, args, default_status=("open",))))
+    return Reply(await close_round(env, await round_for(env, args, default_status=(RoundStatus.open,))))
 
 
 @router.command(
@@ -504,8 +499,8 @@ async def admin_publish(args: str, ctx: Ctx) -> Reply:
     force, words = split_force(fold(args).split())
     republish, words = split_republish(words)
     if republish:  # 强制发布 has nothing to force here: a published quarter takes no summary
-        return Reply(await republish_round(env, await round_for(env, " ".join(words), default_status=("published",))))
-    rnd = await round_for(env, " ".join(words), default_status=("closed",))
+        return Reply(await republish_round(env, await round_for(env, " ".join(words), default_status=(RoundStatus.published,))))
+    rnd = await round_for(env, " ".join(words), default_status=(RoundStatus.closed,))
     return Reply(await publish_round(env, rnd, force=force))
 
 
@@ -523,7 +518,7 @@ async def admin_void(args: str, ctx: Ctx) -> Reply:
 )
 async def admin_nudge(args: str, ctx: Ctx) -> Reply:
     env = RatingEnv.of(ctx)
-    rnd = await round_for(env, args, default_status=("open",))
+    rnd = await round_for(env, args, default_status=(RoundStatus.open,))
     nudged = await nudge(env, rnd)
     label = quarter_label(quarter_of(rnd))
     if not nudged:
@@ -535,4 +530,4 @@ async def admin_nudge(args: str, ctx: Ctx) -> Reply:
 @router.command("评分进度", usage="评分进度 2026Q4", summary="各单位提交评分的人数和尚未提交的人（不含任何分数）", audience=Audience.admin, section=SECTION)
 async def admin_progress(args: str, ctx: Ctx) -> Reply:
     env = RatingEnv.of(ctx)
-    return Reply(await progress_text(env, await round_for(env, args, default_status=("open", "closed", "published"))))
+    return Reply(await progress_text(env, await round_for(env, args, default_status=(RoundStatus.open, RoundStatus.closed, RoundStatus.published))))

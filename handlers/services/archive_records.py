@@ -16,7 +16,7 @@ from handlers.services.golive import go_live_date
 from handlers.services.rating import RatingEnv, quarter_of
 from scoring.logs import counting_start
 from storage.directory import Person, roster_order
-from storage.models_rating import QuarterResult
+from storage.records import CadreQuarter
 
 T = TypeVar("T")
 
@@ -83,7 +83,7 @@ async def dossier_of(env: RatingEnv, record: YearRecord, person: Person) -> Doss
 
 
 def _dossier(
-    record: YearRecord, person: Person, logs: list[tuple[date, str]], quarters: dict[int, QuarterResult],
+    record: YearRecord, person: Person, logs: list[tuple[date, str]], quarters: dict[int, CadreQuarter],
     summaries: dict[str, str],
 ) -> Dossier:
     return Dossier(

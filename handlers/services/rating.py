@@ -14,7 +14,7 @@ import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -81,14 +81,13 @@ from scoring.visibility import RankingView, ranking_view
 from scoring.workdays import QuarterId, WorkCalendar
 from storage.ballot_box import FIRST_SEND, BallotBox, RaterTodo
 from storage.directory import Directory, listed_names, roster_order
-from storage.models_rating import QuarterPublication, RatingAssignment, RatingRound
-from storage.models_rating import QuarterResult as ResultRow
-from storage.models_year import YearEval
+from storage.models_rating import QuarterPublication
 from storage.rating_repo import NewCard
+from storage.records import CadreQuarter, QuarterRound, RatingCard, RoundStatus, YearRound
 from storage.repos import Push, Store
 from storage.sql import bulk_inserts
 
-STATUS_ZH = {"open": "进行中", "closed": "已关闭", "published": "已发布", "voided": "已作废"}
+STATUS_ZH = {RoundStatus.open: "进行中", RoundStatus.closed: "已关闭", RoundStatus.published: "已发布", RoundStatus.voided: "已作废"}
 # WeCom drops messages beyond 30 a minute to one member: cards to one rater go in waves.
 CARDS_PER_MINUTE = 25
 # Assignments per bulk statement when a round opens: memory stays flat at province scale.
@@ -123,7 +122,7 @@ class RatingEnv:
         return self.now.date()
 
 
-def quarter_of(rnd: RatingRound) -> QuarterId:
+def quarter_of(rnd: QuarterRound) -> QuarterId:
     parsed = parse_quarter(rnd.quarter)
     assert parsed is not None
     return parsed
@@ -139,11 +138,11 @@ def submit_token(round_id: int, rater: str) -> str:
     return hashlib.sha256(f"{round_id}|{rater}".encode()).hexdigest()[:16]
 
 
-def is_open(rnd: RatingRound | YearEval, now: datetime) -> bool:
+def is_open(rnd: QuarterRound | YearRound, now: datetime) -> bool:
     return is_round_open(rnd.status, rnd.closes_at, now)
 
 
-async def round_for(env: RatingEnv, args: str, *, default_status: tuple[str, ...]) -> RatingRound:
+async def round_for(env: RatingEnv, args: str, *, default_status: tuple[str, ...]) -> QuarterRound:
     """The round a command names (`2026Q4`), or the latest one in `default_status`."""
     text = args.strip()
     if text:
@@ -167,7 +166,7 @@ async def open_round(env: RatingEnv, quarter: QuarterId) -> str:
     """Create the round, its cards for every rater, and queue the cards. Returns a summary."""
     label = quarter_label(quarter)
     existing = await env.store.rating.round_by_quarter(str(quarter))
-    if existing is not None and existing.status == "voided":
+    if existing is not None and existing.status == RoundStatus.voided:
         # Only an admin's explicit 开启评分 reopens a voided quarter (auto_open never does).
         await env.store.rating.forget_voided(existing)
         existing = None
@@ -182,7 +181,6 @@ async def open_round(env: RatingEnv, quarter: QuarterId) -> str:
     rnd = await env.store.rating.create_round(str(quarter), env.actor, env.now, closes_at)
     if rnd is None:
         raise Refusal(f"{label}的评分刚刚已被开启，不能重复开启。")
-    assert rnd.id is not None
 
     extras = await env.store.rating.extra_raters()
     units = await _quarter_units(env, quarter)
@@ -271,7 +269,7 @@ async def card_facts(env: RatingEnv, quarter: QuarterId, only: str | None = None
     )
 
 
-def high_slots(env: RatingEnv, drafts: Mapping[str, int], cards: Sequence[RatingAssignment], card: RatingAssignment) -> tuple[int, int]:
+def high_slots(env: RatingEnv, drafts: Mapping[str, int], cards: Sequence[RatingCard], card: RatingCard) -> tuple[int, int]:
     """90+ slots left and the cap on `card`'s unit ballot, from the rater's drafts now."""
     unit = {a.ratee for a in cards if a.unit_id == card.unit_id}
     ballot = check_ballot({r: s for r, s in drafts.items() if r in unit}, card.unit_size, env.cfg)
@@ -288,11 +286,10 @@ class _CardQueue:
     """
 
     def __init__(
-        self, env: RatingEnv, rnd: RatingRound, quarter: QuarterId, facts: CardFacts,
+        self, env: RatingEnv, rnd: QuarterRound, quarter: QuarterId, facts: CardFacts,
         *, wave_start: datetime, key_suffix: str = FIRST_SEND,
-        ballot: tuple[Mapping[str, int], Sequence[RatingAssignment]] | None = None,
+        ballot: tuple[Mapping[str, int], Sequence[RatingCard]] | None = None,
     ) -> None:
-        assert rnd.id is not None
         self.env, self.round_id, self.closes_at = env, rnd.id, rnd.closes_at
         self.quarter, self.facts = quarter, facts
         self.wave_start, self.key_suffix = wave_start, key_suffix
@@ -305,10 +302,10 @@ class _CardQueue:
         self._caps: dict[int, int] = {}  # unit size → its 90+ cap
         self._waves: dict[int, datetime] = {}  # wave → its start
 
-    async def cards(self, cards: Sequence[NewCard | RatingAssignment]) -> None:
+    async def cards(self, cards: Sequence[NewCard | RatingCard]) -> None:
         """Callers pass whole units: a ratee's card is stored once per call."""
         keyed = [(card, self._body_key(card)) for card in cards]
-        first_of: dict[tuple[str, int, int], NewCard | RatingAssignment] = {}
+        first_of: dict[tuple[str, int, int], NewCard | RatingCard] = {}
         for card, key in keyed:
             first_of.setdefault(key, card)
         rendered = {key: body for key, card in first_of.items() if (body := self._render(card, key[2])) is not None}
@@ -332,9 +329,9 @@ class _CardQueue:
             at = self._waves[wave] = self.wave_start + timedelta(minutes=wave)
         return at
 
-    def _body_key(self, card: NewCard | RatingAssignment) -> tuple[str, int, int]:
+    def _body_key(self, card: NewCard | RatingCard) -> tuple[str, int, int]:
         """What a card shows beyond its task id: (ratee, unit size, 90+ slots left)."""
-        if self.ballot is not None and isinstance(card, RatingAssignment):
+        if self.ballot is not None and isinstance(card, RatingCard):
             left, _cap = high_slots(self.env, self.ballot[0], self.ballot[1], card)
         else:
             left = self._high_cap(card.unit_size)
@@ -345,7 +342,7 @@ class _CardQueue:
             cap = self._caps[unit_size] = high_cap(unit_size, self.env.cfg)
         return cap
 
-    def _render(self, card: NewCard | RatingAssignment, left: int) -> tuple[str, str] | None:
+    def _render(self, card: NewCard | RatingCard, left: int) -> tuple[str, str] | None:
         """The card's JSON cut where its task id goes; None if the ratee left the roster."""
         env, rating, userid = self.env, self.env.settings.rating, card.ratee
         ratee = env.directory.people.get(userid)
@@ -391,11 +388,10 @@ class _CardQueue:
         await self.env.store.outbox.enqueue_many(pushes, self.env.now)
 
 
-async def resend_unanswered(env: RatingEnv, rnd: RatingRound, rater: str) -> int:
+async def resend_unanswered(env: RatingEnv, rnd: QuarterRound, rater: str) -> int:
     """Fresh cards (new task ids) for the ratees this rater has not scored yet, and the
     submit card. They show the rater's 90+ slots left, so they are keyed where the ballot
     box finds them at hand-in (`next_resend`, `drop_traces`)."""
-    assert rnd.id is not None
     drafts = await env.store.rating.drafts(rnd.id, rater)
     cards = await env.store.rating.assignments_of(rnd.id, rater)
     todo = [a for a in cards if a.ratee not in drafts]
@@ -409,8 +405,7 @@ async def resend_unanswered(env: RatingEnv, rnd: RatingRound, rater: str) -> int
     return len(todo)
 
 
-async def check_rater(env: RatingEnv, rnd: RatingRound, rater: str) -> tuple[HandinCheck[int], dict[str, int], list[RatingAssignment]]:
-    assert rnd.id is not None
+async def check_rater(env: RatingEnv, rnd: QuarterRound, rater: str) -> tuple[HandinCheck[int], dict[str, int], list[RatingCard]]:
     cards = await env.store.rating.assignments_of(rnd.id, rater)
     drafts = await env.store.rating.drafts(rnd.id, rater)
     assigned: defaultdict[int, list[str]] = defaultdict(list)
@@ -460,14 +455,13 @@ def problems_text(env: RatingEnv, check: HandinCheck[int], *, open_round: bool =
     return lines
 
 
-async def seal(env: RatingEnv, rnd: RatingRound, rater: str, drafts: dict[str, int], cards: list[RatingAssignment]) -> bool:
+async def seal(env: RatingEnv, rnd: QuarterRound, rater: str, drafts: dict[str, int], cards: list[RatingCard]) -> bool:
     group = {a.ratee: a.grp for a in cards}
     rows = [(ratee, group[ratee], score) for ratee, score in drafts.items()]
     return await env.store.rating.hand_in(rnd, rater, rows)
 
 
-async def hand_in(env: RatingEnv, rnd: RatingRound, rater: str) -> str:
-    assert rnd.id is not None
+async def hand_in(env: RatingEnv, rnd: QuarterRound, rater: str) -> str:
     label = quarter_label(quarter_of(rnd))
     if await env.store.rating.has_handed_in(rnd.id, rater):
         raise Refusal(f"您已提交{label}的评分，提交后不能再修改。")
@@ -487,8 +481,8 @@ async def hand_in(env: RatingEnv, rnd: RatingRound, rater: str) -> str:
 
 
 async def _show_handed_in(
-    env: RatingEnv, rnd: RatingRound, rater: str, held: list[tuple[SentCard, str | None]],
-    cards: list[RatingAssignment],
+    env: RatingEnv, rnd: QuarterRound, rater: str, held: list[tuple[SentCard, str | None]],
+    cards: list[RatingCard],
 ) -> None:
     """Every card the rater holds, updated to say it is handed in (no scores: they are sealed)."""
     quarter = quarter_of(rnd)
@@ -508,13 +502,12 @@ async def _show_handed_in(
 # ---- closing ---------------------------------------------------------------------------
 
 
-async def close_round(env: RatingEnv, rnd: RatingRound) -> str:
-    assert rnd.id is not None
+async def close_round(env: RatingEnv, rnd: QuarterRound) -> str:
     quarter = quarter_of(rnd)
     label = quarter_label(quarter)
-    if rnd.status != "open":
+    if rnd.status != RoundStatus.open:
         raise Refusal(f"{label}评分{STATUS_ZH.get(rnd.status, rnd.status)}，无需关闭。")
-    if not await env.store.rating.set_status(rnd.id, "open", "closed", env.now):
+    if not await env.store.rating.set_status(rnd.id, RoundStatus.open, RoundStatus.closed, env.now):
         raise Refusal(f"{label}评分刚刚已被关闭。")
     auto = dropped = absent = 0
     for todo in await env.store.rating.todo(rnd.id):
@@ -549,14 +542,14 @@ async def close_round(env: RatingEnv, rnd: RatingRound) -> str:
 # ---- voiding ----------------------------------------------------------------------------
 
 
-async def void_round(env: RatingEnv, rnd: RatingRound) -> str:
+async def void_round(env: RatingEnv, rnd: QuarterRound) -> str:
     """The admin's 作废评分: a round opened by mistake leaves nothing behind — no cards, drafts,
     hand-ins or scores, no pending pushes — and each rater who got cards is told once."""
     quarter = quarter_of(rnd)
     label = quarter_label(quarter)
-    if rnd.status == "published":
+    if rnd.status == RoundStatus.published:
         raise Refusal(f"{label}结果已经发布，不能作废（已发布的得分每人都已收到）。如需更正，请联系系统管理员。")
-    if rnd.status == "voided":
+    if rnd.status == RoundStatus.voided:
         raise Refusal(f"{label}评分已经作废过了。")
     raters = await env.store.rating.void(rnd)
     if raters is None:
@@ -605,17 +598,16 @@ async def _owed(env: RatingEnv, quarter: QuarterId, userids: Sequence[str]) -> _
     )
 
 
-async def publish_round(env: RatingEnv, rnd: RatingRound, *, force: bool = False) -> str:
+async def publish_round(env: RatingEnv, rnd: QuarterRound, *, force: bool = False) -> str:
     """Publish a closed round; `force` (强制发布) publishes a round nobody handed in, or while
     the quarter's summary window is open, saying what it deducted early."""
-    assert rnd.id is not None
     quarter = quarter_of(rnd)
     label = quarter_label(quarter)
-    if rnd.status == "voided":
+    if rnd.status == RoundStatus.voided:
         raise Refusal(f"{label}评分已作废，没有可发布的结果。")
-    if rnd.status == "open":
+    if rnd.status == RoundStatus.open:
         raise Refusal(f"{label}评分还在进行中，请先「关闭评分 {quarter}」再发布。")
-    if rnd.status == "published":
+    if rnd.status == RoundStatus.published:
         raise Refusal(
             f"{label}结果已经发布过了。如发布后补批了请假、出差等，需要按现在的情况重新计算扣减，"
             f"请发送「发布结果 {quarter} 重新发布」（命令行 shiji round publish {quarter} --republish）："
@@ -654,7 +646,7 @@ async def publish_round(env: RatingEnv, rnd: RatingRound, *, force: bool = False
     rows = []
     for result in results:
         ranking = rankings[result.unit]
-        rows.append(ResultRow(
+        rows.append(CadreQuarter(
             round_id=rnd.id,
             version=1,
             userid=result.userid,
@@ -675,7 +667,7 @@ async def publish_round(env: RatingEnv, rnd: RatingRound, *, force: bool = False
         ))
     await env.store.rating.save_results(rows)
     await env.store.rating.drop_lines(rnd.id)  # the composite stays; a one-person group's line would not be anonymous
-    if not await env.store.rating.set_status(rnd.id, "closed", "published", env.now):
+    if not await env.store.rating.set_status(rnd.id, RoundStatus.closed, RoundStatus.published, env.now):
         raise Refusal(f"{label}结果刚刚已被发布。")
     await env.store.rating.add_publication(
         QuarterPublication(round_id=rnd.id, version=1, published_by=env.actor, published_at=env.now)
@@ -709,7 +701,7 @@ def _dates_text(days: Sequence[date]) -> str:
 CHANGES_SHOWN = 200
 
 
-async def republish_round(env: RatingEnv, rnd: RatingRound) -> str:
+async def republish_round(env: RatingEnv, rnd: QuarterRound) -> str:
     """The admin's 「发布结果 2026Q4 重新发布」 (issue 28): a published quarter recomputed with
     what it deducts today — log days excused by leave approved since, days whose backfill
     window has closed since, the quarterly summary — from each cadre's published weighted
@@ -719,13 +711,12 @@ async def republish_round(env: RatingEnv, rnd: RatingRound) -> str:
     A new version is stored only if a figure changed; the earlier ones stay. Only the cadres
     whose figures changed are told, old → new and why; the admin's answer counts them and says
     when a published year rests on the old figures."""
-    assert rnd.id is not None
     quarter = quarter_of(rnd)
     label = quarter_label(quarter)
-    if rnd.status != "published":
+    if rnd.status != RoundStatus.published:
         next_step = {
-            "closed": f"请发送「发布结果 {quarter}」发布。",
-            "open": f"评分还在进行中，请先「关闭评分 {quarter}」再发布。",
+            RoundStatus.closed: f"请发送「发布结果 {quarter}」发布。",
+            RoundStatus.open: f"评分还在进行中，请先「关闭评分 {quarter}」再发布。",
         }.get(rnd.status, "")
         raise Refusal(f"{label}结果尚未发布，没有可重新发布的结果，未作任何更改。{next_step}")
     prior = (await env.store.rating.publications(rnd.id))[-1]
@@ -766,7 +757,7 @@ async def republish_round(env: RatingEnv, rnd: RatingRound) -> str:
     )
 
 
-def _rescored(env: RatingEnv, before: Sequence[ResultRow], owed: _Owed, version: int) -> list[ResultRow]:
+def _rescored(env: RatingEnv, before: Sequence[CadreQuarter], owed: _Owed, version: int) -> list[CadreQuarter]:
     """`before` (a published version) with today's deductions and the places they give."""
     rows = []
     for old in before:
@@ -774,34 +765,36 @@ def _rescored(env: RatingEnv, before: Sequence[ResultRow], owed: _Owed, version:
         deduction, score = rescore(_decimal(old.raw), len(days), summary, env.cfg)
         if (len(days), summary) == (old.missing_log_days, old.summary_missing):
             deduction, score = Decimal(old.deduction), _decimal(old.score)  # untouched to the cent
-        rows.append(ResultRow(**{
-            **old.model_dump(), "version": version, "score": _d(score), "deduction": str(deduction),
-            "missing_log_days": len(days), "missing_dates": _dates_text(days), "summary_missing": summary,
-        }))
+        rows.append(replace(
+            old, version=version, score=_d(score), deduction=str(deduction),
+            missing_log_days=len(days), missing_dates=_dates_text(days), summary_missing=summary,
+        ))
     # Who is ranked where stays as published: only the scores move. (A unit ranking reads no
     # level; a row published before levels were kept has no place in one.)
     units = rank_within_units(ScoredCadre(r.userid, str(r.unit_id), Rank.general, _decimal(r.score)) for r in rows)
     levels = rank_within_levels(
         ScoredCadre(r.userid, str(r.unit_id), Rank(r.rank_level), _decimal(r.score)) for r in rows if r.rank_level
     )
-    for row in rows:
-        row.rank_in_unit = units[str(row.unit_id)].position_of(row.userid)
-        if row.rank_level:
-            row.rank_in_level = levels[Rank(row.rank_level)].position_of(row.userid)
-    return rows
+    return [
+        replace(
+            row, rank_in_unit=units[str(row.unit_id)].position_of(row.userid),
+            rank_in_level=levels[Rank(row.rank_level)].position_of(row.userid) if row.rank_level else row.rank_in_level,
+        )
+        for row in rows
+    ]
 
 
 def _decimal(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
-def _figures(row: ResultRow) -> tuple[object, ...]:
+def _figures(row: CadreQuarter) -> tuple[object, ...]:
     """What a re-publish compares: everything a reader of the row is shown that can change."""
     return (row.score, row.deduction, row.missing_dates, row.missing_log_days, row.summary_missing,
             row.rank_in_unit, row.rank_in_level)
 
 
-def _why(env: RatingEnv, old: ResultRow, new: ResultRow) -> list[str]:
+def _why(env: RatingEnv, old: CadreQuarter, new: CadreQuarter) -> list[str]:
     """Why a row changed, in the deduction's own terms; a place moved by others says so."""
     reasons = []
     was = {d for d in old.missing_dates.split(",") if d}
@@ -830,7 +823,7 @@ def _days_zh(days: Sequence[str]) -> str:
     return "、".join(f"{d.month}月{d.day}日" for d in map(date.fromisoformat, days))
 
 
-def _seen(env: RatingEnv, row: ResultRow) -> list[tuple[str, str]]:
+def _seen(env: RatingEnv, row: CadreQuarter) -> list[tuple[str, str]]:
     """What the cadre reads of their own row that a re-publish can change, (label, value)."""
     seen = [("扣减", f"{row.deduction} 分")]
     if row.score is not None and quarter_shown_of(env, row).score:
@@ -840,7 +833,7 @@ def _seen(env: RatingEnv, row: ResultRow) -> list[tuple[str, str]]:
     return seen
 
 
-def _notice(env: RatingEnv, label: str, version: int, old: ResultRow, new: ResultRow) -> str | None:
+def _notice(env: RatingEnv, label: str, version: int, old: CadreQuarter, new: CadreQuarter) -> str | None:
     """The changed cadre's message: what they see, old → new, why, then the corrected result;
     None when nothing they can see changed (a place behind a withheld score)."""
     was = dict(_seen(env, old))
@@ -853,7 +846,7 @@ def _notice(env: RatingEnv, label: str, version: int, old: ResultRow, new: Resul
     )
 
 
-def _change_line(env: RatingEnv, old: ResultRow, new: ResultRow) -> str:
+def _change_line(env: RatingEnv, old: CadreQuarter, new: CadreQuarter) -> str:
     """One cadre in the admins' list (and the version's stored changes): what changed, old →
     new, with a withheld score and its places left out as they are everywhere else."""
     parts = []
@@ -877,7 +870,7 @@ def _change_line(env: RatingEnv, old: ResultRow, new: ResultRow) -> str:
     return f"· {who}：" + "，".join(parts)
 
 
-async def _year_note(env: RatingEnv, quarter: QuarterId, changed: Sequence[tuple[ResultRow, ResultRow]]) -> str:
+async def _year_note(env: RatingEnv, quarter: QuarterId, changed: Sequence[tuple[CadreQuarter, CadreQuarter]]) -> str:
     """When the quarter's year is already published and counts a changed score: it now differs,
     and re-publishing the year (its own explicit correction) brings it in line."""
     year = await env.store.year.published(quarter.year)
@@ -897,7 +890,7 @@ async def _year_note(env: RatingEnv, quarter: QuarterId, changed: Sequence[tuple
     )
 
 
-def quarter_shown_of(env: RatingEnv, row: ResultRow, *, viewer_may_be_rater: bool = False) -> QuarterShown:
+def quarter_shown_of(env: RatingEnv, row: CadreQuarter, *, viewer_may_be_rater: bool = False) -> QuarterShown:
     """What of a published quarter row may be shown (scoring.disclosure); `viewer_may_be_rater`
     for a cadre looking at someone else's row."""
     counts = {RaterGroup(g): n for g, n in json.loads(row.rater_counts).items()}
@@ -911,7 +904,7 @@ class Place:
     size: int
 
 
-def own_places(env: RatingEnv, row: ResultRow) -> list[Place]:
+def own_places(env: RatingEnv, row: CadreQuarter) -> list[Place]:
     """The places a cadre is told of their own quarter (scoring.disclosure): in the unit unless
     a withheld score would show through the unit's list they also see; in the rank level."""
     places = []
@@ -924,7 +917,7 @@ def own_places(env: RatingEnv, row: ResultRow) -> list[Place]:
     return places
 
 
-def result_text(env: RatingEnv, row: ResultRow, *, filed: bool = False) -> str:
+def result_text(env: RatingEnv, row: CadreQuarter, *, filed: bool = False) -> str:
     """A cadre's published quarter and how it was made: groups and weights, each deduction,
     the result and the places (「在本单位 12 人中排第 4 名，在全区副科级 387 人中排第 120 名」).
 
@@ -988,7 +981,7 @@ def _percent(share: Fraction) -> str:
     return f"{float(share * 100):.4g}%"
 
 
-def _deduction_lines(env: RatingEnv, row: ResultRow) -> list[str]:
+def _deduction_lines(env: RatingEnv, row: CadreQuarter) -> list[str]:
     """Each automatic deduction (R-LOG-6) with what caused it, by the rule that made it."""
     lines = []
     if row.missing_log_days:
@@ -1007,8 +1000,7 @@ def _deduction_lines(env: RatingEnv, row: ResultRow) -> list[str]:
 # ---- progress --------------------------------------------------------------------------
 
 
-async def progress_text(env: RatingEnv, rnd: RatingRound) -> str:
-    assert rnd.id is not None
+async def progress_text(env: RatingEnv, rnd: QuarterRound) -> str:
     title = (
         f"📋 {quarter_label(quarter_of(rnd))}评分进度（{STATUS_ZH.get(rnd.status, rnd.status)}，"
         f"截止 {deadline_text(env, rnd.closes_at)}）"
@@ -1067,7 +1059,7 @@ async def auto_open(env: RatingEnv) -> str | None:
 
 async def auto_close(env: RatingEnv) -> list[str]:
     done = []
-    for rnd in await env.store.rating.rounds("open"):
+    for rnd in await env.store.rating.rounds(RoundStatus.open):
         if env.now >= rnd.closes_at:
             done.append(await close_round(env, rnd))
     return done
@@ -1076,8 +1068,7 @@ async def auto_close(env: RatingEnv) -> list[str]:
 async def remind(env: RatingEnv) -> int:
     """Once a day per round and rater (outbox key), to raters who have not handed in."""
     sent = 0
-    for rnd in await env.store.rating.rounds("open"):
-        assert rnd.id is not None
+    for rnd in await env.store.rating.rounds(RoundStatus.open):
         if not rater_reminder_due(rnd.status, rnd.opened_at, rnd.closes_at, env.now):
             continue
         for todo in await env.store.rating.todo(rnd.id):
@@ -1089,7 +1080,7 @@ async def remind(env: RatingEnv) -> int:
     return sent
 
 
-def _reminder(env: RatingEnv, rnd: RatingRound, todo: RaterTodo) -> str:
+def _reminder(env: RatingEnv, rnd: QuarterRound, todo: RaterTodo) -> str:
     label, deadline = quarter_label(quarter_of(rnd)), deadline_text(env, rnd.closes_at)
     left = todo.cards - todo.answered
     if left:
@@ -1103,10 +1094,9 @@ def _reminder(env: RatingEnv, rnd: RatingRound, todo: RaterTodo) -> str:
     )
 
 
-async def nudge(env: RatingEnv, rnd: RatingRound) -> list[str]:
+async def nudge(env: RatingEnv, rnd: QuarterRound) -> list[str]:
     """The admin's 催交评分: remind every rater who has not handed in, now. Returns their
     userids; a second nudge in the same minute (a double tap) sends nothing again."""
-    assert rnd.id is not None
     label = quarter_label(quarter_of(rnd))
     if not is_open(rnd, env.now):
         raise Refusal(f"{label}评分{STATUS_ZH.get(rnd.status, rnd.status)}，不能再催交。")
@@ -1126,11 +1116,11 @@ async def nudge(env: RatingEnv, rnd: RatingRound) -> list[str]:
 # ---- results afterwards ----------------------------------------------------------------
 
 
-async def published_round(env: RatingEnv, args: str) -> RatingRound:
-    if not args.strip() and not await env.store.rating.rounds("published"):
+async def published_round(env: RatingEnv, args: str) -> QuarterRound:
+    if not args.strip() and not await env.store.rating.rounds(RoundStatus.published):
         raise Refusal("还没有发布过季度考核结果。考核办发布后，您会收到本人得分，也可发送「我的得分」查看。")
-    rnd = await round_for(env, args, default_status=("published",))
-    if rnd.status != "published":
+    rnd = await round_for(env, args, default_status=(RoundStatus.published,))
+    if rnd.status != RoundStatus.published:
         raise Refusal(f"{quarter_label(quarter_of(rnd))}结果尚未发布，发布后即可查看。")
     return rnd
 

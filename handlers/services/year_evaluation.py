@@ -42,9 +42,10 @@ from scoring.types import DIMENSIONS_ZH, Member, Role
 from scoring.workdays import QuarterId
 from scoring.year_end import ALL_PAIRS, evaluation_assignments, evaluation_due, unfinished_lines
 from storage.ballot_box import FIRST_SEND
-from storage.models_year import MARK_COLUMNS, YearEval, YearEvalAssignment
+from storage.models_year import MARK_COLUMNS
+from storage.records import EvaluationCard, RoundStatus, YearRound
 
-STATUS_ZH = {"open": "进行中", "closed": "已关闭"}
+STATUS_ZH = {RoundStatus.open: "进行中", RoundStatus.closed: "已关闭"}
 
 
 def _pairs(env: RatingEnv) -> frozenset[tuple[Role, Role]]:
@@ -59,7 +60,7 @@ def name_of(env: RatingEnv, userid: str) -> str:
     return person.name if person else userid
 
 
-async def evaluation_for(env: RatingEnv, args: str, *, statuses: tuple[str, ...]) -> YearEval:
+async def evaluation_for(env: RatingEnv, args: str, *, statuses: tuple[str, ...]) -> YearRound:
     """The evaluation a command names (`2026`), or the latest one in `statuses`."""
     text = args.strip().removesuffix("年度").removesuffix("年")
     if text:
@@ -88,7 +89,7 @@ async def open_evaluation(env: RatingEnv, year: int, opened_by: str) -> str:
     rating = env.settings.rating
     closes_at = round_closes_at(env.calendar, env.now, duration=rating.duration_working_days, close_at=rating.close_at)
     ev = await env.store.year.evaluation.create(year, opened_by, env.now, closes_at)
-    if ev is None or ev.id is None:
+    if ev is None:
         raise Refusal(f"{label}刚刚已被开启，不能重复开启。")
     extras = await env.store.rating.extra_raters()
     pairs = _pairs(env)
@@ -113,16 +114,15 @@ async def open_evaluation(env: RatingEnv, year: int, opened_by: str) -> str:
 
 
 async def queue_cards(
-    env: RatingEnv, ev: YearEval, cards: Sequence[YearEvalAssignment], *, key_suffix: str,
+    env: RatingEnv, ev: YearRound, cards: Sequence[EvaluationCard], *, key_suffix: str,
     totals: dict[str, int] | None = None, drafts: dict[str, dict[int, int]] | None = None,
 ) -> None:
     """One card per colleague (showing `drafts`' marks), then the rater's submit card saying
     how many colleagues they evaluate in all (`totals`, default: these cards), in waves; a
     rater in `totals` gets the submit card even without cards. Keyed by the ballot box, which
     finds them again at hand-in (`drop_traces`)."""
-    assert ev.id is not None
     box = env.store.year.evaluation
-    per_rater: defaultdict[str, list[YearEvalAssignment]] = defaultdict(list)
+    per_rater: defaultdict[str, list[EvaluationCard]] = defaultdict(list)
     for card in cards:
         per_rater[card.rater].append(card)
     scores = env.settings.year.card_scores
@@ -153,18 +153,16 @@ async def queue_cards(
 # ---- marks and hand-in -----------------------------------------------------------------
 
 
-async def my_open_evaluation(env: RatingEnv, rater: str) -> tuple[YearEval, list[YearEvalAssignment]]:
+async def my_open_evaluation(env: RatingEnv, rater: str) -> tuple[YearRound, list[EvaluationCard]]:
     """The latest open evaluation in which this person has cards."""
-    for ev in reversed(await env.store.year.evaluation.rounds("open")):
-        assert ev.id is not None
+    for ev in reversed(await env.store.year.evaluation.rounds(RoundStatus.open)):
         cards = await env.store.year.evaluation.assignments_of(ev.id, rater)
         if cards and is_open(ev, env.now):
             return ev, cards
     raise Refusal("目前没有进行中的民主测评。测评开启后，您会在聊天中收到测评卡片。")
 
 
-async def refuse_if_handed_in(env: RatingEnv, ev: YearEval, rater: str) -> None:
-    assert ev.id is not None
+async def refuse_if_handed_in(env: RatingEnv, ev: YearRound, rater: str) -> None:
     if await env.store.year.evaluation.has_handed_in(ev.id, rater):
         raise Refusal(f"您已提交{year_label(ev.year)}，提交后不能再修改。")
 
@@ -176,9 +174,8 @@ def unfinished_text(env: RatingEnv, unfinished: dict[str, tuple[int, ...]]) -> s
     )
 
 
-async def _seal(env: RatingEnv, ev: YearEval, rater: str) -> tuple[bool, dict[str, tuple[int, ...]], int]:
+async def _seal(env: RatingEnv, ev: YearRound, rater: str) -> tuple[bool, dict[str, tuple[int, ...]], int]:
     """Hand in a complete ballot; (sealed, what is unfinished, lines)."""
-    assert ev.id is not None
     box = env.store.year.evaluation
     cards = await box.assignments_of(ev.id, rater)
     drafts = await box.drafts(ev.id, rater)
@@ -192,10 +189,9 @@ async def _seal(env: RatingEnv, ev: YearEval, rater: str) -> tuple[bool, dict[st
     return await box.seal(ev, rater, lines), {}, len(cards)
 
 
-async def show_marks(env: RatingEnv, ev: YearEval, card: YearEvalAssignment, marks: dict[int, int]) -> bool:
+async def show_marks(env: RatingEnv, ev: YearRound, card: EvaluationCard, marks: dict[int, int]) -> bool:
     """Marks given by text, shown on the colleague's cards the rater holds (each card can be
     updated once, within WeCom's time: handlers/cards.py). False if none could be."""
-    assert ev.id is not None
     ratee = env.directory.people.get(card.ratee)
     sent = await ballot_cards_to_update(
         env.store, env.store.year.evaluation, ev.id, card.rater, env.now, [card.id], submit=False,
@@ -211,12 +207,11 @@ async def show_marks(env: RatingEnv, ev: YearEval, card: YearEvalAssignment, mar
     return True
 
 
-async def hand_in(env: RatingEnv, ev: YearEval, rater: str) -> str:
+async def hand_in(env: RatingEnv, ev: YearRound, rater: str) -> str:
     label = year_label(ev.year)
     await refuse_if_handed_in(env, ev, rater)
     if not is_open(ev, env.now):
         raise Refusal(f"{label}已截止，无法再提交。")
-    assert ev.id is not None
     # Asked before the seal, which drops the keys the cards went out under.
     held = await ballot_cards_to_update(env.store, env.store.year.evaluation, ev.id, rater, env.now)
     sealed, unfinished, count = await _seal(env, ev, rater)
@@ -237,10 +232,9 @@ async def hand_in(env: RatingEnv, ev: YearEval, rater: str) -> str:
 
 
 async def _show_handed_in(
-    env: RatingEnv, ev: YearEval, rater: str, held: list[tuple[SentCard, str | None]], count: int,
+    env: RatingEnv, ev: YearRound, rater: str, held: list[tuple[SentCard, str | None]], count: int,
 ) -> None:
     """Every card the rater holds, updated to say it is handed in (no marks: they are sealed)."""
-    assert ev.id is not None
     cards = {c.id: c for c in await env.store.year.evaluation.assignments_of(ev.id, rater)}
     for sent, assignment_id in held:
         if assignment_id is None:
@@ -257,12 +251,11 @@ async def _show_handed_in(
 # ---- closing, reminders, progress ------------------------------------------------------
 
 
-async def close_evaluation(env: RatingEnv, ev: YearEval) -> str:
+async def close_evaluation(env: RatingEnv, ev: YearRound) -> str:
     """Hand in complete unsubmitted ballots for their raters, drop the rest, reseal."""
-    assert ev.id is not None
     label = year_label(ev.year)
     box = env.store.year.evaluation
-    if ev.status != "open":
+    if ev.status != RoundStatus.open:
         raise Refusal(f"{label}{STATUS_ZH.get(ev.status, ev.status)}，无需关闭。")
     if not await box.close(ev.id, env.now):
         raise Refusal(f"{label}刚刚已被关闭。")
@@ -294,8 +287,7 @@ async def close_evaluation(env: RatingEnv, ev: YearEval) -> str:
     )
 
 
-async def progress_text(env: RatingEnv, ev: YearEval) -> str:
-    assert ev.id is not None
+async def progress_text(env: RatingEnv, ev: YearRound) -> str:
     title = (
         f"📋 {year_label(ev.year)}进度（{STATUS_ZH.get(ev.status, ev.status)}，"
         f"截止 {deadline_text(env, ev.closes_at)}）"
@@ -306,8 +298,7 @@ async def progress_text(env: RatingEnv, ev: YearEval) -> str:
 async def remind(env: RatingEnv) -> int:
     """Once a day per evaluation and rater (outbox key), to raters who have not handed in."""
     sent = 0
-    for ev in await env.store.year.evaluation.rounds("open"):
-        assert ev.id is not None
+    for ev in await env.store.year.evaluation.rounds(RoundStatus.open):
         if not rater_reminder_due(ev.status, ev.opened_at, ev.closes_at, env.now):
             continue
         for todo in await env.store.year.evaluation.todo(ev.id):
@@ -341,7 +332,7 @@ async def auto_open(env: RatingEnv) -> str | None:
 async def auto_close(env: RatingEnv) -> list[str]:
     return [
         await close_evaluation(env, ev)
-        for ev in await env.store.year.evaluation.rounds("open")
+        for ev in await env.store.year.evaluation.rounds(RoundStatus.open)
         if env.now >= ev.closes_at
     ]
 

@@ -54,6 +54,7 @@ from scoring.year_end import Change, EarlierYears, YearOutcome, publication_chan
 from storage.directory import Person, listed_names
 from storage.models_year import AnnualPublication
 from storage.models_year import AnnualResult as Row
+from storage.records import RoundStatus
 from storage.repos import Push
 
 # Lists longer than this are counted in chat and left to the results file.
@@ -97,7 +98,7 @@ async def gather(env: RatingEnv, year: int) -> Gathered:
     """Every cadre's pieces for `year`, scored; missing pieces stay visible in `missing`."""
     store = env.store.year
     ev = await store.evaluation.by_year(year)
-    if ev is not None and ev.status == "open":
+    if ev is not None and ev.status == RoundStatus.open:
         raise Refusal(f"{year_label(ev.year)}还在进行中，请先「关闭测评 {year}」再发布年度结果。")
     marks = await store.evaluation.marks_by_ratee(ev.id) if ev is not None and ev.id is not None else {}
     writers = await env.store.summaries.writers("year", str(year))

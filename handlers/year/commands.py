@@ -54,7 +54,7 @@ from handlers.text import fold
 from handlers.year import decisions
 from scoring.types import DIMENSIONS_ZH
 from scoring.year_end import check_evaluation, check_marks
-from storage.models_year import YearEval, YearEvalAssignment
+from storage.records import EvaluationCard, RoundStatus, YearRound
 
 router = Router()
 
@@ -75,12 +75,12 @@ def _year_arg(ctx: Ctx, args: str, *, default_last: bool = True) -> int:
 # ---- the card ----------------------------------------------------------------------------
 
 
-async def _card_context(env: RatingEnv, answer: CardAnswer, userid: str) -> tuple[YearEval, YearEvalAssignment, list[YearEvalAssignment]]:
+async def _card_context(env: RatingEnv, answer: CardAnswer, userid: str) -> tuple[YearRound, EvaluationCard, list[EvaluationCard]]:
     parsed = parse_task_id(answer.task_id, EVAL_PREFIX)
     box = env.store.year.evaluation
     card = await box.assignment(parsed[1]) if parsed else None
     ev = await box.by_id(card.round_id) if card else None
-    if parsed is None or card is None or ev is None or ev.id is None or str(ev.year) != parsed[0]:
+    if parsed is None or card is None or ev is None or str(ev.year) != parsed[0]:
         raise Refusal("这张测评卡片无法识别或已失效，未作任何更改。发送「测评」可重新收到您未完成的卡片。")
     if card.rater != userid:
         raise Refusal("这张测评卡片不是发给您的，未作任何更改。")
@@ -94,7 +94,6 @@ async def evaluation_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
     """One step of a colleague's card: 德能勤, then 绩廉; each tap stores what it carries."""
     env = RatingEnv.of(ctx)
     ev, card, cards = await _card_context(env, answer, ctx.userid)
-    assert ev.id is not None
     box = env.store.year.evaluation
     ratee = env.directory.people[card.ratee]
     if await box.has_handed_in(ev.id, ctx.userid):  # a card the hand-in could not update
@@ -140,7 +139,7 @@ async def submit_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
     env = RatingEnv.of(ctx)
     parsed = parse_task_id(answer.task_id, SUBMIT_PREFIX)
     ev = await env.store.year.evaluation.by_year(int(parsed[0])) if parsed and parsed[0].isdigit() else None
-    if parsed is None or ev is None or ev.id is None:
+    if parsed is None or ev is None:
         raise Refusal("这张卡片无法识别或已失效，未作任何更改。发送「测评 提交」也可以提交测评。")
     if parsed[1] != submit_token(ev.id, ctx.userid):
         raise Refusal("这张提交卡片不是发给您的，未作任何更改。")
@@ -168,7 +167,6 @@ async def evaluate_by_text(args: str, ctx: Ctx) -> Reply:
     words = [w for w in _SPLIT.split(fold(args).strip()) if w]
     person = ctx.require_cadre()
     ev, cards = await my_open_evaluation(env, person.userid)
-    assert ev.id is not None
     if words in (["提交"], ["交卷"], ["submit"]):
         return Reply(await hand_in(env, ev, person.userid))
     await refuse_if_handed_in(env, ev, person.userid)
@@ -207,7 +205,7 @@ async def evaluate_by_text(args: str, ctx: Ctx) -> Reply:
                 audience=Audience.admin, section=SECTION)
 async def evaluation_progress(args: str, ctx: Ctx) -> Reply:
     env = RatingEnv.of(ctx)
-    return Reply(await progress_text(env, await evaluation_for(env, args, statuses=("open", "closed"))))
+    return Reply(await progress_text(env, await evaluation_for(env, args, statuses=(RoundStatus.open, RoundStatus.closed))))
 
 
 @router.command("开启测评", usage="开启测评 2026", summary="开启某年度的民主测评（默认上一年），向测评人发送卡片",
@@ -220,7 +218,7 @@ async def open_year_evaluation(args: str, ctx: Ctx) -> Reply:
                 audience=Audience.admin, section=SECTION)
 async def close_year_evaluation(args: str, ctx: Ctx) -> Reply:
     env = RatingEnv.of(ctx)
-    return Reply(await close_evaluation(env, await evaluation_for(env, args, statuses=("open",))))
+    return Reply(await close_evaluation(env, await evaluation_for(env, args, statuses=(RoundStatus.open,))))
 
 
 @router.command("单位结果", usage="单位结果 2026 / 单位结果 2026 城关镇 92.5 团区委 88",
