@@ -11,12 +11,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from handlers.base import Refusal
-from handlers.dates import parse_quarter
-from handlers.render.rating_cards import quarter_label
+from handlers.dates import parse_quarter, parse_year, quarter_label
 from handlers.services import annual
 from handlers.services.rating import quarter_of
 from handlers.text import fold
-from handlers.year.decisions import parse_year
 from scoring.disclosure import shows
 from scoring.ranking import Ranking, competition_ranking
 from scoring.types import Rank
