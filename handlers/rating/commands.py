@@ -1,8 +1,9 @@
-"""考实绩 in chat: rating cards and 评分, hand-in, results, extra raters, admin round commands."""
+"""考实绩 in chat: rating cards and 评分, hand-in, one's progress, extra raters, admin round commands."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from handlers.audience import Audience
 from handlers.base import CardAnswer, Ctx, Refusal, Reply
@@ -48,10 +49,12 @@ from handlers.services.rounds import (
     split_name_unit,
     submit_token,
 )
+from handlers.services.year_evaluation import YEAR
 from handlers.text import fold
 from scoring import check_score
 from scoring.groups import may_have_extra_raters
 from scoring.numbers import whole_number
+from scoring.types import DIMENSIONS_ZH
 from scoring.workdays import QuarterId
 from storage.directory import Person, roster_order
 from storage.models_rating import RatingExtraProposal
@@ -402,6 +405,54 @@ async def pending_extra(args: str, ctx: Ctx) -> Reply:
         )
     lines.append("回复「批准参评 编号」或「驳回参评 编号」。")
     return Reply("\n".join(lines))
+
+
+@router.command(
+    "我的评分进度",
+    usage="我的评分进度",
+    summary="自己在进行中的季度评分和民主测评里已评几人、还差几人、是否已提交（不显示分数）",
+    audience=Audience.rostered, section=SECTION,
+)
+async def my_rating_progress(args: str, ctx: Ctx) -> Reply:
+    """How far the asker is in each open round they hold cards in: counts only, never a score."""
+    rater = ctx.require_person().userid
+    lines = []
+    for rnd in await ctx.store.rating.rounds(RoundStatus.open):
+        cards = await ctx.store.rating.assignments_of(rnd.id, rater)
+        if cards and is_open(rnd, ctx.now):
+            drafts = await ctx.store.rating.drafts(rnd.id, rater)
+            lines.append(_rater_line(
+                ctx, QUARTER.label(rnd), rnd.closes_at, len(cards), sum(1 for c in cards if c.ratee in drafts),
+                await ctx.store.rating.has_handed_in(rnd.id, rater), ("评分", "已评", "未评", "提交评分"),
+            ))
+    box = ctx.store.year.evaluation
+    for ev in await box.rounds(RoundStatus.open):
+        marked = await box.assignments_of(ev.id, rater)
+        if marked and is_open(ev, ctx.now):
+            marks = await box.drafts(ev.id, rater)
+            complete = sum(1 for c in marked if len(marks.get(c.ratee, {})) == len(DIMENSIONS_ZH))
+            lines.append(_rater_line(
+                ctx, YEAR.label(ev), ev.closes_at, len(marked), complete,
+                await box.has_handed_in(ev.id, rater), ("测评", "已完成", "未完成", "提交测评"),
+            ))
+    if not lines:
+        return Reply("目前没有进行中的季度评分或民主测评需要您参加。评分或测评开启后，您会在聊天中收到卡片。")
+    return Reply("\n".join(["📋 您的评分进度", *lines]))
+
+
+def _rater_line(
+    ctx: Ctx, label: str, closes_at: datetime, cards: int, done: int, handed_in: bool, words: tuple[str, str, str, str],
+) -> str:
+    command, done_word, todo_word, button = words
+    deadline = deadline_text(ctx, closes_at)
+    if handed_in:
+        return f"· {label}：已提交（共 {cards} 人），不能再修改。"
+    if done == cards:
+        return f"· {label}：共 {cards} 人，已全部评完，还差最后一步：请点「{button}」或发送「{command} 提交」，截止 {deadline}。"
+    return (
+        f"· {label}：共 {cards} 人，{done_word} {done} 人，还差 {cards - done} 人，截止 {deadline}。"
+        f"发送「{command}」可重新收到{todo_word}的卡片，完成后发送「{command} 提交」。"
+    )
 
 
 # ---- admin round commands ----------------------------------------------------------------
