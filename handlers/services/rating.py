@@ -2,7 +2,8 @@
 
 Chat commands, the `shiji round` CLI and the scheduled jobs all call these functions, so a
 round behaves the same whoever drives it. Every rule comes from `scoring/`; this module only
-gathers the inputs, stores the outcome and words the replies.
+gathers the inputs, stores the outcome and words the replies. It is the round kernel's first
+kind (`QUARTER`, handlers/services/rounds.py), the year's 民主测评 its second.
 """
 
 from __future__ import annotations

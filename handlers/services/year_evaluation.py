@@ -1,9 +1,10 @@
 """民主测评 (R-YEAR-1): open, mark, hand in, close, remind — the year's evaluation round.
 
-It runs like a quarterly rating round and reuses its pieces: the unit-of-work ctx, the
-closing moment and deadline wording, the card waves, the submit token, the progress report
-and, underneath, the same anonymous ballot box (storage/ballot_box.py). Chat commands,
-`shiji year …` and the scheduled jobs all call these functions.
+The round kernel's second kind (`YEAR`, handlers/services/rounds.py; the quarter's rating is
+the first): the deadline wording, the card waves, the submit token, the progress report and the
+scheduled jobs are the kernel's, and underneath is the same anonymous ballot box
+(storage/ballot_box.py). Chat commands, `shiji year …` and the scheduled jobs all call these
+functions.
 """
 
 from __future__ import annotations
