@@ -48,7 +48,6 @@ async def export_archive(args: str, ctx: Ctx) -> Reply:
     year = parse_year(words[0]) if words else None
     if year is None:
         raise Refusal("请写上年份，例如「导出档案 2026」（全区工作簿）或「导出档案 2026 张三」（个人 PDF）。")
-    ctx = ctx
     if words[1:]:
         person = _person(ctx, year, words[1:])
         name, data = file_name(year, person), await dossier_bytes(ctx, year, person)

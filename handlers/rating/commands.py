@@ -41,9 +41,11 @@ from handlers.services.rating import (
     void_round,
 )
 from handlers.services.rounds import (
+    answered_card,
     deadline_text,
     find_card,
     is_open,
+    my_open_round,
     name_of,
     progress_text,
     split_name_unit,
@@ -64,20 +66,7 @@ router = Router()
 
 
 SECTION = "评分"
-NO_ROUND = "目前没有进行中的季度评分。评分开启后，您会在聊天中收到评分卡片。"
 _SPLIT = re.compile(r"[\s,，、;；]+")
-
-
-# ---- the rater's open round --------------------------------------------------------------
-
-
-async def _my_open_round(ctx: Ctx, rater: str) -> tuple[QuarterRound, list[RatingCard]]:
-    """The latest open round in which this person has cards."""
-    for rnd in reversed(await ctx.store.rating.rounds(RoundStatus.open)):
-        cards = await ctx.store.rating.assignments_of(rnd.id, rater)
-        if cards and is_open(rnd, ctx.now):
-            return rnd, cards
-    raise Refusal(NO_ROUND)
 
 
 async def _refuse_if_handed_in(ctx: Ctx, rnd: QuarterRound, rater: str) -> None:
@@ -116,18 +105,9 @@ async def _score(
 
 @router.card(RATE_PREFIX)
 async def rating_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
-    ctx = ctx
     task_id = answer.task_id
-    parsed = parse_task_id(task_id, RATE_PREFIX)
-    card = await ctx.store.rating.assignment(parsed[1]) if parsed else None
-    rnd = await ctx.store.rating.round_by_id(card.round_id) if card else None
-    if parsed is None or card is None or rnd is None or rnd.quarter != parsed[0]:
-        raise Refusal("这张评分卡片无法识别或已失效，未作任何更改。发送「评分」可重新收到您未评的卡片。")
-    if card.rater != ctx.userid:
-        raise Refusal("这张评分卡片不是发给您的，未作任何更改。")
+    rnd, card = await answered_card(ctx, QUARTER, task_id)
     label = quarter_label(quarter_of(rnd))
-    if not is_open(rnd, ctx.now):
-        raise Refusal(f"{label}评分已截止，这张卡片不能再使用，未作任何更改。")
     if await ctx.store.rating.has_handed_in(rnd.id, ctx.userid):  # a card the hand-in could not update
         return Reply(
             f"您已提交{label}的评分，提交后不能再修改。",
@@ -165,7 +145,6 @@ async def _card(
 
 @router.card(SUBMIT_PREFIX)
 async def submit_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
-    ctx = ctx
     task_id = answer.task_id
     parsed = parse_task_id(task_id, SUBMIT_PREFIX)
     quarter = parse_quarter(parsed[0]) if parsed else None
@@ -197,8 +176,7 @@ async def submit_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
 )
 async def rate_by_text(args: str, ctx: Ctx) -> Reply:
     person = ctx.require_person()
-    ctx = ctx
-    rnd, cards = await _my_open_round(ctx, person.userid)
+    rnd, cards = await my_open_round(ctx, QUARTER, person.userid)
     words = [w for w in _SPLIT.split(fold(args).strip()) if w]
     if words in (["提交"], ["交卷"], ["submit"]):
         return Reply(await hand_in(ctx, rnd, person.userid))
@@ -242,7 +220,6 @@ async def propose_extra(args: str, ctx: Ctx) -> Reply:
     on who exists elsewhere in the district: names are matched to the roster for the admin,
     who sees the ones no single cadre answers to and decides (README, "Security")."""
     person = ctx.require_cadre()
-    ctx = ctx
     unit = person.unit
     members = ctx.directory.members(unit.id)
     limit = ctx.settings.rating.small_unit_below
@@ -312,7 +289,6 @@ async def _decide_proposal(
     """Record an admin's decision (None: only look); returns the proposal, the answer and
     whether this call decided it."""
     ctx.require(Audience.admin, "审批增加参评人员")  # the card's buttons: the router checks the text commands
-    ctx = ctx
     proposal = await ctx.store.rating.proposal(proposal_id)
     if proposal is None or proposal.id is None:
         raise Refusal(f"没有编号为 {proposal_id} 的参评申请，未作任何更改。发送「待批参评」查看编号。")
@@ -347,7 +323,6 @@ async def _decide_proposal(
 
 def _decided_proposal_card(ctx: Ctx, proposal: RatingExtraProposal, task_id: str) -> dict[str, object]:
     assert proposal.id is not None
-    ctx = ctx
     names = [ctx.directory.people[u].label if u in ctx.directory.people else u for u in proposal.userids.split("|") if u]
     return proposal_card(
         task_id=task_id, number=proposal.id, unit=ctx.directory.units[proposal.unit_id].name,
@@ -390,7 +365,6 @@ async def reject_extra_text(args: str, ctx: Ctx) -> Reply:
 
 @router.command("待批参评", usage="待批参评", summary="列出等待审批的增加参评人员申请及编号", audience=Audience.admin, section=SECTION)
 async def pending_extra(args: str, ctx: Ctx) -> Reply:
-    ctx = ctx
     pending = await ctx.store.rating.pending_proposals()
     if not pending:
         return Reply("目前没有等待审批的增加参评人员申请。")
@@ -460,7 +434,6 @@ def _rater_line(
 
 @router.command("开启评分", usage="开启评分 2026Q4", summary="开启某季度的评分（默认上一季度），向评分人发送卡片", audience=Audience.admin, section=SECTION)
 async def admin_open(args: str, ctx: Ctx) -> Reply:
-    ctx = ctx
     quarter = parse_quarter(args, ctx.today) if args.strip() else QuarterId.of(ctx.today).previous()
     if quarter is None:
         raise Refusal(f"看不懂季度「{args}」。请写成 2026Q4 这样的形式。")
@@ -469,7 +442,6 @@ async def admin_open(args: str, ctx: Ctx) -> Reply:
 
 @router.command("关闭评分", usage="关闭评分 2026Q4", summary="提前关闭评分：未提交的合规评分自动提交，其余作废", audience=Audience.admin, section=SECTION)
 async def admin_close(args: str, ctx: Ctx) -> Reply:
-    ctx = ctx
     return Reply(await close_round(ctx, await round_for(ctx, args, default_status=(RoundStatus.open,))))
 
 
@@ -479,7 +451,6 @@ async def admin_close(args: str, ctx: Ctx) -> Reply:
     audience=Audience.admin, section=SECTION,
 )
 async def admin_publish(args: str, ctx: Ctx) -> Reply:
-    ctx = ctx
     force, words = split_force(fold(args).split())
     republish, words = split_republish(words)
     if republish:  # 强制发布 has nothing to force here: a published quarter takes no summary
@@ -492,7 +463,6 @@ async def admin_publish(args: str, ctx: Ctx) -> Reply:
 async def admin_void(args: str, ctx: Ctx) -> Reply:
     if not args.strip():  # never a default: voiding the wrong round cannot be undone
         raise Refusal("请写明要作废的季度，例如「作废评分 2026Q4」。")
-    ctx = ctx
     return Reply(await void_round(ctx, await round_for(ctx, args, default_status=())))
 
 
@@ -501,7 +471,6 @@ async def admin_void(args: str, ctx: Ctx) -> Reply:
     summary="立即提醒所有尚未提交评分的人", audience=Audience.admin, section=SECTION,
 )
 async def admin_nudge(args: str, ctx: Ctx) -> Reply:
-    ctx = ctx
     rnd = await round_for(ctx, args, default_status=(RoundStatus.open,))
     nudged = await nudge(ctx, rnd)
     label = quarter_label(quarter_of(rnd))
@@ -513,5 +482,4 @@ async def admin_nudge(args: str, ctx: Ctx) -> Reply:
 
 @router.command("评分进度", usage="评分进度 2026Q4", summary="各单位提交评分的人数和尚未提交的人（不含任何分数）", audience=Audience.admin, section=SECTION)
 async def admin_progress(args: str, ctx: Ctx) -> Reply:
-    ctx = ctx
     return Reply(await progress_text(ctx, QUARTER, await round_for(ctx, args, default_status=(RoundStatus.open, RoundStatus.closed, RoundStatus.published))))

@@ -23,6 +23,7 @@ from handlers.base import Ctx, Refusal
 from handlers.cards import SentCard, ballot_cards_to_update, queue_card_update
 from handlers.dates import parse_quarter, quarter_label
 from handlers.render.rating_cards import (
+    RATE_PREFIX,
     handed_in_card,
     rate_task_ids,
     rating_card,
@@ -1026,8 +1027,13 @@ async def published_round(ctx: Ctx, args: str) -> QuarterRound:
 
 
 QUARTER: RoundKind[QuarterRound] = RoundKind(
-    name="rating", key="rate", label=lambda rnd: f"{quarter_label(quarter_of(rnd))}评分",
+    name="rating", key="rate", card_prefix=RATE_PREFIX,
+    label=lambda rnd: f"{quarter_label(quarter_of(rnd))}评分", round_key=lambda rnd: rnd.quarter,
+    command="评分", card_word="评分卡片", unfinished="未评",
+    none_open="目前没有进行中的季度评分。评分开启后，您会在聊天中收到评分卡片。",
     rater="评分人", rated="已评", nudge_hint="发送「催交评分」可立即提醒他们。",
-    box=lambda store: store.rating, auto_open=auto_open, auto_close=auto_close, remind=remind,
+    box=lambda store: store.rating, rounds=lambda store, status: store.rating.rounds(status),
+    by_id=lambda store, round_id: store.rating.round_by_id(round_id),
+    auto_open=auto_open, auto_close=auto_close, remind=remind,
     open_at=lambda s: s.rating.open_at, remind_at=lambda s: s.rating.remind_at, close_at=lambda s: s.rating.close_at,
 )

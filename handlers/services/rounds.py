@@ -16,9 +16,10 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from handlers.base import Ctx, Refusal
+from handlers.render.round_cards import parse_task_id
 from scoring.names import text_key
 from scoring.rounding import whole_percent
 from scoring.rounds import is_round_open
@@ -46,11 +47,19 @@ class RoundKind(Generic[R]):
 
     name: str  # the scheduled jobs' ids: "<name>-open", "<name>-remind", "<name>-close"
     key: str  # outbox keys of what it tells the admins: "<key>-auto-open:…", "<key>-auto-close:…"
+    card_prefix: str  # task ids of its cards: "<card_prefix><round key>-<card id>-…"
     label: Callable[[R], str]  # 「2026年第4季度评分」, 「2026年度民主测评」
+    round_key: Callable[[R], str]  # how its task ids name a round: "2026Q4", "2026"
+    command: str  # what a rater sends: 评分 / 测评
+    card_word: str  # 评分卡片 / 测评卡片
+    unfinished: str  # the cards a resend brings back: 未评 / 未完成
+    none_open: str  # the answer to a rater when no round of this kind holds cards for them
     rater: str  # 评分人 / 测评人
     rated: str  # how many cards a rater answered: 已评 / 已测评
     nudge_hint: str | None  # the progress report's last line while the round is open
     box: Callable[[Store], BallotBox]
+    rounds: Callable[[Store, RoundStatus], Awaitable[list[R]]]  # oldest first
+    by_id: Callable[[Store, int], Awaitable[R | None]]
     # The scheduled work: open the round that is due, close the rounds that are, remind raters.
     auto_open: Callable[[Ctx], Awaitable[str | None]]
     auto_close: Callable[[Ctx], Awaitable[list[str]]]
@@ -94,6 +103,36 @@ class CardWaves:
         if (at := self._starts.get(wave)) is None:
             at = self._starts[wave] = self.start + timedelta(minutes=wave)
         return at
+
+
+# ---- a rater's cards ----------------------------------------------------------------------
+
+
+async def my_open_round(ctx: Ctx, kind: RoundKind[R], rater: str) -> tuple[R, list[Any]]:
+    """The latest open round of `kind` in which this person holds cards, and the cards."""
+    box = kind.box(ctx.store)
+    for rnd in reversed(await kind.rounds(ctx.store, RoundStatus.open)):
+        cards = await box.assignments_of(rnd.id, rater)
+        if cards and is_open(rnd, ctx.now):
+            return rnd, cards
+    raise Refusal(kind.none_open)
+
+
+async def answered_card(ctx: Ctx, kind: RoundKind[R], task_id: str) -> tuple[R, Any]:
+    """The round and the card a tap on `task_id` answers: a card of an open round, sent to the
+    one who tapped. Anything else (forged, replayed, another's, too late) changes nothing."""
+    parsed = parse_task_id(task_id, kind.card_prefix)
+    card = await kind.box(ctx.store).assignment(parsed[1]) if parsed else None
+    rnd = await kind.by_id(ctx.store, card.round_id) if card else None
+    if parsed is None or card is None or rnd is None or kind.round_key(rnd) != parsed[0]:
+        raise Refusal(
+            f"这张{kind.card_word}无法识别或已失效，未作任何更改。发送「{kind.command}」可重新收到您{kind.unfinished}的卡片。"
+        )
+    if card.rater != ctx.userid:
+        raise Refusal(f"这张{kind.card_word}不是发给您的，未作任何更改。")
+    if not is_open(rnd, ctx.now):
+        raise Refusal(f"{kind.label(rnd)}已截止，这张卡片不能再使用，未作任何更改。")
+    return rnd, card
 
 
 # ---- who is who ---------------------------------------------------------------------------

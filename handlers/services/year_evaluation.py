@@ -16,6 +16,7 @@ from datetime import date
 from handlers.base import Ctx, Refusal
 from handlers.cards import SentCard, ballot_cards_to_update, queue_card_update
 from handlers.render.year_cards import (
+    EVAL_PREFIX,
     FINISHED,
     eval_task_id,
     evaluation_card,
@@ -147,15 +148,6 @@ async def queue_cards(
 
 
 # ---- marks and hand-in -----------------------------------------------------------------
-
-
-async def my_open_evaluation(ctx: Ctx, rater: str) -> tuple[YearRound, list[EvaluationCard]]:
-    """The latest open evaluation in which this person has cards."""
-    for ev in reversed(await ctx.store.year.evaluation.rounds(RoundStatus.open)):
-        cards = await ctx.store.year.evaluation.assignments_of(ev.id, rater)
-        if cards and is_open(ev, ctx.now):
-            return ev, cards
-    raise Refusal("目前没有进行中的民主测评。测评开启后，您会在聊天中收到测评卡片。")
 
 
 async def refuse_if_handed_in(ctx: Ctx, ev: YearRound, rater: str) -> None:
@@ -327,8 +319,13 @@ async def auto_close(ctx: Ctx) -> list[str]:
 
 
 YEAR: RoundKind[YearRound] = RoundKind(
-    name="year-eval", key="dem", label=lambda ev: year_label(ev.year),
+    name="year-eval", key="dem", card_prefix=EVAL_PREFIX,
+    label=lambda ev: year_label(ev.year), round_key=lambda ev: str(ev.year),
+    command="测评", card_word="测评卡片", unfinished="未完成",
+    none_open="目前没有进行中的民主测评。测评开启后，您会在聊天中收到测评卡片。",
     rater="测评人", rated="已测评", nudge_hint=None,
-    box=lambda store: store.year.evaluation, auto_open=auto_open, auto_close=auto_close, remind=remind,
+    box=lambda store: store.year.evaluation, rounds=lambda store, status: store.year.evaluation.rounds(status),
+    by_id=lambda store, round_id: store.year.evaluation.by_id(round_id),
+    auto_open=auto_open, auto_close=auto_close, remind=remind,
     open_at=lambda s: s.rating.open_at, remind_at=lambda s: s.rating.remind_at, close_at=lambda s: s.rating.close_at,
 )

@@ -30,9 +30,10 @@ from handlers.render.year_cards import (
 from handlers.router import Router
 from handlers.services.publish_guard import split_force, split_republish
 from handlers.services.rounds import (
+    answered_card,
     deadline_text,
     find_card,
-    is_open,
+    my_open_round,
     name_of,
     progress_text,
     submit_token,
@@ -42,7 +43,6 @@ from handlers.services.year_evaluation import (
     close_evaluation,
     evaluation_for,
     hand_in,
-    my_open_evaluation,
     open_evaluation,
     queue_cards,
     refuse_if_handed_in,
@@ -81,23 +81,13 @@ def _year_arg(ctx: Ctx, args: str, *, default_last: bool = True) -> int:
 
 
 async def _card_context(ctx: Ctx, answer: CardAnswer, userid: str) -> tuple[YearRound, EvaluationCard, list[EvaluationCard]]:
-    parsed = parse_task_id(answer.task_id, EVAL_PREFIX)
-    box = ctx.store.year.evaluation
-    card = await box.assignment(parsed[1]) if parsed else None
-    ev = await box.by_id(card.round_id) if card else None
-    if parsed is None or card is None or ev is None or str(ev.year) != parsed[0]:
-        raise Refusal("这张测评卡片无法识别或已失效，未作任何更改。发送「测评」可重新收到您未完成的卡片。")
-    if card.rater != userid:
-        raise Refusal("这张测评卡片不是发给您的，未作任何更改。")
-    if not is_open(ev, ctx.now):
-        raise Refusal(f"{year_label(ev.year)}已截止，这张卡片不能再使用，未作任何更改。")
-    return ev, card, await box.assignments_of(ev.id, userid)
+    ev, card = await answered_card(ctx, YEAR, answer.task_id)
+    return ev, card, await ctx.store.year.evaluation.assignments_of(ev.id, userid)
 
 
 @router.card(EVAL_PREFIX)
 async def evaluation_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
     """One step of a colleague's card: 德能勤, then 绩廉; each tap stores what it carries."""
-    ctx = ctx
     ev, card, cards = await _card_context(ctx, answer, ctx.userid)
     box = ctx.store.year.evaluation
     ratee = ctx.directory.people[card.ratee]
@@ -141,7 +131,6 @@ async def evaluation_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
 
 @router.card(SUBMIT_PREFIX)
 async def submit_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
-    ctx = ctx
     parsed = parse_task_id(answer.task_id, SUBMIT_PREFIX)
     ev = await ctx.store.year.evaluation.by_year(int(parsed[0])) if parsed and parsed[0].isdigit() else None
     if parsed is None or ev is None:
@@ -168,10 +157,9 @@ async def submit_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
     audience=Audience.cadre, section=SECTION,
 )
 async def evaluate_by_text(args: str, ctx: Ctx) -> Reply:
-    ctx = ctx
     words = [w for w in _SPLIT.split(fold(args).strip()) if w]
     person = ctx.require_cadre()
-    ev, cards = await my_open_evaluation(ctx, person.userid)
+    ev, cards = await my_open_round(ctx, YEAR, person.userid)
     if words in (["提交"], ["交卷"], ["submit"]):
         return Reply(await hand_in(ctx, ev, person.userid))
     await refuse_if_handed_in(ctx, ev, person.userid)
@@ -209,7 +197,6 @@ async def evaluate_by_text(args: str, ctx: Ctx) -> Reply:
 @router.command("测评进度", "测评 进度", usage="测评进度 2026", summary="各单位提交民主测评的人数（不含任何分数）",
                 audience=Audience.admin, section=SECTION)
 async def evaluation_progress(args: str, ctx: Ctx) -> Reply:
-    ctx = ctx
     return Reply(await progress_text(ctx, YEAR, await evaluation_for(ctx, args, statuses=(RoundStatus.open, RoundStatus.closed))))
 
 
@@ -222,7 +209,6 @@ async def open_year_evaluation(args: str, ctx: Ctx) -> Reply:
 @router.command("关闭测评", usage="关闭测评 2026", summary="提前关闭民主测评：未提交的完整测评自动提交，其余作废",
                 audience=Audience.admin, section=SECTION)
 async def close_year_evaluation(args: str, ctx: Ctx) -> Reply:
-    ctx = ctx
     return Reply(await close_evaluation(ctx, await evaluation_for(ctx, args, statuses=(RoundStatus.open,))))
 
 
@@ -230,7 +216,6 @@ async def close_year_evaluation(args: str, ctx: Ctx) -> Reply:
                 summary="查看已导入的单位年度综合考核结果和尚缺的单位；写上各单位名称和得分即导入（替换该年此前导入的结果）",
                 audience=Audience.admin, section=SECTION)
 async def year_unit_results(args: str, ctx: Ctx) -> Reply:
-    ctx = ctx
     words = [w for w in _SPLIT.split(fold(args).strip()) if w]
     first = words[0].removesuffix("年度").removesuffix("年") if words else ""
     dated = first.isdigit() and len(first) == 4  # no year: last year's, as 单位结果 alone

@@ -77,7 +77,6 @@ def _find(ctx: Ctx, words: list[str]) -> Person:
 
 
 async def can_promote(ctx: Ctx, args: str) -> str:
-    ctx = ctx
     person = _find(ctx, args.split())
     year = await _latest_year(ctx)
     years = (await earlier_years(ctx, year + 1)).excellent_years(person.userid)
@@ -88,7 +87,6 @@ async def can_promote(ctx: Ctx, args: str) -> str:
 
 
 async def promotion_list(ctx: Ctx, args: str) -> str:
-    ctx = ctx
     level = parse_level(args)
     year = await _latest_year(ctx)
     rankings = await _level_rankings(ctx, year)
@@ -108,7 +106,6 @@ async def promotion_list(ctx: Ctx, args: str) -> str:
 
 
 async def commendation_list(ctx: Ctx, args: str) -> str:
-    ctx = ctx
     level = parse_level(args)
     years = await ctx.store.year.published_years()
     if not years:
@@ -131,7 +128,6 @@ async def commendation_list(ctx: Ctx, args: str) -> str:
 
 
 async def last_place_list(ctx: Ctx, args: str) -> str:
-    ctx = ctx
     year = parse_year(args) if args.strip() else None
     if args.strip() and year is None:
         raise Refusal(f"看不懂年份「{args.strip()}」。请写成「末位名单 2026」。")
