@@ -1,5 +1,5 @@
 """用实绩 in chat (R-USE-2..4): can X be promoted, the promotion, commendation and last-place
-lists, and one's own annual breakdown. Scoped as the rating results are (`may_see_unit`):
+lists (one's own annual breakdown, 我的得分 2026, is with the results: handlers/results/mine.py). Scoped as the rating results are (`may_see_unit`):
 a unit's main leader asks about their unit, a superior leader about the units they oversee,
 the admin about anyone (the router admits only them: `Audience.leader`); a refusal never
 tells whether the person exists.
