@@ -21,7 +21,7 @@ def build_router() -> Router:
     router.reserve(*UPCOMING)
     router.include(logs.router)
     router.include(rating.router)
-    router.include(mine.router)
+    router.include(mine.router, after="评分")  # listed where it always was, though it lives with the results
     router.include(summaries.router)
     router.include(viewing.router)
     router.include(leave.router)
