@@ -13,7 +13,7 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -217,7 +217,7 @@ class Dispatcher:
         key = inbound.dedupe_key
         if not await store.inbound.claim(key, inbound.from_user, sender.now):
             return Reply.loads(await store.inbound.stored_reply(key))
-        ctx = Ctx(**vars(sender), store=store)
+        ctx = Ctx.chat(sender, store)
         answer = await self._run_handler(session, inbound, ctx, route)
         if answer.text and len(answer.text.encode()) > PASSIVE_LIMIT_BYTES:
             answer = await self._split_long_reply(store, inbound, answer.text)
@@ -233,7 +233,7 @@ class Dispatcher:
                 return Reply(refusal.text)
             except UnknownCalendarYear as missing:
                 if attempt == 1:  # maybe another process loaded it since: reload, try once more
-                    ctx.calendar = await self._reload_calendar(ctx.store)
+                    ctx = replace(ctx, calendar=await self._reload_calendar(ctx.store))  # a copy: ctx is frozen
                     continue
                 await calendar_missing.alert_admins(ctx.store, sorted(self._admins), missing.year, ctx.today, ctx.now)
                 text = calendar_missing.admin_text if ctx.is_admin else calendar_missing.refusal_text

@@ -22,7 +22,7 @@ from bot.wecom.crypto import CallbackCrypto
 from handlers.base import Reply
 from handlers.registry import build_router
 from handlers.router import BatchForm
-from scheduler.context import JobContext
+from scheduler.context import JobDeps
 from scheduler.wiring import start_scheduler
 from storage.ballot_box import TRACES_DROPPED
 from storage.committer import BatchCommitter, Committer
@@ -133,9 +133,9 @@ class Runtime:
         return runtime
 
     @property
-    def jobs(self) -> JobContext:
+    def jobs(self) -> JobDeps:
         """What scheduled jobs (and `shiji remind now`) are given: no more than they need."""
-        return JobContext(
+        return JobDeps(
             settings=self.settings.rules, clock=self.clock, committer=self.committer,
             directory=self.directory, calendar=self.calendar, wake_sender=self.sender.wake,
             eraser=self.eraser, sleep=self.sleep,

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from handlers.audience import Audience
+from scoring.config import ScoringConfig
 from scoring.rule_settings import RuleSettings
 from scoring.workdays import WorkCalendar
 from storage.directory import Directory, Person
@@ -61,7 +62,7 @@ class Refusal(Exception):
         self.text = text
 
 
-@dataclass
+@dataclass(frozen=True)
 class Sender:
     """Who wrote and what the bot knows as the message arrives: everything a handler sees
     but the store, which is all a batch form decides on (handlers/router.py `BatchForm`)."""
@@ -77,6 +78,10 @@ class Sender:
     @property
     def today(self) -> date:
         return self.now.date()
+
+    @property
+    def cfg(self) -> ScoringConfig:
+        return self.settings.scoring.config
 
     def require(self, audience: Audience, what: str = "这条命令") -> None:
         if not audience.admits(self.person, self.is_admin):
@@ -95,11 +100,36 @@ class Sender:
         return self.person
 
 
-@dataclass
+@dataclass(frozen=True)
 class Ctx(Sender):
-    """What every handler sees: the sender, and the store of the message's unit of work."""
+    """The one context of a unit of work, whoever drives it: a chat message (`Ctx.chat`), a
+    scheduled job (scheduler/context.py `job_ctx`) or the command line (bot/cli/ops.py
+    `cli_ctx`). Frozen: what changes during the work (a calendar loaded meanwhile) is a copy
+    (`dataclasses.replace`), never a mutation another reader could see half-made.
+
+    A job and the CLI act for the office: their `userid` is their `actor`, with no person and
+    the admin's standing."""
 
     store: Store
+    # Who drives the work, for the audit trail: the sender's userid, "cli:<login>", "scheduler".
+    actor: str
+
+    @classmethod
+    def chat(cls, sender: Sender, store: Store) -> Ctx:
+        """A chat message's context: the sender acts for themself."""
+        return cls(**vars(sender), store=store, actor=sender.userid)
+
+    @classmethod
+    def office(
+        cls, actor: str, store: Store, settings: RuleSettings, directory: Directory, calendar: WorkCalendar,
+        now: datetime,
+    ) -> Ctx:
+        """The context of work nobody typed into chat (a job, the CLI): see `job_ctx`, `cli_ctx`."""
+        return cls(userid=actor, person=None, is_admin=True, now=now, settings=settings, calendar=calendar,
+                   directory=directory, store=store, actor=actor)
+
+    async def audit(self, action: str, detail: str) -> None:
+        await self.store.audit.record(self.actor, action, detail, self.now)
 
 
 def day_label(day: date, today: date | None = None) -> str:

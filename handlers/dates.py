@@ -66,6 +66,17 @@ _THIS_QUARTER = frozenset({"本季", "本季度", "这季度", "这个季度", "
 _LAST_QUARTER = frozenset({"上季", "上季度", "上个季度", "上一季度"})
 
 
+def quarter_label(quarter: QuarterId) -> str:
+    """「2026年第4季度」."""
+    return f"{quarter.year}年第{quarter.quarter}季度"
+
+
+def parse_year(text: str) -> int | None:
+    """`2026`, `2026年`, `2026年度` (already folded); None if it is not a four-digit year."""
+    word = text.strip().removesuffix("年度").removesuffix("年")
+    return int(word) if word.isdigit() and len(word) == 4 else None
+
+
 def parse_quarter(text: str, today: date | None = None) -> QuarterId | None:
     """`2026Q4`, `2026年第4季度`, `2026-4`; with `today` also 本季(度) and 上季度."""
     token = fold(text).strip()
@@ -100,5 +111,5 @@ def parse_period(text: str, today: date) -> Period | None:
     quarter = parse_quarter(token, today)
     if quarter is None or quarter.first_day > today:
         return None
-    label = "本季度" if quarter == QuarterId.of(today) else f"{quarter.year}年第{quarter.quarter}季度"
+    label = "本季度" if quarter == QuarterId.of(today) else quarter_label(quarter)
     return Period(label, quarter.first_day, min(quarter.last_day, today))

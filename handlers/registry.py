@@ -6,7 +6,7 @@ from handlers import leave, logs, stats, summaries, viewing
 from handlers.archive import commands as archive
 from handlers.help import add_help
 from handlers.rating import commands as rating
-from handlers.results import ranking
+from handlers.results import mine, ranking
 from handlers.router import Router
 from handlers.year import commands as year
 
@@ -21,6 +21,7 @@ def build_router() -> Router:
     router.reserve(*UPCOMING)
     router.include(logs.router)
     router.include(rating.router)
+    router.include(mine.router, after="评分")  # listed where it always was, though it lives with the results
     router.include(summaries.router)
     router.include(viewing.router)
     router.include(leave.router)

@@ -138,8 +138,14 @@ class Router:
 
         return register
 
-    def include(self, other: Router) -> None:
-        self.commands.extend(other.commands)
+    def include(self, other: Router, *, after: str | None = None) -> None:
+        """Take `other`'s commands and card answers; `帮助` and README list commands in this
+        order, at the end or right `after` the command with that keyword (a feature's command
+        listed beside a kin living elsewhere, as 我的得分 after 评分)."""
+        at = len(self.commands)
+        if after is not None:
+            at = next(i for i, c in enumerate(self.commands) if after in c.keywords) + 1
+        self.commands[at:at] = other.commands
         self._cards.extend(other._cards)
         self._reserved.update(other._reserved)
         if other._default is not None:

@@ -6,6 +6,7 @@ from handlers.audience import Audience
 from handlers.base import Ctx, Refusal, Reply, day_label
 from handlers.router import Router
 from scoring.summary_window import SummaryPeriod, window_state
+from storage.records import RoundStatus
 
 router = Router()
 
@@ -26,7 +27,7 @@ async def _published(ctx: Ctx, period: SummaryPeriod) -> bool:
     """Whether the result that counts `period`'s summaries has been published."""
     if period.kind == "quarter":
         rnd = await ctx.store.rating.round_by_quarter(period.key)
-        return rnd is not None and rnd.status == "published"
+        return rnd is not None and rnd.status == RoundStatus.published
     return await ctx.store.year.latest_version(period.year) is not None
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.services import calendar_missing
-from scheduler.context import JobContext
+from scheduler.context import JobDeps
 from scheduler.jobs import ScheduledJob
 from scoring.golive import next_year_warning_due
 from storage.repos import Store
@@ -21,26 +21,26 @@ from storage.repos import Store
 log = logging.getLogger(__name__)
 
 
-async def warn_missing_year(ctx: JobContext, now: datetime) -> int | None:
+async def warn_missing_year(deps: JobDeps, now: datetime) -> int | None:
     """The year the admins were told to load (None if nothing was missing or due)."""
     today = now.date()
-    due = [today.year] + ([today.year + 1] if next_year_warning_due(today, ctx.settings.calendar.warn_from_day) else [])
-    known = (await ctx.calendar.reload()).years  # another process may have loaded it since
+    due = [today.year] + ([today.year + 1] if next_year_warning_due(today, deps.settings.calendar.warn_from_day) else [])
+    known = (await deps.calendar.reload()).years  # another process may have loaded it since
     missing = next((year for year in due if year not in known), None)
     if missing is None:
         return None
     log.warning("no working-day schedule loaded for %s: telling the admins", missing)
 
     async def work(session: AsyncSession) -> None:
-        await calendar_missing.warn_admins(Store(session), ctx.settings.admin.userids, missing, today, ctx.clock.now())
+        await calendar_missing.warn_admins(Store(session), deps.settings.admin.userids, missing, today, deps.clock.now())
 
-    await ctx.committer.run(work)
-    ctx.wake_sender()
+    await deps.committer.run(work)
+    deps.wake_sender()
     return missing
 
 
-async def _run(ctx: JobContext, now: datetime) -> None:
-    await warn_missing_year(ctx, now)
+async def _run(deps: JobDeps, now: datetime) -> None:
+    await warn_missing_year(deps, now)
 
 
 JOBS = [ScheduledJob("calendar-warn", lambda s: s.calendar.warn_at, _run)]

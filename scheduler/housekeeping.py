@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduler.context import JobContext
+from scheduler.context import JobDeps
 from scheduler.jobs import ScheduledJob
 from storage.erasure import AFTER_CLOSE
 from storage.repos import Store
@@ -27,30 +27,30 @@ log = logging.getLogger(__name__)
 JOB_ID = "prune-inbound"
 
 
-async def prune_inbound(ctx: JobContext, now: datetime) -> int | None:
+async def prune_inbound(deps: JobDeps, now: datetime) -> int | None:
     """Prune once for the day of `now`; None if another run (or replica) already did."""
-    keep = timedelta(days=ctx.settings.housekeeping.inbound_keep_days)
+    keep = timedelta(days=deps.settings.housekeeping.inbound_keep_days)
 
     async def work(session: AsyncSession) -> tuple[int, bool] | None:
         store = Store(session)
-        if not await store.housekeeping.claim_day(JOB_ID, now.date(), ctx.clock.now()):
+        if not await store.housekeeping.claim_day(JOB_ID, now.date(), deps.clock.now()):
             return None
         await store.housekeeping.forget_unknown_texts(now - keep)
         # A close's message rows are pruned `keep` days later; rewrite until then (and a day more).
         recent_close = await store.housekeeping.closed_since(now - keep - timedelta(days=1))
         return await store.housekeeping.prune_inbound(now - keep), recent_close
 
-    outcome = await ctx.committer.run(work)
+    outcome = await deps.committer.run(work)
     if outcome is None:
         return None
     pruned, recent_close = outcome
     log.info("pruned %d dedupe records received before %s", pruned, now - keep)
-    await ctx.eraser.erase(AFTER_CLOSE if recent_close else (), largest=None)
+    await deps.eraser.erase(AFTER_CLOSE if recent_close else (), largest=None)
     return pruned
 
 
-async def _run(ctx: JobContext, now: datetime) -> None:
-    await prune_inbound(ctx, now)
+async def _run(deps: JobDeps, now: datetime) -> None:
+    await prune_inbound(deps, now)
 
 
 JOBS = [ScheduledJob(JOB_ID, lambda s: s.housekeeping.prune_at, _run, working_days_only=False)]

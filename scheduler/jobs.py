@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from scheduler.context import JobContext
+from scheduler.context import JobDeps
 from scoring.clock import SHANGHAI
 from scoring.rule_settings import RuleSettings
 from scoring.workdays import UnknownCalendarYear
@@ -24,7 +24,7 @@ RETRY_LONGEST_WAIT = 60.0
 class ScheduledJob:
     id: str
     at: Callable[[RuleSettings], time]
-    run: Callable[[JobContext, datetime], Awaitable[None]]  # now = the scheduled instant
+    run: Callable[[JobDeps, datetime], Awaitable[None]]  # now = the scheduled instant
     working_days_only: bool = True
 
 
@@ -53,36 +53,36 @@ def due_between(
     return [(instant, job) for instant, _, job in sorted(due, key=lambda item: item[:2])]
 
 
-async def run_job(job: ScheduledJob, ctx: JobContext, instant: datetime) -> bool:
+async def run_job(job: ScheduledJob, deps: JobDeps, instant: datetime) -> bool:
     """Run once for `instant`; False if it was not a day for this job."""
     if job.working_days_only:
         try:
-            working = ctx.calendar.current.is_working_day(instant.date())
+            working = deps.calendar.current.is_working_day(instant.date())
         except UnknownCalendarYear:
             working = True  # unknown year: the job itself reloads the calendar or alerts the admin
         if not working:
             log.info("job %s: %s is not a working day, nothing to do", job.id, instant.date())
             return False
-    await _run_retrying(job, ctx, instant)
+    await _run_retrying(job, deps, instant)
     return True
 
 
-async def _run_retrying(job: ScheduledJob, ctx: JobContext, instant: datetime) -> None:
+async def _run_retrying(job: ScheduledJob, deps: JobDeps, instant: datetime) -> None:
     """A run that meets a busy or restarting database (storage/db.py is_transient) runs
     again after a wait, doubling up to a minute, for as long as a late run is still of use
     (reminders' grace_minutes): a job's claims make a rerun do nothing twice, and a lost run
     is a day's reminders never sent, or a round that never opened."""
-    give_up = timedelta(minutes=ctx.settings.reminders.grace_minutes).total_seconds()
+    give_up = timedelta(minutes=deps.settings.reminders.grace_minutes).total_seconds()
     waited, wait = 0.0, RETRY_FIRST_WAIT
     while True:
         try:
-            await job.run(ctx, instant)
+            await job.run(deps, instant)
             return
         except Exception as error:
             if not is_transient(error) or waited + wait > give_up:
                 raise
             log.warning("job %s for %s: database busy or away (%s), running it again in %.0f s",
                         job.id, instant, type(error).__name__, wait)
-        await ctx.sleep(wait)
+        await deps.sleep(wait)
         waited += wait
         wait = min(2 * wait, RETRY_LONGEST_WAIT)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.services import calendar_missing
 from handlers.services.golive import go_live_date
 from scheduler import reminder_plan as reminders
-from scheduler.context import JobContext
+from scheduler.context import JobDeps
 from scheduler.jobs import ScheduledJob
 from scoring.workdays import UnknownCalendarYear
 from storage.repos import Store
@@ -25,11 +25,11 @@ PASS_ATTEMPTS = 3  # tries of one pass while the database is busy
 T = TypeVar("T")
 
 
-async def remind(ctx: JobContext, kind: str, now: datetime) -> reminders.ReminderPass | None:
+async def remind(deps: JobDeps, kind: str, now: datetime) -> reminders.ReminderPass | None:
     """One reminder pass for the day of `now`; safe to run any number of times, anywhere."""
-    settings = ctx.settings
-    directory = await ctx.directory.fresh()
-    calendar = ctx.calendar.current
+    settings = deps.settings
+    directory = await deps.directory.fresh()
+    calendar = deps.calendar.current
     today = now.date()
 
     async def work(session: AsyncSession) -> reminders.ReminderPass | UnknownCalendarYear | None:
@@ -46,15 +46,15 @@ async def remind(ctx: JobContext, kind: str, now: datetime) -> reminders.Reminde
             return missing
         if plan is None:
             return None
-        return await reminders.queue(store, plan, ctx.clock.now(), settings.reminders.batch_size)
+        return await reminders.queue(store, plan, deps.clock.now(), settings.reminders.batch_size)
 
-    outcome = await _committed(ctx, work, kind, today)
+    outcome = await _committed(deps, work, kind, today)
     if isinstance(outcome, UnknownCalendarYear):
         # Maybe `shiji calendar load` ran since the cache was filled: read it again, once.
-        calendar = await ctx.calendar.reload()
-        outcome = await _committed(ctx, work, kind, today)
+        calendar = await deps.calendar.reload()
+        outcome = await _committed(deps, work, kind, today)
         if isinstance(outcome, UnknownCalendarYear):
-            await _calendar_missing(ctx, outcome.year, today)
+            await _calendar_missing(deps, outcome.year, today)
             return None
     if outcome is None:
         log.info("reminders %s: %s is not a working day", kind, today)
@@ -63,19 +63,19 @@ async def remind(ctx: JobContext, kind: str, now: datetime) -> reminders.Reminde
         "reminders %s for %s: %d due, %d newly queued in %d batches",
         kind, outcome.day, outcome.due, outcome.queued, outcome.batches,
     )
-    ctx.wake_sender()
+    deps.wake_sender()
     return outcome
 
 
 async def _committed(
-    ctx: JobContext, work: Callable[[AsyncSession], Awaitable[T]], kind: str, today: date
+    deps: JobDeps, work: Callable[[AsyncSession], Awaitable[T]], kind: str, today: date
 ) -> T:
     """`work` through the committer, the process's one writer (on SQLite a second writer
     transaction beside it would fail on a stale snapshot), tried again while the database is busy."""
     attempt = 1
     while True:
         try:
-            return await ctx.committer.run(work)
+            return await deps.committer.run(work)
         except OperationalError:
             # Another process wrote meanwhile (SQLite shared by two processes). The claims
             # make a rerun safe: it queues only whom nobody has claimed yet.
@@ -85,23 +85,23 @@ async def _committed(
             log.warning("reminders %s for %s: database busy, retrying", kind, today)
 
 
-async def _calendar_missing(ctx: JobContext, year: int, today: date) -> None:
+async def _calendar_missing(deps: JobDeps, year: int, today: date) -> None:
     log.error("reminders skipped: no working-day schedule for %s", year)
 
     async def alert(session: AsyncSession) -> None:
         await calendar_missing.alert_admins(
-            Store(session), ctx.settings.admin.userids, year, today, ctx.clock.now()
+            Store(session), deps.settings.admin.userids, year, today, deps.clock.now()
         )
 
-    await ctx.committer.run(alert)
+    await deps.committer.run(alert)
 
 
-async def daily_reminders(ctx: JobContext, now: datetime) -> None:
-    await remind(ctx, "daily", now)
+async def daily_reminders(deps: JobDeps, now: datetime) -> None:
+    await remind(deps, "daily", now)
 
 
-async def last_day_reminders(ctx: JobContext, now: datetime) -> None:
-    await remind(ctx, "last_day", now)
+async def last_day_reminders(deps: JobDeps, now: datetime) -> None:
+    await remind(deps, "last_day", now)
 
 
 LOG_JOBS = [

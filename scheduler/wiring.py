@@ -13,7 +13,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
-from scheduler.context import JobContext
+from scheduler.context import JobDeps
 from scheduler.jobs import ScheduledJob, last_instant, run_job
 from scheduler.registry import all_jobs
 from scoring.clock import SHANGHAI
@@ -41,22 +41,22 @@ class ShiftedTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 has no
         return f"{self.inner} shifted by {self.offset}"
 
 
-def trigger_for(job: ScheduledJob, ctx: JobContext, offset: timedelta) -> BaseTrigger:
-    at = job.at(ctx.settings)
+def trigger_for(job: ScheduledJob, deps: JobDeps, offset: timedelta) -> BaseTrigger:
+    at = job.at(deps.settings)
     cron = CronTrigger(hour=at.hour, minute=at.minute, second=at.second, timezone=SHANGHAI)
     return cron if abs(offset) < timedelta(seconds=1) else ShiftedTrigger(cron, offset)
 
 
-def build_scheduler(ctx: JobContext, jobs: Sequence[ScheduledJob] | None = None) -> AsyncIOScheduler:
+def build_scheduler(deps: JobDeps, jobs: Sequence[ScheduledJob] | None = None) -> AsyncIOScheduler:
     """A scheduler with every job registered (not started)."""
-    offset = ctx.clock.now() - datetime.now(SHANGHAI)
-    grace = int(timedelta(minutes=ctx.settings.reminders.grace_minutes).total_seconds())
+    offset = deps.clock.now() - datetime.now(SHANGHAI)
+    grace = int(timedelta(minutes=deps.settings.reminders.grace_minutes).total_seconds())
     scheduler = AsyncIOScheduler(timezone=SHANGHAI)
     for job in all_jobs() if jobs is None else jobs:
         scheduler.add_job(
             _fire,
-            trigger_for(job, ctx, offset),
-            args=[ctx, job],
+            trigger_for(job, deps, offset),
+            args=[deps, job],
             id=job.id,
             name=job.id,
             coalesce=True,  # several missed fires make one run
@@ -67,16 +67,16 @@ def build_scheduler(ctx: JobContext, jobs: Sequence[ScheduledJob] | None = None)
     return scheduler
 
 
-async def _fire(ctx: JobContext, job: ScheduledJob) -> None:
-    instant = last_instant(job, ctx.settings, ctx.clock.now() + _EARLY_FIRE_SLACK)
+async def _fire(deps: JobDeps, job: ScheduledJob) -> None:
+    instant = last_instant(job, deps.settings, deps.clock.now() + _EARLY_FIRE_SLACK)
     try:
-        await run_job(job, ctx, instant)
+        await run_job(job, deps, instant)
     except Exception:  # one failed pass must not stop the scheduler; the next run retries
         log.exception("job %s for %s failed", job.id, instant)
 
 
 async def catch_up(
-    ctx: JobContext, now: datetime, jobs: Sequence[ScheduledJob] | None = None
+    deps: JobDeps, now: datetime, jobs: Sequence[ScheduledJob] | None = None
 ) -> list[str]:
     """Run once each job whose last due instant passed less than grace_minutes ago.
 
@@ -84,25 +84,25 @@ async def catch_up(
     new. Older instants are skipped (and logged): a 17:30 nudge is no use at 21:00.
     Returns the ids of the jobs that ran.
     """
-    grace = timedelta(minutes=ctx.settings.reminders.grace_minutes)
+    grace = timedelta(minutes=deps.settings.reminders.grace_minutes)
     ran: list[str] = []
     for job in all_jobs() if jobs is None else jobs:
-        instant = last_instant(job, ctx.settings, now)
+        instant = last_instant(job, deps.settings, now)
         late = now - instant
         if late > grace:
             log.info("catch-up: %s was due %s (%s ago, beyond grace): skipped", job.id, instant, late)
             continue
         log.info("catch-up: %s was due %s (%s ago): running it now", job.id, instant, late)
         try:
-            if await run_job(job, ctx, instant):
+            if await run_job(job, deps, instant):
                 ran.append(job.id)
         except Exception:
             log.exception("catch-up of %s for %s failed", job.id, instant)
     return ran
 
 
-async def start_scheduler(ctx: JobContext) -> Any:
-    scheduler = build_scheduler(ctx)
+async def start_scheduler(deps: JobDeps) -> Any:
+    scheduler = build_scheduler(deps)
     scheduler.start()
-    await catch_up(ctx, ctx.clock.now())
+    await catch_up(deps, deps.clock.now())
     return scheduler

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.models import BLANKED_PAYLOAD, InboundMessage, Outbox, OutboxBody
+from storage.records import record_of
 from storage.sql import dialect_insert, table_of
 
 # A system-wide secure RNG: score ids and row order must not be predictable from each other.
@@ -51,8 +52,13 @@ def update_key(sent_key: str) -> str:
 
 
 class Round(Protocol):
-    id: int | None
-    opened_at: datetime
+    """A round as the box needs it (storage/records.py QuarterRound, YearRound)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def opened_at(self) -> datetime: ...
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,8 @@ class BallotBox:
     draft_table: ClassVar[Any]
     handin_table: ClassVar[Any]
     score_table: ClassVar[Any]
+    # The frozen record a card row is handed up as (storage/records.py).
+    card_record: ClassVar[Any]
     # Outbox key prefixes of the round's cards ("rate-card", "rate-submit", ...).
     card_prefix: ClassVar[str]
     submit_prefix: ClassVar[str]
@@ -84,14 +92,15 @@ class BallotBox:
         self.s = session
 
     async def assignment(self, assignment_id: str) -> Any:
-        return await self.s.get(self.assignment_table, assignment_id)
+        row = await self.s.get(self.assignment_table, assignment_id)
+        return None if row is None else record_of(self.card_record, row)
 
     async def assignments_of(self, round_id: int, rater: str) -> list[Any]:
         a = self.assignment_table
         result = await self.s.execute(
             select(a).where(a.round_id == round_id, a.rater == rater).order_by(a.unit_id, a.ratee)
         )
-        return list(result.scalars().all())
+        return [record_of(self.card_record, row) for row in result.scalars().all()]
 
     async def raters(self, round_id: int) -> set[str]:
         a = self.assignment_table
@@ -111,7 +120,6 @@ class BallotBox:
 
         False (and nothing written) if this rater had already handed in.
         """
-        assert rnd.id is not None
         table = table_of(self.handin_table)
         claimed = (
             await self.s.execute(
@@ -185,7 +193,6 @@ class BallotBox:
         - the updates of those cards (`update_key`): a mark given by text, shown on its card.
         The bot forgets its in-memory copies of the replies after COMMIT (`TRACES_DROPPED`).
         """
-        assert rnd.id is not None
         d = self.draft_table
         await self.s.execute(delete(d).where(d.round_id == rnd.id, d.rater == rater))
         await self._blank_replies(rnd, [rater])
@@ -230,7 +237,6 @@ class BallotBox:
             .where(who, col(InboundMessage.received_at) >= rnd.opened_at, col(InboundMessage.reply).is_not(None))
             .values(reply=None)
         )
-        assert rnd.id is not None
         forgotten: set[str] = self.s.info.setdefault(TRACES_DROPPED, set())
         forgotten.update(raters if raters is not None else await self.raters(rnd.id))
 
@@ -244,7 +250,6 @@ class BallotBox:
         transaction they were written, which groups one ballot's rows and tells who handed
         in when; after this they all share the close's transaction and a random order.
         """
-        assert rnd.id is not None
         scores = table_of(self.score_table)
         kept = [c for c in scores.columns if c.name != "id"]
         result = await self.s.execute(select(*kept).where(scores.c.round_id == rnd.id))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -30,6 +31,7 @@ from storage.models_rating import (
     RatingScore,
 )
 from storage.quarter_versions import newest
+from storage.records import CadreQuarter, QuarterRound, RatingCard, RoundStatus
 from storage.sql import dialect_insert, insert_rows, rowcount, table_of
 
 # A card's id goes into the assignment key and the outbox dedupe key: see OrderedIds.
@@ -50,31 +52,34 @@ class RatingRepo(BallotBox):
     draft_table = RatingDraft
     handin_table = RatingHandin
     score_table = RatingScore
+    card_record = RatingCard
     card_prefix = "rate-card"
     submit_prefix = "rate-submit"
 
     # ---- rounds ----
 
-    async def round_by_quarter(self, quarter: str) -> RatingRound | None:
+    async def round_by_quarter(self, quarter: str) -> QuarterRound | None:
         result = await self.s.execute(select(RatingRound).where(col(RatingRound.quarter) == quarter))
-        return result.scalars().first()
+        row = result.scalars().first()
+        return None if row is None else QuarterRound.of(row)
 
-    async def round_by_id(self, round_id: int) -> RatingRound | None:
-        return await self.s.get(RatingRound, round_id)
+    async def round_by_id(self, round_id: int) -> QuarterRound | None:
+        row = await self.s.get(RatingRound, round_id)
+        return None if row is None else QuarterRound.of(row)
 
-    async def rounds(self, status: str | None = None) -> list[RatingRound]:
+    async def rounds(self, status: RoundStatus | None = None) -> list[QuarterRound]:
         stmt = select(RatingRound).order_by(col(RatingRound.quarter))
         if status is not None:
             stmt = stmt.where(col(RatingRound.status) == status)
-        return list((await self.s.execute(stmt)).scalars().all())
+        return [QuarterRound.of(row) for row in (await self.s.execute(stmt)).scalars().all()]
 
     async def create_round(
         self, quarter: str, opened_by: str, opened_at: datetime, closes_at: datetime
-    ) -> RatingRound | None:
+    ) -> QuarterRound | None:
         """The round, or None if one for this quarter exists (another replica or admin won)."""
         stmt = (
             dialect_insert(self.s, table_of(RatingRound))
-            .values(quarter=quarter, status="open", opened_by=opened_by,
+            .values(quarter=quarter, status=RoundStatus.open, opened_by=opened_by,
                     opened_at=opened_at, closes_at=closes_at)
             .on_conflict_do_nothing(index_elements=["quarter"])
             .returning(table_of(RatingRound).c.id)
@@ -82,12 +87,12 @@ class RatingRepo(BallotBox):
         row = (await self.s.execute(stmt)).first()
         if row is None:
             return None
-        return await self.s.get(RatingRound, row.id)
+        return await self.round_by_id(row.id)
 
-    async def set_status(self, round_id: int, old: str, new: str, now: datetime) -> bool:
+    async def set_status(self, round_id: int, old: RoundStatus, new: RoundStatus, now: datetime) -> bool:
         """Move a round from `old` to `new`; False if it was not in `old` (someone else did it)."""
         values: dict[str, object] = {"status": new}
-        values["closed_at" if new == "closed" else "published_at"] = now
+        values["closed_at" if new is RoundStatus.closed else "published_at"] = now
         result = await self.s.execute(
             update(RatingRound)
             .where(col(RatingRound.id) == round_id, col(RatingRound.status) == old)
@@ -95,16 +100,15 @@ class RatingRepo(BallotBox):
         )
         return rowcount(result) == 1
 
-    async def void(self, rnd: RatingRound) -> set[str] | None:
+    async def void(self, rnd: QuarterRound) -> set[str] | None:
         """Void an unpublished round: mark it 'voided' (kept, so nothing reopens it by itself)
         and delete all it collected — cards, drafts (with everything rendered from them, drop_traces),
         hand-ins, sealed scores — and skip its pushes still pending. Returns the raters who
         held cards; None if it was published or voided meanwhile."""
-        assert rnd.id is not None
         moved = await self.s.execute(
             update(RatingRound)
-            .where(col(RatingRound.id) == rnd.id, col(RatingRound.status).in_(("open", "closed")))
-            .values(status="voided")
+            .where(col(RatingRound.id) == rnd.id, col(RatingRound.status).in_((RoundStatus.open, RoundStatus.closed)))
+            .values(status=RoundStatus.voided)
         )
         if rowcount(moved) != 1:
             return None
@@ -120,9 +124,11 @@ class RatingRepo(BallotBox):
         await self._skip_pending(rnd.id, cards)
         return raters
 
-    async def forget_voided(self, rnd: RatingRound) -> None:
+    async def forget_voided(self, rnd: QuarterRound) -> None:
         """Delete a voided round's row (it holds nothing else) so its quarter can open afresh."""
-        await self.s.execute(delete(RatingRound).where(col(RatingRound.id) == rnd.id, col(RatingRound.status) == "voided"))
+        await self.s.execute(
+            delete(RatingRound).where(col(RatingRound.id) == rnd.id, col(RatingRound.status) == RoundStatus.voided)
+        )
 
     async def _skip_pending(self, round_id: int, cards: set[str]) -> None:
         """Pending pushes of a voided round are skipped, not sent (outbox rows are never deleted):
@@ -187,7 +193,7 @@ class RatingRepo(BallotBox):
         await self.s.execute(stmt)
 
     async def hand_in(
-        self, rnd: RatingRound, rater: str, scores: Sequence[tuple[str, str, int]]
+        self, rnd: QuarterRound, rater: str, scores: Sequence[tuple[str, str, int]]
     ) -> bool:
         """Seal a ballot of (ratee, group, score); False if this rater had already handed in."""
         return await self.seal(
@@ -252,9 +258,9 @@ class RatingRepo(BallotBox):
 
     # ---- results ----
 
-    async def save_results(self, rows: Sequence[QuarterResult]) -> None:
+    async def save_results(self, rows: Sequence[CadreQuarter]) -> None:
         for row in rows:
-            self.s.add(row)
+            self.s.add(QuarterResult(**asdict(row)))
         await self.s.flush()
 
     async def add_publication(self, publication: QuarterPublication) -> bool:
@@ -276,10 +282,11 @@ class RatingRepo(BallotBox):
         )
         return list(result.scalars().all())
 
-    async def result(self, round_id: int, userid: str) -> QuarterResult | None:
+    async def result(self, round_id: int, userid: str) -> CadreQuarter | None:
         """A cadre's row in the newest version of a published quarter."""
         stmt = newest(select(QuarterResult).where(col(QuarterResult.round_id) == round_id, col(QuarterResult.userid) == userid))
-        return (await self.s.execute(stmt)).scalars().first()
+        row = (await self.s.execute(stmt)).scalars().first()
+        return None if row is None else CadreQuarter.of(row)
 
     # ---- extra raters of small units (R-RATE-6) ----
 

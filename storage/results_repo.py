@@ -19,6 +19,7 @@ from sqlmodel import col
 from storage.models import DailyLog, Leave, Summary
 from storage.models_rating import QuarterResult, RatingRound
 from storage.quarter_versions import newest
+from storage.records import CadreQuarter, QuarterRound, RoundStatus
 
 
 class QuarterCells(NamedTuple):
@@ -43,24 +44,24 @@ class ResultsRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
 
-    async def published_rounds(self, year: int | None = None) -> list[RatingRound]:
+    async def published_rounds(self, year: int | None = None) -> list[QuarterRound]:
         """Published quarterly rounds, oldest first (of one year when `year` is given)."""
-        stmt = select(RatingRound).where(col(RatingRound.status) == "published").order_by(col(RatingRound.quarter))
+        stmt = select(RatingRound).where(col(RatingRound.status) == RoundStatus.published).order_by(col(RatingRound.quarter))
         if year is not None:
             stmt = stmt.where(col(RatingRound.quarter).startswith(f"{year}Q"))
-        return list((await self.s.execute(stmt)).scalars().all())
+        return [QuarterRound.of(row) for row in (await self.s.execute(stmt)).scalars().all()]
 
-    async def round_results(self, round_id: int, version: int | None = None) -> list[QuarterResult]:
+    async def round_results(self, round_id: int, version: int | None = None) -> list[CadreQuarter]:
         """A published quarter's rows: its newest version, or `version` (an earlier one, for the audit)."""
         stmt = select(QuarterResult).where(col(QuarterResult.round_id) == round_id).order_by(col(QuarterResult.userid))
         stmt = newest(stmt) if version is None else stmt.where(col(QuarterResult.version) == version)
-        return list((await self.s.execute(stmt)).scalars().all())
+        return [CadreQuarter.of(row) for row in (await self.s.execute(stmt)).scalars().all()]
 
     def _year_rows(self, year: int) -> Select[str, QuarterResult]:
         return newest(
             select(col(RatingRound.quarter), QuarterResult)
             .join(QuarterResult, col(QuarterResult.round_id) == col(RatingRound.id))
-            .where(col(RatingRound.status) == "published", col(RatingRound.quarter).startswith(f"{year}Q"))
+            .where(col(RatingRound.status) == RoundStatus.published, col(RatingRound.quarter).startswith(f"{year}Q"))
         )
 
     async def quarter_cells(self, year: int) -> dict[str, dict[int, QuarterCells]]:
@@ -70,7 +71,7 @@ class ResultsRepo:
             select(col(RatingRound.quarter), col(q.userid), col(q.score), col(q.deduction), col(q.rank_in_unit), col(q.unit_ranked),
                    col(q.rank_in_level), col(q.level_ranked), col(q.missing_log_days), col(q.rater_counts))
             .join(q, col(q.round_id) == col(RatingRound.id))
-            .where(col(RatingRound.status) == "published", col(RatingRound.quarter).startswith(f"{year}Q"))
+            .where(col(RatingRound.status) == RoundStatus.published, col(RatingRound.quarter).startswith(f"{year}Q"))
         ))
         found: dict[str, dict[int, QuarterCells]] = {}
         for quarter, userid, *cells, counts in result.all():
@@ -84,7 +85,7 @@ class ResultsRepo:
         stmt = newest(
             select(col(RatingRound.quarter), col(q.userid), col(q.rater_counts))
             .join(q, col(q.round_id) == col(RatingRound.id))
-            .where(col(RatingRound.status) == "published", col(RatingRound.quarter).startswith(f"{year}Q"))
+            .where(col(RatingRound.status) == RoundStatus.published, col(RatingRound.quarter).startswith(f"{year}Q"))
         )
         if userid is not None:
             stmt = stmt.where(col(q.userid) == userid)
@@ -95,19 +96,19 @@ class ResultsRepo:
 
     async def quarter_rows_by_cadre(
         self, year: int, userid: str | None = None
-    ) -> AsyncIterator[tuple[str, dict[int, QuarterResult]]]:
+    ) -> AsyncIterator[tuple[str, dict[int, CadreQuarter]]]:
         """(userid, {quarter: published row}) by userid: one cadre's rows in memory at a time."""
         stmt = self._year_rows(year).order_by(col(QuarterResult.userid)).execution_options(yield_per=5_000)
         if userid is not None:
             stmt = stmt.where(col(QuarterResult.userid) == userid)
         current: str | None = None
-        rows: dict[int, QuarterResult] = {}
+        rows: dict[int, CadreQuarter] = {}
         async for quarter, row in await self.s.stream(stmt):
             if row.userid != current:
                 if current is not None:
                     yield current, rows
                 current, rows = row.userid, {}
-            rows[int(quarter[-1])] = row
+            rows[int(quarter[-1])] = CadreQuarter.of(row)
         if current is not None:
             yield current, rows
 

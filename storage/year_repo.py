@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -38,6 +38,7 @@ from storage.models_year import (
     YearEvalScore,
 )
 from storage.quarter_versions import newest
+from storage.records import EvaluationCard, RoundStatus, YearRound
 from storage.sql import dialect_insert, rowcount, table_of
 
 
@@ -68,53 +69,53 @@ class EvaluationRepo(BallotBox):
     draft_table = YearEvalDraft
     handin_table = YearEvalHandin
     score_table = YearEvalScore
+    card_record = EvaluationCard
     card_prefix = "dem-card"
     submit_prefix = "dem-submit"
 
-    async def by_year(self, year: int) -> YearEval | None:
+    async def by_year(self, year: int) -> YearRound | None:
         result = await self.s.execute(select(YearEval).where(col(YearEval.year) == year))
-        return result.scalars().first()
+        row = result.scalars().first()
+        return None if row is None else YearRound.of(row)
 
-    async def by_id(self, eval_id: int) -> YearEval | None:
-        return await self.s.get(YearEval, eval_id)
+    async def by_id(self, eval_id: int) -> YearRound | None:
+        row = await self.s.get(YearEval, eval_id)
+        return None if row is None else YearRound.of(row)
 
-    async def rounds(self, status: str | None = None) -> list[YearEval]:
+    async def rounds(self, status: RoundStatus | None = None) -> list[YearRound]:
         stmt = select(YearEval).order_by(col(YearEval.year))
         if status is not None:
             stmt = stmt.where(col(YearEval.status) == status)
-        return list((await self.s.execute(stmt)).scalars().all())
+        return [YearRound.of(row) for row in (await self.s.execute(stmt)).scalars().all()]
 
-    async def create(self, year: int, opened_by: str, opened_at: datetime, closes_at: datetime) -> YearEval | None:
+    async def create(self, year: int, opened_by: str, opened_at: datetime, closes_at: datetime) -> YearRound | None:
         """The evaluation, or None if the year has one (another replica or admin won)."""
         table = table_of(YearEval)
         stmt = (
             dialect_insert(self.s, table)
-            .values(year=year, status="open", opened_by=opened_by, opened_at=opened_at, closes_at=closes_at)
+            .values(year=year, status=RoundStatus.open, opened_by=opened_by, opened_at=opened_at, closes_at=closes_at)
             .on_conflict_do_nothing(index_elements=["year"])
             .returning(table.c.id)
         )
         row = (await self.s.execute(stmt)).first()
-        return None if row is None else await self.s.get(YearEval, row.id)
+        return None if row is None else await self.by_id(row.id)
 
     async def close(self, eval_id: int, now: datetime) -> bool:
         """open → closed; False if someone closed it first."""
         result = await self.s.execute(
-            update(YearEval).where(col(YearEval.id) == eval_id, col(YearEval.status) == "open")
-            .values(status="closed", closed_at=now)
+            update(YearEval).where(col(YearEval.id) == eval_id, col(YearEval.status) == RoundStatus.open)
+            .values(status=RoundStatus.closed, closed_at=now)
         )
         return rowcount(result) == 1
 
-    async def add_assignments(self, eval_id: int, rows: Iterable[tuple[str, str, int]]) -> list[YearEvalAssignment]:
+    async def add_assignments(self, eval_id: int, rows: Iterable[tuple[str, str, int]]) -> list[EvaluationCard]:
         """Insert (rater, ratee, unit_id) with random ids; returns them."""
         made = [
-            YearEvalAssignment(id=uuid.uuid4().hex[:16], round_id=eval_id, rater=rater, ratee=ratee, unit_id=unit_id)
+            EvaluationCard(id=uuid.uuid4().hex[:16], round_id=eval_id, rater=rater, ratee=ratee, unit_id=unit_id)
             for rater, ratee, unit_id in rows
         ]
         if made:
-            await self.s.execute(
-                table_of(YearEvalAssignment).insert(),
-                [m.model_dump() for m in made],
-            )
+            await self.s.execute(table_of(YearEvalAssignment).insert(), [asdict(m) for m in made])
         return made
 
     async def drafts(self, eval_id: int, rater: str) -> dict[str, dict[int, int]]:
@@ -240,7 +241,7 @@ class YearRepo:
                 func.max(case((col(RatingRound.quarter) == quarter, col(QuarterResult.score)))) for quarter in quarters
             ))
             .join(RatingRound, col(QuarterResult.round_id) == col(RatingRound.id))
-            .where(col(RatingRound.quarter).in_(quarters), col(RatingRound.status) == "published")
+            .where(col(RatingRound.quarter).in_(quarters), col(RatingRound.status) == RoundStatus.published)
             .group_by(col(QuarterResult.userid))
         ))
         return {

@@ -103,6 +103,38 @@ def floor_offences(module: str, imports: set[str]) -> list[str]:
     return bad
 
 
+# The conversation features: each a module or a package of handlers/. They share the floors
+# below them (the round kernel, the renderers), never each other; only the registry and the
+# help assemble them.
+FEATURES = ("handlers.rating", "handlers.year", "handlers.results", "handlers.archive", "handlers.logs",
+            "handlers.leave", "handlers.viewing", "handlers.stats", "handlers.summaries")
+
+
+def feature_of(module: str) -> str | None:
+    return next((feature for feature in FEATURES if within(module, feature)), None)
+
+
+def feature_offences(module: str, imports: set[str]) -> list[str]:
+    """Another feature's module that a feature's module imports."""
+    own = feature_of(module)
+    return sorted(name for name in imports if own is not None and feature_of(name) not in (None, own))
+
+
+def test_features_do_not_import_each_other() -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): feature_offences(dotted(path), imported_modules(path))
+        for path in modules_of("handlers")
+    }
+    assert {name: bad for name, bad in offenders.items() if bad} == {}
+    assert {feature_of(dotted(p)) for p in modules_of("handlers")} >= set(FEATURES)
+
+
+def test_the_check_catches_one_feature_importing_another() -> None:
+    imports = {"handlers.results.ranking", "handlers.services.rounds", "handlers.rating.commands"}
+    assert feature_offences("handlers.rating.commands", imports) == ["handlers.results.ranking"]
+    assert feature_offences("handlers.registry", imports) == []
+
+
 def test_the_inner_floors_are_each_found() -> None:
     floors = {floor_of(dotted(p)) for p in modules_of("handlers")}
     assert floors == set(FLOORS)
@@ -168,13 +200,13 @@ def test_the_check_catches_an_import_up_an_inner_floor(tmp_path: Path) -> None:
     offences = {
         module: set(floor_offences(module, imports))
         for module in ("handlers.render.pdf", "handlers.services.rating", "handlers.year.commands",
-                       "scheduler.rating_jobs", "bot.cli.rounds", "bot.dispatch", "bot.demo.page")
+                       "scheduler.round_jobs", "bot.cli.rounds", "bot.dispatch", "bot.demo.page")
     }
     assert offences == {
         "handlers.render.pdf": conversations | testing | {"handlers.services.calendar_missing"},
         "handlers.services.rating": conversations | testing,
         "handlers.year.commands": testing,
-        "scheduler.rating_jobs": conversations | testing,
+        "scheduler.round_jobs": conversations | testing,
         "bot.cli.rounds": conversations | testing,
         "bot.dispatch": testing,
         "bot.demo.page": set(),

@@ -9,36 +9,28 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from bot.calendar import build_calendar
 from bot.cli.db import open_database, operator_table
-from bot.cli.ops import cli_actor
+from bot.cli.ops import cli_ctx
 from bot.cli.rounds import rating_unit_of_work
-from bot.clock import clock_from_start
 from bot.settings import Settings
 from handlers.base import Refusal
 from handlers.services.archive_export import export_year, record_of
 from handlers.services.awards import import_awards
-from handlers.services.rating import RatingEnv
-from storage.directory import Directory
 from storage.repos import Store
 
 
 async def archive_export(settings: Settings, year: int, out: Path) -> int:
     async with open_database(settings) as sessions, sessions() as session:
-        store = Store(session)
-        directory = Directory(await store.roster.units(), await store.roster.cadres(), await store.roster.oversight(),
-                              await store.roster.first_import())
-        calendar = build_calendar(await store.calendar.loaded())
-        env = RatingEnv(store, settings.rules, directory, calendar, clock_from_start(settings.clock.start).now(), cli_actor())
+        ctx = await cli_ctx(settings, Store(session))
         try:
-            record = await record_of(env, year)
+            record = await record_of(ctx, year)
         except Refusal as refusal:
             print(refusal.text, file=sys.stderr)
             return 2
         bar = functools.partial(tqdm, total=len(record.people), unit="人", file=sys.stderr, dynamic_ncols=True)
         with bar(desc="全区工作簿") as book, bar(desc="个人档案 PDF") as pdfs:
-            done = await export_year(env, record, out, workbook_progress=book.update, pdf_progress=pdfs.update)
-        await env.audit("archive.export", f"{year}: {done.documents} PDFs, workbook {done.workbook.name}")
+            done = await export_year(ctx, record, out, workbook_progress=book.update, pdf_progress=pdfs.update)
+        await ctx.audit("archive.export", f"{year}: {done.documents} PDFs, workbook {done.workbook.name}")
         await session.commit()
     print(f"已导出 {year} 年度实绩档案：工作簿 {done.workbook}，个人档案 {done.documents} 份（PDF），在 {out}。")
     return 0
@@ -47,4 +39,4 @@ async def archive_export(settings: Settings, year: int, out: Path) -> int:
 async def archive_awards(settings: Settings, path: Path) -> int:
     if (records := operator_table(path)) is None:
         return 2
-    return await rating_unit_of_work(settings, lambda env: import_awards(env, records))
+    return await rating_unit_of_work(settings, lambda ctx: import_awards(ctx, records))

@@ -8,11 +8,26 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+from bot.calendar import build_calendar
 from bot.cli.db import in_words, open_database
 from bot.clock import SHANGHAI, clock_from_start
 from bot.settings import Settings
+from handlers.base import Ctx
 from storage.backup import BackupError, backup_sqlite, restore_sqlite, sqlite_path, table_rows
+from storage.directory import Directory
 from storage.repos import Store
+
+
+async def cli_ctx(settings: Settings, store: Store) -> Ctx:
+    """The context of a command run on the server: the roster, calendar and clock of now,
+    recorded in the audit trail as the operator (`cli_actor`)."""
+    directory = Directory(
+        await store.roster.units(), await store.roster.cadres(), await store.roster.oversight(),
+        await store.roster.first_import(),
+    )
+    calendar = build_calendar(await store.calendar.loaded())
+    now = clock_from_start(settings.clock.start).now()
+    return Ctx.office(cli_actor(), store, settings.rules, directory, calendar, now)
 
 
 def cli_actor() -> str:

@@ -19,13 +19,13 @@ from pathlib import Path
 from bot.cli.db import operator_table
 from bot.cli.rounds import rating_unit_of_work
 from bot.settings import Settings
-from handlers.base import Refusal
-from handlers.services.rating import RatingEnv
+from handlers.base import Ctx, Refusal
+from handlers.services.rounds import progress_text
 from handlers.services.year_evaluation import (
+    YEAR,
     close_evaluation,
     evaluation_for,
     open_evaluation,
-    progress_text,
 )
 from handlers.services.year_imports import excuse_quarter, import_history, import_unit_results
 from handlers.services.year_publish import publish_year, row_shown
@@ -33,6 +33,7 @@ from handlers.services.year_ties import decide_tie
 from scoring.disclosure import withheld_zh
 from scoring.names import text_key
 from scoring.types import RANK_ZH, Rank
+from storage.records import RoundStatus
 
 # The results file's columns: a stable key (for scripts and the README) and the Chinese
 # header an office reads in Excel, in file order.
@@ -83,37 +84,37 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             return 2
         records = read
 
-    async def work(env: RatingEnv) -> str:
+    async def work(ctx: Ctx) -> str:
         if action == "open":
-            return await open_evaluation(env, args.year, "cli")
+            return await open_evaluation(ctx, args.year, "cli")
         if action == "close":
-            return await close_evaluation(env, await evaluation_for(env, str(args.year), statuses=("open",)))
+            return await close_evaluation(ctx, await evaluation_for(ctx, str(args.year), statuses=(RoundStatus.open,)))
         if action == "status":
-            return await progress_text(env, await evaluation_for(env, str(args.year), statuses=("open", "closed")))
+            return await progress_text(ctx, YEAR, await evaluation_for(ctx, str(args.year), statuses=(RoundStatus.open, RoundStatus.closed)))
         if action == "import-unit-results":
-            return await import_unit_results(env, args.year, records)
+            return await import_unit_results(ctx, args.year, records)
         if action == "import-history":
-            return await import_history(env, records)
+            return await import_history(ctx, records)
         if action == "excuse":
-            return await excuse_quarter(env, args.year, args.userid, args.quarter, " ".join(args.reason), "cli", env.now,
+            return await excuse_quarter(ctx, args.year, args.userid, args.quarter, " ".join(args.reason), "cli", ctx.now,
                                         confirm=args.confirm)
         if action == "publish":
-            return await publish_year(env, args.year, "cli", republish=args.republish, force=args.force)
+            return await publish_year(ctx, args.year, "cli", republish=args.republish, force=args.force)
         if action in ("grant-excellent", "refuse-excellent"):
-            return await decide_tie(env, args.year, args.userid, action == "grant-excellent", "cli")
-        return await write_results(env, args.year, args.csv_path)
+            return await decide_tie(ctx, args.year, args.userid, action == "grant-excellent", "cli")
+        return await write_results(ctx, args.year, args.csv_path)
 
     return await rating_unit_of_work(settings, work)
 
 
-async def write_results(env: RatingEnv, year: int, path: Path) -> str:
+async def write_results(ctx: Ctx, year: int, path: Path) -> str:
     """The results file: one row per cadre of the newest published version, exact columns."""
-    published = await env.store.year.published(year)
+    published = await ctx.store.year.published(year)
     if published is None:
         raise Refusal(f"{year} 年度结果尚未发布。")
     yes_no = {True: "是", False: "否"}
-    k = env.cfg.min_group_size
-    raters = await env.store.results.quarter_raters(year)
+    k = ctx.cfg.min_group_size
+    raters = await ctx.store.results.quarter_raters(year)
     # utf-8-sig: the byte-order mark is how Excel knows the file is UTF-8, not the local GBK.
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
@@ -130,5 +131,5 @@ async def write_results(env: RatingEnv, year: int, path: Path) -> str:
                 yes_no[row.promotion_eligible], yes_no[row.commendation_eligible], row.last_place_years,
                 row.action,
             ])
-    await env.audit("year.results.export", f"{year} version {published.version}: {path.name}")
+    await ctx.audit("year.results.export", f"{year} version {published.version}: {path.name}")
     return f"已写出 {year} 年度结果（第 {published.version} 版）{len(published.rows)} 行：{path}"

@@ -32,9 +32,8 @@ from scoring.summary_window import SummaryPeriod, opening_day
 from scoring.types import Role
 from scoring.workdays import QuarterId, WorkCalendar
 from storage.directory import Person
-from storage.models_rating import RatingRound
-from storage.models_year import YearEval
 from storage.rating_repo import RatingRepo
+from storage.records import QuarterRound, RoundStatus, YearRound
 from storage.repos import Store
 from storage.year_repo import EvaluationRepo
 
@@ -233,22 +232,21 @@ class District:
         async with self.runtime.sessions() as session:
             store = Store(session)
             work: list[Awaitable[None]] = []
-            for rnd in await store.rating.rounds("open"):
+            for rnd in await store.rating.rounds(RoundStatus.open):
                 for rater, rng, ratees in await self._due(store.rating, rnd, str(rnd.quarter), day, skip):
                     work.append(self._rate(rater, rng, ratees))
-            for ev in await store.year.evaluation.rounds("open"):
+            for ev in await store.year.evaluation.rounds(RoundStatus.open):
                 for rater, rng, ratees in await self._due(store.year.evaluation, ev, f"{ev.year}年度", day, skip):
                     work.append(self._evaluate(rater, rng, ratees))
         await asyncio.gather(*work)
 
     async def _due(
-        self, box: RatingRepo | EvaluationRepo, rnd: RatingRound | YearEval, label: str, day: date,
+        self, box: RatingRepo | EvaluationRepo, rnd: QuarterRound | YearRound, label: str, day: date,
         skip: frozenset[str],
     ) -> list[tuple[str, random.Random, list[str]]]:
         """(rater, their dice, whom they answer for) of those whose day to answer `rnd` it is."""
         if self.clock.now() >= rnd.closes_at:
             return []
-        assert rnd.id is not None
         opened = rnd.opened_at.astimezone(SHANGHAI).date()
         due = []
         for rater in sorted(await box.raters(rnd.id)):

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from handlers.audience import Audience
 from handlers.base import Ctx, Refusal, Reply
+from handlers.dates import parse_year
 from handlers.render.records import file_name
-from handlers.results.ranking import queue_media
-from handlers.results.standings import parse_period
 from handlers.router import Router
 from handlers.services.archive_export import dossier_bytes, workbook_bytes, workbook_name
-from handlers.services.rating import RatingEnv
+from handlers.services.media import queue_media
 from handlers.text import fold
 from storage.directory import Person
 
@@ -46,18 +45,17 @@ def _person(ctx: Ctx, year: int, words: list[str]) -> Person:
 )
 async def export_archive(args: str, ctx: Ctx) -> Reply:
     words = fold(args).split()
-    period = parse_period(words[0]) if words else None
-    if period is None or not period.is_year:
+    year = parse_year(words[0]) if words else None
+    if year is None:
         raise Refusal("请写上年份，例如「导出档案 2026」（全区工作簿）或「导出档案 2026 张三」（个人 PDF）。")
-    env = RatingEnv.of(ctx)
     if words[1:]:
-        person = _person(ctx, period.year, words[1:])
-        name, data = file_name(period.year, person), await dossier_bytes(env, period.year, person)
-        what = f"{person.label}的 {period.year} 年度实绩档案（PDF）"
+        person = _person(ctx, year, words[1:])
+        name, data = file_name(year, person), await dossier_bytes(ctx, year, person)
+        what = f"{person.label}的 {year} 年度实绩档案（PDF）"
     else:
-        name, data = workbook_name(period.year), await workbook_bytes(env, period.year)
-        what = f"全区 {period.year} 年度实绩档案工作簿"
+        name, data = workbook_name(year), await workbook_bytes(ctx, year)
+        what = f"全区 {year} 年度实绩档案工作簿"
     if len(data) > MAX_FILE_BYTES:
-        raise Refusal(f"{what}有 {len(data) // 2**20} MB，超过企业微信 20 MB 的文件上限。请在服务器上运行 shiji archive export {period.year} --out 目录。")
+        raise Refusal(f"{what}有 {len(data) // 2**20} MB，超过企业微信 20 MB 的文件上限。请在服务器上运行 shiji archive export {year} --out 目录。")
     await queue_media(ctx, "file", name, data)
     return Reply(f"📁 {what}已生成（{len(data) // 1024 + 1} KB），稍后以文件「{name}」发送给您。")

@@ -1,15 +1,14 @@
-"""考实绩 in chat: rating cards and 评分, hand-in, results, extra raters, admin round commands."""
+"""考实绩 in chat: rating cards and 评分, hand-in, one's progress, extra raters, admin round commands."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Protocol, TypeVar
+from datetime import datetime
 
 from handlers.audience import Audience
 from handlers.base import CardAnswer, Ctx, Refusal, Reply
 from handlers.cards import ballot_cards_to_update, chosen, queue_card_update, update_sent_card
-from handlers.dates import parse_quarter
+from handlers.dates import parse_quarter, quarter_label
 from handlers.render.rating_cards import (
     OK_KEY,
     PROPOSAL_PREFIX,
@@ -17,96 +16,77 @@ from handlers.render.rating_cards import (
     SCORE_KEY,
     SUBMIT_PREFIX,
     handed_in_card,
-    parse_task_id,
     proposal_card,
     proposal_task_id,
-    quarter_label,
     rating_card,
     submit_card,
 )
-from handlers.results.ranking import ranking
+from handlers.render.round_cards import parse_task_id
 from handlers.router import Router
 from handlers.services.publish_guard import split_force, split_republish
 from handlers.services.rating import (
-    RatingEnv,
+    QUARTER,
     card_facts,
     close_round,
-    deadline_text,
     hand_in,
     high_slots,
-    is_open,
     names_of,
     nudge,
     open_round,
-    progress_text,
     publish_round,
-    published_round,
     quarter_of,
     republish_round,
     resend_unanswered,
-    result_text,
     round_for,
-    submit_token,
     void_round,
 )
+from handlers.services.rounds import (
+    answered_card,
+    deadline_text,
+    find_card,
+    is_open,
+    my_open_round,
+    name_of,
+    progress_text,
+    split_name_unit,
+    submit_token,
+)
+from handlers.services.year_evaluation import YEAR
 from handlers.text import fold
-from handlers.year.decisions import my_annual, parse_year
 from scoring import check_score
 from scoring.groups import may_have_extra_raters
 from scoring.numbers import whole_number
+from scoring.types import DIMENSIONS_ZH
 from scoring.workdays import QuarterId
 from storage.directory import Person, roster_order
-from storage.models_rating import RatingAssignment, RatingExtraProposal, RatingRound
+from storage.models_rating import RatingExtraProposal
+from storage.records import QuarterRound, RatingCard, RoundStatus
 
 router = Router()
 
 
-class _Card(Protocol):
-    @property
-    def ratee(self) -> str: ...
-
-
-CardT = TypeVar("CardT", bound=_Card)
-
 SECTION = "评分"
-NO_ROUND = "目前没有进行中的季度评分。评分开启后，您会在聊天中收到评分卡片。"
 _SPLIT = re.compile(r"[\s,，、;；]+")
-_NAME_UNIT = re.compile(r"^(.+?)[（(@](.+?)[)）]?$")
 
 
-# ---- the rater's open round --------------------------------------------------------------
-
-
-async def _my_open_round(env: RatingEnv, rater: str) -> tuple[RatingRound, list[RatingAssignment]]:
-    """The latest open round in which this person has cards."""
-    for rnd in reversed(await env.store.rating.rounds("open")):
-        assert rnd.id is not None
-        cards = await env.store.rating.assignments_of(rnd.id, rater)
-        if cards and is_open(rnd, env.now):
-            return rnd, cards
-    raise Refusal(NO_ROUND)
-
-
-async def _refuse_if_handed_in(env: RatingEnv, rnd: RatingRound, rater: str) -> None:
-    assert rnd.id is not None
-    if await env.store.rating.has_handed_in(rnd.id, rater):
+async def _refuse_if_handed_in(ctx: Ctx, rnd: QuarterRound, rater: str) -> None:
+    if await ctx.store.rating.has_handed_in(rnd.id, rater):
         raise Refusal(f"您已提交{quarter_label(quarter_of(rnd))}的评分，提交后不能再修改。")
 
 
 async def _score(
-    env: RatingEnv, rnd: RatingRound, rater: str, card: RatingAssignment, cards: list[RatingAssignment], raw: str
+    ctx: Ctx, rnd: QuarterRound, rater: str, card: RatingCard, cards: list[RatingCard], raw: str
 ) -> tuple[bool, str, int | None, int, int]:
     """Check and record one score. Returns (accepted, message, current score, 90+ left, cap)."""
-    assert rnd.id is not None
     allowed = {a.ratee for a in cards if a.unit_id == card.unit_id}
-    drafts = await env.store.rating.drafts(rnd.id, rater)
+    drafts = await ctx.store.rating.drafts(rnd.id, rater)
     unit_draft = {ratee: score for ratee, score in drafts.items() if ratee in allowed}
-    check = check_score(unit_draft, card.ratee, raw, card.unit_size, env.cfg, rater=rater, allowed_ratees=allowed)
-    name = _name(env, card.ratee)
+    check = check_score(unit_draft, card.ratee, raw, card.unit_size, ctx.cfg, rater=rater, allowed_ratees=allowed)
+    name = name_of(ctx, card.ratee)
     if not check.accepted:
         return False, f"未记录 {name} 的分数：{check.violations[0].reason_zh}", drafts.get(card.ratee), check.high_left, check.high_cap
     assert check.score is not None
-    await env.store.rating.put_draft(rnd.id, rater, card.ratee, check.score)
+    await ctx.store.rating.put_draft(rnd.id, rater, card.ratee, check.score)
     answered = len(set(drafts) | {card.ratee})
     tail = (
         "全部评完了，请点「提交评分」或发送「评分 提交」。"
@@ -114,15 +94,10 @@ async def _score(
         else f"已评 {answered}/{len(cards)} 人。"
     )
     message = (
-        f"已记录：{name} {check.score} 分。本单位 {env.cfg.high_score} 分以上还可给 "
+        f"已记录：{name} {check.score} 分。本单位 {ctx.cfg.high_score} 分以上还可给 "
         f"{check.high_left} 人。{tail}提交前可随时修改。"
     )
     return True, message, check.score, check.high_left, check.high_cap
-
-
-def _name(env: RatingEnv, userid: str) -> str:
-    person = env.directory.people.get(userid)
-    return person.name if person else userid
 
 
 # ---- cards -------------------------------------------------------------------------------
@@ -130,73 +105,62 @@ def _name(env: RatingEnv, userid: str) -> str:
 
 @router.card(RATE_PREFIX)
 async def rating_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
-    env = RatingEnv.of(ctx)
     task_id = answer.task_id
-    parsed = parse_task_id(task_id, RATE_PREFIX)
-    card = await env.store.rating.assignment(parsed[1]) if parsed else None
-    rnd = await env.store.rating.round_by_id(card.round_id) if card else None
-    if parsed is None or card is None or rnd is None or rnd.quarter != parsed[0]:
-        raise Refusal("这张评分卡片无法识别或已失效，未作任何更改。发送「评分」可重新收到您未评的卡片。")
-    if card.rater != ctx.userid:
-        raise Refusal("这张评分卡片不是发给您的，未作任何更改。")
+    rnd, card = await answered_card(ctx, QUARTER, task_id)
     label = quarter_label(quarter_of(rnd))
-    if not is_open(rnd, ctx.now):
-        raise Refusal(f"{label}评分已截止，这张卡片不能再使用，未作任何更改。")
-    assert rnd.id is not None
-    if await env.store.rating.has_handed_in(rnd.id, ctx.userid):  # a card the hand-in could not update
+    if await ctx.store.rating.has_handed_in(rnd.id, ctx.userid):  # a card the hand-in could not update
         return Reply(
             f"您已提交{label}的评分，提交后不能再修改。",
-            card_update=handed_in_card(task_id=task_id, quarter=quarter_of(rnd), ratee=env.directory.people[card.ratee]),
+            card_update=handed_in_card(task_id=task_id, quarter=quarter_of(rnd), ratee=ctx.directory.people[card.ratee]),
         )
-    cards = await env.store.rating.assignments_of(rnd.id, ctx.userid)
+    cards = await ctx.store.rating.assignments_of(rnd.id, ctx.userid)
     score = chosen(answer, SCORE_KEY)
     if answer.event_key != OK_KEY or score is None:
-        drafts = await env.store.rating.drafts(rnd.id, ctx.userid)
+        drafts = await ctx.store.rating.drafts(rnd.id, ctx.userid)
         current = drafts.get(card.ratee)
-        left, cap = high_slots(env, drafts, cards, card)
+        left, cap = high_slots(ctx, drafts, cards, card)
         note = f"未记录分数：请先在下拉框中选择分数，再点「{'确定' if current is None else '改为所选分数'}」。"
-        return Reply(note, card_update=await _card(env, rnd, card, task_id, current, left, cap, note))
-    accepted, message, current, left, cap = await _score(env, rnd, ctx.userid, card, cards, score)
+        return Reply(note, card_update=await _card(ctx, rnd, card, task_id, current, left, cap, note))
+    accepted, message, current, left, cap = await _score(ctx, rnd, ctx.userid, card, cards, score)
     note = message if accepted else f"⚠️ {message}"
-    return Reply(message, card_update=await _card(env, rnd, card, task_id, current, left, cap, note))
+    return Reply(message, card_update=await _card(ctx, rnd, card, task_id, current, left, cap, note))
 
 
 async def _card(
-    env: RatingEnv, rnd: RatingRound, card: RatingAssignment, task_id: str,
+    ctx: Ctx, rnd: QuarterRound, card: RatingCard, task_id: str,
     score: int | None, left: int, cap: int, note: str,
 ) -> dict[str, object]:
     quarter = quarter_of(rnd)
-    ratee = env.directory.people[card.ratee]
-    facts = await card_facts(env, quarter, only=card.ratee)
+    ratee = ctx.directory.people[card.ratee]
+    facts = await card_facts(ctx, quarter, only=card.ratee)
     logged, owed = facts.days(card.ratee)
     return rating_card(
         task_id=task_id, quarter=quarter, ratee=ratee, logs=logged,
         workdays=owed, summary=facts.summaries.get(card.ratee),
-        summary_chars=env.settings.rating.card_summary_chars, score=score,
-        high_score=env.cfg.high_score, high_left=left, high_cap=cap,
-        card_scores=env.settings.rating.card_scores, note=note,
+        summary_chars=ctx.settings.rating.card_summary_chars, score=score,
+        high_score=ctx.cfg.high_score, high_left=left, high_cap=cap,
+        card_scores=ctx.settings.rating.card_scores, note=note,
     )
 
 
 @router.card(SUBMIT_PREFIX)
 async def submit_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
-    env = RatingEnv.of(ctx)
     task_id = answer.task_id
     parsed = parse_task_id(task_id, SUBMIT_PREFIX)
     quarter = parse_quarter(parsed[0]) if parsed else None
-    rnd = await env.store.rating.round_by_quarter(str(quarter)) if quarter else None
-    if parsed is None or rnd is None or rnd.id is None:
+    rnd = await ctx.store.rating.round_by_quarter(str(quarter)) if quarter else None
+    if parsed is None or rnd is None:
         raise Refusal("这张卡片无法识别或已失效，未作任何更改。发送「评分 提交」也可以提交评分。")
     if parsed[1] != submit_token(rnd.id, ctx.userid):
         raise Refusal("这张提交卡片不是发给您的，未作任何更改。")
-    if await env.store.rating.has_handed_in(rnd.id, ctx.userid):  # the card shows it now
+    if await ctx.store.rating.has_handed_in(rnd.id, ctx.userid):  # the card shows it now
         text = f"您已提交{quarter_label(quarter_of(rnd))}的评分，提交后不能再修改。"
     else:
-        text = await hand_in(env, rnd, ctx.userid)
-    cards = len(await env.store.rating.assignments_of(rnd.id, ctx.userid))
+        text = await hand_in(ctx, rnd, ctx.userid)
+    cards = len(await ctx.store.rating.assignments_of(rnd.id, ctx.userid))
     done = submit_card(
         task_id=task_id, quarter=quarter_of(rnd), cards=cards,
-        deadline=deadline_text(env, rnd.closes_at), note=text, done=True,
+        deadline=deadline_text(ctx, rnd.closes_at), note=text, done=True,
     )
     return Reply(text, card_update=done)
 
@@ -212,87 +176,34 @@ async def submit_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
 )
 async def rate_by_text(args: str, ctx: Ctx) -> Reply:
     person = ctx.require_person()
-    env = RatingEnv.of(ctx)
-    rnd, cards = await _my_open_round(env, person.userid)
-    assert rnd.id is not None
+    rnd, cards = await my_open_round(ctx, QUARTER, person.userid)
     words = [w for w in _SPLIT.split(fold(args).strip()) if w]
     if words in (["提交"], ["交卷"], ["submit"]):
-        return Reply(await hand_in(env, rnd, person.userid))
-    await _refuse_if_handed_in(env, rnd, person.userid)
+        return Reply(await hand_in(ctx, rnd, person.userid))
+    await _refuse_if_handed_in(ctx, rnd, person.userid)
     if not words:
-        drafts = await env.store.rating.drafts(rnd.id, person.userid)
-        count = await resend_unanswered(env, rnd, person.userid)
+        drafts = await ctx.store.rating.drafts(rnd.id, person.userid)
+        count = await resend_unanswered(ctx, rnd, person.userid)
         label = quarter_label(quarter_of(rnd))
         if count == 0:
             return Reply(f"{label}评分：{len(cards)} 人已全部评完，请点「提交评分」或发送「评分 提交」。已重新发送提交卡片。")
         return Reply(
             f"{label}评分：共 {len(cards)} 人，已评 {len(drafts)} 人，未评的 {count} 张卡片已重新发送。"
-            f"截止 {deadline_text(env, rnd.closes_at)}。"
+            f"截止 {deadline_text(ctx, rnd.closes_at)}。"
         )
     if len(words) < 2:
         raise Refusal("请写成「评分 姓名 分数」，例如：评分 张三 92。只发「评分」可重新收到未评的卡片。")
     raw = words[-1]
-    card = find_card(env, person, cards, words[:-1])
-    accepted, message, current, left, cap = await _score(env, rnd, person.userid, card, cards, raw)
+    card = find_card(ctx, person, cards, words[:-1], command="评分", example="90")
+    accepted, message, current, left, cap = await _score(ctx, rnd, person.userid, card, cards, raw)
     if not accepted:
         raise Refusal(message)
-    held = await ballot_cards_to_update(env.store, env.store.rating, rnd.id, person.userid, ctx.now, [card.id], submit=False)
+    held = await ballot_cards_to_update(ctx.store, ctx.store.rating, rnd.id, person.userid, ctx.now, [card.id], submit=False)
     for sent, _ in held:
-        await queue_card_update(env.store, sent, await _card(env, rnd, card, sent.task_id, current, left, cap, message), ctx.now)
+        await queue_card_update(ctx.store, sent, await _card(ctx, rnd, card, sent.task_id, current, left, cap, message), ctx.now)
     if held:
         return Reply(message + "卡片已同步更新。")
     return Reply(message + "（卡片上的显示未能同步更新，以这条记录为准。）")
-
-
-def find_card(
-    env: RatingEnv, person: Person, cards: Sequence[CardT], words: list[str], *, command: str = "评分",
-    example: str = "90",
-) -> CardT:
-    """`张三`, `张三 城关镇`, `张三（城关镇）` or `张三@城关镇` among the rater's own cards
-    (rating cards, or the democratic evaluation's: `command` names the chat command)."""
-    name, unit = words[0], " ".join(words[1:]) or None
-    if unit is None and (match := _NAME_UNIT.match(name)):
-        name, unit = match[1], match[2]
-    if name == person.name and not any(_name(env, c.ratee) == name for c in cards):
-        raise Refusal("不能给自己打分。")
-    matches = [
-        c for c in cards
-        if _name(env, c.ratee) == name
-        and (unit is None or env.directory.people[c.ratee].unit.name == unit)
-    ]
-    if not matches:
-        raise Refusal(f"「{name}」不在您本轮的{command}名单中，未作任何更改。发送「{command}」可收到您需要{command}的卡片。")
-    if len(matches) > 1:
-        units = "、".join(env.directory.people[c.ratee].unit.name for c in matches)
-        raise Refusal(f"您的名单中有 {len(matches)} 位「{name}」（{units}），请写上单位，例如：{command} {name}@{env.directory.people[matches[0].ratee].unit.name} {example}")
-    return matches[0]
-
-
-# ---- results -----------------------------------------------------------------------------
-
-
-@router.command(
-    "我的得分", "得分",
-    usage="我的得分 / 我的得分 2026Q4 / 我的得分 2026 / 我的得分 本单位",
-    summary="查看自己已发布的季度或年度得分和排名；主要领导可看本单位名单",
-    audience=Audience.cadre, section=SECTION,
-)
-async def my_score(args: str, ctx: Ctx) -> Reply:
-    env = RatingEnv.of(ctx)
-    year = parse_year(fold(args))
-    if year is not None:
-        return Reply(await my_annual(ctx, year))
-    words = args.split()
-    if words[:1] == ["本单位"]:
-        return await ranking(args, ctx)  # the unit's ranking, as 排名 本单位 shows it
-    person = ctx.require_cadre()
-    rnd = await published_round(env, args)
-    assert rnd.id is not None
-    row = await env.store.rating.result(rnd.id, person.userid)
-    label = quarter_label(quarter_of(rnd))
-    if row is None:
-        return Reply(f"{label}的结果中没有您的得分（发布时您不在名册中）。如有疑问请联系考核办。")
-    return Reply(f"📊 {label}实绩考核结果\n" + result_text(env, row))
 
 
 # ---- extra raters of small units (R-RATE-6) ---------------------------------------------
@@ -309,10 +220,9 @@ async def propose_extra(args: str, ctx: Ctx) -> Reply:
     on who exists elsewhere in the district: names are matched to the roster for the admin,
     who sees the ones no single cadre answers to and decides (README, "Security")."""
     person = ctx.require_cadre()
-    env = RatingEnv.of(ctx)
     unit = person.unit
-    members = env.directory.members(unit.id)
-    limit = env.settings.rating.small_unit_below
+    members = ctx.directory.members(unit.id)
+    limit = ctx.settings.rating.small_unit_below
     if not may_have_extra_raters(len(members), limit):
         raise Refusal(f"{unit.name}有 {len(members)} 名干部，不足 {limit} 人的单位才需要增加参评人员。")
     words = [w for w in _SPLIT.split(args.strip()) if w]
@@ -326,21 +236,19 @@ async def propose_extra(args: str, ctx: Ctx) -> Reply:
     unmatched: list[str] = []
     own: list[str] = []
     for word in words:
-        group = await env.store.rating.role_group(word)
+        group = await ctx.store.rating.role_group(word)
         if group:
             for userid in group:
-                member = env.directory.get(userid)
+                member = ctx.directory.get(userid)
                 if member is not None and member.unit.id != unit.id:
                     chosen[userid] = member
             continue
-        name, unit_name = word, None
-        if match := _NAME_UNIT.match(word):
-            name, unit_name = match[1], match[2]
+        name, unit_name = split_name_unit(word)
         if name in own_names and unit_name in (None, unit.name):
             own.append(name)  # the leader's own unit: visible to them, so it may be named
             continue
         found = [
-            p for p in env.directory.named(name)
+            p for p in ctx.directory.named(name)
             if p.unit.id != unit.id and (unit_name is None or p.unit.name == unit_name)
         ]
         if len(found) == 1:
@@ -352,7 +260,7 @@ async def propose_extra(args: str, ctx: Ctx) -> Reply:
             "未提交，请修改后重发：\n" + "\n".join(f"· {name} 是本单位成员，本来就参加评分" for name in own)
             + f"\n如指其他单位的同名人员，请写成 {own[0]}@单位。"
         )
-    proposal = await env.store.rating.propose_extra(
+    proposal = await ctx.store.rating.propose_extra(
         unit.id, person.userid, sorted(chosen), unmatched, ctx.now
     )
     assert proposal.id is not None
@@ -381,23 +289,22 @@ async def _decide_proposal(
     """Record an admin's decision (None: only look); returns the proposal, the answer and
     whether this call decided it."""
     ctx.require(Audience.admin, "审批增加参评人员")  # the card's buttons: the router checks the text commands
-    env = RatingEnv.of(ctx)
-    proposal = await env.store.rating.proposal(proposal_id)
+    proposal = await ctx.store.rating.proposal(proposal_id)
     if proposal is None or proposal.id is None:
         raise Refusal(f"没有编号为 {proposal_id} 的参评申请，未作任何更改。发送「待批参评」查看编号。")
-    unit = env.directory.units[proposal.unit_id]
+    unit = ctx.directory.units[proposal.unit_id]
     userids = [u for u in proposal.userids.split("|") if u]
     if proposal.status != "pending":
-        who = _name(env, proposal.decided_by) if proposal.decided_by in env.directory.people else "考核办"
+        who = name_of(ctx, proposal.decided_by) if proposal.decided_by in ctx.directory.people else "考核办"
         return proposal, f"这条申请（{unit.name}）已由{who}{_VERDICTS[proposal.status][1:]}，无需重复处理。", False
     if decision is None:
         raise Refusal("请点「批准」或「驳回」。")
-    if not await env.store.rating.decide_proposal(proposal.id, decision, ctx.userid, ctx.now):
+    if not await ctx.store.rating.decide_proposal(proposal.id, decision, ctx.userid, ctx.now):
         raise Refusal("这张申请已由其他管理员处理过了，未作任何更改。")
     await ctx.store.session.refresh(proposal)
-    await env.audit(f"extra_raters.{'approve' if decision == 'approved' else 'reject'}", f"proposal {proposal.id}: {unit.name}, {len(userids)} people")
+    await ctx.audit(f"extra_raters.{'approve' if decision == 'approved' else 'reject'}", f"proposal {proposal.id}: {unit.name}, {len(userids)} people")
     if decision == "approved":
-        await env.store.rating.approve_extra(proposal.unit_id, userids, ctx.now, f"proposal:{proposal.id}")
+        await ctx.store.rating.approve_extra(proposal.unit_id, userids, ctx.now, f"proposal:{proposal.id}")
         outcome = "已批准，从下一轮评分起生效"
     else:
         outcome = "未获批准"
@@ -416,11 +323,10 @@ async def _decide_proposal(
 
 def _decided_proposal_card(ctx: Ctx, proposal: RatingExtraProposal, task_id: str) -> dict[str, object]:
     assert proposal.id is not None
-    env = RatingEnv.of(ctx)
-    names = [env.directory.people[u].label if u in env.directory.people else u for u in proposal.userids.split("|") if u]
+    names = [ctx.directory.people[u].label if u in ctx.directory.people else u for u in proposal.userids.split("|") if u]
     return proposal_card(
-        task_id=task_id, number=proposal.id, unit=env.directory.units[proposal.unit_id].name,
-        proposer=_name(env, proposal.proposed_by), names=names, unmatched=_unmatched(proposal),
+        task_id=task_id, number=proposal.id, unit=ctx.directory.units[proposal.unit_id].name,
+        proposer=name_of(ctx, proposal.proposed_by), names=names, unmatched=_unmatched(proposal),
         decided=_VERDICTS.get(proposal.status),
     )
 
@@ -459,21 +365,68 @@ async def reject_extra_text(args: str, ctx: Ctx) -> Reply:
 
 @router.command("待批参评", usage="待批参评", summary="列出等待审批的增加参评人员申请及编号", audience=Audience.admin, section=SECTION)
 async def pending_extra(args: str, ctx: Ctx) -> Reply:
-    env = RatingEnv.of(ctx)
-    pending = await env.store.rating.pending_proposals()
+    pending = await ctx.store.rating.pending_proposals()
     if not pending:
         return Reply("目前没有等待审批的增加参评人员申请。")
     lines = [f"等待审批的增加参评人员申请（{len(pending)} 条）："]
     for proposal in pending:
-        names = names_of(env, [u for u in proposal.userids.split("|") if u]) or "（无）"
+        names = names_of(ctx, [u for u in proposal.userids.split("|") if u]) or "（无）"
         unmatched = _unmatched(proposal)
         doubt = f"；名册中未能确定：「{'」「'.join(unmatched)}」" if unmatched else ""
         lines.append(
-            f"· 编号 {proposal.id}：{env.directory.units[proposal.unit_id].name}"
-            f"（{_name(env, proposal.proposed_by)}提议）拟增加 {names}{doubt}"
+            f"· 编号 {proposal.id}：{ctx.directory.units[proposal.unit_id].name}"
+            f"（{name_of(ctx, proposal.proposed_by)}提议）拟增加 {names}{doubt}"
         )
     lines.append("回复「批准参评 编号」或「驳回参评 编号」。")
     return Reply("\n".join(lines))
+
+
+@router.command(
+    "我的评分进度",
+    usage="我的评分进度",
+    summary="自己在进行中的季度评分和民主测评里已评几人、还差几人、是否已提交（不显示分数）",
+    audience=Audience.rostered, section=SECTION,
+)
+async def my_rating_progress(args: str, ctx: Ctx) -> Reply:
+    """How far the asker is in each open round they hold cards in: counts only, never a score."""
+    rater = ctx.require_person().userid
+    lines = []
+    for rnd in await ctx.store.rating.rounds(RoundStatus.open):
+        cards = await ctx.store.rating.assignments_of(rnd.id, rater)
+        if cards and is_open(rnd, ctx.now):
+            drafts = await ctx.store.rating.drafts(rnd.id, rater)
+            lines.append(_rater_line(
+                ctx, QUARTER.label(rnd), rnd.closes_at, len(cards), sum(1 for c in cards if c.ratee in drafts),
+                await ctx.store.rating.has_handed_in(rnd.id, rater), ("评分", "已评", "未评", "提交评分"),
+            ))
+    box = ctx.store.year.evaluation
+    for ev in await box.rounds(RoundStatus.open):
+        marked = await box.assignments_of(ev.id, rater)
+        if marked and is_open(ev, ctx.now):
+            marks = await box.drafts(ev.id, rater)
+            complete = sum(1 for c in marked if len(marks.get(c.ratee, {})) == len(DIMENSIONS_ZH))
+            lines.append(_rater_line(
+                ctx, YEAR.label(ev), ev.closes_at, len(marked), complete,
+                await box.has_handed_in(ev.id, rater), ("测评", "已完成", "未完成", "提交测评"),
+            ))
+    if not lines:
+        return Reply("目前没有进行中的季度评分或民主测评需要您参加。评分或测评开启后，您会在聊天中收到卡片。")
+    return Reply("\n".join(["📋 您的评分进度", *lines]))
+
+
+def _rater_line(
+    ctx: Ctx, label: str, closes_at: datetime, cards: int, done: int, handed_in: bool, words: tuple[str, str, str, str],
+) -> str:
+    command, done_word, todo_word, button = words
+    deadline = deadline_text(ctx, closes_at)
+    if handed_in:
+        return f"· {label}：已提交（共 {cards} 人），不能再修改。"
+    if done == cards:
+        return f"· {label}：共 {cards} 人，已全部评完，还差最后一步：请点「{button}」或发送「{command} 提交」，截止 {deadline}。"
+    return (
+        f"· {label}：共 {cards} 人，{done_word} {done} 人，还差 {cards - done} 人，截止 {deadline}。"
+        f"发送「{command}」可重新收到{todo_word}的卡片，完成后发送「{command} 提交」。"
+    )
 
 
 # ---- admin round commands ----------------------------------------------------------------
@@ -481,17 +434,15 @@ async def pending_extra(args: str, ctx: Ctx) -> Reply:
 
 @router.command("开启评分", usage="开启评分 2026Q4", summary="开启某季度的评分（默认上一季度），向评分人发送卡片", audience=Audience.admin, section=SECTION)
 async def admin_open(args: str, ctx: Ctx) -> Reply:
-    env = RatingEnv.of(ctx)
     quarter = parse_quarter(args, ctx.today) if args.strip() else QuarterId.of(ctx.today).previous()
     if quarter is None:
         raise Refusal(f"看不懂季度「{args}」。请写成 2026Q4 这样的形式。")
-    return Reply(await open_round(env, quarter))
+    return Reply(await open_round(ctx, quarter))
 
 
 @router.command("关闭评分", usage="关闭评分 2026Q4", summary="提前关闭评分：未提交的合规评分自动提交，其余作废", audience=Audience.admin, section=SECTION)
 async def admin_close(args: str, ctx: Ctx) -> Reply:
-    env = RatingEnv.of(ctx)
-    return Reply(await close_round(env, await round_for(env, args, default_status=("open",))))
+    return Reply(await close_round(ctx, await round_for(ctx, args, default_status=(RoundStatus.open,))))
 
 
 @router.command(
@@ -500,21 +451,19 @@ async def admin_close(args: str, ctx: Ctx) -> Reply:
     audience=Audience.admin, section=SECTION,
 )
 async def admin_publish(args: str, ctx: Ctx) -> Reply:
-    env = RatingEnv.of(ctx)
     force, words = split_force(fold(args).split())
     republish, words = split_republish(words)
     if republish:  # 强制发布 has nothing to force here: a published quarter takes no summary
-        return Reply(await republish_round(env, await round_for(env, " ".join(words), default_status=("published",))))
-    rnd = await round_for(env, " ".join(words), default_status=("closed",))
-    return Reply(await publish_round(env, rnd, force=force))
+        return Reply(await republish_round(ctx, await round_for(ctx, " ".join(words), default_status=(RoundStatus.published,))))
+    rnd = await round_for(ctx, " ".join(words), default_status=(RoundStatus.closed,))
+    return Reply(await publish_round(ctx, rnd, force=force))
 
 
 @router.command("作废评分", usage="作废评分 2026Q4", summary="作废误开的、尚未发布的季度评分：删除全部评分卡和评分，通知评分人一次", audience=Audience.admin, section=SECTION)
 async def admin_void(args: str, ctx: Ctx) -> Reply:
     if not args.strip():  # never a default: voiding the wrong round cannot be undone
         raise Refusal("请写明要作废的季度，例如「作废评分 2026Q4」。")
-    env = RatingEnv.of(ctx)
-    return Reply(await void_round(env, await round_for(env, args, default_status=())))
+    return Reply(await void_round(ctx, await round_for(ctx, args, default_status=())))
 
 
 @router.command(
@@ -522,17 +471,15 @@ async def admin_void(args: str, ctx: Ctx) -> Reply:
     summary="立即提醒所有尚未提交评分的人", audience=Audience.admin, section=SECTION,
 )
 async def admin_nudge(args: str, ctx: Ctx) -> Reply:
-    env = RatingEnv.of(ctx)
-    rnd = await round_for(env, args, default_status=("open",))
-    nudged = await nudge(env, rnd)
+    rnd = await round_for(ctx, args, default_status=(RoundStatus.open,))
+    nudged = await nudge(ctx, rnd)
     label = quarter_label(quarter_of(rnd))
     if not nudged:
         return Reply(f"{label}评分：没有需要提醒的人（都已提交，或刚刚已提醒过）。")
-    names = names_of(env, nudged)
+    names = names_of(ctx, nudged)
     return Reply(f"✅ 已向 {len(nudged)} 位尚未提交{label}评分的人发送提醒：{names}。")
 
 
 @router.command("评分进度", usage="评分进度 2026Q4", summary="各单位提交评分的人数和尚未提交的人（不含任何分数）", audience=Audience.admin, section=SECTION)
 async def admin_progress(args: str, ctx: Ctx) -> Reply:
-    env = RatingEnv.of(ctx)
-    return Reply(await progress_text(env, await round_for(env, args, default_status=("open", "closed", "published"))))
+    return Reply(await progress_text(ctx, QUARTER, await round_for(ctx, args, default_status=(RoundStatus.open, RoundStatus.closed, RoundStatus.published))))

@@ -18,7 +18,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from handlers.cards import drop_down, new_task_id, new_task_ids, task_parts
+from handlers.cards import drop_down, new_task_id, new_task_ids
+from handlers.dates import quarter_label
+from handlers.render.round_cards import card_source, ratee_title
+from handlers.render.round_cards import submit_card as round_submit_card
 from scoring.workdays import QuarterId
 from storage.directory import Person
 
@@ -28,10 +31,6 @@ PROPOSAL_PREFIX = "rxp-"
 SCORE_KEY = "score"
 OK_KEY = "ok"
 HANDED_IN_KEY = "handed_in"
-
-
-def quarter_label(quarter: QuarterId) -> str:
-    return f"{quarter.year}年第{quarter.quarter}季度"
 
 
 def rate_task_ids(quarter: QuarterId, assignment_ids: Sequence[str]) -> list[str]:
@@ -45,12 +44,6 @@ def submit_task_id(quarter: QuarterId, token: str) -> str:
 
 def proposal_task_id(proposal_id: int) -> str:
     return new_task_id(PROPOSAL_PREFIX, proposal_id)
-
-
-def parse_task_id(task_id: str, prefix: str) -> tuple[str, str] | None:
-    """`rate-2026Q4-<id>-<random>` → ("2026Q4", "<id>"); None if it is not that shape."""
-    parts = task_parts(task_id, prefix, 2)
-    return (parts[0], parts[1]) if parts else None
 
 
 def rating_card(
@@ -73,11 +66,10 @@ def rating_card(
         quote = summary[:summary_chars] + ("…" if len(summary) > summary_chars else "")
     else:
         quote = "（尚未提交季度小结）"
-    title = f"{ratee.name}（{ratee.position}）" if ratee.position else ratee.name
     return {
         "card_type": "button_interaction",
-        "source": {"desc": f"实绩考核 · {quarter_label(quarter)}评分"},
-        "main_title": {"title": title[:36], "desc": ratee.unit.name},
+        "source": _source(quarter),
+        "main_title": {"title": ratee_title(ratee), "desc": ratee.unit.name},
         "sub_title_text": note
         or f"请依据其晒出的实绩打分。列表外的分数请发送「评分 {ratee.name} 分数」，"
         f"全部日志可发送「查看 {ratee.name} {quarter}」。",
@@ -99,11 +91,10 @@ def rating_card(
 def handed_in_card(*, task_id: str, quarter: QuarterId, ratee: Person) -> dict[str, Any]:
     """A ratee's card once the rater handed in: no score (scores are sealed without the rater,
     so none stays on a card addressed to them) and nothing left to choose."""
-    title = f"{ratee.name}（{ratee.position}）" if ratee.position else ratee.name
     return {
         "card_type": "button_interaction",
-        "source": {"desc": f"实绩考核 · {quarter_label(quarter)}评分"},
-        "main_title": {"title": title[:36], "desc": ratee.unit.name},
+        "source": _source(quarter),
+        "main_title": {"title": ratee_title(ratee), "desc": ratee.unit.name},
         "sub_title_text": f"您已提交{quarter_label(quarter)}评分，不能再修改。评分已匿名保存，卡片上不再显示分数。",
         "horizontal_content_list": [{"keyname": "评分", "value": "已提交"}],
         "task_id": task_id,
@@ -119,16 +110,14 @@ def submit_card(
         f"您本轮共需为 {cards} 位同事评分。全部评完后点「提交评分」（或发送「评分 提交」），"
         f"提交后不能再修改。截止 {deadline}；届时未提交但符合规则的评分将自动提交。"
     )
-    return {
-        "card_type": "button_interaction",
-        "source": {"desc": f"实绩考核 · {quarter_label(quarter)}评分"},
-        "main_title": {"title": "提交本季度评分", "desc": f"截止 {deadline}"},
-        "sub_title_text": text,
-        "task_id": task_id,
-        "button_list": [
-            {"text": "已提交" if done else "提交评分", "style": 2 if done else 1, "key": "submit"}
-        ],
-    }
+    return round_submit_card(
+        task_id=task_id, round_label=f"{quarter_label(quarter)}评分", title="提交本季度评分", deadline=deadline,
+        text=text, button="提交评分", done=done,
+    )
+
+
+def _source(quarter: QuarterId) -> dict[str, str]:
+    return card_source(f"{quarter_label(quarter)}评分")
 
 
 def proposal_card(
@@ -142,7 +131,7 @@ def proposal_card(
         listing += f"；名册中未能确定、批准时不计入：「{'」「'.join(unmatched)}」"
     card: dict[str, Any] = {
         "card_type": "button_interaction",
-        "source": {"desc": "实绩考核 · 小单位增加参评人员"},
+        "source": card_source("小单位增加参评人员"),
         # The number is what 「批准参评 编号」 in chat refers to.
         "main_title": {"title": f"{unit} 申请增加参评人员"[:36], "desc": f"编号 {number} · 提议人：{proposer}"},
         "sub_title_text": (decided + "。" if decided else "") + f"拟增加 {len(names)} 人：{listing}"[:500],

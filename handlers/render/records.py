@@ -15,7 +15,7 @@ from scoring.disclosure import YearShown
 from scoring.types import Rank
 from storage.directory import Person
 from storage.models import Leave
-from storage.models_rating import QuarterResult
+from storage.records import CadreQuarter
 from storage.results_repo import QuarterCells
 
 QUARTERS = (1, 2, 3, 4)
@@ -81,7 +81,7 @@ class Dossier:
     person: Person
     logs: list[tuple[date, str]]
     summaries: dict[str, str]  # "2026Q1" … "2026" -> text
-    quarters: dict[int, QuarterResult]
+    quarters: dict[int, CadreQuarter]
     annual: AnnualFigures | None
     leave: list[Leave] = field(default_factory=list)
     awards: list[Award] = field(default_factory=list)

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from handlers.cards import drop_down, fit_desc, new_task_id
+from handlers.render.round_cards import card_source, ratee_title
+from handlers.render.round_cards import submit_card as round_submit_card
 from scoring.types import DIMENSIONS_ZH
 from storage.directory import Person
 
@@ -62,7 +64,6 @@ def evaluation_card(
     """The card at `step` (0: 德能勤, 1: 绩廉, FINISHED: all five recorded, with 「修改」),
     its drop-downs showing `chosen` (what the tap carried, kept though not recorded) or else
     the marks already given."""
-    title = f"{ratee.name}（{ratee.position}）" if ratee.position else ratee.name
     if step == FINISHED:
         note = note or "已完成 " + marks_text(marks)
     elif note is None:
@@ -77,8 +78,8 @@ def evaluation_card(
     button = {0: ("下一步：绩、廉", STEP_KEYS[0]), 1: ("确定", STEP_KEYS[1]), FINISHED: ("修改", EDIT_KEY)}[step]
     return {
         "card_type": "multiple_interaction",
-        "source": {"desc": f"实绩考核 · {year_label(year)}"},
-        "main_title": {"title": title[:36], "desc": fit_desc(ratee.unit.name, note)},
+        "source": card_source(year_label(year)),
+        "main_title": {"title": ratee_title(ratee), "desc": fit_desc(ratee.unit.name, note)},
         "task_id": task_id,
         "select_list": selects,
         "submit_button": {"text": button[0], "key": button[1]},
@@ -92,11 +93,10 @@ def _some_marks(marks: Mapping[int, int]) -> str:
 def handed_in_card(*, task_id: str, year: int, ratee: Person) -> dict[str, Any]:
     """A colleague's card once the rater handed in: no marks (they are sealed without the
     rater), one drop-down that offers nothing to choose, and no step to go to."""
-    title = f"{ratee.name}（{ratee.position}）" if ratee.position else ratee.name
     return {
         "card_type": "multiple_interaction",
-        "source": {"desc": f"实绩考核 · {year_label(year)}"},
-        "main_title": {"title": title[:36], "desc": fit_desc(ratee.unit.name, "已提交，测评已匿名保存，不能再修改")},
+        "source": card_source(year_label(year)),
+        "main_title": {"title": ratee_title(ratee), "desc": fit_desc(ratee.unit.name, "已提交，测评已匿名保存，不能再修改")},
         "task_id": task_id,
         "select_list": [drop_down("done", "测评", "已提交", [], None)],
         "submit_button": {"text": "已提交", "key": HANDED_IN_KEY},
@@ -109,11 +109,7 @@ def submit_card(*, task_id: str, year: int, cards: int, deadline: str, note: str
         f"您需为 {cards} 位同事测评德、能、勤、绩、廉。全部测评后点「提交测评」（或发送「测评 提交」），"
         f"提交后不能再修改。截止 {deadline}；届时未提交但已完整的测评将自动提交。"
     )
-    return {
-        "card_type": "button_interaction",
-        "source": {"desc": f"实绩考核 · {year_label(year)}"},
-        "main_title": {"title": f"提交{year_label(year)}", "desc": f"截止 {deadline}"},
-        "sub_title_text": text,
-        "task_id": task_id,
-        "button_list": [{"text": "已提交" if done else "提交测评", "style": 2 if done else 1, "key": "submit"}],
-    }
+    return round_submit_card(
+        task_id=task_id, round_label=year_label(year), title=f"提交{year_label(year)}", deadline=deadline,
+        text=text, button="提交测评", done=done,
+    )

@@ -7,8 +7,6 @@ of its top and bottom. Where a picture reads better, a chart follows as an image
 
 from __future__ import annotations
 
-import base64
-import uuid
 from dataclasses import dataclass
 
 from handlers.base import Ctx, Refusal, Reply
@@ -22,6 +20,7 @@ from handlers.results.standings import (
     period_results,
 )
 from handlers.router import Router
+from handlers.services.media import queue_media
 from handlers.text import fold
 from scoring.disclosure import shown_ranking, withheld_zh
 from scoring.names import name_key, text_key
@@ -315,10 +314,3 @@ def _listing(
     if unranked:
         lines.append(f"无人评分、未排名 {len(unranked)} 人：{'、'.join(unranked)}")
     return lines
-
-
-async def queue_media(ctx: Ctx, kind: str, filename: str, data: bytes) -> None:
-    """An image or file for the asker, sent after the reply (the sender uploads it through
-    media/upload, then sends it); queued in the message's transaction like any push."""
-    payload = {"filename": filename, "data": base64.b64encode(data).decode()}
-    await ctx.store.outbox.enqueue(f"media:{uuid.uuid4().hex}", [ctx.userid], kind, payload, ctx.now)

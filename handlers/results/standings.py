@@ -11,17 +11,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from handlers.base import Refusal
-from handlers.dates import parse_quarter
-from handlers.render.rating_cards import quarter_label
+from handlers.dates import parse_quarter, parse_year, quarter_label
 from handlers.services import annual
 from handlers.services.rating import quarter_of
 from handlers.text import fold
-from handlers.year.decisions import parse_year
 from scoring.disclosure import shows
 from scoring.ranking import Ranking, competition_ranking
 from scoring.types import Rank
 from scoring.workdays import QuarterId
 from storage.directory import Directory
+from storage.records import RoundStatus
 from storage.repos import Store
 from storage.results_repo import rater_total
 
@@ -114,7 +113,7 @@ async def period_results(store: Store, directory: Directory, period: Period, k: 
             for r in rows
         ))
     rnd = await store.rating.round_by_quarter(str(period))
-    if rnd is None or rnd.status != "published" or rnd.id is None:
+    if rnd is None or rnd.status != RoundStatus.published:
         raise Refusal(f"{period.label}考核结果尚未发布，发布后即可查看排名。")
     standings = []
     for row in await store.results.round_results(rnd.id):

@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from handlers.base import Refusal
+from handlers.base import Ctx, Refusal
 from handlers.render.pdf import dossier_pdf
 from handlers.render.records import Dossier, YearRecord, file_name
 from handlers.render.workbook import write_workbook
@@ -26,7 +26,7 @@ from handlers.services.archive_records import (
     dossiers,
     year_record,
 )
-from handlers.services.rating import RatingEnv, result_text
+from handlers.services.rating import result_text
 from storage.directory import Person
 
 Progress = Callable[[int], object]
@@ -36,15 +36,15 @@ def workbook_name(year: int) -> str:
     return f"{year}-实绩档案-全区.xlsx"
 
 
-def _exported(env: RatingEnv) -> str:
-    return f"{env.now:%Y-%m-%d %H:%M}"
+def _exported(ctx: Ctx) -> str:
+    return f"{ctx.now:%Y-%m-%d %H:%M}"
 
 
-def _texts(env: RatingEnv, dossier: Dossier) -> dict[int, str]:
+def _texts(ctx: Ctx, dossier: Dossier) -> dict[int, str]:
     """Each quarter explained as 我的得分 explains it, in the register of a filed form; a
     withheld score keeps its places to itself, since the archive files every cadre together
     (scoring.disclosure)."""
-    return {quarter: result_text(env, row, filed=True) for quarter, row in dossier.quarters.items()}
+    return {quarter: result_text(ctx, row, filed=True) for quarter, row in dossier.quarters.items()}
 
 
 def _write_pdf(path: Path, dossier: Dossier, year: int, texts: dict[int, str], exported: str) -> None:
@@ -52,10 +52,10 @@ def _write_pdf(path: Path, dossier: Dossier, year: int, texts: dict[int, str], e
     path.write_bytes(dossier_pdf(dossier, year, texts, exported))
 
 
-async def record_of(env: RatingEnv, year: int) -> YearRecord:
-    if not 2000 <= year <= env.today.year:
+async def record_of(ctx: Ctx, year: int) -> YearRecord:
+    if not 2000 <= year <= ctx.today.year:
         raise Refusal(f"没有 {year} 年的档案：年份须在 2000 年到今年之间。")
-    return await year_record(env, year)
+    return await year_record(ctx, year)
 
 
 @dataclass(frozen=True)
@@ -65,13 +65,13 @@ class Exported:
 
 
 async def export_year(
-    env: RatingEnv, record: YearRecord, out: Path, *, workbook_progress: Progress, pdf_progress: Progress
+    ctx: Ctx, record: YearRecord, out: Path, *, workbook_progress: Progress, pdf_progress: Progress
 ) -> Exported:
     """`shiji archive export`: the district workbook and every cadre's PDF into `out`."""
     year = record.year
     await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
     path = out / workbook_name(year)
-    await asyncio.to_thread(write_workbook, record, path, _exported(env), workbook_progress)
+    await asyncio.to_thread(write_workbook, record, path, _exported(ctx), workbook_progress)
     workers = os.cpu_count() or 1
     count = 0
     # spawn, not fork: this process runs an event loop, threads and database connections.
@@ -86,11 +86,11 @@ async def export_year(
                 pdf_progress(1)
                 count += 1
 
-        async for dossier in dossiers(env, record):
-            texts = _texts(env, dossier)
+        async for dossier in dossiers(ctx, record):
+            texts = _texts(ctx, dossier)
             light = dataclasses.replace(dossier, quarters={})  # explained in `texts`; less to pickle
             running.add(asyncio.wrap_future(pool.submit(
-                _write_pdf, out / file_name(year, dossier.person), light, year, texts, _exported(env),
+                _write_pdf, out / file_name(year, dossier.person), light, year, texts, _exported(ctx),
             )))
             if len(running) >= 4 * workers:  # bounded: dossiers are read only as fast as drawn
                 await settle(asyncio.FIRST_COMPLETED)
@@ -99,15 +99,15 @@ async def export_year(
     return Exported(path, count)
 
 
-async def workbook_bytes(env: RatingEnv, year: int) -> bytes:
-    record = await record_of(env, year)
+async def workbook_bytes(ctx: Ctx, year: int) -> bytes:
+    record = await record_of(ctx, year)
     buffer = io.BytesIO()
     # In a thread: a district's workbook takes a second or two, which the bot's loop must not wait.
-    await asyncio.to_thread(write_workbook, record, buffer, _exported(env))
+    await asyncio.to_thread(write_workbook, record, buffer, _exported(ctx))
     return buffer.getvalue()
 
 
-async def dossier_bytes(env: RatingEnv, year: int, person: Person) -> bytes:
-    record = await record_of(env, year)
-    dossier = await dossier_of(env, record, person)
-    return dossier_pdf(dossier, year, _texts(env, dossier), _exported(env))
+async def dossier_bytes(ctx: Ctx, year: int, person: Person) -> bytes:
+    record = await record_of(ctx, year)
+    dossier = await dossier_of(ctx, record, person)
+    return dossier_pdf(dossier, year, _texts(ctx, dossier), _exported(ctx))

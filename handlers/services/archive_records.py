@@ -10,47 +10,48 @@ from collections.abc import AsyncIterator
 from datetime import date
 from typing import Generic, TypeVar
 
+from handlers.base import Ctx
 from handlers.render.records import Award, Dossier, YearRecord
 from handlers.services import annual
 from handlers.services.golive import go_live_date
-from handlers.services.rating import RatingEnv, quarter_of
+from handlers.services.rating import quarter_of
 from scoring.logs import counting_start
 from storage.directory import Person, roster_order
-from storage.models_rating import QuarterResult
+from storage.records import CadreQuarter
 
 T = TypeVar("T")
 
 
-async def year_record(env: RatingEnv, year: int) -> YearRecord:
-    rounds = await env.store.results.published_rounds(year)
-    quarters = await env.store.results.quarter_cells(year)
-    figures = await annual.published_year(env.store, year, env.cfg.min_group_size) or []
+async def year_record(ctx: Ctx, year: int) -> YearRecord:
+    rounds = await ctx.store.results.published_rounds(year)
+    quarters = await ctx.store.results.quarter_cells(year)
+    figures = await annual.published_year(ctx.store, year, ctx.cfg.min_group_size) or []
     rated = set(quarters) | {f.userid for f in figures}
-    people = [p for p in env.directory.people.values() if not p.is_superior and (p.active or p.userid in rated)]
+    people = [p for p in ctx.directory.people.values() if not p.is_superior and (p.active or p.userid in rated)]
     people.sort(key=roster_order)
-    start = counting_start(date(year, 1, 1), go_live_date(env.settings, env.directory))
-    end = min(date(year, 12, 31), env.today)
+    start = counting_start(date(year, 1, 1), go_live_date(ctx.settings, ctx.directory))
+    end = min(date(year, 12, 31), ctx.today)
     return YearRecord(
         year=year,
         people=people,
         quarters=quarters,
         published_quarters=tuple(quarter_of(r).quarter for r in rounds),
         annual={f.userid: f for f in figures},
-        log_counts=await env.store.results.log_counts(date(year, 1, 1), date(year, 12, 31)),
-        leave=await env.store.results.leave_of_year(year),
-        workdays=sum(1 for _ in env.calendar.working_days(start, end)) if start <= end else 0,
-        min_raters=env.cfg.min_group_size,
+        log_counts=await ctx.store.results.log_counts(date(year, 1, 1), date(year, 12, 31)),
+        leave=await ctx.store.results.leave_of_year(year),
+        workdays=sum(1 for _ in ctx.calendar.working_days(start, end)) if start <= end else 0,
+        min_raters=ctx.cfg.min_group_size,
         awards={userid: [Award(a.kind, a.content, a.day) for a in found]
-                for userid, found in (await env.store.year.awards_of_year(year)).items()},
+                for userid, found in (await ctx.store.year.awards_of_year(year)).items()},
     )
 
 
-async def dossiers(env: RatingEnv, record: YearRecord) -> AsyncIterator[Dossier]:
+async def dossiers(ctx: Ctx, record: YearRecord) -> AsyncIterator[Dossier]:
     """Every cadre's dossier, by userid: the year's logs are streamed in the same order, so
     only one cadre's logs are in memory at a time."""
-    summaries = await env.store.results.summaries_of_year(record.year)
-    logs = _Merged(env.store.results.logs_by_cadre(date(record.year, 1, 1), date(record.year, 12, 31)))
-    rows = _Merged(env.store.results.quarter_rows_by_cadre(record.year))
+    summaries = await ctx.store.results.summaries_of_year(record.year)
+    logs = _Merged(ctx.store.results.logs_by_cadre(date(record.year, 1, 1), date(record.year, 12, 31)))
+    rows = _Merged(ctx.store.results.quarter_rows_by_cadre(record.year))
     for person in sorted(record.people, key=lambda p: p.userid):
         yield _dossier(record, person, await logs.of(person.userid, []), await rows.of(person.userid, {}),
                        summaries.get(person.userid, {}))
@@ -72,18 +73,18 @@ class _Merged(Generic[T]):
         return self.pending[1] if self.pending is not None and self.pending[0] == userid else missing
 
 
-async def dossier_of(env: RatingEnv, record: YearRecord, person: Person) -> Dossier:
+async def dossier_of(ctx: Ctx, record: YearRecord, person: Person) -> Dossier:
     """One cadre's dossier (导出档案 2026 张三)."""
-    entries = await env.store.logs.between(person.userid, date(record.year, 1, 1), date(record.year, 12, 31))
-    summaries = await env.store.results.summaries_of_year(record.year, person.userid)
+    entries = await ctx.store.logs.between(person.userid, date(record.year, 1, 1), date(record.year, 12, 31))
+    summaries = await ctx.store.results.summaries_of_year(record.year, person.userid)
     rows = {}
-    async for _, found in env.store.results.quarter_rows_by_cadre(record.year, person.userid):
+    async for _, found in ctx.store.results.quarter_rows_by_cadre(record.year, person.userid):
         rows = found
     return _dossier(record, person, [(e.day, e.content) for e in entries], rows, summaries.get(person.userid, {}))
 
 
 def _dossier(
-    record: YearRecord, person: Person, logs: list[tuple[date, str]], quarters: dict[int, QuarterResult],
+    record: YearRecord, person: Person, logs: list[tuple[date, str]], quarters: dict[int, CadreQuarter],
     summaries: dict[str, str],
 ) -> Dossier:
     return Dossier(

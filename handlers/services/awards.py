@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers.base import Refusal
-from handlers.services.rating import RatingEnv
+from handlers.base import Ctx, Refusal
 from storage.models_year import AwardRecord
 from storage.roster_import import ImportProblems, require_columns, with_english_headers
 
@@ -26,15 +25,15 @@ def _refuse(problems: list[str]) -> Refusal:
                    + "\n请改正后重新导入整个文件。")
 
 
-def _row(env: RatingEnv, record: dict[str, str]) -> AwardRecord | list[str]:
+def _row(ctx: Ctx, record: dict[str, str]) -> AwardRecord | list[str]:
     """One row as a record, or what is wrong with it."""
     bad: list[str] = []
     userid = record["userid"].strip()
-    if env.directory.get(userid) is None:
+    if ctx.directory.get(userid) is None:
         bad.append(f"账号「{userid}」不在名册中")
     year_text = record["year"].strip()
     year = int(year_text) if year_text.isdigit() else 0
-    if not 2000 <= year <= env.today.year:
+    if not 2000 <= year <= ctx.today.year:
         bad.append(f"年份「{year_text}」无效，须为 2000 年到今年之间的四位数字")
     kind = record["kind"].strip()
     if kind not in KINDS:
@@ -54,10 +53,10 @@ def _row(env: RatingEnv, record: dict[str, str]) -> AwardRecord | list[str]:
                 bad.append(f"日期 {day_text} 不在 {year} 年内")
     if bad:
         return bad
-    return AwardRecord(year=year, userid=userid, kind=kind, content=content, day=day, imported_at=env.now)
+    return AwardRecord(year=year, userid=userid, kind=kind, content=content, day=day, imported_at=ctx.now)
 
 
-async def import_awards(env: RatingEnv, records: list[dict[str, str]]) -> str:
+async def import_awards(ctx: Ctx, records: list[dict[str, str]]) -> str:
     records = with_english_headers(records, AWARD_HEADERS)
     try:
         require_columns(records, AWARD_COLUMNS)
@@ -66,7 +65,7 @@ async def import_awards(env: RatingEnv, records: list[dict[str, str]]) -> str:
     rows: list[AwardRecord] = []
     problems: list[str] = []
     for line, record in enumerate(records, start=2):
-        found = _row(env, record)
+        found = _row(ctx, record)
         if isinstance(found, list):
             problems.append(f"第 {line} 行：" + "；".join(found))
         else:
@@ -74,7 +73,7 @@ async def import_awards(env: RatingEnv, records: list[dict[str, str]]) -> str:
     if problems:
         raise _refuse(problems)
     years = {row.year for row in rows}
-    await env.store.year.replace_awards(years, rows)
+    await ctx.store.year.replace_awards(years, rows)
     listed = "、".join(str(y) for y in sorted(years))
-    await env.audit("archive.awards.import", f"{listed}: {len(rows)} records")
+    await ctx.audit("archive.awards.import", f"{listed}: {len(rows)} records")
     return f"已导入 {listed} 年奖惩记录 {len(rows)} 条（替换此前导入的这些年份的记录），导出档案时列入「奖惩记录」。"

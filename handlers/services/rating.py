@@ -2,29 +2,29 @@
 
 Chat commands, the `shiji round` CLI and the scheduled jobs all call these functions, so a
 round behaves the same whoever drives it. Every rule comes from `scoring/`; this module only
-gathers the inputs, stores the outcome and words the replies.
+gathers the inputs, stores the outcome and words the replies. It is the round kernel's first
+kind (`QUARTER`, handlers/services/rounds.py), the year's 民主测评 its second.
 """
 
 from __future__ import annotations
 
 import gc
-import hashlib
 import json
 import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 
 from handlers.base import Ctx, Refusal
 from handlers.cards import SentCard, ballot_cards_to_update, queue_card_update
-from handlers.dates import parse_quarter
+from handlers.dates import parse_quarter, quarter_label
 from handlers.render.rating_cards import (
+    RATE_PREFIX,
     handed_in_card,
-    quarter_label,
     rate_task_ids,
     rating_card,
     submit_card,
@@ -34,6 +34,15 @@ from handlers.services.golive import go_live_date
 from handlers.services.log_rules import missing_by_person
 from handlers.services.publish_guard import publish_when, window_guard
 from handlers.services.roster_periods import placed_for_period
+from handlers.services.rounds import (
+    CardWaves,
+    RoundKind,
+    deadline_text,
+    is_open,
+    name_of,
+    status_zh,
+    submit_token,
+)
 from scoring import (
     GROUP_ZH,
     RANK_ZH,
@@ -41,7 +50,6 @@ from scoring import (
     QuarterInput,
     Rank,
     RaterGroup,
-    ScoringConfig,
     UnitCategory,
     assignments,
     check_ballot,
@@ -66,95 +74,47 @@ from scoring.golive import owed_period
 from scoring.handin import HandinCheck, check_handin
 from scoring.logs import counting_start, logged_of_owed, overdue_days
 from scoring.names import text_key
-from scoring.rounding import whole_percent
 from scoring.rounds import (
-    is_round_open,
     may_open_round,
     rater_reminder_due,
     round_closes_at,
     round_due,
 )
-from scoring.rule_settings import RuleSettings
 from scoring.summary_window import SummaryPeriod
 from scoring.types import ScoredCadre
 from scoring.visibility import RankingView, ranking_view
-from scoring.workdays import QuarterId, WorkCalendar
-from storage.ballot_box import FIRST_SEND, BallotBox, RaterTodo
-from storage.directory import Directory, listed_names, roster_order
-from storage.models_rating import QuarterPublication, RatingAssignment, RatingRound
-from storage.models_rating import QuarterResult as ResultRow
-from storage.models_year import YearEval
+from scoring.workdays import QuarterId
+from storage.ballot_box import FIRST_SEND, RaterTodo
+from storage.directory import listed_names
+from storage.models_rating import QuarterPublication
 from storage.rating_repo import NewCard
-from storage.repos import Push, Store
+from storage.records import CadreQuarter, QuarterRound, RatingCard, RoundStatus
+from storage.repos import Push
 from storage.sql import bulk_inserts
 
-STATUS_ZH = {"open": "进行中", "closed": "已关闭", "published": "已发布", "voided": "已作废"}
-# WeCom drops messages beyond 30 a minute to one member: cards to one rater go in waves.
-CARDS_PER_MINUTE = 25
 # Assignments per bulk statement when a round opens: memory stays flat at province scale.
 BULK_ROWS = 10_000
 
 
 
-@dataclass
-class RatingEnv:
-    """What round work needs, whoever drives it (a chat message, the CLI, a job)."""
-
-    store: Store
-    settings: RuleSettings
-    directory: Directory
-    calendar: WorkCalendar
-    now: datetime
-    actor: str  # who drives it, for the audit trail: an admin's userid, "cli:<login>", "scheduler"
-
-    @classmethod
-    def of(cls, ctx: Ctx) -> RatingEnv:
-        return cls(ctx.store, ctx.settings, ctx.directory, ctx.calendar, ctx.now, ctx.userid)
-
-    async def audit(self, action: str, detail: str) -> None:
-        await self.store.audit.record(self.actor, action, detail, self.now)
-
-    @property
-    def cfg(self) -> ScoringConfig:
-        return self.settings.scoring.config
-
-    @property
-    def today(self) -> date:
-        return self.now.date()
-
-
-def quarter_of(rnd: RatingRound) -> QuarterId:
+def quarter_of(rnd: QuarterRound) -> QuarterId:
     parsed = parse_quarter(rnd.quarter)
     assert parsed is not None
     return parsed
 
 
-def deadline_text(env: RatingEnv, moment: datetime) -> str:
-    local = moment.astimezone(env.now.tzinfo)  # stored as UTC
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
-
-
-def submit_token(round_id: int, rater: str) -> str:
-    """Ties a submit card to its rater, so a card event forged with another's task changes nothing."""
-    return hashlib.sha256(f"{round_id}|{rater}".encode()).hexdigest()[:16]
-
-
-def is_open(rnd: RatingRound | YearEval, now: datetime) -> bool:
-    return is_round_open(rnd.status, rnd.closes_at, now)
-
-
-async def round_for(env: RatingEnv, args: str, *, default_status: tuple[str, ...]) -> RatingRound:
+async def round_for(ctx: Ctx, args: str, *, default_status: tuple[RoundStatus, ...]) -> QuarterRound:
     """The round a command names (`2026Q4`), or the latest one in `default_status`."""
     text = args.strip()
     if text:
-        quarter = parse_quarter(text, env.today)
+        quarter = parse_quarter(text, ctx.today)
         if quarter is None:
             raise Refusal(f"看不懂季度「{text}」。请写成 2026Q4（2026 年第 4 季度）、本季度或上季度。")
-        rnd = await env.store.rating.round_by_quarter(str(quarter))
+        rnd = await ctx.store.rating.round_by_quarter(str(quarter))
         if rnd is None:
             raise Refusal(f"{quarter_label(quarter)}还没有开启过评分。")
         return rnd
-    candidates = [r for r in await env.store.rating.rounds() if r.status in default_status]
+    candidates = [r for r in await ctx.store.rating.rounds() if r.status in default_status]
     if not candidates:
         raise Refusal("目前没有符合条件的评分轮次。可以在命令后写上季度，例如 2026Q4。")
     return candidates[-1]
@@ -163,48 +123,47 @@ async def round_for(env: RatingEnv, args: str, *, default_status: tuple[str, ...
 # ---- opening ---------------------------------------------------------------------------
 
 
-async def open_round(env: RatingEnv, quarter: QuarterId) -> str:
+async def open_round(ctx: Ctx, quarter: QuarterId) -> str:
     """Create the round, its cards for every rater, and queue the cards. Returns a summary."""
     label = quarter_label(quarter)
-    existing = await env.store.rating.round_by_quarter(str(quarter))
-    if existing is not None and existing.status == "voided":
+    existing = await ctx.store.rating.round_by_quarter(str(quarter))
+    if existing is not None and existing.status == RoundStatus.voided:
         # Only an admin's explicit 开启评分 reopens a voided quarter (auto_open never does).
-        await env.store.rating.forget_voided(existing)
+        await ctx.store.rating.forget_voided(existing)
         existing = None
     if existing is not None:
-        raise Refusal(f"{label}的评分已经开启过（{STATUS_ZH.get(existing.status, existing.status)}），不能重复开启。")
-    if not may_open_round(quarter, env.today):
+        raise Refusal(f"{label}的评分已经开启过（{status_zh(existing)}），不能重复开启。")
+    if not may_open_round(quarter, ctx.today):
         raise Refusal(f"{label}到 {quarter.last_day.month}月{quarter.last_day.day}日才结束，季度结束后才能开启评分。")
-    rating = env.settings.rating
+    rating = ctx.settings.rating
     closes_at = round_closes_at(
-        env.calendar, env.now, duration=rating.duration_working_days, close_at=rating.close_at
+        ctx.calendar, ctx.now, duration=rating.duration_working_days, close_at=rating.close_at
     )
-    rnd = await env.store.rating.create_round(str(quarter), env.actor, env.now, closes_at)
+    rnd = await ctx.store.rating.create_round(str(quarter), ctx.actor, ctx.now, closes_at)
     if rnd is None:
         raise Refusal(f"{label}的评分刚刚已被开启，不能重复开启。")
-    assert rnd.id is not None
 
-    extras = await env.store.rating.extra_raters()
-    units = await _quarter_units(env, quarter)
-    queue = _CardQueue(env, rnd, quarter, await card_facts(env, quarter), wave_start=env.now)
+    extras = await ctx.store.rating.extra_raters()
+    units = await _quarter_units(ctx, quarter)
+    queue = _CardQueue(ctx, rnd, quarter, await card_facts(ctx, quarter), wave_start=ctx.now)
     with collector_paused():
-        async with bulk_inserts(env.store.session):
+        async with bulk_inserts(ctx.store.session):
             rows: list[tuple[str, str, int, str, int]] = []
             for unit_id, members in units.items():
-                extra = {u for u in extras.get(unit_id, ()) if env.directory.get(u) is not None}
-                cards = assignments(members, extra, env.cfg)
+                extra = {u for u in extras.get(unit_id, ()) if ctx.directory.get(u) is not None}
+                cards = assignments(members, extra, ctx.cfg)
                 # Someone who has left since is rated for the quarter they served, but gets no cards.
                 rows += [(c.rater, c.ratee, unit_id, c.group.value, len(members)) for c in cards
-                         if env.directory.get(c.rater) is not None]
+                         if ctx.directory.get(c.rater) is not None]
                 if len(rows) >= BULK_ROWS:  # whole units per statement, so a ratee's card renders once
-                    await queue.cards(await env.store.rating.add_assignments(rnd.id, rows))
+                    await queue.cards(await ctx.store.rating.add_assignments(rnd.id, rows))
                     rows = []
-            await queue.cards(await env.store.rating.add_assignments(rnd.id, rows))
+            await queue.cards(await ctx.store.rating.add_assignments(rnd.id, rows))
             await queue.submit_cards()
-    await env.audit("round.open", f"{quarter}: {len(queue.queued)} raters, {queue.queued.total()} cards")
+    await ctx.audit("round.open", f"{quarter}: {len(queue.queued)} raters, {queue.queued.total()} cards")
     return (
         f"✅ 已开启{label}评分：{len(queue.queued)} 位评分人、{queue.queued.total()} 张评分卡已排队发送，"
-        f"截止 {deadline_text(env, closes_at)}。发送「评分进度」查看各单位提交情况。"
+        f"截止 {deadline_text(ctx, closes_at)}。发送「评分进度」查看各单位提交情况。"
     )
 
 
@@ -222,10 +181,10 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-async def _quarter_units(env: RatingEnv, quarter: QuarterId) -> dict[int, list[Member]]:
+async def _quarter_units(ctx: Ctx, quarter: QuarterId) -> dict[int, list[Member]]:
     """Each unit's cadres for the quarter, placed by the roster as it stood then (settings
     roster.quarter_rule), so a transfer or promotion dated inside the quarter counts as set."""
-    placed = await placed_for_period(env.store, quarter.first_day, quarter.last_day, env.settings.roster.quarter_rule)
+    placed = await placed_for_period(ctx.store, quarter.first_day, quarter.last_day, ctx.settings.roster.quarter_rule)
     units: defaultdict[int, list[Member]] = defaultdict(list)
     for userid, line in sorted(placed.items()):
         units[int(line.unit)].append(Member(userid, line.role))
@@ -247,34 +206,34 @@ class CardFacts:
         )
 
 
-async def card_facts(env: RatingEnv, quarter: QuarterId, only: str | None = None) -> CardFacts:
+async def card_facts(ctx: Ctx, quarter: QuarterId, only: str | None = None) -> CardFacts:
     """What the cards show: the quarter's logs against the days owed, and the quarterly summary.
 
     Everyone's at once when a round's cards go out; `only` one ratee's for a card update.
     Counts in SQL, never the logs themselves: a province's quarter is millions of them.
     """
-    start = counting_start(quarter.first_day, go_live_date(env.settings, env.directory))
-    workdays = sum(1 for _ in env.calendar.working_days(start, quarter.last_day))
-    excused = await env.store.leave.excused_between(start, quarter.last_day)
+    start = counting_start(quarter.first_day, go_live_date(ctx.settings, ctx.directory))
+    workdays = sum(1 for _ in ctx.calendar.working_days(start, quarter.last_day))
+    excused = await ctx.store.leave.excused_between(start, quarter.last_day)
     leave_days = {
-        userid: sum(1 for day in days if env.calendar.is_working_day(day))
+        userid: sum(1 for day in days if ctx.calendar.is_working_day(day))
         for userid, days in excused.items() if only is None or userid == only
     }
     return CardFacts(
         workdays,
-        await env.store.rating.log_counts(start, quarter.last_day, only),
+        await ctx.store.rating.log_counts(start, quarter.last_day, only),
         # One character more than a card quotes, so the card still knows to add "…".
-        await env.store.rating.summaries("quarter", str(quarter), only,
-                                         prefix_chars=env.settings.rating.card_summary_chars + 1),
+        await ctx.store.rating.summaries("quarter", str(quarter), only,
+                                         prefix_chars=ctx.settings.rating.card_summary_chars + 1),
         leave_days,
-        await env.store.rating.logs_on_leave(start, quarter.last_day, only),
+        await ctx.store.rating.logs_on_leave(start, quarter.last_day, only),
     )
 
 
-def high_slots(env: RatingEnv, drafts: Mapping[str, int], cards: Sequence[RatingAssignment], card: RatingAssignment) -> tuple[int, int]:
+def high_slots(ctx: Ctx, drafts: Mapping[str, int], cards: Sequence[RatingCard], card: RatingCard) -> tuple[int, int]:
     """90+ slots left and the cap on `card`'s unit ballot, from the rater's drafts now."""
     unit = {a.ratee for a in cards if a.unit_id == card.unit_id}
-    ballot = check_ballot({r: s for r, s in drafts.items() if r in unit}, card.unit_size, env.cfg)
+    ballot = check_ballot({r: s for r, s in drafts.items() if r in unit}, card.unit_size, ctx.cfg)
     return ballot.high_left, ballot.high_cap
 
 
@@ -288,14 +247,13 @@ class _CardQueue:
     """
 
     def __init__(
-        self, env: RatingEnv, rnd: RatingRound, quarter: QuarterId, facts: CardFacts,
+        self, ctx: Ctx, rnd: QuarterRound, quarter: QuarterId, facts: CardFacts,
         *, wave_start: datetime, key_suffix: str = FIRST_SEND,
-        ballot: tuple[Mapping[str, int], Sequence[RatingAssignment]] | None = None,
+        ballot: tuple[Mapping[str, int], Sequence[RatingCard]] | None = None,
     ) -> None:
-        assert rnd.id is not None
-        self.env, self.round_id, self.closes_at = env, rnd.id, rnd.closes_at
+        self.ctx, self.round_id, self.closes_at = ctx, rnd.id, rnd.closes_at
         self.quarter, self.facts = quarter, facts
-        self.wave_start, self.key_suffix = wave_start, key_suffix
+        self.waves, self.key_suffix = CardWaves(wave_start), key_suffix
         self.queued: Counter[str] = Counter()  # cards queued per rater
         # Random per queue, so no summary can contain it: where the task id goes.
         self._marker = f"task-{secrets.token_hex(16)}"
@@ -303,16 +261,15 @@ class _CardQueue:
         # now. Without it every ballot is still empty (a round just opened).
         self.ballot = ballot
         self._caps: dict[int, int] = {}  # unit size → its 90+ cap
-        self._waves: dict[int, datetime] = {}  # wave → its start
 
-    async def cards(self, cards: Sequence[NewCard | RatingAssignment]) -> None:
+    async def cards(self, cards: Sequence[NewCard | RatingCard]) -> None:
         """Callers pass whole units: a ratee's card is stored once per call."""
         keyed = [(card, self._body_key(card)) for card in cards]
-        first_of: dict[tuple[str, int, int], NewCard | RatingAssignment] = {}
+        first_of: dict[tuple[str, int, int], NewCard | RatingCard] = {}
         for card, key in keyed:
             first_of.setdefault(key, card)
         rendered = {key: body for key, card in first_of.items() if (body := self._render(card, key[2])) is not None}
-        ids = await self.env.store.outbox.add_bodies(list(rendered.values()))
+        ids = await self.ctx.store.outbox.add_bodies(list(rendered.values()))
         body_of = dict(zip(rendered, ids, strict=True))
         sent = [(card, body_of[key]) for card, key in keyed if key in body_of]
         pushes = []
@@ -320,35 +277,28 @@ class _CardQueue:
             index = self.queued[card.rater]
             self.queued[card.rater] += 1
             pushes.append(Push(
-                self.env.store.rating.card_key(card.id, self.key_suffix), card.rater, "template_card", task_id,
-                self._wave(index), body_id,
+                self.ctx.store.rating.card_key(card.id, self.key_suffix), card.rater, "template_card", task_id,
+                self.waves.at(index), body_id,
             ))
-        await self.env.store.outbox.enqueue_many(pushes, self.env.now)
+        await self.ctx.store.outbox.enqueue_many(pushes, self.ctx.now)
 
-    def _wave(self, index: int) -> datetime:
-        """When a rater's `index`-th card may go: CARDS_PER_MINUTE a minute."""
-        wave = index // CARDS_PER_MINUTE
-        if (at := self._waves.get(wave)) is None:
-            at = self._waves[wave] = self.wave_start + timedelta(minutes=wave)
-        return at
-
-    def _body_key(self, card: NewCard | RatingAssignment) -> tuple[str, int, int]:
+    def _body_key(self, card: NewCard | RatingCard) -> tuple[str, int, int]:
         """What a card shows beyond its task id: (ratee, unit size, 90+ slots left)."""
-        if self.ballot is not None and isinstance(card, RatingAssignment):
-            left, _cap = high_slots(self.env, self.ballot[0], self.ballot[1], card)
+        if self.ballot is not None and isinstance(card, RatingCard):
+            left, _cap = high_slots(self.ctx, self.ballot[0], self.ballot[1], card)
         else:
             left = self._high_cap(card.unit_size)
         return card.ratee, card.unit_size, left
 
     def _high_cap(self, unit_size: int) -> int:
         if (cap := self._caps.get(unit_size)) is None:
-            cap = self._caps[unit_size] = high_cap(unit_size, self.env.cfg)
+            cap = self._caps[unit_size] = high_cap(unit_size, self.ctx.cfg)
         return cap
 
-    def _render(self, card: NewCard | RatingAssignment, left: int) -> tuple[str, str] | None:
+    def _render(self, card: NewCard | RatingCard, left: int) -> tuple[str, str] | None:
         """The card's JSON cut where its task id goes; None if the ratee left the roster."""
-        env, rating, userid = self.env, self.env.settings.rating, card.ratee
-        ratee = env.directory.people.get(userid)
+        ctx, rating, userid = self.ctx, self.ctx.settings.rating, card.ratee
+        ratee = ctx.directory.people.get(userid)
         if ratee is None:
             return None
         logged, owed = self.facts.days(userid)
@@ -361,7 +311,7 @@ class _CardQueue:
             summary=self.facts.summaries.get(userid),
             summary_chars=rating.card_summary_chars,
             score=None,
-            high_score=env.cfg.high_score,
+            high_score=ctx.cfg.high_score,
             high_left=left,
             high_cap=self._high_cap(card.unit_size),
             card_scores=rating.card_scores,
@@ -375,33 +325,32 @@ class _CardQueue:
     async def submit_cards(self, totals: Mapping[str, int] | None = None) -> None:
         """`totals`: cards each rater holds in all (default: those queued here)."""
         totals = self.queued if totals is None else totals
-        deadline = deadline_text(self.env, self.closes_at)
+        deadline = deadline_text(self.ctx, self.closes_at)
         counts = sorted({totals[rater] for rater in self.queued})
-        ids = await self.env.store.outbox.add_bodies([self._cut(submit_card(
+        ids = await self.ctx.store.outbox.add_bodies([self._cut(submit_card(
             task_id=self._marker, quarter=self.quarter, cards=count, deadline=deadline,
         )) for count in counts])
         body_of = dict(zip(counts, ids, strict=True))
         pushes = []
         for rater, queued in sorted(self.queued.items()):
             pushes.append(Push(
-                self.env.store.rating.submit_key(self.round_id, rater, self.key_suffix), rater, "template_card",
+                self.ctx.store.rating.submit_key(self.round_id, rater, self.key_suffix), rater, "template_card",
                 submit_task_id(self.quarter, submit_token(self.round_id, rater)),
-                self._wave(queued), body_of[totals[rater]],
+                self.waves.at(queued), body_of[totals[rater]],
             ))
-        await self.env.store.outbox.enqueue_many(pushes, self.env.now)
+        await self.ctx.store.outbox.enqueue_many(pushes, self.ctx.now)
 
 
-async def resend_unanswered(env: RatingEnv, rnd: RatingRound, rater: str) -> int:
+async def resend_unanswered(ctx: Ctx, rnd: QuarterRound, rater: str) -> int:
     """Fresh cards (new task ids) for the ratees this rater has not scored yet, and the
     submit card. They show the rater's 90+ slots left, so they are keyed where the ballot
     box finds them at hand-in (`next_resend`, `drop_traces`)."""
-    assert rnd.id is not None
-    drafts = await env.store.rating.drafts(rnd.id, rater)
-    cards = await env.store.rating.assignments_of(rnd.id, rater)
+    drafts = await ctx.store.rating.drafts(rnd.id, rater)
+    cards = await ctx.store.rating.assignments_of(rnd.id, rater)
     todo = [a for a in cards if a.ratee not in drafts]
     quarter = quarter_of(rnd)
-    queue = _CardQueue(env, rnd, quarter, await card_facts(env, quarter), wave_start=env.now,
-                       key_suffix=await env.store.rating.next_resend(rnd.id, rater),
+    queue = _CardQueue(ctx, rnd, quarter, await card_facts(ctx, quarter), wave_start=ctx.now,
+                       key_suffix=await ctx.store.rating.next_resend(rnd.id, rater),
                        ballot=(drafts, cards))
     await queue.cards(todo)
     queue.queued.setdefault(rater, 0)  # the submit card goes even when every card is scored
@@ -409,86 +358,69 @@ async def resend_unanswered(env: RatingEnv, rnd: RatingRound, rater: str) -> int
     return len(todo)
 
 
-async def check_rater(env: RatingEnv, rnd: RatingRound, rater: str) -> tuple[HandinCheck[int], dict[str, int], list[RatingAssignment]]:
-    assert rnd.id is not None
-    cards = await env.store.rating.assignments_of(rnd.id, rater)
-    drafts = await env.store.rating.drafts(rnd.id, rater)
+async def check_rater(ctx: Ctx, rnd: QuarterRound, rater: str) -> tuple[HandinCheck[int], dict[str, int], list[RatingCard]]:
+    cards = await ctx.store.rating.assignments_of(rnd.id, rater)
+    drafts = await ctx.store.rating.drafts(rnd.id, rater)
     assigned: defaultdict[int, list[str]] = defaultdict(list)
     headcounts: dict[int, int] = {}
     for card in cards:
         assigned[card.unit_id].append(card.ratee)
         headcounts[card.unit_id] = card.unit_size
-    check = check_handin(drafts, assigned, headcounts, env.cfg, rater=rater)
+    check = check_handin(drafts, assigned, headcounts, ctx.cfg, rater=rater)
     return check, drafts, cards
 
 
-def _name(env: RatingEnv, userid: str | None) -> str:
-    person = env.directory.people.get(userid or "")
-    return person.name if person else (userid or "")
-
-
-def names_of(env: RatingEnv, userids: Iterable[str]) -> str:
+def names_of(ctx: Ctx, userids: Iterable[str]) -> str:
     """「吴昊、王强（城关镇）、王强（区发展和改革局）」: people in the one order of lists
     (storage/directory.py roster_order); ids no longer on the roster last, as they are."""
-    people = [p for u in userids if (p := env.directory.people.get(u)) is not None]
-    gone = [u for u in userids if u not in env.directory.people]
+    people = [p for u in userids if (p := ctx.directory.people.get(u)) is not None]
+    gone = [u for u in userids if u not in ctx.directory.people]
     return "、".join([*listed_names(people), *sorted(gone)])
 
 
-def _person_order(env: RatingEnv, userid: str) -> tuple[object, ...]:
-    person = env.directory.people.get(userid)
-    return (0, roster_order(person)) if person is not None else (1, userid)
-
-
-def _unit_order(env: RatingEnv, unit_id: int) -> tuple[object, ...]:
-    unit = env.directory.units.get(unit_id)
-    return (0, text_key(unit.name)) if unit is not None else (1, unit_id)
-
-
-def problems_text(env: RatingEnv, check: HandinCheck[int], *, open_round: bool = True) -> list[str]:
+def problems_text(ctx: Ctx, check: HandinCheck[int], *, open_round: bool = True) -> list[str]:
     """What stops a hand-in; `open_round=False` after the close, when no card can be resent."""
     lines: list[str] = []
     for unit_id, ballot in check.ballots.items():
-        unit = env.directory.units.get(unit_id) if unit_id is not None else None
+        unit = ctx.directory.units.get(unit_id) if unit_id is not None else None
         for violation in ballot.violations:
-            where = _name(env, violation.ratee) if violation.ratee else (unit.name if unit else "本单位")
+            where = name_of(ctx, violation.ratee) if violation.ratee else (unit.name if unit else "本单位")
             lines.append(f"· {where}：{violation.reason_zh}")
     if check.unanswered:
-        names = names_of(env, check.unanswered)
+        names = names_of(ctx, check.unanswered)
         resend = "（发送「评分」可重新收到这些卡片）" if open_round else ""
         lines.append(f"· 还有 {len(check.unanswered)} 位未评分：{names}{resend}")
     return lines
 
 
-async def seal(env: RatingEnv, rnd: RatingRound, rater: str, drafts: dict[str, int], cards: list[RatingAssignment]) -> bool:
+async def seal(ctx: Ctx, rnd: QuarterRound, rater: str, drafts: dict[str, int], cards: list[RatingCard]) -> bool:
     group = {a.ratee: a.grp for a in cards}
     rows = [(ratee, group[ratee], score) for ratee, score in drafts.items()]
-    return await env.store.rating.hand_in(rnd, rater, rows)
+    return await ctx.store.rating.hand_in(rnd, rater, rows)
 
 
-async def hand_in(env: RatingEnv, rnd: RatingRound, rater: str) -> str:
-    assert rnd.id is not None
+async def hand_in(ctx: Ctx, rnd: QuarterRound, rater: str) -> str:
     label = quarter_label(quarter_of(rnd))
-    if await env.store.rating.has_handed_in(rnd.id, rater):
+    if await ctx.store.rating.has_handed_in(rnd.id, rater):
         raise Refusal(f"您已提交{label}的评分，提交后不能再修改。")
-    if not is_open(rnd, env.now):
+    if not is_open(rnd, ctx.now):
         raise Refusal(f"{label}评分已截止，无法再提交。")
-    check, drafts, cards = await check_rater(env, rnd, rater)
+    check, drafts, cards = await check_rater(ctx, rnd, rater)
     if not cards:
         raise Refusal(f"您在{label}评分中没有需要评分的同事。")
     if not check.ok:
-        raise Refusal("未能提交，请先处理以下问题（评分均已保留）：\n" + "\n".join(problems_text(env, check)))
+        raise Refusal("未能提交，请先处理以下问题（评分均已保留）：\n" + "\n".join(problems_text(ctx, check)))
     # Asked before the seal, which drops the keys the cards went out under.
-    held = await ballot_cards_to_update(env.store, env.store.rating, rnd.id, rater, env.now)
-    if not await seal(env, rnd, rater, drafts, cards):
+    held = await ballot_cards_to_update(ctx.store, ctx.store.rating, rnd.id, rater, ctx.now)
+    if not await seal(ctx, rnd, rater, drafts, cards):
         raise Refusal(f"您已提交{label}的评分，提交后不能再修改。")
-    await _show_handed_in(env, rnd, rater, held, cards)
+    await _show_handed_in(ctx, rnd, rater, held, cards)
     return f"✅ 已提交{label}评分，共 {len(drafts)} 人。评分已匿名保存（不记录评分人），聊天、报表和导出中都看不到您给了谁多少分。感谢参与！"
 
 
 async def _show_handed_in(
-    env: RatingEnv, rnd: RatingRound, rater: str, held: list[tuple[SentCard, str | None]],
-    cards: list[RatingAssignment],
+    ctx: Ctx, rnd: QuarterRound, rater: str, held: list[tuple[SentCard, str | None]],
+    cards: list[RatingCard],
 ) -> None:
     """Every card the rater holds, updated to say it is handed in (no scores: they are sealed)."""
     quarter = quarter_of(rnd)
@@ -496,52 +428,51 @@ async def _show_handed_in(
     for sent, assignment_id in held:
         if assignment_id is None:
             card = submit_card(task_id=sent.task_id, quarter=quarter, cards=len(cards),
-                               deadline=deadline_text(env, rnd.closes_at), done=True,
+                               deadline=deadline_text(ctx, rnd.closes_at), done=True,
                                note=f"您已提交{quarter_label(quarter)}的评分，提交后不能再修改。")
-        elif (ratee := env.directory.people.get(ratee_of.get(assignment_id, ""))) is not None:
+        elif (ratee := ctx.directory.people.get(ratee_of.get(assignment_id, ""))) is not None:
             card = handed_in_card(task_id=sent.task_id, quarter=quarter, ratee=ratee)
         else:
             continue
-        await queue_card_update(env.store, sent, card, env.now, handed_in=True)
+        await queue_card_update(ctx.store, sent, card, ctx.now, handed_in=True)
 
 
 # ---- closing ---------------------------------------------------------------------------
 
 
-async def close_round(env: RatingEnv, rnd: RatingRound) -> str:
-    assert rnd.id is not None
+async def close_round(ctx: Ctx, rnd: QuarterRound) -> str:
     quarter = quarter_of(rnd)
     label = quarter_label(quarter)
-    if rnd.status != "open":
-        raise Refusal(f"{label}评分{STATUS_ZH.get(rnd.status, rnd.status)}，无需关闭。")
-    if not await env.store.rating.set_status(rnd.id, "open", "closed", env.now):
+    if rnd.status != RoundStatus.open:
+        raise Refusal(f"{label}评分{status_zh(rnd)}，无需关闭。")
+    if not await ctx.store.rating.set_status(rnd.id, RoundStatus.open, RoundStatus.closed, ctx.now):
         raise Refusal(f"{label}评分刚刚已被关闭。")
     auto = dropped = absent = 0
-    for todo in await env.store.rating.todo(rnd.id):
+    for todo in await ctx.store.rating.todo(rnd.id):
         if todo.answered == 0:
             absent += 1
             continue
-        check, drafts, cards = await check_rater(env, rnd, todo.rater)
+        check, drafts, cards = await check_rater(ctx, rnd, todo.rater)
         if check.ok:
-            await seal(env, rnd, todo.rater, drafts, cards)
+            await seal(ctx, rnd, todo.rater, drafts, cards)
             auto += 1
             text = f"{label}评分已截止。您未点提交，但评分完整且符合规则，系统已按您的评分代为提交。"
         else:
-            await env.store.rating.drop_traces(rnd, todo.rater)
+            await ctx.store.rating.drop_traces(rnd, todo.rater)
             dropped += 1
             text = (
                 f"{label}评分已截止。您的评分未提交，且存在以下问题，按规定作废：\n"
-                + "\n".join(problems_text(env, check, open_round=False))
+                + "\n".join(problems_text(ctx, check, open_round=False))
             )
-        await env.store.outbox.enqueue(f"rate-closed:{rnd.id}:{todo.rater}", [todo.rater], "text", {"content": text}, env.now)
-    await env.store.rating.reseal(rnd)
-    env.store.erase_after_commit()
-    handed = len(await env.store.rating.handed_in(rnd.id))
-    await env.audit("round.close", f"{quarter}: {handed} handed in ({auto} by the system), {dropped} voided, {absent} absent")
+        await ctx.store.outbox.enqueue(f"rate-closed:{rnd.id}:{todo.rater}", [todo.rater], "text", {"content": text}, ctx.now)
+    await ctx.store.rating.reseal(rnd)
+    ctx.store.erase_after_commit()
+    handed = len(await ctx.store.rating.handed_in(rnd.id))
+    await ctx.audit("round.close", f"{quarter}: {handed} handed in ({auto} by the system), {dropped} voided, {absent} absent")
     return (
         f"✅ {label}评分已关闭：{handed} 人提交（其中 {auto} 人由系统代为提交），"
         f"{dropped} 人的未完成评分作废，{absent} 人未参加。"
-        + publish_when(env.settings, env.calendar, env.today,
+        + publish_when(ctx.settings, ctx.calendar, ctx.today,
                        SummaryPeriod("quarter", quarter.year, quarter.quarter), f"发布结果 {quarter}")
     )
 
@@ -549,24 +480,24 @@ async def close_round(env: RatingEnv, rnd: RatingRound) -> str:
 # ---- voiding ----------------------------------------------------------------------------
 
 
-async def void_round(env: RatingEnv, rnd: RatingRound) -> str:
+async def void_round(ctx: Ctx, rnd: QuarterRound) -> str:
     """The admin's 作废评分: a round opened by mistake leaves nothing behind — no cards, drafts,
     hand-ins or scores, no pending pushes — and each rater who got cards is told once."""
     quarter = quarter_of(rnd)
     label = quarter_label(quarter)
-    if rnd.status == "published":
+    if rnd.status == RoundStatus.published:
         raise Refusal(f"{label}结果已经发布，不能作废（已发布的得分每人都已收到）。如需更正，请联系系统管理员。")
-    if rnd.status == "voided":
+    if rnd.status == RoundStatus.voided:
         raise Refusal(f"{label}评分已经作废过了。")
-    raters = await env.store.rating.void(rnd)
+    raters = await ctx.store.rating.void(rnd)
     if raters is None:
         raise Refusal(f"{label}评分刚刚已被发布或作废，未作改动。")
     for rater in sorted(raters):
-        await env.store.outbox.enqueue(
+        await ctx.store.outbox.enqueue(
             f"rate-void:{rnd.id}:{rater}", [rater], "text",
-            {"content": f"{quarter} 评分已由考核办作废，无需再评分，之前收到的评分卡片不再有效。"}, env.now,
+            {"content": f"{quarter} 评分已由考核办作废，无需再评分，之前收到的评分卡片不再有效。"}, ctx.now,
         )
-    await env.audit("round.void", f"{quarter}: {len(raters)} raters told")
+    await ctx.audit("round.void", f"{quarter}: {len(raters)} raters told")
     return (
         f"✅ 已作废{label}评分：已删除全部评分卡、评分和提交记录，{len(raters)} 位评分人已收到作废通知。"
         f"如需重新评分，发送「开启评分 {quarter}」。"
@@ -589,43 +520,42 @@ class _Owed:
     backfillable: int  # cadres with a missing day still open for backfill (not deducted yet)
 
 
-async def _owed(env: RatingEnv, quarter: QuarterId, userids: Sequence[str]) -> _Owed:
-    go_live = go_live_date(env.settings, env.directory)
-    writers = await env.store.summaries.writers("quarter", str(quarter))
+async def _owed(ctx: Ctx, quarter: QuarterId, userids: Sequence[str]) -> _Owed:
+    go_live = go_live_date(ctx.settings, ctx.directory)
+    writers = await ctx.store.summaries.writers("quarter", str(quarter))
     summary_owed = owed_period(quarter.last_day, go_live)
-    people = [env.directory.people[userid] for userid in sorted(userids)]
+    people = [ctx.directory.people[userid] for userid in sorted(userids)]
     owed = await missing_by_person(
-        env.store, env.calendar, people, counting_start(quarter.first_day, go_live), quarter.last_day,
-        env.settings.logs.backfill_working_days,
+        ctx.store, ctx.calendar, people, counting_start(quarter.first_day, go_live), quarter.last_day,
+        ctx.settings.logs.backfill_working_days,
     )
     return _Owed(
-        {userid: overdue_days(days, env.today) for userid, days in owed.items()},
+        {userid: overdue_days(days, ctx.today) for userid, days in owed.items()},
         {userid for userid in userids if summary_owed and userid not in writers},
-        sum(1 for days in owed.values() if any(m.open_on(env.today) for m in days)),
+        sum(1 for days in owed.values() if any(m.open_on(ctx.today) for m in days)),
     )
 
 
-async def publish_round(env: RatingEnv, rnd: RatingRound, *, force: bool = False) -> str:
+async def publish_round(ctx: Ctx, rnd: QuarterRound, *, force: bool = False) -> str:
     """Publish a closed round; `force` (强制发布) publishes a round nobody handed in, or while
     the quarter's summary window is open, saying what it deducted early."""
-    assert rnd.id is not None
     quarter = quarter_of(rnd)
     label = quarter_label(quarter)
-    if rnd.status == "voided":
+    if rnd.status == RoundStatus.voided:
         raise Refusal(f"{label}评分已作废，没有可发布的结果。")
-    if rnd.status == "open":
+    if rnd.status == RoundStatus.open:
         raise Refusal(f"{label}评分还在进行中，请先「关闭评分 {quarter}」再发布。")
-    if rnd.status == "published":
+    if rnd.status == RoundStatus.published:
         raise Refusal(
             f"{label}结果已经发布过了。如发布后补批了请假、出差等，需要按现在的情况重新计算扣减，"
             f"请发送「发布结果 {quarter} 重新发布」（命令行 shiji round publish {quarter} --republish）："
             "原版本保留，只通知结果有变化的人。"
         )
-    scores = await env.store.rating.scores_by_ratee(rnd.id)
-    placed = await placed_for_period(env.store, quarter.first_day, quarter.last_day, env.settings.roster.quarter_rule)
-    owed = await _owed(env, quarter, list(placed))
+    scores = await ctx.store.rating.scores_by_ratee(rnd.id)
+    placed = await placed_for_period(ctx.store, quarter.first_day, quarter.last_day, ctx.settings.roster.quarter_rule)
+    owed = await _owed(ctx, quarter, list(placed))
     early = window_guard(
-        env.settings, env.calendar, env.today, SummaryPeriod("quarter", quarter.year, quarter.quarter),
+        ctx.settings, ctx.calendar, ctx.today, SummaryPeriod("quarter", quarter.year, quarter.quarter),
         force=force, command=f"发布结果 {quarter}",
         deducts=f"{len(owed.summary_missing)} 人按未交季度小结扣分，"
         f"{owed.backfillable} 人尚有可补录的缺交日志、发布后不再计入",
@@ -641,20 +571,20 @@ async def publish_round(env: RatingEnv, rnd: RatingRound, *, force: bool = False
         inputs.append(QuarterInput(
             userid=userid,
             unit=line.unit,
-            unit_category=UnitCategory(env.directory.units[int(line.unit)].category),
+            unit_category=UnitCategory(ctx.directory.units[int(line.unit)].category),
             role=line.role,
             rank=line.rank,
             scores_by_group={RaterGroup(g): s for g, s in scores.get(userid, {}).items()},
             missing_log_days=len(owed.missing[userid]),
             missing_quarter_summary=userid in owed.summary_missing,
         ))
-    results = score_quarters(inputs, env.cfg)
+    results = score_quarters(inputs, ctx.cfg)
     rankings = rank_within_units(results)
     levels = rank_within_levels(results)
     rows = []
     for result in results:
         ranking = rankings[result.unit]
-        rows.append(ResultRow(
+        rows.append(CadreQuarter(
             round_id=rnd.id,
             version=1,
             userid=result.userid,
@@ -673,30 +603,30 @@ async def publish_round(env: RatingEnv, rnd: RatingRound, *, force: bool = False
             group_means=json.dumps({g.value: str(v) for g, v in result.group_means_visible.items()}),
             rater_counts=json.dumps({g.value: n for g, n in result.rater_counts.items()}),
         ))
-    await env.store.rating.save_results(rows)
-    await env.store.rating.drop_lines(rnd.id)  # the composite stays; a one-person group's line would not be anonymous
-    if not await env.store.rating.set_status(rnd.id, "closed", "published", env.now):
+    await ctx.store.rating.save_results(rows)
+    await ctx.store.rating.drop_lines(rnd.id)  # the composite stays; a one-person group's line would not be anonymous
+    if not await ctx.store.rating.set_status(rnd.id, RoundStatus.closed, RoundStatus.published, ctx.now):
         raise Refusal(f"{label}结果刚刚已被发布。")
-    await env.store.rating.add_publication(
-        QuarterPublication(round_id=rnd.id, version=1, published_by=env.actor, published_at=env.now)
+    await ctx.store.rating.add_publication(
+        QuarterPublication(round_id=rnd.id, version=1, published_by=ctx.actor, published_at=ctx.now)
     )
-    env.store.erase_after_commit()  # again: whatever the close's erasure could not finish
+    ctx.store.erase_after_commit()  # again: whatever the close's erasure could not finish
     for row in rows:
-        if env.directory.get(row.userid) is None:
+        if ctx.directory.get(row.userid) is None:
             continue  # left since: the result is kept, no message goes out
-        await env.store.outbox.enqueue(
+        await ctx.store.outbox.enqueue(
             f"rate-result:{rnd.id}:{row.userid}", [row.userid], "text",
-            {"content": f"📊 {label}实绩考核结果\n" + result_text(env, row)}, env.now,
+            {"content": f"📊 {label}实绩考核结果\n" + result_text(ctx, row)}, ctx.now,
         )
     rated = sum(1 for r in rows if r.score is not None)
-    await env.audit("round.publish", f"{quarter}: {rated} scored, {len(rows) - rated} unrated"
+    await ctx.audit("round.publish", f"{quarter}: {rated} scored, {len(rows) - rated} unrated"
                     + (", forced while the summary window was open" if early else ""))
     answer = f"✅ 已发布{label}结果：{rated} 人有得分，{len(rows) - rated} 人无人评分；每人已收到本人得分和单位排名。" + early
     short = sorted({
-        env.directory.units[r.unit_id].name if r.unit_id in env.directory.units else str(r.unit_id)
-        for r in rows if r.score is not None and not quarter_shown_of(env, r).score
+        ctx.directory.units[r.unit_id].name if r.unit_id in ctx.directory.units else str(r.unit_id)
+        for r in rows if r.score is not None and not quarter_shown_of(ctx, r).score
     }, key=text_key)
-    return answer + ("\n" + short_of_raters_zh(short, env.cfg.min_group_size) if short else "")
+    return answer + ("\n" + short_of_raters_zh(short, ctx.cfg.min_group_size) if short else "")
 
 
 def _dates_text(days: Sequence[date]) -> str:
@@ -709,7 +639,7 @@ def _dates_text(days: Sequence[date]) -> str:
 CHANGES_SHOWN = 200
 
 
-async def republish_round(env: RatingEnv, rnd: RatingRound) -> str:
+async def republish_round(ctx: Ctx, rnd: QuarterRound) -> str:
     """The admin's 「发布结果 2026Q4 重新发布」 (issue 28): a published quarter recomputed with
     what it deducts today — log days excused by leave approved since, days whose backfill
     window has closed since, the quarterly summary — from each cadre's published weighted
@@ -719,41 +649,40 @@ async def republish_round(env: RatingEnv, rnd: RatingRound) -> str:
     A new version is stored only if a figure changed; the earlier ones stay. Only the cadres
     whose figures changed are told, old → new and why; the admin's answer counts them and says
     when a published year rests on the old figures."""
-    assert rnd.id is not None
     quarter = quarter_of(rnd)
     label = quarter_label(quarter)
-    if rnd.status != "published":
+    if rnd.status != RoundStatus.published:
         next_step = {
-            "closed": f"请发送「发布结果 {quarter}」发布。",
-            "open": f"评分还在进行中，请先「关闭评分 {quarter}」再发布。",
+            RoundStatus.closed: f"请发送「发布结果 {quarter}」发布。",
+            RoundStatus.open: f"评分还在进行中，请先「关闭评分 {quarter}」再发布。",
         }.get(rnd.status, "")
         raise Refusal(f"{label}结果尚未发布，没有可重新发布的结果，未作任何更改。{next_step}")
-    prior = (await env.store.rating.publications(rnd.id))[-1]
+    prior = (await ctx.store.rating.publications(rnd.id))[-1]
     version = prior.version + 1
-    before = await env.store.results.round_results(rnd.id, prior.version)
-    after = _rescored(env, before, await _owed(env, quarter, [r.userid for r in before]), version)
+    before = await ctx.store.results.round_results(rnd.id, prior.version)
+    after = _rescored(ctx, before, await _owed(ctx, quarter, [r.userid for r in before]), version)
     changed = [(old, new) for old, new in zip(before, after, strict=True) if _figures(old) != _figures(new)]
     if not changed:
         raise Refusal(
             f"按现在的缺记日志、请假、出差和季度小结重新计算，{label}结果与第 {prior.version} 版完全相同，"
             "未重新发布：没有保存新版本，也没有通知任何人。"
         )
-    changes = "\n".join(_change_line(env, old, new) for old, new in changed)
-    if not await env.store.rating.add_publication(QuarterPublication(
-        round_id=rnd.id, version=version, published_by=env.actor, published_at=env.now, changes=changes,
+    changes = "\n".join(_change_line(ctx, old, new) for old, new in changed)
+    if not await ctx.store.rating.add_publication(QuarterPublication(
+        round_id=rnd.id, version=version, published_by=ctx.actor, published_at=ctx.now, changes=changes,
     )):
         raise Refusal(f"{label}结果刚刚已被重新发布（第 {version} 版），未作任何更改。")
-    await env.store.rating.save_results(after)
+    await ctx.store.rating.save_results(after)
     told = 0
     for old, new in changed:
-        notice = _notice(env, label, version, old, new)
-        if notice is None or env.directory.get(new.userid) is None:
+        notice = _notice(ctx, label, version, old, new)
+        if notice is None or ctx.directory.get(new.userid) is None:
             continue  # nothing they can see changed, or left since: the row is kept, no message
-        await env.store.outbox.enqueue(
-            f"rate-result:{rnd.id}:v{version}:{new.userid}", [new.userid], "text", {"content": notice}, env.now,
+        await ctx.store.outbox.enqueue(
+            f"rate-result:{rnd.id}:v{version}:{new.userid}", [new.userid], "text", {"content": notice}, ctx.now,
         )
         told += 1
-    await env.audit("round.republish", f"{quarter} version {version}: {len(changed)} changed, {told} notified")
+    await ctx.audit("round.republish", f"{quarter} version {version}: {len(changed)} changed, {told} notified")
     shown = changes.splitlines()
     listed = "\n".join(shown[:CHANGES_SHOWN]) + (
         f"\n……另有 {len(shown) - CHANGES_SHOWN} 人，完整名单：shiji round versions {quarter}"
@@ -762,46 +691,48 @@ async def republish_round(env: RatingEnv, rnd: RatingRound) -> str:
     return (
         f"✅ 已重新发布{label}结果（第 {version} 版，第 {prior.version} 版保留备查）：{len(changed)} 人的结果有变化，"
         f"{told} 人已收到更正通知；其余 {len(after) - len(changed)} 人不变，未通知。\n与第 {prior.version} 版相比：\n"
-        + listed + await _year_note(env, quarter, changed)
+        + listed + await _year_note(ctx, quarter, changed)
     )
 
 
-def _rescored(env: RatingEnv, before: Sequence[ResultRow], owed: _Owed, version: int) -> list[ResultRow]:
+def _rescored(ctx: Ctx, before: Sequence[CadreQuarter], owed: _Owed, version: int) -> list[CadreQuarter]:
     """`before` (a published version) with today's deductions and the places they give."""
     rows = []
     for old in before:
         days, summary = owed.missing[old.userid], old.userid in owed.summary_missing
-        deduction, score = rescore(_decimal(old.raw), len(days), summary, env.cfg)
+        deduction, score = rescore(_decimal(old.raw), len(days), summary, ctx.cfg)
         if (len(days), summary) == (old.missing_log_days, old.summary_missing):
             deduction, score = Decimal(old.deduction), _decimal(old.score)  # untouched to the cent
-        rows.append(ResultRow(**{
-            **old.model_dump(), "version": version, "score": _d(score), "deduction": str(deduction),
-            "missing_log_days": len(days), "missing_dates": _dates_text(days), "summary_missing": summary,
-        }))
+        rows.append(replace(
+            old, version=version, score=_d(score), deduction=str(deduction),
+            missing_log_days=len(days), missing_dates=_dates_text(days), summary_missing=summary,
+        ))
     # Who is ranked where stays as published: only the scores move. (A unit ranking reads no
     # level; a row published before levels were kept has no place in one.)
     units = rank_within_units(ScoredCadre(r.userid, str(r.unit_id), Rank.general, _decimal(r.score)) for r in rows)
     levels = rank_within_levels(
         ScoredCadre(r.userid, str(r.unit_id), Rank(r.rank_level), _decimal(r.score)) for r in rows if r.rank_level
     )
-    for row in rows:
-        row.rank_in_unit = units[str(row.unit_id)].position_of(row.userid)
-        if row.rank_level:
-            row.rank_in_level = levels[Rank(row.rank_level)].position_of(row.userid)
-    return rows
+    return [
+        replace(
+            row, rank_in_unit=units[str(row.unit_id)].position_of(row.userid),
+            rank_in_level=levels[Rank(row.rank_level)].position_of(row.userid) if row.rank_level else row.rank_in_level,
+        )
+        for row in rows
+    ]
 
 
 def _decimal(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
-def _figures(row: ResultRow) -> tuple[object, ...]:
+def _figures(row: CadreQuarter) -> tuple[object, ...]:
     """What a re-publish compares: everything a reader of the row is shown that can change."""
     return (row.score, row.deduction, row.missing_dates, row.missing_log_days, row.summary_missing,
             row.rank_in_unit, row.rank_in_level)
 
 
-def _why(env: RatingEnv, old: ResultRow, new: ResultRow) -> list[str]:
+def _why(ctx: Ctx, old: CadreQuarter, new: CadreQuarter) -> list[str]:
     """Why a row changed, in the deduction's own terms; a place moved by others says so."""
     reasons = []
     was = {d for d in old.missing_dates.split(",") if d}
@@ -818,7 +749,7 @@ def _why(env: RatingEnv, old: ResultRow, new: ResultRow) -> list[str]:
             text += f"；{_days_zh(added)}计为缺记（已过补记期限，仍无日志和批准的请假）"
         reasons.append(text)
     if old.summary_missing != new.summary_missing:
-        amount = round_score(quarter_deduction(0, True, env.cfg))
+        amount = round_score(quarter_deduction(0, True, ctx.cfg))
         reasons.append(f"季度小结已计入，不再扣 {amount} 分" if old.summary_missing
                        else f"季度小结按未交计，扣 {amount} 分")
     if not reasons:
@@ -830,34 +761,34 @@ def _days_zh(days: Sequence[str]) -> str:
     return "、".join(f"{d.month}月{d.day}日" for d in map(date.fromisoformat, days))
 
 
-def _seen(env: RatingEnv, row: ResultRow) -> list[tuple[str, str]]:
+def _seen(ctx: Ctx, row: CadreQuarter) -> list[tuple[str, str]]:
     """What the cadre reads of their own row that a re-publish can change, (label, value)."""
     seen = [("扣减", f"{row.deduction} 分")]
-    if row.score is not None and quarter_shown_of(env, row).score:
+    if row.score is not None and quarter_shown_of(ctx, row).score:
         seen.insert(0, ("得分", f"{row.score} 分"))
-    for place in own_places(env, row):
+    for place in own_places(ctx, row):
         seen.append((f"在{place.where}的名次", f"第 {place.position} 名（共 {place.size} 人）"))
     return seen
 
 
-def _notice(env: RatingEnv, label: str, version: int, old: ResultRow, new: ResultRow) -> str | None:
+def _notice(ctx: Ctx, label: str, version: int, old: CadreQuarter, new: CadreQuarter) -> str | None:
     """The changed cadre's message: what they see, old → new, why, then the corrected result;
     None when nothing they can see changed (a place behind a withheld score)."""
-    was = dict(_seen(env, old))
-    lines = [f"{name}：{was.get(name, '无')} → {value}" for name, value in _seen(env, new) if was.get(name) != value]
+    was = dict(_seen(ctx, old))
+    lines = [f"{name}：{was.get(name, '无')} → {value}" for name, value in _seen(ctx, new) if was.get(name) != value]
     if not lines:
         return None
     return (
         f"📊 {label}实绩考核结果已更正（第 {version} 版）\n" + "\n".join(lines)
-        + "\n原因：" + "；".join(_why(env, old, new)) + "。\n【更正后的结果】\n" + result_text(env, new)
+        + "\n原因：" + "；".join(_why(ctx, old, new)) + "。\n【更正后的结果】\n" + result_text(ctx, new)
     )
 
 
-def _change_line(env: RatingEnv, old: ResultRow, new: ResultRow) -> str:
+def _change_line(ctx: Ctx, old: CadreQuarter, new: CadreQuarter) -> str:
     """One cadre in the admins' list (and the version's stored changes): what changed, old →
     new, with a withheld score and its places left out as they are everywhere else."""
     parts = []
-    if quarter_shown_of(env, new).score:
+    if quarter_shown_of(ctx, new).score:
         if old.score != new.score:
             parts.append(f"得分 {old.score} → {new.score}")
         if old.rank_in_unit != new.rank_in_unit:
@@ -865,22 +796,22 @@ def _change_line(env: RatingEnv, old: ResultRow, new: ResultRow) -> str:
         if old.rank_in_level != new.rank_in_level:
             parts.append(f"同职级第 {old.rank_in_level} → {new.rank_in_level} 名")
     elif old.score != new.score or old.rank_in_unit != new.rank_in_unit or old.rank_in_level != new.rank_in_level:
-        parts.append(f"得分和名次有变化（评分人不足 {env.cfg.min_group_size} 人，不公布）")
+        parts.append(f"得分和名次有变化（评分人不足 {ctx.cfg.min_group_size} 人，不公布）")
     if old.deduction != new.deduction:
         parts.append(f"扣减 {old.deduction} → {new.deduction}")
     if old.missing_log_days != new.missing_log_days or old.missing_dates != new.missing_dates:
         parts.append(f"缺记日志 {old.missing_log_days} → {new.missing_log_days} 天")
     if old.summary_missing != new.summary_missing:
         parts.append("季度小结 " + ("未交 → 已计入" if old.summary_missing else "已计入 → 未交"))
-    person = env.directory.people.get(new.userid)
+    person = ctx.directory.people.get(new.userid)
     who = f"{person.name}（{person.unit.name}）" if person else new.userid
     return f"· {who}：" + "，".join(parts)
 
 
-async def _year_note(env: RatingEnv, quarter: QuarterId, changed: Sequence[tuple[ResultRow, ResultRow]]) -> str:
+async def _year_note(ctx: Ctx, quarter: QuarterId, changed: Sequence[tuple[CadreQuarter, CadreQuarter]]) -> str:
     """When the quarter's year is already published and counts a changed score: it now differs,
     and re-publishing the year (its own explicit correction) brings it in line."""
-    year = await env.store.year.published(quarter.year)
+    year = await ctx.store.year.published(quarter.year)
     if year is None:
         return ""
     counted = [
@@ -897,11 +828,11 @@ async def _year_note(env: RatingEnv, quarter: QuarterId, changed: Sequence[tuple
     )
 
 
-def quarter_shown_of(env: RatingEnv, row: ResultRow, *, viewer_may_be_rater: bool = False) -> QuarterShown:
+def quarter_shown_of(ctx: Ctx, row: CadreQuarter, *, viewer_may_be_rater: bool = False) -> QuarterShown:
     """What of a published quarter row may be shown (scoring.disclosure); `viewer_may_be_rater`
     for a cadre looking at someone else's row."""
     counts = {RaterGroup(g): n for g, n in json.loads(row.rater_counts).items()}
-    return quarter_shown(counts, env.cfg.min_group_size, viewer_may_be_rater=viewer_may_be_rater)
+    return quarter_shown(counts, ctx.cfg.min_group_size, viewer_may_be_rater=viewer_may_be_rater)
 
 
 @dataclass(frozen=True)
@@ -911,20 +842,20 @@ class Place:
     size: int
 
 
-def own_places(env: RatingEnv, row: ResultRow) -> list[Place]:
+def own_places(ctx: Ctx, row: CadreQuarter) -> list[Place]:
     """The places a cadre is told of their own quarter (scoring.disclosure): in the unit unless
     a withheld score would show through the unit's list they also see; in the rank level."""
     places = []
-    person = env.directory.get(row.userid)
+    person = ctx.directory.get(row.userid)
     sees_unit_list = person is not None and ranking_view(person, False, person.unit.id) is RankingView.whole
-    if row.rank_in_unit is not None and own_unit_place_shown(quarter_shown_of(env, row).score, sees_unit_list):
+    if row.rank_in_unit is not None and own_unit_place_shown(quarter_shown_of(ctx, row).score, sees_unit_list):
         places.append(Place("本单位", row.rank_in_unit, row.unit_ranked))
     if row.rank_in_level is not None and row.rank_level:
         places.append(Place(f"全区{RANK_ZH[Rank(row.rank_level)]}", row.rank_in_level, row.level_ranked))
     return places
 
 
-def result_text(env: RatingEnv, row: ResultRow, *, filed: bool = False) -> str:
+def result_text(ctx: Ctx, row: CadreQuarter, *, filed: bool = False) -> str:
     """A cadre's published quarter and how it was made: groups and weights, each deduction,
     the result and the places (「在本单位 12 人中排第 4 名，在全区副科级 387 人中排第 120 名」).
 
@@ -933,16 +864,16 @@ def result_text(env: RatingEnv, row: ResultRow, *, filed: bool = False) -> str:
     with everyone else's, so a withheld score's places go with it, and it speaks as a form
     does (third person, no chat commands) rather than to the cadre.
     """
-    k = env.cfg.min_group_size
+    k = ctx.cfg.min_group_size
     counts = {RaterGroup(g): n for g, n in json.loads(row.rater_counts).items()}
-    deduction = _deduction_lines(env, row)
+    deduction = _deduction_lines(ctx, row)
     if row.score is None:
         lines = ["本季度无评分人，无得分。" if filed else "本季度无人为您评分，暂无得分。"]
         if deduction:
             lines.append("自动扣减（有得分时从中扣除）：" + "；".join(deduction))
         return "\n".join(lines if filed else [*lines, "发送「我的得分」可随时查看。"])
-    shown = quarter_shown_of(env, row)
-    places = [f"在{p.where} {p.size} 人中排第 {p.position} 名" for p in own_places(env, row)]
+    shown = quarter_shown_of(ctx, row)
+    places = [f"在{p.where} {p.size} 人中排第 {p.position} 名" for p in own_places(ctx, row)]
     score_label = "季度得分" if filed else "您的得分"
     if not shown.score:
         lines = [f"{score_label}：{withheld_zh(k)}（得分照常计算，用于排名和评优）。"]
@@ -957,9 +888,9 @@ def result_text(env: RatingEnv, row: ResultRow, *, filed: bool = False) -> str:
         return "\n".join(lines)
     lines = [f"{score_label}：{row.score} 分，{'，'.join(places)}。"]
     lines.append("得分构成：" if filed else "怎么算的：")
-    unit = env.directory.units.get(row.unit_id)
+    unit = ctx.directory.units.get(row.unit_id)
     present = [g for g in RaterGroup if counts.get(g)]
-    weights = weights_for(unit.category, present, env.cfg) if unit else None
+    weights = weights_for(unit.category, present, ctx.cfg) if unit else None
     raters = "、".join(f"{GROUP_ZH[g]} {count_zh(counts[g], k)}" for g in present)
     if weights:
         shares = "、".join(f"{GROUP_ZH[g]} {_percent(weights[g])}" for g in present)
@@ -988,109 +919,69 @@ def _percent(share: Fraction) -> str:
     return f"{float(share * 100):.4g}%"
 
 
-def _deduction_lines(env: RatingEnv, row: ResultRow) -> list[str]:
+def _deduction_lines(ctx: Ctx, row: CadreQuarter) -> list[str]:
     """Each automatic deduction (R-LOG-6) with what caused it, by the rule that made it."""
     lines = []
     if row.missing_log_days:
-        amount = round_score(quarter_deduction(row.missing_log_days, False, env.cfg))
+        amount = round_score(quarter_deduction(row.missing_log_days, False, ctx.cfg))
         days = [date.fromisoformat(d) for d in row.missing_dates.split(",") if d]
         which = f"（{'、'.join(f'{d.month}月{d.day}日' for d in days)}）" if days else ""
-        capped = f"，每季度最多扣 {env.cfg.log_deduction_cap} 分" if amount == env.cfg.log_deduction_cap else ""
+        capped = f"，每季度最多扣 {ctx.cfg.log_deduction_cap} 分" if amount == ctx.cfg.log_deduction_cap else ""
         lines.append(
-            f"缺记日志 {row.missing_log_days} 天 × {env.cfg.log_deduction_per_day} 分 = {amount} 分{capped}{which}"
+            f"缺记日志 {row.missing_log_days} 天 × {ctx.cfg.log_deduction_per_day} 分 = {amount} 分{capped}{which}"
         )
     if row.summary_missing:
-        lines.append(f"未交季度小结 {round_score(quarter_deduction(0, True, env.cfg))} 分")
+        lines.append(f"未交季度小结 {round_score(quarter_deduction(0, True, ctx.cfg))} 分")
     return lines
 
 
 # ---- progress --------------------------------------------------------------------------
 
 
-async def progress_text(env: RatingEnv, rnd: RatingRound) -> str:
-    assert rnd.id is not None
-    title = (
-        f"📋 {quarter_label(quarter_of(rnd))}评分进度（{STATUS_ZH.get(rnd.status, rnd.status)}，"
-        f"截止 {deadline_text(env, rnd.closes_at)}）"
-    )
-    hint = "发送「催交评分」可立即提醒他们。" if is_open(rnd, env.now) else None
-    return await box_progress_text(env, env.store.rating, rnd.id, title, hint)
-
-
-async def box_progress_text(
-    env: RatingEnv, box: BallotBox, round_id: int, title: str, nudge_hint: str | None = None,
-    *, rater: str = "评分人", rated: str = "已评",
-) -> str:
-    """Per unit, how many of its raters (`rater`: 评分人, 测评人) handed in, and who has not:
-    never a score."""
-    lines = [title]
-    for unit in sorted(await box.progress(round_id), key=lambda u: _unit_order(env, u.unit_id)):
-        info = env.directory.units.get(unit.unit_id)
-        share = f"{whole_percent(unit.handed_in, unit.raters)}%" if unit.raters else "—"
-        lines.append(f"· {info.name if info else unit.unit_id}：{unit.raters} 位{rater}中 {unit.handed_in} 位已提交（{share}）")
-    raters = await box.raters(round_id)
-    done = await box.handed_in(round_id)
-    lines.append(f"合计：{len(raters)} 位{rater}中 {len(done & raters)} 位已提交。")
-    # Who has not handed in is no score (R-RATE-5 hides scores, not participation).
-    todo = await box.todo(round_id)
-    if todo:
-        lines.append(f"【尚未提交的 {len(todo)} 人】（括号内为{rated}人数）")
-        by_unit: dict[str, list[str]] = {}
-        for item in sorted(todo, key=lambda t: _person_order(env, t.rater)):
-            person = env.directory.people.get(item.rater)
-            place = person.unit.name if person is not None else "名册外"
-            by_unit.setdefault(place, []).append(f"{_name(env, item.rater)}（{item.answered}/{item.cards}）")
-        lines += [f"· {unit}：{'、'.join(names)}" for unit, names in by_unit.items()]
-        if nudge_hint:
-            lines.append(nudge_hint)
-    return "\n".join(lines)
-
-
 # ---- scheduled work --------------------------------------------------------------------
 
 
-async def auto_open(env: RatingEnv) -> str | None:
+async def auto_open(ctx: Ctx) -> str | None:
     """Open last quarter's round when it is due (scoring.rounds.round_due) and not open yet."""
-    rating = env.settings.rating
+    rating = ctx.settings.rating
     quarter = round_due(
-        env.calendar, env.now, open_after=rating.open_after_working_days,
+        ctx.calendar, ctx.now, open_after=rating.open_after_working_days,
         duration=rating.duration_working_days, open_at=rating.open_at,
     )
     if quarter is None:
         return None
-    if await env.store.rating.round_by_quarter(str(quarter)) is not None:
+    if await ctx.store.rating.round_by_quarter(str(quarter)) is not None:
         return None  # open, closed, published or voided: never reopened by itself
-    if not owed_period(quarter.last_day, go_live_date(env.settings, env.directory)):
+    if not owed_period(quarter.last_day, go_live_date(ctx.settings, ctx.directory)):
         return None  # a quarter that ended before go-live has no round
-    return await open_round(env, quarter)
+    return await open_round(ctx, quarter)
 
 
-async def auto_close(env: RatingEnv) -> list[str]:
+async def auto_close(ctx: Ctx) -> list[str]:
     done = []
-    for rnd in await env.store.rating.rounds("open"):
-        if env.now >= rnd.closes_at:
-            done.append(await close_round(env, rnd))
+    for rnd in await ctx.store.rating.rounds(RoundStatus.open):
+        if ctx.now >= rnd.closes_at:
+            done.append(await close_round(ctx, rnd))
     return done
 
 
-async def remind(env: RatingEnv) -> int:
+async def remind(ctx: Ctx) -> int:
     """Once a day per round and rater (outbox key), to raters who have not handed in."""
     sent = 0
-    for rnd in await env.store.rating.rounds("open"):
-        assert rnd.id is not None
-        if not rater_reminder_due(rnd.status, rnd.opened_at, rnd.closes_at, env.now):
+    for rnd in await ctx.store.rating.rounds(RoundStatus.open):
+        if not rater_reminder_due(rnd.status, rnd.opened_at, rnd.closes_at, ctx.now):
             continue
-        for todo in await env.store.rating.todo(rnd.id):
-            if await env.store.outbox.enqueue(
-                f"rate-remind:{rnd.id}:{env.today.isoformat()}:{todo.rater}", [todo.rater], "text",
-                {"content": "⏰ " + _reminder(env, rnd, todo)}, env.now,
+        for todo in await ctx.store.rating.todo(rnd.id):
+            if await ctx.store.outbox.enqueue(
+                f"rate-remind:{rnd.id}:{ctx.today.isoformat()}:{todo.rater}", [todo.rater], "text",
+                {"content": "⏰ " + _reminder(ctx, rnd, todo)}, ctx.now,
             ):
                 sent += 1
     return sent
 
 
-def _reminder(env: RatingEnv, rnd: RatingRound, todo: RaterTodo) -> str:
-    label, deadline = quarter_label(quarter_of(rnd)), deadline_text(env, rnd.closes_at)
+def _reminder(ctx: Ctx, rnd: QuarterRound, todo: RaterTodo) -> str:
+    label, deadline = quarter_label(quarter_of(rnd)), deadline_text(ctx, rnd.closes_at)
     left = todo.cards - todo.answered
     if left:
         return (
@@ -1103,34 +994,46 @@ def _reminder(env: RatingEnv, rnd: RatingRound, todo: RaterTodo) -> str:
     )
 
 
-async def nudge(env: RatingEnv, rnd: RatingRound) -> list[str]:
+async def nudge(ctx: Ctx, rnd: QuarterRound) -> list[str]:
     """The admin's 催交评分: remind every rater who has not handed in, now. Returns their
     userids; a second nudge in the same minute (a double tap) sends nothing again."""
-    assert rnd.id is not None
     label = quarter_label(quarter_of(rnd))
-    if not is_open(rnd, env.now):
-        raise Refusal(f"{label}评分{STATUS_ZH.get(rnd.status, rnd.status)}，不能再催交。")
+    if not is_open(rnd, ctx.now):
+        raise Refusal(f"{label}评分{status_zh(rnd)}，不能再催交。")
     nudged = []
-    for todo in await env.store.rating.todo(rnd.id):
+    for todo in await ctx.store.rating.todo(rnd.id):
         # Worded apart from the daily reminder: WeCom drops an identical text within 30 min.
-        if await env.store.outbox.enqueue(
-            f"rate-nudge:{rnd.id}:{env.now:%Y%m%d%H%M}:{todo.rater}", [todo.rater], "text",
-            {"content": "📣 考核办提醒：" + _reminder(env, rnd, todo)}, env.now,
+        if await ctx.store.outbox.enqueue(
+            f"rate-nudge:{rnd.id}:{ctx.now:%Y%m%d%H%M}:{todo.rater}", [todo.rater], "text",
+            {"content": "📣 考核办提醒：" + _reminder(ctx, rnd, todo)}, ctx.now,
         ):
             nudged.append(todo.rater)
     if nudged:
-        await env.audit("round.nudge", f"{quarter_of(rnd)}: {len(nudged)} raters reminded")
+        await ctx.audit("round.nudge", f"{quarter_of(rnd)}: {len(nudged)} raters reminded")
     return nudged
 
 
 # ---- results afterwards ----------------------------------------------------------------
 
 
-async def published_round(env: RatingEnv, args: str) -> RatingRound:
-    if not args.strip() and not await env.store.rating.rounds("published"):
+async def published_round(ctx: Ctx, args: str) -> QuarterRound:
+    if not args.strip() and not await ctx.store.rating.rounds(RoundStatus.published):
         raise Refusal("还没有发布过季度考核结果。考核办发布后，您会收到本人得分，也可发送「我的得分」查看。")
-    rnd = await round_for(env, args, default_status=("published",))
-    if rnd.status != "published":
+    rnd = await round_for(ctx, args, default_status=(RoundStatus.published,))
+    if rnd.status != RoundStatus.published:
         raise Refusal(f"{quarter_label(quarter_of(rnd))}结果尚未发布，发布后即可查看。")
     return rnd
 
+
+
+QUARTER: RoundKind[QuarterRound] = RoundKind(
+    name="rating", key="rate", card_prefix=RATE_PREFIX,
+    label=lambda rnd: f"{quarter_label(quarter_of(rnd))}评分", round_key=lambda rnd: rnd.quarter,
+    command="评分", card_word="评分卡片", unfinished="未评",
+    none_open="目前没有进行中的季度评分。评分开启后，您会在聊天中收到评分卡片。",
+    rater="评分人", rated="已评", nudge_hint="发送「催交评分」可立即提醒他们。",
+    box=lambda store: store.rating, rounds=lambda store, status: store.rating.rounds(status),
+    by_id=lambda store, round_id: store.rating.round_by_id(round_id),
+    auto_open=auto_open, auto_close=auto_close, remind=remind,
+    open_at=lambda s: s.rating.open_at, remind_at=lambda s: s.rating.remind_at, close_at=lambda s: s.rating.close_at,
+)

@@ -19,11 +19,10 @@ from decimal import Decimal
 from functools import lru_cache
 from types import SimpleNamespace
 
-from handlers.base import Refusal
+from handlers.base import Ctx, Refusal
 from handlers.render.year_cards import year_label
 from handlers.services.golive import go_live_date
 from handlers.services.publish_guard import window_guard
-from handlers.services.rating import RatingEnv
 from handlers.services.roster_periods import people_for_period
 from scoring.annual import (
     AnnualInput,
@@ -55,6 +54,7 @@ from scoring.year_end import Change, EarlierYears, YearOutcome, publication_chan
 from storage.directory import Person, listed_names
 from storage.models_year import AnnualPublication
 from storage.models_year import AnnualResult as Row
+from storage.records import RoundStatus
 from storage.repos import Push
 
 # Lists longer than this are counted in chat and left to the results file.
@@ -102,27 +102,27 @@ class Gathered:
     quarter_raters: dict[str, dict[int, int]]  # userid -> quarter -> raters behind its score
 
 
-async def gather(env: RatingEnv, year: int) -> Gathered:
+async def gather(ctx: Ctx, year: int) -> Gathered:
     """Every cadre's pieces for `year`, scored; missing pieces stay visible in `missing`."""
-    store = env.store.year
+    store = ctx.store.year
     ev = await store.evaluation.by_year(year)
-    if ev is not None and ev.status == "open":
+    if ev is not None and ev.status == RoundStatus.open:
         raise Refusal(f"{year_label(ev.year)}还在进行中，请先「关闭测评 {year}」再发布年度结果。")
     marks = await store.evaluation.marks_by_ratee(ev.id) if ev is not None and ev.id is not None else {}
-    writers = await env.store.summaries.writers("year", str(year))
-    summary_owed = owed_period(date(year, 12, 31), go_live_date(env.settings, env.directory))
+    writers = await ctx.store.summaries.writers("year", str(year))
+    summary_owed = owed_period(date(year, 12, 31), go_live_date(ctx.settings, ctx.directory))
     unit_results = {str(u): score for u, score in (await store.unit_results(year)).items()}
     quarters = await store.quarter_scores(year)
     excuses = await store.excuses(year)
     everyone = excuses.get("*", set())
-    before_live = quarters_before_go_live(year, go_live_date(env.settings, env.directory))
-    people = await year_people(env, year)
+    before_live = quarters_before_go_live(year, go_live_date(ctx.settings, ctx.directory))
+    people = await year_people(ctx, year)
     inputs: list[AnnualInput] = []
     democratic: dict[str, DemocraticResult] = {}
     for userid, person in people.items():
         got = marks.get(userid)
         democratic[userid] = democratic_from_totals(
-            got.total if got else 0, got.ballots if got else 0, userid not in writers and summary_owed, env.cfg
+            got.total if got else 0, got.ballots if got else 0, userid not in writers and summary_owed, ctx.cfg
         )
         unit = str(person.unit.id)
         assert person.rank is not None  # only superior leaders have none, and no period places them
@@ -139,26 +139,26 @@ async def gather(env: RatingEnv, year: int) -> Gathered:
                 everyone | excuses.get(userid, set()) | (before_live - set(quarters.get(userid, {})))
             ),
         ))
-    quarter_raters = await env.store.results.quarter_raters(year)
-    return Gathered(people, annual_scores(inputs, env.cfg), democratic, unit_results, quarter_raters)
+    quarter_raters = await ctx.store.results.quarter_raters(year)
+    return Gathered(people, annual_scores(inputs, ctx.cfg), democratic, unit_results, quarter_raters)
 
 
-async def year_people(env: RatingEnv, year: int) -> dict[str, Person]:
+async def year_people(ctx: Ctx, year: int) -> dict[str, Person]:
     """The year's cadres in the unit, role and rank level the roster gave them for the year
     (settings roster.year_rule): a promotion or transfer dated in the year counts as the rule
     says, and someone who left is ranked only if the rule still places them."""
     return await people_for_period(
-        env.store, env.directory, date(year, 1, 1), date(year, 12, 31), env.settings.roster.year_rule
+        ctx.store, ctx.directory, date(year, 1, 1), date(year, 12, 31), ctx.settings.roster.year_rule
     )
 
 
-async def earlier_years(env: RatingEnv, before: int) -> EarlierYears:
+async def earlier_years(ctx: Ctx, before: int) -> EarlierYears:
     """Who was excellent and who last in their unit, per year before `before`: published
     years as published, earlier ones from the imported history."""
     excellent: defaultdict[int, set[str]] = defaultdict(set)
     last: defaultdict[int, set[str]] = defaultdict(set)
-    published = [y for y in await env.store.year.published_years() if y < before]
-    for row in await env.store.year.history():
+    published = [y for y in await ctx.store.year.published_years() if y < before]
+    for row in await ctx.store.year.history():
         if row.year < before and row.year not in published:
             if row.excellent:
                 excellent[row.year].add(row.userid)
@@ -167,7 +167,7 @@ async def earlier_years(env: RatingEnv, before: int) -> EarlierYears:
         else:
             excellent.setdefault(row.year, set())
     for year in published:
-        found = await env.store.year.published(year)
+        found = await ctx.store.year.published(year)
         assert found is not None
         excellent[year] = {r.userid for r in found.rows if r.excellent}
         last[year] = {r.userid for r in found.rows if r.last_place_years > 0}
@@ -364,32 +364,32 @@ def _figures(row: dict[str, object] | Row) -> dict[str, str]:
     return {field: str(getattr(row, field)) for field in FIGURES_ZH}
 
 
-async def publish_year(env: RatingEnv, year: int, by: str, *, republish: bool = False, force: bool = False) -> str:
+async def publish_year(ctx: Ctx, year: int, by: str, *, republish: bool = False, force: bool = False) -> str:
     """Publish (or, explicitly, re-publish) `year`; `force` (强制发布) publishes while the
     annual-summary window is still open. Returns the admin's short answer."""
-    if not may_open_round(QuarterId(year, 4), env.today):  # the year is over with its Q4
+    if not may_open_round(QuarterId(year, 4), ctx.today):  # the year is over with its Q4
         raise Refusal(f"{year} 年到 12月31日才结束，年度结束后才能发布{year}年度结果，未发布。")
-    prior = await env.store.year.latest_version(year)
+    prior = await ctx.store.year.latest_version(year)
     if prior is not None and not republish:
         raise Refusal(
-            f"{year} 年度结果已于 {prior.published_at.astimezone(env.now.tzinfo):%Y-%m-%d} 发布（第 {prior.version} 版），"
+            f"{year} 年度结果已于 {prior.published_at.astimezone(ctx.now.tzinfo):%Y-%m-%d} 发布（第 {prior.version} 版），"
             f"发布后即冻结。如需更正，请发送「发布年度结果 {year} 重新发布」：系统保留原版本并列出改动。"
         )
-    gathered = await gather_complete(env, year)
+    gathered = await gather_complete(ctx, year)
     # Only the first version waits: once published, no annual summary is taken, so a
     # re-publish counts the same summaries whenever it runs.
     early = "" if prior is not None else window_guard(
-        env.settings, env.calendar, env.today, SummaryPeriod("year", year), force=force,
+        ctx.settings, ctx.calendar, ctx.today, SummaryPeriod("year", year), force=force,
         command=f"发布年度结果 {year}",
         deducts=f"{sum(1 for d in gathered.democratic.values() if d.deduction)} 人按未交年度总结扣分",
     )
-    outcome = await compute_outcome(env, year, gathered, await env.store.year.excellent_decisions(year))
-    return await publish_version(env, year, by, prior, gathered, outcome) + early
+    outcome = await compute_outcome(ctx, year, gathered, await ctx.store.year.excellent_decisions(year))
+    return await publish_version(ctx, year, by, prior, gathered, outcome) + early
 
 
-async def gather_complete(env: RatingEnv, year: int) -> Gathered:
+async def gather_complete(ctx: Ctx, year: int) -> Gathered:
     """`gather`, refused (naming every cadre and piece) while any piece is missing."""
-    gathered = await gather(env, year)
+    gathered = await gather(ctx, year)
     if not gathered.results:
         raise Refusal("名册中没有需要考核的干部，未发布。")
     if any(r.missing for r in gathered.results):
@@ -397,20 +397,20 @@ async def gather_complete(env: RatingEnv, year: int) -> Gathered:
     return gathered
 
 
-async def compute_outcome(env: RatingEnv, year: int, gathered: Gathered, decisions: dict[str, bool]) -> YearOutcome:
+async def compute_outcome(ctx: Ctx, year: int, gathered: Gathered, decisions: dict[str, bool]) -> YearOutcome:
     """What the year decides: quotas from the year's headcounts, the admin's tie decisions."""
     headcounts = Counter(str(p.unit.id) for p in gathered.people.values())
-    return year_outcome(year, gathered.results, await earlier_years(env, year), env.cfg, headcounts, decisions)
+    return year_outcome(year, gathered.results, await earlier_years(ctx, year), ctx.cfg, headcounts, decisions)
 
 
 async def publish_version(
-    env: RatingEnv, year: int, by: str, prior: AnnualPublication | None, gathered: Gathered, outcome: YearOutcome,
+    ctx: Ctx, year: int, by: str, prior: AnnualPublication | None, gathered: Gathered, outcome: YearOutcome,
     *, why: str = "", note: str = "更正", may_change: Callable[[Change], bool] | None = None,
 ) -> str:
     """Freeze `outcome` as the year's next version, tell each cadre whose figures changed and
     the admins. `why` heads the admins' change list, `note` what the cadres read of a later
     version; a change outside `may_change` refuses the whole version."""
-    store = env.store.year
+    store = ctx.store.year
     version = 1 if prior is None else prior.version + 1
     rows = _rows(year, version, gathered, outcome)
     changed = {str(r["userid"]) for r in rows}
@@ -433,32 +433,32 @@ async def publish_version(
         changed = {c.userid for c in changes}
         changes_text = (f"{why}\n" if why else "") + changes_lines(changes, names)
     await store.save_publication(
-        AnnualPublication(year=year, version=version, published_by=by, published_at=env.now, changes=changes_text),
+        AnnualPublication(year=year, version=version, published_by=by, published_at=ctx.now, changes=changes_text),
         rows,
     )
     # Someone who has left since keeps the published row and gets no message.
-    notified = {u for u in changed if env.directory.get(u) is not None}
+    notified = {u for u in changed if ctx.directory.get(u) is not None}
     head = f"📊 {year}年度考核结果" + (f"（{note}，第 {version} 版）" if version > 1 else "")
-    k = env.cfg.min_group_size
+    k = ctx.cfg.min_group_size
     shown = {
         str(r["userid"]): row_shown(SimpleNamespace(**r), gathered.quarter_raters.get(str(r["userid"]), {}), k)
         for r in rows
     }
-    await env.store.outbox.enqueue_many(
+    await ctx.store.outbox.enqueue_many(
         (
             Push(f"year-result:{year}:{version}:{row.userid}", row.userid, "text",
                  json.dumps({"content": head + "\n" + breakdown_text(row, shown[row.userid], k)}, ensure_ascii=False),
-                 env.now)
+                 ctx.now)
             # Plain namespaces: building 100,000 SQLModel objects would cost more than the rest.
             for row in (SimpleNamespace(**r) for r in rows) if row.userid in notified
         ),
-        env.now,
+        ctx.now,
     )
-    await env.audit("year.republish" if version > 1 else "year.publish", f"{year} version {version}: {len(rows)} people, {len(notified)} notified")
-    admins = list(env.settings.admin.userids)
+    await ctx.audit("year.republish" if version > 1 else "year.publish", f"{year} version {version}: {len(rows)} people, {len(notified)} notified")
+    admins = list(ctx.settings.admin.userids)
     if admins:
-        report = report_text(year, version, gathered, outcome, changes_text, shown, k, env.cfg.last_place_min_unit_size)
-        await env.store.outbox.enqueue(f"year-report:{year}:{version}", admins, "text", {"content": report}, env.now)
+        report = report_text(year, version, gathered, outcome, changes_text, shown, k, ctx.cfg.last_place_min_unit_size)
+        await ctx.store.outbox.enqueue(f"year-report:{year}:{version}", admins, "text", {"content": report}, ctx.now)
     short = sorted({str(r["unit_name"]) for r in rows if shown[str(r["userid"])].anything_withheld}, key=text_key)
     return (
         f"✅ 已发布{year}年度考核结果（第 {version} 版）：{len(rows)} 人，{len(notified)} 人已收到本人结果；"

@@ -10,8 +10,7 @@ never carries a correction nobody asked for.
 
 from __future__ import annotations
 
-from handlers.base import Refusal
-from handlers.services.rating import RatingEnv
+from handlers.base import Ctx, Refusal
 from handlers.services.year_publish import compute_outcome, gather_complete, publish_version
 from scoring.use import tie_decision_refusal
 from scoring.year_end import Change
@@ -36,34 +35,34 @@ def _find(people: dict[str, Person], who: str) -> Person:
     return found[0]
 
 
-async def decide_tie(env: RatingEnv, year: int, who: str, grant: bool, by: str) -> str:
+async def decide_tie(ctx: Ctx, year: int, who: str, grant: bool, by: str) -> str:
     """Grant (or refuse) excellent to one cadre of a tie at their unit's quota boundary."""
-    store = env.store.year
+    store = ctx.store.year
     prior = await store.latest_version(year)
     if prior is None:
         raise Refusal(f"{year} 年度结果尚未发布。同分待定的人员在「发布年度结果 {year}」时列出，发布后再评定。")
-    gathered = await gather_complete(env, year)
+    gathered = await gather_complete(ctx, year)
     person = _find(gathered.people, who.strip())
     verdict = "评为优秀" if grant else "不评为优秀"
     decisions = await store.excellent_decisions(year)
     if decisions.get(person.userid) is grant:
         raise Refusal(f"{person.label}已经评定为「{verdict}」，未作更改。")
-    outcome = await compute_outcome(env, year, gathered, {**decisions, person.userid: grant})
+    outcome = await compute_outcome(ctx, year, gathered, {**decisions, person.userid: grant})
     grades = outcome.excellent[str(person.unit.id)]
     reason = tie_decision_refusal(grades, person.userid, grant, decisions)
     if reason is not None:
         tied = "、".join(listed_names(gathered.people[u] for u in grades.tied)) or "无"
         raise Refusal(f"未评定：{person.label}{reason}。本单位同分人员：{tied}。")
     await store.decide_excellent(ExcellentDecision(
-        year=year, userid=person.userid, granted=grant, decided_by=by, decided_at=env.now,
+        year=year, userid=person.userid, granted=grant, decided_by=by, decided_at=ctx.now,
     ))
-    await env.audit(f"year.excellent.{'grant' if grant else 'refuse'}", f"{year} {person.userid}")
+    await ctx.audit(f"year.excellent.{'grant' if grant else 'refuse'}", f"{year} {person.userid}")
     tie = set(grades.tied)
 
     def decided(change: Change) -> bool:
         return change.userid in tie and change.field in DECIDED_FIELDS
 
     return await publish_version(
-        env, year, by, prior, gathered, outcome, why=f"考核办评定同分人员：{person.label}{verdict}",
+        ctx, year, by, prior, gathered, outcome, why=f"考核办评定同分人员：{person.label}{verdict}",
         note="考核办评定同分人员的优秀等次", may_change=decided,
     )

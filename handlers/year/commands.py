@@ -12,8 +12,7 @@ import re
 from handlers.audience import Audience
 from handlers.base import CardAnswer, Ctx, Refusal, Reply
 from handlers.cards import chosen
-from handlers.rating.commands import find_card
-from handlers.render.rating_cards import parse_task_id
+from handlers.render.round_cards import parse_task_id
 from handlers.render.year_cards import (
     DIMENSION_KEYS,
     EDIT_KEY,
@@ -30,15 +29,21 @@ from handlers.render.year_cards import (
 )
 from handlers.router import Router
 from handlers.services.publish_guard import split_force, split_republish
-from handlers.services.rating import RatingEnv, deadline_text, is_open, submit_token
+from handlers.services.rounds import (
+    answered_card,
+    deadline_text,
+    find_card,
+    my_open_round,
+    name_of,
+    progress_text,
+    submit_token,
+)
 from handlers.services.year_evaluation import (
+    YEAR,
     close_evaluation,
     evaluation_for,
     hand_in,
-    my_open_evaluation,
-    name_of,
     open_evaluation,
-    progress_text,
     queue_cards,
     refuse_if_handed_in,
     show_marks,
@@ -54,7 +59,7 @@ from handlers.text import fold
 from handlers.year import decisions
 from scoring.types import DIMENSIONS_ZH
 from scoring.year_end import check_evaluation, check_marks
-from storage.models_year import YearEval, YearEvalAssignment
+from storage.records import EvaluationCard, RoundStatus, YearRound
 
 router = Router()
 
@@ -75,32 +80,21 @@ def _year_arg(ctx: Ctx, args: str, *, default_last: bool = True) -> int:
 # ---- the card ----------------------------------------------------------------------------
 
 
-async def _card_context(env: RatingEnv, answer: CardAnswer, userid: str) -> tuple[YearEval, YearEvalAssignment, list[YearEvalAssignment]]:
-    parsed = parse_task_id(answer.task_id, EVAL_PREFIX)
-    box = env.store.year.evaluation
-    card = await box.assignment(parsed[1]) if parsed else None
-    ev = await box.by_id(card.round_id) if card else None
-    if parsed is None or card is None or ev is None or ev.id is None or str(ev.year) != parsed[0]:
-        raise Refusal("这张测评卡片无法识别或已失效，未作任何更改。发送「测评」可重新收到您未完成的卡片。")
-    if card.rater != userid:
-        raise Refusal("这张测评卡片不是发给您的，未作任何更改。")
-    if not is_open(ev, env.now):
-        raise Refusal(f"{year_label(ev.year)}已截止，这张卡片不能再使用，未作任何更改。")
-    return ev, card, await box.assignments_of(ev.id, userid)
+async def _card_context(ctx: Ctx, answer: CardAnswer, userid: str) -> tuple[YearRound, EvaluationCard, list[EvaluationCard]]:
+    ev, card = await answered_card(ctx, YEAR, answer.task_id)
+    return ev, card, await ctx.store.year.evaluation.assignments_of(ev.id, userid)
 
 
 @router.card(EVAL_PREFIX)
 async def evaluation_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
     """One step of a colleague's card: 德能勤, then 绩廉; each tap stores what it carries."""
-    env = RatingEnv.of(ctx)
-    ev, card, cards = await _card_context(env, answer, ctx.userid)
-    assert ev.id is not None
-    box = env.store.year.evaluation
-    ratee = env.directory.people[card.ratee]
+    ev, card, cards = await _card_context(ctx, answer, ctx.userid)
+    box = ctx.store.year.evaluation
+    ratee = ctx.directory.people[card.ratee]
     if await box.has_handed_in(ev.id, ctx.userid):  # a card the hand-in could not update
         text = f"您已提交{year_label(ev.year)}，提交后不能再修改。"
         return Reply(text, card_update=handed_in_card(task_id=answer.task_id, year=ev.year, ratee=ratee))
-    scores = env.settings.year.card_scores
+    scores = ctx.settings.year.card_scores
     drafts = await box.drafts(ev.id, ctx.userid)
     marks = drafts.get(card.ratee, {})
 
@@ -118,7 +112,7 @@ async def evaluation_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
     if unchosen:
         note = f"请为{'、'.join(unchosen)}选择分数后再点按钮"
         return Reply(note, card_update=shown(step, note, kept))
-    check = check_marks({i: value for i, value in picked.items() if value is not None}, env.cfg)
+    check = check_marks({i: value for i, value in picked.items() if value is not None}, ctx.cfg)
     if not check.ok:
         note = "⚠️ 未记录：" + "；".join(check.reasons_zh)
         return Reply(note, card_update=shown(step, note, kept))
@@ -137,20 +131,19 @@ async def evaluation_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
 
 @router.card(SUBMIT_PREFIX)
 async def submit_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
-    env = RatingEnv.of(ctx)
     parsed = parse_task_id(answer.task_id, SUBMIT_PREFIX)
-    ev = await env.store.year.evaluation.by_year(int(parsed[0])) if parsed and parsed[0].isdigit() else None
-    if parsed is None or ev is None or ev.id is None:
+    ev = await ctx.store.year.evaluation.by_year(int(parsed[0])) if parsed and parsed[0].isdigit() else None
+    if parsed is None or ev is None:
         raise Refusal("这张卡片无法识别或已失效，未作任何更改。发送「测评 提交」也可以提交测评。")
     if parsed[1] != submit_token(ev.id, ctx.userid):
         raise Refusal("这张提交卡片不是发给您的，未作任何更改。")
-    if await env.store.year.evaluation.has_handed_in(ev.id, ctx.userid):  # the card shows it now
+    if await ctx.store.year.evaluation.has_handed_in(ev.id, ctx.userid):  # the card shows it now
         text = f"您已提交{year_label(ev.year)}，提交后不能再修改。"
     else:
-        text = await hand_in(env, ev, ctx.userid)
-    cards = len(await env.store.year.evaluation.assignments_of(ev.id, ctx.userid))
+        text = await hand_in(ctx, ev, ctx.userid)
+    cards = len(await ctx.store.year.evaluation.assignments_of(ev.id, ctx.userid))
     done = submit_card(task_id=answer.task_id, year=ev.year, cards=cards,
-                       deadline=deadline_text(env, ev.closes_at), note=text, done=True)
+                       deadline=deadline_text(ctx, ev.closes_at), note=text, done=True)
     return Reply(text, card_update=done)
 
 
@@ -164,37 +157,35 @@ async def submit_card_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
     audience=Audience.cadre, section=SECTION,
 )
 async def evaluate_by_text(args: str, ctx: Ctx) -> Reply:
-    env = RatingEnv.of(ctx)
     words = [w for w in _SPLIT.split(fold(args).strip()) if w]
     person = ctx.require_cadre()
-    ev, cards = await my_open_evaluation(env, person.userid)
-    assert ev.id is not None
+    ev, cards = await my_open_round(ctx, YEAR, person.userid)
     if words in (["提交"], ["交卷"], ["submit"]):
-        return Reply(await hand_in(env, ev, person.userid))
-    await refuse_if_handed_in(env, ev, person.userid)
-    box = env.store.year.evaluation
+        return Reply(await hand_in(ctx, ev, person.userid))
+    await refuse_if_handed_in(ctx, ev, person.userid)
+    box = ctx.store.year.evaluation
     drafts = await box.drafts(ev.id, person.userid)
     if not words:
         todo = [c for c in cards if len(drafts.get(c.ratee, {})) < len(DIMENSIONS_ZH)]
-        await queue_cards(env, ev, todo, key_suffix=await box.next_resend(ev.id, person.userid),
+        await queue_cards(ctx, ev, todo, key_suffix=await box.next_resend(ev.id, person.userid),
                           totals={person.userid: len(cards)}, drafts=drafts)
         label = year_label(ev.year)
         if not todo:
             return Reply(f"{label}：{len(cards)} 人已全部测评，请点「提交测评」或发送「测评 提交」。已重新发送提交卡片。")
         return Reply(
             f"{label}：共 {len(cards)} 人，已完成 {len(cards) - len(todo)} 人，未完成的 {len(todo)} 张卡片已重新发送。"
-            f"截止 {deadline_text(env, ev.closes_at)}。"
+            f"截止 {deadline_text(ctx, ev.closes_at)}。"
         )
     first_mark = next((i for i, w in enumerate(words) if w.lstrip("+-").isdecimal() or w[:1].isdigit()), len(words))
     if first_mark == 0:
         raise Refusal("请写成「测评 姓名 德 能 勤 绩 廉」，例如：测评 张三 90 88 92 85 95。只发「测评」可重新收到未完成的卡片。")
-    card = find_card(env, person, cards, words[:first_mark], command="测评", example="90 88 92 85 95")
-    check = check_evaluation(words[first_mark:], env.cfg)
-    name = name_of(env, card.ratee)
+    card = find_card(ctx, person, cards, words[:first_mark], command="测评", example="90 88 92 85 95")
+    check = check_evaluation(words[first_mark:], ctx.cfg)
+    name = name_of(ctx, card.ratee)
     if not check.ok:
         raise Refusal(f"未记录 {name} 的测评：" + "；".join(check.reasons_zh) + "。例如：测评 张三 90 88 92 85 95。")
     await box.put_marks(ev.id, person.userid, card.ratee, dict(check.marks))
-    await show_marks(env, ev, card, {**drafts.get(card.ratee, {}), **check.marks})
+    await show_marks(ctx, ev, card, {**drafts.get(card.ratee, {}), **check.marks})
     done = sum(1 for c in cards if c.ratee == card.ratee or len(drafts.get(c.ratee, {})) == len(DIMENSIONS_ZH))
     tail = "全部测评完毕，请发送「测评 提交」。" if done == len(cards) else f"已完成 {done}/{len(cards)} 人。"
     return Reply(f"已记录 {name}：{marks_text(check.marks)}。{tail}提交前可修改。")
@@ -206,42 +197,39 @@ async def evaluate_by_text(args: str, ctx: Ctx) -> Reply:
 @router.command("测评进度", "测评 进度", usage="测评进度 2026", summary="各单位提交民主测评的人数（不含任何分数）",
                 audience=Audience.admin, section=SECTION)
 async def evaluation_progress(args: str, ctx: Ctx) -> Reply:
-    env = RatingEnv.of(ctx)
-    return Reply(await progress_text(env, await evaluation_for(env, args, statuses=("open", "closed"))))
+    return Reply(await progress_text(ctx, YEAR, await evaluation_for(ctx, args, statuses=(RoundStatus.open, RoundStatus.closed))))
 
 
 @router.command("开启测评", usage="开启测评 2026", summary="开启某年度的民主测评（默认上一年），向测评人发送卡片",
                 audience=Audience.admin, section=SECTION)
 async def open_year_evaluation(args: str, ctx: Ctx) -> Reply:
-    return Reply(await open_evaluation(RatingEnv.of(ctx), _year_arg(ctx, args), ctx.userid))
+    return Reply(await open_evaluation(ctx, _year_arg(ctx, args), ctx.userid))
 
 
 @router.command("关闭测评", usage="关闭测评 2026", summary="提前关闭民主测评：未提交的完整测评自动提交，其余作废",
                 audience=Audience.admin, section=SECTION)
 async def close_year_evaluation(args: str, ctx: Ctx) -> Reply:
-    env = RatingEnv.of(ctx)
-    return Reply(await close_evaluation(env, await evaluation_for(env, args, statuses=("open",))))
+    return Reply(await close_evaluation(ctx, await evaluation_for(ctx, args, statuses=(RoundStatus.open,))))
 
 
 @router.command("单位结果", usage="单位结果 2026 / 单位结果 2026 城关镇 92.5 团区委 88",
                 summary="查看已导入的单位年度综合考核结果和尚缺的单位；写上各单位名称和得分即导入（替换该年此前导入的结果）",
                 audience=Audience.admin, section=SECTION)
 async def year_unit_results(args: str, ctx: Ctx) -> Reply:
-    env = RatingEnv.of(ctx)
     words = [w for w in _SPLIT.split(fold(args).strip()) if w]
     first = words[0].removesuffix("年度").removesuffix("年") if words else ""
     dated = first.isdigit() and len(first) == 4  # no year: last year's, as 单位结果 alone
     year = _year_arg(ctx, words[0] if dated else "")
     pairs = words[1:] if dated else words
     if not pairs:
-        return Reply(await unit_results_text(env, year))
+        return Reply(await unit_results_text(ctx, year))
     if len(pairs) % 2:
         raise Refusal(
-            f"未导入：单位名称和得分要成对写，收到 {len(pairs)} 项。例如：{unit_results_example(env, year)}"
+            f"未导入：单位名称和得分要成对写，收到 {len(pairs)} 项。例如：{unit_results_example(ctx, year)}"
         )
     typed = [(pairs[i], pairs[i + 1]) for i in range(0, len(pairs), 2)]
     records = [{"unit": name, "score": score} for name, score in typed]
-    return Reply(await import_unit_results(env, year, records, where=lambda i: f"「{typed[i][0]} {typed[i][1]}」"))
+    return Reply(await import_unit_results(ctx, year, records, where=lambda i: f"「{typed[i][0]} {typed[i][1]}」"))
 
 
 @router.command("发布年度结果", usage="发布年度结果 2026 / 发布年度结果 2026 重新发布",
@@ -251,7 +239,7 @@ async def publish_annual(args: str, ctx: Ctx) -> Reply:
     force, words = split_force(fold(args).split())
     republish, words = split_republish(words)
     year = _year_arg(ctx, " ".join(words))
-    return Reply(await publish_year(RatingEnv.of(ctx), year, ctx.userid, republish=republish, force=force))
+    return Reply(await publish_year(ctx, year, ctx.userid, republish=republish, force=force))
 
 
 _YEAR_IN_TEXT = re.compile(r"(?<![0-9A-Za-z_])(\d{4})(?:年度|年)?(?![0-9A-Za-z_])")
@@ -272,7 +260,7 @@ def _year_and_who(ctx: Ctx, args: str) -> tuple[int, str]:
                 audience=Audience.admin, section=SECTION)
 async def grant_excellent(args: str, ctx: Ctx) -> Reply:
     year, who = _year_and_who(ctx, args)
-    return Reply(await decide_tie(RatingEnv.of(ctx), year, who, True, ctx.userid))
+    return Reply(await decide_tie(ctx, year, who, True, ctx.userid))
 
 
 @router.command("不评优秀", "不评为优秀", usage="不评优秀 2026 张三",
@@ -280,7 +268,7 @@ async def grant_excellent(args: str, ctx: Ctx) -> Reply:
                 audience=Audience.admin, section=SECTION)
 async def refuse_excellent(args: str, ctx: Ctx) -> Reply:
     year, who = _year_and_who(ctx, args)
-    return Reply(await decide_tie(RatingEnv.of(ctx), year, who, False, ctx.userid))
+    return Reply(await decide_tie(ctx, year, who, False, ctx.userid))
 
 
 # ---- using the results -------------------------------------------------------------------

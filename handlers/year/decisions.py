@@ -1,5 +1,5 @@
 """用实绩 in chat (R-USE-2..4): can X be promoted, the promotion, commendation and last-place
-lists, and one's own annual breakdown. Scoped as the rating results are (`may_see_unit`):
+lists (one's own annual breakdown, 我的得分 2026, is with the results: handlers/results/mine.py). Scoped as the rating results are (`may_see_unit`):
 a unit's main leader asks about their unit, a superior leader about the units they oversee,
 the admin about anyone (the router admits only them: `Audience.leader`); a refusal never
 tells whether the person exists.
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from handlers.base import Ctx, Refusal
-from handlers.services.rating import RatingEnv
-from handlers.services.year_publish import breakdown_text, earlier_years, row_shown
+from handlers.dates import parse_year
+from handlers.services.year_publish import earlier_years, row_shown
 from scoring.disclosure import withheld_zh
 from scoring.ranking import Ranking, rank_within_levels
 from scoring.types import RANK_ZH, Rank, ScoredCadre
@@ -36,29 +36,24 @@ def parse_level(text: str, command: str) -> Rank:
     return level
 
 
-def parse_year(text: str) -> int | None:
-    word = text.strip().removesuffix("年度").removesuffix("年")
-    return int(word) if word.isdigit() and len(word) == 4 else None
-
-
-async def _latest_year(env: RatingEnv) -> int:
-    years = set(await env.store.year.published_years()) | {row.year for row in await env.store.year.history()}
+async def _latest_year(ctx: Ctx) -> int:
+    years = set(await ctx.store.year.published_years()) | {row.year for row in await ctx.store.year.history()}
     if not years:
         raise Refusal("还没有任何年度考核结果（未发布过年度结果，也未导入历史）。")
     return max(years)
 
 
-async def _level_rankings(env: RatingEnv, year: int) -> dict[Rank, Ranking]:
+async def _level_rankings(ctx: Ctx, year: int) -> dict[Rank, Ranking]:
     """District-wide rankings per level of `year`: as published, or, for a year from the
     imported history, by its annual scores within each cadre's current rank level."""
-    published = await env.store.year.published(year)
+    published = await ctx.store.year.published(year)
     if published is not None:
         scored = [ScoredCadre(r.userid, str(r.unit_id), Rank(r.rank_level), Decimal(r.annual)) for r in published.rows]
     else:
         scored = [
             ScoredCadre(row.userid, "", Rank(person.rank), Decimal(row.annual_score))
-            for row in await env.store.year.history()
-            if row.year == year and (person := env.directory.people.get(row.userid)) is not None and person.rank
+            for row in await ctx.store.year.history()
+            if row.year == year and (person := ctx.directory.people.get(row.userid)) is not None and person.rank
         ]
     return rank_within_levels(scored)
 
@@ -83,27 +78,25 @@ def _find(ctx: Ctx, words: list[str]) -> Person:
 
 
 async def can_promote(ctx: Ctx, args: str) -> str:
-    env = RatingEnv.of(ctx)
     person = _find(ctx, args.split())
-    year = await _latest_year(env)
-    years = (await earlier_years(env, year + 1)).excellent_years(person.userid)
+    year = await _latest_year(ctx)
+    years = (await earlier_years(ctx, year + 1)).excellent_years(person.userid)
     place_shown = await _composite_shown(ctx, year, person.userid)
-    decision = promotion_eligibility(person.userid, await _level_rankings(env, year), years, year, env.cfg, place_shown)
+    decision = promotion_eligibility(person.userid, await _level_rankings(ctx, year), years, year, ctx.cfg, place_shown)
     verdict = "可以" if decision.eligible else "不可以"
     return f"{person.label}：{verdict}。{decision.reason_zh}。"
 
 
 async def promotion_list(ctx: Ctx, args: str) -> str:
-    env = RatingEnv.of(ctx)
     level = parse_level(args, "提拔名单")
-    year = await _latest_year(env)
-    rankings = await _level_rankings(env, year)
-    excellent = await earlier_years(env, year + 1)
+    year = await _latest_year(ctx)
+    rankings = await _level_rankings(ctx, year)
+    excellent = await earlier_years(ctx, year + 1)
     lines = []
     for person in sorted(ctx.directory.cadres(), key=roster_order):
         if person.rank != level.value or not _in_scope(ctx, person.unit.id):
             continue
-        decision = promotion_eligibility(person.userid, rankings, excellent.excellent_years(person.userid), year, env.cfg)
+        decision = promotion_eligibility(person.userid, rankings, excellent.excellent_years(person.userid), year, ctx.cfg)
         if decision.eligible:
             why = [f"{year}年度同职级前 1/2"] if decision.in_top_half else []
             if decision.excellent_years:
@@ -114,12 +107,11 @@ async def promotion_list(ctx: Ctx, args: str) -> str:
 
 
 async def commendation_list(ctx: Ctx, args: str) -> str:
-    env = RatingEnv.of(ctx)
     level = parse_level(args, "评先名单")
-    years = await env.store.year.published_years()
+    years = await ctx.store.year.published_years()
     if not years:
         raise Refusal("还没有发布过年度考核结果。")
-    published = await env.store.year.published(years[-1])
+    published = await ctx.store.year.published(years[-1])
     assert published is not None
     rows = sorted(
         (r for r in published.rows
@@ -130,23 +122,22 @@ async def commendation_list(ctx: Ctx, args: str) -> str:
     places = "" if ctx.is_admin else "，名次为全区同职级名次"
     head = f"📋 可推荐评先评优的{RANK_ZH[level]}（{published.year} 年度总分列全区同职级前 1/2，{len(rows)} 人{places}）"
     shown = await _shown_to(ctx, published.year, rows)
-    k = env.cfg.min_group_size
+    k = ctx.cfg.min_group_size
     lines = [f"{r.level_rank}. {r.name}（{r.unit_name}）{r.annual} 分" if shown[r.userid]
              else f"· {r.name}（{r.unit_name}）{withheld_zh(k)}得分和名次" for r in rows]
     return "\n".join([head, *lines]) if lines else head + "：无"
 
 
 async def last_place_list(ctx: Ctx, args: str) -> str:
-    env = RatingEnv.of(ctx)
     year = parse_year(args) if args.strip() else None
     if args.strip() and year is None:
         raise Refusal(f"看不懂年份「{args.strip()}」。请写成「末位名单 2026」。")
     if year is None:
-        years = await env.store.year.published_years()
+        years = await ctx.store.year.published_years()
         if not years:
             raise Refusal("还没有发布过年度考核结果。")
         year = years[-1]
-    published = await env.store.year.published(year)
+    published = await ctx.store.year.published(year)
     if published is None:
         raise Refusal(f"{year} 年度结果尚未发布。")
     rows = sorted(
@@ -182,16 +173,3 @@ async def _composite_shown(ctx: Ctx, year: int, userid: str) -> bool:
     if published is None or not published.rows:
         return True
     return (await _shown_to(ctx, year, published.rows))[userid]
-
-
-async def my_annual(ctx: Ctx, year: int) -> str:
-    """我的得分 2026: one's own published year with its parts."""
-    person = ctx.require_cadre()
-    published = await ctx.store.year.published(year, userid=person.userid)
-    if published is None:
-        raise Refusal(f"{year} 年度考核结果尚未发布，发布后您会收到本人结果。")
-    if not published.rows:
-        return f"{year} 年度结果中没有您（发布时您不在名册中）。如有疑问请联系考核办。"
-    row, k = published.rows[0], ctx.settings.scoring.config.min_group_size
-    raters = (await ctx.store.results.quarter_raters(year, person.userid)).get(person.userid, {})
-    return f"📊 {year}年度考核结果\n" + breakdown_text(row, row_shown(row, raters, k), k)

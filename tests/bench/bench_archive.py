@@ -33,9 +33,9 @@ from pathlib import Path
 from bot.calendar import build_calendar
 from bot.clock import SHANGHAI
 from bot.settings import load_settings
+from handlers.base import Ctx
 from handlers.render.workbook import write_workbook
 from handlers.services.archive_export import export_year, record_of
-from handlers.services.rating import RatingEnv
 from storage.db import create_engine, migrate, session_factory
 from storage.directory import Directory
 from storage.models import Cadre, DailyLog, Summary, Unit
@@ -118,7 +118,7 @@ async def open_env(url: str):  # type: ignore[no-untyped-def]
     store = Store(session)
     directory = Directory(await store.roster.units(), await store.roster.cadres(), await store.roster.oversight())
     rules = load_settings(None).rules
-    return engine, session, RatingEnv(store, rules, directory, build_calendar([]), NOW, "bench")
+    return engine, session, Ctx.office("bench", store, rules, directory, build_calendar([]), NOW)
 
 
 async def district(cadres: int) -> dict[str, float]:

@@ -33,7 +33,7 @@ from bot.calendar import build_calendar
 from bot.clock import SHANGHAI
 from bot.settings import Settings
 from handlers.base import Ctx
-from handlers.services.rating import RatingEnv, open_round
+from handlers.services.rating import open_round
 from handlers.stats import missing_stats
 from scheduler import reminder_plan as reminders
 from scoring.rule_settings import RuleSettings
@@ -121,7 +121,7 @@ async def _with_env(url: str, job: Callable[[Store, RuleSettings, Directory, obj
 
 async def open_rating_round(url: str) -> str:
     async def job(store: Store, settings: RuleSettings, directory: Directory, calendar: object) -> str:
-        env = RatingEnv(store, settings, directory, calendar, NOW, "bench")  # type: ignore[arg-type]
+        env = Ctx.office("bench", store, settings, directory, calendar, NOW)  # type: ignore[arg-type]
         await open_round(env, ROUND)
         cards = (await store.session.execute(
             select(func.count()).select_from(Outbox).where(Outbox.kind == "template_card")
@@ -134,7 +134,7 @@ async def open_rating_round(url: str) -> str:
 async def missing_statistics(url: str) -> str:
     async def job(store: Store, settings: RuleSettings, directory: Directory, calendar: object) -> str:
         ctx = Ctx(userid=ADMIN, person=None, is_admin=True, now=NOW, settings=settings,
-                  calendar=calendar, directory=directory, store=store)  # type: ignore[arg-type]
+                  calendar=calendar, directory=directory, store=store, actor=ADMIN)  # type: ignore[arg-type]
         reply = await missing_stats("", ctx)
         return f"reply of {len(reply.text):,} characters"
 

@@ -29,7 +29,7 @@ from sqlalchemy import text
 
 from bot.calendar import build_calendar
 from bot.settings import load_settings
-from handlers.services.rating import RatingEnv
+from handlers.base import Ctx
 from handlers.services.year_publish import publish_year
 from storage.db import create_engine, migrate, session_factory
 from storage.directory import Directory
@@ -107,7 +107,7 @@ async def measure(url: str) -> tuple[float, float, str]:
         async with sessions() as session, session.begin():
             store = Store(session)
             directory = Directory(await store.roster.units(), await store.roster.cadres(), await store.roster.oversight())
-            env = RatingEnv(store, rules, directory, build_calendar([]), datetime(2027, 1, 20, 10, tzinfo=UTC), "bench")
+            env = Ctx.office("bench", store, rules, directory, build_calendar([]), datetime(2027, 1, 20, 10, tzinfo=UTC))
             answer = await publish_year(env, YEAR, "bench", force=True)  # no calendar loaded: the window never closes
         return time.perf_counter() - started, floor, answer
     finally:

@@ -18,7 +18,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from bot.clock import ManualClock
-from scheduler.rating_jobs import close_due_rounds
+from scheduler.round_jobs import QUARTER_JOBS
 from storage.backup import sqlite_path
 from tests.conftest import SAMPLE_2027, SAMPLE_ROSTER, at
 from tests.e2e import attacks
@@ -89,7 +89,7 @@ async def run_round_to_close(h: Harness) -> dict[str, set[tuple[str, int]]]:
 async def close_and_publish(h: Harness) -> int | None:
     """Returns the size of the SQLite WAL once the close's erasure has run (None: PostgreSQL)."""
     h.clock.set(at(CLOSES))
-    await close_due_rounds(h.runtime.jobs, h.clock.now())  # the scheduler's close
+    await QUARTER_JOBS.close(h.runtime.jobs, h.clock.now())  # the scheduler's close
     await h.runtime.eraser.idle()
     db = sqlite_path(h.settings.database.url)
     wal = None if db is None else db.with_name(db.name + "-wal")

@@ -9,9 +9,8 @@ from sqlalchemy import func, select
 from bot.cli import main
 from scheduler.calendar_jobs import JOBS as CALENDAR_JOBS
 from scheduler.jobs import run_job
-from scheduler.rating_jobs import open_due_round
+from scheduler.round_jobs import QUARTER_JOBS, YEAR_JOBS
 from scheduler.wiring import catch_up
-from scheduler.year_jobs import open_due_evaluation
 from storage.models import Outbox
 from storage.models_ops import AuditEvent
 from storage.models_rating import (
@@ -59,8 +58,8 @@ async def test_first_serve_after_new_year_opens_no_round_for_the_quarter_before_
     async with running_bot(db_url, clock, SAMPLE_ROSTER, logs={"start_date": "2026-01-05"},
                            year={"open_after_working_days": 1}) as h:
         assert "rating-open" in await catch_up(h.runtime.jobs, clock.now())
-        await open_due_round(h.runtime.jobs, clock.now())  # the scheduled run itself, too
-        await open_due_evaluation(h.runtime.jobs, clock.now())  # nor 2025's 民主测评
+        await QUARTER_JOBS.open(h.runtime.jobs, clock.now())  # the scheduled run itself, too
+        await YEAR_JOBS.open(h.runtime.jobs, clock.now())  # nor 2025's 民主测评
         await drain_all(h)
         assert await count(h, RatingRound) == 0 and await count(h, YearEval) == 0
         assert not [c for d in h.standin.sent for c in [d.payload.get("template_card")] if c]
@@ -137,7 +136,7 @@ async def test_voiding_a_round_leaves_nothing_and_tells_each_rater_once(db_url, 
         assert sum("作废" in t for t in texts_to(h, WU)) == 1
 
         # The catch-up and the next days' jobs do not reopen it; an old card is no 5xx.
-        await open_due_round(h.runtime.jobs, at("2027-01-05 09:00"))
+        await QUARTER_JOBS.open(h.runtime.jobs, at("2027-01-05 09:00"))
         assert await count(h, RatingAssignment) == 0
         status, _ = await h.card(WU, card["task_id"], "ok", selected={"score": ["90"]})
         assert status == 200 and await count(h, RatingDraft) == 0

@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import inspect, select, text
 
 from handlers.services.extra_raters import apply_extra_raters, check_extra_raters
-from scheduler.rating_jobs import close_due_rounds, open_due_round, remind_raters
+from scheduler.round_jobs import QUARTER_JOBS
 from storage.directory import Directory
 from storage.metadata import metadata
 from storage.models import DailyLog, InboundMessage, Summary
@@ -164,10 +164,10 @@ async def test_a_whole_quarter_round_end_to_end(db_url, tmp_path):
         await import_extra_raters(h, tmp_path)
 
         # Not yet: the job on the first working day after the quarter opens it, not before.
-        await open_due_round(h.runtime.jobs, at("2026-12-31 09:00"))
+        await QUARTER_JOBS.open(h.runtime.jobs, at("2026-12-31 09:00"))
         clock.set(at("2027-01-04 09:00"))  # 1 Jan is a holiday, 2–3 Jan a weekend
-        await open_due_round(h.runtime.jobs, clock.now())
-        await open_due_round(h.runtime.jobs, clock.now())  # a second replica: nothing twice
+        await QUARTER_JOBS.open(h.runtime.jobs, clock.now())
+        await QUARTER_JOBS.open(h.runtime.jobs, clock.now())  # a second replica: nothing twice
         await drain_all(h)
         cards = cards_by_rater(h)
         assert "（自动）" in h.standin.texts_for(ADMIN)[0]
@@ -251,8 +251,8 @@ async def test_a_whole_quarter_round_end_to_end(db_url, tmp_path):
 
         # A reminder the next working day goes to those who have not handed in, once.
         clock.set(at("2027-01-05 10:00"))
-        await remind_raters(h.runtime.jobs, clock.now())
-        await remind_raters(h.runtime.jobs, clock.now())
+        await QUARTER_JOBS.remind(h.runtime.jobs, clock.now())
+        await QUARTER_JOBS.remind(h.runtime.jobs, clock.now())
         await drain_all(h)
         assert len([t for t in h.standin.texts_for(never) if "评分提醒" in t]) == 1
         assert "还有 11 位" in next(t for t in h.standin.texts_for(never) if "评分提醒" in t)
@@ -278,10 +278,10 @@ async def test_a_whole_quarter_round_end_to_end(db_url, tmp_path):
         # Close at the deadline (10th working day, 18:00): late complete ballots are handed in
         # for their raters, the half one is dropped and its rater told.
         clock.set(at("2027-01-15 17:59"))
-        await close_due_rounds(h.runtime.jobs, clock.now())
+        await QUARTER_JOBS.close(h.runtime.jobs, clock.now())
         assert "已关闭" not in " ".join(h.standin.texts_for(ADMIN))
         clock.set(at("2027-01-15 18:00"))
-        await close_due_rounds(h.runtime.jobs, clock.now())
+        await QUARTER_JOBS.close(h.runtime.jobs, clock.now())
         await drain_all(h)
         for rater in late:
             assert any("代为提交" in t for t in h.standin.texts_for(rater))
@@ -459,7 +459,7 @@ async def test_a_round_opening_and_its_reminders_keep_within_every_members_limit
         assert "已开启" in await h.say(ADMIN, "开启评分 2026Q4")
         await deliver_everything(h)
         clock.set(at("2027-01-05 10:00"))
-        await remind_raters(h.runtime.jobs, clock.now())
+        await QUARTER_JOBS.remind(h.runtime.jobs, clock.now())
         await deliver_everything(h)
         assert h.standin.dropped == {}
         for i in range(size):
@@ -496,7 +496,7 @@ async def test_small_unit_proposes_extra_raters_and_the_admin_approves_by_card(d
         assert any("已批准" in t for t in h.standin.texts_for("tqw_lvxiao"))
 
         clock.set(at("2027-01-04 09:00"))
-        await open_due_round(h.runtime.jobs, clock.now())
+        await QUARTER_JOBS.open(h.runtime.jobs, clock.now())
         await drain_all(h)
         cards = cards_by_rater(h)
         assert {r for r in cards["chengguan_wuhao"] if r != "submit"} >= {"tqw_lvxiao", "tqw_shiyan", "tqw_zhangchen"}

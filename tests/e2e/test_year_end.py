@@ -284,10 +284,10 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
         assert "团区委：3 位测评人中 2 位已提交" in progress
 
         # Close at the deadline: the complete ballot is handed in for its rater, the other dropped.
-        from scheduler.year_jobs import close_due_evaluations
+        from scheduler.round_jobs import YEAR_JOBS
 
         clock.set(at("2027-01-18 18:00"))
-        await close_due_evaluations(h.runtime.jobs, clock.now())
+        await YEAR_JOBS.close(h.runtime.jobs, clock.now())
         await drain_all(h)
         assert any("代为提交" in t for t in h.standin.texts_for(late))
         assert any("作废" in t for t in h.standin.texts_for(dropped))

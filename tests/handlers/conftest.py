@@ -41,7 +41,7 @@ async def open_ctx(db_url: str) -> AsyncIterator[Callable[[str, datetime], Await
             yield Ctx(
                 userid=userid, person=directory.get(userid), is_admin=userid == ADMIN, now=now,
                 settings=rules, calendar=build_calendar([]), directory=directory,
-                store=Store(session),
+                store=Store(session), actor=userid,
             )
 
     yield opened  # type: ignore[misc]

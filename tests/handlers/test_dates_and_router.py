@@ -121,3 +121,9 @@ async def test_a_reserved_keyword_is_answered_until_its_command_is_registered(op
         handler, args = router.resolve("月度评比城关镇")  # run together: points to the real command
         with pytest.raises(Refusal, match="您是想发送「月度评比 城关镇」吗"):
             await handler(args, ctx)
+
+
+def test_a_command_living_with_another_feature_is_listed_where_its_kin_are():
+    """帮助 and README list 我的得分 right after 评分, though it lives with the results."""
+    keywords = [command.keywords[0] for command in build_router().commands]
+    assert keywords[keywords.index("评分") + 1] == "我的得分"
