@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import gc
 import json
-import secrets
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
+from typing import cast
 
 from handlers.base import Ctx, Refusal
 from handlers.cards import SentCard, ballot_cards_to_update, queue_card_update
@@ -35,13 +35,13 @@ from handlers.services.log_rules import missing_by_person
 from handlers.services.publish_guard import publish_when, window_guard
 from handlers.services.roster_periods import placed_for_period
 from handlers.services.rounds import (
-    CardWaves,
+    CardWaveSender,
     RoundKind,
+    WaveCard,
     deadline_text,
     is_open,
     name_of,
     status_zh,
-    submit_token,
 )
 from scoring import (
     GROUP_ZH,
@@ -89,7 +89,6 @@ from storage.directory import listed_names
 from storage.models_rating import QuarterPublication
 from storage.rating_repo import NewCard
 from storage.records import CadreQuarter, QuarterRound, RatingCard, RoundStatus
-from storage.repos import Push
 from storage.sql import bulk_inserts
 
 # Assignments per bulk statement when a round opens: memory stays flat at province scale.
@@ -145,7 +144,7 @@ async def open_round(ctx: Ctx, quarter: QuarterId) -> str:
 
     extras = await ctx.store.rating.extra_raters()
     units = await _quarter_units(ctx, quarter)
-    queue = _CardQueue(ctx, rnd, quarter, await card_facts(ctx, quarter), wave_start=ctx.now)
+    queue = _QuarterCards(ctx, rnd, quarter, await card_facts(ctx, quarter), wave_start=ctx.now)
     with collector_paused():
         async with bulk_inserts(ctx.store.session):
             rows: list[tuple[str, str, int, str, int]] = []
@@ -159,10 +158,11 @@ async def open_round(ctx: Ctx, quarter: QuarterId) -> str:
                     await queue.cards(await ctx.store.rating.add_assignments(rnd.id, rows))
                     rows = []
             await queue.cards(await ctx.store.rating.add_assignments(rnd.id, rows))
-            await queue.submit_cards()
-    await ctx.audit("round.open", f"{quarter}: {len(queue.queued)} raters, {queue.queued.total()} cards")
+            await queue.sender.submit_cards()
+    queued = queue.sender.queued
+    await ctx.audit("round.open", f"{quarter}: {len(queued)} raters, {queued.total()} cards")
     return (
-        f"✅ 已开启{label}评分：{len(queue.queued)} 位评分人、{queue.queued.total()} 张评分卡已排队发送，"
+        f"✅ 已开启{label}评分：{len(queued)} 位评分人、{queued.total()} 张评分卡已排队发送，"
         f"截止 {deadline_text(ctx, closes_at)}。发送「评分进度」查看各单位提交情况。"
     )
 
@@ -237,52 +237,33 @@ def high_slots(ctx: Ctx, drafts: Mapping[str, int], cards: Sequence[RatingCard],
     return ballot.high_left, ballot.high_cap
 
 
-class _CardQueue:
-    """One card per assignment, then one submit card per rater, queued in bulk and in waves
-    WeCom will deliver.
-
-    A ratee's card is the same for every rater but its task id, so its JSON is rendered and
-    stored once (an outbox body) and each rater's row holds only its task id (a province
-    queues ~1.5 M cards at once: 1.7 GB of JSON otherwise). Submit cards likewise, per count.
-    """
+class _QuarterCards:
+    """A quarter's cards through the round kernel's `CardWaveSender`: a card shows its ratee
+    (logs, summary), the unit's size and the rater's 90+ slots left; raters who see the same
+    share one stored body."""
 
     def __init__(
         self, ctx: Ctx, rnd: QuarterRound, quarter: QuarterId, facts: CardFacts,
         *, wave_start: datetime, key_suffix: str = FIRST_SEND,
         ballot: tuple[Mapping[str, int], Sequence[RatingCard]] | None = None,
     ) -> None:
-        self.ctx, self.round_id, self.closes_at = ctx, rnd.id, rnd.closes_at
-        self.quarter, self.facts = quarter, facts
-        self.waves, self.key_suffix = CardWaves(wave_start), key_suffix
-        self.queued: Counter[str] = Counter()  # cards queued per rater
-        # Random per queue, so no summary can contain it: where the task id goes.
-        self._marker = f"task-{secrets.token_hex(16)}"
+        self.ctx, self.quarter, self.facts = ctx, quarter, facts
         # A resend's rater's drafts and all their cards: each card shows the 90+ slots left
         # now. Without it every ballot is still empty (a round just opened).
         self.ballot = ballot
         self._caps: dict[int, int] = {}  # unit size → its 90+ cap
+        deadline = deadline_text(ctx, rnd.closes_at)
+        self.sender = CardWaveSender(
+            ctx, ctx.store.rating, rnd.id, wave_start=wave_start, key_suffix=key_suffix,
+            render=self._render, task_ids=lambda ids: rate_task_ids(quarter, ids),
+            render_submit=lambda count, task_id: submit_card(task_id=task_id, quarter=quarter, cards=count, deadline=deadline),
+            submit_task_id=lambda token: submit_task_id(quarter, token),
+        )
 
     async def cards(self, cards: Sequence[NewCard | RatingCard]) -> None:
-        """Callers pass whole units: a ratee's card is stored once per call."""
-        keyed = [(card, self._body_key(card)) for card in cards]
-        first_of: dict[tuple[str, int, int], NewCard | RatingCard] = {}
-        for card, key in keyed:
-            first_of.setdefault(key, card)
-        rendered = {key: body for key, card in first_of.items() if (body := self._render(card, key[2])) is not None}
-        ids = await self.ctx.store.outbox.add_bodies(list(rendered.values()))
-        body_of = dict(zip(rendered, ids, strict=True))
-        sent = [(card, body_of[key]) for card, key in keyed if key in body_of]
-        pushes = []
-        for (card, body_id), task_id in zip(sent, rate_task_ids(self.quarter, [c.id for c, _ in sent]), strict=True):
-            index = self.queued[card.rater]
-            self.queued[card.rater] += 1
-            pushes.append(Push(
-                self.ctx.store.rating.card_key(card.id, self.key_suffix), card.rater, "template_card", task_id,
-                self.waves.at(index), body_id,
-            ))
-        await self.ctx.store.outbox.enqueue_many(pushes, self.ctx.now)
+        await self.sender.cards([WaveCard(card.id, card.rater, self._look(card)) for card in cards])
 
-    def _body_key(self, card: NewCard | RatingCard) -> tuple[str, int, int]:
+    def _look(self, card: NewCard | RatingCard) -> tuple[str, int, int]:
         """What a card shows beyond its task id: (ratee, unit size, 90+ slots left)."""
         if self.ballot is not None and isinstance(card, RatingCard):
             left, _cap = high_slots(self.ctx, self.ballot[0], self.ballot[1], card)
@@ -295,15 +276,16 @@ class _CardQueue:
             cap = self._caps[unit_size] = high_cap(unit_size, self.ctx.cfg)
         return cap
 
-    def _render(self, card: NewCard | RatingCard, left: int) -> tuple[str, str] | None:
-        """The card's JSON cut where its task id goes; None if the ratee left the roster."""
-        ctx, rating, userid = self.ctx, self.ctx.settings.rating, card.ratee
+    def _render(self, look: object, task_id: str) -> dict[str, object] | None:
+        """The card of a look; None if the ratee left the roster."""
+        userid, unit_size, left = cast(tuple[str, int, int], look)
+        ctx, rating = self.ctx, self.ctx.settings.rating
         ratee = ctx.directory.people.get(userid)
         if ratee is None:
             return None
         logged, owed = self.facts.days(userid)
-        payload = rating_card(
-            task_id=self._marker,
+        return rating_card(
+            task_id=task_id,
             quarter=self.quarter,
             ratee=ratee,
             logs=logged,
@@ -313,32 +295,9 @@ class _CardQueue:
             score=None,
             high_score=ctx.cfg.high_score,
             high_left=left,
-            high_cap=self._high_cap(card.unit_size),
+            high_cap=self._high_cap(unit_size),
             card_scores=rating.card_scores,
         )
-        return self._cut(payload)
-
-    def _cut(self, card: dict[str, object]) -> tuple[str, str]:
-        head, tail = json.dumps({"card": card}, ensure_ascii=False).split(self._marker)
-        return head, tail
-
-    async def submit_cards(self, totals: Mapping[str, int] | None = None) -> None:
-        """`totals`: cards each rater holds in all (default: those queued here)."""
-        totals = self.queued if totals is None else totals
-        deadline = deadline_text(self.ctx, self.closes_at)
-        counts = sorted({totals[rater] for rater in self.queued})
-        ids = await self.ctx.store.outbox.add_bodies([self._cut(submit_card(
-            task_id=self._marker, quarter=self.quarter, cards=count, deadline=deadline,
-        )) for count in counts])
-        body_of = dict(zip(counts, ids, strict=True))
-        pushes = []
-        for rater, queued in sorted(self.queued.items()):
-            pushes.append(Push(
-                self.ctx.store.rating.submit_key(self.round_id, rater, self.key_suffix), rater, "template_card",
-                submit_task_id(self.quarter, submit_token(self.round_id, rater)),
-                self.waves.at(queued), body_of[totals[rater]],
-            ))
-        await self.ctx.store.outbox.enqueue_many(pushes, self.ctx.now)
 
 
 async def resend_unanswered(ctx: Ctx, rnd: QuarterRound, rater: str) -> int:
@@ -349,12 +308,12 @@ async def resend_unanswered(ctx: Ctx, rnd: QuarterRound, rater: str) -> int:
     cards = await ctx.store.rating.assignments_of(rnd.id, rater)
     todo = [a for a in cards if a.ratee not in drafts]
     quarter = quarter_of(rnd)
-    queue = _CardQueue(ctx, rnd, quarter, await card_facts(ctx, quarter), wave_start=ctx.now,
-                       key_suffix=await ctx.store.rating.next_resend(rnd.id, rater),
-                       ballot=(drafts, cards))
+    queue = _QuarterCards(ctx, rnd, quarter, await card_facts(ctx, quarter), wave_start=ctx.now,
+                          key_suffix=await ctx.store.rating.next_resend(rnd.id, rater),
+                          ballot=(drafts, cards))
     await queue.cards(todo)
-    queue.queued.setdefault(rater, 0)  # the submit card goes even when every card is scored
-    await queue.submit_cards({rater: len(cards)})
+    queue.sender.expect(rater)  # the submit card goes even when every card is scored
+    await queue.sender.submit_cards({rater: len(cards)})
     return len(todo)
 
 

@@ -12,11 +12,14 @@ are its two clients; scheduler/round_jobs.py makes each kind's jobs from its `Ro
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from collections.abc import Awaitable, Callable, Sequence
+import secrets
+from collections import Counter
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from handlers.base import Ctx, Refusal
 from handlers.render.round_cards import parse_task_id
@@ -27,7 +30,7 @@ from scoring.rule_settings import RuleSettings
 from storage.ballot_box import BallotBox
 from storage.directory import Person, roster_order
 from storage.records import QuarterRound, RoundStatus, YearRound
-from storage.repos import Store
+from storage.repos import Push, Store
 
 Round = QuarterRound | YearRound
 R = TypeVar("R", QuarterRound, YearRound)
@@ -103,6 +106,80 @@ class CardWaves:
         if (at := self._starts.get(wave)) is None:
             at = self._starts[wave] = self.start + timedelta(minutes=wave)
         return at
+
+
+class WaveCard(NamedTuple):
+    """One card to queue: its assignment, its rater, and what it shows beyond its task id
+    (equal looks share one stored body)."""
+
+    assignment_id: str
+    rater: str
+    look: Hashable
+
+
+class CardWaveSender:
+    """The cards of a round, for both kinds: one per assignment, then one submit card per
+    rater, queued in bulk and in waves WeCom will deliver (`CardWaves`).
+
+    A card is the same for every rater who sees the same thing but for its task id, so its
+    JSON is rendered and stored once (an outbox body) and each rater's row holds only its task
+    id (a province queues ~1.5 M cards at once: 1.7 GB of JSON otherwise). Submit cards
+    likewise, per count. Callers pass whole units to `cards`: a look renders once per call.
+    """
+
+    def __init__(
+        self, ctx: Ctx, box: BallotBox, round_id: int, *, wave_start: datetime, key_suffix: str,
+        render: Callable[[Hashable, str], dict[str, object] | None],
+        task_ids: Callable[[Sequence[str]], list[str]],
+        render_submit: Callable[[int, str], dict[str, object]],
+        submit_task_id: Callable[[str], str],
+    ) -> None:
+        self.ctx, self.box, self.round_id = ctx, box, round_id
+        self.waves, self.key_suffix = CardWaves(wave_start), key_suffix
+        self._render, self._task_ids = render, task_ids  # render(look, task id) → card, or None: not sent
+        self._render_submit, self._submit_task_id = render_submit, submit_task_id  # (count, task id)
+        self.queued: Counter[str] = Counter()  # cards queued per rater
+        # Random per sender, so no summary can contain it: where the task id goes.
+        self._marker = f"task-{secrets.token_hex(16)}"
+
+    async def cards(self, cards: Sequence[WaveCard]) -> None:
+        looks = list(dict.fromkeys(card.look for card in cards))
+        rendered = {look: self._cut(shown) for look in looks if (shown := self._render(look, self._marker)) is not None}
+        ids = await self.ctx.store.outbox.add_bodies(list(rendered.values()))
+        body_of = dict(zip(rendered, ids, strict=True))
+        sent = [card for card in cards if card.look in body_of]
+        pushes = []
+        for card, task_id in zip(sent, self._task_ids([c.assignment_id for c in sent]), strict=True):
+            index = self.queued[card.rater]
+            self.queued[card.rater] += 1
+            pushes.append(Push(
+                self.box.card_key(card.assignment_id, self.key_suffix), card.rater, "template_card", task_id,
+                self.waves.at(index), body_of[card.look],
+            ))
+        await self.ctx.store.outbox.enqueue_many(pushes, self.ctx.now)
+
+    async def submit_cards(self, totals: Mapping[str, int] | None = None) -> None:
+        """To every rater queued here (`expect` adds one without cards); `totals`: the cards
+        each holds in all (default: those queued here)."""
+        totals = self.queued if totals is None else totals
+        counts = sorted({totals[rater] for rater in self.queued})
+        ids = await self.ctx.store.outbox.add_bodies([self._cut(self._render_submit(n, self._marker)) for n in counts])
+        body_of = dict(zip(counts, ids, strict=True))
+        await self.ctx.store.outbox.enqueue_many((
+            Push(
+                self.box.submit_key(self.round_id, rater, self.key_suffix), rater, "template_card",
+                self._submit_task_id(submit_token(self.round_id, rater)), self.waves.at(queued), body_of[totals[rater]],
+            )
+            for rater, queued in sorted(self.queued.items())
+        ), self.ctx.now)
+
+    def expect(self, rater: str) -> None:
+        """`rater` gets a submit card even with no card queued (all of them answered)."""
+        self.queued.setdefault(rater, 0)
+
+    def _cut(self, card: dict[str, object]) -> tuple[str, str]:
+        head, tail = json.dumps({"card": card}, ensure_ascii=False).split(self._marker)
+        return head, tail
 
 
 # ---- a rater's cards ----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
+from typing import cast
 
 from handlers.base import Ctx, Refusal
 from handlers.cards import SentCard, ballot_cards_to_update, queue_card_update
@@ -28,13 +29,13 @@ from handlers.render.year_cards import (
 from handlers.services.golive import go_live_date
 from handlers.services.publish_guard import publish_when
 from handlers.services.rounds import (
-    CardWaves,
+    CardWaveSender,
     RoundKind,
+    WaveCard,
     deadline_text,
     is_open,
     name_of,
     status_zh,
-    submit_token,
 )
 from handlers.services.year_imports import missing_units
 from handlers.services.year_publish import year_people
@@ -114,37 +115,33 @@ async def queue_cards(
     totals: dict[str, int] | None = None, drafts: dict[str, dict[int, int]] | None = None,
 ) -> None:
     """One card per colleague (showing `drafts`' marks), then the rater's submit card saying
-    how many colleagues they evaluate in all (`totals`, default: these cards), in waves; a
-    rater in `totals` gets the submit card even without cards. Keyed by the ballot box, which
-    finds them again at hand-in (`drop_traces`)."""
-    box = ctx.store.year.evaluation
-    per_rater: defaultdict[str, list[EvaluationCard]] = defaultdict(list)
-    for card in cards:
-        per_rater[card.rater].append(card)
-    scores = ctx.settings.year.card_scores
-    waves = CardWaves(ctx.now)
-    for rater in sorted(set(per_rater) | set(totals or {})):
-        own = per_rater[rater]
-        for index, card in enumerate(own):
-            ratee = ctx.directory.people.get(card.ratee)
-            if ratee is None:
-                continue
-            payload = evaluation_card(
-                task_id=eval_task_id(ev.year, card.id), year=ev.year, ratee=ratee,
-                marks=(drafts or {}).get(card.ratee, {}), step=0, card_scores=scores,
-            )
-            await ctx.store.outbox.enqueue(
-                box.card_key(card.id, key_suffix), [rater], "template_card", {"card": payload},
-                ctx.now, not_before=waves.at(index),
-            )
-        payload = submit_card(
-            task_id=submit_task_id(ev.year, submit_token(ev.id, rater)), year=ev.year,
-            cards=(totals or {}).get(rater, len(own)), deadline=deadline_text(ctx, ev.closes_at),
-        )
-        await ctx.store.outbox.enqueue(
-            box.submit_key(ev.id, rater, key_suffix), [rater], "template_card", {"card": payload},
-            ctx.now, not_before=waves.at(len(own)),
-        )
+    how many colleagues they evaluate in all (`totals`, default: these cards), in waves, by
+    the round kernel's `CardWaveSender`; a rater in `totals` gets the submit card even without
+    cards. Keyed by the ballot box, which finds them again at hand-in (`drop_traces`)."""
+    scores, year = ctx.settings.year.card_scores, ev.year
+    deadline = deadline_text(ctx, ev.closes_at)
+
+    def render(look: object, task_id: str) -> dict[str, object] | None:
+        userid, marks = cast(tuple[str, tuple[tuple[int, int], ...]], look)
+        ratee = ctx.directory.people.get(userid)
+        if ratee is None:  # left the roster since: evaluated for the year served, no card
+            return None
+        return evaluation_card(task_id=task_id, year=year, ratee=ratee, marks=dict(marks), step=0, card_scores=scores)
+
+    sender = CardWaveSender(
+        ctx, ctx.store.year.evaluation, ev.id, wave_start=ctx.now, key_suffix=key_suffix, render=render,
+        task_ids=lambda ids: [eval_task_id(year, card_id) for card_id in ids],
+        render_submit=lambda count, task_id: submit_card(task_id=task_id, year=year, cards=count, deadline=deadline),
+        submit_task_id=lambda token: submit_task_id(year, token),
+    )
+    marks = drafts or {}
+    await sender.cards([
+        WaveCard(card.id, card.rater, (card.ratee, tuple(sorted(marks.get(card.ratee, {}).items()))))
+        for card in cards
+    ])
+    for rater in totals or {}:
+        sender.expect(rater)
+    await sender.submit_cards({**sender.queued, **(totals or {})})
 
 
 # ---- marks and hand-in -----------------------------------------------------------------

@@ -13,8 +13,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlalchemy import func, select
+from sqlmodel import col
+
 from bot.clock import ManualClock
 from scoring.wecom_protocol import MAIN_TITLE_DESC_CHARS
+from storage.models import Outbox, OutboxBody
 from tests.conftest import SAMPLE_2027, SAMPLE_ROSTER, at
 from tests.e2e.test_rating_round import BY_NAME_UNIT, ROSTER, cards_by_rater, plan_scores
 from tests.harness import ADMIN, running_bot
@@ -214,3 +218,23 @@ async def test_evaluation_cards_follow_marks_by_text_and_the_hand_in(db_url: str
         # The card updated for the text had its one update: its next tap shows the hand-in.
         card = await eval_tap(h, clock, rater, own[texted], "edit", {"de": ["91"], "neng": ["87"], "qin": ["93"]})
         assert card["SubmitButton"]["Text"] == "已提交" and "SelectedId': '9" not in str(card)
+
+
+async def test_the_years_cards_go_out_like_the_quarters_one_stored_card_per_colleague(db_url: str) -> None:
+    # One card-wave sender for both kinds (issue 23): a colleague's evaluation card looks the
+    # same to every evaluator but for its task id, so it is stored once, as a quarter's is;
+    # each evaluator's rows hold only their task ids, and the cards still reach every phone.
+    async with evaluation_open(db_url) as (h, _clock, cards):
+        async with h.runtime.sessions() as session:
+            rows = (await session.execute(select(Outbox.body_id, Outbox.payload).where(
+                Outbox.kind == "template_card", col(Outbox.dedupe_key).startswith("dem-")
+            ))).all()
+            bodies = (await session.execute(select(func.count()).select_from(OutboxBody))).scalar_one()
+        colleagues = {rater: [r for r in by_ratee if r != "submit"] for rater, by_ratee in cards.items()}
+        assert all("submit" in by_ratee for by_ratee in cards.values())  # every evaluator got one
+        ratees = {ratee for own in colleagues.values() for ratee in own}
+        assert rows and all(body_id is not None for body_id, _ in rows)
+        assert all(len(payload) < 200 for _, payload in rows)  # a task id, not a card
+        assert len(rows) == sum(len(own) + 1 for own in colleagues.values())
+        # One body per colleague, one per count of colleagues on a submit card.
+        assert bodies == len(ratees) + len({len(own) for own in colleagues.values()})
