@@ -79,7 +79,7 @@ async def dossier_of(env: RatingEnv, record: YearRecord, person: Person) -> Doss
     rows = {}
     async for _, found in env.store.results.quarter_rows_by_cadre(record.year, person.userid):
         rows = found
-    return _dossier(record, person, [(e.day, e.content) for e in entries], rows, summaries.get(person.userid, {}))
+    return _dossier(record, person, [(e.day, e.shown) for e in entries], rows, summaries.get(person.userid, {}))
 
 
 def _dossier(
