@@ -233,11 +233,13 @@ async def confirm_backfill(args: str, ctx: Ctx) -> Reply:
             "没有等待确认的补记（每次补记只能确认一次）。"
             "要给之前某天的日志补充内容，请发送「补记 12-04 内容」。"
         )
-    again = f"请重新发送「补记 {waiting.day.month}-{waiting.day.day:02d} 内容」。"
+    _refuse_if_locked(ctx, waiting.day, "追加")
     if ctx.now >= waiting.expires_at:
         minutes = ctx.settings.logs.backfill_confirm_minutes
-        raise Refusal(f"刚才的补记已过期（{minutes} 分钟内有效），没有追加。{again}")
-    _refuse_if_locked(ctx, waiting.day, "追加")
+        raise Refusal(
+            f"刚才的补记已过期（{minutes} 分钟内有效），没有追加。"
+            f"请重新发送「补记 {waiting.day.month}-{waiting.day.day:02d} 内容」。"
+        )
     return await _write(ctx, person, waiting.day, waiting.text, verb="补记")
 
 

@@ -1,0 +1,138 @@
+"""The record you can trust (issue 26) through the encrypted callback: every change to a day's
+log kept and shown, the lock after the window, and 补记 on a logged day asked, not silent."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.models import DailyLog
+from storage.models_record import DailyLogVersion
+from tests.conftest import SAMPLE_ROSTER, at
+from tests.e2e.test_archive import pdf_text
+from tests.harness import ADMIN, Harness, running_bot
+from bot.testing.standin import media_for
+
+WU = "chengguan_wuhao"  # 吴昊, staff of 城关镇
+ZHENG = "chengguan_zhengli"  # 郑丽, his colleague
+SHEN = "fgj_shenyu"  # 沈宇, another unit's main leader: may not read 吴昊's logs
+LOG = "上午走访城关社区三户低保家庭核实情况，下午整理民政台账并报送镇党政办"
+MORE = "补充：晚上参加镇防火安全检查部署会"
+LATE = "上午参加镇民政工作例会，研究冬季困难群众救助"
+
+
+async def stored(h: Harness, userid: str) -> dict[str, str]:
+    async with h.runtime.sessions() as session:
+        rows = await session.execute(select(DailyLog.day, DailyLog.content).where(DailyLog.userid == userid))
+        return {r.day.isoformat(): r.content for r in rows}
+
+
+async def versions(h: Harness, userid: str) -> list[tuple[str, str]]:
+    async with h.runtime.sessions() as session:
+        rows = await session.execute(
+            select(DailyLogVersion.change, DailyLogVersion.text)
+            .where(DailyLogVersion.userid == userid).order_by(DailyLogVersion.id)
+        )
+        return [(r.change, r.text) for r in rows]
+
+
+async def say_twice(h: Harness, userid: str, text: str) -> tuple[str, str]:
+    """The same message delivered twice (WeCom retries with the same MsgId)."""
+    signed = h.text(userid, text)
+    first, second = await h.post(signed), await h.post(signed)
+    assert first[0] == second[0] == 200
+    return h.reply_content(first[1]), h.reply_content(second[1])
+
+
+# ---- 1. every change kept ------------------------------------------------------------------
+
+
+async def test_a_part_added_days_later_is_marked_and_every_version_is_listed(db_url, clock):
+    """Issue 26: 「补记 12-04 …」 on a logged day was appended silently and 查看 showed the
+    padded day with no sign that part of it came later."""
+    clock.set(at("2026-12-04 17:00"))  # a Friday
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        assert "已记录" in await h.say(WU, LOG)
+        clock.set(at("2026-12-04 17:30"))
+        assert "已追加" in await h.say(WU, MORE)
+        assert "已撤回" in await h.say(WU, "撤回")
+        clock.set(at("2026-12-08 09:12"))  # the next Tuesday, inside the 5-working-day window
+        asked = await h.say(WU, f"补记 12-04 {LATE}")
+        assert LOG in asked and "「确认补记」" in asked and "（12月8日补记）" in asked
+        assert await stored(h, WU) == {"2026-12-04": LOG}  # asked, not appended
+        first, retried = await say_twice(h, WU, "确认补记")
+        assert "已补记 12月4日" in first and retried == first  # a retry appends nothing twice
+        assert "没有等待确认的补记" in await h.say(WU, "确认补记")  # typed again: used once
+        assert await stored(h, WU) == {"2026-12-04": f"{LOG}\n{LATE}"}
+
+        read = await h.say(ZHENG, "查看 吴昊 12-04")
+        assert f"{LOG}\n{LATE}（12月8日补记）" in read
+        assert f"{LATE}（12月8日补记）" in await h.say(ZHENG, "查看 吴昊 本月")
+        assert f"{LATE}（12月8日补记）" in await h.say(WU, "我的 12-04")
+        unit_view = await h.say(ZHENG, "查看 本单位 12-04")
+        assert f"{LATE}（12月8日补记）" in unit_view
+
+        history = await h.say(ZHENG, "查看 吴昊 12-04 历史")
+        assert "共有 4 次记载和改动" in history
+        assert f"1. 12月4日 17:00 记载：{LOG}" in history
+        assert f"2. 12月4日 17:30 追加：{MORE}" in history
+        assert f"3. 12月4日 17:30 撤回：{MORE}" in history
+        assert f"4. 12月8日 09:12 补记追加：{LATE}" in history
+        assert history == await h.say(ZHENG, "查看 吴昊12-04历史")  # typed without spaces
+        assert "写上是哪一天" in await h.say(ZHENG, "查看 吴昊 历史")
+        # Whoever may not read the log learns nothing of its history either.
+        assert "没有找到您可以查看日志的「吴昊」" in await h.say(SHEN, "查看 吴昊 12-04 历史")
+        assert [c for c, _ in await versions(h, WU)] == ["add", "add", "withdraw", "add"]
+
+        await h.say(ADMIN, "导出档案 2026 吴昊")
+        while await h.drain():
+            pass
+        (pdf,) = media_for(h.standin, ADMIN)
+        assert f"{LATE}（12月8日补记）" in pdf_text(pdf.data).replace("\n", "")
+
+
+async def test_a_replaced_log_says_so_and_keeps_what_it_replaced(db_url, clock):
+    """修改 replaced today's log without a trace."""
+    clock.set(at("2026-12-04 17:00"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        await h.say(WU, LOG)
+        clock.set(at("2026-12-04 18:05"))
+        new = "全天在镇便民服务中心值班，办理低保申请材料审核12件"
+        assert "已更新" in await h.say(WU, f"修改 {new}")
+        assert f"{new}（已修改 1 次）" in await h.say(ZHENG, "查看 吴昊 12-04")
+        history = await h.say(ZHENG, "查看 吴昊 12-04 历史")
+        assert f"1. 12月4日 17:00 记载：{LOG}" in history
+        assert f"2. 12月4日 18:05 修改（替换全文）：{new}" in history
+        assert f"现在的日志：\n{new}（已修改 1 次）" in history
+
+
+# ---- 2. the lock after the window ----------------------------------------------------------
+
+
+async def test_a_day_past_its_window_is_locked_against_every_change(db_url, clock):
+    clock.set(at("2026-12-04 17:00"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        await h.say(WU, LOG)
+        clock.set(at("2026-12-11 17:00"))  # 12-04 + 5 working days (7, 8, 9, 10, 11): still open
+        assert "「确认补记」" in await h.say(WU, f"补记 12-04 {LATE}")
+        clock.set(at("2026-12-14 09:00"))  # the Monday after: locked
+        for typed in (f"补记 12-04 {LATE}", "确认补记", f"修改 12-04 {LATE}", "撤回 12-04"):
+            reply = await h.say(WU, typed)
+            assert "12月4日（周五）的日志已锁定" in reply and "最晚可在 12月11日（周五）补充" in reply, typed
+        assert await stored(h, WU) == {"2026-12-04": LOG}
+        # An earlier day still open is not rewritten by 修改 either: only added to, marked.
+        await h.say(WU, LOG)
+        told = await h.say(WU, f"修改 12-11 {LATE}")
+        assert "只能用于今天的日志" in told and "补记 12-11" in told
+        assert await stored(h, WU) == {"2026-12-04": LOG, "2026-12-14": LOG}
+
+
+async def test_a_waiting_backfill_lapses(db_url, clock):
+    clock.set(at("2026-12-07 09:00"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        assert "已补记 12月4日" in await h.say(WU, f"补记 12-04 {LOG}")  # no log yet: at once
+        assert "「确认补记」" in await h.say(WU, f"补记 12-04 {LATE}")
+        clock.set(at("2026-12-07 09:31"))
+        lapsed = await h.say(WU, "确认补记")
+        assert "已过期" in lapsed and "30 分钟" in lapsed and "补记 12-04" in lapsed
+        assert await stored(h, WU) == {"2026-12-04": LOG}
+        assert "（12月7日补记）" in await h.say(ZHENG, "查看 吴昊 12-04")  # the whole day came late
