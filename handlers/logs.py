@@ -12,6 +12,7 @@ from handlers.hints import EXAMPLE, answer_unless_log
 from handlers.router import BatchForm, PlainText, Router
 from handlers.services import calendar_missing
 from handlers.services.log_rules import missing_this_quarter
+from handlers.services.record_start import record_start_of
 from scoring.log_length import LengthFault, log_length
 from scoring.log_record import is_locked, late_mark, locked_from
 from scoring.rule_settings import LogSettings, RuleSettings
@@ -310,18 +311,24 @@ async def my_logs(args: str, ctx: Ctx) -> Reply:
         raise Refusal(f"{exc}。可以发送「我的」「我的 11-20」「我的 本周」或「我的 本季」。") from None
     entry = await ctx.store.logs.get(person.userid, day)
     if entry is None:
-        return Reply(f"您 {day_label(day, ctx.today)}没有日志。")
+        begins = await record_start_of(ctx.store, ctx.settings, ctx.directory, person)
+        note = f"（{begins.note}）" if begins is not None and day < begins.day else ""
+        return Reply(f"您 {day_label(day, ctx.today)}没有日志{note}。")
     return Reply(f"您 {day_label(day, ctx.today)}的日志：\n{entry.shown}")
 
 
 async def _range_reply(ctx: Ctx, person: Person, start: date, end: date, title: str) -> Reply:
     entries = {e.day: e for e in await ctx.store.logs.between(person.userid, start, end)}
     lines = [f"您{title}的日志："]
+    begins = await record_start_of(ctx.store, ctx.settings, ctx.directory, person)
+    first = start if begins is None else begins.first_listed(start)
+    if first > start and begins is not None:
+        lines.append(f"（{begins.note}。）")
     day = start
     while day <= end:
         if day in entries:
             lines.append(f"【{day_label(day)}】{entries[day].shown}")
-        elif ctx.calendar.is_working_day(day):
+        elif day >= first and ctx.calendar.is_working_day(day):
             lines.append(f"【{day_label(day)}】（未记载）")
         day += timedelta(days=1)
     return Reply("\n".join(lines))

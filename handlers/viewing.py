@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from handlers.base import Ctx, Refusal, Reply, day_label
 from handlers.dates import DateError, Period, parse_day, parse_period
 from handlers.router import Router
+from handlers.services.record_start import record_start_of
 from handlers.text import fold
 from scoring.leave import leave_days
 from scoring.log_record import Change, replay
@@ -184,22 +185,30 @@ async def _history(ctx: Ctx, person: Person, day: date) -> str:
 async def _view_person(ctx: Ctx, person: Person, query: _Query) -> str:
     if query.history and query.day is not None:
         return await _history(ctx, person, query.day)
+    begins = await record_start_of(ctx.store, ctx.settings, ctx.directory, person)
     if query.day is not None:
         entry = await ctx.store.logs.get(person.userid, query.day)
         if entry is not None:
             return f"{person.label} {day_label(query.day, ctx.today)}的日志：\n{entry.shown}"
         leave = (await _leave_days(ctx, person, query.day, query.day)).get(query.day)
         note = f"（{leave}）" if leave else ""
+        if begins is not None and query.day < begins.day:
+            note = f"（{begins.note}）"
         return f"{person.label} {day_label(query.day, ctx.today)}没有日志{note}。"
     if query.period is not None:
         start, end = query.period.start, query.period.end
         entries = {e.day: e for e in await ctx.store.logs.between(person.userid, start, end)}
         on_leave = await _leave_days(ctx, person, start, end)
         lines = [f"{person.label}{query.period.label}的日志："]
+        first = start if begins is None else begins.first_listed(start)
+        if first > start and begins is not None:
+            lines.append(f"（{begins.note}。）")
         day = start
         while day <= end:
             if day in entries:
                 lines.append(f"【{day_label(day)}】{entries[day].shown}")
+            elif day < first:
+                pass  # before the record began: not missed, said once above
             elif day in on_leave:
                 lines.append(f"【{day_label(day)}】（{on_leave[day]}）")
             elif ctx.calendar.is_working_day(day):

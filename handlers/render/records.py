@@ -72,6 +72,10 @@ class YearRecord:
     workdays: int  # working days owed a log in the year (from the system's start)
     min_raters: int  # the disclosure rule's threshold (ScoringConfig.min_group_size)
     awards: dict[str, list[Award]] = field(default_factory=dict)  # userid -> imported 奖惩
+    # userid -> (first day of their record, why nothing before it): the later of go-live and
+    # joining (handlers/services/record_start.py), and the working days owed from there.
+    starts: dict[str, tuple[date, str]] = field(default_factory=dict)
+    owed_days: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -85,6 +89,7 @@ class Dossier:
     annual: AnnualFigures | None
     leave: list[Leave] = field(default_factory=list)
     awards: list[Award] = field(default_factory=list)
+    begins: tuple[date, str] | None = None  # YearRecord.starts: nothing before it is missed
 
 
 def file_name(year: int, person: Person) -> str:

@@ -14,6 +14,7 @@ from handlers.render.records import Award, Dossier, YearRecord
 from handlers.services import annual
 from handlers.services.golive import go_live_date
 from handlers.services.rating import RatingEnv, quarter_of
+from handlers.services.record_start import record_starts
 from scoring.logs import counting_start
 from storage.directory import Person, roster_order
 from storage.models_rating import QuarterResult
@@ -30,6 +31,12 @@ async def year_record(env: RatingEnv, year: int) -> YearRecord:
     people.sort(key=roster_order)
     start = counting_start(date(year, 1, 1), go_live_date(env.settings, env.directory))
     end = min(date(year, 12, 31), env.today)
+    starts = await record_starts(env.store, env.settings, env.directory, people)
+    owed_from: dict[date, int] = {}  # few distinct starts: the year's go-live and the joiners'
+    for begins in starts.values():
+        first = max(begins.day, start)
+        if first not in owed_from:
+            owed_from[first] = sum(1 for _ in env.calendar.working_days(first, end)) if first <= end else 0
     return YearRecord(
         year=year,
         people=people,
@@ -42,6 +49,8 @@ async def year_record(env: RatingEnv, year: int) -> YearRecord:
         min_raters=env.cfg.min_group_size,
         awards={userid: [Award(a.kind, a.content, a.day) for a in found]
                 for userid, found in (await env.store.year.awards_of_year(year)).items()},
+        starts={userid: (b.day, b.note) for userid, b in starts.items()},
+        owed_days={userid: owed_from[max(b.day, start)] for userid, b in starts.items()},
     )
 
 
@@ -94,4 +103,5 @@ def _dossier(
         annual=record.annual.get(person.userid),
         leave=record.leave.get(person.userid, []),
         awards=record.awards.get(person.userid, []),
+        begins=record.starts.get(person.userid),
     )
