@@ -89,6 +89,11 @@ def as_read(parts: Sequence[str], day: date, versions: Sequence[Version]) -> str
     return text + replaced_mark(replayed.replaced) if replayed.replaced else text
 
 
+def note_line(author_name: str, at: datetime, text: str) -> str:
+    """A 批注 as it reads under the log, on a line of its own: a leader's words, never a score."""
+    return f"\n【批注】{author_name}（{at.month}月{at.day}日）：{text}"
+
+
 def needs_marks(versions: Sequence[Version], day: date) -> bool:
     """Whether any version could put a mark on the log (a late write, or a replace); the
     rest read exactly as stored."""

@@ -14,7 +14,7 @@ from sqlmodel import col
 
 from scoring.clock import SHANGHAI
 from scoring.leave import leave_days
-from scoring.log_record import Change, Version, as_read
+from scoring.log_record import Change, Version, as_read, note_line
 from storage.erasure import erase_after_commit
 from storage.ids import OrderedIds
 from storage.leave_repo import LeaveRepo
@@ -31,7 +31,7 @@ from storage.models import (
     Summary,
     UnknownUser,
 )
-from storage.models_record import DailyLogVersion, PendingBackfill
+from storage.models_record import DailyLogVersion, LogNote, PendingBackfill
 from storage.ops_repo import AuditRepo, HousekeepingRepo
 from storage.rating_repo import RatingRepo
 from storage.reminder_repo import ReminderRepo
@@ -192,11 +192,13 @@ class LogRepo:
                 select(col(v.userid), col(v.day), *_VERSION_OF).where(*wanted).order_by(col(v.id))
             ):
                 versions.setdefault((r.userid, r.day), []).append(Version(Change(r.change), r.text, r.at))
+        notes = await self.notes_of(userids, days)
         out = []
         for r in rows:
             parts = log_parts(r.content, r.part_lengths)
             kept = versions.get((r.userid, r.day))
             shown = r.content if kept is None else as_read(parts, r.day, kept)
+            shown += "".join(notes.get((r.userid, r.day), []))
             out.append(LogEntry(r.userid, r.day, r.content, r.updated_at, max(len(_part_lengths(r.part_lengths)) - 1, 0), shown))
         return out
 
@@ -212,6 +214,25 @@ class LogRepo:
             .where(col(DailyLog.userid) == userid, col(DailyLog.day) >= start, col(DailyLog.day) <= end)
             .order_by(col(DailyLog.day))
         )
+
+    async def notes_of(self, userids: Iterable[str], days: Iterable[date]) -> dict[tuple[str, date], list[str]]:
+        """The 批注 under these logs, oldest first, each as it reads under the log."""
+        n = LogNote
+        rows = await self.s.execute(
+            select(col(n.userid), col(n.day), col(n.author_name), col(n.text), col(n.at))
+            .where(col(n.userid).in_(list(userids)), col(n.day).in_(list(days))).order_by(col(n.id))
+        )
+        out: dict[tuple[str, date], list[str]] = {}
+        for r in rows:
+            out.setdefault((r.userid, r.day), []).append(note_line(r.author_name, r.at, r.text))
+        return out
+
+    async def annotate(self, userid: str, day: date, author: str, author_name: str, text: str, now: datetime) -> int:
+        note = LogNote(userid=userid, day=day, author=author, author_name=author_name, text=text, at=now)
+        self.s.add(note)
+        await self.s.flush()
+        assert note.id is not None
+        return note.id
 
     async def versions(self, userid: str, day: date) -> list[Version]:
         """Every write to the day's log, oldest first."""

@@ -16,11 +16,11 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from scoring.log_record import Change, Version, as_read
+from scoring.log_record import Change, Version, as_read, note_line
 from storage.log_batch import log_parts
 from storage.models import DailyLog, Leave, Summary
 from storage.models_rating import QuarterResult, RatingRound
-from storage.models_record import DailyLogVersion
+from storage.models_record import DailyLogVersion, LogNote
 from storage.quarter_versions import newest
 
 
@@ -149,6 +149,13 @@ class ResultsRepo:
         """(userid, [(day, text as read)…]) for every cadre with logs in [start, end], by
         userid; a late part or a replace is marked as every reader sees it (LogRepo)."""
         versions = await self._marking_versions(start, end)
+        notes: dict[tuple[str, date], str] = {}
+        n = LogNote
+        for r in await self.s.execute(
+            select(col(n.userid), col(n.day), col(n.author_name), col(n.text), col(n.at))
+            .where(col(n.day) >= start, col(n.day) <= end).order_by(col(n.id))
+        ):
+            notes[(r.userid, r.day)] = notes.get((r.userid, r.day), "") + note_line(r.author_name, r.at, r.text)
         stmt = (
             select(col(DailyLog.userid), col(DailyLog.day), col(DailyLog.content), col(DailyLog.part_lengths))
             .where(col(DailyLog.day) >= start, col(DailyLog.day) <= end)
@@ -163,7 +170,8 @@ class ResultsRepo:
                     yield current, days
                 current, days = userid, []
             kept = versions.get((userid, day))
-            days.append((day, content if kept is None else as_read(log_parts(content, lengths), day, kept)))
+            shown = content if kept is None else as_read(log_parts(content, lengths), day, kept)
+            days.append((day, shown + notes.get((userid, day), "")))
         if current is not None:
             yield current, days
 

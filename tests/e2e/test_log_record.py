@@ -136,3 +136,73 @@ async def test_a_waiting_backfill_lapses(db_url, clock):
         assert "已过期" in lapsed and "30 分钟" in lapsed and "补记 12-04" in lapsed
         assert await stored(h, WU) == {"2026-12-04": LOG}
         assert "（12月7日补记）" in await h.say(ZHENG, "查看 吴昊 12-04")  # the whole day came late
+
+
+# ---- 7. days before go-live or before joining are never missed ------------------------------
+
+
+async def test_days_before_go_live_read_as_no_log_owed_not_as_missed(db_url, clock):
+    """Issue 26: 「查看 吴昊 2026Q3」 listed every working day before the 2026-09-01 go-live as
+    「（未记载）」 and the archive PDF said 「第一季度小结：未提交」."""
+    note = "系统 2026-09-01 上线，此前无日志"
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, logs={"start_date": "2026-09-01"}) as h:
+        view = await h.say(ZHENG, "查看 吴昊 2026Q3")
+        assert view.count(note) == 1
+        assert "【8月31日（周一）】" not in view and "【7月1日（周三）】" not in view
+        assert "【9月1日（周二）】（未记载）" in view
+        mine = await h.say(WU, "我的 2026Q3")
+        assert mine.count(note) == 1 and "【8月31日（周一）】" not in mine
+        assert note in await h.say(ZHENG, "查看 吴昊 08-20")
+        assert note in await h.say(WU, "我的 08-20")
+        assert note in await h.say(ADMIN, "缺记统计 2026Q3")
+
+        await h.say(ADMIN, "导出档案 2026 吴昊")
+        while await h.drain():
+            pass
+        (pdf,) = media_for(h.standin, ADMIN)
+        text = pdf_text(pdf.data)
+        assert f"第一季度小结：\n无需提交（{note}）" in text
+        assert f"第二季度小结：\n无需提交（{note}）" in text
+        assert "第三季度小结：\n未提交" in text
+        assert text.replace("\n", "").count(f"（{note}。）") == 1
+
+
+# ---- 3. 批注 ---------------------------------------------------------------------------------
+
+ZHAO = "chengguan_zhaojh"  # 赵建华, 城关镇's main leader
+KONG = "qw_kongdeming"  # 孔德明, superior leader overseeing 城关镇
+
+
+async def test_a_leaders_note_reaches_the_cadre_and_shows_under_the_log(db_url, clock):
+    clock.set(at("2026-12-08 10:00"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        clock.set(at("2026-12-07 17:00"))
+        await h.say(WU, LOG)
+        clock.set(at("2026-12-08 10:00"))
+        first, retried = await say_twice(h, ZHAO, "批注 吴昊 12-07 低保核查情况属实，请继续跟进困难户救助")
+        assert "已批注 吴昊（城关镇） 12月7日（周一）的日志，已通知本人" in first and retried == first
+        await h.drain()
+        (told,) = [t for t in h.standin.texts_for(WU) if "批注" in t]  # once, though WeCom retried
+        assert "赵建华（城关镇） 批注了您 12月7日（周一）的日志" in told and "请继续跟进困难户救助" in told
+        under = "【批注】赵建华（城关镇）（12月8日）：低保核查情况属实，请继续跟进困难户救助"
+        assert f"{LOG}\n{under}" in await h.say(ZHENG, "查看 吴昊 12-07")
+        assert under in await h.say(WU, "我的 昨天")
+        # Typed as on a phone: name glued to the day, 昨天; a superior leader over the unit.
+        assert "已批注" in await h.say(KONG, "批注 吴昊昨天 已阅，台账要及时更新")
+        assert "【批注】孔德明（区委）（12月8日）：已阅，台账要及时更新" in await h.say(ZHENG, "查看 吴昊 12-07")
+        # What is refused, and why, storing nothing.
+        assert "请在日期后写上批注内容" in await h.say(ZHAO, "批注 吴昊 12-07")
+        assert "请在姓名后写上是哪一天" in await h.say(ZHAO, "批注 吴昊 写得很好")
+        assert "请写上姓名、日期和批注内容" in await h.say(ZHAO, "批注")
+        assert "没有日志" in await h.say(ZHAO, "批注 吴昊 12-04 请补记")
+        assert "仅限单位主要领导、上级领导和考核办使用" in await h.say(ZHENG, "批注 吴昊 12-07 很好")
+        assert "没有找到您可以批注的「吴昊」" in await h.say(SHEN, "批注 吴昊 12-07 很好")  # another unit
+        assert "已批注" in await h.say(ADMIN, "批注 吴昊 12-07 抽查：内容具体")
+
+        await h.say(ADMIN, "导出档案 2026 吴昊")
+        while await h.drain():
+            pass
+        (pdf,) = media_for(h.standin, ADMIN)
+        text = pdf_text(pdf.data).replace("\n", "")
+        assert "【批注】赵建华（城关镇）（12月8日）：低保核查情况属实，请继续跟进困难户救助" in text
+        assert "【批注】考核办（12月8日）：抽查：内容具体" in text
