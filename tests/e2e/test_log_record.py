@@ -3,14 +3,16 @@ log kept and shown, the lock after the window, and 补记 on a logged day asked,
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import select
 
+from bot.testing.standin import media_for
 from storage.models import DailyLog
 from storage.models_record import DailyLogVersion
 from tests.conftest import SAMPLE_ROSTER, at
 from tests.e2e.test_archive import pdf_text
 from tests.harness import ADMIN, Harness, running_bot
-from bot.testing.standin import media_for
 
 WU = "chengguan_wuhao"  # 吴昊, staff of 城关镇
 ZHENG = "chengguan_zhengli"  # 郑丽, his colleague
@@ -206,3 +208,39 @@ async def test_a_leaders_note_reaches_the_cadre_and_shows_under_the_log(db_url, 
         text = pdf_text(pdf.data).replace("\n", "")
         assert "【批注】赵建华（城关镇）（12月8日）：低保核查情况属实，请继续跟进困难户救助" in text
         assert "【批注】考核办（12月8日）：抽查：内容具体" in text
+
+
+async def test_every_write_path_leaves_versions_that_rebuild_the_log_exactly(db_url, clock):
+    """The promise attacked: whatever way a day's log is written (texts arriving together in
+    one batch, one at a time, 修改, 撤回, 补记 and its confirmation, WeCom's retries), its
+    versions alone rebuild the stored text, and nothing written is lost from them."""
+    clock.set(at("2026-12-07 17:00"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        together = [f"{LOG}（第{n}段）" for n in range(4)]
+        await asyncio.gather(*(h.say(WU, text) for text in together))
+        await say_twice(h, WU, "补充：晚上参加镇防火安全检查部署会")
+        await h.say(WU, "撤回")
+        await h.say(WU, f"修改 {LOG}（修改后）")
+        await h.say(WU, MORE)
+        await h.say(WU, "补记 12-04 上午参加镇民政工作例会，研究冬季困难群众救助")
+        clock.set(at("2026-12-08 09:00"))
+        await h.say(WU, f"补记 12-07 {LATE}")
+        await say_twice(h, WU, "确认补记")
+        logs = await stored(h, WU)
+        written: dict[str, list[str]] = {}
+        async with h.runtime.sessions() as session:
+            rows = await session.execute(
+                select(DailyLogVersion.day, DailyLogVersion.change, DailyLogVersion.text)
+                .where(DailyLogVersion.userid == WU).order_by(DailyLogVersion.id)
+            )
+            for day, change, text in rows:
+                parts = written.setdefault(day.isoformat(), [])
+                if change == "add":
+                    parts.append(text)
+                elif change == "replace":
+                    parts[:] = [text]
+                else:
+                    assert parts.pop() == text
+        assert {day: "\n".join(parts) for day, parts in written.items()} == logs
+        assert logs["2026-12-07"] == f"{LOG}（修改后）\n{MORE}\n{LATE}"
+        assert sorted(together) == sorted(t for c, t in await versions(h, WU) if c == "add" and t in together)

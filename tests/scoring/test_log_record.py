@@ -9,9 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scoring.clock import SHANGHAI
+from scoring.golive import joined_on, record_start
 from scoring.log_record import Change, Version, as_read, is_locked, locked_from, needs_marks, replay
+from scoring.roster import Placement
+from scoring.types import Role
+from scoring.visibility import may_annotate, may_read_logs_of
 from scoring.workdays import WorkCalendar
-from tests.scoring.calendars import calendars, days_2026
+from tests.scoring.calendars import Someone, calendars, days_2026, people
 
 DAY = date(2026, 12, 4)
 
@@ -83,3 +87,33 @@ def test_a_day_locks_exactly_after_its_window_and_stays_locked(calendar: WorkCal
     assert not is_locked(calendar, day, day, window)  # the day itself is never locked
     if is_locked(calendar, day, today, window):
         assert is_locked(calendar, day, today + timedelta(days=1), window)
+
+
+@given(people, people, st.booleans())
+def test_who_may_annotate_may_read_and_leads_the_unit(viewer, target, is_admin):
+    """批注 is a leader's: whoever may write one may read the log, never annotates their own,
+    and is the admin, the unit's main leader or a superior overseeing it."""
+    if not may_annotate(viewer, is_admin, target):
+        return
+    assert may_read_logs_of(viewer, is_admin, target) and viewer.userid != target.userid
+    assert is_admin or (viewer.role is Role.main_leader and viewer.unit_id == target.unit_id) or (
+        viewer.role is Role.superior and target.unit_id in viewer.oversees
+    )
+
+
+def test_a_staff_member_never_annotates_and_a_main_leader_only_their_own_unit():
+    leader = Someone("u0", Role.main_leader, 1)
+    assert may_annotate(leader, False, Someone("u1", Role.staff, 1))
+    assert not may_annotate(leader, False, Someone("u2", Role.staff, 2))
+    assert not may_annotate(Someone("u3", Role.staff, 1), False, Someone("u1", Role.staff, 1))
+    assert not may_annotate(leader, False, leader)
+
+
+def test_the_record_starts_at_the_later_of_go_live_and_joining():
+    live = date(2026, 9, 1)
+    first_roster = [Placement(date(2000, 1, 1), "1", Role.staff, None, True)]
+    newcomer = [Placement(date(2026, 10, 12), "1", Role.staff, None, True)]
+    assert record_start(live, joined_on(first_roster)) == live
+    assert record_start(live, joined_on(newcomer)) == date(2026, 10, 12)
+    superior = [Placement(date(2000, 1, 1), "1", Role.superior, None, True)]
+    assert joined_on(superior) is None and record_start(live, None) == live
