@@ -139,9 +139,11 @@ def _append_log(dialect: Dialect) -> Compiled:
     return compile_for(_append_logs_statement(dialect, 1), dialect)
 
 
-@functools.lru_cache(maxsize=8)
-def _add_version(dialect: Dialect) -> Compiled:
-    return compile_for(_versions_statement(dialect, 1), dialect)
+@functools.lru_cache(maxsize=_MULTI_ROW_CACHE)
+def _add_versions(dialect: Dialect, rows: int) -> Compiled:
+    """Plain inserts: one multi-row statement (measured: executemany cost SQLite's batch a
+    third more per message)."""
+    return compile_for(_versions_statement(dialect, rows), dialect)
 
 
 @functools.lru_cache(maxsize=8)
@@ -322,8 +324,10 @@ def write(driver: Driver, appends: Sequence[LogAppend], answered: Sequence[tuple
     if appends:
         statement = _append_log(driver.dialect)
         driver.many(statement.sql, [statement.params({k + "0": v for k, v in log_row(a).items()}) for a in appends])
-        statement = _add_version(driver.dialect)
-        driver.many(statement.sql, [statement.params({k + "0": v for k, v in row.items()}) for row in versions])
+        statement = _add_versions(driver.dialect, len(versions))
+        driver.rows(statement.sql, statement.params(
+            {f"{k}{i}": v for i, row in enumerate(versions) for k, v in row.items()}
+        ))
     if answered:
         statement = _record_reply(driver.dialect)
         driver.many(statement.sql, [statement.params({k + "0": v for k, v in reply_row(c, r).items()}) for c, r in answered])
