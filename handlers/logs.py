@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from handlers.audience import Audience
 from handlers.base import Ctx, Refusal, Reply, Sender, day_label
-from handlers.dates import DateError, parse_day, parse_period, split_leading_date
+from handlers.dates import DATE_TOKEN, DateError, parse_day, parse_period, split_leading_date
 from handlers.hints import EXAMPLE, answer_unless_log
 from handlers.router import BatchForm, PlainText, Router
 from handlers.services import calendar_missing
 from handlers.services.log_rules import missing_this_quarter
 from handlers.services.record_start import record_start_of
+from handlers.text import fold
 from scoring.log_length import LengthFault, log_length
 from scoring.log_record import is_locked, late_mark, locked_from
 from scoring.rule_settings import LogSettings, RuleSettings
@@ -223,7 +225,7 @@ def _refuse_if_locked(ctx: Ctx, day: date, action: str) -> None:
 
 
 @router.command(
-    CONFIRM_BACKFILL, "确认补录", usage=CONFIRM_BACKFILL,
+    CONFIRM_BACKFILL, usage=CONFIRM_BACKFILL,
     summary="把刚才「补记」的内容追加到那天已有的日志（标注为补记）", audience=Audience.cadre,
 )
 async def confirm_backfill(args: str, ctx: Ctx) -> Reply:
@@ -246,12 +248,19 @@ async def confirm_backfill(args: str, ctx: Ctx) -> Reply:
 
 def _refuse_other_day(ctx: Ctx, args: str, command: str) -> None:
     """「修改 12-04 …」/「撤回 12-04」: only today's log is rewritten or taken back; an
-    earlier day is locked, or may only be added to (marked late)."""
+    earlier day is locked, or may only be added to (marked late). A leading number that only
+    looks like a day (「修改 3.5万元专项资金…」) is today's new text."""
+    match = DATE_TOKEN.match(fold(args))
+    if match is None:
+        return
+    apart = match.end() == len(args) or args[match.end()].isspace()
+    if not apart and not re.search(r"[-/月]", match[1]):
+        return
     try:
-        day, _ = split_leading_date(args, ctx.today)
+        day = parse_day(match[1], ctx.today)
     except DateError:
         return
-    if day is None or day == ctx.today:
+    if day == ctx.today:
         return
     _refuse_if_locked(ctx, day, command)
     raise Refusal(
@@ -323,7 +332,7 @@ async def _range_reply(ctx: Ctx, person: Person, start: date, end: date, title: 
     begins = await record_start_of(ctx.store, ctx.settings, ctx.directory, person)
     first = start if begins is None else begins.first_listed(start)
     if first > start and begins is not None:
-        lines.append(f"（{begins.note}。）")
+        lines.append(f"（{begins.note_for(any(d < first for d in entries))}。）")
     day = start
     while day <= end:
         if day in entries:

@@ -42,6 +42,8 @@ def _whom(ctx: Ctx, typed: str) -> Person:
         p for p in ctx.directory.named(name)
         if may_annotate(ctx.person, ctx.is_admin, p) and (unit is None or p.unit.name == unit)
     ]
+    if not people and ctx.person is not None and name == ctx.person.name:
+        raise Refusal("批注是写给同事的，不能批注自己的日志。没有保存批注。")
     if not people:
         # One answer whether the name does not exist or is not the asker's to annotate.
         raise Refusal(

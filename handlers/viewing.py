@@ -202,7 +202,7 @@ async def _view_person(ctx: Ctx, person: Person, query: _Query) -> str:
         lines = [f"{person.label}{query.period.label}的日志："]
         first = start if begins is None else begins.first_listed(start)
         if first > start and begins is not None:
-            lines.append(f"（{begins.note}。）")
+            lines.append(f"（{begins.note_for(any(d < first for d in entries))}。）")
         day = start
         while day <= end:
             if day in entries:

@@ -27,7 +27,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from handlers.base import day_label, span_label
 from handlers.render.font import font_path
-from handlers.render.records import Dossier
+from handlers.render.records import Dossier, before_record
 from scoring.types import RANK_ZH, ROLE_ZH
 from scoring.workdays import QuarterId
 
@@ -198,7 +198,8 @@ def dossier_pdf(dossier: Dossier, year: int, quarter_texts: dict[int, str], expo
 
     # Before the record began (go-live, or the day they joined) nothing was owed: said once
     # where the logs begin, and for each summary whose period ended before it.
-    begins, note = dossier.begins or (None, "")
+    begins, began = dossier.begins or (None, "")
+    note = before_record(began)
     page.heading("五、季度小结与年度总结")
     for period in [f"{year}Q{q}" for q in (1, 2, 3, 4)] + [str(year)]:
         label = f"第{'一二三四'[int(period[-1]) - 1]}季度小结" if "Q" in period else "年度总结"
@@ -209,6 +210,6 @@ def dossier_pdf(dossier: Dossier, year: int, quarter_texts: dict[int, str], expo
 
     page.heading(f"六、工作日志（{len(dossier.logs)} 篇）")
     if begins is not None and begins > date(year, 1, 1):
-        page.lines([f"（{note}。）"])
+        page.lines([f"（{before_record(began, any(day < begins for day, _ in dossier.logs))}。）"])
     page.lines([f"{day_label(day)} {content}" for day, content in dossier.logs] or ["无"])
     return page.finish()

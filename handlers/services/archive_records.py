@@ -49,7 +49,7 @@ async def year_record(env: RatingEnv, year: int) -> YearRecord:
         min_raters=env.cfg.min_group_size,
         awards={userid: [Award(a.kind, a.content, a.day) for a in found]
                 for userid, found in (await env.store.year.awards_of_year(year)).items()},
-        starts={userid: (b.day, b.note) for userid, b in starts.items()},
+        starts={userid: (b.day, b.began) for userid, b in starts.items()},
         owed_days={userid: owed_from[max(b.day, start)] for userid, b in starts.items()},
     )
 

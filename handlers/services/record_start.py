@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from handlers.render.records import before_record
 from handlers.services.golive import go_live_date
 from scoring.golive import joined_on, record_start
 from scoring.roster import Placement
@@ -19,7 +20,15 @@ from storage.repos import Store
 @dataclass(frozen=True)
 class RecordStart:
     day: date
-    note: str  # 「系统 2026-09-01 上线，此前无日志」, said once where a view reaches before `day`
+    began: str  # 「系统 2026-09-01 上线」 or 「吴昊 2026-10-12 起参加考核」
+
+    @property
+    def note(self) -> str:
+        """Said once where a view reaches back before `day`."""
+        return before_record(self.began)
+
+    def note_for(self, logged_before: bool) -> str:
+        return before_record(self.began, logged_before)
 
     def first_listed(self, start: date) -> date:
         return max(start, self.day)
@@ -32,8 +41,8 @@ def start_of(live: date | None, history: Sequence[Placement], person: Person) ->
     if day is None:
         return None
     if live is not None and day == live:
-        return RecordStart(day, f"系统 {live.isoformat()} 上线，此前无日志")
-    return RecordStart(day, f"{person.name} {day.isoformat()} 起参加考核，此前无日志")
+        return RecordStart(day, f"系统 {live.isoformat()} 上线")
+    return RecordStart(day, f"{person.name} {day.isoformat()} 起参加考核")
 
 
 async def record_start_of(store: Store, settings: RuleSettings, directory: Directory, person: Person) -> RecordStart | None:

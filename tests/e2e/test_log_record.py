@@ -126,6 +126,8 @@ async def test_a_day_past_its_window_is_locked_against_every_change(db_url, cloc
         told = await h.say(WU, f"修改 12-11 {LATE}")
         assert "只能用于今天的日志" in told and "补记 12-11" in told
         assert await stored(h, WU) == {"2026-12-04": LOG, "2026-12-14": LOG}
+        # A number that only looks like a day is today's new text.
+        assert "已更新" in await h.say(WU, "修改 3.5万元专项资金拨付材料审核完毕，报送财政所")
 
 
 async def test_a_waiting_backfill_lapses(db_url, clock):
@@ -199,6 +201,7 @@ async def test_a_leaders_note_reaches_the_cadre_and_shows_under_the_log(db_url, 
         assert "没有日志" in await h.say(ZHAO, "批注 吴昊 12-04 请补记")
         assert "仅限单位主要领导、上级领导和考核办使用" in await h.say(ZHENG, "批注 吴昊 12-07 很好")
         assert "没有找到您可以批注的「吴昊」" in await h.say(SHEN, "批注 吴昊 12-07 很好")  # another unit
+        assert "不能批注自己的日志" in await h.say(ZHAO, "批注 赵建华 12-07 自己的")
         assert "已批注" in await h.say(ADMIN, "批注 吴昊 12-07 抽查：内容具体")
 
         await h.say(ADMIN, "导出档案 2026 吴昊")
