@@ -188,14 +188,7 @@ async def backfill(args: str, ctx: Ctx) -> Reply:
     existing = await ctx.store.logs.get(person.userid, day)
     if existing is not None:
         _refuse_if_locked(ctx, day, "追加")
-    window = ctx.settings.logs.backfill_working_days
-    deadline = ctx.calendar.backfill_deadline(day, window)
-    if ctx.today > deadline:
-        raise Refusal(
-            f"{day_label(day, ctx.today)}的日志最晚可在 {day_label(deadline, ctx.today)}补记"
-            f"（{window} 个工作日内），已超过补记期限，系统不再接收。"
-            "发送「缺记」可查看还能补记的日期。"
-        )
+    _refuse_if_past_backfill(ctx, day)
     if existing is None or day == ctx.today:
         return await _write(ctx, person, day, content, verb="补记" if day != ctx.today else "记录")
     # A day already logged (and perhaps read): adding to it is asked, never silent.
@@ -210,6 +203,17 @@ async def backfill(args: str, ctx: Ctx) -> Reply:
 
 
 CONFIRM_BACKFILL = "确认补记"
+
+
+def _refuse_if_past_backfill(ctx: Ctx, day: date) -> None:
+    window = ctx.settings.logs.backfill_working_days
+    deadline = ctx.calendar.backfill_deadline(day, window)
+    if ctx.today > deadline:
+        raise Refusal(
+            f"{day_label(day, ctx.today)}的日志最晚可在 {day_label(deadline, ctx.today)}补记"
+            f"（{window} 个工作日内），已超过补记期限，系统不再接收。"
+            "发送「缺记」可查看还能补记的日期。"
+        )
 
 
 def _refuse_if_locked(ctx: Ctx, day: date, action: str) -> None:
@@ -237,6 +241,7 @@ async def confirm_backfill(args: str, ctx: Ctx) -> Reply:
             "要给之前某天的日志补充内容，请发送「补记 12-04 内容」。"
         )
     _refuse_if_locked(ctx, waiting.day, "追加")
+    _refuse_if_past_backfill(ctx, waiting.day)  # a lock set longer than the window
     if ctx.now >= waiting.expires_at:
         minutes = ctx.settings.logs.backfill_confirm_minutes
         raise Refusal(
