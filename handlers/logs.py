@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from handlers.audience import Audience
 from handlers.base import Ctx, Refusal, Reply, Sender, day_label
-from handlers.dates import DateError, parse_day, parse_period, split_leading_date
+from handlers.dates import DATE_TOKEN, DateError, parse_day, parse_period, split_leading_date
 from handlers.hints import EXAMPLE, answer_unless_log
 from handlers.router import BatchForm, PlainText, Router
 from handlers.services import calendar_missing
 from handlers.services.log_rules import missing_this_quarter
+from handlers.services.record_start import record_start_of
+from handlers.text import fold
 from scoring.log_length import LengthFault, log_length
+from scoring.log_record import is_locked, late_mark, locked_from
 from scoring.rule_settings import LogSettings, RuleSettings
 from scoring.workdays import QuarterId, UnknownCalendarYear
 from storage import log_batch
@@ -143,8 +147,8 @@ def apply_todays_logs(driver: Driver, items: list[TodaysLog], rules: RuleSetting
             replies.append(Reply(refusal.text))
             continue
         earlier = appends.get((item.userid, day))
-        parts = (item.text,) if earlier is None else (*earlier.parts, item.text)
-        appends[(item.userid, day)] = log_batch.LogAppend(item.userid, day, parts, item.now)
+        parts, times = ((), ()) if earlier is None else (earlier.parts, earlier.times)
+        appends[(item.userid, day)] = log_batch.LogAppend(item.userid, day, (*parts, item.text), (*times, item.now))
         replies.append(_saved_reply(settings, day, day, lengths[(item.userid, day)], appended=existing is not None))
     answered = [(c, r.dumps()) for c, r in zip(claims, replies, strict=True) if c.dedupe_key in fresh]
     log_batch.write(driver, list(appends.values()), answered)
@@ -181,6 +185,27 @@ async def backfill(args: str, ctx: Ctx) -> Reply:
     if day > ctx.today:
         raise Refusal(f"{day_label(day, ctx.today)}还没到，不能提前记载。今天的日志请直接发送内容。")
     _ensure_working_day(ctx, day, "补记")
+    existing = await ctx.store.logs.get(person.userid, day)
+    if existing is not None:
+        _refuse_if_locked(ctx, day, "追加")
+    _refuse_if_past_backfill(ctx, day)
+    if existing is None or day == ctx.today:
+        return await _write(ctx, person, day, content, verb="补记" if day != ctx.today else "记录")
+    # A day already logged (and perhaps read): adding to it is asked, never silent.
+    _check_length(ctx.settings.logs, content, existing=len(existing.content))
+    minutes = ctx.settings.logs.backfill_confirm_minutes
+    await ctx.store.logs.hold_backfill(person.userid, day, content, ctx.now + timedelta(minutes=minutes))
+    return Reply(
+        f"{day_label(day, ctx.today)}已经有日志：\n{existing.shown}\n\n"
+        f"要把这段内容追加到当天日志吗？追加的部分会标注「{late_mark(ctx.today)}」，同事查看时可见。\n"
+        f"回复「{CONFIRM_BACKFILL}」追加，或忽略（{minutes} 分钟内有效）。"
+    )
+
+
+CONFIRM_BACKFILL = "确认补记"
+
+
+def _refuse_if_past_backfill(ctx: Ctx, day: date) -> None:
     window = ctx.settings.logs.backfill_working_days
     deadline = ctx.calendar.backfill_deadline(day, window)
     if ctx.today > deadline:
@@ -189,12 +214,70 @@ async def backfill(args: str, ctx: Ctx) -> Reply:
             f"（{window} 个工作日内），已超过补记期限，系统不再接收。"
             "发送「缺记」可查看还能补记的日期。"
         )
-    return await _write(ctx, person, day, content, verb="补记" if day != ctx.today else "记录")
+
+
+def _refuse_if_locked(ctx: Ctx, day: date, action: str) -> None:
+    """The lock (scoring/log_record.py): a day past its window never changes again."""
+    window = ctx.settings.logs.lock_window
+    if is_locked(ctx.calendar, day, ctx.today, window):
+        last = locked_from(ctx.calendar, day, window) - timedelta(days=1)
+        raise Refusal(
+            f"{day_label(day, ctx.today)}的日志已锁定，不能再{action}：日志最晚可在 {day_label(last, ctx.today)}补充"
+            f"（当天之后 {window} 个工作日内），之后不再改动，保证记载真实可查。"
+            "需要说明的情况，请写进今天的日志。"
+        )
+
+
+@router.command(
+    CONFIRM_BACKFILL, usage=CONFIRM_BACKFILL,
+    summary="把刚才「补记」的内容追加到那天已有的日志（标注为补记）", audience=Audience.cadre,
+)
+async def confirm_backfill(args: str, ctx: Ctx) -> Reply:
+    person = ctx.require_cadre()
+    waiting = await ctx.store.logs.take_backfill(person.userid)
+    if waiting is None:
+        raise Refusal(
+            "没有等待确认的补记（每次补记只能确认一次）。"
+            "要给之前某天的日志补充内容，请发送「补记 12-04 内容」。"
+        )
+    _refuse_if_locked(ctx, waiting.day, "追加")
+    _refuse_if_past_backfill(ctx, waiting.day)  # a lock set longer than the window
+    if ctx.now >= waiting.expires_at:
+        minutes = ctx.settings.logs.backfill_confirm_minutes
+        raise Refusal(
+            f"刚才的补记已过期（{minutes} 分钟内有效），没有追加。"
+            f"请重新发送「补记 {waiting.day.month}-{waiting.day.day:02d} 内容」。"
+        )
+    return await _write(ctx, person, waiting.day, waiting.text, verb="补记")
+
+
+def _refuse_other_day(ctx: Ctx, args: str, command: str) -> None:
+    """「修改 12-04 …」/「撤回 12-04」: only today's log is rewritten or taken back; an
+    earlier day is locked, or may only be added to (marked late). A leading number that only
+    looks like a day (「修改 3.5万元专项资金…」) is today's new text."""
+    match = DATE_TOKEN.match(fold(args))
+    if match is None:
+        return
+    apart = match.end() == len(args) or args[match.end()].isspace()
+    if not apart and not re.search(r"[-/月]", match[1]):
+        return
+    try:
+        day = parse_day(match[1], ctx.today)
+    except DateError:
+        return
+    if day == ctx.today:
+        return
+    _refuse_if_locked(ctx, day, command)
+    raise Refusal(
+        f"「{command}」只能用于今天的日志，之前的日志不能改写或撤回（改动全部留痕）。"
+        f"要给 {day_label(day, ctx.today)}补充内容，请发送「补记 {day.month}-{day.day:02d} 内容」，会标注为补记。"
+    )
 
 
 @router.command("修改", "更正", usage="修改 内容", summary="用新内容替换今天的日志", audience=Audience.cadre)
 async def correct_today(args: str, ctx: Ctx) -> Reply:
     person = ctx.require_cadre()
+    _refuse_other_day(ctx, args, "修改")
     _ensure_working_day(ctx, ctx.today, "记载日志")
     if not args:
         raise Refusal(f"请在「修改」后写上今天日志的新内容（将替换整篇），例如「修改 {EXAMPLE[1:-1]}」。")
@@ -208,6 +291,7 @@ async def correct_today(args: str, ctx: Ctx) -> Reply:
 )
 async def withdraw(args: str, ctx: Ctx) -> Reply:
     person = ctx.require_cadre()
+    _refuse_other_day(ctx, args, "撤回")
     taken = await ctx.store.logs.withdraw_last_part(person.userid, ctx.today, ctx.now)
     if taken is None:
         logged = await ctx.store.logs.get(person.userid, ctx.today) is not None
@@ -232,7 +316,7 @@ async def my_logs(args: str, ctx: Ctx) -> Reply:
         if entry is None:
             return Reply(f"您今天 {day_label(ctx.today)}还没有记载日志。直接发送工作内容即可记载。")
         note = f"\n（其中追加了 {entry.appended} 段，发送「撤回」可撤回最后一段）" if entry.appended else ""
-        return Reply(f"您 {day_label(ctx.today)}的日志：\n{entry.content}{note}")
+        return Reply(f"您 {day_label(ctx.today)}的日志：\n{entry.shown}{note}")
     if (period := parse_period(args, ctx.today)) is not None:
         return await _range_reply(ctx, person, period.start, period.end, period.label)
     try:
@@ -241,18 +325,24 @@ async def my_logs(args: str, ctx: Ctx) -> Reply:
         raise Refusal(f"{exc}。可以发送「我的」「我的 11-20」「我的 本周」或「我的 本季」。") from None
     entry = await ctx.store.logs.get(person.userid, day)
     if entry is None:
-        return Reply(f"您 {day_label(day, ctx.today)}没有日志。")
-    return Reply(f"您 {day_label(day, ctx.today)}的日志：\n{entry.content}")
+        begins = await record_start_of(ctx.store, ctx.settings, ctx.directory, person)
+        note = f"（{begins.note}）" if begins is not None and day < begins.day else ""
+        return Reply(f"您 {day_label(day, ctx.today)}没有日志{note}。")
+    return Reply(f"您 {day_label(day, ctx.today)}的日志：\n{entry.shown}")
 
 
 async def _range_reply(ctx: Ctx, person: Person, start: date, end: date, title: str) -> Reply:
     entries = {e.day: e for e in await ctx.store.logs.between(person.userid, start, end)}
     lines = [f"您{title}的日志："]
+    begins = await record_start_of(ctx.store, ctx.settings, ctx.directory, person)
+    first = start if begins is None else begins.first_listed(start)
+    if first > start and begins is not None:
+        lines.append(f"（{begins.note_for(any(d < first for d in entries))}。）")
     day = start
     while day <= end:
         if day in entries:
-            lines.append(f"【{day_label(day)}】{entries[day].content}")
-        elif ctx.calendar.is_working_day(day):
+            lines.append(f"【{day_label(day)}】{entries[day].shown}")
+        elif day >= first and ctx.calendar.is_working_day(day):
             lines.append(f"【{day_label(day)}】（未记载）")
         day += timedelta(days=1)
     return Reply("\n".join(lines))

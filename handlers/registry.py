@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import leave, logs, stats, summaries, viewing
+from handlers import leave, logs, notes, stats, summaries, viewing
 from handlers.archive import commands as archive
 from handlers.help import add_help
 from handlers.rating import commands as rating
@@ -24,6 +24,7 @@ def build_router() -> Router:
     router.include(mine.router, after="评分")  # listed where it always was, though it lives with the results
     router.include(summaries.router)
     router.include(viewing.router)
+    router.include(notes.router)
     router.include(leave.router)
     router.include(stats.router)
     router.include(year.router)

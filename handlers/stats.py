@@ -42,6 +42,8 @@ async def missing_stats(args: str, ctx: Ctx) -> Reply:
     people = ctx.directory.cadres()
     as_of = f"截至 {day_label(yesterday, today)}，" if current else ""
     lines = [f"📊 缺记统计：{as_of}{quarter.year}年第{quarter.quarter}季度"]
+    if go_live is not None and go_live > quarter.first_day:  # said once: those days were never owed
+        lines.append(f"（系统 {go_live.isoformat()} 上线，此前无日志，不计缺记。）")
     try:
         counts = await missing_counts(ctx.store, ctx.calendar, people, end, (week_start, q_start))
     except UnknownCalendarYear as unknown:  # the period itself lies in that year: nothing to count

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from handlers.base import Ctx, Refusal, Reply, day_label
 from handlers.dates import DateError, Period, parse_day, parse_period
 from handlers.router import Router
+from handlers.services.record_start import record_start_of
 from handlers.text import fold
 from scoring.leave import leave_days
+from scoring.log_record import Change, replay
 from scoring.visibility import Sight, may_read_logs_of, may_see_unit
 from storage.directory import Person, UnitInfo, listed_names
 
@@ -28,6 +30,7 @@ class _Query:
     unit_text: str | None  # the unit the user typed (echoed back, even when unknown)
     period: Period | None
     day: date | None
+    history: bool = False  # 「查看 张三 12-04 历史」: every version of that day's log
 
 
 def not_found(ctx: Ctx, name: str) -> str:
@@ -60,7 +63,15 @@ def _unglued(tokens: list[str], today: date) -> list[str]:
     return out
 
 
+# 「历史」 after the day (glued on or not): the day's versions instead of its text.
+_HISTORY = re.compile(r"(历史|修改记录|历史版本|版本)$")
+
+
 def _parse(args: str, ctx: Ctx) -> _Query:
+    args = args.strip()
+    history = _HISTORY.search(args) is not None
+    if history:
+        args = _HISTORY.sub("", args).strip()
     tokens = _unglued(fold(args).split(), ctx.today)
     original = _unglued(args.split(), ctx.today)
     if len(tokens) != len(original):  # folding never splits a token; be safe anyway
@@ -91,7 +102,10 @@ def _parse(args: str, ctx: Ctx) -> _Query:
         unit = ctx.person.unit if ctx.person is not None else None
     elif unit_text is not None:
         unit = ctx.directory.unit_named(unit_text)
-    return _Query(name, unit, unit_text, period, day)
+    if history and (name is None or day is None):
+        who = name or "张三"
+        raise Refusal(f"「历史」按天查看，请写上是哪一天的日志，例如「查看 {who} 12-04 历史」。")
+    return _Query(name, unit, unit_text, period, day, history)
 
 
 def _looks_like_date(token: str) -> bool:
@@ -104,7 +118,7 @@ def _looks_like_date(token: str) -> bool:
 
 @router.command(
     "查看", "看看", "查阅",
-    usage="查看 张三 / 查看 张三 11-20 / 查看 张三 本周（本月、本季、上季度、2026Q4）/ 查看 本单位",
+    usage="查看 张三 / 查看 张三 11-20 / 查看 张三 11-20 历史 / 查看 张三 本周（本月、本季、上季度、2026Q4）/ 查看 本单位",
     summary="阅读同事的日志（本单位；上级领导可看所分管单位），同名时加单位",
 )
 async def view(args: str, ctx: Ctx) -> Reply:
@@ -135,23 +149,66 @@ async def _leave_days(ctx: Ctx, person: Person, start: date, end: date) -> dict[
     }
 
 
+def _clock(at: datetime) -> str:
+    return f"{at.month}月{at.day}日 {at:%H:%M}"
+
+
+async def _history(ctx: Ctx, person: Person, day: date) -> str:
+    """Every write to the day's log, oldest first: what each one did, and when."""
+    title = f"{person.label} {day_label(day, ctx.today)}的日志"
+    versions = await ctx.store.logs.versions(person.userid, day)
+    entry = await ctx.store.logs.get(person.userid, day)
+    if not versions and entry is None:
+        return f"{title}：没有日志，也没有改动记录。"
+    lines = [f"{title}共有 {len(versions)} 次记载和改动（时间为写入的时间）："]
+    parts = 0
+    for number, version in enumerate(versions, start=1):
+        late = version.at.date() > day
+        match version.change:
+            case Change.ADD:
+                verb = ("补记" if late else "记载") if parts == 0 else ("补记追加" if late else "追加")
+                parts += 1
+            case Change.REPLACE:
+                verb, parts = "修改（替换全文）", 1
+            case Change.WITHDRAW:
+                verb, parts = "撤回", max(parts - 1, 0)
+        lines.append(f"{number}. {_clock(version.at)} {verb}：{version.text}")
+    if entry is None:
+        lines.append("现在没有日志。")
+    else:
+        if len(replay(versions).written) < entry.appended + 1:  # parts older than the record
+            lines.append("（部分内容写于系统开始保留改动之前，没有更早的版本。）")
+        lines.append(f"现在的日志：\n{entry.shown}")
+    return "\n".join(lines)
+
+
 async def _view_person(ctx: Ctx, person: Person, query: _Query) -> str:
+    if query.history and query.day is not None:
+        return await _history(ctx, person, query.day)
+    begins = await record_start_of(ctx.store, ctx.settings, ctx.directory, person)
     if query.day is not None:
         entry = await ctx.store.logs.get(person.userid, query.day)
         if entry is not None:
-            return f"{person.label} {day_label(query.day, ctx.today)}的日志：\n{entry.content}"
+            return f"{person.label} {day_label(query.day, ctx.today)}的日志：\n{entry.shown}"
         leave = (await _leave_days(ctx, person, query.day, query.day)).get(query.day)
         note = f"（{leave}）" if leave else ""
+        if begins is not None and query.day < begins.day:
+            note = f"（{begins.note}）"
         return f"{person.label} {day_label(query.day, ctx.today)}没有日志{note}。"
     if query.period is not None:
         start, end = query.period.start, query.period.end
         entries = {e.day: e for e in await ctx.store.logs.between(person.userid, start, end)}
         on_leave = await _leave_days(ctx, person, start, end)
         lines = [f"{person.label}{query.period.label}的日志："]
+        first = start if begins is None else begins.first_listed(start)
+        if first > start and begins is not None:
+            lines.append(f"（{begins.note_for(any(d < first for d in entries))}。）")
         day = start
         while day <= end:
             if day in entries:
-                lines.append(f"【{day_label(day)}】{entries[day].content}")
+                lines.append(f"【{day_label(day)}】{entries[day].shown}")
+            elif day < first:
+                pass  # before the record began: not missed, said once above
             elif day in on_leave:
                 lines.append(f"【{day_label(day)}】（{on_leave[day]}）")
             elif ctx.calendar.is_working_day(day):
@@ -162,7 +219,7 @@ async def _view_person(ctx: Ctx, person: Person, query: _Query) -> str:
     if not latest:
         return f"{person.label}还没有日志。"
     lines = [f"{person.label}最近 {len(latest)} 篇日志："]
-    lines += [f"【{day_label(e.day, ctx.today)}】{e.content}" for e in latest]
+    lines += [f"【{day_label(e.day, ctx.today)}】{e.shown}" for e in latest]
     return "\n".join(lines)
 
 
@@ -182,7 +239,7 @@ async def _view_unit(ctx: Ctx, query: _Query) -> Reply:
     working = ctx.calendar.is_working_day(day)
     written = [p for p in members if p.userid in logs]
     lines = [f"{unit.name} {day_label(day, ctx.today)}的日志（已记 {len(written)}/{len(members)} 人）："]
-    lines += [f"【{p.name}】{logs[p.userid].content}" for p in written]
+    lines += [f"【{p.name}】{logs[p.userid].shown}" for p in written]
     if not working:
         lines.append("这一天不是工作日，无需记载日志。")
         return Reply("\n".join(lines))

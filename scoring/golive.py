@@ -8,14 +8,29 @@ before it owes only from go-live (scoring.logs.counting_start).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
+from scoring.roster import Placement
 from scoring.workdays import QuarterId
 
 
 def go_live(start_date: date | None, first_import: date | None) -> date | None:
     """The setting wins; else the first roster import; None before any roster exists."""
     return start_date or first_import
+
+
+def joined_on(history: Sequence[Placement]) -> date | None:
+    """The first day the person served as a cadre (their roster history; the district's first
+    roster counts from the beginning, so its people joined before go-live)."""
+    return min((line.effective for line in history if line.serving), default=None)
+
+
+def record_start(live: date | None, joined: date | None) -> date | None:
+    """The first day a person's record can hold a log: the later of go-live and the day they
+    joined. Every view, export and archive starts each person's days here (issue 26 §7)."""
+    days = [d for d in (live, joined) if d is not None]
+    return max(days) if days else None
 
 
 def owed_period(last_day: date, live: date | None) -> bool:

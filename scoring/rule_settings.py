@@ -38,14 +38,26 @@ class LogSettings(Section):
     # Above this many characters the reply adds a gentle note (never a refusal).
     long_note_chars: int = 150
     backfill_working_days: int = 5
+    # A day's log is locked (no append, 修改 or 撤回) after this many working days; unset = the
+    # backfill window (issue 26: a day that may no longer be backfilled may no longer change;
+    # Jingzhou's system locks after its edit window too).
+    lock_working_days: int | None = Field(default=None, ge=1)
+    # 补记 on a day that already has a log waits this long for 「确认补记」 (then lapses: a
+    # confirmation typed an hour later must not append a text the cadre has forgotten).
+    backfill_confirm_minutes: int = Field(default=30, ge=1)
     # The go-live date: nothing is owed before it (scoring/golive.py); unset = the effective
     # day of the first roster import.
     start_date: date | None = None
 
-    @field_validator("start_date", mode="before")
+    @field_validator("start_date", "lock_working_days", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if value in ("", None) else value
+
+    @property
+    def lock_window(self) -> int:
+        """Working days after which a day's log is locked (scoring/log_record.py)."""
+        return self.backfill_working_days if self.lock_working_days is None else self.lock_working_days
 
     @model_validator(mode="after")
     def _lengths_in_order(self) -> LogSettings:

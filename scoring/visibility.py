@@ -57,6 +57,22 @@ def may_read_logs_of(viewer: Rostered | None, is_admin: bool, target: Rostered) 
     return may_see_unit(viewer, is_admin, target.unit_id, Sight.logs)
 
 
+def may_annotate(viewer: Rostered | None, is_admin: bool, target: Rostered) -> bool:
+    """Whether `viewer` may write a 批注 under `target`'s logs (issue 26): the admin, the main
+    leader of the target's unit and a superior leader overseeing it; never on one's own log,
+    and only where the viewer may read it."""
+    if viewer is not None and viewer.userid == target.userid:
+        return False
+    if not may_read_logs_of(viewer, is_admin, target):
+        return False
+    if is_admin:
+        return True
+    assert viewer is not None  # may_read_logs_of admits no one else without a roster line
+    if viewer.role == Role.superior:
+        return target.unit_id in viewer.oversees
+    return viewer.role == Role.main_leader and target.unit_id == viewer.unit_id
+
+
 class RankingView(StrEnum):
     """How much of one ranking a viewer may see (the second table above)."""
 

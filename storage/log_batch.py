@@ -32,12 +32,15 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 
 from scoring.clock import SHANGHAI
+from scoring.log_record import Change
 from storage.models import DailyLog, InboundMessage
+from storage.models_record import DailyLogVersion
 from storage.sql import Compiled, bind_processor, compile_for, insert_of, table_of
 from storage.writer import Driver
 
 _INBOUND = table_of(InboundMessage)
 _LOG = table_of(DailyLog)
+_VERSION = table_of(DailyLogVersion)
 # Multi-row statements are compiled once per size; a batch is at most `[database] batch_max`
 # messages (128), a few parameters each: far below SQLite's 32,766 and PostgreSQL's 65,535.
 _MULTI_ROW_CACHE = 256
@@ -89,6 +92,7 @@ def _log_lengths(dialect: Dialect, days: tuple[int, ...]) -> Compiled:
 
 _LOG_COLUMNS = ("userid", "day", "content", "part_lengths", "created_at", "updated_at")
 _REPLY_COLUMNS = ("dedupe_key", "userid", "received_at", "reply")
+_VERSION_COLUMNS = ("userid", "day", "change", "text", "at", "written_on")
 
 
 def log_upsert(logs: Any, *, append: bool) -> Any:
@@ -115,6 +119,13 @@ def _append_logs_statement(dialect: Dialect, rows: int, prefix: str = "") -> Any
     return log_upsert(logs, append=True)
 
 
+def _versions_statement(dialect: Dialect, rows: int, prefix: str = "") -> Any:
+    """Each text's version (scoring/log_record.py): the record keeps every write."""
+    return insert_of(dialect.name)(_VERSION).values(
+        [{c: bindparam(f"{prefix}{c}{i}") for c in _VERSION_COLUMNS} for i in range(rows)]
+    )
+
+
 def _record_replies_statement(dialect: Dialect, rows: int) -> Any:
     replies = insert_of(dialect.name)(_INBOUND).values(
         [{c: bindparam(f"{c}{i}") for c in _REPLY_COLUMNS} for i in range(rows)]
@@ -126,6 +137,13 @@ def _record_replies_statement(dialect: Dialect, rows: int) -> Any:
 def _append_log(dialect: Dialect) -> Compiled:
     """One row; the driver runs it for each (executemany)."""
     return compile_for(_append_logs_statement(dialect, 1), dialect)
+
+
+@functools.lru_cache(maxsize=_MULTI_ROW_CACHE)
+def _add_versions(dialect: Dialect, rows: int) -> Compiled:
+    """Plain inserts: one multi-row statement (measured: executemany cost SQLite's batch a
+    third more per message)."""
+    return compile_for(_versions_statement(dialect, rows), dialect)
 
 
 @functools.lru_cache(maxsize=8)
@@ -154,10 +172,12 @@ def _pg_claim_and_read(dialect: Dialect, rows: int, days: tuple[int, ...]) -> Co
 
 
 @functools.lru_cache(maxsize=4 * _MULTI_ROW_CACHE)
-def _pg_write(dialect: Dialect, logs: int, replies: int) -> Compiled:
+def _pg_write(dialect: Dialect, logs: int, replies: int, versions: int) -> Compiled:
     statement = _record_replies_statement(dialect, replies)
     if logs:
         statement = statement.add_cte(_append_logs_statement(dialect, logs, prefix="log_").cte("logs"))
+    if versions:
+        statement = statement.add_cte(_versions_statement(dialect, versions, prefix="v_").cte("versions"))
     return compile_for(statement, dialect)
 
 
@@ -170,18 +190,36 @@ class Claim:
 
 @dataclass(frozen=True)
 class LogAppend:
-    """Parts to become a day's log, or to be appended to it, each after a newline."""
+    """Parts to become a day's log, or to be appended to it, each after a newline; `times`:
+    when each part was written (its version's time)."""
 
     userid: str
     day: date
     parts: tuple[str, ...]
-    at: datetime
+    times: tuple[datetime, ...]
+
+    @property
+    def at(self) -> datetime:
+        return self.times[-1]
 
 
 def part_lengths(parts: Sequence[str]) -> str:
     """daily_log.part_lengths of these parts: each one's length, so 撤回 can take back the
     last whole part even when a part has newlines of its own."""
     return ",".join(str(len(part)) for part in parts)
+
+
+def log_parts(content: str, raw_lengths: str) -> list[str]:
+    """The parts of a day's log (each one after a newline), by its part_lengths; one part
+    when the lengths do not describe the text."""
+    lengths = [int(length) for length in raw_lengths.split(",") if length]
+    if not lengths or sum(lengths) + len(lengths) - 1 != len(content):
+        return [content]
+    parts, start = [], 0
+    for length in lengths:
+        parts.append(content[start : start + length])
+        start += length + 1
+    return parts
 
 
 @dataclass(frozen=True)
@@ -263,6 +301,13 @@ def write(driver: Driver, appends: Sequence[LogAppend], answered: Sequence[tuple
     def reply_row(c: Claim, reply: str) -> dict[str, Any]:
         return {"dedupe_key": c.dedupe_key, "userid": c.userid, "received_at": time(c.received_at), "reply": reply}
 
+    # Each part its version: today's texts, so always an ADD written on its own day.
+    versions = [
+        {"userid": a.userid, "day": as_day(a.day), "change": Change.ADD.value, "text": part,
+         "at": time(at), "written_on": as_day(a.day)}
+        for a in appends for part, at in zip(a.parts, a.times, strict=True)
+    ]
+
     if driver.dialect.name == "postgresql":
         if not answered:
             return  # every append has its claimed delivery: nothing answered, nothing appended
@@ -271,12 +316,18 @@ def write(driver: Driver, appends: Sequence[LogAppend], answered: Sequence[tuple
             values.update({f"{k}{i}": v for k, v in log_row(a, "log_").items()})
         for i, (c, reply) in enumerate(answered):
             values.update({f"{k}{i}": v for k, v in reply_row(c, reply).items()})
-        statement = _pg_write(driver.dialect, len(appends), len(answered))
+        for i, row in enumerate(versions):
+            values.update({f"v_{k}{i}": v for k, v in row.items()})
+        statement = _pg_write(driver.dialect, len(appends), len(answered), len(versions))
         driver.rows(statement.sql, statement.params(values))
         return
     if appends:
         statement = _append_log(driver.dialect)
         driver.many(statement.sql, [statement.params({k + "0": v for k, v in log_row(a).items()}) for a in appends])
+        statement = _add_versions(driver.dialect, len(versions))
+        driver.rows(statement.sql, statement.params(
+            {f"{k}{i}": v for i, row in enumerate(versions) for k, v in row.items()}
+        ))
     if answered:
         statement = _record_reply(driver.dialect)
         driver.many(statement.sql, [statement.params({k + "0": v for k, v in reply_row(c, r).items()}) for c, r in answered])

@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 import storage.models
 import storage.models_ops
 import storage.models_rating
+import storage.models_record
 import storage.models_reminders
 import storage.models_year  # noqa: F401
 

@@ -12,11 +12,13 @@ from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from scoring.clock import SHANGHAI
 from scoring.leave import leave_days
+from scoring.log_record import Change, Version, as_read, note_line
 from storage.erasure import erase_after_commit
 from storage.ids import OrderedIds
 from storage.leave_repo import LeaveRepo
-from storage.log_batch import log_upsert, part_lengths
+from storage.log_batch import log_parts, log_upsert, part_lengths
 from storage.models import (
     BLANKED_PAYLOAD,
     CalendarDay,
@@ -29,6 +31,7 @@ from storage.models import (
     Summary,
     UnknownUser,
 )
+from storage.models_record import DailyLogVersion, LogNote, PendingBackfill
 from storage.ops_repo import AuditRepo, HousekeepingRepo
 from storage.rating_repo import RatingRepo
 from storage.reminder_repo import ReminderRepo
@@ -45,10 +48,22 @@ class LogEntry:
     content: str
     updated_at: datetime
     appended: int = 0  # parts appended after the first
+    # The log as every reader sees it: late parts and replaces marked (scoring/log_record.py).
+    shown: str = ""
+
+
+@dataclass(frozen=True)
+class WaitingBackfill:
+    day: date
+    text: str
+    expires_at: datetime
 
 
 def _part_lengths(raw: str) -> list[int]:
     return [int(length) for length in raw.split(",") if length]
+
+
+_VERSION_OF = (col(DailyLogVersion.change), col(DailyLogVersion.text), col(DailyLogVersion.at))
 
 
 class Push(NamedTuple):  # a tuple: a round makes 1.4 M of them
@@ -151,26 +166,105 @@ class LogRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
 
-    async def get(self, userid: str, day: date) -> LogEntry | None:
-        row = (
-            await self.s.execute(
-                select(col(DailyLog.content), col(DailyLog.updated_at), col(DailyLog.part_lengths)).where(
-                    col(DailyLog.userid) == userid, col(DailyLog.day) == day
-                )
+    _READ = (col(DailyLog.userid), col(DailyLog.day), col(DailyLog.content), col(DailyLog.updated_at),
+             col(DailyLog.part_lengths))
+
+    async def _entries(self, stmt: Any) -> list[LogEntry]:
+        """Rows of `_READ` as entries, each with the text its readers see: only logs with a
+        late write or a replace have their versions read (a day's log nearly never has)."""
+        rows = list(await self.s.execute(stmt))
+        if not rows:
+            return []
+        userids, days = {r.userid for r in rows}, {r.day for r in rows}
+        v = DailyLogVersion
+        in_rows = (col(v.userid).in_(list(userids)), col(v.day).in_(list(days)))
+        marked = {
+            (r.userid, r.day) for r in await self.s.execute(
+                select(col(v.userid), col(v.day)).where(
+                    *in_rows, (col(v.written_on) > col(v.day)) | (col(v.change) != Change.ADD.value)
+                ).distinct()
             )
-        ).first()
-        if row is None:
-            return None
-        appended = max(len(_part_lengths(row.part_lengths)) - 1, 0)
-        return LogEntry(userid, day, row.content, row.updated_at, appended)
+        }
+        versions: dict[tuple[str, date], list[Version]] = {}
+        if marked:
+            wanted = (col(v.userid).in_([u for u, _ in marked]), col(v.day).in_([d for _, d in marked]))
+            for r in await self.s.execute(
+                select(col(v.userid), col(v.day), *_VERSION_OF).where(*wanted).order_by(col(v.id))
+            ):
+                versions.setdefault((r.userid, r.day), []).append(Version(Change(r.change), r.text, r.at))
+        notes = await self.notes_of(userids, days)
+        out = []
+        for r in rows:
+            parts = log_parts(r.content, r.part_lengths)
+            kept = versions.get((r.userid, r.day))
+            shown = r.content if kept is None else as_read(parts, r.day, kept)
+            shown += "".join(notes.get((r.userid, r.day), []))
+            out.append(LogEntry(r.userid, r.day, r.content, r.updated_at, max(len(_part_lengths(r.part_lengths)) - 1, 0), shown))
+        return out
+
+    async def get(self, userid: str, day: date) -> LogEntry | None:
+        found = await self._entries(
+            select(*self._READ).where(col(DailyLog.userid) == userid, col(DailyLog.day) == day)
+        )
+        return found[0] if found else None
 
     async def between(self, userid: str, start: date, end: date) -> list[LogEntry]:
-        rows = await self.s.execute(
-            select(col(DailyLog.day), col(DailyLog.content), col(DailyLog.updated_at))
+        return await self._entries(
+            select(*self._READ)
             .where(col(DailyLog.userid) == userid, col(DailyLog.day) >= start, col(DailyLog.day) <= end)
             .order_by(col(DailyLog.day))
         )
-        return [LogEntry(userid, r.day, r.content, r.updated_at) for r in rows]
+
+    async def notes_of(self, userids: Iterable[str], days: Iterable[date]) -> dict[tuple[str, date], list[str]]:
+        """The 批注 under these logs, oldest first, each as it reads under the log."""
+        n = LogNote
+        rows = await self.s.execute(
+            select(col(n.userid), col(n.day), col(n.author_name), col(n.text), col(n.at))
+            .where(col(n.userid).in_(list(userids)), col(n.day).in_(list(days))).order_by(col(n.id))
+        )
+        out: dict[tuple[str, date], list[str]] = {}
+        for r in rows:
+            out.setdefault((r.userid, r.day), []).append(note_line(r.author_name, r.at, r.text))
+        return out
+
+    async def annotate(self, userid: str, day: date, author: str, author_name: str, text: str, now: datetime) -> int:
+        note = LogNote(userid=userid, day=day, author=author, author_name=author_name, text=text, at=now)
+        self.s.add(note)
+        await self.s.flush()
+        assert note.id is not None
+        return note.id
+
+    async def versions(self, userid: str, day: date) -> list[Version]:
+        """Every write to the day's log, oldest first."""
+        v = DailyLogVersion
+        rows = await self.s.execute(
+            select(*_VERSION_OF).where(col(v.userid) == userid, col(v.day) == day).order_by(col(v.id))
+        )
+        return [Version(Change(r.change), r.text, r.at) for r in rows]
+
+    async def hold_backfill(self, userid: str, day: date, text: str, expires_at: datetime) -> None:
+        """A 补记 waiting for 「确认补记」: the person's only one (a newer one replaces it)."""
+        table = table_of(PendingBackfill)
+        row = dialect_insert(self.s, table).values(userid=userid, day=day, text=text, expires_at=expires_at)
+        await self.s.execute(row.on_conflict_do_update(
+            index_elements=["userid"], set_={"day": day, "text": text, "expires_at": expires_at}
+        ))
+
+    async def take_backfill(self, userid: str) -> WaitingBackfill | None:
+        """The person's waiting 补记, removed (confirmed or lapsed, it is used once)."""
+        p = PendingBackfill
+        row = (await self.s.execute(
+            select(col(p.day), col(p.text), col(p.expires_at)).where(col(p.userid) == userid).with_for_update()
+        )).first()
+        if row is None:
+            return None
+        await self.s.execute(delete(p).where(col(p.userid) == userid))
+        return WaitingBackfill(row.day, row.text, row.expires_at)
+
+    async def _keep(self, userid: str, day: date, change: Change, text: str, now: datetime) -> None:
+        # written_on: the Shanghai day, whatever zone `now` came in.
+        self.s.add(DailyLogVersion(userid=userid, day=day, change=change.value, text=text, at=now,
+                                   written_on=now.astimezone(SHANGHAI).date()))
 
     async def logged_days(self, userid: str, start: date, end: date) -> set[date]:
         rows = await self.s.execute(
@@ -181,7 +275,10 @@ class LogRepo:
         return {r.day for r in rows}
 
     async def write(self, userid: str, day: date, content: str, now: datetime, *, append: bool) -> str:
-        """Create the day's log, or append to / replace it (`log_upsert`). Returns the stored text."""
+        """Create the day's log, or append to / replace it (`log_upsert`), keeping the write as
+        a version. Returns the stored text."""
+        replaces = not append and await self.logged_days(userid, day, day)
+        await self._keep(userid, day, Change.REPLACE if replaces else Change.ADD, content, now)
         table = table_of(DailyLog)
         row = dialect_insert(self.s, table).values(
             userid=userid, day=day, content=content, part_lengths=part_lengths([content]),
@@ -209,25 +306,24 @@ class LogRepo:
                 content=kept, part_lengths=",".join(map(str, lengths[:-1])), updated_at=now
             )
         )
+        await self._keep(userid, day, Change.WITHDRAW, part, now)
         return part, kept
 
     async def latest(self, userid: str, limit: int) -> list[LogEntry]:
         """The most recent `limit` logs, newest first."""
-        rows = await self.s.execute(
-            select(col(DailyLog.day), col(DailyLog.content), col(DailyLog.updated_at))
+        return await self._entries(
+            select(*self._READ)
             .where(col(DailyLog.userid) == userid)
             .order_by(col(DailyLog.day).desc())
             .limit(limit)
         )
-        return [LogEntry(userid, r.day, r.content, r.updated_at) for r in rows]
 
     async def on_day(self, day: date, userids: Iterable[str] | None = None) -> dict[str, LogEntry]:
         """Everyone's log of one day (or only `userids`'), by userid."""
-        stmt = select(col(DailyLog.userid), col(DailyLog.content), col(DailyLog.updated_at)).where(col(DailyLog.day) == day)
+        stmt = select(*self._READ).where(col(DailyLog.day) == day)
         if userids is not None:
             stmt = stmt.where(col(DailyLog.userid).in_(list(userids)))
-        rows = await self.s.execute(stmt)
-        return {r.userid: LogEntry(r.userid, day, r.content, r.updated_at) for r in rows}
+        return {e.userid: e for e in await self._entries(stmt)}
 
     async def logged_days_of(
         self, userids: Iterable[str] | None, start: date, end: date

@@ -16,8 +16,11 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from scoring.log_record import Change, Version, as_read, note_line
+from storage.log_batch import log_parts
 from storage.models import DailyLog, Leave, Summary
 from storage.models_rating import QuarterResult, RatingRound
+from storage.models_record import DailyLogVersion, LogNote
 from storage.quarter_versions import newest
 from storage.records import CadreQuarter, QuarterRound, RoundStatus
 
@@ -112,6 +115,26 @@ class ResultsRepo:
         if current is not None:
             yield current, rows
 
+    async def _marking_versions(self, start: date, end: date) -> dict[tuple[str, date], list[Version]]:
+        """The versions of every log in [start, end] that a late write or a replace marks:
+        a few in a hundred, read whole, so a district's year streams without a version each."""
+        v = DailyLogVersion
+        in_range = (col(v.day) >= start, col(v.day) <= end)
+        marked = (
+            select(col(v.userid), col(v.day))
+            .where(*in_range, (col(v.written_on) > col(v.day)) | (col(v.change) != Change.ADD.value))
+            .distinct().subquery()
+        )
+        rows = await self.s.execute(
+            select(col(v.userid), col(v.day), col(v.change), col(v.text), col(v.at))
+            .join(marked, (marked.c.userid == col(v.userid)) & (marked.c.day == col(v.day)))
+            .order_by(col(v.id))
+        )
+        out: dict[tuple[str, date], list[Version]] = {}
+        for r in rows:
+            out.setdefault((r.userid, r.day), []).append(Version(Change(r.change), r.text, r.at))
+        return out
+
     async def log_counts(self, start: date, end: date) -> dict[str, int]:
         """Daily logs per cadre in [start, end]."""
         result = await self.s.execute(
@@ -124,21 +147,32 @@ class ResultsRepo:
     async def logs_by_cadre(
         self, start: date, end: date, batch: int = 20_000
     ) -> AsyncIterator[tuple[str, list[tuple[date, str]]]]:
-        """(userid, [(day, content)…]) for every cadre with logs in [start, end], by userid."""
+        """(userid, [(day, text as read)…]) for every cadre with logs in [start, end], by
+        userid; a late part or a replace is marked as every reader sees it (LogRepo)."""
+        versions = await self._marking_versions(start, end)
+        notes: dict[tuple[str, date], str] = {}
+        n = LogNote
+        for r in await self.s.execute(
+            select(col(n.userid), col(n.day), col(n.author_name), col(n.text), col(n.at))
+            .where(col(n.day) >= start, col(n.day) <= end).order_by(col(n.id))
+        ):
+            notes[(r.userid, r.day)] = notes.get((r.userid, r.day), "") + note_line(r.author_name, r.at, r.text)
         stmt = (
-            select(col(DailyLog.userid), col(DailyLog.day), col(DailyLog.content))
+            select(col(DailyLog.userid), col(DailyLog.day), col(DailyLog.content), col(DailyLog.part_lengths))
             .where(col(DailyLog.day) >= start, col(DailyLog.day) <= end)
             .order_by(col(DailyLog.userid), col(DailyLog.day))
             .execution_options(yield_per=batch)
         )
         current: str | None = None
         days: list[tuple[date, str]] = []
-        async for userid, day, content in await self.s.stream(stmt):
+        async for userid, day, content, lengths in await self.s.stream(stmt):
             if userid != current:
                 if current is not None:
                     yield current, days
                 current, days = userid, []
-            days.append((day, content))
+            kept = versions.get((userid, day))
+            shown = content if kept is None else as_read(log_parts(content, lengths), day, kept)
+            days.append((day, shown + notes.get((userid, day), "")))
         if current is not None:
             yield current, days
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable
+from datetime import date
 from functools import cache
 
 from reportlab.lib.pagesizes import A4
@@ -26,8 +27,9 @@ from reportlab.pdfgen.canvas import Canvas
 
 from handlers.base import day_label, span_label
 from handlers.render.font import font_path
-from handlers.render.records import Dossier
+from handlers.render.records import Dossier, before_record
 from scoring.types import RANK_ZH, ROLE_ZH
+from scoring.workdays import QuarterId
 
 FONT = "shiji-cjk"
 WIDTH, HEIGHT = A4
@@ -194,12 +196,20 @@ def dossier_pdf(dossier: Dossier, year: int, quarter_texts: dict[int, str], expo
         for leave in dossier.leave
     ] or ["无"])
 
+    # Before the record began (go-live, or the day they joined) nothing was owed: said once
+    # where the logs begin, and for each summary whose period ended before it.
+    begins, began = dossier.begins or (None, "")
+    note = before_record(began)
     page.heading("五、季度小结与年度总结")
     for period in [f"{year}Q{q}" for q in (1, 2, 3, 4)] + [str(year)]:
         label = f"第{'一二三四'[int(period[-1]) - 1]}季度小结" if "Q" in period else "年度总结"
+        ended = QuarterId(year, int(period[-1])).last_day if "Q" in period else date(year, 12, 31)
+        owed_none = begins is not None and ended < begins
         page.text(f"{label}：", indent=6)
-        page.lines([dossier.summaries.get(period, "未提交")])
+        page.lines([dossier.summaries.get(period, f"无需提交（{note}）" if owed_none else "未提交")])
 
     page.heading(f"六、工作日志（{len(dossier.logs)} 篇）")
+    if begins is not None and begins > date(year, 1, 1):
+        page.lines([f"（{before_record(began, any(day < begins for day, _ in dossier.logs))}。）"])
     page.lines([f"{day_label(day)} {content}" for day, content in dossier.logs] or ["无"])
     return page.finish()

@@ -57,6 +57,13 @@ class Award:
     day: date | None
 
 
+def before_record(began: str, logged_before: bool = False) -> str:
+    """What a view says once where it reaches back before a person's record began (`began`:
+    「系统 2026-09-01 上线」, 「吴昊 2026-10-12 起参加考核」); where a log was written for an earlier
+    day all the same (a 补记 on the go-live day reaches back), it is shown, nothing owed."""
+    return f"{began}，此前的日子不要求记日志" if logged_before else f"{began}，此前无日志"
+
+
 @dataclass
 class YearRecord:
     """The district's published year: quarter rows and annual figures by cadre, plus what
@@ -72,6 +79,10 @@ class YearRecord:
     workdays: int  # working days owed a log in the year (from the system's start)
     min_raters: int  # the disclosure rule's threshold (ScoringConfig.min_group_size)
     awards: dict[str, list[Award]] = field(default_factory=dict)  # userid -> imported 奖惩
+    # userid -> (first day of their record, how it began: `before_record`): the later of
+    # go-live and joining (handlers/services/record_start.py), and the working days owed from there.
+    starts: dict[str, tuple[date, str]] = field(default_factory=dict)
+    owed_days: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -85,6 +96,7 @@ class Dossier:
     annual: AnnualFigures | None
     leave: list[Leave] = field(default_factory=list)
     awards: list[Award] = field(default_factory=list)
+    begins: tuple[date, str] | None = None  # YearRecord.starts: nothing before it is missed
 
 
 def file_name(year: int, person: Person) -> str:

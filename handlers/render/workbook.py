@@ -97,8 +97,9 @@ def results_row(record: YearRecord, person: Person) -> list[object]:
 def coverage_row(record: YearRecord, person: Person) -> list[object]:
     written = record.log_counts.get(person.userid, 0)
     deducted = sum(row.missing_log_days for row in record.quarters.get(person.userid, {}).values())
-    share = f"{min(written, record.workdays) / record.workdays:.1%}" if record.workdays else ""
-    return [person.unit.name, person.name, person.userid, record.workdays, written, share, deducted]
+    owed = record.owed_days.get(person.userid, record.workdays)  # from their record's start
+    share = f"{min(written, owed) / owed:.1%}" if owed else ""
+    return [person.unit.name, person.name, person.userid, owed, written, share, deducted]
 
 
 def _sheet_title(name: str, taken: set[str]) -> str:

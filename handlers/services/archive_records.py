@@ -15,6 +15,7 @@ from handlers.render.records import Award, Dossier, YearRecord
 from handlers.services import annual
 from handlers.services.golive import go_live_date
 from handlers.services.rating import quarter_of
+from handlers.services.record_start import record_starts
 from scoring.logs import counting_start
 from storage.directory import Person, roster_order
 from storage.records import CadreQuarter
@@ -31,6 +32,12 @@ async def year_record(ctx: Ctx, year: int) -> YearRecord:
     people.sort(key=roster_order)
     start = counting_start(date(year, 1, 1), go_live_date(ctx.settings, ctx.directory))
     end = min(date(year, 12, 31), ctx.today)
+    starts = await record_starts(ctx.store, ctx.settings, ctx.directory, people)
+    owed_from: dict[date, int] = {}  # few distinct starts: the year's go-live and the joiners'
+    for begins in starts.values():
+        first = max(begins.day, start)
+        if first not in owed_from:
+            owed_from[first] = sum(1 for _ in ctx.calendar.working_days(first, end)) if first <= end else 0
     return YearRecord(
         year=year,
         people=people,
@@ -43,6 +50,8 @@ async def year_record(ctx: Ctx, year: int) -> YearRecord:
         min_raters=ctx.cfg.min_group_size,
         awards={userid: [Award(a.kind, a.content, a.day) for a in found]
                 for userid, found in (await ctx.store.year.awards_of_year(year)).items()},
+        starts={userid: (b.day, b.began) for userid, b in starts.items()},
+        owed_days={userid: owed_from[max(b.day, start)] for userid, b in starts.items()},
     )
 
 
@@ -80,7 +89,7 @@ async def dossier_of(ctx: Ctx, record: YearRecord, person: Person) -> Dossier:
     rows = {}
     async for _, found in ctx.store.results.quarter_rows_by_cadre(record.year, person.userid):
         rows = found
-    return _dossier(record, person, [(e.day, e.content) for e in entries], rows, summaries.get(person.userid, {}))
+    return _dossier(record, person, [(e.day, e.shown) for e in entries], rows, summaries.get(person.userid, {}))
 
 
 def _dossier(
@@ -95,4 +104,5 @@ def _dossier(
         annual=record.annual.get(person.userid),
         leave=record.leave.get(person.userid, []),
         awards=record.awards.get(person.userid, []),
+        begins=record.starts.get(person.userid),
     )

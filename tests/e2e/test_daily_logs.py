@@ -124,7 +124,7 @@ async def test_backfill_window_across_new_year_needs_the_2027_schedule(db_url, c
         assert "已补记 2026年12月28日" in await h.say(WU, f"补记 12-28 {LOG}")
         clock.set(at("2027-01-06 09:00"))
         late = await h.say(WU, f"补记 2026-12-28 {LOG}")
-        assert "已超过补记期限" in late and "最晚可在 1月5日" in late
+        assert "已锁定" in late and "最晚可在 1月5日" in late  # logged that day: locked (issue 26)
         assert "已补记 2026年12月29日" in await h.say(WU, f"补记 12-29 {LOG}")
 
 

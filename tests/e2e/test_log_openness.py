@@ -66,19 +66,22 @@ async def test_view_narrowed_by_day_week_month_and_the_whole_unit(db_url, clock)
         await h.say(ZHAO, f"{LOG}（书记）")
         day = await h.say(LIU, "查看 吴昊 11-20")
         assert day == f"吴昊（城关镇） 11月20日（周五）的日志：\n{LOG}（20日）"
-        assert await h.say(LIU, "查看 吴昊 11-19") == "吴昊（城关镇） 11月19日（周四）没有日志。"
+        # The roster was first imported on 11-20: the district went live then (issue 26 §7).
+        before = "吴昊（城关镇） 11月19日（周四）没有日志（系统 2026-11-20 上线，此前无日志）。"
+        assert await h.say(LIU, "查看 吴昊 11-19") == before
         # Typed on a phone without the space: the same answers (found walking the demo).
         assert await h.say(LIU, "查看 吴昊11-20") == day
-        assert await h.say(LIU, "查看 吴昊11月19日") == "吴昊（城关镇） 11月19日（周四）没有日志。"
+        assert await h.say(LIU, "查看 吴昊11月19日") == before
         week = await h.say(LIU, "查看 吴昊 本周")
         assert await h.say(LIU, "查看 吴昊本周") == week
         assert week.splitlines() == [
             "吴昊（城关镇）本周的日志：",
-            f"【11月23日（周一）】{LOG}（23日）",
+            f"【11月23日（周一）】{LOG}（23日）（11月24日补记）",  # written the next day (issue 26)
             f"【11月24日（周二）】{LOG}（24日）",
         ]
         month = await h.say(LIU, "查看 吴昊 本月")
-        assert f"【11月20日（周五）】{LOG}（20日）" in month and "【11月19日（周四）】（未记载）" in month
+        assert f"【11月20日（周五）】{LOG}（20日）" in month and "【11月19日（周四）】" not in month
+        assert month.count("系统 2026-11-20 上线，此前无日志") == 1
         assert "11月21日" not in month  # a Saturday: nothing owed, nothing shown
         latest = await h.say(LIU, "查看 吴昊")
         assert latest.splitlines()[0] == "吴昊（城关镇）最近 3 篇日志："
@@ -290,6 +293,10 @@ async def test_view_of_this_and_last_quarter_as_the_rating_card_suggests(db_url,
         await h.say(WU, f"补记 10-19 {LOG}")
         for period in ("本季", "本季度", "2026Q4", "2026年第4季度"):
             reply = await h.say(LIU, f"查看 吴昊 {period}")
-            assert f"【10月19日（周一）】{LOG}" in reply and "【10月9日（周五）】（未记载）" in reply, period
+            assert f"【10月19日（周一）】{LOG}（10月20日补记）" in reply, period
+            # Live since the roster's first import on 10-20: earlier days are not missed
+            # (issue 26 §7), and the day backfilled from before it still shows.
+            assert "系统 2026-10-20 上线，此前的日子不要求记日志" in reply, period
+            assert "【10月9日（周五）】" not in reply, period
         assert "吴昊（城关镇）2026年第3季度的日志" in await h.say(LIU, "查看 吴昊 上季度")
         assert "您本季度的日志" in await h.say(WU, "我的 本季")
