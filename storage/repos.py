@@ -107,6 +107,16 @@ class InboundRepo:
         )
         return (await self.s.execute(stmt)).first() is not None
 
+    async def record_failure(self, key: str, userid: str, now: datetime, reply: str) -> None:
+        """A delivery whose work failed (and left nothing): its answer is stored as its reply,
+        so a retry on any replica is answered with it instead of running the work again. A
+        delivery that did commit meanwhile keeps its own reply."""
+        await self.s.execute(
+            dialect_insert(self.s, table_of(InboundMessage))
+            .values(dedupe_key=key, userid=userid, received_at=now, reply=reply)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )
+
     async def stored_reply(self, key: str) -> str | None:
         row = await self.s.execute(
             select(col(InboundMessage.reply)).where(col(InboundMessage.dedupe_key) == key)
