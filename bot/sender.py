@@ -142,14 +142,19 @@ class OutboxSender:
             claimed_at, wall_now = self._transport_time(), self._wall_now()
             await store.outbox.release_stale(wall_now - STALE_CLAIM)
             due = await store.outbox.due(self._clock.now(), limit, wall_now=wall_now)
-            counted = [(row, _recipients(row), _messages_each(row.kind, json.loads(row.payload))) for row in due]
+            batch = _Batch([], [], claimed_at)
+            counted: list[tuple[DuePush, list[str], int]] = []
+            for row in due:
+                try:
+                    counted.append((row, _recipients(row), _messages_each(row.kind, json.loads(row.payload))))
+                except (ValueError, KeyError, TypeError) as exc:  # one bad row must not stop every drain
+                    batch.unsendable.append((row, f"unreadable payload: {type(exc).__name__}"))
             history = await store.member_sends.lock({u for _, userids, each in counted if each for u in userids})
             member_now = self._member_time()
             limiter = RecipientRateLimiter(monotonic=lambda: member_now)
             for userid, stamps in history.items():
                 limiter.seed(userid, stamps)
             counted_until = member_now + SEND_WITHIN_SECONDS
-            batch = _Batch([], [], claimed_at)
             held: dict[str, float] = {}  # recipient → seconds their rows wait (member clock)
             holds: dict[float, list[int]] = {}
             for row, userids, each in counted:
@@ -251,6 +256,6 @@ def _messages_each(kind: str, payload: dict) -> int:
     """How many messages a row puts in each recipient's chat; WeCom's limit counts these."""
     if kind in ("text", "markdown"):
         return len(message_parts(payload["content"]))
-    if kind == "template_card":
+    if kind in ("template_card", "image", "file"):
         return 1
     return 0  # update_card changes a card already received

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -230,3 +232,31 @@ async def test_a_send_in_flight_is_not_sent_again_when_the_business_clock_jumps(
     assert await env.sender.drain_once() == 0
     assert env.standin.texts_for("wuhao") == []
     assert await env.status("in-flight") == "sending"
+
+
+async def test_a_file_counts_against_the_minute_like_a_text(env: Env) -> None:
+    """WeCom counts a file message in a member's chat like any other (doc 90454): after 30
+    texts in a minute, a workbook waits for the next minute instead of being dropped."""
+    for i in range(30):
+        await env.queue(f"t{i}", "wuhao", f"第{i}条")
+    async with env.sessions() as session, session.begin():
+        await Store(session).outbox.enqueue(
+            "workbook", ["wuhao"], "file", {"filename": "缺记统计.xlsx", "data": base64.b64encode(b"PK\x03\x04" + bytes(200)).decode()},
+            env.clock.now(),
+        )
+    await env.sender.drain_once()
+    assert await env.status("workbook") == "pending" and env.standin.dropped == Counter()
+    env.wall.t += 60 + SEND_WITHIN_SECONDS
+    await env.sender.drain_once()
+    assert await env.status("workbook") == "sent" and env.standin.dropped == Counter()
+    assert [d.msgtype for d in env.standin.messages_for("wuhao")][-1] == "file"
+
+
+async def test_an_unreadable_row_fails_visibly_and_stops_no_other_push(env: Env) -> None:
+    await env.queue("broken", "wuhao", "坏")
+    await env.queue("fine", "zhaojh", "好")
+    async with env.sessions() as session, session.begin():
+        await session.execute(sa.update(Outbox).where(Outbox.dedupe_key == "broken").values(payload="rate-2026Q4-a1"))
+    await env.sender.drain_once()
+    assert await env.status("broken") == "failed"
+    assert env.standin.texts_for("zhaojh") == ["好"]
