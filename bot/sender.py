@@ -23,6 +23,7 @@ import asyncio
 import base64
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -165,6 +166,7 @@ class OutboxSender:
                     batch.unsendable.append((row, f"cannot be sent whole: {exc}"))
                     continue
                 if wait > 0:
+                    wait = float(math.ceil(wait))  # whole seconds: a batch's holds share few values
                     held.update((u, max(wait, held.get(u, 0.0))) for u in userids)
                     holds.setdefault(wait, []).append(row.id)
                     continue

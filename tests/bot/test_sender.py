@@ -260,3 +260,27 @@ async def test_an_unreadable_row_fails_visibly_and_stops_no_other_push(env: Env)
     await env.sender.drain_once()
     assert await env.status("broken") == "failed"
     assert env.standin.texts_for("zhaojh") == ["好"]
+
+
+async def test_a_batch_slower_than_its_send_window_hands_the_rest_back_untried(env: Env) -> None:
+    """WeCom answers slowly (here: 3 s of wall time pass at every look at the clock): rows a
+    batch could not send within its window go back to the queue as never tried, and the next
+    drain sends them; nobody gets anything twice."""
+    people = [f"p{i}" for i in range(8)]
+    for userid in people:
+        await env.queue(f"slow-{userid}", userid, "提醒")
+    real = env.sender._transport_time
+
+    def slow() -> float:
+        env.wall.t += 3
+        return real()
+
+    env.sender._transport_time = slow
+    sent_first = await env.sender.drain_once()
+    assert 0 < sent_first < len(people)
+    async with env.sessions() as session:
+        rows = (await session.execute(sa.select(Outbox.status, Outbox.attempts))).all()
+    assert sorted(rows) == sorted([("sent", 1)] * sent_first + [("pending", 0)] * (len(people) - sent_first))
+    while await env.sender.drain_once():
+        pass
+    assert {u: env.standin.texts_for(u) for u in people} == {u: ["提醒"] for u in people}
