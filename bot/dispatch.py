@@ -58,9 +58,20 @@ NEXT_DELIVERY_SECONDS = 3.0  # after a deadline passes, how long WeCom's next de
 RETRY_DELAYS = (0.05, 0.1, 0.2, 0.25)  # then every 0.25 s: answered soon after the database is back
 
 
+# The answer to a message whose work failed, with the request id to quote to 考核办.
+ERROR_TEXT = "系统暂时出错（编号 {rid}），这条消息没有保存，请稍后重新发送。如多次出现请把编号告诉考核办。"
+
+
 class FailedBefore(Exception):
-    """A retry of a message whose work failed in this process: it is not run again, so a
-    poison message cannot roll back (and rerun) every batch its retries land in."""
+    """A retry of a message whose work failed: it is not run again, so a poison message
+    cannot roll back (and rerun) every batch its retries land in. `answer` is what its first
+    delivery was told. Remembered here for this process's retries, and stored with the
+    message's dedupe record for every other replica's and after a restart (those are then
+    answered from the record, as any retry is)."""
+
+    def __init__(self, key: str, answer: Reply) -> None:
+        super().__init__(key)
+        self.answer = answer
 
 
 def give_up_at(deliveries: int, last_delivery: float) -> float:
@@ -115,17 +126,19 @@ class Dispatcher:
         self._recent: OrderedDict[str, tuple[str, Reply]] = OrderedDict()
         self._recent_size = recent_size
         self._inflight: dict[str, _Flight] = {}
-        self._failed: OrderedDict[str, None] = OrderedDict()  # keys whose work raised
+        self._failed: OrderedDict[str, Reply] = OrderedDict()  # keys whose work raised → their answer
         # Transport-side waiting (wall-clock, never the business clock); injected by tests.
         self._sleep = sleep
         self._monotonic = monotonic
 
-    async def handle(self, inbound: Inbound) -> Reply:
+    async def handle(self, inbound: Inbound, rid: str | None = None) -> Reply:
+        """The reply to `inbound`. Its work failing raises; a later delivery of it raises
+        FailedBefore with the answer to give. `rid`: the request's id, quoted in that answer."""
         key = inbound.dedupe_key
         if (known := self._recent.get(key)) is not None:
             return known[1]
-        if key in self._failed:
-            raise FailedBefore(key)
+        if (failed := self._failed.get(key)) is not None:
+            raise FailedBefore(key, failed)
         if (running := self._inflight.get(key)) is not None:
             running.delivered_again(self._monotonic())
             return await asyncio.shield(running.future)
@@ -134,16 +147,30 @@ class Dispatcher:
         try:
             answer = await self._process_through_blips(inbound, flight)
         except BaseException as exc:
-            if isinstance(exc, Exception) and not is_transient(exc):
-                _remember(self._failed, key, None, self._recent_size)
+            del self._inflight[key]
             future.set_exception(exc)
             future.exception()  # retrieved: waiters re-raise it, nobody else must
+            if isinstance(exc, Exception) and not is_transient(exc):
+                await self._remember_failure(inbound, Reply(ERROR_TEXT.format(rid=rid or request_id())))
             raise
-        finally:
-            del self._inflight[key]
+        del self._inflight[key]
         future.set_result(answer)
         _remember(self._recent, key, (inbound.from_user, answer), self._recent_size)
         return answer
+
+    async def _remember_failure(self, inbound: Inbound, answer: Reply) -> None:
+        """Keep a failed message's answer, here and with its dedupe record (its own
+        transaction: the failed one left nothing), so no replica runs it again."""
+        _remember(self._failed, inbound.dedupe_key, answer, self._recent_size)
+
+        async def record(session: AsyncSession) -> None:
+            await Store(session).inbound.record_failure(inbound.dedupe_key, inbound.from_user, self.clock.now(), answer.dumps())
+
+        try:
+            await self.committer.run(record)
+        except Exception:  # the database fails too: this process still remembers it
+            log.warning("could not store the failure of %s; other replicas may run it again", inbound.dedupe_key,
+                        exc_info=True)
 
     def forget_replies_of(self, userids: set[str]) -> None:
         """Drop the remembered replies to these people: their rating ballot was handed in or

@@ -17,7 +17,7 @@ from bot.dispatch import Dispatcher
 from bot.metrics import Metrics
 from bot.sender import OutboxSender
 from bot.settings import Settings
-from bot.wecom.api import RecipientRateLimiter, WeComClient
+from bot.wecom.api import WeComClient
 from bot.wecom.crypto import CallbackCrypto
 from handlers.base import Reply
 from handlers.registry import build_router
@@ -70,13 +70,16 @@ class Runtime:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         member_limits_clock: Callable[[], float] | None = None,
+        transport_time: Callable[[], float] = time.time,
     ) -> Runtime:
         """Call from inside the event loop (the HTTP client session binds to it).
 
         `monotonic` and `sleep` are the transport's clock, on which WeCom counts its
         per-member limits and a blinking database is waited for; tests drive them together
         with the stand-in's. `member_limits_clock` counts the per-member limits alone on
-        another clock (the demo's business clock, as its stand-in does).
+        another clock (the demo's business clock, as its stand-in does). `transport_time` is
+        the wall clock as seconds since the epoch, the same on every replica: the outbox's
+        retries and claims wait on it (tests drive it with the business clock).
         """
         database = settings.database
         engine = create_engine(database.url, synchronous=database.sqlite_synchronous)
@@ -115,7 +118,8 @@ class Runtime:
             http=http,
             client=client,
             sender=OutboxSender(
-                sessions, client, clock, metrics.send_failed, limiter=RecipientRateLimiter(monotonic=member_limits_clock or monotonic)
+                sessions, client, clock, metrics.send_failed,
+                transport_time=transport_time, member_time=member_limits_clock,
             ),
             metrics=metrics,
             # Wall-clock retries, like a blinking database's: the transport's clock.

@@ -1,13 +1,20 @@
-"""Drains the outbox: claim a row, send it through the WeCom client, record the outcome.
+"""Drains the outbox: claim a batch of rows, send them through the WeCom client, record each outcome.
 
-A row is claimed (pending → sending) in its own committed transaction before WeCom is called,
-so a second replica or a rerun cannot send it again. WeCom's own duplicate check (set by the
+A batch is claimed (pending → sending) in one committed transaction before WeCom is called, so
+a second replica or a rerun cannot send it again. WeCom's own duplicate check (set by the
 client) covers the one ambiguous case: a crash between WeCom's answer and our record.
 
-WeCom silently drops messages beyond 30 a minute or 1,000 an hour to one member, so a row
-whose recipients are over that limit is not claimed: it stays pending and goes out on a later
-drain, and rows behind it to the same people wait too, so each person's messages keep their
-order. The limit runs on wall-clock time (a transport limit, counted by WeCom in real time).
+WeCom silently drops messages beyond 30 a minute or 1,000 an hour to one member (doc 90454).
+What each member was sent lives in the database (storage/models.py MemberSends), locked by
+the claiming transaction, so replicas share one allowance and a restart forgets nothing. A
+row whose recipients are over it is not claimed: it waits (`retry_after`) until they are
+not, and rows behind it to the same people wait as long, so each person's messages keep
+their order.
+
+Two clocks. Business time (the injected clock) says when a row may go at all (`not_before`:
+a reminder due at 09:00). Transport time (the wall clock) runs everything about reaching
+WeCom: a failed send's back-off, a stale claim, and the member limits, counted by WeCom in
+real time (the demo counts them on its business clock, as its stand-in does).
 """
 
 from __future__ import annotations
@@ -16,9 +23,13 @@ import asyncio
 import base64
 import json
 import logging
+import math
+import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -36,6 +47,25 @@ from storage.repos import DuePush, Store
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+# A claimed batch is sent within this many seconds of its claim, or its rest is handed back.
+# Its messages are counted against the members' limits as sent at the end of it: WeCom counts
+# a message when it arrives, and a count never earlier than that keeps inside its windows.
+SEND_WITHIN_SECONDS = 10.0
+# A claim older than this is a sender that died mid-send: its row goes back to pending.
+# WeCom's duplicate check (30 min) keeps a resend from reaching anyone twice.
+STALE_CLAIM = timedelta(minutes=10)
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long a row waits (wall clock) after its `attempts`-th failed send: 1, 2, 4, 8 min."""
+    return timedelta(minutes=2 ** (attempts - 1))
+
+
+@dataclass
+class _Batch:
+    rows: list[DuePush]  # claimed, to send in order
+    unsendable: list[tuple[DuePush, str]]  # claimed, to fail at once: (row, why)
+    claimed_at: float  # transport seconds
 
 
 class OutboxSender:
@@ -46,12 +76,18 @@ class OutboxSender:
         clock: Clock,
         on_failure: Callable[[int | None], None] = lambda errcode: None,
         poll_seconds: float = 2.0,
-        limiter: RecipientRateLimiter | None = None,
+        *,
+        transport_time: Callable[[], float] = time.time,
+        member_time: Callable[[], float] | None = None,
     ) -> None:
+        """`clock`: business time. `transport_time`: wall-clock seconds since the epoch, the
+        same on every replica (retries, stale claims). `member_time`: what WeCom's per-member
+        limits are counted on, `transport_time` unless given (the demo's business clock)."""
         self._sessions = sessions
         self._client = client
         self._clock = clock
-        self._limiter = limiter or RecipientRateLimiter()
+        self._transport_time = transport_time
+        self._member_time = member_time or transport_time
         self._on_failure = on_failure  # metrics: a send that failed, by WeCom errcode
         self._poll_seconds = poll_seconds
         self._wake = asyncio.Event()
@@ -83,46 +119,74 @@ class OutboxSender:
                 pass
             self._wake.clear()
 
+    def _wall_now(self) -> datetime:
+        return datetime.fromtimestamp(self._transport_time(), UTC)
+
     async def drain_once(self, limit: int = 200) -> int:
         """Send what is due now; returns how many rows were attempted."""
-        async with self._sessions() as session, session.begin():
-            store = Store(session)
-            # A sender that died mid-send left its row 'sending'; hand it back after a while.
-            # WeCom's duplicate check (30 min) keeps a resend from reaching anyone twice.
-            await store.outbox.release_stale(self._clock.now() - timedelta(minutes=10))
-            due = await store.outbox.due(self._clock.now(), limit)
-        attempted = 0
-        held: set[str] = set()  # recipients with a row waiting for the rate limit
-        for row in due:
-            assert row.id is not None
-            userids = _recipients(row)
-            each = _messages_each(row.kind, json.loads(row.payload))
-            try:
-                over = bool(each) and (
-                    not held.isdisjoint(userids) or self._limiter.delay_for(userids, each) > 0
-                )
-            except ValueError as exc:  # more parts than WeCom delivers to anyone in a minute
-                if await self._claim(row.id):
-                    attempted += 1
-                    await self._finish(row, "failed", f"cannot be sent whole: {exc}")
-                continue
-            if over:
-                held.update(userids)
-                continue
-            if not await self._claim(row.id):
-                continue  # another replica took it
-            attempted += 1
-            self._limiter.record(userids, each)
+        batch = await self._claim_batch(limit)
+        for row, why in batch.unsendable:
+            await self._finish(row, "failed", why)
+        for at, row in enumerate(batch.rows):
+            if self._transport_time() - batch.claimed_at > SEND_WITHIN_SECONDS:
+                await self._hand_back(batch.rows[at:])
+                return len(batch.unsendable) + at
             await self._send(row)
-        return attempted
+        return len(batch.unsendable) + len(batch.rows)
 
-    async def _claim(self, outbox_id: int) -> bool:
+    async def _claim_batch(self, limit: int) -> _Batch:
+        """One transaction: the due rows, their members' allowances, the claim of what fits."""
         async with self._sessions() as session, session.begin():
-            return await Store(session).outbox.claim(outbox_id, self._clock.now())
+            if session.get_bind().dialect.name == "sqlite":
+                await session.execute(text("BEGIN IMMEDIATE"))  # a writer from the start (storage/committer.py)
+            store = Store(session)
+            claimed_at, wall_now = self._transport_time(), self._wall_now()
+            await store.outbox.release_stale(wall_now - STALE_CLAIM)
+            due = await store.outbox.due(self._clock.now(), limit, wall_now=wall_now)
+            batch = _Batch([], [], claimed_at)
+            counted: list[tuple[DuePush, list[str], int]] = []
+            for row in due:
+                try:
+                    counted.append((row, _recipients(row), _messages_each(row.kind, json.loads(row.payload))))
+                except (ValueError, KeyError, TypeError) as exc:  # one bad row must not stop every drain
+                    batch.unsendable.append((row, f"unreadable payload: {type(exc).__name__}"))
+            history = await store.member_sends.lock({u for _, userids, each in counted if each for u in userids})
+            member_now = self._member_time()
+            limiter = RecipientRateLimiter(monotonic=lambda: member_now)
+            for userid, stamps in history.items():
+                limiter.seed(userid, stamps)
+            counted_until = member_now + SEND_WITHIN_SECONDS
+            held: dict[str, float] = {}  # recipient → seconds their rows wait (member clock)
+            holds: dict[float, list[int]] = {}
+            for row, userids, each in counted:
+                try:
+                    wait = max([limiter.delay_for(userids, each) if each else 0.0,
+                                *(held[u] for u in userids if u in held)])
+                except ValueError as exc:  # more parts than WeCom delivers to anyone in a minute
+                    batch.unsendable.append((row, f"cannot be sent whole: {exc}"))
+                    continue
+                if wait > 0:
+                    wait = float(math.ceil(wait))  # whole seconds: a batch's holds share few values
+                    held.update((u, max(wait, held.get(u, 0.0))) for u in userids)
+                    holds.setdefault(wait, []).append(row.id)
+                    continue
+                if each:
+                    limiter.record(userids, each, at=counted_until)
+                batch.rows.append(row)
+            await store.outbox.claim_many([row.id for row in batch.rows] + [row.id for row, _ in batch.unsendable], wall_now)
+            for wait, ids in holds.items():
+                await store.outbox.hold(ids, wall_now + timedelta(seconds=wait))
+            await store.member_sends.save({u: limiter.stamps(u) for u in history})
+        return batch
+
+    async def _hand_back(self, rows: list[DuePush]) -> None:
+        log.info("outbox: %d claimed rows not sent within %.0f s, handed back", len(rows), SEND_WITHIN_SECONDS)
+        async with self._sessions() as session, session.begin():
+            await Store(session).outbox.hand_back([row.id for row in rows])
 
     async def _send(self, row: DuePush) -> None:
         assert row.id is not None
-        status, error, result, retry_at = "sent", "", "", None
+        status, error, result, retry_after = "sent", "", "", None
         try:
             sent = await self._deliver(row.kind, _recipients(row), json.loads(row.payload))
             result = json.dumps(
@@ -132,7 +196,7 @@ class OutboxSender:
         except WeComTransientError as exc:
             self._on_failure(exc.errcode)
             if row.attempts + 1 < MAX_ATTEMPTS:
-                status, retry_at = "pending", self._clock.now() + timedelta(minutes=2**row.attempts)
+                status, retry_after = "pending", self._wall_now() + backoff(row.attempts + 1)
             else:
                 status = "failed"
             error = exc.text
@@ -148,21 +212,21 @@ class OutboxSender:
             self._on_failure(None)
             log.exception("outbox %s: send failed", row.id)
             if row.attempts + 1 < MAX_ATTEMPTS:
-                status, retry_at = "pending", self._clock.now() + timedelta(minutes=2**row.attempts)
+                status, retry_after = "pending", self._wall_now() + backoff(row.attempts + 1)
             else:
                 status = "failed"
             error = type(exc).__name__  # its message may hold a URL, and the URL a secret
-        await self._finish(row, status, error, result, retry_at)
+        await self._finish(row, status, error, result, retry_after)
 
     async def _finish(
-        self, row: DuePush, status: str, error: str, result: str = "", retry_at: datetime | None = None
+        self, row: DuePush, status: str, error: str, result: str = "", retry_after: datetime | None = None
     ) -> None:
         assert row.id is not None
         if status == "failed":
             log.error("outbox %s (%s) failed for good: %s", row.id, row.dedupe_key, error)
         async with self._sessions() as session, session.begin():
             await Store(session).outbox.finish(
-                row.id, status, self._clock.now(), error=error, result=result, retry_at=retry_at
+                row.id, status, self._clock.now(), error=error, result=result, retry_after=retry_after
             )
 
     async def _deliver(self, kind: str, userids: list[str], payload: dict) -> SendResult:
@@ -194,6 +258,6 @@ def _messages_each(kind: str, payload: dict) -> int:
     """How many messages a row puts in each recipient's chat; WeCom's limit counts these."""
     if kind in ("text", "markdown"):
         return len(message_parts(payload["content"]))
-    if kind == "template_card":
+    if kind in ("template_card", "image", "file"):
         return 1
     return 0  # update_card changes a card already received

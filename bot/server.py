@@ -20,7 +20,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from sqlalchemy import text
 
-from bot.dispatch import FailedBefore, request_id
+from bot.dispatch import ERROR_TEXT, FailedBefore, request_id
 from bot.logs import HttpNoise, fields
 from bot.metrics import CONTENT_TYPE
 from bot.runtime import Runtime
@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 
 RUNTIME = web.AppKey("runtime", Runtime)
 
-ERROR_TEXT = "系统暂时出错（编号 {rid}），这条消息没有保存，请稍后重新发送。如多次出现请把编号告诉考核办。"
 # An authentic message whose XML the parser refused (bot/wecom/errors.py UnreadableMessage).
 UNREADABLE_TEXT = "这条消息的格式无法识别，没有保存。请重新发送文字消息；如仍收到这条提示，请联系考核办。"
 # What a refused request is told: nothing about which check failed or what we run.
@@ -105,12 +104,12 @@ async def _answer(runtime: Runtime, request: web.Request, rid: str) -> tuple[web
         return _refused(rejected.status, rid, rejected.reason), "refused", ""
     outcome = "answered"
     try:
-        answer = await runtime.dispatcher.handle(inbound)
-    except FailedBefore:
+        answer = await runtime.dispatcher.handle(inbound, rid)
+    except FailedBefore as before:
         log.warning("request %s from %s: a retry of a message that failed before; not run again",
                     rid, inbound.from_user, extra=fields(rid=rid))
-        answer, outcome = Reply(ERROR_TEXT.format(rid=rid)), "failed"
-    except Exception:
+        answer, outcome = before.answer, "failed"
+    except Exception:  # its answer (this rid) is what its retries get too (bot/dispatch.py)
         log.exception("request %s from %s failed", rid, inbound.from_user, extra=fields(rid=rid))
         answer, outcome = Reply(ERROR_TEXT.format(rid=rid)), "failed"
     return _reply(runtime, inbound.from_user, answer), outcome, inbound.from_user

@@ -136,6 +136,11 @@ class Outbox(SQLModel, table=True):
 
     `dedupe_key` is unique: whoever inserts first owns the send, so reminders and cards are
     never queued twice, whatever replica or retry produced them.
+
+    Two waits, on two clocks: `not_before` is business time (a reminder due at 09:00, a card's
+    wave), compared with the injected clock; `retry_after` is transport time (a failed send's
+    back-off, a member over WeCom's limits), compared with the wall clock. Moving the business
+    clock (the demo, a rehearsal) moves the first and never the second.
     """
 
     __table_args__ = (Index("ix_outbox_status_due", "status", "not_before"),)
@@ -147,9 +152,10 @@ class Outbox(SQLModel, table=True):
     payload: str = Field(sa_column=Column(Text, nullable=False))  # JSON
     status: str = Field(default="pending", max_length=10)  # pending | sending | sent | failed | skipped
     attempts: int = 0
-    not_before: datetime = Field(sa_column=aware())
+    not_before: datetime = Field(sa_column=aware())  # business clock
+    retry_after: datetime | None = Field(default=None, sa_column=aware(nullable=True))  # wall clock
     created_at: datetime = Field(sa_column=aware())
-    claimed_at: datetime | None = Field(default=None, sa_column=aware(nullable=True))
+    claimed_at: datetime | None = Field(default=None, sa_column=aware(nullable=True))  # wall clock
     finished_at: datetime | None = Field(default=None, sa_column=aware(nullable=True))
     error: str = Field(default="", max_length=500)
     # Filled from WeCom's answer: invalid recipients, and the card's response_code for updates.
@@ -177,6 +183,21 @@ class OutboxBody(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=16)  # storage/ids.py OrderedIds
     head: str = Field(sa_column=Column(Text, nullable=False))
     tail: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class MemberSends(SQLModel, table=True):
+    """What every replica's sender put in one member's chat within the last hour: WeCom takes
+    30 messages a minute and 1,000 an hour per member and drops the rest silently (doc 90454).
+
+    One row per member, locked by the sender that decides the member's next messages, so two
+    replicas never both spend the same allowance. `recent` holds "seconds:messages" pairs,
+    space-separated, on the sender's member-limit clock (wall time; the demo's business time).
+    """
+
+    __tablename__ = "member_sends"
+
+    userid: str = Field(primary_key=True, max_length=64)
+    recent: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
 class Summary(SQLModel, table=True):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import bindparam, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -26,6 +26,7 @@ from storage.models import (
     DailyLog,
     InboundMessage,
     Leave,
+    MemberSends,
     Outbox,
     OutboxBody,
     Summary,
@@ -120,6 +121,16 @@ class InboundRepo:
             .returning(table_of(InboundMessage).c.dedupe_key)
         )
         return (await self.s.execute(stmt)).first() is not None
+
+    async def record_failure(self, key: str, userid: str, now: datetime, reply: str) -> None:
+        """A delivery whose work failed (and left nothing): its answer is stored as its reply,
+        so a retry on any replica is answered with it instead of running the work again. A
+        delivery that did commit meanwhile keeps its own reply."""
+        await self.s.execute(
+            dialect_insert(self.s, table_of(InboundMessage))
+            .values(dedupe_key=key, userid=userid, received_at=now, reply=reply)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )
 
     async def stored_reply(self, key: str) -> str | None:
         row = await self.s.execute(
@@ -442,14 +453,22 @@ class OutboxRepo:
         )
         return ids
 
-    async def due(self, now: datetime, limit: int = 50) -> list[DuePush]:
+    async def due(self, now: datetime, limit: int = 50, wall_now: datetime | None = None) -> list[DuePush]:
+        """Pending rows whose business time has come (`not_before` ≤ `now`, the business
+        clock) and, given `wall_now`, whose transport wait is over (`retry_after`, the wall
+        clock); in queue order. Locked for this transaction, skipping rows another replica's
+        sender holds (PostgreSQL; SQLite's writer lock serialises senders anyway)."""
+        ready = [col(Outbox.status) == "pending", col(Outbox.not_before) <= now]
+        if wall_now is not None:
+            ready.append(or_(col(Outbox.retry_after).is_(None), col(Outbox.retry_after) <= wall_now))
         result = await self.s.execute(
             select(col(Outbox.id), col(Outbox.dedupe_key), col(Outbox.userids), col(Outbox.kind), col(Outbox.payload),
                    col(Outbox.attempts), col(OutboxBody.head), col(OutboxBody.tail))
             .outerjoin(OutboxBody, col(OutboxBody.id) == col(Outbox.body_id))
-            .where(col(Outbox.status) == "pending", col(Outbox.not_before) <= now)
+            .where(*ready)
             .order_by(col(Outbox.id))
             .limit(limit)
+            .with_for_update(skip_locked=True, of=Outbox)
         )
         return [DuePush(r.id, r.dedupe_key, r.userids, r.kind, whole_payload(r.payload, r.head, r.tail), r.attempts)
                 for r in result]
@@ -471,6 +490,30 @@ class OutboxRepo:
         )
         return rowcount(result) == 1
 
+    async def claim_many(self, outbox_ids: Sequence[int], now: datetime) -> None:
+        """`claim` for rows this transaction locked (`due`): all of them move to sending."""
+        if outbox_ids:
+            await self.s.execute(
+                update(Outbox)
+                .where(col(Outbox.id).in_(outbox_ids), col(Outbox.status) == "pending")
+                .values(status="sending", claimed_at=now, attempts=col(Outbox.attempts) + 1)
+            )
+
+    async def hand_back(self, outbox_ids: Sequence[int]) -> None:
+        """Claimed rows not sent after all (the batch ran out of time): pending again, their
+        attempt not counted. The member allowance they took stays spent, which only waits longer."""
+        if outbox_ids:
+            await self.s.execute(
+                update(Outbox)
+                .where(col(Outbox.id).in_(outbox_ids), col(Outbox.status) == "sending")
+                .values(status=_PENDING_UNLESS_BLANKED, attempts=col(Outbox.attempts) - 1)
+            )
+
+    async def hold(self, outbox_ids: Sequence[int], retry_after: datetime) -> None:
+        """Rows that wait for their members' WeCom allowance until `retry_after` (wall clock)."""
+        if outbox_ids:
+            await self.s.execute(update(Outbox).where(col(Outbox.id).in_(outbox_ids)).values(retry_after=retry_after))
+
     async def release_stale(self, claimed_before: datetime) -> int:
         result = await self.s.execute(
             update(Outbox)
@@ -481,11 +524,13 @@ class OutboxRepo:
 
     async def finish(
         self, outbox_id: int, status: str, now: datetime, error: str = "", result: str = "",
-        retry_at: datetime | None = None,
+        retry_after: datetime | None = None,
     ) -> None:
+        """Record a send's outcome; "pending" with `retry_after` (wall clock) tries it again
+        then, its business `not_before` untouched."""
         values: dict[str, Any] = {"status": status, "error": error[:500], "result": result}
-        if status == "pending" and retry_at is not None:
-            values["not_before"] = retry_at
+        if status == "pending" and retry_after is not None:
+            values["retry_after"] = retry_after
             values["status"] = _PENDING_UNLESS_BLANKED
         else:
             values["finished_at"] = now
@@ -523,6 +568,63 @@ class OutboxRepo:
             select(col(Outbox.status), func.count(), func.min(col(Outbox.created_at))).group_by(col(Outbox.status))
         )
         return {status: (count, oldest) for status, count, oldest in rows.all()}
+
+
+class MemberSendsRepo:
+    """Per-member send history every replica's sender shares (storage/models.py MemberSends)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def lock(self, userids: Iterable[str]) -> dict[str, list[float]]:
+        """Each member's recent sends as one stamp per message, the rows locked until this
+        transaction ends. Locked in userid order, so two senders never wait on each other
+        in a circle."""
+        wanted = sorted(set(userids))
+        if not wanted:
+            return {}
+        history: dict[str, list[float]] = {}
+        for at in range(0, len(wanted), 500):
+            await self.s.execute(  # VALUES in userid order: inserted (and locked) in that order
+                dialect_insert(self.s, table_of(MemberSends))
+                .values([{"userid": u, "recent": ""} for u in wanted[at:at + 500]])
+                .on_conflict_do_nothing(index_elements=["userid"])
+            )
+            rows = await self.s.execute(
+                select(col(MemberSends.userid), col(MemberSends.recent))
+                .where(col(MemberSends.userid).in_(wanted[at:at + 500]))
+                .order_by(col(MemberSends.userid))
+                .with_for_update()
+            )
+            history.update((userid, _stamps(recent)) for userid, recent in rows)
+        return history
+
+    async def save(self, history: dict[str, list[float]]) -> None:
+        if history:
+            await self.s.execute(
+                update(members := table_of(MemberSends))  # a Core table: one executemany
+                .where(members.c.userid == bindparam("member")).values(recent=bindparam("stamps")),
+                [{"member": userid, "stamps": _recent_text(stamps)} for userid, stamps in history.items()],
+            )
+
+
+def _stamps(recent: str) -> list[float]:
+    stamps: list[float] = []
+    for pair in recent.split():
+        at, _, count = pair.partition(":")
+        stamps.extend([float(at)] * int(count or 1))
+    return stamps
+
+
+def _recent_text(stamps: list[float]) -> str:
+    """Stamps (sorted) as "seconds:messages" pairs: a batch's messages share one stamp."""
+    pairs: list[list[float]] = []
+    for at in stamps:
+        if pairs and pairs[-1][0] == at:
+            pairs[-1][1] += 1
+        else:
+            pairs.append([at, 1])
+    return " ".join(f"{at:.3f}:{int(count)}" for at, count in pairs)
 
 
 class SummaryRepo:
@@ -563,6 +665,7 @@ class Store:
         self.logs = LogRepo(session)
         self.calendar = CalendarRepo(session)
         self.outbox = OutboxRepo(session)
+        self.member_sends = MemberSendsRepo(session)
         self.roster = RosterRepo(session)
         self.summaries = SummaryRepo(session)
         self.rating = RatingRepo(session)

@@ -140,7 +140,8 @@ async def running_bot(
     # bot's sender and the stand-in alike, so a test can let minutes pass without sleeping.
     runtime = (
         Runtime.build(settings, clock) if real_waits
-        else Runtime.build(settings, clock, monotonic=driven(clock), sleep=driven_sleep(clock))
+        else Runtime.build(settings, clock, monotonic=driven(clock), sleep=driven_sleep(clock),
+                           transport_time=driven(clock))
     )
     runtime.background = False  # the test drives the outbox sender
     serving = await serve(runtime, port=0)

@@ -211,10 +211,10 @@ class RecipientRateLimiter:
     """Tracks per-recipient sends against WeCom's per-member caps (30/min, 1,000/h per app).
 
     WeCom drops excess messages silently, so the caller (bot/sender.py) asks `delay_for` before
-    sending and `record`s what it sent. Counts live in this process: replicas each keep their
-    own, so run one sender per app, or each may use the whole allowance. A sliding window
-    rather than a token bucket: a bucket holding 30 tokens refilled at 30/min admits up to 60
-    messages in some 60-second window, which WeCom would partly drop.
+    sending and `record`s what it sent. The sender builds one per batch from the history every
+    replica shares in the database (`seed`, `stamps`: storage/models.py MemberSends). A sliding
+    window rather than a token bucket: a bucket holding 30 tokens refilled at 30/min admits up
+    to 60 messages in some 60-second window, which WeCom would partly drop.
     """
 
     def __init__(
@@ -255,12 +255,23 @@ class RecipientRateLimiter:
         now = self._clock()
         return max((self._wait(u, now, count) for u in set(userids)), default=0.0)
 
-    def record(self, userids: Iterable[str], count: int = 1) -> None:
-        """Count messages sent (or about to be) to each of `userids`."""
+    def record(self, userids: Iterable[str], count: int = 1, at: float | None = None) -> None:
+        """Count messages sent (or about to be, by `at` at the latest) to each of `userids`."""
         now = self._clock()
+        stamp = now if at is None else at
         for u in set(userids):
             self._history(u, now)
-            self._sent.setdefault(u, []).extend([now] * count)
+            stamps = self._sent.setdefault(u, [])
+            at_ = bisect.bisect_right(stamps, stamp)  # another replica's stamps may be later
+            stamps[at_:at_] = [stamp] * count
+
+    def seed(self, userid: str, stamps: Iterable[float]) -> None:
+        """What `userid` was sent before (one stamp per message), as another sender recorded it."""
+        self._sent[userid] = sorted(stamps)
+
+    def stamps(self, userid: str) -> list[float]:
+        """`userid`'s sends still inside the longest window, oldest first."""
+        return list(self._history(userid, self._clock()))
 
 
 class WeComClient:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
@@ -13,9 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
-from bot.sender import OutboxSender
+from bot.sender import SEND_WITHIN_SECONDS, OutboxSender
 from bot.testing.standin import StandinState, start_standin
-from bot.wecom.api import RecipientRateLimiter, WeComClient
+from bot.wecom.api import WeComClient
 from storage.db import create_engine, migrate, session_factory
 from storage.models import BLANKED_PAYLOAD, Outbox
 from storage.repos import Push, Store
@@ -53,10 +55,12 @@ async def env(db_url: str, clock: ManualClock) -> AsyncIterator[Env]:
     wall = FakeMonotonic()
     runner, base, state = await start_standin(CORP, SECRET, AGENT, clock=wall)
     async with aiohttp.ClientSession() as http:
-        client = WeComClient(http, base, CORP, SECRET, AGENT, monotonic=wall)
-        limiter = RecipientRateLimiter(monotonic=wall)
+        async def wall_sleep(seconds: float) -> None:  # the client's own retries pass on the wall
+            wall.t += seconds
+
+        client = WeComClient(http, base, CORP, SECRET, AGENT, sleep=wall_sleep, monotonic=wall)
         sessions = session_factory(engine)
-        yield Env(clock, wall, OutboxSender(sessions, client, clock, limiter=limiter), state, sessions)
+        yield Env(clock, wall, OutboxSender(sessions, client, clock, transport_time=wall), state, sessions)
     await runner.cleanup()
     await engine.dispose()
     assert state.unexpected == []
@@ -75,7 +79,9 @@ async def test_over_the_limit_a_message_waits_in_order_and_others_are_not_held(e
     assert env.standin.texts_for("zhaojh") == ["给赵"]
     assert await env.status("long") == await env.status("after") == "pending"
 
-    env.wall.t += 59.5
+    # The batch's messages count as arriving by the end of its send window: WeCom's minute
+    # for them ends no earlier than that.
+    env.wall.t += 59.5 + SEND_WITHIN_SECONDS
     await env.sender.drain_once()
     assert len(env.standin.texts_for("wuhao")) == 29
 
@@ -145,7 +151,7 @@ async def test_a_card_queued_before_the_upgrade_is_sent_whole_after_it(db_url: s
     try:
         async with aiohttp.ClientSession() as http:
             client = WeComClient(http, base, CORP, SECRET, AGENT, monotonic=wall)
-            sender = OutboxSender(session_factory(engine), client, clock, limiter=RecipientRateLimiter(monotonic=wall))
+            sender = OutboxSender(session_factory(engine), client, clock, transport_time=wall)
             assert await sender.drain_once() == 1
         assert [d.payload["template_card"] for d in state.messages_for("zhaojh")] == [queued]
         assert state.unexpected == []
@@ -168,9 +174,113 @@ async def test_a_card_blanked_while_being_sent_is_never_retried_half_empty(env: 
         await session.execute(sa.update(Outbox).values(payload=BLANKED_PAYLOAD))  # as drop_traces does
     async with env.sessions() as session, session.begin():
         outbox = Store(session).outbox
-        await outbox.finish(rows["in-flight"].id, "pending", env.clock.now(), retry_at=env.clock.now())
+        await outbox.finish(rows["in-flight"].id, "pending", env.clock.now(), retry_after=env.clock.now())
         assert await outbox.release_stale(env.clock.now() + timedelta(hours=1)) == 1
     assert [await env.status(key) for key in ("in-flight", "crashed")] == ["skipped", "skipped"]
     env.clock.advance(hours=2)
     assert await env.sender.drain_once() == 0
     assert env.standin.messages_for("wuhao") == []
+
+
+# ---- two clocks: business time says when a row may go, wall time how transport waits -----
+
+
+async def test_a_failed_send_waits_its_real_back_off_when_the_business_clock_jumps_a_day(env: Env) -> None:
+    """The demo's clock bar jumps a day right after WeCom failed: the retry still waits its
+    minute of real time, and then goes."""
+    await env.queue("reminder", "wuhao", "请记今天的工作日志")
+    env.standin.fail_next("message/send", 45009, times=4)  # busy: the client's own retries fail too
+    await env.sender.drain_once()
+    assert await env.status("reminder") == "pending" and env.standin.texts_for("wuhao") == []
+
+    env.clock.advance(days=1)
+    assert await env.sender.drain_once() == 0
+    env.wall.t += 59
+    assert await env.sender.drain_once() == 0
+    assert env.standin.texts_for("wuhao") == []
+
+    env.wall.t += 2  # a minute of real time since the failure
+    await env.sender.drain_once()
+    assert env.standin.texts_for("wuhao") == ["请记今天的工作日志"]
+
+
+async def test_a_business_not_before_waits_for_the_business_clock_not_the_wall(env: Env) -> None:
+    """A reminder due tomorrow at 09:00 (business time) does not go when real days pass, and
+    goes as soon as the business clock reaches 09:00, however little real time passed."""
+    due = (env.clock.now() + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    async with env.sessions() as session, session.begin():
+        await Store(session).outbox.enqueue("due-9", ["wuhao"], "text", {"content": "九点提醒"}, env.clock.now(), not_before=due)
+    env.wall.t += 2 * 86400
+    assert await env.sender.drain_once() == 0
+    env.clock.set(due - timedelta(seconds=1))
+    assert await env.sender.drain_once() == 0
+    env.clock.set(due)
+    await env.sender.drain_once()
+    assert env.standin.texts_for("wuhao") == ["九点提醒"]
+
+
+async def test_a_send_in_flight_is_not_sent_again_when_the_business_clock_jumps(env: Env) -> None:
+    """A sender claimed a row and is sending it; the business clock jumps a day. The claim is
+    a few real seconds old, not stale: no other drain sends the row a second time."""
+    await env.queue("in-flight", "wuhao", "吴昊 92 分")
+    async with env.sessions() as session, session.begin():
+        outbox = Store(session).outbox
+        (row,) = await outbox.due(env.clock.now())
+        assert await outbox.claim(row.id, datetime.fromtimestamp(env.wall.t, UTC))  # the other sender
+    env.clock.advance(days=1)
+    env.wall.t += 5
+    assert await env.sender.drain_once() == 0
+    assert env.standin.texts_for("wuhao") == []
+    assert await env.status("in-flight") == "sending"
+
+
+async def test_a_file_counts_against_the_minute_like_a_text(env: Env) -> None:
+    """WeCom counts a file message in a member's chat like any other (doc 90454): after 30
+    texts in a minute, a workbook waits for the next minute instead of being dropped."""
+    for i in range(30):
+        await env.queue(f"t{i}", "wuhao", f"第{i}条")
+    async with env.sessions() as session, session.begin():
+        await Store(session).outbox.enqueue(
+            "workbook", ["wuhao"], "file", {"filename": "缺记统计.xlsx", "data": base64.b64encode(b"PK\x03\x04" + bytes(200)).decode()},
+            env.clock.now(),
+        )
+    await env.sender.drain_once()
+    assert await env.status("workbook") == "pending" and env.standin.dropped == Counter()
+    env.wall.t += 60 + SEND_WITHIN_SECONDS
+    await env.sender.drain_once()
+    assert await env.status("workbook") == "sent" and env.standin.dropped == Counter()
+    assert [d.msgtype for d in env.standin.messages_for("wuhao")][-1] == "file"
+
+
+async def test_an_unreadable_row_fails_visibly_and_stops_no_other_push(env: Env) -> None:
+    await env.queue("broken", "wuhao", "坏")
+    await env.queue("fine", "zhaojh", "好")
+    async with env.sessions() as session, session.begin():
+        await session.execute(sa.update(Outbox).where(Outbox.dedupe_key == "broken").values(payload="rate-2026Q4-a1"))
+    await env.sender.drain_once()
+    assert await env.status("broken") == "failed"
+    assert env.standin.texts_for("zhaojh") == ["好"]
+
+
+async def test_a_batch_slower_than_its_send_window_hands_the_rest_back_untried(env: Env) -> None:
+    """WeCom answers slowly (here: 3 s of wall time pass at every look at the clock): rows a
+    batch could not send within its window go back to the queue as never tried, and the next
+    drain sends them; nobody gets anything twice."""
+    people = [f"p{i}" for i in range(8)]
+    for userid in people:
+        await env.queue(f"slow-{userid}", userid, "提醒")
+    real = env.sender._transport_time
+
+    def slow() -> float:
+        env.wall.t += 3
+        return real()
+
+    env.sender._transport_time = slow
+    sent_first = await env.sender.drain_once()
+    assert 0 < sent_first < len(people)
+    async with env.sessions() as session:
+        rows = (await session.execute(sa.select(Outbox.status, Outbox.attempts))).all()
+    assert sorted(rows) == sorted([("sent", 1)] * sent_first + [("pending", 0)] * (len(people) - sent_first))
+    while await env.sender.drain_once():
+        pass
+    assert {u: env.standin.texts_for(u) for u in people} == {u: ["提醒"] for u in people}

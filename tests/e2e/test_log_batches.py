@@ -61,9 +61,11 @@ async def test_one_failing_message_never_loses_the_others(db_url, clock):
         for userid in others:
             assert await stored_logs(h, userid) == {"2026-11-23": f"{LOG}（{userid}）"}
         async with h.runtime.sessions() as session:
-            claimed = set((await session.execute(select(InboundMessage.userid))).scalars())
-        assert CHEN not in claimed  # unclaimed: nothing of it is stored (its retries: see below)
-        assert set(others) <= claimed
+            claimed = {u: r for u, r in await session.execute(select(InboundMessage.userid, InboundMessage.reply))}
+        # Nothing of it is stored but the answer it got, which its retries get too (see below).
+        assert await stored_logs(h, CHEN) == {}
+        assert "系统暂时出错" in claimed[CHEN] and replies[0] in claimed[CHEN]
+        assert set(others) <= set(claimed)
 
 
 async def test_sqlite_commits_are_durable_on_power_loss_by_default(sqlite_url, clock):

@@ -21,7 +21,6 @@ from sqlalchemy import func, select
 
 from bot.cli import year as year_cli
 from bot.clock import ManualClock
-from bot.wecom.api import RecipientRateLimiter
 from storage.models import DailyLog, Summary
 from storage.models_year import AnnualPublication, AnnualResult, YearEvalDraft, YearEvalScore
 from tests.conftest import SAMPLE_2027, at
@@ -225,9 +224,6 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
     roster.write_text(ROSTER, encoding="utf-8")
     clock = ManualClock(at("2026-04-01 10:00"))
     async with running_bot(db_url, clock, roster, (SAMPLE_2027,), **SETTINGS) as h:
-        # A year of pushes happens in seconds of wall time: WeCom's per-member minute and hour
-        # caps are counted on the driven clock here, as the year would pass.
-        h.runtime.sender._limiter = RecipientRateLimiter(monotonic=lambda: clock.now().timestamp())
         await seed_summaries(h)
         for quarter, moment in ((1, "2026-04-01 10:00"), (2, "2026-07-01 10:00"),
                                 (3, "2026-10-12 10:00"), (4, "2027-01-04 10:00")):
