@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.clock import ManualClock
 from bot.runtime import Runtime
-from scheduler.rating_jobs import open_due_round
+from scheduler.round_jobs import QUARTER_JOBS
 from storage.models import Outbox
 from tests.conftest import SAMPLE_2027, at
 from tests.harness import driven, driven_sleep, running_bot
@@ -43,7 +43,7 @@ async def test_two_replicas_open_a_round_to_a_big_unit_and_wecom_drops_nothing(d
         other.background = False
         await other.start()
         try:
-            await open_due_round(h.runtime.jobs, clock.now())
+            await QUARTER_JOBS.open(h.runtime.jobs, clock.now())
             # Both senders drain as their loops would, every few seconds, for ten minutes.
             for _ in range(120):
                 await asyncio.gather(h.drain(), other.sender.drain_once())

@@ -10,7 +10,7 @@ from bot.clock import ManualClock
 from storage.db import alembic_config, create_engine, migrate
 from storage.types import AwareDateTime
 
-BEFORE = "0017_quarter_versions"
+BEFORE = "0018_log_versions"
 OLD_OUTBOX = sa.table(
     "outbox", *(sa.column(name) for name in ("id", "dedupe_key", "userids", "kind", "payload", "status",
                                                "attempts", "error", "result")),

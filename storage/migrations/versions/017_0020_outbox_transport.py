@@ -8,7 +8,7 @@ A pending row that already failed once had its back-off written into `not_before
 that wait as its `retry_after` (production runs the business clock on wall time).
 
 Revision ID: 0020_outbox_transport
-Revises: 0017_quarter_versions
+Revises: 0018_log_versions
 Create Date: 2026-12-07
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0020_outbox_transport"
-down_revision: str | None = "0017_quarter_versions"
+down_revision: str | None = "0018_log_versions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
