@@ -9,10 +9,12 @@ from handlers.audience import Audience
 from handlers.base import Ctx, Refusal, Reply, Sender, day_label
 from handlers.dates import DateError, parse_day, parse_period, split_leading_date
 from handlers.hints import EXAMPLE, answer_unless_log
+from handlers.reminders import mute_today
 from handlers.router import BatchForm, PlainText, Router
 from handlers.services import calendar_missing
 from handlers.services.log_rules import missing_this_quarter
 from scoring.log_length import LengthFault, log_length
+from scoring.reminder_budget import is_mute_request
 from scoring.rule_settings import LogSettings, RuleSettings
 from scoring.workdays import QuarterId, UnknownCalendarYear
 from storage import log_batch
@@ -111,6 +113,8 @@ class TodaysLog:
 def take_todays_log(plain: PlainText, sender: Sender, dedupe_key: str) -> TodaysLog | None:
     """A text `todays_log` would store joins a batch; one it refuses goes the ordinary way,
     where the refusal is worded (and a missing calendar year alerted)."""
+    if is_mute_request(plain.text):
+        return None
     try:
         _todays_writer(plain, sender)
     except (Refusal, UnknownCalendarYear):
@@ -155,6 +159,8 @@ def apply_todays_logs(driver: Driver, items: list[TodaysLog], rules: RuleSetting
 async def todays_log(plain: PlainText, ctx: Ctx) -> Reply:
     """Today's log, one message in its own unit of work (`_todays_writer` decides who writes;
     batched, `apply_todays_logs` stores it the same way)."""
+    if is_mute_request(plain.text):  # 「今天别提醒了」 and other ways of typing 「今天不提醒」
+        return await mute_today("", ctx)
     person = _todays_writer(plain, ctx)
     return await _write(ctx, person, ctx.today, plain.text)
 

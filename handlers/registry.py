@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import leave, logs, stats, summaries, viewing
+from handlers import leave, logs, reminders, stats, summaries, viewing
 from handlers.archive import commands as archive
 from handlers.help import add_help
 from handlers.rating import commands as rating
@@ -25,6 +25,7 @@ def build_router() -> Router:
     router.include(viewing.router)
     router.include(leave.router)
     router.include(stats.router)
+    router.include(reminders.router)
     router.include(year.router)
     router.include(ranking.router)
     router.include(archive.router)

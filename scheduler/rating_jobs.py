@@ -92,6 +92,6 @@ async def remind_raters(ctx: JobContext, now: datetime) -> None:
 
 JOBS: list[ScheduledJob] = [
     ScheduledJob("rating-open", lambda s: s.rating.open_at, open_due_round),
-    ScheduledJob("rating-remind", lambda s: s.rating.remind_at, remind_raters),
+    ScheduledJob("rating-remind", lambda s: s.rating.remind_at, remind_raters, reminder=True),
     ScheduledJob("rating-close", lambda s: s.rating.close_at, close_due_rounds),
 ]

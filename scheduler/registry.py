@@ -6,9 +6,10 @@ from scheduler.calendar_jobs import JOBS as CALENDAR_JOBS
 from scheduler.housekeeping import JOBS as HOUSEKEEPING_JOBS
 from scheduler.jobs import ScheduledJob
 from scheduler.log_jobs import LOG_JOBS
+from scheduler.quiet_hours import JOBS as QUIET_JOBS
 from scheduler.rating_jobs import JOBS as RATING_JOBS
 from scheduler.year_jobs import JOBS as YEAR_JOBS
 
 
 def all_jobs() -> list[ScheduledJob]:
-    return [*LOG_JOBS, *RATING_JOBS, *YEAR_JOBS, *HOUSEKEEPING_JOBS, *CALENDAR_JOBS]
+    return [*LOG_JOBS, *RATING_JOBS, *YEAR_JOBS, *QUIET_JOBS, *HOUSEKEEPING_JOBS, *CALENDAR_JOBS]

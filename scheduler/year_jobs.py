@@ -42,6 +42,6 @@ async def remind_evaluators(ctx: JobContext, now: datetime) -> None:
 
 JOBS: list[ScheduledJob] = [
     ScheduledJob("year-eval-open", lambda s: s.rating.open_at, open_due_evaluation),
-    ScheduledJob("year-eval-remind", lambda s: s.rating.remind_at, remind_evaluators),
+    ScheduledJob("year-eval-remind", lambda s: s.rating.remind_at, remind_evaluators, reminder=True),
     ScheduledJob("year-eval-close", lambda s: s.rating.close_at, close_due_evaluations),
 ]

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scoring.config import ScoringConfig
+from scoring.reminder_budget import QuietHours
 from scoring.roster import PeriodRule
 from scoring.wecom_protocol import MAX_CHOICES, MAX_RECIPIENTS
 
@@ -82,6 +83,18 @@ class ReminderSettings(Section):
     grace_minutes: int = 60
     # Recipients per outbox row (one WeCom send); WeCom takes at most 1,000 userids a send.
     batch_size: int = Field(default=MAX_RECIPIENTS, ge=1, le=MAX_RECIPIENTS)
+    # Issue 26 item 8: at most this many scheduled reminders to one person a day, all kinds
+    # together (log nudge, backfill deadline, rating, democratic evaluation); later ones that
+    # day are not sent.
+    daily_budget: int = Field(default=3, ge=1)
+    # No scheduled reminder in [quiet_start, quiet_end) (spanning midnight when start > end;
+    # equal = none): one due then waits for quiet_end, or is dropped if its day is over by then.
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(8, 0)
+
+    @property
+    def quiet_hours(self) -> QuietHours:
+        return QuietHours(self.quiet_start, self.quiet_end)
 
 
 class LeaveSettings(Section):

@@ -1080,10 +1080,17 @@ async def remind(env: RatingEnv) -> int:
         assert rnd.id is not None
         if not rater_reminder_due(rnd.status, rnd.opened_at, rnd.closes_at, env.now):
             continue
-        for todo in await env.store.rating.todo(rnd.id):
+        todos = {todo.rater: todo for todo in await env.store.rating.todo(rnd.id)}
+
+        def key(rater: str, rnd_id: int = rnd.id) -> str:
+            return f"rate-remind:{rnd_id}:{env.today.isoformat()}:{rater}"
+
+        # Claimed first: once a day per round and rater, within each rater's daily budget.
+        for rater in await env.store.reminders.claim(
+            f"rate:{rnd.id}", env.today, list(todos), key, env.now, budget=env.settings.reminders.daily_budget
+        ):
             if await env.store.outbox.enqueue(
-                f"rate-remind:{rnd.id}:{env.today.isoformat()}:{todo.rater}", [todo.rater], "text",
-                {"content": "⏰ " + _reminder(env, rnd, todo)}, env.now,
+                key(rater), [rater], "text", {"content": "⏰ " + _reminder(env, rnd, todos[rater])}, env.now,
             ):
                 sent += 1
     return sent

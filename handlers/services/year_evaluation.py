@@ -310,16 +310,22 @@ async def remind(env: RatingEnv) -> int:
         assert ev.id is not None
         if not rater_reminder_due(ev.status, ev.opened_at, ev.closes_at, env.now):
             continue
-        for todo in await env.store.year.evaluation.todo(ev.id):
+        todos = {todo.rater: todo for todo in await env.store.year.evaluation.todo(ev.id)}
+
+        def key(rater: str, ev_id: int = ev.id) -> str:
+            return f"dem-remind:{ev_id}:{env.today.isoformat()}:{rater}"
+
+        # Claimed first: once a day per evaluation and rater, within each rater's daily budget.
+        for rater in await env.store.reminders.claim(
+            f"dem:{ev.id}", env.today, list(todos), key, env.now, budget=env.settings.reminders.daily_budget
+        ):
+            todo = todos[rater]
             text = (
                 f"⏰ {year_label(ev.year)}提醒：您需测评 {todo.cards} 位同事，尚未提交"
                 f"（截止 {deadline_text(env, ev.closes_at)}）。发送「测评」可重新收到未完成的卡片，"
                 "全部完成后发送「测评 提交」。"
             )
-            if await env.store.outbox.enqueue(
-                f"dem-remind:{ev.id}:{env.today.isoformat()}:{todo.rater}", [todo.rater], "text",
-                {"content": text}, env.now,
-            ):
+            if await env.store.outbox.enqueue(key(rater), [rater], "text", {"content": text}, env.now):
                 sent += 1
     return sent
 

@@ -1,0 +1,34 @@
+"""logs you can trust (issue 26): reminder budget slots
+
+`reminder_claim` gains `sent_on` and `slot`, unique per person and day: each reminder sent takes
+the next slot of its person's daily budget. Rows claimed before keep NULLs (they never collide).
+
+Revision ID: 0019_log_trust
+Revises: 0017_quarter_versions
+Create Date: 2026-12-07
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0019_log_trust"
+down_revision: str | None = "0017_quarter_versions"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("reminder_claim", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("sent_on", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("slot", sa.Integer(), nullable=True))
+        batch_op.create_unique_constraint("uq_reminder_slot", ["userid", "sent_on", "slot"])
+
+
+def downgrade() -> None:
+    op.execute("DELETE FROM reminder_claim WHERE kind = 'muted'")
+    with op.batch_alter_table("reminder_claim", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_reminder_slot", type_="unique")
+        batch_op.drop_column("slot")
+        batch_op.drop_column("sent_on")
