@@ -12,6 +12,7 @@ from handlers.hints import EXAMPLE, answer_unless_log
 from handlers.reminders import mute_today
 from handlers.router import BatchForm, PlainText, Router
 from handlers.services import calendar_missing
+from handlers.services.log_mentions import ask_colleagues, names_a_colleague
 from handlers.services.log_rules import missing_this_quarter
 from scoring.log_length import LengthFault, log_length
 from scoring.reminder_budget import is_mute_request
@@ -81,7 +82,14 @@ async def _write(ctx: Ctx, person: Person, day: date, content: str, *, verb: str
     existing = await ctx.store.logs.get(person.userid, day)
     _check_length(ctx.settings.logs, content, existing=None if existing is None else len(existing.content))
     stored = await ctx.store.logs.write(person.userid, day, content, ctx.now, append=True)
-    return _saved_reply(ctx.settings.logs, ctx.today, day, len(stored), appended=existing is not None, verb=verb)
+    saved = _saved_reply(ctx.settings.logs, ctx.today, day, len(stored), appended=existing is not None, verb=verb)
+    return await _with_mentions(ctx, person, day, content, saved)
+
+
+async def _with_mentions(ctx: Ctx, person: Person, day: date, content: str, saved: Reply) -> Reply:
+    """Colleagues `content` names as taking part are asked to confirm (log_mentions)."""
+    asked = await ask_colleagues(ctx.store, ctx.directory, person, day, content, ctx.now)
+    return Reply(f"{saved.text}\n{asked}") if asked else saved
 
 
 def _todays_writer(plain: PlainText, sender: Sender) -> Person:
@@ -113,7 +121,7 @@ class TodaysLog:
 def take_todays_log(plain: PlainText, sender: Sender, dedupe_key: str) -> TodaysLog | None:
     """A text `todays_log` would store joins a batch; one it refuses goes the ordinary way,
     where the refusal is worded (and a missing calendar year alerted)."""
-    if is_mute_request(plain.text):
+    if is_mute_request(plain.text) or names_a_colleague(sender.directory, sender.person, plain.text):
         return None
     try:
         _todays_writer(plain, sender)
@@ -206,7 +214,8 @@ async def correct_today(args: str, ctx: Ctx) -> Reply:
         raise Refusal(f"请在「修改」后写上今天日志的新内容（将替换整篇），例如「修改 {EXAMPLE[1:-1]}」。")
     _check_length(ctx.settings.logs, args)
     stored = await ctx.store.logs.write(person.userid, ctx.today, args, ctx.now, append=False)
-    return _saved_reply(ctx.settings.logs, ctx.today, ctx.today, len(stored), appended=False, verb="更新")
+    saved = _saved_reply(ctx.settings.logs, ctx.today, ctx.today, len(stored), appended=False, verb="更新")
+    return await _with_mentions(ctx, person, ctx.today, args, saved)
 
 
 @router.command(

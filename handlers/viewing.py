@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from handlers.base import Ctx, Refusal, Reply, day_label
 from handlers.dates import DateError, Period, parse_day, parse_period
 from handlers.router import Router
+from handlers.services.log_mentions import mention_notes
 from handlers.text import fold
 from scoring.leave import leave_days
 from scoring.visibility import Sight, may_read_logs_of, may_see_unit
@@ -135,11 +136,17 @@ async def _leave_days(ctx: Ctx, person: Person, start: date, end: date) -> dict[
     }
 
 
+async def _notes(ctx: Ctx, authors: list[Person], start: date, end: date) -> dict[tuple[str, date], str]:
+    """Colleagues' confirmations shown beside each log (handlers/services/log_mentions.py)."""
+    return await mention_notes(ctx.store, ctx.directory, ctx.person, ctx.is_admin, authors, start, end)
+
+
 async def _view_person(ctx: Ctx, person: Person, query: _Query) -> str:
     if query.day is not None:
         entry = await ctx.store.logs.get(person.userid, query.day)
         if entry is not None:
-            return f"{person.label} {day_label(query.day, ctx.today)}的日志：\n{entry.content}"
+            note = (await _notes(ctx, [person], query.day, query.day)).get((person.userid, query.day), "")
+            return f"{person.label} {day_label(query.day, ctx.today)}的日志：\n{entry.content}{note}"
         leave = (await _leave_days(ctx, person, query.day, query.day)).get(query.day)
         note = f"（{leave}）" if leave else ""
         return f"{person.label} {day_label(query.day, ctx.today)}没有日志{note}。"
@@ -147,11 +154,12 @@ async def _view_person(ctx: Ctx, person: Person, query: _Query) -> str:
         start, end = query.period.start, query.period.end
         entries = {e.day: e for e in await ctx.store.logs.between(person.userid, start, end)}
         on_leave = await _leave_days(ctx, person, start, end)
+        notes = await _notes(ctx, [person], start, end)
         lines = [f"{person.label}{query.period.label}的日志："]
         day = start
         while day <= end:
             if day in entries:
-                lines.append(f"【{day_label(day)}】{entries[day].content}")
+                lines.append(f"【{day_label(day)}】{entries[day].content}{notes.get((person.userid, day), '')}")
             elif day in on_leave:
                 lines.append(f"【{day_label(day)}】（{on_leave[day]}）")
             elif ctx.calendar.is_working_day(day):
@@ -161,8 +169,9 @@ async def _view_person(ctx: Ctx, person: Person, query: _Query) -> str:
     latest = await ctx.store.logs.latest(person.userid, LATEST_COUNT)
     if not latest:
         return f"{person.label}还没有日志。"
+    notes = await _notes(ctx, [person], min(e.day for e in latest), max(e.day for e in latest))
     lines = [f"{person.label}最近 {len(latest)} 篇日志："]
-    lines += [f"【{day_label(e.day, ctx.today)}】{e.content}" for e in latest]
+    lines += [f"【{day_label(e.day, ctx.today)}】{e.content}{notes.get((person.userid, e.day), '')}" for e in latest]
     return "\n".join(lines)
 
 
@@ -182,7 +191,8 @@ async def _view_unit(ctx: Ctx, query: _Query) -> Reply:
     working = ctx.calendar.is_working_day(day)
     written = [p for p in members if p.userid in logs]
     lines = [f"{unit.name} {day_label(day, ctx.today)}的日志（已记 {len(written)}/{len(members)} 人）："]
-    lines += [f"【{p.name}】{logs[p.userid].content}" for p in written]
+    notes = await _notes(ctx, written, day, day)
+    lines += [f"【{p.name}】{logs[p.userid].content}{notes.get((p.userid, day), '')}" for p in written]
     if not working:
         lines.append("这一天不是工作日，无需记载日志。")
         return Reply("\n".join(lines))

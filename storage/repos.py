@@ -17,6 +17,7 @@ from storage.erasure import erase_after_commit
 from storage.ids import OrderedIds
 from storage.leave_repo import LeaveRepo
 from storage.log_batch import log_upsert, part_lengths
+from storage.mention_repo import MentionRepo
 from storage.models import (
     BLANKED_PAYLOAD,
     CalendarDay,
@@ -472,6 +473,7 @@ class Store:
         self.rating = RatingRepo(session)
         self.leave = LeaveRepo(session)
         self.reminders = ReminderRepo(session)
+        self.mentions = MentionRepo(session)
         self.year = YearRepo(session)
         self.results = ResultsRepo(session)
         self.audit = AuditRepo(session)
