@@ -38,6 +38,7 @@ from scoring.rule_settings import (
     ScoringSettings,
     Section,
     SummarySettings,
+    TrustSettings,
     YearSettings,
 )
 
@@ -116,6 +117,7 @@ class Settings(BaseSettings):
     clock: ClockSettings = Field(default_factory=ClockSettings)
     summaries: SummarySettings = Field(default_factory=SummarySettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
+    trust: TrustSettings = Field(default_factory=TrustSettings)
     rating: RatingSettings = Field(default_factory=RatingSettings)
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     leave: LeaveSettings = Field(default_factory=LeaveSettings)

@@ -36,6 +36,7 @@ from storage.reminder_repo import ReminderRepo
 from storage.results_repo import ResultsRepo
 from storage.roster_repo import RosterRepo
 from storage.sql import dialect_insert, insert_rows, rowcount, table_of
+from storage.trust_repo import TrustRepo
 from storage.year_repo import YearRepo
 
 
@@ -474,6 +475,7 @@ class Store:
         self.leave = LeaveRepo(session)
         self.reminders = ReminderRepo(session)
         self.mentions = MentionRepo(session)
+        self.trust = TrustRepo(session)
         self.year = YearRepo(session)
         self.results = ResultsRepo(session)
         self.audit = AuditRepo(session)

@@ -1,0 +1,46 @@
+"""Copied and boilerplate logs flagged (issue 26, item 5) for whoever may be told: the
+author's main leader (weekly digest) and the admin (缺记统计). Never deducted, never shown to
+colleagues; the rule is scoring/copied_logs.py."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from handlers.base import day_label
+from scoring.copied_logs import DayLog, Flag, Flagged, flag_logs
+from scoring.rule_settings import TrustSettings
+from storage.directory import Directory, Person
+from storage.repos import Store
+
+
+async def flagged_logs(
+    store: Store, directory: Directory, people: Sequence[Person], trust: TrustSettings, start: date, end: date
+) -> list[Flagged]:
+    """Flags of `people`'s logs dated in [start, end]; their colleagues' logs of the same days
+    are read too, so a copy from a colleague outside `people` is found."""
+    units = {p.unit_id for p in people}
+    everyone = [p for unit in units for p in directory.members(unit)]
+    unit_of = {p.userid: p.unit_id for p in everyone}
+    rules = trust.rules
+    texts = await store.trust.log_texts(
+        [p.userid for p in everyone], start - timedelta(days=max(rules.own_lookback_days, rules.colleague_days)),
+        end + timedelta(days=rules.colleague_days),
+    )
+    logs = [DayLog(t.userid, unit_of[t.userid], t.day, t.content, t.created_at.timestamp()) for t in texts]
+    wanted = {p.userid for p in people}
+    return [f for f in flag_logs(logs, rules, start, end) if f.author in wanted]
+
+
+def flag_line(flag: Flagged, directory: Directory, today: date, *, with_unit: bool) -> str:
+    """「· 张三 11月17日（周二）：与本人 11月16日的日志几乎相同」"""
+    author = directory.get(flag.author)
+    who = (author.label if with_unit else author.name) if author is not None else flag.author
+    when = day_label(flag.day, today)
+    if flag.flag is Flag.boilerplate:
+        return f"· {who} {when}：大部分是套话，没写具体做了什么"
+    like_day = f"{flag.like_day.month}月{flag.like_day.day}日" if flag.like_day else ""
+    if flag.flag is Flag.own_repeat:
+        return f"· {who} {when}：与本人 {like_day}的日志几乎相同"
+    other = directory.get(flag.like_author or "")
+    return f"· {who} {when}：与{other.name if other else '同事'} {like_day}的日志几乎相同"
