@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from scheduler.calendar_jobs import JOBS as CALENDAR_JOBS
+from scheduler.digest_jobs import JOBS as DIGEST_JOBS
 from scheduler.housekeeping import JOBS as HOUSEKEEPING_JOBS
 from scheduler.jobs import ScheduledJob
 from scheduler.log_jobs import LOG_JOBS
@@ -12,4 +13,4 @@ from scheduler.year_jobs import JOBS as YEAR_JOBS
 
 
 def all_jobs() -> list[ScheduledJob]:
-    return [*LOG_JOBS, *RATING_JOBS, *YEAR_JOBS, *QUIET_JOBS, *HOUSEKEEPING_JOBS, *CALENDAR_JOBS]
+    return [*LOG_JOBS, *RATING_JOBS, *YEAR_JOBS, *QUIET_JOBS, *DIGEST_JOBS, *HOUSEKEEPING_JOBS, *CALENDAR_JOBS]

@@ -130,6 +130,16 @@ class TrustSettings(Section):
         )
 
 
+class DigestSettings(Section):
+    """The weekly digest to each unit's main leader (issue 26, item 6)."""
+
+    # Monday (weekday 0) at this time, last week's digest goes out.
+    at: time = time(8, 30)
+    weekday: int = Field(default=0, ge=0, le=6)
+    # Units (by name, as on the roster) whose leaders asked not to get it.
+    off_units: tuple[str, ...] = ()
+
+
 class LeaveSettings(Section):
     # Longest single 请假/出差 registration, in calendar days.
     max_days: int = 60
@@ -278,6 +288,7 @@ class RuleSettings(Section):
     summaries: SummarySettings = Field(default_factory=SummarySettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     trust: TrustSettings = Field(default_factory=TrustSettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
     rating: RatingSettings = Field(default_factory=RatingSettings)
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     leave: LeaveSettings = Field(default_factory=LeaveSettings)
