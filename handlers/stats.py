@@ -11,17 +11,16 @@ from handlers.dates import parse_quarter
 from handlers.router import Router
 from handlers.services import calendar_missing
 from handlers.services.golive import go_live_date
-from handlers.services.log_flags import flag_line, flagged_logs
+from handlers.services.log_flags import CHECK_DAYS, flag_line
 from handlers.services.log_rules import missing_counts
 from scoring.logs import counting_start
 from scoring.names import text_key
 from scoring.workdays import QuarterId, UnknownCalendarYear
-from storage.directory import Person, roster_order
+from storage.directory import roster_order
 
 router = Router()
 
 TOP = 10
-FLAG_DAYS = 7
 _KIND_NAMES = {"daily": "当日提醒", "last_day": "补记截止提醒"}
 
 
@@ -70,7 +69,7 @@ async def missing_stats(args: str, ctx: Ctx) -> Reply:
         lines += [f"{i}. {p.label} 缺 {quarter_count[p.userid]} 篇" for i, p in enumerate(worst, 1)]
     else:
         lines.append("本季度到昨天为止没有人缺记。" if current else "本季度没有人缺记。")
-    lines += await _flagged_section(ctx, people, today)
+    lines += await _flagged_section(ctx, today)
     failed = [
         o for o in await ctx.store.reminders.outcomes(min(q_start, end), end + timedelta(days=1))
         if o.status == "failed"
@@ -86,14 +85,15 @@ async def missing_stats(args: str, ctx: Ctx) -> Reply:
     return Reply("\n".join(lines))
 
 
-async def _flagged_section(ctx: Ctx, people: list[Person], today: date) -> list[str]:
-    """Logs of the last 7 days that look copied or are mostly 套话 (handlers/services/log_flags.py):
-    for the admin to look into, never a deduction."""
-    start = today - timedelta(days=FLAG_DAYS - 1)
-    flags = await flagged_logs(ctx.store, ctx.directory, people, ctx.settings.trust, start, today)
+async def _flagged_section(ctx: Ctx, today: date) -> list[str]:
+    """Logs of the last 7 days that look copied or are mostly 套话, as the nightly check found
+    them (handlers/services/log_flags.py): for the admin to look into, never a deduction."""
+    start = today - timedelta(days=CHECK_DAYS)
+    flags = await ctx.store.trust.flags(None, start, today)
+    title = f"【近 {CHECK_DAYS} 天疑似抄袭或套话的日志】"
     if not flags:
-        return [f"【近 {FLAG_DAYS} 天疑似抄袭或套话的日志】没有。"]
-    lines = [f"【近 {FLAG_DAYS} 天疑似抄袭或套话的日志】{len(flags)} 篇（仅供核查，不扣分，同事看不到）："]
+        return [f"{title}没有。"]
+    lines = [f"{title}{len(flags)} 篇（仅供核查，不扣分，同事看不到）："]
     lines += [flag_line(f, ctx.directory, today, with_unit=True) for f in flags[:TOP]]
     if len(flags) > TOP:
         lines.append(f"……另有 {len(flags) - TOP} 篇")

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from scheduler.calendar_jobs import JOBS as CALENDAR_JOBS
-from scheduler.digest_jobs import JOBS as DIGEST_JOBS
 from scheduler.housekeeping import JOBS as HOUSEKEEPING_JOBS
 from scheduler.jobs import ScheduledJob
 from scheduler.log_jobs import LOG_JOBS
 from scheduler.quiet_hours import JOBS as QUIET_JOBS
 from scheduler.rating_jobs import JOBS as RATING_JOBS
+from scheduler.trust_jobs import JOBS as TRUST_JOBS
 from scheduler.year_jobs import JOBS as YEAR_JOBS
 
 
 def all_jobs() -> list[ScheduledJob]:
-    return [*LOG_JOBS, *RATING_JOBS, *YEAR_JOBS, *QUIET_JOBS, *DIGEST_JOBS, *HOUSEKEEPING_JOBS, *CALENDAR_JOBS]
+    return [*LOG_JOBS, *RATING_JOBS, *YEAR_JOBS, *QUIET_JOBS, *TRUST_JOBS, *HOUSEKEEPING_JOBS, *CALENDAR_JOBS]

@@ -103,6 +103,9 @@ class TrustSettings(Section):
     (issue 26, item 5; scoring/copied_logs.py). Similarities are Jaccard estimates of
     character 3-grams; measured on tests/fixtures/copied_logs.json (tests/scoring/test_copied_logs.py)."""
 
+    # The nightly check of the last 7 days' logs (handlers/services/log_flags.py), before the
+    # digest (Monday 08:30) and off the busy hours.
+    check_at: time = time(3, 45)
     own_similarity: float = Field(default=0.7, gt=0, le=1)
     own_lookback_days: int = Field(default=14, ge=1)
     colleague_similarity: float = Field(default=0.8, gt=0, le=1)

@@ -1,17 +1,40 @@
 """Copied and boilerplate logs flagged (issue 26, item 5) for whoever may be told: the
 author's main leader (weekly digest) and the admin (缺记统计). Never deducted, never shown to
-colleagues; the rule is scoring/copied_logs.py."""
+colleagues; the rule is scoring/copied_logs.py.
+
+The check runs nightly (`refresh_flags`, scheduler/trust_jobs.py) over the last CHECK_DAYS
+days — a backfill may still change them — and stores what it finds, so a chat command reads a
+table instead of hashing a district's logs within WeCom's five seconds."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from handlers.base import day_label
 from scoring.copied_logs import DayLog, Flag, Flagged, flag_logs
 from scoring.rule_settings import TrustSettings
 from storage.directory import Directory, Person
 from storage.repos import Store
+
+CHECK_DAYS = 7  # each night: the week before today (the backfill window is 5 working days)
+BATCH_PEOPLE = 2000  # whole units at a time: a province's logs never all in memory at once
+
+
+async def refresh_flags(store: Store, directory: Directory, trust: TrustSettings, today: date, now: datetime) -> int:
+    """Check the logs of the CHECK_DAYS days before `today` and store their flags; how many."""
+    start, end = today - timedelta(days=CHECK_DAYS), today - timedelta(days=1)
+    found: list[Flagged] = []
+    batch: list[Person] = []
+    for unit in sorted(directory.units):
+        batch += directory.members(unit)
+        if len(batch) >= BATCH_PEOPLE:
+            found += await flagged_logs(store, directory, batch, trust, start, end)
+            batch = []
+    if batch:
+        found += await flagged_logs(store, directory, batch, trust, start, end)
+    await store.trust.replace_flags(start, end, found, now)
+    return len(found)
 
 
 async def flagged_logs(

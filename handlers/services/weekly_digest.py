@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from handlers.services.golive import go_live_date
-from handlers.services.log_flags import flag_line, flagged_logs
+from handlers.services.log_flags import flag_line
 from handlers.services.log_rules import missing_by_person
 from scoring.logs import counting_start
 from scoring.rule_settings import RuleSettings
@@ -61,7 +61,7 @@ async def unit_digest(
     lines.append(f"**缺记**：{'、'.join(listed_names(missed)) if missed else '没有'}")
     backfilled = [p for p in members if late[p.userid]]
     lines.append(f"**事后补记**：{'、'.join(listed_names(backfilled)) if backfilled else '没有'}")
-    flags = await flagged_logs(store, directory, members, settings.trust, start, end)
+    flags = await store.trust.flags([p.userid for p in members], start, end)  # the nightly check's
     lines.append(f"**疑似抄袭或套话**：{len(flags)} 篇" if flags else "**疑似抄袭或套话**：没有")
     lines += [flag_line(f, directory, today, with_unit=False).replace("· ", "- ", 1) for f in flags]
     denied = [m for m in await store.mentions.of_logs([p.userid for p in members], start, end) if m.status == DENIED]

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from scheduler.jobs import run_job
+from scheduler.registry import all_jobs
 from tests.conftest import at
 from tests.harness import ADMIN, running_bot
 
@@ -43,6 +45,10 @@ async def test_copies_and_template_phrases_are_flagged_for_the_admin_only(db_url
         assert "已记录" in await h.say("t_d", TEMPLATE)
 
         clock.set(at("2026-11-25 09:00"))
+        assert "【近 7 天疑似抄袭或套话的日志】没有。" in await h.say(ADMIN, "缺记统计")  # not checked yet
+        check = next(job for job in all_jobs() if job.id == "check-copied-logs")
+        for _ in range(2):  # the nightly check, run twice (a second replica): the same flags
+            await run_job(check, h.runtime.jobs, at("2026-11-25 03:45"))
         stats = await h.say(ADMIN, "缺记统计")
         assert "【近 7 天疑似抄袭或套话的日志】3 篇（仅供核查，不扣分，同事看不到）" in stats
         assert "· 安然（测试镇） 11月24日（周二）：与本人 11月23日的日志几乎相同" in stats

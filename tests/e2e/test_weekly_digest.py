@@ -42,6 +42,8 @@ def digests(h: Harness, userid: str) -> list[str]:
 
 
 async def monday_morning(h: Harness, when: str = "2026-11-23 08:30") -> None:
+    check = next(job for job in all_jobs() if job.id == "check-copied-logs")
+    await run_job(check, h.runtime.jobs, at(when).replace(hour=3, minute=45))  # the night before
     h.clock.set(at(when))
     await run_job(digest_job(), h.runtime.jobs, at(when))
     await h.drain()

@@ -3,6 +3,7 @@
 `reminder_claim` gains `sent_on` and `slot`, unique per person and day: each reminder sent takes
 the next slot of its person's daily budget. Rows claimed before keep NULLs (they never collide).
 `log_mention`: a colleague a log names as taking part, asked once to confirm.
+`log_flag`: a log the nightly check found copied or mostly 套话.
 
 Revision ID: 0019_log_trust
 Revises: 0017_quarter_versions
@@ -40,9 +41,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("author", "day", "colleague", name="uq_log_mention"),
     )
+    op.create_table(
+        "log_flag",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("author", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("like_author", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("like_day", sa.Date(), nullable=True),
+        sa.Column("similarity", sa.Float(), nullable=False),
+        sa.Column("flagged_at", storage.types.AwareDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("author", "day", name="uq_log_flag"),
+    )
+    with op.batch_alter_table("log_flag", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_log_flag_day"), ["day"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("log_flag", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_log_flag_day"))
+    op.drop_table("log_flag")
     op.drop_table("log_mention")
     op.execute("DELETE FROM reminder_claim WHERE kind = 'muted'")
     with op.batch_alter_table("reminder_claim", schema=None) as batch_op:

@@ -1,5 +1,6 @@
-"""The weekly digest as a scheduled job (issue 26, item 6): what it says is
-handlers/services/weekly_digest.py; that it goes once per unit and week is its outbox key."""
+"""Issue 26's scheduled work: the nightly copy check and the weekly digest. What they find and
+say lives in handlers/services/log_flags.py and weekly_digest.py; that the digest goes once per
+unit and week is its outbox key; the check replaces its own rows, so a rerun is harmless."""
 
 from __future__ import annotations
 
@@ -8,12 +9,23 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.services.log_flags import refresh_flags
 from handlers.services.weekly_digest import DigestPass, send_digests
 from scheduler.context import JobContext
 from scheduler.jobs import ScheduledJob
 from storage.repos import Store
 
 log = logging.getLogger(__name__)
+
+
+async def check_copied_logs(ctx: JobContext, now: datetime) -> None:
+    directory = await ctx.directory.fresh()
+
+    async def work(session: AsyncSession) -> int:
+        return await refresh_flags(Store(session), directory, ctx.settings.trust, now.date(), ctx.clock.now())
+
+    found = await ctx.committer.run(work)
+    log.info("copy check before %s: %d logs flagged", now.date(), found)
 
 
 async def weekly_digest(ctx: JobContext, now: datetime) -> None:
@@ -30,8 +42,9 @@ async def weekly_digest(ctx: JobContext, now: datetime) -> None:
     ctx.wake_sender()
 
 
-# Every day at [digest] at, doing its work on the configured weekday only: a Monday holiday
-# still gets its digest.
+# Every day (backfills arrive on any working day; a Monday holiday still gets its digest);
+# the digest does its work on the configured weekday only.
 JOBS: list[ScheduledJob] = [
+    ScheduledJob("check-copied-logs", lambda s: s.trust.check_at, check_copied_logs, working_days_only=False),
     ScheduledJob("weekly-digest", lambda s: s.digest.at, weekly_digest, working_days_only=False),
 ]
