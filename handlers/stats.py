@@ -21,7 +21,7 @@ from storage.directory import roster_order
 router = Router()
 
 TOP = 10
-_KIND_NAMES = {"daily": "当日提醒", "last_day": "补记截止提醒"}
+_KIND_NAMES = {"daily": "当日提醒", "last_day": "补记截止提醒", "rate": "评分提醒", "dem": "测评提醒"}
 
 
 @router.command(
@@ -79,7 +79,7 @@ async def missing_stats(args: str, ctx: Ctx) -> Reply:
         for o in failed[:TOP]:
             cadre = ctx.directory.get(o.userid)
             who = cadre.label if cadre is not None else o.userid
-            lines.append(f"· {who} {o.day.month}月{o.day.day}日 {_KIND_NAMES.get(o.kind, o.kind)}：{o.error}")
+            lines.append(f"· {who} {o.day.month}月{o.day.day}日 {_kind_name(o.kind)}：{o.error}")
         if len(failed) > TOP:
             lines.append(f"……另有 {len(failed) - TOP} 人次")
     return Reply("\n".join(lines))
@@ -98,6 +98,11 @@ async def _flagged_section(ctx: Ctx, today: date) -> list[str]:
     if len(flags) > TOP:
         lines.append(f"……另有 {len(flags) - TOP} 篇")
     return lines
+
+
+def _kind_name(kind: str) -> str:
+    """daily, last_day, rate:<round>, dem:<evaluation> as the admin reads them."""
+    return _KIND_NAMES.get(kind.split(":")[0], kind)
 
 
 def _asked_quarter(args: str, today: date) -> QuarterId:

@@ -54,5 +54,7 @@ def _name_at(text: str, at: int, longest_first: list[str]) -> tuple[str, int] | 
     """The name starting at `at` (after an optional @: 「和@李四」) and where it ends."""
     if at < len(text) and text[at] == "@":
         at += 1
+    while at < len(text) and text[at] in " \u3000":  # 「@ 李四」「和 李四」
+        at += 1
     name = next((n for n in longest_first if text.startswith(n, at)), None)
     return None if name is None else (name, at + len(name))

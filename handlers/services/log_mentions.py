@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from handlers.base import day_label
-from handlers.cards import new_task_id
+from handlers.cards import fit_desc, new_task_id
 from scoring.mentions import named_colleagues
 from scoring.types import Role
 from scoring.visibility import may_read_logs_of
@@ -55,7 +55,7 @@ def mention_card(task_id: str, author: Person, day: date, content: str, decided:
     card: dict[str, Any] = {
         "card_type": "button_interaction",
         "source": {"desc": "实绩考核助手"},
-        "main_title": {"title": "同事日志：请确认是否参与", "desc": f"{author.label} {day.month}月{day.day}日"},
+        "main_title": {"title": "同事日志：请确认是否参与", "desc": fit_desc(author.label, f"{day.month}月{day.day}日", " ")},
         "sub_title_text": f"日志中写到与您一起：{excerpt}",
         "horizontal_content_list": [
             {"keyname": "写日志人", "value": author.name},
