@@ -66,4 +66,5 @@ def flag_line(flag: Flagged, directory: Directory, today: date, *, with_unit: bo
     if flag.flag is Flag.own_repeat:
         return f"· {who} {when}：与本人 {like_day}的日志几乎相同"
     other = directory.get(flag.like_author or "")
-    return f"· {who} {when}：与{other.name if other else '同事'} {like_day}的日志几乎相同"
+    whose = (other.label if with_unit else other.name) if other is not None else "同事"
+    return f"· {who} {when}：与{whose} {like_day}的日志几乎相同"
