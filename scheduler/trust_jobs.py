@@ -4,15 +4,18 @@ unit and week is its outbox key; the check replaces its own rows, so a rerun is 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.services.log_flags import refresh_flags
+from handlers.services.log_flags import check_span, flags_of, logs_to_check, people_batches
 from handlers.services.weekly_digest import DigestPass, send_digests
 from scheduler.context import JobContext
 from scheduler.jobs import ScheduledJob
+from scoring.copied_logs import DayLog, Flagged
+from storage.directory import Person
 from storage.repos import Store
 
 log = logging.getLogger(__name__)
@@ -20,12 +23,23 @@ log = logging.getLogger(__name__)
 
 async def check_copied_logs(ctx: JobContext, now: datetime) -> None:
     directory = await ctx.directory.fresh()
+    trust = ctx.settings.trust
+    start, end = check_span(now.date())
+    found: list[Flagged] = []
+    for batch in people_batches(directory):
 
-    async def work(session: AsyncSession) -> int:
-        return await refresh_flags(Store(session), directory, ctx.settings.trust, now.date(), ctx.clock.now())
+        async def read(session: AsyncSession, people: list[Person] = batch) -> list[DayLog]:
+            return await logs_to_check(Store(session), directory, people, trust, start, end)
 
-    found = await ctx.committer.run(work)
-    log.info("copy check before %s: %d logs flagged", now.date(), found)
+        logs = await ctx.committer.run(read)
+        # CPU work for seconds to minutes: in a thread, so callbacks keep being answered.
+        found += await asyncio.to_thread(flags_of, logs, batch, trust, start, end)
+
+    async def store(session: AsyncSession) -> None:
+        await Store(session).trust.replace_flags(start, end, found, ctx.clock.now())
+
+    await ctx.committer.run(store)
+    log.info("copy check of %s to %s: %d logs flagged", start, end, len(found))
 
 
 async def weekly_digest(ctx: JobContext, now: datetime) -> None:

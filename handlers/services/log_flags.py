@@ -2,14 +2,16 @@
 author's main leader (weekly digest) and the admin (缺记统计). Never deducted, never shown to
 colleagues; the rule is scoring/copied_logs.py.
 
-The check runs nightly (`refresh_flags`, scheduler/trust_jobs.py) over the last CHECK_DAYS
-days — a backfill may still change them — and stores what it finds, so a chat command reads a
-table instead of hashing a district's logs within WeCom's five seconds."""
+The check runs nightly (scheduler/trust_jobs.py) over the last CHECK_DAYS days — a backfill
+may still change them — and stores what it finds, so a chat command reads a table instead of
+hashing a district's logs within WeCom's five seconds. The job reads each batch in a short
+transaction, judges it off the event loop and outside any transaction (minutes at province
+scale: the one writer and the callbacks must not wait), then stores all flags at once."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from handlers.base import day_label
 from scoring.copied_logs import DayLog, Flag, Flagged, flag_logs
@@ -21,27 +23,26 @@ CHECK_DAYS = 7  # each night: the week before today (the backfill window is 5 wo
 BATCH_PEOPLE = 2000  # whole units at a time: a province's logs never all in memory at once
 
 
-async def refresh_flags(store: Store, directory: Directory, trust: TrustSettings, today: date, now: datetime) -> int:
-    """Check the logs of the CHECK_DAYS days before `today` and store their flags; how many."""
-    start, end = today - timedelta(days=CHECK_DAYS), today - timedelta(days=1)
-    found: list[Flagged] = []
-    batch: list[Person] = []
+def check_span(today: date) -> tuple[date, date]:
+    """The days the nightly check of `today` judges: the CHECK_DAYS before it."""
+    return today - timedelta(days=CHECK_DAYS), today - timedelta(days=1)
+
+
+def people_batches(directory: Directory) -> list[list[Person]]:
+    """Everyone who keeps a log, whole units at a time, about BATCH_PEOPLE a batch."""
+    batches: list[list[Person]] = [[]]
     for unit in sorted(directory.units):
-        batch += directory.members(unit)
-        if len(batch) >= BATCH_PEOPLE:
-            found += await flagged_logs(store, directory, batch, trust, start, end)
-            batch = []
-    if batch:
-        found += await flagged_logs(store, directory, batch, trust, start, end)
-    await store.trust.replace_flags(start, end, found, now)
-    return len(found)
+        if len(batches[-1]) >= BATCH_PEOPLE:
+            batches.append([])
+        batches[-1] += directory.members(unit)
+    return [batch for batch in batches if batch]
 
 
-async def flagged_logs(
+async def logs_to_check(
     store: Store, directory: Directory, people: Sequence[Person], trust: TrustSettings, start: date, end: date
-) -> list[Flagged]:
-    """Flags of `people`'s logs dated in [start, end]; their colleagues' logs of the same days
-    are read too, so a copy from a colleague outside `people` is found."""
+) -> list[DayLog]:
+    """The logs that judging `people`'s logs of [start, end] needs: theirs and their unit
+    colleagues', back over the lookback and around the span."""
     units = {p.unit_id for p in people}
     everyone = [p for unit in units for p in directory.members(unit)]
     unit_of = {p.userid: p.unit_id for p in everyone}
@@ -50,9 +51,13 @@ async def flagged_logs(
         [p.userid for p in everyone], start - timedelta(days=max(rules.own_lookback_days, rules.colleague_days)),
         end + timedelta(days=rules.colleague_days),
     )
-    logs = [DayLog(t.userid, unit_of[t.userid], t.day, t.content, t.created_at.timestamp()) for t in texts]
+    return [DayLog(t.userid, unit_of[t.userid], t.day, t.content, t.created_at.timestamp()) for t in texts]
+
+
+def flags_of(logs: Sequence[DayLog], people: Sequence[Person], trust: TrustSettings, start: date, end: date) -> list[Flagged]:
+    """`people`'s flags among `logs` (CPU work: the job runs it off the event loop)."""
     wanted = {p.userid for p in people}
-    return [f for f in flag_logs(logs, rules, start, end) if f.author in wanted]
+    return [f for f in flag_logs(logs, trust.rules, start, end) if f.author in wanted]
 
 
 def flag_line(flag: Flagged, directory: Directory, today: date, *, with_unit: bool) -> str:
