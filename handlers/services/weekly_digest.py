@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -41,13 +42,12 @@ def week_before(today: date) -> tuple[date, date]:
 
 async def unit_digest(
     store: Store, directory: Directory, calendar: WorkCalendar, settings: RuleSettings,
-    unit: UnitInfo, start: date, end: date, today: date,
+    unit: UnitInfo, start: date, end: date, today: date, missing: Mapping[str, Sequence[object]],
 ) -> str:
-    """The digest of `unit` for [start, end], markdown."""
+    """The digest of `unit` for [start, end], markdown; `missing`: everyone's missing days
+    of the week (`missing_by_person`, read once for every unit)."""
     members = directory.members(unit.id)
     counted_from = counting_start(start, go_live_date(settings, directory))
-    window = settings.logs.backfill_working_days
-    missing = await missing_by_person(store, calendar, members, counted_from, end, window) if counted_from <= end else {}
     texts = await store.trust.log_texts([p.userid for p in members], start, end)
     logged = Counter(t.userid for t in texts)
     late = Counter(t.userid for t in texts if t.created_at.date() > t.day)
@@ -100,15 +100,21 @@ async def send_digests(
     """Queue last week's digest to every unit's main leaders, once per unit and week."""
     start, end = week_before(now.date())
     off = set(settings.digest.off_units)
+    units = [u for u in sorted(directory.units.values(), key=lambda u: u.id)
+             if main_leaders_of(directory, u.id) and u.name not in off]
+    counted_from = counting_start(start, go_live_date(settings, directory))
+    people = [p for u in units for p in directory.members(u.id)]
+    missing = (
+        await missing_by_person(store, calendar, people, counted_from, end, settings.logs.backfill_working_days)
+        if counted_from <= end and units else {}
+    )
     sent = files = 0
-    for unit in sorted(directory.units.values(), key=lambda u: u.id):
+    for unit in units:
         leaders = main_leaders_of(directory, unit.id)
-        if not leaders or unit.name in off:
-            continue
         key = f"digest:{unit.id}:{start.isoformat()}"
         if await store.outbox.by_key(key) is not None:
             continue  # sent before: skip the work of building it
-        text = await unit_digest(store, directory, calendar, settings, unit, start, end, now.date())
+        text = await unit_digest(store, directory, calendar, settings, unit, start, end, now.date(), missing)
         if len(text.encode("utf-8")) <= TEXT_LIMIT_BYTES:
             queued = await store.outbox.enqueue(key, leaders, "markdown", {"content": text}, now)
         else:
