@@ -121,7 +121,8 @@ class Metrics:
             ((kind, status) for kind in REMINDER_KINDS for status in OUTBOX_STATUSES), 0
         )
         for outcome in reminders:
-            counts[outcome.kind, outcome.status] = counts.get((outcome.kind, outcome.status), 0) + 1
+            kind = outcome.kind.split(":")[0]  # rate:<round> / dem:<evaluation>: by kind, not by round
+            counts[kind, outcome.status] = counts.get((kind, outcome.status), 0) + 1
         for (kind, status), count in counts.items():
             self.reminders.labels(kind, status).set(count)
         return generate_latest(self.registry)

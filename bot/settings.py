@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from scoring.rule_settings import (
     AdminSettings,
     CalendarSettings,
+    DigestSettings,
     HousekeepingSettings,
     LeaveSettings,
     LogSettings,
@@ -38,6 +39,7 @@ from scoring.rule_settings import (
     ScoringSettings,
     Section,
     SummarySettings,
+    TrustSettings,
     YearSettings,
 )
 
@@ -116,6 +118,8 @@ class Settings(BaseSettings):
     clock: ClockSettings = Field(default_factory=ClockSettings)
     summaries: SummarySettings = Field(default_factory=SummarySettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
+    trust: TrustSettings = Field(default_factory=TrustSettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
     rating: RatingSettings = Field(default_factory=RatingSettings)
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     leave: LeaveSettings = Field(default_factory=LeaveSettings)

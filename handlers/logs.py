@@ -10,13 +10,16 @@ from handlers.audience import Audience
 from handlers.base import Ctx, Refusal, Reply, Sender, day_label
 from handlers.dates import DATE_TOKEN, DateError, parse_day, parse_period, split_leading_date
 from handlers.hints import EXAMPLE, answer_unless_log
+from handlers.reminders import mute_today
 from handlers.router import BatchForm, PlainText, Router
 from handlers.services import calendar_missing
+from handlers.services.log_mentions import ask_colleagues, names_a_colleague
 from handlers.services.log_rules import missing_this_quarter
 from handlers.services.record_start import record_start_of
 from handlers.text import fold
 from scoring.log_length import LengthFault, log_length
 from scoring.log_record import is_locked, late_mark, locked_from
+from scoring.reminder_budget import is_mute_request
 from scoring.rule_settings import LogSettings, RuleSettings
 from scoring.workdays import QuarterId, UnknownCalendarYear
 from storage import log_batch
@@ -83,7 +86,14 @@ async def _write(ctx: Ctx, person: Person, day: date, content: str, *, verb: str
     existing = await ctx.store.logs.get(person.userid, day)
     _check_length(ctx.settings.logs, content, existing=None if existing is None else len(existing.content))
     stored = await ctx.store.logs.write(person.userid, day, content, ctx.now, append=True)
-    return _saved_reply(ctx.settings.logs, ctx.today, day, len(stored), appended=existing is not None, verb=verb)
+    saved = _saved_reply(ctx.settings.logs, ctx.today, day, len(stored), appended=existing is not None, verb=verb)
+    return await _with_mentions(ctx, person, day, content, saved)
+
+
+async def _with_mentions(ctx: Ctx, person: Person, day: date, content: str, saved: Reply) -> Reply:
+    """Colleagues `content` names as taking part are asked to confirm (log_mentions)."""
+    asked = await ask_colleagues(ctx.store, ctx.directory, person, day, content, ctx.now)
+    return Reply(f"{saved.text}\n{asked}") if asked else saved
 
 
 def _todays_writer(plain: PlainText, sender: Sender) -> Person:
@@ -115,6 +125,8 @@ class TodaysLog:
 def take_todays_log(plain: PlainText, sender: Sender, dedupe_key: str) -> TodaysLog | None:
     """A text `todays_log` would store joins a batch; one it refuses goes the ordinary way,
     where the refusal is worded (and a missing calendar year alerted)."""
+    if is_mute_request(plain.text) or names_a_colleague(sender.directory, sender.person, plain.text):
+        return None
     try:
         _todays_writer(plain, sender)
     except (Refusal, UnknownCalendarYear):
@@ -159,6 +171,8 @@ def apply_todays_logs(driver: Driver, items: list[TodaysLog], rules: RuleSetting
 async def todays_log(plain: PlainText, ctx: Ctx) -> Reply:
     """Today's log, one message in its own unit of work (`_todays_writer` decides who writes;
     batched, `apply_todays_logs` stores it the same way)."""
+    if is_mute_request(plain.text):  # 「今天别提醒了」 and other ways of typing 「今天不提醒」
+        return await mute_today("", ctx)
     person = _todays_writer(plain, ctx)
     return await _write(ctx, person, ctx.today, plain.text)
 
@@ -283,7 +297,8 @@ async def correct_today(args: str, ctx: Ctx) -> Reply:
         raise Refusal(f"请在「修改」后写上今天日志的新内容（将替换整篇），例如「修改 {EXAMPLE[1:-1]}」。")
     _check_length(ctx.settings.logs, args)
     stored = await ctx.store.logs.write(person.userid, ctx.today, args, ctx.now, append=False)
-    return _saved_reply(ctx.settings.logs, ctx.today, ctx.today, len(stored), appended=False, verb="更新")
+    saved = _saved_reply(ctx.settings.logs, ctx.today, ctx.today, len(stored), appended=False, verb="更新")
+    return await _with_mentions(ctx, person, ctx.today, args, saved)
 
 
 @router.command(

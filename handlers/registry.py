@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import leave, logs, notes, stats, summaries, viewing
+from handlers import leave, logs, mentions, notes, reminders, stats, summaries, viewing
 from handlers.archive import commands as archive
 from handlers.help import add_help
 from handlers.rating import commands as rating
@@ -27,6 +27,8 @@ def build_router() -> Router:
     router.include(notes.router)
     router.include(leave.router)
     router.include(stats.router)
+    router.include(reminders.router)
+    router.include(mentions.router)
     router.include(year.router)
     router.include(ranking.router)
     router.include(archive.router)

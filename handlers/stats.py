@@ -11,6 +11,7 @@ from handlers.dates import parse_quarter
 from handlers.router import Router
 from handlers.services import calendar_missing
 from handlers.services.golive import go_live_date
+from handlers.services.log_flags import CHECK_DAYS, flag_line
 from handlers.services.log_rules import missing_counts
 from scoring.logs import counting_start
 from scoring.names import text_key
@@ -20,12 +21,12 @@ from storage.directory import roster_order
 router = Router()
 
 TOP = 10
-_KIND_NAMES = {"daily": "当日提醒", "last_day": "补记截止提醒"}
+_KIND_NAMES = {"daily": "当日提醒", "last_day": "补记截止提醒", "rate": "评分提醒", "dem": "测评提醒"}
 
 
 @router.command(
     "缺记统计", usage="缺记统计 / 缺记统计 上季度 / 缺记统计 2026Q3",
-    summary="各单位本周、本季度（或所写季度）缺记篇数，缺记最多的 10 人，发送失败的提醒",
+    summary="各单位本周、本季度（或所写季度）缺记篇数，缺记最多的 10 人，近 7 天疑似抄袭或套话的日志，发送失败的提醒",
     audience=Audience.admin, section="考核办",
 )
 async def missing_stats(args: str, ctx: Ctx) -> Reply:
@@ -70,6 +71,7 @@ async def missing_stats(args: str, ctx: Ctx) -> Reply:
         lines += [f"{i}. {p.label} 缺 {quarter_count[p.userid]} 篇" for i, p in enumerate(worst, 1)]
     else:
         lines.append("本季度到昨天为止没有人缺记。" if current else "本季度没有人缺记。")
+    lines += await _flagged_section(ctx, today)
     failed = [
         o for o in await ctx.store.reminders.outcomes(min(q_start, end), end + timedelta(days=1))
         if o.status == "failed"
@@ -79,10 +81,30 @@ async def missing_stats(args: str, ctx: Ctx) -> Reply:
         for o in failed[:TOP]:
             cadre = ctx.directory.get(o.userid)
             who = cadre.label if cadre is not None else o.userid
-            lines.append(f"· {who} {o.day.month}月{o.day.day}日 {_KIND_NAMES.get(o.kind, o.kind)}：{o.error}")
+            lines.append(f"· {who} {o.day.month}月{o.day.day}日 {_kind_name(o.kind)}：{o.error}")
         if len(failed) > TOP:
             lines.append(f"……另有 {len(failed) - TOP} 人次")
     return Reply("\n".join(lines))
+
+
+async def _flagged_section(ctx: Ctx, today: date) -> list[str]:
+    """Logs of the last 7 days that look copied or are mostly 套话, as the nightly check found
+    them (handlers/services/log_flags.py): for the admin to look into, never a deduction."""
+    start = today - timedelta(days=CHECK_DAYS)
+    flags = await ctx.store.trust.flags(None, start, today)
+    title = f"【近 {CHECK_DAYS} 天疑似抄袭或套话的日志】"
+    if not flags:
+        return [f"{title}没有。"]
+    lines = [f"{title}{len(flags)} 篇（仅供核查，不扣分，同事看不到）："]
+    lines += [flag_line(f, ctx.directory, today, with_unit=True) for f in flags[:TOP]]
+    if len(flags) > TOP:
+        lines.append(f"……另有 {len(flags) - TOP} 篇")
+    return lines
+
+
+def _kind_name(kind: str) -> str:
+    """daily, last_day, rate:<round>, dem:<evaluation> as the admin reads them."""
+    return _KIND_NAMES.get(kind.split(":")[0], kind)
 
 
 def _asked_quarter(args: str, today: date) -> QuarterId:

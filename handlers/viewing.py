@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from handlers.base import Ctx, Refusal, Reply, day_label
 from handlers.dates import DateError, Period, parse_day, parse_period
 from handlers.router import Router
+from handlers.services.log_mentions import mention_notes
 from handlers.services.record_start import record_start_of
 from handlers.text import fold
 from scoring.leave import leave_days
@@ -182,6 +183,11 @@ async def _history(ctx: Ctx, person: Person, day: date) -> str:
     return "\n".join(lines)
 
 
+async def _notes(ctx: Ctx, authors: list[Person], start: date, end: date) -> dict[tuple[str, date], str]:
+    """Colleagues' confirmations shown beside each log (handlers/services/log_mentions.py)."""
+    return await mention_notes(ctx.store, ctx.directory, ctx.person, ctx.is_admin, authors, start, end)
+
+
 async def _view_person(ctx: Ctx, person: Person, query: _Query) -> str:
     if query.history and query.day is not None:
         return await _history(ctx, person, query.day)
@@ -189,7 +195,8 @@ async def _view_person(ctx: Ctx, person: Person, query: _Query) -> str:
     if query.day is not None:
         entry = await ctx.store.logs.get(person.userid, query.day)
         if entry is not None:
-            return f"{person.label} {day_label(query.day, ctx.today)}的日志：\n{entry.shown}"
+            note = (await _notes(ctx, [person], query.day, query.day)).get((person.userid, query.day), "")
+            return f"{person.label} {day_label(query.day, ctx.today)}的日志：\n{entry.shown}{note}"
         leave = (await _leave_days(ctx, person, query.day, query.day)).get(query.day)
         note = f"（{leave}）" if leave else ""
         if begins is not None and query.day < begins.day:
@@ -199,6 +206,7 @@ async def _view_person(ctx: Ctx, person: Person, query: _Query) -> str:
         start, end = query.period.start, query.period.end
         entries = {e.day: e for e in await ctx.store.logs.between(person.userid, start, end)}
         on_leave = await _leave_days(ctx, person, start, end)
+        notes = await _notes(ctx, [person], start, end)
         lines = [f"{person.label}{query.period.label}的日志："]
         first = start if begins is None else begins.first_listed(start)
         if first > start and begins is not None:
@@ -206,7 +214,7 @@ async def _view_person(ctx: Ctx, person: Person, query: _Query) -> str:
         day = start
         while day <= end:
             if day in entries:
-                lines.append(f"【{day_label(day)}】{entries[day].shown}")
+                lines.append(f"【{day_label(day)}】{entries[day].shown}{notes.get((person.userid, day), '')}")
             elif day < first:
                 pass  # before the record began: not missed, said once above
             elif day in on_leave:
@@ -218,8 +226,9 @@ async def _view_person(ctx: Ctx, person: Person, query: _Query) -> str:
     latest = await ctx.store.logs.latest(person.userid, LATEST_COUNT)
     if not latest:
         return f"{person.label}还没有日志。"
+    notes = await _notes(ctx, [person], min(e.day for e in latest), max(e.day for e in latest))
     lines = [f"{person.label}最近 {len(latest)} 篇日志："]
-    lines += [f"【{day_label(e.day, ctx.today)}】{e.shown}" for e in latest]
+    lines += [f"【{day_label(e.day, ctx.today)}】{e.shown}{notes.get((person.userid, e.day), '')}" for e in latest]
     return "\n".join(lines)
 
 
@@ -239,7 +248,8 @@ async def _view_unit(ctx: Ctx, query: _Query) -> Reply:
     working = ctx.calendar.is_working_day(day)
     written = [p for p in members if p.userid in logs]
     lines = [f"{unit.name} {day_label(day, ctx.today)}的日志（已记 {len(written)}/{len(members)} 人）："]
-    lines += [f"【{p.name}】{logs[p.userid].shown}" for p in written]
+    notes = await _notes(ctx, written, day, day)
+    lines += [f"【{p.name}】{logs[p.userid].shown}{notes.get((p.userid, day), '')}" for p in written]
     if not working:
         lines.append("这一天不是工作日，无需记载日志。")
         return Reply("\n".join(lines))

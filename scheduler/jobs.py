@@ -26,6 +26,8 @@ class ScheduledJob:
     at: Callable[[RuleSettings], time]
     run: Callable[[JobDeps, datetime], Awaitable[None]]  # now = the scheduled instant
     working_days_only: bool = True
+    # A reminder to people: held back in quiet hours (scheduler/quiet_hours.py sends it after).
+    reminder: bool = False
 
 
 def last_instant(job: ScheduledJob, settings: RuleSettings, now: datetime) -> datetime:
@@ -54,7 +56,12 @@ def due_between(
 
 
 async def run_job(job: ScheduledJob, deps: JobDeps, instant: datetime) -> bool:
-    """Run once for `instant`; False if it was not a day for this job."""
+    """Run once for `instant`; False if it was not a day for this job, or a reminder that
+    quiet hours hold back (the job after quiet hours runs it then, if still of use)."""
+    if job.reminder and deps.settings.reminders.quiet_hours.contains(deps.clock.now()):
+        log.info("job %s for %s: quiet hours, held back until %s", job.id, instant,
+                 deps.settings.reminders.quiet_end)
+        return False
     if job.working_days_only:
         try:
             working = deps.calendar.current.is_working_day(instant.date())

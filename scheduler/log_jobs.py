@@ -46,7 +46,9 @@ async def remind(deps: JobDeps, kind: str, now: datetime) -> reminders.ReminderP
             return missing
         if plan is None:
             return None
-        return await reminders.queue(store, plan, deps.clock.now(), settings.reminders.batch_size)
+        return await reminders.queue(
+            store, plan, deps.clock.now(), settings.reminders.batch_size, settings.reminders.daily_budget
+        )
 
     outcome = await _committed(deps, work, kind, today)
     if isinstance(outcome, UnknownCalendarYear):
@@ -105,6 +107,6 @@ async def last_day_reminders(deps: JobDeps, now: datetime) -> None:
 
 
 LOG_JOBS = [
-    ScheduledJob("remind-daily", lambda s: s.reminders.daily_at, daily_reminders),
-    ScheduledJob("remind-last-day", lambda s: s.reminders.last_day_at, last_day_reminders),
+    ScheduledJob("remind-daily", lambda s: s.reminders.daily_at, daily_reminders, reminder=True),
+    ScheduledJob("remind-last-day", lambda s: s.reminders.last_day_at, last_day_reminders, reminder=True),
 ]

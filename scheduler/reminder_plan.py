@@ -34,7 +34,7 @@ class ReminderPass:
     kind: str
     day: date | None
     due: int  # people the rule selects
-    queued: int  # newly claimed (the rest were reminded before)
+    queued: int  # newly claimed (the rest were reminded before, or are over today's budget)
     batches: int
 
 
@@ -48,6 +48,8 @@ async def plan(
         if not calendar.is_working_day(today):
             return None
         due = await not_logged_on(store, calendar, people, today, logs_start)
+        muted = await store.reminders.muted(today)  # said 「今天不提醒」
+        due = [p for p in due if p.userid not in muted]
         text = (
             f"📝 温馨提醒：您今天 {day_label(today)}还没有记载工作日志。"
             f"直接发送今天的工作内容（约 {target_chars} 字）即可；今天来不及的，"
@@ -68,15 +70,18 @@ async def plan(
     raise ValueError(f"unknown reminder kind {kind!r}")
 
 
-async def queue(store: Store, reminder: ReminderPlan, now: datetime, batch_size: int) -> ReminderPass:
-    """Claim each person, then queue one outbox row per batch of the newly claimed."""
+async def queue(
+    store: Store, reminder: ReminderPlan, now: datetime, batch_size: int, budget: int
+) -> ReminderPass:
+    """Claim each person (within their daily `budget`), then queue one outbox row per batch
+    of the newly claimed."""
     # A per-run id keeps batch keys unique; exactly-once comes from the claims, not the keys.
     run = uuid.uuid4().hex[:10]
     queued = batches = 0
     for number, start in enumerate(range(0, len(reminder.userids), batch_size)):
         chunk = reminder.userids[start : start + batch_size]
         key = f"remind:{reminder.kind}:{reminder.day.isoformat()}:{run}:{number}"
-        claimed = await store.reminders.claim(reminder.kind, reminder.day, chunk, key, now)
+        claimed = await store.reminders.claim(reminder.kind, reminder.day, chunk, key, now, budget=budget)
         if not claimed:
             continue
         await store.outbox.enqueue(key, claimed, "text", {"content": reminder.text}, now)

@@ -90,7 +90,7 @@ def round_jobs(kind: RoundKind[Any]) -> RoundJobs:
 
     return RoundJobs(open_due_round, remind_raters, close_due_rounds, [
         ScheduledJob(f"{kind.name}-open", kind.open_at, open_due_round),
-        ScheduledJob(f"{kind.name}-remind", kind.remind_at, remind_raters),
+        ScheduledJob(f"{kind.name}-remind", kind.remind_at, remind_raters, reminder=True),
         ScheduledJob(f"{kind.name}-close", kind.close_at, close_due_rounds),
     ])
 

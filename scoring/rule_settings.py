@@ -15,6 +15,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scoring.config import ScoringConfig
+from scoring.copied_logs import CopyRules
+from scoring.reminder_budget import QuietHours
 from scoring.roster import PeriodRule
 from scoring.wecom_protocol import MAX_CHOICES, MAX_RECIPIENTS
 
@@ -94,6 +96,63 @@ class ReminderSettings(Section):
     grace_minutes: int = 60
     # Recipients per outbox row (one WeCom send); WeCom takes at most 1,000 userids a send.
     batch_size: int = Field(default=MAX_RECIPIENTS, ge=1, le=MAX_RECIPIENTS)
+    # Issue 26 item 8: at most this many scheduled reminders to one person a day, all kinds
+    # together (log nudge, backfill deadline, rating, democratic evaluation); later ones that
+    # day are not sent.
+    daily_budget: int = Field(default=3, ge=1)
+    # No scheduled reminder in [quiet_start, quiet_end) (spanning midnight when start > end;
+    # equal = none): one due then waits for quiet_end, or is dropped if its day is over by then.
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(8, 0)
+
+    @property
+    def quiet_hours(self) -> QuietHours:
+        return QuietHours(self.quiet_start, self.quiet_end)
+
+
+class TrustSettings(Section):
+    """Copied and boilerplate logs flagged for the main leader and the admin, never scored
+    (issue 26, item 5; scoring/copied_logs.py). Similarities are Jaccard estimates of
+    character 3-grams; measured on tests/fixtures/copied_logs.json (tests/scoring/test_copied_logs.py)."""
+
+    # The nightly check of the last 7 days' logs (handlers/services/log_flags.py), before the
+    # digest (Monday 08:30) and off the busy hours.
+    check_at: time = time(3, 45)
+    own_similarity: float = Field(default=0.7, gt=0, le=1)
+    own_lookback_days: int = Field(default=14, ge=1)
+    colleague_similarity: float = Field(default=0.8, gt=0, le=1)
+    colleague_days: int = Field(default=1, ge=0)
+    template_share: float = Field(default=0.5, gt=0, le=1)
+    # A log with fewer content characters outside recurring-duty clauses is a rota, never a copy.
+    min_substance_chars: int = Field(default=12, ge=1)
+    # Clauses naming these are recurring duties: the same words every week are no copy.
+    routine_words: tuple[str, ...] = ("值班", "带班", "例会", "周例会", "晨会", "学习上级文件", "集中学习", "政治学习")
+    # 套话: phrases that say nothing of the day's work.
+    template_phrases: tuple[str, ...] = (
+        "认真学习贯彻", "上级会议精神", "进一步提高思想认识", "提高思想认识", "扎实推进各项工作落实", "扎实推进",
+        "切实做好本职工作", "严格落实工作责任", "不断提升服务水平", "高度重视", "按照上级要求", "统筹推进",
+        "确保各项工作取得实效", "持续深化作风建设", "全力以赴抓好落实", "完成领导交办事项", "完成领导交办的其他工作",
+        "认真完成本职工作", "积极配合", "履职尽责",
+    )
+
+    @property
+    def rules(self) -> CopyRules:
+        return CopyRules(
+            own_similarity=self.own_similarity, own_lookback_days=self.own_lookback_days,
+            colleague_similarity=self.colleague_similarity, colleague_days=self.colleague_days,
+            template_share=self.template_share, min_substance_chars=self.min_substance_chars,
+            routine_words=self.routine_words, template_phrases=self.template_phrases,
+        )
+
+
+class DigestSettings(Section):
+    """The weekly digest to each unit's main leader (issue 26, item 6)."""
+
+    # Monday (weekday 0) at this time, last week's digest goes out.
+    at: time = time(8, 30)
+    weekday: int = Field(default=0, ge=0, le=6)
+    # Units (by name, as on the roster) whose leaders asked not to get it.
+    off_units: tuple[str, ...] = ()
 
 
 class LeaveSettings(Section):
@@ -284,6 +343,8 @@ class RuleSettings(Section):
     logs: LogSettings = Field(default_factory=LogSettings)
     summaries: SummarySettings = Field(default_factory=SummarySettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
+    trust: TrustSettings = Field(default_factory=TrustSettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
     rating: RatingSettings = Field(default_factory=RatingSettings)
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     leave: LeaveSettings = Field(default_factory=LeaveSettings)

@@ -8,6 +8,7 @@ import storage.models_ops
 import storage.models_rating
 import storage.models_record
 import storage.models_reminders
+import storage.models_trust
 import storage.models_year  # noqa: F401
 
 metadata = SQLModel.metadata

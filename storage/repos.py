@@ -19,6 +19,7 @@ from storage.erasure import erase_after_commit
 from storage.ids import OrderedIds
 from storage.leave_repo import LeaveRepo
 from storage.log_batch import log_parts, log_upsert, part_lengths
+from storage.mention_repo import MentionRepo
 from storage.models import (
     BLANKED_PAYLOAD,
     CalendarDay,
@@ -39,6 +40,7 @@ from storage.reminder_repo import ReminderRepo
 from storage.results_repo import ResultsRepo
 from storage.roster_repo import RosterRepo
 from storage.sql import dialect_insert, insert_rows, rowcount, table_of
+from storage.trust_repo import TrustRepo
 from storage.year_repo import YearRepo
 
 
@@ -671,6 +673,8 @@ class Store:
         self.rating = RatingRepo(session)
         self.leave = LeaveRepo(session)
         self.reminders = ReminderRepo(session)
+        self.mentions = MentionRepo(session)
+        self.trust = TrustRepo(session)
         self.year = YearRepo(session)
         self.results = ResultsRepo(session)
         self.audit = AuditRepo(session)

@@ -930,10 +930,17 @@ async def remind(ctx: Ctx) -> int:
     for rnd in await ctx.store.rating.rounds(RoundStatus.open):
         if not rater_reminder_due(rnd.status, rnd.opened_at, rnd.closes_at, ctx.now):
             continue
-        for todo in await ctx.store.rating.todo(rnd.id):
+        todos = {todo.rater: todo for todo in await ctx.store.rating.todo(rnd.id)}
+
+        def key(rater: str, rnd_id: int = rnd.id) -> str:
+            return f"rate-remind:{rnd_id}:{ctx.today.isoformat()}:{rater}"
+
+        # Claimed first: once a day per round and rater, within each rater's daily budget.
+        for rater in await ctx.store.reminders.claim(
+            f"rate:{rnd.id}", ctx.today, list(todos), key, ctx.now, budget=ctx.settings.reminders.daily_budget
+        ):
             if await ctx.store.outbox.enqueue(
-                f"rate-remind:{rnd.id}:{ctx.today.isoformat()}:{todo.rater}", [todo.rater], "text",
-                {"content": "⏰ " + _reminder(ctx, rnd, todo)}, ctx.now,
+                key(rater), [rater], "text", {"content": "⏰ " + _reminder(ctx, rnd, todos[rater])}, ctx.now,
             ):
                 sent += 1
     return sent

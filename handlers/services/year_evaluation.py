@@ -278,16 +278,22 @@ async def remind(ctx: Ctx) -> int:
     for ev in await ctx.store.year.evaluation.rounds(RoundStatus.open):
         if not rater_reminder_due(ev.status, ev.opened_at, ev.closes_at, ctx.now):
             continue
-        for todo in await ctx.store.year.evaluation.todo(ev.id):
+        todos = {todo.rater: todo for todo in await ctx.store.year.evaluation.todo(ev.id)}
+
+        def key(rater: str, ev_id: int = ev.id) -> str:
+            return f"dem-remind:{ev_id}:{ctx.today.isoformat()}:{rater}"
+
+        # Claimed first: once a day per evaluation and rater, within each rater's daily budget.
+        for rater in await ctx.store.reminders.claim(
+            f"dem:{ev.id}", ctx.today, list(todos), key, ctx.now, budget=ctx.settings.reminders.daily_budget
+        ):
+            todo = todos[rater]
             text = (
                 f"⏰ {year_label(ev.year)}提醒：您需测评 {todo.cards} 位同事，尚未提交"
                 f"（截止 {deadline_text(ctx, ev.closes_at)}）。发送「测评」可重新收到未完成的卡片，"
                 "全部完成后发送「测评 提交」。"
             )
-            if await ctx.store.outbox.enqueue(
-                f"dem-remind:{ev.id}:{ctx.today.isoformat()}:{todo.rater}", [todo.rater], "text",
-                {"content": text}, ctx.now,
-            ):
+            if await ctx.store.outbox.enqueue(key(rater), [rater], "text", {"content": text}, ctx.now):
                 sent += 1
     return sent
 

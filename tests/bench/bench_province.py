@@ -148,7 +148,7 @@ async def reminder_fan_out(url: str) -> str:
                                     window=logs.backfill_working_days, logs_start=logs.start_date,
                                     target_chars=logs.target_chars)
         assert plan is not None
-        done = await reminders.queue(store, plan, NOW, settings.reminders.batch_size)
+        done = await reminders.queue(store, plan, NOW, settings.reminders.batch_size, settings.reminders.daily_budget)
         return f"{done.queued:,} recipients in {done.batches:,} sends"
 
     return await _with_env(url, job)

@@ -3,6 +3,7 @@
 from tests.bench import (
     bench_archive,
     bench_callback,
+    bench_copied_logs,
     bench_erasure,
     bench_province,
     bench_scoring,
@@ -24,3 +25,5 @@ if __name__ == "__main__":
     bench_year.main()
     print()
     bench_archive.main([])
+    print()
+    bench_copied_logs.main([])

@@ -28,3 +28,12 @@ def test_province_benchmark_runs_on_a_small_province(capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out
     assert "open a rating round" in out and "缺记统计" in out and "17:30 reminder fan-out" in out
     assert figures["remind"]["what"] == "140 recipients in 1 sends"
+
+
+def test_copied_logs_benchmark_runs_on_a_small_province(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.bench import bench_copied_logs
+
+    figures = bench_copied_logs.main(["--cadres", "60", "--days", "10", "--unit-size", "20", "--batch", "40"])
+    out = capsys.readouterr().out
+    assert "copied-log check" in out and "peak memory" in out and "ratio:" in out
+    assert figures["logs"] == 600 and figures["flagged"] > 0
