@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from scoring.rule_settings import (
     AdminSettings,
     CalendarSettings,
+    GradeSettings,
     HousekeepingSettings,
     LeaveSettings,
     LogSettings,
@@ -121,6 +122,7 @@ class Settings(BaseSettings):
     leave: LeaveSettings = Field(default_factory=LeaveSettings)
     roster: RosterSettings = Field(default_factory=RosterSettings)
     year: YearSettings = Field(default_factory=YearSettings)
+    grades: GradeSettings = Field(default_factory=GradeSettings)
     housekeeping: HousekeepingSettings = Field(default_factory=HousekeepingSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
 

@@ -23,6 +23,7 @@ from bot.cli import year as year_cli
 from bot.clock import ManualClock
 from bot.wecom.api import RecipientRateLimiter
 from storage.models import DailyLog, Summary
+from storage.models_rating import QuarterResult, RatingRound
 from storage.models_year import AnnualPublication, AnnualResult, YearEvalDraft, YearEvalScore
 from tests.conftest import SAMPLE_2027, at
 from tests.harness import ADMIN, running_bot
@@ -62,7 +63,10 @@ HISTORY = """year,userid,annual_score,unit_rank,excellent,last_in_unit
 """
 # Live from 2026's last working day, whose log everyone wrote: no log deductions, and the
 # 2026 annual summary is owed (a year that ended before go-live would owe none).
-SETTINGS = {"logs": {"start_date": "2026-12-31"}}
+# 平时考核 bands lowered to this district's spread of scores (60–87), so every grade occurs;
+# the 40% cap on 好 stays (城关镇's Q4 has three above 80 for two places).
+SETTINGS = {"logs": {"start_date": "2026-12-31"},
+            "grades": {"good_from": 80, "fairly_good_from": 70, "fair_from": 62}}
 
 
 def half_up(value: Fraction) -> Decimal:
@@ -100,6 +104,21 @@ def quarter_score(quarter: int, ratee: str) -> Decimal:
     weights = {"lead": 4, "peer": 3, "other": 3}
     total = sum(weights[g] for g in groups)
     return half_up(sum(Fraction(weights[g], total) * Fraction(sum(s), len(s)) for g, s in groups.items()))
+
+
+def expected_quarter_grades(quarter: int) -> dict[str, str]:
+    """平时考核 by the bands above, then at most floor(40% of the unit) 好, the best first; a
+    tie across that cap all 较好."""
+    scores = {u: quarter_score(quarter, u) for u in IDS}
+    grades = {u: "好" if s >= 80 else "较好" if s >= 70 else "一般" if s >= 62 else "较差" for u, s in scores.items()}
+    for unit in UNIT_RESULTS:
+        members = [u for u in IDS if UNIT_OF[u] == unit]
+        cap = len(members) * 40 // 100
+        good = sorted((u for u in members if grades[u] == "好"), key=lambda u: -scores[u])
+        for u in good:
+            if sum(1 for other in good if scores[other] >= scores[u]) > cap:
+                grades[u] = "较好"
+    return grades
 
 
 def competition(scores: dict[str, Decimal]) -> dict[str, int]:
@@ -197,6 +216,11 @@ async def run_quarter(h, clock, quarter: int, moment: str) -> None:  # type: ign
                 assert status == 200
     assert "已关闭" in await h.say(ADMIN, f"关闭评分 2026Q{quarter}")  # every ballot complete: handed in
     assert "已发布" in await h.say(ADMIN, f"发布结果 2026Q{quarter} 强制发布")
+    await drain_all(h)
+    # Each cadre's result notice carries the quarter's 平时考核 grade.
+    for userid, grade in expected_quarter_grades(quarter).items():
+        notice = next(t for t in reversed(h.standin.texts_for(userid)) if f"2026年第{quarter}季度实绩考核结果" in t)
+        assert f"平时考核：{grade}" in notice, (userid, notice)
 
 
 async def seed_summaries(h) -> None:  # type: ignore[no-untyped-def]
@@ -232,6 +256,18 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
         for quarter, moment in ((1, "2026-04-01 10:00"), (2, "2026-07-01 10:00"),
                                 (3, "2026-10-12 10:00"), (4, "2027-01-04 10:00")):
             await run_quarter(h, clock, quarter, moment)
+        # Stored with each published quarter; 我的得分 shows it, and why when the cap decided it.
+        async with h.runtime.sessions() as session:
+            stored = (await session.execute(
+                select(RatingRound.quarter, QuarterResult.userid, QuarterResult.grade)
+                .join(QuarterResult, QuarterResult.round_id == RatingRound.id))).all()
+        assert {(q, u): g for q, u, g in stored} == {
+            (f"2026Q{q}", u): g for q in (1, 2, 3, 4) for u, g in expected_quarter_grades(q).items()}
+        assert expected_quarter_grades(4)["ca_lead"] == "较好" and quarter_score(4, "ca_lead") >= 80
+        mine = await h.say("ca_lead", "我的得分 2026Q4")
+        assert "平时考核：较好（得分达到「好」的分数段，但本单位「好」不超过 40%，名额已满" in mine, mine
+        assert "平时考核：好。" in await h.say("ca_dep", "我的得分 2026Q4")
+        assert "平时考核：较差。" in await h.say("ca_staff3", "我的得分 2026Q1")
 
         # Nothing to publish yet: every cadre and every missing piece is named, nothing stored.
         refused = await h.say(ADMIN, "发布年度结果 2026")
