@@ -768,7 +768,11 @@ def _why(ctx: Ctx, old: CadreQuarter, new: CadreQuarter) -> list[str]:
         reasons.append(f"季度小结已计入，不再扣 {amount} 分" if old.summary_missing
                        else f"季度小结按未交计，扣 {amount} 分")
     if not reasons:
-        reasons.append("您的扣减没有变化；同单位或同职级其他干部的结果更正后，名次或平时考核等次随之变化")
+        moved = [what for what, was, now in (
+            ("名次", (old.rank_in_unit, old.rank_in_level), (new.rank_in_unit, new.rank_in_level)),
+            ("平时考核等次", old.grade, new.grade),  # the unit's cap on 好 moves with others' scores
+        ) if was != now]
+        reasons.append(f"您的扣减没有变化；同单位或同职级其他干部的结果更正后，{'和'.join(moved) or '名次'}随之变化")
     return reasons
 
 
