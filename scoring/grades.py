@@ -19,7 +19,7 @@ from math import floor
 from scoring.config import ScoringConfig
 from scoring.ranking import competition_ranking
 from scoring.rule_settings import GradeSettings
-from scoring.use import LastPlaceFlag, excellent_in_unit
+from scoring.use import ExcellentGrades, LastPlaceFlag, excellent_in_unit
 from scoring.workdays import WorkCalendar
 
 # --- 平时考核: a grade per published quarter ------------------------------------------------
@@ -164,12 +164,8 @@ def propose_grades(
     everyone else is 称职/合格. The quota is the unit's: everyone assessed counts, scored or not.
     """
     people = list(candidates)
-    open_ = [c for c in people if c.recorded is None]
-    blockers = {c.userid: excellent_blocker(c, rules) for c in open_}
-    eligible = {c.userid: c.score for c in open_ if c.score is not None and blockers[c.userid] is None}
-    # The quota counts those assessed: not those the rules leave out of grading.
-    assessed = sum(1 for c in people if c.recorded is None or c.recorded[0] not in EXCLUDED_GRADES)
-    grades = excellent_in_unit(unit, competition_ranking(eligible), cfg, headcount=assessed, decisions=tie_decisions)
+    blockers = {c.userid: excellent_blocker(c, rules) for c in people if c.recorded is None}
+    grades = excellent_among(unit, people, rules, cfg, tie_decisions)
     proposed: list[ProposedGrade] = []
     for c in people:
         if c.recorded is not None:
@@ -186,6 +182,21 @@ def propose_grades(
         else:
             proposed.append(ProposedGrade(c.userid, AnnualGrade.competent, "按规定默认"))
     return proposed
+
+
+def excellent_among(
+    unit: str,
+    people: Sequence[GradeCandidate],
+    rules: GradeSettings,
+    cfg: ScoringConfig,
+    tie_decisions: Mapping[str, bool] | None = None,
+) -> ExcellentGrades:
+    """The unit's 优秀 by score within its quota (R-USE-1) among those neither recorded nor
+    barred; the quota counts everyone assessed (not those the rules leave out of grading)."""
+    open_ = [c for c in people if c.recorded is None]
+    eligible = {c.userid: c.score for c in open_ if c.score is not None and excellent_blocker(c, rules) is None}
+    assessed = sum(1 for c in people if c.recorded is None or c.recorded[0] not in EXCLUDED_GRADES)
+    return excellent_in_unit(unit, competition_ranking(eligible), cfg, headcount=assessed, decisions=tie_decisions)
 
 
 @dataclass(frozen=True, slots=True)
