@@ -18,7 +18,14 @@ from functools import lru_cache
 from scoring.annual import AnnualResult
 from scoring.ballot import RawScore, Violation, check_value
 from scoring.config import ScoringConfig
-from scoring.grades import GradeCandidate, LastPlaceCase, ProposedGrade, bounded_last_place, excellent_among, propose_grades
+from scoring.grades import (
+    GradeCandidate,
+    LastPlaceCase,
+    ProposedGrade,
+    bounded_last_place,
+    excellent_among,
+    propose_grades,
+)
 from scoring.groups import assignments
 from scoring.ranking import Extremes, Ranking, level_extremes, rank_within_levels, rank_within_units
 from scoring.rounds import planned_round_window
@@ -224,9 +231,9 @@ def publication_changes(
         if old is None or new is None:
             changes.append(Change(userid, "", None if old is None else "", None if new is None else ""))
             continue
-        for field in sorted(old.keys() | new.keys()):
-            if old.get(field) != new.get(field):
-                changes.append(Change(userid, field, old.get(field), new.get(field)))
+        for name in sorted(old.keys() | new.keys()):
+            if old.get(name) != new.get(name):
+                changes.append(Change(userid, name, old.get(name), new.get(name)))
     return changes
 
 

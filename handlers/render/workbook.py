@@ -87,7 +87,7 @@ def results_row(record: YearRecord, person: Person) -> list[object]:
             figures.score if shown.composite else withheld,
             *((_place(figures.unit_rank, figures.unit_size), _place(figures.level_rank, figures.level_size))
               if shown.composite else ("", "")),
-            "优秀" if figures.excellent else "", "是" if figures.promotion_eligible else "否",
+            figures.grade or ("优秀" if figures.excellent else ""), "是" if figures.promotion_eligible else "否",
             "是" if figures.commendation_eligible else "否", figures.action,
         ]
     return [
