@@ -253,6 +253,18 @@ class YearRepo:
         )
         return rowcount(result)
 
+    async def missing_log_days(self, year: int) -> dict[str, int]:
+        """userid -> log days deducted in `year`'s published quarters (newest versions), summed
+        by the database; only cadres with any."""
+        result = await self.s.execute(newest(
+            select(col(QuarterResult.userid), func.sum(col(QuarterResult.missing_log_days)))
+            .join(RatingRound, col(QuarterResult.round_id) == col(RatingRound.id))
+            .where(col(RatingRound.quarter).startswith(f"{year}Q"), col(RatingRound.status) == RoundStatus.published,
+                   col(QuarterResult.missing_log_days) > 0)
+            .group_by(col(QuarterResult.userid))
+        ))
+        return {userid: int(days) for userid, days in result.all()}
+
     async def quarter_grades(self, year: int) -> dict[str, list[str]]:
         """userid -> the 平时考核 grades of `year`'s published quarters (newest versions), in
         quarter order; a quarter without a grade (unscored, or published before grades) is left out."""

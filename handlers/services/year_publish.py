@@ -154,8 +154,7 @@ async def gather(ctx: Ctx, year: int) -> Gathered:
         ))
     quarter_raters = await ctx.store.results.quarter_raters(year)
     grades = {u: [QuarterGrade(g) for g in got] for u, got in (await store.quarter_grades(year)).items()}
-    missing = {u: sum(c.missing_log_days for c in cells.values())
-               for u, cells in (await ctx.store.results.quarter_cells(year)).items()}
+    missing = await store.missing_log_days(year)
     return Gathered(people, annual_scores(inputs, ctx.cfg), democratic, unit_results, quarter_raters, grades, missing)
 
 

@@ -393,6 +393,12 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
         assert f"{best_name}（区发改局）：不得评为优秀（诫勉影响期，2026-03-01 至 2027-02-28）" in answer, answer
         assert "已记录" in await h.say(ADMIN, "不定等次 2026 孙副 试用期")
         assert await year_cli.run(h.settings, shiji_year("grade", "2026", "zz_nobody", "不称职", "x")) == 2
+        assert "没有「zz_nobody」" in capsys.readouterr().err
+        # The command line records and removes as chat does.
+        assert await year_cli.run(h.settings, shiji_year("grade", "2026", "tq_staff", "不参加", "长期病假")) == 0
+        assert "沈干（团区委）：不参加年度考核（长期病假）" in await h.say(ADMIN, "等次记录 2026")
+        assert await year_cli.run(h.settings, shiji_year("grade", "2026", "tq_staff", "撤销")) == 0
+        assert "没有等次记录" in await h.say(ADMIN, "撤销等次记录 2026 沈干")
         listing = await h.say(ADMIN, "等次记录 2026")
         assert "（3 人）" in listing and "孙副（城关镇）：不确定等次（试用期）" in listing, listing
 
