@@ -449,9 +449,9 @@ def _grade_cells(outcome: YearOutcome, userid: str, person: Person) -> dict[str,
 
 
 def _figures(row: dict[str, object] | Row) -> dict[str, str]:
-    if isinstance(row, dict):
-        return {field: str(row[field]) for field in FIGURES_ZH}
-    return {field: str(getattr(row, field)) for field in FIGURES_ZH}
+    """What a re-publish compares, as the admin reads it (the 等次 by its name)."""
+    read = SimpleNamespace(**row) if isinstance(row, dict) else row
+    return {field: grade_name(read) if field == "grade" else str(getattr(read, field)) for field in FIGURES_ZH}
 
 
 async def publish_year(ctx: Ctx, year: int, by: str, *, republish: bool = False, force: bool = False) -> str:

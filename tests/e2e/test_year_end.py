@@ -510,7 +510,22 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
             first_lead = await session.get(AnnualResult, (2026, 1, "fg_lead"))
             assert first_lead is not None and Decimal(first_lead.annual) == expected["fg_lead"]["annual"]
 
-        # The results file: exact columns, one row per cadre, version 2.
+        # A decision recorded after publishing takes effect by a re-publish: a new version, the
+        # change in the admin's words, the cadre told, the consequence listed.
+        assert "发送「发布年度结果 2026 重新发布」后生效" in await h.say(ADMIN, "等次 2026 周二 不称职 全年多项工作未完成")
+        await drain_all(h)
+        before = len(h.standin.texts_for("ca_staff2"))
+        corrected = await h.say(ADMIN, "发布年度结果 2026 重新发布")
+        assert "第 3 版" in corrected and "周二（ca_staff2） 等次：称职 → 不称职" in corrected, corrected
+        await drain_all(h)
+        (told,) = h.standin.texts_for("ca_staff2")[before:]
+        assert "等次：不称职。" in told, told
+        admin_texts = h.standin.texts_for(ADMIN)
+        third = "\n".join(admin_texts[next(i for i, t in enumerate(admin_texts) if "（第 3 版）已发布" in t):])
+        assert "· 周二：不称职：降低一个职务或者职级层次任职（公务员考核规定）" in third, third
+        expected["ca_staff2"]["grade"] = "不称职"
+
+        # The results file: exact columns, one row per cadre, the newest version.
         path = tmp_path / "results.csv"
         assert await year_cli.run(h.settings, shiji_year("results", "2026", "--csv", str(path))) == 0
         # Excel reads it as UTF-8 only with the byte-order mark; the header and levels are Chinese.
