@@ -23,8 +23,7 @@ from scoring.grades import (
     LastPlaceCase,
     ProposedGrade,
     bounded_last_place,
-    excellent_among,
-    propose_grades,
+    propose_unit,
 )
 from scoring.groups import assignments
 from scoring.ranking import Extremes, Ranking, level_extremes, rank_within_levels, rank_within_units
@@ -176,8 +175,8 @@ def year_outcome(
         excellent = {}
         for unit, ranking in unit_rankings.items():
             people = [candidates[u] for u in (*(e.userid for e in ranking.entries), *ranking.unranked)]
-            excellent[unit] = excellent_among(unit, people, rules, cfg, decisions)
-            proposed.update((p.userid, p) for p in propose_grades(unit, people, rules, cfg, decisions))
+            excellent[unit], unit_grades = propose_unit(unit, people, rules, cfg, decisions)
+            proposed.update((p.userid, p) for p in unit_grades)
     excellent_now = {userid for grades in excellent.values() for userid in grades.excellent}
     promotion: dict[str, Eligibility] = {}
     commendation: dict[str, Eligibility] = {}

@@ -43,6 +43,7 @@ from scoring.disclosure import (
 )
 from scoring.golive import owed_period, quarters_before_go_live
 from scoring.grades import (
+    EXCLUDED_GRADES,
     GRADE_ZH,
     AnnualGrade,
     Consequence,
@@ -331,11 +332,13 @@ def grades_report(
 
     counts = Counter(p.grade_zh(categories[p.userid]) for p in outcome.grades.values())
     lines = ["【年度等次】" + "，".join(f"{name} {n} 人" for name, n in sorted(counts.items(), key=lambda i: -i[1]))]
-    for p in sorted(outcome.grades.values(), key=lambda p: text_key(who(p.userid))):
-        if p.grade not in (AnnualGrade.competent, AnnualGrade.excellent):
-            lines.append(f"· {who(p.userid)}：{p.grade_zh(categories[p.userid])}（{p.reason_zh}）")
-        elif p.reason_zh.startswith("不能评为优秀") and within_quota(p.userid):  # barred, or by the 平时考核
+    noted = [p for p in outcome.grades.values() if p.grade not in (AnnualGrade.competent, AnnualGrade.excellent)
+             or (p.reason_zh.startswith("不能评为优秀") and within_quota(p.userid))]  # barred, or by the 平时考核
+    for p in sorted(noted, key=lambda p: text_key(who(p.userid))):
+        if p.grade is AnnualGrade.competent:
             lines.append(f"· {who(p.userid)}：得分在本单位优秀名额之内，但{p.reason_zh}；名额由本单位得分其后者依次递补")
+        else:
+            lines.append(f"· {who(p.userid)}：{p.grade_zh(categories[p.userid])}（{p.reason_zh}）")
     lines.append("【请考核办研究是否评为基本称职（基本合格）或不称职（不合格）】")
     lines += [f"· {who(u)}：{'；'.join(reasons)}" for u, reasons in review.items()] or ["无"]
     lines.append(f"如需认定，发送「等次 {year} 姓名 基本称职 理由」；不确定等次或不参加考核的发送「不定等次 {year} 姓名 理由」"
@@ -523,6 +526,8 @@ async def grade_follow_up(
                     history[row.userid][y] = AnnualGrade(row.grade)
     follow = []
     for userid, proposed in sorted(outcome.grades.items()):
+        if proposed.grade is AnnualGrade.competent or proposed.grade in EXCLUDED_GRADES:
+            continue  # the rules attach nothing to 称职 or to not being graded
         history[userid][year] = proposed.grade
         follow += consequences(userid, category_of(ctx, gathered.people[userid]), history[userid], year, rules)
     return review, follow
