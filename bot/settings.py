@@ -29,6 +29,7 @@ from scoring.rule_settings import (
     AdminSettings,
     CalendarSettings,
     DigestSettings,
+    GradeSettings,
     HousekeepingSettings,
     LeaveSettings,
     LogSettings,
@@ -125,6 +126,7 @@ class Settings(BaseSettings):
     leave: LeaveSettings = Field(default_factory=LeaveSettings)
     roster: RosterSettings = Field(default_factory=RosterSettings)
     year: YearSettings = Field(default_factory=YearSettings)
+    grades: GradeSettings = Field(default_factory=GradeSettings)
     housekeeping: HousekeepingSettings = Field(default_factory=HousekeepingSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
 

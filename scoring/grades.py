@@ -19,7 +19,7 @@ from math import floor
 from scoring.config import ScoringConfig
 from scoring.ranking import competition_ranking
 from scoring.rule_settings import GradeSettings
-from scoring.use import LastPlaceFlag, excellent_in_unit
+from scoring.use import ExcellentGrades, LastPlaceFlag, excellent_in_unit
 from scoring.workdays import WorkCalendar
 
 # --- 平时考核: a grade per published quarter ------------------------------------------------
@@ -163,13 +163,19 @@ def propose_grades(
     not recorded, so a place a barred cadre would have taken passes to the next by score;
     everyone else is 称职/合格. The quota is the unit's: everyone assessed counts, scored or not.
     """
-    people = list(candidates)
-    open_ = [c for c in people if c.recorded is None]
-    blockers = {c.userid: excellent_blocker(c, rules) for c in open_}
-    eligible = {c.userid: c.score for c in open_ if c.score is not None and blockers[c.userid] is None}
-    # The quota counts those assessed: not those the rules leave out of grading.
-    assessed = sum(1 for c in people if c.recorded is None or c.recorded[0] not in EXCLUDED_GRADES)
-    grades = excellent_in_unit(unit, competition_ranking(eligible), cfg, headcount=assessed, decisions=tie_decisions)
+    return propose_unit(unit, list(candidates), rules, cfg, tie_decisions)[1]
+
+
+def propose_unit(
+    unit: str,
+    people: Sequence[GradeCandidate],
+    rules: GradeSettings,
+    cfg: ScoringConfig,
+    tie_decisions: Mapping[str, bool] | None = None,
+) -> tuple[ExcellentGrades, list[ProposedGrade]]:
+    """`propose_grades` with the unit's 优秀 list and quota it rests on (one computation)."""
+    blockers = {c.userid: excellent_blocker(c, rules) for c in people if c.recorded is None}
+    grades = _excellent(unit, people, blockers, cfg, tie_decisions)
     proposed: list[ProposedGrade] = []
     for c in people:
         if c.recorded is not None:
@@ -185,7 +191,22 @@ def propose_grades(
             proposed.append(ProposedGrade(c.userid, AnnualGrade.competent, f"不能评为优秀：{blocker}"))
         else:
             proposed.append(ProposedGrade(c.userid, AnnualGrade.competent, "按规定默认"))
-    return proposed
+    return grades, proposed
+
+
+def _excellent(
+    unit: str,
+    people: Sequence[GradeCandidate],
+    blockers: Mapping[str, str | None],
+    cfg: ScoringConfig,
+    tie_decisions: Mapping[str, bool] | None,
+) -> ExcellentGrades:
+    """The unit's 优秀 by score within its quota (R-USE-1) among those neither recorded nor
+    barred (`blockers`); the quota counts everyone assessed, not those left out of grading."""
+    eligible = {c.userid: c.score for c in people
+                if c.recorded is None and c.score is not None and blockers[c.userid] is None}
+    assessed = sum(1 for c in people if c.recorded is None or c.recorded[0] not in EXCLUDED_GRADES)
+    return excellent_in_unit(unit, competition_ranking(eligible), cfg, headcount=assessed, decisions=tie_decisions)
 
 
 @dataclass(frozen=True, slots=True)

@@ -269,6 +269,9 @@ class GradeSettings(Section):
     review_request_days: int = Field(default=30, ge=1)
     review_decision_days: int = Field(default=30, ge=1)
     appeal_request_days: int = Field(default=15, ge=1)
+    # 人员类别 of a roster line that names none: civil_servant (公务员, 公务员法 第三十六条) or
+    # institution (事业单位, 事业单位工作人员考核规定 (2023)); names the annual grades.
+    default_category: str = Field(default="civil_servant", pattern="^(civil_servant|institution)$")
 
     @model_validator(mode="after")
     def _bands_in_order(self) -> GradeSettings:
@@ -350,5 +353,6 @@ class RuleSettings(Section):
     leave: LeaveSettings = Field(default_factory=LeaveSettings)
     roster: RosterSettings = Field(default_factory=RosterSettings)
     year: YearSettings = Field(default_factory=YearSettings)
+    grades: GradeSettings = Field(default_factory=GradeSettings)
     housekeeping: HousekeepingSettings = Field(default_factory=HousekeepingSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)

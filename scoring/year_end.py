@@ -10,7 +10,7 @@ and who was last in their unit (an imported history or earlier published years).
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -18,10 +18,17 @@ from functools import lru_cache
 from scoring.annual import AnnualResult
 from scoring.ballot import RawScore, Violation, check_value
 from scoring.config import ScoringConfig
-from scoring.grades import LastPlaceCase, bounded_last_place
+from scoring.grades import (
+    GradeCandidate,
+    LastPlaceCase,
+    ProposedGrade,
+    bounded_last_place,
+    propose_unit,
+)
 from scoring.groups import assignments
 from scoring.ranking import Extremes, Ranking, level_extremes, rank_within_levels, rank_within_units
 from scoring.rounds import planned_round_window
+from scoring.rule_settings import GradeSettings
 from scoring.types import DIMENSIONS_ZH, Member, Rank, RaterGroup, Role
 from scoring.use import (
     Eligibility,
@@ -128,6 +135,8 @@ class YearOutcome:
     # Last in their unit (units of at least last_place_min_unit_size): the ladder's action,
     # or a conflict the admin decides.
     last_place: tuple[LastPlaceCase, ...]
+    # The annual 等次 proposed for each cadre (scoring.grades.propose_grades), when graded.
+    grades: Mapping[str, ProposedGrade] = field(default_factory=dict)
 
     def is_excellent(self, userid: str, unit: str) -> bool:
         return userid in self.excellent[unit].excellent
@@ -143,6 +152,7 @@ def year_outcome(
     cfg: ScoringConfig,
     headcounts: Mapping[str, int] | None = None,
     decisions: Mapping[str, bool] | None = None,
+    grading: tuple[Mapping[str, GradeCandidate], GradeSettings] | None = None,
 ) -> YearOutcome:
     """Rankings (R-YEAR-4), excellent grades (R-USE-1), promotion eligibility for the next
     year (R-USE-2: this year is "last year"), commendation (R-USE-3) and the last-place
@@ -153,10 +163,20 @@ def year_outcome(
     """
     unit_rankings = rank_within_units(results)
     level_rankings = rank_within_levels(results)
-    excellent = {
-        unit: excellent_in_unit(unit, ranking, cfg, (headcounts or {}).get(unit), decisions)
-        for unit, ranking in unit_rankings.items()
-    }
+    proposed: dict[str, ProposedGrade] = {}
+    if grading is None:
+        excellent = {
+            unit: excellent_in_unit(unit, ranking, cfg, (headcounts or {}).get(unit), decisions)
+            for unit, ranking in unit_rankings.items()
+        }
+    else:
+        # 优秀 as the annual 等次 proposes it: by score within the quota among the unbarred.
+        candidates, rules = grading
+        excellent = {}
+        for unit, ranking in unit_rankings.items():
+            people = [candidates[u] for u in (*(e.userid for e in ranking.entries), *ranking.unranked)]
+            excellent[unit], unit_grades = propose_unit(unit, people, rules, cfg, decisions)
+            proposed.update((p.userid, p) for p in unit_grades)
     excellent_now = {userid for grades in excellent.values() for userid in grades.excellent}
     promotion: dict[str, Eligibility] = {}
     commendation: dict[str, Eligibility] = {}
@@ -184,6 +204,7 @@ def year_outcome(
         promotion,
         commendation,
         tuple(cases),
+        proposed,
     )
 
 
@@ -209,9 +230,9 @@ def publication_changes(
         if old is None or new is None:
             changes.append(Change(userid, "", None if old is None else "", None if new is None else ""))
             continue
-        for field in sorted(old.keys() | new.keys()):
-            if old.get(field) != new.get(field):
-                changes.append(Change(userid, field, old.get(field), new.get(field)))
+        for name in sorted(old.keys() | new.keys()):
+            if old.get(name) != new.get(name):
+                changes.append(Change(userid, name, old.get(name), new.get(name)))
     return changes
 
 

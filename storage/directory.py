@@ -23,6 +23,7 @@ class CadreRow(Protocol):
     rank: str | None
     position: str
     active: bool
+    category: str | None  # 人员类别; None: the [grades] default
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Person:
     position: str
     active: bool
     oversees: frozenset[int] = field(default_factory=frozenset)
+    category: str | None = None  # 人员类别 (scoring.grades.StaffCategory); None: the [grades] default
 
     @property
     def unit_id(self) -> int:
@@ -81,6 +83,7 @@ class Directory:
                 position=c.position,
                 active=c.active,
                 oversees=frozenset(oversees.get(c.userid, ())),
+                category=c.category,
             )
             for c in cadres
         }

@@ -35,6 +35,8 @@ class Cadre(SQLModel, table=True):
     position: str = Field(default="", max_length=100)
     active: bool = True
     updated_at: datetime = Field(sa_column=aware())
+    # 人员类别 (scoring.grades.StaffCategory): names the annual 等次; None = [grades] default_category.
+    category: str | None = Field(default=None, max_length=16)
 
 
 class RosterChange(SQLModel, table=True):
@@ -57,6 +59,7 @@ class RosterChange(SQLModel, table=True):
     rank: str | None = Field(default=None, max_length=20)
     position: str = Field(default="", max_length=100)
     active: bool = True
+    category: str | None = Field(default=None, max_length=16)  # as on `cadre`
     oversees: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # unit names, ";"
     source: str = Field(default="", max_length=200)  # "导入 名册.xlsx", "企业微信同步"
     recorded_at: datetime = Field(sa_column=aware())

@@ -140,6 +140,9 @@ class QuarterResult(SQLModel, table=True):
     level_ranked: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # The overdue log days deducted, ISO dates joined by ","; "" when none (or not recorded).
     missing_dates: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # The 平时考核 grade (scoring.grades.QuarterGrade: 好/较好/一般/较差) given at publishing;
+    # None: no score, or published before grades existed (migration 0021).
+    grade: str | None = Field(default=None, max_length=4)
 
 
 class RatingExtraRater(SQLModel, table=True):

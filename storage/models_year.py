@@ -166,6 +166,24 @@ class ExcellentDecision(SQLModel, table=True):
     decided_at: datetime = Field(sa_column=aware())
 
 
+class GradeRecord(SQLModel, table=True):
+    """The 考核办's record on a cadre's annual 等次 (issue 24), applied at every publishing of
+    the year: `kind` "grade" sets a grade the rules leave to the office (不确定等次, 不参加,
+    基本称职, 不称职), "bar" keeps the cadre from 优秀 (处分, 诫勉 period from–to)."""
+
+    __tablename__ = "grade_record"
+
+    year: int = Field(primary_key=True)
+    userid: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(primary_key=True, max_length=8)  # grade | bar
+    grade: str | None = Field(default=None, max_length=24)  # scoring.grades.AnnualGrade, for "grade"
+    reason: str = Field(max_length=200)
+    period_from: date | None = None
+    period_to: date | None = None
+    recorded_by: str = Field(max_length=64)
+    recorded_at: datetime = Field(sa_column=aware())
+
+
 class AnnualPublication(SQLModel, table=True):
     """One version of a published year; a re-publish adds version + 1 and says what changed."""
 
@@ -212,3 +230,8 @@ class AnnualResult(SQLModel, table=True):
     commendation_eligible: bool
     last_place_years: int  # consecutive years last in the unit, ending with this one (0: not last)
     action: str = Field(default="", max_length=30)  # 提醒谈话 / 诫勉谈话 / 组织处理 or ""
+    # The annual 等次 (scoring.grades.AnnualGrade) and the 人员类别 that names it; None: published
+    # before grades existed (migration 0021), read as 「未评定（本功能上线前发布）」.
+    grade: str | None = Field(default=None, max_length=24)
+    category: str | None = Field(default=None, max_length=16)
+    grade_reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))

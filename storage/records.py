@@ -121,6 +121,7 @@ class CadreQuarter:
     rank_in_level: int | None
     level_ranked: int
     missing_dates: str  # overdue log days deducted, ISO dates joined by ","; "" when none
+    grade: str | None = None  # 平时考核 (scoring.grades.QuarterGrade); None: unscored or published before grades
 
     @classmethod
     def of(cls, row: Any) -> CadreQuarter:

@@ -36,6 +36,7 @@ class QuarterCells(NamedTuple):
     level_ranked: int
     missing_log_days: int
     raters: int = 0  # how many raters the score rests on (handlers decide what may be shown)
+    grade: str | None = None  # 平时考核; None: unscored, or published before grades existed
 
 
 def rater_total(rater_counts: str) -> int:
@@ -72,13 +73,13 @@ class ResultsRepo:
         q = QuarterResult
         result = await self.s.execute(newest(
             select(col(RatingRound.quarter), col(q.userid), col(q.score), col(q.deduction), col(q.rank_in_unit), col(q.unit_ranked),
-                   col(q.rank_in_level), col(q.level_ranked), col(q.missing_log_days), col(q.rater_counts))
+                   col(q.rank_in_level), col(q.level_ranked), col(q.missing_log_days), col(q.rater_counts), col(q.grade))
             .join(q, col(q.round_id) == col(RatingRound.id))
             .where(col(RatingRound.status) == RoundStatus.published, col(RatingRound.quarter).startswith(f"{year}Q"))
         ))
         found: dict[str, dict[int, QuarterCells]] = {}
-        for quarter, userid, *cells, counts in result.all():
-            found.setdefault(userid, {})[int(quarter[-1])] = QuarterCells._make((*cells, rater_total(counts)))
+        for quarter, userid, *cells, counts, grade in result.all():
+            found.setdefault(userid, {})[int(quarter[-1])] = QuarterCells._make((*cells, rater_total(counts), grade))
         return found
 
     async def quarter_raters(self, year: int, userid: str | None = None) -> dict[str, dict[int, int]]:

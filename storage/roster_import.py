@@ -63,8 +63,9 @@ class RosterRow:
     oversees: tuple[str, ...]
     position: str
     active: bool
-    # Optional columns the file has: one without 职务/分管单位/在职 leaves them as they were.
-    given: frozenset[str] = frozenset(("oversees", "position", "active"))
+    # Optional columns the file has: one without 职务/分管单位/在职/人员类别 leaves them as they were.
+    given: frozenset[str] = frozenset(("oversees", "position", "active", "category"))
+    category: str | None = None  # 人员类别; None: the [grades] default
 
 
 class UnreadableTable(ValueError):
@@ -233,6 +234,7 @@ def parse_roster(records: list[dict[str, str]], known_units: Collection[str] | N
         elif known_units is not None:
             bad += [_not_on_roster(said("oversees"), u) for u in oversees if u not in known_units and u not in in_file]
         active = coded(BY_KEY["active"], cell.get("active", ""), bad)
+        staff = coded(BY_KEY["category"], cell["category"], bad) if cell.get("category") else None
         if bad:
             problems.append(f"第 {index} 行：" + "；".join(bad))
             continue
@@ -241,7 +243,7 @@ def parse_roster(records: list[dict[str, str]], known_units: Collection[str] | N
         rows.append(RosterRow(
             line=index, userid=userid, name=cell["name"], unit=cell["unit"], unit_category=category,
             role=role, rank=rank, oversees=oversees, position=cell.get("position", ""),
-            active=active == "true", given=frozenset(headers),
+            active=active == "true", given=frozenset(headers), category=staff,
         ))
     if not rows and not problems:  # the template saved as it came
         problems.append("文件中只有模板自带的示例行，没有要导入的人：请在示例下方逐行填写后再导入")
@@ -262,11 +264,12 @@ class ImportSummary:
 
 
 def _line(row: RosterRow, unit_id: int) -> tuple[object, ...]:
-    return (row.name, unit_id, row.role, row.rank, row.position, row.active, ";".join(row.oversees))
+    return (row.name, unit_id, row.role, row.rank, row.position, row.active, ";".join(row.oversees), row.category)
 
 
 def _stored(change: RosterChange) -> tuple[object, ...]:
-    return (change.name, change.unit_id, change.role, change.rank, change.position, change.active, change.oversees)
+    return (change.name, change.unit_id, change.role, change.rank, change.position, change.active, change.oversees,
+            change.category)
 
 
 async def apply_roster(
@@ -330,7 +333,7 @@ async def apply_roster(
         cadre = existing.get(row.userid)
         if cadre is None:
             cadre = Cadre(userid=row.userid, name=row.name, unit_id=unit_id, role=row.role, rank=row.rank,
-                          position=row.position, active=row.active, updated_at=now)
+                          position=row.position, active=row.active, category=row.category, updated_at=now)
             session.add(cadre)
             existing[row.userid] = cadre
             created += 1
@@ -342,6 +345,7 @@ async def apply_roster(
                                             role=row.role, recorded_at=now)
         change.name, change.unit_id, change.role, change.rank = row.name, unit_id, row.role, row.rank
         change.position, change.active, change.oversees = row.position, row.active, ";".join(row.oversees)
+        change.category = row.category
         change.source, change.recorded_at = source, now
         if same_day is None:
             session.add(change)
@@ -384,12 +388,14 @@ def _keep_absent(row: RosterRow, line: RosterChange) -> RosterRow:
         position=row.position if "position" in row.given else line.position,
         oversees=row.oversees if "oversees" in row.given else tuple(filter(None, line.oversees.split(";"))),
         active=row.active if "active" in row.given else line.active,
+        category=row.category if "category" in row.given else line.category,
     )
 
 
 def _mirror(cadre: Cadre, line: RosterChange, now: datetime) -> None:
     cadre.name, cadre.unit_id, cadre.role, cadre.rank = line.name, line.unit_id, line.role, line.rank
     cadre.position, cadre.active, cadre.updated_at = line.position, line.active, now
+    cadre.category = line.category
 
 
 async def _replace_oversight(session: AsyncSession, today: dict[str, RosterChange], units: dict[str, Unit]) -> None:

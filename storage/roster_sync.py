@@ -105,5 +105,6 @@ def sync_rows(
         rows.append(RosterRow(
             line=line, userid=cadre.userid, name=name, unit=unit, unit_category=category, role=cadre.role,
             rank=cadre.rank, oversees=oversees.get(cadre.userid, ()), position=cadre.position, active=active,
+            category=cadre.category,
         ))
     return rows

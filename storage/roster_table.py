@@ -96,6 +96,16 @@ COLUMNS: tuple[Column, ...] = (
                   "调离": "false", "退休": "false"},
         width=8,
     ),
+    Column(
+        "category", "人员类别",
+        "公务员（含参照管理）或 事业单位：决定年度考核等次的名称（称职/合格 等）；不填按 settings.toml [grades] default_category",
+        aliases=("类别", "编制类别", "人员性质"), labels={"civil_servant": "公务员", "institution": "事业单位"},
+        variants={"参公": "civil_servant", "参照管理": "civil_servant", "参照公务员法管理": "civil_servant",
+                  "公务员(含参照管理)": "civil_servant", "行政": "civil_servant", "行政编制": "civil_servant",
+                  "事业": "institution", "事业编": "institution", "事业编制": "institution",
+                  "事业单位工作人员": "institution", "事业人员": "institution"},
+        width=12,
+    ),
 )
 BY_KEY = {c.key: c for c in COLUMNS}
 _BY_HEADER = {normalise(name): c for c in COLUMNS for name in (c.key, c.header, *c.aliases)}

@@ -96,7 +96,7 @@ async def roster_rows(session: AsyncSession) -> list[dict[str, str]]:
             "unit_category": label("unit_category", units[c.unit_id].category),
             "role": label("role", c.role), "rank": label("rank", c.rank),
             "oversees": "；".join(oversees.get(c.userid, [])), "position": c.position,
-            "active": YES if c.active else NO,
+            "active": YES if c.active else NO, "category": label("category", c.category),
         }
         for c in people
     ]

@@ -28,6 +28,7 @@ from storage.models_year import (
     AnnualResult,
     AwardRecord,
     ExcellentDecision,
+    GradeRecord,
     HistoryResult,
     QuarterExcuse,
     UnitResult,
@@ -228,6 +229,55 @@ class YearRepo:
                   "decided_at": stmt.excluded.decided_at},
         )
         await self.s.execute(stmt)
+
+    # ---- the 考核办's records on annual grades (issue 24) ----
+
+    async def grade_records(self, year: int) -> dict[str, dict[str, GradeRecord]]:
+        """userid -> kind ("grade" / "bar") -> the record, for `year`."""
+        found: dict[str, dict[str, GradeRecord]] = defaultdict(dict)
+        for row in (await self.s.execute(select(GradeRecord).where(col(GradeRecord.year) == year))).scalars():
+            found[row.userid][row.kind] = row
+        return dict(found)
+
+    async def record_grade(self, row: GradeRecord) -> None:
+        """Record (or replace) one record of a cadre's year."""
+        await self.s.execute(delete(GradeRecord).where(
+            col(GradeRecord.year) == row.year, col(GradeRecord.userid) == row.userid, col(GradeRecord.kind) == row.kind,
+        ))
+        self.s.add(row)
+        await self.s.flush()
+
+    async def remove_grade_records(self, year: int, userid: str) -> int:
+        result = await self.s.execute(
+            delete(GradeRecord).where(col(GradeRecord.year) == year, col(GradeRecord.userid) == userid)
+        )
+        return rowcount(result)
+
+    async def missing_log_days(self, year: int) -> dict[str, int]:
+        """userid -> log days deducted in `year`'s published quarters (newest versions), summed
+        by the database; only cadres with any."""
+        result = await self.s.execute(newest(
+            select(col(QuarterResult.userid), func.sum(col(QuarterResult.missing_log_days)))
+            .join(RatingRound, col(QuarterResult.round_id) == col(RatingRound.id))
+            .where(col(RatingRound.quarter).startswith(f"{year}Q"), col(RatingRound.status) == RoundStatus.published,
+                   col(QuarterResult.missing_log_days) > 0)
+            .group_by(col(QuarterResult.userid))
+        ))
+        return {userid: int(days) for userid, days in result.all()}
+
+    async def quarter_grades(self, year: int) -> dict[str, list[str]]:
+        """userid -> the 平时考核 grades of `year`'s published quarters (newest versions), in
+        quarter order; a quarter without a grade (unscored, or published before grades) is left out."""
+        result = await self.s.execute(newest(
+            select(col(RatingRound.quarter), col(QuarterResult.userid), col(QuarterResult.grade))
+            .join(RatingRound, col(QuarterResult.round_id) == col(RatingRound.id))
+            .where(col(RatingRound.quarter).startswith(f"{year}Q"), col(RatingRound.status) == RoundStatus.published)
+        ))
+        found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for quarter, userid, grade in result.all():
+            if grade is not None:
+                found[userid].append((quarter, grade))
+        return {userid: [g for _, g in sorted(pairs)] for userid, pairs in found.items()}
 
     # ---- the year's published quarters ----
 

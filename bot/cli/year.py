@@ -7,6 +7,7 @@ excuse YEAR USERID q2 原因         leave a quarter out of a cadre's mean ('*':
 publish YEAR [--republish]        publish (or, explicitly, correct) the year
 grant-excellent YEAR USERID       grant excellent to a cadre tied at their unit's quota (new version)
 refuse-excellent YEAR USERID      or refuse it
+grade YEAR USERID WORD 理由         record an annual 等次 (基本称职/不称职/不确定等次/不参加) or 不评优; 撤销 removes
 results YEAR --csv PATH           one row per cadre: UTF-8 with BOM, Chinese header (RESULT_COLUMNS)
 """
 
@@ -20,6 +21,7 @@ from bot.cli.db import operator_table
 from bot.cli.rounds import rating_unit_of_work
 from bot.settings import Settings
 from handlers.base import Ctx, Refusal
+from handlers.services import grade_records
 from handlers.services.rounds import progress_text
 from handlers.services.year_evaluation import (
     YEAR,
@@ -28,7 +30,7 @@ from handlers.services.year_evaluation import (
     open_evaluation,
 )
 from handlers.services.year_imports import excuse_quarter, import_history, import_unit_results
-from handlers.services.year_publish import publish_year, row_shown
+from handlers.services.year_publish import grade_name, publish_year, row_shown
 from handlers.services.year_ties import decide_tie
 from scoring.disclosure import withheld_zh
 from scoring.names import text_key
@@ -40,7 +42,7 @@ from storage.records import RoundStatus
 RESULT_COLUMNS: dict[str, str] = {
     "userid": "企业微信账号", "name": "姓名", "unit": "单位", "rank_level": "职级", "democratic": "民主测评",
     "unit_result": "单位年度结果", "quarter_mean": "季度平均", "annual": "年度得分", "unit_rank": "年度单位排名",
-    "level_rank": "年度职级排名", "excellent": "优秀", "promotion_eligible": "符合提拔条件",
+    "level_rank": "年度职级排名", "excellent": "优秀", "grade": "等次", "promotion_eligible": "符合提拔条件",
     "commendation_eligible": "可评先评优", "last_place_years": "连续末位年数", "action": "处理",
 }
 
@@ -71,6 +73,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         decide = actions.add_parser(name, help=text)
         decide.add_argument("year", type=int)
         decide.add_argument("userid")
+    grade = actions.add_parser(
+        "grade", help="record a cadre's annual 等次 as chat's 等次/不评优/不定等次 do: WORD is 基本称职, 不称职, "
+        "不确定等次, 不参加 or 不评优 (a bar on 优秀; dates in the reason give its period), or 撤销 to remove the records")
+    grade.add_argument("year", type=int)
+    grade.add_argument("userid")
+    grade.add_argument("word")
+    grade.add_argument("reason", nargs="*")
     results = actions.add_parser("results", help="write the published results file")
     results.add_argument("year", type=int)
     results.add_argument("--csv", dest="csv_path", type=Path, required=True)
@@ -100,6 +109,10 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
                                         confirm=args.confirm)
         if action == "publish":
             return await publish_year(ctx, args.year, "cli", republish=args.republish, force=args.force)
+        if action == "grade":
+            if args.word == "撤销":
+                return await grade_records.remove(ctx, args.year, args.userid)
+            return await grade_records.record(ctx, args.year, args.userid, args.word, " ".join(args.reason), "cli")
         if action in ("grant-excellent", "refuse-excellent"):
             return await decide_tie(ctx, args.year, args.userid, action == "grant-excellent", "cli")
         return await write_results(ctx, args.year, args.csv_path)
@@ -127,7 +140,7 @@ async def write_results(ctx: Ctx, year: int, path: Path) -> str:
                 row.userid, row.name, row.unit_name, RANK_ZH[Rank(row.rank_level)],
                 row.democratic if shown.democratic else withheld, row.unit_result,
                 row.quarter_mean if shown.quarter_mean else withheld,
-                row.annual if shown.composite else withheld, *places, yes_no[row.excellent],
+                row.annual if shown.composite else withheld, *places, yes_no[row.excellent], grade_name(row),
                 yes_no[row.promotion_eligible], yes_no[row.commendation_eligible], row.last_place_years,
                 row.action,
             ])

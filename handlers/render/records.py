@@ -46,6 +46,7 @@ class AnnualFigures:
     explained: str  # the parts, weights and grade as 我的得分 2026 words them (places only if shown)
     shown: YearShown  # what the cadre and the admin may be shown (scoring.disclosure)
     shown_to_colleagues: YearShown  # what another cadre (a leader, who may have rated them) may
+    grade: str = ""  # the 等次 by 人员类别 (优秀/称职/…/合格…), as year_publish.grade_name words it
 
 
 @dataclass(frozen=True)

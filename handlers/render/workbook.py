@@ -34,7 +34,7 @@ from storage.results_repo import QuarterCells
 
 HEADER = [
     "单位", "姓名", "企业微信账号", "职务", "身份", "职级",
-    *[f"第{'一二三四'[q - 1]}季度{what}" for q in QUARTERS for what in ("得分", "扣减", "单位排名", "职级排名")],
+    *[f"第{'一二三四'[q - 1]}季度{what}" for q in QUARTERS for what in ("得分", "扣减", "单位排名", "职级排名", "平时考核")],
     "民主测评", "单位年度结果", "季度平均", "年度得分", "年度单位排名", "年度职级排名", "等次",
     "符合提拔条件", "可评先评优", "处理",
 ]
@@ -59,14 +59,18 @@ def _quarter_cells(row: QuarterCells | None, k: int) -> list[object]:
     """A quarter's cells; a score on fewer than `k` raters is withheld with its places (the
     workbook lists everyone: a place next to shown scores would pin it, scoring.disclosure)."""
     if row is None:
-        return [None, None, "", ""]
+        return [None, None, "", "", ""]
+    # The 平时考核 grade is the person's official quarterly result (公务员平时考核办法（试行）):
+    # filed even beside a withheld score, whose band it shows only coarsely.
+    grade = row.grade or ("" if row.score is None else "未评定")
     if row.score is not None and not shows(row.raters, k):
-        return [withheld_zh(k), _number(row.deduction), "", ""]
+        return [withheld_zh(k), _number(row.deduction), "", "", grade]
     return [
         _number(row.score),
         _number(row.deduction),
         _place(row.rank_in_unit, row.unit_ranked),
         _place(row.rank_in_level, row.level_ranked),
+        grade,
     ]
 
 
@@ -83,7 +87,7 @@ def results_row(record: YearRecord, person: Person) -> list[object]:
             figures.score if shown.composite else withheld,
             *((_place(figures.unit_rank, figures.unit_size), _place(figures.level_rank, figures.level_size))
               if shown.composite else ("", "")),
-            "优秀" if figures.excellent else "", "是" if figures.promotion_eligible else "否",
+            figures.grade or ("优秀" if figures.excellent else ""), "是" if figures.promotion_eligible else "否",
             "是" if figures.commendation_eligible else "否", figures.action,
         ]
     return [

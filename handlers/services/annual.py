@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from handlers.render.records import AnnualFigures
-from handlers.services.year_publish import breakdown_text, row_shown
+from handlers.services.year_publish import breakdown_text, grade_name, row_shown
 from scoring.types import Rank
 from storage.repos import Store
 
@@ -38,6 +38,7 @@ async def published_year(store: Store, year: int, k: int, userid: str | None = N
             action=r.action, explained=breakdown_text(r, shown[r.userid], k, place_if_withheld=False),
             shown=shown[r.userid],
             shown_to_colleagues=row_shown(r, raters.get(r.userid, {}), k, viewer_may_be_rater=True),
+            grade=grade_name(r),
         )
         for r in published.rows
     ]

@@ -71,6 +71,7 @@ from scoring.disclosure import (
     withheld_zh,
 )
 from scoring.golive import owed_period
+from scoring.grades import QuarterGrade, band_grade, quarter_grades
 from scoring.handin import HandinCheck, check_handin
 from scoring.logs import counting_start, logged_of_owed, overdue_days
 from scoring.names import text_key
@@ -562,6 +563,7 @@ async def publish_round(ctx: Ctx, rnd: QuarterRound, *, force: bool = False) -> 
             group_means=json.dumps({g.value: str(v) for g, v in result.group_means_visible.items()}),
             rater_counts=json.dumps({g.value: n for g, n in result.rater_counts.items()}),
         ))
+    rows = graded(ctx, rows)
     await ctx.store.rating.save_results(rows)
     await ctx.store.rating.drop_lines(rnd.id)  # the composite stays; a one-person group's line would not be anonymous
     if not await ctx.store.rating.set_status(rnd.id, RoundStatus.closed, RoundStatus.published, ctx.now):
@@ -586,6 +588,19 @@ async def publish_round(ctx: Ctx, rnd: QuarterRound, *, force: bool = False) -> 
         for r in rows if r.score is not None and not quarter_shown_of(ctx, r).score
     }, key=text_key)
     return answer + ("\n" + short_of_raters_zh(short, ctx.cfg.min_group_size) if short else "")
+
+
+def graded(ctx: Ctx, rows: Sequence[CadreQuarter]) -> list[CadreQuarter]:
+    """`rows` with their 平时考核 grades (scoring.grades.quarter_grades), unit by unit: the
+    bands, then the unit's cap on 好, sized by everyone the unit placed in the quarter."""
+    units: dict[int, list[CadreQuarter]] = defaultdict(list)
+    for row in rows:
+        units[row.unit_id].append(row)
+    grades: dict[str, str] = {}
+    for members in units.values():
+        scores = {r.userid: Decimal(r.score) for r in members if r.score is not None}
+        grades.update(quarter_grades(scores, ctx.settings.grades, headcount=len(members)))
+    return [replace(row, grade=grades.get(row.userid)) for row in rows]
 
 
 def _dates_text(days: Sequence[date]) -> str:
@@ -672,13 +687,13 @@ def _rescored(ctx: Ctx, before: Sequence[CadreQuarter], owed: _Owed, version: in
     levels = rank_within_levels(
         ScoredCadre(r.userid, str(r.unit_id), Rank(r.rank_level), _decimal(r.score)) for r in rows if r.rank_level
     )
-    return [
+    return graded(ctx, [
         replace(
             row, rank_in_unit=units[str(row.unit_id)].position_of(row.userid),
             rank_in_level=levels[Rank(row.rank_level)].position_of(row.userid) if row.rank_level else row.rank_in_level,
         )
         for row in rows
-    ]
+    ])
 
 
 def _decimal(value: str | None) -> Decimal | None:
@@ -688,7 +703,7 @@ def _decimal(value: str | None) -> Decimal | None:
 def _figures(row: CadreQuarter) -> tuple[object, ...]:
     """What a re-publish compares: everything a reader of the row is shown that can change."""
     return (row.score, row.deduction, row.missing_dates, row.missing_log_days, row.summary_missing,
-            row.rank_in_unit, row.rank_in_level)
+            row.rank_in_unit, row.rank_in_level, row.grade)
 
 
 def _why(ctx: Ctx, old: CadreQuarter, new: CadreQuarter) -> list[str]:
@@ -712,7 +727,11 @@ def _why(ctx: Ctx, old: CadreQuarter, new: CadreQuarter) -> list[str]:
         reasons.append(f"季度小结已计入，不再扣 {amount} 分" if old.summary_missing
                        else f"季度小结按未交计，扣 {amount} 分")
     if not reasons:
-        reasons.append("您的扣减没有变化；同单位或同职级其他干部的结果更正后，名次随之变化")
+        moved = [what for what, was, now in (
+            ("名次", (old.rank_in_unit, old.rank_in_level), (new.rank_in_unit, new.rank_in_level)),
+            ("平时考核等次", old.grade, new.grade),  # the unit's cap on 好 moves with others' scores
+        ) if was != now]
+        reasons.append(f"您的扣减没有变化；同单位或同职级其他干部的结果更正后，{'和'.join(moved) or '名次'}随之变化")
     return reasons
 
 
@@ -725,6 +744,8 @@ def _seen(ctx: Ctx, row: CadreQuarter) -> list[tuple[str, str]]:
     seen = [("扣减", f"{row.deduction} 分")]
     if row.score is not None and quarter_shown_of(ctx, row).score:
         seen.insert(0, ("得分", f"{row.score} 分"))
+    if row.grade is not None:
+        seen.append(("平时考核", row.grade))
     for place in own_places(ctx, row):
         seen.append((f"在{place.where}的名次", f"第 {place.position} 名（共 {place.size} 人）"))
     return seen
@@ -762,6 +783,8 @@ def _change_line(ctx: Ctx, old: CadreQuarter, new: CadreQuarter) -> str:
         parts.append(f"缺记日志 {old.missing_log_days} → {new.missing_log_days} 天")
     if old.summary_missing != new.summary_missing:
         parts.append("季度小结 " + ("未交 → 已计入" if old.summary_missing else "已计入 → 未交"))
+    if old.grade != new.grade:
+        parts.append(f"平时考核 {grade_zh(old)} → {grade_zh(new)}")
     person = ctx.directory.people.get(new.userid)
     who = f"{person.name}（{person.unit.name}）" if person else new.userid
     return f"· {who}：" + "，".join(parts)
@@ -834,8 +857,9 @@ def result_text(ctx: Ctx, row: CadreQuarter, *, filed: bool = False) -> str:
     shown = quarter_shown_of(ctx, row)
     places = [f"在{p.where} {p.size} 人中排第 {p.position} 名" for p in own_places(ctx, row)]
     score_label = "季度得分" if filed else "您的得分"
+    grade = grade_line(ctx, row)
     if not shown.score:
-        lines = [f"{score_label}：{withheld_zh(k)}（得分照常计算，用于排名和评优）。"]
+        lines = [f"{score_label}：{withheld_zh(k)}（得分照常计算，用于排名和评优）。", grade]
         if not filed and places:
             lines.append("，".join(places) + "。")
         advice = "" if filed else "本单位可由主要领导发送「增加参评」提议增加参评人员。"
@@ -845,7 +869,7 @@ def result_text(ctx: Ctx, row: CadreQuarter, *, filed: bool = False) -> str:
         if not filed:
             lines.append("发送「我的得分」可随时查看。")
         return "\n".join(lines)
-    lines = [f"{score_label}：{row.score} 分，{'，'.join(places)}。"]
+    lines = [f"{score_label}：{row.score} 分，{'，'.join(places)}。", grade]
     lines.append("得分构成：" if filed else "怎么算的：")
     unit = ctx.directory.units.get(row.unit_id)
     present = [g for g in RaterGroup if counts.get(g)]
@@ -872,6 +896,23 @@ def result_text(ctx: Ctx, row: CadreQuarter, *, filed: bool = False) -> str:
     if not filed:
         lines.append("发送「我的得分」可随时查看。")
     return "\n".join(lines)
+
+
+def grade_zh(row: CadreQuarter) -> str:
+    """A published quarter's 平时考核 grade as a reader sees it."""
+    if row.grade is not None:
+        return row.grade
+    return "无得分，不评定" if row.score is None else "未评定（本功能上线前发布）"
+
+
+def grade_line(ctx: Ctx, row: CadreQuarter) -> str:
+    """「平时考核：较好」, saying why when the score's band was 好 but the unit's cap was full
+    (公务员平时考核办法（试行）; bands and cap in [grades])."""
+    line = f"平时考核：{grade_zh(row)}"
+    rules = ctx.settings.grades
+    if row.grade == QuarterGrade.fairly_good and row.score is not None and band_grade(Decimal(row.score), rules) is QuarterGrade.good:
+        line += f"（得分达到「好」的分数段，但本单位「好」不超过 {_percent(Fraction(rules.good_share))}，名额已满，按得分评为「较好」）"
+    return line + "。"
 
 
 def _percent(share: Fraction) -> str:

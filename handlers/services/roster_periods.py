@@ -32,5 +32,5 @@ async def people_for_period(
         now = directory.people[userid]
         # Built field by field: dataclasses.replace costs twice as much on a province's roster.
         people[userid] = Person(userid, now.name, directory.units[int(line.unit)], line.role, line.rank,
-                                now.position, now.active, now.oversees)
+                                now.position, now.active, now.oversees, now.category)
     return people

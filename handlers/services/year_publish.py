@@ -42,7 +42,19 @@ from scoring.disclosure import (
     year_shown,
 )
 from scoring.golive import owed_period, quarters_before_go_live
-from scoring.grades import LastPlaceCase
+from scoring.grades import (
+    EXCLUDED_GRADES,
+    GRADE_ZH,
+    AnnualGrade,
+    Consequence,
+    GradeCandidate,
+    LastPlaceCase,
+    QuarterGrade,
+    ReviewSignals,
+    StaffCategory,
+    consequences,
+    review_reasons,
+)
 from scoring.names import text_key
 from scoring.ranking import extremes
 from scoring.rounds import may_open_round
@@ -52,7 +64,7 @@ from scoring.use import LAST_PLACE_ZH, LastPlaceAction
 from scoring.workdays import QuarterId
 from scoring.year_end import Change, EarlierYears, YearOutcome, publication_changes, year_outcome
 from storage.directory import Person, listed_names
-from storage.models_year import AnnualPublication
+from storage.models_year import AnnualPublication, GradeRecord
 from storage.models_year import AnnualResult as Row
 from storage.records import RoundStatus
 from storage.repos import Push
@@ -64,7 +76,7 @@ FIGURES_ZH = {
     "democratic": "民主测评", "unit_result": "单位结果", "quarter_mean": "季度平均", "annual": "年度得分",
     "unit_rank": "单位排名", "level_rank": "同职级排名", "excellent": "优秀", "excellent_tied": "优秀同分待定",
     "promotion_eligible": "可提拔", "commendation_eligible": "可评先", "last_place_years": "连续末位年数",
-    "action": "处理",
+    "action": "处理", "grade": "等次",
 }
 
 
@@ -100,6 +112,8 @@ class Gathered:
     democratic: dict[str, DemocraticResult]
     unit_results: dict[str, str]  # unit id (as scoring names units) -> imported result
     quarter_raters: dict[str, dict[int, int]]  # userid -> quarter -> raters behind its score
+    quarter_grades: dict[str, list[QuarterGrade]]  # userid -> the year's 平时考核 grades
+    missing_log_days: dict[str, int]  # userid -> log days deducted in the year's published quarters
 
 
 async def gather(ctx: Ctx, year: int) -> Gathered:
@@ -140,7 +154,46 @@ async def gather(ctx: Ctx, year: int) -> Gathered:
             ),
         ))
     quarter_raters = await ctx.store.results.quarter_raters(year)
-    return Gathered(people, annual_scores(inputs, ctx.cfg), democratic, unit_results, quarter_raters)
+    grades = {u: [QuarterGrade(g) for g in got] for u, got in (await store.quarter_grades(year)).items()}
+    missing = await store.missing_log_days(year)
+    return Gathered(people, annual_scores(inputs, ctx.cfg), democratic, unit_results, quarter_raters, grades, missing)
+
+
+def category_of(ctx: Ctx, person: Person) -> StaffCategory:
+    """The 人员类别 that names a cadre's 等次: the roster's, else [grades] default_category."""
+    return StaffCategory(person.category or ctx.settings.grades.default_category)
+
+
+def grade_name(row: Row | SimpleNamespace) -> str:
+    """A published row's 等次 by its 人员类别; a row published before grades existed says so."""
+    if row.grade is None:
+        return "优秀" if row.excellent else "未评定（本功能上线前发布）"
+    return GRADE_ZH[StaffCategory(row.category or StaffCategory.civil_servant)][AnnualGrade(row.grade)]
+
+
+async def grade_candidates(ctx: Ctx, year: int, gathered: Gathered) -> dict[str, GradeCandidate]:
+    """What the annual 等次 proposal knows of each cadre: category, score, the 平时考核
+    grades, and the 考核办's records (a grade set or decided, a bar on 优秀)."""
+    records = await ctx.store.year.grade_records(year)
+    candidates = {}
+    for result in gathered.results:
+        userid = result.userid
+        mine = records.get(userid, {})
+        recorded = mine.get("grade")
+        bar = mine.get("bar")
+        candidates[userid] = GradeCandidate(
+            userid, category_of(ctx, gathered.people[userid]), result.score,
+            tuple(gathered.quarter_grades.get(userid, ())),
+            recorded=(AnnualGrade(recorded.grade), recorded.reason) if recorded is not None and recorded.grade else None,
+            barred_from_excellent=bar_text(bar) if bar is not None else None,
+        )
+    return candidates
+
+
+def bar_text(bar: GradeRecord) -> str:
+    """「诫勉影响期（2026-03-01 至 2026-12-31）」: a recorded bar on 优秀 with its period."""
+    period = f"（{bar.period_from or '…'} 至 {bar.period_to or '…'}）" if bar.period_from or bar.period_to else ""
+    return f"{bar.reason}{period}"
 
 
 async def year_people(ctx: Ctx, year: int) -> dict[str, Person]:
@@ -211,12 +264,10 @@ def breakdown_text(row: Row | SimpleNamespace, shown: YearShown, k: int, *, plac
     quarters = "、".join("一二三四"[int(q) - 1] for q in row.quarters.split(","))
     deduction = f"，未交年度总结扣 {row.summary_deduction} 分" if Decimal(row.summary_deduction) else ""
     withheld = withheld_zh(k)
-    if row.excellent:
-        grade = "优秀"
-    elif row.excellent_tied:
-        grade = "与他人同分处在本单位优秀名额的边界，由考核办研究确定"
+    if row.excellent_tied:
+        grade = f"{grade_name(row)}（与他人同分处在本单位优秀名额的边界，由考核办研究确定）"
     else:
-        grade = "未列入本单位优秀名额"
+        grade = grade_name(row)
     democratic = (
         f"· 民主测评 {row.democratic} 分 × {_percent(w_dem)}（{count_zh(row.democratic_raters, k)}测评{deduction}）"
         if shown.democratic else f"· 民主测评：{withheld}（权重 {_percent(w_dem)}{deduction}）"
@@ -266,9 +317,41 @@ def _names(gathered: Gathered, userids: Iterable[str]) -> str:
     return "、".join(listed_names(gathered.people[u] for u in ids)) or "无"
 
 
+def grades_report(
+    year: int, gathered: Gathered, outcome: YearOutcome, categories: Mapping[str, StaffCategory],
+    review: Mapping[str, list[str]], follow: list[Consequence],
+) -> list[str]:
+    """The 等次 part of the admins' report: counts, what the 考核办 recorded, who to consider
+    for 基本称职/不称职 (the system never grades so by itself), and what the rules attach."""
+    def who(userid: str) -> str:
+        return listed_names([gathered.people[userid]])[0]
+
+    def within_quota(userid: str) -> bool:
+        unit = str(gathered.people[userid].unit.id)
+        return outcome.unit_rankings[unit].positions[userid] <= outcome.excellent[unit].quota
+
+    counts = Counter(p.grade_zh(categories[p.userid]) for p in outcome.grades.values())
+    lines = ["【年度等次】" + "，".join(f"{name} {n} 人" for name, n in sorted(counts.items(), key=lambda i: -i[1]))]
+    noted = [p for p in outcome.grades.values() if p.grade not in (AnnualGrade.competent, AnnualGrade.excellent)
+             or (p.reason_zh.startswith("不能评为优秀") and within_quota(p.userid))]  # barred, or by the 平时考核
+    for p in sorted(noted, key=lambda p: text_key(who(p.userid))):
+        if p.grade is AnnualGrade.competent:
+            lines.append(f"· {who(p.userid)}：得分在本单位优秀名额之内，但{p.reason_zh}；名额由本单位得分其后者依次递补")
+        else:
+            lines.append(f"· {who(p.userid)}：{p.grade_zh(categories[p.userid])}（{p.reason_zh}）")
+    lines.append("【请考核办研究是否评为基本称职（基本合格）或不称职（不合格）】")
+    lines += [f"· {who(u)}：{'；'.join(reasons)}" for u, reasons in review.items()] or ["无"]
+    lines.append(f"如需认定，发送「等次 {year} 姓名 基本称职 理由」；不确定等次或不参加考核的发送「不定等次 {year} 姓名 理由」"
+                 f"「不参加考核 {year} 姓名 理由」；处分、诫勉影响期内不得评优的发送「不评优 {year} 姓名 理由」；"
+                 f"然后「发布年度结果 {year} 重新发布」。")
+    lines.append("【按规定随等次产生的后果（系统不自动执行，供考核办办理）】")
+    lines += [f"· {who(c.userid)}：{c.what_zh}（{c.source_zh}）" for c in follow] or ["无"]
+    return lines
+
+
 def report_text(
     year: int, version: int, gathered: Gathered, outcome: YearOutcome, changes: str, shown: Mapping[str, YearShown], k: int,
-    last_place_min: int,
+    last_place_min: int, grading: tuple[Mapping[str, StaffCategory], Mapping[str, list[str]], list[Consequence]] | None = None,
 ) -> str:
     """The admins' report: the seed's table (of the scores that may be shown), 优秀 per unit,
     评先, the last-place ladder, and the units whose figures were withheld."""
@@ -317,6 +400,8 @@ def report_text(
     lines.append(f"（末位只在 {last_place_min} 人及以上的单位认定：人数更少的单位总有人排最后，不说明问题）")
     eligible = sum(1 for e in outcome.promotion.values() if e.eligible)
     lines.append(f"【提拔】{eligible} 人符合提拔的实绩条件，发送「提拔名单 正科级」等查看。")
+    if grading is not None and outcome.grades:
+        lines += grades_report(year, gathered, outcome, *grading)
     short = sorted({units[str(gathered.people[u].unit.id)] for u, seen in shown.items() if seen.anything_withheld},
                    key=text_key)
     if short:
@@ -354,14 +439,22 @@ def _rows(year: int, version: int, gathered: Gathered, outcome: YearOutcome) -> 
             "commendation_eligible": outcome.commendation[userid].eligible,
             "last_place_years": case.flag.streak if case else 0,
             "action": case_action(case) if case else "",
+            **_grade_cells(outcome, userid, person),
         })
     return rows
 
 
+def _grade_cells(outcome: YearOutcome, userid: str, person: Person) -> dict[str, object]:
+    proposed = outcome.grades.get(userid)
+    if proposed is None:
+        return {"grade": None, "category": None, "grade_reason": ""}
+    return {"grade": proposed.grade.value, "category": person.category or None, "grade_reason": proposed.reason_zh}
+
+
 def _figures(row: dict[str, object] | Row) -> dict[str, str]:
-    if isinstance(row, dict):
-        return {field: str(row[field]) for field in FIGURES_ZH}
-    return {field: str(getattr(row, field)) for field in FIGURES_ZH}
+    """What a re-publish compares, as the admin reads it (the 等次 by its name)."""
+    read = SimpleNamespace(**row) if isinstance(row, dict) else row
+    return {field: grade_name(read) if field == "grade" else str(getattr(read, field)) for field in FIGURES_ZH}
 
 
 async def publish_year(ctx: Ctx, year: int, by: str, *, republish: bool = False, force: bool = False) -> str:
@@ -400,7 +493,44 @@ async def gather_complete(ctx: Ctx, year: int) -> Gathered:
 async def compute_outcome(ctx: Ctx, year: int, gathered: Gathered, decisions: dict[str, bool]) -> YearOutcome:
     """What the year decides: quotas from the year's headcounts, the admin's tie decisions."""
     headcounts = Counter(str(p.unit.id) for p in gathered.people.values())
-    return year_outcome(year, gathered.results, await earlier_years(ctx, year), ctx.cfg, headcounts, decisions)
+    grading = (await grade_candidates(ctx, year, gathered), ctx.settings.grades)
+    return year_outcome(year, gathered.results, await earlier_years(ctx, year), ctx.cfg, headcounts, decisions, grading)
+
+
+async def grade_follow_up(
+    ctx: Ctx, year: int, gathered: Gathered, outcome: YearOutcome,
+) -> tuple[dict[str, list[str]], list[Consequence]]:
+    """Who the 考核办 may want to grade 基本称职/不称职 (review_reasons), and what the rules
+    attach to this year's grades given the years before (consequences)."""
+    rules = ctx.settings.grades
+    streaks = {case.flag.userid: case.flag.streak for case in outcome.last_place}
+    review = {}
+    for userid, proposed in outcome.grades.items():
+        if proposed.grade is not AnnualGrade.competent:
+            continue  # already graded otherwise: excellent, recorded or left out
+        reasons = review_reasons(ReviewSignals(
+            userid, streaks.get(userid, 0), gathered.missing_log_days.get(userid, 0),
+            tuple(gathered.quarter_grades.get(userid, ())),
+        ), rules)
+        if reasons:
+            review[userid] = reasons
+    history: dict[str, dict[int, AnnualGrade]] = defaultdict(dict)
+    earlier = await earlier_years(ctx, year)
+    for y, who in earlier.excellent.items():
+        for userid in who:
+            history[userid][y] = AnnualGrade.excellent
+    for y in await ctx.store.year.published_years():
+        if y < year and (found := await ctx.store.year.published(y)) is not None:
+            for row in found.rows:
+                if row.grade is not None:
+                    history[row.userid][y] = AnnualGrade(row.grade)
+    follow = []
+    for userid, proposed in sorted(outcome.grades.items()):
+        if proposed.grade is AnnualGrade.competent or proposed.grade in EXCLUDED_GRADES:
+            continue  # the rules attach nothing to 称职 or to not being graded
+        history[userid][year] = proposed.grade
+        follow += consequences(userid, category_of(ctx, gathered.people[userid]), history[userid], year, rules)
+    return review, follow
 
 
 async def publish_version(
@@ -457,7 +587,10 @@ async def publish_version(
     await ctx.audit("year.republish" if version > 1 else "year.publish", f"{year} version {version}: {len(rows)} people, {len(notified)} notified")
     admins = list(ctx.settings.admin.userids)
     if admins:
-        report = report_text(year, version, gathered, outcome, changes_text, shown, k, ctx.cfg.last_place_min_unit_size)
+        review, follow = await grade_follow_up(ctx, year, gathered, outcome)
+        categories = {u: category_of(ctx, p) for u, p in gathered.people.items()}
+        report = report_text(year, version, gathered, outcome, changes_text, shown, k, ctx.cfg.last_place_min_unit_size,
+                             (categories, review, follow))
         await ctx.store.outbox.enqueue(f"year-report:{year}:{version}", admins, "text", {"content": report}, ctx.now)
     short = sorted({str(r["unit_name"]) for r in rows if shown[str(r["userid"])].anything_withheld}, key=text_key)
     return (

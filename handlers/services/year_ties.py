@@ -19,10 +19,10 @@ from storage.models_year import ExcellentDecision
 
 # What a decision may change in a published year: the grade, whether it awaits a decision,
 # and promotion eligibility (an excellent counts for three years).
-DECIDED_FIELDS = frozenset({"excellent", "excellent_tied", "promotion_eligible"})
+DECIDED_FIELDS = frozenset({"excellent", "excellent_tied", "promotion_eligible", "grade"})
 
 
-def _find(people: dict[str, Person], who: str) -> Person:
+def find_person(people: dict[str, Person], who: str) -> Person:
     """A userid, a name, or 名@单位 among the year's cadres."""
     if who in people:
         return people[who]
@@ -42,7 +42,7 @@ async def decide_tie(ctx: Ctx, year: int, who: str, grant: bool, by: str) -> str
     if prior is None:
         raise Refusal(f"{year} 年度结果尚未发布。同分待定的人员在「发布年度结果 {year}」时列出，发布后再评定。")
     gathered = await gather_complete(ctx, year)
-    person = _find(gathered.people, who.strip())
+    person = find_person(gathered.people, who.strip())
     verdict = "评为优秀" if grant else "不评为优秀"
     decisions = await store.excellent_decisions(year)
     if decisions.get(person.userid) is grant:

@@ -23,7 +23,7 @@ from storage.roster_import import read_table
 from tests.conftest import SAMPLE_ROSTER
 from tests.harness import harness_settings, start_test_standin
 
-HEADERS = ["账号*", "姓名*", "单位*", "单位类别*", "角色*", "职级", "分管单位", "职务", "在职"]
+HEADERS = ["账号*", "姓名*", "单位*", "单位类别*", "角色*", "职级", "分管单位", "职务", "在职", "人员类别"]
 
 
 def settings_for(db_url: str, api_base: str = "http://127.0.0.1:9") -> Settings:
@@ -53,9 +53,9 @@ def fill(path: Path, rows: list[list[str]]) -> None:
 
 
 FILLED = [
-    ["zhaojh", "赵建华", "城关镇", "乡镇(街道)", "主要领导", "正科级", "", "党委书记", "是"],
+    ["zhaojh", "赵建华", "城关镇", "乡镇(街道)", "主要领导", "正科级", "", "党委书记", "是", "公务员"],
     ["liumin", "刘敏", "城关镇", "乡镇(街道)", "班子成员", "副科级", "", "镇长", "是"],
-    ["wuhao", "吴昊", "城关镇", "乡镇(街道)", "一般干部", "一般干部", "", "", "是"],
+    ["wuhao", "吴昊", "城关镇", "乡镇(街道)", "一般干部", "一般干部", "", "", "是", "事业单位"],
     ["shenyu", "沈宇", "区发展和改革局", "区直单位", "主要领导", "正科级", "", "局长", "是"],
     ["qianyu", "钱宇", "区发展和改革局", "区直单位", "一般干部", "一般干部", "", "", "否"],
     ["kongdm", "孔德明", "区委", "区直单位", "上级领导", "", "城关镇；区发展和改革局", "区委副书记", "是"],
@@ -77,6 +77,7 @@ async def test_template_round_trips_through_import_and_export(db_url: str, tmp_p
         "E": '"主要领导,班子成员,一般干部,上级领导"',
         "F": '"正科级,副科级,一般干部"',
         "I": '"是,否"',
+        "J": '"公务员,事业单位"',
     }
     guide = "\n".join(str(c.value) for row in book["说明"].iter_rows() for c in row if c.value)
     assert "--effective" in guide and "可填的值" in guide
@@ -89,7 +90,8 @@ async def test_template_round_trips_through_import_and_export(db_url: str, tmp_p
     back = load_workbook(exported)["名册"]
     assert [c.value for c in back[1]] == HEADERS
     got = [["" if c.value is None else c.value for c in row] for row in back.iter_rows(min_row=2)]
-    assert sorted(got) == sorted(FILLED)
+    # 人员类别 left blank exports blank (the [grades] default applies), as it was given.
+    assert sorted(got) == sorted(row + [""] * (len(HEADERS) - len(row)) for row in FILLED)
     # The export imports back as it is: nothing changes, nothing is recorded twice.
     before = len(await rows_of(db_url, RosterChange))
     assert await roster_commands.import_roster(settings, exported) == 0

@@ -108,6 +108,7 @@ async def test_archive_export_and_every_file_it_writes(db_url, clock, tmp_path: 
     wu = pdf_text((out / "2026-城关镇-吴昊-chengguan_wuhao.pdf").read_bytes())
     assert "在本单位 12 人中排第 5 名" in wu and "缺记日志 8 天" in wu and "2026 年度考核结果尚未发布" in wu
     assert f"季度得分：{SCORE['chengguan_wuhao']} 分" in wu and "得分构成：" in wu
+    assert "平时考核：较好。" in wu  # 82.40: 80 ≤ score < 90
     assert "奖励：被评为全区信访工作先进个人（5月20日）\n惩处：因会议迟到被通报批评\n" in wu
     assert "奖励：" not in pdf_text((out / "2026-区发展和改革局-王强-fgj_wangqiang.pdf").read_bytes())
 
@@ -119,6 +120,10 @@ async def test_archive_export_and_every_file_it_writes(db_url, clock, tmp_path: 
     cells = dict(zip(header, wu_row, strict=True))
     assert cells["第四季度得分"] == pytest.approx(float(SCORE["chengguan_wuhao"]))
     assert cells["第四季度单位排名"] == "5/12" and cells["第四季度扣减"] == pytest.approx(3.6)
+    assert cells["第四季度平时考核"] == "较好" and not cells["第三季度平时考核"]  # Q3 not published
+    # 95 − 3.8 = 91.20: the only 好 of 城关镇's 12, well within its cap of 4 (40%).
+    zhao = dict(zip(header, next(r for r in rows["城关镇"][2:] if r[2] == "chengguan_zhaojh"), strict=True))
+    assert zhao["第四季度平时考核"] == "好"
     assert sum(len(r) - 2 for name, r in rows.items() if name in ("正科级", "副科级", "一般干部")) == len(MARKS)
     coverage = {r[2]: r for r in rows["日志记载"][2:]}
     assert coverage["chengguan_wuhao"][3:] == (9, 1, "11.1%", 8)

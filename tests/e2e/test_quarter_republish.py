@@ -155,6 +155,26 @@ async def test_a_place_moved_by_a_colleagues_correction_is_told_too(db_url, cloc
         assert "6. 郑丽 82.40" in await h.say(LEADER, "排名")
 
 
+async def test_a_grade_moved_by_a_correction_is_told_and_version_1_keeps_its_own(db_url, clock):
+    """With 一般 from 70.5, 蒋涛's 70.20 is 较差; the approved leave lifts him to 70.60, 一般:
+    the correction says so, version 2 stores it, version 1 keeps 较差 as it was told."""
+    grades = {"grades": {"fair_from": "70.5"}}
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, (SAMPLE_2027,), **SETTINGS, **CLI_CLOCK, **grades) as h:
+        number = await leave_asked_in_time(h, JIANG, LEADER)
+        clock.set(at("2027-01-18 10:00"))
+        await publish_q4(h)
+        assert "平时考核：较差。" in await h.say(JIANG, "我的得分")
+        assert "已批准" in await h.say(LEADER, f"批准请假 {number}")
+        answer = await h.say(ADMIN, REPUBLISH)
+        assert "· 蒋涛（城关镇）：得分 70.20 → 70.60，扣减 3.80 → 3.40，缺记日志 9 → 7 天，平时考核 较差 → 一般" in answer, answer
+        await drain(h)
+        [notice] = corrections(h, MARKS)[JIANG]
+        assert "平时考核：较差 → 一般" in notice and "平时考核：一般。" in notice, notice
+        assert "平时考核：一般。" in await h.say(JIANG, "我的得分")
+        grades_by_version = {(r.version, r.grade) for r in await rows(h, QuarterResult, QuarterResult.userid == JIANG)}
+        assert grades_by_version == {(1, "较差"), (2, "一般")}
+
+
 async def test_only_a_published_quarter_is_re_published(db_url, clock, capsys):
     async with running_bot(db_url, clock, SAMPLE_ROSTER, (SAMPLE_2027,), **SETTINGS, **CLI_CLOCK) as h:
         clock.set(at("2027-01-18 10:00"))

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from bot.cli import year as year_cli
 from bot.clock import ManualClock
 from storage.models import DailyLog, Summary
+from storage.models_rating import QuarterResult, RatingRound
 from storage.models_year import AnnualPublication, AnnualResult, YearEvalDraft, YearEvalScore
 from tests.conftest import SAMPLE_2027, at
 from tests.harness import ADMIN, running_bot
@@ -61,7 +62,14 @@ HISTORY = """year,userid,annual_score,unit_rank,excellent,last_in_unit
 """
 # Live from 2026's last working day, whose log everyone wrote: no log deductions, and the
 # 2026 annual summary is owed (a year that ended before go-live would owe none).
-SETTINGS = {"logs": {"start_date": "2026-12-31"}}
+# 平时考核 bands lowered to this district's spread of scores (60–87), so every grade occurs;
+# the 40% cap on 好 stays (城关镇's Q4 has three above 80 for two places).
+SETTINGS = {"logs": {"start_date": "2026-12-31"},
+            "grades": {"good_from": 80, "fairly_good_from": 70, "fair_from": 62}}
+
+
+GRADE_NAMES = {"excellent": "优秀", "competent": "称职", "basically_competent": "基本称职", "incompetent": "不称职",
+               "undetermined": "不确定等次", "not_assessed": "不参加年度考核"}  # 公务员法 第三十六条; all civil servants here
 
 
 def half_up(value: Fraction) -> Decimal:
@@ -101,11 +109,37 @@ def quarter_score(quarter: int, ratee: str) -> Decimal:
     return half_up(sum(Fraction(weights[g], total) * Fraction(sum(s), len(s)) for g, s in groups.items()))
 
 
+def expected_quarter_grades(quarter: int) -> dict[str, str]:
+    """平时考核 by the bands above, then at most floor(40% of the unit) 好, the best first; a
+    tie across that cap all 较好."""
+    scores = {u: quarter_score(quarter, u) for u in IDS}
+    grades = {u: "好" if s >= 80 else "较好" if s >= 70 else "一般" if s >= 62 else "较差" for u, s in scores.items()}
+    for unit in UNIT_RESULTS:
+        members = [u for u in IDS if UNIT_OF[u] == unit]
+        cap = len(members) * 40 // 100
+        good = sorted((u for u in members if grades[u] == "好"), key=lambda u: -scores[u])
+        for u in good:
+            if sum(1 for other in good if scores[other] >= scores[u]) > cap:
+                grades[u] = "较好"
+    return grades
+
+
 def competition(scores: dict[str, Decimal]) -> dict[str, int]:
     return {u: 1 + sum(1 for other in scores.values() if other > s) for u, s in scores.items()}
 
 
-def expected_year(evaluated: dict[str, dict[str, list[int]]]) -> dict[str, dict[str, object]]:
+def may_be_excellent(userid: str) -> bool:
+    """[grades] defaults: 好 in at least half the year's quarters, none 一般/较差."""
+    year = [expected_quarter_grades(q)[userid] for q in (1, 2, 3, 4)]
+    return not {"一般", "较差"} & set(year) and 2 * year.count("好") >= len(year)
+
+
+def expected_year(
+    evaluated: dict[str, dict[str, list[int]]], recorded: dict[str, str] | None = None, barred: frozenset[str] = frozenset(),
+) -> dict[str, dict[str, object]]:
+    """`recorded`: userid → the grade the 考核办 recorded (a decision or an exclusion);
+    `barred`: kept from 优秀 by a record."""
+    recorded = recorded or {}
     out: dict[str, dict[str, object]] = {}
     for userid in IDS:
         got = [m for ballots in evaluated.values() for r, m in ballots.items() if r == userid]
@@ -126,11 +160,16 @@ def expected_year(evaluated: dict[str, dict[str, list[int]]]) -> dict[str, dict[
                 out[u][f"{key}_size"] = len(scores)
     for unit in UNIT_RESULTS:
         members = [u for u in IDS if UNIT_OF[u] == unit]
-        quota = 0 if len(members) < 5 else max(1, len(members) * 15 // 100)
-        best = sorted(members, key=lambda u: -out[u]["annual"])  # type: ignore[operator]
+        # The quota counts those assessed; 优秀 goes by score among those neither recorded nor barred.
+        assessed = [u for u in members if recorded.get(u) not in ("不确定等次", "不参加年度考核")]
+        quota = 0 if len(assessed) < 5 else max(1, len(assessed) * 15 // 100)
+        open_ = [u for u in members if u not in recorded and u not in barred and may_be_excellent(u)]
+        best = sorted(open_, key=lambda u: -out[u]["annual"])  # type: ignore[operator]
         lowest = min(out[u]["annual"] for u in members)  # type: ignore[type-var]
         for u in members:
-            out[u]["excellent"] = u in best[:quota] and out[best[quota]]["annual"] != out[u]["annual"]
+            out[u]["excellent"] = u in best[:quota] and (
+                len(best) <= quota or out[best[quota]]["annual"] != out[u]["annual"])
+            out[u]["grade"] = recorded.get(u) or ("优秀" if out[u]["excellent"] else "称职")
             # The ladder only counts in units of 5 or more (团区委's 3 always have a last).
             out[u]["last"] = out[u]["annual"] == lowest and len(members) >= 5
     history_excellent = {"tq_staff": [2023], "fg_staff2": [2024], "ca_lead": [2024]}
@@ -196,6 +235,11 @@ async def run_quarter(h, clock, quarter: int, moment: str) -> None:  # type: ign
                 assert status == 200
     assert "已关闭" in await h.say(ADMIN, f"关闭评分 2026Q{quarter}")  # every ballot complete: handed in
     assert "已发布" in await h.say(ADMIN, f"发布结果 2026Q{quarter} 强制发布")
+    await drain_all(h)
+    # Each cadre's result notice carries the quarter's 平时考核 grade.
+    for userid, grade in expected_quarter_grades(quarter).items():
+        notice = next(t for t in reversed(h.standin.texts_for(userid)) if f"2026年第{quarter}季度实绩考核结果" in t)
+        assert f"平时考核：{grade}" in notice, (userid, notice)
 
 
 async def seed_summaries(h) -> None:  # type: ignore[no-untyped-def]
@@ -228,6 +272,18 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
         for quarter, moment in ((1, "2026-04-01 10:00"), (2, "2026-07-01 10:00"),
                                 (3, "2026-10-12 10:00"), (4, "2027-01-04 10:00")):
             await run_quarter(h, clock, quarter, moment)
+        # Stored with each published quarter; 我的得分 shows it, and why when the cap decided it.
+        async with h.runtime.sessions() as session:
+            stored = (await session.execute(
+                select(RatingRound.quarter, QuarterResult.userid, QuarterResult.grade)
+                .join(QuarterResult, QuarterResult.round_id == RatingRound.id))).all()
+        assert {(q, u): g for q, u, g in stored} == {
+            (f"2026Q{q}", u): g for q in (1, 2, 3, 4) for u, g in expected_quarter_grades(q).items()}
+        assert expected_quarter_grades(4)["ca_lead"] == "较好" and quarter_score(4, "ca_lead") >= 80
+        mine = await h.say("ca_lead", "我的得分 2026Q4")
+        assert "平时考核：较好（得分达到「好」的分数段，但本单位「好」不超过 40%，名额已满" in mine, mine
+        assert "平时考核：好。" in await h.say("ca_dep", "我的得分 2026Q4")
+        assert "平时考核：较差。" in await h.say("ca_staff3", "我的得分 2026Q1")
 
         # Nothing to publish yet: every cadre and every missing piece is named, nothing stored.
         refused = await h.say(ADMIN, "发布年度结果 2026")
@@ -315,11 +371,41 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
         # Before 2026 is published, 能否提拔 answers from the latest history year (2025).
         assert "2025年度" in await h.say(ADMIN, "能否提拔 陈二")
 
+        # The 考核办's records on 等次, typed as people type them (称值 for 称职); a bar keeps
+        # 区发改局's best from 优秀, and the place passes to the next by score who may have it.
+        plain = expected_year(evaluated)
+        (fg_best,) = [u for u in IDS if UNIT_OF[u] == "区发改局" and plain[u]["excellent"]]
+        best_name = PEOPLE[fg_best]["name"]
+        assert "仅限考核办" in await h.say("ca_lead", "等次 2026 李一 基本称职 多次无故缺席")
+        assert "称职（合格）是默认等次" in await h.say(ADMIN, "等次 2026 李一 称职 理由")
+        assert "优秀按得分和本单位名额确定" in await h.say(ADMIN, "等次 2026 李一 优秀 理由")
+        assert "请写明理由" in await h.say(ADMIN, "等次 2026 李一 基本称职")
+        assert "看不懂等次「良好」" in await h.say(ADMIN, "等次 2026 李一 良好 理由")
+        assert "没有「无名氏」" in await h.say(ADMIN, "不评优 2026 无名氏 诫勉影响期")
+        assert "起在前" in await h.say(ADMIN, f"不评优 2026 {best_name} 诫勉影响期 2027-02-28 至 2026-03-01")
+        answer = await h.say(ADMIN, "等次 2026 李一 基本称值 全年多次无故缺席工作例会")
+        assert "已记录 2026 年度 李一（城关镇）：基本称职（全年多次无故缺席工作例会）" in answer, answer
+        answer = await h.say(ADMIN, f"不评优 2026 {best_name} 诫勉影响期 2026-03-01 至 2027-02-28")
+        assert f"{best_name}（区发改局）：不得评为优秀（诫勉影响期，2026-03-01 至 2027-02-28）" in answer, answer
+        assert "已记录" in await h.say(ADMIN, "不定等次 2026 孙副 试用期")
+        assert await year_cli.run(h.settings, shiji_year("grade", "2026", "zz_nobody", "不称职", "x")) == 2
+        assert "没有「zz_nobody」" in capsys.readouterr().err
+        # The command line records and removes as chat does.
+        assert await year_cli.run(h.settings, shiji_year("grade", "2026", "tq_staff", "不参加", "长期病假")) == 0
+        assert "沈干（团区委）：不参加年度考核（长期病假）" in await h.say(ADMIN, "等次记录 2026")
+        assert await year_cli.run(h.settings, shiji_year("grade", "2026", "tq_staff", "撤销")) == 0
+        assert "没有等次记录" in await h.say(ADMIN, "撤销等次记录 2026 沈干")
+        listing = await h.say(ADMIN, "等次记录 2026")
+        assert "（3 人）" in listing and "孙副（城关镇）：不确定等次（试用期）" in listing, listing
+
         reply = await h.say(ADMIN, "发布年度结果 2026 强制发布")
         assert "已发布2026年度考核结果（第 1 版）" in reply, reply
         await drain_all(h)
 
-        expected = expected_year(evaluated)
+        recorded = {"ca_staff1": "基本称职", "ca_dep": "不确定等次"}
+        expected = expected_year(evaluated, recorded, frozenset({fg_best}))
+        (fg_now,) = [u for u in IDS if UNIT_OF[u] == "区发改局" and expected[u]["excellent"]]
+        assert fg_now != fg_best and not expected[fg_best]["excellent"]  # the place passed on
         async with h.runtime.sessions() as session:
             rows = {r.userid: r for r in (await session.execute(select(AnnualResult))).scalars()}
         assert set(rows) == set(IDS)
@@ -331,7 +417,7 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
                 "unit_rank": row.unit_rank, "unit_size": row.unit_size, "level_rank": row.level_rank,
                 "level_size": row.level_size, "excellent": row.excellent, "last": row.last_place_years > 0,
                 "commendation": row.commendation_eligible, "promotion": row.promotion_eligible,
-                "streak": row.last_place_years, "action": row.action,
+                "streak": row.last_place_years, "action": row.action, "grade": GRADE_NAMES[row.grade],
             }
             assert got == want_row, userid
         # Each rung of the ladder and each way into (or out of) the promotion list is exercised.
@@ -347,7 +433,27 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
         assert f"年度得分：{expected['ca_staff1']['annual']} 分" in await h.say("ca_staff1", "我的得分 2026")
         lead = next(t for t in h.standin.texts_for("ca_lead") if "2026年度考核结果" in t)
         assert "× 30%" in lead and "× 60%" in lead
-        report = next(t for t in h.standin.texts_for(ADMIN) if "已发布，共 14 人" in t)
+        admin_texts = h.standin.texts_for(ADMIN)
+        first = next(i for i, t in enumerate(admin_texts) if "已发布，共 14 人" in t)
+        report = "\n".join(admin_texts[first:])  # a long report arrives in parts
+        for userid in IDS:  # each cadre reads their 等次
+            pushed = next(t for t in h.standin.texts_for(userid) if "2026年度考核结果" in t)
+            assert f"等次：{expected[userid]['grade']}。" in pushed, (userid, pushed)
+        assert "未列入本单位优秀名额" not in "".join(t for u in IDS for t in h.standin.texts_for(u))
+        assert "等次：基本称职。" in await h.say("ca_staff1", "我的得分 2026")
+        # The report: the grades, the bar honoured, who to consider, what the rules attach.
+        counts = defaultdict(int)
+        for u in IDS:
+            counts[expected[u]["grade"]] += 1
+        assert "【年度等次】" in report and f"称职 {counts['称职']} 人" in report, report
+        assert "· 李一：基本称职（全年多次无故缺席工作例会）" in report, report
+        assert "· 孙副：不确定等次（试用期）" in report, report
+        assert f"· {best_name}：得分在本单位优秀名额之内，但不能评为优秀：诫勉影响期（2026-03-01 至 2027-02-28）" in report, report
+        assert "· 吴三：连续 3 年为本单位末位；平时考核「一般」或「较差」4 个季度" in report, report
+        assert "· 李一：基本称职：下一年度不得晋升职务职级，本年度不计算为晋升职务职级的任职年限（公务员考核规定）" in report
+        for u in IDS:
+            if expected[u]["excellent"]:
+                assert f"· {PEOPLE[u]['name']}：优秀：给予嘉奖（公务员考核规定）" in report, report
         assert "正科级 3 人：最高" in report and "组织处理：吴三（城关镇），2024–2026 年连续 3 年" in report
         assert "团区委（3 人，名额 0）" in report and "末位只在 5 人及以上的单位认定" in report
         # 团区委's three rate each other (two raters apiece) and 蒋副's evaluation was dropped:
@@ -400,7 +506,22 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
             first_lead = await session.get(AnnualResult, (2026, 1, "fg_lead"))
             assert first_lead is not None and Decimal(first_lead.annual) == expected["fg_lead"]["annual"]
 
-        # The results file: exact columns, one row per cadre, version 2.
+        # A decision recorded after publishing takes effect by a re-publish: a new version, the
+        # change in the admin's words, the cadre told, the consequence listed.
+        assert "发送「发布年度结果 2026 重新发布」后生效" in await h.say(ADMIN, "等次 2026 周二 不称职 全年多项工作未完成")
+        await drain_all(h)
+        before = len(h.standin.texts_for("ca_staff2"))
+        corrected = await h.say(ADMIN, "发布年度结果 2026 重新发布")
+        assert "第 3 版" in corrected and "周二（ca_staff2） 等次：称职 → 不称职" in corrected, corrected
+        await drain_all(h)
+        (told,) = h.standin.texts_for("ca_staff2")[before:]
+        assert "等次：不称职。" in told, told
+        admin_texts = h.standin.texts_for(ADMIN)
+        third = "\n".join(admin_texts[next(i for i, t in enumerate(admin_texts) if "（第 3 版）已发布" in t):])
+        assert "· 周二：不称职：降低一个职务或者职级层次任职（公务员考核规定）" in third, third
+        expected["ca_staff2"]["grade"] = "不称职"
+
+        # The results file: exact columns, one row per cadre, the newest version.
         path = tmp_path / "results.csv"
         assert await year_cli.run(h.settings, shiji_year("results", "2026", "--csv", str(path))) == 0
         # Excel reads it as UTF-8 only with the byte-order mark; the header and levels are Chinese.
@@ -408,9 +529,10 @@ async def test_a_whole_year_closes_in_chat(db_url, tmp_path: Path, capsys) -> No
         with path.open(encoding="utf-8-sig") as handle:
             header, *lines = list(csv.reader(handle))
         assert header == ["企业微信账号", "姓名", "单位", "职级", "民主测评", "单位年度结果", "季度平均", "年度得分",
-                          "年度单位排名", "年度职级排名", "优秀", "符合提拔条件", "可评先评优", "连续末位年数", "处理"]
+                          "年度单位排名", "年度职级排名", "优秀", "等次", "符合提拔条件", "可评先评优", "连续末位年数", "处理"]
         table = [dict(zip(year_cli.RESULT_COLUMNS, line, strict=True)) for line in lines]
         by_id = {r["userid"]: r for r in table}
+        assert {u: r["grade"] for u, r in by_id.items()} == {u: expected[u]["grade"] for u in IDS}
         assert {r["rank_level"] for r in table} == {"正科级", "副科级", "一般干部"}
         assert by_id["ca_staff3"]["name"] == PEOPLE["ca_staff3"]["name"] and by_id["ca_staff3"]["excellent"] == "否"
         assert by_id["ca_staff3"]["action"] == "组织处理" and by_id["ca_staff3"]["last_place_years"] == "3"

@@ -76,7 +76,7 @@ async def test_the_admin_decides_a_tie_within_the_quota(db_url, tmp_path: Path, 
         (sun,) = texts_since(h, "a_s1", start)
         assert "考核办评定同分人员的优秀等次，第 2 版" in sun and "等次：优秀。" in sun
         (zhou,) = texts_since(h, "a_s3", start)
-        assert "等次：未列入本单位优秀名额。" in zhou
+        assert "等次：称职。" in zhou
         assert texts_since(h, "a_lead", start) == []  # unchanged: no message
         second = await rows(h, 2)
         assert [u for u, r in second.items() if r.excellent] == ["a_s1", "b_lead"]

@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from scoring.annual import AnnualInput, annual_score, democratic_from_totals, democratic_score
 from scoring.clock import SHANGHAI
 from scoring.config import ScoringConfig
+from scoring.grades import AnnualGrade, GradeCandidate, QuarterGrade, StaffCategory
+from scoring.rule_settings import GradeSettings
 from scoring.types import Member, Rank, Role
 from scoring.use import LastPlaceAction, last_place_ladder
 from scoring.workdays import WorkCalendar
@@ -137,6 +139,52 @@ def test_a_year_decides_by_its_rules(cadres: list[tuple[int, Rank, Decimal]], ex
         if case is not None:
             best = top or outcome.is_excellent(result.userid, result.unit)
             assert case.automatic is not best
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 2), published, st.sampled_from(["open", "barred", "weak", "undetermined", "basic"])),
+             min_size=1, max_size=25),
+)
+def test_graded_years_agree_with_the_proposal_and_honour_records_and_bars(
+    cadres: list[tuple[int, Decimal, str]],
+) -> None:
+    """With `grading`, 优秀 everywhere (the unit's list, promotion, the last-place conflict) is
+    the 等次 proposal's: nobody barred, recorded or with a weak 平时考核 is 优秀; a cadre with
+    nothing against them is passed over only for a better score; the records stand."""
+    results = [
+        annual_score(AnnualInput(f"c{i:02d}", f"u{unit}", Role.staff, Rank.general, score, score,
+                                 {1: score, 2: score, 3: score, 4: score}), CFG)
+        for i, (unit, score, _) in enumerate(cadres)
+    ]
+    good, fair = (QuarterGrade.good,) * 4, (QuarterGrade.good, QuarterGrade.fair)
+    candidates = {
+        f"c{i:02d}": GradeCandidate(
+            f"c{i:02d}", StaffCategory.civil_servant, results[i].score, fair if kind == "weak" else good,
+            recorded={"undetermined": (AnnualGrade.undetermined, "试用期"),
+                      "basic": (AnnualGrade.basically_competent, "决定")}.get(kind),
+            barred_from_excellent="诫勉影响期" if kind == "barred" else None,
+        )
+        for i, (_, _, kind) in enumerate(cadres)
+    }
+    outcome = year_outcome(2026, results, EarlierYears({}, {}), CFG, grading=(candidates, GradeSettings()))
+    assert set(outcome.grades) == set(candidates)
+    for result, (_, _, kind) in zip(results, cadres, strict=True):
+        userid, excellent = result.userid, outcome.is_excellent(result.userid, result.unit)
+        assert excellent is (outcome.grades[userid].grade is AnnualGrade.excellent)
+        if kind != "open":
+            assert not excellent
+        if kind in ("undetermined", "basic"):
+            assert outcome.grades[userid].grade is candidates[userid].recorded[0]  # type: ignore[index]
+        case = next((c for c in outcome.last_place if c.flag.userid == userid), None)
+        if case is not None and excellent:
+            assert not case.automatic
+    for unit, grades in outcome.excellent.items():
+        assessed = [c for c, r in zip(cadres, results, strict=True) if r.unit == unit and c[2] != "undetermined"]
+        assert grades.headcount == len(assessed) and len(grades.excellent) <= grades.quota
+        winners = [r.score for r in results if r.userid in grades.excellent]
+        for r, (_, _, kind) in zip(results, cadres, strict=True):
+            if r.unit == unit and kind == "open" and r.userid not in grades.excellent and r.userid not in grades.tied_at_boundary:
+                assert all(r.score < w for w in winners)  # type: ignore[operator]
 
 
 @given(st.dictionaries(st.sampled_from("abcd"), st.dictionaries(st.sampled_from(["annual", "rank"]), st.sampled_from(["1", "2"]))),
