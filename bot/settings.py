@@ -28,9 +28,11 @@ from sqlalchemy.engine import make_url
 from scoring.rule_settings import (
     AdminSettings,
     CalendarSettings,
+    GradeSettings,
     HousekeepingSettings,
     LeaveSettings,
     LogSettings,
+    NoticeSettings,
     RatingSettings,
     ReminderSettings,
     RosterSettings,
@@ -121,6 +123,8 @@ class Settings(BaseSettings):
     leave: LeaveSettings = Field(default_factory=LeaveSettings)
     roster: RosterSettings = Field(default_factory=RosterSettings)
     year: YearSettings = Field(default_factory=YearSettings)
+    grades: GradeSettings = Field(default_factory=GradeSettings)
+    notice: NoticeSettings = Field(default_factory=NoticeSettings)
     housekeeping: HousekeepingSettings = Field(default_factory=HousekeepingSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
 

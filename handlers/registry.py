@@ -9,6 +9,7 @@ from handlers.rating import commands as rating
 from handlers.results import mine, ranking
 from handlers.router import Router
 from handlers.year import commands as year
+from handlers.year import publicity
 
 # Commands other parts of the bot are still building. Until a module registers one, a text
 # that is (or nearly is) it is answered "not available yet" and never stored as a log; once
@@ -27,6 +28,7 @@ def build_router() -> Router:
     router.include(leave.router)
     router.include(stats.router)
     router.include(year.router)
+    router.include(publicity.router)
     router.include(ranking.router)
     router.include(archive.router)
     add_help(router)

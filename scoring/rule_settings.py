@@ -209,6 +209,18 @@ class GradeSettings(Section):
         return self
 
 
+class NoticeSettings(Section):
+    """The year's 公示 (issue 24 item 5): when the 考核办 is reminded of objections still
+    open, and when the daily check runs. The clocks themselves are [grades]."""
+
+    # Remind the 考核办 of open objections from this many working days before a 公示's last
+    # day (1 = on the last day only); once a day until none is open.
+    remind_working_days_before_end: int = Field(default=2, ge=1)
+    # The daily check on working days: the reminder, and making the year final once every
+    # unit's 公示 has ended with no objection open.
+    check_at: time = time(9, 0)
+
+
 class ScoringSettings(Section):
     """Overrides of scoring.ScoringConfig; unset keys keep ScoringConfig's own defaults.
 
@@ -277,5 +289,7 @@ class RuleSettings(Section):
     leave: LeaveSettings = Field(default_factory=LeaveSettings)
     roster: RosterSettings = Field(default_factory=RosterSettings)
     year: YearSettings = Field(default_factory=YearSettings)
+    grades: GradeSettings = Field(default_factory=GradeSettings)
+    notice: NoticeSettings = Field(default_factory=NoticeSettings)
     housekeeping: HousekeepingSettings = Field(default_factory=HousekeepingSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)

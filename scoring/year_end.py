@@ -20,7 +20,14 @@ from scoring.ballot import RawScore, Violation, check_value
 from scoring.config import ScoringConfig
 from scoring.grades import LastPlaceCase, bounded_last_place
 from scoring.groups import assignments
-from scoring.ranking import Extremes, Ranking, level_extremes, rank_within_levels, rank_within_units
+from scoring.ranking import (
+    Extremes,
+    Ranking,
+    competition_ranking,
+    level_extremes,
+    rank_within_levels,
+    rank_within_units,
+)
 from scoring.rounds import planned_round_window
 from scoring.types import DIMENSIONS_ZH, Member, Rank, RaterGroup, Role
 from scoring.use import (
@@ -136,6 +143,16 @@ class YearOutcome:
         return userid in self.excellent[unit].tied_at_boundary
 
 
+def _without(ranking: Ranking, barred: frozenset[str]) -> Ranking:
+    """`ranking` re-ranked without the barred (the same object when none is in it)."""
+    if not barred.intersection(ranking.positions):
+        return ranking
+    return competition_ranking(
+        [(e.userid, e.score) for e in ranking.entries if e.userid not in barred]
+        + [(u, None) for u in ranking.unranked if u not in barred]
+    )
+
+
 def year_outcome(
     year: int,
     results: Sequence[AnnualResult],
@@ -143,18 +160,24 @@ def year_outcome(
     cfg: ScoringConfig,
     headcounts: Mapping[str, int] | None = None,
     decisions: Mapping[str, bool] | None = None,
+    barred: frozenset[str] = frozenset(),
 ) -> YearOutcome:
     """Rankings (R-YEAR-4), excellent grades (R-USE-1), promotion eligibility for the next
     year (R-USE-2: this year is "last year"), commendation (R-USE-3) and the last-place
     ladder (R-USE-4) of one year's annual results.
 
     `headcounts` gives each unit's size for its excellent quota (default: the cadres in
-    `results`); `decisions` the admin's on ties at a quota's boundary (userid → granted).
+    `results`); `decisions` the admin's on ties at a quota's boundary (userid → granted);
+    `barred` those who may not be excellent this year (a 公示 objection upheld): their place
+    passes to the next by score, and the unit's quota still counts them.
     """
     unit_rankings = rank_within_units(results)
     level_rankings = rank_within_levels(results)
     excellent = {
-        unit: excellent_in_unit(unit, ranking, cfg, (headcounts or {}).get(unit), decisions)
+        unit: excellent_in_unit(
+            unit, _without(ranking, barred), cfg,
+            (headcounts or {}).get(unit, ranking.size + len(ranking.unranked)), decisions,
+        )
         for unit, ranking in unit_rankings.items()
     }
     excellent_now = {userid for grades in excellent.values() for userid in grades.excellent}

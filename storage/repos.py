@@ -35,6 +35,7 @@ from storage.reminder_repo import ReminderRepo
 from storage.results_repo import ResultsRepo
 from storage.roster_repo import RosterRepo
 from storage.sql import dialect_insert, insert_rows, rowcount, table_of
+from storage.year_notice_repo import YearNoticeRepo
 from storage.year_repo import YearRepo
 
 
@@ -473,6 +474,7 @@ class Store:
         self.leave = LeaveRepo(session)
         self.reminders = ReminderRepo(session)
         self.year = YearRepo(session)
+        self.notice = YearNoticeRepo(session)
         self.results = ResultsRepo(session)
         self.audit = AuditRepo(session)
         self.housekeeping = HousekeepingRepo(session)

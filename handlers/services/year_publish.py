@@ -398,9 +398,11 @@ async def gather_complete(ctx: Ctx, year: int) -> Gathered:
 
 
 async def compute_outcome(ctx: Ctx, year: int, gathered: Gathered, decisions: dict[str, bool]) -> YearOutcome:
-    """What the year decides: quotas from the year's headcounts, the admin's tie decisions."""
+    """What the year decides: quotas from the year's headcounts, the admin's tie decisions,
+    and who may not be 优秀 (a 公示 objection upheld: handlers/services/year_notice.py)."""
     headcounts = Counter(str(p.unit.id) for p in gathered.people.values())
-    return year_outcome(year, gathered.results, await earlier_years(ctx, year), ctx.cfg, headcounts, decisions)
+    barred = await ctx.store.notice.barred(year)
+    return year_outcome(year, gathered.results, await earlier_years(ctx, year), ctx.cfg, headcounts, decisions, barred)
 
 
 async def publish_version(

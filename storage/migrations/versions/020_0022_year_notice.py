@@ -1,0 +1,73 @@
+"""the year's 公示: each unit's proposed 优秀 list, objections and their decisions, the final mark
+
+Revision ID: 0022_year_notice
+Revises: 0017_quarter_versions
+Create Date: 2026-12-07
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel.sql.sqltypes
+from alembic import op
+
+import storage.types
+
+revision: str = "0022_year_notice"
+down_revision: str | None = "0017_quarter_versions"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "year_publicity",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("unit_name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("listed", sa.Text(), nullable=False),
+        sa.Column("starts", sa.Date(), nullable=False),
+        sa.Column("ends", sa.Date(), nullable=False),
+        sa.Column("started_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("started_at", storage.types.AwareDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("year", "unit_id", "seq", name="uq_year_publicity_seq"),
+    )
+    with op.batch_alter_table("year_publicity", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_year_publicity_year"), ["year"], unique=False)
+    op.create_table(
+        "year_objection",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("publicity_id", sa.Integer(), nullable=False),
+        sa.Column("target", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("objector", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.Column("raised_at", storage.types.AwareDateTime(timezone=True), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("decided_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("decided_at", storage.types.AwareDateTime(timezone=True), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(["publicity_id"], ["year_publicity.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_year_objection_year_status", "year_objection", ["year", "status"], unique=False)
+    op.create_table(
+        "year_final",
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("final_at", storage.types.AwareDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("year"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("year_final")
+    op.drop_index("ix_year_objection_year_status", table_name="year_objection")
+    op.drop_table("year_objection")
+    with op.batch_alter_table("year_publicity", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_year_publicity_year"))
+    op.drop_table("year_publicity")

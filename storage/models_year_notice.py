@@ -1,0 +1,65 @@
+"""Tables of the year's 公示 (issue 24 item 5): what each unit's proposed 优秀 list showed and
+when, the objections raised against it and the 考核办's decision on each, and the moment the
+year's result became final.
+
+A 公示 row freezes the list it showed (a later version of the year starts a new 公示 for the
+unit that changed, never edits the old one). An objection is 实名: the objector is kept, and
+only the 考核办 reads it; the cadre objected to is never told.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.models import aware
+
+
+class YearPublicity(SQLModel, table=True):
+    """One unit's 公示 of its proposed 优秀 list for `year`, as of publication `version`."""
+
+    __tablename__ = "year_publicity"
+    __table_args__ = (UniqueConstraint("year", "unit_id", "seq", name="uq_year_publicity_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(index=True)
+    unit_id: int
+    unit_name: str = Field(max_length=100)
+    seq: int  # 1 for the year's first 公示 in the unit, +1 for each re-run after a change
+    version: int  # the published version whose 优秀 list it shows
+    listed: str = Field(sa_column=Column(Text, nullable=False))  # userids, comma-separated
+    starts: date
+    ends: date  # the last day objections are taken
+    started_by: str = Field(max_length=64)
+    started_at: datetime = Field(sa_column=aware())
+
+
+class YearObjection(SQLModel, table=True):
+    """An objection to one listed cadre; `id` is the 编号 the admin decides it by."""
+
+    __tablename__ = "year_objection"
+    __table_args__ = (Index("ix_year_objection_year_status", "year", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int
+    publicity_id: int = Field(foreign_key="year_publicity.id")
+    target: str = Field(max_length=64)
+    objector: str = Field(max_length=64)
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    raised_at: datetime = Field(sa_column=aware())
+    status: str = Field(default="open", max_length=10)  # open | upheld | dismissed
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = Field(default=None, sa_column=aware(nullable=True))
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class YearFinal(SQLModel, table=True):
+    """The year's result is final: every unit's 公示 has ended with no objection open."""
+
+    __tablename__ = "year_final"
+
+    year: int = Field(primary_key=True)
+    version: int
+    final_at: datetime = Field(sa_column=aware())

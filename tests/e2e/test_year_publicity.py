@@ -1,0 +1,194 @@
+"""The year's 公示 through the encrypted callback (issue 24 item 5): the admin publicises each
+unit's proposed 优秀 list for five working days on the official calendar (调休 included);
+two cadres object, 实名, seen only by the 考核办; one objection is dismissed, one upheld —
+the place passes to the next by score in a new version (the first kept) and the changed unit
+alone is publicised again; the 考核办 is reminded once (two replicas) while objections are
+open near the end; the year becomes final only when every 公示 has ended with none open.
+
+Every date is counted here from the calendar file itself, not by scoring/workdays.py.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.cli import year as year_cli
+from bot.clock import ManualClock
+from scheduler.jobs import run_job
+from scheduler.notice_jobs import JOBS as NOTICE_JOBS
+from storage.models_ops import AuditEvent
+from storage.models_year_notice import YearFinal
+from tests.conftest import SAMPLE_2027, at
+from tests.e2e.test_year_end import shiji_year
+from tests.e2e.test_year_roster import ROSTER, SCORE, evaluate_everyone, seed_quarters_and_summaries
+from tests.e2e.test_year_ties import rows, texts_since
+from tests.harness import ADMIN, running_bot
+
+UNITS = {"城关镇": ["a_lead", "a_dep", "a_s1", "a_s2", "a_s3", "a_s4"],
+         "区发改局": ["b_lead", "b_dep", "b_s1", "b_s2", "b_s3"]}
+UNIT_RESULT = {"城关镇": Decimal(90), "区发改局": Decimal(80)}
+MAIN = {"a_lead", "b_lead"}
+NAMES = {"a_lead": "赵城", "a_dep": "钱镇", "b_lead": "郑局", "b_s1": "冯一"}
+CALENDAR = tomllib.loads(SAMPLE_2027.read_text(encoding="utf-8"))
+HOLIDAYS = {date.fromisoformat(d) for d in CALENDAR["holidays"]}
+MAKEUP = {date.fromisoformat(d) for d in CALENDAR["workdays"]}  # 调休上班
+
+
+def working(day: date) -> bool:
+    return day in MAKEUP or (day.weekday() < 5 and day not in HOLIDAYS)
+
+
+def fifth_working_day(start: date) -> date:
+    day, counted = start - timedelta(days=1), 0
+    while counted < 5:
+        day += timedelta(days=1)
+        counted += working(day)
+    return day
+
+
+def label(day: date) -> str:
+    return f"{day.month}月{day.day}日（周{'一二三四五六日'[day.weekday()]}）"
+
+
+def annual(userid: str, unit: str) -> Decimal:
+    """10% democratic + 20% unit + 70% quarters (main leader 30% / 60%); both marks = SCORE."""
+    s, u = Decimal(SCORE[userid]), UNIT_RESULT[unit]
+    return (Decimal("0.7") * s + Decimal("0.3") * u) if userid in MAIN else (Decimal("0.8") * s + Decimal("0.2") * u)
+
+
+def best(unit: str, without: set[str] = set()) -> str:  # noqa: B006  (read only)
+    return max((u for u in UNITS[unit] if u not in without), key=lambda u: annual(u, unit))
+
+
+async def run_check(h, clock: ManualClock) -> None:  # type: ignore[no-untyped-def]
+    for _replica in (1, 2):  # two replicas, or a restart's catch-up: nothing twice
+        await run_job(NOTICE_JOBS[0], h.runtime.jobs, clock.now())
+    while await h.drain():
+        pass
+
+
+async def test_publicity_objections_and_the_final_gate(db_url, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    clock = ManualClock(at("2027-01-05 09:30"))
+    sections = {"logs": {"start_date": "2027-01-01"}, "clock": {"start": "2027-01-05T09:30:00+08:00"}}
+    async with running_bot(db_url, clock, roster, (SAMPLE_2027,), **sections) as h:
+        await seed_quarters_and_summaries(h, SCORE, gone_in_q4="")
+        assert "已开启" in await h.say(ADMIN, "开启测评 2026")
+        await evaluate_everyone(h, UNITS.values(), SCORE)
+        units = tmp_path / "units.csv"
+        units.write_text("unit,score\n城关镇,90\n区发改局,80\n", encoding="utf-8")
+        assert await year_cli.run(h.settings, shiji_year("import-unit-results", "2026", str(units))) == 0
+        assert "尚未发布" in await h.say(ADMIN, "公示 2026")
+        assert "第 1 版" in await h.say(ADMIN, "发布年度结果 2026 强制发布")
+        while await h.drain():
+            pass
+        first = await rows(h, 1)
+        first_excellent = {u for u, r in first.items() if r.excellent}
+        assert first_excellent == {best("城关镇"), best("区发改局")} == {"a_lead", "b_lead"}
+
+        # 公示 starts on Thursday 1月28日: 28, 29, Sunday 31 (调休上班), 2月1日, 2日.
+        clock.set(at("2027-01-28 09:00"))
+        start = date(2027, 1, 28)
+        ends = fifth_working_day(start)
+        assert ends == date(2027, 2, 2)
+        assert "仅限考核办" in await h.say("a_s2", "公示 2026")
+        sent = len(h.standin.sent)
+        reply = await h.say(ADMIN, "公示 2026")
+        assert f"已在 2 个单位公示2026年度拟评优秀人员（依据第 1 版结果），公示期 {label(start)}至{label(ends)}（5 个工作日）" in reply
+        while await h.drain():
+            pass
+        for unit, members in UNITS.items():
+            for userid in members:
+                (notice,) = [t for t in texts_since(h, userid, sent) if "优秀等次人选公示" in t]
+                assert f"{unit}拟评优秀：{NAMES[best(unit)]}。" in notice
+                assert f"公示期：{label(start)}至{label(ends)}，共 5 个工作日" in notice and "异议 " in notice
+        assert "公示中" in await h.say(ADMIN, "公示 2026")  # again: where it stands, nothing restarted
+
+        # Objections: by name, 实名, to the 考核办 only.
+        assert "没有「钱四」" in await h.say("a_s2", "异议 钱四 不符合条件")
+        assert "请写明具体事实和理由" in await h.say("a_s2", "异议 赵城")
+        assert "不能对本人提出异议" in await h.say("a_lead", "异议 赵城 我不该评优秀")
+        sent = len(h.standin.sent)
+        signed = h.text("a_s2", "异议 赵城 年内受到通报批评，不宜评为优秀", msg_id=424242)
+        for _retry in (1, 2):  # WeCom retries the same MsgId: one objection
+            status, body = await h.post(signed)
+            assert status == 200 and "编号 1" in h.reply_content(body)
+        assert "编号 2" in await h.say("b_s1", "提出异议：郑局，全年多次无故缺记工作日志")
+        while await h.drain():
+            pass
+        to_admin = texts_since(h, ADMIN, sent)
+        assert any("编号 1" in t and "反映人：李二（城关镇）" in t and "通报批评" in t for t in to_admin)
+        assert any("编号 2" in t and "反映人：冯一（区发改局）" in t for t in to_admin)
+        for objected in ("a_lead", "b_lead"):  # never shown to the person objected to
+            assert not any("异议" in t and ("李二" in t or "冯一" in t or "编号" in t) for t in texts_since(h, objected, sent))
+        listing = await h.say(ADMIN, "异议列表 2026")
+        assert "2 件（待处理 2 件）" in listing and "1. " in listing and "李二（城关镇） 反映 赵城（城关镇）" in listing
+        assert "仅限考核办" in await h.say("a_s2", "异议列表 2026")
+
+        # The working day before the end, objections open: the 考核办 is reminded, once.
+        clock.set(at("2027-02-01 09:00"))
+        sent = len(h.standin.sent)
+        await run_check(h, clock)
+        reminders = [t for t in texts_since(h, ADMIN, sent) if "待处理" in t and t.startswith("⏰")]
+        assert len(reminders) == 1 and f"公示期 {label(ends)}结束，还有 2 件异议待处理（编号 1、2）" in reminders[0]
+
+        # Dismissed: recorded with its reason, the objector told, nothing republished.
+        sent = len(h.standin.sent)
+        dismissed = await h.say(ADMIN, "异议处理 2 不成立 经核实，缺记均已请假")
+        assert "不成立，已记录" in dismissed
+        assert "已于此前处理" in await h.say(ADMIN, "异议处理 2 成立 改判")
+        assert "成立」或「不成立" in await h.say(ADMIN, "异议处理 1 也许 再看看")
+        # Upheld: 赵城 is barred; the place passes to the next by score (钱镇) in version 2.
+        upheld = await h.say(ADMIN, "异议处理 1 成立：经核实属实")
+        assert "第 2 版" in upheld and "公示异议 1 成立：赵城（城关镇）不评为优秀" in upheld
+        assert "赵城（a_lead） 优秀：是 → 否" in upheld and "钱镇（a_dep） 优秀：否 → 是" in upheld
+        assert best("城关镇", {"a_lead"}) == "a_dep"
+        assert "郑局" not in upheld.split("改动")[-1]
+        rerun_ends = fifth_working_day(date(2027, 2, 1))
+        assert rerun_ends == date(2027, 2, 15)  # 2月5日、8–12日 春节, then the weekend
+        assert f"已在城关镇重新公示调整后的名单（{label(date(2027, 2, 1))}至{label(rerun_ends)}）" in upheld
+        while await h.drain():
+            pass
+        assert any("异议（编号 2）经核实不成立" in t for t in texts_since(h, "b_s1", sent))
+        assert any("异议（编号 1）经核实成立" in t for t in texts_since(h, "a_s2", sent))
+        for userid in UNITS["城关镇"]:
+            (again,) = [t for t in texts_since(h, userid, sent) if "优秀等次人选公示" in t]
+            assert "第 2 次" in again and "城关镇拟评优秀：钱镇。" in again
+        for userid in UNITS["区发改局"]:
+            assert not [t for t in texts_since(h, userid, sent) if "优秀等次人选公示" in t]
+        assert (await rows(h, 1))["a_lead"].excellent is True  # version 1 kept as published
+        second = await rows(h, 2)
+        assert {u for u, r in second.items() if r.excellent} == {"a_dep", "b_lead"}
+
+        # 区发改局's 公示 ended on 2月2日 but 城关镇's runs on: not final yet.
+        clock.set(at("2027-02-03 09:00"))
+        await run_check(h, clock)
+        assert "已确定" not in await h.say(ADMIN, "公示情况 2026")
+        assert "编号 3" in await h.say("b_s2", "异议 钱镇 年内有一项工作未按期完成")  # 城关镇's list is open
+        async with h.runtime.sessions() as session:
+            assert (await session.get(YearFinal, 2026)) is None
+        assert "不成立，已记录" in await h.say(ADMIN, "异议处理 3 不成立 经核实已按期完成")
+        # The next working day after the last 公示 ends, nothing open: final, once.
+        clock.set(at("2027-02-16 09:00"))
+        sent = len(h.standin.sent)
+        await run_check(h, clock)
+        finals = [t for t in texts_since(h, ADMIN, sent) if "已确定" in t]
+        assert len(finals) == 1 and "2026年度考核结果（第 2 版）已确定" in finals[0]
+        assert "已确定（第 2 版）" in await h.say(ADMIN, "公示情况 2026")
+        assert "目前没有正在公示" in await h.say("a_s2", "异议 钱镇 公示期后的异议")
+        async with h.runtime.sessions() as session:
+            final = await session.get(YearFinal, 2026)
+            assert final is not None and final.version == 2
+            audit = [e.action for e in (await session.execute(select(AuditEvent))).scalars()
+                     if e.action.startswith(("year.publicity", "year.objection", "year.final", "year.republish"))]
+        assert audit == [
+            "year.publicity.start", "year.objection.raise", "year.objection.raise",
+            "year.objection.dismissed", "year.objection.upheld", "year.republish", "year.publicity.rerun",
+            "year.objection.raise", "year.objection.dismissed", "year.final",
+        ]
