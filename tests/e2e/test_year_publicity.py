@@ -180,7 +180,7 @@ async def test_publicity_objections_and_the_final_gate(db_url, tmp_path: Path) -
         await run_check(h, clock)
         finals = [t for t in texts_since(h, ADMIN, sent) if "已确定" in t]
         assert len(finals) == 1 and "2026年度考核结果（第 2 版）已确定" in finals[0]
-        assert "已确定（第 2 版）" in await h.say(ADMIN, "公示情况 2026")
+        assert f"已于 {label(date(2027, 2, 16))}确定（第 2 版）" in await h.say(ADMIN, "公示情况 2026")
         assert "目前没有正在公示" in await h.say("a_s2", "异议 钱镇 公示期后的异议")
         async with h.runtime.sessions() as session:
             final = await session.get(YearFinal, 2026)
