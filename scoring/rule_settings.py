@@ -219,6 +219,9 @@ class NoticeSettings(Section):
     # The daily check on working days: the reminder, and making the year final once every
     # unit's 公示 has ended with no objection open.
     check_at: time = time(9, 0)
+    # Remind once a cadre who has not answered the written notice (确认 / 有异议) this many
+    # working days after it was sent (local practice; no national figure).
+    answer_remind_working_days: int = Field(default=5, ge=1)
 
 
 class ScoringSettings(Section):

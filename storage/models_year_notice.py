@@ -63,3 +63,22 @@ class YearFinal(SQLModel, table=True):
     year: int = Field(primary_key=True)
     version: int
     final_at: datetime = Field(sa_column=aware())
+
+
+class YearNoticeReply(SQLModel, table=True):
+    """The written notice of a final year to one cadre (issue 24 item 6) and their answer:
+    「确认」, or 「有异议」 with their own opinion (本人意见), each with its time — the paper
+    年度考核登记表's 本人意见 and signature."""
+
+    __tablename__ = "year_notice_reply"
+
+    year: int = Field(primary_key=True)
+    userid: str = Field(primary_key=True, max_length=64)
+    version: int  # the final version the notice showed
+    task_id: str = Field(unique=True, max_length=128)
+    sent_at: datetime = Field(sa_column=aware())
+    answer: str = Field(default="", max_length=10)  # "" | confirmed | objected
+    answered_at: datetime | None = Field(default=None, sa_column=aware(nullable=True))
+    opinion: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    opinion_at: datetime | None = Field(default=None, sa_column=aware(nullable=True))
+    reminded_at: datetime | None = Field(default=None, sa_column=aware(nullable=True))

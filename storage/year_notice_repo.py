@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.models_year_notice import YearFinal, YearObjection, YearPublicity
+from storage.models_year_notice import YearFinal, YearNoticeReply, YearObjection, YearPublicity
 from storage.sql import dialect_insert, rowcount, table_of
 
 
@@ -107,3 +107,33 @@ class YearNoticeRepo:
             )
         )
         return int(found.scalar_one())
+
+    # ---- the written notice and 本人意见 ----
+
+    async def add_replies(self, rows: Sequence[YearNoticeReply]) -> None:
+        self.s.add_all(rows)
+        await self.s.flush()
+
+    async def reply_by_task(self, task_id: str) -> YearNoticeReply | None:
+        found = await self.s.execute(select(YearNoticeReply).where(col(YearNoticeReply.task_id) == task_id))
+        return found.scalars().first()
+
+    async def reply_of(self, userid: str, year: int | None = None) -> YearNoticeReply | None:
+        """`userid`'s notice of `year`, or of the latest year noticed."""
+        query = select(YearNoticeReply).where(col(YearNoticeReply.userid) == userid)
+        if year is not None:
+            query = query.where(col(YearNoticeReply.year) == year)
+        found = await self.s.execute(query.order_by(col(YearNoticeReply.year).desc()).limit(1))
+        return found.scalars().first()
+
+    async def replies(self, year: int) -> list[YearNoticeReply]:
+        found = await self.s.execute(
+            select(YearNoticeReply).where(col(YearNoticeReply.year) == year).order_by(col(YearNoticeReply.userid))
+        )
+        return list(found.scalars())
+
+    async def unanswered_years(self) -> list[int]:
+        found = await self.s.execute(
+            select(col(YearNoticeReply.year)).where(col(YearNoticeReply.answer) == "").distinct()
+        )
+        return sorted(found.scalars())

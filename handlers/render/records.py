@@ -72,6 +72,7 @@ class YearRecord:
     workdays: int  # working days owed a log in the year (from the system's start)
     min_raters: int  # the disclosure rule's threshold (ScoringConfig.min_group_size)
     awards: dict[str, list[Award]] = field(default_factory=dict)  # userid -> imported 奖惩
+    notice: dict[str, list[str]] = field(default_factory=dict)  # userid -> 结果通知 and 本人意见 lines
 
 
 @dataclass
@@ -85,6 +86,7 @@ class Dossier:
     annual: AnnualFigures | None
     leave: list[Leave] = field(default_factory=list)
     awards: list[Award] = field(default_factory=list)
+    notice: list[str] = field(default_factory=list)  # the written notice and 本人意见, with times
 
 
 def file_name(year: int, person: Person) -> str:

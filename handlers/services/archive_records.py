@@ -15,6 +15,7 @@ from handlers.render.records import Award, Dossier, YearRecord
 from handlers.services import annual
 from handlers.services.golive import go_live_date
 from handlers.services.rating import quarter_of
+from handlers.services.year_result_notice import notice_lines
 from scoring.logs import counting_start
 from storage.directory import Person, roster_order
 from storage.records import CadreQuarter
@@ -43,6 +44,7 @@ async def year_record(ctx: Ctx, year: int) -> YearRecord:
         min_raters=ctx.cfg.min_group_size,
         awards={userid: [Award(a.kind, a.content, a.day) for a in found]
                 for userid, found in (await ctx.store.year.awards_of_year(year)).items()},
+        notice=await notice_lines(ctx, year),
     )
 
 
@@ -95,4 +97,5 @@ def _dossier(
         annual=record.annual.get(person.userid),
         leave=record.leave.get(person.userid, []),
         awards=record.awards.get(person.userid, []),
+        notice=record.notice.get(person.userid, []),
     )

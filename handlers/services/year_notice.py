@@ -4,7 +4,8 @@ calendar with 调休); anyone may object, 实名, to the 考核办 only; the 考
 objection with a reason. An upheld objection bars the cadre from 优秀 this year: the place
 passes to the next by score in a new published version (the year's versions are kept) and a
 new 公示 runs in that unit for the changed list. The year's result is final once every unit's
-公示 has ended with no objection open; `finalize_if_due` marks it, once.
+公示 has ended with no objection open; `finalize_if_due` marks it, once, and sends the
+written notice (handlers/services/year_result_notice.py): final gates that notice.
 
 Chat (handlers/year/publicity.py), the daily job (scheduler/notice_jobs.py) call these.
 """
@@ -19,6 +20,7 @@ from types import SimpleNamespace
 
 from handlers.base import Ctx, Refusal, day_label
 from handlers.services.year_publish import compute_outcome, gather_complete, publish_version
+from handlers.services.year_result_notice import is_excellent, remind_unanswered, send_notices
 from scoring.grades import publicity_ends
 from scoring.year_end import Change
 from storage.models_year import AnnualResult
@@ -32,12 +34,6 @@ MIN_CONTENT_CHARS = 5
 MAX_CONTENT_CHARS = 1000
 # What an upheld objection may change in the published year (as a tie decision may).
 UPHELD_FIELDS = frozenset({"excellent", "excellent_tied", "promotion_eligible"})
-
-
-def is_excellent(row: AnnualResult | SimpleNamespace) -> bool:
-    """The one place 公示 and the notice read a cadre's grade: today the published row's
-    优秀-or-not; the annual 等次 replaces it when the year carries one."""
-    return bool(row.excellent)
 
 
 def _listed(publicity: YearPublicity) -> list[str]:
@@ -316,10 +312,12 @@ async def finalize_if_due(ctx: Ctx, year: int) -> bool:
     if not await store.make_final(year, version.version, ctx.now):
         return False
     await ctx.audit("year.final", f"{year} version {version.version}")
+    sent = await send_notices(ctx, year, version.version)  # what final gates: the written notice
     admins = _admins(ctx)
     if admins:
         await ctx.store.outbox.enqueue(f"year-final:{year}", admins, "text", {"content": (
-            f"✅ {year}年度拟评优秀人员公示期满，没有待处理的异议：{year}年度考核结果（第 {version.version} 版）已确定。"
+            f"✅ {year}年度拟评优秀人员公示期满，没有待处理的异议：{year}年度考核结果（第 {version.version} 版）已确定，"
+            f"已向 {sent} 人发出书面结果通知，请本人确认或填写本人意见。"
         )}, ctx.now)
     return True
 
@@ -328,6 +326,7 @@ async def daily_check(ctx: Ctx) -> None:
     """The job's work: remind the 考核办 of open objections as a 公示 nears its end, and
     make each year final when due. Each push has a per-day key: once across replicas."""
     store = ctx.store.notice
+    await remind_unanswered(ctx)
     before = ctx.settings.notice.remind_working_days_before_end
     for year in await store.years_in_publicity():
         await finalize_if_due(ctx, year)

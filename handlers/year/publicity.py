@@ -1,12 +1,15 @@
-"""The year's 公示 in chat (issue 24 item 5): the admin starts it and decides objections;
-anyone raises an objection. The work is handlers/services/year_notice.py."""
+"""The year's 公示 and written notice in chat (issue 24 items 5, 6): the admin starts the 公示
+and decides objections; anyone raises an objection; each cadre answers the final result's
+card (确认 / 有异议) and states their own opinion. The work is handlers/services/year_notice.py
+and year_result_notice.py."""
 
 from __future__ import annotations
 
 import re
 
 from handlers.audience import Audience
-from handlers.base import Ctx, Refusal, Reply
+from handlers.base import CardAnswer, Ctx, Refusal, Reply
+from handlers.render.notice_cards import NOTICE_PREFIX
 from handlers.router import Router
 from handlers.services.year_notice import (
     decide_objection,
@@ -15,6 +18,7 @@ from handlers.services.year_notice import (
     raise_objection,
     start_publicity,
 )
+from handlers.services.year_result_notice import answer_card, confirm_by_text, record_opinion
 from handlers.text import fold
 
 router = Router()
@@ -79,3 +83,24 @@ async def decide(args: str, ctx: Ctx) -> Reply:
         raise Refusal(f"请写明「成立」或「不成立」，例如：异议处理 {number} 不成立 经核实反映内容与事实不符。")
     reason = (verdict[len(word):] + " " + reason).strip(" :：,，;；")
     return Reply(await decide_objection(ctx, number, upheld is not None, reason, ctx.userid))
+
+
+# ---- the written notice: 确认 / 有异议 and 本人意见 -------------------------------------------
+
+
+@router.card(NOTICE_PREFIX)
+async def notice_answer(answer: CardAnswer, ctx: Ctx) -> Reply:
+    return await answer_card(ctx, answer)
+
+
+@router.command("确认结果", "确认年度结果", usage="确认结果", summary="确认收到的年度考核结果通知（与卡片上的「确认」相同）",
+                audience=Audience.cadre, section=SECTION)
+async def confirm(args: str, ctx: Ctx) -> Reply:
+    return Reply(await confirm_by_text(ctx))
+
+
+@router.command("本人意见", usage="本人意见 对年度得分有异议，理由是……",
+                summary="对年度考核结果有异议时填写本人意见，带时间记入年度考核登记表并转给考核办",
+                audience=Audience.cadre, section=SECTION)
+async def opinion(args: str, ctx: Ctx) -> Reply:
+    return Reply(await record_opinion(ctx, args))

@@ -22,6 +22,7 @@ from bot.clock import ManualClock
 from scheduler.jobs import run_job
 from scheduler.notice_jobs import JOBS as NOTICE_JOBS
 from storage.models_ops import AuditEvent
+from storage.models_rating import QuarterResult
 from storage.models_year_notice import YearFinal
 from tests.conftest import SAMPLE_2027, at
 from tests.e2e.test_year_end import shiji_year
@@ -59,6 +60,25 @@ def annual(userid: str, unit: str) -> Decimal:
     """10% democratic + 20% unit + 70% quarters (main leader 30% / 60%); both marks = SCORE."""
     s, u = Decimal(SCORE[userid]), UNIT_RESULT[unit]
     return (Decimal("0.7") * s + Decimal("0.3") * u) if userid in MAIN else (Decimal("0.8") * s + Decimal("0.2") * u)
+
+
+LEVEL = {"a_lead": "zhengke", "b_lead": "zhengke", "a_dep": "fuke", "b_dep": "fuke"}
+LEVEL = {u: LEVEL.get(u, "general") for units in UNITS.values() for u in units}
+LEVEL_ZH = {"zhengke": "正科级", "fuke": "副科级", "general": "一般干部"}
+UNIT_OF = {u: unit for unit, members in UNITS.items() for u in members}
+
+
+def level_size(userid: str) -> int:
+    return sum(1 for u in LEVEL if LEVEL[u] == LEVEL[userid])
+
+
+def level_place(userid: str) -> int:
+    mine = annual(userid, UNIT_OF[userid])
+    return 1 + sum(1 for u in LEVEL if LEVEL[u] == LEVEL[userid] and annual(u, UNIT_OF[u]) > mine)
+
+
+def unit_place(userid: str, unit: str) -> int:
+    return 1 + sum(1 for u in UNITS[unit] if annual(u, unit) > annual(userid, unit))
 
 
 def best(unit: str, without: set[str] = set()) -> str:  # noqa: B006  (read only)
@@ -175,20 +195,97 @@ async def test_publicity_objections_and_the_final_gate(db_url, tmp_path: Path) -
             assert (await session.get(YearFinal, 2026)) is None
         assert "不成立，已记录" in await h.say(ADMIN, "异议处理 3 不成立 经核实已按期完成")
         # The next working day after the last 公示 ends, nothing open: final, once.
+        async with h.runtime.sessions() as session, session.begin():
+            for result in (await session.execute(select(QuarterResult))).scalars():
+                if result.unit_id == h.runtime.directory.current.people["b_lead"].unit.id:
+                    result.rater_counts = '{"peer": 2, "other": 2}'
         clock.set(at("2027-02-16 09:00"))
         sent = len(h.standin.sent)
         await run_check(h, clock)
         finals = [t for t in texts_since(h, ADMIN, sent) if "已确定" in t]
         assert len(finals) == 1 and "2026年度考核结果（第 2 版）已确定" in finals[0]
         assert f"已于 {label(date(2027, 2, 16))}确定（第 2 版）" in await h.say(ADMIN, "公示情况 2026")
+        assert "已向 11 人发出书面结果通知" in finals[0]
+
+        # Final gates the written notice: a card to every cadre with grade, score and places
+        # of the final version, 「确认」 and 「有异议」.
+        cards = {d.recipients[0]: d.payload["template_card"] for d in h.standin.sent[sent:]
+                 if d.payload.get("template_card", {}).get("task_id", "").startswith("yrn-")}
+        assert set(cards) == set(second)
+        for userid, card in cards.items():
+            row = second[userid]
+            shown = dict((item["keyname"], item["value"]) for item in card["horizontal_content_list"])
+            assert shown["等次"] == ("优秀" if userid in {"a_dep", "b_lead"} else "未列入本单位优秀名额")
+            # 区发改局's quarters rest on 4 raters each; 城关镇's seeded quarters name none, so
+            # their composite is withheld (fewer than 3 raters), and with it a main leader's place.
+            if row.unit_name == "区发改局":
+                assert shown["年度得分"] == f"{annual(userid, row.unit_name):.2f} 分" == f"{row.annual} 分"
+                assert shown["单位排名"] == f"5 人中第 {unit_place(userid, '区发改局')} 名"
+            else:
+                assert shown["年度得分"] == "评分人不足 3 人，不公布"
+                assert ("单位排名" in shown) is (userid != "a_lead")
+            assert shown["同职级"] == f"全区{LEVEL_ZH[LEVEL[userid]]} {level_size(userid)} 人中第 {level_place(userid)} 名"
+            assert [b["text"] for b in card["button_list"]] == ["确认", "有异议"]
+
+        # 确认 on the card; 有异议 then 本人意见 by text; 确认 by text; retries change nothing.
+        clock.set(at("2027-02-16 10:15"))
+        status, body = await h.card("a_s2", cards["a_s2"]["task_id"], "confirm")
+        assert status == 200
+        assert "已记录" not in await h.say(ADMIN, "本人意见 测试")
+        status, body = await h.card("a_s2", cards["b_s1"]["task_id"], "confirm")  # not theirs
+        assert "不是发给您的" in h.reply_content(body)
+        status, body = await h.card("b_s1", cards["b_s1"]["task_id"], "object")
+        assert status == 200
+        assert "2027-02-16 10:15 确认结果，不能再提出异议" in await h.say("a_s2", "本人意见 又想提意见")
+        clock.set(at("2027-02-16 10:30"))
+        assert "已记录您的本人意见（2027-02-16 10:30）" in await h.say("b_s1", "本人意见 第三季度加班未计入，得分偏低")
+        assert "不能修改" in await h.say("b_s1", "本人意见 再改一次")
+        assert "已确认2026年度考核结果" in await h.say("a_s3", "确认结果")
+        assert "未作更改" in await h.say("a_s3", "确认结果")
+        while await h.drain():
+            pass
+        assert any("冯一（区发改局）对2026年度考核结果有异议，本人意见：第三季度加班未计入" in t for t in texts_since(h, ADMIN, sent))
+
+        # Five working days after the notice: 17, 18, 19, Saturday 20 (调休上班), 22 — reminded
+        # once, not the working day before.
+        remind_day = date(2027, 2, 16)
+        for _ in range(5):
+            remind_day += timedelta(days=1)
+            while not working(remind_day):
+                remind_day += timedelta(days=1)
+        assert remind_day == date(2027, 2, 22)
+        sent = len(h.standin.sent)
+        clock.set(at("2027-02-20 09:00"))
+        await run_check(h, clock)
+        assert not [t for t in texts_since(h, "a_s1", sent) if "还没有回复" in t]
+        for day in ("2027-02-22", "2027-02-23"):
+            clock.set(at(f"{day} 09:00"))
+            await run_check(h, clock)
+        reminded = {u for u in second if [t for t in texts_since(h, u, sent) if "还没有回复2026年度考核结果通知" in t]}
+        assert reminded == set(second) - {"a_s2", "b_s1", "a_s3"}
+        for userid in reminded:
+            assert len([t for t in texts_since(h, userid, sent) if "还没有回复" in t]) == 1
+
+        # The archive keeps the answer and the opinion with their times.
+        from bot.testing.standin import media_for
+        from tests.e2e.test_archive import pdf_text
+
+        assert "已生成" in await h.say(ADMIN, "导出档案 2026 冯一")
+        while await h.drain():
+            pass
+        (dossier,) = [m for m in media_for(h.standin, ADMIN) if m.type == "file"]
+        text = pdf_text(dossier.data)
+        assert "本人意见：有异议。第三季度加班未计入，得分偏低（2027-02-16 10:30）" in text
         assert "目前没有正在公示" in await h.say("a_s2", "异议 钱镇 公示期后的异议")
         async with h.runtime.sessions() as session:
             final = await session.get(YearFinal, 2026)
             assert final is not None and final.version == 2
             audit = [e.action for e in (await session.execute(select(AuditEvent))).scalars()
-                     if e.action.startswith(("year.publicity", "year.objection", "year.final", "year.republish"))]
+                     if e.action.startswith(("year.publicity", "year.objection", "year.final", "year.republish",
+                                             "year.notice"))]
         assert audit == [
             "year.publicity.start", "year.objection.raise", "year.objection.raise",
             "year.objection.dismissed", "year.objection.upheld", "year.republish", "year.publicity.rerun",
-            "year.objection.raise", "year.objection.dismissed", "year.final",
+            "year.objection.raise", "year.objection.dismissed", "year.final", "year.notice.send",
+            "year.notice.confirmed", "year.notice.objected", "year.notice.opinion", "year.notice.confirmed",
         ]

@@ -1,4 +1,4 @@
-"""the year's 公示: each unit's proposed 优秀 list, objections and their decisions, the final mark
+"""the year's 公示 (proposed 优秀 lists, objections, decisions, the final mark) and written notice
 
 Revision ID: 0022_year_notice
 Revises: 0017_quarter_versions
@@ -62,9 +62,25 @@ def upgrade() -> None:
         sa.Column("final_at", storage.types.AwareDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("year"),
     )
+    op.create_table(
+        "year_notice_reply",
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("userid", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("task_id", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+        sa.Column("sent_at", storage.types.AwareDateTime(timezone=True), nullable=False),
+        sa.Column("answer", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("answered_at", storage.types.AwareDateTime(timezone=True), nullable=True),
+        sa.Column("opinion", sa.Text(), nullable=True),
+        sa.Column("opinion_at", storage.types.AwareDateTime(timezone=True), nullable=True),
+        sa.Column("reminded_at", storage.types.AwareDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("year", "userid"),
+        sa.UniqueConstraint("task_id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("year_notice_reply")
     op.drop_table("year_final")
     op.drop_index("ix_year_objection_year_status", table_name="year_objection")
     op.drop_table("year_objection")
