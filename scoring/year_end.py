@@ -161,6 +161,7 @@ def year_outcome(
     headcounts: Mapping[str, int] | None = None,
     decisions: Mapping[str, bool] | None = None,
     barred: frozenset[str] = frozenset(),
+    granted: frozenset[str] = frozenset(),
 ) -> YearOutcome:
     """Rankings (R-YEAR-4), excellent grades (R-USE-1), promotion eligibility for the next
     year (R-USE-2: this year is "last year"), commendation (R-USE-3) and the last-place
@@ -169,7 +170,9 @@ def year_outcome(
     `headcounts` gives each unit's size for its excellent quota (default: the cadres in
     `results`); `decisions` the admin's on ties at a quota's boundary (userid → granted);
     `barred` those who may not be excellent this year (a 公示 objection upheld): their place
-    passes to the next by score, and the unit's quota still counts them.
+    passes to the next by score, and the unit's quota still counts them; `granted` those a
+    复核 decision made excellent (公务员法 第九十六条: an authority's decision, outside the
+    quota's arithmetic, which leaves everyone else's grade as it was).
     """
     unit_rankings = rank_within_units(results)
     level_rankings = rank_within_levels(results)
@@ -180,6 +183,12 @@ def year_outcome(
         )
         for unit, ranking in unit_rankings.items()
     }
+    for unit, ranking in unit_rankings.items():
+        extra = tuple(u for u in sorted(granted) if u in ranking.positions and u not in excellent[unit].excellent)
+        if extra:
+            grades = excellent[unit]
+            excellent[unit] = replace(grades, excellent=grades.excellent + extra,
+                                      tied_at_boundary=tuple(u for u in grades.tied_at_boundary if u not in extra))
     excellent_now = {userid for grades in excellent.values() for userid in grades.excellent}
     promotion: dict[str, Eligibility] = {}
     commendation: dict[str, Eligibility] = {}

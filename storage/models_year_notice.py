@@ -82,3 +82,31 @@ class YearNoticeReply(SQLModel, table=True):
     opinion: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     opinion_at: datetime | None = Field(default=None, sa_column=aware(nullable=True))
     reminded_at: datetime | None = Field(default=None, sa_column=aware(nullable=True))
+
+
+class YearReview(SQLModel, table=True):
+    """A cadre's request for 复核 of their year's grade (公务员法 第九十五条、第九十六条), the
+    考核办's written decision, and a 申诉 to the higher authority with its outcome as entered.
+    `id` is the 编号 the admin decides it by. The result stays in force meanwhile."""
+
+    __tablename__ = "year_review"
+    __table_args__ = (UniqueConstraint("year", "userid", name="uq_year_review_year_userid"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int
+    userid: str = Field(max_length=64)
+    grade: str = Field(max_length=24)  # the grade contested (scoring.grades.AnnualGrade)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    requested_at: datetime = Field(sa_column=aware())
+    decision_due: date
+    decision: str = Field(default="", max_length=10)  # "" | upheld (维持) | changed (变更)
+    changed_to: str | None = Field(default=None, max_length=24)  # the grade a change gives
+    decision_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = Field(default=None, sa_column=aware(nullable=True))
+    appeal_due: date | None = None
+    appeal_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    appealed_at: datetime | None = Field(default=None, sa_column=aware(nullable=True))
+    appeal_outcome: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    appeal_entered_by: str | None = Field(default=None, max_length=64)
+    appeal_entered_at: datetime | None = Field(default=None, sa_column=aware(nullable=True))

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.models_year_notice import YearFinal, YearNoticeReply, YearObjection, YearPublicity
+from storage.models_year_notice import YearFinal, YearNoticeReply, YearObjection, YearPublicity, YearReview
 from storage.sql import dialect_insert, rowcount, table_of
 
 
@@ -137,3 +137,39 @@ class YearNoticeRepo:
             select(col(YearNoticeReply.year)).where(col(YearNoticeReply.answer) == "").distinct()
         )
         return sorted(found.scalars())
+
+    # ---- 复核 and 申诉 ----
+
+    async def add_review(self, row: YearReview) -> int:
+        self.s.add(row)
+        await self.s.flush()
+        assert row.id is not None
+        return row.id
+
+    async def review(self, review_id: int) -> YearReview | None:
+        return await self.s.get(YearReview, review_id)
+
+    async def review_of(self, year: int, userid: str) -> YearReview | None:
+        found = await self.s.execute(
+            select(YearReview).where(col(YearReview.year) == year, col(YearReview.userid) == userid)
+        )
+        return found.scalars().first()
+
+    async def reviews(self, year: int | None = None) -> list[YearReview]:
+        query = select(YearReview)
+        if year is not None:
+            query = query.where(col(YearReview.year) == year)
+        return list((await self.s.execute(query.order_by(col(YearReview.id)))).scalars())
+
+    async def open_reviews(self) -> list[YearReview]:
+        found = await self.s.execute(select(YearReview).where(col(YearReview.decision) == "").order_by(col(YearReview.id)))
+        return list(found.scalars())
+
+    async def changed_to(self, year: int) -> dict[str, str]:
+        """userid → the grade a 复核 decision changed theirs to, for `year`."""
+        found = await self.s.execute(
+            select(col(YearReview.userid), col(YearReview.changed_to)).where(
+                col(YearReview.year) == year, col(YearReview.decision) == "changed"
+            )
+        )
+        return {userid: grade for userid, grade in found.all() if grade}

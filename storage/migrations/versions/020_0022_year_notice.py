@@ -1,4 +1,4 @@
-"""the year's 公示 (proposed 优秀 lists, objections, decisions, the final mark) and written notice
+"""the year's 公示 (proposed 优秀 lists, objections, decisions, the final mark), written notice, 复核 and 申诉
 
 Revision ID: 0022_year_notice
 Revises: 0017_quarter_versions
@@ -77,9 +77,33 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("year", "userid"),
         sa.UniqueConstraint("task_id"),
     )
+    op.create_table(
+        "year_review",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("userid", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("grade", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("requested_at", storage.types.AwareDateTime(timezone=True), nullable=False),
+        sa.Column("decision_due", sa.Date(), nullable=False),
+        sa.Column("decision", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("changed_to", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=True),
+        sa.Column("decision_reason", sa.Text(), nullable=True),
+        sa.Column("decided_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("decided_at", storage.types.AwareDateTime(timezone=True), nullable=True),
+        sa.Column("appeal_due", sa.Date(), nullable=True),
+        sa.Column("appeal_reason", sa.Text(), nullable=True),
+        sa.Column("appealed_at", storage.types.AwareDateTime(timezone=True), nullable=True),
+        sa.Column("appeal_outcome", sa.Text(), nullable=True),
+        sa.Column("appeal_entered_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("appeal_entered_at", storage.types.AwareDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("year", "userid", name="uq_year_review_year_userid"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("year_review")
     op.drop_table("year_notice_reply")
     op.drop_table("year_final")
     op.drop_index("ix_year_objection_year_status", table_name="year_objection")
