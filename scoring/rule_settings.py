@@ -222,6 +222,19 @@ class NoticeSettings(Section):
     # Remind once a cadre who has not answered the written notice (确认 / 有异议) this many
     # working days after it was sent (local practice; no national figure).
     answer_remind_working_days: int = Field(default=5, ge=1)
+    # The grades a cadre may request 复核 of (scoring.grades.AnnualGrade values): 不称职 is the
+    # one the 公务员法 makes contestable (第九十五条); some districts open it to others.
+    review_grades: tuple[str, ...] = ("incompetent",)
+
+    @field_validator("review_grades")
+    @classmethod
+    def _known_grades(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from scoring.grades import AnnualGrade  # scoring.grades reads this module's GradeSettings
+
+        unknown = [v for v in value if v not in {g.value for g in AnnualGrade}]
+        if unknown:
+            raise ValueError(f"review_grades: 不认识的等次 {unknown}，可用 {[g.value for g in AnnualGrade]}")
+        return value
 
 
 class ScoringSettings(Section):

@@ -9,7 +9,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.models_year_notice import YearFinal, YearNoticeReply, YearObjection, YearPublicity, YearReview
+from storage.models_year_notice import (
+    YearFinal,
+    YearNoticeReply,
+    YearObjection,
+    YearPublicity,
+    YearReview,
+)
 from storage.sql import dialect_insert, rowcount, table_of
 
 

@@ -21,6 +21,7 @@ from types import SimpleNamespace
 from handlers.base import Ctx, Refusal, day_label
 from handlers.services.year_publish import compute_outcome, gather_complete, publish_version
 from handlers.services.year_result_notice import is_excellent, remind_unanswered, send_notices
+from handlers.services.year_review import remind_reviews
 from scoring.grades import publicity_ends
 from scoring.year_end import Change
 from storage.models_year import AnnualResult
@@ -327,6 +328,7 @@ async def daily_check(ctx: Ctx) -> None:
     make each year final when due. Each push has a per-day key: once across replicas."""
     store = ctx.store.notice
     await remind_unanswered(ctx)
+    await remind_reviews(ctx)
     before = ctx.settings.notice.remind_working_days_before_end
     for year in await store.years_in_publicity():
         await finalize_if_due(ctx, year)

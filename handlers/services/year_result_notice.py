@@ -19,6 +19,7 @@ from handlers.base import CardAnswer, Ctx, Refusal, Reply
 from handlers.render.notice_cards import CONFIRM_KEY, OBJECT_KEY, notice_card, notice_task_id
 from handlers.services.year_publish import row_shown
 from scoring.disclosure import own_unit_place_shown
+from scoring.grades import AnnualGrade
 from scoring.types import RANK_ZH, Rank, Role
 from storage.models_year import AnnualResult
 from storage.models_year_notice import YearNoticeReply
@@ -27,10 +28,14 @@ CONFIRMED, OBJECTED = "confirmed", "objected"
 MAX_OPINION_CHARS = 1000
 
 
+def annual_grade(row: AnnualResult | SimpleNamespace) -> AnnualGrade:
+    """The one place 公示, the notice and 复核 read a cadre's grade: today the published row's
+    优秀-or-not (everyone else 称职); the annual 等次 replaces it when the year carries one."""
+    return AnnualGrade.excellent if row.excellent else AnnualGrade.competent
+
+
 def is_excellent(row: AnnualResult | SimpleNamespace) -> bool:
-    """The one place 公示 and the notice read a cadre's grade: today the published row's
-    优秀-or-not; the annual 等次 replaces it when the year carries one."""
-    return bool(row.excellent)
+    return annual_grade(row) is AnnualGrade.excellent
 
 
 def grade_zh(row: AnnualResult) -> str:

@@ -1,7 +1,7 @@
-"""The year's 公示 and written notice in chat (issue 24 items 5, 6): the admin starts the 公示
+"""The year's 公示, written notice, 复核 and 申诉 in chat (issue 24 items 5, 6, 7): the admin starts the 公示
 and decides objections; anyone raises an objection; each cadre answers the final result's
-card (确认 / 有异议) and states their own opinion. The work is handlers/services/year_notice.py
-and year_result_notice.py."""
+card (确认 / 有异议) and states their own opinion; may request 复核 and record a 申诉. The work
+is handlers/services/year_notice.py, year_result_notice.py and year_review.py."""
 
 from __future__ import annotations
 
@@ -19,6 +19,13 @@ from handlers.services.year_notice import (
     start_publicity,
 )
 from handlers.services.year_result_notice import answer_card, confirm_by_text, record_opinion
+from handlers.services.year_review import (
+    appeal,
+    decide_review,
+    enter_appeal_outcome,
+    request_review,
+    reviews_text,
+)
 from handlers.text import fold
 
 router = Router()
@@ -104,3 +111,52 @@ async def confirm(args: str, ctx: Ctx) -> Reply:
                 audience=Audience.cadre, section=SECTION)
 async def opinion(args: str, ctx: Ctx) -> Reply:
     return Reply(await record_opinion(ctx, args))
+
+
+# ---- 复核 and 申诉 -----------------------------------------------------------------------
+
+
+@router.command("申请复核", usage="申请复核 理由", summary="对年度考核等次申请复核（不称职等，收到书面通知后规定日数内）",
+                audience=Audience.cadre, section=SECTION)
+async def ask_review(args: str, ctx: Ctx) -> Reply:
+    return Reply(await request_review(ctx, fold(args)))
+
+
+_REVIEW = re.compile(r"^\s*#?(\d+)\s*[:：,，]?\s*(维持|变更)\s*(?:[:：,，]\s*)?(.*)$", re.S)
+
+
+@router.command("复核决定", usage="复核决定 2 维持 理由 / 复核决定 2 变更 优秀 理由",
+                summary="对复核申请作出书面决定：维持，或变更等次（发布新版本，只改本人）；决定书发给本人",
+                audience=Audience.admin, section=SECTION)
+async def review_decision(args: str, ctx: Ctx) -> Reply:
+    found = _REVIEW.match(fold(args))
+    if found is None:
+        raise Refusal("请写成「复核决定 编号 维持 理由」或「复核决定 编号 变更 优秀 理由」，编号见「复核列表」。")
+    number, verdict, rest = int(found.group(1)), found.group(2), found.group(3).strip()
+    to = None
+    if verdict == "变更":
+        to, _, rest = rest.partition(" ")
+        to = to.strip(":：,，")
+    return Reply(await decide_review(ctx, number, verdict == "变更", to, rest, ctx.userid))
+
+
+@router.command("申诉", usage="申诉 理由", summary="对复核决定不服，记录向上级机关提出的申诉（复核决定后规定日数内）",
+                audience=Audience.cadre, section=SECTION)
+async def ask_appeal(args: str, ctx: Ctx) -> Reply:
+    return Reply(await appeal(ctx, fold(args)))
+
+
+@router.command("申诉结果", usage="申诉结果 2 维持原复核决定", summary="录入上级机关对申诉作出的决定，并通知本人",
+                audience=Audience.admin, section=SECTION)
+async def appeal_result(args: str, ctx: Ctx) -> Reply:
+    text = fold(args).strip()
+    number, _, outcome = text.partition(" ")
+    if not number.lstrip("#").isdigit():
+        raise Refusal("请写成「申诉结果 编号 决定内容」，编号见「复核列表」。")
+    return Reply(await enter_appeal_outcome(ctx, int(number.lstrip("#")), outcome, ctx.userid))
+
+
+@router.command("复核列表", usage="复核列表", summary="复核申请、决定、申诉及其期限",
+                audience=Audience.admin, section=SECTION)
+async def review_list(args: str, ctx: Ctx) -> Reply:
+    return Reply(await reviews_text(ctx))

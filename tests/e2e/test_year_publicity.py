@@ -96,7 +96,9 @@ async def test_publicity_objections_and_the_final_gate(db_url, tmp_path: Path) -
     roster = tmp_path / "roster.csv"
     roster.write_text(ROSTER, encoding="utf-8")
     clock = ManualClock(at("2027-01-05 09:30"))
-    sections = {"logs": {"start_date": "2027-01-01"}, "clock": {"start": "2027-01-05T09:30:00+08:00"}}
+    # 复核 opened to 称职 (the default is 不称职 alone, which no one here is graded).
+    sections = {"logs": {"start_date": "2027-01-01"}, "clock": {"start": "2027-01-05T09:30:00+08:00"},
+                "notice": {"review_grades": ["competent"]}}
     async with running_bot(db_url, clock, roster, (SAMPLE_2027,), **sections) as h:
         await seed_quarters_and_summaries(h, SCORE, gone_in_q4="")
         assert "已开启" in await h.say(ADMIN, "开启测评 2026")
@@ -266,6 +268,58 @@ async def test_publicity_objections_and_the_final_gate(db_url, tmp_path: Path) -
         for userid in reminded:
             assert len([t for t in texts_since(h, userid, sent) if "还没有回复" in t]) == 1
 
+        # 复核 within 30 days of the notice (公务员法 §95, calendar days), decided within 30 (§96).
+        notified = date(2027, 2, 16)
+        clock.set(at("2027-02-24 10:00"))
+        decision_due = date(2027, 2, 24) + timedelta(days=30)
+        assert decision_due == date(2027, 3, 26)
+        asked = await h.say("b_s1", "申请复核 第三季度加班未计入，应评为优秀")
+        assert "编号 1" in asked and f"{label(decision_due)}前作出书面决定" in asked
+        assert "不在其列" in await h.say("a_dep", "申请复核 我对等次有意见需要复核")
+        assert "编号 2" in await h.say("a_s4", "申请复核 年度测评过程有误")
+        assert "同一年度只能申请一次" in await h.say("a_s4", "申请复核 再申请一次看看")
+        assert "仅限考核办" in await h.say("a_s4", "复核决定 2 变更 优秀 自己改")
+        # The 考核办 is reminded from the working day before it is due, once a day.
+        sent = len(h.standin.sent)
+        clock.set(at("2027-03-24 09:00"))
+        await run_check(h, clock)
+        assert not [t for t in texts_since(h, ADMIN, sent) if "复核申请" in t]
+        clock.set(at("2027-03-25 09:00"))
+        await run_check(h, clock)
+        review_reminders = [t for t in texts_since(h, ADMIN, sent) if "的复核申请（编号" in t]
+        assert len(review_reminders) == 2 and all(f"须在 {label(decision_due)}前作出决定" in t for t in review_reminders)
+
+        # Decided in the cadre's favour: version 3 changes 冯一 alone; version 2 is kept.
+        clock.set(at("2027-03-25 10:00"))
+        sent = len(h.standin.sent)
+        changed = await h.say(ADMIN, "复核决定 1 变更 优秀 经复核，第三季度加班应计入")
+        assert "第 3 版" in changed and "冯一（b_s1） 优秀：否 → 是" in changed
+        changes = changed.split("改动")[-1]
+        assert all(name not in changes for name in ("郑局", "钱镇", "赵城", "王副", "陈二"))
+        assert "维持原等次" in await h.say(ADMIN, "复核决定 2 维持 经复核，原结果计算无误")
+        appeal_due = date(2027, 3, 25) + timedelta(days=15)
+        while await h.drain():
+            pass
+        (decision,) = [t for t in texts_since(h, "b_s1", sent) if "复核决定书" in t]
+        assert "变更为「优秀」" in decision and f"{label(appeal_due)}前向上级机关提出申诉" in decision
+        assert any("复核决定变更，第 3 版" in t and "等次：优秀。" in t for t in texts_since(h, "b_s1", sent))
+        assert not [t for t in texts_since(h, "a_lead", sent)]  # nothing changed for anyone else
+        assert (await rows(h, 2))["b_s1"].excellent is False
+        assert {u for u, r in (await rows(h, 3)).items() if r.excellent} == {"a_dep", "b_lead", "b_s1"}
+
+        # 申诉 within 15 days of the decision; the outside decision entered by the admin.
+        clock.set(at("2027-04-01 10:00"))
+        assert "已记录您的申诉（复核编号 2）" in await h.say("a_s4", "申诉 对复核决定不服，测评过程有误")
+        clock.set(at("2027-04-12 10:00"))
+        assert appeal_due < date(2027, 4, 12)
+        assert "申诉期限已过" in await h.say("b_s1", "申诉 仍有意见需要申诉")
+        assert "申请复核的期限已过" in await h.say("b_s2", "申请复核 对结果有意见需要复核")
+        assert notified + timedelta(days=30) < date(2027, 4, 12)
+        assert "已记录申诉 2" in await h.say(ADMIN, "申诉结果 2 市委组织部决定维持原复核决定")
+        listing = await h.say(ADMIN, "复核列表")
+        assert "1. 2026年度 冯一（区发改局）（称职）" in listing and "【变更等次】" in listing
+        assert "已申诉，结果：市委组织部决定维持原复核决定" in listing
+
         # The archive keeps the answer and the opinion with their times.
         from bot.testing.standin import media_for
         from tests.e2e.test_archive import pdf_text
@@ -276,16 +330,19 @@ async def test_publicity_objections_and_the_final_gate(db_url, tmp_path: Path) -
         (dossier,) = [m for m in media_for(h.standin, ADMIN) if m.type == "file"]
         text = pdf_text(dossier.data)
         assert "本人意见：有异议。第三季度加班未计入，得分偏低（2027-02-16 10:30）" in text
+        assert "复核决定：变更等次，变更为「优秀」（2027-03-25 10:00）" in text
         assert "目前没有正在公示" in await h.say("a_s2", "异议 钱镇 公示期后的异议")
         async with h.runtime.sessions() as session:
             final = await session.get(YearFinal, 2026)
             assert final is not None and final.version == 2
             audit = [e.action for e in (await session.execute(select(AuditEvent))).scalars()
                      if e.action.startswith(("year.publicity", "year.objection", "year.final", "year.republish",
-                                             "year.notice"))]
+                                             "year.notice", "year.review", "year.appeal"))]
         assert audit == [
             "year.publicity.start", "year.objection.raise", "year.objection.raise",
             "year.objection.dismissed", "year.objection.upheld", "year.republish", "year.publicity.rerun",
             "year.objection.raise", "year.objection.dismissed", "year.final", "year.notice.send",
             "year.notice.confirmed", "year.notice.objected", "year.notice.opinion", "year.notice.confirmed",
+            "year.review.request", "year.review.request", "year.review.changed", "year.republish",
+            "year.review.upheld", "year.appeal.request", "year.appeal.result",
         ]
