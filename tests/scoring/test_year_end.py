@@ -202,3 +202,26 @@ def test_a_barred_cadre_is_never_excellent_and_the_next_by_score_takes_the_place
             assert sorted((r.score for r in results if r.userid in grades.excellent), reverse=True) == rest[:quota]
         elif rest and quota >= len(rest):
             assert {r.userid for r in results if r.unit == unit and r.userid not in barred} == set(grades.excellent)
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 1), published), min_size=1, max_size=25),
+    st.sets(st.integers(0, 24), max_size=3),
+)
+def test_a_review_decision_makes_its_cadre_excellent_and_moves_no_one_else(
+    cadres: list[tuple[int, Decimal]], granted_at: set[int]
+) -> None:
+    """A 复核 decided in the cadre's favour (issue 24): they are excellent, and every other
+    cadre's grade is what it was without the decision."""
+    results = [
+        annual_score(AnnualInput(f"c{i:02d}", f"u{unit}", Role.staff, Rank.general, s, s, {1: s, 2: s, 3: s, 4: s}), CFG)
+        for i, (unit, s) in enumerate(cadres)
+    ]
+    granted = frozenset(f"c{i:02d}" for i in granted_at if i < len(cadres))
+    before = year_outcome(2026, results, EarlierYears({}, {}), CFG)
+    after = year_outcome(2026, results, EarlierYears({}, {}), CFG, granted=granted)
+    for result in results:
+        was = before.is_excellent(result.userid, result.unit)
+        now = after.is_excellent(result.userid, result.unit)
+        assert now is (was or result.userid in granted)
+        assert after.promotion[result.userid].eligible is (before.promotion[result.userid].eligible or result.userid in granted)
