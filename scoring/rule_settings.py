@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, time
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -209,9 +209,14 @@ class GradeSettings(Section):
         return self
 
 
+# scoring.grades.AnnualGrade's values (that module reads this one, so they are named here too;
+# tests/scoring/test_notice_settings.py keeps the two the same).
+GradeValue = Literal["excellent", "competent", "basically_competent", "incompetent", "undetermined", "not_assessed"]
+
+
 class NoticeSettings(Section):
-    """The year's 公示 (issue 24 item 5): when the 考核办 is reminded of objections still
-    open, and when the daily check runs. The clocks themselves are [grades]."""
+    """The year's 公示, written notice and 复核 (issue 24 items 5–7): reminders, the daily
+    check, and who may request 复核. The clocks themselves are [grades]."""
 
     # Remind the 考核办 of open objections from this many working days before a 公示's last
     # day (1 = on the last day only); once a day until none is open.
@@ -224,17 +229,7 @@ class NoticeSettings(Section):
     answer_remind_working_days: int = Field(default=5, ge=1)
     # The grades a cadre may request 复核 of (scoring.grades.AnnualGrade values): 不称职 is the
     # one the 公务员法 makes contestable (第九十五条); some districts open it to others.
-    review_grades: tuple[str, ...] = ("incompetent",)
-
-    @field_validator("review_grades")
-    @classmethod
-    def _known_grades(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        from scoring.grades import AnnualGrade  # scoring.grades reads this module's GradeSettings
-
-        unknown = [v for v in value if v not in {g.value for g in AnnualGrade}]
-        if unknown:
-            raise ValueError(f"review_grades: 不认识的等次 {unknown}，可用 {[g.value for g in AnnualGrade]}")
-        return value
+    review_grades: tuple[GradeValue, ...] = ("incompetent",)
 
 
 class ScoringSettings(Section):

@@ -84,13 +84,6 @@ class YearNoticeRepo:
         )
         return frozenset(found.scalars())
 
-    async def objections_against(self, userid: str) -> Sequence[YearObjection]:
-        """Decided objections against `userid` (the archive shows the outcome, never who)."""
-        found = await self.s.execute(
-            select(YearObjection).where(col(YearObjection.target) == userid).order_by(col(YearObjection.id))
-        )
-        return list(found.scalars())
-
     # ---- final ----
 
     async def final(self, year: int) -> YearFinal | None:

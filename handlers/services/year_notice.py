@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from types import SimpleNamespace
 
@@ -352,10 +352,3 @@ async def daily_check(ctx: Ctx) -> None:
             ),
         }, ctx.now)
 
-
-def objection_lines(objections: Iterable[YearObjection], today: date) -> list[str]:
-    """The archive's record of decided objections against a cadre: the outcome, never who."""
-    return [
-        f"{o.year}年度公示异议（编号 {o.id}）：{STATUS_ZH[o.status]}" + (f"，理由：{o.reason}" if o.reason else "")
-        for o in objections if o.status != OPEN
-    ]
