@@ -22,6 +22,7 @@ from handlers.base import Ctx, Refusal, day_label
 from handlers.services.year_publish import compute_outcome, gather_complete, publish_version
 from handlers.services.year_result_notice import is_excellent, remind_unanswered, send_notices
 from handlers.services.year_review import remind_reviews
+from handlers.services.year_ties import DECIDED_FIELDS
 from scoring.grades import publicity_ends
 from scoring.year_end import Change
 from storage.models_year import AnnualResult
@@ -33,8 +34,6 @@ STATUS_ZH = {OPEN: "待处理", UPHELD: "成立", DISMISSED: "不成立"}
 # An objection says what and why: a name alone, or 「有异议」, gives the 考核办 nothing to check.
 MIN_CONTENT_CHARS = 5
 MAX_CONTENT_CHARS = 1000
-# What an upheld objection may change in the published year (as a tie decision may).
-UPHELD_FIELDS = frozenset({"excellent", "excellent_tied", "promotion_eligible"})
 
 
 def _listed(publicity: YearPublicity) -> list[str]:
@@ -258,7 +257,8 @@ async def _republish_without(ctx: Ctx, year: int, target: str, number: int, by: 
 
     def allowed(change: Change) -> bool:
         changed = gathered.people.get(change.userid)
-        return change.field in UPHELD_FIELDS and changed is not None and changed.unit.id == unit
+        # What a tie decision may change, in the objected cadre's unit only.
+        return change.field in DECIDED_FIELDS and changed is not None and changed.unit.id == unit
 
     published = await publish_version(
         ctx, year, by, prior, gathered, outcome, why=f"公示异议 {number} 成立：{_name(ctx, target)}不评为优秀",
