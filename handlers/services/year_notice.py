@@ -303,8 +303,12 @@ async def is_final(ctx: Ctx, year: int) -> bool:
 
 async def finalize_if_due(ctx: Ctx, year: int) -> bool:
     """Mark `year` final once every unit's latest 公示 has ended and no objection is open;
-    True the one time it does (a retry or another replica finds it marked)."""
+    True the one time it does (a retry or another replica finds it marked). A unit whose list
+    in the newest version differs from the one publicised (the year re-published meanwhile)
+    is publicised again first: only a list that was publicised becomes final."""
     store = ctx.store.notice
+    if await rerun_changed(ctx, year, ctx.userid):
+        return False  # a list changed since it was publicised (a re-publish, a tie decision): publicised again first
     current = await store.current(year)
     if not current or any(ctx.today <= p.ends for p in current.values()) or await store.open_count(year):
         return False

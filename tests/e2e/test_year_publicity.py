@@ -346,3 +346,48 @@ async def test_publicity_objections_and_the_final_gate(db_url, tmp_path: Path) -
             "year.review.request", "year.review.request", "year.review.changed", "year.republish",
             "year.review.upheld", "year.appeal.request", "year.appeal.result",
         ]
+
+
+async def test_a_list_changed_by_a_republish_is_publicised_again_before_it_is_final(db_url, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """区发改局's result re-imported at 60 during the 公示 and the year re-published: 冯一
+    (.8 × 83 + .2 × 60 = 78.40) now passes 郑局 (.7 × 86 + .3 × 60 = 78.20). The next daily
+    check publicises 区发改局's new list for five more working days; only then is it final."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    clock = ManualClock(at("2027-01-05 09:30"))
+    sections = {"logs": {"start_date": "2027-01-01"}, "clock": {"start": "2027-01-05T09:30:00+08:00"}}
+    async with running_bot(db_url, clock, roster, (SAMPLE_2027,), **sections) as h:
+        await seed_quarters_and_summaries(h, SCORE, gone_in_q4="")
+        assert "已开启" in await h.say(ADMIN, "开启测评 2026")
+        await evaluate_everyone(h, UNITS.values(), SCORE)
+        units = tmp_path / "units.csv"
+        units.write_text("unit,score\n城关镇,90\n区发改局,80\n", encoding="utf-8")
+        assert await year_cli.run(h.settings, shiji_year("import-unit-results", "2026", str(units))) == 0
+        assert "第 1 版" in await h.say(ADMIN, "发布年度结果 2026 强制发布")
+        clock.set(at("2027-03-01 09:00"))
+        assert "公示期 3月1日（周一）至3月5日（周五）" in await h.say(ADMIN, "公示 2026")
+        while await h.drain():
+            pass
+
+        clock.set(at("2027-03-03 10:00"))
+        assert "已导入" in await h.say(ADMIN, "单位结果 2026 城关镇 90 区发改局 60")
+        republished = await h.say(ADMIN, "发布年度结果 2026 重新发布")
+        assert "第 2 版" in republished and "冯一（b_s1） 优秀：否 → 是" in republished
+        sent = len(h.standin.sent)
+        clock.set(at("2027-03-04 09:00"))
+        await run_check(h, clock)
+        for userid in UNITS["区发改局"]:
+            (again,) = [t for t in texts_since(h, userid, sent) if "优秀等次人选公示" in t]
+            assert "区发改局拟评优秀：冯一。" in again and "3月4日（周四）至3月10日（周三）" in again
+        assert fifth_working_day(date(2027, 3, 4)) == date(2027, 3, 10)
+        for userid in UNITS["城关镇"]:
+            assert not [t for t in texts_since(h, userid, sent) if "优秀等次人选公示" in t]
+        clock.set(at("2027-03-08 09:00"))  # 城关镇's ended on 3月5日; 区发改局's runs on
+        await run_check(h, clock)
+        async with h.runtime.sessions() as session:
+            assert await session.get(YearFinal, 2026) is None
+        clock.set(at("2027-03-11 09:00"))
+        await run_check(h, clock)
+        async with h.runtime.sessions() as session:
+            final = await session.get(YearFinal, 2026)
+        assert final is not None and final.version == 2
