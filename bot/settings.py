@@ -33,6 +33,7 @@ from scoring.rule_settings import (
     HousekeepingSettings,
     LeaveSettings,
     LogSettings,
+    NoticeSettings,
     RatingSettings,
     ReminderSettings,
     RosterSettings,
@@ -127,6 +128,7 @@ class Settings(BaseSettings):
     roster: RosterSettings = Field(default_factory=RosterSettings)
     year: YearSettings = Field(default_factory=YearSettings)
     grades: GradeSettings = Field(default_factory=GradeSettings)
+    notice: NoticeSettings = Field(default_factory=NoticeSettings)
     housekeeping: HousekeepingSettings = Field(default_factory=HousekeepingSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
 

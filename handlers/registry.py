@@ -10,6 +10,7 @@ from handlers.results import mine, ranking
 from handlers.router import Router
 from handlers.year import commands as year
 from handlers.year import grades as year_grades
+from handlers.year import publicity
 
 # Commands other parts of the bot are still building. Until a module registers one, a text
 # that is (or nearly is) it is answered "not available yet" and never stored as a log; once
@@ -32,6 +33,7 @@ def build_router() -> Router:
     router.include(mentions.router)
     router.include(year.router)
     router.include(year_grades.router)
+    router.include(publicity.router)
     router.include(ranking.router)
     router.include(archive.router)
     add_help(router)

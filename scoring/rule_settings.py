@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, time
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -283,6 +283,29 @@ class GradeSettings(Section):
         return self
 
 
+# scoring.grades.AnnualGrade's values (that module reads this one, so they are named here too;
+# tests/scoring/test_notice_settings.py keeps the two the same).
+GradeValue = Literal["excellent", "competent", "basically_competent", "incompetent", "undetermined", "not_assessed"]
+
+
+class NoticeSettings(Section):
+    """The year's 公示, written notice and 复核 (issue 24 items 5–7): reminders, the daily
+    check, and who may request 复核. The clocks themselves are [grades]."""
+
+    # Remind the 考核办 of open objections from this many working days before a 公示's last
+    # day (1 = on the last day only); once a day until none is open.
+    remind_working_days_before_end: int = Field(default=2, ge=1)
+    # The daily check on working days: the reminder, and making the year final once every
+    # unit's 公示 has ended with no objection open.
+    check_at: time = time(9, 0)
+    # Remind once a cadre who has not answered the written notice (确认 / 有异议) this many
+    # working days after it was sent (local practice; no national figure).
+    answer_remind_working_days: int = Field(default=5, ge=1)
+    # The grades a cadre may request 复核 of (scoring.grades.AnnualGrade values): 不称职 is the
+    # one the 公务员法 makes contestable (第九十五条); some districts open it to others.
+    review_grades: tuple[GradeValue, ...] = ("incompetent",)
+
+
 class ScoringSettings(Section):
     """Overrides of scoring.ScoringConfig; unset keys keep ScoringConfig's own defaults.
 
@@ -354,5 +377,6 @@ class RuleSettings(Section):
     roster: RosterSettings = Field(default_factory=RosterSettings)
     year: YearSettings = Field(default_factory=YearSettings)
     grades: GradeSettings = Field(default_factory=GradeSettings)
+    notice: NoticeSettings = Field(default_factory=NoticeSettings)
     housekeeping: HousekeepingSettings = Field(default_factory=HousekeepingSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)

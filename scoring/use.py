@@ -32,7 +32,8 @@ def _count_zh(n: int) -> str:
 class ExcellentGrades:
     """Excellent grades of one unit for one year.
 
-    `excellent` never holds more than `quota` cadres. When cadres tie on the score of the last
+    `excellent` never holds more than `quota` cadres (save those a 复核 decision made excellent:
+    `scoring.year_end.year_outcome`, `granted`). When cadres tie on the score of the last
     slot and taking them all would exceed the quota, the tie is the admin's to decide (a rule
     cannot pick one of two equal scores fairly, and granting both would break the quota): the
     tied cadres are `tied`; those the admin has granted are excellent, and `tied_at_boundary`
@@ -42,7 +43,7 @@ class ExcellentGrades:
     unit: str
     headcount: int
     quota: int
-    excellent: tuple[str, ...]  # best first
+    excellent: tuple[str, ...]  # best first; a 复核 decision may add one beyond the quota (year_outcome)
     tied_at_boundary: tuple[str, ...]  # awaiting the admin's decision
     tied: tuple[str, ...] = ()  # the whole tie at the boundary, decided or not
 

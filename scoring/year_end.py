@@ -19,6 +19,7 @@ from scoring.annual import AnnualResult
 from scoring.ballot import RawScore, Violation, check_value
 from scoring.config import ScoringConfig
 from scoring.grades import (
+    AnnualGrade,
     GradeCandidate,
     LastPlaceCase,
     ProposedGrade,
@@ -26,7 +27,14 @@ from scoring.grades import (
     propose_unit,
 )
 from scoring.groups import assignments
-from scoring.ranking import Extremes, Ranking, level_extremes, rank_within_levels, rank_within_units
+from scoring.ranking import (
+    Extremes,
+    Ranking,
+    competition_ranking,
+    level_extremes,
+    rank_within_levels,
+    rank_within_units,
+)
 from scoring.rounds import planned_round_window
 from scoring.rule_settings import GradeSettings
 from scoring.types import DIMENSIONS_ZH, Member, Rank, RaterGroup, Role
@@ -145,6 +153,21 @@ class YearOutcome:
         return userid in self.excellent[unit].tied_at_boundary
 
 
+def _without(ranking: Ranking, barred: frozenset[str]) -> Ranking:
+    """`ranking` re-ranked without the barred (the same object when none is in it)."""
+    if not barred.intersection(ranking.positions):
+        return ranking
+    return competition_ranking(
+        [(e.userid, e.score) for e in ranking.entries if e.userid not in barred]
+        + [(u, None) for u in ranking.unranked if u not in barred]
+    )
+
+
+# Why a grade differs from what score and quota alone propose (notice24's outside decisions).
+OBJECTION_UPHELD = "公示期间异议经核实成立"
+REVIEW_GRANTED = "复核决定变更为优秀"
+
+
 def year_outcome(
     year: int,
     results: Sequence[AnnualResult],
@@ -153,30 +176,50 @@ def year_outcome(
     headcounts: Mapping[str, int] | None = None,
     decisions: Mapping[str, bool] | None = None,
     grading: tuple[Mapping[str, GradeCandidate], GradeSettings] | None = None,
+    barred: frozenset[str] = frozenset(),
+    granted: frozenset[str] = frozenset(),
 ) -> YearOutcome:
     """Rankings (R-YEAR-4), excellent grades (R-USE-1), promotion eligibility for the next
     year (R-USE-2: this year is "last year"), commendation (R-USE-3) and the last-place
     ladder (R-USE-4) of one year's annual results.
 
     `headcounts` gives each unit's size for its excellent quota (default: the cadres in
-    `results`); `decisions` the admin's on ties at a quota's boundary (userid → granted).
+    `results`); `decisions` the admin's on ties at a quota's boundary (userid → granted);
+    `barred` those who may not be excellent this year (a 公示 objection upheld): their place
+    passes to the next by score, and the unit's quota still counts them; `granted` those a
+    复核 decision made excellent (公务员法 第九十六条: an authority's decision, outside the
+    quota's arithmetic, which leaves everyone else's grade as it was).
     """
     unit_rankings = rank_within_units(results)
     level_rankings = rank_within_levels(results)
     proposed: dict[str, ProposedGrade] = {}
     if grading is None:
         excellent = {
-            unit: excellent_in_unit(unit, ranking, cfg, (headcounts or {}).get(unit), decisions)
+            unit: excellent_in_unit(
+                unit, _without(ranking, barred), cfg,
+                (headcounts or {}).get(unit, ranking.size + len(ranking.unranked)), decisions,
+            )
             for unit, ranking in unit_rankings.items()
         }
     else:
-        # 优秀 as the annual 等次 proposes it: by score within the quota among the unbarred.
+        # 优秀 as the annual 等次 proposes it: by score within the quota among the unbarred
+        # (a 公示 objection upheld bars like a 处分 recorded by the admin).
         candidates, rules = grading
         excellent = {}
         for unit, ranking in unit_rankings.items():
-            people = [candidates[u] for u in (*(e.userid for e in ranking.entries), *ranking.unranked)]
+            people = [
+                replace(candidates[u], barred_from_excellent=OBJECTION_UPHELD) if u in barred else candidates[u]
+                for u in (*(e.userid for e in ranking.entries), *ranking.unranked)
+            ]
             excellent[unit], unit_grades = propose_unit(unit, people, rules, cfg, decisions)
             proposed.update((p.userid, p) for p in unit_grades)
+    for unit, ranking in unit_rankings.items():
+        extra = tuple(u for u in sorted(granted) if u in ranking.positions and u not in excellent[unit].excellent)
+        if extra:
+            grades = excellent[unit]
+            excellent[unit] = replace(grades, excellent=grades.excellent + extra,
+                                      tied_at_boundary=tuple(u for u in grades.tied_at_boundary if u not in extra))
+            proposed.update((u, ProposedGrade(u, AnnualGrade.excellent, REVIEW_GRANTED)) for u in extra if u in proposed)
     excellent_now = {userid for grades in excellent.values() for userid in grades.excellent}
     promotion: dict[str, Eligibility] = {}
     commendation: dict[str, Eligibility] = {}

@@ -9,6 +9,7 @@ import storage.models_rating
 import storage.models_record
 import storage.models_reminders
 import storage.models_trust
-import storage.models_year  # noqa: F401
+import storage.models_year
+import storage.models_year_notice  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -41,6 +41,7 @@ from storage.results_repo import ResultsRepo
 from storage.roster_repo import RosterRepo
 from storage.sql import dialect_insert, insert_rows, rowcount, table_of
 from storage.trust_repo import TrustRepo
+from storage.year_notice_repo import YearNoticeRepo
 from storage.year_repo import YearRepo
 
 
@@ -676,6 +677,7 @@ class Store:
         self.mentions = MentionRepo(session)
         self.trust = TrustRepo(session)
         self.year = YearRepo(session)
+        self.notice = YearNoticeRepo(session)
         self.results = ResultsRepo(session)
         self.audit = AuditRepo(session)
         self.housekeeping = HousekeepingRepo(session)

@@ -170,6 +170,7 @@ def dossier_pdf(dossier: Dossier, year: int, quarter_texts: dict[int, str], expo
             f"符合提拔实绩条件：{'是' if figures.promotion_eligible else '否'}；"
             f"可推荐评先评优：{'是' if figures.commendation_eligible else '否'}",
         ])
+    page.lines(dossier.notice)  # 本人意见 and its time (年度考核登记表)
 
     page.heading("二、季度考核结果")
     if not quarter_texts:

@@ -84,6 +84,7 @@ class YearRecord:
     # go-live and joining (handlers/services/record_start.py), and the working days owed from there.
     starts: dict[str, tuple[date, str]] = field(default_factory=dict)
     owed_days: dict[str, int] = field(default_factory=dict)
+    notice: dict[str, list[str]] = field(default_factory=dict)  # userid -> 结果通知 and 本人意见 lines
 
 
 @dataclass
@@ -98,6 +99,7 @@ class Dossier:
     leave: list[Leave] = field(default_factory=list)
     awards: list[Award] = field(default_factory=list)
     begins: tuple[date, str] | None = None  # YearRecord.starts: nothing before it is missed
+    notice: list[str] = field(default_factory=list)  # the written notice and 本人意见, with times
 
 
 def file_name(year: int, person: Person) -> str:

@@ -16,6 +16,8 @@ from handlers.services import annual
 from handlers.services.golive import go_live_date
 from handlers.services.rating import quarter_of
 from handlers.services.record_start import record_starts
+from handlers.services.year_result_notice import notice_lines
+from handlers.services.year_review import review_lines
 from scoring.logs import counting_start
 from storage.directory import Person, roster_order
 from storage.records import CadreQuarter
@@ -52,7 +54,16 @@ async def year_record(ctx: Ctx, year: int) -> YearRecord:
                 for userid, found in (await ctx.store.year.awards_of_year(year)).items()},
         starts={userid: (b.day, b.began) for userid, b in starts.items()},
         owed_days={userid: owed_from[max(b.day, start)] for userid, b in starts.items()},
+        notice=await _notice_record(ctx, year),
     )
+
+
+async def _notice_record(ctx: Ctx, year: int) -> dict[str, list[str]]:
+    """Per cadre: the written notice and 本人意见, then any 复核 and 申诉 (issue 24)."""
+    lines = await notice_lines(ctx, year)
+    for review in await ctx.store.notice.reviews(year):
+        lines.setdefault(review.userid, []).extend(review_lines(ctx, review))
+    return lines
 
 
 async def dossiers(ctx: Ctx, record: YearRecord) -> AsyncIterator[Dossier]:
@@ -105,4 +116,5 @@ def _dossier(
         leave=record.leave.get(person.userid, []),
         awards=record.awards.get(person.userid, []),
         begins=record.starts.get(person.userid),
+        notice=record.notice.get(person.userid, []),
     )

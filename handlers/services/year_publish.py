@@ -491,10 +491,17 @@ async def gather_complete(ctx: Ctx, year: int) -> Gathered:
 
 
 async def compute_outcome(ctx: Ctx, year: int, gathered: Gathered, decisions: dict[str, bool]) -> YearOutcome:
-    """What the year decides: quotas from the year's headcounts, the admin's tie decisions."""
+    """What the year decides: quotas from the year's headcounts, the admin's tie decisions,
+    who may not be 优秀 (a 公示 objection upheld) and who is by a 复核 decision
+    (handlers/services/year_notice.py, year_review.py)."""
     headcounts = Counter(str(p.unit.id) for p in gathered.people.values())
     grading = (await grade_candidates(ctx, year, gathered), ctx.settings.grades)
-    return year_outcome(year, gathered.results, await earlier_years(ctx, year), ctx.cfg, headcounts, decisions, grading)
+    barred = await ctx.store.notice.barred(year)
+    granted = frozenset(u for u, grade in (await ctx.store.notice.changed_to(year)).items() if grade == "excellent")
+    return year_outcome(
+        year, gathered.results, await earlier_years(ctx, year), ctx.cfg, headcounts, decisions, grading,
+        barred=barred, granted=granted,
+    )
 
 
 async def grade_follow_up(

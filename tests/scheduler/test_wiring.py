@@ -29,7 +29,7 @@ async def test_wiring_registers_every_job_with_its_trigger(sqlite_url, clock):
         jobs = {job.id: job for job in scheduler.get_jobs()}
         expected = {"remind-daily", "remind-last-day", "rating-open", "rating-remind", "rating-close",
                     "year-eval-open", "year-eval-remind", "year-eval-close", "reminders-after-quiet",
-                    "check-copied-logs", "weekly-digest", "prune-inbound", "calendar-warn"}
+                    "check-copied-logs", "weekly-digest", "prune-inbound", "calendar-warn", "year-notice-check"}
         assert set(jobs) == expected == {j.id for j in all_jobs()}
         for job in jobs.values():
             assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time == 45 * 60

@@ -222,3 +222,54 @@ def test_the_evaluation_opens_by_itself_only_in_its_window_and_only_when_configu
     early = datetime.combine(opens, time(8, 59), tzinfo=SHANGHAI)
     assert evaluation_due(calendar, early, open_after=2, duration=10, open_at=time(9)) is None
     assert all(evaluation_due(calendar, m, open_after=0, duration=10, open_at=time(9)) is None for m in moments)
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 1), published), min_size=1, max_size=25),
+    st.sets(st.integers(0, 24), max_size=6),
+)
+def test_a_barred_cadre_is_never_excellent_and_the_next_by_score_takes_the_place(
+    cadres: list[tuple[int, Decimal]], barred_at: set[int]
+) -> None:
+    """A 公示 objection upheld (issue 24): the barred are never excellent, each unit keeps its
+    quota (the barred still count), and the places go by score among the rest exactly as if
+    the barred had not been ranked for 优秀."""
+    results = [
+        annual_score(AnnualInput(f"c{i:02d}", f"u{unit}", Role.staff, Rank.general, s, s, {1: s, 2: s, 3: s, 4: s}), CFG)
+        for i, (unit, s) in enumerate(cadres)
+    ]
+    barred = frozenset(f"c{i:02d}" for i in barred_at)
+    headcounts = {f"u{u}": sum(1 for unit, _ in cadres if unit == u) for u in (0, 1)}
+    outcome = year_outcome(2026, results, EarlierYears({}, {}), CFG, headcounts, barred=barred)
+    for unit, grades in outcome.excellent.items():
+        assert not barred & set(grades.excellent) and not barred & set(grades.tied_at_boundary)
+        assert grades.headcount == headcounts[unit]
+        rest = sorted((r.score for r in results if r.unit == unit and r.userid not in barred), reverse=True)
+        quota = grades.quota
+        if rest and 0 < quota < len(rest) and rest[quota - 1] != rest[quota]:
+            assert sorted((r.score for r in results if r.userid in grades.excellent), reverse=True) == rest[:quota]
+        elif rest and quota >= len(rest):
+            assert {r.userid for r in results if r.unit == unit and r.userid not in barred} == set(grades.excellent)
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 1), published), min_size=1, max_size=25),
+    st.sets(st.integers(0, 24), max_size=3),
+)
+def test_a_review_decision_makes_its_cadre_excellent_and_moves_no_one_else(
+    cadres: list[tuple[int, Decimal]], granted_at: set[int]
+) -> None:
+    """A 复核 decided in the cadre's favour (issue 24): they are excellent, and every other
+    cadre's grade is what it was without the decision."""
+    results = [
+        annual_score(AnnualInput(f"c{i:02d}", f"u{unit}", Role.staff, Rank.general, s, s, {1: s, 2: s, 3: s, 4: s}), CFG)
+        for i, (unit, s) in enumerate(cadres)
+    ]
+    granted = frozenset(f"c{i:02d}" for i in granted_at if i < len(cadres))
+    before = year_outcome(2026, results, EarlierYears({}, {}), CFG)
+    after = year_outcome(2026, results, EarlierYears({}, {}), CFG, granted=granted)
+    for result in results:
+        was = before.is_excellent(result.userid, result.unit)
+        now = after.is_excellent(result.userid, result.unit)
+        assert now is (was or result.userid in granted)
+        assert after.promotion[result.userid].eligible is (before.promotion[result.userid].eligible or result.userid in granted)
