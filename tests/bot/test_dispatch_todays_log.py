@@ -19,6 +19,7 @@ from bot.dispatch import Dispatcher
 from bot.wecom.inbound import Inbound
 from handlers.base import Reply
 from storage.models import DailyLog, InboundMessage
+from storage.models_record import DailyLogVersion, PendingBackfill
 from tests.conftest import SAMPLE_ROSTER, at
 from tests.harness import ADMIN, Harness, running_bot
 
@@ -129,8 +130,9 @@ async def play(
     """Send the conversation to `dispatcher` on an empty log book; `at_once`: each burst's
     messages concurrently, else one after another."""
     async with h.runtime.sessions() as session, session.begin():
-        await session.execute(delete(DailyLog))
-        await session.execute(delete(InboundMessage))
+        # The whole record: a log's kept versions and a 补记 awaiting confirmation too.
+        for table in (DailyLogVersion, PendingBackfill, DailyLog, InboundMessage):
+            await session.execute(delete(table))
     h.clock.set(MONDAY)
     ids = [next(_MSG_IDS) for _ in messages]  # a run's own: the other run's replies are remembered
     replies: dict[int, Reply] = {}
