@@ -102,6 +102,9 @@ GRADE_ZH: dict[StaffCategory, dict[AnnualGrade, str]] = {
         AnnualGrade.undetermined: "不确定等次", AnnualGrade.not_assessed: "不参加年度考核",
     },
 }
+STAFF_CATEGORY_ZH: dict[StaffCategory, str] = {
+    StaffCategory.civil_servant: "公务员（含参照管理）", StaffCategory.institution: "事业单位工作人员",
+}
 # Grades only the 考核办 gives, by a recorded decision with its reason.
 DECIDED_GRADES = frozenset({AnnualGrade.basically_competent, AnnualGrade.incompetent})
 # Grades for those the rules leave out of grading.

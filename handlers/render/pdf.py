@@ -28,6 +28,7 @@ from reportlab.pdfgen.canvas import Canvas
 from handlers.base import day_label, span_label
 from handlers.render.font import font_path
 from handlers.render.records import Dossier, before_record
+from scoring.grades import STAFF_CATEGORY_ZH
 from scoring.types import RANK_ZH, ROLE_ZH
 from scoring.workdays import QuarterId
 
@@ -150,6 +151,24 @@ class _Page:
         return self.buffer.getvalue()
 
 
+def _registration(page: _Page, dossier: Dossier, year: int) -> None:
+    """六、年度考核登记表: the year's result as the paper form keeps it — who, the 平时考核
+    grades, the 等次, the 公示, the written notice with 本人意见 and its time, 复核 and 申诉."""
+    person, figures = dossier.person, dossier.annual
+    page.heading("六、年度考核登记表")
+    page.lines([
+        f"基本情况：{person.name}，{person.unit.name}{person.position or ''}，"
+        f"{RANK_ZH[person.rank] if person.rank else '—'}，{STAFF_CATEGORY_ZH[dossier.category]}",
+        "平时考核：" + "；".join(
+            f"第{'一二三四'[q - 1]}季度 {cell.grade or '未评定'}" for q, cell in sorted(dossier.quarters.items())
+        ) if dossier.quarters else "平时考核：本年度没有已发布的季度结果",
+        f"年度考核等次：{figures.grade or ('优秀' if figures.excellent else '未评定')}" if figures is not None
+        else f"年度考核等次：{year} 年度考核结果尚未发布",
+        *dossier.publicity,
+        *(dossier.notice or ["本人意见：尚未收到书面结果通知或尚未答复"]),
+    ])
+
+
 def dossier_pdf(dossier: Dossier, year: int, quarter_texts: dict[int, str], exported: str) -> bytes:
     """The PDF: who, the annual and quarterly results with their parts, rewards and
     penalties, leave, summaries and every daily log of the year."""
@@ -170,7 +189,6 @@ def dossier_pdf(dossier: Dossier, year: int, quarter_texts: dict[int, str], expo
             f"符合提拔实绩条件：{'是' if figures.promotion_eligible else '否'}；"
             f"可推荐评先评优：{'是' if figures.commendation_eligible else '否'}",
         ])
-    page.lines(dossier.notice)  # 本人意见 and its time (年度考核登记表)
 
     page.heading("二、季度考核结果")
     if not quarter_texts:
@@ -209,7 +227,9 @@ def dossier_pdf(dossier: Dossier, year: int, quarter_texts: dict[int, str], expo
         page.text(f"{label}：", indent=6)
         page.lines([dossier.summaries.get(period, f"无需提交（{note}）" if owed_none else "未提交")])
 
-    page.heading(f"六、工作日志（{len(dossier.logs)} 篇）")
+    _registration(page, dossier, year)
+
+    page.heading(f"七、工作日志（{len(dossier.logs)} 篇）")
     if begins is not None and begins > date(year, 1, 1):
         page.lines([f"（{before_record(began, any(day < begins for day, _ in dossier.logs))}。）"])
     page.lines([f"{day_label(day)} {content}" for day, content in dossier.logs] or ["无"])

@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from scoring.disclosure import YearShown
+from scoring.grades import StaffCategory
 from scoring.types import Rank
 from storage.directory import Person
 from storage.models import Leave
@@ -85,6 +86,8 @@ class YearRecord:
     starts: dict[str, tuple[date, str]] = field(default_factory=dict)
     owed_days: dict[str, int] = field(default_factory=dict)
     notice: dict[str, list[str]] = field(default_factory=dict)  # userid -> 结果通知 and 本人意见 lines
+    publicity: dict[str, list[str]] = field(default_factory=dict)  # userid -> their 公示 and its outcome
+    default_category: StaffCategory = StaffCategory.civil_servant  # [grades] default_category
 
 
 @dataclass
@@ -100,6 +103,8 @@ class Dossier:
     awards: list[Award] = field(default_factory=list)
     begins: tuple[date, str] | None = None  # YearRecord.starts: nothing before it is missed
     notice: list[str] = field(default_factory=list)  # the written notice and 本人意见, with times
+    publicity: list[str] = field(default_factory=list)  # the 公示 they were listed in, and its outcome
+    category: StaffCategory = StaffCategory.civil_servant  # 人员类别: names the 等次
 
 
 def file_name(year: int, person: Person) -> str:

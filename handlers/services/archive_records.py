@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import date
 from typing import Generic, TypeVar
 
-from handlers.base import Ctx
+from handlers.base import Ctx, span_label
 from handlers.render.records import Award, Dossier, YearRecord
 from handlers.services import annual
 from handlers.services.golive import go_live_date
@@ -18,6 +18,7 @@ from handlers.services.rating import quarter_of
 from handlers.services.record_start import record_starts
 from handlers.services.year_result_notice import notice_lines
 from handlers.services.year_review import review_lines
+from scoring.grades import StaffCategory
 from scoring.logs import counting_start
 from storage.directory import Person, roster_order
 from storage.records import CadreQuarter
@@ -55,6 +56,8 @@ async def year_record(ctx: Ctx, year: int) -> YearRecord:
         starts={userid: (b.day, b.began) for userid, b in starts.items()},
         owed_days={userid: owed_from[max(b.day, start)] for userid, b in starts.items()},
         notice=await _notice_record(ctx, year),
+        publicity=await _publicity_record(ctx, year),
+        default_category=StaffCategory(ctx.settings.grades.default_category),
     )
 
 
@@ -63,6 +66,28 @@ async def _notice_record(ctx: Ctx, year: int) -> dict[str, list[str]]:
     lines = await notice_lines(ctx, year)
     for review in await ctx.store.notice.reviews(year):
         lines.setdefault(review.userid, []).extend(review_lines(ctx, review))
+    return lines
+
+
+async def _publicity_record(ctx: Ctx, year: int) -> dict[str, list[str]]:
+    """Per cadre listed in a 公示 of `year`: when it ran and how it ended for them — the
+    outcome only, never who objected or what they wrote (issue 24 item 5)."""
+    objections: dict[tuple[int, str], list[str]] = {}
+    for objection in await ctx.store.notice.objections(year):
+        objections.setdefault((objection.publicity_id, objection.target), []).append(objection.status)
+    lines: dict[str, list[str]] = {}
+    for publicity in await ctx.store.notice.publicities(year):
+        for userid in filter(None, publicity.listed.split(",")):
+            statuses = objections.get((publicity.id or 0, userid), [])
+            outcome = (
+                "异议经核实成立，不评为优秀" if "upheld" in statuses
+                else "有异议待处理" if "open" in statuses
+                else "异议经核实不成立" if statuses
+                else "公示期内无异议"
+            )
+            lines.setdefault(userid, []).append(
+                f"公示：{publicity.unit_name}拟评优秀，{span_label(publicity.starts, publicity.ends)}公示；{outcome}"
+            )
     return lines
 
 
@@ -117,4 +142,6 @@ def _dossier(
         awards=record.awards.get(person.userid, []),
         begins=record.starts.get(person.userid),
         notice=record.notice.get(person.userid, []),
+        publicity=record.publicity.get(person.userid, []),
+        category=StaffCategory(person.category or record.default_category),
     )

@@ -331,6 +331,16 @@ async def test_publicity_objections_and_the_final_gate(db_url, tmp_path: Path) -
         text = pdf_text(dossier.data)
         assert "本人意见：有异议。第三季度加班未计入，得分偏低（2027-02-16 10:30）" in text
         assert "复核决定：变更等次，变更为「优秀」（2027-03-25 10:00）" in text
+        # The 年度考核登记表 page: the 平时考核 grades, the 等次, and each 公示's outcome for the
+        # person (never who objected or what they wrote).
+        assert "六、年度考核登记表" in text and "年度考核等次：优秀" in text and "平时考核：第一季度" in text
+        for name, outcome in (("赵城", "异议经核实成立，不评为优秀"), ("郑局", "异议经核实不成立")):
+            assert "已生成" in await h.say(ADMIN, f"导出档案 2026 {name}")
+            while await h.drain():
+                pass
+            registered = pdf_text([m for m in media_for(h.standin, ADMIN) if m.type == "file"][-1].data)
+            assert "拟评优秀，" in registered and outcome in registered, registered
+            assert "年内受到通报批评" not in registered and "多次无故缺记" not in registered
         assert "目前没有正在公示" in await h.say("a_s2", "异议 钱镇 公示期后的异议")
         async with h.runtime.sessions() as session:
             final = await session.get(YearFinal, 2026)
