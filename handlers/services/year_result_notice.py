@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 from handlers.base import CardAnswer, Ctx, Refusal, Reply
 from handlers.render.notice_cards import CONFIRM_KEY, OBJECT_KEY, notice_card, notice_task_id
-from handlers.services.year_publish import row_shown
+from handlers.services.year_publish import grade_name, row_shown
 from scoring.disclosure import own_unit_place_shown
 from scoring.grades import AnnualGrade
 from scoring.types import RANK_ZH, Rank, Role
@@ -29,8 +29,10 @@ MAX_OPINION_CHARS = 1000
 
 
 def annual_grade(row: AnnualResult | SimpleNamespace) -> AnnualGrade:
-    """The one place 公示, the notice and 复核 read a cadre's grade: today the published row's
-    优秀-or-not (everyone else 称职); the annual 等次 replaces it when the year carries one."""
+    """The one place 公示, the notice and 复核 read a cadre's grade: the published 等次; a year
+    published before grades existed, 优秀 or else 称职."""
+    if row.grade is not None:
+        return AnnualGrade(row.grade)
     return AnnualGrade.excellent if row.excellent else AnnualGrade.competent
 
 
@@ -39,8 +41,8 @@ def is_excellent(row: AnnualResult | SimpleNamespace) -> bool:
 
 
 def grade_zh(row: AnnualResult) -> str:
-    """The grade the notice states: today 优秀 or not (`is_excellent`)."""
-    return "优秀" if is_excellent(row) else "未列入本单位优秀名额"
+    """The grade the notice states: the 等次 by the cadre's 人员类别 (year_publish.grade_name)."""
+    return grade_name(row)
 
 
 def facts(row: AnnualResult, quarter_raters: dict[int, int], k: int) -> list[tuple[str, str]]:
