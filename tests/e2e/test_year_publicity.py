@@ -4,6 +4,10 @@ two cadres object, 实名, seen only by the 考核办; one objection is dismisse
 the place passes to the next by score in a new version (the first kept) and the changed unit
 alone is publicised again; the 考核办 is reminded once (two replicas) while objections are
 open near the end; the year becomes final only when every 公示 has ended with none open.
+With it, issue 24's whole year in one district: grades by quota with a 基本称职 decided by the
+考核办 and a cadre barred from 优秀, the written notice confirmed and contested with 本人意见,
+a 复核 decided in the cadre's favour (re-published, earlier versions kept) and a 申诉 recorded,
+the archive's 年度考核登记表 — on SQLite and PostgreSQL.
 
 Every date is counted here from the calendar file itself, not by scoring/workdays.py.
 """
@@ -96,9 +100,9 @@ async def test_publicity_objections_and_the_final_gate(db_url, tmp_path: Path) -
     roster = tmp_path / "roster.csv"
     roster.write_text(ROSTER, encoding="utf-8")
     clock = ManualClock(at("2027-01-05 09:30"))
-    # 复核 opened to 称职 (the default is 不称职 alone, which no one here is graded).
+    # 复核 opened to 称职 and 基本称职 (the default is 不称职 alone, which no one here is graded).
     sections = {"logs": {"start_date": "2027-01-01"}, "clock": {"start": "2027-01-05T09:30:00+08:00"},
-                "notice": {"review_grades": ["competent"]}}
+                "notice": {"review_grades": ["competent", "basically_competent"]}}
     async with running_bot(db_url, clock, roster, (SAMPLE_2027,), **sections) as h:
         await seed_quarters_and_summaries(h, SCORE, gone_in_q4="")
         assert "已开启" in await h.say(ADMIN, "开启测评 2026")
@@ -107,12 +111,21 @@ async def test_publicity_objections_and_the_final_gate(db_url, tmp_path: Path) -
         units.write_text("unit,score\n城关镇,90\n区发改局,80\n", encoding="utf-8")
         assert await year_cli.run(h.settings, shiji_year("import-unit-results", "2026", str(units))) == 0
         assert "尚未发布" in await h.say(ADMIN, "公示 2026")
+        # The 考核办's records before publishing: a 基本称职 by decision, and a cadre barred from
+        # 优秀 (an 诫勉 period) whose bar costs nobody else a place (王副 is not the unit's best).
+        assert "基本称职（全年多项工作未按期完成）" in await h.say(ADMIN, "等次 2026 吴四 基本称职 全年多项工作未按期完成")
+        assert "不得评为优秀" in await h.say(ADMIN, "不评优 2026 王副 诫勉影响期 2026-06-01 至 2027-05-31")
         assert "第 1 版" in await h.say(ADMIN, "发布年度结果 2026 强制发布")
         while await h.drain():
             pass
         first = await rows(h, 1)
         first_excellent = {u for u, r in first.items() if r.excellent}
+        # Grades by quota (15% of 5 or 6, at least 1): each unit's best by score; the records stand.
         assert first_excellent == {best("城关镇"), best("区发改局")} == {"a_lead", "b_lead"}
+        want = {u: "excellent" if u in first_excellent else "competent" for u in first} | {"a_s4": "basically_competent"}
+        assert {u: r.grade for u, r in first.items()} == want
+        assert "全年多项工作未按期完成" in first["a_s4"].grade_reason and "诫勉影响期" in first["b_dep"].grade_reason
+        assert "等次：基本称职" in "".join(texts_since(h, "a_s4", 0))
 
         # 公示 starts on Thursday 1月28日: 28, 29, Sunday 31 (调休上班), 2月1日, 2日.
         clock.set(at("2027-01-28 09:00"))
@@ -217,7 +230,7 @@ async def test_publicity_objections_and_the_final_gate(db_url, tmp_path: Path) -
         for userid, card in cards.items():
             row = second[userid]
             shown = dict((item["keyname"], item["value"]) for item in card["horizontal_content_list"])
-            assert shown["等次"] == ("优秀" if userid in {"a_dep", "b_lead"} else "称职")  # 公务员 by default
+            assert shown["等次"] == {"a_dep": "优秀", "b_lead": "优秀", "a_s4": "基本称职"}.get(userid, "称职")
             # 区发改局's quarters rest on 4 raters each; 城关镇's seeded quarters name none, so
             # their composite is withheld (fewer than 3 raters), and with it a main leader's place.
             if row.unit_name == "区发改局":
