@@ -41,6 +41,15 @@ class MentionRepo:
         )
         return rowcount(result) == 1
 
+    async def waiting_for(self, colleague: str) -> list[LogMention]:
+        """The cards this colleague has not answered yet, oldest first."""
+        rows = await self.s.execute(
+            select(LogMention)
+            .where(col(LogMention.colleague) == colleague, col(LogMention.status) == ASKED)
+            .order_by(col(LogMention.day), col(LogMention.id))
+        )
+        return list(rows.scalars())
+
     async def of_logs(self, authors: Sequence[str], start: date, end: date) -> list[LogMention]:
         """Every mention in the logs of `authors` on days in [start, end]."""
         if not authors:

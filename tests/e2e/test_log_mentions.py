@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from storage.models import DailyLog
 from storage.models_trust import LogMention
 from tests.conftest import at
 from tests.harness import Harness, running_bot
@@ -96,3 +97,26 @@ async def test_a_log_naming_no_colleague_sends_nothing(db_url, clock, tmp_path):
         await h.drain()
         assert [c["main_title"]["desc"] for c in cards_to(h, "t_a")] == ["包容（测试镇） 11月20日"]
         assert all(cards_to(h, u) == [] for u in ("t_c", "t_d", "t_leader"))
+
+
+async def test_the_cards_answer_typed_as_text_answers_the_waiting_card_and_is_never_a_log(db_url, clock, tmp_path):
+    # A phone that lost the card, or a colleague who simply types it: 「确认参与」 answers, never
+    # lands as a 4-character log refused as too short.
+    clock.set(at("2026-11-23 11:00"))
+    async with running_bot(db_url, clock, roster(tmp_path)) as h:
+        assert "目前没有等您确认的同事日志" in await h.say("t_b", "确认参与")
+        await h.say("t_a", "上午与包容一起走访东街社区困难户，下午整理走访记录并报送民政办")
+        await h.say("t_c", "上午和包容核对低保台账，下午到西街社区排查矛盾纠纷并做好记录")
+        many = await h.say("t_b", "确认参与")
+        assert "有 2 篇同事日志等您确认（安然、陈勤）" in many and "「确认参与 安然」" in many
+        assert "已确认您参与了安然" in await h.say("t_b", "确认参与 安然")
+        assert "已回复「未参与」陈勤" in await h.say("t_b", "未参与")
+        assert "目前没有等您确认的同事日志" in await h.say("t_b", "未参与")
+        await h.drain()
+        assert any("包容回复没有参与" in t for t in h.standin.texts_for("t_c"))
+        assert "（包容确认参与）" in await h.say("t_d", "查看 安然 今天")
+        async with h.runtime.sessions() as session:
+            rows = (await session.execute(select(LogMention.author, LogMention.status))).all()
+            logs = (await session.execute(select(DailyLog.userid))).scalars().all()
+        assert sorted(rows) == [("t_a", "confirmed"), ("t_c", "denied")]
+        assert "t_b" not in logs
