@@ -190,6 +190,12 @@ async def test_approved_leave_is_not_missing(db_url, clock):
         assert "【11月16日（周一）】（请假）" in month and "【11月19日（周四）】（未记载）" in month
 
 
+def section(lines: list[str], title: str) -> list[str]:
+    """The lines under `title`, up to the next 【…】 heading."""
+    rest = lines[lines.index(title) + 1 :]
+    return rest[: next((i for i, line in enumerate(rest) if line.startswith("【")), len(rest))]
+
+
 async def test_admin_missing_statistics(db_url, clock):
     clock.set(at("2026-11-20 09:00"))
     async with running_bot(db_url, clock, SAMPLE_ROSTER, logs={"start_date": "2026-11-16"}) as h:
@@ -205,7 +211,7 @@ async def test_admin_missing_statistics(db_url, clock):
         assert "· 城关镇（12 人）：43 / 43" in lines
         assert "· 区发展和改革局（9 人）：32 / 32" in lines
         assert "· 团区委（3 人）：0 / 0" in lines
-        top = lines[lines.index("【本季度缺记最多的 10 人】") + 1 :]
+        top = section(lines, "【本季度缺记最多的 10 人】")
         assert len(top) == 10 and all(t.endswith("缺 4 篇") for t in top)
         assert not any("吴昊" in t or "郑丽" in t for t in top)
 
@@ -223,7 +229,7 @@ async def test_admin_missing_statistics_leaves_out_approved_leave(db_url, clock)
         # 城关镇: 12 people × 4 days − 吴昊's 3 (11-16 and 11-17 logged, 11-18 on leave, 11-19
         # missing) − 赵建华's 1 = 44.
         assert "· 城关镇（12 人）：44 / 44" in lines
-        top = lines[lines.index("【本季度缺记最多的 10 人】") + 1 :]
+        top = section(lines, "【本季度缺记最多的 10 人】")
         assert not any("吴昊" in t for t in top) and not any("赵建华" in t for t in top)
 
 
