@@ -59,12 +59,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("grade_record")
-    with op.batch_alter_table("annual_result", schema=None) as batch_op:
-        batch_op.drop_column("grade_reason")
-        batch_op.drop_column("category")
-        batch_op.drop_column("grade")
-    for table in ("roster_change", "cadre"):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_column("category")
-    with op.batch_alter_table("quarter_result", schema=None) as batch_op:
-        batch_op.drop_column("grade")
+    # Plain columns, dropped in place (SQLite 3.35+ and PostgreSQL alike): a batch copy of
+    # `cadre` would have to drop a table that later tables (daily_log_version …) point at.
+    for table, column in (
+        ("annual_result", "grade_reason"), ("annual_result", "category"), ("annual_result", "grade"),
+        ("roster_change", "category"), ("cadre", "category"), ("quarter_result", "grade"),
+    ):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
