@@ -66,6 +66,7 @@ class _Batch:
     rows: list[DuePush]  # claimed, to send in order
     unsendable: list[tuple[DuePush, str]]  # claimed, to fail at once: (row, why)
     claimed_at: float  # transport seconds
+    started: float  # this process's monotonic seconds: how long sending it really takes
 
 
 class OutboxSender:
@@ -79,15 +80,19 @@ class OutboxSender:
         *,
         transport_time: Callable[[], float] = time.time,
         member_time: Callable[[], float] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         """`clock`: business time. `transport_time`: wall-clock seconds since the epoch, the
         same on every replica (retries, stale claims). `member_time`: what WeCom's per-member
-        limits are counted on, `transport_time` unless given (the demo's business clock)."""
+        limits are counted on, `transport_time` unless given (the demo's business clock).
+        `monotonic`: how long a batch really takes to send — real time even where the others
+        are driven (a test's clock that jumps while a batch is out must not hand it back)."""
         self._sessions = sessions
         self._client = client
         self._clock = clock
         self._transport_time = transport_time
         self._member_time = member_time or transport_time
+        self._monotonic = monotonic
         self._on_failure = on_failure  # metrics: a send that failed, by WeCom errcode
         self._poll_seconds = poll_seconds
         self._wake = asyncio.Event()
@@ -128,7 +133,7 @@ class OutboxSender:
         for row, why in batch.unsendable:
             await self._finish(row, "failed", why)
         for at, row in enumerate(batch.rows):
-            if self._transport_time() - batch.claimed_at > SEND_WITHIN_SECONDS:
+            if self._monotonic() - batch.started > SEND_WITHIN_SECONDS:
                 await self._hand_back(batch.rows[at:])
                 return len(batch.unsendable) + at
             await self._send(row)
@@ -143,7 +148,7 @@ class OutboxSender:
             claimed_at, wall_now = self._transport_time(), self._wall_now()
             await store.outbox.release_stale(wall_now - STALE_CLAIM)
             due = await store.outbox.due(self._clock.now(), limit, wall_now=wall_now)
-            batch = _Batch([], [], claimed_at)
+            batch = _Batch([], [], claimed_at, self._monotonic())
             counted: list[tuple[DuePush, list[str], int]] = []
             for row in due:
                 try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -263,19 +264,15 @@ async def test_an_unreadable_row_fails_visibly_and_stops_no_other_push(env: Env)
 
 
 async def test_a_batch_slower_than_its_send_window_hands_the_rest_back_untried(env: Env) -> None:
-    """WeCom answers slowly (here: 3 s of wall time pass at every look at the clock): rows a
+    """WeCom answers slowly (here: 3 s of real time pass at every look at the clock): rows a
     batch could not send within its window go back to the queue as never tried, and the next
     drain sends them; nobody gets anything twice."""
     people = [f"p{i}" for i in range(8)]
     for userid in people:
         await env.queue(f"slow-{userid}", userid, "提醒")
-    real = env.sender._transport_time
+    elapsed = itertools.count(0, 3)
 
-    def slow() -> float:
-        env.wall.t += 3
-        return real()
-
-    env.sender._transport_time = slow
+    env.sender._monotonic = lambda: float(next(elapsed))
     sent_first = await env.sender.drain_once()
     assert 0 < sent_first < len(people)
     async with env.sessions() as session:
@@ -284,3 +281,21 @@ async def test_a_batch_slower_than_its_send_window_hands_the_rest_back_untried(e
     while await env.sender.drain_once():
         pass
     assert {u: env.standin.texts_for(u) for u in people} == {u: ["提醒"] for u in people}
+
+
+async def test_a_driven_clock_that_jumps_while_a_batch_is_out_hands_nothing_back(env: Env) -> None:
+    """The window is the batch's real sending time: a transport clock moved on meanwhile (a
+    test's driven clock, the demo's jumps) hands nothing back (it did, and a cadre's quarter
+    result then waited for a drain that never came)."""
+    people = [f"j{i}" for i in range(8)]
+    for userid in people:
+        await env.queue(f"jump-{userid}", userid, "通知")
+    real = env.sender._transport_time
+
+    def jumping() -> float:
+        env.wall.t += 30
+        return real()
+
+    env.sender._transport_time = jumping
+    assert await env.sender.drain_once() == len(people)
+    assert {u: env.standin.texts_for(u) for u in people} == {u: ["通知"] for u in people}
