@@ -190,7 +190,7 @@ def run(scenario: str, size: int) -> dict[str, float]:
     return chart()
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--district", type=int, default=1340)
     parser.add_argument("--province", type=int, default=100_000)
@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.only:
         size = args.district if args.only == "district" else args.province
         print(json.dumps(run(args.only, size)))
-        return
+        return {}
     results = {}
     for scenario in ("chart", "district", "province"):
         done = subprocess.run(
@@ -220,6 +220,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  one chart: unit bars (60 names) {1000 * c['unit_bar_seconds']:.0f} ms, level spread (731 scores) "
           f"{1000 * c['level_spread_seconds']:.0f} ms = {c['unit_bar_seconds'] / c['empty_png_seconds']:.1f}× and "
           f"{c['level_spread_seconds'] / c['empty_png_seconds']:.1f}× an empty figure's PNG")
+    return results
 
 
 if __name__ == "__main__":

@@ -1,4 +1,6 @@
-"""`make bench`: every benchmark, one after the other."""
+"""`make bench`: every benchmark, one after the other, then the province's figures in one table."""
+
+from __future__ import annotations
 
 from tests.bench import (
     bench_archive,
@@ -10,20 +12,43 @@ from tests.bench import (
     bench_year,
 )
 
+
+def province_table(figures: list[tuple[str, str, float, float]]) -> None:
+    """(what, database, seconds, peak MiB) of every province-sized job measured above."""
+    print("\nprovince figures (100,000 cadres unless the row says otherwise; each in a process of its own)")
+    print(f"| {'job':<52} | {'database':<10} | seconds | peak MiB |")
+    print(f"|{'-' * 54}|{'-' * 12}|--------:|---------:|")
+    for what, database, seconds, peak in figures:
+        print(f"| {what:<52} | {database:<10} | {seconds:7.1f} | {peak:8,.0f} |")
+
+
 if __name__ == "__main__":
+    figures: list[tuple[str, str, float, float]] = []
     bench_callback.main()
     print()
-    bench_province.main()
-    print()
+    databases = [("SQLite", [])]
     if bench_province.postgres_up():
-        bench_province.main(["--postgres"])
+        databases.append(("PostgreSQL", ["--postgres"]))
+    for database, argv in databases:
+        for step, result in bench_province.main(argv).items():
+            title = bench_province.STEPS[step][0]
+            figures.append((title, database, float(result["seconds"]), float(result["peak_mib"])))  # type: ignore[arg-type]
         print()
+    if len(databases) > 1:
         bench_erasure.main([])
         print()
-    bench_scoring.main()
+    scoring = bench_scoring.main()
+    figures.append(("quarter + year scoring (pure rules)", "-", scoring["quarter_s"] + scoring["year_s"], scoring["peak_mib"]))
     print()
-    bench_year.main()
+    year = bench_year.main()
+    figures.append(("publish the year (read, score, write, queue)", "SQLite", year["publish_s"], year["peak_mib"]))
     print()
-    bench_archive.main([])
+    archive = bench_archive.main([])
+    district = archive["district"]
+    figures.append((f"district archive ({district['cadres']:,.0f} cadres: workbook + PDFs)", "SQLite",
+                    district["seconds"], district["peak_mb"]))
+    province = archive["province"]
+    figures.append(("province archive workbook", "SQLite", province["seconds"], province["peak_mb"]))
     print()
     bench_copied_logs.main([])
+    province_table(figures)
