@@ -4,9 +4,10 @@ of the jobs queued, running and lately finished."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from typing import Any
 
+from handlers.archive.commands import workbook_job
 from handlers.audience import Audience
 from handlers.base import Ctx, Reply
 from handlers.dates import parse_quarter
@@ -14,6 +15,7 @@ from handlers.router import Router
 from handlers.services.jobs import JobOutcome, Progress
 from handlers.services.rating import open_round
 from handlers.services.year_publish import publish_year
+from handlers.stats import missing_report
 from storage.models_ops import AdminJob
 
 router = Router()
@@ -35,9 +37,22 @@ async def _publish_year(ctx: Ctx, args: dict[str, Any], progress: Progress) -> J
     ))
 
 
+async def _missing_stats(ctx: Ctx, args: dict[str, Any], progress: Progress) -> JobOutcome:
+    quarter = parse_quarter(str(args["quarter"]))
+    assert quarter is not None  # checked when the job was queued
+    report = await missing_report(ctx, quarter, progress)
+    if report.calendar_note:
+        return JobOutcome(report.text())
+    await progress(3, 4, "正在生成工作簿")
+    name, data = await report.workbook()
+    return JobOutcome(report.summary(name), ((name, data),))
+
+
 KINDS: dict[str, JobWork] = {
     "round.open": _open_round,
     "year.publish": _publish_year,
+    "stats.missing": _missing_stats,
+    "archive.workbook": workbook_job,
 }
 
 
@@ -48,7 +63,7 @@ async def run_kind(ctx: Ctx, kind: str, args: dict[str, Any], progress: Progress
 _STATES = {"queued": "排队中", "running": "正在进行", "done": "已完成", "failed": "未完成"}
 
 
-def job_line(job: AdminJob) -> str:
+def job_line(job: AdminJob, tz: tzinfo | None) -> str:
     """「发布年度结果 2026：正在计算，已完成 3,200/100,000（3%）」, or how it ended."""
     if job.state == "queued":
         return f"· {job.title}：排队中，稍后开始"
@@ -57,7 +72,7 @@ def job_line(job: AdminJob) -> str:
         if job.total > 0:
             where += f"，已完成 {job.done:,}/{job.total:,}（{job.done * 100 // job.total}%）"
         return f"· {job.title}：{where}"
-    at = f"{job.finished_at:%m-%d %H:%M} " if job.finished_at is not None else ""
+    at = f"{job.finished_at.astimezone(tz):%m-%d %H:%M} " if job.finished_at is not None else ""
     ended = job.result.split("\n", 1)[0] if job.state == "done" else job.error.split("\n", 1)[0]
     return f"· {job.title}：{at}{_STATES.get(job.state, job.state)}。{ended}"
 
@@ -73,7 +88,8 @@ async def job_progress(args: str, ctx: Ctx) -> Reply:
         return Reply("目前没有进行中的操作，近 3 天也没有完成的。耗时较长的命令（如全省「发布年度结果」）发出后，在这里查看进度。")
     active = [j for j in jobs if j.finished_at is None]
     finished = [j for j in jobs if j.finished_at is not None]
-    lines = ["⏳ 进行中的操作", *map(job_line, reversed(active))] if active else ["目前没有进行中的操作。"]
+    tz = ctx.now.tzinfo
+    lines = ["⏳ 进行中的操作", *(job_line(j, tz) for j in reversed(active))] if active else ["目前没有进行中的操作。"]
     if finished:
-        lines += ["【近 3 天完成】", *map(job_line, finished)]
+        lines += ["【近 3 天完成】", *(job_line(j, tz) for j in finished)]
     return Reply("\n".join(lines))

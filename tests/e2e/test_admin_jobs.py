@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from bot.cli import year as year_cli
+from bot.cli.jobs import list_jobs
+from bot.cli.rounds import rating_round
 from bot.clock import ManualClock
 from bot.job_runner import LEASE
 from bot.runtime import Runtime
+from bot.testing.standin import media_for
 from storage.models import Outbox
 from storage.models_ops import AdminJob
 from storage.models_rating import RatingAssignment, RatingRound
 from storage.models_year import AnnualPublication, AnnualResult
 from tests.conftest import SAMPLE_2027, SAMPLE_ROSTER, at
+from tests.e2e.test_archive import workbook_rows
 from tests.e2e.test_year_end import shiji_year
 from tests.e2e.test_year_roster import ROSTER, SCORE, evaluate_everyone, seed_quarters_and_summaries
 from tests.harness import ADMIN, Harness, driven, driven_sleep, running_bot
@@ -178,3 +181,70 @@ async def test_a_province_year_is_published_once_as_a_job(db_url, tmp_path: Path
         failed = h.standin.texts_for(ADMIN)[-1]
         assert "未完成" in failed and "完全相同" in failed, failed
         assert "未完成" in await h.say(ADMIN, "进度")
+
+
+LOG = "上午召开专题会议研究年度重点工作推进，下午深入一线调研并形成情况报告"
+
+
+async def test_a_province_missing_log_statistics_come_as_a_workbook(db_url) -> None:  # type: ignore[no-untyped-def]
+    clock = ManualClock(at("2026-11-20 09:00"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, logs={"start_date": "2026-11-16"}, **AS_PROVINCE) as h:
+        await h.say("chengguan_zhengli", f"补记 11-16 {LOG}")
+        assert "看不懂" in await h.say(ADMIN, "缺记统计 明年")  # refused at once
+        started = await h.say(ADMIN, "缺记统计")
+        assert STARTED in started and "缺记统计 2026Q4" in started, started
+        await drain_all(h)
+        summary = [t for t in h.standin.texts_for(ADMIN) if t.startswith("📊 缺记统计")]
+        assert len(summary) == 1 and "工作簿「缺记统计-2026Q4.xlsx」" in summary[0], summary
+        assert "本季度缺记 " in summary[0] and "【各单位】" not in summary[0]  # a summary, not the whole text
+        (workbook,) = media_for(h.standin, ADMIN)
+        assert workbook.type == "file" and workbook.filename == "缺记统计-2026Q4.xlsx"
+        sheets = workbook_rows(workbook.data)
+        units = {row[0]: row[1:] for row in sheets["各单位"][2:]}
+        # 城关镇: 12 people × 4 days − 郑丽's 1 = 47, this week and this quarter alike.
+        assert units["城关镇"] == (12, 47, 47)
+        assert units["团区委"] == (3, 12, 12)
+        people = sheets["缺记人员"][2:]
+        assert ("郑丽", "城关镇", 3) in [row[1:] for row in people]
+        assert sum(row[3] for row in people) == sum(u[2] for u in units.values())
+        assert "已完成" in await h.say(ADMIN, "进度")
+
+
+def many_units(tmp_path: Path, count: int) -> Path:
+    """A roster of `count` one-person units: a district whose 缺记统计 runs to many lines."""
+    lines = ["userid,name,unit,unit_category,role,rank,position,oversees"]
+    lines += [f"u{i:03d},赵{'一二三四五六七八九十'[i % 10]}{'甲乙丙丁戊己庚辛壬癸'[i // 10 % 10]},第{i:03d}社区管理服务中心,township,main_leader,zhengke,主任,"
+              for i in range(count)]
+    path = tmp_path / "roster.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+async def test_a_district_missing_log_statistics_longer_than_a_few_messages_come_as_a_workbook(db_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    clock = ManualClock(at("2026-11-20 09:00"))
+    async with running_bot(db_url, clock, many_units(tmp_path, 120), logs={"start_date": "2026-11-16"},
+                           jobs={"inline_max_messages": 1}) as h:
+        answer = await h.say(ADMIN, "缺记统计")  # answered at once, the roster being small
+        assert "工作簿「缺记统计-2026Q4.xlsx」" in answer and STARTED not in answer, answer
+        await drain_all(h)
+        (workbook,) = media_for(h.standin, ADMIN)
+        units = {row[0]: row[1:] for row in workbook_rows(workbook.data)["各单位"][2:]}
+        assert len(units) == 120 and units["第007社区管理服务中心"] == (1, 4, 4)
+
+
+async def test_the_command_line_shows_the_jobs_and_a_progress_bar(db_url, capsys) -> None:  # type: ignore[no-untyped-def]
+    clock = ManualClock(at("2027-01-04 09:30"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, (SAMPLE_2027,), clock={"start": "2027-01-04T09:30:00+08:00"},
+                           **ROUND) as h:
+        assert STARTED in await h.say(ADMIN, "缺记统计 2026Q4")
+        capsys.readouterr()
+        assert await list_jobs(h.settings, 3) == 0
+        assert "缺记统计 2026Q4：排队中" in capsys.readouterr().out
+        await drain_all(h)
+        assert await list_jobs(h.settings, 3) == 0
+        assert "缺记统计 2026Q4：01-04 09:30 已完成。📊 缺记统计" in capsys.readouterr().out
+
+        # The same work as the job, in the terminal: a bar on stderr, the answer on stdout.
+        assert await rating_round(h.settings, "open", "2026Q4") == 0
+        out, err = capsys.readouterr()
+        assert "已开启2026年第4季度评分" in out and "开启2026年第4季度评分：正在生成评分卡" in err, err
