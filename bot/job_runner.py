@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.base import Ctx, Refusal
 from handlers.jobs import run_kind
-from handlers.services.jobs import JobOutcome, Progress, crashed_text, failed_text
+from handlers.services.jobs import CRASHED, JobOutcome, Progress, failed_text
 from handlers.services.media import queue_media
 from scheduler.context import JobDeps
 from storage.db import is_transient
@@ -131,8 +131,7 @@ class JobRunner:
     async def run_claimed(self, job: AdminJob, token: str, progress: Progress | None = None) -> None:
         assert job.id is not None
         if job.attempts > MAX_ATTEMPTS:  # its replica died this often: it would again
-            await self._close(job, token, "failed", failed_text(
-                job.title, f"已尝试 {MAX_ATTEMPTS} 次都未能完成，没有做任何更改。请联系系统管理员查看服务器日志。"))
+            await self._fail(job, token, f"已尝试 {MAX_ATTEMPTS} 次都未能完成，没有做任何更改。请联系系统管理员查看服务器日志。")
             return
         log.info("admin job %s (%s) attempt %d on %s", job.id, job.kind, job.attempts, self._replica)
         keeper = asyncio.create_task(self._keep_lease(job.id, token), name=f"shiji-job-{job.id}-lease")
@@ -146,7 +145,7 @@ class JobRunner:
                 await self._release(job.id, token)
             else:
                 log.exception("admin job %s (%s) failed", job.id, job.kind)
-                await self._close(job, token, "failed", crashed_text(job.title), error=type(exc).__name__)
+                await self._fail(job, token, CRASHED)
         finally:
             keeper.cancel()
 
@@ -179,16 +178,18 @@ class JobRunner:
         for name, data in outcome.files:
             await queue_media(ctx, "file", name, data)  # ctx acts for the asker (Ctx.office)
 
-    async def _close(self, job: AdminJob, token: str, state: str, told: str, error: str = "") -> None:
-        """Record how a job ended outside its work's transaction (that one rolled back) and
-        tell its asker."""
-        assert job.id is not None
+    async def _fail(self, job: AdminJob, token: str, why: str) -> None:
+        """Record that a job failed, outside its work's transaction (that one rolled back),
+        and tell its asker why and what to do."""
+        job_id = job.id
+        assert job_id is not None
 
         async def close(session: AsyncSession) -> None:
             store = Store(session)
             now = self._deps.clock.now()
-            if await store.jobs.finish(job.id, token, state, "", error or told, now):  # type: ignore[arg-type]
-                await store.outbox.enqueue(f"job:{job.id}:result", [job.requested_by], "text", {"content": told}, now)
+            if await store.jobs.finish(job_id, token, "failed", "", why, now):
+                await store.outbox.enqueue(f"job:{job_id}:result", [job.requested_by], "text",
+                                           {"content": failed_text(job.title, why)}, now)
 
         await self._deps.committer.run(close)
 

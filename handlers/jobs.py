@@ -4,7 +4,7 @@ of the jobs queued, running and lately finished."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta, tzinfo
+from datetime import timedelta
 from typing import Any
 
 from handlers.archive.commands import workbook_job
@@ -12,11 +12,10 @@ from handlers.audience import Audience
 from handlers.base import Ctx, Reply
 from handlers.dates import parse_quarter
 from handlers.router import Router
-from handlers.services.jobs import JobOutcome, Progress
+from handlers.services.jobs import JobOutcome, Progress, job_line
 from handlers.services.rating import open_round
 from handlers.services.year_publish import publish_year
 from handlers.stats import missing_report
-from storage.models_ops import AdminJob
 
 router = Router()
 
@@ -58,23 +57,6 @@ KINDS: dict[str, JobWork] = {
 
 async def run_kind(ctx: Ctx, kind: str, args: dict[str, Any], progress: Progress) -> JobOutcome:
     return await KINDS[kind](ctx, args, progress)
-
-
-_STATES = {"queued": "排队中", "running": "正在进行", "done": "已完成", "failed": "未完成"}
-
-
-def job_line(job: AdminJob, tz: tzinfo | None) -> str:
-    """「发布年度结果 2026：正在计算，已完成 3,200/100,000（3%）」, or how it ended."""
-    if job.state == "queued":
-        return f"· {job.title}：排队中，稍后开始"
-    if job.state == "running":
-        where = job.stage or "正在进行"
-        if job.total > 0:
-            where += f"，已完成 {job.done:,}/{job.total:,}（{job.done * 100 // job.total}%）"
-        return f"· {job.title}：{where}"
-    at = f"{job.finished_at.astimezone(tz):%m-%d %H:%M} " if job.finished_at is not None else ""
-    ended = job.result.split("\n", 1)[0] if job.state == "done" else job.error.split("\n", 1)[0]
-    return f"· {job.title}：{at}{_STATES.get(job.state, job.state)}。{ended}"
 
 
 @router.command(

@@ -14,8 +14,7 @@ from tqdm import tqdm
 from bot.cli.db import open_database
 from bot.clock import SHANGHAI, clock_from_start
 from bot.settings import Settings
-from handlers.jobs import job_line
-from handlers.services.jobs import Progress
+from handlers.services.jobs import Progress, job_line
 from storage.repos import Store
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
 from handlers.base import Ctx, Refusal, Reply
+from storage.models_ops import AdminJob
 
 # Told how far a job has come: (done, total, what it is doing, in Chinese). Chat's inline
 # path gives `no_progress`; the runner records it for 「进度」, the CLI draws a bar.
@@ -58,7 +60,22 @@ def failed_text(title: str, why: str) -> str:
     return f"❌ {title} 未完成：{why}"
 
 
-def crashed_text(title: str) -> str:
-    return failed_text(
-        title, "系统出错，没有做任何更改（错误已记录）。请稍后重新发送该命令；如仍不成功，请联系系统管理员。"
-    )
+# Why a job that raised did not finish: its transaction rolled back whole.
+CRASHED = "系统出错，没有做任何更改（错误已记录）。请稍后重新发送该命令；如仍不成功，请联系系统管理员。"
+
+
+_STATES = {"queued": "排队中", "running": "正在进行", "done": "已完成", "failed": "未完成"}
+
+
+def job_line(job: AdminJob, tz: tzinfo | None) -> str:
+    """「发布年度结果 2026：正在计算，已完成 3,200/100,000（3%）」, or how it ended."""
+    if job.state == "queued":
+        return f"· {job.title}：排队中，稍后开始"
+    if job.state == "running":
+        where = job.stage or "正在进行"
+        if job.total > 0:
+            where += f"，已完成 {job.done:,}/{job.total:,}（{job.done * 100 // job.total}%）"
+        return f"· {job.title}：{where}"
+    at = f"{job.finished_at.astimezone(tz):%m-%d %H:%M} " if job.finished_at is not None else ""
+    ended = job.result.split("\n", 1)[0] if job.state == "done" else job.error.split("\n", 1)[0]
+    return f"· {job.title}：{at}{_STATES.get(job.state, job.state)}。{ended}"

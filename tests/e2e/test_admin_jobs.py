@@ -19,6 +19,10 @@ from bot.clock import ManualClock
 from bot.job_runner import LEASE
 from bot.runtime import Runtime
 from bot.testing.standin import media_for
+from handlers.jobs import KINDS
+from handlers.services.jobs import job_line
+from handlers.services.rating import open_round
+from scoring.workdays import QuarterId
 from storage.models import Outbox
 from storage.models_ops import AdminJob
 from storage.models_rating import RatingAssignment, RatingRound
@@ -248,3 +252,44 @@ async def test_the_command_line_shows_the_jobs_and_a_progress_bar(db_url, capsys
         assert await rating_round(h.settings, "open", "2026Q4") == 0
         out, err = capsys.readouterr()
         assert "已开启2026年第4季度评分" in out and "开启2026年第4季度评分：正在生成评分卡" in err, err
+
+
+async def test_progress_shows_while_the_job_runs(db_url) -> None:  # type: ignore[no-untyped-def]
+    clock = ManualClock(at("2026-11-20 09:00"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, logs={"start_date": "2026-11-16"}, **AS_PROVINCE) as h:
+        assert STARTED in await h.say(ADMIN, "缺记统计")
+        seen: list[str] = []
+
+        async def look(done: int, total: int, stage: str) -> None:
+            """What 「进度」 reads, from another connection, while the job is at work."""
+            async with h.runtime.sessions() as session:
+                (job,) = (await session.execute(select(AdminJob))).scalars()
+                seen.append(job_line(job, None))
+
+        assert await h.runtime.job_runner.run_once(progress=look)
+        if db_url.startswith("postgresql"):  # recorded beside the job's own transaction
+            assert "缺记统计 2026Q4：正在统计 24 人的缺记，已完成 0/4（0%）" in seen[-1], seen
+        else:  # SQLite's one writer is the job: 「进度」 says it is running
+            assert seen[-1] == "· 缺记统计 2026Q4：正在进行", seen
+
+
+async def test_a_job_that_breaks_changes_nothing_and_says_what_to_do(db_url, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    clock = ManualClock(at("2027-01-04 09:30"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, (SAMPLE_2027,), **ROUND) as h:
+        assert STARTED in await h.say(ADMIN, "开启评分 2026Q4")
+
+        async def broken(ctx, args, progress):  # type: ignore[no-untyped-def]
+            await open_round(ctx, QuarterId(2026, 4), progress)
+            raise RuntimeError("disk full")  # after the round and its cards were made
+
+        monkeypatch.setitem(KINDS, "round.open", broken)
+        await drain_all(h)
+        told = h.standin.texts_for(ADMIN)[-1]
+        assert told.startswith("❌ 开启2026年第4季度评分 未完成：系统出错，没有做任何更改") and "重新发送" in told, told
+        assert "disk full" not in told
+        assert await count(h, RatingRound) == 0 and rating_cards(h) == []  # rolled back whole
+        assert "开启2026年第4季度评分：01-04 09:30 未完成。系统出错，没有做任何更改" in await h.say(ADMIN, "进度")
+        monkeypatch.undo()
+        assert STARTED in await h.say(ADMIN, "开启评分 2026Q4")  # asked again, it is done
+        await drain_all(h)
+        assert await count(h, RatingRound) == 1 and rating_cards(h)
