@@ -31,9 +31,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.base import Ctx, Refusal
 from handlers.jobs import run_kind
+from handlers.services import calendar_missing
 from handlers.services.jobs import CRASHED, JobOutcome, Progress, failed_text
 from handlers.services.media import queue_media
 from scheduler.context import JobDeps
+from scoring.workdays import UnknownCalendarYear
 from storage.db import is_transient
 from storage.models_ops import AdminJob
 from storage.repos import Store
@@ -100,7 +102,7 @@ class JobRunner:
             self._wake.clear()
 
     async def run_until_idle(self) -> int:
-        """Run every job there is to take now (tests, `shiji jobs run`); how many ran."""
+        """Run every job there is to take now (the tests drive it so); how many ran."""
         ran = 0
         while await self.run_once():
             ran += 1
@@ -125,14 +127,15 @@ class JobRunner:
         claimed = await self.claim()
         if claimed is None:
             return False
-        await self.run_claimed(*claimed, progress=progress)
-        return True
+        return await self.run_claimed(*claimed, progress=progress)
 
-    async def run_claimed(self, job: AdminJob, token: str, progress: Progress | None = None) -> None:
+    async def run_claimed(self, job: AdminJob, token: str, progress: Progress | None = None) -> bool:
+        """Do a claimed job; False when the database was away (the job is queued again, for
+        the next poll: no tight loop while it stays away)."""
         assert job.id is not None
         if job.attempts > MAX_ATTEMPTS:  # its replica died this often: it would again
             await self._fail(job, token, f"已尝试 {MAX_ATTEMPTS} 次都未能完成，没有做任何更改。请联系系统管理员查看服务器日志。")
-            return
+            return True
         log.info("admin job %s (%s) attempt %d on %s", job.id, job.kind, job.attempts, self._replica)
         keeper = asyncio.create_task(self._keep_lease(job.id, token), name=f"shiji-job-{job.id}-lease")
         try:
@@ -143,11 +146,12 @@ class JobRunner:
             if is_transient(exc):  # the database blinked: untried, any replica runs it again
                 log.warning("admin job %s: database unavailable (%s), queued again", job.id, type(exc).__name__)
                 await self._release(job.id, token)
-            else:
-                log.exception("admin job %s (%s) failed", job.id, job.kind)
-                await self._fail(job, token, CRASHED)
+                return False
+            log.exception("admin job %s (%s) failed", job.id, job.kind)
+            await self._fail(job, token, CRASHED)
         finally:
             keeper.cancel()
+        return True
 
     async def _work(self, session: AsyncSession, job: AdminJob, token: str, progress: Progress) -> None:
         """The job and its closing, in one unit of work."""
@@ -156,14 +160,16 @@ class JobRunner:
         if not await store.jobs.holds(job.id, token):
             raise TakenOver
         deps = self._deps
-        ctx = Ctx.office(job.requested_by, store, deps.settings, await deps.directory.fresh(), deps.calendar.current,
-                         deps.clock.now())
+        # The roster and the calendar as they are now: a job may run long after it was asked for.
+        ctx = Ctx.office(job.requested_by, store, deps.settings, await deps.directory.fresh(),
+                         await deps.calendar.reload(), deps.clock.now())
         try:
             async with session.begin_nested():  # a refusal undoes the job's writes only
                 outcome = await run_kind(ctx, job.kind, json.loads(job.args), progress)
-        except Refusal as refusal:  # the world changed since it was queued (the round opened meanwhile)
-            await self._tell(ctx, job, JobOutcome(failed_text(job.title, refusal.text)))
-            if not await store.jobs.finish(job.id, token, "failed", "", refusal.text, ctx.now):
+        except (Refusal, UnknownCalendarYear) as refused:  # the world changed since it was queued
+            why = refused.text if isinstance(refused, Refusal) else calendar_missing.admin_text(refused.year)
+            await self._tell(ctx, job, JobOutcome(failed_text(job.title, why)))
+            if not await store.jobs.finish(job.id, token, "failed", "", why, ctx.now):
                 raise TakenOver from None
             return
         await self._tell(ctx, job, outcome)
