@@ -27,6 +27,7 @@ from storage.models import Outbox
 from storage.models_ops import AdminJob
 from storage.models_rating import RatingAssignment, RatingRound
 from storage.models_year import AnnualPublication, AnnualResult
+from storage.repos import Store
 from tests.conftest import SAMPLE_2027, SAMPLE_ROSTER, at
 from tests.e2e.test_archive import workbook_rows
 from tests.e2e.test_year_end import shiji_year
@@ -124,6 +125,9 @@ async def test_a_job_whose_replica_died_is_done_once_by_another(db_url) -> None:
             clock.advance(seconds=LEASE.total_seconds() + 1)
             assert await h.runtime.job_runner.run_until_idle() == 1  # taken over once the lease lapsed
             # The stalled replica wakes up and carries on with its claim: it does nothing.
+            job, token = claimed
+            async with h.runtime.sessions() as session, session.begin():
+                assert not await Store(session).jobs.renew(job.id, token, clock.now() + LEASE)
             await other.job_runner.run_claimed(*claimed)
             await drain_all(h)
         finally:
