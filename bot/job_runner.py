@@ -23,7 +23,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
@@ -139,7 +139,7 @@ class JobRunner:
         log.info("admin job %s (%s) attempt %d on %s", job.id, job.kind, job.attempts, self._replica)
         keeper = asyncio.create_task(self._keep_lease(job.id, token), name=f"shiji-job-{job.id}-lease")
         try:
-            await self._deps.committer.run(lambda s: self._work(s, job, token, self._reporter(job, token, progress)))
+            await self._transaction(lambda s: self._work(s, job, token, self._reporter(job, token, progress)))
         except TakenOver:
             log.warning("admin job %s: lease lapsed and another replica took it over; this run rolled back", job.id)
         except Exception as exc:
@@ -152,6 +152,17 @@ class JobRunner:
         finally:
             keeper.cancel()
         return True
+
+    async def _transaction(self, work: Callable[[AsyncSession], Awaitable[None]]) -> None:
+        """SQLite: through the process's one writer (storage/committer.py), as SQLite has one.
+        PostgreSQL: a transaction of its own beside it, as the outbox sender's are, so this
+        replica goes on answering chat while a province's job takes its minutes."""
+        async with self._sessions() as session:
+            if session.get_bind().dialect.name != "sqlite":
+                async with session.begin():
+                    await work(session)
+                return
+        await self._deps.committer.run(work)
 
     async def _work(self, session: AsyncSession, job: AdminJob, token: str, progress: Progress) -> None:
         """The job and its closing, in one unit of work."""
