@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.caches import CalendarCache, DirectoryCache
 from bot.clock import Clock, SystemClock
 from bot.dispatch import Dispatcher
+from bot.job_runner import JobRunner
 from bot.metrics import Metrics
 from bot.sender import OutboxSender
 from bot.settings import Settings
@@ -28,6 +29,7 @@ from storage.ballot_box import TRACES_DROPPED
 from storage.committer import BatchCommitter, Committer
 from storage.db import after_commit_of, after_commit_with, create_engine, migrate, session_factory
 from storage.erasure import ERASURE_DUE, Eraser
+from storage.ops_repo import JOB_QUEUED
 from storage.repos import OUTBOX_QUEUED
 from storage.writer import BatchWriter, batch_writer
 
@@ -59,6 +61,7 @@ class Runtime:
     # False in tests: they drive the outbox sender and the scheduler's jobs themselves.
     background: bool = True
     scheduler: Any = None  # APScheduler, started by start() when background
+    job_runner: JobRunner = field(init=False)  # admin jobs (issue 25), set by build()
 
     @classmethod
     def build(
@@ -130,6 +133,9 @@ class Runtime:
         # Pushes go out as soon as the transaction that queued them is durable; the callback's
         # hot path (today's logs) queues none and so wakes nobody.
         after_commit_of(sessions, OUTBOX_QUEUED, runtime.sender.wake)
+        runtime.job_runner = JobRunner(sessions, runtime.jobs, transport_time=transport_time)
+        # A job queued from chat starts as soon as the message's transaction is durable.
+        after_commit_of(sessions, JOB_QUEUED, runtime.job_runner.wake)
         # A hand-in or a close blanked stored replies: the retry cache forgets its copies.
         after_commit_with(sessions, TRACES_DROPPED, runtime.dispatcher.forget_replies_of)
         # A round's close (chat, scheduler) erases its leftovers once it is durable.
@@ -159,6 +165,7 @@ class Runtime:
     async def start_background(self) -> None:
         """The outbox sender and the scheduler (which first catches up on what fell due)."""
         await self.sender.start()
+        await self.job_runner.start()
         self.scheduler = await start_scheduler(self.jobs)
 
     def stop_scheduler(self) -> None:
@@ -168,6 +175,7 @@ class Runtime:
 
     async def close(self) -> None:
         self.stop_scheduler()
+        await self.job_runner.stop()
         await self.sender.stop()
         for batch in self.batches.values():
             await batch.stop()

@@ -31,6 +31,7 @@ from scoring.rule_settings import (
     DigestSettings,
     GradeSettings,
     HousekeepingSettings,
+    JobSettings,
     LeaveSettings,
     LogSettings,
     NoticeSettings,
@@ -131,6 +132,7 @@ class Settings(BaseSettings):
     notice: NoticeSettings = Field(default_factory=NoticeSettings)
     housekeeping: HousekeepingSettings = Field(default_factory=HousekeepingSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
 
     @cached_property
     def rules(self) -> RuleSettings:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import leave, logs, mentions, notes, reminders, stats, summaries, viewing
+from handlers import jobs, leave, logs, mentions, notes, reminders, stats, summaries, viewing
 from handlers.archive import commands as archive
 from handlers.help import add_help
 from handlers.rating import commands as rating
@@ -36,5 +36,6 @@ def build_router() -> Router:
     router.include(publicity.router)
     router.include(ranking.router)
     router.include(archive.router)
+    router.include(jobs.router)
     add_help(router)
     return router

@@ -362,6 +362,17 @@ class RosterSettings(Section):
     year_rule: PeriodRule = PeriodRule.end
 
 
+class JobSettings(Section):
+    """Which admin commands answer at once and which become a job (issue 25): decided by the
+    roster's size, never by how long the work happens to take, so the same request always
+    gets the same kind of answer. A district (1,340 cadres) is answered at once; a city or a
+    province gets 「已开始，完成后通知您」 and the result as a message later."""
+
+    inline_max_cadres: int = Field(default=3000, ge=0)
+    # 缺记统计 whose text would take more WeCom messages than this comes as a workbook.
+    inline_max_messages: int = Field(default=4, ge=1)
+
+
 class RuleSettings(Section):
     """Every section a handler or a job may read; built once by bot/ from Settings."""
 
@@ -380,3 +391,4 @@ class RuleSettings(Section):
     notice: NoticeSettings = Field(default_factory=NoticeSettings)
     housekeeping: HousekeepingSettings = Field(default_factory=HousekeepingSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)

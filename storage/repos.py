@@ -34,7 +34,7 @@ from storage.models import (
     UnknownUser,
 )
 from storage.models_record import DailyLogVersion, LogNote, PendingBackfill
-from storage.ops_repo import AuditRepo, HousekeepingRepo
+from storage.ops_repo import AdminJobRepo, AuditRepo, HousekeepingRepo
 from storage.rating_repo import RatingRepo
 from storage.reminder_repo import ReminderRepo
 from storage.results_repo import ResultsRepo
@@ -681,6 +681,7 @@ class Store:
         self.results = ResultsRepo(session)
         self.audit = AuditRepo(session)
         self.housekeeping = HousekeepingRepo(session)
+        self.jobs = AdminJobRepo(session)
 
     def erase_after_commit(self) -> None:
         """A round closed in this unit of work: once it commits, erase what its rater-linked

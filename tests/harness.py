@@ -75,7 +75,9 @@ class Harness:
         return await self.post(signed)
 
     async def drain(self) -> int:
-        """Let the outbox sender deliver what is due on the driven clock."""
+        """Let queued admin jobs run, then the outbox sender deliver what is due on the
+        driven clock."""
+        await self.runtime.job_runner.run_until_idle()
         return await self.runtime.sender.drain_once()
 
     def pushed_to(self, userid: str) -> list[dict[str, Any]]:

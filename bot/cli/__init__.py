@@ -5,7 +5,7 @@ chat       chat --as (demo or rehearsal)  rehearse  rehearse (own district, on a
 calendar   calendar load, show        rounds     round …, raters …
 reminders  remind now                 db         db upgrade, status (and the database each command opens)
 archive    archive export, awards
-ops        audit, backup, restore
+ops        audit, backup, restore        jobs       jobs (「进度」 on the command line)
 """
 
 from __future__ import annotations
@@ -104,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     export.add_argument("--out", type=Path, required=True, help="folder for the workbook and the PDFs")
     archive_actions.add_parser("awards", help="import 奖惩: CSV/XLSX 账号,年份,类别,内容,日期 (all-or-nothing)").add_argument(
         "file", type=Path)
+    jobs_cmd = sub.add_parser("jobs", help="long admin work from chat (进度): queued, running, lately finished")
+    jobs_cmd.add_argument("--days", type=int, default=3, help="finished jobs of this many days (default 3)")
     audit = sub.add_parser("audit", help="admin actions: who did what when (no scores)")
     audit.add_argument("--days", type=int, default=30, help="how far back (default 30)")
     backup = sub.add_parser("backup", help="online copy of the SQLite database, checked (PostgreSQL: pg_dump)")
@@ -126,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command != "demo":
         print(where_text(settings, demo_page(settings, args.port) if args.command == "chat" else None), file=sys.stderr)
     logs.configure(settings.server.log_json, args.verbose)
-    from bot.cli import archive, calendar, chat, db, ops, reminders, roster, rounds, serve
+    from bot.cli import archive, calendar, chat, db, jobs, ops, reminders, roster, rounds, serve
 
     if (left_behind := db.database_left_behind(settings)) is not None:
         print(left_behind, file=sys.stderr)
@@ -164,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             else archive.archive_export(settings, args.year, args.out)
         ),
         "audit": lambda: ops.audit(settings, args.days),
+        "jobs": lambda: jobs.list_jobs(settings, args.days),
         "backup": lambda: ops.backup(settings, args.path),
         "restore": lambda: ops.restore(settings, args.backup),
     }

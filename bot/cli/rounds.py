@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.cli.db import open_database, operator_table
+from bot.cli.jobs import progress_bar
 from bot.cli.ops import cli_ctx
 from bot.settings import Settings
 from handlers.base import Ctx, Refusal
@@ -57,7 +58,8 @@ async def rating_round(
             target = parse_quarter(quarter) if quarter else QuarterId.of(ctx.today).previous()
             if target is None:
                 raise Refusal(f"看不懂季度「{quarter}」，请写成 2026Q4。")
-            return await open_round(ctx, target)
+            with progress_bar(f"开启{quarter_label(target)}评分") as bar:
+                return await open_round(ctx, target, bar)
         if action == "void" and not quarter:  # never a default: voiding cannot be undone
             raise Refusal("请写明要作废的季度，例如 shiji round void 2026Q4。")
         statuses = {"close": (RoundStatus.open,), "publish": (RoundStatus.closed,),

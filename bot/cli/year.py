@@ -18,6 +18,7 @@ import csv
 from pathlib import Path
 
 from bot.cli.db import operator_table
+from bot.cli.jobs import progress_bar
 from bot.cli.rounds import rating_unit_of_work
 from bot.settings import Settings
 from handlers.base import Ctx, Refusal
@@ -108,7 +109,8 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             return await excuse_quarter(ctx, args.year, args.userid, args.quarter, " ".join(args.reason), "cli", ctx.now,
                                         confirm=args.confirm)
         if action == "publish":
-            return await publish_year(ctx, args.year, "cli", republish=args.republish, force=args.force)
+            with progress_bar(f"发布年度结果 {args.year}") as bar:
+                return await publish_year(ctx, args.year, "cli", republish=args.republish, force=args.force, progress=bar)
         if action == "grade":
             if args.word == "撤销":
                 return await grade_records.remove(ctx, args.year, args.userid)

@@ -23,10 +23,12 @@ from handlers.render.rating_cards import (
 )
 from handlers.render.round_cards import parse_task_id
 from handlers.router import Router
+from handlers.services.jobs import runs_as_job, start_job
 from handlers.services.publish_guard import split_force, split_republish
 from handlers.services.rating import (
     QUARTER,
     card_facts,
+    check_open,
     close_round,
     hand_in,
     high_slots,
@@ -437,6 +439,9 @@ async def admin_open(args: str, ctx: Ctx) -> Reply:
     quarter = parse_quarter(args, ctx.today) if args.strip() else QuarterId.of(ctx.today).previous()
     if quarter is None:
         raise Refusal(f"看不懂季度「{args}」。请写成 2026Q4 这样的形式。")
+    if runs_as_job(ctx):
+        await check_open(ctx, quarter)
+        return await start_job(ctx, "round.open", {"quarter": str(quarter)}, f"开启{quarter_label(quarter)}评分")
     return Reply(await open_round(ctx, quarter))
 
 

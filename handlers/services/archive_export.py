@@ -52,9 +52,13 @@ def _write_pdf(path: Path, dossier: Dossier, year: int, texts: dict[int, str], e
     path.write_bytes(dossier_pdf(dossier, year, texts, exported))
 
 
-async def record_of(ctx: Ctx, year: int) -> YearRecord:
+def check_year(ctx: Ctx, year: int) -> None:
     if not 2000 <= year <= ctx.today.year:
         raise Refusal(f"没有 {year} 年的档案：年份须在 2000 年到今年之间。")
+
+
+async def record_of(ctx: Ctx, year: int) -> YearRecord:
+    check_year(ctx, year)
     return await year_record(ctx, year)
 
 
@@ -99,8 +103,7 @@ async def export_year(
     return Exported(path, count)
 
 
-async def workbook_bytes(ctx: Ctx, year: int) -> bytes:
-    record = await record_of(ctx, year)
+async def workbook_bytes(ctx: Ctx, record: YearRecord) -> bytes:
     buffer = io.BytesIO()
     # In a thread: a district's workbook takes a second or two, which the bot's loop must not wait.
     await asyncio.to_thread(write_workbook, record, buffer, _exported(ctx))

@@ -31,6 +31,7 @@ from handlers.render.rating_cards import (
     submit_task_id,
 )
 from handlers.services.golive import go_live_date
+from handlers.services.jobs import Progress, no_progress
 from handlers.services.log_rules import missing_by_person
 from handlers.services.publish_guard import publish_when, window_guard
 from handlers.services.roster_periods import placed_for_period
@@ -123,18 +124,25 @@ async def round_for(ctx: Ctx, args: str, *, default_status: tuple[RoundStatus, .
 # ---- opening ---------------------------------------------------------------------------
 
 
-async def open_round(ctx: Ctx, quarter: QuarterId) -> str:
-    """Create the round, its cards for every rater, and queue the cards. Returns a summary."""
+async def check_open(ctx: Ctx, quarter: QuarterId) -> None:
+    """The refusals of `open_round` that cost nothing: said in the reply before a job is queued."""
+    label = quarter_label(quarter)
+    existing = await ctx.store.rating.round_by_quarter(str(quarter))
+    if existing is not None and existing.status != RoundStatus.voided:
+        raise Refusal(f"{label}的评分已经开启过（{status_zh(existing)}），不能重复开启。")
+    if not may_open_round(quarter, ctx.today):
+        raise Refusal(f"{label}到 {quarter.last_day.month}月{quarter.last_day.day}日才结束，季度结束后才能开启评分。")
+
+
+async def open_round(ctx: Ctx, quarter: QuarterId, progress: Progress = no_progress) -> str:
+    """Create the round, its cards for every rater, and queue the cards. Returns a summary.
+    One unit of work: a job that dies midway leaves nothing, and its rerun starts afresh."""
     label = quarter_label(quarter)
     existing = await ctx.store.rating.round_by_quarter(str(quarter))
     if existing is not None and existing.status == RoundStatus.voided:
         # Only an admin's explicit 开启评分 reopens a voided quarter (auto_open never does).
         await ctx.store.rating.forget_voided(existing)
-        existing = None
-    if existing is not None:
-        raise Refusal(f"{label}的评分已经开启过（{status_zh(existing)}），不能重复开启。")
-    if not may_open_round(quarter, ctx.today):
-        raise Refusal(f"{label}到 {quarter.last_day.month}月{quarter.last_day.day}日才结束，季度结束后才能开启评分。")
+    await check_open(ctx, quarter)
     rating = ctx.settings.rating
     closes_at = round_closes_at(
         ctx.calendar, ctx.now, duration=rating.duration_working_days, close_at=rating.close_at
@@ -149,7 +157,9 @@ async def open_round(ctx: Ctx, quarter: QuarterId) -> str:
     with collector_paused():
         async with bulk_inserts(ctx.store.session):
             rows: list[tuple[str, str, int, str, int]] = []
-            for unit_id, members in units.items():
+            for done, (unit_id, members) in enumerate(units.items()):
+                if done % PROGRESS_UNITS == 0:
+                    await progress(done, len(units), "正在生成评分卡（按单位）")
                 extra = {u for u in extras.get(unit_id, ()) if ctx.directory.get(u) is not None}
                 cards = assignments(members, extra, ctx.cfg)
                 # Someone who has left since is rated for the quarter they served, but gets no cards.
@@ -166,6 +176,9 @@ async def open_round(ctx: Ctx, quarter: QuarterId) -> str:
         f"✅ 已开启{label}评分：{len(queued)} 位评分人、{queued.total()} 张评分卡已排队发送，"
         f"截止 {deadline_text(ctx, closes_at)}。发送「评分进度」查看各单位提交情况。"
     )
+
+
+PROGRESS_UNITS = 50  # a job's progress is told every this many units
 
 
 @contextmanager

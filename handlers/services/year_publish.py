@@ -22,6 +22,7 @@ from types import SimpleNamespace
 from handlers.base import Ctx, Refusal
 from handlers.render.year_cards import year_label
 from handlers.services.golive import go_live_date
+from handlers.services.jobs import Progress, no_progress
 from handlers.services.publish_guard import window_guard
 from handlers.services.roster_periods import people_for_period
 from scoring.annual import (
@@ -457,9 +458,9 @@ def _figures(row: dict[str, object] | Row) -> dict[str, str]:
     return {field: grade_name(read) if field == "grade" else str(getattr(read, field)) for field in FIGURES_ZH}
 
 
-async def publish_year(ctx: Ctx, year: int, by: str, *, republish: bool = False, force: bool = False) -> str:
-    """Publish (or, explicitly, re-publish) `year`; `force` (强制发布) publishes while the
-    annual-summary window is still open. Returns the admin's short answer."""
+async def check_publish(ctx: Ctx, year: int, *, republish: bool = False) -> AnnualPublication | None:
+    """The refusals of `publish_year` that cost nothing (said in the reply before a job is
+    queued); the version published so far."""
     if not may_open_round(QuarterId(year, 4), ctx.today):  # the year is over with its Q4
         raise Refusal(f"{year} 年到 12月31日才结束，年度结束后才能发布{year}年度结果，未发布。")
     prior = await ctx.store.year.latest_version(year)
@@ -468,6 +469,17 @@ async def publish_year(ctx: Ctx, year: int, by: str, *, republish: bool = False,
             f"{year} 年度结果已于 {prior.published_at.astimezone(ctx.now.tzinfo):%Y-%m-%d} 发布（第 {prior.version} 版），"
             f"发布后即冻结。如需更正，请发送「发布年度结果 {year} 重新发布」：系统保留原版本并列出改动。"
         )
+    return prior
+
+
+async def publish_year(
+    ctx: Ctx, year: int, by: str, *, republish: bool = False, force: bool = False, progress: Progress = no_progress,
+) -> str:
+    """Publish (or, explicitly, re-publish) `year`; `force` (强制发布) publishes while the
+    annual-summary window is still open. Returns the admin's short answer. One unit of work:
+    a job rerun after a crash finds either nothing published or the version it committed."""
+    prior = await check_publish(ctx, year, republish=republish)
+    await progress(0, 3, "正在汇总全年数据")
     gathered = await gather_complete(ctx, year)
     # Only the first version waits: once published, no annual summary is taken, so a
     # re-publish counts the same summaries whenever it runs.
@@ -476,7 +488,9 @@ async def publish_year(ctx: Ctx, year: int, by: str, *, republish: bool = False,
         command=f"发布年度结果 {year}",
         deducts=f"{sum(1 for d in gathered.democratic.values() if d.deduction)} 人按未交年度总结扣分",
     )
+    await progress(1, 3, f"正在计算 {len(gathered.results):,} 人的年度结果")
     outcome = await compute_outcome(ctx, year, gathered, await ctx.store.year.excellent_decisions(year))
+    await progress(2, 3, "正在保存并通知本人")
     return await publish_version(ctx, year, by, prior, gathered, outcome) + early
 
 

@@ -28,6 +28,7 @@ from handlers.render.year_cards import (
     year_label,
 )
 from handlers.router import Router
+from handlers.services.jobs import runs_as_job, start_job
 from handlers.services.publish_guard import split_force, split_republish
 from handlers.services.rounds import (
     answered_card,
@@ -53,7 +54,7 @@ from handlers.services.year_imports import (
     unit_results_example,
     unit_results_text,
 )
-from handlers.services.year_publish import publish_year
+from handlers.services.year_publish import check_publish, publish_year
 from handlers.services.year_ties import decide_tie
 from handlers.text import fold
 from handlers.year import decisions
@@ -239,6 +240,10 @@ async def publish_annual(args: str, ctx: Ctx) -> Reply:
     force, words = split_force(fold(args).split())
     republish, words = split_republish(words)
     year = _year_arg(ctx, " ".join(words))
+    if runs_as_job(ctx):
+        await check_publish(ctx, year, republish=republish)
+        title = f"发布年度结果 {year}" + ("（重新发布）" if republish else "")
+        return await start_job(ctx, "year.publish", {"year": year, "republish": republish, "force": force}, title)
     return Reply(await publish_year(ctx, year, ctx.userid, republish=republish, force=force))
 
 

@@ -4,7 +4,7 @@
 
 Sets up the roster and the quarter's daily logs (every working day so far, 95 % logged),
 then runs each job in a process of its own, so each reports its own peak memory:
-opening a rating round (~1.5 M cards queued in the outbox), 缺记统计 for the whole province
+opening a rating round (~1.5 M cards queued in the outbox), 缺记统计 for the whole province (its workbook)
 and the 17:30 reminder fan-out to everyone who has not logged today.
 Goals: each under 60 s. Without --db-url, a SQLite file on disk (synchronous=FULL);
 --postgres: a database of its own on the tests' PostgreSQL (SHIJI_TEST_PG_URL), dropped after.
@@ -34,7 +34,7 @@ from bot.clock import SHANGHAI
 from bot.settings import Settings
 from handlers.base import Ctx
 from handlers.services.rating import open_round
-from handlers.stats import missing_stats
+from handlers.stats import missing_report
 from scheduler import reminder_plan as reminders
 from scoring.rule_settings import RuleSettings
 from scoring.workdays import QuarterId
@@ -135,8 +135,10 @@ async def missing_statistics(url: str) -> str:
     async def job(store: Store, settings: RuleSettings, directory: Directory, calendar: object) -> str:
         ctx = Ctx(userid=ADMIN, person=None, is_admin=True, now=NOW, settings=settings,
                   calendar=calendar, directory=directory, store=store, actor=ADMIN)  # type: ignore[arg-type]
-        reply = await missing_stats("", ctx)
-        return f"reply of {len(reply.text):,} characters"
+        # What the 缺记统计 job does for a province (issue 25): the report, as a workbook.
+        report = await missing_report(ctx, QuarterId.of(NOW.date()))
+        _, data = await report.workbook()
+        return f"workbook of {len(data) // 1024:,} KiB (as text it would be {len(report.text()):,} characters)"
 
     return await _with_env(url, job)
 

@@ -142,11 +142,14 @@ async def test_the_admin_gets_files_in_chat(db_url, clock):
         assert "王强" in await h.say(ADMIN, "导出档案 2026 王强")  # two 王强: asks for the unit
         assert "导出档案 2026 王强@" in await h.say(ADMIN, "导出档案 2026 王强")
         assert "已生成" in await h.say(ADMIN, "导出档案 2026 王强@区发展和改革局")
-        assert "工作簿已生成" in await h.say(ADMIN, "导出档案 2026")
+        # The whole district's workbook is a job: started at once, sent when made.
+        assert "导出档案 2026（全区工作簿）：已开始，完成后通知您" in await h.say(ADMIN, "导出档案 2026")
+        assert "没有 2030 年的档案" in await h.say(ADMIN, "导出档案 2030")  # refused at once, no job
         assert "仅限考核办" in await h.say("chengguan_zhaojh", "导出档案 2026 吴昊")
         assert "请写上年份" in await h.say(ADMIN, "导出档案 吴昊")
         while await h.drain():
             pass
+        assert any("全区 2026 年度实绩档案工作簿已生成" in t for t in h.standin.texts_for(ADMIN))
         files = media_for(h.standin, ADMIN)
         assert [f.filename for f in files] == [
             "2026-城关镇-吴昊-chengguan_wuhao.pdf", "2026-区发展和改革局-王强-fgj_wangqiang.pdf",
