@@ -62,7 +62,7 @@ async def run_kind(ctx: Ctx, kind: str, args: dict[str, Any], progress: Progress
 @router.command(
     "进度", usage="进度",
     summary="耗时较长的操作（全省开启评分、发布年度结果、导出全区档案等）的进度，以及近 3 天完成的结果",
-    audience=Audience.admin, section="考核办",
+    audience=Audience.admin, section="考核办", alone=True,
 )
 async def job_progress(args: str, ctx: Ctx) -> Reply:
     jobs = await ctx.store.jobs.recent(ctx.now - RECENT, limit=20)

@@ -81,6 +81,9 @@ class Command:
     summary: str
     audience: Audience = Audience.everyone
     section: str = "日志"
+    # The keyword is the whole message: with words after it the text is a log, not this
+    # command (「进度：本周完成……」 is a day's work that starts with the word).
+    alone: bool = False
 
 
 class Router:
@@ -94,14 +97,14 @@ class Router:
 
     def command(
         self, *keywords: str, usage: str, summary: str, audience: Audience = Audience.everyone,
-        section: str = "日志",
+        section: str = "日志", alone: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Register a command. The handler is returned checked too, so a conversation that
         hands over to another command (「测评 进度」) cannot skip that command's audience."""
 
         def register(handler: Handler) -> Handler:
             guarded = _guarded(handler, audience, f"「{keywords[0]}」")
-            self.commands.append(Command(keywords, guarded, usage, summary, audience, section))
+            self.commands.append(Command(keywords, guarded, usage, summary, audience, section, alone))
             self._matching = None
             return guarded
 
@@ -155,7 +158,8 @@ class Router:
     @property
     def _match(self) -> _Matching:
         if self._matching is None:
-            handled = frozenset(self.handled_keywords())
+            # A keyword that stands alone never makes a text that goes on a command mistyped.
+            handled = frozenset(kw for c in self.commands if not c.alone for kw in c.keywords)
             by_first: dict[str, tuple[tuple[str, Command], ...]] = {}
             # Longest keyword first, so 我的得分 wins over 我的.
             for pair in sorted(((kw, c) for c in self.commands for kw in c.keywords), key=lambda p: -len(p[0])):
@@ -171,7 +175,10 @@ class Router:
         folded = fold(original)
         lowered = folded.lower()
         for keyword, command in self._match.by_first.get(lowered[:1], ()):
-            if lowered.startswith(keyword) and _FOLLOW.match(folded[len(keyword):]):
+            rest = folded[len(keyword):]
+            if command.alone and rest.strip(_SEPARATORS):
+                continue
+            if lowered.startswith(keyword) and _FOLLOW.match(rest):
                 # Arguments keep the user's own characters; only the keyword was folded.
                 return command.handler, original[len(keyword):].lstrip(_SEPARATORS).strip()
         return self.plain_text, original

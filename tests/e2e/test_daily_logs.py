@@ -306,3 +306,16 @@ async def test_missing_query_lists_what_is_known_while_a_year_has_no_holiday_sch
         assert "未保存" not in stats and "· 城关镇（12 人）：" in stats
         await h.drain()
         assert len([t for t in h.standin.texts_for(ADMIN) if "shiji calendar load 2027" in t]) == 1
+
+
+async def test_a_log_that_starts_with_the_word_progress_is_a_log_and_progress_alone_is_the_admins(db_url, clock):
+    """「进度」 (the admin's jobs) is a command only alone: a day's work reported as 「进度：……」
+    or 「进度本周……」 was refused as the admin's command and never stored."""
+    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+        work = "进度：城关社区三户低保家庭核实完毕，民政台账已报送镇党政办"
+        assert "已记录" in await h.say(WU, work)
+        more = "进度本周完成防汛物资清点，剩余两个村下周一前补齐"
+        assert "已追加" in await h.say(WU, more)
+        assert await stored_logs(h, WU) == {"2026-11-23": f"{work}\n{more}"}
+        assert "仅限" in await h.say(WU, "进度")  # alone it is the admin's command, refused as such
+        assert "没有进行中的操作" in await h.say(ADMIN, "进度")
