@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Never
 
 from tqdm import tqdm
 
@@ -20,10 +21,14 @@ from storage.repos import Store
 
 @contextmanager
 def progress_bar(desc: str) -> Iterator[Progress]:
-    """A tqdm bar on stderr told what the work's `Progress` is told: stage, done of total."""
-    bar = tqdm(total=0, desc=desc, file=sys.stderr, dynamic_ncols=True)
+    """A tqdm bar on stderr told what the work's `Progress` is told: stage, done of total.
+    Drawn from the first report on, so work refused before it starts prints its one line only."""
+    bars: list[tqdm[Never]] = []
 
     async def report(done: int, total: int, stage: str) -> None:
+        if not bars:
+            bars.append(tqdm(total=total, desc=desc, file=sys.stderr, dynamic_ncols=True))
+        bar = bars[0]
         if bar.total != total:
             bar.reset(total=total)
         bar.set_description_str(f"{desc}：{stage}")
@@ -32,7 +37,8 @@ def progress_bar(desc: str) -> Iterator[Progress]:
     try:
         yield report
     finally:
-        bar.close()
+        for bar in bars:
+            bar.close()
 
 
 async def list_jobs(settings: Settings, days: int) -> int:

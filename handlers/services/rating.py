@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import cast
@@ -36,9 +36,9 @@ from handlers.services.log_rules import missing_by_person
 from handlers.services.publish_guard import publish_when, window_guard
 from handlers.services.roster_periods import placed_for_period
 from handlers.services.rounds import (
-    CardWaveSender,
+    RoundCard,
+    RoundCardSender,
     RoundKind,
-    WaveCard,
     deadline_text,
     is_open,
     name_of,
@@ -153,7 +153,7 @@ async def open_round(ctx: Ctx, quarter: QuarterId, progress: Progress = no_progr
 
     extras = await ctx.store.rating.extra_raters()
     units = await _quarter_units(ctx, quarter)
-    queue = _QuarterCards(ctx, rnd, quarter, await card_facts(ctx, quarter), wave_start=ctx.now)
+    queue = _QuarterCards(ctx, rnd, quarter, await card_facts(ctx, quarter))
     with collector_paused():
         async with bulk_inserts(ctx.store.session):
             rows: list[tuple[str, str, int, str, int]] = []
@@ -252,13 +252,13 @@ def high_slots(ctx: Ctx, drafts: Mapping[str, int], cards: Sequence[RatingCard],
 
 
 class _QuarterCards:
-    """A quarter's cards through the round kernel's `CardWaveSender`: a card shows its ratee
+    """A quarter's cards through the round kernel's `RoundCardSender`: a card shows its ratee
     (logs, summary), the unit's size and the rater's 90+ slots left; raters who see the same
     share one stored body."""
 
     def __init__(
         self, ctx: Ctx, rnd: QuarterRound, quarter: QuarterId, facts: CardFacts,
-        *, wave_start: datetime, key_suffix: str = FIRST_SEND,
+        *, key_suffix: str = FIRST_SEND,
         ballot: tuple[Mapping[str, int], Sequence[RatingCard]] | None = None,
     ) -> None:
         self.ctx, self.quarter, self.facts = ctx, quarter, facts
@@ -267,15 +267,15 @@ class _QuarterCards:
         self.ballot = ballot
         self._caps: dict[int, int] = {}  # unit size → its 90+ cap
         deadline = deadline_text(ctx, rnd.closes_at)
-        self.sender = CardWaveSender(
-            ctx, ctx.store.rating, rnd.id, wave_start=wave_start, key_suffix=key_suffix,
+        self.sender = RoundCardSender(
+            ctx, ctx.store.rating, rnd.id, key_suffix=key_suffix,
             render=self._render, task_ids=lambda ids: rate_task_ids(quarter, ids),
             render_submit=lambda count, task_id: submit_card(task_id=task_id, quarter=quarter, cards=count, deadline=deadline),
             submit_task_id=lambda token: submit_task_id(quarter, token),
         )
 
     async def cards(self, cards: Sequence[NewCard | RatingCard]) -> None:
-        await self.sender.cards([WaveCard(card.id, card.rater, self._look(card)) for card in cards])
+        await self.sender.cards([RoundCard(card.id, card.rater, self._look(card)) for card in cards])
 
     def _look(self, card: NewCard | RatingCard) -> tuple[str, int, int]:
         """What a card shows beyond its task id: (ratee, unit size, 90+ slots left)."""
@@ -322,7 +322,7 @@ async def resend_unanswered(ctx: Ctx, rnd: QuarterRound, rater: str) -> int:
     cards = await ctx.store.rating.assignments_of(rnd.id, rater)
     todo = [a for a in cards if a.ratee not in drafts]
     quarter = quarter_of(rnd)
-    queue = _QuarterCards(ctx, rnd, quarter, await card_facts(ctx, quarter), wave_start=ctx.now,
+    queue = _QuarterCards(ctx, rnd, quarter, await card_facts(ctx, quarter),
                           key_suffix=await ctx.store.rating.next_resend(rnd.id, rater),
                           ballot=(drafts, cards))
     await queue.cards(todo)

@@ -1,10 +1,10 @@
 """The round kernel: what a quarter's rating round and a year's 民主测评 share.
 
 Both are a round with assignments in an anonymous ballot box (storage/ballot_box.py), cards
-sent in waves, daily reminders, a hand-in, a close, and scheduled open/remind/close jobs. A
+queued for the outbox sender (which keeps WeCom's per-member limits), daily reminders, a hand-in, a close, and scheduled open/remind/close jobs. A
 `RoundKind` names one kind of round — its words, its outbox keys, its scheduled work — and
 the rest here is written once for both: whether a round takes scores, its status in words,
-the deadline, the submit token, the card waves, the progress report and finding a card by
+the deadline, the submit token, queuing the cards, the progress report and finding a card by
 the ratee's name. handlers/services/rating.py (`QUARTER`) and year_evaluation.py (`YEAR`)
 are its two clients; scheduler/round_jobs.py makes each kind's jobs from its `RoundKind`.
 """
@@ -18,7 +18,7 @@ import secrets
 from collections import Counter
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from handlers.base import Ctx, Refusal
@@ -39,8 +39,6 @@ STATUS_ZH = {
     RoundStatus.open: "进行中", RoundStatus.closed: "已关闭",
     RoundStatus.published: "已发布", RoundStatus.voided: "已作废",
 }
-# WeCom drops messages beyond 30 a minute to one member: cards to one rater go in waves.
-CARDS_PER_MINUTE = 25
 
 
 @dataclass(frozen=True)
@@ -92,23 +90,7 @@ def submit_token(round_id: int, rater: str) -> str:
     return hashlib.sha256(f"{round_id}|{rater}".encode()).hexdigest()[:16]
 
 
-class CardWaves:
-    """When a rater's cards may go: CARDS_PER_MINUTE a minute from `start`, so WeCom
-    delivers every one (each wave's start computed once)."""
-
-    def __init__(self, start: datetime) -> None:
-        self.start = start
-        self._starts: dict[int, datetime] = {}
-
-    def at(self, index: int) -> datetime:
-        """When the rater's `index`-th card (0-based) may go."""
-        wave = index // CARDS_PER_MINUTE
-        if (at := self._starts.get(wave)) is None:
-            at = self._starts[wave] = self.start + timedelta(minutes=wave)
-        return at
-
-
-class WaveCard(NamedTuple):
+class RoundCard(NamedTuple):
     """One card to queue: its assignment, its rater, and what it shows beyond its task id
     (equal looks share one stored body)."""
 
@@ -117,9 +99,11 @@ class WaveCard(NamedTuple):
     look: Hashable
 
 
-class CardWaveSender:
+class RoundCardSender:
     """The cards of a round, for both kinds: one per assignment, then one submit card per
-    rater, queued in bulk and in waves WeCom will deliver (`CardWaves`).
+    rater, queued in bulk, due at once. WeCom's limit of 30 messages a minute to one member
+    is kept by the outbox sender (bot/sender.py), shared by every replica, so a rater with
+    60 cards gets them over two minutes of real time, whatever the business clock does.
 
     A card is the same for every rater who sees the same thing but for its task id, so its
     JSON is rendered and stored once (an outbox body) and each rater's row holds only its task
@@ -128,21 +112,21 @@ class CardWaveSender:
     """
 
     def __init__(
-        self, ctx: Ctx, box: BallotBox, round_id: int, *, wave_start: datetime, key_suffix: str,
+        self, ctx: Ctx, box: BallotBox, round_id: int, *, key_suffix: str,
         render: Callable[[Hashable, str], dict[str, object] | None],
         task_ids: Callable[[Sequence[str]], list[str]],
         render_submit: Callable[[int, str], dict[str, object]],
         submit_task_id: Callable[[str], str],
     ) -> None:
         self.ctx, self.box, self.round_id = ctx, box, round_id
-        self.waves, self.key_suffix = CardWaves(wave_start), key_suffix
+        self.key_suffix = key_suffix
         self._render, self._task_ids = render, task_ids  # render(look, task id) → card, or None: not sent
         self._render_submit, self._submit_task_id = render_submit, submit_task_id  # (count, task id)
         self.queued: Counter[str] = Counter()  # cards queued per rater
         # Random per sender, so no summary can contain it: where the task id goes.
         self._marker = f"task-{secrets.token_hex(16)}"
 
-    async def cards(self, cards: Sequence[WaveCard]) -> None:
+    async def cards(self, cards: Sequence[RoundCard]) -> None:
         looks = list(dict.fromkeys(card.look for card in cards))
         rendered = {look: self._cut(shown) for look in looks if (shown := self._render(look, self._marker)) is not None}
         ids = await self.ctx.store.outbox.add_bodies(list(rendered.values()))
@@ -150,11 +134,10 @@ class CardWaveSender:
         sent = [card for card in cards if card.look in body_of]
         pushes = []
         for card, task_id in zip(sent, self._task_ids([c.assignment_id for c in sent]), strict=True):
-            index = self.queued[card.rater]
             self.queued[card.rater] += 1
             pushes.append(Push(
                 self.box.card_key(card.assignment_id, self.key_suffix), card.rater, "template_card", task_id,
-                self.waves.at(index), body_of[card.look],
+                self.ctx.now, body_of[card.look],
             ))
         await self.ctx.store.outbox.enqueue_many(pushes, self.ctx.now)
 
@@ -168,9 +151,9 @@ class CardWaveSender:
         await self.ctx.store.outbox.enqueue_many((
             Push(
                 self.box.submit_key(self.round_id, rater, self.key_suffix), rater, "template_card",
-                self._submit_task_id(submit_token(self.round_id, rater)), self.waves.at(queued), body_of[totals[rater]],
+                self._submit_task_id(submit_token(self.round_id, rater)), self.ctx.now, body_of[totals[rater]],
             )
-            for rater, queued in sorted(self.queued.items())
+            for rater in sorted(self.queued)
         ), self.ctx.now)
 
     def expect(self, rater: str) -> None:

@@ -1,7 +1,7 @@
 """民主测评 (R-YEAR-1): open, mark, hand in, close, remind — the year's evaluation round.
 
 The round kernel's second kind (`YEAR`, handlers/services/rounds.py; the quarter's rating is
-the first): the deadline wording, the card waves, the submit token, the progress report and the
+the first): the deadline wording, queuing the cards, the submit token, the progress report and the
 scheduled jobs are the kernel's, and underneath is the same anonymous ballot box
 (storage/ballot_box.py). Chat commands, `shiji year …` and the scheduled jobs all call these
 functions.
@@ -29,9 +29,9 @@ from handlers.render.year_cards import (
 from handlers.services.golive import go_live_date
 from handlers.services.publish_guard import publish_when
 from handlers.services.rounds import (
-    CardWaveSender,
+    RoundCard,
+    RoundCardSender,
     RoundKind,
-    WaveCard,
     deadline_text,
     is_open,
     name_of,
@@ -115,8 +115,8 @@ async def queue_cards(
     totals: dict[str, int] | None = None, drafts: dict[str, dict[int, int]] | None = None,
 ) -> None:
     """One card per colleague (showing `drafts`' marks), then the rater's submit card saying
-    how many colleagues they evaluate in all (`totals`, default: these cards), in waves, by
-    the round kernel's `CardWaveSender`; a rater in `totals` gets the submit card even without
+    how many colleagues they evaluate in all (`totals`, default: these cards), by
+    the round kernel's `RoundCardSender`; a rater in `totals` gets the submit card even without
     cards. Keyed by the ballot box, which finds them again at hand-in (`drop_traces`)."""
     scores, year = ctx.settings.year.card_scores, ev.year
     deadline = deadline_text(ctx, ev.closes_at)
@@ -128,15 +128,15 @@ async def queue_cards(
             return None
         return evaluation_card(task_id=task_id, year=year, ratee=ratee, marks=dict(marks), step=0, card_scores=scores)
 
-    sender = CardWaveSender(
-        ctx, ctx.store.year.evaluation, ev.id, wave_start=ctx.now, key_suffix=key_suffix, render=render,
+    sender = RoundCardSender(
+        ctx, ctx.store.year.evaluation, ev.id, key_suffix=key_suffix, render=render,
         task_ids=lambda ids: [eval_task_id(year, card_id) for card_id in ids],
         render_submit=lambda count, task_id: submit_card(task_id=task_id, year=year, cards=count, deadline=deadline),
         submit_task_id=lambda token: submit_task_id(year, token),
     )
     marks = drafts or {}
     await sender.cards([
-        WaveCard(card.id, card.rater, (card.ratee, tuple(sorted(marks.get(card.ratee, {}).items()))))
+        RoundCard(card.id, card.rater, (card.ratee, tuple(sorted(marks.get(card.ratee, {}).items()))))
         for card in cards
     ])
     for rater in totals or {}:

@@ -94,9 +94,10 @@ async def test_tuanquwei_publishes_no_single_raters_score(db_url, clock):
         assert media_for(h.standin, LV) == []  # no bar chart of withheld scores
 
         # Exports: the workbook and a dossier say why instead of the figure and its places.
-        assert "工作簿已生成" in await h.say(ADMIN, "导出档案 2026")
+        assert "已开始" in await h.say(ADMIN, "导出档案 2026")  # the district's workbook is a job
         assert "已生成" in await h.say(ADMIN, "导出档案 2026 吕潇")
         await drain_all(h)
+        assert any("工作簿已生成" in t for t in h.standin.texts_for(ADMIN))
         files = {upload.filename: upload.data for upload in media_for(h.standin, ADMIN)}
         book = workbook_rows(next(data for name, data in files.items() if name.endswith(".xlsx")))
         header, *lines = book["团区委"][1:]
