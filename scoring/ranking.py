@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 
 from scoring.types import Rank, Scored
 
@@ -52,28 +53,38 @@ class Ranking:
 def competition_ranking(scores: Mapping[str, Decimal | None] | Iterable[tuple[str, Decimal | None]]) -> Ranking:
     """Rank (userid, score) pairs by score, highest first, ties sharing a position."""
     pairs = list(scores.items() if isinstance(scores, Mapping) else scores)
-    seen: set[str] = set()
-    for userid, _ in pairs:
-        if userid in seen:
-            raise ValueError(f"{userid!r} appears twice in one ranking")
-        seen.add(userid)
-    scored = [(userid, score) for userid, score in pairs if score is not None]
-    unranked = tuple(sorted(userid for userid, score in pairs if score is None))
+    userids = [userid for userid, _ in pairs]
+    if len(set(userids)) != len(userids):
+        seen: set[str] = set()
+        for userid in userids:
+            if userid in seen:
+                raise ValueError(f"{userid!r} appears twice in one ranking")
+            seen.add(userid)
+    scored = [pair for pair in pairs if pair[1] is not None]
+    unranked = tuple(sorted(userid for userid, score in pairs if score is None)) if len(scored) < len(pairs) else ()
     # Two stable sorts: userid ascending, then score descending, keeps ties in userid order
     # without building negated Decimal keys.
-    scored.sort(key=lambda pair: pair[0])
-    scored.sort(key=lambda pair: pair[1], reverse=True)
+    scored.sort(key=_first)
+    scored.sort(key=_second, reverse=True)
 
-    entries: list[RankedEntry] = []
-    positions: dict[str, int] = {}
+    ranked_ids = [userid for userid, _ in scored]
+    ranked_scores: list[Decimal] = [score for _, score in scored]  # type: ignore[misc]  # Nones left out above
+    places: list[int] = []
     previous: Decimal | None = None
     position = 0
-    for index, (userid, score) in enumerate(scored, start=1):
+    for index, score in enumerate(ranked_scores, start=1):
         if score != previous:
             position, previous = index, score
-        entries.append(RankedEntry(userid, score, position))
-        positions[userid] = position
-    return Ranking(tuple(entries), unranked, positions)
+        places.append(position)
+    return Ranking(
+        tuple(map(RankedEntry, ranked_ids, ranked_scores, places)),
+        unranked,
+        dict(zip(ranked_ids, places)),
+    )
+
+
+_first = itemgetter(0)
+_second = itemgetter(1)
 
 
 def rank_within_units(results: Iterable[Scored]) -> dict[str, Ranking]:

@@ -37,7 +37,32 @@ def round_ratio(numerator: int, denominator: int) -> Decimal:
     hundredths = (2 * magnitude + denominator) // (2 * denominator)
     if numerator < 0:
         hundredths = -hundredths
-    return Decimal(hundredths).scaleb(-PLACES)
+    return from_hundredths(hundredths)
+
+
+# Published figures are a few thousand distinct values (0.00 .. 100.00 and small deductions);
+# sharing one immutable Decimal per value saves building one per cadre and ~100 bytes each
+# in a province's results. Bounded, so odd inputs cannot grow it without limit.
+_SHARED: dict[int, Decimal] = {}
+_SHARED_RANGE = range(-100 * _SCALE, 1000 * _SCALE + 1)
+
+
+def from_hundredths(hundredths: int) -> Decimal:
+    """The published Decimal of an integer number of hundredths: 8813 -> Decimal("88.13")."""
+    shared = _SHARED.get(hundredths)
+    if shared is None:
+        shared = Decimal(hundredths).scaleb(-PLACES)
+        if hundredths in _SHARED_RANGE:
+            _SHARED[hundredths] = shared
+    return shared
+
+
+def round_half_up_hundredths(numerator: int, denominator: int) -> int:
+    """numerator/denominator in hundredths, ROUND_HALF_UP, for numerator >= 0 < denominator.
+
+    The integer core of `round_ratio` for scorers that keep fixed-point ints until the output.
+    """
+    return (2 * _SCALE * numerator + denominator) // (2 * denominator)
 
 
 def whole_percent(part: int, whole: int) -> int:

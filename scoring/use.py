@@ -183,9 +183,28 @@ def promotion_eligibility(
     district-wide rankings per level from `rank_within_levels`). `place_shown` False words
     the reason without the place (a withheld score's, scoring.disclosure).
     """
-    top, ranking_text = _ranking_clause(
-        userid, last_year, _find_level(userid, last_year_rankings), "全区", place_shown
+    return _promotion(
+        userid, _find_level(userid, last_year_rankings), excellent_years, last_year, cfg, place_shown
     )
+
+
+def _level_index(rankings: Mapping[Rank, Ranking]) -> dict[str, tuple[Rank, Ranking]]:
+    """`_find_level` for everyone at once: userid -> (level, ranking), the first level wins."""
+    index: dict[str, tuple[Rank, Ranking]] = {}
+    for level, ranking in reversed(list(rankings.items())):
+        index.update(dict.fromkeys(ranking.positions, (level, ranking)))
+    return index
+
+
+def _promotion(
+    userid: str,
+    found: tuple[Rank, Ranking] | None,
+    excellent_years: Iterable[int],
+    last_year: int,
+    cfg: ScoringConfig,
+    place_shown: bool,
+) -> Eligibility:
+    top, ranking_text = _ranking_clause(userid, last_year, found, "全区", place_shown)
     first_year = last_year - cfg.promotion_window_years + 1
     in_window = tuple(sorted({y for y in excellent_years if first_year <= y <= last_year}))
     window = f"近{_count_zh(cfg.promotion_window_years)}年（{first_year}–{last_year}年）"
@@ -215,9 +234,10 @@ def eligible_for_promotion(
     itself uses the level they were ranked in last year.
     """
     per_level: defaultdict[Rank, list[Eligibility]] = defaultdict(list)
+    levels = _level_index(last_year_rankings)
     for userid in sorted(candidates):
-        decision = promotion_eligibility(
-            userid, last_year_rankings, excellent_history.get(userid, ()), last_year, cfg
+        decision = _promotion(
+            userid, levels.get(userid), excellent_history.get(userid, ()), last_year, cfg, True
         )
         if decision.eligible:
             per_level[candidates[userid]].append(decision)
