@@ -22,6 +22,7 @@ from fractions import Fraction
 from functools import lru_cache
 from math import lcm
 
+from scoring.bulk import bulk
 from scoring.config import AnnualWeights, ScoringConfig
 from scoring.rounding import round_ratio, round_score
 from scoring.types import DIMENSIONS_ZH, Rank, Role
@@ -280,6 +281,7 @@ def annual_score(inp: AnnualInput, cfg: ScoringConfig) -> AnnualResult:
     )
 
 
+@bulk
 def annual_scores(inputs: Iterable[AnnualInput], cfg: ScoringConfig) -> list[AnnualResult]:
     """`annual_score` for a whole year, in input order."""
     return [annual_score(inp, cfg) for inp in inputs]

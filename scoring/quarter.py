@@ -19,6 +19,7 @@ from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
 
+from scoring.bulk import bulk
 from scoring.config import ScoringConfig
 from scoring.rounding import round_ratio, round_score
 from scoring.types import Rank, RaterGroup, Role, UnitCategory
@@ -238,6 +239,7 @@ def score_quarter(inp: QuarterInput, cfg: ScoringConfig) -> QuarterResult:
     return _QuarterScorer(cfg).score(inp)
 
 
+@bulk
 def score_quarters(inputs: Iterable[QuarterInput], cfg: ScoringConfig) -> list[QuarterResult]:
     """Score a whole round, in input order; same figures as `score_quarter` one by one."""
     scorer = _QuarterScorer(cfg)

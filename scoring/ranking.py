@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import itemgetter
 
+from scoring.bulk import bulk
 from scoring.types import Rank, Scored
 
 
@@ -27,16 +28,41 @@ class RankedEntry:
 
 @dataclass(frozen=True, slots=True)
 class Ranking:
-    """A ranking, best first. Build it with `competition_ranking`."""
+    """A ranking, best first. Build it with `competition_ranking`.
 
-    entries: tuple[RankedEntry, ...]
+    Held as columns (`userids`, `scores`, `places`, best first): a province's rankings hold
+    hundreds of thousands of places, and most readers want one column or one cadre's
+    position. `entries` makes the `RankedEntry` records on first use only.
+    """
+
+    userids: tuple[str, ...]
+    scores: tuple[Decimal, ...]
+    places: tuple[int, ...]  # 1-based competition rank of userids[i]
     unranked: tuple[str, ...]
     positions: Mapping[str, int]  # userid -> position, for "what is my rank?"
+    _entries: list[tuple[RankedEntry, ...]] = field(
+        default_factory=list, init=False, repr=False, compare=False
+    )  # the lazily made `entries`, once
+
+    @classmethod
+    def of(cls, entries: Iterable[RankedEntry], unranked: tuple[str, ...]) -> Ranking:
+        """A ranking of ready-made entries (best first), e.g. a filtered copy of another."""
+        made = tuple(entries)
+        return cls(
+            tuple(e.userid for e in made), tuple(e.score for e in made),
+            tuple(e.position for e in made), unranked, {e.userid: e.position for e in made},
+        )
+
+    @property
+    def entries(self) -> tuple[RankedEntry, ...]:
+        if not self._entries:
+            self._entries.append(tuple(map(RankedEntry, self.userids, self.scores, self.places)))
+        return self._entries[0]
 
     @property
     def size(self) -> int:
         """Number of ranked cadres (the n of "n 人中排第 k 名")."""
-        return len(self.entries)
+        return len(self.userids)
 
     def position_of(self, userid: str) -> int | None:
         return self.positions.get(userid)
@@ -68,7 +94,7 @@ def competition_ranking(scores: Mapping[str, Decimal | None] | Iterable[tuple[st
     scored.sort(key=_second, reverse=True)
 
     ranked_ids = [userid for userid, _ in scored]
-    ranked_scores: list[Decimal] = [score for _, score in scored]  # type: ignore[misc]  # Nones left out above
+    ranked_scores: list[Decimal] = [score for _, score in scored]
     places: list[int] = []
     previous: Decimal | None = None
     position = 0
@@ -77,9 +103,8 @@ def competition_ranking(scores: Mapping[str, Decimal | None] | Iterable[tuple[st
             position, previous = index, score
         places.append(position)
     return Ranking(
-        tuple(map(RankedEntry, ranked_ids, ranked_scores, places)),
-        unranked,
-        dict(zip(ranked_ids, places)),
+        tuple(ranked_ids), tuple(ranked_scores), tuple(places), unranked,
+        dict(zip(ranked_ids, places, strict=True)),
     )
 
 
@@ -87,6 +112,7 @@ _first = itemgetter(0)
 _second = itemgetter(1)
 
 
+@bulk
 def rank_within_units(results: Iterable[Scored]) -> dict[str, Ranking]:
     """One ranking per unit."""
     by_unit: defaultdict[str, list[tuple[str, Decimal | None]]] = defaultdict(list)
@@ -95,6 +121,7 @@ def rank_within_units(results: Iterable[Scored]) -> dict[str, Ranking]:
     return {unit: competition_ranking(pairs) for unit, pairs in by_unit.items()}
 
 
+@bulk
 def rank_within_levels(results: Iterable[Scored]) -> dict[Rank, Ranking]:
     """One district-wide ranking per rank level (正科级 / 副科级 / 一般干部)."""
     by_level: defaultdict[Rank, list[tuple[str, Decimal | None]]] = defaultdict(list)
@@ -116,16 +143,16 @@ class Extremes:
 
 def extremes(ranking: Ranking) -> Extremes | None:
     """Highest and lowest of a ranking (the seed's "最高分 … 最低分 …"); None if empty."""
-    if not ranking.entries:
+    if not ranking.userids:
         return None
-    highest = ranking.entries[0].score
-    lowest = ranking.entries[-1].score
+    scores = ranking.scores
+    highest, lowest = scores[0], scores[-1]
     return Extremes(
         ranking.size,
         highest,
-        tuple(e.userid for e in ranking.entries if e.score == highest),
+        tuple(u for u, s in zip(ranking.userids, scores, strict=True) if s == highest),
         lowest,
-        tuple(e.userid for e in ranking.entries if e.score == lowest),
+        tuple(u for u, s in zip(ranking.userids, scores, strict=True) if s == lowest),
     )
 
 

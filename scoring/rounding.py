@@ -57,14 +57,6 @@ def from_hundredths(hundredths: int) -> Decimal:
     return shared
 
 
-def round_half_up_hundredths(numerator: int, denominator: int) -> int:
-    """numerator/denominator in hundredths, ROUND_HALF_UP, for numerator >= 0 < denominator.
-
-    The integer core of `round_ratio` for scorers that keep fixed-point ints until the output.
-    """
-    return (2 * _SCALE * numerator + denominator) // (2 * denominator)
-
-
 def whole_percent(part: int, whole: int) -> int:
     """part/whole as a whole percent, rounded half up like every figure (2/12 → 17, not the
     16 that integer division gives)."""

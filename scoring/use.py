@@ -14,6 +14,7 @@ from enum import StrEnum
 from fractions import Fraction
 from math import floor
 
+from scoring.bulk import bulk
 from scoring.config import ScoringConfig
 from scoring.ranking import Ranking, rank_within_units
 from scoring.types import RANK_ZH, Rank, Scored
@@ -82,16 +83,16 @@ def excellent_in_unit(
     if headcount is None:
         headcount = ranking.size + len(ranking.unranked)
     quota = excellent_quota(headcount, cfg)
-    entries = ranking.entries
-    if quota == 0 or not entries:
+    userids, scores = ranking.userids, ranking.scores
+    if quota == 0 or not userids:
         return ExcellentGrades(unit, headcount, quota, (), ())
-    if quota >= len(entries):
-        return ExcellentGrades(unit, headcount, quota, tuple(e.userid for e in entries), ())
-    boundary = entries[quota - 1].score
-    if entries[quota].score != boundary:
-        return ExcellentGrades(unit, headcount, quota, tuple(e.userid for e in entries[:quota]), ())
-    above = tuple(e.userid for e in entries if e.score > boundary)
-    tied = tuple(e.userid for e in entries if e.score == boundary)
+    if quota >= len(userids):
+        return ExcellentGrades(unit, headcount, quota, userids, ())
+    boundary = scores[quota - 1]
+    if scores[quota] != boundary:
+        return ExcellentGrades(unit, headcount, quota, userids[:quota], ())
+    above = tuple(u for u, score in zip(userids, scores, strict=True) if score > boundary)
+    tied = tuple(u for u, score in zip(userids, scores, strict=True) if score == boundary)
     decided = {userid: granted for userid, granted in (decisions or {}).items() if userid in tied}
     granted = tuple(userid for userid in tied if decided.get(userid))
     places = quota - len(above) - len(granted)
@@ -118,11 +119,16 @@ def tie_decision_refusal(grades: ExcellentGrades, userid: str, grant: bool, deci
     return None
 
 
+@bulk
 def excellent_by_unit(
-    results: Iterable[Scored], cfg: ScoringConfig, headcounts: Mapping[str, int] | None = None
+    results: Iterable[Scored],
+    cfg: ScoringConfig,
+    headcounts: Mapping[str, int] | None = None,
+    unit_rankings: Mapping[str, Ranking] | None = None,
 ) -> dict[str, ExcellentGrades]:
-    """`excellent_in_unit` for every unit in `results` (annual results)."""
-    rankings = rank_within_units(results)
+    """`excellent_in_unit` for every unit in `results` (annual results). `unit_rankings`, if
+    the caller has them already (`rank_within_units(results)`), saves ranking them again."""
+    rankings = rank_within_units(results) if unit_rankings is None else unit_rankings
     return {
         unit: excellent_in_unit(unit, ranking, cfg, (headcounts or {}).get(unit))
         for unit, ranking in rankings.items()
@@ -221,6 +227,7 @@ def _promotion(
     )
 
 
+@bulk
 def eligible_for_promotion(
     last_year_rankings: Mapping[Rank, Ranking],
     excellent_history: Mapping[str, Iterable[int]],
@@ -289,11 +296,11 @@ def last_place(ranking: Ranking) -> tuple[str, ...]:
     A unit with fewer than two ranked cadres, or where all are tied, has no last place:
     nobody there did worse than a colleague.
     """
-    entries = ranking.entries
-    if len(entries) < 2 or entries[0].score == entries[-1].score:
+    scores = ranking.scores
+    if len(scores) < 2 or scores[0] == scores[-1]:
         return ()
-    lowest = entries[-1].score
-    return tuple(e.userid for e in entries if e.score == lowest)
+    lowest = scores[-1]
+    return tuple(u for u, score in zip(ranking.userids, scores, strict=True) if score == lowest)
 
 
 def _action_for(streak: int) -> LastPlaceAction:
@@ -304,6 +311,7 @@ def _action_for(streak: int) -> LastPlaceAction:
     return LastPlaceAction.reminder_talk
 
 
+@bulk
 def last_place_flags(
     unit_rankings_by_year: Mapping[int, Mapping[str, Ranking]], year: int
 ) -> list[LastPlaceFlag]:
