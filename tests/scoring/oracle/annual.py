@@ -27,8 +27,8 @@ from functools import lru_cache
 from math import lcm
 
 from scoring.config import AnnualWeights, ScoringConfig
-from tests.scoring.oracle.rounding import round_ratio, round_score
 from scoring.types import DIMENSIONS_ZH, Rank, Role
+from tests.scoring.oracle.rounding import round_ratio, round_score
 
 QUARTERS: tuple[int, ...] = (1, 2, 3, 4)
 

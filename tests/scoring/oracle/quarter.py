@@ -24,8 +24,8 @@ from fractions import Fraction
 from types import MappingProxyType
 
 from scoring.config import ScoringConfig
-from tests.scoring.oracle.rounding import round_ratio, round_score
 from scoring.types import Rank, RaterGroup, Role, UnitCategory
+from tests.scoring.oracle.rounding import round_ratio, round_score
 
 _GROUPS: tuple[RaterGroup, ...] = tuple(RaterGroup)  # (lead, peer, other): the weight order
 _EMPTY: Mapping[RaterGroup, Decimal] = MappingProxyType({})

@@ -19,8 +19,8 @@ from fractions import Fraction
 from math import floor
 
 from scoring.config import ScoringConfig
-from tests.scoring.oracle.ranking import Ranking, rank_within_units
 from scoring.types import RANK_ZH, Rank, Scored
+from tests.scoring.oracle.ranking import Ranking, rank_within_units
 
 _NUMERALS_ZH = "零一二三四五六七八九十"
 
