@@ -22,7 +22,7 @@ from fractions import Fraction
 from functools import lru_cache
 from math import lcm
 
-from scoring.bulk import bulk
+from scoring.bulk import bulk, quick_init
 from scoring.config import AnnualWeights, ScoringConfig
 from scoring.rounding import round_ratio, round_score
 from scoring.types import DIMENSIONS_ZH, Rank, Role
@@ -47,12 +47,16 @@ MISSING_ZH: dict[str, str] = {
 }
 
 
+_NONE = Decimal(0)  # no deduction
+
+
 @lru_cache(maxsize=8)
 def _deduction(value: Decimal) -> tuple[Fraction, Decimal]:
     """A deduction exactly and as shown: the same two values for 100,000 cadres."""
     return Fraction(value), round_score(value)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class DemocraticResult:
     """A cadre's democratic evaluation: mean over raters × 5 dimensions, minus deduction."""
@@ -117,7 +121,7 @@ def democratic_from_totals(
     The same rule as `democratic_score`, for callers that let the database add up checked
     ballots (a province has millions): mean = total / (ballots × 5), minus the deduction.
     """
-    deduction, deduction_shown = _deduction(cfg.annual_summary_deduction if missing_annual_summary else Decimal(0))
+    deduction, deduction_shown = _deduction(cfg.annual_summary_deduction if missing_annual_summary else _NONE)
     if ballot_count == 0:
         return DemocraticResult(None, deduction_shown, None, 0)
     marks = ballot_count * len(DIMENSIONS_ZH)
@@ -128,6 +132,7 @@ def democratic_from_totals(
     )
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AnnualInput:
     """One cadre's published components for the year. See the module doc for `None`s."""
@@ -142,6 +147,7 @@ class AnnualInput:
     excused_quarters: frozenset[int] = frozenset()
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AnnualResult:
     """Annual composite. `score` is None exactly when `missing` is non-empty."""

@@ -19,7 +19,7 @@ from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
 
-from scoring.bulk import bulk
+from scoring.bulk import bulk, quick_init
 from scoring.config import ScoringConfig
 from scoring.rounding import round_ratio, round_score
 from scoring.types import Rank, RaterGroup, Role, UnitCategory
@@ -28,6 +28,7 @@ _GROUPS: tuple[RaterGroup, ...] = tuple(RaterGroup)  # (lead, peer, other): the 
 _EMPTY: Mapping[RaterGroup, Decimal] = MappingProxyType({})
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class QuarterInput:
     """One ratee's quarter: scores per rater group (no rater ids) and what they missed."""
@@ -42,6 +43,7 @@ class QuarterInput:
     missing_quarter_summary: bool = False
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class QuarterResult:
     """A ratee's published quarter figures.

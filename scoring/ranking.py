@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import itemgetter
 
-from scoring.bulk import bulk
+from scoring.bulk import bulk, quick_init
 from scoring.types import Rank, Scored
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RankedEntry:
     userid: str

@@ -28,16 +28,17 @@ def round_ratio(numerator: int, denominator: int) -> Decimal:
     This is the hot-path form: the quarterly scorer keeps numerator and denominator as plain
     ints so that 100,000 cadres cost no Fraction or Decimal arithmetic until this one call.
     """
-    if denominator == 0:
-        raise ZeroDivisionError("round_ratio: denominator is 0")
-    if denominator < 0:
+    if denominator <= 0:
+        if denominator == 0:
+            raise ZeroDivisionError("round_ratio: denominator is 0")
         numerator, denominator = -numerator, -denominator
-    magnitude = abs(numerator) * _SCALE
     # floor(x + 1/2) on the magnitude == ROUND_HALF_UP, then the sign goes back on.
-    hundredths = (2 * magnitude + denominator) // (2 * denominator)
-    if numerator < 0:
-        hundredths = -hundredths
-    return from_hundredths(hundredths)
+    if numerator >= 0:
+        hundredths = (2 * _SCALE * numerator + denominator) // (2 * denominator)
+    else:
+        hundredths = -((-2 * _SCALE * numerator + denominator) // (2 * denominator))
+    shared = _SHARED.get(hundredths)
+    return from_hundredths(hundredths) if shared is None else shared
 
 
 # Published figures are a few thousand distinct values (0.00 .. 100.00 and small deductions);

@@ -12,9 +12,10 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
+from functools import lru_cache
 from math import floor
 
-from scoring.bulk import bulk
+from scoring.bulk import bulk, quick_init
 from scoring.config import ScoringConfig
 from scoring.ranking import Ranking, rank_within_units
 from scoring.types import RANK_ZH, Rank, Scored
@@ -29,6 +30,7 @@ def _count_zh(n: int) -> str:
 # --- R-USE-1 excellent ------------------------------------------------------------------
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ExcellentGrades:
     """Excellent grades of one unit for one year.
@@ -138,6 +140,7 @@ def excellent_by_unit(
 # --- R-USE-2 promotion, R-USE-3 commendation ----------------------------------------------
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Eligibility:
     """A yes/no with its reasons; the booleans say which condition held."""
@@ -156,6 +159,18 @@ def _find_level(userid: str, rankings: Mapping[Rank, Ranking]) -> tuple[Rank, Ra
     return None
 
 
+@lru_cache(maxsize=16)
+def _window_zh(window_years: int, last_year: int) -> str:
+    """近三年（2024–2026年）: the same words for a whole province's promotion list."""
+    return f"近{_count_zh(window_years)}年（{last_year - window_years + 1}–{last_year}年）"
+
+
+@lru_cache(maxsize=64)
+def _among_zh(year: int, where: str, level: Rank, size: int) -> str:
+    """2026年度考核成绩在全区一般干部 80000 人中: shared by everyone of one ranking."""
+    return f"{year}年度考核成绩在{where}{RANK_ZH[level]} {size} 人中"
+
+
 def _ranking_clause(
     userid: str, year: int, found: tuple[Rank, Ranking] | None, where: str, place_shown: bool = True
 ) -> tuple[bool, str]:
@@ -163,13 +178,12 @@ def _ranking_clause(
         return False, f"{year}年度无{where}同职级考核排名"
     level, ranking = found
     position = ranking.positions[userid]
-    top = ranking.in_top_half(userid)
+    top = 2 * position <= ranking.size  # `Ranking.in_top_half`, the position in hand
     verdict = "列前 1/2" if top else "未列前 1/2"
+    among = _among_zh(year, where, level, ranking.size)
     if not place_shown:  # a withheld score's place is not told to others (scoring.disclosure)
-        return top, f"{year}年度考核成绩在{where}{RANK_ZH[level]} {ranking.size} 人中{verdict}（名次不公布）"
-    return top, (
-        f"{year}年度考核成绩在{where}{RANK_ZH[level]} {ranking.size} 人中排第 {position} 名，{verdict}"
-    )
+        return top, f"{among}{verdict}（名次不公布）"
+    return top, f"{among}排第 {position} 名，{verdict}"
 
 
 def promotion_eligibility(
@@ -213,7 +227,7 @@ def _promotion(
     top, ranking_text = _ranking_clause(userid, last_year, found, "全区", place_shown)
     first_year = last_year - cfg.promotion_window_years + 1
     in_window = tuple(sorted({y for y in excellent_years if first_year <= y <= last_year}))
-    window = f"近{_count_zh(cfg.promotion_window_years)}年（{first_year}–{last_year}年）"
+    window = _window_zh(cfg.promotion_window_years, last_year)
     if in_window:
         years = "、".join(str(y) for y in in_window)
         excellent_text = f"{window}有 {len(in_window)} 次优秀（{years}年）"
@@ -277,6 +291,7 @@ LAST_PLACE_ZH: dict[LastPlaceAction, str] = {
 }
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class LastPlaceFlag:
     userid: str
