@@ -203,9 +203,9 @@ def promotion_eligibility(
     district-wide rankings per level from `rank_within_levels`). `place_shown` False words
     the reason without the place (a withheld score's, scoring.disclosure).
     """
-    return _promotion(
-        userid, _find_level(userid, last_year_rankings), excellent_years, last_year, cfg, place_shown
-    )
+    found = _find_level(userid, last_year_rankings)
+    facts = _promotion_facts(userid, found, excellent_years, last_year, cfg)
+    return _promotion(userid, found, facts, last_year, cfg, place_shown)
 
 
 def _level_index(rankings: Mapping[Rank, Ranking]) -> dict[str, tuple[Rank, Ranking]]:
@@ -216,17 +216,26 @@ def _level_index(rankings: Mapping[Rank, Ranking]) -> dict[str, tuple[Rank, Rank
     return index
 
 
+def _promotion_facts(
+    userid: str, found: tuple[Rank, Ranking] | None, excellent_years: Iterable[int], last_year: int, cfg: ScoringConfig
+) -> tuple[bool, tuple[int, ...]]:
+    """R-USE-2's two conditions: (in the top half last year, excellent years in the window)."""
+    top = found is not None and found[1].in_top_half(userid)
+    first_year = last_year - cfg.promotion_window_years + 1
+    return top, tuple(sorted({y for y in excellent_years if first_year <= y <= last_year}))
+
+
 def _promotion(
     userid: str,
     found: tuple[Rank, Ranking] | None,
-    excellent_years: Iterable[int],
+    facts: tuple[bool, tuple[int, ...]],
     last_year: int,
     cfg: ScoringConfig,
     place_shown: bool,
 ) -> Eligibility:
-    top, ranking_text = _ranking_clause(userid, last_year, found, "全区", place_shown)
-    first_year = last_year - cfg.promotion_window_years + 1
-    in_window = tuple(sorted({y for y in excellent_years if first_year <= y <= last_year}))
+    """The decision with its reasons, from `_promotion_facts`."""
+    top, in_window = facts
+    ranking_text = _ranking_clause(userid, last_year, found, "全区", place_shown)[1]
     window = _window_zh(cfg.promotion_window_years, last_year)
     if in_window:
         years = "、".join(str(y) for y in in_window)
@@ -257,11 +266,10 @@ def eligible_for_promotion(
     per_level: defaultdict[Rank, list[Eligibility]] = defaultdict(list)
     levels = _level_index(last_year_rankings)
     for userid in sorted(candidates):
-        decision = _promotion(
-            userid, levels.get(userid), excellent_history.get(userid, ()), last_year, cfg, True
-        )
-        if decision.eligible:
-            per_level[candidates[userid]].append(decision)
+        found, history = levels.get(userid), excellent_history.get(userid, ())
+        facts = _promotion_facts(userid, found, history, last_year, cfg)
+        if facts[0] or facts[1]:  # the reasons are worded for those on the list only
+            per_level[candidates[userid]].append(_promotion(userid, found, facts, last_year, cfg, True))
     return {level: tuple(found) for level, found in per_level.items()}
 
 
