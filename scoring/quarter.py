@@ -31,7 +31,11 @@ _EMPTY: Mapping[RaterGroup, Decimal] = MappingProxyType({})
 @quick_init
 @dataclass(frozen=True, slots=True)
 class QuarterInput:
-    """One ratee's quarter: scores per rater group (no rater ids) and what they missed."""
+    """One ratee's quarter: scores per rater group (no rater ids) and what they missed.
+
+    A group's scores may be any sequence of ints; for a province, `bytes` (one byte a rating)
+    is the compact form: 3 million ratings in 3 MB rather than 3 million list slots.
+    """
 
     userid: str
     unit: str
