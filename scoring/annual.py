@@ -51,9 +51,10 @@ _NONE = Decimal(0)  # no deduction
 
 
 @lru_cache(maxsize=8)
-def _deduction(value: Decimal) -> tuple[Fraction, Decimal]:
-    """A deduction exactly and as shown: the same two values for 100,000 cadres."""
-    return Fraction(value), round_score(value)
+def _deduction(value: Decimal) -> tuple[int, int, Decimal]:
+    """A deduction exactly (p / q) and as shown: the same values for 100,000 cadres."""
+    exact = Fraction(value)
+    return exact.numerator, exact.denominator, round_score(value)
 
 
 @quick_init
@@ -121,11 +122,10 @@ def democratic_from_totals(
     The same rule as `democratic_score`, for callers that let the database add up checked
     ballots (a province has millions): mean = total / (ballots × 5), minus the deduction.
     """
-    deduction, deduction_shown = _deduction(cfg.annual_summary_deduction if missing_annual_summary else _NONE)
+    p, q, deduction_shown = _deduction(cfg.annual_summary_deduction if missing_annual_summary else _NONE)
     if ballot_count == 0:
         return DemocraticResult(None, deduction_shown, None, 0)
     marks = ballot_count * len(DIMENSIONS_ZH)
-    p, q = deduction.numerator, deduction.denominator
     net = max(0, mark_total * q - p * marks)
     return DemocraticResult(
         round_ratio(mark_total, marks), deduction_shown, round_ratio(net, marks * q), ballot_count
@@ -183,12 +183,22 @@ def _common_scale(values: Sequence[Decimal], userid: str) -> tuple[list[int], in
     return [n * (denominator // d) for n, d in ratios], denominator
 
 
-@lru_cache(maxsize=16)
+# id(weights) -> (weights, its integers): a config hands out the same two AnnualWeights for a
+# whole province, and hashing the dataclass for an lru_cache would cost more than the lookup.
+_WEIGHT_INTS: dict[int, tuple[AnnualWeights, tuple[int, int, int, int]]] = {}
+
+
 def _weight_ints(weights: AnnualWeights) -> tuple[int, int, int, int]:
     """(democratic, unit_result, quarters, denominator) as integers."""
+    known = _WEIGHT_INTS.get(id(weights))
+    if known is not None and known[0] is weights:  # the entry keeps `weights` alive: ids are safe
+        return known[1]
     (dem, unit, quarters), denominator = _common_scale(
         [weights.democratic, weights.unit_result, weights.quarters], "annual weights"
     )
+    if len(_WEIGHT_INTS) >= 64:  # bounded: configs rebuilt at each settings reload
+        _WEIGHT_INTS.clear()
+    _WEIGHT_INTS[id(weights)] = (weights, (dem, unit, quarters, denominator))
     return dem, unit, quarters, denominator
 
 

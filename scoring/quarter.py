@@ -182,9 +182,24 @@ class _QuarterScorer:
 
     def score(self, inp: QuarterInput) -> QuarterResult:
         by_group = inp.scores_by_group
-        lead_sum, lead_n = self._checked(inp.userid, RaterGroup.lead, by_group.get(RaterGroup.lead, ()))
-        peer_sum, peer_n = self._checked(inp.userid, RaterGroup.peer, by_group.get(RaterGroup.peer, ()))
-        other_sum, other_n = self._checked(inp.userid, RaterGroup.other, by_group.get(RaterGroup.other, ()))
+        lead = by_group.get(RaterGroup.lead, ())
+        peer = by_group.get(RaterGroup.peer, ())
+        other = by_group.get(RaterGroup.other, ())
+        low, high = self.cfg.score_min, self.cfg.score_max
+        try:
+            lead_sum, peer_sum, other_sum = sum(lead), sum(peer), sum(other)
+            lead_n, peer_n, other_n = len(lead), len(peer), len(other)
+            valid = (
+                (not lead_n or (low <= min(lead) and max(lead) <= high and type(lead_sum) is int))
+                and (not peer_n or (low <= min(peer) and max(peer) <= high and type(peer_sum) is int))
+                and (not other_n or (low <= min(other) and max(other) <= high and type(other_sum) is int))
+            )
+        except TypeError:
+            valid = False
+        if not valid:  # group by group, to refuse the first bad one as the rule words it
+            for group, scores in ((RaterGroup.lead, lead), (RaterGroup.peer, peer), (RaterGroup.other, other)):
+                self._checked(inp.userid, group, scores)
+            raise AssertionError("unreachable: a group failed its check above")
         p, q, deduction_shown = self.deduction(inp.missing_log_days, inp.missing_quarter_summary)
         shape = self.shape(inp.unit_category, (lead_n, peer_n, other_n))
         denominator = shape.denominator

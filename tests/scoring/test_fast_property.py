@@ -261,3 +261,25 @@ def test_compact_marks_refuse_what_ballots_refuse() -> None:
             fast_annual.democratic_from_marks(bytes(chain.from_iterable(ballots)), False, cfg)
     with pytest.raises(ValueError, match="5 scores"):
         fast_annual.democratic_from_marks(bytes([60, 70, 80, 90]), False, cfg)
+
+
+def outcome(action: Any) -> Any:
+    try:
+        return plain(action())
+    except (ValueError, TypeError) as error:
+        return (type(error).__name__, str(error))
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(tuple(RaterGroup)),
+        st.lists(st.one_of(st.integers(40, 110), st.sampled_from((60.0, Decimal(70), True))), max_size=4),
+    ),
+    st.integers(-1, 3),
+)
+def test_a_bad_quarter_is_refused_as_before(groups: dict[RaterGroup, list[Any]], days: int) -> None:
+    cfg = ScoringConfig()
+    args = ("u1", "1", UnitCategory.township, Role.staff, Rank.general, groups, days, False)
+    assert outcome(lambda: fast_quarter.score_quarter(fast_quarter.QuarterInput(*args), cfg)) == outcome(
+        lambda: old_quarter.score_quarter(old_quarter.QuarterInput(*args), cfg)
+    )
