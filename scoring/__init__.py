@@ -15,6 +15,7 @@ from scoring.annual import (
     DemocraticResult,
     annual_score,
     annual_scores,
+    democratic_from_marks,
     democratic_score,
     missing_quarter,
 )
@@ -129,6 +130,7 @@ __all__ = [
     "check_score",
     "commendation_eligibility",
     "competition_ranking",
+    "democratic_from_marks",
     "democratic_score",
     "effective_weights",
     "eligible_for_promotion",

@@ -117,7 +117,7 @@ def shown_ranking(ranking: Ranking, shown: Callable[[str], bool]) -> Ranking:
     at: what lists, extremes and charts are drawn from. Withheld entries join `unranked`
     only in the sense that they show no score; callers name them apart."""
     entries = tuple(e for e in ranking.entries if shown(e.userid))
-    return Ranking(entries, ranking.unranked, {e.userid: e.position for e in entries})
+    return Ranking.of(entries, ranking.unranked)
 
 
 def own_unit_place_shown(score_shown: bool, sees_unit_list: bool) -> bool:

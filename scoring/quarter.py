@@ -19,6 +19,7 @@ from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
 
+from scoring.bulk import bulk, quick_init
 from scoring.config import ScoringConfig
 from scoring.rounding import round_ratio, round_score
 from scoring.types import Rank, RaterGroup, Role, UnitCategory
@@ -27,9 +28,14 @@ _GROUPS: tuple[RaterGroup, ...] = tuple(RaterGroup)  # (lead, peer, other): the 
 _EMPTY: Mapping[RaterGroup, Decimal] = MappingProxyType({})
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class QuarterInput:
-    """One ratee's quarter: scores per rater group (no rater ids) and what they missed."""
+    """One ratee's quarter: scores per rater group (no rater ids) and what they missed.
+
+    A group's scores may be any sequence of ints; for a province, `bytes` (one byte a rating)
+    is the compact form: 3 million ratings in 3 MB rather than 3 million list slots.
+    """
 
     userid: str
     unit: str
@@ -41,6 +47,7 @@ class QuarterInput:
     missing_quarter_summary: bool = False
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class QuarterResult:
     """A ratee's published quarter figures.
@@ -85,94 +92,135 @@ def quarter_deduction(
     return logs + summary
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What a cadre's score depends on besides the sums: the category and the rater counts.
+
+    A province has a few hundred shapes, so the weights, the common denominator and the
+    shared mappings are worked out once per shape instead of once per cadre.
+    """
+
+    multipliers: tuple[int, int, int]  # m_g = w_g × Π n / n_g (0 for an absent group)
+    denominator: int  # D = W × Π n over the present groups; 0: nobody (weighted) rated
+    rater_counts: Mapping[RaterGroup, int]
+    weights_used: Mapping[RaterGroup, Fraction]
+    means_visible: bool
+
+
 class _QuarterScorer:
     """Scores many inputs under one config, memoising what repeats across cadres.
 
-    Weights depend only on (category, which groups are present) and deductions only on
-    (missing days, summary missing), so both are computed a handful of times per round
-    instead of once per cadre.
+    Weights depend only on (category, rater counts) and deductions only on (missing days,
+    summary missing), so both are computed a handful of times per round instead of once per
+    cadre; per cadre there are three sums, one integer dot product and the roundings.
     """
 
     def __init__(self, cfg: ScoringConfig) -> None:
         self.cfg = cfg
+        self._shapes: dict[tuple[UnitCategory, int, int, int], _Shape] = {}
         self._weights: dict[tuple[UnitCategory, tuple[bool, ...]], Mapping[RaterGroup, Fraction]] = {}
-        self._deductions: dict[tuple[int, bool], tuple[Fraction, Decimal]] = {}
+        self._deductions: dict[tuple[int, bool], tuple[int, int, Decimal]] = {}
 
-    def weights_used(
-        self, category: UnitCategory, present: tuple[bool, ...], ints: tuple[int, ...], total: int
-    ) -> Mapping[RaterGroup, Fraction]:
-        key = (category, present)
-        cached = self._weights.get(key)
-        if cached is None:
-            cached = MappingProxyType({
-                group: Fraction(weight, total)
-                for group, weight, has in zip(_GROUPS, ints, present, strict=True)
-                if has
-            })
-            self._weights[key] = cached
+    def shape(self, category: UnitCategory, counts: tuple[int, int, int]) -> _Shape:
+        key = (category, *counts)
+        cached = self._shapes.get(key)
+        if cached is not None:
+            return cached
+        weight_ints = self.cfg.group_weight_ints(category)
+        present = tuple(count > 0 for count in counts)
+        weight_total = sum(w for w, has in zip(weight_ints, present, strict=True) if has)
+        rater_counts = MappingProxyType(dict(zip(_GROUPS, counts, strict=True)))
+        if weight_total == 0:
+            cached = _Shape((0, 0, 0), 0, rater_counts, MappingProxyType({}), False)
+        else:
+            # raw = Σ (w_g / W) × (S_g / n_g) over present groups, as one exact fraction N / D
+            # with D = W × Π n_g and N = Σ S_g × m_g; integers only until the final rounding.
+            product = 1
+            for count in counts:
+                if count:
+                    product *= count
+            weights = self._weights.get((category, present))
+            if weights is None:
+                weights = MappingProxyType({
+                    group: Fraction(weight, weight_total)
+                    for group, weight, has in zip(_GROUPS, weight_ints, present, strict=True)
+                    if has
+                })
+                self._weights[(category, present)] = weights
+            lead, peer, other = (
+                weight * (product // count) if count else 0
+                for weight, count in zip(weight_ints, counts, strict=True)
+            )
+            cached = _Shape(
+                (lead, peer, other), weight_total * product, rater_counts, weights,
+                all(count >= self.cfg.min_group_size for count in counts if count),
+            )
+        self._shapes[key] = cached
         return cached
 
-    def deduction(self, days: int, summary_missing: bool) -> tuple[Fraction, Decimal]:
+    def deduction(self, days: int, summary_missing: bool) -> tuple[int, int, Decimal]:
+        """(p, q, shown): the exact deduction p/q and its published figure."""
         key = (days, summary_missing)
         cached = self._deductions.get(key)
         if cached is None:
             exact = quarter_deduction(days, summary_missing, self.cfg)
-            cached = (exact, round_score(exact))
+            cached = (exact.numerator, exact.denominator, round_score(exact))
             self._deductions[key] = cached
         return cached
 
-    def score(self, inp: QuarterInput) -> QuarterResult:
-        cfg = self.cfg
-        by_group = inp.scores_by_group
-        sums: list[int] = []
-        counts: list[int] = []
-        for group in _GROUPS:
-            scores = by_group.get(group, ())
-            count = len(scores)
-            total = sum(scores)
-            if count and (min(scores) < cfg.score_min or max(scores) > cfg.score_max
-                          or type(total) is not int):
-                raise ValueError(
-                    f"{inp.userid}: {group} scores must be integers in "
-                    f"[{cfg.score_min}, {cfg.score_max}]"
-                )
-            sums.append(total)
-            counts.append(count)
+    def _checked(self, userid: str, group: RaterGroup, scores: Sequence[int]) -> tuple[int, int]:
+        """(sum, count) of one group's scores, refusing anything but integers in range."""
+        total = sum(scores)
+        count = len(scores)
+        if count and (min(scores) < self.cfg.score_min or max(scores) > self.cfg.score_max
+                      or type(total) is not int):
+            raise ValueError(
+                f"{userid}: {group} scores must be integers in "
+                f"[{self.cfg.score_min}, {self.cfg.score_max}]"
+            )
+        return total, count
 
-        deduction_exact, deduction_shown = self.deduction(
-            inp.missing_log_days, inp.missing_quarter_summary
-        )
-        rater_counts = MappingProxyType(dict(zip(_GROUPS, counts, strict=True)))
-        weight_ints = cfg.group_weight_ints(inp.unit_category)
-        present = tuple(count > 0 for count in counts)
-        weight_total = sum(w for w, has in zip(weight_ints, present, strict=True) if has)
-        if weight_total == 0:
+    def score(self, inp: QuarterInput) -> QuarterResult:
+        by_group = inp.scores_by_group
+        lead = by_group.get(RaterGroup.lead, ())
+        peer = by_group.get(RaterGroup.peer, ())
+        other = by_group.get(RaterGroup.other, ())
+        low, high = self.cfg.score_min, self.cfg.score_max
+        try:
+            lead_sum, peer_sum, other_sum = sum(lead), sum(peer), sum(other)
+            lead_n, peer_n, other_n = len(lead), len(peer), len(other)
+            valid = (
+                (not lead_n or (low <= min(lead) and max(lead) <= high and type(lead_sum) is int))
+                and (not peer_n or (low <= min(peer) and max(peer) <= high and type(peer_sum) is int))
+                and (not other_n or (low <= min(other) and max(other) <= high and type(other_sum) is int))
+            )
+        except TypeError:
+            valid = False
+        if not valid:  # group by group, to refuse the first bad one as the rule words it
+            for group, scores in ((RaterGroup.lead, lead), (RaterGroup.peer, peer), (RaterGroup.other, other)):
+                self._checked(inp.userid, group, scores)
+            raise AssertionError("unreachable: a group failed its check above")
+        p, q, deduction_shown = self.deduction(inp.missing_log_days, inp.missing_quarter_summary)
+        shape = self.shape(inp.unit_category, (lead_n, peer_n, other_n))
+        denominator = shape.denominator
+        if denominator == 0:
             return QuarterResult(
                 inp.userid, inp.unit, inp.role, inp.rank, None, deduction_shown, None,
-                _EMPTY, rater_counts, MappingProxyType({}),
+                _EMPTY, shape.rater_counts, shape.weights_used,
             )
-
-        # raw = Σ (w_g / W) × (S_g / n_g) over present groups, as one exact fraction N / D
-        # with D = W × Π n_g; integers only until the final rounding.
-        product = 1
-        for count in counts:
-            if count:
-                product *= count
-        numerator = 0
-        for weight, total, count in zip(weight_ints, sums, counts, strict=True):
-            if count:
-                numerator += weight * total * (product // count)
-        denominator = weight_total * product
-
+        m_lead, m_peer, m_other = shape.multipliers
+        numerator = m_lead * lead_sum + m_peer * peer_sum + m_other * other_sum
         # score = max(0, N/D − p/q) = max(0, N·q − p·D) / (D·q)
-        p, q = deduction_exact.numerator, deduction_exact.denominator
         net = max(0, numerator * q - p * denominator)
-
         visible: Mapping[RaterGroup, Decimal] = _EMPTY
-        if all(count >= cfg.min_group_size for count in counts if count):
+        if shape.means_visible:
             visible = MappingProxyType({
                 group: round_ratio(total, count)
-                for group, total, count in zip(_GROUPS, sums, counts, strict=True)
+                for group, total, count in (
+                    (RaterGroup.lead, lead_sum, lead_n),
+                    (RaterGroup.peer, peer_sum, peer_n),
+                    (RaterGroup.other, other_sum, other_n),
+                )
                 if count
             })
         return QuarterResult(
@@ -184,8 +232,8 @@ class _QuarterScorer:
             deduction_shown,
             round_ratio(net, denominator * q),
             visible,
-            rater_counts,
-            self.weights_used(inp.unit_category, present, weight_ints, weight_total),
+            shape.rater_counts,
+            shape.weights_used,
         )
 
 
@@ -212,6 +260,7 @@ def score_quarter(inp: QuarterInput, cfg: ScoringConfig) -> QuarterResult:
     return _QuarterScorer(cfg).score(inp)
 
 
+@bulk
 def score_quarters(inputs: Iterable[QuarterInput], cfg: ScoringConfig) -> list[QuarterResult]:
     """Score a whole round, in input order; same figures as `score_quarter` one by one."""
     scorer = _QuarterScorer(cfg)

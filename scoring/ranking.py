@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 
+from scoring.bulk import bulk, quick_init
 from scoring.types import Rank, Scored
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RankedEntry:
     userid: str
@@ -26,16 +29,41 @@ class RankedEntry:
 
 @dataclass(frozen=True, slots=True)
 class Ranking:
-    """A ranking, best first. Build it with `competition_ranking`."""
+    """A ranking, best first. Build it with `competition_ranking`.
 
-    entries: tuple[RankedEntry, ...]
+    Held as columns (`userids`, `scores`, `places`, best first): a province's rankings hold
+    hundreds of thousands of places, and most readers want one column or one cadre's
+    position. `entries` makes the `RankedEntry` records on first use only.
+    """
+
+    userids: tuple[str, ...]
+    scores: tuple[Decimal, ...]
+    places: tuple[int, ...]  # 1-based competition rank of userids[i]
     unranked: tuple[str, ...]
     positions: Mapping[str, int]  # userid -> position, for "what is my rank?"
+    _entries: list[tuple[RankedEntry, ...]] = field(
+        default_factory=list, init=False, repr=False, compare=False
+    )  # the lazily made `entries`, once
+
+    @classmethod
+    def of(cls, entries: Iterable[RankedEntry], unranked: tuple[str, ...]) -> Ranking:
+        """A ranking of ready-made entries (best first), e.g. a filtered copy of another."""
+        made = tuple(entries)
+        return cls(
+            tuple(e.userid for e in made), tuple(e.score for e in made),
+            tuple(e.position for e in made), unranked, {e.userid: e.position for e in made},
+        )
+
+    @property
+    def entries(self) -> tuple[RankedEntry, ...]:
+        if not self._entries:
+            self._entries.append(tuple(map(RankedEntry, self.userids, self.scores, self.places)))
+        return self._entries[0]
 
     @property
     def size(self) -> int:
         """Number of ranked cadres (the n of "n 人中排第 k 名")."""
-        return len(self.entries)
+        return len(self.userids)
 
     def position_of(self, userid: str) -> int | None:
         return self.positions.get(userid)
@@ -52,30 +80,40 @@ class Ranking:
 def competition_ranking(scores: Mapping[str, Decimal | None] | Iterable[tuple[str, Decimal | None]]) -> Ranking:
     """Rank (userid, score) pairs by score, highest first, ties sharing a position."""
     pairs = list(scores.items() if isinstance(scores, Mapping) else scores)
-    seen: set[str] = set()
-    for userid, _ in pairs:
-        if userid in seen:
-            raise ValueError(f"{userid!r} appears twice in one ranking")
-        seen.add(userid)
-    scored = [(userid, score) for userid, score in pairs if score is not None]
-    unranked = tuple(sorted(userid for userid, score in pairs if score is None))
+    userids = [userid for userid, _ in pairs]
+    if len(set(userids)) != len(userids):
+        seen: set[str] = set()
+        for userid in userids:
+            if userid in seen:
+                raise ValueError(f"{userid!r} appears twice in one ranking")
+            seen.add(userid)
+    scored = [pair for pair in pairs if pair[1] is not None]
+    unranked = tuple(sorted(userid for userid, score in pairs if score is None)) if len(scored) < len(pairs) else ()
     # Two stable sorts: userid ascending, then score descending, keeps ties in userid order
     # without building negated Decimal keys.
-    scored.sort(key=lambda pair: pair[0])
-    scored.sort(key=lambda pair: pair[1], reverse=True)
+    scored.sort(key=_first)
+    scored.sort(key=_second, reverse=True)
 
-    entries: list[RankedEntry] = []
-    positions: dict[str, int] = {}
+    ranked_ids = [userid for userid, _ in scored]
+    ranked_scores: list[Decimal] = [score for _, score in scored]
+    places: list[int] = []
     previous: Decimal | None = None
     position = 0
-    for index, (userid, score) in enumerate(scored, start=1):
+    for index, score in enumerate(ranked_scores, start=1):
         if score != previous:
             position, previous = index, score
-        entries.append(RankedEntry(userid, score, position))
-        positions[userid] = position
-    return Ranking(tuple(entries), unranked, positions)
+        places.append(position)
+    return Ranking(
+        tuple(ranked_ids), tuple(ranked_scores), tuple(places), unranked,
+        dict(zip(ranked_ids, places, strict=True)),
+    )
 
 
+_first = itemgetter(0)
+_second = itemgetter(1)
+
+
+@bulk
 def rank_within_units(results: Iterable[Scored]) -> dict[str, Ranking]:
     """One ranking per unit."""
     by_unit: defaultdict[str, list[tuple[str, Decimal | None]]] = defaultdict(list)
@@ -84,6 +122,7 @@ def rank_within_units(results: Iterable[Scored]) -> dict[str, Ranking]:
     return {unit: competition_ranking(pairs) for unit, pairs in by_unit.items()}
 
 
+@bulk
 def rank_within_levels(results: Iterable[Scored]) -> dict[Rank, Ranking]:
     """One district-wide ranking per rank level (正科级 / 副科级 / 一般干部)."""
     by_level: defaultdict[Rank, list[tuple[str, Decimal | None]]] = defaultdict(list)
@@ -105,16 +144,16 @@ class Extremes:
 
 def extremes(ranking: Ranking) -> Extremes | None:
     """Highest and lowest of a ranking (the seed's "最高分 … 最低分 …"); None if empty."""
-    if not ranking.entries:
+    if not ranking.userids:
         return None
-    highest = ranking.entries[0].score
-    lowest = ranking.entries[-1].score
+    scores = ranking.scores
+    highest, lowest = scores[0], scores[-1]
     return Extremes(
         ranking.size,
         highest,
-        tuple(e.userid for e in ranking.entries if e.score == highest),
+        tuple(u for u, s in zip(ranking.userids, scores, strict=True) if s == highest),
         lowest,
-        tuple(e.userid for e in ranking.entries if e.score == lowest),
+        tuple(u for u, s in zip(ranking.userids, scores, strict=True) if s == lowest),
     )
 
 

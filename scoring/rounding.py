@@ -28,16 +28,34 @@ def round_ratio(numerator: int, denominator: int) -> Decimal:
     This is the hot-path form: the quarterly scorer keeps numerator and denominator as plain
     ints so that 100,000 cadres cost no Fraction or Decimal arithmetic until this one call.
     """
-    if denominator == 0:
-        raise ZeroDivisionError("round_ratio: denominator is 0")
-    if denominator < 0:
+    if denominator <= 0:
+        if denominator == 0:
+            raise ZeroDivisionError("round_ratio: denominator is 0")
         numerator, denominator = -numerator, -denominator
-    magnitude = abs(numerator) * _SCALE
     # floor(x + 1/2) on the magnitude == ROUND_HALF_UP, then the sign goes back on.
-    hundredths = (2 * magnitude + denominator) // (2 * denominator)
-    if numerator < 0:
-        hundredths = -hundredths
-    return Decimal(hundredths).scaleb(-PLACES)
+    if numerator >= 0:
+        hundredths = (2 * _SCALE * numerator + denominator) // (2 * denominator)
+    else:
+        hundredths = -((-2 * _SCALE * numerator + denominator) // (2 * denominator))
+    shared = _SHARED.get(hundredths)
+    return from_hundredths(hundredths) if shared is None else shared
+
+
+# Published figures are a few thousand distinct values (0.00 .. 100.00 and small deductions);
+# sharing one immutable Decimal per value saves building one per cadre and ~100 bytes each
+# in a province's results. Bounded, so odd inputs cannot grow it without limit.
+_SHARED: dict[int, Decimal] = {}
+_SHARED_RANGE = range(-100 * _SCALE, 1000 * _SCALE + 1)
+
+
+def from_hundredths(hundredths: int) -> Decimal:
+    """The published Decimal of an integer number of hundredths: 8813 -> Decimal("88.13")."""
+    shared = _SHARED.get(hundredths)
+    if shared is None:
+        shared = Decimal(hundredths).scaleb(-PLACES)
+        if hundredths in _SHARED_RANGE:
+            _SHARED[hundredths] = shared
+    return shared
 
 
 def whole_percent(part: int, whole: int) -> int:

@@ -12,8 +12,10 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
+from functools import lru_cache
 from math import floor
 
+from scoring.bulk import bulk, quick_init
 from scoring.config import ScoringConfig
 from scoring.ranking import Ranking, rank_within_units
 from scoring.types import RANK_ZH, Rank, Scored
@@ -28,6 +30,7 @@ def _count_zh(n: int) -> str:
 # --- R-USE-1 excellent ------------------------------------------------------------------
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ExcellentGrades:
     """Excellent grades of one unit for one year.
@@ -82,16 +85,16 @@ def excellent_in_unit(
     if headcount is None:
         headcount = ranking.size + len(ranking.unranked)
     quota = excellent_quota(headcount, cfg)
-    entries = ranking.entries
-    if quota == 0 or not entries:
+    userids, scores = ranking.userids, ranking.scores
+    if quota == 0 or not userids:
         return ExcellentGrades(unit, headcount, quota, (), ())
-    if quota >= len(entries):
-        return ExcellentGrades(unit, headcount, quota, tuple(e.userid for e in entries), ())
-    boundary = entries[quota - 1].score
-    if entries[quota].score != boundary:
-        return ExcellentGrades(unit, headcount, quota, tuple(e.userid for e in entries[:quota]), ())
-    above = tuple(e.userid for e in entries if e.score > boundary)
-    tied = tuple(e.userid for e in entries if e.score == boundary)
+    if quota >= len(userids):
+        return ExcellentGrades(unit, headcount, quota, userids, ())
+    boundary = scores[quota - 1]
+    if scores[quota] != boundary:
+        return ExcellentGrades(unit, headcount, quota, userids[:quota], ())
+    above = tuple(u for u, score in zip(userids, scores, strict=True) if score > boundary)
+    tied = tuple(u for u, score in zip(userids, scores, strict=True) if score == boundary)
     decided = {userid: granted for userid, granted in (decisions or {}).items() if userid in tied}
     granted = tuple(userid for userid in tied if decided.get(userid))
     places = quota - len(above) - len(granted)
@@ -118,11 +121,16 @@ def tie_decision_refusal(grades: ExcellentGrades, userid: str, grant: bool, deci
     return None
 
 
+@bulk
 def excellent_by_unit(
-    results: Iterable[Scored], cfg: ScoringConfig, headcounts: Mapping[str, int] | None = None
+    results: Iterable[Scored],
+    cfg: ScoringConfig,
+    headcounts: Mapping[str, int] | None = None,
+    unit_rankings: Mapping[str, Ranking] | None = None,
 ) -> dict[str, ExcellentGrades]:
-    """`excellent_in_unit` for every unit in `results` (annual results)."""
-    rankings = rank_within_units(results)
+    """`excellent_in_unit` for every unit in `results` (annual results). `unit_rankings`, if
+    the caller has them already (`rank_within_units(results)`), saves ranking them again."""
+    rankings = rank_within_units(results) if unit_rankings is None else unit_rankings
     return {
         unit: excellent_in_unit(unit, ranking, cfg, (headcounts or {}).get(unit))
         for unit, ranking in rankings.items()
@@ -132,6 +140,7 @@ def excellent_by_unit(
 # --- R-USE-2 promotion, R-USE-3 commendation ----------------------------------------------
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Eligibility:
     """A yes/no with its reasons; the booleans say which condition held."""
@@ -150,6 +159,18 @@ def _find_level(userid: str, rankings: Mapping[Rank, Ranking]) -> tuple[Rank, Ra
     return None
 
 
+@lru_cache(maxsize=16)
+def _window_zh(window_years: int, last_year: int) -> str:
+    """近三年（2024–2026年）: the same words for a whole province's promotion list."""
+    return f"近{_count_zh(window_years)}年（{last_year - window_years + 1}–{last_year}年）"
+
+
+@lru_cache(maxsize=64)
+def _among_zh(year: int, where: str, level: Rank, size: int) -> str:
+    """2026年度考核成绩在全区一般干部 80000 人中: shared by everyone of one ranking."""
+    return f"{year}年度考核成绩在{where}{RANK_ZH[level]} {size} 人中"
+
+
 def _ranking_clause(
     userid: str, year: int, found: tuple[Rank, Ranking] | None, where: str, place_shown: bool = True
 ) -> tuple[bool, str]:
@@ -157,13 +178,12 @@ def _ranking_clause(
         return False, f"{year}年度无{where}同职级考核排名"
     level, ranking = found
     position = ranking.positions[userid]
-    top = ranking.in_top_half(userid)
+    top = 2 * position <= ranking.size  # `Ranking.in_top_half`, the position in hand
     verdict = "列前 1/2" if top else "未列前 1/2"
+    among = _among_zh(year, where, level, ranking.size)
     if not place_shown:  # a withheld score's place is not told to others (scoring.disclosure)
-        return top, f"{year}年度考核成绩在{where}{RANK_ZH[level]} {ranking.size} 人中{verdict}（名次不公布）"
-    return top, (
-        f"{year}年度考核成绩在{where}{RANK_ZH[level]} {ranking.size} 人中排第 {position} 名，{verdict}"
-    )
+        return top, f"{among}{verdict}（名次不公布）"
+    return top, f"{among}排第 {position} 名，{verdict}"
 
 
 def promotion_eligibility(
@@ -183,12 +203,40 @@ def promotion_eligibility(
     district-wide rankings per level from `rank_within_levels`). `place_shown` False words
     the reason without the place (a withheld score's, scoring.disclosure).
     """
-    top, ranking_text = _ranking_clause(
-        userid, last_year, _find_level(userid, last_year_rankings), "全区", place_shown
-    )
+    found = _find_level(userid, last_year_rankings)
+    facts = _promotion_facts(userid, found, excellent_years, last_year, cfg)
+    return _promotion(userid, found, facts, last_year, cfg, place_shown)
+
+
+def _level_index(rankings: Mapping[Rank, Ranking]) -> dict[str, tuple[Rank, Ranking]]:
+    """`_find_level` for everyone at once: userid -> (level, ranking), the first level wins."""
+    index: dict[str, tuple[Rank, Ranking]] = {}
+    for level, ranking in reversed(list(rankings.items())):
+        index.update(dict.fromkeys(ranking.positions, (level, ranking)))
+    return index
+
+
+def _promotion_facts(
+    userid: str, found: tuple[Rank, Ranking] | None, excellent_years: Iterable[int], last_year: int, cfg: ScoringConfig
+) -> tuple[bool, tuple[int, ...]]:
+    """R-USE-2's two conditions: (in the top half last year, excellent years in the window)."""
+    top = found is not None and found[1].in_top_half(userid)
     first_year = last_year - cfg.promotion_window_years + 1
-    in_window = tuple(sorted({y for y in excellent_years if first_year <= y <= last_year}))
-    window = f"近{_count_zh(cfg.promotion_window_years)}年（{first_year}–{last_year}年）"
+    return top, tuple(sorted({y for y in excellent_years if first_year <= y <= last_year}))
+
+
+def _promotion(
+    userid: str,
+    found: tuple[Rank, Ranking] | None,
+    facts: tuple[bool, tuple[int, ...]],
+    last_year: int,
+    cfg: ScoringConfig,
+    place_shown: bool,
+) -> Eligibility:
+    """The decision with its reasons, from `_promotion_facts`."""
+    top, in_window = facts
+    ranking_text = _ranking_clause(userid, last_year, found, "全区", place_shown)[1]
+    window = _window_zh(cfg.promotion_window_years, last_year)
     if in_window:
         years = "、".join(str(y) for y in in_window)
         excellent_text = f"{window}有 {len(in_window)} 次优秀（{years}年）"
@@ -202,6 +250,7 @@ def promotion_eligibility(
     )
 
 
+@bulk
 def eligible_for_promotion(
     last_year_rankings: Mapping[Rank, Ranking],
     excellent_history: Mapping[str, Iterable[int]],
@@ -215,12 +264,12 @@ def eligible_for_promotion(
     itself uses the level they were ranked in last year.
     """
     per_level: defaultdict[Rank, list[Eligibility]] = defaultdict(list)
+    levels = _level_index(last_year_rankings)
     for userid in sorted(candidates):
-        decision = promotion_eligibility(
-            userid, last_year_rankings, excellent_history.get(userid, ()), last_year, cfg
-        )
-        if decision.eligible:
-            per_level[candidates[userid]].append(decision)
+        found, history = levels.get(userid), excellent_history.get(userid, ())
+        facts = _promotion_facts(userid, found, history, last_year, cfg)
+        if facts[0] or facts[1]:  # the reasons are worded for those on the list only
+            per_level[candidates[userid]].append(_promotion(userid, found, facts, last_year, cfg, True))
     return {level: tuple(found) for level, found in per_level.items()}
 
 
@@ -250,6 +299,7 @@ LAST_PLACE_ZH: dict[LastPlaceAction, str] = {
 }
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class LastPlaceFlag:
     userid: str
@@ -269,11 +319,11 @@ def last_place(ranking: Ranking) -> tuple[str, ...]:
     A unit with fewer than two ranked cadres, or where all are tied, has no last place:
     nobody there did worse than a colleague.
     """
-    entries = ranking.entries
-    if len(entries) < 2 or entries[0].score == entries[-1].score:
+    scores = ranking.scores
+    if len(scores) < 2 or scores[0] == scores[-1]:
         return ()
-    lowest = entries[-1].score
-    return tuple(e.userid for e in entries if e.score == lowest)
+    lowest = scores[-1]
+    return tuple(u for u, score in zip(ranking.userids, scores, strict=True) if score == lowest)
 
 
 def _action_for(streak: int) -> LastPlaceAction:
@@ -284,6 +334,7 @@ def _action_for(streak: int) -> LastPlaceAction:
     return LastPlaceAction.reminder_talk
 
 
+@bulk
 def last_place_flags(
     unit_rankings_by_year: Mapping[int, Mapping[str, Ranking]], year: int
 ) -> list[LastPlaceFlag]:
