@@ -166,7 +166,8 @@ class Router:
                 by_first[pair[0][:1]] = (*by_first.get(pair[0][:1], ()), pair)
             # A reading names its keyword as plain_text compares it: folded, lower case.
             by_keyword = {fold(kw).lower(): c for c in self.commands for kw in c.keywords}
-            self._matching = _Matching(by_first, by_keyword, handled | self._reserved)
+            alone = frozenset(kw for c in self.commands if c.alone for kw in c.keywords)
+            self._matching = _Matching(by_first, by_keyword, handled | self._reserved, alone)
         return self._matching
 
     def resolve(self, text: str) -> tuple[Handler, str]:
@@ -201,7 +202,7 @@ class Router:
     def read(self, text: str, *, log_chars: int, names: Container[str]) -> PlainText:
         """What a text that starts with no command reads as, against every keyword known."""
         match = self._match
-        reading = read_plain_text(text, match.known, log_chars=log_chars, names=names)
+        reading = read_plain_text(text, match.known, log_chars=log_chars, names=names, alone=match.alone)
         return PlainText(text, reading, match.by_keyword.get(reading.keyword or ""))
 
     async def plain_text(self, text: str, ctx: Ctx) -> Reply:
@@ -244,3 +245,4 @@ class _Matching:
     by_first: dict[str, tuple[tuple[str, Command], ...]]  # (keyword, command) by first character
     by_keyword: dict[str, Command]  # folded, lower-case keyword -> its command
     known: frozenset[str]  # handled and reserved
+    alone: frozenset[str]  # keywords that are a command only as the whole text

@@ -126,11 +126,13 @@ _DROP_NON_CONTENT = dict.fromkeys(
 
 
 def read_plain_text(
-    text: str, keywords: Iterable[str], *, log_chars: int, names: Container[str] = frozenset()
+    text: str, keywords: Iterable[str], *, log_chars: int, names: Container[str] = frozenset(),
+    alone: Iterable[str] = (),
 ) -> Reading:
     """What `text` is meant as. `keywords`: every command keyword, handled or not yet;
     `log_chars`: content characters that make a text long enough to stand as a log;
-    `names`: people's and units' names, the arguments a keyword may be run into."""
+    `names`: people's and units' names, the arguments a keyword may be run into; `alone`:
+    keywords that are a command only as the whole text (「进 度」, 「进渡」), never with words after."""
     shown = fold(text).strip()
     folded = shown.lower() if len(shown.lower()) == len(shown) else shown
     words = content_words(folded)
@@ -144,6 +146,10 @@ def read_plain_text(
     if (said := _pleasantries(words)) is not None:
         kind = _courtesy(said)
         return Reading(Meaning.CHAT, chars) if kind is None else Reading(Meaning.COURTESY, chars, courtesy=kind)
+    if chars < log_chars:
+        for keyword in alone:
+            if words == keyword or _one_slip(words, keyword):
+                return Reading(Meaning.COMMAND, chars, keyword, keyword, Miss.slip)
     near = _near_command(folded, shown, _usable(frozenset(keywords)), names, short=chars < log_chars)
     if near is not None:
         return Reading(Meaning.COMMAND, chars, *near)

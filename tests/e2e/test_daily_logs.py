@@ -319,3 +319,5 @@ async def test_a_log_that_starts_with_the_word_progress_is_a_log_and_progress_al
         assert await stored_logs(h, WU) == {"2026-11-23": f"{work}\n{more}"}
         assert "仅限" in await h.say(WU, "进度")  # alone it is the admin's command, refused as such
         assert "没有进行中的操作" in await h.say(ADMIN, "进度")
+        for typed in ("进 度", "进渡"):  # a space or a slip in the word alone: asked about, as other keywords are
+            assert "「进度」" in await h.say(ADMIN, typed), typed
