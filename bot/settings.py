@@ -80,6 +80,9 @@ class DatabaseSettings(Section):
     url: str = "sqlite+aiosqlite:///data/shiji.db"
     # Group commit: at most this many messages share one transaction.
     batch_max: int = 128
+    # PostgreSQL only: how many hot-path transactions (today's logs) one process keeps in
+    # flight, each on a connection of its own; one sender's messages always share one.
+    pg_lanes: int = Field(default=3, ge=1, le=8)
     # SQLite only. FULL: an acknowledged message survives power loss (one fsync per batch).
     # NORMAL: survives a crash of the process, may lose the last commits on power loss.
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
