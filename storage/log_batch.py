@@ -1,8 +1,8 @@
 """The callback's hot path in SQL: a batch of messages in a few multi-row statements.
 
 Runs on a `Driver` (storage/writer.py) inside one transaction. The statements are SQLAlchemy
-Core on the models' tables, compiled once per dialect and batch size and then sent to the
-database driver as they are; values are converted by the columns' own bind processors, so
+Core on the models' tables, compiled once per dialect and batch size (on PostgreSQL once:
+arrays, see `_unnest`) and then sent to the database driver as they are; values are converted by the columns' own bind processors, so
 what lands in a row is exactly what the ORM writes and reads.
 Per message that is a few microseconds instead of SQLAlchemy's per-row parameter handling.
 """
