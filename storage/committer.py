@@ -11,8 +11,8 @@ Two kinds share the loop below: `Committer` runs async works on an ORM session (
 command and job), `BatchCommitter` hands a whole batch to one set-based function on a plain
 driver (the callback's hot path, see storage/writer.py). On SQLite they share one lock, so
 the process has one writer transaction at a time, as SQLite wants. On PostgreSQL the hot path
-runs in `Lanes`: a few batch committers side by side, each on a connection of its own, so one
-batch's round trips overlap another's instead of every message waiting for all of them.
+runs in `Lanes` (`[database] pg_lanes`, one by default): batch committers side by side, each on
+a connection of its own, so one batch's round trips overlap another's.
 """
 
 from __future__ import annotations
@@ -175,7 +175,7 @@ class BatchCommitter(GroupCommitter[I, O]):
 
 
 class Lanes(Generic[I, O]):
-    """Batch committers side by side; `run(item, key)` sends every item of one key (the
+    """Batch committers side by side (one by default); `run(item, key)` sends every item of one key (the
     sender) to the same lane, so one person's messages are still decided one after another,
     in arrival order, each seeing the ones before it (a second text appends to the first).
     Lanes touch different people's rows, so their transactions do not wait on each other;

@@ -146,12 +146,12 @@ async def test_a_database_blink_costs_nobody_a_resend(db_url, clock):
 
 
 async def test_a_log_held_up_on_postgresql_holds_up_nobody_else(db_url, clock):
-    """PostgreSQL keeps several log transactions in flight (storage/committer.py Lanes): a
-    cadre whose log waits on a row another transaction holds does not keep a colleague in
-    another lane waiting, and is answered, appended, once the row is free."""
+    """With `pg_lanes`, PostgreSQL keeps several log transactions in flight (storage/committer.py
+    Lanes): a cadre whose log waits on a row another transaction holds does not keep a
+    colleague in another lane waiting, and is answered, appended, once the row is free."""
     if not db_url.startswith("postgresql"):
         pytest.skip("SQLite has one writer at a time")
-    async with running_bot(db_url, clock, SAMPLE_ROSTER) as h:
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, database={"pg_lanes": 3}) as h:
         assert "已记录" in await h.say(WU, LOG)
         (lanes,) = h.runtime.batches.values()
         other = next(u for u in (ZHENG, WANG, FENG, CHEN) if lanes.lane(u) is not lanes.lane(WU))
