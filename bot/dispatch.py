@@ -29,7 +29,7 @@ from handlers.router import BatchForm, Route, Router
 from handlers.services import calendar_missing
 from scoring.wecom_protocol import TEXT_LIMIT_BYTES
 from scoring.workdays import UnknownCalendarYear, WorkCalendar
-from storage.committer import BatchCommitter, Committer
+from storage.committer import Committer, Lanes
 from storage.db import is_transient
 from storage.directory import Person
 from storage.repos import Store
@@ -105,7 +105,7 @@ class Dispatcher:
         directory: DirectoryCache,
         calendar: CalendarCache,
         router: Router,
-        batches: Mapping[BatchForm[Any], BatchCommitter[Any, Reply]],
+        batches: Mapping[BatchForm[Any], Lanes[Any, Reply]],
         recent_size: int = 20_000,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
@@ -215,7 +215,7 @@ class Dispatcher:
         if route is not None and batch is not None:
             item = self.router.take(route, self._sender(inbound, person, is_admin), inbound.dedupe_key)
             if item is not None:
-                return await batch.run(item)
+                return await batch.run(item, userid)
         return await self.committer.run(lambda s: self._work(s, inbound, person, is_admin, route))
 
     def _sender(self, inbound: Inbound, person: Person | None, is_admin: bool) -> Sender:

@@ -26,7 +26,7 @@ from handlers.router import BatchForm
 from scheduler.context import JobDeps
 from scheduler.wiring import start_scheduler
 from storage.ballot_box import TRACES_DROPPED
-from storage.committer import BatchCommitter, Committer
+from storage.committer import BatchCommitter, Committer, Lanes
 from storage.db import after_commit_of, after_commit_with, create_engine, migrate, session_factory
 from storage.erasure import ERASURE_DUE, Eraser
 from storage.ops_repo import JOB_QUEUED
@@ -41,8 +41,8 @@ class Runtime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     committer: Committer
-    writer: BatchWriter
-    batches: dict[BatchForm[Any], BatchCommitter[Any, Reply]]  # one per route's batch form
+    writers: list[BatchWriter]  # the hot path's, one per lane
+    batches: dict[BatchForm[Any], Lanes[Any, Reply]]  # one per route's batch form
     directory: DirectoryCache
     calendar: CalendarCache
     dispatcher: Dispatcher
@@ -89,12 +89,22 @@ class Runtime:
         sessions = session_factory(engine)
         metrics = Metrics()
         metrics.meter_commits(sessions)
-        # One writer transaction at a time in this process, whichever path it comes by.
+        # One writer transaction at a time in this process, whichever path it comes by (SQLite
+        # wants it; PostgreSQL's hot path has lanes of its own, below).
         writing = asyncio.Lock()
         committer = Committer(sessions, database.batch_max, writing)
-        writer = batch_writer(database.url, engine, database.sqlite_synchronous)
+        # SQLite: one lane, under the process's one writer lock. PostgreSQL: lanes side by side,
+        # each its own connection and lock (storage/committer.py Lanes).
+        sqlite = engine.dialect.name == "sqlite"
+        lanes = [
+            (batch_writer(database.url, engine, database.sqlite_synchronous), writing if sqlite else asyncio.Lock())
+            for _ in range(1 if sqlite else database.pg_lanes)
+        ]
         router = build_router()
-        batches = {form: _batch_committer(form, settings, writer, writing, metrics) for form in router.batch_forms()}
+        batches = {
+            form: Lanes([_batch_committer(form, settings, writer, lock, metrics) for writer, lock in lanes])
+            for form in router.batch_forms()
+        }
         directory = DirectoryCache(sessions)
         calendar = CalendarCache(sessions)
         wecom = settings.wecom
@@ -106,7 +116,7 @@ class Runtime:
             engine=engine,
             sessions=sessions,
             committer=committer,
-            writer=writer,
+            writers=[writer for writer, _ in lanes],
             batches=batches,
             directory=directory,
             calendar=calendar,
@@ -141,6 +151,11 @@ class Runtime:
         # A round's close (chat, scheduler) erases its leftovers once it is durable.
         after_commit_of(sessions, ERASURE_DUE, runtime.eraser.wake)
         return runtime
+
+    @property
+    def writer(self) -> BatchWriter:
+        """The first lane's writer (SQLite's only one)."""
+        return self.writers[0]
 
     @property
     def jobs(self) -> JobDeps:
@@ -181,7 +196,8 @@ class Runtime:
             await batch.stop()
         await self.committer.stop()
         await self.eraser.idle()
-        await self.writer.close()
+        for writer in self.writers:
+            await writer.close()
         await self.http.close()
         await self.engine.dispose()
 

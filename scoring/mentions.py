@@ -20,11 +20,20 @@ JOINERS = ("会同", "协同", "陪同", "与", "和", "同", "跟", "@")
 LIST_SEPARATORS = frozenset("、，, 　和与及跟同")
 
 
+def may_name_colleagues(text: str) -> bool:
+    """Whether `text` has a word that joins people at all: without one it names nobody, and
+    nobody's names need looking up (most logs: the callback's hot path asks this first)."""
+    folded = fold(text)
+    return any(joiner in folded for joiner in JOINERS)
+
+
 def named_colleagues(text: str, names: Collection[str]) -> list[str]:
     """The names in `names` that `text` says took part, in order of first mention, each once."""
     if not names:
         return []
     folded = fold(text)
+    if not any(joiner in folded for joiner in JOINERS):
+        return []
     longest_first = sorted({n for n in names if n}, key=len, reverse=True)
     found: list[str] = []
     at = 0

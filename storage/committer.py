@@ -9,8 +9,10 @@ with that error instead: alone they would fail alike, and their callers retry th
 
 Two kinds share the loop below: `Committer` runs async works on an ORM session (every
 command and job), `BatchCommitter` hands a whole batch to one set-based function on a plain
-driver (the callback's hot path, see storage/writer.py). They share one lock, so the
-process has one writer transaction at a time, as SQLite wants.
+driver (the callback's hot path, see storage/writer.py). On SQLite they share one lock, so
+the process has one writer transaction at a time, as SQLite wants. On PostgreSQL the hot path
+runs in `Lanes` (`[database] pg_lanes`, one by default): batch committers side by side, each on
+a connection of its own, so one batch's round trips overlap another's.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -169,3 +172,36 @@ class BatchCommitter(GroupCommitter[I, O]):
         if self._on_commit is not None:
             self._on_commit(len(items), time.perf_counter() - started)
         return outcomes
+
+
+class Lanes(Generic[I, O]):
+    """Batch committers side by side (one by default); `run(item, key)` sends every item of one key (the
+    sender) to the same lane, so one person's messages are still decided one after another,
+    in arrival order, each seeing the ones before it (a second text appends to the first).
+    Lanes touch different people's rows, so their transactions do not wait on each other;
+    what two lanes may both claim (a key delivered twice) is settled as between two replicas
+    (storage/log_batch.py)."""
+
+    def __init__(self, lanes: Sequence[GroupCommitter[I, O]]) -> None:
+        if not lanes:
+            raise ValueError("at least one lane")
+        self._lanes = list(lanes)
+
+    @property
+    def batches(self) -> int:
+        return sum(lane.batches for lane in self._lanes)
+
+    def lane(self, key: str) -> GroupCommitter[I, O]:
+        # crc32, not hash(): the same lane for a key whatever PYTHONHASHSEED says.
+        return self._lanes[zlib.crc32(key.encode()) % len(self._lanes)]
+
+    async def run(self, item: I, key: str) -> O:
+        return await self.lane(key).run(item)
+
+    async def start(self) -> None:
+        for lane in self._lanes:
+            await lane.start()
+
+    async def stop(self) -> None:
+        for lane in self._lanes:
+            await lane.stop()

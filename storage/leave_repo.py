@@ -43,6 +43,20 @@ class LeaveRepo:
         )
         return list(result.scalars().all())
 
+    async def overlapping_of(self, userids: list[str], start: date, end: date) -> list[Leave]:
+        """`overlapping` for several people in one query (a unit's digest)."""
+        if not userids:
+            return []
+        result = await self.s.execute(
+            select(Leave).where(
+                col(Leave.userid).in_(userids),
+                col(Leave.status).in_(OPEN_STATUSES),
+                col(Leave.start) <= end,
+                col(Leave.end) >= start,
+            )
+        )
+        return list(result.scalars().all())
+
     async def of_user(self, userid: str, since: date) -> list[Leave]:
         result = await self.s.execute(
             select(Leave).where(col(Leave.userid) == userid, col(Leave.end) >= since).order_by(col(Leave.start))

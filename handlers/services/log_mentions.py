@@ -17,7 +17,7 @@ from typing import Any
 
 from handlers.base import day_label
 from handlers.cards import fit_desc, new_task_id
-from scoring.mentions import named_colleagues
+from scoring.mentions import may_name_colleagues, named_colleagues
 from scoring.types import Role
 from scoring.visibility import may_read_logs_of
 from storage.directory import Directory, Person, listed_names
@@ -46,8 +46,11 @@ def _colleagues(directory: Directory, author: Person) -> dict[str, list[Person]]
 
 
 def names_a_colleague(directory: Directory, author: Person | None, text: str) -> bool:
-    """Whether `text` names a colleague: such a log is written the ordinary way, which asks."""
-    return author is not None and bool(named_colleagues(text, _colleagues(directory, author).keys()))
+    """Whether `text` names a colleague: such a log is written the ordinary way, which asks.
+    Who the author's colleagues are is worked out only for a text that could name one."""
+    if author is None or not may_name_colleagues(text):
+        return False
+    return bool(named_colleagues(text, _colleagues(directory, author).keys()))
 
 
 def mention_card(task_id: str, author: Person, day: date, content: str, decided: str | None = None) -> dict[str, Any]:

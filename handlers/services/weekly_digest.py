@@ -73,7 +73,7 @@ async def unit_digest(
             f"{author.name if author else mention.author} {mention.day.month}月{mention.day.day}日日志中写的工作"
         )
     leave = [
-        leave for p in members for leave in await store.leave.overlapping(p.userid, start, end + timedelta(days=7))
+        leave for leave in await store.leave.overlapping_of([p.userid for p in members], start, end + timedelta(days=7))
         if leave.status in ("pending", "approved")
     ]
     lines.append(f"**请假/出差**：{len(leave)} 条" if leave else "**请假/出差**：没有")

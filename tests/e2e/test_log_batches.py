@@ -143,3 +143,42 @@ async def test_a_database_blink_costs_nobody_a_resend(db_url, clock):
         assert [r for r in replies if "已记录" not in r] == []
         for userid in people:
             assert await stored_logs(h, userid) == {"2026-11-23": f"{LOG}（{userid}）"}
+
+
+async def test_a_log_held_up_on_postgresql_holds_up_nobody_else(db_url, clock):
+    """With `pg_lanes`, PostgreSQL keeps several log transactions in flight (storage/committer.py
+    Lanes): a cadre whose log waits on a row another transaction holds does not keep a
+    colleague in another lane waiting, and is answered, appended, once the row is free."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time")
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, database={"pg_lanes": 3}) as h:
+        assert "已记录" in await h.say(WU, LOG)
+        (lanes,) = h.runtime.batches.values()
+        other = next(u for u in (ZHENG, WANG, FENG, CHEN) if lanes.lane(u) is not lanes.lane(WU))
+        database = db_url.rsplit("/", 1)[1]
+        admin = await asyncpg.connect(f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{database}")
+        try:
+            held = admin.transaction()
+            await held.start()
+            await admin.execute("SELECT 1 FROM dailylog WHERE userid = $1 FOR UPDATE", WU)
+            waiting = asyncio.ensure_future(h.say(WU, "补充：晚上参加镇防火安全检查部署会"))
+            await _someone_waits_for_a_lock(admin, database)  # 吴昊's batch, at the held row
+            # Answered while 吴昊's transaction waits (a real bound only for the failure case).
+            assert "已记录" in await asyncio.wait_for(h.say(other, f"{LOG}（{other}）"), timeout=10)
+            assert not waiting.done()
+            await held.rollback()
+            assert "已追加" in await asyncio.wait_for(waiting, timeout=10)
+        finally:
+            await admin.close()
+        assert await stored_logs(h, WU) == {"2026-11-23": LOG + "\n补充：晚上参加镇防火安全检查部署会"}
+        assert await stored_logs(h, other) == {"2026-11-23": f"{LOG}（{other}）"}
+
+
+async def _someone_waits_for_a_lock(admin: asyncpg.Connection, database: str) -> None:
+    for _ in range(1000):
+        if await admin.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'", database
+        ):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("no transaction waits for the held row")
