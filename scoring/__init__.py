@@ -77,6 +77,7 @@ from scoring.use import (
     LastPlaceAction,
     LastPlaceFlag,
     commendation_eligibility,
+    commendations,
     eligible_for_promotion,
     excellent_by_unit,
     excellent_in_unit,
@@ -84,6 +85,7 @@ from scoring.use import (
     last_place,
     last_place_flags,
     promotion_eligibility,
+    promotions,
 )
 
 __all__ = [
@@ -129,6 +131,7 @@ __all__ = [
     "check_ballot",
     "check_score",
     "commendation_eligibility",
+    "commendations",
     "competition_ranking",
     "democratic_from_marks",
     "democratic_score",
@@ -145,6 +148,7 @@ __all__ = [
     "missing_quarter",
     "parse_score",
     "promotion_eligibility",
+    "promotions",
     "quarter_deduction",
     "rank_within_levels",
     "rank_within_units",

@@ -251,6 +251,25 @@ def _promotion(
 
 
 @bulk
+def promotions(
+    last_year_rankings: Mapping[Rank, Ranking],
+    excellent_years: Mapping[str, Iterable[int]],
+    last_year: int,
+    cfg: ScoringConfig,
+    userids: Iterable[str],
+) -> dict[str, Eligibility]:
+    """`promotion_eligibility` of many cadres (reasons with places), each one's level looked
+    up once for all; `excellent_years` by userid (none: no excellent year)."""
+    levels = _level_index(last_year_rankings)
+    decided: dict[str, Eligibility] = {}
+    for userid in userids:
+        found = levels.get(userid)
+        facts = _promotion_facts(userid, found, excellent_years.get(userid, ()), last_year, cfg)
+        decided[userid] = _promotion(userid, found, facts, last_year, cfg, True)
+    return decided
+
+
+@bulk
 def eligible_for_promotion(
     last_year_rankings: Mapping[Rank, Ranking],
     excellent_history: Mapping[str, Iterable[int]],
@@ -278,7 +297,20 @@ def commendation_eligibility(
 ) -> Eligibility:
     """R-USE-3: the annual total is in the top half (position ≤ n/2) of the district's ranking
     of the cadre's rank level that year."""
-    top, text = _ranking_clause(userid, year, _find_level(userid, level_rankings), "全区")
+    return _commendation(userid, _find_level(userid, level_rankings), year)
+
+
+@bulk
+def commendations(
+    level_rankings: Mapping[Rank, Ranking], year: int, userids: Iterable[str]
+) -> dict[str, Eligibility]:
+    """`commendation_eligibility` of many cadres, each one's level looked up once for all."""
+    levels = _level_index(level_rankings)
+    return {userid: _commendation(userid, levels.get(userid), year) for userid in userids}
+
+
+def _commendation(userid: str, found: tuple[Rank, Ranking] | None, year: int) -> Eligibility:
+    top, text = _ranking_clause(userid, year, found, "全区")
     verdict = "可推荐评先评优" if top else "不符合评先评优条件"
     return Eligibility(userid, top, f"{text}，{verdict}", top)
 

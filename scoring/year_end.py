@@ -41,11 +41,11 @@ from scoring.types import DIMENSIONS_ZH, Member, Rank, RaterGroup, Role
 from scoring.use import (
     Eligibility,
     ExcellentGrades,
-    commendation_eligibility,
+    commendations,
     excellent_in_unit,
     last_place,
     last_place_ladder,
-    promotion_eligibility,
+    promotions,
 )
 from scoring.workdays import QuarterId, WorkCalendar
 
@@ -221,13 +221,10 @@ def year_outcome(
                                       tied_at_boundary=tuple(u for u in grades.tied_at_boundary if u not in extra))
             proposed.update((u, ProposedGrade(u, AnnualGrade.excellent, REVIEW_GRANTED)) for u in extra if u in proposed)
     excellent_now = {userid for grades in excellent.values() for userid in grades.excellent}
-    promotion: dict[str, Eligibility] = {}
-    commendation: dict[str, Eligibility] = {}
-    for result in results:
-        userid = result.userid
-        years = earlier.excellent_years(userid) + ([year] if userid in excellent_now else [])
-        promotion[userid] = promotion_eligibility(userid, level_rankings, years, year, cfg)
-        commendation[userid] = commendation_eligibility(userid, level_rankings, year)
+    userids = [result.userid for result in results]
+    years = {u: earlier.excellent_years(u) + ([year] if u in excellent_now else []) for u in userids}
+    promotion = promotions(level_rankings, years, year, cfg, userids)
+    commendation = commendations(level_rankings, year, userids)
     last_now = {
         userid: unit for unit, ranking in unit_rankings.items() for userid in last_place(ranking)
     }

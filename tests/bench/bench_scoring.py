@@ -38,7 +38,7 @@ from scoring import (
     ScoringConfig,
     UnitCategory,
     annual_scores,
-    commendation_eligibility,
+    commendations,
     democratic_from_marks,
     eligible_for_promotion,
     excellent_by_unit,
@@ -169,8 +169,7 @@ def run_year(province: Province, quarter: Sequence[QuarterResult], cfg: ScoringC
     excellent_by_unit(results, cfg, unit_rankings=unit_rankings)
     candidates = {r.userid: r.rank for r in results}
     eligible_for_promotion(level_rankings, province.excellent_history, YEAR, cfg, candidates)
-    for result in results:
-        commendation_eligibility(result.userid, level_rankings, YEAR)
+    commendations(level_rankings, YEAR, candidates)
     history = {**province.earlier_unit_rankings, YEAR: unit_rankings}
     return len(last_place_flags(history, YEAR))
 

@@ -184,6 +184,11 @@ def year_of(
         use.eligible_for_promotion(levels, history, YEAR, cfg, candidates),
         [use.promotion_eligibility(p["userid"], levels, p["excellent_years"], YEAR, cfg, False) for p in people],
         [use.commendation_eligibility(p["userid"], levels, YEAR) for p in people],
+        # The province's forms (scoring.year_end.year_outcome) against the oracle's one by one.
+        use.promotions(levels, history, YEAR, cfg, list(history)) if use is fast_use else
+        {u: use.promotion_eligibility(u, levels, years, YEAR, cfg) for u, years in history.items()},
+        use.commendations(levels, YEAR, list(history)) if use is fast_use else
+        {u: use.commendation_eligibility(u, levels, YEAR) for u in history},
         use.last_place_flags({**earlier, YEAR: units}, YEAR),
         use.last_place_flags({YEAR - 1: units, YEAR: rk.rank_within_units(quarter)}, YEAR),
     ]
