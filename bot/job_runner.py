@@ -154,7 +154,7 @@ class JobRunner:
         return True
 
     async def _transaction(self, work: Callable[[AsyncSession], Awaitable[None]]) -> None:
-        """SQLite: through the process's one writer (storage/committer.py), as SQLite has one.
+        """SQLite: alone under the process's one writer lock (storage/committer.py), as SQLite has one.
         PostgreSQL: a transaction of its own beside it, as the outbox sender's are, so this
         replica goes on answering chat while a province's job takes its minutes."""
         async with self._sessions() as session:
@@ -162,7 +162,7 @@ class JobRunner:
                 async with session.begin():
                     await work(session)
                 return
-        await self._deps.committer.run(work)
+        await self._deps.committer.run_alone(work)
 
     async def _work(self, session: AsyncSession, job: AdminJob, token: str, progress: Progress) -> None:
         """The job and its closing, in one unit of work."""

@@ -93,12 +93,16 @@ class Runtime:
         # wants it; PostgreSQL's hot path has lanes of its own, below).
         writing = asyncio.Lock()
         committer = Committer(sessions, database.batch_max, writing)
-        # SQLite: one lane, under the process's one writer lock. PostgreSQL: lanes side by side,
-        # each its own connection and lock (storage/committer.py Lanes).
+        # One lane (SQLite always, PostgreSQL by default) shares the process's one writer lock,
+        # so a person's log and their next message of another kind (撤回, a log naming a
+        # colleague) are decided in the order they came. More PostgreSQL lanes run side by
+        # side, each its own connection and lock (storage/committer.py Lanes): one person stays
+        # in one lane, but that order holds only as it does across replicas.
         sqlite = engine.dialect.name == "sqlite"
+        lane_count = 1 if sqlite else database.pg_lanes
         lanes = [
-            (batch_writer(database.url, engine, database.sqlite_synchronous), writing if sqlite else asyncio.Lock())
-            for _ in range(1 if sqlite else database.pg_lanes)
+            (batch_writer(database.url, engine, database.sqlite_synchronous), writing if lane_count == 1 else asyncio.Lock())
+            for _ in range(lane_count)
         ]
         router = build_router()
         batches = {

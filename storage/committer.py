@@ -23,7 +23,7 @@ import time
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -100,9 +100,11 @@ class GroupCommitter(Generic[I, O]):
             if is_transient(exc):  # the database blinked: each item alone would fail alike
                 log.warning("batch of %d failed: database unavailable (%s)", len(batch), type(exc).__name__)
                 outcomes = [(pending, False, exc) for pending in batch]
+            elif len(batch) == 1:  # it ran alone already: running it again would do its work twice
+                log.error("unit of work failed", exc_info=exc)
+                outcomes = [(batch[0], False, exc)]
             else:
-                if len(batch) > 1:
-                    log.warning("batch of %d failed; running its items one by one", len(batch))
+                log.warning("batch of %d failed; running its items one by one", len(batch))
                 outcomes = [await self._run_alone(pending) for pending in batch]
         self._settle(outcomes)
 
@@ -137,6 +139,15 @@ class Committer(GroupCommitter[Work, Any]):
 
     async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         return await super().run(work)
+
+    async def run_alone(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """`work` in a transaction of its own under the same writer lock, never batched: a
+        long unit (an admin job) makes nobody's message wait to be run again with it, and a
+        failure of either never runs the other twice."""
+        async with self._lock:
+            (value,) = await self._transaction([work])
+        self.batches += 1
+        return cast(T, value)
 
     async def _transaction(self, items: list[Work]) -> list[Any]:
         async with self._sessions() as session, session.begin():

@@ -137,10 +137,11 @@ class AdminJobRepo:
         return rowcount(finished) == 1
 
     async def release(self, job_id: int, token: str) -> None:
-        """Back to the queue, untried (the database blinked): any replica runs it again."""
+        """Back to the queue (the database blinked): any replica runs it again. The attempt
+        still counts, so a fault that only looks passing (a full disk, a read-only database)
+        ends after MAX_ATTEMPTS with the asker told, not a job queued forever."""
         await self.s.execute(
-            update(AdminJob).where(*self._held(job_id, token))
-            .values(state="queued", claimed_by=None, lease_until=None, attempts=col(AdminJob.attempts) - 1)
+            update(AdminJob).where(*self._held(job_id, token)).values(state="queued", claimed_by=None, lease_until=None)
         )
 
     async def get(self, job_id: int) -> AdminJob | None:
@@ -152,11 +153,12 @@ class AdminJobRepo:
         return list(rows.scalars().all())
 
     async def recent(self, finished_since: datetime, limit: int = 10) -> list[AdminJob]:
-        """Every job not finished, then those finished since `finished_since`; newest first."""
+        """Every job not finished, then those finished since `finished_since`; newest first
+        in each (a running job is never pushed off the list by many finished ones)."""
         rows = await self.s.execute(
             select(AdminJob)
             .where(or_(col(AdminJob.finished_at).is_(None), col(AdminJob.finished_at) >= finished_since))
-            .order_by(col(AdminJob.id).desc()).limit(limit)
+            .order_by(col(AdminJob.finished_at).is_not(None), col(AdminJob.id).desc()).limit(limit)
         )
         return list(rows.scalars().all())
 

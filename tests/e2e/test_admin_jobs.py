@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from bot.cli import year as year_cli
 from bot.cli.jobs import list_jobs
@@ -285,7 +286,10 @@ async def test_a_job_that_breaks_changes_nothing_and_says_what_to_do(db_url, mon
     async with running_bot(db_url, clock, SAMPLE_ROSTER, (SAMPLE_2027,), **ROUND) as h:
         assert STARTED in await h.say(ADMIN, "开启评分 2026Q4")
 
+        runs = []
+
         async def broken(ctx, args, progress):  # type: ignore[no-untyped-def]
+            runs.append(1)
             await open_round(ctx, QuarterId(2026, 4), progress)
             raise RuntimeError("disk full")  # after the round and its cards were made
 
@@ -294,9 +298,43 @@ async def test_a_job_that_breaks_changes_nothing_and_says_what_to_do(db_url, mon
         told = h.standin.texts_for(ADMIN)[-1]
         assert told.startswith("❌ 开启2026年第4季度评分 未完成：系统出错，没有做任何更改") and "重新发送" in told, told
         assert "disk full" not in told
+        assert len(runs) == 1  # done once: a province's work is not run a second time to fail again
         assert await count(h, RatingRound) == 0 and rating_cards(h) == []  # rolled back whole
         assert "开启2026年第4季度评分：01-04 09:30 未完成。系统出错，没有做任何更改" in await h.say(ADMIN, "进度")
         monkeypatch.undo()
         assert STARTED in await h.say(ADMIN, "开启评分 2026Q4")  # asked again, it is done
         await drain_all(h)
         assert await count(h, RatingRound) == 1 and rating_cards(h)
+
+
+async def test_a_database_fault_that_looks_passing_but_stays_ends_the_job_and_tells_its_asker(db_url, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A transient-looking error (SQLite's OperationalError: a full disk, a read-only file)
+    that comes back every time was queued again for ever, uncounted: 「排队中」 without end."""
+    clock = ManualClock(at("2027-01-04 09:30"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, (SAMPLE_2027,), **ROUND) as h:
+        runs = []
+
+        async def full_disk(ctx, args, progress):  # type: ignore[no-untyped-def]
+            runs.append(1)
+            raise OperationalError("INSERT …", {}, Exception("database or disk is full"))
+
+        monkeypatch.setitem(KINDS, "round.open", full_disk)
+        assert STARTED in await h.say(ADMIN, "开启评分 2026Q4")
+        for _ in range(8):
+            await h.runtime.job_runner.run_once()
+        assert len(runs) == 3
+        await drain_all(h)
+        told = h.standin.texts_for(ADMIN)
+        assert told and "未完成" in told[-1] and "已尝试 3 次" in told[-1], told
+        assert "未完成" in await h.say(ADMIN, "进度")
+
+
+async def test_progress_lists_a_running_job_before_many_finished_ones(db_url) -> None:  # type: ignore[no-untyped-def]
+    clock = ManualClock(at("2027-01-04 09:30"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, (SAMPLE_2027,), **ROUND) as h:
+        assert STARTED in await h.say(ADMIN, "开启评分 2026Q4")  # the oldest, still queued
+        async with h.runtime.sessions() as session, session.begin():
+            for n in range(25):  # 25 workbooks finished since
+                session.add(AdminJob(kind="archive.workbook", args="{}", title=f"导出档案 {n}", requested_by=ADMIN,
+                                     state="done", result="ok", created_at=clock.now(), finished_at=clock.now()))
+        assert "排队中" in await h.say(ADMIN, "进度")
