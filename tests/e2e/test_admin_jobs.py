@@ -338,3 +338,14 @@ async def test_progress_lists_a_running_job_before_many_finished_ones(db_url) ->
                 session.add(AdminJob(kind="archive.workbook", args="{}", title=f"导出档案 {n}", requested_by=ADMIN,
                                      state="done", result="ok", created_at=clock.now(), finished_at=clock.now()))
         assert "排队中" in await h.say(ADMIN, "进度")
+
+
+async def test_a_job_asked_by_someone_no_longer_admin_is_not_run(db_url) -> None:  # type: ignore[no-untyped-def]
+    clock = ManualClock(at("2027-01-04 09:30"))
+    async with running_bot(db_url, clock, SAMPLE_ROSTER, (SAMPLE_2027,), **ROUND) as h:
+        assert STARTED in await h.say(ADMIN, "开启评分 2026Q4")
+    # Restarted with ADMIN taken off the admin list before any replica ran the job.
+    async with running_bot(db_url, clock, None, **ROUND, admin={"userids": ["kaohe_other"]}) as h:
+        await drain_all(h)
+        assert await count(h, RatingRound) == 0 and rating_cards(h) == []
+        assert "已不是考核办管理员" in h.standin.texts_for(ADMIN)[-1]
