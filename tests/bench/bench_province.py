@@ -158,7 +158,7 @@ async def reminder_fan_out(url: str) -> str:
 
 STEPS: dict[str, tuple[str, Callable[[str], Awaitable[str]]]] = {
     "open": ("open a rating round (cards into the outbox)", open_rating_round),
-    "stats": ("缺记统计 for the whole province", missing_statistics),
+    "stats": ("缺记统计 for the whole province (the job's workbook)", missing_statistics),
     "remind": ("17:30 reminder fan-out", reminder_fan_out),
 }
 
