@@ -37,7 +37,7 @@ import aiohttp
 from bot.settings import Settings
 from bot.startup_check import env_var
 from bot.testing.simulator import SignedCallback, WeComSimulator
-from tests.harness import ADMIN, TEST_WECOM
+from tests.harness import ADMIN, TEST_WECOM, start_test_standin
 
 CONCURRENCY = 32
 GOAL = "≥ 3× peer and ≥ 0.4× bare"
@@ -260,11 +260,15 @@ async def main_async(burst: int, steady_seconds: int) -> list[Row]:
     wecom = settings.wecom
     sim = WeComSimulator(wecom.token, wecom.encoding_aes_key, wecom.corp_id, wecom.agent_id)
     steady_n = STEADY_RATE * steady_seconds
+    standin, standin_url, _ = await start_test_standin()
     python = sys.executable
     base_env = {
         **os.environ,
         "SHIJI_CLOCK__START": BOT_CLOCK,
-        "SHIJI_WECOM__API_BASE": "http://127.0.0.1:9",  # nothing is pushed in this bench
+        # A stand-in that takes what the bot pushes (the start-up catch-up's weekly digest…), as
+        # WeCom would: an unreachable API made the outbox sender claim, fail and hand back the same
+        # rows all through the burst, a writer the production bot never has beside its logs.
+        "SHIJI_WECOM__API_BASE": standin_url,
         **{env_var("wecom", key): str(value) for key, value in TEST_WECOM.items()},
         env_var("admin", "userids"): json.dumps([ADMIN]),
         "PEER_TOKEN": wecom.token, "PEER_AES_KEY": wecom.encoding_aes_key, "PEER_CORP_ID": wecom.corp_id,
@@ -321,6 +325,7 @@ async def main_async(burst: int, steady_seconds: int) -> list[Row]:
             sqlite_rows = [await measure(s, sim, path, burst, steady_n) for s in sqlite_servers]
             pg_rows = [await measure(s, sim, path, burst, steady_n) for s in pg_servers]
         finally:
+            await standin.cleanup()
             if pg_servers:
                 pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
                 pg_admin(f'DROP DATABASE IF EXISTS "{pg_replicas}" WITH (FORCE)')
