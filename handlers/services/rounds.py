@@ -2,11 +2,12 @@
 
 Both are a round with assignments in an anonymous ballot box (storage/ballot_box.py), cards
 queued for the outbox sender (which keeps WeCom's per-member limits), daily reminders, a
-hand-in, a close, and scheduled open/remind/close jobs. A `RoundKind` names one kind of round — its words, its outbox keys, its scheduled work — and
-the rest here is written once for both: whether a round takes scores, its status in words,
-the deadline, the submit token, queuing the cards, the progress report and finding a card by
-the ratee's name. handlers/services/rating.py (`QUARTER`) and year_evaluation.py (`YEAR`)
-are its two clients; scheduler/round_jobs.py makes each kind's jobs from its `RoundKind`.
+hand-in, a close, and scheduled open/remind/close jobs. A `RoundKind` names one kind of
+round — its words, its outbox keys, its scheduled work — and the rest here is written once
+for both: whether a round takes scores, its status in words, the deadline, the submit token,
+queuing the cards, the progress report and finding a card by the ratee's name.
+handlers/services/rating.py (`QUARTER`) and year_evaluation.py (`YEAR`) are its two clients;
+scheduler/round_jobs.py makes each kind's jobs from its `RoundKind`.
 """
 
 from __future__ import annotations
