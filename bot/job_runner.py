@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.polling import Poller
 from handlers.base import Ctx, Refusal
 from handlers.jobs import run_kind
 from handlers.services import calendar_missing
@@ -69,37 +70,16 @@ class JobRunner:
         self._deps = deps
         self._replica = replica or replica_name()
         self._transport_time = transport_time
-        self._poll_seconds = poll_seconds
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._poller = Poller(self.run_until_idle, poll_seconds, "shiji-jobs")
 
     def wake(self) -> None:
-        self._wake.set()
+        self._poller.wake()
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="shiji-jobs")
+        await self._poller.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                while await self.run_once():
-                    pass
-            except Exception:  # keep running; the job stays claimable and is retried
-                log.exception("admin job runner failed")
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
-            except TimeoutError:
-                pass
-            self._wake.clear()
+        await self._poller.stop()
 
     async def run_until_idle(self) -> int:
         """Run every job there is to take now (the tests drive it so); how many ran."""

@@ -19,7 +19,6 @@ real time (the demo counts them on its business clock, as its stand-in does).
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import logging
@@ -33,6 +32,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.polling import Poller
 from bot.wecom.api import (
     INVALID_PARAMETER,
     RecipientRateLimiter,
@@ -94,35 +94,16 @@ class OutboxSender:
         self._member_time = member_time or transport_time
         self._monotonic = monotonic
         self._on_failure = on_failure  # metrics: a send that failed, by WeCom errcode
-        self._poll_seconds = poll_seconds
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._poller = Poller(self.drain_once, poll_seconds, "shiji-outbox")
 
     def wake(self) -> None:
-        self._wake.set()
+        self._poller.wake()
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="shiji-outbox")
+        await self._poller.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.drain_once()
-            except Exception:  # keep draining; the row stays pending and is retried
-                log.exception("outbox drain failed")
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
-            except TimeoutError:
-                pass
-            self._wake.clear()
+        await self._poller.stop()
 
     def _wall_now(self) -> datetime:
         return datetime.fromtimestamp(self._transport_time(), UTC)
