@@ -192,13 +192,11 @@ def year_outcome(
     """
     unit_rankings = rank_within_units(results)
     level_rankings = rank_within_levels(results)
+    sizes = {unit: (headcounts or {}).get(unit, ranking.size + len(ranking.unranked)) for unit, ranking in unit_rankings.items()}
     proposed: dict[str, ProposedGrade] = {}
     if grading is None:
         excellent = {
-            unit: excellent_in_unit(
-                unit, _without(ranking, barred), cfg,
-                (headcounts or {}).get(unit, ranking.size + len(ranking.unranked)), decisions,
-            )
+            unit: excellent_in_unit(unit, _without(ranking, barred), cfg, sizes[unit], decisions)
             for unit, ranking in unit_rankings.items()
         }
     else:
@@ -228,7 +226,6 @@ def year_outcome(
     last_now = {
         userid: unit for unit, ranking in unit_rankings.items() for userid in last_place(ranking)
     }
-    sizes = {unit: (headcounts or {}).get(unit, ranking.size + len(ranking.unranked)) for unit, ranking in unit_rankings.items()}
     top_half = {e.userid for ranking in level_rankings.values() for e in ranking.entries if ranking.in_top_half(e.userid)}
     cases = bounded_last_place(
         last_place_ladder(last_now, earlier.last_in_unit, year), sizes, cfg.last_place_min_unit_size,
