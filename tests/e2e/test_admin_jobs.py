@@ -10,7 +10,7 @@ import asyncio
 from collections import Counter
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from bot.cli import year as year_cli
@@ -31,6 +31,8 @@ from storage.models_year import AnnualPublication, AnnualResult
 from storage.repos import Store
 from tests.conftest import SAMPLE_2027, SAMPLE_ROSTER, at
 from tests.e2e.test_archive import workbook_rows
+from tests.e2e.test_quarter_republish import count
+from tests.e2e.test_quarter_republish import drain as drain_all
 from tests.e2e.test_year_end import shiji_year
 from tests.e2e.test_year_roster import ROSTER, SCORE, evaluate_everyone, seed_quarters_and_summaries
 from tests.harness import ADMIN, Harness, driven, driven_sleep, running_bot
@@ -39,16 +41,6 @@ from tests.harness import ADMIN, Harness, driven, driven_sleep, running_bot
 AS_PROVINCE = {"jobs": {"inline_max_cadres": 5}}
 ROUND = {"logs": {"start_date": "2026-12-21"}, **AS_PROVINCE}
 STARTED = "已开始，完成后通知您；进度发送「进度」查看"
-
-
-async def count(h: Harness, model, *where) -> int:  # type: ignore[no-untyped-def]
-    async with h.runtime.sessions() as session:
-        return (await session.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
-
-
-async def drain_all(h: Harness) -> None:
-    while await h.drain():
-        pass
 
 
 def rating_cards(h: Harness) -> list[tuple[tuple[str, ...], str]]:
